@@ -1,0 +1,20 @@
+/* berth-shim MODE ...
+ *   run     plan on fd 3 (length-prefixed), reports as JSON lines on fd 3; exit status is the
+ *           container's (125 setup failure, 126 cannot invoke, 127 not found, 128+n signal).
+ *   fsops DIR   layer file operations from stdin (see fsops.c). */
+#include "shim.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "run")) {
+    struct plan p;
+    report_set_fd(3);
+    if (plan_read_fd(3, 1, &p) < 0) die_report("plan", "fd 3", errno);
+    return monitor_run(&p);
+  }
+  if (argc >= 3 && !strcmp(argv[1], "fsops")) return fsops_main(argv[2]);
+  fprintf(stderr, "usage: berth-shim run | fsops DIR\n");
+  return 125;
+}

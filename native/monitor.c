@@ -1,0 +1,187 @@
+/* The monitor: clones the container's init into its namespaces, places it in its cgroups,
+ * forwards signals, reports progress as JSON lines, records the exit status and runs the
+ * teardown the plan asks for. It is the container's parent for the container's whole life. */
+#define _GNU_SOURCE
+#include "shim.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile pid_t child = 0;
+
+static void forward(int sig) {
+  if (child > 0) kill(child, sig);
+}
+
+static const char *field(struct plan *p, const char *name) {
+  for (int i = 0; i < p->n; i++)
+    if (p->r[i].n > 1 && !strcmp(p->r[i].f[0], name)) return p->r[i].f[1];
+  return NULL;
+}
+
+static int write_file(const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t r = write(fd, data, strlen(data));
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r < 0 ? -1 : 0;
+}
+
+/* Exit status durably: temp + fsync + rename, so a reader sees the old state or the whole new
+ * one, never a torn file, even if the machine dies right after. */
+static void write_exit_file(const char *path, const char *json) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  if (write(fd, json, strlen(json)) < 0 || fsync(fd) < 0) { close(fd); unlink(tmp); return; }
+  close(fd);
+  rename(tmp, path);
+}
+
+static long oom_kills(const char *path) {
+  char buf[4096];
+  int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char *p = strstr(buf, "oom_kill ");
+  return p ? strtol(p + 9, NULL, 10) : 0;
+}
+
+static void teardown(struct plan *p) {
+  for (int i = 0; i < p->n; i++) {
+    struct record *r = &p->r[i];
+    if (r->n < 2) continue;
+    if (!strcmp(r->f[0], "rmdir")) {
+      /* A cgroup can stay busy for a moment after its last task is reaped. */
+      for (int tries = 0; rmdir(r->f[1]) < 0 && errno == EBUSY && tries < 50; tries++) usleep(2000);
+    } else if (!strcmp(r->f[0], "rmtree")) {
+      rmtree(r->f[1]);
+    }
+  }
+}
+
+static int exit_code_for_errno(const char *step, int err) {
+  if (strcmp(step, "exec")) return 125;
+  return err == ENOENT ? 127 : 126;
+}
+
+int monitor_run(struct plan *p) {
+  const char *ns = field(p, "ns");
+  int flags = ns ? (int)num(ns) : 0;
+  int sync_pipe[2], err_pipe[2];
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
+
+  struct sigaction sa = { 0 };
+  sa.sa_handler = forward;
+  sigemptyset(&sa.sa_mask);
+  int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
+  /* A client that died must not kill the monitor when it reports: writes get EPIPE instead. */
+  signal(SIGPIPE, SIG_IGN);
+
+  /* Fork-style clone: the shim is single-threaded, so the child may keep running C code. */
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags & ~CLONE_NEWCGROUP) | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) { teardown(p); die_report("clone", ns ? ns : "", errno); }
+  if (pid == 0) {
+    close(sync_pipe[1]);
+    close(err_pipe[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* Non-dumpable until exec: nothing in the container can open this process's /proc entries
+     * (exe, fds, mem) while it still runs monitor code (the CVE-2019-5736 class). */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* Ignored signals survive execve: the container must start with default dispositions. */
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) signal(sigs[i], SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    char go;
+    const char *step = "sync", *arg = "";
+    int ok = read(sync_pipe[0], &go, 1) == 1;
+    close(sync_pipe[0]);
+    if (ok) {
+      if (setsid() < 0) step = "setsid";
+      /* The cgroup namespace is entered only now, so its root is the container's cgroup. */
+      else if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) step = "unshare cgroup";
+      else container_setup_and_exec(p, &step, &arg);
+    }
+    char msg[4600];
+    int e = ok ? errno : EPIPE;
+    int len = snprintf(msg, sizeof msg, "%d\t%s\t%s", e, step, arg);
+    if (write(err_pipe[1], msg, (size_t)len) < 0) {}
+    _exit(exit_code_for_errno(step, e));
+  }
+  child = pid;
+  close(sync_pipe[0]);
+  close(err_pipe[1]);
+
+  char buf[4700];
+  for (int i = 0; i < p->n; i++) {
+    struct record *r = &p->r[i];
+    if (r->n > 1 && !strcmp(r->f[0], "cgroup")) {
+      snprintf(buf, sizeof buf, "%d", pid);
+      if (write_file(r->f[1], buf) < 0) {
+        int e = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        teardown(p);
+        die_report("cgroup", r->f[1], e);
+      }
+    }
+  }
+  snprintf(buf, sizeof buf, "{\"pid\":%d}", pid);
+  report_raw(buf);
+  if (write(sync_pipe[1], "g", 1) < 0) {}
+  close(sync_pipe[1]);
+
+  /* EOF on the error pipe means execve succeeded (it is close-on-exec); data means a step failed. */
+  ssize_t n, got = 0;
+  while ((n = read(err_pipe[0], buf + got, sizeof buf - 1 - (size_t)got)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    got += n;
+  }
+  close(err_pipe[0]);
+  int status = 0;
+  if (got > 0) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    buf[got] = '\0';
+    char *step = strchr(buf, '\t');
+    char *arg = step ? strchr(step + 1, '\t') : NULL;
+    if (step) *step++ = '\0';
+    if (arg) *arg++ = '\0';
+    int e = atoi(buf);
+    report_error(step ? step : "?", arg ? arg : "", e, NULL);
+    teardown(p);
+    return exit_code_for_errno(step ? step : "", e);
+  }
+  report_raw("{\"started\":true}");
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  child = 0;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  long ooms = oom_kills(field(p, "oom"));
+  snprintf(buf, sizeof buf, "{\"exit\":%d,\"signal\":%d,\"oom\":%s}", code,
+           WIFSIGNALED(status) ? WTERMSIG(status) : 0, ooms > 0 ? "true" : "false");
+  const char *exitfile = field(p, "exitfile");
+  if (exitfile) write_exit_file(exitfile, buf);
+  report_raw(buf);
+  /* Teardown waits until the client closes the report socket (or dies, which closes it too):
+   * the client may still be writing into the container's directory. */
+  for (;;) {
+    ssize_t r = read(3, buf, sizeof buf);
+    if (r == 0 || (r < 0 && errno != EINTR)) break;
+  }
+  teardown(p);
+  return code;
+}

@@ -1,0 +1,47 @@
+/* berth-shim: executes plans computed by the TypeScript engine. It never decides policy:
+ * every path, flag, limit and id arrives in the plan; this code only performs the steps in
+ * order and reports exactly which one failed and why. */
+#ifndef BERTH_SHIM_H
+#define BERTH_SHIM_H
+
+#include <stddef.h>
+
+/* A plan is a list of records; a record is a list of fields, each '=' + value + NUL, ended by
+ * a lone NUL. Field 0 names the step. */
+struct record {
+  int n;
+  char **f;
+};
+
+struct plan {
+  int n;
+  struct record *r;
+  char *buf; /* owns the field strings */
+};
+
+/* plan.c */
+int plan_read_fd(int fd, int length_prefixed, struct plan *out);
+long long num(const char *s);
+
+/* report.c: one JSON object per line on the report fd (fd 3), conmon-style. */
+void report_set_fd(int fd);
+void report_raw(const char *json);
+void report_error(const char *step, const char *arg, int err, const char *detail);
+void die_report(const char *step, const char *arg, int err) __attribute__((noreturn));
+size_t json_escape(char *out, size_t cap, const char *s);
+
+/* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
+ * *failed_arg describe it). */
+int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg);
+
+/* monitor.c */
+int monitor_run(struct plan *p);
+
+/* fsops.c */
+int fsops_main(const char *dir);
+
+/* util */
+int open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve);
+int rmtree(const char *path);
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Sets berth up on a fresh machine (root, Debian): the packages it and its tests use, Node 24
+# from the npm registry, the C shim built with this machine's compiler, `berth` on PATH, and a
+# busybox image. Then it runs a container to show that all of it works. Safe to run again.
+# Usage: ./setup.sh [--quiet] [--no-demo]
+set -euo pipefail
+cd "$(dirname "$0")"
+quiet=0 demo=1
+for a in "$@"; do
+  case $a in
+    --quiet) quiet=1 ;;
+    --no-demo) demo=0 ;;
+    *) echo "usage: ./setup.sh [--quiet] [--no-demo]" >&2; exit 2 ;;
+  esac
+done
+say() { [ $quiet = 1 ] || echo "setup: $*"; }
+
+[ "$(id -u)" = 0 ] || { echo "setup: berth runs containers as root: run this as root" >&2; exit 1; }
+
+# Debian packages: the compiler for the shim, busybox-static for small images, runc for the
+# side-by-side benchmark, iproute2 for the leak checks in tests.
+need=()
+command -v cc >/dev/null || need+=(gcc libc6-dev)
+command -v make >/dev/null || need+=(make)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/libc.a ] || need+=(libc6-dev)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v runc >/dev/null || need+=(runc)
+command -v ip >/dev/null || need+=(iproute2)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Node 24 and the type checker, pinned by package-lock.json.
+if [ ! -x node_modules/node/bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing Node 24 and dev tools from the npm registry"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+node_modules/node/bin/node -e 'if (+process.versions.node.split(".")[0] < 24) process.exit(1)' ||
+  { echo "setup: node_modules/node is not Node 24" >&2; exit 1; }
+
+say "building the shim"
+make -s -C native >/dev/null
+
+# `berth` on PATH: a wrapper with this checkout's absolute path (generated, never committed).
+cat > /usr/local/bin/berth.tmp <<WRAP
+#!/bin/sh
+exec "$PWD/bin/berth" "\$@"
+WRAP
+chmod 755 /usr/local/bin/berth.tmp
+mv /usr/local/bin/berth.tmp /usr/local/bin/berth
+
+if ! bin/berth image inspect busybox:latest >/dev/null 2>&1; then
+  say "making the busybox image from Debian's busybox-static"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  scripts/mkrootfs.sh "$tmp/rootfs.tar"
+  bin/berth import --change 'CMD ["sh"]' "$tmp/rootfs.tar" busybox:latest >/dev/null
+fi
+
+if [ $demo = 1 ]; then
+  say "running: berth run --rm busybox echo hello from a berth container"
+  bin/berth run --rm busybox echo hello from a berth container
+fi

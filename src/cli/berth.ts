@@ -1,0 +1,7 @@
+// Entry point (bin/berth runs this on the project's Node). Kept tiny: everything else loads lazily.
+import { main } from './main.ts';
+
+const code = await main(process.argv.slice(2));
+// Exit once output is flushed; pending handles (none expected) must not keep us alive.
+process.exitCode = code;
+if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);

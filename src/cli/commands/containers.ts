@@ -1,0 +1,85 @@
+import { invalid } from '../../core/errors.ts';
+import type { Container } from '../../engine/containers.ts';
+import { parseArgs } from '../args.ts';
+import { since, table } from '../format.ts';
+import type { Context } from '../main.ts';
+import { renderTemplate } from '../template.ts';
+
+function statusText(c: Container): string {
+  const s = c.state;
+  if (s.Status === 'running') return `Up ${since(s.StartedAt).replace(/ ago$/, '')}`;
+  if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${since(s.FinishedAt)}`;
+  if (s.Status === 'created') return 'Created';
+  return s.Status[0].toUpperCase() + s.Status.slice(1);
+}
+
+export async function ps(ctx: Context, argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, [
+    { name: 'all', short: 'a', type: 'bool' },
+    { name: 'quiet', short: 'q', type: 'bool' },
+    { name: 'no-trunc', type: 'bool' },
+    { name: 'format', type: 'string' },
+    { name: 'help', type: 'bool' },
+  ]);
+  if (flags.get('help')) {
+    ctx.out('Usage:  berth ps [OPTIONS]\n\nList containers\n');
+    return 0;
+  }
+  const noTrunc = flags.get('no-trunc') === true;
+  const rows = ctx.engine().containers.list(flags.get('all') === true).map((c) => {
+    const cmd = [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' ');
+    return {
+      ID: noTrunc ? c.record.Id : c.record.Id.slice(0, 12),
+      Image: c.record.ImageName,
+      Command: noTrunc ? `"${cmd}"` : `"${cmd.length > 20 ? cmd.slice(0, 19) + '…' : cmd}"`,
+      CreatedAt: c.record.Created,
+      RunningFor: since(c.record.Created),
+      Status: statusText(c),
+      State: c.state.Status,
+      Ports: '',
+      Names: c.record.Name,
+    };
+  });
+  const format = flags.get('format') as string | undefined;
+  if (flags.get('quiet')) ctx.out(rows.map((r) => r.ID + '\n').join(''));
+  else if (format) ctx.out(rows.map((r) => renderTemplate(format, r) + '\n').join(''));
+  else ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names])));
+  return 0;
+}
+
+export async function rm(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'force', short: 'f', type: 'bool' },
+    { name: 'volumes', short: 'v', type: 'bool' },
+    { name: 'help', type: 'bool' },
+  ]);
+  if (flags.get('help')) {
+    ctx.out('Usage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers\n');
+    return 0;
+  }
+  if (!positionals.length) throw invalid('"berth rm" requires at least 1 argument.');
+  const containers = ctx.engine().containers;
+  let failed = false;
+  for (const name of positionals) {
+    try {
+      containers.remove(name, flags.get('force') === true);
+      ctx.out(name + '\n');
+    } catch (err) {
+      failed = true;
+      ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+export async function container(ctx: Context, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'ls': case 'ps': case 'list': return ps(ctx, rest);
+    case 'rm': case 'remove': return rm(ctx, rest);
+    case 'run': return (await import('./run.ts')).run(ctx, rest);
+    default:
+      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  ls   List containers\n  rm   Remove one or more containers\n  run  Create and run a new container\n');
+      return sub === undefined || sub === '--help' ? 0 : 125;
+  }
+}

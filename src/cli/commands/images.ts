@@ -1,0 +1,226 @@
+import * as fs from 'node:fs';
+import { digestHex } from '../../content/store.ts';
+import { invalid } from '../../core/errors.ts';
+import type { ImageRecord, RunConfig } from '../../core/types.ts';
+import { familiarRepository, parseReference } from '../../image/reference.ts';
+import { parseArgs } from '../args.ts';
+import { humanSize, since, table } from '../format.ts';
+import type { Context } from '../main.ts';
+import { renderTemplate } from '../template.ts';
+
+const shortId = (id: string) => digestHex(id).slice(0, 12);
+
+/** `--change` takes Dockerfile instructions; docker import honours CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, STOPSIGNAL. */
+export function applyChange(cfg: RunConfig, change: string): RunConfig {
+  const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
+  if (!m) throw invalid(`invalid --change "${change}"`);
+  const [, instr, rest] = m;
+  const list = (): string[] => {
+    if (rest.trim().startsWith('[')) {
+      try {
+        const v = JSON.parse(rest);
+        if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+      } catch {}
+    }
+    return ['/bin/sh', '-c', rest];
+  };
+  switch (instr.toUpperCase()) {
+    case 'CMD': return { ...cfg, Cmd: list() };
+    case 'ENTRYPOINT': return { ...cfg, Entrypoint: list() };
+    case 'WORKDIR': return { ...cfg, WorkingDir: rest.trim() };
+    case 'USER': return { ...cfg, User: rest.trim() };
+    case 'STOPSIGNAL': return { ...cfg, StopSignal: rest.trim() };
+    case 'ENV': {
+      const kv = rest.includes('=') ? rest.trim().split(/\s+/) : [rest.trim().replace(/\s+/, '=')];
+      const env = [...(cfg.Env ?? [])];
+      for (const e of kv) {
+        const k = e.split('=', 1)[0];
+        const i = env.findIndex((x) => x.split('=', 1)[0] === k);
+        if (i >= 0) env[i] = e;
+        else env.push(e);
+      }
+      return { ...cfg, Env: env };
+    }
+    case 'LABEL': {
+      const labels = { ...(cfg.Labels ?? {}) };
+      for (const kv of rest.trim().split(/\s+/)) {
+        const [k, ...v] = kv.split('=');
+        labels[k] = v.join('=').replace(/^"(.*)"$/, '$1');
+      }
+      return { ...cfg, Labels: labels };
+    }
+    default:
+      throw invalid(`${instr} is not a valid change command`);
+  }
+}
+
+export async function importCmd(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'change', short: 'c', type: 'list' },
+    { name: 'message', short: 'm', type: 'string' },
+    { name: 'platform', type: 'string' },
+    { name: 'help', type: 'bool' },
+  ]);
+  if (flags.get('help') || positionals.length < 1 || positionals.length > 2) {
+    ctx.out('Usage:  berth import [OPTIONS] file|- [REPOSITORY[:TAG]]\n\nImport the contents from a tarball to create a filesystem image\n');
+    return flags.get('help') ? 0 : 125;
+  }
+  const [file, name] = positionals;
+  let changes: RunConfig = {};
+  for (const c of (flags.get('change') as string[] | undefined) ?? []) changes = applyChange(changes, c);
+  const engine = ctx.engine();
+  if (name) parseReference(name); // a bad name fails before any work
+  let source: AsyncIterable<Buffer>;
+  if (file === '-') source = process.stdin;
+  else {
+    if (!fs.existsSync(file)) throw invalid(`open ${file}: no such file or directory`);
+    source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  }
+  const rec = await engine.images.importRootfs(source, { name, changes, message: flags.get('message') as string | undefined });
+  ctx.out(rec.id + '\n');
+  return 0;
+}
+
+interface Row {
+  Repository: string;
+  Tag: string;
+  Digest: string;
+  ID: string;
+  CreatedSince: string;
+  CreatedAt: string;
+  Size: string;
+}
+
+export async function images(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'quiet', short: 'q', type: 'bool' },
+    { name: 'all', short: 'a', type: 'bool' },
+    { name: 'digests', type: 'bool' },
+    { name: 'no-trunc', type: 'bool' },
+    { name: 'format', type: 'string' },
+    { name: 'help', type: 'bool' },
+  ]);
+  if (flags.get('help')) {
+    ctx.out('Usage:  berth images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n');
+    return 0;
+  }
+  const noTrunc = flags.get('no-trunc') === true;
+  const rows: Row[] = [];
+  const filter = positionals[0];
+  for (const { record, names } of ctx.engine().images.list().sort((a, b) => b.record.created.localeCompare(a.record.created))) {
+    const id = noTrunc ? record.id : shortId(record.id);
+    const base = { Digest: '<none>', ID: id, CreatedSince: since(record.created), CreatedAt: record.created, Size: humanSize(record.size) };
+    if (!names.length) {
+      if (!filter) rows.push({ Repository: '<none>', Tag: '<none>', ...base });
+      continue;
+    }
+    for (const n of names) {
+      const ref = parseReference(n);
+      const repo = familiarRepository(ref);
+      if (filter && filter !== repo && filter !== `${repo}:${ref.tag}`) continue;
+      rows.push({ Repository: repo, Tag: ref.tag ?? '<none>', ...base });
+    }
+  }
+  const format = flags.get('format') as string | undefined;
+  if (flags.get('quiet')) ctx.out([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
+  else if (format) ctx.out(rows.map((r) => renderTemplate(format, r) + '\n').join(''));
+  else {
+    const digests = flags.get('digests') === true;
+    const header = digests ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'] : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
+    ctx.out(table(header, rows.map((r) => (digests ? [r.Repository, r.Tag, r.Digest, r.ID, r.CreatedSince, r.Size] : [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size]))));
+  }
+  return 0;
+}
+
+export async function rmi(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'force', short: 'f', type: 'bool' },
+    { name: 'no-prune', type: 'bool' },
+    { name: 'help', type: 'bool' },
+  ]);
+  if (flags.get('help') || !positionals.length) {
+    ctx.out('Usage:  berth rmi [OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images\n');
+    return flags.get('help') ? 0 : 125;
+  }
+  const engine = ctx.engine();
+  let failed = false;
+  for (const name of positionals) {
+    try {
+      const lines = engine.images.remove(name, { force: flags.get('force') === true, inUse: (id) => engine.containers.imageUser(id) });
+      ctx.out(lines.map((l) => l + '\n').join(''));
+    } catch (err) {
+      failed = true;
+      ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+export async function tag(ctx: Context, argv: string[]): Promise<number> {
+  const { positionals } = parseArgs(argv, [{ name: 'help', type: 'bool' }]);
+  if (positionals.length !== 2) throw invalid('"berth tag" requires exactly 2 arguments.\nUsage:  berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]');
+  const images = ctx.engine().images;
+  images.tag(images.resolve(positionals[0]).id, positionals[1]);
+  return 0;
+}
+
+/** docker's image inspect shape. */
+export function inspectImage(rec: ImageRecord, names: string[]): object {
+  const cfg = rec.config.config ?? {};
+  return {
+    Id: rec.id,
+    RepoTags: names.map((n) => {
+      const r = parseReference(n);
+      return `${familiarRepository(r)}:${r.tag}`;
+    }),
+    RepoDigests: [],
+    Parent: '',
+    Comment: rec.config.history?.at(-1)?.comment ?? '',
+    Created: rec.created,
+    DockerVersion: '',
+    Author: rec.config.author ?? '',
+    Config: { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null, ...cfg },
+    Architecture: rec.config.architecture,
+    Os: rec.config.os,
+    Size: rec.size,
+    GraphDriver: { Name: 'overlay2', Data: null },
+    RootFS: { Type: 'layers', Layers: rec.layers },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+  };
+}
+
+export async function imageInspect(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'format', short: 'f', type: 'string' }, { name: 'help', type: 'bool' }]);
+  if (!positionals.length) throw invalid('"berth image inspect" requires at least 1 argument.');
+  const images = ctx.engine().images;
+  const all = images.list();
+  const out: object[] = [];
+  let failed = false;
+  for (const p of positionals) {
+    try {
+      const rec = images.resolve(p);
+      out.push(inspectImage(rec, all.find((s) => s.record.id === rec.id)?.names ?? []));
+    } catch (err) {
+      failed = true;
+      ctx.err(`Error: ${(err as Error).message}\n`);
+    }
+  }
+  const format = flags.get('format') as string | undefined;
+  if (format) ctx.out(out.map((o) => renderTemplate(format, o) + '\n').join(''));
+  else ctx.out(JSON.stringify(out, null, 4) + '\n');
+  return failed ? 1 : 0;
+}
+
+export async function image(ctx: Context, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'ls': case 'list': return images(ctx, rest);
+    case 'inspect': return imageInspect(ctx, rest);
+    case 'rm': case 'remove': return rmi(ctx, rest);
+    case 'import': return importCmd(ctx, rest);
+    case 'tag': return tag(ctx, rest);
+    default:
+      ctx.out('Usage:  berth image COMMAND\n\nCommands:\n  import   Import a tarball as an image\n  inspect  Display detailed information on one or more images\n  ls       List images\n  rm       Remove one or more images\n  tag      Create a tag\n');
+      return sub === undefined || sub === '--help' ? 0 : 125;
+  }
+}

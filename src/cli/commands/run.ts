@@ -1,0 +1,107 @@
+import { invalid } from '../../core/errors.ts';
+import { parseArgs, type FlagSpec } from '../args.ts';
+import type { Context } from '../main.ts';
+import { parseBytes, parseCpus, parseMemory } from '../units.ts';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'rm', type: 'bool' },
+  { name: 'interactive', short: 'i', type: 'bool' },
+  { name: 'tty', short: 't', type: 'bool' },
+  { name: 'detach', short: 'd', type: 'bool' },
+  { name: 'env', short: 'e', type: 'list' },
+  { name: 'workdir', short: 'w', type: 'string' },
+  { name: 'user', short: 'u', type: 'string' },
+  { name: 'hostname', short: 'h', type: 'string' },
+  { name: 'name', type: 'string' },
+  { name: 'entrypoint', type: 'string' },
+  { name: 'memory', short: 'm', type: 'string' },
+  { name: 'memory-swap', type: 'string' },
+  { name: 'cpus', type: 'string' },
+  { name: 'cpu-shares', short: 'c', type: 'string' },
+  { name: 'pids-limit', type: 'string' },
+  { name: 'network', type: 'string' },
+  { name: 'help', type: 'bool' },
+];
+
+const USAGE = `Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and run a new container from an image
+
+Options:
+      --rm                 Automatically remove the container when it exits
+  -i, --interactive        Keep STDIN open
+  -e, --env list           Set environment variables
+  -w, --workdir string     Working directory inside the container
+  -u, --user string        Username or UID (format: <name|uid>[:<group|gid>])
+  -h, --hostname string    Container host name
+      --name string        Assign a name to the container
+      --entrypoint string  Overwrite the default ENTRYPOINT of the image
+  -m, --memory bytes       Memory limit
+      --memory-swap bytes  Memory plus swap limit (-1: unlimited swap)
+      --cpus decimal       Number of CPUs
+  -c, --cpu-shares int     CPU shares (relative weight)
+      --pids-limit int     Tune container pids limit (-1 for unlimited)
+      --network string     Network mode (only "none" until networking lands)
+`;
+
+function int(flag: string, v: string): number {
+  if (!/^-?\d+$/.test(v)) throw invalid(`invalid argument "${v}" for "--${flag}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+  return Number(v);
+}
+
+export async function run(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS, { stopAtPositional: true });
+  const str = (k: string) => flags.get(k) as string | undefined;
+  if (flags.get('help')) {
+    ctx.out(USAGE);
+    return 0;
+  }
+  if (flags.get('detach') || flags.get('tty')) throw invalid(`flag ${flags.get('detach') ? '--detach' : '--tty'} is not supported yet (detached and terminal containers come with the container monitor)`);
+  const network = str('network');
+  if (network !== undefined && network !== 'none' && network !== 'default')
+    throw invalid(`network "${network}" is not available: containers get a private network namespace with loopback only ("none")`);
+  if (!positionals.length) throw invalid('"berth run" requires at least 1 argument.\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]');
+  const [image, ...cmd] = positionals;
+  const memory = str('memory') !== undefined ? parseMemory(str('memory')!) : 0;
+  const swapFlag = str('memory-swap');
+  const memorySwap = swapFlag === undefined ? 0 : swapFlag === '-1' ? -1 : parseBytes(swapFlag);
+  if (memorySwap > 0 && memory === 0) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage.');
+  if (memorySwap > 0 && memorySwap < memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage.');
+  const pids = str('pids-limit') !== undefined ? int('pids-limit', str('pids-limit')!) : 0;
+  const shares = str('cpu-shares') !== undefined ? int('cpu-shares', str('cpu-shares')!) : 0;
+  if (shares < 0) throw invalid('invalid CPU shares: must be a positive number');
+  const entrypoint = str('entrypoint');
+  const engine = ctx.engine();
+  const containers = engine.containers;
+  containers.reconcile();
+  const record = containers.create({
+    image,
+    cmd,
+    entrypoint: entrypoint === undefined ? undefined : entrypoint === '' ? [] : [entrypoint],
+    env: (flags.get('env') as string[] | undefined) ?? [],
+    workdir: str('workdir'),
+    user: str('user'),
+    hostname: str('hostname'),
+    name: str('name'),
+    host: {
+      AutoRemove: flags.get('rm') === true,
+      Memory: memory,
+      MemorySwap: memorySwap,
+      NanoCpus: str('cpus') !== undefined ? parseCpus(str('cpus')!) * 1e4 : 0,
+      CpuShares: shares,
+      PidsLimit: pids,
+    },
+  });
+  try {
+    const exit = await containers.runAttached(record, { stdin: flags.get('interactive') === true });
+    return exit.exit;
+  } catch (err) {
+    // The container never ran: an --rm one must not outlive the failure.
+    if (record.HostConfig.AutoRemove) {
+      try {
+        containers.remove(record.Id, true);
+      } catch {}
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,108 @@
+// The berth command line: global flags, then a docker-style verb. Commands are loaded on demand
+// so that each invocation loads only the code it runs.
+import { BerthError } from '../core/errors.ts';
+import type { Engine } from '../engine/engine.ts';
+
+export interface Context {
+  engine(): Engine;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+type Command = (ctx: Context, argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.ts')).run,
+  import: async () => (await import('./commands/images.ts')).importCmd,
+  images: async () => (await import('./commands/images.ts')).images,
+  rmi: async () => (await import('./commands/images.ts')).rmi,
+  tag: async () => (await import('./commands/images.ts')).tag,
+  image: async () => (await import('./commands/images.ts')).image,
+  ps: async () => (await import('./commands/containers.ts')).ps,
+  rm: async () => (await import('./commands/containers.ts')).rm,
+  container: async () => (await import('./commands/containers.ts')).container,
+  version: async () => async (ctx) => {
+    ctx.out(`berth version ${VERSION}\n`);
+    return 0;
+  },
+};
+
+export const VERSION = '0.1.0';
+
+const USAGE = `Usage:  berth [--root DIR] COMMAND
+
+A container engine: images, namespaces, cgroups.
+
+Commands:
+  run       Create and run a new container from an image
+  ps        List containers
+  rm        Remove one or more containers
+  import    Import the contents from a tarball to create a filesystem image
+  images    List images
+  image     Manage images (ls, inspect, rm, import, tag)
+  rmi       Remove one or more images
+  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  version   Show the berth version
+
+Global options:
+  --root DIR   State directory (default /var/lib/berth, or $BERTH_ROOT)
+`;
+
+/** Exit codes follow the docker CLI: 125 berth failed, 126 cannot invoke, 127 not found. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof BerthError) return err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 125;
+  return 125;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let root = process.env.BERTH_ROOT || '/var/lib/berth';
+  let i = 0;
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const a = argv[i];
+    if (a === '--root') root = argv[++i] ?? '';
+    else if (a.startsWith('--root=')) root = a.slice(7);
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE);
+      return 0;
+    } else if (a === '-v' || a === '--version') argv = [...argv.slice(0, i), 'version'];
+    else {
+      process.stderr.write(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
+      return 125;
+    }
+  }
+  if (!root) {
+    process.stderr.write('berth: --root needs a directory\n');
+    return 125;
+  }
+  const name = argv[i];
+  if (!name) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
+    return 125;
+  }
+  let engine: Engine | undefined;
+  let EngineClass: typeof Engine | undefined;
+  const ctx: Context = {
+    engine: () => (engine ??= new EngineClass!(root)),
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  };
+  try {
+    // Loaded here rather than at the top: `berth --help` and flag errors should not pay for it.
+    EngineClass = (await import('../engine/engine.ts')).Engine;
+    const cmd = await load();
+    return await cmd(ctx, argv.slice(i + 1));
+  } catch (err) {
+    if (err instanceof BerthError) {
+      process.stderr.write(`berth: ${err.message}${/[.!?]$/.test(err.message) ? '' : '.'}\n`);
+      if (err.code === 'InvalidArgument' && /flag/.test(err.message)) process.stderr.write(`See 'berth ${name} --help'.\n`);
+    } else {
+      process.stderr.write(`berth: internal error: ${(err as Error)?.stack ?? err}\n`);
+    }
+    return exitCodeFor(err);
+  }
+}

@@ -1,0 +1,103 @@
+// Content-addressed blob store (sha256). A blob becomes visible only after its bytes were
+// verified against the digest: written to ingest/, fsynced, then renamed into blobs/.
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError, invalid } from '../core/errors.ts';
+
+const DIGEST = /^sha256:([a-f0-9]{64})$/;
+
+export function digestHex(digest: string): string {
+  const m = DIGEST.exec(digest);
+  if (!m) throw invalid(`invalid digest: "${digest}"`);
+  return m[1];
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
+export class ContentStore {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  path(digest: string): string {
+    return path.join(this.root, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  has(digest: string): boolean {
+    return fs.existsSync(this.path(digest));
+  }
+
+  read(digest: string): Buffer {
+    try {
+      return fs.readFileSync(this.path(digest));
+    } catch (err) {
+      throw new BerthError('NotFound', `content ${digest} not found`, { cause: err });
+    }
+  }
+
+  put(data: string | Uint8Array): { digest: string; size: number } {
+    const digest = sha256(data);
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (!this.has(digest)) {
+      const w = this.writer();
+      w.write(typeof data === 'string' ? Buffer.from(data) : data);
+      w.commit(digest);
+    }
+    return { digest, size };
+  }
+
+  /** A streaming writer: feed bytes, then commit with the expected digest (verified) or abort. */
+  writer(): BlobWriter {
+    const dir = path.join(this.root, 'ingest');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(path.join(this.root, 'blobs', 'sha256'), { recursive: true });
+    return new BlobWriter(this, path.join(dir, randomBytes(12).toString('hex')));
+  }
+
+  remove(digest: string): void {
+    fs.rmSync(this.path(digest), { force: true });
+  }
+}
+
+export class BlobWriter {
+  private readonly store: ContentStore;
+  private readonly tmp: string;
+  private readonly fd: number;
+  private readonly hash = createHash('sha256');
+  size = 0;
+  constructor(store: ContentStore, tmp: string) {
+    this.store = store;
+    this.tmp = tmp;
+    this.fd = fs.openSync(tmp, 'wx', 0o644);
+  }
+
+  write(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    fs.writeFileSync(this.fd, chunk);
+    this.size += chunk.byteLength;
+  }
+
+  /** Verifies and publishes; returns the digest. Throws (and discards) on mismatch. */
+  commit(expected?: string): string {
+    const actual = 'sha256:' + this.hash.digest('hex');
+    if (expected && expected !== actual) {
+      this.abort();
+      throw invalid(`content verification failed: expected ${expected}, got ${actual}`);
+    }
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    fs.renameSync(this.tmp, this.store.path(actual));
+    return actual;
+  }
+
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {}
+    fs.rmSync(this.tmp, { force: true });
+  }
+}

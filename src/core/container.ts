@@ -1,0 +1,65 @@
+// Containers as data: the record the engine keeps, and the status state machine every
+// operation checks before acting.
+import type { ProcessRef } from '../kernel/process.ts';
+import { conflict } from './errors.ts';
+import type { RunConfig } from './types.ts';
+
+export type Status = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
+
+/** Allowed transitions; anything else is a bug or a race and is refused. */
+const NEXT: Record<Status, Status[]> = {
+  created: ['running', 'removing', 'exited'],
+  running: ['paused', 'exited', 'restarting', 'removing'],
+  paused: ['running', 'exited', 'removing'],
+  restarting: ['running', 'exited', 'removing'],
+  exited: ['running', 'removing', 'restarting'],
+  removing: ['dead'],
+  dead: ['removing'],
+};
+
+export function canTransition(from: Status, to: Status): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function transition(from: Status, to: Status, id: string): Status {
+  if (!canTransition(from, to)) throw conflict(`container ${id.slice(0, 12)} is ${from}: cannot become ${to}`);
+  return to;
+}
+
+export interface HostConfig {
+  AutoRemove: boolean;
+  Memory: number; // bytes, 0 = unlimited
+  MemorySwap: number; // bytes, 0 = default, -1 = unlimited
+  NanoCpus: number;
+  CpuShares: number;
+  PidsLimit: number; // 0 = unlimited
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Name: string; // without the leading "/"
+  Created: string;
+  Image: string; // image id
+  ImageName: string; // as the user wrote it
+  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string };
+  HostConfig: HostConfig;
+  Layers: string[]; // the image's diff ids at creation, bottom first
+  Owner: ProcessRef; // the process that created it (for crash recovery before a monitor exists)
+}
+
+export interface ContainerState {
+  Status: Status;
+  Monitor?: ProcessRef; // the shim that is the container's parent
+  Pid: number;
+  ExitCode: number;
+  OOMKilled: boolean;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export function initialState(): ContainerState {
+  return { Status: 'created', Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME };
+}

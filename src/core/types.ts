@@ -1,0 +1,58 @@
+// Types shared across layers. No logic here.
+
+/** The runnable part of an OCI image config (and of docker's container Config). */
+export interface RunConfig {
+  User?: string;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  ExposedPorts?: Record<string, object>;
+  Volumes?: Record<string, object>;
+}
+
+/** OCI image config (application/vnd.oci.image.config.v1+json). */
+export interface ImageConfig {
+  architecture: string;
+  os: string;
+  created?: string;
+  author?: string;
+  config?: RunConfig;
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { architecture: string; os: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+/** What the engine keeps per image. The id is the config digest, as in docker. */
+export interface ImageRecord {
+  id: string;
+  manifest: string; // digest of the manifest blob
+  config: ImageConfig;
+  layers: string[]; // diff ids, bottom first
+  size: number; // bytes of uncompressed layer content
+  created: string;
+}
+
+/** A filesystem mount: what a snapshotter produces and the runtime consumes. */
+export interface Mount {
+  type: string;
+  source: string;
+  target: string;
+  options: string[];
+}

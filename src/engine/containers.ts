@@ -1,0 +1,398 @@
+// Container lifecycle in-process (no daemon): create, run in the foreground, list, remove, and
+// reconcile what dead runs left behind. Every kernel object of a container is named by its id
+// (cgroups under the root's scope, its directory), so recovery needs nothing but the id.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initialState, transition, type ContainerRecord, type ContainerState, type HostConfig } from '../core/container.ts';
+import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
+import type { ImageStore } from '../image/store.ts';
+import { resolveUser } from '../image/passwd.ts';
+import { DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
+import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
+import { isAlive, processStart, selfRef } from '../kernel/process.ts';
+import { buildPlan } from '../runtime/plan.ts';
+import { runShim, type ShimExit } from '../runtime/shim.ts';
+import { readImageFile } from '../snapshot/layers.ts';
+import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { NAME_PATTERN, randomName } from './names.ts';
+import type { StateRoot } from './root.ts';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface CreateOptions {
+  image: string;
+  cmd: string[];
+  entrypoint?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  name?: string;
+  host?: Partial<HostConfig>;
+}
+
+export interface Container {
+  record: ContainerRecord;
+  state: ContainerState;
+}
+
+const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+
+export class Containers {
+  private readonly root: StateRoot;
+  private readonly images: ImageStore;
+  private readonly cgroups: () => CgroupDriver;
+  private readonly dir: string;
+  private readonly namesDir: string;
+  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver) {
+    this.root = root;
+    this.images = images;
+    this.cgroups = cgroups;
+    this.dir = path.join(root.dir, 'containers');
+    this.namesDir = path.join(root.dir, 'names');
+  }
+
+  private cdir(id: string): string {
+    return path.join(this.dir, id);
+  }
+
+  create(opts: CreateOptions): ContainerRecord {
+    const image = this.images.resolve(opts.image);
+    const host: HostConfig = { AutoRemove: false, Memory: 0, MemorySwap: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0, ...opts.host };
+    const ic = image.config.config ?? {};
+    const entrypoint = opts.entrypoint ?? ic.Entrypoint ?? null;
+    const cmd = opts.cmd.length ? opts.cmd : opts.entrypoint ? [] : (ic.Cmd ?? []);
+    if ((entrypoint ?? []).length + cmd.length === 0) throw invalid('No command specified');
+    const id = randomBytes(32).toString('hex');
+    const hostname = opts.hostname ?? id.slice(0, 12);
+    if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
+    const record: ContainerRecord = {
+      Id: id,
+      Name: '',
+      Created: new Date().toISOString(),
+      Image: image.id,
+      ImageName: opts.image,
+      Config: {
+        Hostname: hostname,
+        User: opts.user ?? ic.User ?? '',
+        Env: mergeEnv(ic.Env ?? [], opts.env ?? []),
+        Cmd: cmd,
+        Entrypoint: entrypoint,
+        WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
+        Labels: ic.Labels ?? {},
+        StopSignal: ic.StopSignal,
+      },
+      HostConfig: host,
+      Layers: image.layers,
+      Owner: selfRef(),
+    };
+    // Everything the container needs is prepared in a temporary directory, which appears under
+    // its id only when complete; a killed creator leaves only a sweepable temp dir.
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(this.dir, `.new-${record.Owner.pid}.${record.Owner.start}.${id.slice(0, 12)}`);
+    fs.mkdirSync(tmp);
+    try {
+      for (const d of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(tmp, d), { mode: 0o755 });
+      fs.writeFileSync(path.join(tmp, 'hostname'), hostname + '\n');
+      fs.writeFileSync(path.join(tmp, 'hosts'), HOSTS);
+      fs.writeFileSync(path.join(tmp, 'resolv.conf'), resolvConf());
+      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
+      if (!host.AutoRemove) fs.fsyncSync(fs.openSync(path.join(tmp, 'config.json'), 'r'));
+      record.Name = this.reserveName(opts.name, id);
+      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
+      fs.renameSync(tmp, this.cdir(id));
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (record.Name) fs.rmSync(path.join(this.namesDir, record.Name), { force: true });
+      throw err;
+    }
+    return record;
+  }
+
+  /** Names are claimed with an exclusive create: of two concurrent creates, one wins. */
+  private reserveName(wanted: string | undefined, id: string): string {
+    fs.mkdirSync(this.namesDir, { recursive: true });
+    if (wanted !== undefined) {
+      const name = wanted.replace(/^\//, '');
+      if (!NAME_PATTERN.test(name)) throw invalid(`Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      this.claim(name, id, true);
+      return name;
+    }
+    for (let i = 0; ; i++) {
+      const name = i < 10 ? randomName() : `${randomName()}${i}`;
+      if (this.claim(name, id, false)) return name;
+    }
+  }
+
+  private claim(name: string, id: string, mustWin: boolean): boolean {
+    const p = path.join(this.namesDir, name);
+    try {
+      fs.writeFileSync(p, id, { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = fs.readFileSync(p, 'utf8');
+    // A name whose container no longer exists (a crash between claim and removal) is free again.
+    if (holder && !fs.existsSync(this.cdir(holder)) && !this.pendingCreate(holder)) {
+      fs.rmSync(p, { force: true });
+      return this.claim(name, id, mustWin);
+    }
+    if (mustWin) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    return false;
+  }
+
+  private pendingCreate(id: string): boolean {
+    try {
+      return fs.readdirSync(this.dir).some((n) => n.startsWith('.new-') && n.endsWith(id.slice(0, 12)));
+    } catch {
+      return false;
+    }
+  }
+
+  get(nameOrId: string): Container {
+    const id = this.resolveId(nameOrId);
+    return this.observe(id) ?? (() => { throw notFound(`No such container: ${nameOrId}`); })();
+  }
+
+  private resolveId(nameOrId: string): string {
+    const byName = path.join(this.namesDir, nameOrId.replace(/^\//, ''));
+    if (NAME_PATTERN.test(nameOrId.replace(/^\//, ''))) {
+      try {
+        return fs.readFileSync(byName, 'utf8');
+      } catch {}
+    }
+    if (/^[a-f0-9]{1,64}$/.test(nameOrId)) {
+      const ids = this.ids().filter((id) => id.startsWith(nameOrId));
+      if (ids.length === 1) return ids[0];
+      if (ids.length > 1) throw invalid(`multiple containers match "${nameOrId}": use a longer prefix`);
+    }
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+
+  private ids(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Reads a container and settles what its monitor's death implies. */
+  private observe(id: string): Container | undefined {
+    const dir = this.cdir(id);
+    let record: ContainerRecord | undefined;
+    try {
+      record = readJsonFile<ContainerRecord>(path.join(dir, 'config.json'));
+    } catch {}
+    if (!record) return undefined;
+    const state = readJsonFile<ContainerState>(path.join(dir, 'state.json')) ?? initialState();
+    if ((state.Status === 'running' || state.Status === 'paused') && !isAlive(state.Monitor)) {
+      // The monitor is gone: its exit file holds the real status; without one it died first (docker: 255).
+      const exit = readJsonFile<ShimExit>(path.join(dir, 'exit.json'));
+      state.Status = 'exited';
+      state.ExitCode = exit ? exit.exit : 255;
+      state.OOMKilled = exit?.oom ?? false;
+      state.Pid = 0;
+      if (state.FinishedAt === '0001-01-01T00:00:00Z') state.FinishedAt = new Date().toISOString();
+      this.cgroups().remove(id);
+      if (record.HostConfig.AutoRemove) {
+        this.destroy(record);
+        return undefined;
+      }
+      this.saveState(record, state);
+    } else if (state.Status === 'created' && record.HostConfig.AutoRemove && !isAlive(record.Owner)) {
+      // A `run --rm` whose CLI died before the container started.
+      this.cgroups().remove(id);
+      this.destroy(record);
+      return undefined;
+    } else if (state.Status === 'removing') {
+      this.cgroups().remove(id);
+      this.destroy(record);
+      return undefined;
+    }
+    return { record, state };
+  }
+
+  private saveState(record: ContainerRecord, state: ContainerState): void {
+    writeFileAtomic(path.join(this.cdir(record.Id), 'state.json'), JSON.stringify(state), { durable: !record.HostConfig.AutoRemove });
+  }
+
+  private destroy(record: ContainerRecord): void {
+    fs.rmSync(this.cdir(record.Id), { recursive: true, force: true });
+    const namePath = path.join(this.namesDir, record.Name);
+    try {
+      if (fs.readFileSync(namePath, 'utf8') === record.Id) fs.rmSync(namePath, { force: true });
+    } catch {}
+  }
+
+  /** Reconciles every container and sweeps what killed creators left. */
+  reconcile(): Container[] {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {}
+    const out: Container[] = [];
+    for (const n of names) {
+      const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
+      if (m) {
+        if (!isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+        continue;
+      }
+      if (!/^[a-f0-9]{64}$/.test(n)) continue;
+      const c = this.observe(n);
+      if (c) out.push(c);
+    }
+    // Cgroups of containers that no longer exist (a crash between cgroup creation and cleanup).
+    const known = new Set(out.map((c) => c.record.Id));
+    const cg = this.cgroups();
+    for (const id of cg.list()) if (!known.has(id)) cg.remove(id);
+    return out;
+  }
+
+  list(all: boolean): Container[] {
+    const cs = this.reconcile().sort((a, b) => b.record.Created.localeCompare(a.record.Created));
+    return all ? cs : cs.filter((c) => c.state.Status === 'running' || c.state.Status === 'paused');
+  }
+
+  /** Image ids in use by containers (for rmi). */
+  imageUser(imageId: string): string | undefined {
+    return this.reconcile().find((c) => c.record.Image === imageId)?.record.Id;
+  }
+
+  remove(nameOrId: string, force: boolean): string {
+    const c = this.get(nameOrId);
+    if ((c.state.Status === 'running' || c.state.Status === 'paused') && !force)
+      throw conflict(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove`);
+    c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
+    this.saveState(c.record, c.state);
+    this.cgroups().remove(c.record.Id); // kills whatever still runs in it
+    this.destroy(c.record);
+    return c.record.Id;
+  }
+
+  /**
+   * Starts the container attached to this process's stdio and resolves with its exit code
+   * (docker's: the command's status, 128+n for a signal).
+   */
+  async runAttached(record: ContainerRecord, io: { stdin: boolean }): Promise<ShimExit> {
+    const image = this.images.get(record.Image);
+    if (!image) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
+    const dir = this.cdir(record.Id);
+    const cg = this.cgroups();
+    const h = record.HostConfig;
+    const limits: Limits = {
+      memory: h.Memory || undefined,
+      memorySwap: h.MemorySwap || undefined,
+      cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
+      cpuShares: h.CpuShares || undefined,
+      pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
+    };
+    const cgPaths = cg.create(record.Id, limits);
+    let plan;
+    try {
+      plan = this.plan(record, dir, cgPaths);
+    } catch (err) {
+      cg.remove(record.Id);
+      throw err;
+    }
+    const shim = runShim(plan, { stdin: io.stdin ? 'inherit' : 'ignore', stdout: 'inherit', stderr: 'inherit' });
+    const forward = (sig: NodeJS.Signals) => shim.kill(sig);
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+    for (const s of signals) process.on(s, forward);
+    const state = initialState();
+    try {
+      const pid = await shim.started;
+      state.Status = transition(state.Status, 'running', record.Id);
+      state.Pid = pid;
+      state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
+      state.StartedAt = new Date().toISOString();
+      this.saveState(record, state);
+      const exit = await shim.exited;
+      if (!h.AutoRemove) {
+        state.Status = transition(state.Status, 'exited', record.Id);
+        state.ExitCode = exit.exit;
+        state.OOMKilled = exit.oom;
+        state.Pid = 0;
+        state.FinishedAt = new Date().toISOString();
+        this.saveState(record, state);
+      }
+      return exit;
+    } catch (err) {
+      if (!h.AutoRemove && err instanceof BerthError) {
+        state.Status = 'exited';
+        state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
+        state.Error = err.message;
+        this.saveState(record, state);
+      }
+      throw err;
+    } finally {
+      // Closing our end of the report socket lets the shim run its teardown; wait for it so
+      // that when we return, nothing of an --rm container is left.
+      shim.close();
+      await shim.gone;
+      for (const s of signals) process.off(s, forward);
+    }
+  }
+
+  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }) {
+    const c = record.Config;
+    const read = (p: string) => readImageFile(this.images.layers, record.Layers, p);
+    const user = resolveUser(c.User, read('etc/passwd'), read('etc/group'));
+    const env = [...c.Env];
+    const has = (k: string) => env.some((e) => e.startsWith(k + '='));
+    if (!has('PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
+    if (!has('HOSTNAME')) env.push(`HOSTNAME=${c.Hostname}`);
+    if (!has('HOME')) env.push(`HOME=${user.home}`);
+    const empty = path.join(this.root.dir, 'empty');
+    if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
+    return buildPlan({
+      rootfs: this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty),
+      cgroupNamespace: fs.existsSync('/proc/self/ns/cgroup'),
+      cgroupProcs: cg.procs,
+      oomFile: cg.oom,
+      hostname: c.Hostname,
+      etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
+      process: {
+        args: [...(c.Entrypoint ?? []), ...c.Cmd],
+        env,
+        cwd: c.WorkingDir || '/',
+        uid: user.uid,
+        gid: user.gid,
+        groups: user.groups,
+        caps: capMask(DEFAULT_CAPS),
+      },
+      exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
+      teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? dir : undefined },
+    });
+  }
+}
+
+/** Image env, then the user's: later keys win; "KEY" alone takes the value from our environment. */
+export function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of base) out.set(e.split('=', 1)[0], e);
+  for (const e of extra) {
+    const eq = e.indexOf('=');
+    if (eq === 0) throw invalid(`invalid environment variable: ${e}`);
+    if (eq < 0) {
+      const v = process.env[e];
+      if (v !== undefined) out.set(e, `${e}=${v}`);
+      continue;
+    }
+    out.set(e.slice(0, eq), e);
+  }
+  return [...out.values()];
+}
+
+/** The host's resolvers minus loopback ones, which mean nothing inside the container. */
+function resolvConf(): string {
+  let text = '';
+  try {
+    text = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {}
+  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
+  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  return lines.join('\n').trim() + '\n';
+}

@@ -1,0 +1,214 @@
+// Local images: records keyed by image id (the config digest), names (tags) pointing at them,
+// blobs in the content store and unpacked layers in the layer store.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { digestHex, type ContentStore } from '../content/store.ts';
+import { BerthError, conflict, notFound } from '../core/errors.ts';
+import type { ImageConfig, ImageManifest, ImageRecord, RunConfig } from '../core/types.ts';
+import type { LayerStore } from '../snapshot/layers.ts';
+import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { decompress } from './compression.ts';
+import { familiarReference, formatReference, parseReference, type Reference } from './reference.ts';
+
+export const MEDIA = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+} as const;
+
+export interface ImageSummary {
+  record: ImageRecord;
+  names: string[]; // canonical references pointing at it
+}
+
+export class ImageStore {
+  private readonly dir: string;
+  private readonly refsDir: string;
+  readonly content: ContentStore;
+  readonly layers: LayerStore;
+  constructor(root: string, content: ContentStore, layers: LayerStore) {
+    this.dir = path.join(root, 'images');
+    this.refsDir = path.join(root, 'refs');
+    this.content = content;
+    this.layers = layers;
+  }
+
+  private recordPath(id: string): string {
+    return path.join(this.dir, `${digestHex(id)}.json`);
+  }
+
+  private refPath(ref: Reference): string {
+    return path.join(this.refsDir, encodeURIComponent(formatReference(ref)));
+  }
+
+  get(id: string): ImageRecord | undefined {
+    return readJsonFile<ImageRecord>(this.recordPath(id));
+  }
+
+  /** A name (tag or digest reference), a full id, or a unique id prefix (at least 4 hex). */
+  resolve(nameOrId: string): ImageRecord {
+    const idLike = /^(sha256:)?([a-f0-9]{4,64})$/.exec(nameOrId);
+    let ref: Reference | undefined;
+    try {
+      ref = parseReference(nameOrId);
+    } catch (err) {
+      if (!idLike) throw err;
+    }
+    if (ref) {
+      let id: string | undefined;
+      try {
+        id = fs.readFileSync(this.refPath(ref), 'utf8').trim();
+      } catch {}
+      const rec = id ? this.get(id) : undefined;
+      if (rec) return rec;
+      if (ref.digest) {
+        const byManifest = this.records().find((r) => r.manifest === ref.digest);
+        if (byManifest) return byManifest;
+      }
+    }
+    if (idLike) {
+      const matches = this.ids().filter((hex) => hex.startsWith(idLike[2]));
+      if (matches.length === 1) return this.get('sha256:' + matches[0])!;
+      if (matches.length > 1) throw new BerthError('InvalidArgument', `image id prefix "${nameOrId}" is ambiguous`);
+    }
+    throw notFound(`No such image: ${nameOrId}`);
+  }
+
+  private ids(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+    } catch {
+      return [];
+    }
+  }
+
+  records(): ImageRecord[] {
+    return this.ids().map((hex) => this.get('sha256:' + hex)).filter((r): r is ImageRecord => r !== undefined);
+  }
+
+  /** Every image with the names pointing at it. */
+  list(): ImageSummary[] {
+    const names = new Map<string, string[]>();
+    let refFiles: string[] = [];
+    try {
+      refFiles = fs.readdirSync(this.refsDir);
+    } catch {}
+    for (const f of refFiles) {
+      if (f.endsWith('.tmp')) continue;
+      let id: string;
+      try {
+        id = fs.readFileSync(path.join(this.refsDir, f), 'utf8').trim();
+      } catch {
+        continue;
+      }
+      const list = names.get(id) ?? [];
+      list.push(decodeURIComponent(f));
+      names.set(id, list);
+    }
+    return this.records().map((record) => ({ record, names: (names.get(record.id) ?? []).sort() }));
+  }
+
+  tag(id: string, name: string): void {
+    const ref = parseReference(name);
+    if (ref.digest) throw new BerthError('InvalidArgument', `refusing to create a tag with a digest reference: ${name}`);
+    fs.mkdirSync(this.refsDir, { recursive: true });
+    writeFileAtomic(this.refPath(ref), id, { durable: true });
+  }
+
+  /**
+   * Builds an image from a root filesystem tarball (plain, gzip or zstd), like `docker import`:
+   * one layer, the tarball's files, an empty run config plus `changes`.
+   */
+  async importRootfs(source: AsyncIterable<Buffer>, opts: { name?: string; changes?: RunConfig; message?: string } = {}): Promise<ImageRecord> {
+    const ref = opts.name ? parseReference(opts.name) : undefined; // reject a bad name before reading anything
+    const blob = this.content.writer();
+    let layer: { diffId: string; size: number };
+    try {
+      const tee = async function* (): AsyncGenerator<Buffer> {
+        for await (const chunk of decompress(source)) {
+          blob.write(chunk);
+          yield chunk;
+        }
+      };
+      layer = await this.layers.unpack(tee());
+      blob.commit(layer.diffId);
+    } catch (err) {
+      blob.abort();
+      throw err;
+    }
+    const created = new Date().toISOString();
+    const config: ImageConfig = {
+      architecture: 'amd64',
+      os: 'linux',
+      created,
+      config: { ...opts.changes },
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, created_by: 'berth import', comment: opts.message ?? 'Imported from tarball' }],
+    };
+    return this.commitImage(config, [{ digest: layer.diffId, size: layer.size, mediaType: MEDIA.ociLayerTar }], layer.size, ref);
+  }
+
+  private commitImage(config: ImageConfig, layers: ImageManifest['layers'], size: number, ref?: Reference): ImageRecord {
+    const cfg = this.content.put(JSON.stringify(config));
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: cfg.digest, size: cfg.size },
+      layers,
+    };
+    const man = this.content.put(JSON.stringify(manifest));
+    const record: ImageRecord = {
+      id: cfg.digest,
+      manifest: man.digest,
+      config,
+      layers: config.rootfs.diff_ids,
+      size,
+      created: config.created ?? new Date(0).toISOString(),
+    };
+    fs.mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(this.recordPath(record.id), JSON.stringify(record), { durable: true });
+    if (ref) this.tag(record.id, formatReference(ref));
+    return record;
+  }
+
+  /**
+   * Removes a name; when no name is left, the image itself (and layers no other image uses).
+   * `inUse(id)` names a container using the image, if any. Returns docker-style lines.
+   */
+  remove(nameOrId: string, opts: { force?: boolean; inUse: (id: string) => string | undefined }): string[] {
+    const rec = this.resolve(nameOrId);
+    const out: string[] = [];
+    const names = this.list().find((s) => s.record.id === rec.id)?.names ?? [];
+    let byName: string | undefined;
+    try {
+      const ref = parseReference(nameOrId);
+      byName = names.find((n) => n === formatReference(ref));
+    } catch {}
+    if (byName && names.length > 1) {
+      fs.rmSync(this.refPath(parseReference(byName)), { force: true });
+      return [`Untagged: ${familiarReference(parseReference(byName))}`];
+    }
+    if (!byName && names.length > 1 && !opts.force)
+      throw conflict(`unable to delete ${digestHex(rec.id).slice(0, 12)} (must be forced) - image is referenced in multiple repositories`);
+    const user = opts.inUse(rec.id);
+    if (user && !opts.force)
+      throw conflict(`unable to delete ${digestHex(rec.id).slice(0, 12)} (cannot be forced) - image is being used by running container ${user.slice(0, 12)}`);
+    for (const n of names) {
+      fs.rmSync(this.refPath(parseReference(n)), { force: true });
+      out.push(`Untagged: ${familiarReference(parseReference(n))}`);
+    }
+    fs.rmSync(this.recordPath(rec.id), { force: true });
+    const stillUsed = new Set(this.records().flatMap((r) => r.layers));
+    for (const l of rec.layers) {
+      if (stillUsed.has(l)) continue;
+      this.layers.remove(l);
+      this.content.remove(l);
+      out.push(`Deleted: ${l}`);
+    }
+    this.content.remove(rec.manifest);
+    this.content.remove(rec.id);
+    out.push(`Deleted: ${rec.id}`);
+    return out;
+  }
+}
+

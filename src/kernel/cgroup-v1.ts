@@ -1,0 +1,120 @@
+// cgroup v1: one directory per hierarchy (cpu and cpuacct may share one). Only the hierarchies
+// berth needs are used: memory, cpu, cpuacct, pids and freezer (for pause).
+import {
+  checkId,
+  failedPrecondition,
+  killAndRemove,
+  listScope,
+  makeLeaf,
+  neededControllers,
+  parseOomKill,
+  readOptional,
+  rmdirQuiet,
+  swapTotal,
+  writeLimit,
+  writeOptionalLimit,
+  type CgroupDriver,
+  type CgroupPaths,
+  type Limits,
+} from './cgroups.ts';
+
+export interface Hierarchy {
+  mount: string;
+  controllers: string[]; // the ones berth uses, sorted
+  cpuset: boolean; // cpuset co-mounted here: new cgroups start with no cpus/mems and need the parent's
+}
+
+export class CgroupV1 implements CgroupDriver {
+  readonly version = 1 as const;
+  private readonly hierarchies: Hierarchy[];
+  private readonly scope: string;
+
+  constructor(hierarchies: Hierarchy[], scope: string) {
+    this.hierarchies = hierarchies;
+    this.scope = scope;
+  }
+
+  private find(controller: string): Hierarchy | undefined {
+    return this.hierarchies.find((h) => h.controllers.includes(controller));
+  }
+
+  private dir(h: Hierarchy, id: string): string {
+    return `${h.mount}/${this.scope}/${id}`;
+  }
+
+  paths(id: string): CgroupPaths {
+    checkId(id);
+    const dirs = this.hierarchies.map((h) => this.dir(h, id));
+    const memory = this.find('memory');
+    return { procs: dirs.map((d) => `${d}/cgroup.procs`), dirs, oom: memory ? `${this.dir(memory, id)}/memory.oom_control` : '' };
+  }
+
+  create(id: string, limits: Limits): CgroupPaths {
+    checkId(id);
+    for (const c of neededControllers(limits))
+      if (!this.find(c)) throw failedPrecondition(`a ${c} limit was requested but no cgroup v1 hierarchy has the ${c} controller`);
+    const created: string[] = [];
+    try {
+      for (const h of this.hierarchies) {
+        const leaf = makeLeaf(h.mount, this.scope, id, (d) => {
+          if (h.cpuset) inheritCpuset(d);
+        });
+        created.push(leaf);
+        if (h.cpuset) inheritCpuset(leaf);
+      }
+      this.writeLimits(id, limits);
+    } catch (err) {
+      rmdirQuiet(created.reverse());
+      throw err;
+    }
+    return this.paths(id);
+  }
+
+  private writeLimits(id: string, l: Limits): void {
+    for (const [controller, file, value, optional] of v1LimitFiles(l)) {
+      const f = `${this.dir(this.find(controller)!, id)}/${file}`;
+      if (optional) writeOptionalLimit(f, value);
+      else writeLimit(f, value);
+    }
+  }
+
+  remove(id: string): boolean {
+    return killAndRemove(this.paths(id).dirs);
+  }
+
+  list(): string[] {
+    return listScope(this.hierarchies.map((h) => `${h.mount}/${this.scope}`));
+  }
+
+  oomKilled(paths: CgroupPaths): number {
+    return paths.oom ? parseOomKill(paths.oom) : 0;
+  }
+}
+
+/**
+ * [controller, file, value, optional] in write order. Optional files exist only on some kernels
+ * (memsw needs swap accounting; docker then just warns).
+ */
+export function v1LimitFiles(l: Limits): [string, string, string, boolean][] {
+  const out: [string, string, string, boolean][] = [];
+  if ((l.memory ?? 0) > 0) {
+    // memsw may never be below limit_in_bytes: a fresh cgroup has both unlimited, so limit goes first.
+    out.push(['memory', 'memory.limit_in_bytes', String(l.memory), false]);
+    out.push(['memory', 'memory.memsw.limit_in_bytes', l.memorySwap === -1 ? '-1' : String(swapTotal(l)), true]);
+  }
+  // The quota is checked against the period, so the period goes first.
+  if ((l.cpuPeriod ?? 0) > 0) out.push(['cpu', 'cpu.cfs_period_us', String(l.cpuPeriod), false]);
+  if ((l.cpuQuota ?? 0) > 0) out.push(['cpu', 'cpu.cfs_quota_us', String(l.cpuQuota), false]);
+  if ((l.cpuShares ?? 0) > 0) out.push(['cpu', 'cpu.shares', String(l.cpuShares), false]);
+  if ((l.pids ?? 0) > 0) out.push(['pids', 'pids.max', String(l.pids), false]);
+  return out;
+}
+
+function inheritCpuset(dir: string): void {
+  const parent = dir.slice(0, dir.lastIndexOf('/'));
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    if (readOptional(`${dir}/${f}`)?.trim()) continue;
+    const v = readOptional(`${parent}/${f}`)?.trim();
+    if (v) writeLimit(`${dir}/${f}`, v);
+  }
+}

@@ -1,0 +1,138 @@
+// cgroup v2: one tree. A controller's files appear in a cgroup only when every ancestor enables it
+// in cgroup.subtree_control, so the root, `berth` and the scope enable memory, pids and cpu.
+import * as fs from 'node:fs';
+import {
+  checkId,
+  failedPrecondition,
+  killAndRemove,
+  listScope,
+  makeDir,
+  makeLeaf,
+  neededControllers,
+  parseOomKill,
+  readOptional,
+  rmdirQuiet,
+  swapTotal,
+  writeLimit,
+  writeOptionalLimit,
+  type CgroupDriver,
+  type CgroupPaths,
+  type Limits,
+} from './cgroups.ts';
+
+const WANTED = ['memory', 'pids', 'cpu'];
+
+/** cgroup.subtree_control lists "memory pids"; tolerate the "+memory" form too (what was written). */
+function tokens(text: string | undefined): Set<string> {
+  return new Set((text ?? '').split(/\s+/).filter(Boolean).map((t) => t.replace(/^\+/, '')));
+}
+
+/** runc's mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000]. */
+export function sharesToWeight(shares: number): number {
+  return Math.min(10000, Math.max(1, 1 + Math.floor(((shares - 2) * 9999) / 262142)));
+}
+
+/** [file, value, optional] in write order; memory.swap.max exists only with swap accounting. */
+export function v2LimitFiles(l: Limits): [string, string, boolean][] {
+  const out: [string, string, boolean][] = [];
+  if ((l.memory ?? 0) > 0) {
+    out.push(['memory.max', String(l.memory), false]);
+    // v2 limits swap alone, not memory+swap.
+    out.push(['memory.swap.max', l.memorySwap === -1 ? 'max' : String(swapTotal(l) - l.memory!), true]);
+  }
+  if ((l.cpuQuota ?? 0) > 0 || (l.cpuPeriod ?? 0) > 0)
+    out.push(['cpu.max', `${(l.cpuQuota ?? 0) > 0 ? l.cpuQuota : 'max'} ${(l.cpuPeriod ?? 0) > 0 ? l.cpuPeriod : 100000}`, false]);
+  if ((l.cpuShares ?? 0) > 0) out.push(['cpu.weight', String(sharesToWeight(l.cpuShares!)), false]);
+  if ((l.pids ?? 0) > 0) out.push(['pids.max', String(l.pids), false]);
+  return out;
+}
+
+export class CgroupV2 implements CgroupDriver {
+  readonly version = 2 as const;
+  private readonly root: string;
+  private readonly scope: string;
+
+  constructor(root: string, scope: string) {
+    this.root = root;
+    this.scope = scope;
+  }
+
+  paths(id: string): CgroupPaths {
+    checkId(id);
+    const dir = `${this.root}/${this.scope}/${id}`;
+    return { procs: [`${dir}/cgroup.procs`], dirs: [dir], oom: `${dir}/memory.events` };
+  }
+
+  /**
+   * Enables the wanted controllers down to the scope; returns those the container will have and,
+   * for the others, why not (so only a limit that needs one fails).
+   */
+  private delegate(): { have: Set<string>; why: Map<string, string> } {
+    const scopeDir = `${this.root}/${this.scope}`;
+    const why = new Map<string, string>();
+    // Fast path: the scope already passes everything down (every container after the first).
+    const enabled = tokens(readOptional(`${scopeDir}/cgroup.subtree_control`));
+    if (WANTED.every((c) => enabled.has(c))) return { have: enabled, why };
+    const available = tokens(readOptional(`${this.root}/cgroup.controllers`));
+    let want = WANTED.filter((c) => available.has(c));
+    for (const c of WANTED) if (!available.has(c)) why.set(c, `it is not in ${this.root}/cgroup.controllers`);
+    let dir = this.root;
+    for (const part of ['', ...this.scope.split('/')]) {
+      if (part) {
+        dir += '/' + part;
+        makeDir(dir, false);
+      }
+      const file = `${dir}/cgroup.subtree_control`;
+      const on = tokens(readOptional(file));
+      const missing = want.filter((c) => !on.has(c));
+      if (!missing.length) continue;
+      try {
+        fs.writeFileSync(file, missing.map((c) => '+' + c).join(' '));
+      } catch (err) {
+        // EBUSY: that cgroup has processes of its own ("no internal processes"), not ours to move.
+        for (const c of missing) why.set(c, `enabling it in ${file} failed: ${(err as Error).message}`);
+        want = want.filter((c) => !missing.includes(c));
+      }
+    }
+    return { have: new Set(want), why };
+  }
+
+  create(id: string, limits: Limits): CgroupPaths {
+    checkId(id);
+    const need = neededControllers(limits);
+    const { have, why } = this.delegate();
+    for (const c of need) if (!have.has(c)) throw failedPrecondition(`a ${c} limit was requested but the ${c} cgroup controller is unavailable: ${why.get(c)}`);
+    const leaf = makeLeaf(this.root, this.scope, id, () => {});
+    try {
+      this.writeLimits(leaf, limits);
+    } catch (err) {
+      rmdirQuiet([leaf]);
+      throw err;
+    }
+    return this.paths(id);
+  }
+
+  private writeLimits(d: string, l: Limits): void {
+    for (const [file, value, optional] of v2LimitFiles(l)) {
+      if (optional) writeOptionalLimit(`${d}/${file}`, value);
+      else writeLimit(`${d}/${file}`, value);
+    }
+  }
+
+  remove(id: string): boolean {
+    const dir = this.paths(id).dirs[0];
+    // cgroup.kill (5.14+) kills the whole subtree at once, forks racing the kill included.
+    try {
+      fs.writeFileSync(`${dir}/cgroup.kill`, '1', { flag: 'r+' });
+    } catch {}
+    return killAndRemove([dir]);
+  }
+
+  list(): string[] {
+    return listScope([`${this.root}/${this.scope}`]);
+  }
+
+  oomKilled(paths: CgroupPaths): number {
+    return parseOomKill(paths.oom);
+  }
+}

@@ -1,0 +1,30 @@
+// Process identity that survives pid reuse: a pid plus its start time (field 22 of
+// /proc/PID/stat, in clock ticks since boot). Used to tell whether a recorded monitor or
+// creator is still the same live process.
+import * as fs from 'node:fs';
+
+export interface ProcessRef {
+  pid: number;
+  start: number;
+}
+
+export function processStart(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // a zombie is not alive
+  return Number(fields[19]);
+}
+
+export function isAlive(ref: ProcessRef | undefined): boolean {
+  return ref !== undefined && ref.pid > 0 && processStart(ref.pid) === ref.start;
+}
+
+export function selfRef(): ProcessRef {
+  return { pid: process.pid, start: processStart(process.pid) ?? 0 };
+}

@@ -1,0 +1,125 @@
+// Turns a container's specification into the shim's plan: a linear list of steps the C side
+// executes in order (see native/container.c). Pure: no I/O, so it is unit-tested without root.
+import type { Mount } from '../core/types.ts';
+
+export const MS = {
+  RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, REMOUNT: 32, BIND: 4096, REC: 16384,
+  PRIVATE: 1 << 18, SLAVE: 1 << 19, RELATIME: 1 << 21, STRICTATIME: 1 << 24,
+} as const;
+
+export const CLONE = {
+  NEWNS: 0x00020000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000, NEWPID: 0x20000000, NEWNET: 0x40000000,
+} as const;
+
+/** Docker's masked and read-only paths (moby daemon/pkg/oci/defaults.go). */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/sched_debug', '/proc/scsi', '/proc/timer_list', '/proc/timer_stats', '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  caps: bigint; // bounding = permitted = effective (for root); inheritable and ambient stay empty
+  noNewPrivileges?: boolean;
+}
+
+export interface PlanInput {
+  rootfs: Mount; // target: the host directory the root is mounted on (inside the new mount ns)
+  cgroupNamespace: boolean;
+  cgroupProcs: string[];
+  oomFile?: string;
+  hostname: string;
+  etcFiles: { hostname: string; hosts: string; resolv: string }; // host files bound into /etc
+  process: ProcessSpec;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  exitFile?: string;
+  teardown: { rmdirs: string[]; rmtree?: string };
+}
+
+export type Step = string[];
+
+const DEVICES: Array<[string, number, number]> = [
+  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+];
+const S_IFCHR = 0o020000;
+
+export function buildPlan(p: PlanInput): Step[] {
+  const nsFlags = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET | (p.cgroupNamespace ? CLONE.NEWCGROUP : 0);
+  const steps: Step[] = [['ns', String(nsFlags)]];
+  for (const f of p.cgroupProcs) steps.push(['cgroup', f]);
+  if (p.oomFile) steps.push(['oom', p.oomFile]);
+  if (p.exitFile) steps.push(['exitfile', p.exitFile]);
+
+  // Host mount events still reach us (slave), ours never reach the host; every mount below
+  // lives only in the container's mount namespace and vanishes with it.
+  steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
+  steps.push(['mount', p.rootfs.source, p.rootfs.target, p.rootfs.type, '0', p.rootfs.options.join(',')]);
+  steps.push(['root', p.rootfs.target]);
+  const nse = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  steps.push(['mountin', 'proc', '/proc', 'proc', String(nse), '']);
+  steps.push(['mountin', 'tmpfs', '/dev', 'tmpfs', String(MS.NOSUID | MS.STRICTATIME), 'mode=755,size=65536k']);
+  for (const [name, major, minor] of DEVICES) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
+  steps.push(['mountin', 'devpts', '/dev/pts', 'devpts', String(MS.NOSUID | MS.NOEXEC), 'newinstance,ptmxmode=0666,mode=0620,gid=5']);
+  steps.push(['mountin', 'shm', '/dev/shm', 'tmpfs', String(nse), 'mode=1777,size=65536k']);
+  steps.push(['mountin', 'mqueue', '/dev/mqueue', 'mqueue', String(nse), '']);
+  for (const [target, link] of [['pts/ptmx', '/dev/ptmx'], ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'],
+    ['/proc/self/fd/1', '/dev/stdout'], ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']]) {
+    steps.push(['symlinkin', target, link]);
+  }
+  steps.push(['mountin', 'sysfs', '/sys', 'sysfs', String(nse | MS.RDONLY), '']);
+  steps.push(['bindin', p.etcFiles.hostname, '/etc/hostname', '0', 'f']);
+  steps.push(['bindin', p.etcFiles.hosts, '/etc/hosts', '0', 'f']);
+  steps.push(['bindin', p.etcFiles.resolv, '/etc/resolv.conf', '0', 'f']);
+  for (const m of p.maskedPaths ?? MASKED_PATHS) steps.push(['maskin', m]);
+  for (const r of p.readonlyPaths ?? READONLY_PATHS) steps.push(['roin', r]);
+  steps.push(['pivot']);
+  steps.push(['loopback']);
+  steps.push(['hostname', p.hostname]);
+
+  const proc = p.process;
+  const caps = proc.caps.toString(16);
+  steps.push(['cwd', proc.cwd]);
+  // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
+  steps.push(['capbset', caps]);
+  steps.push(['user', String(proc.uid), String(proc.gid), proc.groups.join(',')]);
+  // A non-root user keeps no capabilities in its effective/permitted sets (docker's behaviour
+  // since CVE-2022-24769); root gets the allowed set. Inheritable and ambient stay empty.
+  const effective = proc.uid === 0 ? caps : '0';
+  steps.push(['capset', effective, effective, '0']);
+  steps.push(['ambient', '0']);
+  if (proc.noNewPrivileges) steps.push(['nonewprivs']);
+  for (const e of proc.env) steps.push(['env', e]);
+  steps.push(['exec', ...proc.args]);
+
+  for (const d of p.teardown.rmdirs) steps.push(['rmdir', d]);
+  if (p.teardown.rmtree) steps.push(['rmtree', p.teardown.rmtree]);
+  return steps;
+}
+
+/** Records on the wire: each field "=" + value + NUL (empty values survive), a lone NUL ends a record. */
+export function encodeRecords(steps: Step[]): Buffer {
+  let body = '';
+  for (const s of steps) {
+    for (const f of s) {
+      if (f.includes('\0')) throw new Error(`plan field contains NUL: ${JSON.stringify(f)}`);
+      body += '=' + f + '\0';
+    }
+    body += '\0';
+  }
+  return Buffer.from(body, 'utf8');
+}
+
+/** A plan is its records behind "<length>\n": the socket stays open afterwards for reports. */
+export function encodePlan(steps: Step[]): Buffer {
+  const payload = encodeRecords(steps);
+  return Buffer.concat([Buffer.from(`${payload.length}\n`), payload]);
+}

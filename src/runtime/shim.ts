@@ -1,0 +1,142 @@
+// Client side of the shim protocol: spawn `berth-shim run` with the plan on fd 3 and read its
+// JSON-line reports from the same socket; and `berth-shim fsops` for layer file operations.
+import { spawn, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError } from '../core/errors.ts';
+import type { SpecialFs, SpecialOp } from '../image/apply.ts';
+import { encodePlan, encodeRecords, type Step } from './plan.ts';
+
+export const SHIM_PATH = process.env.BERTH_SHIM ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../native/build/berth-shim');
+
+export interface ShimError {
+  step: string;
+  arg: string;
+  errno: number;
+  message: string;
+}
+
+export interface ShimExit {
+  exit: number;
+  signal: number;
+  oom: boolean;
+}
+
+export interface ShimHandle {
+  shimPid: number;
+  /** Resolves with the container init's host pid once it is in its cgroup. */
+  started: Promise<number>;
+  /** Resolves when the container exited (or setup failed: rejects with a BerthError). */
+  exited: Promise<ShimExit>;
+  /** Resolves when the shim process itself is gone (teardown done). */
+  gone: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+  /** Closes the report socket: the shim then runs its teardown and exits. */
+  close(): void;
+}
+
+export function errorFromShim(e: ShimError, args: string[]): BerthError {
+  if (e.step === 'exec') {
+    const cmd = args[0] ?? '';
+    if (e.errno === 2) return new BerthError('CommandNotFound', `exec: "${cmd}": executable file not found in $PATH`);
+    return new BerthError('CannotInvoke', `exec: "${cmd}": ${e.message.toLowerCase()}`);
+  }
+  const where = e.arg ? `${e.step} ${e.arg}` : e.step;
+  return new BerthError('Internal', `container setup failed at ${where}: ${e.message}`);
+}
+
+export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; stdout: 'inherit'; stderr: 'inherit' }): ShimHandle {
+  const execStep = steps.find((s) => s[0] === 'exec') ?? [];
+  const io: StdioOptions = [stdio.stdin, stdio.stdout, stdio.stderr, 'pipe'];
+  // detached: the shim gets its own session, so a terminal's ^C reaches the container once (we
+  // forward it), and a hangup of our terminal does not take the monitor down.
+  const child = spawn(SHIM_PATH, ['run'], { stdio: io, env: {}, detached: true });
+  const sock = child.stdio[3] as unknown as Socket;
+  sock.write(encodePlan(steps));
+
+  let onStart!: (pid: number) => void, onStartErr!: (e: unknown) => void;
+  let onExit!: (e: ShimExit) => void, onExitErr!: (e: unknown) => void;
+  const started = new Promise<number>((res, rej) => ((onStart = res), (onStartErr = rej)));
+  const exited = new Promise<ShimExit>((res, rej) => ((onExit = res), (onExitErr = rej)));
+  // Callers await one or the other; neither rejection may go unhandled.
+  started.catch(() => {});
+  exited.catch(() => {});
+  let pid = 0;
+  let settled = false;
+  const fail = (err: unknown) => {
+    if (settled) return;
+    settled = true;
+    onStartErr(err);
+    onExitErr(err);
+  };
+  let buf = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let msg: { pid?: number; started?: boolean; exit?: number; signal?: number; oom?: boolean; error?: ShimError };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (msg.pid !== undefined) pid = msg.pid;
+      else if (msg.started) onStart(pid);
+      else if (msg.error) fail(errorFromShim(msg.error, execStep.slice(1)));
+      else if (msg.exit !== undefined && !settled) {
+        settled = true;
+        onStart(pid);
+        onExit({ exit: msg.exit, signal: msg.signal ?? 0, oom: msg.oom ?? false });
+      }
+    }
+  });
+  sock.on('error', () => {});
+  const gone = new Promise<number | null>((resolve) => {
+    child.on('error', (err) => {
+      fail(new BerthError('Unavailable', `cannot start the shim ${SHIM_PATH}: ${err.message} (run the setup to build it)`, { cause: err }));
+      resolve(null);
+    });
+    child.on('exit', (code) => {
+      fail(new BerthError('Internal', `the shim exited (${code}) without reporting the container's exit`));
+      resolve(code);
+    });
+  });
+  return {
+    get shimPid() {
+      return child.pid ?? 0;
+    },
+    started,
+    exited,
+    gone,
+    kill: (signal) => {
+      child.kill(signal);
+    },
+    close: () => sock.destroy(),
+  };
+}
+
+/** mknod and setxattr through the shim, for layer unpacking. */
+export const shimSpecialFs: SpecialFs = {
+  run(dir: string, ops: SpecialOp[]): Promise<void> {
+    const child = spawn(SHIM_PATH, ['fsops', dir], { stdio: ['pipe', 'ignore', 'pipe'], env: {} });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const records = ops.map((op) => op.op === 'mknod'
+      ? ['mknod', op.path, String(modeBits(op.type) | op.mode), String(op.major), String(op.minor), String(op.uid), String(op.gid),
+        String(Math.floor(op.mtime)), String(Math.round((op.mtime % 1) * 1e9))]
+      : ['xattr', op.path, op.name, op.value.toString('hex')]);
+    child.stdin!.end(encodeRecords(records));
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new BerthError('InvalidArgument', `applying layer: ${stderr.trim() || `fsops exited ${code}`}`))));
+    });
+  },
+};
+
+function modeBits(type: 'char' | 'block' | 'fifo'): number {
+  return type === 'char' ? 0o020000 : type === 'block' ? 0o060000 : 0o010000;
+}

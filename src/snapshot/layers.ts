@@ -1,0 +1,97 @@
+// Unpacked layers, one directory per diff id, shared by every image and container that uses
+// them; a container's root is these directories as overlayfs lower dirs plus its own upper dir.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { digestHex } from '../content/store.ts';
+import type { Mount } from '../core/types.ts';
+import { applyLayer, type SpecialFs } from '../image/apply.ts';
+import { isAlive, selfRef } from '../kernel/process.ts';
+
+export class LayerStore {
+  readonly root: string;
+  private readonly special: SpecialFs;
+  constructor(root: string, special: SpecialFs) {
+    this.root = root;
+    this.special = special;
+  }
+
+  dir(diffId: string): string {
+    return path.join(this.root, digestHex(diffId));
+  }
+
+  has(diffId: string): boolean {
+    return fs.existsSync(this.dir(diffId));
+  }
+
+  /** Unpacks an uncompressed layer tar; the layer appears under its diff id only when complete. */
+  async unpack(tar: AsyncIterable<Buffer>): Promise<{ diffId: string; size: number }> {
+    fs.mkdirSync(this.root, { recursive: true });
+    const me = selfRef();
+    const tmp = path.join(this.root, `.tmp-${me.pid}.${me.start}.${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(tmp, { mode: 0o755 });
+    try {
+      const res = await applyLayer(tar, tmp, this.special);
+      try {
+        fs.renameSync(tmp, this.dir(res.diffId));
+      } catch (err) {
+        // Another unpack of the same layer won the race: keep theirs.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+      return res;
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  remove(diffId: string): void {
+    fs.rmSync(this.dir(diffId), { recursive: true, force: true });
+  }
+
+  /** Leftovers of unpacks whose process was killed (a live one's are left alone). */
+  sweep(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const m = /^\.tmp-(\d+)\.(\d+)\./.exec(n);
+      if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.root, n), { recursive: true, force: true });
+    }
+  }
+
+  /** The overlay mount for a container: lower dirs top layer first, as overlayfs wants. */
+  rootfsMount(diffIds: string[], upper: string, work: string, target: string, empty: string): Mount {
+    const lowers = diffIds.length ? diffIds.map((d) => this.dir(d)).reverse() : [empty];
+    return {
+      type: 'overlay',
+      source: 'overlay',
+      target,
+      options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
+    };
+  }
+}
+
+/**
+ * Reads a small file of an image as the container would see it at start (top layer wins,
+ * whiteouts hide), without mounting. Symlinks are not followed: the file is then "absent".
+ */
+export function readImageFile(store: LayerStore, diffIds: string[], rel: string): string | undefined {
+  for (let i = diffIds.length - 1; i >= 0; i--) {
+    const p = path.join(store.dir(diffIds[i]), rel);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isFile()) return st.size > 4 << 20 ? undefined : fs.readFileSync(p, 'utf8');
+    return undefined; // a whiteout (char 0:0), a symlink or anything else hides lower layers
+  }
+  return undefined;
+}

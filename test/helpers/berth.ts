@@ -1,0 +1,130 @@
+// Integration-test harness: a private state root per suite, the busybox image imported into it,
+// the real CLI run as a child process, and checks that nothing is left behind.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BERTH = path.join(REPO, 'bin/berth');
+export const isRoot = process.getuid?.() === 0;
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The busybox rootfs tarball, built once per machine boot into the temp dir. */
+export function busyboxTar(): string {
+  const out = path.join(os.tmpdir(), `berth-test-busybox-${process.getuid?.()}.tar`);
+  if (!fs.existsSync(out)) {
+    const tmp = `${out}.${process.pid}.tmp`;
+    execFileSync(path.join(REPO, 'scripts/mkrootfs.sh'), [tmp]);
+    fs.renameSync(tmp, out);
+  }
+  return out;
+}
+
+export class TestRoot {
+  readonly dir: string;
+  readonly key: string;
+  constructor() {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-root-'));
+    this.key = createHash('sha256').update(fs.realpathSync(this.dir)).digest('hex').slice(0, 12);
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return { ...process.env, BERTH_ROOT: this.dir };
+  }
+
+  run(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Result> {
+    const child = this.spawn(args, opts.input === undefined ? 'ignore' : 'pipe');
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    return collect(child, opts.timeoutMs ?? 60_000);
+  }
+
+  spawn(args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+    return spawn(BERTH, args, { env: this.env(), stdio: [stdin, 'pipe', 'pipe'] });
+  }
+
+  async importBusybox(name = 'busybox:latest'): Promise<void> {
+    const r = await this.run(['import', '--change', 'CMD ["sh"]', busyboxTar(), name]);
+    if (r.code !== 0) throw new Error(`import failed: ${r.stderr}`);
+  }
+
+  /** Kernel objects and files this root's containers could leave behind. */
+  leftovers(): string[] {
+    const found: string[] = [];
+    for (const base of ['/sys/fs/cgroup', ...fs.readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`)]) {
+      const scope = path.join(base, 'berth', this.key);
+      try {
+        for (const d of fs.readdirSync(scope, { withFileTypes: true })) if (d.isDirectory()) found.push(path.join(scope, d.name));
+      } catch {}
+    }
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir));
+    found.push(...mounts);
+    try {
+      for (const n of fs.readdirSync(path.join(this.dir, 'containers'))) found.push(path.join(this.dir, 'containers', n));
+    } catch {}
+    try {
+      for (const n of fs.readdirSync(path.join(this.dir, 'layers'))) if (n.startsWith('.tmp')) found.push(n);
+    } catch {}
+    return found;
+  }
+
+  /** Waits until fn() holds (for state that settles asynchronously), or returns its last value. */
+  async until<T>(fn: () => T, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+    const end = Date.now() + ms;
+    let v = fn();
+    while (!ok(v) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      v = fn();
+    }
+    return v;
+  }
+
+  cgroupDirs(id: string): string[] {
+    const out: string[] = [];
+    for (const d of fs.readdirSync('/sys/fs/cgroup')) {
+      const p = path.join('/sys/fs/cgroup', d, 'berth', this.key, id);
+      if (fs.existsSync(p)) out.push(p);
+    }
+    const v2 = path.join('/sys/fs/cgroup/berth', this.key, id);
+    if (fs.existsSync(v2)) out.push(v2);
+    return out;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.run(['ps', '-a']).catch(() => {});
+    const ids = fs.existsSync(path.join(this.dir, 'containers')) ? fs.readdirSync(path.join(this.dir, 'containers')).filter((n) => /^[a-f0-9]{64}$/.test(n)) : [];
+    if (ids.length) await this.run(['rm', '-f', ...ids]);
+    for (const base of fs.readdirSync('/sys/fs/cgroup')) {
+      try {
+        fs.rmdirSync(path.join('/sys/fs/cgroup', base, 'berth', this.key));
+      } catch {}
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function collect(child: ChildProcess, timeoutMs: number): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out after ${timeoutMs} ms; stdout=${stdout} stderr=${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,86 @@
+// berth killed mid-run: the container's monitor carries on or, if it died too, the next
+// invocation cleans up. Two state roots never see or disturb each other.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { collect, isRoot, TestRoot } from '../helpers/berth.ts';
+
+function monitorPid(root: TestRoot, id: string): number {
+  const state = JSON.parse(fs.readFileSync(path.join(root.dir, 'containers', id, 'state.json'), 'utf8'));
+  return state.Monitor.pid;
+}
+
+async function startNamed(root: TestRoot, name: string, args: string[]) {
+  const child = root.spawn(['run', '--rm', '--name', name, 'busybox', ...args]);
+  const done = collect(child, 60_000).catch(() => undefined);
+  const idFile = path.join(root.dir, 'names', name);
+  const id = await root.until(() => (fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8') : ''), (v) => v.length === 64);
+  await root.until(() => fs.existsSync(path.join(root.dir, 'containers', id, 'state.json')), (v) => v);
+  return { child, id, done };
+}
+
+describe('crash recovery', { skip: !isRoot && 'needs root' }, () => {
+  let root: TestRoot;
+  before(async () => {
+    root = new TestRoot();
+    await root.importBusybox();
+  });
+  after(async () => {
+    await root.cleanup();
+  });
+
+  test('kill -9 of berth: the container keeps running under its monitor, then is cleaned up', async () => {
+    const { child, id } = await startNamed(root, 'survivor', ['sleep', '2']);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited; // not 'close': the container still holds the stdout pipe
+    const ps = await root.run(['ps', '--format', '{{.Names}} {{.State}}']);
+    assert.match(ps.stdout, /survivor running/);
+    // The monitor tears the --rm container down when it exits, with no berth process around.
+    const left = await root.until(() => root.leftovers(), (l) => l.length === 0, 10_000);
+    assert.deepEqual(left, []);
+    assert.equal(fs.existsSync(path.join(root.dir, 'names', 'survivor')), true); // freed lazily
+    assert.equal((await root.run(['run', '--rm', '--name', 'survivor', 'busybox', 'true'])).code, 0);
+    void id;
+  });
+
+  test('kill -9 of berth and the monitor: the container dies with it and the next run cleans', async () => {
+    const { child, id, done } = await startNamed(root, 'victim', ['sleep', '60']);
+    const shim = monitorPid(root, id);
+    child.kill('SIGKILL');
+    process.kill(shim, 'SIGKILL');
+    await done;
+    assert.ok(root.leftovers().length > 0);
+    const ps = await root.run(['ps', '-a', '--format', '{{.Names}}']);
+    assert.doesNotMatch(ps.stdout, /victim/);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('rm -f stops a running container and removes everything', async () => {
+    const { id, done } = await startNamed(root, 'forced', ['sleep', '60']);
+    const rm = await root.run(['rm', '-f', 'forced']);
+    assert.equal(rm.code, 0, rm.stderr);
+    const r = await done;
+    assert.equal(r?.code, 137);
+    assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0), []);
+    void id;
+  });
+
+  test('two roots never see each other\'s containers', async () => {
+    const other = new TestRoot();
+    try {
+      await other.importBusybox();
+      const { done } = await startNamed(root, 'mine', ['sleep', '2']);
+      const ps = await other.run(['ps', '-a', '-q']);
+      assert.equal(ps.stdout, '');
+      assert.equal((await other.run(['rm', '-f', 'mine'])).code, 1);
+      const still = await root.run(['ps', '--format', '{{.Names}}']);
+      assert.match(still.stdout, /mine/);
+      assert.equal((await done)?.code, 0);
+    } finally {
+      await other.cleanup();
+    }
+  });
+});

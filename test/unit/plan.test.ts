@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { capMask, DEFAULT_CAPS } from '../../src/kernel/capabilities.ts';
+import { buildPlan, CLONE, encodePlan, type PlanInput } from '../../src/runtime/plan.ts';
+
+function input(over: Partial<PlanInput['process']> = {}): PlanInput {
+  return {
+    rootfs: { type: 'overlay', source: 'overlay', target: '/c/rootfs', options: ['lowerdir=/l2:/l1', 'upperdir=/c/upper', 'workdir=/c/work'] },
+    cgroupNamespace: true,
+    cgroupProcs: ['/sys/fs/cgroup/memory/berth/k/id/cgroup.procs'],
+    oomFile: '/sys/fs/cgroup/memory/berth/k/id/memory.oom_control',
+    hostname: 'box',
+    etcFiles: { hostname: '/c/hostname', hosts: '/c/hosts', resolv: '/c/resolv.conf' },
+    process: { args: ['echo', 'hi'], env: ['PATH=/bin'], cwd: '/tmp', uid: 0, gid: 0, groups: [], caps: capMask(DEFAULT_CAPS), ...over },
+    teardown: { rmdirs: ['/sys/fs/cgroup/memory/berth/k/id'], rmtree: '/c' },
+  };
+}
+
+const names = (steps: string[][]) => steps.map((s) => s[0]);
+
+test('the plan orders steps as the kernel needs them', () => {
+  const steps = buildPlan(input());
+  const n = names(steps);
+  const at = (s: string) => n.indexOf(s);
+  const ns = Number(steps[0][1]);
+  for (const f of [CLONE.NEWNS, CLONE.NEWPID, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP]) assert.ok(ns & f);
+  assert.ok(at('propagation') < at('mount') && at('mount') < at('root') && at('root') < at('mountin'));
+  assert.ok(at('maskin') < at('pivot') && at('roin') < at('pivot'));
+  // Bounding set dropped before the user switch (needs CAP_SETPCAP), capset after it.
+  assert.ok(at('capbset') < at('user') && at('user') < at('capset'));
+  assert.equal(n.at(-3), 'exec');
+  assert.deepEqual(steps.at(-3), ['exec', 'echo', 'hi']);
+  assert.deepEqual(steps.at(-1), ['rmtree', '/c']);
+  const mounts = steps.filter((s) => s[0] === 'mountin').map((s) => s[2]);
+  assert.deepEqual(mounts, ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys']);
+  assert.ok(steps.some((s) => s[0] === 'maskin' && s[1] === '/proc/kcore'));
+  assert.ok(steps.some((s) => s[0] === 'roin' && s[1] === '/proc/sys'));
+});
+
+test('capabilities: the 14 defaults for root, none effective for other users', () => {
+  const root = buildPlan(input());
+  const mask = capMask(DEFAULT_CAPS);
+  assert.equal(DEFAULT_CAPS.length, 14);
+  assert.deepEqual(root.find((s) => s[0] === 'capbset'), ['capbset', mask.toString(16)]);
+  assert.deepEqual(root.find((s) => s[0] === 'capset'), ['capset', mask.toString(16), mask.toString(16), '0']);
+  const user = buildPlan(input({ uid: 1000, gid: 1000, groups: [50] }));
+  assert.deepEqual(user.find((s) => s[0] === 'capset'), ['capset', '0', '0', '0']);
+  assert.deepEqual(user.find((s) => s[0] === 'user'), ['user', '1000', '1000', '50']);
+  assert.throws(() => capMask(['CAP_NOPE']), /unknown capability/);
+  assert.equal(capMask(['cap_chown', 'KILL']), (1n << 0n) | (1n << 5n));
+});
+
+test('wire encoding: length prefix, "=" + value + NUL per field, NUL per step; empty values survive', () => {
+  const payload = '=a\0=b\0\0=mountin\0=\0\0';
+  assert.equal(encodePlan([['a', 'b'], ['mountin', '']]).toString(), `${payload.length}\n${payload}`);
+  assert.throws(() => encodePlan([['env', 'A=\0']]), /NUL/);
+});
