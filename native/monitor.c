@@ -1,6 +1,6 @@
-/* The monitor: clones the container's init into its namespaces, places it in its cgroups,
- * forwards signals, reports progress as JSON lines, records the exit status and runs the
- * teardown the plan asks for. It is the container's parent for the container's whole life. */
+/* The monitor: clones the container's init into its namespaces (the child then joins its
+ * cgroups itself), forwards signals, reports progress as JSON lines, records the exit status
+ * durably and runs the teardown the plan asks for. It is the container's parent for the container's whole life. */
 #define _GNU_SOURCE
 #include "shim.h"
 #include <errno.h>
@@ -93,7 +93,9 @@ int monitor_run(struct plan *p) {
   /* A client that died must not kill the monitor when it reports: writes get EPIPE instead. */
   signal(SIGPIPE, SIG_IGN);
 
-  /* Fork-style clone: the shim is single-threaded, so the child may keep running C code. */
+  /* Fork-style clone: the shim is single-threaded, so the child may keep running C code.
+   * The child joins its cgroups itself (the plan's `join` steps) and enters its cgroup
+   * namespace after that (`cgroupns`), so the namespace is rooted at its own cgroup. */
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags & ~CLONE_NEWCGROUP) | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) { teardown(p); die_report("clone", ns ? ns : "", errno); }
   if (pid == 0) {
@@ -106,18 +108,20 @@ int monitor_run(struct plan *p) {
     /* Ignored signals survive execve: the container must start with default dispositions. */
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) signal(sigs[i], SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    /* Wait until the monitor is ready for us; EOF means it died before PDEATHSIG was set. */
     char go;
     const char *step = "sync", *arg = "";
-    int ok = read(sync_pipe[0], &go, 1) == 1;
+    ssize_t k;
+    while ((k = read(sync_pipe[0], &go, 1)) < 0 && errno == EINTR) {}
     close(sync_pipe[0]);
-    if (ok) {
-      if (setsid() < 0) step = "setsid";
-      /* The cgroup namespace is entered only now, so its root is the container's cgroup. */
-      else if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) step = "unshare cgroup";
-      else container_setup_and_exec(p, &step, &arg);
+    if (k == 1) {
+      step = "setsid";
+      if (setsid() >= 0) container_setup_and_exec(p, &step, &arg);
+    } else {
+      errno = EPIPE;
     }
     char msg[4600];
-    int e = ok ? errno : EPIPE;
+    int e = errno;
     int len = snprintf(msg, sizeof msg, "%d\t%s\t%s", e, step, arg);
     if (write(err_pipe[1], msg, (size_t)len) < 0) {}
     _exit(exit_code_for_errno(step, e));
@@ -127,19 +131,6 @@ int monitor_run(struct plan *p) {
   close(err_pipe[1]);
 
   char buf[4700];
-  for (int i = 0; i < p->n; i++) {
-    struct record *r = &p->r[i];
-    if (r->n > 1 && !strcmp(r->f[0], "cgroup")) {
-      snprintf(buf, sizeof buf, "%d", pid);
-      if (write_file(r->f[1], buf) < 0) {
-        int e = errno;
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        teardown(p);
-        die_report("cgroup", r->f[1], e);
-      }
-    }
-  }
   snprintf(buf, sizeof buf, "{\"pid\":%d}", pid);
   report_raw(buf);
   if (write(sync_pipe[1], "g", 1) < 0) {}

@@ -30,7 +30,7 @@ void report_error(const char *step, const char *arg, int err, const char *detail
 void die_report(const char *step, const char *arg, int err) __attribute__((noreturn));
 size_t json_escape(char *out, size_t cap, const char *s);
 
-/* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
+/* container.c: runs in the cloned child; returns only on failure returns only on failure (errno set, *failed_step,
  * *failed_arg describe it). */
 int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg);
 

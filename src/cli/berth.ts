@@ -1,4 +1,6 @@
 // Entry point (bin/berth runs this on the project's Node). Kept tiny: everything else loads lazily.
+import { mark } from '../util/trace.ts';
+mark('node ready');
 import { main } from './main.ts';
 
 const code = await main(process.argv.slice(2));

@@ -2,6 +2,7 @@
 // so that each invocation loads only the code it runs.
 import { BerthError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import { mark } from '../util/trace.ts';
 
 export interface Context {
   engine(): Engine;
@@ -95,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     // Loaded here rather than at the top: `berth --help` and flag errors should not pay for it.
     EngineClass = (await import('../engine/engine.ts')).Engine;
     const cmd = await load();
+    mark('modules loaded');
     return await cmd(ctx, argv.slice(i + 1));
   } catch (err) {
     if (err instanceof BerthError) {

@@ -1,9 +1,13 @@
 // Content-addressed blob store (sha256). A blob becomes visible only after its bytes were
 // verified against the digest: written to ingest/, fsynced, then renamed into blobs/.
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, invalid } from '../core/errors.ts';
+
+import { randomHex } from '../util/random.ts';
+
+// node:crypto costs milliseconds to load; commands that only look blobs up never need it.
+const createHash = (alg: string) => process.getBuiltinModule('node:crypto').createHash(alg);
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
@@ -55,7 +59,7 @@ export class ContentStore {
     const dir = path.join(this.root, 'ingest');
     fs.mkdirSync(dir, { recursive: true });
     fs.mkdirSync(path.join(this.root, 'blobs', 'sha256'), { recursive: true });
-    return new BlobWriter(this, path.join(dir, randomBytes(12).toString('hex')));
+    return new BlobWriter(this, path.join(dir, randomHex(12)));
   }
 
   remove(digest: string): void {

@@ -1,5 +1,5 @@
 // Docker-style generated names ("adjective_scientist") for containers created without --name.
-import { randomInt } from 'node:crypto';
+import { randomIndex } from '../util/random.ts';
 
 const LEFT = ['admiring', 'brave', 'calm', 'clever', 'dreamy', 'eager', 'elastic', 'festive', 'focused', 'gallant',
   'happy', 'jolly', 'keen', 'kind', 'lucid', 'modest', 'nifty', 'optimistic', 'quirky', 'relaxed', 'serene',
@@ -9,7 +9,7 @@ const RIGHT = ['agnesi', 'babbage', 'bardeen', 'curie', 'darwin', 'dijkstra', 'e
   'shannon', 'thompson', 'turing', 'wozniak'];
 
 export function randomName(): string {
-  return `${LEFT[randomInt(LEFT.length)]}_${RIGHT[randomInt(RIGHT.length)]}`;
+  return `${LEFT[randomIndex(LEFT.length)]}_${RIGHT[randomIndex(RIGHT.length)]}`;
 }
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

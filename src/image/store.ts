@@ -7,7 +7,6 @@ import { BerthError, conflict, notFound } from '../core/errors.ts';
 import type { ImageConfig, ImageManifest, ImageRecord, RunConfig } from '../core/types.ts';
 import type { LayerStore } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
-import { decompress } from './compression.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from './reference.ts';
 
 export const MEDIA = {
@@ -124,6 +123,7 @@ export class ImageStore {
     const blob = this.content.writer();
     let layer: { diffId: string; size: number };
     try {
+      const { decompress } = await import('./compression.ts'); // zlib only when importing
       const tee = async function* (): AsyncGenerator<Buffer> {
         for await (const chunk of decompress(source)) {
           blob.write(chunk);

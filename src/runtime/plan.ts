@@ -34,7 +34,8 @@ export interface ProcessSpec {
 export interface PlanInput {
   rootfs: Mount; // target: the host directory the root is mounted on (inside the new mount ns)
   cgroupNamespace: boolean;
-  cgroupProcs: string[];
+  /** Files the container's init writes "0" into to join its cgroups (v1: `tasks`, v2: `cgroup.procs`). */
+  cgroupJoin: string[];
   oomFile?: string;
   hostname: string;
   etcFiles: { hostname: string; hosts: string; resolv: string }; // host files bound into /etc
@@ -55,10 +56,11 @@ const S_IFCHR = 0o020000;
 export function buildPlan(p: PlanInput): Step[] {
   const nsFlags = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET | (p.cgroupNamespace ? CLONE.NEWCGROUP : 0);
   const steps: Step[] = [['ns', String(nsFlags)]];
-  for (const f of p.cgroupProcs) steps.push(['cgroup', f]);
   if (p.oomFile) steps.push(['oom', p.oomFile]);
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
 
+  // Joined first, so that everything from here on is accounted and limited.
+  for (const f of p.cgroupJoin) steps.push(['join', f]);
   // Host mount events still reach us (slave), ours never reach the host; every mount below
   // lives only in the container's mount namespace and vanishes with it.
   steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
@@ -83,6 +85,7 @@ export function buildPlan(p: PlanInput): Step[] {
   for (const r of p.readonlyPaths ?? READONLY_PATHS) steps.push(['roin', r]);
   steps.push(['pivot']);
   steps.push(['loopback']);
+  if (p.cgroupNamespace) steps.push(['cgroupns']);
   steps.push(['hostname', p.hostname]);
 
   const proc = p.process;

@@ -1,12 +1,12 @@
 // Unpacked layers, one directory per diff id, shared by every image and container that uses
 // them; a container's root is these directories as overlayfs lower dirs plus its own upper dir.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { digestHex } from '../content/store.ts';
 import type { Mount } from '../core/types.ts';
-import { applyLayer, type SpecialFs } from '../image/apply.ts';
+import type { SpecialFs } from '../image/apply.ts';
 import { isAlive, selfRef } from '../kernel/process.ts';
+import { randomHex } from '../util/random.ts';
 
 export class LayerStore {
   readonly root: string;
@@ -28,9 +28,10 @@ export class LayerStore {
   async unpack(tar: AsyncIterable<Buffer>): Promise<{ diffId: string; size: number }> {
     fs.mkdirSync(this.root, { recursive: true });
     const me = selfRef();
-    const tmp = path.join(this.root, `.tmp-${me.pid}.${me.start}.${randomBytes(6).toString('hex')}`);
+    const tmp = path.join(this.root, `.tmp-${me.pid}.${me.start}.${randomHex(6)}`);
     fs.mkdirSync(tmp, { mode: 0o755 });
     try {
+      const { applyLayer } = await import('../image/apply.ts'); // only unpacking needs the tar code
       const res = await applyLayer(tar, tmp, this.special);
       try {
         fs.renameSync(tmp, this.dir(res.diffId));

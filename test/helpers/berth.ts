@@ -1,11 +1,11 @@
 // Integration-test harness: a private state root per suite, the busybox image imported into it,
 // the real CLI run as a child process, and checks that nothing is left behind.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rootKey } from '../../src/engine/root.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BERTH = path.join(REPO, 'bin/berth');
@@ -34,7 +34,7 @@ export class TestRoot {
   readonly key: string;
   constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-root-'));
-    this.key = createHash('sha256').update(fs.realpathSync(this.dir)).digest('hex').slice(0, 12);
+    this.key = rootKey(fs.realpathSync(this.dir));
   }
 
   env(): NodeJS.ProcessEnv {

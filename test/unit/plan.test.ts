@@ -7,7 +7,7 @@ function input(over: Partial<PlanInput['process']> = {}): PlanInput {
   return {
     rootfs: { type: 'overlay', source: 'overlay', target: '/c/rootfs', options: ['lowerdir=/l2:/l1', 'upperdir=/c/upper', 'workdir=/c/work'] },
     cgroupNamespace: true,
-    cgroupProcs: ['/sys/fs/cgroup/memory/berth/k/id/cgroup.procs'],
+    cgroupJoin: ['/sys/fs/cgroup/memory/berth/k/id/tasks'],
     oomFile: '/sys/fs/cgroup/memory/berth/k/id/memory.oom_control',
     hostname: 'box',
     etcFiles: { hostname: '/c/hostname', hosts: '/c/hosts', resolv: '/c/resolv.conf' },
@@ -26,6 +26,8 @@ test('the plan orders steps as the kernel needs them', () => {
   for (const f of [CLONE.NEWNS, CLONE.NEWPID, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP]) assert.ok(ns & f);
   assert.ok(at('propagation') < at('mount') && at('mount') < at('root') && at('root') < at('mountin'));
   assert.ok(at('maskin') < at('pivot') && at('roin') < at('pivot'));
+  // Limits and the cgroup namespace apply before any of the user's code runs.
+  assert.ok(at('join') < at('propagation') && at('cgroupns') < at('user') && at('user') < at('exec'));
   // Bounding set dropped before the user switch (needs CAP_SETPCAP), capset after it.
   assert.ok(at('capbset') < at('user') && at('user') < at('capset'));
   assert.equal(n.at(-3), 'exec');

@@ -1,5 +1,6 @@
 import { invalid } from '../../core/errors.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
+import { mark } from '../../util/trace.ts';
 import type { Context } from '../main.ts';
 import { parseBytes, parseCpus, parseMemory } from '../units.ts';
 
@@ -74,6 +75,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const engine = ctx.engine();
   const containers = engine.containers;
   containers.reconcile();
+  mark('reconciled');
   const record = containers.create({
     image,
     cmd,

@@ -1,0 +1,89 @@
+// Start latency, side by side in one run: `berth run --rm IMAGE true` against `runc run` on the
+// same busybox root filesystem and, where a Docker daemon can be started, against
+// `docker run --rm --network none`. Runs are interleaved so machine noise hits every tool alike.
+// Usage: node bench/start.ts [--runs N] [--no-docker]
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dockerd, type Dockerd } from './dockerd.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BERTH = path.join(REPO, 'bin/berth');
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1]) || 50;
+const wantDocker = !args.includes('--no-docker');
+
+function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): void {
+  const r = spawnSync(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+}
+
+function timeIt(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+const tar = path.join(work, 'rootfs.tar');
+execFileSync(path.join(REPO, 'scripts/mkrootfs.sh'), [tar]);
+
+// berth: its own state root.
+const berthEnv = { ...process.env, BERTH_ROOT: path.join(work, 'berth') };
+sh(BERTH, ['import', tar, 'bench/busybox:1'], berthEnv);
+
+// runc: a standard bundle from `runc spec`, running `true` with no terminal.
+const bundle = path.join(work, 'bundle');
+fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
+execFileSync('tar', ['-C', path.join(bundle, 'rootfs'), '-xf', tar]);
+execFileSync('runc', ['spec'], { cwd: bundle });
+const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+spec.process.terminal = false;
+spec.process.args = ['true'];
+spec.linux.cgroupsPath = 'berth/bench-runc';
+fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+const runcRoot = path.join(work, 'runc-state');
+
+let docker: Dockerd | undefined;
+if (wantDocker) {
+  try {
+    docker = await dockerd(work);
+    sh('docker', ['-H', docker.host, 'import', tar, 'bench/busybox:1']);
+  } catch (err) {
+    console.error(`docker: not compared (${(err as Error).message})`);
+    docker = undefined;
+  }
+}
+
+const tools: Array<[string, () => void]> = [
+  ['berth run --rm', () => sh(BERTH, ['run', '--rm', 'bench/busybox:1', 'true'], berthEnv)],
+  ['runc run', () => sh('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `b${process.pid}`])],
+];
+if (docker) {
+  const host = docker.host;
+  tools.push(['docker run --rm --network none', () => sh('docker', ['-H', host, 'run', '--rm', '--network', 'none', 'bench/busybox:1', 'true'])]);
+}
+
+try {
+  for (const [, fn] of tools) for (let i = 0; i < 3; i++) fn(); // warm caches
+  const times = new Map<string, number[]>(tools.map(([n]) => [n, []]));
+  for (let i = 0; i < runs; i++) for (const [n, fn] of tools) times.get(n)!.push(timeIt(fn));
+  const p50 = (n: string) => pct(times.get(n)!, 50);
+  console.log(`\nstart latency, ${runs} runs each, interleaved (${os.cpus().length} CPUs, ${os.release()})\n`);
+  console.log('| tool | p50 ms | p95 ms | berth / tool (p50) |');
+  console.log('|---|---|---|---|');
+  for (const [n] of tools) {
+    const xs = times.get(n)!;
+    console.log(`| ${n} | ${p50(n).toFixed(1)} | ${pct(xs, 95).toFixed(1)} | ${(p50('berth run --rm') / p50(n)).toFixed(2)} |`);
+  }
+} finally {
+  await docker?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+}
