@@ -85,5 +85,15 @@ try {
   }
 } finally {
   await docker?.stop();
+  // The engine keeps its per-root cgroup scope; a benchmark's root is gone after this run.
+  const { openRoot } = await import('../src/engine/root.ts');
+  const key = openRoot(berthEnv.BERTH_ROOT).key;
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    for (const scope of [`berth/${key}`, 'berth/docker-bench', 'berth/bench-runc']) {
+      try {
+        fs.rmdirSync(path.join('/sys/fs/cgroup', h, scope));
+      } catch {}
+    }
+  }
   fs.rmSync(work, { recursive: true, force: true });
 }
