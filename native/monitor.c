@@ -10,16 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static volatile pid_t child = 0;
-
-static void forward(int sig) {
-  if (child > 0) kill(child, sig);
-}
 
 static const char *field(struct plan *p, const char *name) {
   for (int i = 0; i < p->n; i++)
@@ -79,17 +75,35 @@ static int exit_code_for_errno(const char *step, int err) {
   return err == ENOENT ? 127 : 126;
 }
 
+/* Signals the monitor handles through its loop: SIGCHLD, and those it forwards to the container. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
 int monitor_run(struct plan *p) {
   const char *ns = field(p, "ns");
   int flags = ns ? (int)num(ns) : 0;
-  int sync_pipe[2], err_pipe[2];
+  int sync_pipe[2], err_pipe[2], out_pipe[2] = { -1, -1 }, errout_pipe[2] = { -1, -1 };
+  struct logger lg;
+  int logging = 0;
+  for (int i = 0; i < p->n; i++) {
+    struct record *r = &p->r[i];
+    if (r->n >= 3 && !strcmp(r->f[0], "log")) {
+      /* log PATH TEE: the container's stdout/stderr go through us into PATH (and to our own
+       * stdout/stderr with TEE=1, for an attached client). */
+      if (log_open(&lg, r->f[1], r->f[2][0] == '1') < 0) { teardown(p); die_report("log", r->f[1], errno); }
+      logging = 1;
+    }
+  }
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
+  if (logging && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0)) die_report("pipe", "", errno);
 
-  struct sigaction sa = { 0 };
-  sa.sa_handler = forward;
-  sigemptyset(&sa.sa_mask);
-  int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
+  /* Signals arrive through a signalfd in the loop below, never asynchronously. */
+  sigset_t mask, oldmask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&mask, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &mask, &oldmask);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) die_report("signalfd", "", errno);
   /* A client that died must not kill the monitor when it reports: writes get EPIPE instead. */
   signal(SIGPIPE, SIG_IGN);
 
@@ -105,9 +119,13 @@ int monitor_run(struct plan *p) {
     /* Non-dumpable until exec: nothing in the container can open this process's /proc entries
      * (exe, fds, mem) while it still runs monitor code (the CVE-2019-5736 class). */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    /* Ignored signals survive execve: the container must start with default dispositions. */
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) signal(sigs[i], SIG_DFL);
+    /* Ignored signals and the signal mask survive execve: the container starts clean. */
     signal(SIGPIPE, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    if (logging) {
+      dup2(out_pipe[1], 1);
+      dup2(errout_pipe[1], 2);
+    }
     /* Wait until the monitor is ready for us; EOF means it died before PDEATHSIG was set. */
     char go;
     const char *step = "sync", *arg = "";
@@ -126,11 +144,14 @@ int monitor_run(struct plan *p) {
     if (write(err_pipe[1], msg, (size_t)len) < 0) {}
     _exit(exit_code_for_errno(step, e));
   }
-  child = pid;
   close(sync_pipe[0]);
   close(err_pipe[1]);
+  if (logging) {
+    close(out_pipe[1]);
+    close(errout_pipe[1]);
+  }
 
-  char buf[4700];
+  char buf[65536];
   snprintf(buf, sizeof buf, "{\"pid\":%d}", pid);
   report_raw(buf);
   if (write(sync_pipe[1], "g", 1) < 0) {}
@@ -138,7 +159,7 @@ int monitor_run(struct plan *p) {
 
   /* EOF on the error pipe means execve succeeded (it is close-on-exec); data means a step failed. */
   ssize_t n, got = 0;
-  while ((n = read(err_pipe[0], buf + got, sizeof buf - 1 - (size_t)got)) != 0) {
+  while ((n = read(err_pipe[0], buf + got, 4700 - 1 - (size_t)got)) != 0) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     got += n;
@@ -158,8 +179,35 @@ int monitor_run(struct plan *p) {
     return exit_code_for_errno(step ? step : "", e);
   }
   report_raw("{\"started\":true}");
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  child = 0;
+
+  /* The loop: forward signals, copy output into the log, notice the exit. It ends when the
+   * container's init has exited and its output pipes are drained (all writers are gone once
+   * the pid namespace is torn down with its init). */
+  struct pollfd fds[3] = { { sfd, POLLIN, 0 }, { logging ? out_pipe[0] : -1, POLLIN, 0 }, { logging ? errout_pipe[0] : -1, POLLIN, 0 } };
+  int exited = 0;
+  while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0) {
+    if (poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo != SIGCHLD) { if (!exited) kill(pid, (int)si.ssi_signo); continue; }
+        if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = 1;
+      }
+    }
+    for (int s = 1; s <= 2; s++) {
+      if (fds[s].fd < 0 || !(fds[s].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t r = read(fds[s].fd, buf, sizeof buf);
+      if (r > 0) log_feed(&lg, s - 1, buf, (size_t)r);
+      else if (r == 0 || errno != EINTR) {
+        log_flush(&lg, s - 1);
+        close(fds[s].fd);
+        fds[s].fd = -1;
+      }
+    }
+  }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   long ooms = oom_kills(field(p, "oom"));
   snprintf(buf, sizeof buf, "{\"exit\":%d,\"signal\":%d,\"oom\":%s}", code,

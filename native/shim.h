@@ -34,6 +34,17 @@ size_t json_escape(char *out, size_t cap, const char *s);
  * *failed_arg describe it). */
 int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg);
 
+/* logger.c */
+#define LOG_LINE_MAX 16384
+struct logger {
+  int fd, tee;
+  size_t len[2];
+  char buf[2][LOG_LINE_MAX];
+};
+int log_open(struct logger *lg, const char *path, int tee);
+void log_feed(struct logger *lg, int stream, const char *data, size_t n);
+void log_flush(struct logger *lg, int stream);
+
 /* monitor.c */
 int monitor_run(struct plan *p);
 

@@ -22,6 +22,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ps: async () => (await import('./commands/containers.ts')).ps,
   rm: async () => (await import('./commands/containers.ts')).rm,
   container: async () => (await import('./commands/containers.ts')).container,
+  create: async () => (await import('./commands/lifecycle.ts')).create,
+  start: async () => (await import('./commands/lifecycle.ts')).start,
+  stop: async () => (await import('./commands/lifecycle.ts')).stop,
+  restart: async () => (await import('./commands/lifecycle.ts')).restart,
+  kill: async () => (await import('./commands/lifecycle.ts')).kill,
+  wait: async () => (await import('./commands/lifecycle.ts')).wait,
+  logs: async () => (await import('./commands/lifecycle.ts')).logs,
+  inspect: async () => (await import('./commands/lifecycle.ts')).inspect,
+  rename: async () => (await import('./commands/lifecycle.ts')).rename,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -36,6 +45,15 @@ A container engine: images, namespaces, cgroups.
 
 Commands:
   run       Create and run a new container from an image
+  create    Create a new container
+  start     Start one or more stopped containers
+  stop      Stop one or more running containers
+  restart   Restart one or more containers
+  kill      Kill one or more running containers
+  wait      Block until one or more containers stop, then print their exit codes
+  logs      Fetch the logs of a container
+  inspect   Return low-level information on containers or images
+  rename    Rename a container
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

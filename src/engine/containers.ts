@@ -10,12 +10,14 @@ import { resolveUser } from '../image/passwd.ts';
 import { DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
+import { parseSignal } from '../kernel/signals.ts';
 import { buildPlan } from '../runtime/plan.ts';
 import { runShim, type ShimExit } from '../runtime/shim.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
+import { inspectContainer } from './inspect.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
 
@@ -30,6 +32,7 @@ export interface CreateOptions {
   user?: string;
   hostname?: string;
   name?: string;
+  stopSignal?: string;
   host?: Partial<HostConfig>;
 }
 
@@ -65,6 +68,7 @@ export class Containers {
     const entrypoint = opts.entrypoint ?? ic.Entrypoint ?? null;
     const cmd = opts.cmd.length ? opts.cmd : opts.entrypoint ? [] : (ic.Cmd ?? []);
     if ((entrypoint ?? []).length + cmd.length === 0) throw invalid('No command specified');
+    if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);
     const id = randomHex(32);
     const hostname = opts.hostname ?? id.slice(0, 12);
     if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
@@ -82,7 +86,7 @@ export class Containers {
         Entrypoint: entrypoint,
         WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
         Labels: ic.Labels ?? {},
-        StopSignal: ic.StopSignal,
+        StopSignal: opts.stopSignal ?? ic.StopSignal,
       },
       HostConfig: host,
       Layers: image.layers,
@@ -274,13 +278,19 @@ export class Containers {
   }
 
   /**
-   * Starts the container attached to this process's stdio and resolves with its exit code
-   * (docker's: the command's status, 128+n for a signal).
+   * Starts a created or exited container. Attached, its stdio is this process's and the promise
+   * resolves with its exit (docker's status: the command's, 128+n for a signal). Detached, it
+   * resolves once the command runs; the container's monitor keeps it, and its output goes to
+   * the json-file log.
    */
-  async runAttached(record: ContainerRecord, io: { stdin: boolean }): Promise<ShimExit> {
+  async start(record: ContainerRecord, opts: { attach?: { stdin: boolean } } = {}): Promise<ShimExit | undefined> {
+    const current = this.observe(record.Id)?.state ?? initialState();
+    if (current.Status === 'running' || current.Status === 'paused') return undefined; // docker: starting a running container is a no-op
+    const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
     const image = this.images.get(record.Image);
     if (!image) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
     const dir = this.cdir(record.Id);
+    fs.rmSync(path.join(dir, 'exit.json'), { force: true }); // from a previous run
     const cg = this.cgroups();
     const h = record.HostConfig;
     const limits: Limits = {
@@ -293,27 +303,30 @@ export class Containers {
     mark('container created');
     const cgPaths = cg.create(record.Id, limits);
     mark('cgroups created');
+    const attach = opts.attach;
+    // A foreground --rm container keeps the fast path: its output goes straight to our stdio
+    // and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
+    const log = attach && h.AutoRemove ? undefined : { path: this.logPath(record.Id), tee: attach !== undefined };
     let plan;
     try {
-      plan = this.plan(record, dir, cgPaths);
+      plan = this.plan(record, dir, cgPaths, log);
     } catch (err) {
       cg.remove(record.Id);
       throw err;
     }
     mark('plan built');
-    const shim = runShim(plan, { stdin: io.stdin ? 'inherit' : 'ignore', stdout: 'inherit', stderr: 'inherit' });
+    const shim = runShim(plan, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
     const forward = (sig: NodeJS.Signals) => shim.kill(sig);
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-    for (const s of signals) process.on(s, forward);
-    const state = initialState();
+    if (attach) for (const s of signals) process.on(s, forward);
     try {
       const pid = await shim.started;
       mark('container started');
-      state.Status = transition(state.Status, 'running', record.Id);
       state.Pid = pid;
       state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
       state.StartedAt = new Date().toISOString();
       this.saveState(record, state);
+      if (!attach) return undefined;
       const exit = await shim.exited;
       mark('container exited');
       if (!h.AutoRemove) {
@@ -330,20 +343,101 @@ export class Containers {
         state.Status = 'exited';
         state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
         state.Error = err.message;
+        state.Pid = 0;
         this.saveState(record, state);
       }
       throw err;
     } finally {
-      // Closing our end of the report socket lets the shim run its teardown; wait for it so
-      // that when we return, nothing of an --rm container is left.
-      shim.close();
-      await shim.gone;
-      mark('monitor gone');
-      for (const s of signals) process.off(s, forward);
+      if (attach) {
+        // Closing our end of the report socket lets the shim run its teardown; wait for it so
+        // that when we return, nothing of an --rm container is left.
+        shim.close();
+        await shim.gone;
+        mark('monitor gone');
+        for (const s of signals) process.off(s, forward);
+      } else {
+        shim.detach();
+      }
     }
   }
 
-  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }) {
+  /** The host pid of a running container's init, checked to still be its monitor's child. */
+  private initPid(c: Container): number {
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Container ${c.record.Id} is not running`);
+    const pid = c.state.Pid;
+    let ppid = -1;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {}
+    if (ppid !== c.state.Monitor?.pid) throw conflict(`Container ${c.record.Id} is not running`);
+    return pid;
+  }
+
+  /** Sends a signal (docker's names or numbers) to the container's init. */
+  kill(nameOrId: string, signal = 'KILL'): string {
+    const sig = parseSignal(signal); // an unknown signal is refused before anything is touched
+    const c = this.get(nameOrId);
+    process.kill(this.initPid(c), sig);
+    return c.record.Id;
+  }
+
+  /** The image's stop signal (default SIGTERM), then SIGKILL after the timeout. */
+  async stop(nameOrId: string, timeoutSec?: number): Promise<string> {
+    const c = this.get(nameOrId);
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') return c.record.Id; // docker: stopping a stopped container succeeds
+    const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
+    const deadline = Date.now() + (timeoutSec ?? 10) * 1000;
+    try {
+      process.kill(this.initPid(c), sig);
+    } catch {}
+    if (await this.waitUntilStopped(c.record.Id, deadline)) return c.record.Id;
+    try {
+      process.kill(this.initPid(this.get(c.record.Id)), 'SIGKILL');
+    } catch {}
+    await this.waitUntilStopped(c.record.Id, Date.now() + 10_000);
+    return c.record.Id;
+  }
+
+  private async waitUntilStopped(id: string, deadline: number): Promise<boolean> {
+    for (;;) {
+      const c = this.observe(id);
+      if (!c || (c.state.Status !== 'running' && c.state.Status !== 'paused')) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Blocks until the container is not running; its exit code (docker's `wait`). */
+  async wait(nameOrId: string): Promise<number> {
+    const id = this.get(nameOrId).record.Id;
+    await this.waitUntilStopped(id, Infinity);
+    return this.observe(id)?.state.ExitCode ?? 0;
+  }
+
+  rename(nameOrId: string, newName: string): void {
+    const c = this.get(nameOrId);
+    const name = newName.replace(/^\//, '');
+    if (!NAME_PATTERN.test(name)) throw invalid(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (name === c.record.Name) throw invalid(`Renaming a container with the same name as its current name`);
+    this.claim(name, c.record.Id, true);
+    const old = c.record.Name;
+    c.record.Name = name;
+    writeFileAtomic(path.join(this.cdir(c.record.Id), 'config.json'), JSON.stringify(c.record), { durable: true });
+    fs.rmSync(path.join(this.namesDir, old), { force: true });
+  }
+
+  inspect(nameOrId: string): object {
+    const c = this.get(nameOrId);
+    const layers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
+    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers });
+  }
+
+  logPath(id: string): string {
+    return path.join(this.cdir(id), `${id}-json.log`);
+  }
+
+  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }) {
     const c = record.Config;
     const read = (p: string) => readImageFile(this.images.layers, record.Layers, p);
     const user = resolveUser(c.User, read('etc/passwd'), read('etc/group'));
@@ -373,6 +467,7 @@ export class Containers {
         caps: capMask(DEFAULT_CAPS),
       },
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
+      log,
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? dir : undefined },
     });
   }

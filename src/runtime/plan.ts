@@ -43,6 +43,8 @@ export interface PlanInput {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   exitFile?: string;
+  /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
+  log?: { path: string; tee: boolean };
   teardown: { rmdirs: string[]; rmtree?: string };
 }
 
@@ -58,6 +60,7 @@ export function buildPlan(p: PlanInput): Step[] {
   const steps: Step[] = [['ns', String(nsFlags)]];
   if (p.oomFile) steps.push(['oom', p.oomFile]);
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
+  if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0']);
 
   // Joined first, so that everything from here on is accounted and limited.
   for (const f of p.cgroupJoin) steps.push(['join', f]);

@@ -34,6 +34,8 @@ export interface ShimHandle {
   kill(signal: NodeJS.Signals): void;
   /** Closes the report socket: the shim then runs its teardown and exits. */
   close(): void;
+  /** Lets this process exit while the shim carries on as the container's monitor. */
+  detach(): void;
 }
 
 export function errorFromShim(e: ShimError, args: string[]): BerthError {
@@ -46,9 +48,9 @@ export function errorFromShim(e: ShimError, args: string[]): BerthError {
   return new BerthError('Internal', `container setup failed at ${where}: ${e.message}`);
 }
 
-export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; stdout: 'inherit'; stderr: 'inherit' }): ShimHandle {
+export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; output: 'inherit' | 'ignore' }): ShimHandle {
   const execStep = steps.find((s) => s[0] === 'exec') ?? [];
-  const io: StdioOptions = [stdio.stdin, stdio.stdout, stdio.stderr, 'pipe'];
+  const io: StdioOptions = [stdio.stdin, stdio.output, stdio.output, 'pipe'];
   // detached: the shim gets its own session, so a terminal's ^C reaches the container once (we
   // forward it), and a hangup of our terminal does not take the monitor down.
   const child = spawn(SHIM_PATH, ['run'], { stdio: io, env: {}, detached: true });
@@ -116,6 +118,10 @@ export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; std
       child.kill(signal);
     },
     close: () => sock.destroy(),
+    detach: () => {
+      sock.destroy();
+      child.unref();
+    },
   };
 }
 

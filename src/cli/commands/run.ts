@@ -1,4 +1,5 @@
 import { invalid } from '../../core/errors.ts';
+import type { CreateOptions } from '../../engine/containers.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { mark } from '../../util/trace.ts';
 import type { Context } from '../main.ts';
@@ -21,14 +22,18 @@ const FLAGS: FlagSpec[] = [
   { name: 'cpu-shares', short: 'c', type: 'string' },
   { name: 'pids-limit', type: 'string' },
   { name: 'network', type: 'string' },
+  { name: 'stop-signal', type: 'string' },
   { name: 'help', type: 'bool' },
 ];
+
+export const CREATE_FLAGS = FLAGS;
 
 const USAGE = `Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Create and run a new container from an image
 
 Options:
+  -d, --detach             Run container in background and print container ID
       --rm                 Automatically remove the container when it exits
   -i, --interactive        Keep STDIN open
   -e, --env list           Set environment variables
@@ -43,6 +48,7 @@ Options:
   -c, --cpu-shares int     CPU shares (relative weight)
       --pids-limit int     Tune container pids limit (-1 for unlimited)
       --network string     Network mode (only "none" until networking lands)
+      --stop-signal string Signal to stop the container (default SIGTERM)
 `;
 
 function int(flag: string, v: string): number {
@@ -50,18 +56,14 @@ function int(flag: string, v: string): number {
   return Number(v);
 }
 
-export async function run(ctx: Context, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, FLAGS, { stopAtPositional: true });
+/** Flags shared by `run` and `create`, turned into the engine's create options. */
+export function createOptions(flags: Map<string, string | boolean | string[]>, positionals: string[], verb: string): CreateOptions {
   const str = (k: string) => flags.get(k) as string | undefined;
-  if (flags.get('help')) {
-    ctx.out(USAGE);
-    return 0;
-  }
-  if (flags.get('detach') || flags.get('tty')) throw invalid(`flag ${flags.get('detach') ? '--detach' : '--tty'} is not supported yet (detached and terminal containers come with the container monitor)`);
+  if (flags.get('tty')) throw invalid('flag --tty is not supported yet (terminal containers come with pty support in the monitor)');
   const network = str('network');
   if (network !== undefined && network !== 'none' && network !== 'default')
     throw invalid(`network "${network}" is not available: containers get a private network namespace with loopback only ("none")`);
-  if (!positionals.length) throw invalid('"berth run" requires at least 1 argument.\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]');
+  if (!positionals.length) throw invalid(`"berth ${verb}" requires at least 1 argument.\nUsage:  berth ${verb} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   const [image, ...cmd] = positionals;
   const memory = str('memory') !== undefined ? parseMemory(str('memory')!) : 0;
   const swapFlag = str('memory-swap');
@@ -72,11 +74,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const shares = str('cpu-shares') !== undefined ? int('cpu-shares', str('cpu-shares')!) : 0;
   if (shares < 0) throw invalid('invalid CPU shares: must be a positive number');
   const entrypoint = str('entrypoint');
-  const engine = ctx.engine();
-  const containers = engine.containers;
-  containers.reconcile();
-  mark('reconciled');
-  const record = containers.create({
+  return {
     image,
     cmd,
     entrypoint: entrypoint === undefined ? undefined : entrypoint === '' ? [] : [entrypoint],
@@ -85,6 +83,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
     user: str('user'),
     hostname: str('hostname'),
     name: str('name'),
+    stopSignal: str('stop-signal'),
     host: {
       AutoRemove: flags.get('rm') === true,
       Memory: memory,
@@ -93,10 +92,29 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
       CpuShares: shares,
       PidsLimit: pids,
     },
-  });
+  };
+}
+
+export async function run(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS, { stopAtPositional: true });
+  if (flags.get('help')) {
+    ctx.out(USAGE);
+    return 0;
+  }
+  const opts = createOptions(flags, positionals, 'run');
+  const detach = flags.get('detach') === true;
+  const containers = ctx.engine().containers;
+  containers.reconcile();
+  mark('reconciled');
+  const record = containers.create(opts);
   try {
-    const exit = await containers.runAttached(record, { stdin: flags.get('interactive') === true });
-    return exit.exit;
+    if (detach) {
+      await containers.start(record);
+      ctx.out(record.Id + '\n');
+      return 0;
+    }
+    const exit = await containers.start(record, { attach: { stdin: flags.get('interactive') === true } });
+    return exit?.exit ?? 0;
   } catch (err) {
     // The container never ran: an --rm one must not outlive the failure.
     if (record.HostConfig.AutoRemove) {

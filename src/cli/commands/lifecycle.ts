@@ -1,0 +1,170 @@
+// Container lifecycle verbs: create, start, stop, restart, kill, wait, logs, inspect, rename.
+import { invalid } from '../../core/errors.ts';
+import { parseTime, readLog } from '../../engine/logs.ts';
+import { parseArgs } from '../args.ts';
+import type { Context } from '../main.ts';
+import { renderTemplate } from '../template.ts';
+import { CREATE_FLAGS, createOptions } from './run.ts';
+
+function need(args: string[], n: number, usage: string): void {
+  if (args.length < n) throw invalid(`"berth ${usage.split(' ')[0]}" requires at least ${n} argument${n > 1 ? 's' : ''}.\nUsage:  berth ${usage}`);
+}
+
+/** Runs fn for each container named, docker-style: report each failure, status 1 if any. */
+async function each(ctx: Context, names: string[], fn: (name: string) => Promise<string | void> | string | void): Promise<number> {
+  let failed = false;
+  for (const n of names) {
+    try {
+      const out = await fn(n);
+      ctx.out(`${out ?? n}\n`);
+    } catch (err) {
+      failed = true;
+      ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+export async function create(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, CREATE_FLAGS, { stopAtPositional: true });
+  if (flags.get('detach')) throw invalid('unknown shorthand flag: \'d\' in -d');
+  const containers = ctx.engine().containers;
+  containers.reconcile();
+  const record = containers.create(createOptions(flags, positionals, 'create'));
+  ctx.out(record.Id + '\n');
+  return 0;
+}
+
+export async function start(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'attach', short: 'a', type: 'bool' },
+    { name: 'interactive', short: 'i', type: 'bool' },
+  ]);
+  need(positionals, 1, 'start [OPTIONS] CONTAINER [CONTAINER...]');
+  const containers = ctx.engine().containers;
+  if (flags.get('attach')) {
+    if (positionals.length > 1) throw invalid('you cannot start and attach multiple containers at once');
+    const c = containers.get(positionals[0]);
+    const exit = await containers.start(c.record, { attach: { stdin: flags.get('interactive') === true } });
+    return exit?.exit ?? 0;
+  }
+  return each(ctx, positionals, async (n) => {
+    await containers.start(containers.get(n).record);
+  });
+}
+
+function timeoutFlag(flags: Map<string, unknown>): number | undefined {
+  const t = flags.get('time') as string | undefined;
+  if (t === undefined) return undefined;
+  if (!/^-?\d+$/.test(t)) throw invalid(`invalid argument "${t}" for "-t, --time" flag`);
+  return Number(t) < 0 ? Infinity : Number(t);
+}
+
+export async function stop(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'time', short: 't', type: 'string' }, { name: 'signal', short: 's', type: 'string' }]);
+  need(positionals, 1, 'stop [OPTIONS] CONTAINER [CONTAINER...]');
+  const containers = ctx.engine().containers;
+  const t = timeoutFlag(flags);
+  return each(ctx, positionals, async (n) => {
+    await containers.stop(n, t);
+  });
+}
+
+export async function restart(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'time', short: 't', type: 'string' }]);
+  need(positionals, 1, 'restart [OPTIONS] CONTAINER [CONTAINER...]');
+  const containers = ctx.engine().containers;
+  const t = timeoutFlag(flags);
+  return each(ctx, positionals, async (n) => {
+    await containers.stop(n, t);
+    await containers.start(containers.get(n).record);
+  });
+}
+
+export async function kill(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'signal', short: 's', type: 'string' }]);
+  need(positionals, 1, 'kill [OPTIONS] CONTAINER [CONTAINER...]');
+  const containers = ctx.engine().containers;
+  return each(ctx, positionals, (n) => {
+    containers.kill(n, (flags.get('signal') as string | undefined) ?? 'KILL');
+  });
+}
+
+export async function wait(ctx: Context, argv: string[]): Promise<number> {
+  const { positionals } = parseArgs(argv, []);
+  need(positionals, 1, 'wait CONTAINER [CONTAINER...]');
+  const containers = ctx.engine().containers;
+  return each(ctx, positionals, async (n) => String(await containers.wait(n)));
+}
+
+export async function rename(ctx: Context, argv: string[]): Promise<number> {
+  const { positionals } = parseArgs(argv, []);
+  if (positionals.length !== 2) throw invalid('"berth rename" requires exactly 2 arguments.\nUsage:  berth rename CONTAINER NEW_NAME');
+  ctx.engine().containers.rename(positionals[0], positionals[1]);
+  return 0;
+}
+
+export async function inspect(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'format', short: 'f', type: 'string' }, { name: 'type', type: 'string' }]);
+  need(positionals, 1, 'inspect [OPTIONS] NAME|ID [NAME|ID...]');
+  const engine = ctx.engine();
+  const out: object[] = [];
+  let failed = false;
+  for (const n of positionals) {
+    try {
+      if (flags.get('type') === 'image') throw new Error('image');
+      out.push(engine.containers.inspect(n));
+    } catch (err) {
+      // docker inspect falls back to images when no container has that name.
+      try {
+        if (flags.get('type') === 'container') throw err;
+        const { inspectImage } = await import('./images.ts');
+        const rec = engine.images.resolve(n);
+        out.push(inspectImage(rec, engine.images.list().find((s) => s.record.id === rec.id)?.names ?? []));
+      } catch {
+        failed = true;
+        ctx.err(`Error: No such object: ${n}\n`);
+      }
+    }
+  }
+  const format = flags.get('format') as string | undefined;
+  if (format) ctx.out(out.map((o) => renderTemplate(format, o) + '\n').join(''));
+  else ctx.out(JSON.stringify(out, null, 4) + '\n');
+  return failed ? 1 : 0;
+}
+
+export async function logs(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'follow', short: 'f', type: 'bool' },
+    { name: 'tail', short: 'n', type: 'string' },
+    { name: 'since', type: 'string' },
+    { name: 'until', type: 'string' },
+    { name: 'timestamps', short: 't', type: 'bool' },
+    { name: 'details', type: 'bool' },
+  ]);
+  if (positionals.length !== 1) throw invalid('"berth logs" requires exactly 1 argument.\nUsage:  berth logs [OPTIONS] CONTAINER');
+  const containers = ctx.engine().containers;
+  const c = containers.get(positionals[0]);
+  const tailFlag = flags.get('tail') as string | undefined;
+  if (tailFlag !== undefined && tailFlag !== 'all' && !/^\d+$/.test(tailFlag)) throw invalid(`invalid value for "tail": "${tailFlag}"`);
+  const since = flags.get('since') as string | undefined;
+  const until = flags.get('until') as string | undefined;
+  const timestamps = flags.get('timestamps') === true;
+  const follow = flags.get('follow') === true;
+  const running = () => {
+    const s = containers.get(c.record.Id).state.Status;
+    return s === 'running' || s === 'paused';
+  };
+  for await (const e of readLog(containers.logPath(c.record.Id), {
+    tail: tailFlag === undefined || tailFlag === 'all' ? undefined : Number(tailFlag),
+    since: since === undefined ? undefined : parseTime(since),
+    until: until === undefined ? undefined : parseTime(until),
+    follow: follow ? running : undefined,
+  })) {
+    const line = timestamps ? `${e.time} ${e.log}` : e.log;
+    if (e.stream === 'stderr') ctx.err(line);
+    else ctx.out(line);
+  }
+  return 0;
+}
+

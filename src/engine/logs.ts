@@ -1,0 +1,80 @@
+// Reading a container's json-file log: one JSON object per line, as the monitor writes it.
+import * as fs from 'node:fs';
+import { invalid } from '../core/errors.ts';
+
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  time: string; // RFC3339Nano
+  log: string;
+}
+
+export interface LogOptions {
+  tail?: number; // last N entries; undefined = all
+  since?: number; // ms since the epoch
+  until?: number;
+  follow?: () => boolean; // while true, wait for more after reaching the end
+}
+
+/** docker's --since/--until: RFC3339 time, unix seconds, or a duration back from now ("10m"). */
+export function parseTime(input: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(input)) return Number(input) * 1000;
+  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(input);
+  if (dur && input) return now - ((Number(dur[1] ?? 0) * 60 + Number(dur[2] ?? 0)) * 60 + Number(dur[3] ?? 0)) * 1000;
+  const t = Date.parse(input);
+  if (Number.isNaN(t)) throw invalid(`invalid time format: "${input}"`);
+  return t;
+}
+
+function parseLines(text: string): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as LogEntry);
+    } catch {
+      // A torn last line (a crash mid-write) is skipped rather than failing the whole read.
+    }
+  }
+  return out;
+}
+
+function wanted(e: LogEntry, o: LogOptions): boolean {
+  const t = Date.parse(e.time);
+  return (o.since === undefined || t >= o.since) && (o.until === undefined || t <= o.until);
+}
+
+export async function* readLog(path: string, o: LogOptions): AsyncGenerator<LogEntry> {
+  let offset = 0;
+  let pending = '';
+  const readMore = (): LogEntry[] => {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch {
+      return [];
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size <= offset) return [];
+      const buf = Buffer.alloc(size - offset);
+      fs.readSync(fd, buf, 0, buf.length, offset);
+      offset = size;
+      const text = pending + buf.toString('utf8');
+      const cut = text.lastIndexOf('\n') + 1;
+      pending = text.slice(cut);
+      return parseLines(text.slice(0, cut));
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  let first = readMore().filter((e) => wanted(e, o));
+  if (o.tail !== undefined) first = o.tail === 0 ? [] : first.slice(-o.tail);
+  yield* first;
+  if (!o.follow) return;
+  for (;;) {
+    const alive = o.follow();
+    for (const e of readMore()) if (wanted(e, o)) yield e;
+    if (!alive) return; // one last read after the container stopped, then done
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,113 @@
+// Containers as long-lived objects: detached runs under their monitor, logs, stop/kill/wait,
+// restart, rename, inspect — through the real CLI.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { isRoot, TestRoot } from '../helpers/berth.ts';
+
+describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
+  let root: TestRoot;
+  before(async () => {
+    root = new TestRoot();
+    await root.importBusybox();
+  });
+  after(async () => {
+    await root.cleanup();
+  });
+
+  test('run -d: prints the id, keeps running after berth exits, output goes to the log', async () => {
+    const r = await root.run(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'trap "echo bye; exit 7" TERM; echo out; echo err >&2; while true; do sleep 0.05; done']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    const ps = await root.run(['ps', '--format', '{{.ID}} {{.Names}} {{.State}}']);
+    assert.equal(ps.stdout, `${id.slice(0, 12)} ticker running\n`);
+    const logs = await root.until(() => fs.readFileSync(`${root.dir}/containers/${id}/${id}-json.log`, 'utf8'), (t) => t.split('\n').length > 2);
+    const entries = logs.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(entries.map((e) => [e.log, e.stream]).sort(), [['err\n', 'stderr'], ['out\n', 'stdout']]);
+    assert.match(entries[0].time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    const out = await root.run(['logs', 'ticker']);
+    assert.equal(out.stdout, 'out\n');
+    assert.equal(out.stderr, 'err\n');
+    const ts = await root.run(['logs', '-t', '--tail', '1', id.slice(0, 6)]);
+    assert.match(ts.stdout + ts.stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z (out|err)\n$/);
+
+    // stop: the stop signal (the container traps it), its exit status recorded.
+    const stop = await root.run(['stop', 'ticker']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const insp = JSON.parse((await root.run(['inspect', 'ticker'])).stdout)[0];
+    assert.equal(insp.State.Status, 'exited');
+    assert.equal(insp.State.ExitCode, 7);
+    assert.equal(insp.State.Running, false);
+    assert.equal(insp.Name, '/ticker');
+    assert.equal(insp.Id, id);
+    assert.deepEqual(insp.Mounts, []);
+    assert.equal((await root.run(['logs', '--tail', '1', 'ticker'])).stdout, 'bye\n');
+    // Stopping a stopped container is fine; its cgroups are gone.
+    assert.equal((await root.run(['stop', 'ticker'])).code, 0);
+    assert.deepEqual(root.cgroupDirs(id), []);
+
+    // start again: same container, logs continue.
+    assert.equal((await root.run(['start', 'ticker'])).code, 0);
+    assert.match((await root.run(['inspect', '-f', '{{.State.Status}}', 'ticker'])).stdout, /running/);
+    const badSig = await root.run(['kill', '-s', 'SIGNOPE', 'ticker']);
+    assert.equal(badSig.code, 1);
+    assert.match(badSig.stderr, /Invalid signal: SIGNOPE/);
+    assert.match((await root.run(['inspect', '-f', '{{.State.Status}}', 'ticker'])).stdout, /running/);
+    const waiter = root.run(['wait', 'ticker']);
+    // The init of a pid namespace ignores signals it has no handler for, even from the host
+    // (as in docker); SIGKILL always works.
+    assert.equal((await root.run(['kill', 'ticker'])).code, 0);
+    assert.equal((await waiter).stdout, '137\n');
+    assert.equal((await root.run(['logs', 'ticker'])).stdout, 'out\nbye\nout\n');
+    assert.equal((await root.run(['rm', 'ticker'])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('stop escalates to SIGKILL after the timeout', async () => {
+    await root.run(['run', '-d', '--name', 'stubborn', 'busybox', 'sleep', '100']);
+    const t0 = Date.now();
+    assert.equal((await root.run(['stop', '-t', '1', 'stubborn'])).code, 0);
+    assert.ok(Date.now() - t0 < 8000);
+    assert.equal((await root.run(['inspect', '-f', '{{.State.ExitCode}}', 'stubborn'])).stdout, '137\n');
+    await root.run(['rm', 'stubborn']);
+  });
+
+  test('create then start -a; names are unique; rename; run -d --rm removes itself', async () => {
+    const c = await root.run(['create', '--name', 'later', 'busybox', 'echo', 'created-then-started']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match((await root.run(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout, /later created/);
+    const dup = await root.run(['create', '--name', 'later', 'busybox', 'true']);
+    assert.equal(dup.code, 125);
+    assert.match(dup.stderr, /The container name "\/later" is already in use/);
+    const s = await root.run(['start', '-a', 'later']);
+    assert.equal(s.stdout, 'created-then-started\n');
+    assert.equal((await root.run(['logs', 'later'])).stdout, 'created-then-started\n');
+    assert.equal((await root.run(['rename', 'later', 'renamed'])).code, 0);
+    assert.equal((await root.run(['inspect', '-f', '{{.Name}}', 'renamed'])).stdout, '/renamed\n');
+    assert.equal((await root.run(['inspect', 'later'])).code, 1);
+    assert.equal((await root.run(['rm', 'renamed'])).code, 0);
+
+    const d = await root.run(['run', '-d', '--rm', 'busybox', 'true']);
+    assert.equal(d.code, 0);
+    assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0), []);
+  });
+
+  test('a foreground container without --rm shows its output and keeps it in its log', async () => {
+    const r = await root.run(['run', '--name', 'fg', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'to-out\n');
+    assert.equal(r.stderr, 'to-err\n');
+    assert.equal((await root.run(['logs', 'fg'])).stdout, 'to-out\n');
+    assert.match((await root.run(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout, /fg Exited \(3\)/);
+    await root.run(['rm', 'fg']);
+  });
+
+  test('logs -f follows until the container stops', async () => {
+    await root.run(['run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo $i; sleep 0.2; done']);
+    const r = await root.run(['logs', '-f', 'follow'], { timeoutMs: 10_000 });
+    assert.equal(r.stdout, '1\n2\n3\n');
+    await root.run(['rm', 'follow']);
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
