@@ -272,6 +272,13 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       if (fd >= 0) { int e = errno; close(fd); errno = e; }
     }
     else if (!strcmp(s, "cgroupns")) r = unshare(CLONE_NEWCGROUP);
+    else if (!strcmp(s, "setns")) {
+      /* setns PATH: join one namespace of a running container (exec). */
+      NEED(2);
+      int fd = open(f[1], O_RDONLY | O_CLOEXEC);
+      r = fd < 0 ? -1 : setns(fd, 0);
+      if (fd >= 0) { int e = errno; close(fd); errno = e; }
+    }
     else if (!strcmp(s, "hostname")) { NEED(2); r = sethostname(f[1], strlen(f[1])); }
     else if (!strcmp(s, "rlimit")) {
       NEED(4);
@@ -309,7 +316,7 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       execvp(f[1], f + 1);
       return -1;
     }
-    else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "rmdir") ||
+    else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "rmdir") ||
              !strcmp(s, "rmtree") || !strcmp(s, "exitfile")) { /* monitor's records */ }
     else { errno = EINVAL; *failed_arg = "unknown step"; return -1; }
     if (r < 0) return -1;

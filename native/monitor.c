@@ -107,6 +107,15 @@ int monitor_run(struct plan *p) {
   /* A client that died must not kill the monitor when it reports: writes get EPIPE instead. */
   signal(SIGPIPE, SIG_IGN);
 
+  /* exec into a running container: the pid namespace can only be entered by children, so the
+   * monitor enters it (it stays in its own; only its future children are born there). */
+  const char *pidns = field(p, "pidns");
+  if (pidns) {
+    int fd = open(pidns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) die_report("pidns", pidns, errno);
+    close(fd);
+  }
+
   /* Fork-style clone: the shim is single-threaded, so the child may keep running C code.
    * The child joins its cgroups itself (the plan's `join` steps) and enters its cgroup
    * namespace after that (`cgroupns`), so the namespace is rooted at its own cgroup. */

@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logs: async () => (await import('./commands/lifecycle.ts')).logs,
   inspect: async () => (await import('./commands/lifecycle.ts')).inspect,
   rename: async () => (await import('./commands/lifecycle.ts')).rename,
+  exec: async () => (await import('./commands/lifecycle.ts')).exec,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -54,6 +55,7 @@ Commands:
   logs      Fetch the logs of a container
   inspect   Return low-level information on containers or images
   rename    Rename a container
+  exec      Execute a command in a running container
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

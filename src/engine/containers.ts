@@ -11,8 +11,8 @@ import { DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
-import { buildPlan } from '../runtime/plan.ts';
-import { runShim, type ShimExit } from '../runtime/shim.ts';
+import { buildExecPlan, buildPlan, type ProcessSpec } from '../runtime/plan.ts';
+import { runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
@@ -316,49 +316,37 @@ export class Containers {
     }
     mark('plan built');
     const shim = runShim(plan, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
-    const forward = (sig: NodeJS.Signals) => shim.kill(sig);
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-    if (attach) for (const s of signals) process.on(s, forward);
-    try {
-      const pid = await shim.started;
-      mark('container started');
-      state.Pid = pid;
-      state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
-      state.StartedAt = new Date().toISOString();
-      this.saveState(record, state);
-      if (!attach) return undefined;
-      const exit = await shim.exited;
-      mark('container exited');
-      if (!h.AutoRemove) {
-        state.Status = transition(state.Status, 'exited', record.Id);
-        state.ExitCode = exit.exit;
-        state.OOMKilled = exit.oom;
-        state.Pid = 0;
-        state.FinishedAt = new Date().toISOString();
+    return this.drive(shim, attach !== undefined, async () => {
+      try {
+        const pid = await shim.started;
+        mark('container started');
+        state.Pid = pid;
+        state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
+        state.StartedAt = new Date().toISOString();
         this.saveState(record, state);
+        if (!attach) return undefined;
+        const exit = await shim.exited;
+        mark('container exited');
+        if (!h.AutoRemove) {
+          state.Status = transition(state.Status, 'exited', record.Id);
+          state.ExitCode = exit.exit;
+          state.OOMKilled = exit.oom;
+          state.Pid = 0;
+          state.FinishedAt = new Date().toISOString();
+          this.saveState(record, state);
+        }
+        return exit;
+      } catch (err) {
+        if (!h.AutoRemove && err instanceof BerthError) {
+          state.Status = 'exited';
+          state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
+          state.Error = err.message;
+          state.Pid = 0;
+          this.saveState(record, state);
+        }
+        throw err;
       }
-      return exit;
-    } catch (err) {
-      if (!h.AutoRemove && err instanceof BerthError) {
-        state.Status = 'exited';
-        state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
-        state.Error = err.message;
-        state.Pid = 0;
-        this.saveState(record, state);
-      }
-      throw err;
-    } finally {
-      if (attach) {
-        // Closing our end of the report socket lets the shim run its teardown; wait for it so
-        // that when we return, nothing of an --rm container is left.
-        shim.close();
-        await shim.gone;
-        mark('monitor gone');
-        for (const s of signals) process.off(s, forward);
-      } else {
-        shim.detach();
-      }
-    }
+    });
   }
 
   /** The host pid of a running container's init, checked to still be its monitor's child. */
@@ -437,41 +425,91 @@ export class Containers {
     return path.join(this.cdir(id), `${id}-json.log`);
   }
 
-  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }) {
+  /** The process to run: the container's command, or an exec's, with docker's env defaults. */
+  private processSpec(record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string } = {}): ProcessSpec {
     const c = record.Config;
     const read = (p: string) => readImageFile(this.images.layers, record.Layers, p);
-    const user = resolveUser(c.User, read('etc/passwd'), read('etc/group'));
-    const env = [...c.Env];
+    const user = resolveUser(x.user ?? c.User, read('etc/passwd'), read('etc/group'));
+    const env = mergeEnv(c.Env, x.env ?? []);
     const has = (k: string) => env.some((e) => e.startsWith(k + '='));
     if (!has('PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
     if (!has('HOSTNAME')) env.push(`HOSTNAME=${c.Hostname}`);
     if (!has('HOME')) env.push(`HOME=${user.home}`);
+    return {
+      args: x.args ?? [...(c.Entrypoint ?? []), ...c.Cmd],
+      env,
+      cwd: x.cwd || c.WorkingDir || '/',
+      uid: user.uid,
+      gid: user.gid,
+      groups: user.groups,
+      caps: capMask(DEFAULT_CAPS),
+    };
+  }
+
+  private joinFiles(cg: { procs: string[] }): string[] {
+    // A single thread moving itself into a v1 hierarchy through `tasks` avoids the global lock
+    // that a move through cgroup.procs takes (an RCU grace period, ~10 ms here).
+    return this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs;
+  }
+
+  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }) {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
     return buildPlan({
       rootfs: this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty),
       cgroupNamespace: fs.existsSync('/proc/self/ns/cgroup'),
-      // A single thread moving itself into a v1 hierarchy through `tasks` avoids the global lock
-      // that a move through cgroup.procs takes (an RCU grace period, ~10 ms here).
-      cgroupJoin: this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs,
+      cgroupJoin: this.joinFiles(cg),
       oomFile: cg.oom,
-      hostname: c.Hostname,
+      hostname: record.Config.Hostname,
       etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
-      process: {
-        args: [...(c.Entrypoint ?? []), ...c.Cmd],
-        env,
-        cwd: c.WorkingDir || '/',
-        uid: user.uid,
-        gid: user.gid,
-        groups: user.groups,
-        caps: capMask(DEFAULT_CAPS),
-      },
+      process: this.processSpec(record),
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? dir : undefined },
     });
   }
+
+  /**
+   * Runs a command inside a running container, in all its namespaces and cgroups. Attached:
+   * resolves with the command's exit; detached: once it runs.
+   */
+  async exec(nameOrId: string, x: { args: string[]; env?: string[]; user?: string; cwd?: string; attach?: { stdin: boolean } }): Promise<ShimExit | undefined> {
+    const c = this.get(nameOrId);
+    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
+    const pid = this.initPid(c);
+    if (!x.args.length) throw invalid('No exec command specified');
+    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: this.processSpec(c.record, x) });
+    const shim = runShim(plan, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
+    return this.drive(shim, x.attach !== undefined, async () => {
+      await shim.started;
+      return x.attach ? await shim.exited : undefined;
+    });
+  }
+
+  /**
+   * Runs body while the shim works for us. Attached: our signals are forwarded to the
+   * container, and at the end closing the report socket lets the shim tear down, which we wait
+   * for (so an --rm container is gone when we return). Detached: the shim carries on alone.
+   */
+  private async drive<T>(shim: ShimHandle, attached: boolean, body: () => Promise<T>): Promise<T> {
+    const forward = (sig: NodeJS.Signals) => shim.kill(sig);
+    if (attached) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+    try {
+      return await body();
+    } finally {
+      if (attached) {
+        shim.close();
+        await shim.gone;
+        mark('monitor gone');
+        for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+      } else {
+        shim.detach();
+      }
+    }
+  }
 }
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /** Image env, then the user's: later keys win; "KEY" alone takes the value from our environment. */
 export function mergeEnv(base: string[], extra: string[]): string[] {

@@ -91,7 +91,14 @@ export function buildPlan(p: PlanInput): Step[] {
   if (p.cgroupNamespace) steps.push(['cgroupns']);
   steps.push(['hostname', p.hostname]);
 
-  const proc = p.process;
+  processSteps(steps, p.process);
+  for (const d of p.teardown.rmdirs) steps.push(['rmdir', d]);
+  if (p.teardown.rmtree) steps.push(['rmtree', p.teardown.rmtree]);
+  return steps;
+}
+
+/** Identity, privileges, environment and command: the same for a container's init and an exec. */
+function processSteps(steps: Step[], proc: ProcessSpec): void {
   const caps = proc.caps.toString(16);
   steps.push(['cwd', proc.cwd]);
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
@@ -105,9 +112,22 @@ export function buildPlan(p: PlanInput): Step[] {
   if (proc.noNewPrivileges) steps.push(['nonewprivs']);
   for (const e of proc.env) steps.push(['env', e]);
   steps.push(['exec', ...proc.args]);
+}
 
-  for (const d of p.teardown.rmdirs) steps.push(['rmdir', d]);
-  if (p.teardown.rmtree) steps.push(['rmtree', p.teardown.rmtree]);
+/** A process started inside a running container (exec): its namespaces and cgroups are joined. */
+export interface ExecInput {
+  pid: number; // the container init's host pid
+  cgroupJoin: string[];
+  process: ProcessSpec;
+}
+
+const EXEC_NAMESPACES = ['ipc', 'uts', 'net', 'cgroup', 'mnt']; // mnt last: it hides the host's /proc
+
+export function buildExecPlan(x: ExecInput): Step[] {
+  const steps: Step[] = [['ns', '0'], ['pidns', `/proc/${x.pid}/ns/pid`]];
+  for (const f of x.cgroupJoin) steps.push(['join', f]);
+  for (const ns of EXEC_NAMESPACES) steps.push(['setns', `/proc/${x.pid}/ns/${ns}`]);
+  processSteps(steps, x.process);
   return steps;
 }
 

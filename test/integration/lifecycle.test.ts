@@ -110,4 +110,36 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     await root.run(['rm', 'follow']);
     assert.deepEqual(root.leftovers(), []);
   });
+
+  test('exec runs inside all of the container\'s namespaces and cgroups', async () => {
+    const r = await root.run(['run', '-d', '--name', 'host', '-e', 'FOO=bar', '-w', '/tmp', 'busybox', 'sleep', '100']);
+    const id = r.stdout.trim();
+    const e = await root.run(['exec', 'host', 'sh', '-c', 'echo $FOO; pwd; hostname; echo $$; ls /proc | grep -c "^[0-9]"; readlink /proc/1/exe; cat /proc/self/cgroup | grep memory']);
+    assert.equal(e.code, 0, e.stderr);
+    const [foo, cwd, hostname, , procs, init, cg] = e.stdout.split('\n');
+    assert.deepEqual([foo, cwd, hostname], ['bar', '/tmp', id.slice(0, 12)]);
+    assert.ok(Number(procs) <= 5, `sees ${procs} processes`); // its own pid namespace: sleep, sh, ls, grep
+    assert.equal(init, '/bin/busybox');
+    assert.equal(cg, '4:memory:/'); // the container's cgroup namespace: its own cgroup is the root
+    // The exec'd process is accounted to the container's cgroup on the host.
+    const tasks = fs.readFileSync(`/sys/fs/cgroup/memory/berth/${root.key}/${id}/cgroup.procs`, 'utf8').trim().split('\n');
+    assert.equal(tasks.length, 1); // only the init now that exec finished
+    const u = await root.run(['exec', '-u', '1000:1000', '-w', '/', '-e', 'FOO=baz', 'host', 'sh', '-c', 'id -u; pwd; echo $FOO; grep CapEff /proc/self/status; exit 4']);
+    assert.equal(u.code, 4);
+    assert.match(u.stdout, /^1000\n\/\nbaz\nCapEff:\s+0+\n$/);
+    const i = await root.run(['exec', '-i', 'host', 'cat'], { input: 'piped\n' });
+    assert.equal(i.stdout, 'piped\n');
+    const nf = await root.run(['exec', 'host', 'nosuch']);
+    assert.equal(nf.code, 127);
+    assert.match(nf.stderr, /executable file not found/);
+    assert.equal((await root.run(['exec', '-d', 'host', 'sh', '-c', 'echo detached > /tmp/mark'])).code, 0);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await root.run(['exec', 'host', 'cat', '/tmp/mark'])).stdout, 'detached\n');
+    await root.run(['stop', '-t', '0', 'host']);
+    const stopped = await root.run(['exec', 'host', 'true']);
+    assert.equal(stopped.code, 125);
+    assert.match(stopped.stderr, /is not running/);
+    await root.run(['rm', 'host']);
+    assert.deepEqual(root.leftovers(), []);
+  });
 });

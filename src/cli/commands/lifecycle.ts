@@ -168,3 +168,28 @@ export async function logs(ctx: Context, argv: string[]): Promise<number> {
   return 0;
 }
 
+
+export async function exec(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'interactive', short: 'i', type: 'bool' },
+    { name: 'tty', short: 't', type: 'bool' },
+    { name: 'detach', short: 'd', type: 'bool' },
+    { name: 'env', short: 'e', type: 'list' },
+    { name: 'workdir', short: 'w', type: 'string' },
+    { name: 'user', short: 'u', type: 'string' },
+    { name: 'privileged', type: 'bool' },
+  ], { stopAtPositional: true });
+  need(positionals, 2, 'exec [OPTIONS] CONTAINER COMMAND [ARG...]');
+  if (flags.get('tty')) throw invalid('flag --tty is not supported yet (terminals come with pty support in the monitor)');
+  if (flags.get('privileged')) throw invalid('flag --privileged is not supported yet');
+  const [name, ...args] = positionals;
+  const detach = flags.get('detach') === true;
+  const exit = await ctx.engine().containers.exec(name, {
+    args,
+    env: (flags.get('env') as string[] | undefined) ?? [],
+    user: flags.get('user') as string | undefined,
+    cwd: flags.get('workdir') as string | undefined,
+    attach: detach ? undefined : { stdin: flags.get('interactive') === true },
+  });
+  return exit?.exit ?? 0;
+}
