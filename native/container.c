@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -32,6 +33,47 @@
 extern char **environ;
 
 static int rootfd = -1;
+int console_fd = -1;
+
+static int send_fd(int sock, int fd) {
+  char byte = 0;
+  struct iovec iov = { &byte, 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return sendmsg(sock, &msg, 0) < 0 ? -1 : 0;
+}
+
+/* tty UID ROWS COLS: a pty from the container's own devpts becomes the controlling terminal
+ * and stdio; the master goes to the monitor. Opened via TIOCGPTPEER, not by a path the
+ * container could have replaced. */
+static int step_tty(char **f) {
+  int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) return -1;
+  int unlock = 0, s = -1;
+  if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || (s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0) goto fail;
+  if (fchown(s, (uid_t)num(f[1]), (gid_t)-1) < 0) goto fail;
+  struct winsize ws = { (unsigned short)num(f[2]), (unsigned short)num(f[3]), 0, 0 };
+  if (ws.ws_row && ws.ws_col && ioctl(s, TIOCSWINSZ, &ws) < 0) goto fail;
+  if (send_fd(console_fd, m) < 0) goto fail;
+  close(m);
+  close(console_fd);
+  if (ioctl(s, TIOCSCTTY, 0) < 0) return -1;
+  for (int i = 0; i <= 2; i++) if (dup2(s, i) < 0) return -1;
+  if (s > 2) close(s);
+  return 0;
+fail:;
+  int e = errno;
+  close(m);
+  if (s >= 0) close(s);
+  errno = e;
+  return -1;
+}
 
 static char fdpath[64];
 static const char *fd_path(int fd) {
@@ -272,6 +314,7 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       if (fd >= 0) { int e = errno; close(fd); errno = e; }
     }
     else if (!strcmp(s, "cgroupns")) r = unshare(CLONE_NEWCGROUP);
+    else if (!strcmp(s, "tty")) { NEED(4); r = step_tty(f); }
     else if (!strcmp(s, "setns")) {
       /* setns PATH: join one namespace of a running container (exec). */
       NEED(2);
@@ -316,7 +359,7 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       execvp(f[1], f + 1);
       return -1;
     }
-    else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "rmdir") ||
+    else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "console") || !strcmp(s, "stdin") || !strcmp(s, "rmdir") ||
              !strcmp(s, "rmtree") || !strcmp(s, "exitfile")) { /* monitor's records */ }
     else { errno = EINVAL; *failed_arg = "unknown step"; return -1; }
     if (r < 0) return -1;

@@ -11,11 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
+
+static void write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static int recv_fd(int sock) {
+  char byte;
+  struct iovec iov = { &byte, 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) { errno = EPROTO; return -1; }
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
 
 static const char *field(struct plan *p, const char *name) {
   for (int i = 0; i < p->n; i++)
@@ -94,7 +120,12 @@ int monitor_run(struct plan *p) {
     }
   }
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
-  if (logging && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0)) die_report("pipe", "", errno);
+  /* With a terminal, the child opens the pty inside the container's own devpts and hands the
+   * master back over this socket (SCM_RIGHTS). */
+  int tty = field(p, "console") != NULL, console[2] = { -1, -1 };
+  int interactive = field(p, "stdin") != NULL;
+  if (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0) die_report("socketpair", "", errno);
+  if (logging && !tty && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0)) die_report("pipe", "", errno);
 
   /* Signals arrive through a signalfd in the loop below, never asynchronously. */
   sigset_t mask, oldmask;
@@ -131,10 +162,11 @@ int monitor_run(struct plan *p) {
     /* Ignored signals and the signal mask survive execve: the container starts clean. */
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
-    if (logging) {
+    if (logging && !tty) {
       dup2(out_pipe[1], 1);
       dup2(errout_pipe[1], 2);
     }
+    console_fd = console[1];
     /* Wait until the monitor is ready for us; EOF means it died before PDEATHSIG was set. */
     char go;
     const char *step = "sync", *arg = "";
@@ -155,10 +187,11 @@ int monitor_run(struct plan *p) {
   }
   close(sync_pipe[0]);
   close(err_pipe[1]);
-  if (logging) {
+  if (logging && !tty) {
     close(out_pipe[1]);
     close(errout_pipe[1]);
   }
+  if (tty) close(console[1]);
 
   char buf[65536];
   snprintf(buf, sizeof buf, "{\"pid\":%d}", pid);
@@ -187,34 +220,76 @@ int monitor_run(struct plan *p) {
     teardown(p);
     return exit_code_for_errno(step ? step : "", e);
   }
+  int master = -1;
+  if (tty) {
+    master = recv_fd(console[0]);
+    close(console[0]);
+    if (master < 0) { kill(pid, SIGKILL); waitpid(pid, &status, 0); teardown(p); die_report("console", "", errno); }
+  }
   report_raw("{\"started\":true}");
 
   /* The loop: forward signals, copy output into the log, notice the exit. It ends when the
    * container's init has exited and its output pipes are drained (all writers are gone once
    * the pid namespace is torn down with its init). */
-  struct pollfd fds[3] = { { sfd, POLLIN, 0 }, { logging ? out_pipe[0] : -1, POLLIN, 0 }, { logging ? errout_pipe[0] : -1, POLLIN, 0 } };
-  int exited = 0;
-  while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0) {
-    if (poll(fds, 3, -1) < 0) {
+  struct pollfd fds[5] = {
+    { sfd, POLLIN, 0 },
+    { logging && !tty ? out_pipe[0] : -1, POLLIN, 0 },
+    { logging && !tty ? errout_pipe[0] : -1, POLLIN, 0 },
+    { master, POLLIN, 0 },
+    { tty && interactive ? 0 : -1, POLLIN, 0 },
+  };
+  int exited = 0, attached = 1, ctrl_p = 0;
+  while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
+    if (poll(fds, 5, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
     if (fds[0].revents & POLLIN) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (si.ssi_signo != SIGCHLD) { if (!exited) kill(pid, (int)si.ssi_signo); continue; }
-        if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = 1;
+        if (si.ssi_signo == SIGCHLD) {
+          if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = 1;
+        } else if (si.ssi_signo == SIGWINCH && master >= 0) {
+          /* The client's terminal changed size: the pty follows (the kernel then signals the
+           * container's foreground process group). */
+          struct winsize ws;
+          if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+        } else if (!exited) {
+          kill(pid, (int)si.ssi_signo);
+        }
       }
     }
-    for (int s = 1; s <= 2; s++) {
+    for (int s = 1; s <= 3; s++) {
       if (fds[s].fd < 0 || !(fds[s].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t r = read(fds[s].fd, buf, sizeof buf);
-      if (r > 0) log_feed(&lg, s - 1, buf, (size_t)r);
-      else if (r == 0 || errno != EINTR) {
-        log_flush(&lg, s - 1);
+      int stream = s == 2;
+      if (r > 0) {
+        if (logging) log_feed(&lg, stream, buf, (size_t)r);
+        else if (attached) write_all(stream ? 2 : 1, buf, (size_t)r);
+      } else if (r == 0 || errno != EINTR) { /* a pty master reads EIO once the last slave closed */
+        if (logging) log_flush(&lg, stream);
         close(fds[s].fd);
         fds[s].fd = -1;
       }
+    }
+    if (fds[4].fd >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = read(0, buf, sizeof buf);
+      if (r <= 0) { fds[4].fd = -1; continue; }
+      /* Ctrl-P Ctrl-Q detaches the client; the container keeps running, its output logged. */
+      for (ssize_t i = 0; i < r; i++) {
+        if (ctrl_p && buf[i] == 0x11) {
+          if (i > 1) write_all(master, buf, (size_t)(i - 1));
+          report_raw("{\"detached\":true}");
+          attached = 0;
+          lg.tee = 0;
+          fds[4].fd = -1;
+          int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+          for (int k = 0; k <= 2 && null >= 0; k++) dup2(null, k);
+          break;
+        }
+        ctrl_p = buf[i] == 0x10;
+      }
+      if (attached) write_all(master, buf, (size_t)r);
     }
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

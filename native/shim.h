@@ -32,6 +32,7 @@ size_t json_escape(char *out, size_t cap, const char *s);
 
 /* container.c: runs in the cloned child; returns only on failure returns only on failure (errno set, *failed_step,
  * *failed_arg describe it). */
+extern int console_fd; /* where the `tty` step sends the pty master */
 int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg);
 
 /* logger.c */

@@ -41,7 +41,7 @@ export interface ContainerRecord {
   Created: string;
   Image: string; // image id
   ImageName: string; // as the user wrote it
-  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string };
+  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean };
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
   Owner: ProcessRef; // the process that created it (for crash recovery before a monitor exists)

@@ -33,6 +33,7 @@ export interface CreateOptions {
   hostname?: string;
   name?: string;
   stopSignal?: string;
+  tty?: boolean;
   host?: Partial<HostConfig>;
 }
 
@@ -87,6 +88,7 @@ export class Containers {
         WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
         Labels: ic.Labels ?? {},
         StopSignal: opts.stopSignal ?? ic.StopSignal,
+        Tty: opts.tty === true,
       },
       HostConfig: host,
       Layers: image.layers,
@@ -283,7 +285,7 @@ export class Containers {
    * resolves once the command runs; the container's monitor keeps it, and its output goes to
    * the json-file log.
    */
-  async start(record: ContainerRecord, opts: { attach?: { stdin: boolean } } = {}): Promise<ShimExit | undefined> {
+  async start(record: ContainerRecord, opts: { attach?: { stdin: boolean }; size?: { rows: number; cols: number } } = {}): Promise<ShimExit | undefined> {
     const current = this.observe(record.Id)?.state ?? initialState();
     if (current.Status === 'running' || current.Status === 'paused') return undefined; // docker: starting a running container is a no-op
     const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
@@ -309,7 +311,8 @@ export class Containers {
     const log = attach && h.AutoRemove ? undefined : { path: this.logPath(record.Id), tee: attach !== undefined };
     let plan;
     try {
-      plan = this.plan(record, dir, cgPaths, log);
+      const tty = record.Config.Tty ? { ...(opts.size ?? { rows: 24, cols: 80 }), interactive: attach?.stdin === true } : undefined;
+      plan = this.plan(record, dir, cgPaths, log, tty);
     } catch (err) {
       cg.remove(record.Id);
       throw err;
@@ -327,6 +330,7 @@ export class Containers {
         if (!attach) return undefined;
         const exit = await shim.exited;
         mark('container exited');
+        if (exit.detached) return exit;
         if (!h.AutoRemove) {
           state.Status = transition(state.Status, 'exited', record.Id);
           state.ExitCode = exit.exit;
@@ -426,7 +430,7 @@ export class Containers {
   }
 
   /** The process to run: the container's command, or an exec's, with docker's env defaults. */
-  private processSpec(record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string } = {}): ProcessSpec {
+  private processSpec(record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string; tty?: ProcessSpec['tty'] } = {}): ProcessSpec {
     const c = record.Config;
     const read = (p: string) => readImageFile(this.images.layers, record.Layers, p);
     const user = resolveUser(x.user ?? c.User, read('etc/passwd'), read('etc/group'));
@@ -435,6 +439,7 @@ export class Containers {
     if (!has('PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
     if (!has('HOSTNAME')) env.push(`HOSTNAME=${c.Hostname}`);
     if (!has('HOME')) env.push(`HOME=${user.home}`);
+    if (x.tty && !has('TERM')) env.push('TERM=xterm');
     return {
       args: x.args ?? [...(c.Entrypoint ?? []), ...c.Cmd],
       env,
@@ -443,6 +448,7 @@ export class Containers {
       gid: user.gid,
       groups: user.groups,
       caps: capMask(DEFAULT_CAPS),
+      tty: x.tty,
     };
   }
 
@@ -452,7 +458,7 @@ export class Containers {
     return this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs;
   }
 
-  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }) {
+  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }, tty?: ProcessSpec['tty']) {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
     return buildPlan({
@@ -462,7 +468,7 @@ export class Containers {
       oomFile: cg.oom,
       hostname: record.Config.Hostname,
       etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
-      process: this.processSpec(record),
+      process: this.processSpec(record, { tty }),
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? dir : undefined },
@@ -473,12 +479,13 @@ export class Containers {
    * Runs a command inside a running container, in all its namespaces and cgroups. Attached:
    * resolves with the command's exit; detached: once it runs.
    */
-  async exec(nameOrId: string, x: { args: string[]; env?: string[]; user?: string; cwd?: string; attach?: { stdin: boolean } }): Promise<ShimExit | undefined> {
+  async exec(nameOrId: string, x: { args: string[]; env?: string[]; user?: string; cwd?: string; attach?: { stdin: boolean }; tty?: { rows: number; cols: number } }): Promise<ShimExit | undefined> {
     const c = this.get(nameOrId);
     if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
     const pid = this.initPid(c);
     if (!x.args.length) throw invalid('No exec command specified');
-    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: this.processSpec(c.record, x) });
+    const tty = x.tty && { ...x.tty, interactive: x.attach?.stdin === true };
+    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: this.processSpec(c.record, { ...x, tty }) });
     const shim = runShim(plan, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
     return this.drive(shim, x.attach !== undefined, async () => {
       await shim.started;
@@ -494,10 +501,13 @@ export class Containers {
   private async drive<T>(shim: ShimHandle, attached: boolean, body: () => Promise<T>): Promise<T> {
     const forward = (sig: NodeJS.Signals) => shim.kill(sig);
     if (attached) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+    let detached = !attached;
     try {
-      return await body();
+      const result = await body();
+      if ((result as ShimExit | undefined)?.detached) detached = true;
+      return result;
     } finally {
-      if (attached) {
+      if (!detached) {
         shim.close();
         await shim.gone;
         mark('monitor gone');
@@ -509,7 +519,8 @@ export class Containers {
   }
 }
 
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+// SIGWINCH: with a terminal the monitor resizes the pty from our terminal's size.
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /** Image env, then the user's: later keys win; "KEY" alone takes the value from our environment. */
 export function mergeEnv(base: string[], extra: string[]): string[] {

@@ -72,7 +72,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       AttachStdin: false,
       AttachStdout: true,
       AttachStderr: true,
-      Tty: false,
+      Tty: r.Config.Tty === true,
       OpenStdin: false,
       StdinOnce: false,
       Env: r.Config.Env,

@@ -29,6 +29,8 @@ export interface ProcessSpec {
   groups: number[];
   caps: bigint; // bounding = permitted = effective (for root); inheritable and ambient stay empty
   noNewPrivileges?: boolean;
+  /** A pty from the container's devpts as stdio; with interactive, the monitor feeds it our stdin. */
+  tty?: { rows: number; cols: number; interactive: boolean };
 }
 
 export interface PlanInput {
@@ -57,7 +59,7 @@ const S_IFCHR = 0o020000;
 
 export function buildPlan(p: PlanInput): Step[] {
   const nsFlags = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET | (p.cgroupNamespace ? CLONE.NEWCGROUP : 0);
-  const steps: Step[] = [['ns', String(nsFlags)]];
+  const steps: Step[] = [['ns', String(nsFlags)], ...consoleRecords(p.process)];
   if (p.oomFile) steps.push(['oom', p.oomFile]);
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
   if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0']);
@@ -97,9 +99,16 @@ export function buildPlan(p: PlanInput): Step[] {
   return steps;
 }
 
+/** The monitor's side of a terminal: receive the pty master, and feed it our stdin. */
+function consoleRecords(proc: ProcessSpec): Step[] {
+  if (!proc.tty) return [];
+  return proc.tty.interactive ? [['console', '1'], ['stdin', '1']] : [['console', '1']];
+}
+
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */
 function processSteps(steps: Step[], proc: ProcessSpec): void {
   const caps = proc.caps.toString(16);
+  if (proc.tty) steps.push(['tty', String(proc.uid), String(proc.tty.rows), String(proc.tty.cols)]);
   steps.push(['cwd', proc.cwd]);
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
   steps.push(['capbset', caps]);
@@ -124,7 +133,7 @@ export interface ExecInput {
 const EXEC_NAMESPACES = ['ipc', 'uts', 'net', 'cgroup', 'mnt']; // mnt last: it hides the host's /proc
 
 export function buildExecPlan(x: ExecInput): Step[] {
-  const steps: Step[] = [['ns', '0'], ['pidns', `/proc/${x.pid}/ns/pid`]];
+  const steps: Step[] = [['ns', '0'], ['pidns', `/proc/${x.pid}/ns/pid`], ...consoleRecords(x.process)];
   for (const f of x.cgroupJoin) steps.push(['join', f]);
   for (const ns of EXEC_NAMESPACES) steps.push(['setns', `/proc/${x.pid}/ns/${ns}`]);
   processSteps(steps, x.process);

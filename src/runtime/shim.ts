@@ -21,6 +21,8 @@ export interface ShimExit {
   exit: number;
   signal: number;
   oom: boolean;
+  /** The client detached (Ctrl-P Ctrl-Q): the container still runs under its monitor. */
+  detached?: boolean;
 }
 
 export interface ShimHandle {
@@ -80,7 +82,7 @@ export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; out
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      let msg: { pid?: number; started?: boolean; exit?: number; signal?: number; oom?: boolean; error?: ShimError };
+      let msg: { pid?: number; started?: boolean; exit?: number; signal?: number; oom?: boolean; detached?: boolean; error?: ShimError };
       try {
         msg = JSON.parse(line);
       } catch {
@@ -89,6 +91,10 @@ export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; out
       if (msg.pid !== undefined) pid = msg.pid;
       else if (msg.started) onStart(pid);
       else if (msg.error) fail(errorFromShim(msg.error, execStep.slice(1)));
+      else if (msg.detached && !settled) {
+        settled = true;
+        onExit({ exit: 0, signal: 0, oom: false, detached: true });
+      }
       else if (msg.exit !== undefined && !settled) {
         settled = true;
         onStart(pid);

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { isRoot, TestRoot } from '../helpers/berth.ts';
+import { spawn } from 'node:child_process';
+import { isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
 describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -140,6 +141,36 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(stopped.code, 125);
     assert.match(stopped.stderr, /is not running/);
     await root.run(['rm', 'host']);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  // A real terminal: script(1) runs berth on a pty and feeds it our input.
+  const inPty = (cmd: string, input: string) => new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: root.env(), cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`pty run timed out: ${out}`)); }, 20_000);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    // Typed after the container is up, as a person would.
+    setTimeout(() => child.stdin.end(input), 700);
+  });
+
+  test('run -it: a pty from the container\'s devpts, keys in, status out; exec -it; Ctrl-P Ctrl-Q detaches', async () => {
+    const r = await inPty('bin/berth run -it --rm busybox sh', 'tty; echo $TERM; stty size; echo typed-$((40+2))\nexit 3\n');
+    assert.equal(r.code, 3, r.out);
+    assert.match(r.out, /\/dev\/pts\/0\r*\n/);
+    assert.match(r.out, /xterm\r*\n/);
+    assert.match(r.out, /\d+ \d+\r*\n/);
+    assert.match(r.out, /typed-42/);
+    await root.run(['run', '-d', '-t', '--name', 'term', 'busybox', 'sh', '-c', 'echo started; sleep 100']);
+    const e = await inPty('bin/berth exec -it term sh', 'tty\nexit 6\n');
+    assert.equal(e.code, 6, e.out);
+    assert.match(e.out, /\/dev\/pts\/1/);
+    assert.match((await root.run(['logs', 'term'])).stdout, /^started\r*\n$/); // a terminal's output is one stream
+    const d = await inPty('bin/berth run -it --name detachable busybox sh', '\x10\x11');
+    assert.equal(d.code, 0, d.out);
+    assert.match((await root.run(['inspect', '-f', '{{.State.Status}} {{.Config.Tty}}', 'detachable'])).stdout, /^running true\n$/);
+    await root.run(['rm', '-f', 'term', 'detachable']);
     assert.deepEqual(root.leftovers(), []);
   });
 });

@@ -4,6 +4,7 @@ import { parseTime, readLog } from '../../engine/logs.ts';
 import { parseArgs } from '../args.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
+import { terminalSize, withTerminal } from '../terminal.ts';
 import { CREATE_FLAGS, createOptions } from './run.ts';
 
 function need(args: string[], n: number, usage: string): void {
@@ -45,7 +46,8 @@ export async function start(ctx: Context, argv: string[]): Promise<number> {
   if (flags.get('attach')) {
     if (positionals.length > 1) throw invalid('you cannot start and attach multiple containers at once');
     const c = containers.get(positionals[0]);
-    const exit = await containers.start(c.record, { attach: { stdin: flags.get('interactive') === true } });
+    const stdin = flags.get('interactive') === true;
+    const exit = await withTerminal(c.record.Config.Tty === true, stdin, () => containers.start(c.record, { attach: { stdin }, size: terminalSize() }));
     return exit?.exit ?? 0;
   }
   return each(ctx, positionals, async (n) => {
@@ -180,16 +182,18 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
     { name: 'privileged', type: 'bool' },
   ], { stopAtPositional: true });
   need(positionals, 2, 'exec [OPTIONS] CONTAINER COMMAND [ARG...]');
-  if (flags.get('tty')) throw invalid('flag --tty is not supported yet (terminals come with pty support in the monitor)');
   if (flags.get('privileged')) throw invalid('flag --privileged is not supported yet');
   const [name, ...args] = positionals;
   const detach = flags.get('detach') === true;
-  const exit = await ctx.engine().containers.exec(name, {
+  const stdin = !detach && flags.get('interactive') === true;
+  const tty = flags.get('tty') === true;
+  const exit = await withTerminal(tty, stdin, () => ctx.engine().containers.exec(name, {
     args,
     env: (flags.get('env') as string[] | undefined) ?? [],
     user: flags.get('user') as string | undefined,
     cwd: flags.get('workdir') as string | undefined,
-    attach: detach ? undefined : { stdin: flags.get('interactive') === true },
-  });
+    attach: detach ? undefined : { stdin },
+    tty: tty ? terminalSize() : undefined,
+  }));
   return exit?.exit ?? 0;
 }

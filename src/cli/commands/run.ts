@@ -2,6 +2,7 @@ import { invalid } from '../../core/errors.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { mark } from '../../util/trace.ts';
+import { terminalSize, withTerminal } from '../terminal.ts';
 import type { Context } from '../main.ts';
 import { parseBytes, parseCpus, parseMemory } from '../units.ts';
 
@@ -36,6 +37,7 @@ Options:
   -d, --detach             Run container in background and print container ID
       --rm                 Automatically remove the container when it exits
   -i, --interactive        Keep STDIN open
+  -t, --tty                Allocate a pseudo-TTY (detach with Ctrl-P Ctrl-Q)
   -e, --env list           Set environment variables
   -w, --workdir string     Working directory inside the container
   -u, --user string        Username or UID (format: <name|uid>[:<group|gid>])
@@ -59,7 +61,6 @@ function int(flag: string, v: string): number {
 /** Flags shared by `run` and `create`, turned into the engine's create options. */
 export function createOptions(flags: Map<string, string | boolean | string[]>, positionals: string[], verb: string): CreateOptions {
   const str = (k: string) => flags.get(k) as string | undefined;
-  if (flags.get('tty')) throw invalid('flag --tty is not supported yet (terminal containers come with pty support in the monitor)');
   const network = str('network');
   if (network !== undefined && network !== 'none' && network !== 'default')
     throw invalid(`network "${network}" is not available: containers get a private network namespace with loopback only ("none")`);
@@ -84,6 +85,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
     hostname: str('hostname'),
     name: str('name'),
     stopSignal: str('stop-signal'),
+    tty: flags.get('tty') === true,
     host: {
       AutoRemove: flags.get('rm') === true,
       Memory: memory,
@@ -113,7 +115,8 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
       ctx.out(record.Id + '\n');
       return 0;
     }
-    const exit = await containers.start(record, { attach: { stdin: flags.get('interactive') === true } });
+    const stdin = flags.get('interactive') === true;
+    const exit = await withTerminal(opts.tty === true, stdin, () => containers.start(record, { attach: { stdin }, size: terminalSize() }));
     return exit?.exit ?? 0;
   } catch (err) {
     // The container never ran: an --rm one must not outlive the failure.
