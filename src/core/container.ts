@@ -33,6 +33,11 @@ export interface HostConfig {
   NanoCpus: number;
   CpuShares: number;
   PidsLimit: number; // 0 = unlimited
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  Privileged: boolean;
+  ReadonlyRootfs: boolean;
+  SecurityOpt: string[] | null;
 }
 
 export interface ContainerRecord {

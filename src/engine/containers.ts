@@ -7,7 +7,7 @@ import { initialState, transition, type ContainerRecord, type ContainerState, ty
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageStore } from '../image/store.ts';
 import { resolveUser } from '../image/passwd.ts';
-import { DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
+import { capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
@@ -18,6 +18,7 @@ import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
 import { inspectContainer } from './inspect.ts';
+import { confinement, seccompProgram } from './security.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
 
@@ -62,9 +63,20 @@ export class Containers {
     return path.join(this.dir, id);
   }
 
-  create(opts: CreateOptions): ContainerRecord {
+  async create(opts: CreateOptions): Promise<ContainerRecord> {
     const image = this.images.resolve(opts.image);
-    const host: HostConfig = { AutoRemove: false, Memory: 0, MemorySwap: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0, ...opts.host };
+    const host: HostConfig = {
+      AutoRemove: false, Memory: 0, MemorySwap: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0,
+      CapAdd: null, CapDrop: null, Privileged: false, ReadonlyRootfs: false, SecurityOpt: null,
+      ...opts.host,
+    };
+    const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
+    if (typeof conf.seccomp === 'object') {
+      await seccompProgram(conf, this.cacheDir); // compiles: a bad profile fails now
+      // The profile as it is now is the container's (docker keeps the JSON, not the path).
+      const profile = conf.seccomp.profile;
+      host.SecurityOpt = (host.SecurityOpt ?? []).map((o) => (/^seccomp[=:]/.test(o) ? `seccomp=${profile}` : o));
+    }
     const ic = image.config.config ?? {};
     const entrypoint = opts.entrypoint ?? ic.Entrypoint ?? null;
     const cmd = opts.cmd.length ? opts.cmd : opts.entrypoint ? [] : (ic.Cmd ?? []);
@@ -214,7 +226,7 @@ export class Containers {
       this.cgroups().remove(id);
       this.destroy(record);
       return undefined;
-    } else if (state.Status === 'removing') {
+    } else if (state.Status === 'removing' && !isAlive(state.Monitor)) {
       this.cgroups().remove(id);
       this.destroy(record);
       return undefined;
@@ -258,6 +270,33 @@ export class Containers {
     return out;
   }
 
+  /**
+   * Frees names whose container is gone (a crash between claiming a name and publishing the
+   * container, or in the middle of a removal). The names are listed before the containers: a
+   * name claimed after that listing is not considered, and one claimed before it has its
+   * container directory (temporary or final) already in place.
+   */
+  sweepNames(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.namesDir);
+    } catch {
+      return;
+    }
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(this.dir);
+    } catch {}
+    const present = new Set(entries.map((n) => (n.startsWith('.new-') ? n.slice(-12) : n.slice(0, 12))));
+    for (const n of names) {
+      let id = '';
+      try {
+        id = fs.readFileSync(path.join(this.namesDir, n), 'utf8');
+      } catch {}
+      if (!present.has(id.slice(0, 12))) fs.rmSync(path.join(this.namesDir, n), { force: true });
+    }
+  }
+
   list(all: boolean): Container[] {
     const cs = this.reconcile().sort((a, b) => b.record.Created.localeCompare(a.record.Created));
     return all ? cs : cs.filter((c) => c.state.Status === 'running' || c.state.Status === 'paused');
@@ -268,13 +307,18 @@ export class Containers {
     return this.reconcile().find((c) => c.record.Image === imageId)?.record.Id;
   }
 
-  remove(nameOrId: string, force: boolean): string {
+  async remove(nameOrId: string, force: boolean): Promise<string> {
     const c = this.get(nameOrId);
     if ((c.state.Status === 'running' || c.state.Status === 'paused') && !force)
       throw conflict(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove`);
-    c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
-    this.saveState(c.record, c.state);
+    if (c.state.Status !== 'removing') {
+      c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
+      this.saveState(c.record, c.state);
+    }
     this.cgroups().remove(c.record.Id); // kills whatever still runs in it
+    // Its monitor still writes the exit status and tears down: let it finish before the
+    // directory goes, or the two would race over it.
+    for (const end = Date.now() + 10_000; isAlive(c.state.Monitor) && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
     this.destroy(c.record);
     return c.record.Id;
   }
@@ -312,7 +356,7 @@ export class Containers {
     let plan;
     try {
       const tty = record.Config.Tty ? { ...(opts.size ?? { rows: 24, cols: 80 }), interactive: attach?.stdin === true } : undefined;
-      plan = this.plan(record, dir, cgPaths, log, tty);
+      plan = await this.plan(record, dir, cgPaths, log, tty);
     } catch (err) {
       cg.remove(record.Id);
       throw err;
@@ -430,7 +474,12 @@ export class Containers {
   }
 
   /** The process to run: the container's command, or an exec's, with docker's env defaults. */
-  private processSpec(record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string; tty?: ProcessSpec['tty'] } = {}): ProcessSpec {
+  private get cacheDir(): string {
+    return path.join(this.root.dir, 'cache');
+  }
+
+  private async processSpec(record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string; tty?: ProcessSpec['tty'] } = {}): Promise<ProcessSpec> {
+    const conf = confinement(record.HostConfig);
     const c = record.Config;
     const read = (p: string) => readImageFile(this.images.layers, record.Layers, p);
     const user = resolveUser(x.user ?? c.User, read('etc/passwd'), read('etc/group'));
@@ -447,7 +496,9 @@ export class Containers {
       uid: user.uid,
       gid: user.gid,
       groups: user.groups,
-      caps: capMask(DEFAULT_CAPS),
+      caps: capMask(conf.caps),
+      noNewPrivileges: conf.noNewPrivileges,
+      seccomp: await seccompProgram(conf, this.cacheDir),
       tty: x.tty,
     };
   }
@@ -458,7 +509,7 @@ export class Containers {
     return this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs;
   }
 
-  private plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }, tty?: ProcessSpec['tty']) {
+  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }, tty?: ProcessSpec['tty']) {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
     return buildPlan({
@@ -468,7 +519,9 @@ export class Containers {
       oomFile: cg.oom,
       hostname: record.Config.Hostname,
       etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
-      process: this.processSpec(record, { tty }),
+      process: await this.processSpec(record, { tty }),
+      privileged: record.HostConfig.Privileged,
+      readonlyRoot: record.HostConfig.ReadonlyRootfs,
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? dir : undefined },
@@ -485,7 +538,7 @@ export class Containers {
     const pid = this.initPid(c);
     if (!x.args.length) throw invalid('No exec command specified');
     const tty = x.tty && { ...x.tty, interactive: x.attach?.stdin === true };
-    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: this.processSpec(c.record, { ...x, tty }) });
+    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: await this.processSpec(c.record, { ...x, tty }) });
     const shim = runShim(plan, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
     return this.drive(shim, x.attach !== undefined, async () => {
       await shim.started;

@@ -16,9 +16,14 @@ export function openRoot(dir: string): StateRoot {
   return { dir: real, key: rootKey(real) };
 }
 
-/** 64-bit FNV-1a of the real path, as 12 hex chars: stable, and cheap on the start path. */
+/** 12 hex chars of the real path's hash: stable, and cheap on the start path. */
 export function rootKey(realPath: string): string {
+  return fnv64(realPath).slice(0, 12);
+}
+
+/** 64-bit FNV-1a as 16 hex chars: a naming hash, not a security one (no node:crypto to load). */
+export function fnv64(text: string): string {
   let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(realPath)) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
-  return h.toString(16).padStart(16, '0').slice(0, 12);
+  for (const b of Buffer.from(text)) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
 }

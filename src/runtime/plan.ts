@@ -29,6 +29,9 @@ export interface ProcessSpec {
   groups: number[];
   caps: bigint; // bounding = permitted = effective (for root); inheritable and ambient stay empty
   noNewPrivileges?: boolean;
+  /** BPF program (hex), installed last before exec with no-new-privileges, else while we still
+   * hold CAP_SYS_ADMIN (installing a filter needs one of the two). */
+  seccomp?: string;
   /** A pty from the container's devpts as stdio; with interactive, the monitor feeds it our stdin. */
   tty?: { rows: number; cols: number; interactive: boolean };
 }
@@ -44,6 +47,8 @@ export interface PlanInput {
   process: ProcessSpec;
   maskedPaths?: string[];
   readonlyPaths?: string[];
+  privileged?: boolean; // no masked or read-only paths, /sys writable
+  readonlyRoot?: boolean;
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
   log?: { path: string; tee: boolean };
@@ -82,12 +87,16 @@ export function buildPlan(p: PlanInput): Step[] {
     ['/proc/self/fd/1', '/dev/stdout'], ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']]) {
     steps.push(['symlinkin', target, link]);
   }
-  steps.push(['mountin', 'sysfs', '/sys', 'sysfs', String(nse | MS.RDONLY), '']);
+  steps.push(['mountin', 'sysfs', '/sys', 'sysfs', String(nse | (p.privileged ? 0 : MS.RDONLY)), '']);
   steps.push(['bindin', p.etcFiles.hostname, '/etc/hostname', '0', 'f']);
   steps.push(['bindin', p.etcFiles.hosts, '/etc/hosts', '0', 'f']);
   steps.push(['bindin', p.etcFiles.resolv, '/etc/resolv.conf', '0', 'f']);
-  for (const m of p.maskedPaths ?? MASKED_PATHS) steps.push(['maskin', m]);
-  for (const r of p.readonlyPaths ?? READONLY_PATHS) steps.push(['roin', r]);
+  if (!p.privileged) {
+    for (const m of p.maskedPaths ?? MASKED_PATHS) steps.push(['maskin', m]);
+    for (const r of p.readonlyPaths ?? READONLY_PATHS) steps.push(['roin', r]);
+  }
+  // Read-only root: only the root mount itself; /proc, /dev, /sys and the /etc files keep theirs.
+  if (p.readonlyRoot) steps.push(['mount', '', p.rootfs.target, '', String(MS.REMOUNT | MS.BIND | MS.RDONLY), '']);
   steps.push(['pivot']);
   steps.push(['loopback']);
   if (p.cgroupNamespace) steps.push(['cgroupns']);
@@ -110,6 +119,7 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
   const caps = proc.caps.toString(16);
   if (proc.tty) steps.push(['tty', String(proc.uid), String(proc.tty.rows), String(proc.tty.cols)]);
   steps.push(['cwd', proc.cwd]);
+  if (proc.seccomp && !proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
   steps.push(['capbset', caps]);
   steps.push(['user', String(proc.uid), String(proc.gid), proc.groups.join(',')]);
@@ -119,6 +129,7 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
   steps.push(['capset', effective, effective, '0']);
   steps.push(['ambient', '0']);
   if (proc.noNewPrivileges) steps.push(['nonewprivs']);
+  if (proc.seccomp && proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   for (const e of proc.env) steps.push(['env', e]);
   steps.push(['exec', ...proc.args]);
 }

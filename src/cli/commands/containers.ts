@@ -26,7 +26,10 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     return 0;
   }
   const noTrunc = flags.get('no-trunc') === true;
-  const rows = ctx.engine().containers.list(flags.get('all') === true).map((c) => {
+  const containers = ctx.engine().containers;
+  const list = containers.list(flags.get('all') === true);
+  containers.sweepNames();
+  const rows = list.map((c) => {
     const cmd = [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' ');
     return {
       ID: noTrunc ? c.record.Id : c.record.Id.slice(0, 12),
@@ -62,7 +65,7 @@ export async function rm(ctx: Context, argv: string[]): Promise<number> {
   let failed = false;
   for (const name of positionals) {
     try {
-      containers.remove(name, flags.get('force') === true);
+      await containers.remove(name, flags.get('force') === true);
       ctx.out(name + '\n');
     } catch (err) {
       failed = true;

@@ -31,7 +31,7 @@ export async function create(ctx: Context, argv: string[]): Promise<number> {
   if (flags.get('detach')) throw invalid('unknown shorthand flag: \'d\' in -d');
   const containers = ctx.engine().containers;
   containers.reconcile();
-  const record = containers.create(createOptions(flags, positionals, 'create'));
+  const record = await containers.create(createOptions(flags, positionals, 'create'));
   ctx.out(record.Id + '\n');
   return 0;
 }

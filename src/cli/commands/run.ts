@@ -24,6 +24,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'pids-limit', type: 'string' },
   { name: 'network', type: 'string' },
   { name: 'stop-signal', type: 'string' },
+  { name: 'cap-add', type: 'list' },
+  { name: 'cap-drop', type: 'list' },
+  { name: 'security-opt', type: 'list' },
+  { name: 'privileged', type: 'bool' },
+  { name: 'read-only', type: 'bool' },
   { name: 'help', type: 'bool' },
 ];
 
@@ -51,6 +56,11 @@ Options:
       --pids-limit int     Tune container pids limit (-1 for unlimited)
       --network string     Network mode (only "none" until networking lands)
       --stop-signal string Signal to stop the container (default SIGTERM)
+      --cap-add list       Add Linux capabilities (or ALL)
+      --cap-drop list      Drop Linux capabilities (or ALL)
+      --security-opt list  seccomp=FILE|unconfined, no-new-privileges[=true]
+      --privileged         All capabilities, no seccomp, no masked paths
+      --read-only          Mount the container's root filesystem as read only
 `;
 
 function int(flag: string, v: string): number {
@@ -93,6 +103,11 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       NanoCpus: str('cpus') !== undefined ? parseCpus(str('cpus')!) * 1e4 : 0,
       CpuShares: shares,
       PidsLimit: pids,
+      CapAdd: (flags.get('cap-add') as string[] | undefined) ?? null,
+      CapDrop: (flags.get('cap-drop') as string[] | undefined) ?? null,
+      Privileged: flags.get('privileged') === true,
+      ReadonlyRootfs: flags.get('read-only') === true,
+      SecurityOpt: (flags.get('security-opt') as string[] | undefined) ?? null,
     },
   };
 }
@@ -108,7 +123,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const containers = ctx.engine().containers;
   containers.reconcile();
   mark('reconciled');
-  const record = containers.create(opts);
+  const record = await containers.create(opts);
   try {
     if (detach) {
       await containers.start(record);
@@ -122,7 +137,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
     // The container never ran: an --rm one must not outlive the failure.
     if (record.HostConfig.AutoRemove) {
       try {
-        containers.remove(record.Id, true);
+        await containers.remove(record.Id, true);
       } catch {}
     }
     throw err;
