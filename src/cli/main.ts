@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/lifecycle.ts')).inspect,
   rename: async () => (await import('./commands/lifecycle.ts')).rename,
   exec: async () => (await import('./commands/lifecycle.ts')).exec,
+  volume: async () => (await import('./commands/volumes.ts')).volume,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -56,6 +57,7 @@ Commands:
   inspect   Return low-level information on containers or images
   rename    Rename a container
   exec      Execute a command in a running container
+  volume    Manage volumes
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

@@ -26,6 +26,16 @@ export function transition(from: Status, to: Status, id: string): Status {
   return to;
 }
 
+/** A user mount as the engine keeps it (docker's HostConfig.Mounts, normalised). */
+export interface MountSpec {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Source: string; // host path (bind), volume name (volume), '' (tmpfs)
+  Target: string;
+  ReadOnly: boolean;
+  TmpfsOptions?: string; // mount data for tmpfs, e.g. "size=64m,mode=1777"
+  Anonymous?: boolean; // a volume created for this container only (-v /path)
+}
+
 export interface HostConfig {
   AutoRemove: boolean;
   Memory: number; // bytes, 0 = unlimited
@@ -38,6 +48,7 @@ export interface HostConfig {
   Privileged: boolean;
   ReadonlyRootfs: boolean;
   SecurityOpt: string[] | null;
+  Mounts: MountSpec[];
 }
 
 export interface ContainerRecord {

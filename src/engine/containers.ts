@@ -3,7 +3,7 @@
 // (cgroups under the root's scope, its directory), so recovery needs nothing but the id.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initialState, transition, type ContainerRecord, type ContainerState, type HostConfig } from '../core/container.ts';
+import { initialState, transition, type ContainerRecord, type ContainerState, type HostConfig, type MountSpec } from '../core/container.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageStore } from '../image/store.ts';
 import { resolveUser } from '../image/passwd.ts';
@@ -11,7 +11,7 @@ import { capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
-import { buildExecPlan, buildPlan, type ProcessSpec } from '../runtime/plan.ts';
+import { buildExecPlan, buildPlan, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
@@ -19,6 +19,7 @@ import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
 import { inspectContainer } from './inspect.ts';
 import { confinement, seccompProgram } from './security.ts';
+import { Volumes } from './volumes.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
 
@@ -51,12 +52,14 @@ export class Containers {
   private readonly cgroups: () => CgroupDriver;
   private readonly dir: string;
   private readonly namesDir: string;
+  readonly volumes: Volumes;
   constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver) {
     this.root = root;
     this.images = images;
     this.cgroups = cgroups;
     this.dir = path.join(root.dir, 'containers');
     this.namesDir = path.join(root.dir, 'names');
+    this.volumes = new Volumes(root.dir);
   }
 
   private cdir(id: string): string {
@@ -67,9 +70,14 @@ export class Containers {
     const image = this.images.resolve(opts.image);
     const host: HostConfig = {
       AutoRemove: false, Memory: 0, MemorySwap: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0,
-      CapAdd: null, CapDrop: null, Privileged: false, ReadonlyRootfs: false, SecurityOpt: null,
+      CapAdd: null, CapDrop: null, Privileged: false, ReadonlyRootfs: false, SecurityOpt: null, Mounts: [],
       ...opts.host,
     };
+    const targets = new Set<string>();
+    for (const m of host.Mounts) {
+      if (targets.has(m.Target)) throw invalid(`Duplicate mount point: ${m.Target}`);
+      targets.add(m.Target);
+    }
     const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
     if (typeof conf.seccomp === 'object') {
       await seccompProgram(conf, this.cacheDir); // compiles: a bad profile fails now
@@ -119,11 +127,13 @@ export class Containers {
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
       if (!host.AutoRemove) fs.fsyncSync(fs.openSync(path.join(tmp, 'config.json'), 'r'));
       record.Name = this.reserveName(opts.name, id);
+      host.Mounts = this.prepareMounts(host.Mounts);
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
       fs.renameSync(tmp, this.cdir(id));
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (record.Name) fs.rmSync(path.join(this.namesDir, record.Name), { force: true });
+      for (const m of host.Mounts) if (m.Anonymous && m.Source) this.volumes.remove(m.Source, () => undefined);
       throw err;
     }
     return record;
@@ -307,7 +317,7 @@ export class Containers {
     return this.reconcile().find((c) => c.record.Image === imageId)?.record.Id;
   }
 
-  async remove(nameOrId: string, force: boolean): Promise<string> {
+  async remove(nameOrId: string, force: boolean, volumes = false): Promise<string> {
     const c = this.get(nameOrId);
     if ((c.state.Status === 'running' || c.state.Status === 'paused') && !force)
       throw conflict(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove`);
@@ -320,6 +330,10 @@ export class Containers {
     // directory goes, or the two would race over it.
     for (const end = Date.now() + 10_000; isAlive(c.state.Monitor) && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
     this.destroy(c.record);
+    // rm -v (and --rm): anonymous volumes go with their container; named ones stay.
+    if (volumes || c.record.HostConfig.AutoRemove) {
+      for (const m of c.record.HostConfig.Mounts ?? []) if (m.Type === 'volume' && m.Anonymous) this.volumes.remove(m.Source, () => undefined);
+    }
     return c.record.Id;
   }
 
@@ -466,7 +480,14 @@ export class Containers {
   inspect(nameOrId: string): object {
     const c = this.get(nameOrId);
     const layers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
-    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers });
+    const volumePath = (name: string) => {
+      try {
+        return this.volumes.get(name).Mountpoint;
+      } catch {
+        return '';
+      }
+    };
+    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath });
   }
 
   logPath(id: string): string {
@@ -474,6 +495,38 @@ export class Containers {
   }
 
   /** The process to run: the container's command, or an exec's, with docker's env defaults. */
+  /** Named volumes are created on first use, anonymous ones get a name; -v creates a missing host directory. */
+  private prepareMounts(mounts: MountSpec[]): MountSpec[] {
+    return mounts.map((m) => {
+      if (m.Type === 'volume') return { ...m, Source: this.volumes.create(m.Source || undefined, { anonymous: m.Anonymous }).Name };
+      if (m.Type === 'bind' && !fs.existsSync(m.Source)) fs.mkdirSync(m.Source, { recursive: true });
+      return m;
+    });
+  }
+
+  private mountPlan(record: ContainerRecord): NonNullable<PlanInput['mounts']> {
+    return record.HostConfig.Mounts.map((m) => {
+      if (m.Type === 'tmpfs') return { type: 'tmpfs' as const, source: '', target: m.Target, readonly: m.ReadOnly, data: m.TmpfsOptions };
+      const source = m.Type === 'volume' ? this.volumes.get(m.Source).Mountpoint : m.Source;
+      let file = false;
+      try {
+        file = !fs.statSync(source).isDirectory();
+      } catch {
+        throw notFound(`mount source ${source} of ${m.Target} does not exist`);
+      }
+      return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file };
+    });
+  }
+
+  private anonymousVolumeDirs(record: ContainerRecord): string[] {
+    return record.HostConfig.Mounts.filter((m) => m.Type === 'volume' && m.Anonymous).map((m) => path.dirname(this.volumes.get(m.Source).Mountpoint));
+  }
+
+  /** Which container uses a volume (for volume rm). */
+  volumeUser(name: string): string | undefined {
+    return this.reconcile().find((c) => c.record.HostConfig.Mounts.some((m) => m.Type === 'volume' && m.Source === name))?.record.Name;
+  }
+
   private get cacheDir(): string {
     return path.join(this.root.dir, 'cache');
   }
@@ -524,7 +577,9 @@ export class Containers {
       readonlyRoot: record.HostConfig.ReadonlyRootfs,
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
-      teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? dir : undefined },
+      mounts: this.mountPlan(record),
+      // An --rm container takes its anonymous volumes with it (docker's behaviour).
+      teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined },
     });
   }
 

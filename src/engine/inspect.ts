@@ -2,7 +2,7 @@
 // every field clients read is present, `{}`/`[]` where docker gives them, never a missing key.
 import type { Container } from './containers.ts';
 
-export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[] }): object {
+export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string }): object {
   const { record: r, state: s } = c;
   const cmd = [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd];
   const running = s.Status === 'running' || s.Status === 'paused';
@@ -38,7 +38,6 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: null,
       LogConfig: { Type: 'json-file', Config: {} },
       NetworkMode: 'none',
       PortBindings: {},
@@ -53,7 +52,8 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       NanoCpus: r.HostConfig.NanoCpus,
       CpuShares: r.HostConfig.CpuShares,
       PidsLimit: r.HostConfig.PidsLimit || null,
-      Mounts: [],
+      Binds: null,
+      Mounts: r.HostConfig.Mounts ?? [],
     },
     GraphDriver: {
       Name: 'overlay2',
@@ -64,7 +64,15 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
         MergedDir: `${paths.dir}/rootfs`,
       },
     },
-    Mounts: [],
+    Mounts: (r.HostConfig.Mounts ?? []).map((m) => ({
+      Type: m.Type,
+      ...(m.Type === 'volume' ? { Name: m.Source, Driver: 'local' } : {}),
+      Source: m.Type === 'volume' ? paths.volumePath(m.Source) : m.Source,
+      Destination: m.Target,
+      Mode: m.Type === 'volume' ? 'z' : '',
+      RW: !m.ReadOnly,
+      Propagation: m.Type === 'bind' ? 'rprivate' : '',
+    })),
     Config: {
       Hostname: r.Config.Hostname,
       Domainname: '',

@@ -52,7 +52,9 @@ export interface PlanInput {
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
   log?: { path: string; tee: boolean };
-  teardown: { rmdirs: string[]; rmtree?: string };
+  /** The user's mounts: host directories/files bound in, or tmpfs. */
+  mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
+  teardown: { rmdirs: string[]; rmtree?: string[] };
 }
 
 export type Step = string[];
@@ -91,6 +93,12 @@ export function buildPlan(p: PlanInput): Step[] {
   steps.push(['bindin', p.etcFiles.hostname, '/etc/hostname', '0', 'f']);
   steps.push(['bindin', p.etcFiles.hosts, '/etc/hosts', '0', 'f']);
   steps.push(['bindin', p.etcFiles.resolv, '/etc/resolv.conf', '0', 'f']);
+  // Parents before children, so a mount inside another mount lands on top of it.
+  const depth = (t: string) => t.split('/').length;
+  for (const m of [...(p.mounts ?? [])].sort((a, b) => depth(a.target) - depth(b.target))) {
+    if (m.type === 'bind') steps.push(['bindin', m.source, m.target, String(m.readonly ? MS.RDONLY | MS.NOSUID | MS.NODEV : 0), m.file ? 'f' : 'd']);
+    else steps.push(['mountin', 'tmpfs', m.target, 'tmpfs', String(nse | (m.readonly ? MS.RDONLY : 0)), m.data ?? '']);
+  }
   if (!p.privileged) {
     for (const m of p.maskedPaths ?? MASKED_PATHS) steps.push(['maskin', m]);
     for (const r of p.readonlyPaths ?? READONLY_PATHS) steps.push(['roin', r]);
@@ -104,7 +112,7 @@ export function buildPlan(p: PlanInput): Step[] {
 
   processSteps(steps, p.process);
   for (const d of p.teardown.rmdirs) steps.push(['rmdir', d]);
-  if (p.teardown.rmtree) steps.push(['rmtree', p.teardown.rmtree]);
+  for (const t of p.teardown.rmtree ?? []) steps.push(['rmtree', t]);
   return steps;
 }
 

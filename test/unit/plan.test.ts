@@ -12,7 +12,7 @@ function input(over: Partial<PlanInput['process']> = {}): PlanInput {
     hostname: 'box',
     etcFiles: { hostname: '/c/hostname', hosts: '/c/hosts', resolv: '/c/resolv.conf' },
     process: { args: ['echo', 'hi'], env: ['PATH=/bin'], cwd: '/tmp', uid: 0, gid: 0, groups: [], caps: capMask(DEFAULT_CAPS), ...over },
-    teardown: { rmdirs: ['/sys/fs/cgroup/memory/berth/k/id'], rmtree: '/c' },
+    teardown: { rmdirs: ['/sys/fs/cgroup/memory/berth/k/id'], rmtree: ['/c'] },
   };
 }
 

@@ -65,7 +65,7 @@ export async function rm(ctx: Context, argv: string[]): Promise<number> {
   let failed = false;
   for (const name of positionals) {
     try {
-      await containers.remove(name, flags.get('force') === true);
+      await containers.remove(name, flags.get('force') === true, flags.get('volumes') === true);
       ctx.out(name + '\n');
     } catch (err) {
       failed = true;

@@ -1,5 +1,6 @@
 import { invalid } from '../../core/errors.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
@@ -29,6 +30,9 @@ const FLAGS: FlagSpec[] = [
   { name: 'security-opt', type: 'list' },
   { name: 'privileged', type: 'bool' },
   { name: 'read-only', type: 'bool' },
+  { name: 'volume', short: 'v', type: 'list' },
+  { name: 'mount', type: 'list' },
+  { name: 'tmpfs', type: 'list' },
   { name: 'help', type: 'bool' },
 ];
 
@@ -61,6 +65,9 @@ Options:
       --security-opt list  seccomp=FILE|unconfined, no-new-privileges[=true]
       --privileged         All capabilities, no seccomp, no masked paths
       --read-only          Mount the container's root filesystem as read only
+  -v, --volume list        Bind mount a volume (/host:/ctr[:ro], name:/ctr, /ctr)
+      --mount mount        type=bind|volume|tmpfs,source=..,target=..[,readonly]
+      --tmpfs list         Mount a tmpfs directory (/run[:size=64m,mode=1777])
 `;
 
 function int(flag: string, v: string): number {
@@ -108,6 +115,11 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       Privileged: flags.get('privileged') === true,
       ReadonlyRootfs: flags.get('read-only') === true,
       SecurityOpt: (flags.get('security-opt') as string[] | undefined) ?? null,
+      Mounts: [
+        ...((flags.get('volume') as string[] | undefined) ?? []).map(parseVolumeFlag),
+        ...((flags.get('mount') as string[] | undefined) ?? []).map(parseMountFlag),
+        ...((flags.get('tmpfs') as string[] | undefined) ?? []).map(parseTmpfsFlag),
+      ],
     },
   };
 }
