@@ -33,6 +33,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rename: async () => (await import('./commands/lifecycle.ts')).rename,
   exec: async () => (await import('./commands/lifecycle.ts')).exec,
   volume: async () => (await import('./commands/volumes.ts')).volume,
+  pause: async () => (await import('./commands/lifecycle.ts')).pause,
+  unpause: async () => (await import('./commands/lifecycle.ts')).unpause,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -58,6 +60,8 @@ Commands:
   rename    Rename a container
   exec      Execute a command in a running container
   volume    Manage volumes
+  pause     Pause all processes within one or more containers
+  unpause   Unpause all processes within one or more containers
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

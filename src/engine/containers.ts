@@ -36,6 +36,7 @@ export interface CreateOptions {
   name?: string;
   stopSignal?: string;
   tty?: boolean;
+  labels?: Record<string, string>;
   host?: Partial<HostConfig>;
 }
 
@@ -106,7 +107,7 @@ export class Containers {
         Cmd: cmd,
         Entrypoint: entrypoint,
         WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
-        Labels: ic.Labels ?? {},
+        Labels: { ...(ic.Labels ?? {}), ...opts.labels },
         StopSignal: opts.stopSignal ?? ic.StopSignal,
         Tty: opts.tty === true,
       },
@@ -321,10 +322,13 @@ export class Containers {
     const c = this.get(nameOrId);
     if ((c.state.Status === 'running' || c.state.Status === 'paused') && !force)
       throw conflict(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove`);
+    const wasPaused = c.state.Status === 'paused';
     if (c.state.Status !== 'removing') {
       c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
       this.saveState(c.record, c.state);
     }
+    // Frozen processes die only once thawed (cgroup v1).
+    if (wasPaused) await this.cgroups().freeze(c.record.Id, false).catch(() => undefined);
     this.cgroups().remove(c.record.Id); // kills whatever still runs in it
     // Its monitor still writes the exit status and tears down: let it finish before the
     // directory goes, or the two would race over it.
@@ -424,6 +428,26 @@ export class Containers {
     return pid;
   }
 
+  /** Freezes every process of a running container (docker pause). */
+  async pause(nameOrId: string): Promise<string> {
+    const c = this.get(nameOrId);
+    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is already paused`);
+    this.initPid(c); // running, and really ours
+    await this.cgroups().freeze(c.record.Id, true);
+    c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
+    this.saveState(c.record, c.state);
+    return c.record.Id;
+  }
+
+  async unpause(nameOrId: string): Promise<string> {
+    const c = this.get(nameOrId);
+    if (c.state.Status !== 'paused') throw conflict(`Container ${c.record.Id} is not paused`);
+    await this.cgroups().freeze(c.record.Id, false);
+    c.state.Status = transition(c.state.Status, 'running', c.record.Id);
+    this.saveState(c.record, c.state);
+    return c.record.Id;
+  }
+
   /** Sends a signal (docker's names or numbers) to the container's init. */
   kill(nameOrId: string, signal = 'KILL'): string {
     const sig = parseSignal(signal); // an unknown signal is refused before anything is touched
@@ -441,6 +465,8 @@ export class Containers {
     try {
       process.kill(this.initPid(c), sig);
     } catch {}
+    // A frozen process handles no signal: thaw it so it can stop (or die).
+    if (c.state.Status === 'paused') await this.unpause(c.record.Id).catch(() => undefined);
     if (await this.waitUntilStopped(c.record.Id, deadline)) return c.record.Id;
     try {
       process.kill(this.initPid(this.get(c.record.Id)), 'SIGKILL');

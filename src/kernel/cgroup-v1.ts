@@ -1,5 +1,6 @@
 // cgroup v1: one directory per hierarchy (cpu and cpuacct may share one). Only the hierarchies
 // berth needs are used: memory, cpu, cpuacct, pids and freezer (for pause).
+import * as fs from 'node:fs';
 import {
   checkId,
   failedPrecondition,
@@ -10,6 +11,7 @@ import {
   parseOomKill,
   readOptional,
   rmdirQuiet,
+  settle,
   swapTotal,
   writeLimit,
   writeOptionalLimit,
@@ -40,6 +42,15 @@ export class CgroupV1 implements CgroupDriver {
 
   private dir(h: Hierarchy, id: string): string {
     return `${h.mount}/${this.scope}/${id}`;
+  }
+
+  async freeze(id: string, frozen: boolean): Promise<void> {
+    const h = this.find('freezer');
+    if (!h) throw failedPrecondition('pause needs the cgroup v1 freezer controller, which this host does not have');
+    const file = `${this.dir(h, id)}/freezer.state`;
+    const want = frozen ? 'FROZEN' : 'THAWED';
+    writeLimit(file, want);
+    await settle(() => fs.readFileSync(file, 'utf8').trim(), want, file);
   }
 
   paths(id: string): CgroupPaths {

@@ -12,6 +12,7 @@ import {
   parseOomKill,
   readOptional,
   rmdirQuiet,
+  settle,
   swapTotal,
   writeLimit,
   writeOptionalLimit,
@@ -55,6 +56,13 @@ export class CgroupV2 implements CgroupDriver {
   constructor(root: string, scope: string) {
     this.root = root;
     this.scope = scope;
+  }
+
+  async freeze(id: string, frozen: boolean): Promise<void> {
+    const dir = `${this.root}/${this.scope}/${id}`;
+    writeLimit(`${dir}/cgroup.freeze`, frozen ? '1' : '0');
+    const state = () => /^frozen (\d)$/m.exec(fs.readFileSync(`${dir}/cgroup.events`, 'utf8'))?.[1] ?? '';
+    await settle(state, frozen ? '1' : '0', `${dir}/cgroup.events`);
   }
 
   paths(id: string): CgroupPaths {

@@ -33,6 +33,16 @@ export interface CgroupDriver {
   list(): string[];
   /** The oom_kill counter, 0 if absent. */
   oomKilled(paths: CgroupPaths): number;
+  /** Freezes (pause) or thaws every process in the container's cgroup; resolves once done. */
+  freeze(id: string, frozen: boolean): Promise<void>;
+}
+
+/** Polls until read() returns the wanted value: freezing completes asynchronously in the kernel. */
+export async function settle(read: () => string, want: string, what: string): Promise<void> {
+  for (const end = Date.now() + 5000; read() !== want;) {
+    if (Date.now() > end) throw new BerthError('Unavailable', `${what} did not reach ${want}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer']);

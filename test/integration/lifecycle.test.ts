@@ -173,4 +173,36 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     await root.run(['rm', '-f', 'term', 'detachable']);
     assert.deepEqual(root.leftovers(), []);
   });
+
+  test('pause freezes every process, unpause resumes; ps filters by label, name, status, exit code', async () => {
+    await root.run(['run', '-d', '--name', 'counter', '-l', 'app=web', '-l', 'tier', 'busybox', 'sh', '-c', 'while true; do echo tick; sleep 0.05; done']);
+    await root.run(['run', '--name', 'failed', '-l', 'app=db', 'busybox', 'sh', '-c', 'exit 2']);
+    assert.equal((await root.run(['pause', 'counter'])).code, 0);
+    assert.equal((await root.run(['ps', '--format', '{{.Names}} {{.State}}'])).stdout, 'counter paused\n');
+    const lines = async () => (await root.run(['logs', 'counter'])).stdout.split('\n').length;
+    const frozen = await lines();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await lines(), frozen, 'output while paused');
+    const ex = await root.run(['exec', 'counter', 'true']);
+    assert.match(ex.stderr, /is paused/);
+    assert.match((await root.run(['pause', 'counter'])).stderr, /already paused/);
+    assert.equal((await root.run(['unpause', 'counter'])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok((await lines()) > frozen, 'no output after unpause');
+    const names = async (...f: string[]) => (await root.run(['ps', '-a', '--format', '{{.Names}}', ...f.flatMap((x) => ['--filter', x])])).stdout.trim().split('\n').filter(Boolean).sort();
+    assert.deepEqual(await names('label=app=web'), ['counter']);
+    assert.deepEqual(await names('label=app'), ['counter', 'failed']);
+    assert.deepEqual(await names('label=tier', 'status=running'), ['counter']);
+    assert.deepEqual(await names('status=exited'), ['failed']);
+    assert.deepEqual(await names('exited=2'), ['failed']);
+    assert.deepEqual(await names('name=^count'), ['counter']);
+    assert.deepEqual(await names('ancestor=busybox'), ['counter', 'failed']);
+    const bad = await root.run(['ps', '--filter', 'nope=1']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid filter 'nope'/);
+    // A paused container can still be stopped and removed.
+    assert.equal((await root.run(['pause', 'counter'])).code, 0);
+    assert.equal((await root.run(['rm', '-f', 'counter', 'failed'])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
 });

@@ -1,6 +1,7 @@
 import { invalid } from '../../core/errors.ts';
 import type { Container } from '../../engine/containers.ts';
 import { parseArgs } from '../args.ts';
+import { matches, parseFilters } from '../../engine/filters.ts';
 import { since, table } from '../format.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
@@ -10,6 +11,7 @@ function statusText(c: Container): string {
   if (s.Status === 'running') return `Up ${since(s.StartedAt).replace(/ ago$/, '')}`;
   if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${since(s.FinishedAt)}`;
   if (s.Status === 'created') return 'Created';
+  if (s.Status === 'paused') return `Up ${since(s.StartedAt).replace(/ ago$/, '')} (Paused)`;
   return s.Status[0].toUpperCase() + s.Status.slice(1);
 }
 
@@ -19,6 +21,9 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     { name: 'quiet', short: 'q', type: 'bool' },
     { name: 'no-trunc', type: 'bool' },
     { name: 'format', type: 'string' },
+    { name: 'filter', short: 'f', type: 'list' },
+    { name: 'last', short: 'n', type: 'string' },
+    { name: 'latest', short: 'l', type: 'bool' },
     { name: 'help', type: 'bool' },
   ]);
   if (flags.get('help')) {
@@ -26,9 +31,23 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     return 0;
   }
   const noTrunc = flags.get('no-trunc') === true;
-  const containers = ctx.engine().containers;
-  const list = containers.list(flags.get('all') === true);
+  const engine = ctx.engine();
+  const containers = engine.containers;
+  const filters = parseFilters((flags.get('filter') as string[] | undefined) ?? []);
+  const last = flags.get('latest') ? 1 : flags.get('last') !== undefined ? Number(flags.get('last')) : undefined;
+  // A status filter, or -n/-l, looks at all containers, as in docker.
+  let list = containers.list(flags.get('all') === true || filters.has('status') || filters.has('exited') || last !== undefined);
   containers.sweepNames();
+  const imageOf = (ref: string) => {
+    try {
+      return engine.images.resolve(ref).id;
+    } catch {
+      return undefined;
+    }
+  };
+  const everything = list;
+  list = list.filter((c) => matches(c, filters, imageOf, everything));
+  if (last !== undefined) list = list.slice(0, last);
   const rows = list.map((c) => {
     const cmd = [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' ');
     return {

@@ -99,6 +99,24 @@ export async function wait(ctx: Context, argv: string[]): Promise<number> {
   return each(ctx, positionals, async (n) => String(await containers.wait(n)));
 }
 
+export async function pause(ctx: Context, argv: string[]): Promise<number> {
+  const { positionals } = parseArgs(argv, []);
+  need(positionals, 1, 'pause CONTAINER [CONTAINER...]');
+  const containers = ctx.engine().containers;
+  return each(ctx, positionals, async (n) => {
+    await containers.pause(n);
+  });
+}
+
+export async function unpause(ctx: Context, argv: string[]): Promise<number> {
+  const { positionals } = parseArgs(argv, []);
+  need(positionals, 1, 'unpause CONTAINER [CONTAINER...]');
+  const containers = ctx.engine().containers;
+  return each(ctx, positionals, async (n) => {
+    await containers.unpause(n);
+  });
+}
+
 export async function rename(ctx: Context, argv: string[]): Promise<number> {
   const { positionals } = parseArgs(argv, []);
   if (positionals.length !== 2) throw invalid('"berth rename" requires exactly 2 arguments.\nUsage:  berth rename CONTAINER NEW_NAME');

@@ -33,6 +33,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'volume', short: 'v', type: 'list' },
   { name: 'mount', type: 'list' },
   { name: 'tmpfs', type: 'list' },
+  { name: 'label', short: 'l', type: 'list' },
   { name: 'help', type: 'bool' },
 ];
 
@@ -68,6 +69,7 @@ Options:
   -v, --volume list        Bind mount a volume (/host:/ctr[:ro], name:/ctr, /ctr)
       --mount mount        type=bind|volume|tmpfs,source=..,target=..[,readonly]
       --tmpfs list         Mount a tmpfs directory (/run[:size=64m,mode=1777])
+  -l, --label list         Set meta data on a container (key=value)
 `;
 
 function int(flag: string, v: string): number {
@@ -103,6 +105,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
     name: str('name'),
     stopSignal: str('stop-signal'),
     tty: flags.get('tty') === true,
+    labels: Object.fromEntries(((flags.get('label') as string[] | undefined) ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, '']))),
     host: {
       AutoRemove: flags.get('rm') === true,
       Memory: memory,

@@ -1,0 +1,50 @@
+// docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed,
+// different keys are ANDed.
+import { invalid } from '../core/errors.ts';
+import type { Container } from './containers.ts';
+
+export type Filters = Map<string, string[]>;
+
+const KEYS = ['label', 'name', 'id', 'status', 'ancestor', 'exited', 'before', 'since'];
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+/** "key=value" strings (the CLI form) into a filter map; unknown keys are errors, as in docker. */
+export function parseFilters(list: string[]): Filters {
+  const out: Filters = new Map();
+  for (const f of list) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw invalid(`bad format of filter (expected name=value): ${f}`);
+    const key = f.slice(0, eq).toLowerCase();
+    const value = f.slice(eq + 1);
+    if (!KEYS.includes(key)) throw invalid(`invalid filter '${key}'`);
+    if (key === 'status' && !STATUSES.includes(value)) throw invalid(`invalid filter 'status=${value}'`);
+    out.set(key, [...(out.get(key) ?? []), value]);
+  }
+  return out;
+}
+
+export function matches(c: Container, filters: Filters, imageOf: (ref: string) => string | undefined, all: Container[]): boolean {
+  const r = c.record;
+  const created = (ref: string) => all.find((x) => x.record.Id.startsWith(ref) || x.record.Name === ref)?.record.Created;
+  for (const [key, values] of filters) {
+    const ok = values.some((v) => {
+      switch (key) {
+        case 'label': {
+          const eq = v.indexOf('=');
+          const labels = r.Config.Labels ?? {};
+          return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
+        }
+        case 'name': return new RegExp(v).test(r.Name);
+        case 'id': return r.Id.startsWith(v);
+        case 'status': return c.state.Status === v;
+        case 'ancestor': return r.ImageName === v || r.Image === imageOf(v);
+        case 'exited': return c.state.Status === 'exited' && String(c.state.ExitCode) === v;
+        case 'before': { const t = created(v); return t !== undefined && r.Created < t; }
+        case 'since': { const t = created(v); return t !== undefined && r.Created > t; }
+        default: return false;
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
