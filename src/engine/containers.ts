@@ -259,6 +259,11 @@ export class Containers {
 
   /** Reconciles every container and sweeps what killed creators left. */
   reconcile(): Container[] {
+    // Cgroups are listed before the containers: a container's directory is in place before its
+    // cgroups are created, so every cgroup listed here has its container in the listing below
+    // (unless it really is an orphan). The other order would race with a concurrent start.
+    const cg = this.cgroups();
+    const cgroupIds = cg.list();
     let names: string[] = [];
     try {
       names = fs.readdirSync(this.dir);
@@ -276,8 +281,7 @@ export class Containers {
     }
     // Cgroups of containers that no longer exist (a crash between cgroup creation and cleanup).
     const known = new Set(out.map((c) => c.record.Id));
-    const cg = this.cgroups();
-    for (const id of cg.list()) if (!known.has(id)) cg.remove(id);
+    for (const id of cgroupIds) if (!known.has(id)) cg.remove(id);
     return out;
   }
 
@@ -408,6 +412,7 @@ export class Containers {
           state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
           state.Error = err.message;
           state.Pid = 0;
+          state.FinishedAt = new Date().toISOString();
           this.saveState(record, state);
         }
         throw err;
