@@ -2,11 +2,19 @@
 
 /** docker's units.HumanSize: decimal units, 3 significant digits ("4.26MB"). */
 export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  return scaled(bytes, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB']);
+}
+
+/** docker's units.BytesSize, used by stats: binary units ("32MiB"). */
+export function binarySize(bytes: number): string {
+  return scaled(bytes, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']);
+}
+
+function scaled(n: number, base: number, units: string[]): string {
   let i = 0;
-  let v = bytes;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
+  let v = n;
+  while (v >= base && i < units.length - 1) {
+    v /= base;
     i++;
   }
   return `${Number(v.toPrecision(3))}${units[i]}`;

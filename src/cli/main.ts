@@ -35,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   volume: async () => (await import('./commands/volumes.ts')).volume,
   pause: async () => (await import('./commands/lifecycle.ts')).pause,
   unpause: async () => (await import('./commands/lifecycle.ts')).unpause,
+  top: async () => (await import('./commands/lifecycle.ts')).top,
+  stats: async () => (await import('./commands/lifecycle.ts')).stats,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -62,6 +64,8 @@ Commands:
   volume    Manage volumes
   pause     Pause all processes within one or more containers
   unpause   Unpause all processes within one or more containers
+  top       Display the running processes of a container
+  stats     Display a live stream of container resource usage statistics
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

@@ -433,6 +433,45 @@ export class Containers {
     return pid;
   }
 
+  /** The container's processes as seen from the host (docker top's default columns). */
+  top(nameOrId: string): { Titles: string[]; Processes: string[][] } {
+    const c = this.get(nameOrId);
+    this.initPid(c);
+    const users = new Map<number, string>();
+    try {
+      for (const l of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+        const f = l.split(':');
+        if (f.length > 2) users.set(Number(f[2]), f[0]);
+      }
+    } catch {}
+    const tick = 100; // USER_HZ
+    const boot = Date.now() / 1000 - Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const rows: string[][] = [];
+    for (const pid of this.cgroups().pids(c.record.Id).sort((a, b) => a - b)) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean).join(' ');
+        const cpu = (Number(f[11]) + Number(f[12])) / tick;
+        const started = new Date((boot + Number(f[19]) / tick) * 1000);
+        const hms = (s: number) => [s / 3600, (s % 3600) / 60, s % 60].map((x) => String(Math.floor(x)).padStart(2, '0')).join(':');
+        rows.push([users.get(uid) ?? String(uid), String(pid), f[1], '0', started.toTimeString().slice(0, 5), '?', hms(cpu), cmd]);
+      } catch {
+        // exited while we looked
+      }
+    }
+    return { Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], Processes: rows };
+  }
+
+  /** One sample of a running container's usage counters. */
+  stats(nameOrId: string): { id: string; name: string; running: boolean } & ReturnType<CgroupDriver['stats']> {
+    const c = this.get(nameOrId);
+    const running = c.state.Status === 'running' || c.state.Status === 'paused';
+    const s = running ? this.cgroups().stats(c.record.Id) : { memoryUsage: 0, memoryLimit: 0, cpuNanos: 0, pids: 0 };
+    return { id: c.record.Id, name: c.record.Name, running, ...s };
+  }
+
   /** Freezes every process of a running container (docker pause). */
   async pause(nameOrId: string): Promise<string> {
     const c = this.get(nameOrId);

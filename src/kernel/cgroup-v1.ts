@@ -1,6 +1,7 @@
 // cgroup v1: one directory per hierarchy (cpu and cpuacct may share one). Only the hierarchies
 // berth needs are used: memory, cpu, cpuacct, pids and freezer (for pause).
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import {
   checkId,
   failedPrecondition,
@@ -15,7 +16,11 @@ import {
   swapTotal,
   writeLimit,
   writeOptionalLimit,
+  readNumber,
+  readPids,
+  statValue,
   type CgroupDriver,
+  type CgroupStats,
   type CgroupPaths,
   type Limits,
 } from './cgroups.ts';
@@ -95,6 +100,26 @@ export class CgroupV1 implements CgroupDriver {
 
   list(): string[] {
     return listScope(this.hierarchies.map((h) => `${h.mount}/${this.scope}`));
+  }
+
+  pids(id: string): number[] {
+    const h = this.find('pids') ?? this.find('memory') ?? this.hierarchies[0];
+    return h ? readPids(`${this.dir(h, id)}/cgroup.procs`) : [];
+  }
+
+  stats(id: string): CgroupStats {
+    const at = (c: string, file: string) => {
+      const h = this.find(c);
+      return h ? `${this.dir(h, id)}/${file}` : '';
+    };
+    const limit = readNumber(at('memory', 'memory.limit_in_bytes'));
+    return {
+      memoryUsage: Math.max(0, readNumber(at('memory', 'memory.usage_in_bytes')) - statValue(at('memory', 'memory.stat'), 'total_inactive_file')),
+      // v1 reports "no limit" as a huge page-aligned number.
+      memoryLimit: limit && limit < os.totalmem() ? limit : os.totalmem(),
+      cpuNanos: readNumber(at('cpuacct', 'cpuacct.usage')),
+      pids: readNumber(at('pids', 'pids.current')),
+    };
   }
 
   oomKilled(paths: CgroupPaths): number {

@@ -1,6 +1,7 @@
 // cgroup v2: one tree. A controller's files appear in a cgroup only when every ancestor enables it
 // in cgroup.subtree_control, so the root, `berth` and the scope enable memory, pids and cpu.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import {
   checkId,
   failedPrecondition,
@@ -16,7 +17,11 @@ import {
   swapTotal,
   writeLimit,
   writeOptionalLimit,
+  readNumber,
+  readPids,
+  statValue,
   type CgroupDriver,
+  type CgroupStats,
   type CgroupPaths,
   type Limits,
 } from './cgroups.ts';
@@ -138,6 +143,21 @@ export class CgroupV2 implements CgroupDriver {
 
   list(): string[] {
     return listScope([`${this.root}/${this.scope}`]);
+  }
+
+  pids(id: string): number[] {
+    return readPids(`${this.root}/${this.scope}/${id}/cgroup.procs`);
+  }
+
+  stats(id: string): CgroupStats {
+    const dir = `${this.root}/${this.scope}/${id}`;
+    const max = readOptional(`${dir}/memory.max`)?.trim();
+    return {
+      memoryUsage: Math.max(0, readNumber(`${dir}/memory.current`) - statValue(`${dir}/memory.stat`, 'inactive_file')),
+      memoryLimit: max && /^\d+$/.test(max) ? Number(max) : os.totalmem(),
+      cpuNanos: statValue(`${dir}/cpu.stat`, 'usage_usec') * 1000,
+      pids: readNumber(`${dir}/pids.current`),
+    };
   }
 
   oomKilled(paths: CgroupPaths): number {

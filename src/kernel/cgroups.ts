@@ -35,6 +35,32 @@ export interface CgroupDriver {
   oomKilled(paths: CgroupPaths): number;
   /** Freezes (pause) or thaws every process in the container's cgroup; resolves once done. */
   freeze(id: string, frozen: boolean): Promise<void>;
+  /** Host pids of every process in the container (for top). */
+  pids(id: string): number[];
+  /** Usage counters (for stats); a missing counter reads 0. */
+  stats(id: string): CgroupStats;
+}
+
+export interface CgroupStats {
+  memoryUsage: number; // bytes, page cache excluded as docker does
+  memoryLimit: number; // bytes; the host's memory when unlimited
+  cpuNanos: number; // total CPU time used
+  pids: number;
+}
+
+export function readNumber(file: string): number {
+  const v = readOptional(file)?.trim();
+  return v && /^\d+$/.test(v) ? Number(v) : 0;
+}
+
+export function readPids(file: string): number[] {
+  return (readOptional(file) ?? '').split('\n').filter(Boolean).map(Number);
+}
+
+/** A `key value` line of a stat file such as memory.stat. */
+export function statValue(file: string, key: string): number {
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(readOptional(file) ?? '');
+  return m ? Number(m[1]) : 0;
 }
 
 /** Polls until read() returns the wanted value: freezing completes asynchronously in the kernel. */

@@ -205,4 +205,22 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await root.run(['rm', '-f', 'counter', 'failed'])).code, 0);
     assert.deepEqual(root.leftovers(), []);
   });
+
+  test('top lists the container\'s processes; stats reads its cgroup counters', async () => {
+    await root.run(['run', '-d', '--name', 'busy', '-m', '32m', 'busybox', 'sh', '-c', 'sleep 100 & while true; do :; done']);
+    const t = await root.run(['top', 'busy']);
+    assert.equal(t.code, 0, t.stderr);
+    const lines = t.stdout.trim().split('\n');
+    assert.match(lines[0], /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    assert.ok(lines.some((l) => /\ssleep 100$/.test(l)), t.stdout);
+    assert.ok(lines.some((l) => /^root\s+\d+.*sh -c sleep 100/.test(l)), t.stdout);
+    const s = await root.run(['stats', '--no-stream', '--format', '{{json .}}', 'busy']);
+    const row = JSON.parse(s.stdout);
+    assert.equal(row.Name, 'busy');
+    assert.equal(row.PIDs, '2');
+    assert.match(row.MemUsage, / \/ 32MiB$/);
+    assert.ok(parseFloat(row.CPUPerc) > 20, `a busy loop shows ${row.CPUPerc}`);
+    await root.run(['rm', '-f', 'busy']);
+    assert.equal((await root.run(['top', 'busy'])).code, 125);
+  });
 });

@@ -215,3 +215,53 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   }));
   return exit?.exit ?? 0;
 }
+
+export async function top(ctx: Context, argv: string[]): Promise<number> {
+  const { positionals } = parseArgs(argv, [], { stopAtPositional: true });
+  need(positionals, 1, 'top CONTAINER [ps OPTIONS]');
+  const t = ctx.engine().containers.top(positionals[0]);
+  const { table } = await import('../format.ts');
+  ctx.out(table(t.Titles, t.Processes));
+  return 0;
+}
+
+export async function stats(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [
+    { name: 'no-stream', type: 'bool' }, { name: 'all', short: 'a', type: 'bool' },
+    { name: 'format', type: 'string' }, { name: 'no-trunc', type: 'bool' },
+  ]);
+  const containers = ctx.engine().containers;
+  const { binarySize, table } = await import('../format.ts');
+  const names = () => (positionals.length ? positionals : containers.list(flags.get('all') === true).map((c) => c.record.Id));
+  const sample = async () => {
+    const before = names().map((n) => containers.stats(n));
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 500));
+    const secs = (performance.now() - t0) / 1000;
+    return before.map((b) => {
+      const a = containers.stats(b.id);
+      const cpu = a.running ? ((a.cpuNanos - b.cpuNanos) / 1e9 / secs) * 100 : 0;
+      return {
+        ID: flags.get('no-trunc') ? a.id : a.id.slice(0, 12), Container: a.id.slice(0, 12), Name: a.name,
+        CPUPerc: `${cpu.toFixed(2)}%`,
+        MemUsage: `${binarySize(a.memoryUsage)} / ${binarySize(a.memoryLimit)}`,
+        MemPerc: `${a.memoryLimit ? ((a.memoryUsage / a.memoryLimit) * 100).toFixed(2) : '0.00'}%`,
+        NetIO: '0B / 0B', BlockIO: '0B / 0B', PIDs: String(a.pids),
+      };
+    });
+  };
+  const render = (rows: Awaited<ReturnType<typeof sample>>) => {
+    const format = flags.get('format') as string | undefined;
+    if (format) return rows.map((r) => renderTemplate(format, r) + '\n').join('');
+    return table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
+      rows.map((r) => [r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs]));
+  };
+  if (flags.get('no-stream')) {
+    ctx.out(render(await sample()));
+    return 0;
+  }
+  for (;;) {
+    const text = render(await sample());
+    ctx.out(process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
+  }
+}
