@@ -27,11 +27,22 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v runc >/dev/null || need+=(runc)
 command -v ip >/dev/null || need+=(iproute2)
 command -v npm >/dev/null || need+=(npm)
+# The pull tests: the CNCF registry on loopback, skopeo to push into it, htpasswd (bcrypt) for
+# basic auth, openssl for the token server's certificate.
+new_registry=0
+dpkg -s docker-registry >/dev/null 2>&1 || { need+=(docker-registry); new_registry=1; }
+dpkg -s skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The package enables a registry service on :5000 for every interface; tests start their own.
+  if [ $new_registry = 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 fi
 
 # Node 24 and the type checker, pinned by package-lock.json.

@@ -16,6 +16,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.ts')).run,
   import: async () => (await import('./commands/images.ts')).importCmd,
   images: async () => (await import('./commands/images.ts')).images,
+  pull: async () => (await import('./commands/pull.ts')).pull,
+  login: async () => (await import('./commands/pull.ts')).login,
+  logout: async () => (await import('./commands/pull.ts')).logout,
   rmi: async () => (await import('./commands/images.ts')).rmi,
   tag: async () => (await import('./commands/images.ts')).tag,
   image: async () => (await import('./commands/images.ts')).image,
@@ -70,6 +73,9 @@ Commands:
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image
   images    List images
+  pull      Download an image from a registry
+  login     Log in to a registry
+  logout    Log out from a registry
   image     Manage images (ls, inspect, rm, import, tag)
   rmi       Remove one or more images
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE

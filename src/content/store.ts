@@ -72,6 +72,7 @@ export class BlobWriter {
   private readonly tmp: string;
   private readonly fd: number;
   private readonly hash = createHash('sha256');
+  private final?: string;
   size = 0;
   constructor(store: ContentStore, tmp: string) {
     this.store = store;
@@ -85,9 +86,14 @@ export class BlobWriter {
     this.size += chunk.byteLength;
   }
 
+  /** The digest of everything written; nothing may be written after asking. */
+  digest(): string {
+    return (this.final ??= 'sha256:' + this.hash.digest('hex'));
+  }
+
   /** Verifies and publishes; returns the digest. Throws (and discards) on mismatch. */
   commit(expected?: string): string {
-    const actual = 'sha256:' + this.hash.digest('hex');
+    const actual = this.digest();
     if (expected && expected !== actual) {
       this.abort();
       throw invalid(`content verification failed: expected ${expected}, got ${actual}`);

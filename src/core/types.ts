@@ -24,12 +24,19 @@ export interface ImageConfig {
   history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
 }
 
+export interface Platform {
+  architecture: string;
+  os: string;
+  variant?: string;
+}
+
 export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
-  platform?: { architecture: string; os: string; variant?: string };
+  platform?: Platform;
   annotations?: Record<string, string>;
+  urls?: string[];
 }
 
 export interface ImageManifest {
@@ -37,6 +44,13 @@ export interface ImageManifest {
   mediaType: string;
   config: Descriptor;
   layers: Descriptor[];
+}
+
+/** OCI image index or Docker manifest list: one manifest per platform. */
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
 }
 
 /** What the engine keeps per image. The id is the config digest, as in docker. */
@@ -47,6 +61,8 @@ export interface ImageRecord {
   layers: string[]; // diff ids, bottom first
   size: number; // bytes of uncompressed layer content
   created: string;
+  layerSizes?: number[]; // uncompressed bytes per layer, as `layers`
+  repoDigests?: string[]; // canonical "repo@digest" of every registry manifest this image was pulled by
 }
 
 /** A filesystem mount: what a snapshotter produces and the runtime consumes. */

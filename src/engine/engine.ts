@@ -7,7 +7,9 @@ import { detectCgroups, type CgroupDriver } from '../kernel/cgroups.ts';
 import { shimSpecialFs } from '../runtime/shim.ts';
 import { LayerStore } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
+import type { PullOptions, PullResult } from './pull.ts';
 import { openRoot, type StateRoot } from './root.ts';
+import type { Credentials } from '../registry/credentials.ts';
 
 export class Engine {
   readonly root: StateRoot;
@@ -30,6 +32,29 @@ export class Engine {
 
   get cgroups(): CgroupDriver {
     return (this._cgroups ??= detectCgroups(`berth/${this.root.key}`));
+  }
+
+  // Registry code (HTTP, TLS, zlib) loads only for the commands that talk to a registry.
+  private async registries() {
+    const [pull, creds] = await Promise.all([import('./pull.ts'), import('../registry/credentials.ts')]);
+    return { pull, credentials: new creds.CredentialStore(this.root.dir) };
+  }
+
+  /** Pulls an image from its registry; progress arrives through `opts.onEvent`. */
+  async pull(name: string, opts: PullOptions = {}): Promise<PullResult> {
+    const r = await this.registries();
+    return new r.pull.Puller(this.images, r.credentials).pull(name, opts);
+  }
+
+  /** Verifies credentials against a registry, then keeps them (<root>/auth.json); returns the registry's key. */
+  async login(registry: string, cred: Credentials): Promise<string> {
+    const r = await this.registries();
+    return r.pull.login(r.credentials, registry, cred);
+  }
+
+  async logout(registry: string): Promise<{ host: string; removed: boolean }> {
+    const r = await this.registries();
+    return r.pull.logout(r.credentials, registry);
   }
 
   get containers(): Containers {

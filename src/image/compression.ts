@@ -35,10 +35,21 @@ export async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator
     return;
   }
   const z = kind === 'gzip' ? zlib.createGunzip() : zlib.createZstdDecompress();
-  const out = Readable.from(rest()).pipe(z);
+  const src = Readable.from(rest());
+  // pipe() does not forward a source error: without this, a failing source (a network read that
+  // gave up) would leave the decompressor waiting forever. That error is reported as itself.
+  let srcErr: unknown;
+  src.on('error', (err) => {
+    srcErr = err;
+    z.destroy(err);
+  });
+  const out = src.pipe(z);
   try {
     for await (const chunk of out) yield chunk as Buffer;
   } catch (err) {
+    if (srcErr !== undefined) throw srcErr;
     throw invalid(`corrupt ${kind} stream: ${(err as Error).message}`, err);
+  } finally {
+    src.destroy();
   }
 }

@@ -2,8 +2,8 @@
 // blobs in the content store and unpacked layers in the layer store.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { digestHex, type ContentStore } from '../content/store.ts';
-import { BerthError, conflict, notFound } from '../core/errors.ts';
+import { digestHex, sha256, type ContentStore } from '../content/store.ts';
+import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageConfig, ImageManifest, ImageRecord, RunConfig } from '../core/types.ts';
 import type { LayerStore } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
@@ -61,7 +61,8 @@ export class ImageStore {
       const rec = id ? this.get(id) : undefined;
       if (rec) return rec;
       if (ref.digest) {
-        const byManifest = this.records().find((r) => r.manifest === ref.digest);
+        const canonical = formatReference(ref);
+        const byManifest = this.records().find((r) => r.repoDigests?.includes(canonical)) ?? this.records().find((r) => r.manifest === ref.digest);
         if (byManifest) return byManifest;
       }
     }
@@ -145,30 +146,78 @@ export class ImageStore {
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: 'berth import', comment: opts.message ?? 'Imported from tarball' }],
     };
-    return this.commitImage(config, [{ digest: layer.diffId, size: layer.size, mediaType: MEDIA.ociLayerTar }], layer.size, ref);
-  }
-
-  private commitImage(config: ImageConfig, layers: ImageManifest['layers'], size: number, ref?: Reference): ImageRecord {
-    const cfg = this.content.put(JSON.stringify(config));
+    const configBytes = Buffer.from(JSON.stringify(config));
     const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: MEDIA.ociManifest,
-      config: { mediaType: MEDIA.ociConfig, digest: cfg.digest, size: cfg.size },
-      layers,
+      config: { mediaType: MEDIA.ociConfig, digest: sha256(configBytes), size: configBytes.length },
+      layers: [{ digest: layer.diffId, size: layer.size, mediaType: MEDIA.ociLayerTar }],
     };
-    const man = this.content.put(JSON.stringify(manifest));
+    return this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes: [layer.size], ref });
+  }
+
+  /**
+   * Records an image whose layers a pull has already put in the layer store. The manifest and
+   * config are stored as received: their digests are the image's identity in the registry (the
+   * repo digest) and here (the id). `topBytes` is the index the manifest was chosen from, if any.
+   */
+  registerPulled(p: { ref: Reference; repoDigest: string; manifestBytes: Uint8Array; manifest: ImageManifest; configBytes: Uint8Array; config: ImageConfig; layerSizes: number[]; topBytes?: Uint8Array }): ImageRecord {
+    if (sha256(p.configBytes) !== p.manifest.config.digest) throw invalid(`image config does not match ${p.manifest.config.digest}`);
+    const missing = p.config.rootfs.diff_ids.find((d) => !this.layers.has(d));
+    if (missing) throw new BerthError('FailedPrecondition', `layer ${missing} of ${formatReference(p.ref)} is not in the layer store`);
+    return this.commitImage({
+      config: p.config,
+      configBytes: p.configBytes,
+      manifestBytes: p.manifestBytes,
+      layerSizes: p.layerSizes,
+      ref: p.ref.digest ? undefined : p.ref,
+      repoDigest: p.repoDigest,
+      extra: p.topBytes ? [p.topBytes] : [],
+    });
+  }
+
+  /** Uncompressed size of a layer, from any image that recorded it (else measured on disk). */
+  layerSize(diffId: string): number {
+    for (const r of this.records()) {
+      const i = r.layers.indexOf(diffId);
+      if (i < 0) continue;
+      if (r.layerSizes?.[i] !== undefined) return r.layerSizes[i];
+      if (r.layers.length === 1) return r.size;
+    }
+    return this.layers.usage(diffId);
+  }
+
+  /** The one path by which an image comes to exist, whether imported or pulled. */
+  private commitImage(p: { config: ImageConfig; configBytes: Uint8Array; manifestBytes: Uint8Array; layerSizes: number[]; ref?: Reference; repoDigest?: string; extra?: Uint8Array[] }): ImageRecord {
+    const cfg = this.content.put(p.configBytes);
+    const man = this.content.put(p.manifestBytes);
+    for (const b of p.extra ?? []) this.content.put(b);
+    const prev = this.get(cfg.digest);
+    const repoDigests = [...new Set([...(prev?.repoDigests ?? []), ...(p.repoDigest ? [p.repoDigest] : [])])];
     const record: ImageRecord = {
       id: cfg.digest,
       manifest: man.digest,
-      config,
-      layers: config.rootfs.diff_ids,
-      size,
-      created: config.created ?? new Date(0).toISOString(),
+      config: p.config,
+      layers: p.config.rootfs.diff_ids,
+      size: p.layerSizes.reduce((a, b) => a + b, 0),
+      created: p.config.created ?? new Date(0).toISOString(),
+      layerSizes: p.layerSizes,
     };
+    if (repoDigests.length) record.repoDigests = repoDigests;
     fs.mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(this.recordPath(record.id), JSON.stringify(record), { durable: true });
-    if (ref) this.tag(record.id, formatReference(ref));
+    if (p.ref) this.tag(record.id, formatReference(p.ref));
     return record;
+  }
+
+  /** Blobs an image holds in the content store: config, manifest, layer blobs, the indexes it was pulled by. */
+  private blobsOf(rec: ImageRecord): string[] {
+    const out = [rec.id, rec.manifest, ...(rec.repoDigests ?? []).map((d) => d.slice(d.indexOf('@') + 1))];
+    try {
+      const m = JSON.parse(this.content.read(rec.manifest).toString('utf8')) as Partial<ImageManifest>;
+      for (const l of m.layers ?? []) if (typeof l?.digest === 'string') out.push(l.digest);
+    } catch {}
+    return out;
   }
 
   /**
@@ -197,16 +246,24 @@ export class ImageStore {
       fs.rmSync(this.refPath(parseReference(n)), { force: true });
       out.push(`Untagged: ${familiarReference(parseReference(n))}`);
     }
+    for (const d of rec.repoDigests ?? []) out.push(`Untagged: ${familiarReference(parseReference(d))}`);
+    const blobs = this.blobsOf(rec);
     fs.rmSync(this.recordPath(rec.id), { force: true });
-    const stillUsed = new Set(this.records().flatMap((r) => r.layers));
+    const others = this.records();
+    const stillUsed = new Set(others.flatMap((r) => r.layers));
     for (const l of rec.layers) {
       if (stillUsed.has(l)) continue;
       this.layers.remove(l);
       this.content.remove(l);
       out.push(`Deleted: ${l}`);
     }
-    this.content.remove(rec.manifest);
-    this.content.remove(rec.id);
+    const blobsUsed = new Set(others.flatMap((r) => this.blobsOf(r)));
+    for (const b of blobs) {
+      if (blobsUsed.has(b)) continue;
+      try {
+        this.content.remove(b);
+      } catch {} // a digest a hostile manifest made up is not a path
+    }
     out.push(`Deleted: ${rec.id}`);
     return out;
   }

@@ -24,8 +24,11 @@ export class LayerStore {
     return fs.existsSync(this.dir(diffId));
   }
 
-  /** Unpacks an uncompressed layer tar; the layer appears under its diff id only when complete. */
-  async unpack(tar: AsyncIterable<Buffer>): Promise<{ diffId: string; size: number }> {
+  /**
+   * Unpacks an uncompressed layer tar; the layer appears under its diff id only when complete and,
+   * if given, once `verify` accepted it (a pulled layer must match its image's diff id first).
+   */
+  async unpack(tar: AsyncIterable<Buffer>, opts: { verify?: (res: { diffId: string; size: number }) => void | Promise<void> } = {}): Promise<{ diffId: string; size: number }> {
     fs.mkdirSync(this.root, { recursive: true });
     const me = selfRef();
     const tmp = path.join(this.root, `.tmp-${me.pid}.${me.start}.${randomHex(6)}`);
@@ -33,6 +36,7 @@ export class LayerStore {
     try {
       const { applyLayer } = await import('../image/apply.ts'); // only unpacking needs the tar code
       const res = await applyLayer(tar, tmp, this.special);
+      await opts.verify?.(res);
       try {
         fs.renameSync(tmp, this.dir(res.diffId));
       } catch (err) {
@@ -46,6 +50,22 @@ export class LayerStore {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** Bytes of the layer's files (for a layer whose unpacked size was never recorded). */
+  usage(diffId: string): number {
+    let total = 0;
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile()) total += fs.lstatSync(p).size;
+      }
+    };
+    try {
+      walk(this.dir(diffId));
+    } catch {}
+    return total;
   }
 
   remove(diffId: string): void {

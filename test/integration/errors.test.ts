@@ -17,7 +17,7 @@ describe('bad input', { skip: !isRoot && 'needs root' }, () => {
   });
 
   const cases: Array<[string, string[], number, RegExp]> = [
-    ['missing image', ['run', '--rm', 'nosuch:1', 'true'], 125, /No such image: nosuch:1/],
+    ['missing image', ['run', '--rm', '--pull', 'never', 'nosuch:1', 'true'], 125, /No such image: nosuch:1/],
     ['command not found', ['run', '--rm', 'busybox', 'nosuchcmd'], 127, /exec: "nosuchcmd": executable file not found in \$PATH/],
     ['command not executable', ['run', '--rm', 'busybox', '/etc/passwd'], 126, /exec: "\/etc\/passwd": permission denied/],
     ['a directory as command', ['run', '--rm', 'busybox', '/tmp'], 126, /exec: "\/tmp": permission denied/],

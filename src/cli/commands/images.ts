@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { digestHex } from '../../content/store.ts';
 import { invalid } from '../../core/errors.ts';
 import type { ImageRecord, RunConfig } from '../../core/types.ts';
-import { familiarRepository, parseReference } from '../../image/reference.ts';
+import { familiarReference, familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
 import type { Context } from '../main.ts';
@@ -110,15 +110,23 @@ export async function images(ctx: Context, argv: string[]): Promise<number> {
   for (const { record, names } of ctx.engine().images.list().sort((a, b) => b.record.created.localeCompare(a.record.created))) {
     const id = noTrunc ? record.id : shortId(record.id);
     const base = { Digest: '<none>', ID: id, CreatedSince: since(record.created), CreatedAt: record.created, Size: humanSize(record.size) };
+    // The digest a repository knows this image by, if it was pulled from there.
+    const digestIn = (repo: string) => {
+      const d = (record.repoDigests ?? []).map((r) => parseReference(r)).find((r) => familiarRepository(r) === repo);
+      return d?.digest ?? '<none>';
+    };
     if (!names.length) {
-      if (!filter) rows.push({ Repository: '<none>', Tag: '<none>', ...base });
+      // Pulled by digest only: docker lists the repository with no tag.
+      const repos = [...new Set((record.repoDigests ?? []).map((r) => familiarRepository(parseReference(r))))];
+      if (!repos.length && !filter) rows.push({ Repository: '<none>', Tag: '<none>', ...base });
+      for (const repo of repos) if (!filter || filter === repo) rows.push({ Repository: repo, Tag: '<none>', ...base, Digest: digestIn(repo) });
       continue;
     }
     for (const n of names) {
       const ref = parseReference(n);
       const repo = familiarRepository(ref);
       if (filter && filter !== repo && filter !== `${repo}:${ref.tag}`) continue;
-      rows.push({ Repository: repo, Tag: ref.tag ?? '<none>', ...base });
+      rows.push({ Repository: repo, Tag: ref.tag ?? '<none>', ...base, Digest: digestIn(repo) });
     }
   }
   const format = flags.get('format') as string | undefined;
@@ -173,7 +181,7 @@ export function inspectImage(rec: ImageRecord, names: string[]): object {
       const r = parseReference(n);
       return `${familiarRepository(r)}:${r.tag}`;
     }),
-    RepoDigests: [],
+    RepoDigests: (rec.repoDigests ?? []).map((d) => familiarReference(parseReference(d))),
     Parent: '',
     Comment: rec.config.history?.at(-1)?.comment ?? '',
     Created: rec.created,

@@ -1,4 +1,4 @@
-import { invalid } from '../../core/errors.ts';
+import { invalid, isCode } from '../../core/errors.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
@@ -34,6 +34,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'mount', type: 'list' },
   { name: 'tmpfs', type: 'list' },
   { name: 'label', short: 'l', type: 'list' },
+  { name: 'pull', type: 'string' },
+  { name: 'platform', type: 'string' },
   { name: 'help', type: 'bool' },
 ];
 
@@ -61,6 +63,8 @@ Options:
       --pids-limit int     Tune container pids limit (-1 for unlimited)
       --network string     Network mode (only "none" until networking lands)
       --stop-signal string Signal to stop the container (default SIGTERM)
+      --pull string        Pull image before running ("always", "missing", "never") (default "missing")
+      --platform string    Set platform if server is multi-platform capable
       --cap-add list       Add Linux capabilities (or ALL)
       --cap-drop list      Drop Linux capabilities (or ALL)
       --security-opt list  seccomp=FILE|unconfined, no-new-privileges[=true]
@@ -127,6 +131,25 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
   };
 }
 
+/** docker's --pull: "missing" (the default) pulls an image that is not here, "always" pulls anyway. */
+async function pullPolicy(ctx: Context, image: string, flags: Map<string, string | boolean | string[]>): Promise<void> {
+  const policy = (flags.get('pull') as string | undefined) ?? 'missing';
+  if (policy !== 'missing' && policy !== 'always' && policy !== 'never') throw invalid(`invalid pull option: '${policy}': must be one of "always", "missing" or "never"`);
+  if (policy === 'never') return;
+  const platform = flags.get('platform') as string | undefined;
+  if (policy === 'missing') {
+    try {
+      ctx.engine().images.resolve(image);
+      return; // the common case stays off the registry code entirely
+    } catch (err) {
+      if (!isCode(err, 'NotFound')) throw err;
+    }
+  }
+  const { pullMissing, pullImage } = await import('./pull.ts');
+  if (policy === 'missing') await pullMissing(ctx, image, platform);
+  else await pullImage(ctx.engine(), image, { platform, write: ctx.err, tty: process.stderr.isTTY === true, canonical: false });
+}
+
 export async function run(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS, { stopAtPositional: true });
   if (flags.get('help')) {
@@ -138,6 +161,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const containers = ctx.engine().containers;
   containers.reconcile();
   mark('reconciled');
+  await pullPolicy(ctx, opts.image, flags);
   const record = await containers.create(opts);
   try {
     if (detach) {

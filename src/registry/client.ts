@@ -1,0 +1,288 @@
+// A client for one registry (the OCI distribution API): endpoint and scheme, the anonymous ->
+// challenge -> credentials/token flow, manifests and blob responses.
+//
+// HTTP is node:http/node:https rather than fetch or the npm undici. fetch refuses "bad ports"
+// (a registry on :6000 or :10080 would be unreachable), asks for gzip transfer encoding and
+// hides redirect targets behind its own policy; undici's interceptors would resume a blob
+// transparently, while a pull must see every resume to check Content-Range and to know what it
+// already wrote. What remains (redirects, retries, auth) is registry-specific and short, so it is
+// written here on the plain modules, with no dependency.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { BerthError, invalid, notFound } from '../core/errors.ts';
+import { sha256 } from '../content/store.ts';
+import { DEFAULT_DOMAIN } from '../image/reference.ts';
+import { isDigest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES } from '../image/manifest.ts';
+import { parseChallenges, type Challenge } from './challenge.ts';
+import type { Credentials } from './credentials.ts';
+
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 8 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 8 }),
+};
+
+const IDLE_TIMEOUT_MS = 60_000;
+const MAX_REDIRECTS = 10;
+const REPO_PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+
+/** A host is spoken to in plain HTTP only when it is this machine or the user said so. */
+export function isInsecureRegistry(registry: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
+  if (host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  const listed = (env.BERTH_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  return listed.includes(registry.toLowerCase());
+}
+
+/** Base URL of a registry named as references name it: docker.io is served by registry-1.docker.io. */
+export function registryBase(registry: string, env: NodeJS.ProcessEnv = process.env): URL {
+  const host = registry === DEFAULT_DOMAIN ? 'registry-1.docker.io' : registry;
+  return new URL(`${isInsecureRegistry(registry, env) ? 'http' : 'https'}://${host}`);
+}
+
+/** Go's wording for dial errors, which users of docker recognise; the host is always named. */
+function networkError(err: unknown, method: string, url: URL): BerthError {
+  const e = err as NodeJS.ErrnoException;
+  const where = `${method === 'HEAD' ? 'Head' : 'Get'} "${url.href}"`;
+  let why: string;
+  switch (e.code) {
+    case 'ECONNREFUSED': why = `dial tcp ${url.host}: connect: connection refused`; break;
+    case 'ENOTFOUND': case 'EAI_AGAIN': why = `dial tcp: lookup ${url.hostname}: no such host`; break;
+    case 'ETIMEDOUT': why = `dial tcp ${url.host}: i/o timeout`; break;
+    case 'EHOSTUNREACH': case 'ENETUNREACH': why = `dial tcp ${url.host}: connect: no route to host`; break;
+    case 'ECONNRESET': why = `read tcp ${url.host}: connection reset by peer`; break;
+    case 'EPROTO': case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      why = `http: server gave HTTP response to HTTPS client (add ${url.host} to BERTH_INSECURE_REGISTRIES to use plain HTTP)`;
+      break;
+    default: why = e.message || String(err);
+  }
+  return new BerthError('Unavailable', `${where}: ${why}`, { cause: err });
+}
+
+export function send(url: URL, opts: { method?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
+  const method = opts.method ?? 'GET';
+  const secure = url.protocol === 'https:';
+  if (!secure && url.protocol !== 'http:') return Promise.reject(invalid(`unsupported URL scheme in ${url.href}`));
+  return new Promise((resolve, reject) => {
+    const req = (secure ? https : http).request(
+      url,
+      { method, headers: opts.headers, agent: secure ? agents.https : agents.http, signal: opts.signal, timeout: IDLE_TIMEOUT_MS },
+      resolve,
+    );
+    // The timeout is the socket's idle time, so it also ends a body that stalls mid-transfer.
+    req.on('timeout', () => req.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (err) => reject(networkError(err, method, url)));
+    req.end();
+  });
+}
+
+/** A response body, read whole but never beyond `limit` bytes. */
+export async function readBody(res: http.IncomingMessage, limit: number, what: string): Promise<Buffer> {
+  const declared = Number(res.headers['content-length']);
+  if (declared > limit) {
+    res.destroy();
+    throw invalid(`${what} is too large: ${declared} bytes (the limit is ${limit})`);
+  }
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of res) {
+    n += (chunk as Buffer).length;
+    if (n > limit) {
+      res.destroy();
+      throw invalid(`${what} is too large: more than ${limit} bytes`);
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/** The registry's error document (`{"errors":[{"code","message"}]}`) as docker prints it. */
+export async function errorText(res: http.IncomingMessage): Promise<string> {
+  let body: Buffer = Buffer.alloc(0);
+  try {
+    body = await readBody(res, 64 << 10, 'error response');
+  } catch {}
+  try {
+    const doc = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: string; message?: string }>; details?: string };
+    if (Array.isArray(doc.errors) && doc.errors.length)
+      return doc.errors.map((e) => `${String(e.code ?? 'unknown').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`).join('; ');
+    if (typeof doc.details === 'string') return doc.details;
+  } catch {}
+  return `${res.statusCode} ${res.statusMessage ?? http.STATUS_CODES[res.statusCode ?? 0] ?? ''}`.trim();
+}
+
+function basicHeader(c: Credentials): string {
+  return 'Basic ' + Buffer.from(`${c.username}:${c.password}`).toString('base64');
+}
+
+export interface Manifest {
+  bytes: Buffer;
+  mediaType: string; // the response's Content-Type
+  digest: string; // sha256 of the bytes received: the manifest's identity, whatever the registry says
+}
+
+export interface RegistryClientOptions {
+  credentials?: Credentials;
+  env?: NodeJS.ProcessEnv;
+  userAgent?: string;
+}
+
+export class RegistryClient {
+  readonly registry: string;
+  readonly base: URL;
+  private readonly credentials?: Credentials;
+  private readonly userAgent: string;
+  // What the registry asked for on its first 401; later requests authenticate up front.
+  private scheme?: 'basic' | 'bearer';
+  private readonly tokens = new Map<string, string>(); // scope -> bearer token
+
+  constructor(registry: string, opts: RegistryClientOptions = {}) {
+    this.registry = registry;
+    this.base = registryBase(registry, opts.env);
+    this.credentials = opts.credentials;
+    this.userAgent = opts.userAgent ?? 'berth';
+  }
+
+  /** Credentials and tokens are for the registry's own origin only: never for a redirect target or anyone else. */
+  private authorization(url: URL, scope: string): string | undefined {
+    if (url.origin !== this.base.origin) return undefined;
+    if (this.scheme === 'basic' && this.credentials) return basicHeader(this.credentials);
+    const token = this.scheme === 'bearer' ? this.tokens.get(scope) : undefined;
+    return token ? `Bearer ${token}` : undefined;
+  }
+
+  /**
+   * One request to the registry (its own origin): anonymous or with what an earlier challenge
+   * asked for; on 401, answers the challenge once and retries. Any other status is the caller's.
+   */
+  async request(path: string, opts: { scope?: string; headers?: Record<string, string>; method?: string; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
+    const url = new URL(path, this.base);
+    const scope = opts.scope ?? '';
+    const go = () => {
+      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...opts.headers };
+      const auth = this.authorization(url, scope);
+      if (auth) headers.authorization = auth;
+      return send(url, { method: opts.method, headers, signal: opts.signal });
+    };
+    const res = await go();
+    if (res.statusCode !== 401) return res;
+    const challenge = this.pick(parseChallenges(String(res.headers['www-authenticate'] ?? '')));
+    if (!challenge) return res;
+    res.resume();
+    await this.answer(challenge, scope, opts.signal);
+    return go();
+  }
+
+  /** The challenge we can answer: bearer always (anonymous tokens exist), basic only with credentials. */
+  private pick(challenges: Challenge[]): Challenge | undefined {
+    return challenges.find((c) => c.scheme === 'bearer' && c.params.realm) ?? challenges.find((c) => c.scheme === 'basic' && this.credentials);
+  }
+
+  private async answer(ch: Challenge, scope: string, signal?: AbortSignal): Promise<void> {
+    if (ch.scheme === 'basic') {
+      this.scheme = 'basic';
+      return;
+    }
+    let realm: URL;
+    try {
+      realm = new URL(ch.params.realm);
+    } catch {
+      throw invalid(`registry ${this.registry} sent an invalid token realm ${JSON.stringify(ch.params.realm)}`);
+    }
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw invalid(`registry ${this.registry} sent an unsupported token realm ${realm.href}`);
+    const q = realm.searchParams;
+    if (ch.params.service) q.set('service', ch.params.service);
+    const wanted = scope || ch.params.scope;
+    if (wanted) q.append('scope', wanted);
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    // As docker does, the registry's credentials go to the realm it named (and only there).
+    if (this.credentials) {
+      q.set('account', this.credentials.username);
+      headers.authorization = basicHeader(this.credentials);
+    }
+    const res = await send(realm, { headers, signal });
+    const shown = `${realm.origin}${realm.pathname}`;
+    if (res.statusCode !== 200) {
+      const why = await errorText(res);
+      const code = res.statusCode === 401 || res.statusCode === 403 ? 'PermissionDenied' : 'Unavailable';
+      throw new BerthError(code, `Get "${shown}": ${res.statusCode === 401 && !/unauthorized/i.test(why) ? `unauthorized: ${why}` : why}`);
+    }
+    let doc: { token?: unknown; access_token?: unknown };
+    try {
+      doc = JSON.parse((await readBody(res, 1 << 20, 'token response')).toString('utf8'));
+    } catch (err) {
+      if (err instanceof BerthError) throw err;
+      throw invalid(`token server ${shown} sent an invalid response`, err);
+    }
+    const token = typeof doc.token === 'string' && doc.token ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : '';
+    if (!token) throw invalid(`token server ${shown} sent no token`);
+    this.scheme = 'bearer';
+    this.tokens.set(scope, token);
+  }
+
+  /** Checks that the registry accepts our credentials (or none): GET /v2/ through the challenge flow. */
+  async login(signal?: AbortSignal): Promise<void> {
+    const res = await this.request('/v2/', { signal });
+    if (res.statusCode === 200) {
+      res.resume();
+      return;
+    }
+    const why = await errorText(res);
+    if (res.statusCode === 401) throw new BerthError('PermissionDenied', `login attempt to ${new URL('/v2/', this.base).href} failed with status: 401 Unauthorized (${why})`);
+    throw new BerthError('Unavailable', `login attempt to ${new URL('/v2/', this.base).href} failed with status: ${why}`);
+  }
+
+  private static check(repo: string, reference: string): void {
+    if (!REPO_PATH.test(repo)) throw invalid(`invalid repository name "${repo}"`);
+    if (!isDigest(reference) && !TAG.test(reference)) throw invalid(`invalid tag or digest "${reference}"`);
+  }
+
+  /** Fails with docker's wording for statuses a manifest or blob request can end with. */
+  private async fail(res: http.IncomingMessage, repo: string, what: string): Promise<never> {
+    const why = await errorText(res);
+    const status = res.statusCode ?? 0;
+    if (status === 404) throw notFound(`${what} not found: ${why}`);
+    if (status === 401 || status === 403) {
+      if (this.credentials) throw new BerthError('PermissionDenied', `${what}: ${why}`);
+      const name = this.registry === DEFAULT_DOMAIN ? repo.replace(/^library\//, '') : `${this.registry}/${repo}`;
+      throw new BerthError('PermissionDenied', `pull access denied for ${name}, repository does not exist or may require 'berth login': ${why}`);
+    }
+    if (status === 429 || status >= 500) throw new BerthError('Unavailable', `${what}: ${why}`);
+    throw invalid(`${what}: ${why}`);
+  }
+
+  /** A manifest or index by tag or digest, bounded in size; `what` names it in errors ("manifest for busybox:1"). */
+  async manifest(repo: string, reference: string, what: string, signal?: AbortSignal): Promise<Manifest> {
+    RegistryClient.check(repo, reference);
+    const res = await this.request(`/v2/${repo}/manifests/${reference}`, {
+      scope: `repository:${repo}:pull`,
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      signal,
+    });
+    if (res.statusCode !== 200) return this.fail(res, repo, what);
+    const bytes = await readBody(res, MAX_MANIFEST_BYTES, what);
+    return { bytes, mediaType: String(res.headers['content-type'] ?? ''), digest: sha256(bytes) };
+  }
+
+  /**
+   * The response for a blob, from `offset` on, following redirects. A redirect target (a CDN,
+   * object storage) gets no Authorization: the registry signed the URL for it.
+   */
+  async blob(repo: string, digest: string, opts: { offset?: number; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
+    RegistryClient.check(repo, digest);
+    const headers: Record<string, string> = opts.offset ? { range: `bytes=${opts.offset}-` } : {};
+    let res = await this.request(`/v2/${repo}/blobs/${digest}`, { scope: `repository:${repo}:pull`, headers, signal: opts.signal });
+    let url = new URL(`/v2/${repo}/blobs/${digest}`, this.base);
+    for (let hops = 0; res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location; hops++) {
+      res.resume();
+      if (hops === MAX_REDIRECTS) throw new BerthError('Unavailable', `blob ${digest}: stopped after ${MAX_REDIRECTS} redirects`);
+      url = new URL(res.headers.location, url);
+      const h: Record<string, string> = { 'user-agent': this.userAgent, ...headers };
+      const auth = this.authorization(url, `repository:${repo}:pull`);
+      if (auth) h.authorization = auth;
+      res = await send(url, { headers: h, signal: opts.signal });
+    }
+    if (res.statusCode !== 200 && res.statusCode !== 206) return this.fail(res, repo, `blob ${digest}`);
+    return res;
+  }
+}
