@@ -119,7 +119,15 @@ export class ImageStore {
    * Builds an image from a root filesystem tarball (plain, gzip or zstd), like `docker import`:
    * one layer, the tarball's files, an empty run config plus `changes`.
    */
-  async importRootfs(source: AsyncIterable<Buffer>, opts: { name?: string; changes?: RunConfig; message?: string } = {}): Promise<ImageRecord> {
+  importRootfs(source: AsyncIterable<Buffer>, opts: { name?: string; changes?: RunConfig; message?: string } = {}): Promise<ImageRecord> {
+    return this.addLayer(source, { name: opts.name, runConfig: { ...opts.changes }, createdBy: 'berth import', comment: opts.message ?? 'Imported from tarball' });
+  }
+
+  /**
+   * A new image: `parent`'s layers (none for an import) plus one layer from a tar stream, with
+   * the given run config. `import` and `commit` both come through here.
+   */
+  async addLayer(source: AsyncIterable<Buffer>, opts: { parent?: ImageRecord; name?: string; runConfig: RunConfig; createdBy: string; comment?: string; author?: string }): Promise<ImageRecord> {
     const ref = opts.name ? parseReference(opts.name) : undefined; // reject a bad name before reading anything
     const blob = this.content.writer();
     let layer: { diffId: string; size: number };
@@ -138,22 +146,26 @@ export class ImageStore {
       throw err;
     }
     const created = new Date().toISOString();
+    const parent = opts.parent;
     const config: ImageConfig = {
-      architecture: 'amd64',
-      os: 'linux',
+      architecture: parent?.config.architecture ?? 'amd64',
+      os: parent?.config.os ?? 'linux',
       created,
-      config: { ...opts.changes },
-      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: 'berth import', comment: opts.message ?? 'Imported from tarball' }],
+      ...(opts.author ? { author: opts.author } : {}),
+      config: opts.runConfig,
+      rootfs: { type: 'layers', diff_ids: [...(parent?.layers ?? []), layer.diffId] },
+      history: [...(parent?.config.history ?? []), { created, created_by: opts.createdBy, ...(opts.comment ? { comment: opts.comment } : {}) }],
     };
     const configBytes = Buffer.from(JSON.stringify(config));
+    const parentLayers = parent ? (JSON.parse(this.content.read(parent.manifest).toString()) as ImageManifest).layers : [];
     const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: MEDIA.ociManifest,
       config: { mediaType: MEDIA.ociConfig, digest: sha256(configBytes), size: configBytes.length },
-      layers: [{ digest: layer.diffId, size: layer.size, mediaType: MEDIA.ociLayerTar }],
+      layers: [...parentLayers, { digest: layer.diffId, size: layer.size, mediaType: MEDIA.ociLayerTar }],
     };
-    return this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes: [layer.size], ref });
+    const layerSizes = [...(parent?.layers.map((d) => this.layerSize(d)) ?? []), layer.size];
+    return this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes, ref });
   }
 
   /**
