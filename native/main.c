@@ -1,7 +1,8 @@
 /* berth-shim MODE ...
  *   run     plan on fd 3 (length-prefixed), reports as JSON lines on fd 3; exit status is the
  *           container's (125 setup failure, 126 cannot invoke, 127 not found, 128+n signal).
- *   fsops DIR   layer file operations from stdin (see fsops.c). */
+ *   fsops DIR   layer file operations from stdin (see fsops.c).
+ *   xattrs DIR  every extended attribute under DIR, as records on stdout (see xattrs.c). */
 #include "shim.h"
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@ int main(int argc, char **argv) {
     return monitor_run(&p);
   }
   if (argc >= 3 && !strcmp(argv[1], "fsops")) return fsops_main(argv[2]);
-  fprintf(stderr, "usage: berth-shim run | fsops DIR\n");
+  if (argc >= 3 && !strcmp(argv[1], "xattrs")) return xattrs_main(argv[2]);
+  fprintf(stderr, "usage: berth-shim run | fsops DIR | xattrs DIR\n");
   return 125;
 }

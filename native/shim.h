@@ -52,6 +52,9 @@ int monitor_run(struct plan *p);
 /* fsops.c */
 int fsops_main(const char *dir);
 
+/* xattrs.c */
+int xattrs_main(const char *dir);
+
 /* util */
 int open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve);
 int rmtree(const char *path);

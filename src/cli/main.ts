@@ -40,6 +40,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   unpause: async () => (await import('./commands/lifecycle.ts')).unpause,
   top: async () => (await import('./commands/lifecycle.ts')).top,
   stats: async () => (await import('./commands/lifecycle.ts')).stats,
+  diff: async () => (await import('./commands/changes.ts')).diff,
+  commit: async () => (await import('./commands/changes.ts')).commit,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -69,6 +71,8 @@ Commands:
   unpause   Unpause all processes within one or more containers
   top       Display the running processes of a container
   stats     Display a live stream of container resource usage statistics
+  diff      Inspect changes to files or directories on a container's filesystem
+  commit    Create a new image from a container's changes
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initialState, transition, type ContainerRecord, type ContainerState, type HostConfig, type MountSpec } from '../core/container.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
+import type { ImageRecord, RunConfig } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
 import { resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
@@ -12,7 +13,8 @@ import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { buildExecPlan, buildPlan, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
-import { runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
+import { readXattrs, runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
+import { changes, layerTar, type Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
@@ -431,6 +433,45 @@ export class Containers {
     } catch {}
     if (ppid !== c.state.Monitor?.pid) throw conflict(`Container ${c.record.Id} is not running`);
     return pid;
+  }
+
+  /** docker diff: what the container changed relative to its image. */
+  diff(nameOrId: string): Change[] {
+    const c = this.get(nameOrId);
+    const lowers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
+    return changes(path.join(this.cdir(c.record.Id), 'upper'), lowers, this.mountTargets(c.record));
+  }
+
+  /** Mount points of the user's mounts are not the container's changes (docker's too). */
+  private mountTargets(record: ContainerRecord): string[] {
+    return (record.HostConfig.Mounts ?? []).map((m) => m.Target.replace(/^\/+/, ''));
+  }
+
+  /**
+   * docker commit: the container's changes become a new layer on top of its image, with its
+   * run config (plus `changes`). A running container is paused meanwhile, so the layer is a
+   * consistent snapshot.
+   */
+  async commit(nameOrId: string, opts: { name?: string; changes?: RunConfig; comment?: string; author?: string; pause?: boolean }): Promise<ImageRecord> {
+    const c = this.get(nameOrId);
+    const parent = this.images.get(c.record.Image);
+    if (!parent) throw notFound(`image ${c.record.Image} of container ${c.record.Id.slice(0, 12)} is gone`);
+    const pause = opts.pause !== false && c.state.Status === 'running';
+    if (pause) await this.pause(c.record.Id);
+    try {
+      const upper = path.join(this.cdir(c.record.Id), 'upper');
+      const xattrs = await readXattrs(upper);
+      const cfg = c.record.Config;
+      const runConfig: RunConfig = {
+        User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint, WorkingDir: cfg.WorkingDir,
+        Labels: cfg.Labels, ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}), ...opts.changes,
+      };
+      return await this.images.addLayer(layerTar(upper, xattrs, this.mountTargets(c.record)), {
+        parent, name: opts.name, runConfig, createdBy: `berth commit ${c.record.Name}`, comment: opts.comment, author: opts.author,
+      });
+    } finally {
+      if (pause) await this.unpause(c.record.Id).catch(() => undefined);
+    }
   }
 
   /** The container's processes as seen from the host (docker top's default columns). */

@@ -152,3 +152,33 @@ export const shimSpecialFs: SpecialFs = {
 function modeBits(type: 'char' | 'block' | 'fifo'): number {
   return type === 'char' ? 0o020000 : type === 'block' ? 0o060000 : 0o010000;
 }
+
+/** Every extended attribute under dir (paths relative to it), through the shim: Node has no getxattr. */
+export function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
+  const child = spawn(SHIM_PATH, ['xattrs', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
+  const out: Buffer[] = [];
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => out.push(d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new BerthError('Internal', `reading extended attributes: ${stderr.trim() || `exit ${code}`}`));
+      const result = new Map<string, Map<string, Buffer>>();
+      // Records: fields "=" + value + NUL, a lone NUL ends each record.
+      let fields: string[] = [];
+      for (const f of Buffer.concat(out).toString('latin1').split('\0')) {
+        if (f === '') {
+          if (fields.length === 3) {
+            const [p, name, hex] = fields;
+            const path = Buffer.from(p, 'latin1').toString('utf8');
+            if (!result.has(path)) result.set(path, new Map());
+            result.get(path)!.set(Buffer.from(name, 'latin1').toString('utf8'), Buffer.from(hex, 'hex'));
+          }
+          fields = [];
+        } else fields.push(f.slice(1));
+      }
+      resolve(result);
+    });
+  });
+}
