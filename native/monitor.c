@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static void write_all(int fd, const char *p, size_t n) {
@@ -119,14 +120,6 @@ int monitor_run(struct plan *p) {
       logging = 1;
     }
   }
-  if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
-  /* With a terminal, the child opens the pty inside the container's own devpts and hands the
-   * master back over this socket (SCM_RIGHTS). */
-  int tty = field(p, "console") != NULL, console[2] = { -1, -1 };
-  int interactive = field(p, "stdin") != NULL;
-  if (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0) die_report("socketpair", "", errno);
-  if (logging && !tty && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0)) die_report("pipe", "", errno);
-
   /* Signals arrive through a signalfd in the loop below, never asynchronously. */
   sigset_t mask, oldmask;
   sigemptyset(&mask);
@@ -146,6 +139,24 @@ int monitor_run(struct plan *p) {
     if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) die_report("pidns", pidns, errno);
     close(fd);
   }
+
+  /* restart POLICY / restartmax N / stopmarker PATH / pidfile PATH: docker's restart policies,
+   * carried out here so they work without any daemon. The init is cloned again with the same
+   * plan (a fresh set of namespaces over the same upper directory); a stop marker written by
+   * `berth stop` means the user stopped it and it stays down. */
+  const char *policy = field(p, "restart"), *stopmark = field(p, "stopmarker"), *pidfile = field(p, "pidfile");
+  const char *maxs = field(p, "restartmax");
+  long max_restarts = maxs ? num(maxs) : 0;
+  int restarts = 0, attached = 1;
+  unsigned delay_ms = 100;
+restart:
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
+  /* With a terminal, the child opens the pty inside the container's own devpts and hands the
+   * master back over this socket (SCM_RIGHTS). */
+  int tty = field(p, "console") != NULL, console[2] = { -1, -1 };
+  int interactive = field(p, "stdin") != NULL && attached;
+  if (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0) die_report("socketpair", "", errno);
+  if (logging && !tty && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0)) die_report("pipe", "", errno);
 
   /* Fork-style clone: the shim is single-threaded, so the child may keep running C code.
    * The child joins its cgroups itself (the plan's `join` steps) and enters its cgroup
@@ -185,6 +196,8 @@ int monitor_run(struct plan *p) {
     if (write(err_pipe[1], msg, (size_t)len) < 0) {}
     _exit(exit_code_for_errno(step, e));
   }
+  struct timespec started;
+  clock_gettime(CLOCK_MONOTONIC, &started);
   close(sync_pipe[0]);
   close(err_pipe[1]);
   if (logging && !tty) {
@@ -194,8 +207,9 @@ int monitor_run(struct plan *p) {
   if (tty) close(console[1]);
 
   char buf[65536];
-  snprintf(buf, sizeof buf, "{\"pid\":%d}", pid);
-  report_raw(buf);
+  snprintf(buf, sizeof buf, "{\"pid\":%d,\"restarts\":%d}", pid, restarts);
+  if (pidfile) write_exit_file(pidfile, buf);
+  if (restarts == 0) report_raw(buf);
   if (write(sync_pipe[1], "g", 1) < 0) {}
   close(sync_pipe[1]);
 
@@ -226,7 +240,7 @@ int monitor_run(struct plan *p) {
     close(console[0]);
     if (master < 0) { kill(pid, SIGKILL); waitpid(pid, &status, 0); teardown(p); die_report("console", "", errno); }
   }
-  report_raw("{\"started\":true}");
+  if (restarts == 0) report_raw("{\"started\":true}");
 
   /* The loop: forward signals, copy output into the log, notice the exit. It ends when the
    * container's init has exited and its output pipes are drained (all writers are gone once
@@ -238,7 +252,7 @@ int monitor_run(struct plan *p) {
     { master, POLLIN, 0 },
     { tty && interactive ? 0 : -1, POLLIN, 0 },
   };
-  int exited = 0, attached = 1, ctrl_p = 0;
+  int exited = 0, ctrl_p = 0;
   while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
     if (poll(fds, 5, -1) < 0) {
       if (errno == EINTR) continue;
@@ -298,7 +312,33 @@ int monitor_run(struct plan *p) {
            WIFSIGNALED(status) ? WTERMSIG(status) : 0, ooms > 0 ? "true" : "false");
   const char *exitfile = field(p, "exitfile");
   if (exitfile) write_exit_file(exitfile, buf);
-  report_raw(buf);
+  if (restarts == 0) report_raw(buf);
+  int again = policy && (!strcmp(policy, "always") || !strcmp(policy, "unless-stopped") ||
+                         (!strcmp(policy, "on-failure") && code != 0 && (max_restarts == 0 || restarts < max_restarts)));
+  if (again && !(stopmark && access(stopmark, F_OK) == 0)) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - started.tv_sec >= 10) delay_ms = 100;
+    /* An attached client had its exit and is leaving: later runs are logged only. */
+    if (attached) {
+      attached = 0;
+      lg.tee = 0;
+      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int k = 0; k <= 2 && null >= 0; k++) dup2(null, k);
+    }
+    /* docker's back-off: 100 ms, doubling, at most a minute; a run of 10 s or more resets it.
+     * Signals meanwhile (a stop) are read off the signalfd and end the wait. */
+    struct pollfd w = { sfd, POLLIN, 0 };
+    if (poll(&w, 1, (int)delay_ms) > 0) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {}
+    }
+    delay_ms = delay_ms * 2 > 60000 ? 60000 : delay_ms * 2;
+    if (!(stopmark && access(stopmark, F_OK) == 0)) {
+      restarts++;
+      goto restart;
+    }
+  }
   /* Teardown waits until the client closes the report socket (or dies, which closes it too):
    * the client may still be writing into the container's directory. */
   for (;;) {

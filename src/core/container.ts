@@ -49,6 +49,7 @@ export interface HostConfig {
   ReadonlyRootfs: boolean;
   SecurityOpt: string[] | null;
   Mounts: MountSpec[];
+  RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
 }
 
 export interface ContainerRecord {

@@ -329,6 +329,9 @@ export class Containers {
     if ((c.state.Status === 'running' || c.state.Status === 'paused') && !force)
       throw conflict(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove`);
     const wasPaused = c.state.Status === 'paused';
+    try {
+      fs.writeFileSync(path.join(this.cdir(c.record.Id), 'stopped'), ''); // no restart while we remove it
+    } catch {}
     if (c.state.Status !== 'removing') {
       c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
       this.saveState(c.record, c.state);
@@ -361,6 +364,8 @@ export class Containers {
     if (!image) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
     const dir = this.cdir(record.Id);
     fs.rmSync(path.join(dir, 'exit.json'), { force: true }); // from a previous run
+    fs.rmSync(path.join(dir, 'stopped'), { force: true });
+    fs.rmSync(path.join(dir, 'pid.json'), { force: true });
     const cg = this.cgroups();
     const h = record.HostConfig;
     const limits: Limits = {
@@ -399,6 +404,8 @@ export class Containers {
         const exit = await shim.exited;
         mark('container exited');
         if (exit.detached) return exit;
+        // With a restart policy the monitor carries on (and may start it again): leave it be.
+        if ((h.RestartPolicy?.Name ?? 'no') !== 'no') return { ...exit, detached: true };
         if (!h.AutoRemove) {
           state.Status = transition(state.Status, 'exited', record.Id);
           state.ExitCode = exit.exit;
@@ -425,7 +432,9 @@ export class Containers {
   /** The host pid of a running container's init, checked to still be its monitor's child. */
   private initPid(c: Container): number {
     if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Container ${c.record.Id} is not running`);
-    const pid = c.state.Pid;
+    // A restart policy gives the container a new init; its monitor records each one.
+    const restarted = readJsonFile<{ pid: number }>(path.join(this.cdir(c.record.Id), 'pid.json'));
+    const pid = restarted?.pid ?? c.state.Pid;
     let ppid = -1;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -547,6 +556,7 @@ export class Containers {
     if (c.state.Status !== 'running' && c.state.Status !== 'paused') return c.record.Id; // docker: stopping a stopped container succeeds
     const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
     const deadline = Date.now() + (timeoutSec ?? 10) * 1000;
+    fs.writeFileSync(path.join(this.cdir(c.record.Id), 'stopped'), ''); // its monitor must not restart it
     try {
       process.kill(this.initPid(c), sig);
     } catch {}
@@ -598,7 +608,8 @@ export class Containers {
         return '';
       }
     };
-    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath });
+    const restarts = readJsonFile<{ restarts: number }>(path.join(this.cdir(c.record.Id), 'pid.json'))?.restarts ?? 0;
+    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath, restarts });
   }
 
   logPath(id: string): string {
@@ -688,6 +699,9 @@ export class Containers {
       readonlyRoot: record.HostConfig.ReadonlyRootfs,
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
+      restart: record.HostConfig.RestartPolicy && record.HostConfig.RestartPolicy.Name !== 'no'
+        ? { policy: record.HostConfig.RestartPolicy.Name, max: record.HostConfig.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
+        : undefined,
       mounts: this.mountPlan(record),
       // An --rm container takes its anonymous volumes with it (docker's behaviour).
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined },

@@ -2,7 +2,7 @@
 // every field clients read is present, `{}`/`[]` where docker gives them, never a missing key.
 import type { Container } from './containers.ts';
 
-export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string }): object {
+export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number }): object {
   const { record: r, state: s } = c;
   const cmd = [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd];
   const running = s.Status === 'running' || s.Status === 'paused';
@@ -30,7 +30,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
     HostsPath: `${paths.dir}/hosts`,
     LogPath: paths.log,
     Name: `/${r.Name}`,
-    RestartCount: 0,
+    RestartCount: paths.restarts,
     Driver: 'overlay2',
     Platform: 'linux',
     MountLabel: '',
@@ -41,7 +41,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       LogConfig: { Type: 'json-file', Config: {} },
       NetworkMode: 'none',
       PortBindings: {},
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      RestartPolicy: r.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: r.HostConfig.AutoRemove,
       CapAdd: null,
       CapDrop: null,

@@ -52,6 +52,8 @@ export interface PlanInput {
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
   log?: { path: string; tee: boolean };
+  /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
+  restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
   teardown: { rmdirs: string[]; rmtree?: string[] };
@@ -70,6 +72,10 @@ export function buildPlan(p: PlanInput): Step[] {
   if (p.oomFile) steps.push(['oom', p.oomFile]);
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
   if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0']);
+  if (p.restart) {
+    steps.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
+    steps.push(['pidfile', p.restart.pidFile]);
+  }
 
   // Joined first, so that everything from here on is accounted and limited.
   for (const f of p.cgroupJoin) steps.push(['join', f]);

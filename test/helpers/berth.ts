@@ -87,6 +87,17 @@ export class TestRoot {
     return v;
   }
 
+  /** until() for asynchronous probes (such as running berth itself). */
+  async eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+    const end = Date.now() + ms;
+    let v = await fn();
+    while (!ok(v) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      v = await fn();
+    }
+    return v;
+  }
+
   cgroupDirs(id: string): string[] {
     const out: string[] = [];
     for (const d of fs.readdirSync('/sys/fs/cgroup')) {

@@ -223,4 +223,30 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     await root.run(['rm', '-f', 'busy']);
     assert.equal((await root.run(['top', 'busy'])).code, 125);
   });
+
+  test('restart policies: on-failure:N retries N times, always until stopped, no berth process needed', async () => {
+    await root.run(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo attempt; exit 3']);
+    const status = async (n: string) => (await root.run(['inspect', '-f', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}', n])).stdout.trim();
+    assert.equal(await root.eventually(() => status('flaky'), (s) => s === 'exited 2 3'), 'exited 2 3');
+    assert.equal((await root.run(['logs', 'flaky'])).stdout, 'attempt\nattempt\nattempt\n');
+    await root.run(['run', '-d', '--name', 'ok', '--restart', 'on-failure', 'busybox', 'true']);
+    assert.equal(await root.eventually(() => status('ok'), (s) => s.startsWith('exited')), 'exited 0 0');
+
+    // The container's filesystem survives its restarts: the second run finds the first's file.
+    await root.run(['run', '-d', '--name', 'always', '--restart', 'always', 'busybox', 'sh', '-c', 'echo up; test -f /once || { touch /once; exit 1; }; sleep 30']);
+    assert.equal(await root.eventually(() => status('always'), (s) => s.startsWith('running 1')), 'running 1 0');
+    // exec and kill reach the current init, not the first one.
+    assert.equal((await root.run(['exec', 'always', 'echo', 'inside'])).stdout, 'inside\n');
+    assert.equal((await root.run(['stop', '-t', '1', 'always'])).code, 0);
+    const stopped = await status('always');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await status('always'), stopped); // a stopped container stays down
+    assert.match(stopped, /^exited /);
+    const both = await root.run(['run', '--rm', '--restart', 'always', 'busybox', 'true']);
+    assert.equal(both.code, 125);
+    assert.match(both.stderr, /Conflicting options: --restart and --rm/);
+    assert.equal((await root.run(['run', '--rm', '--restart', 'sometimes', 'busybox', 'true'])).code, 125);
+    await root.run(['rm', '-f', 'flaky', 'ok', 'always']);
+    assert.deepEqual(root.leftovers(), []);
+  });
 });

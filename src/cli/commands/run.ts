@@ -1,4 +1,5 @@
 import { invalid, isCode } from '../../core/errors.ts';
+import type { HostConfig } from '../../core/container.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
@@ -34,6 +35,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'mount', type: 'list' },
   { name: 'tmpfs', type: 'list' },
   { name: 'label', short: 'l', type: 'list' },
+  { name: 'restart', type: 'string' },
   { name: 'pull', type: 'string' },
   { name: 'platform', type: 'string' },
   { name: 'help', type: 'bool' },
@@ -74,11 +76,21 @@ Options:
       --mount mount        type=bind|volume|tmpfs,source=..,target=..[,readonly]
       --tmpfs list         Mount a tmpfs directory (/run[:size=64m,mode=1777])
   -l, --label list         Set meta data on a container (key=value)
+      --restart string     Restart policy: no, always, unless-stopped, on-failure[:max-retries]
 `;
 
 function int(flag: string, v: string): number {
   if (!/^-?\d+$/.test(v)) throw invalid(`invalid argument "${v}" for "--${flag}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
   return Number(v);
+}
+
+/** docker's --restart: no | always | unless-stopped | on-failure[:N]; not with --rm. */
+function restartPolicy(value: string | undefined, rm: boolean): HostConfig['RestartPolicy'] {
+  if (value === undefined || value === 'no') return { Name: 'no', MaximumRetryCount: 0 };
+  if (rm) throw invalid('Conflicting options: --restart and --rm');
+  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(value);
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalid(`invalid restart policy format: "${value}"`);
+  return { Name: m[1] as 'always' | 'unless-stopped' | 'on-failure', MaximumRetryCount: Number(m[2] ?? 0) };
 }
 
 /** Flags shared by `run` and `create`, turned into the engine's create options. */
@@ -122,6 +134,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       Privileged: flags.get('privileged') === true,
       ReadonlyRootfs: flags.get('read-only') === true,
       SecurityOpt: (flags.get('security-opt') as string[] | undefined) ?? null,
+      RestartPolicy: restartPolicy(str('restart'), flags.get('rm') === true),
       Mounts: [
         ...((flags.get('volume') as string[] | undefined) ?? []).map(parseVolumeFlag),
         ...((flags.get('mount') as string[] | undefined) ?? []).map(parseMountFlag),
