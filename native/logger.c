@@ -6,6 +6,7 @@
 #include "shim.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,23 @@ static void write_all(int fd, const char *p, size_t n) {
     p += w;
     n -= (size_t)w;
   }
+}
+
+/* docker's json-file rotation: PATH becomes PATH.1, PATH.1 becomes PATH.2, ... up to
+ * max_files - 1 old files; with max_files 1 the log just starts over. */
+static void rotate(struct logger *lg) {
+  char from[4200], to[4200];
+  for (int i = lg->max_files - 1; i >= 1; i--) {
+    if (i == 1) snprintf(from, sizeof from, "%s", lg->path);
+    else snprintf(from, sizeof from, "%s.%d", lg->path, i - 1);
+    snprintf(to, sizeof to, "%s.%d", lg->path, i);
+    rename(from, to);
+  }
+  int fd = open(lg->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return; /* keep writing to the old one rather than lose output */
+  close(lg->fd);
+  lg->fd = fd;
+  lg->size = 0;
 }
 
 static void entry(struct logger *lg, int stream, const char *p, size_t n) {
@@ -47,13 +65,21 @@ static void entry(struct logger *lg, int stream, const char *p, size_t n) {
                         stream ? "stderr" : "stdout", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                         tm.tm_min, tm.tm_sec, ts.tv_nsec);
   write_all(lg->fd, out, o);
+  lg->size += (long long)o;
+  if (lg->max_size > 0 && lg->size >= lg->max_size) rotate(lg);
 }
 
-int log_open(struct logger *lg, const char *path, int tee) {
+int log_open(struct logger *lg, const char *path, int tee, long long max_size, int max_files) {
   memset(lg, 0, sizeof *lg);
   lg->tee = tee;
+  lg->path = path;
+  lg->max_size = max_size;
+  lg->max_files = max_files < 1 ? 1 : max_files;
   lg->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  return lg->fd < 0 ? -1 : 0;
+  if (lg->fd < 0) return -1;
+  struct stat st;
+  if (fstat(lg->fd, &st) == 0) lg->size = st.st_size;
+  return 0;
 }
 
 void log_feed(struct logger *lg, int stream, const char *data, size_t n) {

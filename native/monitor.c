@@ -114,9 +114,11 @@ int monitor_run(struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n >= 3 && !strcmp(r->f[0], "log")) {
-      /* log PATH TEE: the container's stdout/stderr go through us into PATH (and to our own
-       * stdout/stderr with TEE=1, for an attached client). */
-      if (log_open(&lg, r->f[1], r->f[2][0] == '1') < 0) { teardown(p); die_report("log", r->f[1], errno); }
+      /* log PATH TEE [MAXSIZE MAXFILES]: the container's stdout/stderr go through us into PATH
+       * (and to our own stdout/stderr with TEE=1, for an attached client), rotated by size. */
+      long long max_size = r->n >= 5 ? num(r->f[3]) : 0;
+      int max_files = r->n >= 5 ? (int)num(r->f[4]) : 1;
+      if (log_open(&lg, r->f[1], r->f[2][0] == '1', max_size, max_files) < 0) { teardown(p); die_report("log", r->f[1], errno); }
       logging = 1;
     }
   }

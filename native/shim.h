@@ -39,10 +39,13 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
 #define LOG_LINE_MAX 16384
 struct logger {
   int fd, tee;
+  const char *path;
+  long long size, max_size; /* max_size 0: never rotate */
+  int max_files;
   size_t len[2];
   char buf[2][LOG_LINE_MAX];
 };
-int log_open(struct logger *lg, const char *path, int tee);
+int log_open(struct logger *lg, const char *path, int tee, long long max_size, int max_files);
 void log_feed(struct logger *lg, int stream, const char *data, size_t n);
 void log_flush(struct logger *lg, int stream);
 

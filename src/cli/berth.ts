@@ -3,6 +3,14 @@ import { mark } from '../util/trace.ts';
 mark('node ready');
 import { main } from './main.ts';
 
+// A reader that went away (`berth logs | head`) ends us quietly, as it would any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 const code = await main(process.argv.slice(2));
 // Exit once output is flushed; pending handles (none expected) must not keep us alive.
 process.exitCode = code;

@@ -50,6 +50,7 @@ export interface HostConfig {
   SecurityOpt: string[] | null;
   Mounts: MountSpec[];
   RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
+  LogConfig?: { Type: 'json-file'; Config: Record<string, string> };
 }
 
 export interface ContainerRecord {

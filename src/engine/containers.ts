@@ -12,6 +12,7 @@ import { capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
+import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildPlan, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
 import { changes, layerTar, type Change } from '../snapshot/diff.ts';
@@ -381,7 +382,11 @@ export class Containers {
     const attach = opts.attach;
     // A foreground --rm container keeps the fast path: its output goes straight to our stdio
     // and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
-    const log = attach && h.AutoRemove ? undefined : { path: this.logPath(record.Id), tee: attach !== undefined };
+    const lc = h.LogConfig?.Config ?? {};
+    const log = attach && h.AutoRemove ? undefined : {
+      path: this.logPath(record.Id), tee: attach !== undefined,
+      maxSize: lc['max-size'] ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
+    };
     let plan;
     try {
       const tty = record.Config.Tty ? { ...(opts.size ?? { rows: 24, cols: 80 }), interactive: attach?.stdin === true } : undefined;
@@ -684,7 +689,7 @@ export class Containers {
     return this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs;
   }
 
-  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: { path: string; tee: boolean }, tty?: ProcessSpec['tty']) {
+  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: PlanInput['log'], tty?: ProcessSpec['tty']) {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
     return buildPlan({

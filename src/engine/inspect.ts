@@ -38,7 +38,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      LogConfig: { Type: 'json-file', Config: {} },
+      LogConfig: r.HostConfig.LogConfig ?? { Type: 'json-file', Config: {} },
       NetworkMode: 'none',
       PortBindings: {},
       RestartPolicy: r.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },

@@ -43,7 +43,15 @@ function wanted(e: LogEntry, o: LogOptions): boolean {
   return (o.since === undefined || t >= o.since) && (o.until === undefined || t <= o.until);
 }
 
+/** The rotated files, oldest first (PATH.N ... PATH.1), before the live one. */
+function rotated(path: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; fs.existsSync(`${path}.${i}`); i++) out.unshift(`${path}.${i}`);
+  return out;
+}
+
 export async function* readLog(path: string, o: LogOptions): AsyncGenerator<LogEntry> {
+  const old = rotated(path).flatMap((p) => parseLines(fs.readFileSync(p, 'utf8')));
   let offset = 0;
   let pending = '';
   const readMore = (): LogEntry[] => {
@@ -67,7 +75,7 @@ export async function* readLog(path: string, o: LogOptions): AsyncGenerator<LogE
       fs.closeSync(fd);
     }
   };
-  let first = readMore().filter((e) => wanted(e, o));
+  let first = [...old, ...readMore()].filter((e) => wanted(e, o));
   if (o.tail !== undefined) first = o.tail === 0 ? [] : first.slice(-o.tail);
   yield* first;
   if (!o.follow) return;

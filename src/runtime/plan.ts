@@ -51,7 +51,7 @@ export interface PlanInput {
   readonlyRoot?: boolean;
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
-  log?: { path: string; tee: boolean };
+  log?: { path: string; tee: boolean; maxSize?: number; maxFiles?: number };
   /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
   restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
@@ -71,7 +71,7 @@ export function buildPlan(p: PlanInput): Step[] {
   const steps: Step[] = [['ns', String(nsFlags)], ...consoleRecords(p.process)];
   if (p.oomFile) steps.push(['oom', p.oomFile]);
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
-  if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0']);
+  if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
   if (p.restart) {
     steps.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
     steps.push(['pidfile', p.restart.pidFile]);

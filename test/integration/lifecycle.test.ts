@@ -249,4 +249,23 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     await root.run(['rm', '-f', 'flaky', 'ok', 'always']);
     assert.deepEqual(root.leftovers(), []);
   });
+
+  test('json-file logs rotate by size and are read back oldest first; options are validated', async () => {
+    const r = await root.run(['run', '--name', 'chatty', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
+      'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (await root.run(['inspect', '-f', '{{.Id}}', 'chatty'])).stdout.trim();
+    const files = fs.readdirSync(`${root.dir}/containers/${id}`).filter((f) => f.includes('-json.log')).sort();
+    assert.deepEqual(files, [`${id}-json.log`, `${id}-json.log.1`, `${id}-json.log.2`]);
+    for (const f of files) assert.ok(fs.statSync(`${root.dir}/containers/${id}/${f}`).size <= 2048 + 200);
+    const lines = (await root.run(['logs', 'chatty'])).stdout.trim().split('\n');
+    assert.equal(lines.at(-1), 'line-299');
+    assert.ok(lines.length > 40 && lines.length < 300, `kept ${lines.length} lines`);
+    for (let i = 1; i < lines.length; i++) assert.equal(Number(lines[i].slice(5)), Number(lines[i - 1].slice(5)) + 1, 'out of order');
+    assert.deepEqual(JSON.parse((await root.run(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'chatty'])).stdout), { Type: 'json-file', Config: { 'max-size': '2k', 'max-file': '3' } });
+    await root.run(['rm', 'chatty']);
+    for (const bad of [['--log-opt', 'max-file=2'], ['--log-opt', 'bogus=1'], ['--log-driver', 'syslog'], ['--log-opt', 'max-size=big']]) {
+      assert.equal((await root.run(['run', '--rm', ...bad, 'busybox', 'true'])).code, 125, bad.join(' '));
+    }
+  });
 });

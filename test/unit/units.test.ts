@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { test } from 'node:test';
-import { parseBytes, parseCpus, parseMemory } from '../../src/cli/units.ts';
+import { parseBytes, parseCpus, parseMemory } from '../../src/core/units.ts';
 
 const MiB = 1024 * 1024;
 

@@ -6,7 +6,7 @@ import { parseArgs, type FlagSpec } from '../args.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import type { Context } from '../main.ts';
-import { parseBytes, parseCpus, parseMemory } from '../units.ts';
+import { parseBytes, parseCpus, parseMemory } from '../../core/units.ts';
 
 const FLAGS: FlagSpec[] = [
   { name: 'rm', type: 'bool' },
@@ -36,6 +36,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'tmpfs', type: 'list' },
   { name: 'label', short: 'l', type: 'list' },
   { name: 'restart', type: 'string' },
+  { name: 'log-driver', type: 'string' },
+  { name: 'log-opt', type: 'list' },
   { name: 'pull', type: 'string' },
   { name: 'platform', type: 'string' },
   { name: 'help', type: 'bool' },
@@ -77,6 +79,7 @@ Options:
       --tmpfs list         Mount a tmpfs directory (/run[:size=64m,mode=1777])
   -l, --label list         Set meta data on a container (key=value)
       --restart string     Restart policy: no, always, unless-stopped, on-failure[:max-retries]
+      --log-opt list       json-file options: max-size=10m, max-file=3
 `;
 
 function int(flag: string, v: string): number {
@@ -91,6 +94,23 @@ function restartPolicy(value: string | undefined, rm: boolean): HostConfig['Rest
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(value);
   if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalid(`invalid restart policy format: "${value}"`);
   return { Name: m[1] as 'always' | 'unless-stopped' | 'on-failure', MaximumRetryCount: Number(m[2] ?? 0) };
+}
+
+/** --log-driver json-file (the only one) and its --log-opt max-size / max-file. */
+function logConfig(driver: string | undefined, opts: string[]): HostConfig['LogConfig'] {
+  if (driver !== undefined && driver !== 'json-file') throw invalid(`logging driver "${driver}" is not available: only "json-file"`);
+  const config: Record<string, string> = {};
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    const [k, v] = eq < 0 ? [o, ''] : [o.slice(0, eq), o.slice(eq + 1)];
+    if (k === 'max-size') parseBytes(v);
+    else if (k === 'max-file') {
+      if (!/^[1-9]\d*$/.test(v)) throw invalid(`invalid value for max-file: ${v}`);
+    } else throw invalid(`unknown log opt '${k}' for json-file log driver`);
+    config[k] = v;
+  }
+  if (config['max-file'] && !config['max-size']) throw invalid('max-file cannot be set without max-size');
+  return { Type: 'json-file', Config: config };
 }
 
 /** Flags shared by `run` and `create`, turned into the engine's create options. */
@@ -135,6 +155,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       ReadonlyRootfs: flags.get('read-only') === true,
       SecurityOpt: (flags.get('security-opt') as string[] | undefined) ?? null,
       RestartPolicy: restartPolicy(str('restart'), flags.get('rm') === true),
+      LogConfig: logConfig(str('log-driver'), (flags.get('log-opt') as string[] | undefined) ?? []),
       Mounts: [
         ...((flags.get('volume') as string[] | undefined) ?? []).map(parseVolumeFlag),
         ...((flags.get('mount') as string[] | undefined) ?? []).map(parseMountFlag),

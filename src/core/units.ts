@@ -1,6 +1,6 @@
 // Size and CPU flag values, parsed the way the docker CLI parses them so scripts behave the same.
 import * as os from 'node:os';
-import { invalid } from '../core/errors.ts';
+import { invalid } from './errors.ts';
 
 const BINARY: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
