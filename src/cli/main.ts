@@ -42,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   stats: async () => (await import('./commands/lifecycle.ts')).stats,
   diff: async () => (await import('./commands/changes.ts')).diff,
   commit: async () => (await import('./commands/changes.ts')).commit,
+  export: async () => (await import('./commands/changes.ts')).exportCmd,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -73,6 +74,7 @@ Commands:
   stats     Display a live stream of container resource usage statistics
   diff      Inspect changes to files or directories on a container's filesystem
   commit    Create a new image from a container's changes
+  export    Export a container's filesystem as a tar archive
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

@@ -15,7 +15,7 @@ import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildPlan, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
-import { changes, layerTar, type Change } from '../snapshot/diff.ts';
+import { changes, layerTar, mergedTar, type Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
@@ -454,6 +454,13 @@ export class Containers {
     const c = this.get(nameOrId);
     const lowers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
     return changes(path.join(this.cdir(c.record.Id), 'upper'), lowers, this.mountTargets(c.record));
+  }
+
+  /** docker export: the container's filesystem as one tar (volumes and mounts not included). */
+  export(nameOrId: string): AsyncGenerator<Buffer> {
+    const c = this.get(nameOrId);
+    const dirs = [...c.record.Layers.map((d) => this.images.layers.dir(d)), path.join(this.cdir(c.record.Id), 'upper')];
+    return mergedTar(dirs, readXattrs);
   }
 
   /** Mount points of the user's mounts are not the container's changes (docker's too). */

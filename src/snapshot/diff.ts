@@ -128,48 +128,93 @@ export async function* layerTar(upper: string, xattrs: Map<string, Map<string, B
   walk(upper, '', new Set(skip), (rel, st) => {
     entries.push([rel, st]);
   });
-  const links = new Map<string, string>(); // dev:ino -> first path, for hardlinks
+  const links = new Map<string, string>();
   for (const [rel, st] of entries) {
-    const x = new Map([...(xattrs.get(rel) ?? [])].filter(([k]) => !k.startsWith('trusted.overlay.')));
-    const base = { mode: st.mode, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtimeMs / 1000, xattrs: x };
     if (isWhiteout(st)) {
       const d = path.posix.dirname(rel);
-      yield tarHeader({ ...base, name: `${d === '.' ? '' : d + '/'}.wh.${path.posix.basename(rel)}`, type: '0', mode: 0o600, xattrs: undefined });
-    } else if (st.isDirectory()) {
-      yield tarHeader({ ...base, name: `${rel}/`, type: '5' });
-      if (xattrs.get(rel)?.get('trusted.overlay.opaque')?.toString() === 'y') yield tarHeader({ ...base, name: `${rel}/.wh..wh..opq`, type: '0', mode: 0o600, xattrs: undefined });
-    } else if (st.isSymbolicLink()) {
-      yield tarHeader({ ...base, name: rel, type: '2', linkname: fs.readlinkSync(path.join(upper, rel)) });
-    } else if (st.isFile()) {
-      const key = `${st.dev}:${st.ino}`;
-      const first = st.nlink > 1 ? links.get(key) : undefined;
-      if (first !== undefined) {
-        yield tarHeader({ ...base, name: rel, type: '1', linkname: first });
-        continue;
-      }
-      if (st.nlink > 1) links.set(key, rel);
-      yield tarHeader({ ...base, name: rel, type: '0', size: st.size });
-      const fd = fs.openSync(path.join(upper, rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      try {
-        let left = st.size;
-        while (left > 0) {
-          const chunk = Buffer.allocUnsafe(Math.min(left, 1 << 20));
-          const n = fs.readSync(fd, chunk, 0, chunk.length, null);
-          if (n === 0) break;
-          left -= n;
-          yield chunk.subarray(0, n);
-        }
-        if (left > 0) yield Buffer.alloc(left); // the file shrank while we read it: keep the header's size
-      } finally {
-        fs.closeSync(fd);
-      }
-      const pad = (512 - (st.size % 512)) % 512;
-      if (pad) yield Buffer.alloc(pad);
-    } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
-      const type = st.isFIFO() ? '6' : st.isCharacterDevice() ? '3' : '4';
-      yield tarHeader({ ...base, name: rel, type, devmajor: major(st.rdev), devminor: minor(st.rdev) });
+      yield tarHeader({ name: `${d === '.' ? '' : d + '/'}.wh.${path.posix.basename(rel)}`, type: '0', mode: 0o600, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtimeMs / 1000 });
+      continue;
     }
-    // sockets are not part of a layer
+    yield* entryTar(path.join(upper, rel), rel, st, xattrs.get(rel), links);
+    if (st.isDirectory() && xattrs.get(rel)?.get('trusted.overlay.opaque')?.toString() === 'y') {
+      yield tarHeader({ name: `${rel}/.wh..wh..opq`, type: '0', mode: 0o600, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtimeMs / 1000 });
+    }
   }
   yield Buffer.alloc(1024);
+}
+
+/**
+ * The container's whole filesystem as one tar (docker export): the image's layers and the
+ * upper directory merged as overlayfs would show them (whiteouts delete, opaque directories
+ * hide what is below), without mounting anything. `dirs` is bottom first, the upper last.
+ */
+export async function* mergedTar(dirs: string[], xattrsOf: (dir: string) => Promise<Map<string, Map<string, Buffer>>>): AsyncGenerator<Buffer> {
+  const tree = new Map<string, { abs: string; st: fs.Stats; x?: Map<string, Buffer> }>();
+  const dropBelow = (rel: string) => {
+    for (const k of tree.keys()) if (k.startsWith(rel + '/')) tree.delete(k);
+  };
+  for (const dir of dirs) {
+    const xattrs = await xattrsOf(dir);
+    const visit = (rel: string) => {
+      for (const name of fs.readdirSync(rel ? path.join(dir, rel) : dir).sort()) {
+        const r = rel ? `${rel}/${name}` : name;
+        const st = fs.lstatSync(path.join(dir, r));
+        if (isWhiteout(st)) {
+          tree.delete(r);
+          dropBelow(r);
+          continue;
+        }
+        if (!st.isDirectory() || xattrs.get(r)?.get('trusted.overlay.opaque')?.toString() === 'y') dropBelow(r);
+        tree.set(r, { abs: path.join(dir, r), st, x: xattrs.get(r) });
+        if (st.isDirectory()) visit(r);
+      }
+    };
+    visit('');
+  }
+  const links = new Map<string, string>();
+  for (const rel of [...tree.keys()].sort()) {
+    const e = tree.get(rel)!;
+    yield* entryTar(e.abs, rel, e.st, e.x, links);
+  }
+  yield Buffer.alloc(1024);
+}
+
+/** One file system object as tar entries (header, then content for regular files). */
+async function* entryTar(abs: string, rel: string, st: fs.Stats, xattrs: Map<string, Buffer> | undefined, links: Map<string, string>): AsyncGenerator<Buffer> {
+  const x = new Map([...(xattrs ?? [])].filter(([k]) => !k.startsWith('trusted.overlay.')));
+  const base = { mode: st.mode, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtimeMs / 1000, xattrs: x };
+  if (st.isDirectory()) {
+    yield tarHeader({ ...base, name: `${rel}/`, type: '5' });
+  } else if (st.isSymbolicLink()) {
+    yield tarHeader({ ...base, name: rel, type: '2', linkname: fs.readlinkSync(abs) });
+  } else if (st.isFile()) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? links.get(key) : undefined;
+    if (first !== undefined) {
+      yield tarHeader({ ...base, name: rel, type: '1', linkname: first });
+      return;
+    }
+    if (st.nlink > 1) links.set(key, rel);
+    yield tarHeader({ ...base, name: rel, type: '0', size: st.size });
+    const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      let left = st.size;
+      while (left > 0) {
+        const chunk = Buffer.allocUnsafe(Math.min(left, 1 << 20));
+        const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+        if (n === 0) break;
+        left -= n;
+        yield chunk.subarray(0, n);
+      }
+      if (left > 0) yield Buffer.alloc(left); // the file shrank while we read it: keep the header's size
+    } finally {
+      fs.closeSync(fd);
+    }
+    const pad = (512 - (st.size % 512)) % 512;
+    if (pad) yield Buffer.alloc(pad);
+  } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
+    const type = st.isFIFO() ? '6' : st.isCharacterDevice() ? '3' : '4';
+    yield tarHeader({ ...base, name: rel, type, devmajor: major(st.rdev), devminor: minor(st.rdev) });
+  }
+  // sockets are not part of a layer
 }

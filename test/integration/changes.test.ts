@@ -1,5 +1,9 @@
 // diff and commit: a container's copy-on-write layer read back and turned into an image.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, TestRoot } from '../helpers/berth.ts';
 
@@ -51,5 +55,23 @@ describe('diff and commit', { skip: !isRoot && 'needs root' }, () => {
     await root.run(['rm', '-f', 'live']);
     assert.equal((await root.run(['diff', 'nosuch'])).code, 125);
     assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('export writes the merged filesystem; importing it gives the same files', async () => {
+    await root.run(['run', '--name', 'exp', 'busybox', 'sh', '-c', 'rm -rf /home && mkdir /home && echo new > /home/only; rm /bin/vi; echo data > /root/f']);
+    const out = path.join(os.tmpdir(), `berth-export-${process.pid}.tar`);
+    try {
+      assert.equal((await root.run(['export', '-o', out, 'exp'])).code, 0);
+      const names = execFileSync('tar', ['-tf', out], { encoding: 'utf8' }).split('\n');
+      assert.ok(names.includes('home/only') && names.includes('root/f') && names.includes('bin/sh'));
+      assert.ok(!names.includes('bin/vi') && !names.includes('home/user/'), 'deleted paths were exported');
+      assert.ok(!names.some((n) => n.includes('.wh.')), 'whiteouts leaked into the export');
+      assert.equal((await root.run(['import', out, 'exported:1'])).code, 0);
+      const r = await root.run(['run', '--rm', 'exported:1', 'sh', '-c', 'cat /home/only /root/f; ls /home; test -e /bin/vi || echo vi-gone']);
+      assert.equal(r.stdout, 'new\ndata\nonly\nvi-gone\n');
+    } finally {
+      fs.rmSync(out, { force: true });
+      await root.run(['rm', 'exp']);
+    }
   });
 });

@@ -33,3 +33,24 @@ export async function commit(ctx: Context, argv: string[]): Promise<number> {
   ctx.out(rec.id + '\n');
   return 0;
 }
+
+export async function exportCmd(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'output', short: 'o', type: 'string' }]);
+  if (positionals.length !== 1) throw invalid('"berth export" requires exactly 1 argument.\nUsage:  berth export [OPTIONS] CONTAINER');
+  const file = flags.get('output') as string | undefined;
+  if (!file && process.stdout.isTTY) throw invalid('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const tar = ctx.engine().containers.export(positionals[0]);
+  const { createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const { Readable } = await import('node:stream');
+  // A file is written whole or not at all: into a temporary name, renamed when complete.
+  const tmp = file ? `${file}.${process.pid}.tmp` : undefined;
+  try {
+    await pipeline(Readable.from(tar), tmp ? createWriteStream(tmp) : process.stdout);
+    if (tmp && file) (await import('node:fs')).renameSync(tmp, file);
+  } catch (err) {
+    if (tmp) (await import('node:fs')).rmSync(tmp, { force: true });
+    throw err;
+  }
+  return 0;
+}
