@@ -43,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   diff: async () => (await import('./commands/changes.ts')).diff,
   commit: async () => (await import('./commands/changes.ts')).commit,
   export: async () => (await import('./commands/changes.ts')).exportCmd,
+  cp: async () => (await import('./commands/changes.ts')).cp,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -75,6 +76,7 @@ Commands:
   diff      Inspect changes to files or directories on a container's filesystem
   commit    Create a new image from a container's changes
   export    Export a container's filesystem as a tar archive
+  cp        Copy files/folders between a container and the local filesystem
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

@@ -21,6 +21,7 @@ import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
 import { inspectContainer } from './inspect.ts';
+import { copyIn, copyOut } from './copy.ts';
 import { confinement, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
@@ -454,6 +455,24 @@ export class Containers {
     const c = this.get(nameOrId);
     const lowers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
     return changes(path.join(this.cdir(c.record.Id), 'upper'), lowers, this.mountTargets(c.record));
+  }
+
+  /**
+   * docker cp, both ways, for a running container: frozen meanwhile (so nothing in it can
+   * race our path checks), paths resolved with its root as "/" (see copy.ts).
+   */
+  async copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> {
+    const c = this.get(nameOrId);
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`berth cp needs a running container for now: ${c.record.Name} is ${c.state.Status}`);
+    const root = `/proc/${this.initPid(c)}/root`;
+    const freeze = c.state.Status === 'running';
+    if (freeze) await this.cgroups().freeze(c.record.Id, true);
+    try {
+      if ('out' in op) copyOut(root, op.out, op.to);
+      else copyIn(root, op.in, op.to);
+    } finally {
+      if (freeze) await this.cgroups().freeze(c.record.Id, false);
+    }
   }
 
   /** docker export: the container's filesystem as one tar (volumes and mounts not included). */

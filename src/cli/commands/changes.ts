@@ -54,3 +54,26 @@ export async function exportCmd(ctx: Context, argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+/** "name:path" names a container path; a local path with a colon must start with / or ./ (docker's rule). */
+function containerPath(arg: string): { container: string; path: string } | undefined {
+  const colon = arg.indexOf(':');
+  if (colon <= 0 || arg.startsWith('/') || arg.startsWith('.')) return undefined;
+  return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
+}
+
+export async function cp(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'archive', short: 'a', type: 'bool' }, { name: 'follow-link', short: 'L', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }]);
+  if (positionals.length !== 2) throw invalid('"berth cp" requires exactly 2 arguments.\nUsage:  berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH\n\tberth cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH');
+  if (flags.get('archive') || flags.get('follow-link')) throw invalid('cp -a and -L are not supported yet');
+  const [a, b] = positionals;
+  if (a === '-' || b === '-') throw invalid('cp to or from a tar stream (-) is not supported yet');
+  const src = containerPath(a);
+  const dst = containerPath(b);
+  if (src && dst) throw invalid('copying between containers is not supported');
+  if (!src && !dst) throw invalid('must specify at least one container source');
+  const containers = ctx.engine().containers;
+  if (src) await containers.copy(src.container, { out: src.path, to: b });
+  else await containers.copy(dst!.container, { in: a, to: dst!.path });
+  return 0;
+}

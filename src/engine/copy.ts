@@ -1,0 +1,107 @@
+// docker cp for a running container, safe against symlinks inside it (CVE-2018-15664 class).
+// The container is frozen for the whole copy, so nothing in it can swap a path while we walk
+// it; every path is resolved by hand with the container's root as "/" (a symlink to /etc/shadow
+// means the container's /etc/shadow), and we write only through components we checked are
+// real directories, never following a link at the last step.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { invalid, notFound } from '../core/errors.ts';
+
+/** Resolves p inside root (an absolute host path such as /proc/PID/root); returns root-relative parts. */
+export function resolveInRoot(root: string, p: string, followLast = true): string[] {
+  const out: string[] = [];
+  let todo = p.split('/').filter((c) => c && c !== '.');
+  for (let links = 0; todo.length;) {
+    const c = todo.shift()!;
+    if (c === '..') {
+      out.pop(); // never above the root
+      continue;
+    }
+    const st = fs.lstatSync(path.join(root, ...out, c), { throwIfNoEntry: false });
+    if (st?.isSymbolicLink() && (todo.length > 0 || followLast)) {
+      if (++links > 40) throw invalid(`too many levels of symbolic links in ${p}`);
+      const target = fs.readlinkSync(path.join(root, ...out, c));
+      if (target.startsWith('/')) out.length = 0;
+      todo = [...target.split('/').filter((x) => x && x !== '.'), ...todo];
+      continue;
+    }
+    out.push(c);
+  }
+  return out;
+}
+
+function copyFile(src: string, dest: string, st: fs.Stats): void {
+  const existing = fs.lstatSync(dest, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) fs.unlinkSync(dest); // a link there is replaced, not followed
+  const fd = fs.openSync(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, st.mode & 0o7777);
+  try {
+    const data = fs.readFileSync(src);
+    fs.writeFileSync(fd, data);
+    fs.fchmodSync(fd, st.mode & 0o7777);
+    fs.futimesSync(fd, st.atime, st.mtime);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Copies src (a host file or tree, read without following its symlinks) to dest, never writing through a link at dest. */
+export function copyTree(src: string, dest: string): void {
+  const st = fs.lstatSync(src);
+  if (st.isDirectory()) {
+    const existing = fs.lstatSync(dest, { throwIfNoEntry: false });
+    if (existing && !existing.isDirectory()) fs.unlinkSync(dest);
+    if (!existing || !existing.isDirectory()) fs.mkdirSync(dest, st.mode & 0o7777);
+    for (const name of fs.readdirSync(src)) copyTree(path.join(src, name), path.join(dest, name));
+    fs.utimesSync(dest, st.atime, st.mtime);
+  } else if (st.isSymbolicLink()) {
+    const existing = fs.lstatSync(dest, { throwIfNoEntry: false });
+    if (existing) fs.rmSync(dest, { recursive: existing.isDirectory(), force: true });
+    fs.symlinkSync(fs.readlinkSync(src), dest);
+  } else if (st.isFile()) {
+    copyFile(src, dest, st);
+  }
+  // devices, fifos and sockets are not copied (as docker cp)
+}
+
+/** docker's destination rule: into an existing directory under the source's name, else as dest itself. */
+function target(destDir: string, destExists: fs.Stats | undefined, srcName: string, copyContents: boolean): string {
+  if (destExists?.isDirectory()) return copyContents ? destDir : path.join(destDir, srcName);
+  return destDir;
+}
+
+/** SRC/. copies the directory's contents (creating dest if needed), SRC the thing itself. */
+function copyAll(src: string, dest: string, contents: boolean): void {
+  if (!contents) return copyTree(src, dest);
+  const st = fs.lstatSync(src);
+  if (!fs.lstatSync(dest, { throwIfNoEntry: false })?.isDirectory()) fs.mkdirSync(dest, st.mode & 0o7777);
+  for (const n of fs.readdirSync(src)) copyTree(path.join(src, n), path.join(dest, n));
+}
+
+export function copyOut(root: string, ctrPath: string, hostDest: string): void {
+  const rel = resolveInRoot(root, ctrPath);
+  const src = path.join(root, ...rel);
+  const st = fs.lstatSync(src, { throwIfNoEntry: false });
+  if (!st) throw notFound(`Could not find the file ${ctrPath} in container`);
+  const contents = /\/\.$/.test(ctrPath);
+  if (contents && !st.isDirectory()) throw invalid(`${ctrPath}: not a directory`);
+  const destSt = fs.statSync(hostDest, { throwIfNoEntry: false });
+  if (!destSt && !fs.existsSync(path.dirname(path.resolve(hostDest)))) throw notFound(`destination directory ${path.dirname(hostDest)} does not exist`);
+  if (st.isDirectory() && destSt && !destSt.isDirectory()) throw invalid(`cannot copy a directory to a file: ${hostDest}`);
+  const dest = target(hostDest, destSt, path.basename(src), contents);
+  copyAll(src, dest, contents);
+}
+
+export function copyIn(root: string, hostSrc: string, ctrPath: string): void {
+  const st = fs.lstatSync(hostSrc, { throwIfNoEntry: false });
+  if (!st) throw notFound(`lstat ${hostSrc}: no such file or directory`);
+  const contents = /\/\.$/.test(hostSrc);
+  // The destination's parent must resolve to a real directory inside the container.
+  const rel = resolveInRoot(root, ctrPath);
+  const destAbs = path.join(root, ...rel);
+  const destSt = fs.lstatSync(destAbs, { throwIfNoEntry: false });
+  const parentSt = fs.lstatSync(path.dirname(destAbs), { throwIfNoEntry: false });
+  if (!destSt && !parentSt?.isDirectory()) throw notFound(`Could not find the file ${path.posix.dirname(ctrPath)} in container`);
+  if (st.isDirectory() && destSt && !destSt.isDirectory()) throw invalid(`cannot copy a directory to a file: ${ctrPath}`);
+  const dest = target(destAbs, destSt, path.basename(path.resolve(hostSrc)), contents);
+  copyAll(hostSrc, dest, contents);
+}
