@@ -14,6 +14,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,6 +31,21 @@ static void write_all(int fd, const char *p, size_t n) {
     if (w <= 0) return;
     p += w;
     n -= (size_t)w;
+  }
+}
+
+#define ATTACH_MAX 8
+
+/* One frame of docker's multiplexed stream to every attached client; a client that cannot keep
+ * up (its socket buffer is full) is dropped rather than allowed to stall the container. */
+static void broadcast(int *clients, int stream, const char *data, size_t n) {
+  unsigned char hdr[8] = { (unsigned char)(stream ? 2 : 1), 0, 0, 0,
+                           (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
+  for (int i = 0; i < ATTACH_MAX; i++) {
+    if (clients[i] < 0) continue;
+    struct iovec iov[2] = { { hdr, 8 }, { (void *)data, n } };
+    ssize_t w = writev(clients[i], iov, 2);
+    if (w != (ssize_t)(n + 8)) { close(clients[i]); clients[i] = -1; }
   }
 }
 
@@ -48,16 +66,6 @@ static const char *field(struct plan *p, const char *name) {
   for (int i = 0; i < p->n; i++)
     if (p->r[i].n > 1 && !strcmp(p->r[i].f[0], name)) return p->r[i].f[1];
   return NULL;
-}
-
-static int write_file(const char *path, const char *data) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t r = write(fd, data, strlen(data));
-  int e = errno;
-  close(fd);
-  errno = e;
-  return r < 0 ? -1 : 0;
 }
 
 /* Exit status durably: temp + fsync + rename, so a reader sees the old state or the whole new
@@ -151,6 +159,21 @@ int monitor_run(struct plan *p) {
   long max_restarts = maxs ? num(maxs) : 0;
   int restarts = 0, attached = 1;
   unsigned delay_ms = 100;
+  /* attachsock PATH: clients (berth attach, later the API) connect here to follow the output,
+   * framed as docker's multiplexed stream (8-byte header: stream, 0, 0, 0, big-endian size).
+   * A path under the container's 0700 directory, never an abstract socket (CVE-2020-15257). */
+  const char *attachsock = field(p, "attachsock");
+  int listener = -1, clients[ATTACH_MAX];
+  for (int i = 0; i < ATTACH_MAX; i++) clients[i] = -1;
+  if (attachsock) {
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(attachsock) >= sizeof sa.sun_path) die_report("attachsock", attachsock, ENAMETOOLONG);
+    strcpy(sa.sun_path, attachsock);
+    unlink(attachsock);
+    listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(attachsock, 0600) < 0 || listen(listener, ATTACH_MAX) < 0)
+      die_report("attachsock", attachsock, errno);
+  }
 restart:
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
   /* With a terminal, the child opens the pty inside the container's own devpts and hands the
@@ -247,16 +270,18 @@ restart:
   /* The loop: forward signals, copy output into the log, notice the exit. It ends when the
    * container's init has exited and its output pipes are drained (all writers are gone once
    * the pid namespace is torn down with its init). */
-  struct pollfd fds[5] = {
+  struct pollfd fds[6 + ATTACH_MAX] = {
     { sfd, POLLIN, 0 },
     { logging && !tty ? out_pipe[0] : -1, POLLIN, 0 },
     { logging && !tty ? errout_pipe[0] : -1, POLLIN, 0 },
     { master, POLLIN, 0 },
     { tty && interactive ? 0 : -1, POLLIN, 0 },
+    { listener, POLLIN, 0 },
   };
   int exited = 0, ctrl_p = 0;
   while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
-    if (poll(fds, 5, -1) < 0) {
+    for (int i = 0; i < ATTACH_MAX; i++) fds[6 + i] = (struct pollfd){ clients[i], POLLIN, 0 };
+    if (poll(fds, 6 + ATTACH_MAX, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -282,11 +307,26 @@ restart:
       if (r > 0) {
         if (logging) log_feed(&lg, stream, buf, (size_t)r);
         else if (attached) write_all(stream ? 2 : 1, buf, (size_t)r);
+        broadcast(clients, stream, buf, (size_t)r);
       } else if (r == 0 || errno != EINTR) { /* a pty master reads EIO once the last slave closed */
         if (logging) log_flush(&lg, stream);
         close(fds[s].fd);
         fds[s].fd = -1;
       }
+    }
+    if (listener >= 0 && (fds[5].revents & POLLIN)) {
+      int cfd = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      int slot = -1;
+      for (int i = 0; i < ATTACH_MAX && cfd >= 0; i++) if (clients[i] < 0) { slot = i; break; }
+      if (slot >= 0) clients[slot] = cfd;
+      else if (cfd >= 0) close(cfd); /* full: the client sees EOF at once */
+    }
+    for (int i = 0; i < ATTACH_MAX; i++) {
+      /* Clients only listen for now; their input is read and dropped, EOF ends them. */
+      if (clients[i] < 0 || !(fds[6 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char drop[512];
+      ssize_t r = read(clients[i], drop, sizeof drop);
+      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) { close(clients[i]); clients[i] = -1; }
     }
     if (fds[4].fd >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t r = read(0, buf, sizeof buf);
@@ -341,6 +381,9 @@ restart:
       goto restart;
     }
   }
+  /* The container is gone for good: attached clients see the end of the stream. */
+  for (int i = 0; i < ATTACH_MAX; i++) if (clients[i] >= 0) close(clients[i]);
+  if (listener >= 0) { close(listener); unlink(attachsock); }
   /* Teardown waits until the client closes the report socket (or dies, which closes it too):
    * the client may still be writing into the container's directory. */
   for (;;) {

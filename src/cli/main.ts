@@ -44,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   commit: async () => (await import('./commands/changes.ts')).commit,
   export: async () => (await import('./commands/changes.ts')).exportCmd,
   cp: async () => (await import('./commands/changes.ts')).cp,
+  attach: async () => (await import('./commands/lifecycle.ts')).attach,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -77,6 +78,7 @@ Commands:
   commit    Create a new image from a container's changes
   export    Export a container's filesystem as a tar archive
   cp        Copy files/folders between a container and the local filesystem
+  attach    Attach to a running container's output
   ps        List containers
   rm        Remove one or more containers
   import    Import the contents from a tarball to create a filesystem image

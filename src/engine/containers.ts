@@ -643,6 +643,37 @@ export class Containers {
     return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath, restarts });
   }
 
+  /** Short on purpose: a unix socket path must fit in 108 bytes, a container directory may not. */
+  private attachSocket(id: string): string {
+    fs.mkdirSync(path.join(this.root.dir, 's'), { recursive: true, mode: 0o700 });
+    return path.join(this.root.dir, 's', id.slice(0, 16));
+  }
+
+  /**
+   * docker attach: follows a running container's output until it stops, and returns its exit
+   * code. `write` gets each frame's payload with its stream.
+   */
+  async attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<number> {
+    const c = this.get(nameOrId);
+    this.initPid(c); // running
+    const { connect } = await import('node:net');
+    const sock = connect(this.attachSocket(c.record.Id));
+    let pending = Buffer.alloc(0);
+    await new Promise<void>((resolve, reject) => {
+      sock.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 8 && pending.length >= 8 + pending.readUInt32BE(4)) {
+          const size = pending.readUInt32BE(4);
+          write(pending[0] === 2 ? 'stderr' : 'stdout', pending.subarray(8, 8 + size));
+          pending = pending.subarray(8 + size);
+        }
+      });
+      sock.on('error', (err) => reject(new BerthError('Unavailable', `cannot attach to ${c.record.Name}: ${err.message}`)));
+      sock.on('close', () => resolve());
+    });
+    return this.wait(c.record.Id);
+  }
+
   logPath(id: string): string {
     return path.join(this.cdir(id), `${id}-json.log`);
   }
@@ -730,6 +761,7 @@ export class Containers {
       readonlyRoot: record.HostConfig.ReadonlyRootfs,
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
+      attachSocket: log && this.attachSocket(record.Id).length < 100 ? this.attachSocket(record.Id) : undefined,
       restart: record.HostConfig.RestartPolicy && record.HostConfig.RestartPolicy.Name !== 'no'
         ? { policy: record.HostConfig.RestartPolicy.Name, max: record.HostConfig.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
         : undefined,

@@ -52,6 +52,8 @@ export interface PlanInput {
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
   log?: { path: string; tee: boolean; maxSize?: number; maxFiles?: number };
+  /** A unix socket where clients follow the output (docker's multiplexed stream framing). */
+  attachSocket?: string;
   /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
   restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
@@ -72,6 +74,7 @@ export function buildPlan(p: PlanInput): Step[] {
   if (p.oomFile) steps.push(['oom', p.oomFile]);
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
   if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
+  if (p.attachSocket) steps.push(['attachsock', p.attachSocket]);
   if (p.restart) {
     steps.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
     steps.push(['pidfile', p.restart.pidFile]);

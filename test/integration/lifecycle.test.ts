@@ -268,4 +268,17 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
       assert.equal((await root.run(['run', '--rm', ...bad, 'busybox', 'true'])).code, 125, bad.join(' '));
     }
   });
+
+  test('attach follows a running container\'s output, both streams, and returns its exit code', async () => {
+    await root.run(['run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'sleep 1; for i in 1 2 3; do echo out-$i; echo err-$i >&2; sleep 0.1; done; exit 7']);
+    const r = await root.run(['attach', 'talker']);
+    assert.equal(r.code, 7);
+    assert.equal(r.stdout, 'out-1\nout-2\nout-3\n');
+    assert.equal(r.stderr, 'err-1\nerr-2\nerr-3\n');
+    assert.deepEqual(fs.readdirSync(`${root.dir}/s`), []); // the monitor removed its socket
+    const stopped = await root.run(['attach', 'talker']);
+    assert.equal(stopped.code, 125);
+    assert.match(stopped.stderr, /is not running/);
+    await root.run(['rm', 'talker']);
+  });
 });

@@ -265,3 +265,23 @@ export async function stats(ctx: Context, argv: string[]): Promise<number> {
     ctx.out(process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
   }
 }
+
+export async function attach(ctx: Context, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'no-stdin', type: 'bool' }, { name: 'sig-proxy', type: 'bool' }, { name: 'detach-keys', type: 'string' }]);
+  if (positionals.length !== 1) throw invalid('"berth attach" requires exactly 1 argument.\nUsage:  berth attach [OPTIONS] CONTAINER');
+  const containers = ctx.engine().containers;
+  // docker's sig-proxy: signals we get go to the container (on by default).
+  const proxy = flags.get('sig-proxy') !== false;
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      containers.kill(positionals[0], sig);
+    } catch {}
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  if (proxy) for (const s of signals) process.on(s, forward);
+  try {
+    return await containers.attach(positionals[0], (stream, data) => (stream === 'stderr' ? process.stderr : process.stdout).write(data));
+  } finally {
+    if (proxy) for (const s of signals) process.off(s, forward);
+  }
+}
