@@ -15,13 +15,11 @@ import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildPlan, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
-import { changes, layerTar, mergedTar, type Change } from '../snapshot/diff.ts';
+import type { Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
-import { inspectContainer } from './inspect.ts';
-import { copyIn, copyOut } from './copy.ts';
 import { confinement, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
@@ -451,7 +449,9 @@ export class Containers {
   }
 
   /** docker diff: what the container changed relative to its image. */
-  diff(nameOrId: string): Change[] {
+  // diff, commit, export, cp and inspect load their code on use: `run` should not pay for it.
+  async diff(nameOrId: string): Promise<Change[]> {
+    const { changes } = await import('../snapshot/diff.ts');
     const c = this.get(nameOrId);
     const lowers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
     return changes(path.join(this.cdir(c.record.Id), 'upper'), lowers, this.mountTargets(c.record));
@@ -464,6 +464,7 @@ export class Containers {
   async copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> {
     const c = this.get(nameOrId);
     if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`berth cp needs a running container for now: ${c.record.Name} is ${c.state.Status}`);
+    const { copyIn, copyOut } = await import('./copy.ts');
     const root = `/proc/${this.initPid(c)}/root`;
     const freeze = c.state.Status === 'running';
     if (freeze) await this.cgroups().freeze(c.record.Id, true);
@@ -476,10 +477,11 @@ export class Containers {
   }
 
   /** docker export: the container's filesystem as one tar (volumes and mounts not included). */
-  export(nameOrId: string): AsyncGenerator<Buffer> {
+  async *export(nameOrId: string): AsyncGenerator<Buffer> {
+    const { mergedTar } = await import('../snapshot/diff.ts');
     const c = this.get(nameOrId);
     const dirs = [...c.record.Layers.map((d) => this.images.layers.dir(d)), path.join(this.cdir(c.record.Id), 'upper')];
-    return mergedTar(dirs, readXattrs);
+    yield* mergedTar(dirs, readXattrs);
   }
 
   /** Mount points of the user's mounts are not the container's changes (docker's too). */
@@ -496,6 +498,7 @@ export class Containers {
     const c = this.get(nameOrId);
     const parent = this.images.get(c.record.Image);
     if (!parent) throw notFound(`image ${c.record.Image} of container ${c.record.Id.slice(0, 12)} is gone`);
+    const { layerTar } = await import('../snapshot/diff.ts');
     const pause = opts.pause !== false && c.state.Status === 'running';
     if (pause) await this.pause(c.record.Id);
     try {
@@ -629,7 +632,8 @@ export class Containers {
     fs.rmSync(path.join(this.namesDir, old), { force: true });
   }
 
-  inspect(nameOrId: string): object {
+  async inspect(nameOrId: string): Promise<object> {
+    const { inspectContainer } = await import('./inspect.ts');
     const c = this.get(nameOrId);
     const layers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
     const volumePath = (name: string) => {

@@ -9,7 +9,7 @@ export async function diff(ctx: Context, argv: string[]): Promise<number> {
   const { positionals } = parseArgs(argv, []);
   if (positionals.length !== 1) throw invalid('"berth diff" requires exactly 1 argument.\nUsage:  berth diff CONTAINER');
   const kinds = ['C', 'A', 'D'];
-  ctx.out(ctx.engine().containers.diff(positionals[0]).map((c) => `${kinds[c.Kind]} ${c.Path}\n`).join(''));
+  ctx.out((await ctx.engine().containers.diff(positionals[0])).map((c) => `${kinds[c.Kind]} ${c.Path}\n`).join(''));
   return 0;
 }
 

@@ -133,7 +133,7 @@ export async function inspect(ctx: Context, argv: string[]): Promise<number> {
   for (const n of positionals) {
     try {
       if (flags.get('type') === 'image') throw new Error('image');
-      out.push(engine.containers.inspect(n));
+      out.push(await engine.containers.inspect(n));
     } catch (err) {
       // docker inspect falls back to images when no container has that name.
       try {
