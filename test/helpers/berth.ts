@@ -37,6 +37,13 @@ export class TestRoot {
     this.key = rootKey(fs.realpathSync(this.dir));
   }
 
+  /** A fresh root with the busybox image imported: what most suites start from. */
+  static async withBusybox(): Promise<TestRoot> {
+    const root = new TestRoot();
+    await root.importBusybox();
+    return root;
+  }
+
   env(): NodeJS.ProcessEnv {
     return { ...process.env, BERTH_ROOT: this.dir };
   }

@@ -9,13 +9,8 @@ import { isRoot, TestRoot } from '../helpers/berth.ts';
 
 describe('diff and commit', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  before(async () => {
-    root = new TestRoot();
-    await root.importBusybox();
-  });
-  after(async () => {
-    await root.cleanup();
-  });
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
 
   test('diff lists added, changed and deleted paths; commit makes them an image layer', async () => {
     const r = await root.run(['run', '--name', 'changed', '-e', 'KEEP=1', '-w', '/app', 'busybox', 'sh', '-c', [

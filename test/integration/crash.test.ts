@@ -8,13 +8,8 @@ import { collect, isRoot, TestRoot } from '../helpers/berth.ts';
 
 describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  before(async () => {
-    root = new TestRoot();
-    await root.importBusybox();
-  });
-  after(async () => {
-    await root.cleanup();
-  });
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
 
   test('SIGKILL of berth mid-operation never leaves a half container or a leak', async () => {
     // A deterministic spread of kill points, from before the engine loads to after the start.

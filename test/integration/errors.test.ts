@@ -8,13 +8,8 @@ import { isRoot, TestRoot } from '../helpers/berth.ts';
 
 describe('bad input', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  before(async () => {
-    root = new TestRoot();
-    await root.importBusybox();
-  });
-  after(async () => {
-    await root.cleanup();
-  });
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
 
   const cases: Array<[string, string[], number, RegExp]> = [
     ['missing image', ['run', '--rm', '--pull', 'never', 'nosuch:1', 'true'], 125, /No such image: nosuch:1/],

@@ -8,13 +8,8 @@ import { isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
 describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  before(async () => {
-    root = new TestRoot();
-    await root.importBusybox();
-  });
-  after(async () => {
-    await root.cleanup();
-  });
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
 
   test('run -d: prints the id, keeps running after berth exits, output goes to the log', async () => {
     const r = await root.run(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'trap "echo bye; exit 7" TERM; echo out; echo err >&2; while true; do sleep 0.05; done']);

@@ -7,13 +7,8 @@ import { collect, isRoot, TestRoot } from '../helpers/berth.ts';
 
 describe('resource limits', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  before(async () => {
-    root = new TestRoot();
-    await root.importBusybox();
-  });
-  after(async () => {
-    await root.cleanup();
-  });
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
 
   test('-m, --pids-limit, --cpus, --cpu-shares reach the container\'s cgroups', async () => {
     const child = root.spawn(['run', '--rm', '--name', 'limited', '-m', '64m', '--pids-limit', '50', '--cpus', '0.5', '--cpu-shares', '512', 'busybox', 'sleep', '3']);

@@ -23,13 +23,8 @@ async function startNamed(root: TestRoot, name: string, args: string[]) {
 
 describe('crash recovery', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  before(async () => {
-    root = new TestRoot();
-    await root.importBusybox();
-  });
-  after(async () => {
-    await root.cleanup();
-  });
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
 
   test('kill -9 of berth: the container keeps running under its monitor, then is cleaned up', async () => {
     const { child, id } = await startNamed(root, 'survivor', ['sleep', '2']);

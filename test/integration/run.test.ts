@@ -7,13 +7,8 @@ import { collect, isRoot, TestRoot } from '../helpers/berth.ts';
 
 describe('berth run', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  before(async () => {
-    root = new TestRoot();
-    await root.importBusybox();
-  });
-  after(async () => {
-    await root.cleanup();
-  });
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
 
   test('runs a command and passes its output and status through', async () => {
     const r = await root.run(['run', '--rm', 'busybox', 'echo', 'hello']);
