@@ -138,6 +138,8 @@ int monitor_run(struct plan *p) {
   sigprocmask(SIG_BLOCK, &mask, &oldmask);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die_report("signalfd", "", errno);
+  static struct health hc; /* large: kept off the stack */
+  if (health_init(&hc, p, &oldmask) < 0) die_report("health", "", errno);
   /* A client that died must not kill the monitor when it reports: writes get EPIPE instead. */
   signal(SIGPIPE, SIG_IGN);
 
@@ -266,11 +268,12 @@ restart:
     if (master < 0) { kill(pid, SIGKILL); waitpid(pid, &status, 0); teardown(p); die_report("console", "", errno); }
   }
   if (restarts == 0) report_raw("{\"started\":true}");
+  health_container_started(&hc);
 
   /* The loop: forward signals, copy output into the log, notice the exit. It ends when the
    * container's init has exited and its output pipes are drained (all writers are gone once
    * the pid namespace is torn down with its init). */
-  struct pollfd fds[6 + ATTACH_MAX] = {
+  struct pollfd fds[7 + ATTACH_MAX] = {
     { sfd, POLLIN, 0 },
     { logging && !tty ? out_pipe[0] : -1, POLLIN, 0 },
     { logging && !tty ? errout_pipe[0] : -1, POLLIN, 0 },
@@ -281,7 +284,9 @@ restart:
   int exited = 0, ctrl_p = 0;
   while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
     for (int i = 0; i < ATTACH_MAX; i++) fds[6 + i] = (struct pollfd){ clients[i], POLLIN, 0 };
-    if (poll(fds, 6 + ATTACH_MAX, -1) < 0) {
+    fds[6 + ATTACH_MAX] = (struct pollfd){ hc.out, POLLIN, 0 };
+    int timeout = exited ? -1 : health_tick(&hc, pid);
+    if (poll(fds, 7 + ATTACH_MAX, timeout) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -289,7 +294,12 @@ restart:
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGCHLD) {
-          if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = 1;
+          /* Our children: the init, and a health probe now and then. */
+          int st;
+          for (pid_t w; (w = waitpid(-1, &st, WNOHANG)) > 0;) {
+            if (w == pid && !exited) { status = st; exited = 1; }
+            else if (w == hc.pid) health_done(&hc, st);
+          }
         } else if (si.ssi_signo == SIGWINCH && master >= 0) {
           /* The client's terminal changed size: the pty follows (the kernel then signals the
            * container's foreground process group). */
@@ -314,6 +324,7 @@ restart:
         fds[s].fd = -1;
       }
     }
+    if (hc.out >= 0 && (fds[6 + ATTACH_MAX].revents & (POLLIN | POLLHUP | POLLERR))) health_read(&hc);
     if (listener >= 0 && (fds[5].revents & POLLIN)) {
       int cfd = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
       int slot = -1;
@@ -347,6 +358,12 @@ restart:
       }
       if (attached) write_all(master, buf, (size_t)r);
     }
+  }
+  if (hc.pid > 0) { /* a probe of a container that is gone tells nothing */
+    kill(hc.pid, SIGKILL);
+    waitpid(hc.pid, NULL, 0);
+    hc.pid = -1;
+    if (hc.out >= 0) { close(hc.out); hc.out = -1; }
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   long ooms = oom_kills(field(p, "oom"));

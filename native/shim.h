@@ -49,6 +49,24 @@ int log_open(struct logger *lg, const char *path, int tee, long long max_size, i
 void log_feed(struct logger *lg, int stream, const char *data, size_t n);
 void log_flush(struct logger *lg, int stream);
 
+/* health.c: health checks run by the monitor */
+#include <signal.h>
+#include <sys/types.h>
+struct health {
+  int enabled, retries, streak, nlog, timed_out, out;
+  long long interval, timeout, start_period, started, next, deadline, begun;
+  pid_t pid;
+  sigset_t child_mask;
+  char plan[65536], file[4096], status[16], begin_iso[40], output[1024];
+  size_t outlen, plan_len;
+  char log[5][1400];
+};
+int health_init(struct health *h, struct plan *p, const sigset_t *child_mask);
+void health_container_started(struct health *h);
+int health_tick(struct health *h, pid_t init);
+void health_read(struct health *h);
+void health_done(struct health *h, int status);
+
 /* monitor.c */
 int monitor_run(struct plan *p);
 

@@ -21,10 +21,12 @@ function show(v: unknown): string {
 
 export function renderTemplate(format: string, data: unknown): string {
   if (format === 'json') return JSON.stringify(data);
-  return format.replace(/\{\{\s*(.*?)\s*\}\}/g, (_, expr: string) => {
+  // Escapes belong to the format the user typed, never to the values substituted into it.
+  const typed = format.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  return typed.replace(/\{\{\s*(.*?)\s*\}\}/g, (_, expr: string) => {
     const json = /^json\s+(\.\S*)$/.exec(expr);
     if (json) return JSON.stringify(lookup(data, json[1]) ?? null);
     if (/^\.[\w.]*$/.test(expr)) return show(lookup(data, expr));
     throw invalid(`template: unsupported expression "{{${expr}}}"`);
-  }).replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  });
 }

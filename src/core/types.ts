@@ -10,6 +10,8 @@ export interface RunConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   ExposedPorts?: Record<string, object>;
+  /** docker's HEALTHCHECK: Test is ["CMD", ...], ["CMD-SHELL", "cmd"] or ["NONE"]; durations in ns. */
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
   Volumes?: Record<string, object>;
 }
 

@@ -34,3 +34,18 @@ export function parseCpus(s: string): number {
   if (nano < 1e7 || nano > n * 1e9) throw invalid(`range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
   return Math.floor(nano / 1e4);
 }
+
+/** Go's time.ParseDuration subset docker's flags take ("30s", "1m30s", "500ms", "1h"), in nanoseconds. */
+export function parseDuration(s: string): number {
+  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(s))) {
+    total += Number(m[1]) * units[m[2]];
+    end = re.lastIndex;
+  }
+  if (!s || end !== s.length) throw invalid(`invalid duration: "${s}"`);
+  return Math.round(total);
+}

@@ -13,7 +13,7 @@ import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
-import { buildExecPlan, buildPlan, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
+import { buildExecPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
 import type { Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
@@ -39,6 +39,7 @@ export interface CreateOptions {
   stopSignal?: string;
   tty?: boolean;
   labels?: Record<string, string>;
+  healthcheck?: RunConfig['Healthcheck'];
   host?: Partial<HostConfig>;
 }
 
@@ -111,6 +112,8 @@ export class Containers {
         WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
         Labels: { ...(ic.Labels ?? {}), ...opts.labels },
         StopSignal: opts.stopSignal ?? ic.StopSignal,
+        // Flags refine the image's check: timings alone keep its test.
+        Healthcheck: opts.healthcheck ? { ...ic.Healthcheck, ...opts.healthcheck } : ic.Healthcheck,
         Tty: opts.tty === true,
       },
       HostConfig: host,
@@ -366,6 +369,7 @@ export class Containers {
     fs.rmSync(path.join(dir, 'exit.json'), { force: true }); // from a previous run
     fs.rmSync(path.join(dir, 'stopped'), { force: true });
     fs.rmSync(path.join(dir, 'pid.json'), { force: true });
+    fs.rmSync(path.join(dir, 'health.json'), { force: true });
     const cg = this.cgroups();
     const h = record.HostConfig;
     const limits: Limits = {
@@ -644,7 +648,7 @@ export class Containers {
       }
     };
     const restarts = readJsonFile<{ restarts: number }>(path.join(this.cdir(c.record.Id), 'pid.json'))?.restarts ?? 0;
-    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath, restarts });
+    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath, restarts, health: this.health(c.record) });
   }
 
   /** Short on purpose: a unix socket path must fit in 108 bytes, a container directory may not. */
@@ -744,6 +748,29 @@ export class Containers {
     };
   }
 
+  /** The health probe as an exec plan file for the monitor, when the container has a check. */
+  private async healthPlan(record: ContainerRecord, dir: string, cg: { procs: string[] }): Promise<PlanInput['health']> {
+    const hc = record.Config.Healthcheck;
+    const test = hc?.Test ?? [];
+    if (!test.length || test[0] === 'NONE') return undefined;
+    const args = test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', test.slice(1).join(' ')] : test[0] === 'CMD' ? test.slice(1) : test;
+    const plan = buildExecPlan({ pid: '%PID%', cgroupJoin: this.joinFiles(cg), process: await this.processSpec(record, { args }) });
+    const planFile = path.join(dir, 'health.plan');
+    writeFileAtomic(planFile, encodeRecords(plan));
+    const ms = (ns: number | undefined, def: number) => (ns ? Math.max(1, Math.round(ns / 1e6)) : def);
+    return {
+      planFile, intervalMs: ms(hc?.Interval, 30_000), timeoutMs: ms(hc?.Timeout, 30_000), retries: hc?.Retries || 3,
+      startPeriodMs: ms(hc?.StartPeriod, 0), file: path.join(dir, 'health.json'),
+    };
+  }
+
+  /** docker's State.Health, from what the monitor's probes recorded. */
+  health(record: ContainerRecord): { Status: string; FailingStreak: number; Log: object[] } | undefined {
+    const test = record.Config.Healthcheck?.Test ?? [];
+    if (!test.length || test[0] === 'NONE') return undefined;
+    return readJsonFile(path.join(this.cdir(record.Id), 'health.json')) ?? { Status: 'starting', FailingStreak: 0, Log: [] };
+  }
+
   private joinFiles(cg: { procs: string[] }): string[] {
     // A single thread moving itself into a v1 hierarchy through `tasks` avoids the global lock
     // that a move through cgroup.procs takes (an RCU grace period, ~10 ms here).
@@ -766,6 +793,7 @@ export class Containers {
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
       attachSocket: log && this.attachSocket(record.Id).length < 100 ? this.attachSocket(record.Id) : undefined,
+      health: await this.healthPlan(record, dir, cg),
       restart: record.HostConfig.RestartPolicy && record.HostConfig.RestartPolicy.Name !== 'no'
         ? { policy: record.HostConfig.RestartPolicy.Name, max: record.HostConfig.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
         : undefined,

@@ -2,7 +2,7 @@
 // every field clients read is present, `{}`/`[]` where docker gives them, never a missing key.
 import type { Container } from './containers.ts';
 
-export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number }): object {
+export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object }): object {
   const { record: r, state: s } = c;
   const cmd = [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd];
   const running = s.Status === 'running' || s.Status === 'paused';
@@ -23,6 +23,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Error: s.Error,
       StartedAt: s.StartedAt,
       FinishedAt: s.FinishedAt,
+      ...(paths.health ? { Health: paths.health } : {}),
     },
     Image: r.Image,
     ResolvConfPath: `${paths.dir}/resolv.conf`,
@@ -91,6 +92,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Entrypoint: r.Config.Entrypoint,
       OnBuild: null,
       Labels: r.Config.Labels ?? {},
+      ...(r.Config.Healthcheck ? { Healthcheck: r.Config.Healthcheck } : {}),
       ...(r.Config.StopSignal ? { StopSignal: r.Config.StopSignal } : {}),
     },
     NetworkSettings: {

@@ -52,6 +52,8 @@ export interface PlanInput {
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
   log?: { path: string; tee: boolean; maxSize?: number; maxFiles?: number };
+  /** Health probes run by the monitor: an exec plan file (with %PID%), timings in ms, results file. */
+  health?: { planFile: string; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; file: string };
   /** A unix socket where clients follow the output (docker's multiplexed stream framing). */
   attachSocket?: string;
   /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
@@ -75,6 +77,10 @@ export function buildPlan(p: PlanInput): Step[] {
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
   if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
   if (p.attachSocket) steps.push(['attachsock', p.attachSocket]);
+  if (p.health) {
+    const h = p.health;
+    steps.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
+  }
   if (p.restart) {
     steps.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
     steps.push(['pidfile', p.restart.pidFile]);
@@ -153,7 +159,7 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
 
 /** A process started inside a running container (exec): its namespaces and cgroups are joined. */
 export interface ExecInput {
-  pid: number; // the container init's host pid
+  pid: number | '%PID%'; // the container init's host pid; '%PID%' for a plan the monitor fills in (health probes)
   cgroupJoin: string[];
   process: ProcessSpec;
 }

@@ -276,4 +276,29 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.match(stopped.stderr, /is not running/);
     await root.run(['rm', 'talker']);
   });
+
+  test('health checks run by the monitor: starting, unhealthy after the retries, healthy, in inspect and ps', async () => {
+    await root.run(['run', '-d', '--name', 'checked', '--health-cmd', 'test -f /tmp/ready && echo ready', '--health-interval', '150ms', '--health-retries', '2',
+      'busybox', 'sh', '-c', 'sleep 1.5; touch /tmp/ready; sleep 60']);
+    const health = async () => JSON.parse((await root.run(['inspect', '-f', '{{json .State.Health}}', 'checked'])).stdout);
+    const sick = await root.eventually(health, (h) => h.Status === 'unhealthy', 5000);
+    assert.equal(sick.Status, 'unhealthy');
+    assert.ok(sick.FailingStreak >= 2);
+    assert.match((await root.run(['ps', '--format', '{{.Status}}'])).stdout, /\(unhealthy\)/);
+    const well = await root.eventually(health, (h) => h.Status === 'healthy', 8000);
+    assert.equal(well.FailingStreak, 0);
+    assert.equal(well.Log.at(-1).ExitCode, 0);
+    assert.equal(well.Log.at(-1).Output, 'ready\n');
+    assert.ok(well.Log.length <= 5);
+    assert.match((await root.run(['ps', '--format', '{{.Status}}'])).stdout, /\(healthy\)/);
+    assert.deepEqual(JSON.parse((await root.run(['inspect', '-f', '{{json .Config.Healthcheck}}', 'checked'])).stdout).Test, ['CMD-SHELL', 'test -f /tmp/ready && echo ready']);
+    await root.run(['rm', '-f', 'checked']);
+    // A probe that hangs is killed at its timeout and counts as a failure.
+    await root.run(['run', '-d', '--name', 'hung', '--health-cmd', 'sleep 5', '--health-interval', '100ms', '--health-timeout', '200ms', '--health-retries', '1', 'busybox', 'sleep', '60']);
+    const timedOut = await root.eventually(async () => JSON.parse((await root.run(['inspect', '-f', '{{json .State.Health}}', 'hung'])).stdout), (h) => h.Status === 'unhealthy', 5000);
+    assert.equal(timedOut.Log[0].Output, 'Health check exceeded timeout');
+    assert.equal((await root.run(['run', '--rm', '--health-interval', 'soon', 'busybox', 'true'])).code, 125);
+    await root.run(['rm', '-f', 'hung']);
+    assert.deepEqual(root.leftovers(), []);
+  });
 });

@@ -6,9 +6,12 @@ import { since, table } from '../format.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
 
-function statusText(c: Container): string {
+function statusText(c: Container, health?: string): string {
   const s = c.state;
-  if (s.Status === 'running') return `Up ${since(s.StartedAt).replace(/ ago$/, '')}`;
+  if (s.Status === 'running') {
+    const suffix = health === 'starting' ? ' (health: starting)' : health ? ` (${health})` : '';
+    return `Up ${since(s.StartedAt).replace(/ ago$/, '')}${suffix}`;
+  }
   if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${since(s.FinishedAt)}`;
   if (s.Status === 'created') return 'Created';
   if (s.Status === 'paused') return `Up ${since(s.StartedAt).replace(/ ago$/, '')} (Paused)`;
@@ -56,7 +59,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
       Command: noTrunc ? `"${cmd}"` : `"${cmd.length > 20 ? cmd.slice(0, 19) + '…' : cmd}"`,
       CreatedAt: c.record.Created,
       RunningFor: since(c.record.Created),
-      Status: statusText(c),
+      Status: statusText(c, containers.health(c.record)?.Status),
       State: c.state.Status,
       Ports: '',
       Names: c.record.Name,

@@ -6,7 +6,7 @@ import { parseArgs, type FlagSpec } from '../args.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import type { Context } from '../main.ts';
-import { parseBytes, parseCpus, parseMemory } from '../../core/units.ts';
+import { parseBytes, parseCpus, parseDuration, parseMemory } from '../../core/units.ts';
 
 const FLAGS: FlagSpec[] = [
   { name: 'rm', type: 'bool' },
@@ -36,6 +36,12 @@ const FLAGS: FlagSpec[] = [
   { name: 'tmpfs', type: 'list' },
   { name: 'label', short: 'l', type: 'list' },
   { name: 'restart', type: 'string' },
+  { name: 'health-cmd', type: 'string' },
+  { name: 'health-interval', type: 'string' },
+  { name: 'health-timeout', type: 'string' },
+  { name: 'health-retries', type: 'string' },
+  { name: 'health-start-period', type: 'string' },
+  { name: 'no-healthcheck', type: 'bool' },
   { name: 'log-driver', type: 'string' },
   { name: 'log-opt', type: 'list' },
   { name: 'pull', type: 'string' },
@@ -80,6 +86,8 @@ Options:
   -l, --label list         Set meta data on a container (key=value)
       --restart string     Restart policy: no, always, unless-stopped, on-failure[:max-retries]
       --log-opt list       json-file options: max-size=10m, max-file=3
+      --health-cmd string  Command to run to check health (and --health-interval/-timeout/-retries/-start-period)
+      --no-healthcheck     Disable any container-specified HEALTHCHECK
 `;
 
 function int(flag: string, v: string): number {
@@ -113,6 +121,27 @@ function logConfig(driver: string | undefined, opts: string[]): HostConfig['LogC
   return { Type: 'json-file', Config: config };
 }
 
+/** --health-* flags over the image's HEALTHCHECK; --no-healthcheck turns it off. */
+function healthcheck(flags: Map<string, string | boolean | string[]>): CreateOptions['healthcheck'] {
+  const str = (k: string) => flags.get(k) as string | undefined;
+  if (flags.get('no-healthcheck')) {
+    if (str('health-cmd')) throw invalid('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  const cmd = str('health-cmd');
+  const timing = ['health-interval', 'health-timeout', 'health-retries', 'health-start-period'].some((k) => str(k) !== undefined);
+  if (!cmd && !timing) return undefined;
+  const retries = str('health-retries');
+  if (retries !== undefined && !/^\d+$/.test(retries)) throw invalid(`invalid argument "${retries}" for "--health-retries" flag`);
+  return {
+    ...(cmd ? { Test: ['CMD-SHELL', cmd] } : {}),
+    ...(str('health-interval') ? { Interval: parseDuration(str('health-interval')!) } : {}),
+    ...(str('health-timeout') ? { Timeout: parseDuration(str('health-timeout')!) } : {}),
+    ...(retries ? { Retries: Number(retries) } : {}),
+    ...(str('health-start-period') ? { StartPeriod: parseDuration(str('health-start-period')!) } : {}),
+  };
+}
+
 /** Flags shared by `run` and `create`, turned into the engine's create options. */
 export function createOptions(flags: Map<string, string | boolean | string[]>, positionals: string[], verb: string): CreateOptions {
   const str = (k: string) => flags.get(k) as string | undefined;
@@ -141,6 +170,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
     name: str('name'),
     stopSignal: str('stop-signal'),
     tty: flags.get('tty') === true,
+    healthcheck: healthcheck(flags),
     labels: Object.fromEntries(((flags.get('label') as string[] | undefined) ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, '']))),
     host: {
       AutoRemove: flags.get('rm') === true,
