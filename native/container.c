@@ -328,6 +328,13 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       struct rlimit rl = { num(f[2]) < 0 ? RLIM_INFINITY : (rlim_t)num(f[2]), num(f[3]) < 0 ? RLIM_INFINITY : (rlim_t)num(f[3]) };
       r = setrlimit((int)num(f[1]), &rl);
     }
+    else if (!strcmp(s, "sysctlin")) {
+      /* sysctlin PATH VALUE: PATH under the container's /proc/sys, written before it turns read-only. */
+      NEED(3);
+      int fd = open_in_root(rootfd, f[1], O_WRONLY, RESOLVE_NO_SYMLINKS);
+      r = fd < 0 ? -1 : (write(fd, f[2], strlen(f[2])) < 0 ? -1 : 0);
+      if (fd >= 0) { int e = errno; close(fd); errno = e; }
+    }
     else if (!strcmp(s, "oomscore")) {
       NEED(2);
       int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);

@@ -51,6 +51,10 @@ export interface HostConfig {
   Mounts: MountSpec[];
   RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
   LogConfig?: { Type: 'json-file'; Config: Record<string, string> };
+  Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
+  OomScoreAdj?: number;
+  Sysctls?: Record<string, string>;
+  GroupAdd?: string[];
 }
 
 export interface ContainerRecord {

@@ -7,7 +7,7 @@ import { initialState, transition, type ContainerRecord, type ContainerState, ty
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageRecord, RunConfig } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
-import { resolveUser } from '../image/passwd.ts';
+import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
@@ -20,7 +20,7 @@ import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
-import { confinement, seccompProgram } from './security.ts';
+import { checkSysctls, confinement, rlimits, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
@@ -83,6 +83,8 @@ export class Containers {
       targets.add(m.Target);
     }
     const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
+    checkSysctls(host.Sysctls ?? {});
+    if (host.OomScoreAdj !== undefined && (host.OomScoreAdj < -1000 || host.OomScoreAdj > 1000)) throw invalid(`Invalid value ${host.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     if (typeof conf.seccomp === 'object') {
       await seccompProgram(conf, this.cacheDir); // compiles: a bad profile fails now
       // The profile as it is now is the container's (docker keeps the JSON, not the path).
@@ -728,6 +730,7 @@ export class Containers {
     const c = record.Config;
     const read = (p: string) => readImageFile(this.images.layers, record.Layers, p);
     const user = resolveUser(x.user ?? c.User, read('etc/passwd'), read('etc/group'));
+    const groupAdd = (record.HostConfig.GroupAdd ?? []).map((g) => resolveGroup(g, read('etc/group')));
     const env = mergeEnv(c.Env, x.env ?? []);
     const has = (k: string) => env.some((e) => e.startsWith(k + '='));
     if (!has('PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
@@ -740,8 +743,10 @@ export class Containers {
       cwd: x.cwd || c.WorkingDir || '/',
       uid: user.uid,
       gid: user.gid,
-      groups: user.groups,
+      groups: [...new Set([...user.groups, ...groupAdd])],
       caps: capMask(conf.caps),
+      rlimits: rlimits(record.HostConfig.Ulimits),
+      oomScoreAdj: record.HostConfig.OomScoreAdj || undefined,
       noNewPrivileges: conf.noNewPrivileges,
       seccomp: await seccompProgram(conf, this.cacheDir),
       tty: x.tty,
@@ -789,6 +794,7 @@ export class Containers {
       etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
       process: await this.processSpec(record, { tty }),
       privileged: record.HostConfig.Privileged,
+      sysctls: record.HostConfig.Sysctls,
       readonlyRoot: record.HostConfig.ReadonlyRootfs,
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,

@@ -91,3 +91,34 @@ export async function seccompProgram(c: Confinement, cacheDir: string): Promise<
   writeFileAtomic(file, hex);
   return hex;
 }
+
+const RLIMITS: Record<string, number> = {
+  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9,
+  locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+};
+
+/** docker's --ulimit NAME=SOFT[:HARD] (-1 unlimited) as [resource, soft, hard]. */
+export function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
+  if (!m || RLIMITS[m[1]] === undefined) throw invalid(`invalid ulimit argument: ${spec}`);
+  const soft = Number(m[2]);
+  const hard = m[3] === undefined ? soft : Number(m[3]);
+  if (soft !== -1 && hard !== -1 && soft > hard) throw invalid(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { Name: m[1], Soft: soft, Hard: hard };
+}
+
+export function rlimits(ulimits: Array<{ Name: string; Soft: number; Hard: number }> | undefined): Array<[number, number, number]> {
+  return (ulimits ?? []).map((u) => [RLIMITS[u.Name], u.Soft, u.Hard]);
+}
+
+/**
+ * Only sysctls that are per-namespace may be set (docker's list): the container has its own
+ * ipc and network namespaces, so kernel.{shm*,msg*,sem}, fs.mqueue.* and net.* affect it alone.
+ */
+export function checkSysctls(sysctls: Record<string, string>): void {
+  for (const [k, v] of Object.entries(sysctls)) {
+    const ok = /^kernel\.(shm|msg)[a-z_]*$/.test(k) || k === 'kernel.sem' || /^fs\.mqueue\.[a-z_]+$/.test(k) || /^net\.[a-z0-9_.]+$/.test(k);
+    if (!ok) throw invalid(`sysctl "${k}" is not in a separate kernel namespace`);
+    if (/[\0\n]/.test(v)) throw invalid(`invalid value for sysctl ${k}`);
+  }
+}

@@ -17,6 +17,14 @@ function rows(text: string | undefined): string[][] {
   return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
+/** --group-add: a group name from the image's /etc/group, or a number. */
+export function resolveGroup(name: string, group: string | undefined): number {
+  if (ID.test(name)) return Number(name);
+  const g = rows(group).find((r) => r[0] === name);
+  if (!g) throw invalid(`Unable to find group ${name}: no matching entries in group file`);
+  return Number(g[2]);
+}
+
 export function resolveUser(spec: string, passwd: string | undefined, group: string | undefined): ResolvedUser {
   const [userPart, groupPart] = spec === '' ? ['0', undefined] : spec.split(':', 2);
   const users = rows(passwd);

@@ -29,6 +29,8 @@ export interface ProcessSpec {
   groups: number[];
   caps: bigint; // bounding = permitted = effective (for root); inheritable and ambient stay empty
   noNewPrivileges?: boolean;
+  rlimits?: Array<[resource: number, soft: number, hard: number]>; // -1 = unlimited
+  oomScoreAdj?: number;
   /** BPF program (hex), installed last before exec with no-new-privileges, else while we still
    * hold CAP_SYS_ADMIN (installing a filter needs one of the two). */
   seccomp?: string;
@@ -48,6 +50,7 @@ export interface PlanInput {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   privileged?: boolean; // no masked or read-only paths, /sys writable
+  sysctls?: Record<string, string>; // namespaced ones only, validated by the engine
   readonlyRoot?: boolean;
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
@@ -95,6 +98,8 @@ export function buildPlan(p: PlanInput): Step[] {
   steps.push(['root', p.rootfs.target]);
   const nse = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   steps.push(['mountin', 'proc', '/proc', 'proc', String(nse), '']);
+  // Written while /proc/sys is still writable (it is made read-only further down).
+  for (const [k, v] of Object.entries(p.sysctls ?? {})) steps.push(['sysctlin', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
   steps.push(['mountin', 'tmpfs', '/dev', 'tmpfs', String(MS.NOSUID | MS.STRICTATIME), 'mode=755,size=65536k']);
   for (const [name, major, minor] of DEVICES) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
   steps.push(['mountin', 'devpts', '/dev/pts', 'devpts', String(MS.NOSUID | MS.NOEXEC), 'newinstance,ptmxmode=0666,mode=0620,gid=5']);
@@ -142,6 +147,8 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
   const caps = proc.caps.toString(16);
   if (proc.tty) steps.push(['tty', String(proc.uid), String(proc.tty.rows), String(proc.tty.cols)]);
   steps.push(['cwd', proc.cwd]);
+  for (const [res, soft, hard] of proc.rlimits ?? []) steps.push(['rlimit', String(res), String(soft), String(hard)]);
+  if (proc.oomScoreAdj !== undefined) steps.push(['oomscore', String(proc.oomScoreAdj)]);
   if (proc.seccomp && !proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
   steps.push(['capbset', caps]);

@@ -1,6 +1,7 @@
 import { invalid, isCode } from '../../core/errors.ts';
 import type { HostConfig } from '../../core/container.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
+import { parseUlimit } from '../../engine/security.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { mark } from '../../util/trace.ts';
@@ -42,6 +43,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'health-retries', type: 'string' },
   { name: 'health-start-period', type: 'string' },
   { name: 'no-healthcheck', type: 'bool' },
+  { name: 'ulimit', type: 'list' },
+  { name: 'oom-score-adj', type: 'string' },
+  { name: 'sysctl', type: 'list' },
+  { name: 'group-add', type: 'list' },
   { name: 'log-driver', type: 'string' },
   { name: 'log-opt', type: 'list' },
   { name: 'pull', type: 'string' },
@@ -88,6 +93,10 @@ Options:
       --log-opt list       json-file options: max-size=10m, max-file=3
       --health-cmd string  Command to run to check health (and --health-interval/-timeout/-retries/-start-period)
       --no-healthcheck     Disable any container-specified HEALTHCHECK
+      --ulimit list        Ulimit options (nofile=1024:2048)
+      --oom-score-adj int  Tune host's OOM preferences (-1000 to 1000)
+      --sysctl list        Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
+      --group-add list     Additional groups to join
 `;
 
 function int(flag: string, v: string): number {
@@ -185,6 +194,14 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       ReadonlyRootfs: flags.get('read-only') === true,
       SecurityOpt: (flags.get('security-opt') as string[] | undefined) ?? null,
       RestartPolicy: restartPolicy(str('restart'), flags.get('rm') === true),
+      Ulimits: ((flags.get('ulimit') as string[] | undefined) ?? []).map(parseUlimit),
+      OomScoreAdj: str('oom-score-adj') !== undefined ? int('oom-score-adj', str('oom-score-adj')!) : undefined,
+      Sysctls: Object.fromEntries(((flags.get('sysctl') as string[] | undefined) ?? []).map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw invalid(`invalid argument "${kv}" for "--sysctl" flag: expected key=value`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)];
+      })),
+      GroupAdd: (flags.get('group-add') as string[] | undefined) ?? [],
       LogConfig: logConfig(str('log-driver'), (flags.get('log-opt') as string[] | undefined) ?? []),
       Mounts: [
         ...((flags.get('volume') as string[] | undefined) ?? []).map(parseVolumeFlag),
