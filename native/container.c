@@ -354,6 +354,10 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
        * the container (we are past pivot_root, so "/" is the container's root). */
       r = chdir(f[1]);
       if (r < 0 && errno == ENOENT && mkdirs_in_root(f[1], 0755) == 0) r = chdir(f[1]);
+      /* A cwd reached through a leaked fd (/proc/self/fd/N) could be outside the container's root
+       * (CVE-2024-21626): the kernel then reports it as unreachable. Refuse that. */
+      char here[4096];
+      if (r == 0 && (getcwd(here, sizeof here) == NULL || here[0] != '/')) { errno = EPERM; *failed_arg = "cwd outside the container's root"; r = -1; }
     }
     else if (!strcmp(s, "env")) { NEED(2); if (nenv < 4095) envp[nenv++] = f[1]; }
     else if (!strcmp(s, "exec")) {
