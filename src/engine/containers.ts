@@ -264,6 +264,22 @@ export class Containers {
     } catch {}
   }
 
+  /**
+   * What `run` and `create` do instead of a full reconcile: sweep half-created containers of
+   * dead creators, which is one directory listing. Reading every container would make starting
+   * one cost O(containers); the full reconcile is left to commands that list or name them.
+   */
+  sweepCreates(): void {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {}
+    for (const n of names) {
+      const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
+      if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+    }
+  }
+
   /** Reconciles every container and sweeps what killed creators left. */
   reconcile(): Container[] {
     // Cgroups are listed before the containers: a container's directory is in place before its

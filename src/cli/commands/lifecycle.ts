@@ -30,7 +30,7 @@ export async function create(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, CREATE_FLAGS, { stopAtPositional: true });
   if (flags.get('detach')) throw invalid('unknown shorthand flag: \'d\' in -d');
   const containers = ctx.engine().containers;
-  containers.reconcile();
+  containers.sweepCreates();
   const record = await containers.create(createOptions(flags, positionals, 'create'));
   ctx.out(record.Id + '\n');
   return 0;

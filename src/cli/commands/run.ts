@@ -240,8 +240,8 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const opts = createOptions(flags, positionals, 'run');
   const detach = flags.get('detach') === true;
   const containers = ctx.engine().containers;
-  containers.reconcile();
-  mark('reconciled');
+  containers.sweepCreates();
+  mark('swept');
   await pullPolicy(ctx, opts.image, flags);
   const record = await containers.create(opts);
   try {
