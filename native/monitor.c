@@ -110,6 +110,21 @@ static int exit_code_for_errno(const char *step, int err) {
   return err == ENOENT ? 127 : 126;
 }
 
+/* winsize PATH: "ROWS COLS" written by a client that resizes the terminal through us. */
+static int read_winsize(const char *path, struct winsize *ws) {
+  char buf[64];
+  int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  unsigned rows = 0, cols = 0;
+  if (sscanf(buf, "%u %u", &rows, &cols) != 2 || !rows || !cols || rows > 65535 || cols > 65535) return -1;
+  *ws = (struct winsize){ (unsigned short)rows, (unsigned short)cols, 0, 0 };
+  return 0;
+}
+
 /* Signals the monitor handles through its loop: SIGCHLD, and those it forwards to the container. */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
@@ -302,9 +317,11 @@ restart:
           }
         } else if (si.ssi_signo == SIGWINCH && master >= 0) {
           /* The client's terminal changed size: the pty follows (the kernel then signals the
-           * container's foreground process group). */
+           * container's foreground process group). A client without a terminal of ours (the
+           * API daemon, whose stdio are pipes) writes the size into the winsize file first. */
           struct winsize ws;
-          if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+          if (read_winsize(field(p, "winsize"), &ws) == 0 || ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
+            ioctl(master, TIOCSWINSZ, &ws);
         } else if (!exited) {
           kill(pid, (int)si.ssi_signo);
         }

@@ -14,7 +14,8 @@ import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
-import { readXattrs, runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
+import { readXattrs, runShim, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
+import type { Readable, Writable } from 'node:stream';
 import type { Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
@@ -22,6 +23,7 @@ import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, rlimits, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
+import { Events } from './events.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
 
@@ -38,6 +40,9 @@ export interface CreateOptions {
   name?: string;
   stopSignal?: string;
   tty?: boolean;
+  /** Keep stdin open for an attached client (docker's OpenStdin; StdinOnce closes it after the first). */
+  openStdin?: boolean;
+  stdinOnce?: boolean;
   labels?: Record<string, string>;
   healthcheck?: RunConfig['Healthcheck'];
   host?: Partial<HostConfig>;
@@ -46,6 +51,26 @@ export interface CreateOptions {
 export interface Container {
   record: ContainerRecord;
   state: ContainerState;
+}
+
+export interface ExecOptions {
+  args: string[];
+  env?: string[];
+  user?: string;
+  cwd?: string;
+  tty?: { rows: number; cols: number };
+}
+
+/** A container's (or an exec's) stdio carried by the caller, and how it ends. */
+export interface ContainerStreams {
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  /** The exit; for a container, its state is saved by then. */
+  exited: Promise<ShimExit>;
+  /** The monitor is gone: teardown done (an --rm container is removed). */
+  gone: Promise<void>;
+  monitorPid: number;
 }
 
 const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
@@ -57,8 +82,10 @@ export class Containers {
   private readonly dir: string;
   private readonly namesDir: string;
   readonly volumes: Volumes;
-  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver) {
+  readonly events: Events;
+  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver, events = new Events()) {
     this.root = root;
+    this.events = events;
     this.images = images;
     this.cgroups = cgroups;
     this.dir = path.join(root.dir, 'containers');
@@ -68,6 +95,11 @@ export class Containers {
 
   private cdir(id: string): string {
     return path.join(this.dir, id);
+  }
+
+  /** docker's container event: the actor's attributes are its labels, image and name. */
+  private emit(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void {
+    this.events.emit('container', action, record.Id, { ...record.Config.Labels, image: record.ImageName, name: record.Name, ...extra });
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
@@ -117,6 +149,7 @@ export class Containers {
         // Flags refine the image's check: timings alone keep its test.
         Healthcheck: opts.healthcheck ? { ...ic.Healthcheck, ...opts.healthcheck } : ic.Healthcheck,
         Tty: opts.tty === true,
+        ...(opts.openStdin ? { OpenStdin: true, StdinOnce: opts.stdinOnce === true } : {}),
       },
       HostConfig: host,
       Layers: image.layers,
@@ -138,6 +171,7 @@ export class Containers {
       host.Mounts = this.prepareMounts(host.Mounts);
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
       fs.renameSync(tmp, this.cdir(id));
+      this.emit('create', record);
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (record.Name) fs.rmSync(path.join(this.namesDir, record.Name), { force: true });
@@ -234,6 +268,7 @@ export class Containers {
       state.Pid = 0;
       if (state.FinishedAt === '0001-01-01T00:00:00Z') state.FinishedAt = new Date().toISOString();
       this.cgroups().remove(id);
+      this.emit('die', record, { exitCode: String(state.ExitCode) });
       if (record.HostConfig.AutoRemove) {
         this.destroy(record);
         return undefined;
@@ -258,6 +293,7 @@ export class Containers {
 
   private destroy(record: ContainerRecord): void {
     fs.rmSync(this.cdir(record.Id), { recursive: true, force: true });
+    this.emit('destroy', record);
     const namePath = path.join(this.namesDir, record.Name);
     try {
       if (fs.readFileSync(namePath, 'utf8') === record.Id) fs.rmSync(namePath, { force: true });
@@ -378,6 +414,79 @@ export class Containers {
    * the json-file log.
    */
   async start(record: ContainerRecord, opts: { attach?: { stdin: boolean }; size?: { rows: number; cols: number } } = {}): Promise<ShimExit | undefined> {
+    const attach = opts.attach;
+    const launched = await this.launch(record, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' }, opts.size);
+    if (!launched) return undefined;
+    const { shim, state } = launched;
+    return this.drive(shim, attach !== undefined, async () => {
+      try {
+        await shim.started;
+        if (!attach) return undefined;
+        const exit = await shim.exited;
+        mark('container exited');
+        return this.settleExit(record, state, exit);
+      } catch (err) {
+        this.settleFailure(record, state, err);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Starts a container with its stdio as streams for the caller to carry (the API daemon):
+   * output goes to the json-file log and to the streams. Resolves once the command runs.
+   * `exited` settles the container's state; the monitor then tears down (removing an --rm
+   * container) and `gone` resolves. If the caller dies, the monitor carries on alone.
+   */
+  async startStreams(record: ContainerRecord, opts: { stdin: boolean; size?: { rows: number; cols: number } }): Promise<ContainerStreams | undefined> {
+    const launched = await this.launch(record, { stdin: opts.stdin ? 'pipe' : 'ignore', output: 'pipe' }, opts.size, true);
+    if (!launched) return undefined;
+    const { shim, state } = launched;
+    try {
+      await shim.started;
+    } catch (err) {
+      this.settleFailure(record, state, err);
+      throw err;
+    }
+    return this.streamsOf(shim, (exit) => this.settleExit(record, state, exit));
+  }
+
+  private streamsOf(shim: ShimHandle, settle: (exit: ShimExit) => ShimExit): ContainerStreams {
+    const exited = shim.exited.then(settle).finally(() => shim.close());
+    exited.catch(() => {});
+    return { stdin: shim.stdio.stdin, stdout: shim.stdio.stdout!, stderr: shim.stdio.stderr!, exited, gone: shim.gone.then(() => undefined), monitorPid: shim.shimPid };
+  }
+
+  /** The exit of an attached container becomes its state (a restart policy's monitor carries on). */
+  private settleExit(record: ContainerRecord, state: ContainerState, exit: ShimExit): ShimExit {
+    if (exit.detached) return exit;
+    this.emit('die', record, { exitCode: String(exit.exit) });
+    if (exit.oom) this.emit('oom', record);
+    if ((record.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no') return { ...exit, detached: true };
+    if (!record.HostConfig.AutoRemove) {
+      state.Status = transition(state.Status, 'exited', record.Id);
+      state.ExitCode = exit.exit;
+      state.OOMKilled = exit.oom;
+      state.Pid = 0;
+      state.FinishedAt = new Date().toISOString();
+      this.saveState(record, state);
+    }
+    return exit;
+  }
+
+  /** A container whose command could not be started is kept as exited (docker's statuses). */
+  private settleFailure(record: ContainerRecord, state: ContainerState, err: unknown): void {
+    if (record.HostConfig.AutoRemove || !(err instanceof BerthError)) return;
+    state.Status = 'exited';
+    state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
+    state.Error = err.message;
+    state.Pid = 0;
+    state.FinishedAt = new Date().toISOString();
+    this.saveState(record, state);
+  }
+
+  /** Everything up to a running monitor: cgroups, plan, shim; the state is saved once it runs. */
+  private async launch(record: ContainerRecord, stdio: ShimStdio, size?: { rows: number; cols: number }, api = false): Promise<{ shim: ShimHandle; state: ContainerState } | undefined> {
     const current = this.observe(record.Id)?.state ?? initialState();
     if (current.Status === 'running' || current.Status === 'paused') return undefined; // docker: starting a running container is a no-op
     const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
@@ -400,59 +509,50 @@ export class Containers {
     mark('container created');
     const cgPaths = cg.create(record.Id, limits);
     mark('cgroups created');
-    const attach = opts.attach;
-    // A foreground --rm container keeps the fast path: its output goes straight to our stdio
-    // and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
+    const attached = stdio.output !== 'ignore';
+    // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
+    // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
     const lc = h.LogConfig?.Config ?? {};
-    const log = attach && h.AutoRemove ? undefined : {
-      path: this.logPath(record.Id), tee: attach !== undefined,
+    const log = stdio.output === 'inherit' && h.AutoRemove ? undefined : {
+      path: this.logPath(record.Id), tee: attached,
       maxSize: lc['max-size'] ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
     };
     let plan;
     try {
-      const tty = record.Config.Tty ? { ...(opts.size ?? { rows: 24, cols: 80 }), interactive: attach?.stdin === true } : undefined;
+      const tty = record.Config.Tty
+        ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? this.winsizeFile(record.Id) : undefined }
+        : undefined;
       plan = await this.plan(record, dir, cgPaths, log, tty);
     } catch (err) {
       cg.remove(record.Id);
       throw err;
     }
     mark('plan built');
-    const shim = runShim(plan, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
-    return this.drive(shim, attach !== undefined, async () => {
-      try {
-        const pid = await shim.started;
-        mark('container started');
-        state.Pid = pid;
-        state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
-        state.StartedAt = new Date().toISOString();
-        this.saveState(record, state);
-        if (!attach) return undefined;
-        const exit = await shim.exited;
-        mark('container exited');
-        if (exit.detached) return exit;
-        // With a restart policy the monitor carries on (and may start it again): leave it be.
-        if ((h.RestartPolicy?.Name ?? 'no') !== 'no') return { ...exit, detached: true };
-        if (!h.AutoRemove) {
-          state.Status = transition(state.Status, 'exited', record.Id);
-          state.ExitCode = exit.exit;
-          state.OOMKilled = exit.oom;
-          state.Pid = 0;
-          state.FinishedAt = new Date().toISOString();
-          this.saveState(record, state);
-        }
-        return exit;
-      } catch (err) {
-        if (!h.AutoRemove && err instanceof BerthError) {
-          state.Status = 'exited';
-          state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
-          state.Error = err.message;
-          state.Pid = 0;
-          state.FinishedAt = new Date().toISOString();
-          this.saveState(record, state);
-        }
-        throw err;
-      }
-    });
+    const shim = runShim(plan, stdio);
+    // Saved as soon as the command runs, whoever waits for what comes next.
+    shim.started.then((pid) => {
+      mark('container started');
+      state.Pid = pid;
+      state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
+      state.StartedAt = new Date().toISOString();
+      this.saveState(record, state);
+      this.emit('start', record);
+    }, () => {});
+    return { shim, state };
+  }
+
+  /** Where an API client's terminal size goes before the monitor is sent SIGWINCH. */
+  winsizeFile(id: string, execId?: string): string {
+    return path.join(this.cdir(id), execId ? `exec-${execId.slice(0, 16)}.winsize` : 'winsize');
+  }
+
+  /** Resizes the terminal of a container (or of one of its execs) started through the API. */
+  resize(monitorPid: number, file: string, rows: number, cols: number): void {
+    if (!(rows > 0 && rows < 65536 && cols > 0 && cols < 65536)) throw invalid(`invalid terminal size ${rows}x${cols}`);
+    writeFileAtomic(file, `${rows} ${cols}\n`);
+    try {
+      process.kill(monitorPid, 'SIGWINCH');
+    } catch {}
   }
 
   /** The host pid of a running container's init, checked to still be its monitor's child. */
@@ -586,6 +686,7 @@ export class Containers {
     await this.cgroups().freeze(c.record.Id, true);
     c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
     this.saveState(c.record, c.state);
+    this.emit('pause', c.record);
     return c.record.Id;
   }
 
@@ -595,6 +696,7 @@ export class Containers {
     await this.cgroups().freeze(c.record.Id, false);
     c.state.Status = transition(c.state.Status, 'running', c.record.Id);
     this.saveState(c.record, c.state);
+    this.emit('unpause', c.record);
     return c.record.Id;
   }
 
@@ -603,6 +705,7 @@ export class Containers {
     const sig = parseSignal(signal); // an unknown signal is refused before anything is touched
     const c = this.get(nameOrId);
     process.kill(this.initPid(c), sig);
+    this.emit('kill', c.record, { signal: String(sig) });
     return c.record.Id;
   }
 
@@ -652,6 +755,7 @@ export class Containers {
     c.record.Name = name;
     writeFileAtomic(path.join(this.cdir(c.record.Id), 'config.json'), JSON.stringify(c.record), { durable: true });
     fs.rmSync(path.join(this.namesDir, old), { force: true });
+    this.emit('rename', c.record, { oldName: `/${old}` });
   }
 
   async inspect(nameOrId: string): Promise<object> {
@@ -829,18 +933,29 @@ export class Containers {
    * Runs a command inside a running container, in all its namespaces and cgroups. Attached:
    * resolves with the command's exit; detached: once it runs.
    */
-  async exec(nameOrId: string, x: { args: string[]; env?: string[]; user?: string; cwd?: string; attach?: { stdin: boolean }; tty?: { rows: number; cols: number } }): Promise<ShimExit | undefined> {
-    const c = this.get(nameOrId);
-    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
-    const pid = this.initPid(c);
-    if (!x.args.length) throw invalid('No exec command specified');
-    const tty = x.tty && { ...x.tty, interactive: x.attach?.stdin === true };
-    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: await this.processSpec(c.record, { ...x, tty }) });
-    const shim = runShim(plan, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
+  async exec(nameOrId: string, x: ExecOptions & { attach?: { stdin: boolean } }): Promise<ShimExit | undefined> {
+    const shim = await this.execShim(nameOrId, x, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
     return this.drive(shim, x.attach !== undefined, async () => {
       await shim.started;
       return x.attach ? await shim.exited : undefined;
     });
+  }
+
+  /** An exec whose stdio are streams for the caller (the API); `exited` has its status. */
+  async execStreams(nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> {
+    const shim = await this.execShim(nameOrId, x, { stdin: x.stdin ? 'pipe' : 'ignore', output: 'pipe' });
+    await shim.started;
+    return this.streamsOf(shim, (exit) => exit);
+  }
+
+  private async execShim(nameOrId: string, x: ExecOptions & { execId?: string }, stdio: ShimStdio): Promise<ShimHandle> {
+    const c = this.get(nameOrId);
+    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
+    const pid = this.initPid(c);
+    if (!x.args.length) throw invalid('No exec command specified');
+    const tty = x.tty && { ...x.tty, interactive: stdio.stdin !== 'ignore', winsizeFile: x.execId ? this.winsizeFile(c.record.Id, x.execId) : undefined };
+    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: await this.processSpec(c.record, { ...x, tty }) });
+    return runShim(plan, stdio);
   }
 
   /**

@@ -9,10 +9,12 @@ import { LayerStore } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
 import type { PullOptions, PullResult } from './pull.ts';
 import { openRoot, type StateRoot } from './root.ts';
+import { Events } from './events.ts';
 import type { Credentials } from '../registry/credentials.ts';
 
 export class Engine {
   readonly root: StateRoot;
+  readonly events = new Events();
   private _images?: ImageStore;
   private _containers?: Containers;
   private _cgroups?: CgroupDriver;
@@ -58,6 +60,6 @@ export class Engine {
   }
 
   get containers(): Containers {
-    return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups));
+    return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups, this.events));
   }
 }

@@ -35,7 +35,7 @@ export interface ProcessSpec {
    * hold CAP_SYS_ADMIN (installing a filter needs one of the two). */
   seccomp?: string;
   /** A pty from the container's devpts as stdio; with interactive, the monitor feeds it our stdin. */
-  tty?: { rows: number; cols: number; interactive: boolean };
+  tty?: { rows: number; cols: number; interactive: boolean; winsizeFile?: string };
 }
 
 export interface PlanInput {
@@ -139,7 +139,10 @@ export function buildPlan(p: PlanInput): Step[] {
 /** The monitor's side of a terminal: receive the pty master, and feed it our stdin. */
 function consoleRecords(proc: ProcessSpec): Step[] {
   if (!proc.tty) return [];
-  return proc.tty.interactive ? [['console', '1'], ['stdin', '1']] : [['console', '1']];
+  const steps: Step[] = proc.tty.interactive ? [['console', '1'], ['stdin', '1']] : [['console', '1']];
+  // A client without a terminal of its own (the API) resizes through this file and SIGWINCH.
+  if (proc.tty.winsizeFile) steps.push(['winsize', proc.tty.winsizeFile]);
+  return steps;
 }
 
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */
