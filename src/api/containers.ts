@@ -9,7 +9,7 @@ import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
-import { filters, flag, frame, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
 import { createOptions } from './translate.ts';
 
 /** A client attached to a container's stdio through the daemon. */
@@ -94,6 +94,8 @@ export class ContainerApi {
       .on('GET', '/containers/{id}/stats', (c) => this.stats(c))
       .on('GET', '/containers/{id}/changes', async (c) => ({ status: 200, body: await this.containers.diff(c.params.id) }))
       .on('GET', '/containers/{id}/export', (c) => this.export(c))
+      .on('GET', '/containers/{id}/archive', (c) => this.archiveGet(c))
+      .on('PUT', '/containers/{id}/archive', (c) => this.archivePut(c))
       .on('POST', '/containers/{id}/exec', (c) => this.execCreate(c))
       .on('POST', '/exec/{id}/start', (c) => this.execStart(c))
       .on('POST', '/exec/{id}/resize', (c) => this.execResize(c))
@@ -394,6 +396,32 @@ export class ContainerApi {
       if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
     }
     res.end();
+  }
+
+  /** HEAD (stat only) and GET (a tar) of a path, with docker's X-Docker-Container-Path-Stat header. */
+  private async archiveGet(call: Call) {
+    const p = call.query.get('path');
+    if (!p) throw invalid('path is required');
+    const statHeader = (st: object) => Buffer.from(JSON.stringify(st)).toString('base64');
+    if (call.req.method === 'HEAD') {
+      const { isDir: _, ...st } = await this.containers.pathStat(call.params.id, p);
+      return { status: 200, headers: { 'X-Docker-Container-Path-Stat': statHeader(st) } };
+    }
+    const { stat, tar } = await this.containers.archiveOut(call.params.id, p);
+    const { isDir: _, ...st } = stat;
+    const res = call.res!;
+    res.writeHead(200, { ...headers(), 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader(st) });
+    for await (const chunk of tar) {
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  }
+
+  private async archivePut(call: Call) {
+    const p = call.query.get('path');
+    if (!p) throw invalid('path is required');
+    await this.containers.archiveIn(call.params.id, p, call.req as AsyncIterable<Buffer>);
+    return { status: 200 };
   }
 
   private async commit(call: Call) {

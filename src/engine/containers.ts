@@ -14,7 +14,8 @@ import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
-import { readXattrs, runShim, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
+import { readXattrs, runShim, shimSpecialFs, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
+import type { PathStat } from './copy.ts';
 import type { Readable, Writable } from 'node:stream';
 import type { Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
@@ -584,18 +585,76 @@ export class Containers {
    * race our path checks), paths resolved with its root as "/" (see copy.ts).
    */
   async copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> {
-    const c = this.get(nameOrId);
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`berth cp needs a running container for now: ${c.record.Name} is ${c.state.Status}`);
     const { copyIn, copyOut } = await import('./copy.ts');
+    await this.inFrozenRoot(nameOrId, (root) => ('out' in op ? copyOut(root, op.out, op.to) : copyIn(root, op.in, op.to)));
+  }
+
+  /** Runs fn with a running container's root ("/proc/PID/root"), the container frozen meanwhile. */
+  private async inFrozenRoot<T>(nameOrId: string, fn: (root: string) => T | Promise<T>): Promise<T> {
+    const c = this.get(nameOrId);
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`copying files needs a running container for now: ${c.record.Name} is ${c.state.Status}`);
     const root = `/proc/${this.initPid(c)}/root`;
     const freeze = c.state.Status === 'running';
     if (freeze) await this.cgroups().freeze(c.record.Id, true);
     try {
-      if ('out' in op) copyOut(root, op.out, op.to);
-      else copyIn(root, op.in, op.to);
+      return await fn(root);
     } finally {
       if (freeze) await this.cgroups().freeze(c.record.Id, false);
     }
+  }
+
+  /** docker's path stat for the archive API: name, size, Go FileMode bits, mtime, link target. */
+  async pathStat(nameOrId: string, ctrPath: string): Promise<PathStat> {
+    const { statInRoot } = await import('./copy.ts');
+    return this.inFrozenRoot(nameOrId, (root) => statInRoot(root, ctrPath));
+  }
+
+  /**
+   * GET archive: a tar of a path in a running container, its entries under the path's base name.
+   * The path is copied out (safely, frozen) to a scratch directory first, then streamed.
+   */
+  async archiveOut(nameOrId: string, ctrPath: string): Promise<{ stat: PathStat; tar: AsyncGenerator<Buffer> }> {
+    const [{ copyOut, statInRoot }, { mergedTar }] = await Promise.all([import('./copy.ts'), import('../snapshot/diff.ts')]);
+    const scratch = this.scratchDir();
+    try {
+      const stat = await this.inFrozenRoot(nameOrId, (root) => {
+        const st = statInRoot(root, ctrPath);
+        copyOut(root, ctrPath.replace(/\/\.$/, '/'), scratch);
+        return st;
+      });
+      const tar = (async function* () {
+        try {
+          yield* mergedTar([scratch], async () => new Map());
+        } finally {
+          fs.rmSync(scratch, { recursive: true, force: true });
+        }
+      })();
+      return { stat, tar };
+    } catch (err) {
+      fs.rmSync(scratch, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** PUT archive: a (hostile until checked) tar unpacked safely, then copied into a directory of the container. */
+  async archiveIn(nameOrId: string, ctrPath: string, tar: AsyncIterable<Buffer>): Promise<void> {
+    const [{ copyIn, statInRoot }, { applyLayer }] = await Promise.all([import('./copy.ts'), import('../image/apply.ts')]);
+    const scratch = this.scratchDir();
+    try {
+      await this.inFrozenRoot(nameOrId, (root) => {
+        if (!statInRoot(root, ctrPath).isDir) throw invalid(`extraction point is not a directory: ${ctrPath}`);
+      });
+      await applyLayer(tar, scratch, shimSpecialFs);
+      await this.inFrozenRoot(nameOrId, (root) => copyIn(root, `${scratch}/.`, ctrPath));
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private scratchDir(): string {
+    const base = path.join(this.root.dir, 'tmp');
+    fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+    return fs.mkdtempSync(path.join(base, 'cp-'));
   }
 
   /** docker export: the container's filesystem as one tar (volumes and mounts not included). */

@@ -105,3 +105,32 @@ export function copyIn(root: string, hostSrc: string, ctrPath: string): void {
   const dest = target(destAbs, destSt, path.basename(path.resolve(hostSrc)), contents);
   copyAll(hostSrc, dest, contents);
 }
+
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number; // Go's os.FileMode: permission bits plus type bits (dir 1<<31, symlink 1<<27)
+  mtime: string;
+  linkTarget: string;
+  isDir: boolean;
+}
+
+/** What docker's archive API reports for a path in the container (symlinks not followed at the end). */
+export function statInRoot(root: string, ctrPath: string): PathStat {
+  const rel = resolveInRoot(root, ctrPath, false);
+  const abs = path.join(root, ...rel);
+  const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+  if (!st) throw notFound(`Could not find the file ${ctrPath} in container`);
+  let mode = st.mode & 0o777;
+  if (st.mode & 0o4000) mode |= 1 << 23; // setuid
+  if (st.mode & 0o2000) mode |= 1 << 22; // setgid
+  if (st.mode & 0o1000) mode |= 1 << 20; // sticky
+  if (st.isDirectory()) mode |= 2 ** 31;
+  else if (st.isSymbolicLink()) mode |= 1 << 27;
+  else if (st.isFIFO()) mode |= 1 << 25;
+  else if (st.isSocket()) mode |= 1 << 24;
+  else if (st.isCharacterDevice()) mode |= (1 << 26) | (1 << 21);
+  else if (st.isBlockDevice()) mode |= 1 << 26;
+  const linkTarget = st.isSymbolicLink() ? fs.readlinkSync(abs) : '';
+  return { name: rel.at(-1) ?? '/', size: st.size, mode: mode >>> 0, mtime: st.mtime.toISOString(), linkTarget, isDir: st.isDirectory() };
+}

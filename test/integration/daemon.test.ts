@@ -170,6 +170,27 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.match((await d.docker(['inspect', 'ticker'])).stderr, /No such/);
   });
 
+  test('cp both ways through the archive API, never through a symlink in the container', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'files', 'busybox', 'sh', '-c', 'mkdir -p /data/sub; echo a > /data/a; ln -s /etc /data/etclink; sleep 60'])).code, 0);
+    await root.eventually(() => d.docker(['exec', 'files', 'ls', '/data/etclink']), (r) => r.code === 0);
+    const out = fs.mkdtempSync(path.join(root.dir, 'cp-'));
+    const cpOut = await d.docker(['cp', 'files:/data', out]);
+    assert.equal(cpOut.code, 0, cpOut.stderr);
+    assert.equal(fs.readFileSync(path.join(out, 'data/a'), 'utf8'), 'a\n');
+    assert.equal(fs.readlinkSync(path.join(out, 'data/etclink')), '/etc');
+    const src = path.join(out, 'in.txt');
+    fs.writeFileSync(src, 'copied in\n');
+    assert.equal((await d.docker(['cp', src, 'files:/data/sub/'])).code, 0);
+    assert.equal((await d.docker(['exec', 'files', 'cat', '/data/sub/in.txt'])).stdout, 'copied in\n');
+    // /data/etclink -> /etc is the container's /etc, never the host's.
+    const marker = `berth-cp-${process.pid}.txt`;
+    fs.renameSync(src, path.join(out, marker));
+    assert.equal((await d.docker(['cp', path.join(out, marker), 'files:/data/etclink/'])).code, 0);
+    assert.equal(fs.existsSync(path.join('/etc', marker)), false);
+    assert.equal((await d.docker(['exec', 'files', 'cat', `/etc/${marker}`])).stdout, 'copied in\n');
+    assert.equal((await d.docker(['rm', '-f', 'files'])).code, 0);
+  });
+
   test('volumes and the fixed networks', async () => {
     assert.equal((await d.docker(['volume', 'create', 'vol1'])).stdout.trim(), 'vol1');
     assert.equal((await d.docker(['run', '--rm', '-v', 'vol1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f'])).code, 0);
@@ -274,5 +295,60 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
     const none = await d.docker(['pull', `${reg.host}/tools/nosuch:1`]);
     assert.notEqual(none.code, 0);
     assert.match(none.stderr, /not found|unknown/i);
+  });
+});
+
+describe('the API daemon, driven by dockerode (an SDK from npm)', { skip }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+
+  before(async () => {
+    root = await TestRoot.withBusybox();
+    d = new Daemon(root);
+    await d.start();
+  });
+  after(async () => {
+    await d?.stop();
+    await root?.cleanup();
+  });
+
+  test('create, attach (raw 200 stream), start, wait, logs, exec, remove', async () => {
+    const { default: Docker } = await import('dockerode');
+    const docker = new Docker({ socketPath: d.socket });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 2'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true, Labels: { sdk: 'dockerode' } });
+    const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+    let out = '';
+    let err = '';
+    const { Writable } = await import('node:stream');
+    docker.modem.demuxStream(stream, new Writable({ write: (b, _e, cb) => ((out += b), cb()) }), new Writable({ write: (b, _e, cb) => ((err += b), cb()) }));
+    const waited = c.wait({ condition: 'next-exit' }); // registered before start, as docker run does
+    await c.start();
+    stream.write('hello sdk\n');
+    const result = await waited;
+    assert.equal(result.StatusCode, 2);
+    await root.until(() => out + err, (s) => s.includes('oops'), 2000);
+    assert.equal(out, 'got hello sdk\n');
+    assert.equal(err, 'oops\n');
+    const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    assert.match(logs.toString('latin1'), /got hello sdk/);
+    const info = await c.inspect();
+    assert.equal(info.State.ExitCode, 2);
+    assert.equal(info.Config.Labels.sdk, 'dockerode');
+    await c.remove();
+
+    const runner = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '60'] });
+    await runner.start();
+    const exec = await runner.exec({ Cmd: ['sh', '-c', 'echo from exec; exit 6'], AttachStdout: true, AttachStderr: true });
+    const es = await exec.start({ hijack: true, stdin: false });
+    let eout = '';
+    docker.modem.demuxStream(es, new Writable({ write: (b, _e, cb) => ((eout += b), cb()) }), new Writable({ write: (_b, _e, cb) => cb() }));
+    await new Promise((r) => es.on('end', r));
+    assert.equal(eout, 'from exec\n');
+    assert.equal((await exec.inspect()).ExitCode, 6);
+    const missing = await runner.exec({ Cmd: ['nosuchbinary'], AttachStdout: true });
+    await assert.rejects(missing.start({ hijack: true, stdin: false }));
+    assert.equal((await missing.inspect()).ExitCode, 127);
+    await runner.remove({ force: true });
+    assert.deepEqual(root.leftovers(), []);
   });
 });
