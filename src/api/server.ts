@@ -11,6 +11,9 @@ import { errorReply, upgradeBodies, headers, Router, send, sendRaw, splitVersion
 import { imageRoutes } from './images.ts';
 import { systemRoutes } from './system.ts';
 
+// BERTH_TRACE=1: each request's method, path, status and time to stderr.
+const TRACE = process.env.BERTH_TRACE === '1';
+
 export interface Listener {
   /** `unix:///run/berth/berth.sock` or `tcp://127.0.0.1:2375`. */
   address: string;
@@ -66,6 +69,12 @@ export class ApiServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse | undefined, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+    if (TRACE) {
+      const t0 = performance.now();
+      const done = () => process.stderr.write(`trace ${(performance.now() - t0).toFixed(1).padStart(7)} ms  ${req.method} ${req.url} ${res?.statusCode ?? 'hijacked'}\n`);
+      if (res) res.once('finish', done);
+      else upgrade?.socket.once('close', done);
+    }
     const answer = (reply: Reply) => (res ? send(res, reply) : sendRaw(upgrade!.socket, reply));
     upgrade?.socket.on('error', () => {});
     try {
