@@ -6,6 +6,7 @@ import type { PullEvent } from '../engine/pull.ts';
 import { inspectImage } from '../image/inspect.ts';
 import { familiarReference, familiarRepository, parseReference } from '../image/reference.ts';
 import { parseChanges } from '../image/changes.ts';
+import type { Credentials } from '../registry/credentials.ts';
 import { errorReply, filters, flag, streamStart, type Call, type Router } from './http.ts';
 
 const STATUS: Record<string, string> = {
@@ -83,6 +84,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
     };
   });
 
+  // docker login: checks the credentials with the registry's challenge flow, then keeps them.
+  r.on('POST', '/auth', async (call) => {
+    const { readJson } = await import('./http.ts');
+    const body = await readJson(call.req);
+    const username = body.username, password = body.password;
+    if (typeof username !== 'string' || typeof password !== 'string' || !username) throw invalid('username and password are required');
+    await engine.login(typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io', { username, password });
+    return { status: 200, body: { Status: 'Login Succeeded', IdentityToken: '' } };
+  });
+
   // Pull (fromImage) or import (fromSrc=-): progress as JSON lines. Errors before the stream
   // starts are plain HTTP errors; after, an errorDetail line (what the docker CLI prints).
   r.on('POST', '/images/create', async (call) => {
@@ -108,6 +119,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
     try {
       const result = await engine.pull(name, {
         platform: q.get('platform') || undefined,
+        credentials: registryAuth(call.req.headers['x-registry-auth']),
         onEvent: (e: PullEvent) => {
           if (e.type === 'resolved') line({ status: `Pulling from ${familiarRepository(e.ref)}`, id: e.ref.tag ?? e.ref.digest });
           else if (e.type === 'layer') {
@@ -126,6 +138,21 @@ export function imageRoutes(r: Router, engine: Engine): void {
     }
     res!.end();
   });
+}
+
+/**
+ * X-Registry-Auth: base64url JSON {username, password} (an identity token is not supported);
+ * credentials for this request only, never stored.
+ */
+export function registryAuth(header: string | string[] | undefined): Credentials | undefined {
+  if (typeof header !== 'string' || !header) return undefined;
+  let auth: { username?: unknown; password?: unknown };
+  try {
+    auth = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('invalid X-Registry-Auth header: not base64 JSON');
+  }
+  return typeof auth?.username === 'string' && auth.username && typeof auth.password === 'string' ? { username: auth.username, password: auth.password } : undefined;
 }
 
 /** docker's reference filter: shell-style `*` within a name. */

@@ -100,6 +100,7 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.equal(v.stdout.trim(), '1.47 1.24 linux');
     const info = await d.docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.OSType}} {{.Images}}']);
     assert.equal(info.stdout.trim(), 'inactive linux 1');
+    assert.equal((await d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout, 'busybox:latest\n');
     const head = await d.request('HEAD', '/_ping');
     assert.equal(head.status, 200);
     assert.equal(head.headers['api-version'], '1.47');
@@ -191,6 +192,38 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.equal((await d.docker(['rm', '-f', 'files'])).code, 0);
   });
 
+  test('pause, rename, restart, top, stats, diff, commit, export and import', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'worker', 'busybox', 'sh', '-c', 'echo made > /made.txt; rm /etc/group; sleep 60'])).code, 0);
+    await root.eventually(() => d.docker(['exec', 'worker', 'cat', '/made.txt']), (r) => r.code === 0);
+    assert.equal((await d.docker(['pause', 'worker'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}}', 'worker'])).stdout.trim(), 'paused');
+    assert.equal((await d.docker(['unpause', 'worker'])).code, 0);
+    assert.equal((await d.docker(['rename', 'worker', 'worker2'])).code, 0);
+    const top = await d.docker(['top', 'worker2']);
+    assert.match(top.stdout, /sleep 60/);
+    const stats = await d.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'worker2']);
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.match(stats.stdout, /^worker2 [1-9]\d*$/m);
+    const diff = (await d.docker(['diff', 'worker2'])).stdout;
+    assert.match(diff, /^A \/made\.txt$/m);
+    assert.match(diff, /^D \/etc\/group$/m);
+    const commit = await d.docker(['commit', '-c', 'CMD ["cat", "/made.txt"]', 'worker2', 'committed:1']);
+    assert.equal(commit.code, 0, commit.stderr);
+    assert.match(commit.stdout, /^sha256:[a-f0-9]{64}$/m);
+    assert.equal((await d.docker(['run', '--rm', 'committed:1'])).stdout, 'made\n');
+    const exported = path.join(root.dir, 'export.tar');
+    assert.equal((await d.docker(['export', '-o', exported, 'worker2'])).code, 0);
+    const imported = await d.docker(['import', '-c', 'CMD ["cat", "/made.txt"]', exported, 'imported:1']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal((await d.docker(['run', '--rm', 'imported:1'])).stdout, 'made\n');
+    const started = (await d.docker(['inspect', '-f', '{{.State.StartedAt}}', 'worker2'])).stdout;
+    assert.equal((await d.docker(['restart', '-t', '1', 'worker2'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'worker2'])).stdout.trim(), 'true');
+    assert.notEqual((await d.docker(['inspect', '-f', '{{.State.StartedAt}}', 'worker2'])).stdout, started);
+    assert.equal((await d.docker(['rm', '-f', 'worker2'])).code, 0);
+    assert.equal((await d.docker(['rmi', 'committed:1', 'imported:1'])).code, 0);
+  });
+
   test('volumes and the fixed networks', async () => {
     assert.equal((await d.docker(['volume', 'create', 'vol1'])).stdout.trim(), 'vol1');
     assert.equal((await d.docker(['run', '--rm', '-v', 'vol1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f'])).code, 0);
@@ -262,6 +295,7 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
   let root: TestRoot;
   let d: Daemon;
   let reg: TestRegistry;
+  let locked: TestRegistry;
 
   before(async () => {
     root = new TestRoot();
@@ -273,10 +307,13 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
     const img = lay.image({ layers: [{ tar: fs.readFileSync(busyboxTar()), compression: 'gzip' }], cmd: ['sh'] });
     lay.tag('bb', img.manifest);
     await reg.push(layout, 'bb', 'tools/busybox:1');
+    locked = await TestRegistry.start({ auth: 'basic', users: { alice: 'wonder-land-1' } });
+    await locked.push(layout, 'bb', 'private/busybox:1');
   });
   after(async () => {
     await d?.stop();
     await reg?.stop();
+    await locked?.stop();
     await root?.cleanup();
   });
 
@@ -295,6 +332,22 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
     const none = await d.docker(['pull', `${reg.host}/tools/nosuch:1`]);
     assert.notEqual(none.code, 0);
     assert.match(none.stderr, /not found|unknown/i);
+  });
+
+  test('docker login, then pulls with the client\'s credentials (X-Registry-Auth); a wrong password is refused', async () => {
+    const ref = `${locked.host}/private/busybox:1`;
+    const anon = await d.docker(['pull', ref]);
+    assert.notEqual(anon.code, 0);
+    const wrong = await d.docker(['login', '-u', 'alice', '--password-stdin', locked.host], { input: 'nope\n' });
+    assert.notEqual(wrong.code, 0);
+    const login = await d.docker(['login', '-u', 'alice', '--password-stdin', locked.host], { input: 'wonder-land-1\n' });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    // The daemon's own copy goes: the pull must work from the header the CLI sends.
+    fs.rmSync(path.join(root.dir, 'auth.json'), { force: true });
+    const pull = await d.docker(['pull', ref]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.equal(fs.existsSync(path.join(root.dir, 'auth.json')), false);
   });
 });
 
