@@ -184,7 +184,7 @@ export class ContainerApi {
     streams.exited.then((exit) => this.exits.set(id, exit.exit), () => {}).finally(() => this.wake());
     streams.gone.finally(() => {
       this.live.delete(id);
-      if (c.record.HostConfig.AutoRemove) this.containers.events.emit('container', 'destroy', id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
+      if (c.record.HostConfig.AutoRemove && !this.observe(id)) this.containers.events.emit('container', 'destroy', id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
       this.wake();
       // Waiters for `removed` had their answer; keep the code a little for late ones.
       setTimeout(() => this.exits.delete(id), 60_000).unref();

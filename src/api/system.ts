@@ -4,6 +4,7 @@ import { invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { EngineEvent } from '../engine/events.ts';
+import { parseTime } from '../engine/logs.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, headers, readJson, streamStart, type Router } from './http.ts';
 
 export function systemRoutes(r: Router, engine: Engine): void {
@@ -38,17 +39,29 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.on('GET', '/events', async (call) => {
     const f = filters(call.query);
+    const since = call.query.get('since');
     const until = call.query.get('until');
+    const sinceMs = since ? parseTime(since) : undefined;
+    const untilMs = until ? parseTime(until) : undefined;
     const res = streamStart(call, 200, 'application/json');
     const send = (e: EngineEvent) => {
-      if (!eventMatches(e, f)) return;
+      if (!eventMatches(e, f) || (untilMs !== undefined && e.timeNano / 1e6 > untilMs)) return;
       res.write(JSON.stringify({ status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image, ...e }) + '\n');
     };
-    const unsubscribe = engine.events.subscribe(send);
-    res.on('close', unsubscribe);
-    if (until) {
-      const ms = Number(until) * 1000 - Date.now();
-      setTimeout(() => res.end(), Math.max(0, ms)).unref();
+    const unsubscribe = engine.events.subscribe(send, sinceMs);
+    // Containers that exit under their monitors with nobody watching become `die` events when
+    // someone looks: while a client follows events, look every second.
+    const look = setInterval(() => engine.containers.list(false), 1000);
+    const stop = () => {
+      unsubscribe();
+      clearInterval(look);
+    };
+    res.on('close', stop);
+    if (untilMs !== undefined) {
+      setTimeout(() => {
+        stop();
+        res.end();
+      }, Math.max(0, untilMs - Date.now() + 100)).unref();
     }
   });
 

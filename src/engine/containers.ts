@@ -84,7 +84,7 @@ export class Containers {
   private readonly namesDir: string;
   readonly volumes: Volumes;
   readonly events: Events;
-  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver, events = new Events()) {
+  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver, events = new Events(root.dir)) {
     this.root = root;
     this.events = events;
     this.images = images;
@@ -419,7 +419,7 @@ export class Containers {
     const launched = await this.launch(record, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' }, opts.size);
     if (!launched) return undefined;
     const { shim, state } = launched;
-    return this.drive(shim, attach !== undefined, async () => {
+    const exit = await this.drive(shim, attach !== undefined, async () => {
       try {
         await shim.started;
         if (!attach) return undefined;
@@ -431,6 +431,9 @@ export class Containers {
         throw err;
       }
     });
+    // An attached --rm container is gone once drive() returns: its monitor removed it.
+    if (exit && !exit.detached && record.HostConfig.AutoRemove) this.emit('destroy', record);
+    return exit;
   }
 
   /**

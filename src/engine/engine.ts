@@ -14,7 +14,7 @@ import type { Credentials } from '../registry/credentials.ts';
 
 export class Engine {
   readonly root: StateRoot;
-  readonly events = new Events();
+  private _events?: Events;
   private _images?: ImageStore;
   private _containers?: Containers;
   private _cgroups?: CgroupDriver;
@@ -30,6 +30,11 @@ export class Engine {
       this._images = new ImageStore(this.root.dir, content, layers);
     }
     return this._images;
+  }
+
+  /** The root's event journal: what every process working on it did. */
+  get events(): Events {
+    return (this._events ??= new Events(this.root.dir));
   }
 
   get cgroups(): CgroupDriver {

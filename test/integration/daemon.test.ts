@@ -241,9 +241,17 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     await new Promise((r) => setTimeout(r, 700));
     assert.equal((await d.docker(['run', '--rm', '-l', 'ev=1', 'busybox', 'true'])).code, 0);
     await d.docker(['run', '--rm', '-l', 'ev=2', 'busybox', 'true']);
+    // The CLI, in its own process, on the same root: its events reach the daemon's watchers too.
+    assert.equal((await root.run(['run', '--rm', '-l', 'ev=1', '--name', 'from-cli', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
     const out = (await events).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const actions = out.map((e) => e.Action);
-    assert.deepEqual(actions.filter((a) => ['create', 'start', 'die', 'destroy'].includes(a)), ['create', 'start', 'die', 'destroy']);
+    assert.deepEqual(actions.filter((a) => ['create', 'start', 'die', 'destroy'].includes(a)), ['create', 'start', 'die', 'destroy', 'create', 'start', 'die', 'destroy']);
+    const cliDie = out.filter((e) => e.Action === 'die').at(-1);
+    assert.equal(cliDie.Actor.Attributes.name, 'from-cli');
+    assert.equal(cliDie.Actor.Attributes.exitCode, '3');
+    // Replayed from the journal with --since.
+    const replay = await d.docker(['events', '--since', '1m', '--until', String(Math.floor(Date.now() / 1000)), '--filter', 'container=from-cli', '--format', '{{.Action}}']);
+    assert.deepEqual(replay.stdout.split('\n').filter(Boolean), ['create', 'start', 'die', 'destroy']);
     const die = out.find((e) => e.Action === 'die');
     assert.equal(die.Actor.Attributes.ev, '1');
     assert.equal(die.Actor.Attributes.exitCode, '0');
