@@ -80,19 +80,26 @@ class Daemon {
   }
 }
 
-describe('the API daemon, driven by the docker CLI', { skip }, () => {
-  let root: TestRoot;
-  let d: Daemon;
-
+/** A suite's root with busybox imported and a daemon on it, stopped and cleaned up after. */
+function daemonWithBusybox(set: (root: TestRoot, d: Daemon) => void): void {
+  let root: TestRoot | undefined;
+  let d: Daemon | undefined;
   before(async () => {
     root = await TestRoot.withBusybox();
     d = new Daemon(root);
+    set(root, d);
     await d.start();
   });
   after(async () => {
     await d?.stop();
     await root?.cleanup();
   });
+}
+
+describe('the API daemon, driven by the docker CLI', { skip }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
 
   test('version, info and _ping speak docker', async () => {
     const v = await d.docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Server.Os}}']);
@@ -362,16 +369,7 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
 describe('the API daemon, driven by dockerode (an SDK from npm)', { skip }, () => {
   let root: TestRoot;
   let d: Daemon;
-
-  before(async () => {
-    root = await TestRoot.withBusybox();
-    d = new Daemon(root);
-    await d.start();
-  });
-  after(async () => {
-    await d?.stop();
-    await root?.cleanup();
-  });
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
 
   test('create, attach (raw 200 stream), start, wait, logs, exec, remove', async () => {
     const { default: Docker } = await import('dockerode');
