@@ -509,6 +509,7 @@ export class Containers {
       cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
       cpuShares: h.CpuShares || undefined,
       pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
+      devices: h.Privileged ? 'all' : 'default',
     };
     mark('container created');
     const cgPaths = cg.create(record.Id, limits);

@@ -13,6 +13,26 @@ export interface Limits {
   cpuQuota?: number; // microseconds per period
   cpuPeriod?: number; // default 100000
   cpuShares?: number;
+  /** Which device nodes the container may use: docker's short list (the default) or all (privileged). */
+  devices?: 'default' | 'all';
+}
+
+/**
+ * docker's default device rules (containerd's oci defaults): creating any node is allowed
+ * (CAP_MKNOD), using one only for the few a container needs. Without these a container could
+ * mknod a host device (a disk, /dev/kmsg) and read or write it.
+ */
+export const DEFAULT_DEVICE_RULES = [
+  'c *:* m', 'b *:* m',
+  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', // null zero full random urandom
+  'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', // tty console ptmx pts
+  'c 10:200 rwm', // tun
+];
+
+/** v1 devices cgroup writes, in order: [file, value]. Everything denied, then the allowed list. */
+export function v1DeviceWrites(mode: Limits['devices']): [string, string][] {
+  if (mode === 'all') return []; // a new cgroup inherits its parent's (the host's) "a *:* rwm"
+  return [['devices.deny', 'a'], ...DEFAULT_DEVICE_RULES.map((r): [string, string] => ['devices.allow', r])];
 }
 
 export interface CgroupPaths {
@@ -71,7 +91,7 @@ export async function settle(read: () => string, want: string, what: string): Pr
   }
 }
 
-const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer']);
+const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'devices']);
 
 export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?: string }): CgroupDriver {
   if (scope.startsWith('/') || scope.split('/').some((s) => s === '' || s === '.' || s === '..')) throw invalid(`invalid cgroup scope: "${scope}"`);
