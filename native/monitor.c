@@ -191,6 +191,11 @@ int monitor_run(struct plan *p) {
     if (listener < 0 || bind(listener, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(attachsock, 0600) < 0 || listen(listener, ATTACH_MAX) < 0)
       die_report("attachsock", attachsock, errno);
   }
+  /* devcg DIR PROGRAM: the device program goes on the cgroup before anything runs in it. */
+  for (int i = 0; i < p->n; i++) {
+    struct record *r = &p->r[i];
+    if (r->n >= 3 && !strcmp(r->f[0], "devcg") && devcg_attach(r->f[1], r->f[2]) < 0) { teardown(p); die_report("devcg", r->f[1], errno); }
+  }
 restart:
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
   /* With a terminal, the child opens the pty inside the container's own devpts and hands the

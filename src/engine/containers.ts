@@ -11,6 +11,7 @@ import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
+import { defaultDeviceProgram } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
@@ -986,6 +987,8 @@ export class Containers {
       restart: record.HostConfig.RestartPolicy && record.HostConfig.RestartPolicy.Name !== 'no'
         ? { policy: record.HostConfig.RestartPolicy.Name, max: record.HostConfig.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
         : undefined,
+      // cgroup v2 has no devices files: the same rules as v1's go in as a program.
+      deviceProgram: this.cgroups().version === 2 && !record.HostConfig.Privileged ? { cgroup: cg.dirs[0], program: defaultDeviceProgram() } : undefined,
       mounts: this.mountPlan(record),
       // An --rm container takes its anonymous volumes with it (docker's behaviour).
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined },

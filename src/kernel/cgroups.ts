@@ -17,17 +17,7 @@ export interface Limits {
   devices?: 'default' | 'all';
 }
 
-/**
- * docker's default device rules (containerd's oci defaults): creating any node is allowed
- * (CAP_MKNOD), using one only for the few a container needs. Without these a container could
- * mknod a host device (a disk, /dev/kmsg) and read or write it.
- */
-export const DEFAULT_DEVICE_RULES = [
-  'c *:* m', 'b *:* m',
-  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', // null zero full random urandom
-  'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', // tty console ptmx pts
-  'c 10:200 rwm', // tun
-];
+import { DEFAULT_DEVICE_RULES } from './devices.ts';
 
 /** v1 devices cgroup writes, in order: [file, value]. Everything denied, then the allowed list. */
 export function v1DeviceWrites(mode: Limits['devices']): [string, string][] {

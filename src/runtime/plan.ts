@@ -61,6 +61,8 @@ export interface PlanInput {
   attachSocket?: string;
   /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
   restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
+  /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
+  deviceProgram?: { cgroup: string; program: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
   teardown: { rmdirs: string[]; rmtree?: string[] };
@@ -80,6 +82,7 @@ export function buildPlan(p: PlanInput): Step[] {
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
   if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
   if (p.attachSocket) steps.push(['attachsock', p.attachSocket]);
+  if (p.deviceProgram) steps.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
   if (p.health) {
     const h = p.health;
     steps.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
