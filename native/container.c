@@ -360,6 +360,19 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       if (r == 0 && (getcwd(here, sizeof here) == NULL || here[0] != '/')) { errno = EPERM; *failed_arg = "cwd outside the container's root"; r = -1; }
     }
     else if (!strcmp(s, "env")) { NEED(2); if (nenv < 4095) envp[nenv++] = f[1]; }
+    else if (!strcmp(s, "hold")) {
+      /* hold: instead of a command, keep this mount namespace (a stopped container's root,
+       * mounted for `cp`) alive until our stdin closes. Closing every fd above stdio closes the
+       * error pipe, which tells the monitor setup is done; the engine then works through
+       * /proc/PID/root and ends us by closing the pipe. */
+      syscall(SYS_close_range, 3, ~0U, 0);
+      char c;
+      for (;;) {
+        ssize_t n = read(0, &c, 1);
+        if (n == 0 || (n < 0 && errno != EINTR)) break;
+      }
+      _exit(0);
+    }
     else if (!strcmp(s, "exec")) {
       NEED(2);
       envp[nenv] = NULL;

@@ -14,7 +14,7 @@ import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { defaultDeviceProgram } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
-import { buildExecPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
+import { buildExecPlan, buildHoldPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, shimSpecialFs, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
 import type { PathStat } from './copy.ts';
 import type { Readable, Writable } from 'node:stream';
@@ -594,10 +594,14 @@ export class Containers {
     await this.inFrozenRoot(nameOrId, (root) => ('out' in op ? copyOut(root, op.out, op.to) : copyIn(root, op.in, op.to)));
   }
 
-  /** Runs fn with a running container's root ("/proc/PID/root"), the container frozen meanwhile. */
+  /**
+   * Runs fn with the container's root as "/proc/PID/root": a running container's own, frozen
+   * meanwhile; a stopped one's mounted by a holder process in a mount namespace of its own.
+   */
   private async inFrozenRoot<T>(nameOrId: string, fn: (root: string) => T | Promise<T>): Promise<T> {
     const c = this.get(nameOrId);
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`copying files needs a running container for now: ${c.record.Name} is ${c.state.Status}`);
+    if (c.state.Status === 'created' || c.state.Status === 'exited') return this.inHeldRoot(c.record, fn);
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`cannot copy files while ${c.record.Name} is ${c.state.Status}`);
     const root = `/proc/${this.initPid(c)}/root`;
     const freeze = c.state.Status === 'running';
     if (freeze) await this.cgroups().freeze(c.record.Id, true);
@@ -605,6 +609,22 @@ export class Containers {
       return await fn(root);
     } finally {
       if (freeze) await this.cgroups().freeze(c.record.Id, false);
+    }
+  }
+
+  private async inHeldRoot<T>(record: ContainerRecord, fn: (root: string) => T | Promise<T>): Promise<T> {
+    const dir = this.cdir(record.Id);
+    const empty = path.join(this.root.dir, 'empty');
+    if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
+    const rootfs = this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty);
+    const shim = runShim(buildHoldPlan(rootfs), { stdin: 'pipe', output: 'ignore' });
+    try {
+      const pid = await shim.started;
+      return await fn(`/proc/${pid}/root`);
+    } finally {
+      shim.stdio.stdin?.end();
+      shim.close();
+      await shim.gone;
     }
   }
 

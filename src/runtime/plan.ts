@@ -170,6 +170,21 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
   steps.push(['exec', ...proc.args]);
 }
 
+/**
+ * A stopped container's root, mounted in a mount namespace of its own and held there until the
+ * shim's stdin closes: `cp` works on it through /proc/PID/root as on a running container's.
+ */
+export function buildHoldPlan(rootfs: Mount): Step[] {
+  return [
+    ['ns', String(CLONE.NEWNS)],
+    ['propagation', String(MS.REC | MS.SLAVE)],
+    ['mount', rootfs.source, rootfs.target, rootfs.type, '0', rootfs.options.join(',')],
+    ['root', rootfs.target],
+    ['pivot'],
+    ['hold'],
+  ];
+}
+
 /** A process started inside a running container (exec): its namespaces and cgroups are joined. */
 export interface ExecInput {
   pid: number | '%PID%'; // the container init's host pid; '%PID%' for a plan the monitor fills in (health probes)

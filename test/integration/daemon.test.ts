@@ -197,6 +197,12 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.equal(fs.existsSync(path.join('/etc', marker)), false);
     assert.equal((await d.docker(['exec', 'files', 'cat', `/etc/${marker}`])).stdout, 'copied in\n');
     assert.equal((await d.docker(['rm', '-f', 'files'])).code, 0);
+    // testcontainers copies files into a container before starting it.
+    assert.equal((await d.docker(['create', '--name', 'prepared', 'busybox', 'cat', '/config.txt'])).code, 0);
+    fs.writeFileSync(path.join(out, 'config.txt'), 'prepared before start\n');
+    assert.equal((await d.docker(['cp', path.join(out, 'config.txt'), 'prepared:/'])).code, 0);
+    assert.equal((await d.docker(['start', '-a', 'prepared'])).stdout, 'prepared before start\n');
+    assert.equal((await d.docker(['rm', 'prepared'])).code, 0);
   });
 
   test('pause, rename, restart, top, stats, diff, commit, export and import', async () => {
