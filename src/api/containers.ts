@@ -482,9 +482,17 @@ export class ContainerApi {
         args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
       });
     } catch (err) {
-      // What the exec's status reads afterwards (testcontainers checks for 126/127).
-      x.exitCode = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 125;
-      throw err;
+      // A command that cannot run is the exec's outcome, not a failed request (docker's
+      // behaviour): the stream carries the message and the exec's status reads 126 or 127,
+      // which clients (testcontainers, the docker CLI) check.
+      if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
+      x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
+      if (detach) return { status: 200 };
+      const conduit = hijack(call, !tty);
+      const msg = Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`);
+      conduit.write(tty ? msg : frame(1, msg));
+      conduit.end();
+      return;
     }
     x.running = true;
     x.monitorPid = streams.monitorPid;

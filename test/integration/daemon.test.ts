@@ -154,6 +154,9 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} ticker Up`));
     assert.equal((await d.docker(['ps', '-q', '--filter', 'label=app=other'])).stdout, '');
     await root.eventually(() => d.docker(['logs', 'ticker']), (r) => r.stdout.includes('tick 2'));
+    const noexec = await d.docker(['exec', 'ticker', 'nosuchbinary']);
+    assert.equal(noexec.code, 127, noexec.stdout + noexec.stderr);
+    assert.match(noexec.stdout + noexec.stderr, /executable file not found/);
     const exec = await d.docker(['exec', 'ticker', 'sh', '-c', 'echo in-exec $$; exit 4']);
     assert.equal(exec.code, 4);
     assert.match(exec.stdout, /^in-exec \d+\n$/);
@@ -411,9 +414,44 @@ describe('the API daemon, driven by dockerode (an SDK from npm)', { skip }, () =
     assert.equal(eout, 'from exec\n');
     assert.equal((await exec.inspect()).ExitCode, 6);
     const missing = await runner.exec({ Cmd: ['nosuchbinary'], AttachStdout: true });
-    await assert.rejects(missing.start({ hijack: true, stdin: false }));
+    const ms = await missing.start({ hijack: true, stdin: false });
+    let mout = '';
+    docker.modem.demuxStream(ms, new Writable({ write: (b, _e, cb) => ((mout += b), cb()) }), new Writable({ write: (_b, _e, cb) => cb() }));
+    await new Promise((r) => ms.on('end', r));
+    assert.match(mout, /executable file not found/);
     assert.equal((await missing.inspect()).ExitCode, 127);
     await runner.remove({ force: true });
     assert.deepEqual(root.leftovers(), []);
+  });
+});
+
+describe('the API daemon, driven by testcontainers (its own flow, unchanged)', { skip }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
+
+  test('copy before start, wait for a log line, exec, logs, stop', async () => {
+    // testcontainers reads these when first used; its reaper image cannot be pulled offline.
+    process.env.DOCKER_HOST = `unix://${d.socket}`;
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const c = await new GenericContainer('busybox')
+      .withCommand(['sh', '-c', 'echo ready; cat /opt/greeting; sleep 30'])
+      .withCopyContentToContainer([{ content: 'hello testcontainers\n', target: '/opt/greeting' }])
+      .withLabels({ suite: 'tc' })
+      .withWaitStrategy(Wait.forLogMessage('ready'))
+      .start();
+    const r = await c.exec(['cat', '/opt/greeting']);
+    assert.deepEqual([r.exitCode, r.stdout], [0, 'hello testcontainers\n']);
+    const missing = await c.exec(['nosuchbinary']);
+    assert.equal(missing.exitCode, 127);
+    assert.match(missing.output, /executable file not found/);
+    let logs = '';
+    const stream = await c.logs();
+    stream.on('data', (chunk: string) => (logs += chunk));
+    await root.until(() => logs, (l) => l.includes('hello testcontainers'), 3000);
+    assert.equal(logs, 'ready\nhello testcontainers\n');
+    await c.stop();
+    assert.equal((await d.docker(['ps', '-aq', '--filter', 'label=suite=tc'])).stdout, '');
   });
 });
