@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   import: async () => (await import('./commands/images.ts')).importCmd,
   images: async () => (await import('./commands/images.ts')).images,
   pull: async () => (await import('./commands/pull.ts')).pull,
+  push: async () => (await import('./commands/push.ts')).push,
   login: async () => (await import('./commands/pull.ts')).login,
   logout: async () => (await import('./commands/pull.ts')).logout,
   rmi: async () => (await import('./commands/images.ts')).rmi,
@@ -84,6 +85,7 @@ Commands:
   import    Import the contents from a tarball to create a filesystem image
   images    List images
   pull      Download an image from a registry
+  push      Upload an image to a registry
   login     Log in to a registry
   logout    Log out from a registry
   image     Manage images (ls, inspect, rm, import, tag)

@@ -8,6 +8,7 @@ import { shimSpecialFs } from '../runtime/shim.ts';
 import { LayerStore } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
 import type { PullOptions, PullResult } from './pull.ts';
+import type { PushEvent, PushResult } from './push.ts';
 import { openRoot, type StateRoot } from './root.ts';
 import type { Credentials } from '../registry/credentials.ts';
 
@@ -44,6 +45,12 @@ export class Engine {
   async pull(name: string, opts: PullOptions = {}): Promise<PullResult> {
     const r = await this.registries();
     return new r.pull.Puller(this.images, r.credentials).pull(name, opts);
+  }
+
+  /** Pushes a tagged image to its registry; progress arrives through `opts.onEvent`. */
+  async push(name: string, opts: { onEvent?: (e: PushEvent) => void } = {}): Promise<PushResult> {
+    const [r, push] = await Promise.all([this.registries(), import('./push.ts')]);
+    return new push.Pusher(this.images, r.credentials).push(name, opts);
   }
 
   /** Verifies credentials against a registry, then keeps them (<root>/auth.json); returns the registry's key. */

@@ -11,6 +11,7 @@ import type { ImageStore } from '../image/store.ts';
 import { BlobReader, isVerificationError, verificationFailed } from '../registry/blob.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { normalizeRegistry, type CredentialStore, type Credentials } from '../registry/credentials.ts';
+import { Limiter } from '../util/limiter.ts';
 
 export type LayerStatus = 'waiting' | 'exists' | 'downloading' | 'retrying' | 'verifying' | 'complete';
 
@@ -36,27 +37,6 @@ export interface PullResult {
 type Emit = (e: PullEvent) => void;
 
 /** Docker's default of three concurrent downloads, shared by every pull in the process. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active < this.max) this.active++;
-    else await new Promise<void>((r) => this.waiting.push(r)); // the releasing task hands its slot over
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
 const limiter = new Limiter(3);
 
 // Downloads in flight in this process, so two pulls sharing a layer fetch it once. Keyed by blob

@@ -13,6 +13,8 @@ export const MEDIA = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
 } as const;
 
 export interface ImageSummary {
@@ -23,11 +25,13 @@ export interface ImageSummary {
 export class ImageStore {
   private readonly dir: string;
   private readonly refsDir: string;
+  private readonly compressedDir: string;
   readonly content: ContentStore;
   readonly layers: LayerStore;
   constructor(root: string, content: ContentStore, layers: LayerStore) {
     this.dir = path.join(root, 'images');
     this.refsDir = path.join(root, 'refs');
+    this.compressedDir = path.join(root, 'compressed');
     this.content = content;
     this.layers = layers;
   }
@@ -222,6 +226,34 @@ export class ImageStore {
     return record;
   }
 
+  /**
+   * The compressed blob made for a layer that was stored uncompressed (import, commit, load), so
+   * every push of it sends the same bytes: diff id -> blob digest, one file per layer.
+   */
+  compressedBlob(diffId: string): string | undefined {
+    let d: string;
+    try {
+      d = fs.readFileSync(path.join(this.compressedDir, digestHex(diffId)), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+    return /^sha256:[a-f0-9]{64}$/.test(d) && this.content.has(d) ? d : undefined;
+  }
+
+  setCompressedBlob(diffId: string, digest: string): void {
+    fs.mkdirSync(this.compressedDir, { recursive: true });
+    writeFileAtomic(path.join(this.compressedDir, digestHex(diffId)), digest, { durable: true });
+  }
+
+  /** Remembers a registry manifest the image is now known by (after a push), as a pull would. */
+  addRepoDigest(id: string, repoDigest: string, manifestBytes: Uint8Array): void {
+    this.content.put(manifestBytes);
+    const rec = this.get(id);
+    if (!rec || rec.repoDigests?.includes(repoDigest)) return;
+    rec.repoDigests = [...(rec.repoDigests ?? []), repoDigest];
+    writeFileAtomic(this.recordPath(id), JSON.stringify(rec), { durable: true });
+  }
+
   /** Blobs an image holds in the content store: config, manifest, layer blobs, the indexes it was pulled by. */
   private blobsOf(rec: ImageRecord): string[] {
     const out = [rec.id, rec.manifest, ...(rec.repoDigests ?? []).map((d) => d.slice(d.indexOf('@') + 1))];
@@ -267,6 +299,9 @@ export class ImageStore {
       if (stillUsed.has(l)) continue;
       this.layers.remove(l);
       this.content.remove(l);
+      const gz = this.compressedBlob(l);
+      if (gz) blobs.push(gz);
+      fs.rmSync(path.join(this.compressedDir, digestHex(l)), { force: true });
       out.push(`Deleted: ${l}`);
     }
     const blobsUsed = new Set(others.flatMap((r) => this.blobsOf(r)));
