@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   images: async () => (await import('./commands/images.ts')).images,
   pull: async () => (await import('./commands/pull.ts')).pull,
   push: async () => (await import('./commands/push.ts')).push,
+  save: async () => (await import('./commands/archive.ts')).save,
+  load: async () => (await import('./commands/archive.ts')).load,
   login: async () => (await import('./commands/pull.ts')).login,
   logout: async () => (await import('./commands/pull.ts')).logout,
   rmi: async () => (await import('./commands/images.ts')).rmi,
@@ -86,6 +88,8 @@ Commands:
   images    List images
   pull      Download an image from a registry
   push      Upload an image to a registry
+  save      Save one or more images to a tar archive (docker-archive and OCI layout)
+  load      Load images from a tar archive or STDIN
   login     Log in to a registry
   logout    Log out from a registry
   image     Manage images (ls, inspect, rm, import, tag)

@@ -64,6 +64,18 @@ export class Engine {
     return r.pull.logout(r.credentials, registry);
   }
 
+  /** Images as one tar (docker-archive and OCI layout in one); `names` are tags or ids. */
+  async *save(names: string[]): AsyncGenerator<Buffer> {
+    const { saveImages } = await import('../image/archive.ts');
+    yield* saveImages(this.images, names);
+  }
+
+  /** Loads a docker-archive or OCI-layout tar (plain, gzip or zstd); nothing stays of a bad one. */
+  async load(source: AsyncIterable<Buffer>): Promise<Array<{ id: string; names: string[] }>> {
+    const { loadImages } = await import('../image/archive.ts');
+    return loadImages(this.images, source, path.join(this.root.dir, 'tmp'));
+  }
+
   get containers(): Containers {
     return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups));
   }

@@ -192,6 +192,18 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Records an image an archive held (`berth load`), its layers already in the layer store, and
+   * tags it with `names`. The manifest is the archive's own (OCI layout) or one made for its blobs.
+   */
+  registerLoaded(p: { configBytes: Uint8Array; config: ImageConfig; manifestBytes: Uint8Array; layerSizes: number[]; names: string[] }): ImageRecord {
+    const missing = p.config.rootfs.diff_ids.find((d) => !this.layers.has(d));
+    if (missing) throw new BerthError('FailedPrecondition', `layer ${missing} is not in the layer store`);
+    const rec = this.commitImage({ config: p.config, configBytes: p.configBytes, manifestBytes: p.manifestBytes, layerSizes: p.layerSizes });
+    for (const n of p.names) this.tag(rec.id, n);
+    return rec;
+  }
+
   /** Uncompressed size of a layer, from any image that recorded it (else measured on disk). */
   layerSize(diffId: string): number {
     for (const r of this.records()) {

@@ -227,6 +227,9 @@ export async function image(ctx: Context, argv: string[]): Promise<number> {
     case 'rm': case 'remove': return rmi(ctx, rest);
     case 'import': return importCmd(ctx, rest);
     case 'tag': return tag(ctx, rest);
+    case 'push': return (await import('./push.ts')).push(ctx, rest);
+    case 'save': return (await import('./archive.ts')).save(ctx, rest);
+    case 'load': return (await import('./archive.ts')).load(ctx, rest);
     default:
       ctx.out('Usage:  berth image COMMAND\n\nCommands:\n  import   Import a tarball as an image\n  inspect  Display detailed information on one or more images\n  ls       List images\n  rm       Remove one or more images\n  tag      Create a tag\n');
       return sub === undefined || sub === '--help' ? 0 : 125;
