@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   push: async () => (await import('./commands/push.ts')).push,
   save: async () => (await import('./commands/archive.ts')).save,
   load: async () => (await import('./commands/archive.ts')).load,
+  system: async () => (await import('./commands/system.ts')).system,
   login: async () => (await import('./commands/pull.ts')).login,
   logout: async () => (await import('./commands/pull.ts')).logout,
   rmi: async () => (await import('./commands/images.ts')).rmi,
@@ -92,7 +93,8 @@ Commands:
   load      Load images from a tar archive or STDIN
   login     Log in to a registry
   logout    Log out from a registry
-  image     Manage images (ls, inspect, rm, import, tag)
+  image     Manage images (ls, inspect, rm, import, tag, prune, push, save, load)
+  system    Manage berth (df)
   rmi       Remove one or more images
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   version   Show the berth version

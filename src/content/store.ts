@@ -62,6 +62,15 @@ export class ContentStore {
     return new BlobWriter(this, path.join(dir, randomHex(12)));
   }
 
+  /** Every published blob's digest. */
+  digests(): string[] {
+    try {
+      return fs.readdirSync(path.join(this.root, 'blobs', 'sha256')).filter((h) => /^[a-f0-9]{64}$/.test(h)).map((h) => 'sha256:' + h);
+    } catch {
+      return [];
+    }
+  }
+
   remove(digest: string): void {
     fs.rmSync(this.path(digest), { force: true });
   }

@@ -54,18 +54,7 @@ export class LayerStore {
 
   /** Bytes of the layer's files (for a layer whose unpacked size was never recorded). */
   usage(diffId: string): number {
-    let total = 0;
-    const walk = (dir: string) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.isFile()) total += fs.lstatSync(p).size;
-      }
-    };
-    try {
-      walk(this.dir(diffId));
-    } catch {}
-    return total;
+    return dirUsage(this.dir(diffId));
   }
 
   remove(diffId: string): void {
@@ -96,6 +85,22 @@ export class LayerStore {
       options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
     };
   }
+}
+
+/** Bytes of the regular files under a directory (0 if it does not exist). */
+export function dirUsage(root: string): number {
+  let total = 0;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += fs.lstatSync(p).size;
+    }
+  };
+  try {
+    walk(root);
+  } catch {}
+  return total;
 }
 
 /**

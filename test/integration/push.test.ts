@@ -83,6 +83,8 @@ describe('push to a registry', { skip }, () => {
     assert.match(again.stdout, new RegExp(`${short(diffId)}: Layer already exists\n1: digest: ${digest} size: ${m[2]}\n$`));
     const rd = JSON.parse((await root.run(['image', 'inspect', `${R}/pushed/busybox:1`])).stdout)[0].RepoDigests;
     assert.deepEqual(rd, [`${R}/pushed/busybox@${digest}`]);
+    const ls = await root.run(['images', '--digests', `${R}/pushed/busybox`]);
+    assert.match(ls.stdout, new RegExp(`^${R}/pushed/busybox\\s+1\\s+${digest}\\s+[a-f0-9]{12}\\s`, 'm'), ls.stdout);
 
     const fresh = new TestRoot();
     try {
