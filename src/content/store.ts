@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, invalid } from '../core/errors.ts';
 
+import { isAlive, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 
 // node:crypto costs milliseconds to load; commands that only look blobs up never need it.
@@ -59,7 +60,21 @@ export class ContentStore {
     const dir = path.join(this.root, 'ingest');
     fs.mkdirSync(dir, { recursive: true });
     fs.mkdirSync(path.join(this.root, 'blobs', 'sha256'), { recursive: true });
-    return new BlobWriter(this, path.join(dir, randomHex(12)));
+    // Named by the writing process (pid + start time), so what a killed one left can be swept.
+    const me = selfRef();
+    return new BlobWriter(this, path.join(dir, `${me.pid}.${me.start}.${randomHex(8)}`));
+  }
+
+  /** Ingest files of writers that died (kill -9 in the middle of a pull or load). */
+  sweepIngest(): void {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(path.join(this.root, 'ingest'));
+    } catch {}
+    for (const n of names) {
+      const m = /^(\d+)\.(\d+)\./.exec(n);
+      if (!m || !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.root, 'ingest', n), { recursive: true, force: true });
+    }
   }
 
   /** Every published blob's digest. */

@@ -73,7 +73,7 @@ export class Engine {
   /** Loads a docker-archive or OCI-layout tar (plain, gzip or zstd); nothing stays of a bad one. */
   async load(source: AsyncIterable<Buffer>): Promise<Array<{ id: string; names: string[] }>> {
     const { loadImages } = await import('../image/archive.ts');
-    return loadImages(this.images, source, path.join(this.root.dir, 'tmp'));
+    return loadImages(this.images, source);
   }
 
   get containers(): Containers {

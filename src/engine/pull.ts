@@ -57,6 +57,7 @@ export class Puller {
 
   async pull(name: string, opts: PullOptions = {}): Promise<PullResult> {
     const ref = parseReference(name);
+    this.images.sweepInterrupted();
     const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     const emit: Emit = opts.onEvent ?? (() => {});
     const client = new RegistryClient(ref.domain, { credentials: this.credentials.get(ref.domain), env: this.env });
@@ -160,11 +161,22 @@ export class Puller {
    */
   private async download(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
     const id = desc.digest;
-    // Another process may have finished it while this download waited for a slot.
-    if (this.images.layers.has(diffId)) {
+    // Another process may have finished it while this download waited for a slot, or be
+    // downloading it now: then this waits for it rather than downloading it twice.
+    const release = await this.images.layers.claim(diffId);
+    if (!release) {
       emit({ type: 'layer', id, status: 'exists' });
       return this.images.layerSize(diffId);
     }
+    try {
+      return await this.fetchLayer(client, repo, desc, diffId, emit);
+    } finally {
+      release();
+    }
+  }
+
+  private async fetchLayer(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
+    const id = desc.digest;
     const writer = this.images.content.writer();
     let shownAt = 0;
     const reader = new BlobReader(client, repo, desc, {

@@ -309,9 +309,10 @@ export interface LoadedImage {
 }
 
 /** Loads every image in a docker-archive or OCI-layout tar (plain, gzip or zstd). */
-export async function loadImages(images: ImageStore, source: AsyncIterable<Buffer>, stagingRoot: string): Promise<LoadedImage[]> {
+export async function loadImages(images: ImageStore, source: AsyncIterable<Buffer>): Promise<LoadedImage[]> {
+  images.sweepInterrupted();
   const me = selfRef();
-  const dir = path.join(stagingRoot, `load-${me.pid}.${me.start}.${randomHex(6)}`);
+  const dir = path.join(images.tmpDir, `load-${me.pid}.${me.start}.${randomHex(6)}`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const createdLayers: string[] = [];
   const createdBlobs: string[] = [];

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { digestHex, sha256, type ContentStore } from '../content/store.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageConfig, ImageManifest, ImageRecord, RunConfig } from '../core/types.ts';
+import { isAlive } from '../kernel/process.ts';
 import type { LayerStore } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from './reference.ts';
@@ -26,12 +27,15 @@ export class ImageStore {
   private readonly dir: string;
   private readonly refsDir: string;
   private readonly compressedDir: string;
+  /** Staging for archives being loaded (`tmp/load-<pid>.<start>.<random>`). */
+  readonly tmpDir: string;
   readonly content: ContentStore;
   readonly layers: LayerStore;
   constructor(root: string, content: ContentStore, layers: LayerStore) {
     this.dir = path.join(root, 'images');
     this.refsDir = path.join(root, 'refs');
     this.compressedDir = path.join(root, 'compressed');
+    this.tmpDir = path.join(root, 'tmp');
     this.content = content;
     this.layers = layers;
   }
@@ -238,6 +242,20 @@ export class ImageStore {
     return record;
   }
 
+  /** What killed pulls, imports and loads left: unpack dirs, claims, ingest files, load staging. */
+  sweepInterrupted(): void {
+    this.layers.sweep();
+    this.content.sweepIngest();
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.tmpDir);
+    } catch {}
+    for (const n of names) {
+      const m = /^load-(\d+)\.(\d+)\./.exec(n);
+      if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
+    }
+  }
+
   /**
    * The compressed blob made for a layer that was stored uncompressed (import, commit, load), so
    * every push of it sends the same bytes: diff id -> blob digest, one file per layer.
@@ -340,6 +358,7 @@ export class ImageStore {
    * blobs no image references. Returns docker's lines and the bytes of layers removed.
    */
   prune(opts: { all: boolean; used: Set<string>; keepLayers: Set<string> }): { lines: string[]; reclaimed: number } {
+    this.sweepInterrupted();
     const lines: string[] = [];
     let reclaimed = 0;
     for (const { record, names } of this.list()) {

@@ -306,13 +306,25 @@ describe('pull from a registry', { skip }, () => {
       const [a, b] = await Promise.all([engine.pull(`${R}/layered:1`), engine.pull(`${R}/layered:1`)]);
       assert.equal(a.image.id, b.image.id);
       for (const l of img.layered.layers) assert.equal(proxy.blobGets().filter((s) => s.url.endsWith(l.digest)).length, 1, l.digest);
-      // And two processes at once: both succeed, one copy of each layer.
+      // And two processes at once: both succeed, the layer is downloaded once (the other
+      // process waits for the first one's claim), one copy of it is kept.
       const t2 = new TestRoot();
       try {
+        // What a killed pull or load leaves (dead pid): swept by the next pull.
+        const dead = '4194303.1';
+        fs.mkdirSync(path.join(t2.dir, 'content/ingest'), { recursive: true });
+        fs.writeFileSync(path.join(t2.dir, 'content/ingest', `${dead}.abcd`), 'partial');
+        fs.mkdirSync(path.join(t2.dir, 'layers', `.tmp-${dead}.abcd`), { recursive: true });
+        fs.writeFileSync(path.join(t2.dir, 'layers', `.claim-${hex(img.busybox.diffIds[0])}`), dead.replace('.', ' '));
+        fs.mkdirSync(path.join(t2.dir, 'tmp', `load-${dead}.abcd`), { recursive: true });
+        proxy.reset();
         const [x, y] = await Promise.all([t2.run(['pull', `${R}/busybox:1`]), t2.run(['pull', `${R}/busybox:1`])]);
         assert.equal(x.code, 0, x.stderr);
         assert.equal(y.code, 0, y.stderr);
+        assert.equal(proxy.blobGets().filter((s) => s.url.endsWith(img.busybox.layers[0].digest)).length, 1);
         assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'layers')), [hex(img.busybox.diffIds[0])]);
+        assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'content/ingest')), []);
+        assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'tmp')), []);
       } finally {
         await t2.cleanup();
       }
