@@ -45,8 +45,9 @@ const inflight = new Map<string, { promise: Promise<number>; listeners: Set<Emit
 
 const PROGRESS_INTERVAL_MS = 100;
 
-export class Puller {
-  private readonly images: ImageStore;
+/** What pull and push share: the stores, and a client for a registry with the credentials kept for it. */
+export class RegistryOp {
+  protected readonly images: ImageStore;
   private readonly credentials: CredentialStore;
   private readonly env: NodeJS.ProcessEnv;
   constructor(images: ImageStore, credentials: CredentialStore, env: NodeJS.ProcessEnv = process.env) {
@@ -55,12 +56,19 @@ export class Puller {
     this.env = env;
   }
 
+  protected client(registry: string): RegistryClient {
+    return new RegistryClient(registry, { credentials: this.credentials.get(registry), env: this.env });
+  }
+}
+
+export class Puller extends RegistryOp {
+
   async pull(name: string, opts: PullOptions = {}): Promise<PullResult> {
     const ref = parseReference(name);
     this.images.sweepInterrupted();
     const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     const emit: Emit = opts.onEvent ?? (() => {});
-    const client = new RegistryClient(ref.domain, { credentials: this.credentials.get(ref.domain), env: this.env });
+    const client = this.client(ref.domain);
     const shown = familiarReference(ref);
 
     const top = await client.manifest(ref.path, ref.digest ?? ref.tag!, `manifest for ${shown}`);

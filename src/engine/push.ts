@@ -7,10 +7,9 @@ import { BerthError, invalid, isCode, notFound } from '../core/errors.ts';
 import type { Descriptor } from '../core/types.ts';
 import { distributionManifest } from '../image/distribution.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.ts';
-import type { ImageStore } from '../image/store.ts';
-import { RegistryClient } from '../registry/client.ts';
-import type { CredentialStore } from '../registry/credentials.ts';
+import type { RegistryClient } from '../registry/client.ts';
 import { Limiter } from '../util/limiter.ts';
+import { RegistryOp } from './pull.ts';
 
 export type PushStatus = 'preparing' | 'waiting' | 'pushing' | 'retrying' | 'pushed' | 'exists';
 
@@ -32,15 +31,7 @@ const limiter = new Limiter(5);
 const ATTEMPTS = 3;
 const PROGRESS_INTERVAL_MS = 100;
 
-export class Pusher {
-  private readonly images: ImageStore;
-  private readonly credentials: CredentialStore;
-  private readonly env: NodeJS.ProcessEnv;
-  constructor(images: ImageStore, credentials: CredentialStore, env: NodeJS.ProcessEnv = process.env) {
-    this.images = images;
-    this.credentials = credentials;
-    this.env = env;
-  }
+export class Pusher extends RegistryOp {
 
   async push(name: string, opts: { onEvent?: (e: PushEvent) => void } = {}): Promise<PushResult> {
     const ref = parseReference(name);
@@ -55,7 +46,7 @@ export class Pusher {
     }
     emit({ type: 'start', ref });
     const { bytes, manifest } = await distributionManifest(this.images, rec);
-    const client = new RegistryClient(ref.domain, { credentials: this.credentials.get(ref.domain), env: this.env });
+    const client = this.client(ref.domain);
 
     for (const id of rec.layers) emit({ type: 'layer', id, status: 'preparing' });
     // The config goes first and alone: it meets the registry's challenge once, before layers run in parallel.
