@@ -11,13 +11,13 @@ import type { RegistryClient } from '../registry/client.ts';
 import { Limiter } from '../util/limiter.ts';
 import { RegistryOp } from './pull.ts';
 
-export type PushStatus = 'preparing' | 'waiting' | 'pushing' | 'retrying' | 'pushed' | 'exists';
+export type PushStatus = 'preparing' | 'waiting' | 'pushing' | 'retrying' | 'pushed' | 'mounted' | 'exists';
 
 export type PushEvent =
   /** The repository the push goes to; layers follow, bottom first. */
   | { type: 'start'; ref: Reference }
   /** `id` is the layer's diff id (what docker shows); bytes are the compressed blob's. */
-  | { type: 'layer'; id: string; status: PushStatus; current?: number; total?: number; error?: string }
+  | { type: 'layer'; id: string; status: PushStatus; current?: number; total?: number; error?: string; from?: string }
   | { type: 'done'; ref: Reference; digest: string; size: number };
 
 export interface PushResult {
@@ -48,13 +48,16 @@ export class Pusher extends RegistryOp {
     const { bytes, manifest } = await distributionManifest(this.images, rec);
     const client = this.client(ref.domain);
 
+    // Another repository of the same registry this image was pulled from or pushed to: layers
+    // missing here are mounted from there rather than uploaded (the registry may decline).
+    const from = (rec.repoDigests ?? []).map((d) => parseReference(d)).find((r) => r.domain === ref.domain && r.path !== ref.path)?.path;
     for (const id of rec.layers) emit({ type: 'layer', id, status: 'preparing' });
     // The config goes first and alone: it meets the registry's challenge once, before layers run in parallel.
     await this.blob(client, ref.path, manifest.config);
     const tasks = manifest.layers.map((desc, i) => {
       const id = rec.layers[i];
       emit({ type: 'layer', id, status: 'waiting' });
-      return limiter.run(() => this.blob(client, ref.path, desc, (status, current, error) => emit({ type: 'layer', id, status, current, total: desc.size, error })));
+      return limiter.run(() => this.blob(client, ref.path, desc, (status, current, error) => emit({ type: 'layer', id, status, current, total: desc.size, error, from }), from));
     });
     const settled = await Promise.allSettled(tasks);
     const failed = settled.find((s) => s.status === 'rejected');
@@ -67,7 +70,7 @@ export class Pusher extends RegistryOp {
   }
 
   /** One blob: skipped when the repository has it, else uploaded (again from the start after a network failure). */
-  private async blob(client: RegistryClient, repo: string, desc: Descriptor, report?: (s: PushStatus, current?: number, error?: string) => void): Promise<void> {
+  private async blob(client: RegistryClient, repo: string, desc: Descriptor, report?: (s: PushStatus, current?: number, error?: string) => void, from?: string): Promise<void> {
     if (await client.hasBlob(repo, desc.digest)) {
       report?.('exists');
       return;
@@ -94,8 +97,8 @@ export class Pusher extends RegistryOp {
       };
       try {
         report?.('pushing', 0);
-        await client.uploadBlob(repo, desc, body);
-        report?.('pushed', desc.size);
+        const how = await client.uploadBlob(repo, desc, body, { from });
+        report?.(how === 'mounted' ? 'mounted' : 'pushed', desc.size);
         return;
       } catch (err) {
         const retriable = !(err instanceof BerthError) || err.code === 'Unavailable';

@@ -201,8 +201,9 @@ export class RegistryClient {
     if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw invalid(`registry ${this.registry} sent an unsupported token realm ${realm.href}`);
     const q = realm.searchParams;
     if (ch.params.service) q.set('service', ch.params.service);
+    // A scope may be several, space-separated (a push that mounts from another repository).
     const wanted = scope || ch.params.scope;
-    if (wanted) q.append('scope', wanted);
+    for (const one of (wanted ?? '').split(' ').filter(Boolean)) q.append('scope', one);
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
     // As docker does, the registry's credentials go to the realm it named (and only there).
     if (this.credentials) {
@@ -312,12 +313,25 @@ export class RegistryClient {
   /**
    * Uploads one blob: POST opens an upload session, one PUT with `?digest=` sends every byte and
    * closes it (the spec's monolithic upload); the registry verifies the digest before it keeps it.
+   * With `from` (another repository of this registry that has the blob), the POST first asks to
+   * mount it from there, which needs no bytes; a registry that will not mount opens a session.
    */
-  async uploadBlob(repo: string, desc: { digest: string; size: number }, body: Body, signal?: AbortSignal): Promise<void> {
+  async uploadBlob(repo: string, desc: { digest: string; size: number }, body: Body, opts: { from?: string; signal?: AbortSignal } = {}): Promise<'mounted' | 'uploaded'> {
     RegistryClient.check(repo, desc.digest);
-    const scope = pushScope(repo);
+    if (opts.from !== undefined && !REPO_PATH.test(opts.from)) throw invalid(`invalid repository name "${opts.from}"`);
+    const scope = opts.from ? `${pushScope(repo)} repository:${opts.from}:pull` : pushScope(repo);
     const what = `blob upload ${desc.digest}`;
-    const start = await this.request(`/v2/${repo}/blobs/uploads/`, { method: 'POST', scope, headers: { 'content-length': '0' }, signal });
+    const query = opts.from ? `?mount=${desc.digest}&from=${encodeURIComponent(opts.from)}` : '';
+    const start = await this.request(`/v2/${repo}/blobs/uploads/${query}`, { method: 'POST', scope, headers: { 'content-length': '0' }, signal: opts.signal });
+    if (opts.from && start.statusCode === 201) {
+      start.resume();
+      return 'mounted';
+    }
+    if (opts.from && (start.statusCode === 401 || start.statusCode === 403)) {
+      // No pull access to the other repository: upload the bytes instead.
+      start.resume();
+      return this.uploadBlob(repo, desc, body, { signal: opts.signal });
+    }
     if (start.statusCode !== 202) return this.fail(start, repo, what, 'push');
     start.resume();
     const location = start.headers.location;
@@ -329,10 +343,11 @@ export class RegistryClient {
       scope,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
       body,
-      signal,
+      signal: opts.signal,
     });
     if (res.statusCode !== 201) return this.fail(res, repo, what, 'push');
     res.resume();
+    return 'uploaded';
   }
 
   /** Puts a manifest under a tag; returns its digest (of the bytes sent, whatever the registry echoes). */

@@ -86,6 +86,12 @@ describe('push to a registry', { skip }, () => {
     const ls = await root.run(['images', '--digests', `${R}/pushed/busybox`]);
     assert.match(ls.stdout, new RegExp(`^${R}/pushed/busybox\\s+1\\s+${digest}\\s+[a-f0-9]{12}\\s`, 'm'), ls.stdout);
 
+    // Another repository of the same registry: the layer is mounted from the first, not sent again.
+    assert.equal((await root.run(['tag', 'busybox', `${R}/mounted/busybox:1`])).code, 0);
+    const mounted = await root.run(['push', `${R}/mounted/busybox:1`]);
+    assert.equal(mounted.code, 0, mounted.stderr);
+    assert.match(mounted.stdout, new RegExp(`${short(diffId)}: Mounted from pushed/busybox\n1: digest: ${digest} size: ${m[2]}\n$`));
+
     const fresh = new TestRoot();
     try {
       const pull = await fresh.run(['pull', `${R}/pushed/busybox:1`]);

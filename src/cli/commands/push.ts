@@ -12,6 +12,7 @@ const STATUS: Record<string, string> = {
   pushing: 'Pushing',
   retrying: 'Retrying',
   pushed: 'Pushed',
+  mounted: 'Mounted from',
   exists: 'Layer already exists',
 };
 
@@ -21,7 +22,8 @@ function render(p: LayerProgress, e: PushEvent): void {
     // In a log, waiting and byte counts are noise: one line when prepared, one when settled.
     const key = e.status === 'waiting' || e.status === 'pushing' ? 'preparing' : e.status === 'retrying' ? `${e.status} ${e.error}` : e.status;
     const bar = e.status === 'pushing' && e.total ? { current: e.current ?? 0, total: e.total } : undefined;
-    p.layer(e.id, `${STATUS[e.status]}${e.status === 'retrying' && e.error ? ` (${e.error})` : ''}`, key, bar);
+    const detail = e.status === 'retrying' && e.error ? ` (${e.error})` : e.status === 'mounted' ? ` ${e.from}` : '';
+    p.layer(e.id, `${STATUS[e.status]}${detail}`, key, bar);
   }
 }
 
