@@ -228,6 +228,8 @@ export class Proxy {
   ignoreRange = false;
   /** Blob GETs answer 307 to this base URL (+ /blob/<digest>). */
   redirectTo?: string;
+  /** The next `times` blob upload PUTs of at least `minBytes` answer 503 without reaching the registry. */
+  failUploads?: { times: number; minBytes: number };
 
   constructor(target: number) {
     this.target = target;
@@ -253,6 +255,7 @@ export class Proxy {
     this.cut = undefined;
     this.ignoreRange = false;
     this.redirectTo = undefined;
+    this.failUploads = undefined;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -264,6 +267,17 @@ export class Proxy {
       record.status = 307;
       res.writeHead(307, { location: `${this.redirectTo}/blob/${url.slice(url.lastIndexOf('/') + 1)}` });
       res.end();
+      return;
+    }
+    const fail = this.failUploads;
+    if (req.method === 'PUT' && /\/blobs\/uploads\//.test(url) && fail && fail.times > 0 && Number(req.headers['content-length']) >= fail.minBytes) {
+      fail.times--;
+      record.status = 503;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected failure' }] }));
+      });
       return;
     }
     const headers = { ...req.headers };

@@ -2,6 +2,7 @@
 // pushed is read back by skopeo (an independent client) and pulled into a fresh root and run.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTar, isRoot, TestRoot } from '../helpers/berth.ts';
 import { OciLayout, sha } from '../helpers/oci.ts';
-import { hasRegistryTools, TestRegistry } from '../helpers/registry.ts';
+import { hasRegistryTools, Proxy, TestRegistry } from '../helpers/registry.ts';
 import { tar } from '../helpers/tarwriter.ts';
 
 const skip = !isRoot ? 'needs root' : !hasRegistryTools ? 'needs docker-registry, skopeo, htpasswd and openssl (./setup.sh installs them)' : false;
@@ -141,6 +142,33 @@ describe('push to a registry', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`1: digest: ${img.manifest.digest} size: ${img.manifest.size}\n$`));
     assert.equal(reg.tagDigest('copy/zimg', '1'), img.manifest.digest);
+  });
+
+  test('an upload the registry fails is retried from the start; failing three times fails the push and tags nothing', async () => {
+    const proxy = await Proxy.start(reg.port);
+    try {
+      const name = `${proxy.host}/retried/busybox:1`;
+      assert.equal((await root.run(['tag', 'busybox', name])).code, 0);
+      proxy.failUploads = { times: 1, minBytes: 4096 }; // the layer, not the config
+      const r = await root.run(['push', name]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /: Retrying \(attempt 2: blob upload sha256:[a-f0-9]{64}: unavailable: injected failure\)\n/);
+      assert.match(r.stdout, /: Pushed\n1: digest: sha256:[a-f0-9]{64} size: \d+\n$/);
+      const puts = proxy.seen.filter((s) => s.method === 'PUT' && s.url.includes('/blobs/uploads/'));
+      assert.deepEqual(puts.map((s) => s.status), [201, 503, 201]); // the config, then the layer twice
+      // An image the registry knows nowhere (nothing to mount from), failing three times: the push
+      // fails with the registry's words, and nothing is tagged there.
+      const own = path.join(work, 'own.tar');
+      fs.writeFileSync(own, tar([{ path: 'own.bin', body: randomBytes(20_000), mode: 0o644 }]));
+      assert.equal((await root.run(['import', own, `${proxy.host}/retried/other:1`])).code, 0);
+      proxy.failUploads = { times: 3, minBytes: 4096 };
+      const down = await root.run(['push', `${proxy.host}/retried/other:1`]);
+      assert.equal(down.code, 125);
+      assert.match(down.stderr, /unavailable: injected failure/);
+      assert.equal(fs.existsSync(path.join(reg.storage, 'docker/registry/v2/repositories/retried/other/_manifests/tags/1')), false);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test('unknown local tag and a digest reference are refused before any request', async () => {
