@@ -1,7 +1,7 @@
 // `berth push` to the real CNCF registry on loopback (anonymous, basic auth, token auth); what it
 // pushed is read back by skopeo (an independent client) and pulled into a fresh root and run.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
