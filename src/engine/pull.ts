@@ -2,8 +2,9 @@
 // config is fetched and checked, every missing layer streams from the registry into the content
 // store and, decompressed, into the layer store at the same time; the image is recorded only
 // when all of it is verified. Progress leaves as events; only the CLI renders them.
-import { sha256 } from '../content/store.ts';
-import { invalid, isCode, notFound } from '../core/errors.ts';
+import * as fs from 'node:fs';
+import { digestHex, sha256 } from '../content/store.ts';
+import { BerthError, invalid, isCode, notFound } from '../core/errors.ts';
 import type { Descriptor, ImageRecord } from '../core/types.ts';
 import { formatPlatform, hostPlatform, MAX_CONFIG_BYTES, parseImageConfig, parseManifest, parsePlatform, selectManifest } from '../image/manifest.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.ts';
@@ -185,9 +186,13 @@ export class Puller extends RegistryOp {
 
   private async fetchLayer(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
     const id = desc.digest;
-    const writer = this.images.content.writer();
+    // Keyed by blob and diff id, as the claim and the in-process dedup are: what a killed pull of
+    // this layer left is continued from where it stopped (verified at the end all the same).
+    const writer = this.images.content.resumableWriter(`${digestHex(desc.digest)}.${digestHex(diffId)}`, desc.size);
+    const offset = writer.size;
     let shownAt = 0;
     const reader = new BlobReader(client, repo, desc, {
+      offset,
       sink: (c) => writer.write(c),
       onProgress: (n) => {
         const now = Date.now();
@@ -197,10 +202,15 @@ export class Puller extends RegistryOp {
       },
       onRetry: (attempt, err) => emit({ type: 'layer', id, status: 'retrying', current: reader.received, total: desc.size, error: `attempt ${attempt + 1}: ${(err as Error).message}` }),
     });
-    emit({ type: 'layer', id, status: 'downloading', current: 0, total: desc.size });
+    emit({ type: 'layer', id, status: 'downloading', current: offset, total: desc.size });
     const { decompress } = await import('../image/compression.ts'); // zlib only when pulling
+    // The layer is unpacked from its first byte: the part already on disk, then the network.
+    const bytes = async function* (): AsyncGenerator<Buffer> {
+      if (offset) yield* fs.createReadStream(writer.tmp, { start: 0, end: offset - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+      yield* reader.chunks();
+    };
     try {
-      const res = await this.images.layers.unpack(decompress(reader.chunks()), {
+      const res = await this.images.layers.unpack(decompress(bytes()), {
         verify: async (r) => {
           await reader.drain(); // bytes after the tar's end (compression trailers) are part of the blob
           emit({ type: 'layer', id, status: 'verifying', current: desc.size, total: desc.size });
@@ -223,7 +233,7 @@ export class Puller extends RegistryOp {
    * rest (bounded by the descriptor's size) tells whether the blob was wrong, which is what the
    * user needs to hear; a network failure is reported as itself.
    */
-  private async explain(err: unknown, reader: BlobReader, writer: { digest(): string; abort(): void }, desc: Descriptor): Promise<unknown> {
+  private async explain(err: unknown, reader: BlobReader, writer: { digest(): string; abort(): void; keep(): void }, desc: Descriptor): Promise<unknown> {
     let out = err;
     if (!isVerificationError(err) && !isCode(err, 'Unavailable')) {
       try {
@@ -233,7 +243,11 @@ export class Puller extends RegistryOp {
         if (isVerificationError(e)) out = e;
       }
     }
-    writer.abort();
+    // A network failure keeps what arrived for the next pull to continue; anything else
+    // (bytes that are not the blob, a hostile layer) discards it.
+    const network = !(out instanceof BerthError) || out.code === 'Unavailable';
+    if (network && !isVerificationError(out)) writer.keep();
+    else writer.abort();
     return out;
   }
 }

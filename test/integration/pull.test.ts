@@ -298,6 +298,39 @@ describe('pull from a registry', { skip }, () => {
     assert.deepEqual(fs.readdirSync(path.join(root.dir, 'content/ingest')), []);
   });
 
+  test('a pull killed mid-download is continued by the next one from where it stopped', async () => {
+    const t = new TestRoot();
+    try {
+      const layer = img.big.layers[0];
+      proxy.reset();
+      proxy.stall = { after: 600_000, sent: 0 };
+      const child = t.spawn(['pull', `${R}/big:1`]);
+      const partial = () => {
+        const dir = path.join(t.dir, 'content/ingest');
+        const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((n) => n.startsWith(hex(layer.digest)) && n.endsWith('.partial')) : undefined;
+        return f ? fs.statSync(path.join(dir, f)).size : 0;
+      };
+      // The config is small and passes whole; the layer stops at 600 kB.
+      const got = await t.until(partial, (n) => n >= 600_000, 20_000);
+      assert.equal(got, 600_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      assert.ok(!fs.existsSync(path.join(t.dir, 'layers', hex(img.big.diffIds[0]))));
+      proxy.reset();
+      const r = await t.run(['pull', `${R}/big:1`]);
+      assert.equal(r.code, 0, r.stderr);
+      const gets = proxy.blobGets().filter((s) => s.url.endsWith(layer.digest));
+      assert.equal(gets.length, 1, JSON.stringify(gets));
+      assert.equal(gets[0].range, 'bytes=600000-');
+      assert.equal(gets[0].status, 206);
+      assert.ok(fs.existsSync(path.join(t.dir, 'layers', hex(img.big.diffIds[0]))));
+      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'content/ingest')), []);
+      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'layers')), [hex(img.big.diffIds[0])]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   test('two pulls of one image in one process download each blob once', async () => {
     const t = new TestRoot();
     try {
