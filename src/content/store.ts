@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, invalid } from '../core/errors.ts';
 
-import { isAlive, selfRef } from '../kernel/process.ts';
+import { ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 
 // node:crypto costs milliseconds to load; commands that only look blobs up never need it.
@@ -93,8 +93,7 @@ export class ContentStore {
         if (st && Date.now() - st.mtimeMs > 86_400_000) fs.rmSync(path.join(dir, n), { force: true });
         continue;
       }
-      const m = /^(\d+)\.(\d+)\./.exec(n);
-      if (!m || !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+      if (ownerDead(n, '') || !/^\d+\.\d+\./.test(n)) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
     }
   }
 

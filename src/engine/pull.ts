@@ -26,6 +26,8 @@ export type PullEvent =
 export interface PullOptions {
   platform?: string; // "os/arch[/variant]"; the host's by default
   onEvent?: (e: PullEvent) => void;
+  /** Credentials for this pull only (the API's X-Registry-Auth), instead of the stored ones. */
+  credentials?: Credentials;
 }
 
 export interface PullResult {
@@ -57,8 +59,9 @@ export class RegistryOp {
     this.env = env;
   }
 
-  protected client(registry: string): RegistryClient {
-    return new RegistryClient(registry, { credentials: this.credentials.get(registry), env: this.env });
+  /** `override`: credentials for this operation only, instead of the stored ones. */
+  protected client(registry: string, override?: Credentials): RegistryClient {
+    return new RegistryClient(registry, { credentials: override ?? this.credentials.get(registry), env: this.env });
   }
 }
 
@@ -69,7 +72,7 @@ export class Puller extends RegistryOp {
     this.images.sweepInterrupted();
     const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     const emit: Emit = opts.onEvent ?? (() => {});
-    const client = this.client(ref.domain);
+    const client = this.client(ref.domain, opts.credentials);
     const shown = familiarReference(ref);
 
     const top = await client.manifest(ref.path, ref.digest ?? ref.tag!, `manifest for ${shown}`);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { digestHex, sha256, type ContentStore } from '../content/store.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageConfig, ImageManifest, ImageRecord, RunConfig } from '../core/types.ts';
-import { isAlive } from '../kernel/process.ts';
+import { ownerDead } from '../kernel/process.ts';
 import type { LayerStore } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from './reference.ts';
@@ -250,10 +250,7 @@ export class ImageStore {
     try {
       names = fs.readdirSync(this.tmpDir);
     } catch {}
-    for (const n of names) {
-      const m = /^load-(\d+)\.(\d+)\./.exec(n);
-      if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
-    }
+    for (const n of names) if (ownerDead(n, 'load-')) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
   }
 
   /**

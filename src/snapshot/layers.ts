@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { digestHex } from '../content/store.ts';
 import type { Mount } from '../core/types.ts';
 import type { SpecialFs } from '../image/apply.ts';
-import { isAlive, selfRef } from '../kernel/process.ts';
+import { isAlive, ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 
 export class LayerStore {
@@ -70,8 +70,7 @@ export class LayerStore {
       return;
     }
     for (const n of names) {
-      const m = /^\.tmp-(\d+)\.(\d+)\./.exec(n);
-      if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.root, n), { recursive: true, force: true });
+      if (ownerDead(n, '.tmp-')) fs.rmSync(path.join(this.root, n), { recursive: true, force: true });
       if (n.startsWith('.claim-') && !this.holderAlive(path.join(this.root, n))) fs.rmSync(path.join(this.root, n), { force: true });
     }
   }
