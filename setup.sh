@@ -34,6 +34,8 @@ dpkg -s docker-registry >/dev/null 2>&1 || { need+=(docker-registry); new_regist
 dpkg -s skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
+# save/load tests: umoci builds and edits OCI image layouts independently of berth.
+dpkg -s umoci >/dev/null 2>&1 || need+=(umoci)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -7,7 +7,7 @@ import { inspectImage } from '../image/inspect.ts';
 import { familiarReference, familiarRepository, parseReference } from '../image/reference.ts';
 import { parseChanges } from '../image/changes.ts';
 import type { Credentials } from '../registry/credentials.ts';
-import { errorReply, filters, flag, streamStart, type Call, type Router } from './http.ts';
+import { errorReply, filters, flag, streamStart, type Router } from './http.ts';
 
 const STATUS: Record<string, string> = {
   waiting: 'Waiting', exists: 'Already exists', downloading: 'Downloading', retrying: 'Retrying',
@@ -77,7 +77,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
   });
 
   r.on('DELETE', '/images/{name*}', async (call) => {
-    const lines = images().remove(call.params.name, { force: flag(call.query, 'force'), inUse: (id) => engine.containers.imageUser(id) });
+    const lines = images().remove(call.params.name, { force: flag(call.query, 'force'), inUse: engine.containers.imageUsers() });
     return {
       status: 200,
       body: lines.map((l) => (l.startsWith('Untagged: ') ? { Untagged: l.slice(10) } : { Deleted: l.slice(9) })),

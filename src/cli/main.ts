@@ -18,6 +18,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   import: async () => (await import('./commands/images.ts')).importCmd,
   images: async () => (await import('./commands/images.ts')).images,
   pull: async () => (await import('./commands/pull.ts')).pull,
+  push: async () => (await import('./commands/push.ts')).push,
+  save: async () => (await import('./commands/archive.ts')).save,
+  load: async () => (await import('./commands/archive.ts')).load,
+  system: async () => (await import('./commands/system.ts')).system,
   login: async () => (await import('./commands/pull.ts')).login,
   logout: async () => (await import('./commands/pull.ts')).logout,
   rmi: async () => (await import('./commands/images.ts')).rmi,
@@ -86,9 +90,13 @@ Commands:
   import    Import the contents from a tarball to create a filesystem image
   images    List images
   pull      Download an image from a registry
+  push      Upload an image to a registry
+  save      Save one or more images to a tar archive (docker-archive and OCI layout)
+  load      Load images from a tar archive or STDIN
   login     Log in to a registry
   logout    Log out from a registry
-  image     Manage images (ls, inspect, rm, import, tag)
+  image     Manage images (ls, inspect, rm, import, tag, prune, push, save, load)
+  system    Manage berth (df)
   rmi       Remove one or more images
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   daemon    Serve the Docker Engine API on a unix socket

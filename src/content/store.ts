@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, invalid } from '../core/errors.ts';
 
+import { ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 
 // node:crypto costs milliseconds to load; commands that only look blobs up never need it.
@@ -59,7 +60,50 @@ export class ContentStore {
     const dir = path.join(this.root, 'ingest');
     fs.mkdirSync(dir, { recursive: true });
     fs.mkdirSync(path.join(this.root, 'blobs', 'sha256'), { recursive: true });
-    return new BlobWriter(this, path.join(dir, randomHex(12)));
+    // Named by the writing process (pid + start time), so what a killed one left can be swept.
+    const me = selfRef();
+    return new BlobWriter(this, path.join(dir, `${me.pid}.${me.start}.${randomHex(8)}`));
+  }
+
+  /**
+   * A writer whose bytes outlive its process: `ingest/<key>.partial`. A later writer with the same
+   * key hashes what is there and appends, so an interrupted download resumes where it stopped (a
+   * partial longer than `max` is discarded). The caller must hold the key alone (a claim).
+   */
+  resumableWriter(key: string, max: number): BlobWriter {
+    if (!/^[a-f0-9.]+$/.test(key)) throw invalid(`invalid ingest key "${key}"`);
+    fs.mkdirSync(path.join(this.root, 'ingest'), { recursive: true });
+    fs.mkdirSync(path.join(this.root, 'blobs', 'sha256'), { recursive: true });
+    const file = path.join(this.root, 'ingest', `${key}.partial`);
+    const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    if (size > max) fs.rmSync(file, { force: true });
+    return new BlobWriter(this, file, true);
+  }
+
+  /** Ingest files of writers that died (kill -9 in the middle of a pull or load); partials a day old. */
+  sweepIngest(): void {
+    const dir = path.join(this.root, 'ingest');
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {}
+    for (const n of names) {
+      if (n.endsWith('.partial')) {
+        const st = fs.statSync(path.join(dir, n), { throwIfNoEntry: false });
+        if (st && Date.now() - st.mtimeMs > 86_400_000) fs.rmSync(path.join(dir, n), { force: true });
+        continue;
+      }
+      if (ownerDead(n, '') || !/^\d+\.\d+\./.test(n)) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    }
+  }
+
+  /** Every published blob's digest. */
+  digests(): string[] {
+    try {
+      return fs.readdirSync(path.join(this.root, 'blobs', 'sha256')).filter((h) => /^[a-f0-9]{64}$/.test(h)).map((h) => 'sha256:' + h);
+    } catch {
+      return [];
+    }
   }
 
   remove(digest: string): void {
@@ -69,15 +113,29 @@ export class ContentStore {
 
 export class BlobWriter {
   private readonly store: ContentStore;
-  private readonly tmp: string;
+  /** The file being written (readers may read the part already written). */
+  readonly tmp: string;
   private readonly fd: number;
   private readonly hash = createHash('sha256');
   private final?: string;
   size = 0;
-  constructor(store: ContentStore, tmp: string) {
+  constructor(store: ContentStore, tmp: string, resume = false) {
     this.store = store;
     this.tmp = tmp;
-    this.fd = fs.openSync(tmp, 'wx', 0o644);
+    this.fd = fs.openSync(tmp, resume ? 'a' : 'wx', 0o644);
+    if (resume) {
+      // What an earlier writer left: hashed again (a hash's state cannot be saved), then appended to.
+      const rfd = fs.openSync(tmp, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(1 << 20);
+        for (let n; (n = fs.readSync(rfd, buf, 0, buf.length, null)) > 0; ) {
+          this.hash.update(buf.subarray(0, n));
+          this.size += n;
+        }
+      } finally {
+        fs.closeSync(rfd);
+      }
+    }
   }
 
   write(chunk: Uint8Array): void {
@@ -109,5 +167,13 @@ export class BlobWriter {
       fs.closeSync(this.fd);
     } catch {}
     fs.rmSync(this.tmp, { force: true });
+  }
+
+  /** Stops writing but keeps the bytes (a resumable writer that may be continued later). */
+  keep(): void {
+    try {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+    } catch {}
   }
 }

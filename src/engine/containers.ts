@@ -378,9 +378,13 @@ export class Containers {
     return all ? cs : cs.filter((c) => c.state.Status === 'running' || c.state.Status === 'paused');
   }
 
-  /** Image ids in use by containers (for rmi). */
-  imageUser(imageId: string): string | undefined {
-    return this.reconcile().find((c) => c.record.Image === imageId)?.record.Id;
+  /** For rmi: which container (in any state) uses an image, and whether it runs. */
+  imageUsers(): (imageId: string) => { id: string; running: boolean } | undefined {
+    const all = this.reconcile();
+    return (imageId) => {
+      const c = all.find((x) => x.record.Image === imageId);
+      return c && { id: c.record.Id, running: ['running', 'paused', 'restarting'].includes(c.state.Status) };
+    };
   }
 
   async remove(nameOrId: string, force: boolean, volumes = false): Promise<string> {

@@ -8,6 +8,7 @@ import { shimSpecialFs } from '../runtime/shim.ts';
 import { LayerStore } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
 import type { PullOptions, PullResult } from './pull.ts';
+import type { PushEvent, PushResult } from './push.ts';
 import { openRoot, type StateRoot } from './root.ts';
 import { Events } from './events.ts';
 import type { Credentials } from '../registry/credentials.ts';
@@ -55,6 +56,12 @@ export class Engine {
     return new r.pull.Puller(this.images, r.credentials).pull(name, opts);
   }
 
+  /** Pushes a tagged image to its registry; progress arrives through `opts.onEvent`. */
+  async push(name: string, opts: { onEvent?: (e: PushEvent) => void } = {}): Promise<PushResult> {
+    const [r, push] = await Promise.all([this.registries(), import('./push.ts')]);
+    return new push.Pusher(this.images, r.credentials).push(name, opts);
+  }
+
   /** Verifies credentials against a registry, then keeps them (<root>/auth.json); returns the registry's key. */
   async login(registry: string, cred: Credentials): Promise<string> {
     const r = await this.registries();
@@ -64,6 +71,18 @@ export class Engine {
   async logout(registry: string): Promise<{ host: string; removed: boolean }> {
     const r = await this.registries();
     return r.pull.logout(r.credentials, registry);
+  }
+
+  /** Images as one tar (docker-archive and OCI layout in one); `names` are tags or ids. */
+  async *save(names: string[]): AsyncGenerator<Buffer> {
+    const { saveImages } = await import('../image/archive.ts');
+    yield* saveImages(this.images, names);
+  }
+
+  /** Loads a docker-archive or OCI-layout tar (plain, gzip or zstd); nothing stays of a bad one. */
+  async load(source: AsyncIterable<Buffer>): Promise<Array<{ id: string; names: string[] }>> {
+    const { loadImages } = await import('../image/archive.ts');
+    return loadImages(this.images, source);
   }
 
   get containers(): Containers {

@@ -2,8 +2,9 @@
 // config is fetched and checked, every missing layer streams from the registry into the content
 // store and, decompressed, into the layer store at the same time; the image is recorded only
 // when all of it is verified. Progress leaves as events; only the CLI renders them.
-import { sha256 } from '../content/store.ts';
-import { invalid, isCode, notFound } from '../core/errors.ts';
+import * as fs from 'node:fs';
+import { digestHex, sha256 } from '../content/store.ts';
+import { BerthError, invalid, isCode, notFound } from '../core/errors.ts';
 import type { Descriptor, ImageRecord } from '../core/types.ts';
 import { formatPlatform, hostPlatform, MAX_CONFIG_BYTES, parseImageConfig, parseManifest, parsePlatform, selectManifest } from '../image/manifest.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.ts';
@@ -11,6 +12,7 @@ import type { ImageStore } from '../image/store.ts';
 import { BlobReader, isVerificationError, verificationFailed } from '../registry/blob.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { normalizeRegistry, type CredentialStore, type Credentials } from '../registry/credentials.ts';
+import { Limiter } from '../util/limiter.ts';
 
 export type LayerStatus = 'waiting' | 'exists' | 'downloading' | 'retrying' | 'verifying' | 'complete';
 
@@ -38,27 +40,6 @@ export interface PullResult {
 type Emit = (e: PullEvent) => void;
 
 /** Docker's default of three concurrent downloads, shared by every pull in the process. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active < this.max) this.active++;
-    else await new Promise<void>((r) => this.waiting.push(r)); // the releasing task hands its slot over
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
 const limiter = new Limiter(3);
 
 // Downloads in flight in this process, so two pulls sharing a layer fetch it once. Keyed by blob
@@ -67,8 +48,9 @@ const inflight = new Map<string, { promise: Promise<number>; listeners: Set<Emit
 
 const PROGRESS_INTERVAL_MS = 100;
 
-export class Puller {
-  private readonly images: ImageStore;
+/** What pull and push share: the stores, and a client for a registry with the credentials kept for it. */
+export class RegistryOp {
+  protected readonly images: ImageStore;
   private readonly credentials: CredentialStore;
   private readonly env: NodeJS.ProcessEnv;
   constructor(images: ImageStore, credentials: CredentialStore, env: NodeJS.ProcessEnv = process.env) {
@@ -77,11 +59,20 @@ export class Puller {
     this.env = env;
   }
 
+  /** `override`: credentials for this operation only, instead of the stored ones. */
+  protected client(registry: string, override?: Credentials): RegistryClient {
+    return new RegistryClient(registry, { credentials: override ?? this.credentials.get(registry), env: this.env });
+  }
+}
+
+export class Puller extends RegistryOp {
+
   async pull(name: string, opts: PullOptions = {}): Promise<PullResult> {
     const ref = parseReference(name);
+    this.images.sweepInterrupted();
     const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     const emit: Emit = opts.onEvent ?? (() => {});
-    const client = new RegistryClient(ref.domain, { credentials: opts.credentials ?? this.credentials.get(ref.domain), env: this.env });
+    const client = this.client(ref.domain, opts.credentials);
     const shown = familiarReference(ref);
 
     const top = await client.manifest(ref.path, ref.digest ?? ref.tag!, `manifest for ${shown}`);
@@ -182,14 +173,29 @@ export class Puller {
    */
   private async download(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
     const id = desc.digest;
-    // Another process may have finished it while this download waited for a slot.
-    if (this.images.layers.has(diffId)) {
+    // Another process may have finished it while this download waited for a slot, or be
+    // downloading it now: then this waits for it rather than downloading it twice.
+    const release = await this.images.layers.claim(diffId);
+    if (!release) {
       emit({ type: 'layer', id, status: 'exists' });
       return this.images.layerSize(diffId);
     }
-    const writer = this.images.content.writer();
+    try {
+      return await this.fetchLayer(client, repo, desc, diffId, emit);
+    } finally {
+      release();
+    }
+  }
+
+  private async fetchLayer(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
+    const id = desc.digest;
+    // Keyed by blob and diff id, as the claim and the in-process dedup are: what a killed pull of
+    // this layer left is continued from where it stopped (verified at the end all the same).
+    const writer = this.images.content.resumableWriter(`${digestHex(desc.digest)}.${digestHex(diffId)}`, desc.size);
+    const offset = writer.size;
     let shownAt = 0;
     const reader = new BlobReader(client, repo, desc, {
+      offset,
       sink: (c) => writer.write(c),
       onProgress: (n) => {
         const now = Date.now();
@@ -199,10 +205,15 @@ export class Puller {
       },
       onRetry: (attempt, err) => emit({ type: 'layer', id, status: 'retrying', current: reader.received, total: desc.size, error: `attempt ${attempt + 1}: ${(err as Error).message}` }),
     });
-    emit({ type: 'layer', id, status: 'downloading', current: 0, total: desc.size });
+    emit({ type: 'layer', id, status: 'downloading', current: offset, total: desc.size });
     const { decompress } = await import('../image/compression.ts'); // zlib only when pulling
+    // The layer is unpacked from its first byte: the part already on disk, then the network.
+    const bytes = async function* (): AsyncGenerator<Buffer> {
+      if (offset) yield* fs.createReadStream(writer.tmp, { start: 0, end: offset - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+      yield* reader.chunks();
+    };
     try {
-      const res = await this.images.layers.unpack(decompress(reader.chunks()), {
+      const res = await this.images.layers.unpack(decompress(bytes()), {
         verify: async (r) => {
           await reader.drain(); // bytes after the tar's end (compression trailers) are part of the blob
           emit({ type: 'layer', id, status: 'verifying', current: desc.size, total: desc.size });
@@ -225,7 +236,7 @@ export class Puller {
    * rest (bounded by the descriptor's size) tells whether the blob was wrong, which is what the
    * user needs to hear; a network failure is reported as itself.
    */
-  private async explain(err: unknown, reader: BlobReader, writer: { digest(): string; abort(): void }, desc: Descriptor): Promise<unknown> {
+  private async explain(err: unknown, reader: BlobReader, writer: { digest(): string; abort(): void; keep(): void }, desc: Descriptor): Promise<unknown> {
     let out = err;
     if (!isVerificationError(err) && !isCode(err, 'Unavailable')) {
       try {
@@ -235,7 +246,11 @@ export class Puller {
         if (isVerificationError(e)) out = e;
       }
     }
-    writer.abort();
+    // A network failure keeps what arrived for the next pull to continue; anything else
+    // (bytes that are not the blob, a hostile layer) discards it.
+    const network = !(out instanceof BerthError) || out.code === 'Unavailable';
+    if (network && !isVerificationError(out)) writer.keep();
+    else writer.abort();
     return out;
   }
 }

@@ -42,6 +42,10 @@ function descriptor(v: unknown, what: string): Descriptor {
       if (typeof p.variant === 'string') d.platform.variant = p.variant;
     }
   }
+  if (isObject(v.annotations)) {
+    const a = Object.entries(v.annotations).filter((e): e is [string, string] => typeof e[1] === 'string');
+    if (a.length) d.annotations = Object.fromEntries(a);
+  }
   if (Array.isArray(v.urls)) d.urls = v.urls.filter((u): u is string => typeof u === 'string');
   return d;
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { digestHex, sha256, type ContentStore } from '../content/store.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageConfig, ImageManifest, ImageRecord, RunConfig } from '../core/types.ts';
+import { ownerDead } from '../kernel/process.ts';
 import type { LayerStore } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from './reference.ts';
@@ -13,6 +14,8 @@ export const MEDIA = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
 } as const;
 
 export interface ImageSummary {
@@ -23,11 +26,16 @@ export interface ImageSummary {
 export class ImageStore {
   private readonly dir: string;
   private readonly refsDir: string;
+  private readonly compressedDir: string;
+  /** Staging for archives being loaded (`tmp/load-<pid>.<start>.<random>`). */
+  readonly tmpDir: string;
   readonly content: ContentStore;
   readonly layers: LayerStore;
   constructor(root: string, content: ContentStore, layers: LayerStore) {
     this.dir = path.join(root, 'images');
     this.refsDir = path.join(root, 'refs');
+    this.compressedDir = path.join(root, 'compressed');
+    this.tmpDir = path.join(root, 'tmp');
     this.content = content;
     this.layers = layers;
   }
@@ -188,6 +196,18 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Records an image an archive held (`berth load`), its layers already in the layer store, and
+   * tags it with `names`. The manifest is the archive's own (OCI layout) or one made for its blobs.
+   */
+  registerLoaded(p: { configBytes: Uint8Array; config: ImageConfig; manifestBytes: Uint8Array; layerSizes: number[]; names: string[] }): ImageRecord {
+    const missing = p.config.rootfs.diff_ids.find((d) => !this.layers.has(d));
+    if (missing) throw new BerthError('FailedPrecondition', `layer ${missing} is not in the layer store`);
+    const rec = this.commitImage({ config: p.config, configBytes: p.configBytes, manifestBytes: p.manifestBytes, layerSizes: p.layerSizes });
+    for (const n of p.names) this.tag(rec.id, n);
+    return rec;
+  }
+
   /** Uncompressed size of a layer, from any image that recorded it (else measured on disk). */
   layerSize(diffId: string): number {
     for (const r of this.records()) {
@@ -222,6 +242,45 @@ export class ImageStore {
     return record;
   }
 
+  /** What killed pulls, imports and loads left: unpack dirs, claims, ingest files, load staging. */
+  sweepInterrupted(): void {
+    this.layers.sweep();
+    this.content.sweepIngest();
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.tmpDir);
+    } catch {}
+    for (const n of names) if (ownerDead(n, 'load-')) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
+  }
+
+  /**
+   * The compressed blob made for a layer that was stored uncompressed (import, commit, load), so
+   * every push of it sends the same bytes: diff id -> blob digest, one file per layer.
+   */
+  compressedBlob(diffId: string): string | undefined {
+    let d: string;
+    try {
+      d = fs.readFileSync(path.join(this.compressedDir, digestHex(diffId)), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+    return /^sha256:[a-f0-9]{64}$/.test(d) && this.content.has(d) ? d : undefined;
+  }
+
+  setCompressedBlob(diffId: string, digest: string): void {
+    fs.mkdirSync(this.compressedDir, { recursive: true });
+    writeFileAtomic(path.join(this.compressedDir, digestHex(diffId)), digest, { durable: true });
+  }
+
+  /** Remembers a registry manifest the image is now known by (after a push), as a pull would. */
+  addRepoDigest(id: string, repoDigest: string, manifestBytes: Uint8Array): void {
+    this.content.put(manifestBytes);
+    const rec = this.get(id);
+    if (!rec || rec.repoDigests?.includes(repoDigest)) return;
+    rec.repoDigests = [...(rec.repoDigests ?? []), repoDigest];
+    writeFileAtomic(this.recordPath(id), JSON.stringify(rec), { durable: true });
+  }
+
   /** Blobs an image holds in the content store: config, manifest, layer blobs, the indexes it was pulled by. */
   private blobsOf(rec: ImageRecord): string[] {
     const out = [rec.id, rec.manifest, ...(rec.repoDigests ?? []).map((d) => d.slice(d.indexOf('@') + 1))];
@@ -234,39 +293,51 @@ export class ImageStore {
 
   /**
    * Removes a name; when no name is left, the image itself (and layers no other image uses).
-   * `inUse(id)` names a container using the image, if any. Returns docker-style lines.
+   * `inUse(id)` names a container using the image, if any: as docker, a stopped one's image goes
+   * only with force, a running one's never; forced, the image loses its names but stays (the
+   * container starts from its record). Returns docker-style lines.
    */
-  remove(nameOrId: string, opts: { force?: boolean; inUse: (id: string) => string | undefined }): string[] {
+  remove(nameOrId: string, opts: { force?: boolean; inUse: (id: string) => { id: string; running: boolean } | undefined }): string[] {
     const rec = this.resolve(nameOrId);
-    const out: string[] = [];
     const names = this.list().find((s) => s.record.id === rec.id)?.names ?? [];
     let byName: string | undefined;
     try {
       const ref = parseReference(nameOrId);
       byName = names.find((n) => n === formatReference(ref));
     } catch {}
-    if (byName && names.length > 1) {
-      fs.rmSync(this.refPath(parseReference(byName)), { force: true });
-      return [`Untagged: ${familiarReference(parseReference(byName))}`];
-    }
-    if (!byName && names.length > 1 && !opts.force)
-      throw conflict(`unable to delete ${digestHex(rec.id).slice(0, 12)} (must be forced) - image is referenced in multiple repositories`);
+    const untag = (list: string[]) =>
+      list.map((n) => {
+        fs.rmSync(this.refPath(parseReference(n)), { force: true });
+        return `Untagged: ${familiarReference(parseReference(n))}`;
+      });
+    if (byName && names.length > 1) return untag([byName]);
+    const sid = digestHex(rec.id).slice(0, 12);
+    if (!byName && names.length > 1 && !opts.force) throw conflict(`unable to delete ${sid} (must be forced) - image is referenced in multiple repositories`);
     const user = opts.inUse(rec.id);
-    if (user && !opts.force)
-      throw conflict(`unable to delete ${digestHex(rec.id).slice(0, 12)} (cannot be forced) - image is being used by running container ${user.slice(0, 12)}`);
-    for (const n of names) {
-      fs.rmSync(this.refPath(parseReference(n)), { force: true });
-      out.push(`Untagged: ${familiarReference(parseReference(n))}`);
+    if (user) {
+      const cid = user.id.slice(0, 12);
+      if (user.running && !(opts.force && byName)) throw conflict(`unable to delete ${sid} (cannot be forced) - image is being used by running container ${cid}`);
+      if (!opts.force) {
+        if (byName) throw conflict(`unable to remove repository reference "${familiarReference(parseReference(byName))}" (must force) - container ${cid} is using its referenced image ${sid}`);
+        throw conflict(`unable to delete ${sid} (must be forced) - image is being used by stopped container ${cid}`);
+      }
+      if (!names.length) throw conflict(`unable to delete ${sid} (cannot be forced) - image is being used by container ${cid}; remove the container first`);
+      return untag(byName ? [byName] : names);
     }
+    const out = untag(names);
     for (const d of rec.repoDigests ?? []) out.push(`Untagged: ${familiarReference(parseReference(d))}`);
     const blobs = this.blobsOf(rec);
     fs.rmSync(this.recordPath(rec.id), { force: true });
+    out.push(`Deleted: ${rec.id}`); // docker's order: the image, then the layers it took along
     const others = this.records();
     const stillUsed = new Set(others.flatMap((r) => r.layers));
     for (const l of rec.layers) {
       if (stillUsed.has(l)) continue;
       this.layers.remove(l);
       this.content.remove(l);
+      const gz = this.compressedBlob(l);
+      if (gz) blobs.push(gz);
+      fs.rmSync(path.join(this.compressedDir, digestHex(l)), { force: true });
       out.push(`Deleted: ${l}`);
     }
     const blobsUsed = new Set(others.flatMap((r) => this.blobsOf(r)));
@@ -276,8 +347,68 @@ export class ImageStore {
         this.content.remove(b);
       } catch {} // a digest a hostile manifest made up is not a path
     }
-    out.push(`Deleted: ${rec.id}`);
     return out;
+  }
+
+  /**
+   * `image prune`: images no container uses, only untagged ones unless `all`; then layers and
+   * blobs no image references. Returns docker's lines and the bytes of layers removed.
+   */
+  prune(opts: { all: boolean; used: Set<string>; keepLayers: Set<string> }): { lines: string[]; reclaimed: number } {
+    this.sweepInterrupted();
+    const lines: string[] = [];
+    let reclaimed = 0;
+    for (const { record, names } of this.list()) {
+      if (opts.used.has(record.id) || (!opts.all && names.length)) continue;
+      const sizes = new Map(record.layers.map((d, i) => [d, record.layerSizes?.[i] ?? this.layers.usage(d)]));
+      for (const l of this.remove(record.id, { force: true, inUse: () => undefined })) {
+        const deleted = /^Deleted: (sha256:[a-f0-9]{64})$/.exec(l)?.[1];
+        if (deleted) reclaimed += sizes.get(deleted) ?? 0;
+        lines.push(l.replace(/^Untagged:/, 'untagged:').replace(/^Deleted:/, 'deleted:'));
+      }
+    }
+    reclaimed += this.sweepUnreferenced(opts.keepLayers);
+    return { lines, reclaimed };
+  }
+
+  /**
+   * Unpacked layers and content blobs that no image references (and no container, for layers),
+   * such as what a killed command left published but unrecorded. Anything changed in the last
+   * `graceMs` is left alone: it may belong to a pull or load still running. Returns bytes freed.
+   */
+  sweepUnreferenced(keepLayers: Set<string>, graceMs = 10 * 60_000): number {
+    const recs = this.records();
+    const layersUsed = new Set([...recs.flatMap((r) => r.layers), ...keepLayers]);
+    const blobsUsed = new Set(recs.flatMap((r) => this.blobsOf(r)));
+    for (const l of layersUsed) {
+      blobsUsed.add(l);
+      const gz = this.compressedBlob(l);
+      if (gz) blobsUsed.add(gz);
+    }
+    const old = (p: string) => {
+      try {
+        return Date.now() - fs.lstatSync(p).ctimeMs > graceMs;
+      } catch {
+        return false;
+      }
+    };
+    let freed = 0;
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.layers.root);
+    } catch {}
+    for (const hex of names) {
+      if (!/^[a-f0-9]{64}$/.test(hex) || layersUsed.has(`sha256:${hex}`) || !old(path.join(this.layers.root, hex))) continue;
+      freed += this.layers.usage(`sha256:${hex}`);
+      this.layers.remove(`sha256:${hex}`);
+      fs.rmSync(path.join(this.compressedDir, hex), { force: true });
+    }
+    for (const d of this.content.digests()) {
+      const p = this.content.path(d);
+      if (blobsUsed.has(d) || !old(p)) continue;
+      this.content.remove(d);
+    }
+    return freed;
   }
 }
 

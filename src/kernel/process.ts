@@ -28,3 +28,13 @@ export function isAlive(ref: ProcessRef | undefined): boolean {
 export function selfRef(): ProcessRef {
   return { pid: process.pid, start: processStart(process.pid) ?? 0 };
 }
+
+/**
+ * For temporary names that carry their creator (`<prefix><pid>.<start>.<random>`): whether the
+ * name has that form and its creator is gone, so what it names can be swept.
+ */
+export function ownerDead(name: string, prefix: string): boolean {
+  if (!name.startsWith(prefix)) return false;
+  const m = /^(\d+)\.(\d+)\./.exec(name.slice(prefix.length));
+  return m !== null && !isAlive({ pid: Number(m[1]), start: Number(m[2]) });
+}

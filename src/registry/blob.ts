@@ -13,6 +13,8 @@ export interface BlobReaderOptions {
   attempts?: number;
   retryDelayMs?: number;
   signal?: AbortSignal;
+  /** Bytes the sink already has (an earlier, interrupted download): reading starts there. */
+  offset?: number;
 }
 
 /** Thrown when the bytes cannot be the blob; never retried. */
@@ -48,6 +50,7 @@ export class BlobReader {
     this.digest = desc.digest;
     this.size = desc.size;
     this.opts = opts;
+    this.received = opts.offset ?? 0;
   }
 
   /**

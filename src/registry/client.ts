@@ -9,6 +9,7 @@
 // written here on the plain modules, with no dependency.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Readable } from 'node:stream';
 import { BerthError, invalid, notFound } from '../core/errors.ts';
 import { sha256 } from '../content/store.ts';
 import { DEFAULT_DOMAIN } from '../image/reference.ts';
@@ -43,7 +44,7 @@ export function registryBase(registry: string, env: NodeJS.ProcessEnv = process.
 /** Go's wording for dial errors, which users of docker recognise; the host is always named. */
 function networkError(err: unknown, method: string, url: URL): BerthError {
   const e = err as NodeJS.ErrnoException;
-  const where = `${method === 'HEAD' ? 'Head' : 'Get'} "${url.href}"`;
+  const where = `${method[0]}${method.slice(1).toLowerCase()} "${url.href}"`;
   let why: string;
   switch (e.code) {
     case 'ECONNREFUSED': why = `dial tcp ${url.host}: connect: connection refused`; break;
@@ -59,7 +60,10 @@ function networkError(err: unknown, method: string, url: URL): BerthError {
   return new BerthError('Unavailable', `${where}: ${why}`, { cause: err });
 }
 
-export function send(url: URL, opts: { method?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
+/** A request body: bytes, or a stream made afresh for each attempt (a 401 retry sends it again). */
+export type Body = Buffer | (() => Readable);
+
+export function send(url: URL, opts: { method?: string; headers?: Record<string, string>; signal?: AbortSignal; body?: Body } = {}): Promise<http.IncomingMessage> {
   const method = opts.method ?? 'GET';
   const secure = url.protocol === 'https:';
   if (!secure && url.protocol !== 'http:') return Promise.reject(invalid(`unsupported URL scheme in ${url.href}`));
@@ -72,7 +76,12 @@ export function send(url: URL, opts: { method?: string; headers?: Record<string,
     // The timeout is the socket's idle time, so it also ends a body that stalls mid-transfer.
     req.on('timeout', () => req.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', (err) => reject(networkError(err, method, url)));
-    req.end();
+    const body = opts.body;
+    if (typeof body === 'function') {
+      const src = body();
+      src.on('error', (err) => req.destroy(err));
+      src.pipe(req);
+    } else req.end(body);
   });
 }
 
@@ -155,14 +164,14 @@ export class RegistryClient {
    * One request to the registry (its own origin): anonymous or with what an earlier challenge
    * asked for; on 401, answers the challenge once and retries. Any other status is the caller's.
    */
-  async request(path: string, opts: { scope?: string; headers?: Record<string, string>; method?: string; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
+  async request(path: string, opts: { scope?: string; headers?: Record<string, string>; method?: string; signal?: AbortSignal; body?: Body } = {}): Promise<http.IncomingMessage> {
     const url = new URL(path, this.base);
     const scope = opts.scope ?? '';
     const go = () => {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...opts.headers };
       const auth = this.authorization(url, scope);
       if (auth) headers.authorization = auth;
-      return send(url, { method: opts.method, headers, signal: opts.signal });
+      return send(url, { method: opts.method, headers, signal: opts.signal, body: opts.body });
     };
     const res = await go();
     if (res.statusCode !== 401) return res;
@@ -192,8 +201,9 @@ export class RegistryClient {
     if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw invalid(`registry ${this.registry} sent an unsupported token realm ${realm.href}`);
     const q = realm.searchParams;
     if (ch.params.service) q.set('service', ch.params.service);
+    // A scope may be several, space-separated (a push that mounts from another repository).
     const wanted = scope || ch.params.scope;
-    if (wanted) q.append('scope', wanted);
+    for (const one of (wanted ?? '').split(' ').filter(Boolean)) q.append('scope', one);
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
     // As docker does, the registry's credentials go to the realm it named (and only there).
     if (this.credentials) {
@@ -238,14 +248,15 @@ export class RegistryClient {
   }
 
   /** Fails with docker's wording for statuses a manifest or blob request can end with. */
-  private async fail(res: http.IncomingMessage, repo: string, what: string): Promise<never> {
+  private async fail(res: http.IncomingMessage, repo: string, what: string, action: 'pull' | 'push' = 'pull'): Promise<never> {
     const why = await errorText(res);
     const status = res.statusCode ?? 0;
     if (status === 404) throw notFound(`${what} not found: ${why}`);
     if (status === 401 || status === 403) {
       if (this.credentials) throw new BerthError('PermissionDenied', `${what}: ${why}`);
       const name = this.registry === DEFAULT_DOMAIN ? repo.replace(/^library\//, '') : `${this.registry}/${repo}`;
-      throw new BerthError('PermissionDenied', `pull access denied for ${name}, repository does not exist or may require 'berth login': ${why}`);
+      const hint = action === 'pull' ? 'repository does not exist or may require' : 'it may require';
+      throw new BerthError('PermissionDenied', `${action} access denied for ${name}, ${hint} 'berth login': ${why}`);
     }
     if (status === 429 || status >= 500) throw new BerthError('Unavailable', `${what}: ${why}`);
     throw invalid(`${what}: ${why}`);
@@ -285,4 +296,74 @@ export class RegistryClient {
     if (res.statusCode !== 200 && res.statusCode !== 206) return this.fail(res, repo, `blob ${digest}`);
     return res;
   }
+
+  // ---- push ----
+
+  /** Whether the repository already has a blob (HEAD; a redirect means it is stored elsewhere). */
+  async hasBlob(repo: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+    RegistryClient.check(repo, digest);
+    const res = await this.request(`/v2/${repo}/blobs/${digest}`, { method: 'HEAD', scope: pushScope(repo), signal });
+    res.resume();
+    const status = res.statusCode ?? 0;
+    if (status === 200 || (status >= 300 && status < 400)) return true;
+    if (status === 404) return false;
+    return this.fail(res, repo, `blob ${digest}`, 'push');
+  }
+
+  /**
+   * Uploads one blob: POST opens an upload session, one PUT with `?digest=` sends every byte and
+   * closes it (the spec's monolithic upload); the registry verifies the digest before it keeps it.
+   * With `from` (another repository of this registry that has the blob), the POST first asks to
+   * mount it from there, which needs no bytes; a registry that will not mount opens a session.
+   */
+  async uploadBlob(repo: string, desc: { digest: string; size: number }, body: Body, opts: { from?: string; signal?: AbortSignal } = {}): Promise<'mounted' | 'uploaded'> {
+    RegistryClient.check(repo, desc.digest);
+    if (opts.from !== undefined && !REPO_PATH.test(opts.from)) throw invalid(`invalid repository name "${opts.from}"`);
+    const scope = opts.from ? `${pushScope(repo)} repository:${opts.from}:pull` : pushScope(repo);
+    const what = `blob upload ${desc.digest}`;
+    const query = opts.from ? `?mount=${desc.digest}&from=${encodeURIComponent(opts.from)}` : '';
+    const start = await this.request(`/v2/${repo}/blobs/uploads/${query}`, { method: 'POST', scope, headers: { 'content-length': '0' }, signal: opts.signal });
+    if (opts.from && start.statusCode === 201) {
+      start.resume();
+      return 'mounted';
+    }
+    if (opts.from && (start.statusCode === 401 || start.statusCode === 403)) {
+      // No pull access to the other repository: upload the bytes instead.
+      start.resume();
+      return this.uploadBlob(repo, desc, body, { signal: opts.signal });
+    }
+    if (start.statusCode !== 202) return this.fail(start, repo, what, 'push');
+    start.resume();
+    const location = start.headers.location;
+    if (!location) throw new BerthError('Unavailable', `${what}: the registry sent no upload location`);
+    const url = new URL(location, this.base);
+    url.searchParams.set('digest', desc.digest);
+    const res = await this.request(url.href, {
+      method: 'PUT',
+      scope,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+      body,
+      signal: opts.signal,
+    });
+    if (res.statusCode !== 201) return this.fail(res, repo, what, 'push');
+    res.resume();
+    return 'uploaded';
+  }
+
+  /** Puts a manifest under a tag; returns its digest (of the bytes sent, whatever the registry echoes). */
+  async putManifest(repo: string, tag: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<string> {
+    RegistryClient.check(repo, tag);
+    const res = await this.request(`/v2/${repo}/manifests/${tag}`, {
+      method: 'PUT',
+      scope: pushScope(repo),
+      headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
+      body: bytes,
+      signal,
+    });
+    if (res.statusCode !== 201 && res.statusCode !== 200) return this.fail(res, repo, `manifest for ${tag}`, 'push');
+    res.resume();
+    return sha256(bytes);
+  }
 }
+
+const pushScope = (repo: string) => `repository:${repo}:pull,push`;

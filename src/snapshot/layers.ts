@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { digestHex } from '../content/store.ts';
 import type { Mount } from '../core/types.ts';
 import type { SpecialFs } from '../image/apply.ts';
-import { isAlive, selfRef } from '../kernel/process.ts';
+import { isAlive, ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 
 export class LayerStore {
@@ -54,25 +54,14 @@ export class LayerStore {
 
   /** Bytes of the layer's files (for a layer whose unpacked size was never recorded). */
   usage(diffId: string): number {
-    let total = 0;
-    const walk = (dir: string) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.isFile()) total += fs.lstatSync(p).size;
-      }
-    };
-    try {
-      walk(this.dir(diffId));
-    } catch {}
-    return total;
+    return dirUsage(this.dir(diffId));
   }
 
   remove(diffId: string): void {
     fs.rmSync(this.dir(diffId), { recursive: true, force: true });
   }
 
-  /** Leftovers of unpacks whose process was killed (a live one's are left alone). */
+  /** Leftovers of unpacks whose process was killed (a live one's are left alone): temp dirs and claims. */
   sweep(): void {
     let names: string[];
     try {
@@ -81,8 +70,51 @@ export class LayerStore {
       return;
     }
     for (const n of names) {
-      const m = /^\.tmp-(\d+)\.(\d+)\./.exec(n);
-      if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.root, n), { recursive: true, force: true });
+      if (ownerDead(n, '.tmp-')) fs.rmSync(path.join(this.root, n), { recursive: true, force: true });
+      if (n.startsWith('.claim-') && !this.holderAlive(path.join(this.root, n))) fs.rmSync(path.join(this.root, n), { force: true });
+    }
+  }
+
+  private holderAlive(claim: string): boolean {
+    let text: string;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(claim);
+      text = fs.readFileSync(claim, 'utf8');
+    } catch {
+      return false;
+    }
+    const m = /^(\d+) (\d+)$/.exec(text.trim());
+    // Empty: the holder is between creating and writing it, or died there (then it is old).
+    if (!m) return Date.now() - st.mtimeMs < 5000;
+    return isAlive({ pid: Number(m[1]), start: Number(m[2]) });
+  }
+
+  /**
+   * Claims the unpacking of a layer across processes, so two pulls of one layer download it
+   * once: waits while a live process holds the claim, takes it over from a dead one. Returns
+   * the release, or undefined when the layer appeared meanwhile (nothing left to do).
+   */
+  async claim(diffId: string, signal?: AbortSignal): Promise<(() => void) | undefined> {
+    fs.mkdirSync(this.root, { recursive: true });
+    const file = path.join(this.root, `.claim-${digestHex(diffId)}`);
+    for (;;) {
+      if (this.has(diffId)) return undefined;
+      signal?.throwIfAborted();
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(file, 'wx', 0o644);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if (fd !== undefined) {
+        const me = selfRef();
+        fs.writeSync(fd, `${me.pid} ${me.start}`);
+        fs.closeSync(fd);
+        return () => fs.rmSync(file, { force: true });
+      }
+      if (!this.holderAlive(file)) fs.rmSync(file, { force: true });
+      else await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -96,6 +128,22 @@ export class LayerStore {
       options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
     };
   }
+}
+
+/** Bytes of the regular files under a directory (0 if it does not exist). */
+export function dirUsage(root: string): number {
+  let total = 0;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += fs.lstatSync(p).size;
+    }
+  };
+  try {
+    walk(root);
+  } catch {}
+  return total;
 }
 
 /**

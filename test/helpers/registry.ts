@@ -224,10 +224,14 @@ export class Proxy {
   private readonly target: number;
   /** The next `times` blob GETs stop after `after` bytes (the connection is destroyed). */
   cut?: { after: number; times: number };
+  /** Each blob GET sends at most `after` bytes, then nothing more while the connection stays open; `sent` counts what went out. */
+  stall?: { after: number; sent: number };
   /** Blob requests reach the registry without Range: it answers 200 with the whole blob. */
   ignoreRange = false;
   /** Blob GETs answer 307 to this base URL (+ /blob/<digest>). */
   redirectTo?: string;
+  /** The next `times` blob upload PUTs of at least `minBytes` answer 503 without reaching the registry. */
+  failUploads?: { times: number; minBytes: number };
 
   constructor(target: number) {
     this.target = target;
@@ -253,6 +257,8 @@ export class Proxy {
     this.cut = undefined;
     this.ignoreRange = false;
     this.redirectTo = undefined;
+    this.stall = undefined;
+    this.failUploads = undefined;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -266,11 +272,37 @@ export class Proxy {
       res.end();
       return;
     }
+    const fail = this.failUploads;
+    if (req.method === 'PUT' && /\/blobs\/uploads\//.test(url) && fail && fail.times > 0 && Number(req.headers['content-length']) >= fail.minBytes) {
+      fail.times--;
+      record.status = 503;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected failure' }] }));
+      });
+      return;
+    }
     const headers = { ...req.headers };
     if (isBlob && this.ignoreRange) delete headers.range;
     const up = http.request({ host: '127.0.0.1', port: this.target, method: req.method, path: url, headers }, (ur) => {
       record.status = ur.statusCode ?? 0;
       res.writeHead(ur.statusCode ?? 502, ur.headers);
+      const stall = isBlob && req.method === 'GET' && ur.statusCode !== 401 ? this.stall : undefined;
+      if (stall) {
+        let sent = 0;
+        ur.on('data', (chunk: Buffer) => {
+          const part = chunk.subarray(0, Math.max(0, stall.after - sent));
+          if (!part.length) return;
+          sent += part.length;
+          stall.sent += part.length;
+          res.write(part);
+        });
+        ur.on('end', () => {
+          if (sent < stall.after) res.end(); // shorter than the stall point: passed whole
+        });
+        return;
+      }
       const cut = isBlob && req.method === 'GET' && ur.statusCode !== 401 && this.cut && this.cut.times > 0 ? this.cut : undefined;
       if (!cut) {
         ur.pipe(res);

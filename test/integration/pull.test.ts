@@ -298,6 +298,39 @@ describe('pull from a registry', { skip }, () => {
     assert.deepEqual(fs.readdirSync(path.join(root.dir, 'content/ingest')), []);
   });
 
+  test('a pull killed mid-download is continued by the next one from where it stopped', async () => {
+    const t = new TestRoot();
+    try {
+      const layer = img.big.layers[0];
+      proxy.reset();
+      proxy.stall = { after: 600_000, sent: 0 };
+      const child = t.spawn(['pull', `${R}/big:1`]);
+      const partial = () => {
+        const dir = path.join(t.dir, 'content/ingest');
+        const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((n) => n.startsWith(hex(layer.digest)) && n.endsWith('.partial')) : undefined;
+        return f ? fs.statSync(path.join(dir, f)).size : 0;
+      };
+      // The config is small and passes whole; the layer stops at 600 kB.
+      const got = await t.until(partial, (n) => n >= 600_000, 20_000);
+      assert.equal(got, 600_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      assert.ok(!fs.existsSync(path.join(t.dir, 'layers', hex(img.big.diffIds[0]))));
+      proxy.reset();
+      const r = await t.run(['pull', `${R}/big:1`]);
+      assert.equal(r.code, 0, r.stderr);
+      const gets = proxy.blobGets().filter((s) => s.url.endsWith(layer.digest));
+      assert.equal(gets.length, 1, JSON.stringify(gets));
+      assert.equal(gets[0].range, 'bytes=600000-');
+      assert.equal(gets[0].status, 206);
+      assert.ok(fs.existsSync(path.join(t.dir, 'layers', hex(img.big.diffIds[0]))));
+      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'content/ingest')), []);
+      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'layers')), [hex(img.big.diffIds[0])]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   test('two pulls of one image in one process download each blob once', async () => {
     const t = new TestRoot();
     try {
@@ -306,13 +339,25 @@ describe('pull from a registry', { skip }, () => {
       const [a, b] = await Promise.all([engine.pull(`${R}/layered:1`), engine.pull(`${R}/layered:1`)]);
       assert.equal(a.image.id, b.image.id);
       for (const l of img.layered.layers) assert.equal(proxy.blobGets().filter((s) => s.url.endsWith(l.digest)).length, 1, l.digest);
-      // And two processes at once: both succeed, one copy of each layer.
+      // And two processes at once: both succeed, the layer is downloaded once (the other
+      // process waits for the first one's claim), one copy of it is kept.
       const t2 = new TestRoot();
       try {
+        // What a killed pull or load leaves (dead pid): swept by the next pull.
+        const dead = '4194303.1';
+        fs.mkdirSync(path.join(t2.dir, 'content/ingest'), { recursive: true });
+        fs.writeFileSync(path.join(t2.dir, 'content/ingest', `${dead}.abcd`), 'partial');
+        fs.mkdirSync(path.join(t2.dir, 'layers', `.tmp-${dead}.abcd`), { recursive: true });
+        fs.writeFileSync(path.join(t2.dir, 'layers', `.claim-${hex(img.busybox.diffIds[0])}`), dead.replace('.', ' '));
+        fs.mkdirSync(path.join(t2.dir, 'tmp', `load-${dead}.abcd`), { recursive: true });
+        proxy.reset();
         const [x, y] = await Promise.all([t2.run(['pull', `${R}/busybox:1`]), t2.run(['pull', `${R}/busybox:1`])]);
         assert.equal(x.code, 0, x.stderr);
         assert.equal(y.code, 0, y.stderr);
+        assert.equal(proxy.blobGets().filter((s) => s.url.endsWith(img.busybox.layers[0].digest)).length, 1);
         assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'layers')), [hex(img.busybox.diffIds[0])]);
+        assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'content/ingest')), []);
+        assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'tmp')), []);
       } finally {
         await t2.cleanup();
       }

@@ -1,5 +1,4 @@
 import { invalid } from '../../core/errors.ts';
-import type { Container } from '../../engine/containers.ts';
 import { parseArgs } from '../args.ts';
 import { matches, parseFilters } from '../../engine/filters.ts';
 import { since, table } from '../format.ts';

@@ -111,10 +111,11 @@ export async function rmi(ctx: Context, argv: string[]): Promise<number> {
     return flags.get('help') ? 0 : 125;
   }
   const engine = ctx.engine();
+  const inUse = engine.containers.imageUsers();
   let failed = false;
   for (const name of positionals) {
     try {
-      const lines = engine.images.remove(name, { force: flags.get('force') === true, inUse: (id) => engine.containers.imageUser(id) });
+      const lines = engine.images.remove(name, { force: flags.get('force') === true, inUse });
       ctx.out(lines.map((l) => l + '\n').join(''));
     } catch (err) {
       failed = true;
@@ -122,6 +123,29 @@ export async function rmi(ctx: Context, argv: string[]): Promise<number> {
     }
   }
   return failed ? 1 : 0;
+}
+
+export async function imagePrune(ctx: Context, argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, [
+    { name: 'all', short: 'a', type: 'bool' },
+    { name: 'force', short: 'f', type: 'bool' },
+    { name: 'help', type: 'bool' },
+  ]);
+  if (flags.get('help')) {
+    ctx.out('Usage:  berth image prune [OPTIONS]\n\nRemove unused images\n\nOptions:\n  -a, --all     Remove all unused images, not just dangling ones\n  -f, --force   Do not prompt for confirmation\n');
+    return 0;
+  }
+  if (!flags.get('force')) throw invalid('image prune asks for confirmation: pass -f');
+  const engine = ctx.engine();
+  const containers = engine.containers.list(true);
+  const { lines, reclaimed } = engine.images.prune({
+    all: flags.get('all') === true,
+    used: new Set(containers.map((c) => c.record.Image)),
+    keepLayers: new Set(containers.flatMap((c) => c.record.Layers)),
+  });
+  if (lines.length) ctx.out(`Deleted Images:\n${lines.join('\n')}\n\n`);
+  ctx.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+  return 0;
 }
 
 export async function tag(ctx: Context, argv: string[]): Promise<number> {
@@ -164,9 +188,13 @@ export async function image(ctx: Context, argv: string[]): Promise<number> {
     case 'inspect': return imageInspect(ctx, rest);
     case 'rm': case 'remove': return rmi(ctx, rest);
     case 'import': return importCmd(ctx, rest);
+    case 'prune': return imagePrune(ctx, rest);
     case 'tag': return tag(ctx, rest);
+    case 'push': return (await import('./push.ts')).push(ctx, rest);
+    case 'save': return (await import('./archive.ts')).save(ctx, rest);
+    case 'load': return (await import('./archive.ts')).load(ctx, rest);
     default:
-      ctx.out('Usage:  berth image COMMAND\n\nCommands:\n  import   Import a tarball as an image\n  inspect  Display detailed information on one or more images\n  ls       List images\n  rm       Remove one or more images\n  tag      Create a tag\n');
+      ctx.out('Usage:  berth image COMMAND\n\nCommands:\n  import   Import a tarball as an image\n  inspect  Display detailed information on one or more images\n  load     Load images from a tar archive\n  ls       List images\n  prune    Remove unused images\n  push     Upload an image to a registry\n  rm       Remove one or more images\n  save     Save images to a tar archive\n  tag      Create a tag\n');
       return sub === undefined || sub === '--help' ? 0 : 125;
   }
 }

@@ -6,10 +6,8 @@ import type { Engine } from '../../engine/engine.ts';
 import type { PullEvent, PullResult } from '../../engine/pull.ts';
 import { familiarReference, formatReference, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
-import { humanSize } from '../format.ts';
 import type { Context } from '../main.ts';
-
-const short = (digest: string) => digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
+import { layerProgress, type LayerProgress } from '../progress.ts';
 
 const STATUS: Record<string, string> = {
   waiting: 'Pulling fs layer',
@@ -20,70 +18,21 @@ const STATUS: Record<string, string> = {
   complete: 'Pull complete',
 };
 
-interface Renderer {
-  event(e: PullEvent): void;
-  finish(): void;
-}
-
-/** A log: one line per status change, no progress (what docker prints when not on a terminal). */
-function lineRenderer(write: (s: string) => void): Renderer {
-  const last = new Map<string, string>();
-  return {
-    event(e) {
-      if (e.type === 'resolved') write(`${e.ref.digest ?? e.ref.tag}: Pulling from ${e.ref.path}\n`);
-      else if (e.type === 'layer' && e.status !== 'downloading') {
-        const key = e.status === 'retrying' ? `${e.status} ${e.error}` : e.status;
-        if (last.get(e.id) === key) return;
-        last.set(e.id, key);
-        write(`${short(e.id)}: ${STATUS[e.status]}${e.status === 'retrying' && e.error ? ` (${e.error})` : ''}\n`);
-      }
-    },
-    finish() {},
-  };
-}
-
-function bar(current: number, total: number): string {
-  const width = 50;
-  const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const body = filled >= width ? '='.repeat(width) : '='.repeat(Math.max(0, filled - 1)) + '>' + ' '.repeat(width - Math.max(filled, 1));
-  return `[${body}] ${humanSize(current)}/${humanSize(total)}`;
-}
-
-/** One line per layer, redrawn in place at most ten times a second. */
-function ttyRenderer(write: (s: string) => void): Renderer {
-  const order: string[] = [];
-  const text = new Map<string, string>();
-  let drawn = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const draw = () => {
-    timer = undefined;
-    let s = drawn ? `\x1b[${drawn}A` : '';
-    for (const id of order) s += `\x1b[2K\r${text.get(id)}\n`;
-    drawn = order.length;
-    write(s);
-  };
-  return {
-    event(e) {
-      if (e.type === 'resolved') write(`${e.ref.digest ?? e.ref.tag}: Pulling from ${e.ref.path}\n`);
-      if (e.type !== 'layer') return;
-      if (!text.has(e.id)) order.push(e.id);
-      const progress = (e.status === 'downloading' || e.status === 'retrying') && e.total ? ` ${bar(e.current ?? 0, e.total)}` : '';
-      text.set(e.id, `${short(e.id)}: ${STATUS[e.status]}${progress}`);
-      timer ??= setTimeout(draw, 100);
-    },
-    finish() {
-      if (timer) clearTimeout(timer);
-      if (order.length) draw();
-    },
-  };
+function render(p: LayerProgress, e: PullEvent): void {
+  if (e.type === 'resolved') p.line(`${e.ref.digest ?? e.ref.tag}: Pulling from ${e.ref.path}`);
+  else if (e.type === 'layer') {
+    const moving = e.status === 'downloading' || e.status === 'retrying';
+    const key = e.status === 'retrying' ? `${e.status} ${e.error}` : e.status === 'downloading' ? 'waiting' : e.status;
+    p.layer(e.id, `${STATUS[e.status]}${e.status === 'retrying' && e.error ? ` (${e.error})` : ''}`, key, moving && e.total ? { current: e.current ?? 0, total: e.total } : undefined);
+  }
 }
 
 /** Pulls with docker's output on `write`; `canonical` adds the final line `docker pull` prints. */
 export async function pullImage(engine: Engine, name: string, opts: { platform?: string; quiet?: boolean; write: (s: string) => void; tty: boolean; canonical: boolean }): Promise<PullResult> {
-  const r = opts.quiet ? undefined : opts.tty ? ttyRenderer(opts.write) : lineRenderer(opts.write);
+  const r = opts.quiet ? undefined : layerProgress(opts.write, opts.tty);
   let res: PullResult;
   try {
-    res = await engine.pull(name, { platform: opts.platform, onEvent: (e) => r?.event(e) });
+    res = await engine.pull(name, { platform: opts.platform, onEvent: (e) => r && render(r, e) });
   } finally {
     r?.finish();
   }
