@@ -3,11 +3,12 @@ import { digestHex } from '../content/store.ts';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PullEvent } from '../engine/pull.ts';
+import type { PushEvent } from '../engine/push.ts';
 import { inspectImage } from '../image/inspect.ts';
 import { familiarReference, familiarRepository, parseReference } from '../image/reference.ts';
 import { parseChanges } from '../image/changes.ts';
 import type { Credentials } from '../registry/credentials.ts';
-import { errorReply, filters, flag, streamStart, type Router } from './http.ts';
+import { errorReply, filters, flag, streamStart, type Call, type Router } from './http.ts';
 
 const STATUS: Record<string, string> = {
   waiting: 'Waiting', exists: 'Already exists', downloading: 'Downloading', retrying: 'Retrying',
@@ -94,6 +95,65 @@ export function imageRoutes(r: Router, engine: Engine): void {
     return { status: 200, body: { Status: 'Login Succeeded', IdentityToken: '' } };
   });
 
+  // docker push: progress lines like docker's, then an aux line with the tag, digest and size.
+  r.on('POST', '/images/{name*}/push', async (call) => {
+    const tag = call.query.get('tag');
+    const name = tag ? `${call.params.name}:${tag}` : call.params.name;
+    let res: ReturnType<typeof streamStart> | undefined;
+    const line = (o: object) => (res ??= streamStart(call, 200, 'application/json')).write(JSON.stringify(o) + '\r\n');
+    try {
+      const result = await engine.push(name, {
+        credentials: registryAuth(call.req.headers['x-registry-auth']),
+        onEvent: (e: PushEvent) => {
+          if (e.type === 'start') line({ status: `The push refers to repository [${familiarRepository(e.ref)}]` });
+          else if (e.type === 'layer') {
+            const status = e.status === 'mounted' ? `Mounted from ${e.from ?? ''}` : (PUSH_STATUS[e.status] ?? e.status);
+            line({ status, progressDetail: e.total ? { current: e.current ?? 0, total: e.total } : {}, id: digestHex(e.id).slice(0, 12) });
+          }
+        },
+      });
+      line({ status: `${result.ref.tag ?? 'latest'}: digest: ${result.digest} size: ${result.size}` });
+      line({ progressDetail: {}, aux: { Tag: result.ref.tag ?? 'latest', Digest: result.digest, Size: result.size } });
+    } catch (err) {
+      if (!res) throw err;
+      const message = (errorReply(err).body as { message: string }).message;
+      line({ errorDetail: { message }, error: message });
+    }
+    res!.end();
+  });
+
+  // docker save: one image (/images/{name}/get) or several (/images/get?names=..), as a tar.
+  const save = async (call: Call, names: string[]) => {
+    if (!names.length) throw invalid('no images to save');
+    for (const n of names) images().resolve(n); // a missing one is a 404 before any byte
+    const res = streamStart(call, 200, 'application/x-tar');
+    for await (const chunk of engine.save(names)) {
+      if (!res.write(chunk)) await new Promise((done) => res.once('drain', done));
+    }
+    res.end();
+  };
+  r.on('GET', '/images/get', (call) => save(call, call.query.getAll('names')));
+  r.on('GET', '/images/{name*}/get', (call) => save(call, [call.params.name]));
+
+  // docker load: the body is the archive; what was loaded comes back as stream lines.
+  r.on('POST', '/images/load', async (call) => {
+    const loaded = await engine.load(call.req as AsyncIterable<Buffer>);
+    const res = streamStart(call, 200, 'application/json');
+    for (const img of loaded) {
+      const lines = img.names.length ? img.names.map((n) => `Loaded image: ${familiarReference(parseReference(n))}\n`) : [`Loaded image ID: ${img.id}\n`];
+      for (const l of lines) res.write(JSON.stringify({ stream: l }) + '\r\n');
+    }
+    res.end();
+  });
+
+  // docker image prune: dangling images, or with dangling=false every unused one.
+  r.on('POST', '/images/prune', async (call) => {
+    const all = filters(call.query).get('dangling')?.[0] === 'false';
+    const { lines, reclaimed } = engine.pruneImages(all);
+    const deleted = lines.filter((l) => /^(Untagged|Deleted): /.test(l)).map((l) => (l.startsWith('Untagged: ') ? { Untagged: l.slice(10) } : { Deleted: l.slice(9) }));
+    return { status: 200, body: { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed } };
+  });
+
   // Pull (fromImage) or import (fromSrc=-): progress as JSON lines. Errors before the stream
   // starts are plain HTTP errors; after, an errorDetail line (what the docker CLI prints).
   r.on('POST', '/images/create', async (call) => {
@@ -139,6 +199,10 @@ export function imageRoutes(r: Router, engine: Engine): void {
     res!.end();
   });
 }
+
+const PUSH_STATUS: Record<string, string> = {
+  preparing: 'Preparing', waiting: 'Waiting', pushing: 'Pushing', retrying: 'Retrying', pushed: 'Pushed', exists: 'Layer already exists',
+};
 
 /**
  * X-Registry-Auth: base64url JSON {username, password} (an identity token is not supported);

@@ -66,14 +66,15 @@ export function systemRoutes(r: Router, engine: Engine): void {
   });
 
   r.on('GET', '/system/df', async () => {
-    const cs = engine.containers.list(true);
+    const u = await engine.diskUsage();
+    const ts = (iso: string) => Math.floor(Date.parse(iso) / 1000);
     return {
       status: 200,
       body: {
-        LayersSize: engine.images.records().reduce((a, i) => a + i.size, 0),
-        Images: engine.images.list().map(({ record, names }) => ({ Id: record.id, RepoTags: names, Size: record.size, SharedSize: 0, Containers: cs.filter((c) => c.record.Image === record.id).length, Created: Math.floor(Date.parse(record.created) / 1000) })),
-        Containers: cs.map((c) => ({ Id: c.record.Id, Names: [`/${c.record.Name}`], Image: c.record.ImageName, State: c.state.Status, SizeRw: 0 })),
-        Volumes: engine.containers.volumes.list().map((v) => ({ ...v, UsageData: { Size: -1, RefCount: -1 } })),
+        LayersSize: u.layersSize,
+        Images: u.images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: ts(i.created), Size: i.size, SharedSize: i.shared, VirtualSize: i.size, Labels: {}, Containers: i.containers })),
+        Containers: u.containers.map(({ container: c, size }) => ({ Id: c.record.Id, Names: [`/${c.record.Name}`], Image: c.record.ImageName, ImageID: c.record.Image, Command: [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' '), Created: ts(c.record.Created), State: c.state.Status, Status: c.state.Status, SizeRw: size, SizeRootFs: size, Labels: c.record.Config.Labels ?? {}, Mounts: [] })),
+        Volumes: u.volumes.map(({ volume, links, size }) => ({ ...volume, UsageData: { Size: size, RefCount: links } })),
         BuildCache: [],
       },
     };

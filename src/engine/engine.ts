@@ -57,7 +57,7 @@ export class Engine {
   }
 
   /** Pushes a tagged image to its registry; progress arrives through `opts.onEvent`. */
-  async push(name: string, opts: { onEvent?: (e: PushEvent) => void } = {}): Promise<PushResult> {
+  async push(name: string, opts: { onEvent?: (e: PushEvent) => void; credentials?: Credentials } = {}): Promise<PushResult> {
     const [r, push] = await Promise.all([this.registries(), import('./push.ts')]);
     return new push.Pusher(this.images, r.credentials).push(name, opts);
   }
@@ -83,6 +83,19 @@ export class Engine {
   async load(source: AsyncIterable<Buffer>): Promise<Array<{ id: string; names: string[] }>> {
     const { loadImages } = await import('../image/archive.ts');
     return loadImages(this.images, source);
+  }
+
+  /** image prune: untagged (all: every) image no container uses, then what no image needs. */
+  pruneImages(all: boolean): { lines: string[]; reclaimed: number } {
+    const containers = this.containers.list(true);
+    return this.images.prune({ all, used: new Set(containers.map((c) => c.record.Image)), keepLayers: new Set(containers.flatMap((c) => c.record.Layers)) });
+  }
+
+  /** system df: images (shared vs unique bytes), containers, volumes. */
+  async diskUsage() {
+    const { diskUsage } = await import('./df.ts');
+    const cs = this.containers;
+    return diskUsage(this.images, cs.list(true), cs.volumes.list(), path.join(this.root.dir, 'containers'));
   }
 
   get containers(): Containers {

@@ -8,6 +8,7 @@ import type { Descriptor } from '../core/types.ts';
 import { distributionManifest } from '../image/distribution.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.ts';
 import type { RegistryClient } from '../registry/client.ts';
+import type { Credentials } from '../registry/credentials.ts';
 import { Limiter } from '../util/limiter.ts';
 import { RegistryOp } from './pull.ts';
 
@@ -33,7 +34,7 @@ const PROGRESS_INTERVAL_MS = 100;
 
 export class Pusher extends RegistryOp {
 
-  async push(name: string, opts: { onEvent?: (e: PushEvent) => void } = {}): Promise<PushResult> {
+  async push(name: string, opts: { onEvent?: (e: PushEvent) => void; credentials?: Credentials } = {}): Promise<PushResult> {
     const ref = parseReference(name);
     if (ref.digest) throw invalid(`cannot push a digest reference: ${name}`);
     const emit = opts.onEvent ?? (() => {});
@@ -46,7 +47,7 @@ export class Pusher extends RegistryOp {
     }
     emit({ type: 'start', ref });
     const { bytes, manifest } = await distributionManifest(this.images, rec);
-    const client = this.client(ref.domain);
+    const client = this.client(ref.domain, opts.credentials);
 
     // Another repository of the same registry this image was pulled from or pushed to: layers
     // missing here are mounted from there rather than uploaded (the registry may decline).

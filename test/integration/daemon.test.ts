@@ -1,7 +1,7 @@
 // The API daemon with the real docker CLI as its client: the commands a docker user types,
 // unchanged, against `berth daemon` on a private socket and state root.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -372,6 +372,42 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
     const pull = await d.docker(['pull', ref]);
     assert.equal(pull.code, 0, pull.stderr);
     assert.equal(fs.existsSync(path.join(root.dir, 'auth.json')), false);
+  });
+
+  test('docker push (with the client\'s credentials), save, load, image prune, system df', async () => {
+    const ref = `${reg.host}/tools/busybox:1`;
+    assert.equal((await d.docker(['pull', ref])).code, 0);
+    // push to the locked registry: needs the login, and what arrives is readable by skopeo.
+    const target = `${locked.host}/pushed/busybox:2`;
+    assert.equal((await d.docker(['tag', ref, target])).code, 0);
+    const push = await d.docker(['push', target]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.match(push.stdout, /2: digest: sha256:[a-f0-9]{64} size: \d+/);
+    const inspect = spawnSync('/usr/bin/skopeo', ['inspect', '--tls-verify=false', '--creds', 'alice:wonder-land-1', `docker://${target}`], { encoding: 'utf8' });
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.match(inspect.stdout, /"Digest": "sha256:[a-f0-9]{64}"/);
+    // save -> load into a second daemon's root -> run.
+    const tarFile = path.join(root.dir, 'saved.tar');
+    const save = await d.docker(['save', '-o', tarFile, target]);
+    assert.equal(save.code, 0, save.stderr);
+    const other = new Daemon(new TestRoot());
+    try {
+      await other.start();
+      const load = await other.docker(['load', '-i', tarFile]);
+      assert.equal(load.code, 0, load.stderr);
+      assert.match(load.stdout, new RegExp(`Loaded image: ${target.replace(/[.]/g, '\\.')}`));
+      assert.equal((await other.docker(['run', '--rm', target, 'echo', 'loaded and ran'])).stdout, 'loaded and ran\n');
+    } finally {
+      await other.stop();
+      await other.root.cleanup();
+    }
+    // df sees the image; prune -a removes every unused one.
+    const df = await d.docker(['system', 'df', '--format', '{{.Type}} {{.TotalCount}}']);
+    assert.match(df.stdout, /^Images [1-9]/m);
+    const prune = await d.docker(['image', 'prune', '-a', '-f']);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.match(prune.stdout, /Total reclaimed space/);
+    assert.equal((await d.docker(['images', '-q'])).stdout, '');
   });
 });
 

@@ -136,13 +136,7 @@ export async function imagePrune(ctx: Context, argv: string[]): Promise<number> 
     return 0;
   }
   if (!flags.get('force')) throw invalid('image prune asks for confirmation: pass -f');
-  const engine = ctx.engine();
-  const containers = engine.containers.list(true);
-  const { lines, reclaimed } = engine.images.prune({
-    all: flags.get('all') === true,
-    used: new Set(containers.map((c) => c.record.Image)),
-    keepLayers: new Set(containers.flatMap((c) => c.record.Layers)),
-  });
+  const { lines, reclaimed } = ctx.engine().pruneImages(flags.get('all') === true);
   if (lines.length) ctx.out(`Deleted Images:\n${lines.join('\n')}\n\n`);
   ctx.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
   return 0;

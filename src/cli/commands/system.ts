@@ -1,8 +1,6 @@
 // `berth system df`: disk usage by images (shared and unique layer bytes), containers, volumes.
-import * as path from 'node:path';
 import { digestHex } from '../../content/store.ts';
 import { invalid } from '../../core/errors.ts';
-import { diskUsage } from '../../engine/df.ts';
 import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
@@ -22,9 +20,7 @@ export async function df(ctx: Context, argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw invalid('"berth system df" accepts no arguments.');
-  const engine = ctx.engine();
-  const cs = engine.containers;
-  const u = diskUsage(engine.images, cs.list(true), cs.volumes.list(), path.join(engine.root.dir, 'containers'));
+  const u = await ctx.engine().diskUsage();
   const cSize = u.containers.reduce((a, c) => a + c.size, 0);
   const vSize = u.volumes.reduce((a, v) => a + v.size, 0);
   const summary = [
