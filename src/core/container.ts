@@ -66,7 +66,7 @@ export interface ContainerRecord {
   Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean };
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
-  Owner: ProcessRef; // the process that created it (for crash recovery before a monitor exists)
+  Owner?: ProcessRef; // the `run` that created it and starts it (for crash recovery before a monitor exists)
 }
 
 export interface ContainerState {

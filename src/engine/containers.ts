@@ -41,6 +41,8 @@ export interface CreateOptions {
   labels?: Record<string, string>;
   healthcheck?: RunConfig['Healthcheck'];
   host?: Partial<HostConfig>;
+  /** Created by `run`, which starts it at once: an --rm container whose run died first is abandoned. */
+  run?: boolean;
 }
 
 export interface Container {
@@ -120,12 +122,13 @@ export class Containers {
       },
       HostConfig: host,
       Layers: image.layers,
-      Owner: selfRef(),
+      ...(opts.run ? { Owner: selfRef() } : {}),
     };
     // Everything the container needs is prepared in a temporary directory, which appears under
     // its id only when complete; a killed creator leaves only a sweepable temp dir.
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(this.dir, `.new-${record.Owner.pid}.${record.Owner.start}.${id.slice(0, 12)}`);
+    const me = record.Owner ?? selfRef();
+    const tmp = path.join(this.dir, `.new-${me.pid}.${me.start}.${id.slice(0, 12)}`);
     fs.mkdirSync(tmp);
     try {
       for (const d of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(tmp, d), { mode: 0o755 });
@@ -239,8 +242,8 @@ export class Containers {
         return undefined;
       }
       this.saveState(record, state);
-    } else if (state.Status === 'created' && record.HostConfig.AutoRemove && !isAlive(record.Owner)) {
-      // A `run --rm` whose CLI died before the container started.
+    } else if (state.Status === 'created' && record.HostConfig.AutoRemove && record.Owner && !isAlive(record.Owner)) {
+      // A `run --rm` whose CLI died before the container started (`create --rm` waits for a start).
       this.cgroups().remove(id);
       this.destroy(record);
       return undefined;
@@ -277,6 +280,23 @@ export class Containers {
     for (const n of names) {
       const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
       if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The other half of what `run` and `create` sweep: containers whose monitor died with the CLI
+   * (kill -9 of both). Each such container still has its cgroup, now empty (the init dies with
+   * its monitor, and everything else with the init), so one listing of the root's cgroups finds
+   * them; only empty ones are read further. The cost grows with running containers (one read of
+   * cgroup.procs each), not with all containers. An empty cgroup may also belong to a start in
+   * progress or a restart back-off: observe() leaves those alone (state `created` or a live
+   * monitor). Cgroups are listed before their directories are looked at, as in reconcile().
+   */
+  sweepOrphans(): void {
+    const cg = this.cgroups();
+    for (const id of cg.list()) {
+      if (cg.pids(id).length) continue;
+      if (!this.observe(id)) cg.remove(id); // settled and removed, or a cgroup without a container
     }
   }
 

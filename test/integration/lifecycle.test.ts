@@ -89,6 +89,19 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0), []);
   });
 
+  test('create --rm waits for its start (its creator exiting abandons nothing), then removes itself', async () => {
+    const c = await root.run(['create', '--rm', '--name', 'once', 'busybox', 'sh', '-c', 'echo ran; exit 4']);
+    assert.equal(c.code, 0, c.stderr);
+    const id = c.stdout.trim();
+    assert.match((await root.run(['run', '--rm', 'busybox', 'true'])).stderr, /^$/); // run sweeps, and leaves it alone
+    assert.match((await root.run(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout, /once created/);
+    const s = await root.run(['start', '-a', 'once']);
+    assert.equal(s.stdout, 'ran\n', s.stderr);
+    assert.equal(s.code, 4);
+    assert.equal(fs.existsSync(`${root.dir}/containers/${id}`), false);
+    assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0), []);
+  });
+
   test('a foreground container without --rm shows its output and keeps it in its log', async () => {
     const r = await root.run(['run', '--name', 'fg', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
     assert.equal(r.code, 3);
