@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { isRoot, REPO, TestRoot } from '../helpers/berth.ts';
+import { busyboxTar, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
 describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -100,6 +100,74 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(s.code, 4);
     assert.equal(fs.existsSync(`${root.dir}/containers/${id}`), false);
     assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0), []);
+  });
+
+  test('concurrent creates with one name: exactly one wins, the others are told the name is in use', async () => {
+    const tries = await Promise.all(Array.from({ length: 6 }, () => root.run(['create', '--name', 'contested', 'busybox', 'true'])));
+    const won = tries.filter((r) => r.code === 0);
+    assert.equal(won.length, 1, tries.map((r) => r.stderr).join(''));
+    for (const r of tries.filter((t) => t.code !== 0)) {
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /^berth: Conflict\. The container name "\/contested" is already in use by container "[a-f0-9]{64}"/);
+    }
+    assert.equal(fs.readFileSync(`${root.dir}/names/contested`, 'utf8'), won[0].stdout.trim());
+    // Only the winner's container exists: the losers left no directory behind.
+    assert.deepEqual(fs.readdirSync(`${root.dir}/containers`), [won[0].stdout.trim()]);
+    assert.equal((await root.run(['rm', 'contested'])).code, 0);
+  });
+
+  test('stop sends the image\'s STOPSIGNAL or --stop-signal; kill takes names and numbers', async () => {
+    const r = await root.run(['import', '--change', 'STOPSIGNAL SIGUSR1', '--change', 'CMD ["sh"]', busyboxTar(), 'usr1:1']);
+    assert.equal(r.code, 0, r.stderr);
+    const trap = 'trap "echo got-usr1; exit 10" USR1; trap "echo got-usr2; exit 12" USR2; trap "echo got-term; exit 15" TERM; while :; do sleep 0.05; done';
+    await root.run(['run', '-d', '--name', 'img-sig', 'usr1:1', 'sh', '-c', trap]);
+    await root.run(['run', '-d', '--name', 'flag-sig', '--stop-signal', 'USR2', 'usr1:1', 'sh', '-c', trap]);
+    await root.run(['run', '-d', '--name', 'default-sig', 'busybox', 'sh', '-c', trap]);
+    await new Promise((r) => setTimeout(r, 300)); // the traps are set
+    assert.equal((await root.run(['stop', '-t', '5', 'img-sig', 'flag-sig', 'default-sig'])).code, 0);
+    const seen = async (n: string) => `${(await root.run(['inspect', '-f', '{{.State.ExitCode}}', n])).stdout.trim()} ${(await root.run(['logs', n])).stdout.trim()}`;
+    assert.equal(await seen('img-sig'), '10 got-usr1');
+    assert.equal(await seen('flag-sig'), '12 got-usr2');
+    assert.equal(await seen('default-sig'), '15 got-term');
+    assert.equal((await root.run(['inspect', '-f', '{{.Config.StopSignal}}', 'flag-sig'])).stdout, 'USR2\n');
+    // kill: a number works like its name.
+    assert.equal((await root.run(['start', 'default-sig'])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await root.run(['kill', '-s', '12', 'default-sig'])).code, 0);
+    assert.equal((await root.run(['wait', 'default-sig'])).stdout, '12\n');
+    assert.equal((await root.run(['run', '--rm', '--stop-signal', 'SIGNOPE', 'busybox', 'true'])).code, 125);
+    assert.equal((await root.run(['rm', 'img-sig', 'flag-sig', 'default-sig'])).code, 0);
+    assert.equal((await root.run(['rmi', 'usr1:1'])).code, 0);
+  });
+
+  test('every operation checks the status it finds and says why it refuses', async () => {
+    const id = (await root.run(['run', '-d', '--name', 'sm', 'busybox', 'sleep', '100'])).stdout.trim();
+    const said = async (...args: string[]) => {
+      const r = await root.run(args);
+      return `${r.code} ${(r.stdout + r.stderr).trim()}`;
+    };
+    assert.equal(await said('start', 'sm'), '0 sm'); // starting a running container is a no-op (docker)
+    assert.equal(await said('unpause', 'sm'), `1 Error response from daemon: Container ${id} is not paused`);
+    assert.equal(await said('rm', 'sm'), `1 Error response from daemon: You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
+    assert.equal(await said('stop', '-t', '0', 'sm'), '0 sm');
+    assert.equal(await said('stop', 'sm'), '0 sm'); // stopping a stopped container succeeds (docker)
+    for (const verb of ['kill', 'pause']) assert.equal(await said(verb, 'sm'), `1 Error response from daemon: Container ${id} is not running`);
+    assert.equal(await said('unpause', 'sm'), `1 Error response from daemon: Container ${id} is not paused`);
+    for (const args of [['exec', 'sm', 'true'], ['top', 'sm'], ['attach', 'sm']]) assert.equal(await said(...args), `125 berth: Container ${id} is not running.`);
+    assert.equal(await said('kill', '-s', 'NOPE', 'sm'), '1 Error response from daemon: Invalid signal: NOPE');
+    assert.equal(await said('rm', 'sm'), '0 sm');
+    assert.equal(await said('stop', 'sm'), '1 Error response from daemon: No such container: sm');
+  });
+
+  test('ps --no-trunc shows whole ids and commands', async () => {
+    const long = 'echo a-command-line-longer-than-twenty-characters';
+    const id = (await root.run(['create', '--name', 'wide', 'busybox', 'sh', '-c', long])).stdout.trim();
+    const short = await root.run(['ps', '-a', '--format', '{{.ID}} {{.Command}}']);
+    assert.equal(short.stdout, `${id.slice(0, 12)} "sh -c echo a-comman…"\n`);
+    const full = await root.run(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}']);
+    assert.equal(full.stdout, `${id} "sh -c ${long}"\n`);
+    assert.match((await root.run(['ps', '-a', '--no-trunc'])).stdout, new RegExp(`^${id}\\s+busybox\\s+"sh -c ${long}"`, 'm'));
+    await root.run(['rm', 'wide']);
   });
 
   test('a foreground container without --rm shows its output and keeps it in its log', async () => {
