@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { busyboxTar, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
 describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
@@ -247,6 +247,41 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(d.code, 0, d.out);
     assert.match((await root.run(['inspect', '-f', '{{.State.Status}} {{.Config.Tty}}', 'detachable'])).stdout, /^running true\n$/);
     await root.run(['rm', '-f', 'term', 'detachable']);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('run -it and exec -it: the container\'s terminal takes the client\'s size, and follows its resizes', async () => {
+    const ttyFile = `${root.dir}/outer-tty`;
+    // script(1) gives berth a terminal; the shell inside sets its size first and says which it is.
+    const session = (cmd: string) => {
+      fs.rmSync(ttyFile, { force: true });
+      const child = spawn('script', ['-qfec', `sh -c 'stty rows 40 cols 100; tty > ${ttyFile}; exec ${cmd}'`, '/dev/null'], { env: root.env(), cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { child, closed, out: () => out };
+    };
+    const sizes = (text: string) => [...text.matchAll(/^(\d+ \d+)\r*$/gm)].map((m) => m[1]);
+    const s = session('bin/berth run -it --rm busybox sh');
+    const seen = async (n: number) => sizes((await root.until(() => s.out(), (o) => sizes(o).length >= n, 10_000)));
+    await root.until(() => s.out(), (o) => o.includes('# '), 10_000); // the prompt: the container is up
+    s.child.stdin.write('stty size\n');
+    assert.deepEqual(await seen(1), ['40 100']);
+    // The outer terminal changes size: the kernel signals berth (SIGWINCH), the monitor resizes the container's.
+    execFileSync('stty', ['-F', fs.readFileSync(ttyFile, 'utf8').trim(), 'rows', '33', 'cols', '77']);
+    await new Promise((r) => setTimeout(r, 300));
+    s.child.stdin.write('stty size\n');
+    assert.deepEqual(await seen(2), ['40 100', '33 77']);
+    s.child.stdin.end('exit 0\n');
+    assert.equal(await s.closed, 0, s.out());
+
+    await root.run(['run', '-d', '--name', 'sized', 'busybox', 'sleep', '100']);
+    const e = session('bin/berth exec -it sized sh');
+    await root.until(() => e.out(), (o) => o.includes('# '), 10_000);
+    e.child.stdin.end('stty size; exit 0\n');
+    assert.equal(await e.closed, 0, e.out());
+    assert.deepEqual(sizes(e.out()), ['40 100']);
+    await root.run(['rm', '-f', 'sized']);
     assert.deepEqual(root.leftovers(), []);
   });
 
