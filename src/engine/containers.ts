@@ -332,9 +332,11 @@ export class Containers {
    * Frees names whose container is gone (a crash between claiming a name and publishing the
    * container, or in the middle of a removal). The names are listed before the containers: a
    * name claimed after that listing is not considered, and one claimed before it has its
-   * container directory (temporary or final) already in place.
+   * container directory (temporary or final) already in place. `live` (containers just
+   * reconciled) spares reading the names their records hold: a name is claimed before a record
+   * takes it, and never reclaimed while its container exists, so such a file points at them.
    */
-  sweepNames(): void {
+  sweepNames(live: Container[] = []): void {
     let names: string[];
     try {
       names = fs.readdirSync(this.namesDir);
@@ -346,7 +348,9 @@ export class Containers {
       entries = fs.readdirSync(this.dir);
     } catch {}
     const present = new Set(entries.map((n) => (n.startsWith('.new-') ? n.slice(-12) : n.slice(0, 12))));
+    const held = new Map(live.map((c) => [c.record.Name, c.record.Id.slice(0, 12)]));
     for (const n of names) {
+      if (present.has(held.get(n) ?? '')) continue;
       let id = '';
       try {
         id = fs.readFileSync(path.join(this.namesDir, n), 'utf8');
