@@ -17,6 +17,11 @@ const NEXT: Record<Status, Status[]> = {
   dead: ['removing'],
 };
 
+/** A monitor holds the container: it runs, is frozen, or waits to run again (restart policy). */
+export function isUp(s: Status): boolean {
+  return s === 'running' || s === 'paused' || s === 'restarting';
+}
+
 export function canTransition(from: Status, to: Status): boolean {
   return NEXT[from].includes(to);
 }

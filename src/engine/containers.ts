@@ -3,7 +3,7 @@
 // (cgroups under the root's scope, its directory), so recovery needs nothing but the id.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initialState, transition, type ContainerRecord, type ContainerState, type HostConfig, type MountSpec } from '../core/container.ts';
+import { initialState, isUp, transition, type ContainerRecord, type ContainerState, type HostConfig, type MountSpec } from '../core/container.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageRecord, RunConfig } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
@@ -251,6 +251,19 @@ export class Containers {
       this.cgroups().remove(id);
       this.destroy(record);
       return undefined;
+    } else if (state.Status === 'running' && (record.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no' && !this.liveInit(id, state)) {
+      // Its monitor is alive but its init is not: between two runs of a restart policy, the
+      // monitor waits out its back-off. Derived, never stored: the monitor restarts on its own.
+      state.Status = 'restarting';
+      state.Pid = 0;
+      const exit = readJsonFile<ShimExit>(path.join(dir, 'exit.json'));
+      if (exit) {
+        state.ExitCode = exit.exit;
+        state.OOMKilled = exit.oom;
+        try {
+          state.FinishedAt = fs.statSync(path.join(dir, 'exit.json')).mtime.toISOString();
+        } catch {}
+      }
     }
     return { record, state };
   }
@@ -361,7 +374,7 @@ export class Containers {
 
   list(all: boolean): Container[] {
     const cs = this.reconcile().sort((a, b) => b.record.Created.localeCompare(a.record.Created));
-    return all ? cs : cs.filter((c) => c.state.Status === 'running' || c.state.Status === 'paused');
+    return all ? cs : cs.filter((c) => isUp(c.state.Status));
   }
 
   /** Image ids in use by containers (for rmi). */
@@ -371,12 +384,13 @@ export class Containers {
 
   async remove(nameOrId: string, force: boolean, volumes = false): Promise<string> {
     const c = this.get(nameOrId);
-    if ((c.state.Status === 'running' || c.state.Status === 'paused') && !force)
-      throw conflict(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove`);
+    if (isUp(c.state.Status) && !force)
+      throw conflict(`You cannot remove a ${c.state.Status === 'restarting' ? 'restarting' : 'running'} container ${c.record.Id}. Stop the container before attempting removal or force remove`);
     const wasPaused = c.state.Status === 'paused';
     try {
       fs.writeFileSync(path.join(this.cdir(c.record.Id), 'stopped'), ''); // no restart while we remove it
     } catch {}
+    if (c.state.Status === 'restarting') this.wakeMonitor(c);
     if (c.state.Status !== 'removing') {
       c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
       this.saveState(c.record, c.state);
@@ -403,7 +417,7 @@ export class Containers {
    */
   async start(record: ContainerRecord, opts: { attach?: { stdin: boolean }; size?: { rows: number; cols: number } } = {}): Promise<ShimExit | undefined> {
     const current = this.observe(record.Id)?.state ?? initialState();
-    if (current.Status === 'running' || current.Status === 'paused') return undefined; // docker: starting a running container is a no-op
+    if (isUp(current.Status)) return undefined; // docker: starting a running container is a no-op
     const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
     const image = this.images.get(record.Image);
     if (!image) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
@@ -481,17 +495,34 @@ export class Containers {
 
   /** The host pid of a running container's init, checked to still be its monitor's child. */
   private initPid(c: Container): number {
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Container ${c.record.Id} is not running`);
+    if (c.state.Status === 'restarting') throw conflict(`Container ${c.record.Id} is restarting, wait until the container is running`);
+    const pid = c.state.Status === 'running' || c.state.Status === 'paused' ? this.liveInit(c.record.Id, c.state) : 0;
+    if (!pid) throw conflict(`Container ${c.record.Id} is not running`);
+    return pid;
+  }
+
+  /** The current init's pid if it is alive and its monitor's child, else 0. */
+  private liveInit(id: string, state: ContainerState): number {
     // A restart policy gives the container a new init; its monitor records each one.
-    const restarted = readJsonFile<{ pid: number }>(path.join(this.cdir(c.record.Id), 'pid.json'));
-    const pid = restarted?.pid ?? c.state.Pid;
+    const restarted = readJsonFile<{ pid: number }>(path.join(this.cdir(id), 'pid.json'));
+    const pid = restarted?.pid ?? state.Pid;
     let ppid = -1;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
       ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     } catch {}
-    if (ppid !== c.state.Monitor?.pid) throw conflict(`Container ${c.record.Id} is not running`);
-    return pid;
+    return pid > 0 && ppid === state.Monitor?.pid ? pid : 0;
+  }
+
+  /**
+   * Ends a restarting container's back-off early (any signal it handles does), so that it sees
+   * the `stopped` marker now rather than after up to a minute. Should it have just started the
+   * init again, it forwards the signal there, which a stop wants too.
+   */
+  private wakeMonitor(c: Container): void {
+    try {
+      if (isAlive(c.state.Monitor)) process.kill(c.state.Monitor!.pid, 'SIGTERM');
+    } catch {}
   }
 
   /** docker diff: what the container changed relative to its image. */
@@ -633,13 +664,16 @@ export class Containers {
   /** The image's stop signal (default SIGTERM), then SIGKILL after the timeout. */
   async stop(nameOrId: string, timeoutSec?: number): Promise<string> {
     const c = this.get(nameOrId);
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') return c.record.Id; // docker: stopping a stopped container succeeds
+    if (!isUp(c.state.Status)) return c.record.Id; // docker: stopping a stopped container succeeds
     const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
     const deadline = Date.now() + (timeoutSec ?? 10) * 1000;
     fs.writeFileSync(path.join(this.cdir(c.record.Id), 'stopped'), ''); // its monitor must not restart it
-    try {
-      process.kill(this.initPid(c), sig);
-    } catch {}
+    if (c.state.Status === 'restarting') this.wakeMonitor(c);
+    else {
+      try {
+        process.kill(this.initPid(c), sig);
+      } catch {}
+    }
     // A frozen process handles no signal: thaw it so it can stop (or die).
     if (c.state.Status === 'paused') await this.unpause(c.record.Id).catch(() => undefined);
     if (await this.waitUntilStopped(c.record.Id, deadline)) return c.record.Id;
@@ -653,7 +687,7 @@ export class Containers {
   private async waitUntilStopped(id: string, deadline: number): Promise<boolean> {
     for (;;) {
       const c = this.observe(id);
-      if (!c || (c.state.Status !== 'running' && c.state.Status !== 'paused')) return true;
+      if (!c || !isUp(c.state.Status)) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -361,6 +361,44 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(root.leftovers(), []);
   });
 
+  test('between restarts a container is restarting: ps and inspect say so, verbs answer, stop and rm end the back-off', async () => {
+    const flap = ['busybox', 'sh', '-c', 'exit 3'];
+    await root.run(['run', '-d', '--name', 'flap', '--restart', 'always', ...flap]);
+    await root.run(['run', '-d', '--name', 'flap2', '--restart', 'on-failure', ...flap]);
+    const state = async (n: string) => {
+      const c = JSON.parse((await root.run(['inspect', n])).stdout)[0];
+      return { ...c.State, Count: c.RestartCount };
+    };
+    // Docker's back-off doubles from 100 ms: after 6 restarts the monitor waits 6.4 s.
+    const s = await root.eventually(() => state('flap'), (x) => x.Status === 'restarting' && x.Count >= 6, 15_000);
+    assert.equal(s.Status, 'restarting');
+    assert.equal(s.Restarting, true);
+    assert.equal(s.Running, true); // as in docker
+    assert.equal(s.ExitCode, 3);
+    assert.equal(s.Pid, 0);
+    assert.match((await root.run(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout, /^flap Restarting \(3\) .* ago$/m);
+    assert.match((await root.run(['ps', '--filter', 'status=restarting', '--format', '{{.Names}}'])).stdout, /^flap$/m);
+    const id = (await root.run(['inspect', '-f', '{{.Id}}', 'flap'])).stdout.trim();
+    const ex = await root.run(['exec', 'flap', 'true']);
+    assert.equal(ex.code, 125);
+    assert.match(ex.stderr, /is restarting, wait until the container is running/);
+    const rm = await root.run(['rm', 'flap']);
+    assert.match(rm.stderr, new RegExp(`You cannot remove a restarting container ${id}`));
+    assert.equal((await root.run(['start', 'flap'])).code, 0); // a no-op, as for a running container
+    // stop wakes the monitor out of its back-off instead of waiting for it.
+    const t0 = Date.now();
+    assert.equal((await root.run(['stop', 'flap'])).code, 0);
+    assert.ok(Date.now() - t0 < 3000, `stop took ${Date.now() - t0} ms`);
+    assert.equal((await state('flap')).Status, 'exited');
+    // rm -f of a restarting container, likewise.
+    await root.eventually(() => state('flap2'), (x) => x.Status === 'restarting' && x.Count >= 6, 15_000);
+    const t1 = Date.now();
+    assert.equal((await root.run(['rm', '-f', 'flap2'])).code, 0);
+    assert.ok(Date.now() - t1 < 3000, `rm -f took ${Date.now() - t1} ms`);
+    await root.run(['rm', 'flap']);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
   test('json-file logs rotate by size and are read back oldest first; options are validated', async () => {
     const r = await root.run(['run', '--name', 'chatty', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
       'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done']);
