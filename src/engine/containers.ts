@@ -436,7 +436,17 @@ export class Containers {
       pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
     };
     mark('container created');
-    const cgPaths = cg.create(record.Id, limits);
+    let cgPaths;
+    try {
+      cgPaths = cg.create(record.Id, limits);
+    } catch (err) {
+      if (!(err instanceof BerthError && err.code === 'AlreadyExists')) throw err;
+      // Cgroups with a process belong to a concurrent start; empty ones were left by a start
+      // killed before its container ran (it is still created or exited): they are replaced.
+      if (cg.pids(record.Id).length) throw conflict(`Container ${record.Id} is being started by another command`);
+      cg.remove(record.Id);
+      cgPaths = cg.create(record.Id, limits);
+    }
     mark('cgroups created');
     const attach = opts.attach;
     // A foreground --rm container keeps the fast path: its output goes straight to our stdio

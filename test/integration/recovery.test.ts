@@ -83,6 +83,21 @@ describe('crash recovery', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(root.leftovers(), []);
   });
 
+  test('a start killed after making the cgroups leaves a container that starts again', async () => {
+    assert.equal((await root.run(['create', '--name', 'restartable', 'busybox', 'echo', 'ran'])).code, 0);
+    const id = fs.readFileSync(path.join(root.dir, 'names', 'restartable'), 'utf8');
+    // What such a start leaves: the container's (empty) cgroups in every hierarchy berth uses,
+    // found from a running container's.
+    const ref = (await root.run(['run', '-d', 'busybox', 'sleep', '60'])).stdout.trim();
+    for (const d of root.cgroupDirs(ref)) fs.mkdirSync(d.replace(ref, id), { recursive: true }); // co-mounted controllers share one
+    assert.ok(root.cgroupDirs(id).length > 0);
+    const s = await root.run(['start', '-a', 'restartable']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.stdout, 'ran\n');
+    assert.equal((await root.run(['rm', '-f', 'restartable', ref])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
   test('rm -f stops a running container and removes everything', async () => {
     const { id, done } = await startNamed(root, 'forced', ['sleep', '60']);
     const rm = await root.run(['rm', '-f', 'forced']);
