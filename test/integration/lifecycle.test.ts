@@ -180,6 +180,26 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     await root.run(['rm', 'fg']);
   });
 
+  test('restart stops (stop signal, timeout) and starts the same container; logs --since/--until pick by time', async () => {
+    await root.run(['run', '-d', '--name', 'again', 'busybox', 'sh', '-c', 'echo up; trap "echo down; exit 0" TERM; while :; do sleep 0.05; done']);
+    await root.until(() => fs.existsSync(`${root.dir}/names/again`), (v) => v);
+    const first = JSON.parse((await root.run(['inspect', 'again'])).stdout)[0];
+    await new Promise((r) => setTimeout(r, 1100));
+    const between = new Date().toISOString();
+    const r = await root.run(['restart', '-t', '5', 'again']);
+    assert.equal(r.stdout, 'again\n', r.stderr);
+    const second = JSON.parse((await root.run(['inspect', 'again'])).stdout)[0];
+    assert.equal(second.Id, first.Id);
+    assert.equal(second.State.Status, 'running');
+    assert.ok(second.State.StartedAt > first.State.StartedAt);
+    assert.notEqual(second.State.Pid, first.State.Pid);
+    assert.equal((await root.eventually(() => root.run(['logs', 'again']), (x) => x.stdout === 'up\ndown\nup\n')).stdout, 'up\ndown\nup\n');
+    assert.equal((await root.run(['logs', '--since', between, 'again'])).stdout, 'down\nup\n');
+    assert.equal((await root.run(['logs', '--until', between, 'again'])).stdout, 'up\n');
+    assert.equal((await root.run(['logs', '--since', 'yesterday', 'again'])).code, 125);
+    assert.equal((await root.run(['rm', '-f', 'again'])).code, 0);
+  });
+
   test('logs -f follows until the container stops', async () => {
     await root.run(['run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo $i; sleep 0.2; done']);
     const r = await root.run(['logs', '-f', 'follow'], { timeoutMs: 10_000 });
