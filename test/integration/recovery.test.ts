@@ -41,6 +41,18 @@ describe('crash recovery', { skip: !isRoot && 'needs root' }, () => {
     void id;
   });
 
+  test('kill -9 of a foreground berth run: the container finishes under its monitor and shows its real exit status', async () => {
+    const { child, id } = await startNamed(root, 'orphaned', ['sh', '-c', 'sleep 1; echo done; exit 7'], false);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+    const st = await root.eventually(() => root.run(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'orphaned']), (r) => r.stdout === 'exited 7\n');
+    assert.equal(st.stdout, 'exited 7\n');
+    assert.equal((await root.run(['logs', 'orphaned'])).stdout, 'done\n');
+    assert.deepEqual(root.cgroupDirs(id), []);
+    assert.equal((await root.run(['rm', 'orphaned'])).code, 0);
+  });
+
   test('kill -9 of berth and the monitor: the container dies with it and the next ps cleans', async () => {
     const { child, id, done } = await startNamed(root, 'victim', ['sleep', '60']);
     const shim = monitorPid(root, id);
