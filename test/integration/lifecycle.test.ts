@@ -244,11 +244,14 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
   const inPty = (cmd: string, input: string) => new Promise<{ code: number | null; out: string }>((resolve, reject) => {
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: root.env(), cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // Typed once the container's shell prompts, as a person would: earlier, keys would reach the
+    // terminal before berth put it in raw mode (Ctrl-Q would be eaten as XON).
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('# ') && child.stdin.writable) child.stdin.end(input);
+    });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`pty run timed out: ${out}`)); }, 20_000);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-    // Typed after the container is up, as a person would.
-    setTimeout(() => child.stdin.end(input), 700);
   });
 
   test('run -it: a pty from the container\'s devpts, keys in, status out; exec -it; Ctrl-P Ctrl-Q detaches', async () => {
