@@ -3,6 +3,7 @@
 // clients attached before start see every byte; the monitor still logs and outlives us.
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { isUp } from '../core/container.ts';
 import { conflict, invalid, isCode, notFound } from '../core/errors.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -40,7 +41,7 @@ interface Exec {
   monitorPid: number;
 }
 
-const running = (c: Container) => c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+const running = (c: Container) => isUp(c.state.Status);
 
 export class ContainerApi {
   private readonly engine: Engine;

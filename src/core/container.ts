@@ -17,6 +17,11 @@ const NEXT: Record<Status, Status[]> = {
   dead: ['removing'],
 };
 
+/** A monitor holds the container: it runs, is frozen, or waits to run again (restart policy). */
+export function isUp(s: Status): boolean {
+  return s === 'running' || s === 'paused' || s === 'restarting';
+}
+
 export function canTransition(from: Status, to: Status): boolean {
   return NEXT[from].includes(to);
 }
@@ -68,7 +73,7 @@ export interface ContainerRecord {
   Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean; OpenStdin?: boolean; StdinOnce?: boolean };
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
-  Owner: ProcessRef; // the process that created it (for crash recovery before a monitor exists)
+  Owner?: ProcessRef; // the `run` that created it and starts it (for crash recovery before a monitor exists)
 }
 
 export interface ContainerState {

@@ -3,7 +3,7 @@
 // (cgroups under the root's scope, its directory), so recovery needs nothing but the id.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initialState, transition, type ContainerRecord, type ContainerState, type HostConfig, type MountSpec } from '../core/container.ts';
+import { initialState, isUp, transition, type ContainerRecord, type ContainerState, type HostConfig, type MountSpec } from '../core/container.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageRecord, RunConfig } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
@@ -48,6 +48,8 @@ export interface CreateOptions {
   labels?: Record<string, string>;
   healthcheck?: RunConfig['Healthcheck'];
   host?: Partial<HostConfig>;
+  /** Created by `run`, which starts it at once: an --rm container whose run died first is abandoned. */
+  run?: boolean;
 }
 
 export interface Container {
@@ -155,12 +157,13 @@ export class Containers {
       },
       HostConfig: host,
       Layers: image.layers,
-      Owner: selfRef(),
+      ...(opts.run ? { Owner: selfRef() } : {}),
     };
     // Everything the container needs is prepared in a temporary directory, which appears under
     // its id only when complete; a killed creator leaves only a sweepable temp dir.
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(this.dir, `.new-${record.Owner.pid}.${record.Owner.start}.${id.slice(0, 12)}`);
+    const me = record.Owner ?? selfRef();
+    const tmp = path.join(this.dir, `.new-${me.pid}.${me.start}.${id.slice(0, 12)}`);
     fs.mkdirSync(tmp);
     try {
       for (const d of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(tmp, d), { mode: 0o755 });
@@ -276,8 +279,8 @@ export class Containers {
         return undefined;
       }
       this.saveState(record, state);
-    } else if (state.Status === 'created' && record.HostConfig.AutoRemove && !isAlive(record.Owner)) {
-      // A `run --rm` whose CLI died before the container started.
+    } else if (state.Status === 'created' && record.HostConfig.AutoRemove && record.Owner && !isAlive(record.Owner)) {
+      // A `run --rm` whose CLI died before the container started (`create --rm` waits for a start).
       this.cgroups().remove(id);
       this.destroy(record);
       return undefined;
@@ -285,6 +288,19 @@ export class Containers {
       this.cgroups().remove(id);
       this.destroy(record);
       return undefined;
+    } else if (state.Status === 'running' && (record.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no' && !this.liveInit(id, state)) {
+      // Its monitor is alive but its init is not: between two runs of a restart policy, the
+      // monitor waits out its back-off. Derived, never stored: the monitor restarts on its own.
+      state.Status = 'restarting';
+      state.Pid = 0;
+      const exit = readJsonFile<ShimExit>(path.join(dir, 'exit.json'));
+      if (exit) {
+        state.ExitCode = exit.exit;
+        state.OOMKilled = exit.oom;
+        try {
+          state.FinishedAt = fs.statSync(path.join(dir, 'exit.json')).mtime.toISOString();
+        } catch {}
+      }
     }
     return { record, state };
   }
@@ -315,6 +331,23 @@ export class Containers {
     for (const n of names) {
       const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
       if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The other half of what `run` and `create` sweep: containers whose monitor died with the CLI
+   * (kill -9 of both). Each such container still has its cgroup, now empty (the init dies with
+   * its monitor, and everything else with the init), so one listing of the root's cgroups finds
+   * them; only empty ones are read further. The cost grows with running containers (one read of
+   * cgroup.procs each), not with all containers. An empty cgroup may also belong to a start in
+   * progress or a restart back-off: observe() leaves those alone (state `created` or a live
+   * monitor). Cgroups are listed before their directories are looked at, as in reconcile().
+   */
+  sweepOrphans(): void {
+    const cg = this.cgroups();
+    for (const id of cg.list()) {
+      if (cg.pids(id).length) continue;
+      if (!this.observe(id)) cg.remove(id); // settled and removed, or a cgroup without a container
     }
   }
 
@@ -350,9 +383,11 @@ export class Containers {
    * Frees names whose container is gone (a crash between claiming a name and publishing the
    * container, or in the middle of a removal). The names are listed before the containers: a
    * name claimed after that listing is not considered, and one claimed before it has its
-   * container directory (temporary or final) already in place.
+   * container directory (temporary or final) already in place. `live` (containers just
+   * reconciled) spares reading the names their records hold: a name is claimed before a record
+   * takes it, and never reclaimed while its container exists, so such a file points at them.
    */
-  sweepNames(): void {
+  sweepNames(live: Container[] = []): void {
     let names: string[];
     try {
       names = fs.readdirSync(this.namesDir);
@@ -364,7 +399,9 @@ export class Containers {
       entries = fs.readdirSync(this.dir);
     } catch {}
     const present = new Set(entries.map((n) => (n.startsWith('.new-') ? n.slice(-12) : n.slice(0, 12))));
+    const held = new Map(live.map((c) => [c.record.Name, c.record.Id.slice(0, 12)]));
     for (const n of names) {
+      if (present.has(held.get(n) ?? '')) continue;
       let id = '';
       try {
         id = fs.readFileSync(path.join(this.namesDir, n), 'utf8');
@@ -375,7 +412,7 @@ export class Containers {
 
   list(all: boolean): Container[] {
     const cs = this.reconcile().sort((a, b) => b.record.Created.localeCompare(a.record.Created));
-    return all ? cs : cs.filter((c) => c.state.Status === 'running' || c.state.Status === 'paused');
+    return all ? cs : cs.filter((c) => isUp(c.state.Status));
   }
 
   /** For rmi: which container (in any state) uses an image, and whether it runs. */
@@ -389,12 +426,13 @@ export class Containers {
 
   async remove(nameOrId: string, force: boolean, volumes = false): Promise<string> {
     const c = this.get(nameOrId);
-    if ((c.state.Status === 'running' || c.state.Status === 'paused') && !force)
-      throw conflict(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove`);
+    if (isUp(c.state.Status) && !force)
+      throw conflict(`You cannot remove a ${c.state.Status === 'restarting' ? 'restarting' : 'running'} container ${c.record.Id}. Stop the container before attempting removal or force remove`);
     const wasPaused = c.state.Status === 'paused';
     try {
       fs.writeFileSync(path.join(this.cdir(c.record.Id), 'stopped'), ''); // no restart while we remove it
     } catch {}
+    if (c.state.Status === 'restarting') this.wakeMonitor(c);
     if (c.state.Status !== 'removing') {
       c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
       this.saveState(c.record, c.state);
@@ -497,7 +535,7 @@ export class Containers {
   /** Everything up to a running monitor: cgroups, plan, shim; the state is saved once it runs. */
   private async launch(record: ContainerRecord, stdio: ShimStdio, size?: { rows: number; cols: number }, api = false): Promise<{ shim: ShimHandle; state: ContainerState } | undefined> {
     const current = this.observe(record.Id)?.state ?? initialState();
-    if (current.Status === 'running' || current.Status === 'paused') return undefined; // docker: starting a running container is a no-op
+    if (isUp(current.Status)) return undefined; // docker: starting a running container is a no-op
     const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
     const image = this.images.get(record.Image);
     if (!image) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
@@ -517,7 +555,17 @@ export class Containers {
       devices: h.Privileged ? 'all' : 'default',
     };
     mark('container created');
-    const cgPaths = cg.create(record.Id, limits);
+    let cgPaths;
+    try {
+      cgPaths = cg.create(record.Id, limits);
+    } catch (err) {
+      if (!(err instanceof BerthError && err.code === 'AlreadyExists')) throw err;
+      // Cgroups with a process belong to a concurrent start; empty ones were left by a start
+      // killed before its container ran (it is still created or exited): they are replaced.
+      if (cg.pids(record.Id).length) throw conflict(`Container ${record.Id} is being started by another command`);
+      cg.remove(record.Id);
+      cgPaths = cg.create(record.Id, limits);
+    }
     mark('cgroups created');
     const attached = stdio.output !== 'ignore';
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
@@ -567,17 +615,34 @@ export class Containers {
 
   /** The host pid of a running container's init, checked to still be its monitor's child. */
   private initPid(c: Container): number {
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Container ${c.record.Id} is not running`);
+    if (c.state.Status === 'restarting') throw conflict(`Container ${c.record.Id} is restarting, wait until the container is running`);
+    const pid = c.state.Status === 'running' || c.state.Status === 'paused' ? this.liveInit(c.record.Id, c.state) : 0;
+    if (!pid) throw conflict(`Container ${c.record.Id} is not running`);
+    return pid;
+  }
+
+  /** The current init's pid if it is alive and its monitor's child, else 0. */
+  private liveInit(id: string, state: ContainerState): number {
     // A restart policy gives the container a new init; its monitor records each one.
-    const restarted = readJsonFile<{ pid: number }>(path.join(this.cdir(c.record.Id), 'pid.json'));
-    const pid = restarted?.pid ?? c.state.Pid;
+    const restarted = readJsonFile<{ pid: number }>(path.join(this.cdir(id), 'pid.json'));
+    const pid = restarted?.pid ?? state.Pid;
     let ppid = -1;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
       ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     } catch {}
-    if (ppid !== c.state.Monitor?.pid) throw conflict(`Container ${c.record.Id} is not running`);
-    return pid;
+    return pid > 0 && ppid === state.Monitor?.pid ? pid : 0;
+  }
+
+  /**
+   * Ends a restarting container's back-off early (any signal it handles does), so that it sees
+   * the `stopped` marker now rather than after up to a minute. Should it have just started the
+   * init again, it forwards the signal there, which a stop wants too.
+   */
+  private wakeMonitor(c: Container): void {
+    try {
+      if (isAlive(c.state.Monitor)) process.kill(c.state.Monitor!.pid, 'SIGTERM');
+    } catch {}
   }
 
   /** docker diff: what the container changed relative to its image. */
@@ -800,13 +865,16 @@ export class Containers {
   /** The image's stop signal (default SIGTERM), then SIGKILL after the timeout. */
   async stop(nameOrId: string, timeoutSec?: number): Promise<string> {
     const c = this.get(nameOrId);
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') return c.record.Id; // docker: stopping a stopped container succeeds
+    if (!isUp(c.state.Status)) return c.record.Id; // docker: stopping a stopped container succeeds
     const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
     const deadline = Date.now() + (timeoutSec ?? 10) * 1000;
     fs.writeFileSync(path.join(this.cdir(c.record.Id), 'stopped'), ''); // its monitor must not restart it
-    try {
-      process.kill(this.initPid(c), sig);
-    } catch {}
+    if (c.state.Status === 'restarting') this.wakeMonitor(c);
+    else {
+      try {
+        process.kill(this.initPid(c), sig);
+      } catch {}
+    }
     // A frozen process handles no signal: thaw it so it can stop (or die).
     if (c.state.Status === 'paused') await this.unpause(c.record.Id).catch(() => undefined);
     if (await this.waitUntilStopped(c.record.Id, deadline)) return c.record.Id;
@@ -820,7 +888,7 @@ export class Containers {
   private async waitUntilStopped(id: string, deadline: number): Promise<boolean> {
     for (;;) {
       const c = this.observe(id);
-      if (!c || (c.state.Status !== 'running' && c.state.Status !== 'paused')) return true;
+      if (!c || !isUp(c.state.Status)) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }

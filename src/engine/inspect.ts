@@ -14,7 +14,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
     Args: cmd.slice(1),
     State: {
       Status: s.Status,
-      Running: running,
+      Running: running || s.Status === 'restarting', // docker: a restarting container is still running
       Paused: s.Status === 'paused',
       Restarting: s.Status === 'restarting',
       OOMKilled: s.OOMKilled,

@@ -12,6 +12,7 @@ export function statusText(c: Container, health?: string): string {
   if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${since(s.FinishedAt)}`;
   if (s.Status === 'created') return 'Created';
   if (s.Status === 'paused') return `Up ${since(s.StartedAt).replace(/ ago$/, '')} (Paused)`;
+  if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)}`;
   return s.Status[0].toUpperCase() + s.Status.slice(1);
 }
 

@@ -4,7 +4,19 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { collect, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
+
+/** Live processes running this checkout's shim (monitors), whoever started them. */
+function shimPids(): number[] {
+  const shim = path.join(REPO, 'native/build/berth-shim');
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return fs.readlinkSync(`/proc/${p}/exe`) === shim;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
 
 describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -12,7 +24,12 @@ describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
   after(() => root.cleanup());
 
   test('SIGKILL of berth mid-operation never leaves a half container or a leak', async () => {
-    // A deterministic spread of kill points, from before the engine loads to after the start.
+    // Kill points spread over one whole operation as long as it takes on this machine now (a
+    // loaded machine makes every step slower): from before the engine loads to after the start.
+    const t0 = Date.now();
+    assert.equal((await root.run(['run', '--rm', 'busybox', 'true'])).code, 0);
+    const span = Math.max(250, (Date.now() - t0) * 1.2);
+    const monitors = shimPids();
     const ops: string[][] = [];
     for (let i = 0; i < 36; i++) {
       const kind = i % 4;
@@ -25,7 +42,7 @@ describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
     for (let i = 0; i < ops.length; i++) {
       const child = root.spawn(ops[i]);
       const done = collect(child, 30_000);
-      const delay = (i * 37) % 250; // 0..249 ms: from before the engine loads to after the start
+      const delay = Math.round((((i * 37) % 250) / 250) * span); // a deterministic spread over 0..span
       await new Promise((r) => setTimeout(r, delay));
       if (child.kill('SIGKILL')) killed++;
       await done.catch(() => undefined);
@@ -53,5 +70,7 @@ describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
     }
     if (ids.length) assert.equal((await root.run(['rm', '-f', ...ids])).code, 0);
     assert.deepEqual(root.leftovers(), []);
+    // No monitor outlived its container (the containers' own processes went with their cgroups).
+    assert.deepEqual(await root.until(() => shimPids().filter((p) => !monitors.includes(p)), (l) => l.length === 0), []);
   });
 });

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { spawn } from 'node:child_process';
-import { isRoot, REPO, TestRoot } from '../helpers/berth.ts';
+import { execFileSync, spawn } from 'node:child_process';
+import { busyboxTar, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
 describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -89,6 +89,87 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0), []);
   });
 
+  test('create --rm waits for its start (its creator exiting abandons nothing), then removes itself', async () => {
+    const c = await root.run(['create', '--rm', '--name', 'once', 'busybox', 'sh', '-c', 'echo ran; exit 4']);
+    assert.equal(c.code, 0, c.stderr);
+    const id = c.stdout.trim();
+    assert.match((await root.run(['run', '--rm', 'busybox', 'true'])).stderr, /^$/); // run sweeps, and leaves it alone
+    assert.match((await root.run(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout, /once created/);
+    const s = await root.run(['start', '-a', 'once']);
+    assert.equal(s.stdout, 'ran\n', s.stderr);
+    assert.equal(s.code, 4);
+    assert.equal(fs.existsSync(`${root.dir}/containers/${id}`), false);
+    assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0), []);
+  });
+
+  test('concurrent creates with one name: exactly one wins, the others are told the name is in use', async () => {
+    const tries = await Promise.all(Array.from({ length: 6 }, () => root.run(['create', '--name', 'contested', 'busybox', 'true'])));
+    const won = tries.filter((r) => r.code === 0);
+    assert.equal(won.length, 1, tries.map((r) => r.stderr).join(''));
+    for (const r of tries.filter((t) => t.code !== 0)) {
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /^berth: Conflict\. The container name "\/contested" is already in use by container "[a-f0-9]{64}"/);
+    }
+    assert.equal(fs.readFileSync(`${root.dir}/names/contested`, 'utf8'), won[0].stdout.trim());
+    // Only the winner's container exists: the losers left no directory behind.
+    assert.deepEqual(fs.readdirSync(`${root.dir}/containers`), [won[0].stdout.trim()]);
+    assert.equal((await root.run(['rm', 'contested'])).code, 0);
+  });
+
+  test('stop sends the image\'s STOPSIGNAL or --stop-signal; kill takes names and numbers', async () => {
+    const r = await root.run(['import', '--change', 'STOPSIGNAL SIGUSR1', '--change', 'CMD ["sh"]', busyboxTar(), 'usr1:1']);
+    assert.equal(r.code, 0, r.stderr);
+    const trap = 'trap "echo got-usr1; exit 10" USR1; trap "echo got-usr2; exit 12" USR2; trap "echo got-term; exit 15" TERM; while :; do sleep 0.05; done';
+    await root.run(['run', '-d', '--name', 'img-sig', 'usr1:1', 'sh', '-c', trap]);
+    await root.run(['run', '-d', '--name', 'flag-sig', '--stop-signal', 'USR2', 'usr1:1', 'sh', '-c', trap]);
+    await root.run(['run', '-d', '--name', 'default-sig', 'busybox', 'sh', '-c', trap]);
+    await new Promise((r) => setTimeout(r, 300)); // the traps are set
+    assert.equal((await root.run(['stop', '-t', '5', 'img-sig', 'flag-sig', 'default-sig'])).code, 0);
+    const seen = async (n: string) => `${(await root.run(['inspect', '-f', '{{.State.ExitCode}}', n])).stdout.trim()} ${(await root.run(['logs', n])).stdout.trim()}`;
+    assert.equal(await seen('img-sig'), '10 got-usr1');
+    assert.equal(await seen('flag-sig'), '12 got-usr2');
+    assert.equal(await seen('default-sig'), '15 got-term');
+    assert.equal((await root.run(['inspect', '-f', '{{.Config.StopSignal}}', 'flag-sig'])).stdout, 'USR2\n');
+    // kill: a number works like its name.
+    assert.equal((await root.run(['start', 'default-sig'])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await root.run(['kill', '-s', '12', 'default-sig'])).code, 0);
+    assert.equal((await root.run(['wait', 'default-sig'])).stdout, '12\n');
+    assert.equal((await root.run(['run', '--rm', '--stop-signal', 'SIGNOPE', 'busybox', 'true'])).code, 125);
+    assert.equal((await root.run(['rm', 'img-sig', 'flag-sig', 'default-sig'])).code, 0);
+    assert.equal((await root.run(['rmi', 'usr1:1'])).code, 0);
+  });
+
+  test('every operation checks the status it finds and says why it refuses', async () => {
+    const id = (await root.run(['run', '-d', '--name', 'sm', 'busybox', 'sleep', '100'])).stdout.trim();
+    const said = async (...args: string[]) => {
+      const r = await root.run(args);
+      return `${r.code} ${(r.stdout + r.stderr).trim()}`;
+    };
+    assert.equal(await said('start', 'sm'), '0 sm'); // starting a running container is a no-op (docker)
+    assert.equal(await said('unpause', 'sm'), `1 Error response from daemon: Container ${id} is not paused`);
+    assert.equal(await said('rm', 'sm'), `1 Error response from daemon: You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
+    assert.equal(await said('stop', '-t', '0', 'sm'), '0 sm');
+    assert.equal(await said('stop', 'sm'), '0 sm'); // stopping a stopped container succeeds (docker)
+    for (const verb of ['kill', 'pause']) assert.equal(await said(verb, 'sm'), `1 Error response from daemon: Container ${id} is not running`);
+    assert.equal(await said('unpause', 'sm'), `1 Error response from daemon: Container ${id} is not paused`);
+    for (const args of [['exec', 'sm', 'true'], ['top', 'sm'], ['attach', 'sm']]) assert.equal(await said(...args), `125 berth: Container ${id} is not running.`);
+    assert.equal(await said('kill', '-s', 'NOPE', 'sm'), '1 Error response from daemon: Invalid signal: NOPE');
+    assert.equal(await said('rm', 'sm'), '0 sm');
+    assert.equal(await said('stop', 'sm'), '1 Error response from daemon: No such container: sm');
+  });
+
+  test('ps --no-trunc shows whole ids and commands', async () => {
+    const long = 'echo a-command-line-longer-than-twenty-characters';
+    const id = (await root.run(['create', '--name', 'wide', 'busybox', 'sh', '-c', long])).stdout.trim();
+    const short = await root.run(['ps', '-a', '--format', '{{.ID}} {{.Command}}']);
+    assert.equal(short.stdout, `${id.slice(0, 12)} "sh -c echo a-comman…"\n`);
+    const full = await root.run(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}']);
+    assert.equal(full.stdout, `${id} "sh -c ${long}"\n`);
+    assert.match((await root.run(['ps', '-a', '--no-trunc'])).stdout, new RegExp(`^${id}\\s+busybox\\s+"sh -c ${long}"`, 'm'));
+    await root.run(['rm', 'wide']);
+  });
+
   test('a foreground container without --rm shows its output and keeps it in its log', async () => {
     const r = await root.run(['run', '--name', 'fg', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
     assert.equal(r.code, 3);
@@ -97,6 +178,26 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await root.run(['logs', 'fg'])).stdout, 'to-out\n');
     assert.match((await root.run(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout, /fg Exited \(3\)/);
     await root.run(['rm', 'fg']);
+  });
+
+  test('restart stops (stop signal, timeout) and starts the same container; logs --since/--until pick by time', async () => {
+    await root.run(['run', '-d', '--name', 'again', 'busybox', 'sh', '-c', 'echo up; trap "echo down; exit 0" TERM; while :; do sleep 0.05; done']);
+    await root.until(() => fs.existsSync(`${root.dir}/names/again`), (v) => v);
+    const first = JSON.parse((await root.run(['inspect', 'again'])).stdout)[0];
+    await new Promise((r) => setTimeout(r, 1100));
+    const between = new Date().toISOString();
+    const r = await root.run(['restart', '-t', '5', 'again']);
+    assert.equal(r.stdout, 'again\n', r.stderr);
+    const second = JSON.parse((await root.run(['inspect', 'again'])).stdout)[0];
+    assert.equal(second.Id, first.Id);
+    assert.equal(second.State.Status, 'running');
+    assert.ok(second.State.StartedAt > first.State.StartedAt);
+    assert.notEqual(second.State.Pid, first.State.Pid);
+    assert.equal((await root.eventually(() => root.run(['logs', 'again']), (x) => x.stdout === 'up\ndown\nup\n')).stdout, 'up\ndown\nup\n');
+    assert.equal((await root.run(['logs', '--since', between, 'again'])).stdout, 'down\nup\n');
+    assert.equal((await root.run(['logs', '--until', between, 'again'])).stdout, 'up\n');
+    assert.equal((await root.run(['logs', '--since', 'yesterday', 'again'])).code, 125);
+    assert.equal((await root.run(['rm', '-f', 'again'])).code, 0);
   });
 
   test('logs -f follows until the container stops', async () => {
@@ -143,11 +244,14 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
   const inPty = (cmd: string, input: string) => new Promise<{ code: number | null; out: string }>((resolve, reject) => {
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: root.env(), cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // Typed once the container's shell prompts, as a person would: earlier, keys would reach the
+    // terminal before berth put it in raw mode (Ctrl-Q would be eaten as XON).
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('# ') && child.stdin.writable) child.stdin.end(input);
+    });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`pty run timed out: ${out}`)); }, 20_000);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-    // Typed after the container is up, as a person would.
-    setTimeout(() => child.stdin.end(input), 700);
   });
 
   test('run -it: a pty from the container\'s devpts, keys in, status out; exec -it; Ctrl-P Ctrl-Q detaches', async () => {
@@ -166,6 +270,41 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(d.code, 0, d.out);
     assert.match((await root.run(['inspect', '-f', '{{.State.Status}} {{.Config.Tty}}', 'detachable'])).stdout, /^running true\n$/);
     await root.run(['rm', '-f', 'term', 'detachable']);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('run -it and exec -it: the container\'s terminal takes the client\'s size, and follows its resizes', async () => {
+    const ttyFile = `${root.dir}/outer-tty`;
+    // script(1) gives berth a terminal; the shell inside sets its size first and says which it is.
+    const session = (cmd: string) => {
+      fs.rmSync(ttyFile, { force: true });
+      const child = spawn('script', ['-qfec', `sh -c 'stty rows 40 cols 100; tty > ${ttyFile}; exec ${cmd}'`, '/dev/null'], { env: root.env(), cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { child, closed, out: () => out };
+    };
+    const sizes = (text: string) => [...text.matchAll(/^(\d+ \d+)\r*$/gm)].map((m) => m[1]);
+    const s = session('bin/berth run -it --rm busybox sh');
+    const seen = async (n: number) => sizes((await root.until(() => s.out(), (o) => sizes(o).length >= n, 10_000)));
+    await root.until(() => s.out(), (o) => o.includes('# '), 10_000); // the prompt: the container is up
+    s.child.stdin.write('stty size\n');
+    assert.deepEqual(await seen(1), ['40 100']);
+    // The outer terminal changes size: the kernel signals berth (SIGWINCH), the monitor resizes the container's.
+    execFileSync('stty', ['-F', fs.readFileSync(ttyFile, 'utf8').trim(), 'rows', '33', 'cols', '77']);
+    await new Promise((r) => setTimeout(r, 300));
+    s.child.stdin.write('stty size\n');
+    assert.deepEqual(await seen(2), ['40 100', '33 77']);
+    s.child.stdin.end('exit 0\n');
+    assert.equal(await s.closed, 0, s.out());
+
+    await root.run(['run', '-d', '--name', 'sized', 'busybox', 'sleep', '100']);
+    const e = session('bin/berth exec -it sized sh');
+    await root.until(() => e.out(), (o) => o.includes('# '), 10_000);
+    e.child.stdin.end('stty size; exit 0\n');
+    assert.equal(await e.closed, 0, e.out());
+    assert.deepEqual(sizes(e.out()), ['40 100']);
+    await root.run(['rm', '-f', 'sized']);
     assert.deepEqual(root.leftovers(), []);
   });
 
@@ -242,6 +381,44 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.match(both.stderr, /Conflicting options: --restart and --rm/);
     assert.equal((await root.run(['run', '--rm', '--restart', 'sometimes', 'busybox', 'true'])).code, 125);
     await root.run(['rm', '-f', 'flaky', 'ok', 'always']);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('between restarts a container is restarting: ps and inspect say so, verbs answer, stop and rm end the back-off', async () => {
+    const flap = ['busybox', 'sh', '-c', 'exit 3'];
+    await root.run(['run', '-d', '--name', 'flap', '--restart', 'always', ...flap]);
+    await root.run(['run', '-d', '--name', 'flap2', '--restart', 'on-failure', ...flap]);
+    const state = async (n: string) => {
+      const c = JSON.parse((await root.run(['inspect', n])).stdout)[0];
+      return { ...c.State, Count: c.RestartCount };
+    };
+    // Docker's back-off doubles from 100 ms: after 6 restarts the monitor waits 6.4 s.
+    const s = await root.eventually(() => state('flap'), (x) => x.Status === 'restarting' && x.Count >= 6, 15_000);
+    assert.equal(s.Status, 'restarting');
+    assert.equal(s.Restarting, true);
+    assert.equal(s.Running, true); // as in docker
+    assert.equal(s.ExitCode, 3);
+    assert.equal(s.Pid, 0);
+    assert.match((await root.run(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout, /^flap Restarting \(3\) .* ago$/m);
+    assert.match((await root.run(['ps', '--filter', 'status=restarting', '--format', '{{.Names}}'])).stdout, /^flap$/m);
+    const id = (await root.run(['inspect', '-f', '{{.Id}}', 'flap'])).stdout.trim();
+    const ex = await root.run(['exec', 'flap', 'true']);
+    assert.equal(ex.code, 125);
+    assert.match(ex.stderr, /is restarting, wait until the container is running/);
+    const rm = await root.run(['rm', 'flap']);
+    assert.match(rm.stderr, new RegExp(`You cannot remove a restarting container ${id}`));
+    assert.equal((await root.run(['start', 'flap'])).code, 0); // a no-op, as for a running container
+    // stop wakes the monitor out of its back-off instead of waiting for it.
+    const t0 = Date.now();
+    assert.equal((await root.run(['stop', 'flap'])).code, 0);
+    assert.ok(Date.now() - t0 < 3000, `stop took ${Date.now() - t0} ms`);
+    assert.equal((await state('flap')).Status, 'exited');
+    // rm -f of a restarting container, likewise.
+    await root.eventually(() => state('flap2'), (x) => x.Status === 'restarting' && x.Count >= 6, 15_000);
+    const t1 = Date.now();
+    assert.equal((await root.run(['rm', '-f', 'flap2'])).code, 0);
+    assert.ok(Date.now() - t1 < 3000, `rm -f took ${Date.now() - t1} ms`);
+    await root.run(['rm', 'flap']);
     assert.deepEqual(root.leftovers(), []);
   });
 

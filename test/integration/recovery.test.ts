@@ -12,8 +12,8 @@ function monitorPid(root: TestRoot, id: string): number {
   return state.Monitor.pid;
 }
 
-async function startNamed(root: TestRoot, name: string, args: string[]) {
-  const child = root.spawn(['run', '--rm', '--name', name, 'busybox', ...args]);
+async function startNamed(root: TestRoot, name: string, args: string[], rm = true) {
+  const child = root.spawn(['run', ...(rm ? ['--rm'] : []), '--name', name, 'busybox', ...args]);
   const done = collect(child, 60_000).catch(() => undefined);
   const idFile = path.join(root.dir, 'names', name);
   const id = await root.until(() => (fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8') : ''), (v) => v.length === 64);
@@ -41,7 +41,19 @@ describe('crash recovery', { skip: !isRoot && 'needs root' }, () => {
     void id;
   });
 
-  test('kill -9 of berth and the monitor: the container dies with it and the next run cleans', async () => {
+  test('kill -9 of a foreground berth run: the container finishes under its monitor and shows its real exit status', async () => {
+    const { child, id } = await startNamed(root, 'orphaned', ['sh', '-c', 'sleep 1; echo done; exit 7'], false);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+    const st = await root.eventually(() => root.run(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'orphaned']), (r) => r.stdout === 'exited 7\n');
+    assert.equal(st.stdout, 'exited 7\n');
+    assert.equal((await root.run(['logs', 'orphaned'])).stdout, 'done\n');
+    assert.deepEqual(root.cgroupDirs(id), []);
+    assert.equal((await root.run(['rm', 'orphaned'])).code, 0);
+  });
+
+  test('kill -9 of berth and the monitor: the container dies with it and the next ps cleans', async () => {
     const { child, id, done } = await startNamed(root, 'victim', ['sleep', '60']);
     const shim = monitorPid(root, id);
     child.kill('SIGKILL');
@@ -50,6 +62,51 @@ describe('crash recovery', { skip: !isRoot && 'needs root' }, () => {
     assert.ok(root.leftovers().length > 0);
     const ps = await root.run(['ps', '-a', '--format', '{{.Names}}']);
     assert.doesNotMatch(ps.stdout, /victim/);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('kill -9 of berth and the monitor: the next run cleans without listing every container', async () => {
+    // run sweeps only what a dead run can leave (cgroups without a live process), not every
+    // container; a detached container of another run must be left alone.
+    const keep = await root.run(['run', '-d', '--name', 'bystander', 'busybox', 'sleep', '60']);
+    assert.equal(keep.code, 0, keep.stderr);
+    const { child, id, done } = await startNamed(root, 'victim2', ['sleep', '60']);
+    const shim = monitorPid(root, id);
+    child.kill('SIGKILL');
+    process.kill(shim, 'SIGKILL');
+    await done;
+    assert.ok(root.cgroupDirs(id).length > 0 && fs.existsSync(path.join(root.dir, 'containers', id)));
+    const r = await root.run(['run', '--rm', 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(root.cgroupDirs(id), []);
+    assert.equal(fs.existsSync(path.join(root.dir, 'containers', id)), false);
+    // The same for a container that was not --rm: it is exited with docker's 255, its cgroups gone.
+    const { child: c2, id: id2, done: d2 } = await startNamed(root, 'victim3', ['sleep', '60'], false);
+    c2.kill('SIGKILL');
+    process.kill(monitorPid(root, id2), 'SIGKILL');
+    await d2;
+    assert.equal((await root.run(['create', 'busybox', 'true'])).code, 0);
+    assert.deepEqual(root.cgroupDirs(id2), []);
+    assert.match(fs.readFileSync(path.join(root.dir, 'containers', id2, 'state.json'), 'utf8'), /"Status":"exited".*"ExitCode":255/);
+    assert.match((await root.run(['inspect', '-f', '{{.State.Status}}', 'bystander'])).stdout, /^running\n$/);
+    assert.equal((await root.run(['rm', '-f', 'bystander', 'victim3'])).code, 0);
+    const rest = (await root.run(['ps', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean);
+    if (rest.length) assert.equal((await root.run(['rm', ...rest])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('a start killed after making the cgroups leaves a container that starts again', async () => {
+    assert.equal((await root.run(['create', '--name', 'restartable', 'busybox', 'echo', 'ran'])).code, 0);
+    const id = fs.readFileSync(path.join(root.dir, 'names', 'restartable'), 'utf8');
+    // What such a start leaves: the container's (empty) cgroups in every hierarchy berth uses,
+    // found from a running container's.
+    const ref = (await root.run(['run', '-d', 'busybox', 'sleep', '60'])).stdout.trim();
+    for (const d of root.cgroupDirs(ref)) fs.mkdirSync(d.replace(ref, id), { recursive: true }); // co-mounted controllers share one
+    assert.ok(root.cgroupDirs(id).length > 0);
+    const s = await root.run(['start', '-a', 'restartable']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.stdout, 'ran\n');
+    assert.equal((await root.run(['rm', '-f', 'restartable', ref])).code, 0);
     assert.deepEqual(root.leftovers(), []);
   });
 

@@ -29,6 +29,12 @@ describe('berth run', { skip: !isRoot && 'needs root' }, () => {
     // Signals reach the container through berth (docker's sig-proxy); pid 1 without a handler
     // for SIGTERM ignores it, as in docker, so use one that has a default action it can't ignore.
     assert.deepEqual(root.leftovers(), []);
+    // Any other signal too: a process that is not a pid namespace's init dies of it (exec).
+    assert.equal((await root.run(['run', '-d', '--name', 'sigs', 'busybox', 'sleep', '60'])).code, 0);
+    assert.equal((await root.run(['exec', 'sigs', 'sh', '-c', 'kill -TERM $$'])).code, 143);
+    assert.equal((await root.run(['exec', 'sigs', 'sh', '-c', 'kill -SEGV $$'])).code, 139);
+    assert.equal((await root.run(['rm', '-f', 'sigs'])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
   });
 
   test('the image default command runs when none is given, stdin only with -i', async () => {

@@ -63,6 +63,29 @@ describe('volumes and mounts', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await root.run(['volume', 'ls', '-q'])).stdout, '');
   });
 
+  test('volume prune removes unused anonymous volumes, named ones too with -a, never one in use', async () => {
+    await root.run(['volume', 'create', 'kept']);
+    await root.run(['volume', 'create', 'idle']);
+    await root.run(['create', '--name', 'holder', '-v', 'kept:/k', '-v', '/anon-used', 'busybox', 'true']);
+    await root.run(['create', '--name', 'gone', '-v', '/anon-free', 'busybox', 'true']);
+    await root.run(['rm', 'gone']); // without -v: its anonymous volume stays, unused
+    const ls = async () => (await root.run(['volume', 'ls', '-q'])).stdout.split('\n').filter(Boolean).sort();
+    const all = await ls();
+    assert.equal(all.length, 4);
+    assert.equal((await root.run(['volume', 'prune'])).code, 125); // asks for -f
+    const p = await root.run(['volume', 'prune', '-f']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.stdout.split('\n').filter((l) => /^[a-f0-9]{64}$/.test(l)).length, 1); // the free anonymous one
+    assert.equal((await ls()).length, 3);
+    assert.equal((await root.run(['volume', 'prune', '-f', '-a'])).code, 0);
+    const left = await ls();
+    assert.equal(left.length, 2);
+    assert.ok(left.includes('kept') && !left.includes('idle'));
+    assert.equal((await root.run(['rm', '-v', 'holder'])).code, 0);
+    assert.equal((await root.run(['volume', 'rm', 'kept'])).code, 0);
+    assert.deepEqual(await ls(), []);
+  });
+
   test('tmpfs mounts; dangerous or malformed destinations are refused', async () => {
     const t = await root.run(['run', '--rm', '--read-only', '--tmpfs', '/run:size=1m,mode=1777', '--mount', 'type=tmpfs,target=/scratch,tmpfs-size=2m', 'busybox', 'sh', '-c',
       'echo a > /run/a && echo b > /scratch/b && df -k /run /scratch | tail -2 | awk \'{print $2}\'']);

@@ -28,7 +28,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const last = flags.get('latest') ? 1 : flags.get('last') !== undefined ? Number(flags.get('last')) : undefined;
   // A status filter, or -n/-l, looks at all containers, as in docker.
   let list = containers.list(flags.get('all') === true || filters.has('status') || filters.has('exited') || last !== undefined);
-  containers.sweepNames();
+  containers.sweepNames(list);
   const imageOf = (ref: string) => {
     try {
       return engine.images.resolve(ref).id;

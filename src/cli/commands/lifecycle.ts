@@ -31,6 +31,7 @@ export async function create(ctx: Context, argv: string[]): Promise<number> {
   if (flags.get('detach')) throw invalid('unknown shorthand flag: \'d\' in -d');
   const containers = ctx.engine().containers;
   containers.sweepCreates();
+  containers.sweepOrphans();
   const record = await containers.create(createOptions(flags, positionals, 'create'));
   ctx.out(record.Id + '\n');
   return 0;

@@ -180,6 +180,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
     stopSignal: str('stop-signal'),
     tty: flags.get('tty') === true,
     healthcheck: healthcheck(flags),
+    run: verb === 'run',
     labels: Object.fromEntries(((flags.get('label') as string[] | undefined) ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, '']))),
     host: {
       AutoRemove: flags.get('rm') === true,
@@ -241,6 +242,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const detach = flags.get('detach') === true;
   const containers = ctx.engine().containers;
   containers.sweepCreates();
+  containers.sweepOrphans();
   mark('swept');
   await pullPolicy(ctx, opts.image, flags);
   const record = await containers.create(opts);
