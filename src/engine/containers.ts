@@ -203,11 +203,17 @@ export class Containers {
 
   private claim(name: string, id: string, mustWin: boolean): boolean {
     const p = path.join(this.namesDir, name);
+    // The name file appears whole or not at all: written aside, then hard-linked into place
+    // (link fails if the name exists). A plain O_EXCL create would let a loser read it empty.
+    const tmp = path.join(this.namesDir, `.tmp-${process.pid}-${id.slice(0, 12)}`);
+    fs.writeFileSync(tmp, id);
     try {
-      fs.writeFileSync(p, id, { flag: 'wx' });
+      fs.linkSync(tmp, p);
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      fs.rmSync(tmp, { force: true });
     }
     const holder = fs.readFileSync(p, 'utf8');
     // A name whose container no longer exists (a crash between claim and removal) is free again.
