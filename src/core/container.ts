@@ -55,6 +55,21 @@ export interface HostConfig {
   OomScoreAdj?: number;
   Sysctls?: Record<string, string>;
   GroupAdd?: string[];
+  /** none | host | bridge | container:<name or id> | a network's name */
+  NetworkMode?: string;
+  PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  PublishAllPorts?: boolean;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  ExtraHosts?: string[];
+}
+
+/** How a container joins one network (docker's EndpointSettings as given at create/connect). */
+export interface EndpointSpec {
+  Aliases: string[];
+  IPv4Address?: string;
+  MacAddress?: string;
 }
 
 export interface ContainerRecord {
@@ -67,6 +82,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
   Owner: ProcessRef; // the process that created it (for crash recovery before a monitor exists)
+  /** Networks it is attached to at start (bridge / user network modes), by network name. */
+  Endpoints?: Record<string, EndpointSpec>;
 }
 
 export interface ContainerState {

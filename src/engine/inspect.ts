@@ -1,9 +1,21 @@
 // docker's container inspect shape, so scripts written for `docker inspect` keep working:
 // every field clients read is present, `{}`/`[]` where docker gives them, never a missing key.
-import type { Container } from './containers.ts';
+import type { Container, NetworkView } from './containers.ts';
+import { portsView } from '../network/ports.ts';
 
-export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object }): object {
+export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object; network?: NetworkView }): object {
   const { record: r, state: s } = c;
+  const mode = r.HostConfig.NetworkMode ?? 'none';
+  const net = paths.network;
+  const empty = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  // docker lists the container's networks even when it is stopped (with empty addresses).
+  const names = r.Endpoints ? Object.keys(r.Endpoints) : mode.startsWith('container:') ? [] : [mode];
+  const networks = Object.fromEntries(names.map((n) => {
+    const live = net?.Networks[n];
+    const spec = r.Endpoints?.[n];
+    return [n, { ...empty, ...live, IPAMConfig: spec?.IPv4Address ? { IPv4Address: spec.IPv4Address } : null, Aliases: live?.Aliases ?? spec?.Aliases ?? null }];
+  }));
+  const primary = net ? Object.values(net.Networks)[0] : undefined;
   const cmd = [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd];
   const running = s.Status === 'running' || s.Status === 'paused';
   return {
@@ -40,8 +52,13 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
     ExecIDs: null,
     HostConfig: {
       LogConfig: r.HostConfig.LogConfig ?? { Type: 'json-file', Config: {} },
-      NetworkMode: 'none',
-      PortBindings: {},
+      NetworkMode: mode,
+      PortBindings: r.HostConfig.PortBindings ?? {},
+      PublishAllPorts: r.HostConfig.PublishAllPorts === true,
+      Dns: r.HostConfig.Dns ?? [],
+      DnsSearch: r.HostConfig.DnsSearch ?? [],
+      DnsOptions: r.HostConfig.DnsOptions ?? [],
+      ExtraHosts: r.HostConfig.ExtraHosts ?? null,
       RestartPolicy: r.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: r.HostConfig.AutoRemove,
       CapAdd: null,
@@ -92,19 +109,20 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Entrypoint: r.Config.Entrypoint,
       OnBuild: null,
       Labels: r.Config.Labels ?? {},
+      ...(r.Config.ExposedPorts ? { ExposedPorts: r.Config.ExposedPorts } : {}),
       ...(r.Config.Healthcheck ? { Healthcheck: r.Config.Healthcheck } : {}),
       ...(r.Config.StopSignal ? { StopSignal: r.Config.StopSignal } : {}),
     },
     NetworkSettings: {
       Bridge: '',
-      SandboxID: '',
-      Ports: {},
-      SandboxKey: '',
-      Gateway: '',
-      IPAddress: '',
-      IPPrefixLen: 0,
-      MacAddress: '',
-      Networks: { none: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } },
+      SandboxID: net?.SandboxID ?? '',
+      Ports: net ? portsView(net.Ports, Object.keys(r.Config.ExposedPorts ?? {})) : {},
+      SandboxKey: net?.SandboxKey ?? '',
+      Gateway: primary?.Gateway ?? '',
+      IPAddress: primary?.IPAddress ?? '',
+      IPPrefixLen: primary?.IPPrefixLen ?? 0,
+      MacAddress: primary?.MacAddress ?? '',
+      Networks: networks,
     },
   };
 }

@@ -1,0 +1,352 @@
+// A container's network sandbox: a persistent network namespace (bind-mounted on
+// /run/netns/berth-<root key>-<sandbox>), its CNI attachments with their cached results, and the
+// host ports it publishes. Each start of a container gets a new sandbox (a new CNI container id),
+// so the slow release of a previous run never races with the next one.
+//
+// Lifecycle, with no daemon: the engine writes the record before it creates anything, so a crash
+// at any point leaves a record that says what to undo. The container's monitor, when the
+// container is gone for good, starts `release-main.ts` detached (nobody waits for CNI DEL); the
+// engine's reconcile releases sandboxes whose monitor and creator are both dead and that no
+// live releaser holds.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as dgram from 'node:dgram';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError, conflict } from '../core/errors.ts';
+import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
+import type { StateRoot } from '../engine/root.ts';
+import { SHIM_PATH } from '../runtime/shim.ts';
+import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { randomHex } from '../util/random.ts';
+import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
+import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
+import type { NetworkRecord, Networks } from './store.ts';
+
+export const NETNS_DIR = process.env.BERTH_NETNS_DIR ?? '/run/netns';
+const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
+
+export interface Attachment {
+  network: string; // network id
+  name: string; // network name at attach time
+  conflist: NetConfList;
+  rt: RuntimeConf;
+  aliases: string[];
+  result?: CniResult; // cached ADD result, for DEL and inspect
+}
+
+export interface SandboxRecord {
+  id: string;
+  container: string;
+  netns: string;
+  owner: ProcessRef; // the process creating it
+  monitor?: ProcessRef; // the container's monitor, once it exists
+  attachments: Attachment[];
+  ports: PortMapping[];
+}
+
+export interface Endpoint {
+  net: NetworkRecord;
+  aliases: string[];
+  ip?: string;
+  mac?: string;
+}
+
+/** What inspect shows of one attachment. */
+export interface EndpointView {
+  NetworkID: string;
+  EndpointID: string;
+  Aliases: string[];
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+}
+
+export function endpointView(a: Attachment): EndpointView {
+  const ip = a.result?.ips?.[0];
+  const iface = ip?.interface !== undefined ? a.result?.interfaces?.[ip.interface] : a.result?.interfaces?.find((i) => i.sandbox);
+  return {
+    NetworkID: a.network,
+    EndpointID: a.rt.containerId.slice(0, 32) + a.network.slice(0, 32),
+    Aliases: a.aliases,
+    IPAddress: ip ? ip.address.split('/')[0] : '',
+    IPPrefixLen: ip ? Number(ip.address.split('/')[1]) : 0,
+    Gateway: ip?.gateway ?? '',
+    MacAddress: iface?.mac ?? '',
+  };
+}
+
+export class Sandboxes {
+  private readonly root: StateRoot;
+  readonly networks: Networks;
+  private readonly dir: string;
+  constructor(root: StateRoot, networks: Networks) {
+    this.root = root;
+    this.networks = networks;
+    this.dir = path.join(root.dir, 'networks', 'sandboxes');
+  }
+
+  private file(id: string): string {
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  get(id: string): SandboxRecord | undefined {
+    return readJsonFile<SandboxRecord>(this.file(id));
+  }
+
+  private save(sb: SandboxRecord): void {
+    writeFileAtomic(this.file(sb.id), JSON.stringify(sb));
+  }
+
+  list(): SandboxRecord[] {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {}
+    return names.filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => this.get(n.slice(0, 64))).filter((s): s is SandboxRecord => s !== undefined);
+  }
+
+  netnsPath(id: string): string {
+    return path.join(NETNS_DIR, `berth-${this.root.key}-${id.slice(0, 12)}`);
+  }
+
+  /**
+   * Creates the namespace, attaches it to each network (CNI ADD) and publishes the ports. On any
+   * failure everything done so far is undone before the error is thrown.
+   */
+  async create(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
+    const id = randomHex(32);
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const sb: SandboxRecord = { id, container, netns: this.netnsPath(id), owner: selfRef(), attachments: [], ports: [] };
+    this.save(sb); // first: whatever follows can be undone from this record
+    try {
+      sb.ports = await this.claimPorts(id, bindings);
+      this.save(sb);
+      fs.mkdirSync(NETNS_DIR, { recursive: true });
+      const made = spawnSync(SHIM_PATH, ['netns', 'add', sb.netns], { encoding: 'utf8', env: {} });
+      if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the network namespace: ${(made.stderr || made.error?.message || '').trim()}`);
+      for (const [i, ep] of endpoints.entries()) await this.attach(sb, ep, `eth${i}`);
+      return sb;
+    } catch (err) {
+      await this.release(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** One more network for a sandbox (at create, or `network connect` while running). */
+  async attach(sb: SandboxRecord, ep: Endpoint, ifname: string): Promise<Attachment> {
+    await this.networks.ensureHost(ep.net);
+    const capabilityArgs: Record<string, unknown> = {};
+    // Ports are published on the first network only (docker publishes through one endpoint too).
+    if (sb.attachments.length === 0 && sb.ports.length && !ep.net.Internal) capabilityArgs.portMappings = sb.ports;
+    if (ep.ip) capabilityArgs.ips = [ep.ip];
+    if (ep.mac) capabilityArgs.mac = ep.mac;
+    const a: Attachment = {
+      network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases,
+      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined }),
+      rt: { containerId: sb.id, netns: sb.netns, ifname, capabilityArgs },
+    };
+    sb.attachments.push(a);
+    this.save(sb); // before ADD: a crash during ADD still leaves the DEL to do
+    a.result = await cniAdd(a.conflist, a.rt);
+    this.save(sb);
+    return a;
+  }
+
+  /** `network disconnect`: DEL of one attachment. */
+  async detach(sb: SandboxRecord, networkId: string): Promise<void> {
+    const a = sb.attachments.find((x) => x.network === networkId);
+    if (!a) return;
+    await cniDel(a.conflist, a.rt, a.result);
+    sb.attachments = sb.attachments.filter((x) => x !== a);
+    this.save(sb);
+  }
+
+  setMonitor(sb: SandboxRecord, monitor: ProcessRef): void {
+    sb.monitor = monitor;
+    this.save(sb);
+  }
+
+  /** The monitor's teardown step: this script, detached, releases the sandbox. */
+  releaseArgv(id: string): string[] {
+    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'release-main.ts');
+    return [process.execPath, '--disable-warning=ExperimentalWarning', script, this.root.dir, id];
+  }
+
+  private lockPath(id: string): string {
+    return path.join(this.dir, `${id}.lock`);
+  }
+
+  /** Takes the release of a sandbox for this process; false while another live process has it. */
+  private lock(id: string): boolean {
+    const me = selfRef();
+    for (let i = 0; i < 2; i++) {
+      try {
+        fs.writeFileSync(this.lockPath(id), JSON.stringify(me), { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = readJsonFile<ProcessRef>(this.lockPath(id));
+      if (holder && isAlive(holder)) return false;
+      fs.rmSync(this.lockPath(id), { force: true }); // its holder died: take over
+    }
+    return false;
+  }
+
+  /**
+   * CNI DEL of every attachment (while the namespace still exists: the bridge plugin finds the
+   * addresses whose NAT rules it removes there), then the namespace, the port claims, the record.
+   * If another process is releasing it, waits for that instead.
+   */
+  async release(id: string): Promise<void> {
+    if (!this.lock(id)) {
+      for (const end = Date.now() + 60_000; fs.existsSync(this.file(id)) && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+      return;
+    }
+    const sb = this.get(id);
+    let first: unknown;
+    if (sb) {
+      for (const a of [...sb.attachments].reverse()) {
+        try {
+          await cniDel(a.conflist, a.rt, a.result);
+        } catch (e) {
+          first ??= e;
+        }
+      }
+    }
+    const del = spawnSync(SHIM_PATH, ['netns', 'del', this.netnsPath(id)], { encoding: 'utf8', env: {} });
+    if (del.status !== 0) first ??= new BerthError('Unavailable', `removing the network namespace: ${del.stderr.trim()}`);
+    if (sb) for (const p of sb.ports) this.unclaimPort(p, id);
+    fs.rmSync(this.file(id), { force: true });
+    fs.rmSync(this.lockPath(id), { force: true });
+    if (first) throw first;
+  }
+
+  /** Sandboxes whose container can no longer be using them: no live monitor, no live creator. */
+  stale(): SandboxRecord[] {
+    return this.list().filter((sb) => !(sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner)) && !this.lockHeld(sb.id));
+  }
+
+  private lockHeld(id: string): boolean {
+    const holder = readJsonFile<ProcessRef>(this.lockPath(id));
+    return holder !== undefined && isAlive(holder);
+  }
+
+  /**
+   * Reconcile: stale sandboxes are released by a detached process (a CNI DEL takes up to seconds;
+   * `ps` should not wait for it), and namespaces of this root without a record are removed.
+   */
+  sweep(): void {
+    for (const sb of this.stale()) {
+      const [cmd, ...args] = this.releaseArgv(sb.id);
+      spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
+    }
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(NETNS_DIR);
+    } catch {}
+    const prefix = `berth-${this.root.key}-`;
+    const known = new Set(this.listIds().map((id) => id.slice(0, 12)));
+    for (const n of names) {
+      if (n.startsWith(prefix) && !known.has(n.slice(prefix.length))) spawnSync(SHIM_PATH, ['netns', 'del', path.join(NETNS_DIR, n)], { env: {} });
+    }
+  }
+
+  private listIds(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
+    } catch {
+      return [];
+    }
+  }
+
+  // Published ports are claimed machine-wide (one file per protocol and port, naming the root and
+  // sandbox), so two containers, or two roots, never publish the same host port; a host process
+  // already listening there is found by binding the port for a moment.
+  private async claimPorts(id: string, bindings: PortBindings): Promise<PortMapping[]> {
+    fs.mkdirSync(PORT_CLAIMS, { recursive: true, mode: 0o700 });
+    const picked: Array<{ proto: Proto; port: number }> = [];
+    const random = (proto: Proto, hostIP: string): number => {
+      for (let i = 0; i < 200; i++) {
+        const port = 32768 + Math.floor(Math.random() * (60999 - 32768));
+        if (picked.some((p) => p.port === port && p.proto === proto)) continue;
+        if (this.claim(id, { hostPort: port, containerPort: 0, protocol: proto, hostIP })) {
+          picked.push({ proto, port });
+          return port;
+        }
+      }
+      throw conflict('no free host port left to publish on');
+    };
+    const mappings = toMappings(bindings, random);
+    try {
+      for (const m of mappings) {
+        if (picked.some((p) => p.port === m.hostPort && p.proto === m.protocol)) continue;
+        if (!this.claim(id, m)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+        picked.push({ proto: m.protocol, port: m.hostPort });
+      }
+      for (const m of mappings) await hostPortFree(m);
+      for (const a of mappings) for (const b of mappings) if (a !== b && clash(a, b)) throw conflict(`Bind for ${a.hostIP || '0.0.0.0'}:${a.hostPort} failed: port is already allocated`);
+    } catch (err) {
+      for (const m of mappings) this.unclaimPort(m, id);
+      throw err;
+    }
+    return mappings;
+  }
+
+  private claimFile(m: { protocol: Proto; hostPort: number }): string {
+    return path.join(PORT_CLAIMS, `${m.protocol}-${m.hostPort}`);
+  }
+
+  private claim(id: string, m: PortMapping): boolean {
+    const file = this.claimFile(m);
+    for (let i = 0; i < 2; i++) {
+      try {
+        fs.writeFileSync(file, `${this.root.dir}\n${id}\n`, { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      // A claim whose sandbox record is gone is stale (a crash between release steps).
+      const [rootDir, holder] = (() => {
+        try {
+          return fs.readFileSync(file, 'utf8').split('\n');
+        } catch {
+          return ['', ''];
+        }
+      })();
+      if (rootDir && holder && fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`))) return false;
+      fs.rmSync(file, { force: true });
+    }
+    return false;
+  }
+
+  private unclaimPort(m: PortMapping, id: string): void {
+    const file = this.claimFile(m);
+    try {
+      if (fs.readFileSync(file, 'utf8').split('\n')[1] === id) fs.rmSync(file, { force: true });
+    } catch {}
+  }
+}
+
+/** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
+function hostPortFree(m: PortMapping): Promise<void> {
+  const where = `${m.hostIP || '0.0.0.0'}:${m.hostPort}`;
+  const busy = (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE'
+    ? conflict(`Bind for ${where} failed: port is already allocated (a host process listens on it)`)
+    : new BerthError('Unavailable', `cannot publish ${where}: ${e.message}`));
+  return new Promise((resolve, reject) => {
+    if (m.protocol === 'udp') {
+      const s = dgram.createSocket('udp4');
+      s.once('error', (e) => { s.close(); reject(busy(e)); });
+      s.bind({ port: m.hostPort, address: m.hostIP || '0.0.0.0', exclusive: true }, () => s.close(() => resolve()));
+      return;
+    }
+    if (m.protocol === 'sctp') return resolve();
+    const srv = net.createServer();
+    srv.once('error', (e) => reject(busy(e)));
+    srv.listen({ port: m.hostPort, host: m.hostIP || '0.0.0.0', exclusive: true }, () => srv.close(() => resolve()));
+  });
+}
