@@ -89,7 +89,18 @@ export class Containers {
 
   /** Networks and sandboxes of this root (built on first use: `--network none` never needs them). */
   get sandboxes(): Sandboxes {
-    return (this._sandboxes ??= new Sandboxes(this.root, new Networks(this.root)));
+    return (this._sandboxes ??= new Sandboxes(this.root, new Networks(this.root), (id) => path.join(this.cdir(id), 'hosts')));
+  }
+
+  /** What other containers on a user network call this one. */
+  peerNames(record: ContainerRecord): string[] {
+    return [record.Name, record.Id.slice(0, 12), ...(record.Config.Hostname !== record.Id.slice(0, 12) ? [record.Config.Hostname] : [])];
+  }
+
+  /** network connect/disconnect: the networks joined at the next start. */
+  setEndpoints(record: ContainerRecord, endpoints: Record<string, EndpointSpec>): void {
+    record.Endpoints = endpoints;
+    writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable: !record.HostConfig.AutoRemove });
   }
 
   /** Validates --network and what goes with it; the endpoint for the bridge / user network modes. */
@@ -149,7 +160,7 @@ export class Containers {
     const sandboxes = this.sandboxes;
     const endpoints = [];
     for (const [name, spec] of Object.entries(record.Endpoints ?? { [mode.name]: { Aliases: [] } })) {
-      endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, ip: spec.IPv4Address, mac: spec.MacAddress });
+      endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, names: this.peerNames(record), ip: spec.IPv4Address, mac: spec.MacAddress });
     }
     let bindings = record.HostConfig.PortBindings ?? {};
     if (record.HostConfig.PublishAllPorts) bindings = publishAll(bindings, Object.keys(record.Config.ExposedPorts ?? {}));
@@ -169,7 +180,8 @@ export class Containers {
     const views = Object.fromEntries(sb.attachments.map((a) => [a.name, endpointView(a)]));
     const first = Object.values(views)[0];
     const self = first?.IPAddress ? { ip: first.IPAddress, names: [record.Config.Hostname] } : undefined;
-    writeFileAtomic(path.join(dir, 'hosts'), hostsFile({ extra: record.HostConfig.ExtraHosts, self }));
+    // In place: a running container has this very file (inode) bind-mounted.
+    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? [])], self }) + this.sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
     const view: NetworkView = { SandboxID: sb.id, SandboxKey: sb.netns, Ports: sb.ports, Networks: views };
     writeFileAtomic(path.join(dir, 'network.json'), JSON.stringify(view));
   }

@@ -57,6 +57,12 @@ export class Engine {
     return r.pull.logout(r.credentials, registry);
   }
 
+  /** docker's network commands (create, ls, inspect, rm, prune, connect, disconnect). */
+  async networks(): Promise<import('./network-admin.ts').NetworkAdmin> {
+    const { NetworkAdmin } = await import('./network-admin.ts');
+    return new NetworkAdmin(this.containers);
+  }
+
   get containers(): Containers {
     return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups));
   }

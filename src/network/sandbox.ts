@@ -33,6 +33,8 @@ export interface Attachment {
   conflist: NetConfList;
   rt: RuntimeConf;
   aliases: string[];
+  /** Names other containers on the network resolve to it (name, short id, aliases); empty without name resolution. */
+  names?: string[];
   result?: CniResult; // cached ADD result, for DEL and inspect
 }
 
@@ -49,6 +51,8 @@ export interface SandboxRecord {
 export interface Endpoint {
   net: NetworkRecord;
   aliases: string[];
+  /** The container's own names on the network (name, short id). */
+  names: string[];
   ip?: string;
   mac?: string;
 }
@@ -82,9 +86,11 @@ export class Sandboxes {
   private readonly root: StateRoot;
   readonly networks: Networks;
   private readonly dir: string;
-  constructor(root: StateRoot, networks: Networks) {
+  private readonly hostsPath: (container: string) => string;
+  constructor(root: StateRoot, networks: Networks, hostsPath: (container: string) => string) {
     this.root = root;
     this.networks = networks;
+    this.hostsPath = hostsPath;
     this.dir = path.join(root.dir, 'networks', 'sandboxes');
   }
 
@@ -144,7 +150,7 @@ export class Sandboxes {
     if (ep.ip) capabilityArgs.ips = [ep.ip];
     if (ep.mac) capabilityArgs.mac = ep.mac;
     const a: Attachment = {
-      network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases,
+      network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases, names: ep.net.Dns ? [...new Set([...ep.names, ...ep.aliases])] : [],
       conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined }),
       rt: { containerId: sb.id, netns: sb.netns, ifname, capabilityArgs },
     };
@@ -152,13 +158,66 @@ export class Sandboxes {
     this.save(sb); // before ADD: a crash during ADD still leaves the DEL to do
     a.result = await cniAdd(a.conflist, a.rt);
     this.save(sb);
+    this.announce(sb, a);
     return a;
+  }
+
+  // Name resolution on user networks, without a daemon: every container's /etc/hosts lists the
+  // other containers on its networks. A joining container's line is appended to the others'
+  // files (in place: the file is bind-mounted by inode) and removed when its sandbox is released.
+  // Each line ends with "# berth <sandbox>" so it can be found again.
+
+  private live(sb: SandboxRecord): boolean {
+    return sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner);
+  }
+
+  /** Lines naming the other live containers on this sandbox's networks. */
+  peerLines(sb: SandboxRecord): string[] {
+    const lines: string[] = [];
+    const nets = new Set(sb.attachments.filter((a) => a.names?.length).map((a) => a.network));
+    if (!nets.size) return lines;
+    for (const other of this.list()) {
+      if (other.id === sb.id || !this.live(other)) continue;
+      for (const a of other.attachments) if (nets.has(a.network) && a.names?.length) {
+        const ip = a.result?.ips?.[0]?.address.split('/')[0];
+        if (ip) lines.push(hostsLine(ip, a.names, other.id));
+      }
+    }
+    return lines;
+  }
+
+  private announce(sb: SandboxRecord, a: Attachment): void {
+    const ip = a.result?.ips?.[0]?.address.split('/')[0];
+    if (!ip || !a.names?.length) return;
+    for (const other of this.list()) {
+      if (other.id === sb.id || other.container === sb.container || !this.live(other)) continue;
+      if (!other.attachments.some((x) => x.network === a.network && x.names?.length)) continue;
+      try {
+        fs.appendFileSync(this.hostsPath(other.container), hostsLine(ip, a.names, sb.id) + '\n');
+      } catch {}
+    }
+  }
+
+  private withdraw(sb: SandboxRecord, networkId?: string): void {
+    const nets = new Set(sb.attachments.filter((a) => a.names?.length && (!networkId || a.network === networkId)).map((a) => a.network));
+    if (!nets.size) return;
+    const tag = `# berth ${sb.id.slice(0, 12)}`;
+    for (const other of this.list()) {
+      if (other.id === sb.id || !other.attachments.some((x) => nets.has(x.network))) continue;
+      const file = this.hostsPath(other.container);
+      try {
+        const text = fs.readFileSync(file, 'utf8');
+        const kept = text.split('\n').filter((l) => !l.endsWith(tag)).join('\n');
+        if (kept !== text) fs.writeFileSync(file, kept); // in place: same inode
+      } catch {}
+    }
   }
 
   /** `network disconnect`: DEL of one attachment. */
   async detach(sb: SandboxRecord, networkId: string): Promise<void> {
     const a = sb.attachments.find((x) => x.network === networkId);
     if (!a) return;
+    this.withdraw(sb, networkId);
     await cniDel(a.conflist, a.rt, a.result);
     sb.attachments = sb.attachments.filter((x) => x !== a);
     this.save(sb);
@@ -209,6 +268,7 @@ export class Sandboxes {
     const sb = this.get(id);
     let first: unknown;
     if (sb) {
+      this.withdraw(sb);
       for (const a of [...sb.attachments].reverse()) {
         try {
           await cniDel(a.conflist, a.rt, a.result);
@@ -329,6 +389,10 @@ export class Sandboxes {
       if (fs.readFileSync(file, 'utf8').split('\n')[1] === id) fs.rmSync(file, { force: true });
     } catch {}
   }
+}
+
+function hostsLine(ip: string, names: string[], sandbox: string): string {
+  return `${ip}\t${names.join(' ')}\t# berth ${sandbox.slice(0, 12)}`;
 }
 
 /** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
