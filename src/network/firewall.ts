@@ -16,6 +16,9 @@ function iptables(args: string[]): Promise<{ ok: boolean; out: string; err: stri
   });
 }
 
+/** Every berth bridge is named so (berthb + 9 hex): the isolation rule matches them all, and nothing else. */
+export const BRIDGE_PREFIX = 'berthb';
+
 export function chainName(rootKey: string): string {
   return `BERTH-${rootKey}`;
 }
@@ -24,7 +27,7 @@ export function chainName(rootKey: string): string {
 export function bridgeRules(bridge: string, internal: boolean): string[][] {
   const rules = [
     ['-i', bridge, '-o', bridge, '-j', 'ACCEPT'],
-    ['-i', bridge, '-o', 'berth+', '-j', 'DROP'],
+    ['-i', bridge, '-o', `${BRIDGE_PREFIX}+`, '-j', 'DROP'],
   ];
   if (internal) rules.push(['-i', bridge, '-j', 'DROP'], ['-o', bridge, '-j', 'DROP']);
   else rules.push(['-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT'], ['-i', bridge, '-j', 'ACCEPT']);

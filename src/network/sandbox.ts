@@ -24,7 +24,9 @@ import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } fr
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
 import type { NetworkRecord, Networks } from './store.ts';
 
-export const NETNS_DIR = process.env.BERTH_NETNS_DIR ?? '/run/netns';
+// Our own directory, not /run/netns: `ip netns add` bind-mounts /run/netns over itself, which would
+// hide namespaces mounted there before it from a later unmount.
+export const NETNS_DIR = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'netns') : '/run/berth/netns';
 const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
 
 export interface Attachment {

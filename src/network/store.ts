@@ -10,7 +10,7 @@ import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { contains, firstHost, overlaps, formatIp, formatSubnet, parseIp, parseProcRoutes, parseSubnet, pickSubnet, type Subnet } from './cidr.ts';
 import { CNI_VERSION, type NetConfList } from './cni.ts';
-import { addBridgeRules, removeBridgeRules } from './firewall.ts';
+import { addBridgeRules, BRIDGE_PREFIX, removeBridgeRules } from './firewall.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
@@ -27,7 +27,7 @@ export interface NetworkRecord {
   Labels: Record<string, string>;
   Subnet: string;
   Gateway: string;
-  Bridge: string; // the Linux bridge: berth + 10 hex of the id (15 chars, IFNAMSIZ)
+  Bridge: string; // the Linux bridge: berthb + 9 hex of the id (15 chars, IFNAMSIZ)
   /** Name resolution for containers on it (user networks; docker's default bridge has none). */
   Dns: boolean;
 }
@@ -102,7 +102,7 @@ export class Networks {
     gateway ??= firstHost(chosen);
     const rec: NetworkRecord = {
       Name: opts.name, Id: id, Created: new Date().toISOString(), Driver: 'bridge', Internal: opts.internal === true,
-      Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `berth${id.slice(0, 10)}`,
+      Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,
       Dns: !isDefault,
     };
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
