@@ -47,7 +47,7 @@ export function hostsFile(opts: { base?: string; self?: { ip: string; names: str
  * the corresponding lines; with nothing left, Google's resolvers (docker's fallback).
  */
 export function resolvFile(hostText: string, opts: { keepLoopback?: boolean; dns?: string[]; search?: string[]; options?: string[] } = {}): string {
-  let lines = hostText.split('\n').filter((l) => opts.keepLoopback || !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
+  let lines = hostText.trim().split('\n').filter((l) => opts.keepLoopback || !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
   if (opts.dns?.length) lines = [...lines.filter((l) => !/^\s*nameserver\s/.test(l)), ...opts.dns.map((d) => `nameserver ${d}`)];
   if (opts.search?.length) lines = [...lines.filter((l) => !/^\s*(search|domain)\s/.test(l)), `search ${opts.search.join(' ')}`];
   if (opts.options?.length) lines = [...lines.filter((l) => !/^\s*options\s/.test(l)), `options ${opts.options.join(' ')}`];
