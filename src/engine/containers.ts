@@ -182,6 +182,13 @@ export class Containers {
     const self = first?.IPAddress ? { ip: first.IPAddress, names: [record.Config.Hostname] } : undefined;
     // In place: a running container has this very file (inode) bind-mounted.
     fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? [])], self }) + this.sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
+    // On a network with name resolution, its DNS responder (on the gateway) is the resolver;
+    // --dns still wins.
+    const dnsNet = sb.attachments.find((a) => a.names?.length);
+    if (dnsNet && !record.HostConfig.Dns?.length) {
+      const gw = endpointView(dnsNet).Gateway;
+      fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvFile(hostResolv(), { dns: [gw], search: record.HostConfig.DnsSearch, options: record.HostConfig.DnsOptions?.length ? record.HostConfig.DnsOptions : ['ndots:0'] }));
+    }
     const view: NetworkView = { SandboxID: sb.id, SandboxKey: sb.netns, Ports: sb.ports, Networks: views };
     writeFileAtomic(path.join(dir, 'network.json'), JSON.stringify(view));
   }

@@ -161,7 +161,24 @@ export class Sandboxes {
     a.result = await cniAdd(a.conflist, a.rt);
     this.save(sb);
     this.announce(sb, a);
+    if (ep.net.Dns) await this.ensureDns(ep.net);
     return a;
+  }
+
+  /**
+   * The network's DNS responder (dns-main.ts), started if it is not running, and waited for: the
+   * container's first lookup must find it listening. It stops by itself when the network is empty.
+   */
+  private async ensureDns(net: NetworkRecord): Promise<void> {
+    const pidFile = path.join(this.root.dir, 'networks', 'dns', `${net.Id}.json`);
+    const up = () => {
+      const ref = readJsonFile<ProcessRef>(pidFile);
+      return ref !== undefined && isAlive(ref);
+    };
+    if (up()) return;
+    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dns-main.ts');
+    spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, this.root.dir, net.Id], { detached: true, stdio: 'ignore', env: {} }).unref();
+    for (const end = Date.now() + 5000; !up() && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
   }
 
   // Name resolution on user networks, without a daemon: every container's /etc/hosts lists the

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 import { contains, firstHost, overlaps, formatIp, formatSubnet, parseIp, parseProcRoutes, parseSubnet, pickSubnet, type Subnet } from './cidr.ts';
 import { CNI_VERSION, type NetConfList } from './cni.ts';
@@ -191,6 +192,10 @@ export class Networks {
     const holder = user(net.Id);
     if (holder) throw conflict(`error while removing network: network ${net.Name} id ${net.Id} has active endpoints (${holder})`);
     fs.rmSync(this.namePath(net.Name), { force: true });
+    // Its DNS responder (ours: a pid with its start time) goes first: it listens on the bridge.
+    const dns = readJsonFile<ProcessRef>(path.join(this.dir, 'dns', `${net.Id}.json`));
+    if (dns && isAlive(dns)) process.kill(dns.pid, 'SIGTERM');
+    fs.rmSync(path.join(this.dir, 'dns', `${net.Id}.json`), { force: true });
     await removeBridgeRules(this.root.key, net.Bridge, net.Internal);
     await new Promise<void>((resolve) => execFile('ip', ['link', 'del', net.Bridge], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, () => resolve()));
     fs.rmSync(this.ipamDir(net), { recursive: true, force: true });

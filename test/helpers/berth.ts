@@ -144,6 +144,13 @@ export class TestRoot {
         for (const f of fs.readdirSync(path.join(ipam, net))) if (/^\d+\.\d+\.\d+\.\d+$/.test(f)) found.push(path.join(ipam, net, f));
       }
     } catch {}
+    const dnsDir = path.join(this.dir, 'networks', 'dns');
+    try {
+      for (const f of fs.readdirSync(dnsDir)) {
+        const ref = JSON.parse(fs.readFileSync(path.join(dnsDir, f), 'utf8')) as { pid: number };
+        if (fs.existsSync(`/proc/${ref.pid}`)) found.push(`dns responder ${f} (pid ${ref.pid})`);
+      }
+    } catch {}
     for (const b of this.bridges()) {
       const ports = execFileSync('ip', ['-o', 'link', 'show', 'master', b], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
       if (ports) found.push(...ports.split('\n'));

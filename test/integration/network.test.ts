@@ -108,6 +108,14 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
       'ping -c1 -W2 api >/dev/null && ping -c1 -W2 svc >/tmp/p && head -1 /tmp/p && for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O- http://api/ 2>/dev/null && exit 0; sleep 0.3; done; exit 1']);
     assert.equal(byName.code, 0, byName.stderr);
     assert.equal(byName.stdout, `PING svc (${sub}.50): 56 data bytes\napi\n`, byName.stderr);
+    // The network's DNS responder answers container names and aliases (nslookup asks it, not /etc/hosts).
+    const dns = await root.run(['run', '--rm', '--network', 'front', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf; nslookup svc; nslookup nosuch']);
+    assert.match(dns.stdout, new RegExp(`nameserver ${sub}\\.1\n`));
+    assert.match(dns.stdout, new RegExp(`Name:\\s+svc\nAddress: ${sub}\\.50\n`));
+    assert.match(dns.stdout, /can't find nosuch: NXDOMAIN/);
+    // The default bridge has no name resolution (as docker's).
+    const plain = await root.run(['run', '--rm', 'busybox', 'cat', '/etc/resolv.conf']);
+    assert.doesNotMatch(plain.stdout, /ndots:0/);
     const other = await root.run(['run', '--rm', '--network', 'back', 'busybox', 'ping', '-c1', '-W2', `${sub}.50`]);
     assert.notEqual(other.code, 0, 'a container on another network reached the api');
     assert.match(other.stdout, /0 packets received/);
