@@ -25,10 +25,9 @@ import { Volumes } from './volumes.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from './networking.ts';
-import { endpointView, Sandboxes, type EndpointView, type SandboxRecord } from '../network/sandbox.ts';
-import { publishAll, type PortMapping } from '../network/ports.ts';
-import { Networks } from '../network/store.ts';
-import { parseIp } from '../network/cidr.ts';
+import type { EndpointView, Sandboxes, SandboxRecord } from '../network/sandbox.ts';
+import type { PortMapping } from '../network/ports.ts';
+import { inUse, sandboxDir, sweepSandboxes } from '../network/sweep.ts';
 import * as os from 'node:os';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -73,7 +72,7 @@ export class Containers {
   private readonly dir: string;
   private readonly namesDir: string;
   readonly volumes: Volumes;
-  private _sandboxes?: Sandboxes;
+  private _sandboxes?: Promise<Sandboxes>;
   constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver) {
     this.root = root;
     this.images = images;
@@ -87,9 +86,12 @@ export class Containers {
     return path.join(this.dir, id);
   }
 
-  /** Networks and sandboxes of this root (built on first use: `--network none` never needs them). */
-  get sandboxes(): Sandboxes {
-    return (this._sandboxes ??= new Sandboxes(this.root, new Networks(this.root), (id) => path.join(this.cdir(id), 'hosts')));
+  /** Networks and sandboxes of this root (loaded on first use: `--network none` never needs the CNI code). */
+  sandboxes(): Promise<Sandboxes> {
+    return (this._sandboxes ??= (async () => {
+      const [{ Sandboxes }, { Networks }] = await Promise.all([import('../network/sandbox.ts'), import('../network/store.ts')]);
+      return new Sandboxes(this.root, new Networks(this.root), (id) => path.join(this.cdir(id), 'hosts'));
+    })());
   }
 
   /** What other containers on a user network call this one. */
@@ -104,7 +106,7 @@ export class Containers {
   }
 
   /** Validates --network and what goes with it; the endpoint for the bridge / user network modes. */
-  private checkNetwork(host: HostConfig, opts: CreateOptions): Record<string, EndpointSpec> | undefined {
+  private async checkNetwork(host: HostConfig, opts: CreateOptions): Promise<Record<string, EndpointSpec> | undefined> {
     const mode = parseNetworkMode(host.NetworkMode);
     const ep = opts.endpoint ?? {};
     const published = Object.keys(host.PortBindings ?? {}).length > 0 || host.PublishAllPorts === true;
@@ -122,12 +124,12 @@ export class Containers {
       host.PublishAllPorts = false;
       return undefined;
     }
-    const net = mode.name === 'bridge' ? undefined : this.sandboxes.networks.find(mode.name);
+    const net = mode.name === 'bridge' ? undefined : (await this.sandboxes()).networks.find(mode.name);
     if (mode.name !== 'bridge' && !net) throw notFound(`network ${mode.name} not found`);
     const name = net?.Name ?? 'bridge';
     host.NetworkMode = name;
     if (ep.IPv4Address) {
-      parseIp(ep.IPv4Address);
+      (await import('../network/cidr.ts')).parseIp(ep.IPv4Address);
       if (name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
     }
     if (ep.Aliases?.length && name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
@@ -157,36 +159,36 @@ export class Containers {
         hostname: other.record.Config.Hostname,
       };
     }
-    const sandboxes = this.sandboxes;
+    const sandboxes = await this.sandboxes();
     const endpoints = [];
     for (const [name, spec] of Object.entries(record.Endpoints ?? { [mode.name]: { Aliases: [] } })) {
       endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, names: this.peerNames(record), ip: spec.IPv4Address, mac: spec.MacAddress });
     }
     let bindings = record.HostConfig.PortBindings ?? {};
-    if (record.HostConfig.PublishAllPorts) bindings = publishAll(bindings, Object.keys(record.Config.ExposedPorts ?? {}));
+    if (record.HostConfig.PublishAllPorts) bindings = (await import('../network/ports.ts')).publishAll(bindings, Object.keys(record.Config.ExposedPorts ?? {}));
     const sb = await sandboxes.create(record.Id, endpoints, bindings);
     try {
-      this.writeNetworkView(record, sb);
+      this.writeNetworkView(record, sb, sandboxes);
     } catch (err) {
       await sandboxes.release(sb.id).catch(() => undefined);
       throw err;
     }
-    return { network: { mode: 'join', path: sb.netns }, sandbox: sb, release: sandboxes.releaseArgv(sb.id) };
+    return { network: { mode: 'join', path: sb.netns }, sandbox: sb, sandboxes, release: sandboxes.releaseArgv(sb.id) };
   }
 
   /** network.json (inspect, port) and /etc/hosts with the container's own address. */
-  writeNetworkView(record: ContainerRecord, sb: SandboxRecord): void {
+  writeNetworkView(record: ContainerRecord, sb: SandboxRecord, sandboxes: Sandboxes): void {
     const dir = this.cdir(record.Id);
-    const views = Object.fromEntries(sb.attachments.map((a) => [a.name, endpointView(a)]));
+    const views = sandboxes.views(sb);
     const first = Object.values(views)[0];
     const self = first?.IPAddress ? { ip: first.IPAddress, names: [record.Config.Hostname] } : undefined;
     // In place: a running container has this very file (inode) bind-mounted.
-    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? [])], self }) + this.sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
+    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? [])], self }) + sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
     // On a network with name resolution, its DNS responder (on the gateway) is the resolver;
     // --dns still wins.
     const dnsNet = sb.attachments.find((a) => a.names?.length);
     if (dnsNet && !record.HostConfig.Dns?.length) {
-      const gw = endpointView(dnsNet).Gateway;
+      const gw = views[dnsNet.name]?.Gateway;
       fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvFile(hostResolv(), { dns: [gw], search: record.HostConfig.DnsSearch, options: record.HostConfig.DnsOptions?.length ? record.HostConfig.DnsOptions : ['ndots:0'] }));
     }
     const view: NetworkView = { SandboxID: sb.id, SandboxKey: sb.netns, Ports: sb.ports, Networks: views };
@@ -207,10 +209,10 @@ export class Containers {
   /** Sandboxes of a container that nothing uses any more are released (and a release in progress waited for). */
   private async releaseSandboxes(record: ContainerRecord): Promise<void> {
     if (parseNetworkMode(record.HostConfig.NetworkMode ?? 'none').kind !== 'network') return;
-    for (const sb of this.sandboxes.list()) {
-      if (sb.container !== record.Id) continue;
-      if (sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner)) continue;
-      await this.sandboxes.release(sb.id).catch(() => undefined);
+    const sandboxes = await this.sandboxes();
+    for (const sb of sandboxes.list()) {
+      if (sb.container !== record.Id || inUse(sb)) continue;
+      await sandboxes.release(sb.id).catch(() => undefined);
     }
   }
 
@@ -241,7 +243,7 @@ export class Containers {
     if ((entrypoint ?? []).length + cmd.length === 0) throw invalid('No command specified');
     if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);
     const id = randomHex(32);
-    const endpoints = this.checkNetwork(host, opts);
+    const endpoints = await this.checkNetwork(host, opts);
     const mode = parseNetworkMode(host.NetworkMode);
     const hostname = opts.hostname ?? (mode.kind === 'host' ? os.hostname() : id.slice(0, 12));
     if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
@@ -454,7 +456,7 @@ export class Containers {
     const known = new Set(out.map((c) => c.record.Id));
     for (const id of cgroupIds) if (!known.has(id)) cg.remove(id);
     // Network sandboxes whose monitor died (or whose creator died before there was one).
-    if (fs.existsSync(path.join(this.root.dir, 'networks', 'sandboxes'))) this.sandboxes.sweep();
+    sweepSandboxes(this.root);
     return out;
   }
 
@@ -545,7 +547,7 @@ export class Containers {
     const net = await this.setupNetwork(record, dir);
     mark('network ready');
     const undoNetwork = async () => {
-      if (net.sandbox) await this.sandboxes.release(net.sandbox.id).catch(() => undefined);
+      if (net.sandbox) await net.sandboxes!.release(net.sandbox.id).catch(() => undefined);
     };
     const cg = this.cgroups();
     const h = record.HostConfig;
@@ -585,7 +587,7 @@ export class Containers {
     mark('plan built');
     const shim = runShim(plan, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
     // From here the monitor owns the sandbox: it starts the release when the container is gone.
-    if (net.sandbox && shim.shimPid) this.sandboxes.setMonitor(net.sandbox, { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 });
+    if (net.sandbox && shim.shimPid) net.sandboxes!.setMonitor(net.sandbox, { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 });
     return this.drive(shim, attach !== undefined, async () => {
       try {
         const pid = await shim.started;
@@ -1045,6 +1047,7 @@ interface NetSetup {
   etc?: PlanInput['etcFiles'];
   hostname?: string;
   sandbox?: SandboxRecord;
+  sandboxes?: Sandboxes;
   release?: string[];
 }
 

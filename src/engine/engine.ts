@@ -60,7 +60,7 @@ export class Engine {
   /** docker's network commands (create, ls, inspect, rm, prune, connect, disconnect). */
   async networks(): Promise<import('./network-admin.ts').NetworkAdmin> {
     const { NetworkAdmin } = await import('./network-admin.ts');
-    return new NetworkAdmin(this.containers);
+    return NetworkAdmin.open(this.containers);
   }
 
   get containers(): Containers {

@@ -2,8 +2,8 @@
 // connect and disconnect. Containers are asked who uses a network; the sandbox layer does the
 // CNI work. The CLI and the API both call this.
 import { conflict, invalid, notFound } from '../core/errors.ts';
-import { isAlive } from '../kernel/process.ts';
-import { endpointView } from '../network/sandbox.ts';
+import { inUse } from '../network/sweep.ts';
+import { endpointView, type Sandboxes } from '../network/sandbox.ts';
 import { DEFAULT_NETWORK, PSEUDO_NETWORKS, type CreateNetwork, type NetworkRecord } from '../network/store.ts';
 import type { Containers } from './containers.ts';
 import { parseNetworkMode } from './networking.ts';
@@ -14,8 +14,12 @@ export class NetworkAdmin {
     this.containers = containers;
   }
 
-  private get sandboxes() {
-    return this.containers.sandboxes;
+  private sandboxes!: Sandboxes;
+
+  static async open(containers: Containers): Promise<NetworkAdmin> {
+    const admin = new NetworkAdmin(containers);
+    admin.sandboxes = await containers.sandboxes();
+    return admin;
   }
 
   create(opts: CreateNetwork): Promise<NetworkRecord> {
@@ -33,7 +37,7 @@ export class NetworkAdmin {
   private members(netId: string) {
     const out = new Map<string, ReturnType<typeof endpointView> & { container: string }>();
     for (const sb of this.sandboxes.list()) {
-      if (!(sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner))) continue;
+      if (!inUse(sb)) continue;
       for (const a of sb.attachments) if (a.network === netId && a.result) out.set(sb.container, { ...endpointView(a), container: sb.container });
     }
     return out;
@@ -62,7 +66,7 @@ export class NetworkAdmin {
     const net = this.sandboxes.networks.find(nameOrId);
     if (!net) throw notFound(`network ${nameOrId} not found`);
     // Releases still running after containers exited hold the network: wait for them.
-    for (const sb of this.sandboxes.list()) if (sb.attachments.some((a) => a.network === net.Id) && !(sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner))) await this.sandboxes.release(sb.id).catch(() => undefined);
+    for (const sb of this.sandboxes.list()) if (sb.attachments.some((a) => a.network === net.Id) && !inUse(sb)) await this.sandboxes.release(sb.id).catch(() => undefined);
     return this.sandboxes.networks.remove(nameOrId, (id) => {
       const first = [...this.members(id).keys()][0];
       return first ? first.slice(0, 12) : undefined;
@@ -93,7 +97,7 @@ export class NetworkAdmin {
     const sb = view && this.sandboxes.get(view.SandboxID);
     if (sb) {
       await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record) }, `eth${sb.attachments.length}`);
-      this.containers.writeNetworkView(c.record, sb);
+      this.containers.writeNetworkView(c.record, sb, this.sandboxes);
     }
     this.containers.setEndpoints(c.record, endpoints);
   }
@@ -109,7 +113,7 @@ export class NetworkAdmin {
     const sb = view && this.sandboxes.get(view.SandboxID);
     if (sb) {
       await this.sandboxes.detach(sb, net.Id);
-      this.containers.writeNetworkView(c.record, sb);
+      this.containers.writeNetworkView(c.record, sb, this.sandboxes);
     }
     this.containers.setEndpoints(c.record, endpoints);
   }

@@ -10,8 +10,6 @@
 // live releaser holds.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as dgram from 'node:dgram';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, conflict } from '../core/errors.ts';
@@ -20,13 +18,11 @@ import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
+import { inUse, lockHeld, NETNS_DIR, netnsPath, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
 import type { NetworkRecord, Networks } from './store.ts';
 
-// Our own directory, not /run/netns: `ip netns add` bind-mounts /run/netns over itself, which would
-// hide namespaces mounted there before it from a later unmount.
-export const NETNS_DIR = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'netns') : '/run/berth/netns';
 const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
 
 export interface Attachment {
@@ -109,15 +105,11 @@ export class Sandboxes {
   }
 
   list(): SandboxRecord[] {
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(this.dir);
-    } catch {}
-    return names.filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => this.get(n.slice(0, 64))).filter((s): s is SandboxRecord => s !== undefined);
+    return sandboxIds(this.root).map((id) => this.get(id)).filter((s): s is SandboxRecord => s !== undefined);
   }
 
   netnsPath(id: string): string {
-    return path.join(NETNS_DIR, `berth-${this.root.key}-${id.slice(0, 12)}`);
+    return netnsPath(this.root, id);
   }
 
   /**
@@ -187,7 +179,7 @@ export class Sandboxes {
   // Each line ends with "# berth <sandbox>" so it can be found again.
 
   private live(sb: SandboxRecord): boolean {
-    return sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner);
+    return inUse(sb);
   }
 
   /** Lines naming the other live containers on this sandbox's networks. */
@@ -249,8 +241,7 @@ export class Sandboxes {
 
   /** The monitor's teardown step: this script, detached, releases the sandbox. */
   releaseArgv(id: string): string[] {
-    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'release-main.ts');
-    return [process.execPath, '--disable-warning=ExperimentalWarning', script, this.root.dir, id];
+    return releaseArgv(this.root, id);
   }
 
   private lockPath(id: string): string {
@@ -306,40 +297,16 @@ export class Sandboxes {
 
   /** Sandboxes whose container can no longer be using them: no live monitor, no live creator. */
   stale(): SandboxRecord[] {
-    return this.list().filter((sb) => !(sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner)) && !this.lockHeld(sb.id));
+    return this.list().filter((sb) => !inUse(sb) && !lockHeld(this.root, sb.id));
   }
 
-  private lockHeld(id: string): boolean {
-    const holder = readJsonFile<ProcessRef>(this.lockPath(id));
-    return holder !== undefined && isAlive(holder);
-  }
-
-  /**
-   * Reconcile: stale sandboxes are released by a detached process (a CNI DEL takes up to seconds;
-   * `ps` should not wait for it), and namespaces of this root without a record are removed.
-   */
   sweep(): void {
-    for (const sb of this.stale()) {
-      const [cmd, ...args] = this.releaseArgv(sb.id);
-      spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
-    }
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(NETNS_DIR);
-    } catch {}
-    const prefix = `berth-${this.root.key}-`;
-    const known = new Set(this.listIds().map((id) => id.slice(0, 12)));
-    for (const n of names) {
-      if (n.startsWith(prefix) && !known.has(n.slice(prefix.length))) spawnSync(SHIM_PATH, ['netns', 'del', path.join(NETNS_DIR, n)], { env: {} });
-    }
+    sweepSandboxes(this.root);
   }
 
-  private listIds(): string[] {
-    try {
-      return fs.readdirSync(this.dir).filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
-    } catch {
-      return [];
-    }
+  /** What inspect shows of each attachment, by network name. */
+  views(sb: SandboxRecord): Record<string, EndpointView> {
+    return Object.fromEntries(sb.attachments.map((a) => [a.name, endpointView(a)]));
   }
 
   // Published ports are claimed machine-wide (one file per protocol and port, naming the root and
@@ -415,7 +382,9 @@ function hostsLine(ip: string, names: string[], sandbox: string): string {
 }
 
 /** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
-function hostPortFree(m: PortMapping): Promise<void> {
+async function hostPortFree(m: PortMapping): Promise<void> {
+  // Loaded here: every command loads this module, few publish ports.
+  const [net, dgram] = await Promise.all([import('node:net'), import('node:dgram')]);
   const where = `${m.hostIP || '0.0.0.0'}:${m.hostPort}`;
   const busy = (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE'
     ? conflict(`Bind for ${where} failed: port is already allocated (a host process listens on it)`)

@@ -53,5 +53,8 @@ describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
     }
     if (ids.length) assert.equal((await root.run(['rm', '-f', ...ids])).code, 0);
     assert.deepEqual(root.leftovers(), []);
+    // Networks too (the default bridge: kills landed mid CNI ADD as well): released by the
+    // reconciles above, asynchronously.
+    assert.deepEqual(await root.eventually(async () => (await root.run(['ps', '-a']), root.netLeftovers()), (l) => l.length === 0, 30_000), []);
   });
 });
