@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pct, sh, timeIt } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 import { parseProcRoutes, pickSubnet, formatIp } from '../src/network/cidr.ts';
 
@@ -16,22 +17,6 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BERTH = path.join(REPO, 'bin/berth');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 20;
-
-function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): void {
-  const r = spawnSync(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-}
-
-function timeIt(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
 const tar = path.join(work, 'rootfs.tar');

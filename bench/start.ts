@@ -2,11 +2,12 @@
 // same busybox root filesystem and, where a Docker daemon can be started, against
 // `docker run --rm --network none`. Runs are interleaved so machine noise hits every tool alike.
 // Usage: node bench/start.ts [--runs N] [--no-docker]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pct, sh, timeIt } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,22 +15,6 @@ const BERTH = path.join(REPO, 'bin/berth');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 50;
 const wantDocker = !args.includes('--no-docker');
-
-function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): void {
-  const r = spawnSync(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-}
-
-function timeIt(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
 const tar = path.join(work, 'rootfs.tar');

@@ -1,7 +1,7 @@
 // berth network create|ls|inspect|rm|prune|connect|disconnect, and berth port.
 import { invalid } from '../../core/errors.ts';
 import { portLines } from '../../network/ports.ts';
-import { parseArgs } from '../args.ts';
+import { labels, parseArgs } from '../args.ts';
 import { table } from '../format.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
@@ -19,15 +19,6 @@ Commands:
   prune       Remove all unused networks
   rm          Remove one or more networks
 `;
-
-function labels(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of list ?? []) {
-    const eq = l.indexOf('=');
-    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-  }
-  return out;
-}
 
 /** Runs op for each name; errors are reported per name (docker's behaviour), exit 1 if any failed. */
 async function each(ctx: Context, names: string[], op: (n: string) => Promise<void>): Promise<number> {

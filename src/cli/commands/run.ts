@@ -3,7 +3,7 @@ import type { HostConfig } from '../../core/container.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
 import { parseUlimit } from '../../engine/security.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
-import { parseArgs, type FlagSpec } from '../args.ts';
+import { labels, parseArgs, type FlagSpec } from '../args.ts';
 import { parsePublish, type PortBindings } from '../../network/ports.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
@@ -207,7 +207,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
     healthcheck: healthcheck(flags),
     expose: Object.keys(bindings),
     endpoint: { Aliases: list('network-alias'), IPv4Address: str('ip'), MacAddress: str('mac-address') },
-    labels: Object.fromEntries(((flags.get('label') as string[] | undefined) ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, '']))),
+    labels: labels(flags.get('label') as string[] | undefined),
     host: {
       AutoRemove: flags.get('rm') === true,
       Memory: memory,
