@@ -96,7 +96,7 @@ export class NetworkAdmin {
     const view = this.containers.networkView(c);
     const sb = view && this.sandboxes.get(view.SandboxID);
     if (sb) {
-      await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record) }, `eth${sb.attachments.length}`);
+      await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record) }, freeIfname(sb.attachments.map((a) => a.rt.ifname)));
       this.containers.writeNetworkView(c.record, sb, this.sandboxes);
     }
     this.containers.setEndpoints(c.record, endpoints);
@@ -117,4 +117,9 @@ export class NetworkAdmin {
     }
     this.containers.setEndpoints(c.record, endpoints);
   }
+}
+
+/** eth0, eth1...: the first name no attachment of the sandbox has (after a disconnect there are gaps). */
+function freeIfname(used: string[]): string {
+  for (let i = 0; ; i++) if (!used.includes(`eth${i}`)) return `eth${i}`;
 }

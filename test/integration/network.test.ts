@@ -122,6 +122,18 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     const inspect = JSON.parse((await root.run(['network', 'inspect', 'front'])).stdout)[0];
     assert.equal(inspect.IPAM.Config[0].Subnet, `${sub}.0/24`);
     assert.equal(Object.values<{ IPv4Address: string }>(inspect.Containers)[0].IPv4Address, `${sub}.50/24`);
+    // container:api shares api's namespace (and its hostname); connect/disconnect change a running container's interfaces.
+    const shared = await root.run(['run', '--rm', '--network', 'container:api', 'busybox', 'sh', '-c', 'hostname; ip -o -4 addr show eth0']);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.equal(shared.stdout.split('\n')[0], web.stdout.trim().slice(0, 12));
+    assert.match(shared.stdout, new RegExp(`inet ${sub}\\.50/24`));
+    assert.equal((await root.run(['network', 'connect', '--alias', 'api2', 'back', 'api'])).code, 0);
+    assert.equal((await root.run(['exec', 'api', 'ls', '/sys/class/net'])).stdout, 'eth0\neth1\nlo\n');
+    const both = JSON.parse((await root.run(['inspect', 'api'])).stdout)[0].NetworkSettings.Networks;
+    assert.deepEqual(Object.keys(both).sort(), ['back', 'front']);
+    assert.deepEqual(both.back.Aliases, ['api2']);
+    assert.equal((await root.run(['network', 'disconnect', 'back', 'api'])).code, 0);
+    assert.equal((await root.run(['exec', 'api', 'ls', '/sys/class/net'])).stdout, 'eth0\nlo\n');
     const busy = await root.run(['network', 'rm', 'front']);
     assert.notEqual(busy.code, 0);
     assert.match(busy.stderr, /active endpoints/);
