@@ -18,6 +18,7 @@ import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
+import { mark } from '../util/trace.ts';
 import { inUse, lockHeld, NETNS_DIR, netnsPath, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
@@ -124,10 +125,13 @@ export class Sandboxes {
     try {
       sb.ports = await this.claimPorts(id, bindings);
       this.save(sb);
+      mark('ports claimed');
       fs.mkdirSync(NETNS_DIR, { recursive: true });
       const made = spawnSync(SHIM_PATH, ['netns', 'add', sb.netns], { encoding: 'utf8', env: {} });
       if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the network namespace: ${(made.stderr || made.error?.message || '').trim()}`);
+      mark('netns created');
       for (const [i, ep] of endpoints.entries()) await this.attach(sb, ep, `eth${i}`);
+      mark('CNI ADD done');
       return sb;
     } catch (err) {
       await this.release(id).catch(() => undefined);
@@ -140,12 +144,13 @@ export class Sandboxes {
     await this.networks.ensureHost(ep.net);
     const capabilityArgs: Record<string, unknown> = {};
     // Ports are published on the first network only (docker publishes through one endpoint too).
-    if (sb.attachments.length === 0 && sb.ports.length && !ep.net.Internal) capabilityArgs.portMappings = sb.ports;
+    const publish = sb.attachments.length === 0 && sb.ports.length > 0 && !ep.net.Internal;
+    if (publish) capabilityArgs.portMappings = sb.ports;
     if (ep.ip) capabilityArgs.ips = [ep.ip];
     if (ep.mac) capabilityArgs.mac = ep.mac;
     const a: Attachment = {
       network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases, names: ep.net.Dns ? [...new Set([...ep.names, ...ep.aliases])] : [],
-      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined }),
+      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish }),
       rt: { containerId: sb.id, netns: sb.netns, ifname, capabilityArgs },
     };
     sb.attachments.push(a);

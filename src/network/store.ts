@@ -218,14 +218,18 @@ export class Networks {
     if (!fs.existsSync(`/sys/class/net/${net.Bridge}`)) await addBridgeRules(this.root.key, net.Bridge, net.Internal);
   }
 
-  /** The network as a CNI conflist: bridge with host-local IPAM, portmap, and tuning for a fixed MAC. */
-  conflist(net: NetworkRecord, opts: { mac?: boolean } = {}): NetConfList {
-    return buildConflist(this.cniName(net), net, path.join(this.root.dir, 'networks', 'ipam'), opts.mac === true);
+  /** The network as a CNI conflist: bridge with host-local IPAM, portmap for published ports, tuning for a fixed MAC. */
+  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean } = {}): NetConfList {
+    return buildConflist(this.cniName(net), net, path.join(this.root.dir, 'networks', 'ipam'), opts);
   }
 }
 
-/** Pure: the conflist for a network. */
-export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, mac: boolean): NetConfList {
+/**
+ * Pure: the conflist of one attachment. Plugins with nothing to do are left out (tuning without a
+ * MAC, portmap without published ports): each is a process to start on ADD and on DEL. The
+ * attachment keeps its conflist, so its DEL runs exactly the plugins its ADD ran.
+ */
+export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean }): NetConfList {
   const plugins: NetConfList['plugins'] = [
     {
       type: 'bridge', bridge: net.Bridge, isGateway: true, ipMasq: !net.Internal, hairpinMode: true,
@@ -237,7 +241,7 @@ export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: str
       },
     },
   ];
-  if (mac) plugins.push({ type: 'tuning', capabilities: { mac: true } });
-  if (!net.Internal) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
+  if (opts.mac) plugins.push({ type: 'tuning', capabilities: { mac: true } });
+  if (opts.ports && !net.Internal) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
   return { cniVersion: CNI_VERSION, name, plugins };
 }

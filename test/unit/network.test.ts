@@ -57,13 +57,14 @@ const net: NetworkRecord = {
   Gateway: '10.90.0.1', Bridge: 'berthbaaaaaaaaa', Dns: true,
 };
 
-test('conflist: bridge + host-local under the root, portmap, tuning only for a fixed MAC; internal networks get no NAT and no route out', () => {
-  const list = buildConflist('berth-k-a', net, '/root/networks/ipam', false);
+test('conflist: bridge + host-local under the root, portmap only for published ports, tuning only for a fixed MAC; internal networks get no NAT and no route out', () => {
+  const list = buildConflist('berth-k-a', net, '/root/networks/ipam', { ports: true });
   assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap']);
+  assert.deepEqual(buildConflist('x', net, '/d', {}).plugins.map((p) => p.type), ['bridge']);
   assert.equal((list.plugins[0] as unknown as { ipam: { dataDir: string } }).ipam.dataDir, '/root/networks/ipam');
   assert.equal(list.plugins[0].ipMasq, true);
-  assert.deepEqual(buildConflist('x', net, '/d', true).plugins.map((p) => p.type), ['bridge', 'tuning', 'portmap']);
-  const internal = buildConflist('x', { ...net, Internal: true }, '/d', false);
+  assert.deepEqual(buildConflist('x', net, '/d', { mac: true, ports: true }).plugins.map((p) => p.type), ['bridge', 'tuning', 'portmap']);
+  const internal = buildConflist('x', { ...net, Internal: true }, '/d', { ports: true });
   assert.deepEqual(internal.plugins.map((p) => p.type), ['bridge']);
   assert.equal(internal.plugins[0].ipMasq, false);
   assert.deepEqual((internal.plugins[0] as unknown as { ipam: { routes: unknown[] } }).ipam.routes, []);
