@@ -144,6 +144,15 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     assert.deepEqual(root.netLeftovers(), []);
   });
 
+  test('an --internal network reaches nothing outside itself', async () => {
+    assert.equal((await root.run(['network', 'create', '--internal', 'closed'])).code, 0);
+    const r = await root.run(['run', '--rm', '--network', 'closed', 'busybox', 'sh', '-c', `ip route; ping -c1 -W2 ${peerAddr}`]);
+    assert.notEqual(r.code, 0, 'an internal network reached the other host');
+    assert.doesNotMatch(r.stdout, /default/);
+    await root.until(() => root.netLeftovers(), (l) => l.length === 0, 20_000);
+    assert.equal((await root.run(['network', 'rm', 'closed'])).code, 0);
+  });
+
   test('--rm containers and containers whose monitor was killed release their network', async () => {
     const r = await root.run(['run', '--rm', '-p', '127.0.0.1::80', 'busybox', 'true']);
     assert.equal(r.code, 0, r.stderr);
