@@ -121,3 +121,26 @@ test('plan: none makes a namespace, host shares the host one, a sandbox is joine
   assert.ok(names.indexOf('join') < names.indexOf('setns') && names.indexOf('setns') < names.indexOf('propagation'));
   assert.deepEqual(join.at(-1), ['release', '/node', 'release.ts', '/root', 'id']);
 });
+
+test('DNS: a query is read, answered with A records, NXDOMAIN or nothing; other messages are not queries', async () => {
+  const { parseQuery, buildAnswer, nameservers } = await import('../../src/network/dns.ts');
+  // id 0x1234, RD, one question: "Web.local" A IN
+  const q = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x57, 0x65, 0x62, 5, ...Buffer.from('local'), 0, 0, 1, 0, 1]);
+  const parsed = parseQuery(q)!;
+  assert.equal(parsed.name, 'web.local');
+  assert.equal(parsed.type, 1);
+  const a = buildAnswer(parsed, ['10.90.0.2']);
+  assert.equal(a.readUInt16BE(0), 0x1234);
+  assert.equal(a.readUInt16BE(2), 0x8580); // QR AA RD RA, NOERROR
+  assert.equal(a.readUInt16BE(6), 1);
+  assert.deepEqual([...a.subarray(a.length - 4)], [10, 90, 0, 2]);
+  assert.equal(a.subarray(12, 12 + parsed.raw.length).compare(q.subarray(12)), 0);
+  const nx = buildAnswer(parsed, [], 3);
+  assert.equal(nx.readUInt16BE(2) & 0xf, 3);
+  assert.equal(nx.readUInt16BE(6), 0);
+  const response = Buffer.from(q);
+  response[2] |= 0x80;
+  assert.equal(parseQuery(response), undefined);
+  assert.equal(parseQuery(q.subarray(0, 14)), undefined);
+  assert.deepEqual(nameservers('nameserver 10.0.0.1\n# nameserver 9.9.9.9\nnameserver ::1\nnameserver 127.0.0.53\n'), ['10.0.0.1', '127.0.0.53']);
+});
