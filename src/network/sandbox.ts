@@ -287,9 +287,17 @@ export class Sandboxes {
       for (const a of [...sb.attachments].reverse()) {
         try {
           await cniDel(a.conflist, a.rt, a.result);
+          sb.attachments = sb.attachments.filter((x) => x !== a);
         } catch (e) {
           first ??= e;
         }
+      }
+      // A DEL that failed keeps what it needs (the record, the namespace): the next reconcile
+      // tries again rather than leaving rules or addresses behind that nothing knows about.
+      if (first) {
+        this.save(sb);
+        fs.rmSync(this.lockPath(id), { force: true });
+        throw first;
       }
     }
     const del = spawnSync(SHIM_PATH, ['netns', 'del', this.netnsPath(id)], { encoding: 'utf8', env: {} });
