@@ -1,7 +1,15 @@
-// Helpers the side-by-side benchmarks share: run a command (failing loudly), time it, percentiles.
+// What the side-by-side benchmarks share: the repo's berth, quiet command runs, timing,
+// percentiles, and removing the cgroup scopes a benchmark's roots leave behind.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): void {
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BERTH = path.join(REPO, 'bin/berth');
+
+/** Runs a command with no output, failing on a non-zero status. */
+export function quiet(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): void {
   const r = spawnSync(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
 }
@@ -15,4 +23,34 @@ export function timeIt(fn: () => void): number {
 export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** Interleaved runs of each tool (machine noise hits all alike), after three warm-up runs each. */
+export function interleave(tools: Array<[string, () => void]>, runs: number): Map<string, number[]> {
+  for (const [, fn] of tools) for (let i = 0; i < 3; i++) fn();
+  const times = new Map<string, number[]>(tools.map(([n]) => [n, []]));
+  for (let i = 0; i < runs; i++) for (const [n, fn] of tools) times.get(n)!.push(timeIt(fn));
+  return times;
+}
+
+/** A markdown table of p50/p95 with the ratio of the first tool's p50 to each. */
+export function latencyTable(times: Map<string, number[]>, label: string): string {
+  const names = [...times.keys()];
+  const p50 = (n: string) => pct(times.get(n)!, 50);
+  const lines = [`| ${label} | p50 ms | p95 ms | ${names[0]} / ${label} (p50) |`, '|---|---|---|---|'];
+  for (const n of names) lines.push(`| ${n} | ${p50(n).toFixed(1)} | ${pct(times.get(n)!, 95).toFixed(1)} | ${(p50(names[0]) / p50(n)).toFixed(2)} |`);
+  return lines.join('\n');
+}
+
+/** The per-root cgroup scopes (and docker's bench parent) a finished benchmark leaves. */
+export async function removeScopes(berthRoots: string[], extra: string[] = ['berth/docker-bench']): Promise<void> {
+  const { openRoot } = await import('../src/engine/root.ts');
+  const scopes = [...berthRoots.map((r) => `berth/${openRoot(r).key}`), ...extra];
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    for (const scope of scopes) {
+      try {
+        fs.rmdirSync(path.join('/sys/fs/cgroup', h, scope));
+      } catch {}
+    }
+  }
 }

@@ -7,11 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BERTH, removeScopes, REPO } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BERTH = path.join(REPO, 'bin/berth');
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
 const TOTAL = opt('--containers', 1000);
@@ -106,14 +103,6 @@ try {
     for (let i = 0; i < dids.length; i += 200) spawnSync('docker', ['-H', docker.host, 'rm', '-f', ...dids.slice(i, i + 200)], { stdio: 'ignore' });
     await docker.stop();
   }
-  const { openRoot } = await import('../src/engine/root.ts');
-  const key = openRoot(env.BERTH_ROOT).key;
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    for (const scope of [`berth/${key}`, 'berth/docker-bench']) {
-      try {
-        fs.rmdirSync(path.join('/sys/fs/cgroup', h, scope));
-      } catch {}
-    }
-  }
+  await removeScopes([env.BERTH_ROOT]);
   fs.rmSync(work, { recursive: true, force: true });
 }

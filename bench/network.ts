@@ -8,13 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { pct, sh, timeIt } from './common.ts';
+import { BERTH, interleave, pct, quiet as sh, removeScopes, REPO } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
-import { parseProcRoutes, pickSubnet, formatIp } from '../src/network/cidr.ts';
+import { formatIp, parseProcRoutes, pickSubnet } from '../src/network/cidr.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BERTH = path.join(REPO, 'bin/berth');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 20;
 
@@ -52,9 +49,7 @@ if (docker) {
 }
 
 try {
-  for (const [, fn] of tools) for (let i = 0; i < 2; i++) fn(); // warm caches
-  const times = new Map<string, number[]>(tools.map(([n]) => [n, []]));
-  for (let i = 0; i < runs; i++) for (const [n, fn] of tools) times.get(n)!.push(timeIt(fn));
+  const times = interleave(tools, runs);
   const p50 = (n: string) => pct(times.get(n)!, 50);
   console.log(`\nstart latency with networking, ${runs} runs each, interleaved (${os.cpus().length} CPUs, ${os.release()})\n`);
   console.log('| tool | p50 ms | p95 ms |');
@@ -75,12 +70,6 @@ try {
   for (const end = Date.now() + 60_000; Date.now() < end && fs.existsSync(sandboxes) && fs.readdirSync(sandboxes).length;) await new Promise((r) => setTimeout(r, 100));
   const nets = new Networks(root);
   for (const n of nets.list()) await nets.remove(n.Id, () => undefined).catch(() => undefined);
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    for (const scope of [`berth/${root.key}`, 'berth/docker-bench']) {
-      try {
-        fs.rmdirSync(path.join('/sys/fs/cgroup', h, scope));
-      } catch {}
-    }
-  }
+  await removeScopes([berthEnv.BERTH_ROOT]);
   fs.rmSync(work, { recursive: true, force: true });
 }

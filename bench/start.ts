@@ -6,15 +6,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { pct, sh, timeIt } from './common.ts';
+import { BERTH, interleave, latencyTable, quiet, removeScopes, REPO } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BERTH = path.join(REPO, 'bin/berth');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 50;
 const wantDocker = !args.includes('--no-docker');
+const sh = quiet;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
 const tar = path.join(work, 'rootfs.tar');
@@ -58,28 +56,12 @@ if (docker) {
 }
 
 try {
-  for (const [, fn] of tools) for (let i = 0; i < 3; i++) fn(); // warm caches
-  const times = new Map<string, number[]>(tools.map(([n]) => [n, []]));
-  for (let i = 0; i < runs; i++) for (const [n, fn] of tools) times.get(n)!.push(timeIt(fn));
-  const p50 = (n: string) => pct(times.get(n)!, 50);
+  const times = interleave(tools, runs);
   console.log(`\nstart latency, ${runs} runs each, interleaved (${os.cpus().length} CPUs, ${os.release()})\n`);
-  console.log('| tool | p50 ms | p95 ms | berth / tool (p50) |');
-  console.log('|---|---|---|---|');
-  for (const [n] of tools) {
-    const xs = times.get(n)!;
-    console.log(`| ${n} | ${p50(n).toFixed(1)} | ${pct(xs, 95).toFixed(1)} | ${(p50('berth run --rm') / p50(n)).toFixed(2)} |`);
-  }
+  console.log(latencyTable(times, 'tool'));
 } finally {
   await docker?.stop();
   // The engine keeps its per-root cgroup scope; a benchmark's root is gone after this run.
-  const { openRoot } = await import('../src/engine/root.ts');
-  const key = openRoot(berthEnv.BERTH_ROOT).key;
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    for (const scope of [`berth/${key}`, 'berth/docker-bench', 'berth/bench-runc']) {
-      try {
-        fs.rmdirSync(path.join('/sys/fs/cgroup', h, scope));
-      } catch {}
-    }
-  }
+  await removeScopes([berthEnv.BERTH_ROOT], ['berth/docker-bench', 'berth/bench-runc']);
   fs.rmSync(work, { recursive: true, force: true });
 }

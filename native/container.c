@@ -360,6 +360,19 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       if (r == 0 && (getcwd(here, sizeof here) == NULL || here[0] != '/')) { errno = EPERM; *failed_arg = "cwd outside the container's root"; r = -1; }
     }
     else if (!strcmp(s, "env")) { NEED(2); if (nenv < 4095) envp[nenv++] = f[1]; }
+    else if (!strcmp(s, "hold")) {
+      /* hold: instead of a command, keep this mount namespace (a stopped container's root,
+       * mounted for `cp`) alive until our stdin closes. Closing every fd above stdio closes the
+       * error pipe, which tells the monitor setup is done; the engine then works through
+       * /proc/PID/root and ends us by closing the pipe. */
+      syscall(SYS_close_range, 3, ~0U, 0);
+      char c;
+      for (;;) {
+        ssize_t n = read(0, &c, 1);
+        if (n == 0 || (n < 0 && errno != EINTR)) break;
+      }
+      _exit(0);
+    }
     else if (!strcmp(s, "exec")) {
       NEED(2);
       envp[nenv] = NULL;
@@ -372,7 +385,7 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
     }
     else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "console") || !strcmp(s, "stdin") ||
              !strcmp(s, "restart") || !strcmp(s, "restartmax") || !strcmp(s, "stopmarker") || !strcmp(s, "pidfile") || !strcmp(s, "attachsock") || !strcmp(s, "health") || !strcmp(s, "rmdir") ||
-             !strcmp(s, "rmtree") || !strcmp(s, "exitfile")) { /* monitor's records */ }
+             !strcmp(s, "rmtree") || !strcmp(s, "exitfile") || !strcmp(s, "winsize") || !strcmp(s, "devcg")) { /* monitor's records */ }
     else { errno = EINVAL; *failed_arg = "unknown step"; return -1; }
     if (r < 0) return -1;
   }

@@ -133,6 +133,21 @@ static int exit_code_for_errno(const char *step, int err) {
   return err == ENOENT ? 127 : 126;
 }
 
+/* winsize PATH: "ROWS COLS" written by a client that resizes the terminal through us. */
+static int read_winsize(const char *path, struct winsize *ws) {
+  char buf[64];
+  int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  unsigned rows = 0, cols = 0;
+  if (sscanf(buf, "%u %u", &rows, &cols) != 2 || !rows || !cols || rows > 65535 || cols > 65535) return -1;
+  *ws = (struct winsize){ (unsigned short)rows, (unsigned short)cols, 0, 0 };
+  return 0;
+}
+
 /* Signals the monitor handles through its loop: SIGCHLD, and those it forwards to the container. */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
@@ -198,6 +213,11 @@ int monitor_run(struct plan *p) {
     listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (listener < 0 || bind(listener, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(attachsock, 0600) < 0 || listen(listener, ATTACH_MAX) < 0)
       die_report("attachsock", attachsock, errno);
+  }
+  /* devcg DIR PROGRAM: the device program goes on the cgroup before anything runs in it. */
+  for (int i = 0; i < p->n; i++) {
+    struct record *r = &p->r[i];
+    if (r->n >= 3 && !strcmp(r->f[0], "devcg") && devcg_attach(r->f[1], r->f[2]) < 0) { teardown(p); die_report("devcg", r->f[1], errno); }
   }
 restart:
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
@@ -325,9 +345,11 @@ restart:
           }
         } else if (si.ssi_signo == SIGWINCH && master >= 0) {
           /* The client's terminal changed size: the pty follows (the kernel then signals the
-           * container's foreground process group). */
+           * container's foreground process group). A client without a terminal of ours (the
+           * API daemon, whose stdio are pipes) writes the size into the winsize file first. */
           struct winsize ws;
-          if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+          if (read_winsize(field(p, "winsize"), &ws) == 0 || ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
+            ioctl(master, TIOCSWINSZ, &ws);
         } else if (!exited) {
           kill(pid, (int)si.ssi_signo);
         }

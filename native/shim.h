@@ -70,6 +70,9 @@ void health_done(struct health *h, int status);
 /* monitor.c */
 int monitor_run(struct plan *p);
 
+/* devices.c: load an eBPF device program (hex) and attach it to a cgroup v2 directory. */
+int devcg_attach(const char *cgroup_dir, const char *hex);
+
 /* fsops.c */
 int fsops_main(const char *dir);
 

@@ -20,21 +20,7 @@ function scaled(n: number, base: number, units: string[]): string {
   return `${Number(v.toPrecision(3))}${units[i]}`;
 }
 
-/** docker's "2 hours ago" style. */
-export function since(iso: string, now = Date.now()): string {
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 1) return 'Less than a second ago';
-  if (s < 60) return `${s} seconds ago`;
-  const m = Math.round(s / 60);
-  if (m < 60) return m === 1 ? 'About a minute ago' : `${m} minutes ago`;
-  const h = Math.round(s / 3600);
-  if (h < 48) return h === 1 ? 'About an hour ago' : `${h} hours ago`;
-  const d = Math.round(s / 86400);
-  if (d < 14) return `${d} days ago`;
-  if (d < 60) return `${Math.round(d / 7)} weeks ago`;
-  if (d < 730) return `${Math.round(d / 30)} months ago`;
-  return `${Math.round(d / 365)} years ago`;
-}
+export { since } from '../core/units.ts';
 
 /** Columns separated by at least three spaces, like docker's tabwriter output. */
 export function table(header: string[], rows: string[][]): string {

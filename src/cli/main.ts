@@ -3,6 +3,7 @@
 import { BerthError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { mark } from '../util/trace.ts';
+import { VERSION } from '../core/version.ts';
 
 export interface Context {
   engine(): Engine;
@@ -47,13 +48,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/changes.ts')).exportCmd,
   cp: async () => (await import('./commands/changes.ts')).cp,
   attach: async () => (await import('./commands/lifecycle.ts')).attach,
+  daemon: async () => (await import('./commands/daemon.ts')).daemon,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
   },
 };
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../core/version.ts';
 
 const USAGE = `Usage:  berth [--root DIR] COMMAND
 
@@ -93,6 +95,7 @@ Commands:
   image     Manage images (ls, inspect, rm, import, tag)
   rmi       Remove one or more images
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  daemon    Serve the Docker Engine API on a unix socket
   version   Show the berth version
 
 Global options:

@@ -55,6 +55,8 @@ export interface HostConfig {
   OomScoreAdj?: number;
   Sysctls?: Record<string, string>;
   GroupAdd?: string[];
+  /** [rows, cols] of the client's terminal at create (the API's ConsoleSize). */
+  ConsoleSize?: [number, number];
   /** none | host | bridge | container:<name or id> | a network's name */
   NetworkMode?: string;
   PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
@@ -78,7 +80,7 @@ export interface ContainerRecord {
   Created: string;
   Image: string; // image id
   ImageName: string; // as the user wrote it
-  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean };
+  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean; OpenStdin?: boolean; StdinOnce?: boolean };
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
   Owner: ProcessRef; // the process that created it (for crash recovery before a monitor exists)

@@ -49,3 +49,20 @@ export function parseDuration(s: string): number {
   if (!s || end !== s.length) throw invalid(`invalid duration: "${s}"`);
   return Math.round(total);
 }
+
+/** docker's "2 hours ago" style. */
+export function since(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 1) return 'Less than a second ago';
+  if (s === 1) return '1 second ago';
+  if (s < 60) return `${s} seconds ago`;
+  const m = Math.round(s / 60);
+  if (m < 60) return m === 1 ? 'About a minute ago' : `${m} minutes ago`;
+  const h = Math.round(s / 3600);
+  if (h < 48) return h === 1 ? 'About an hour ago' : `${h} hours ago`;
+  const d = Math.round(s / 86400);
+  if (d < 14) return `${d} days ago`;
+  if (d < 60) return `${Math.round(d / 7)} weeks ago`;
+  if (d < 730) return `${Math.round(d / 30)} months ago`;
+  return `${Math.round(d / 365)} years ago`;
+}

@@ -11,10 +11,13 @@ import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
+import { defaultDeviceProgram } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
-import { buildExecPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
-import { readXattrs, runShim, type ShimExit, type ShimHandle } from '../runtime/shim.ts';
+import { buildExecPlan, buildHoldPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
+import { readXattrs, runShim, shimSpecialFs, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
+import type { PathStat } from './copy.ts';
+import type { Readable, Writable } from 'node:stream';
 import type { Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
@@ -22,6 +25,7 @@ import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, rlimits, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
+import { Events } from './events.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from './networking.ts';
@@ -43,6 +47,9 @@ export interface CreateOptions {
   name?: string;
   stopSignal?: string;
   tty?: boolean;
+  /** Keep stdin open for an attached client (docker's OpenStdin; StdinOnce closes it after the first). */
+  openStdin?: boolean;
+  stdinOnce?: boolean;
   labels?: Record<string, string>;
   healthcheck?: RunConfig['Healthcheck'];
   host?: Partial<HostConfig>;
@@ -65,6 +72,26 @@ export interface Container {
   state: ContainerState;
 }
 
+export interface ExecOptions {
+  args: string[];
+  env?: string[];
+  user?: string;
+  cwd?: string;
+  tty?: { rows: number; cols: number };
+}
+
+/** A container's (or an exec's) stdio carried by the caller, and how it ends. */
+export interface ContainerStreams {
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  /** The exit; for a container, its state is saved by then. */
+  exited: Promise<ShimExit>;
+  /** The monitor is gone: teardown done (an --rm container is removed). */
+  gone: Promise<void>;
+  monitorPid: number;
+}
+
 export class Containers {
   private readonly root: StateRoot;
   private readonly images: ImageStore;
@@ -73,8 +100,10 @@ export class Containers {
   private readonly namesDir: string;
   readonly volumes: Volumes;
   private _sandboxes?: Promise<Sandboxes>;
-  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver) {
+  readonly events: Events;
+  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver, events = new Events(root.dir)) {
     this.root = root;
+    this.events = events;
     this.images = images;
     this.cgroups = cgroups;
     this.dir = path.join(root.dir, 'containers');
@@ -216,6 +245,11 @@ export class Containers {
     }
   }
 
+  /** docker's container event: the actor's attributes are its labels, image and name. */
+  private emit(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void {
+    this.events.emit('container', action, record.Id, { ...record.Config.Labels, image: record.ImageName, name: record.Name, ...extra });
+  }
+
   async create(opts: CreateOptions): Promise<ContainerRecord> {
     const image = this.images.resolve(opts.image);
     const host: HostConfig = {
@@ -266,6 +300,7 @@ export class Containers {
         // Flags refine the image's check: timings alone keep its test.
         Healthcheck: opts.healthcheck ? { ...ic.Healthcheck, ...opts.healthcheck } : ic.Healthcheck,
         Tty: opts.tty === true,
+        ...(opts.openStdin ? { OpenStdin: true, StdinOnce: opts.stdinOnce === true } : {}),
       },
       HostConfig: host,
       Layers: image.layers,
@@ -288,6 +323,7 @@ export class Containers {
       host.Mounts = this.prepareMounts(host.Mounts);
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
       fs.renameSync(tmp, this.cdir(id));
+      this.emit('create', record);
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (record.Name) fs.rmSync(path.join(this.namesDir, record.Name), { force: true });
@@ -384,6 +420,7 @@ export class Containers {
       state.Pid = 0;
       if (state.FinishedAt === '0001-01-01T00:00:00Z') state.FinishedAt = new Date().toISOString();
       this.cgroups().remove(id);
+      this.emit('die', record, { exitCode: String(state.ExitCode) });
       if (record.HostConfig.AutoRemove) {
         this.destroy(record);
         return undefined;
@@ -408,6 +445,7 @@ export class Containers {
 
   private destroy(record: ContainerRecord): void {
     fs.rmSync(this.cdir(record.Id), { recursive: true, force: true });
+    this.emit('destroy', record);
     const namePath = path.join(this.namesDir, record.Name);
     try {
       if (fs.readFileSync(namePath, 'utf8') === record.Id) fs.rmSync(namePath, { force: true });
@@ -531,6 +569,82 @@ export class Containers {
    * the json-file log.
    */
   async start(record: ContainerRecord, opts: { attach?: { stdin: boolean }; size?: { rows: number; cols: number } } = {}): Promise<ShimExit | undefined> {
+    const attach = opts.attach;
+    const launched = await this.launch(record, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' }, opts.size);
+    if (!launched) return undefined;
+    const { shim, state } = launched;
+    const exit = await this.drive(shim, attach !== undefined, async () => {
+      try {
+        await shim.started;
+        if (!attach) return undefined;
+        const exit = await shim.exited;
+        mark('container exited');
+        return this.settleExit(record, state, exit);
+      } catch (err) {
+        this.settleFailure(record, state, err);
+        throw err;
+      }
+    });
+    // An attached --rm container is gone once drive() returns: its monitor removed it.
+    if (exit && !exit.detached && record.HostConfig.AutoRemove) this.emit('destroy', record);
+    return exit;
+  }
+
+  /**
+   * Starts a container with its stdio as streams for the caller to carry (the API daemon):
+   * output goes to the json-file log and to the streams. Resolves once the command runs.
+   * `exited` settles the container's state; the monitor then tears down (removing an --rm
+   * container) and `gone` resolves. If the caller dies, the monitor carries on alone.
+   */
+  async startStreams(record: ContainerRecord, opts: { stdin: boolean; size?: { rows: number; cols: number } }): Promise<ContainerStreams | undefined> {
+    const launched = await this.launch(record, { stdin: opts.stdin ? 'pipe' : 'ignore', output: 'pipe' }, opts.size, true);
+    if (!launched) return undefined;
+    const { shim, state } = launched;
+    try {
+      await shim.started;
+    } catch (err) {
+      this.settleFailure(record, state, err);
+      throw err;
+    }
+    return this.streamsOf(shim, (exit) => this.settleExit(record, state, exit));
+  }
+
+  private streamsOf(shim: ShimHandle, settle: (exit: ShimExit) => ShimExit): ContainerStreams {
+    const exited = shim.exited.then(settle).finally(() => shim.close());
+    exited.catch(() => {});
+    return { stdin: shim.stdio.stdin, stdout: shim.stdio.stdout!, stderr: shim.stdio.stderr!, exited, gone: shim.gone.then(() => undefined), monitorPid: shim.shimPid };
+  }
+
+  /** The exit of an attached container becomes its state (a restart policy's monitor carries on). */
+  private settleExit(record: ContainerRecord, state: ContainerState, exit: ShimExit): ShimExit {
+    if (exit.detached) return exit;
+    this.emit('die', record, { exitCode: String(exit.exit) });
+    if (exit.oom) this.emit('oom', record);
+    if ((record.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no') return { ...exit, detached: true };
+    if (!record.HostConfig.AutoRemove) {
+      state.Status = transition(state.Status, 'exited', record.Id);
+      state.ExitCode = exit.exit;
+      state.OOMKilled = exit.oom;
+      state.Pid = 0;
+      state.FinishedAt = new Date().toISOString();
+      this.saveState(record, state);
+    }
+    return exit;
+  }
+
+  /** A container whose command could not be started is kept as exited (docker's statuses). */
+  private settleFailure(record: ContainerRecord, state: ContainerState, err: unknown): void {
+    if (record.HostConfig.AutoRemove || !(err instanceof BerthError)) return;
+    state.Status = 'exited';
+    state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
+    state.Error = err.message;
+    state.Pid = 0;
+    state.FinishedAt = new Date().toISOString();
+    this.saveState(record, state);
+  }
+
+  /** Everything up to a running monitor: cgroups, plan, shim; the state is saved once it runs. */
+  private async launch(record: ContainerRecord, stdio: ShimStdio, size?: { rows: number; cols: number }, api = false): Promise<{ shim: ShimHandle; state: ContainerState } | undefined> {
     const current = this.observe(record.Id)?.state ?? initialState();
     if (current.Status === 'running' || current.Status === 'paused') return undefined; // docker: starting a running container is a no-op
     const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
@@ -557,6 +671,7 @@ export class Containers {
       cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
       cpuShares: h.CpuShares || undefined,
       pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
+      devices: h.Privileged ? 'all' : 'default',
     };
     mark('container created');
     let cgPaths;
@@ -567,17 +682,19 @@ export class Containers {
       throw err;
     }
     mark('cgroups created');
-    const attach = opts.attach;
-    // A foreground --rm container keeps the fast path: its output goes straight to our stdio
-    // and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
+    const attached = stdio.output !== 'ignore';
+    // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
+    // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
     const lc = h.LogConfig?.Config ?? {};
-    const log = attach && h.AutoRemove ? undefined : {
-      path: this.logPath(record.Id), tee: attach !== undefined,
+    const log = stdio.output === 'inherit' && h.AutoRemove ? undefined : {
+      path: this.logPath(record.Id), tee: attached,
       maxSize: lc['max-size'] ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
     };
     let plan;
     try {
-      const tty = record.Config.Tty ? { ...(opts.size ?? { rows: 24, cols: 80 }), interactive: attach?.stdin === true } : undefined;
+      const tty = record.Config.Tty
+        ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? this.winsizeFile(record.Id) : undefined }
+        : undefined;
       plan = await this.plan(record, dir, cgPaths, log, tty, net);
     } catch (err) {
       cg.remove(record.Id);
@@ -585,46 +702,34 @@ export class Containers {
       throw err;
     }
     mark('plan built');
-    const shim = runShim(plan, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
+    const shim = runShim(plan, stdio);
     // From here the monitor owns the sandbox: it starts the release when the container is gone.
     if (net.sandbox && shim.shimPid) net.sandboxes!.setMonitor(net.sandbox, { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 });
-    return this.drive(shim, attach !== undefined, async () => {
-      try {
-        const pid = await shim.started;
-        mark('container started');
-        state.Pid = pid;
-        state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
-        state.StartedAt = new Date().toISOString();
-        this.saveState(record, state);
-        if (!attach) return undefined;
-        const exit = await shim.exited;
-        mark('container exited');
-        if (exit.detached) return exit;
-        // With a restart policy the monitor carries on (and may start it again): leave it be.
-        if ((h.RestartPolicy?.Name ?? 'no') !== 'no') return { ...exit, detached: true };
-        if (!h.AutoRemove) {
-          state.Status = transition(state.Status, 'exited', record.Id);
-          state.ExitCode = exit.exit;
-          state.OOMKilled = exit.oom;
-          state.Pid = 0;
-          state.FinishedAt = new Date().toISOString();
-          this.saveState(record, state);
-        }
-        return exit;
-      } catch (err) {
-        // The container never ran: its network goes now, not when someone reconciles.
-        if (!shim.shimPid) await undoNetwork();
-        if (!h.AutoRemove && err instanceof BerthError) {
-          state.Status = 'exited';
-          state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
-          state.Error = err.message;
-          state.Pid = 0;
-          state.FinishedAt = new Date().toISOString();
-          this.saveState(record, state);
-        }
-        throw err;
-      }
-    });
+    else if (net.sandbox) await undoNetwork(); // no monitor was born: nobody else would
+    // Saved as soon as the command runs, whoever waits for what comes next.
+    shim.started.then((pid) => {
+      mark('container started');
+      state.Pid = pid;
+      state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
+      state.StartedAt = new Date().toISOString();
+      this.saveState(record, state);
+      this.emit('start', record);
+    }, () => {});
+    return { shim, state };
+  }
+
+  /** Where an API client's terminal size goes before the monitor is sent SIGWINCH. */
+  winsizeFile(id: string, execId?: string): string {
+    return path.join(this.cdir(id), execId ? `exec-${execId.slice(0, 16)}.winsize` : 'winsize');
+  }
+
+  /** Resizes the terminal of a container (or of one of its execs) started through the API. */
+  resize(monitorPid: number, file: string, rows: number, cols: number): void {
+    if (!(rows > 0 && rows < 65536 && cols > 0 && cols < 65536)) throw invalid(`invalid terminal size ${rows}x${cols}`);
+    writeFileAtomic(file, `${rows} ${cols}\n`);
+    try {
+      process.kill(monitorPid, 'SIGWINCH');
+    } catch {}
   }
 
   /** The host pid of a running container's init, checked to still be its monitor's child. */
@@ -656,18 +761,96 @@ export class Containers {
    * race our path checks), paths resolved with its root as "/" (see copy.ts).
    */
   async copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> {
-    const c = this.get(nameOrId);
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`berth cp needs a running container for now: ${c.record.Name} is ${c.state.Status}`);
     const { copyIn, copyOut } = await import('./copy.ts');
+    await this.inFrozenRoot(nameOrId, (root) => ('out' in op ? copyOut(root, op.out, op.to) : copyIn(root, op.in, op.to)));
+  }
+
+  /**
+   * Runs fn with the container's root as "/proc/PID/root": a running container's own, frozen
+   * meanwhile; a stopped one's mounted by a holder process in a mount namespace of its own.
+   */
+  private async inFrozenRoot<T>(nameOrId: string, fn: (root: string) => T | Promise<T>): Promise<T> {
+    const c = this.get(nameOrId);
+    if (c.state.Status === 'created' || c.state.Status === 'exited') return this.inHeldRoot(c.record, fn);
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`cannot copy files while ${c.record.Name} is ${c.state.Status}`);
     const root = `/proc/${this.initPid(c)}/root`;
     const freeze = c.state.Status === 'running';
     if (freeze) await this.cgroups().freeze(c.record.Id, true);
     try {
-      if ('out' in op) copyOut(root, op.out, op.to);
-      else copyIn(root, op.in, op.to);
+      return await fn(root);
     } finally {
       if (freeze) await this.cgroups().freeze(c.record.Id, false);
     }
+  }
+
+  private async inHeldRoot<T>(record: ContainerRecord, fn: (root: string) => T | Promise<T>): Promise<T> {
+    const dir = this.cdir(record.Id);
+    const empty = path.join(this.root.dir, 'empty');
+    if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
+    const rootfs = this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty);
+    const shim = runShim(buildHoldPlan(rootfs), { stdin: 'pipe', output: 'ignore' });
+    try {
+      const pid = await shim.started;
+      return await fn(`/proc/${pid}/root`);
+    } finally {
+      shim.stdio.stdin?.end();
+      shim.close();
+      await shim.gone;
+    }
+  }
+
+  /** docker's path stat for the archive API: name, size, Go FileMode bits, mtime, link target. */
+  async pathStat(nameOrId: string, ctrPath: string): Promise<PathStat> {
+    const { statInRoot } = await import('./copy.ts');
+    return this.inFrozenRoot(nameOrId, (root) => statInRoot(root, ctrPath));
+  }
+
+  /**
+   * GET archive: a tar of a path in a running container, its entries under the path's base name.
+   * The path is copied out (safely, frozen) to a scratch directory first, then streamed.
+   */
+  async archiveOut(nameOrId: string, ctrPath: string): Promise<{ stat: PathStat; tar: AsyncGenerator<Buffer> }> {
+    const [{ copyOut, statInRoot }, { mergedTar }] = await Promise.all([import('./copy.ts'), import('../snapshot/diff.ts')]);
+    const scratch = this.scratchDir();
+    try {
+      const stat = await this.inFrozenRoot(nameOrId, (root) => {
+        const st = statInRoot(root, ctrPath);
+        copyOut(root, ctrPath.replace(/\/\.$/, '/'), scratch);
+        return st;
+      });
+      const tar = (async function* () {
+        try {
+          yield* mergedTar([scratch], async () => new Map());
+        } finally {
+          fs.rmSync(scratch, { recursive: true, force: true });
+        }
+      })();
+      return { stat, tar };
+    } catch (err) {
+      fs.rmSync(scratch, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** PUT archive: a (hostile until checked) tar unpacked safely, then copied into a directory of the container. */
+  async archiveIn(nameOrId: string, ctrPath: string, tar: AsyncIterable<Buffer>): Promise<void> {
+    const [{ copyIn, statInRoot }, { applyLayer }] = await Promise.all([import('./copy.ts'), import('../image/apply.ts')]);
+    const scratch = this.scratchDir();
+    try {
+      await this.inFrozenRoot(nameOrId, (root) => {
+        if (!statInRoot(root, ctrPath).isDir) throw invalid(`extraction point is not a directory: ${ctrPath}`);
+      });
+      await applyLayer(tar, scratch, shimSpecialFs);
+      await this.inFrozenRoot(nameOrId, (root) => copyIn(root, `${scratch}/.`, ctrPath));
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private scratchDir(): string {
+    const base = path.join(this.root.dir, 'tmp');
+    fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+    return fs.mkdtempSync(path.join(base, 'cp-'));
   }
 
   /** docker export: the container's filesystem as one tar (volumes and mounts not included). */
@@ -758,6 +941,7 @@ export class Containers {
     await this.cgroups().freeze(c.record.Id, true);
     c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
     this.saveState(c.record, c.state);
+    this.emit('pause', c.record);
     return c.record.Id;
   }
 
@@ -767,6 +951,7 @@ export class Containers {
     await this.cgroups().freeze(c.record.Id, false);
     c.state.Status = transition(c.state.Status, 'running', c.record.Id);
     this.saveState(c.record, c.state);
+    this.emit('unpause', c.record);
     return c.record.Id;
   }
 
@@ -775,6 +960,7 @@ export class Containers {
     const sig = parseSignal(signal); // an unknown signal is refused before anything is touched
     const c = this.get(nameOrId);
     process.kill(this.initPid(c), sig);
+    this.emit('kill', c.record, { signal: String(sig) });
     return c.record.Id;
   }
 
@@ -824,6 +1010,7 @@ export class Containers {
     c.record.Name = name;
     writeFileAtomic(path.join(this.cdir(c.record.Id), 'config.json'), JSON.stringify(c.record), { durable: true });
     fs.rmSync(path.join(this.namesDir, old), { force: true });
+    this.emit('rename', c.record, { oldName: `/${old}` });
   }
 
   async inspect(nameOrId: string): Promise<object> {
@@ -992,6 +1179,8 @@ export class Containers {
       restart: record.HostConfig.RestartPolicy && record.HostConfig.RestartPolicy.Name !== 'no'
         ? { policy: record.HostConfig.RestartPolicy.Name, max: record.HostConfig.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
         : undefined,
+      // cgroup v2 has no devices files: the same rules as v1's go in as a program.
+      deviceProgram: this.cgroups().version === 2 && !record.HostConfig.Privileged ? { cgroup: cg.dirs[0], program: defaultDeviceProgram() } : undefined,
       mounts: this.mountPlan(record),
       // An --rm container takes its anonymous volumes with it (docker's behaviour).
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined, release: net.release },
@@ -1002,18 +1191,29 @@ export class Containers {
    * Runs a command inside a running container, in all its namespaces and cgroups. Attached:
    * resolves with the command's exit; detached: once it runs.
    */
-  async exec(nameOrId: string, x: { args: string[]; env?: string[]; user?: string; cwd?: string; attach?: { stdin: boolean }; tty?: { rows: number; cols: number } }): Promise<ShimExit | undefined> {
-    const c = this.get(nameOrId);
-    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
-    const pid = this.initPid(c);
-    if (!x.args.length) throw invalid('No exec command specified');
-    const tty = x.tty && { ...x.tty, interactive: x.attach?.stdin === true };
-    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: await this.processSpec(c.record, { ...x, tty }) });
-    const shim = runShim(plan, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
+  async exec(nameOrId: string, x: ExecOptions & { attach?: { stdin: boolean } }): Promise<ShimExit | undefined> {
+    const shim = await this.execShim(nameOrId, x, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
     return this.drive(shim, x.attach !== undefined, async () => {
       await shim.started;
       return x.attach ? await shim.exited : undefined;
     });
+  }
+
+  /** An exec whose stdio are streams for the caller (the API); `exited` has its status. */
+  async execStreams(nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> {
+    const shim = await this.execShim(nameOrId, x, { stdin: x.stdin ? 'pipe' : 'ignore', output: 'pipe' });
+    await shim.started;
+    return this.streamsOf(shim, (exit) => exit);
+  }
+
+  private async execShim(nameOrId: string, x: ExecOptions & { execId?: string }, stdio: ShimStdio): Promise<ShimHandle> {
+    const c = this.get(nameOrId);
+    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
+    const pid = this.initPid(c);
+    if (!x.args.length) throw invalid('No exec command specified');
+    const tty = x.tty && { ...x.tty, interactive: stdio.stdin !== 'ignore', winsizeFile: x.execId ? this.winsizeFile(c.record.Id, x.execId) : undefined };
+    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: await this.processSpec(c.record, { ...x, tty }) });
+    return runShim(plan, stdio);
   }
 
   /**

@@ -7,6 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalid, notFound } from '../core/errors.ts';
 
+/**
+ * lstat, except for a container's root itself: /proc/PID/root is a magic link whose target is
+ * the directory we mean, so it is followed (only it: everything below is checked by hand).
+ */
+function lstatHere(p: string): fs.Stats | undefined {
+  return /^\/proc\/\d+\/root\/?$/.test(p) ? fs.statSync(p, { throwIfNoEntry: false }) : fs.lstatSync(p, { throwIfNoEntry: false });
+}
+
 /** Resolves p inside root (an absolute host path such as /proc/PID/root); returns root-relative parts. */
 export function resolveInRoot(root: string, p: string, followLast = true): string[] {
   const out: string[] = [];
@@ -31,7 +39,7 @@ export function resolveInRoot(root: string, p: string, followLast = true): strin
 }
 
 function copyFile(src: string, dest: string, st: fs.Stats): void {
-  const existing = fs.lstatSync(dest, { throwIfNoEntry: false });
+  const existing = lstatHere(dest);
   if (existing && !existing.isDirectory()) fs.unlinkSync(dest); // a link there is replaced, not followed
   const fd = fs.openSync(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, st.mode & 0o7777);
   try {
@@ -48,13 +56,13 @@ function copyFile(src: string, dest: string, st: fs.Stats): void {
 export function copyTree(src: string, dest: string): void {
   const st = fs.lstatSync(src);
   if (st.isDirectory()) {
-    const existing = fs.lstatSync(dest, { throwIfNoEntry: false });
+    const existing = lstatHere(dest);
     if (existing && !existing.isDirectory()) fs.unlinkSync(dest);
     if (!existing || !existing.isDirectory()) fs.mkdirSync(dest, st.mode & 0o7777);
     for (const name of fs.readdirSync(src)) copyTree(path.join(src, name), path.join(dest, name));
     fs.utimesSync(dest, st.atime, st.mtime);
   } else if (st.isSymbolicLink()) {
-    const existing = fs.lstatSync(dest, { throwIfNoEntry: false });
+    const existing = lstatHere(dest);
     if (existing) fs.rmSync(dest, { recursive: existing.isDirectory(), force: true });
     fs.symlinkSync(fs.readlinkSync(src), dest);
   } else if (st.isFile()) {
@@ -73,14 +81,14 @@ function target(destDir: string, destExists: fs.Stats | undefined, srcName: stri
 function copyAll(src: string, dest: string, contents: boolean): void {
   if (!contents) return copyTree(src, dest);
   const st = fs.lstatSync(src);
-  if (!fs.lstatSync(dest, { throwIfNoEntry: false })?.isDirectory()) fs.mkdirSync(dest, st.mode & 0o7777);
+  if (!lstatHere(dest)?.isDirectory()) fs.mkdirSync(dest, st.mode & 0o7777);
   for (const n of fs.readdirSync(src)) copyTree(path.join(src, n), path.join(dest, n));
 }
 
 export function copyOut(root: string, ctrPath: string, hostDest: string): void {
   const rel = resolveInRoot(root, ctrPath);
   const src = path.join(root, ...rel);
-  const st = fs.lstatSync(src, { throwIfNoEntry: false });
+  const st = lstatHere(src);
   if (!st) throw notFound(`Could not find the file ${ctrPath} in container`);
   const contents = /\/\.$/.test(ctrPath);
   if (contents && !st.isDirectory()) throw invalid(`${ctrPath}: not a directory`);
@@ -98,10 +106,39 @@ export function copyIn(root: string, hostSrc: string, ctrPath: string): void {
   // The destination's parent must resolve to a real directory inside the container.
   const rel = resolveInRoot(root, ctrPath);
   const destAbs = path.join(root, ...rel);
-  const destSt = fs.lstatSync(destAbs, { throwIfNoEntry: false });
-  const parentSt = fs.lstatSync(path.dirname(destAbs), { throwIfNoEntry: false });
+  const destSt = lstatHere(destAbs);
+  const parentSt = lstatHere(path.dirname(destAbs));
   if (!destSt && !parentSt?.isDirectory()) throw notFound(`Could not find the file ${path.posix.dirname(ctrPath)} in container`);
   if (st.isDirectory() && destSt && !destSt.isDirectory()) throw invalid(`cannot copy a directory to a file: ${ctrPath}`);
   const dest = target(destAbs, destSt, path.basename(path.resolve(hostSrc)), contents);
   copyAll(hostSrc, dest, contents);
+}
+
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number; // Go's os.FileMode: permission bits plus type bits (dir 1<<31, symlink 1<<27)
+  mtime: string;
+  linkTarget: string;
+  isDir: boolean;
+}
+
+/** What docker's archive API reports for a path in the container (symlinks not followed at the end). */
+export function statInRoot(root: string, ctrPath: string): PathStat {
+  const rel = resolveInRoot(root, ctrPath, false);
+  const abs = path.join(root, ...rel);
+  const st = lstatHere(abs);
+  if (!st) throw notFound(`Could not find the file ${ctrPath} in container`);
+  let mode = st.mode & 0o777;
+  if (st.mode & 0o4000) mode |= 1 << 23; // setuid
+  if (st.mode & 0o2000) mode |= 1 << 22; // setgid
+  if (st.mode & 0o1000) mode |= 1 << 20; // sticky
+  if (st.isDirectory()) mode |= 2 ** 31;
+  else if (st.isSymbolicLink()) mode |= 1 << 27;
+  else if (st.isFIFO()) mode |= 1 << 25;
+  else if (st.isSocket()) mode |= 1 << 24;
+  else if (st.isCharacterDevice()) mode |= (1 << 26) | (1 << 21);
+  else if (st.isBlockDevice()) mode |= 1 << 26;
+  const linkTarget = st.isSymbolicLink() ? fs.readlinkSync(abs) : '';
+  return { name: rel.at(-1) ?? '/', size: st.size, mode: mode >>> 0, mtime: st.mtime.toISOString(), linkTarget, isDir: st.isDirectory() };
 }

@@ -9,10 +9,12 @@ import { LayerStore } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
 import type { PullOptions, PullResult } from './pull.ts';
 import { openRoot, type StateRoot } from './root.ts';
+import { Events } from './events.ts';
 import type { Credentials } from '../registry/credentials.ts';
 
 export class Engine {
   readonly root: StateRoot;
+  private _events?: Events;
   private _images?: ImageStore;
   private _containers?: Containers;
   private _cgroups?: CgroupDriver;
@@ -30,8 +32,15 @@ export class Engine {
     return this._images;
   }
 
+  /** The root's event journal: what every process working on it did. */
+  get events(): Events {
+    return (this._events ??= new Events(this.root.dir));
+  }
+
   get cgroups(): CgroupDriver {
-    return (this._cgroups ??= detectCgroups(`berth/${this.root.key}`));
+    // BERTH_CGROUP_ROOT names a cgroup2 mount to use instead of what /sys/fs/cgroup holds (the
+    // tests use it to run the v2 driver on a hybrid host's "unified" mount).
+    return (this._cgroups ??= detectCgroups(`berth/${this.root.key}`, { root: process.env.BERTH_CGROUP_ROOT || undefined }));
   }
 
   // Registry code (HTTP, TLS, zlib) loads only for the commands that talk to a registry.
@@ -64,6 +73,6 @@ export class Engine {
   }
 
   get containers(): Containers {
-    return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups));
+    return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups, this.events));
   }
 }

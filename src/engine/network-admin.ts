@@ -43,8 +43,16 @@ export class NetworkAdmin {
     return out;
   }
 
-  /** docker's network inspect shape. */
+  /** docker's network inspect shape (host and none too: docker lists them as networks). */
   async inspect(nameOrId: string): Promise<object> {
+    const pseudo = PSEUDO_NETWORKS.find((n) => n === nameOrId || n.padEnd(64, '0').startsWith(nameOrId));
+    if (pseudo) {
+      return {
+        Name: pseudo, Id: pseudo.padEnd(64, '0'), Created: '0001-01-01T00:00:00Z', Scope: 'local', Driver: pseudo === 'host' ? 'host' : 'null',
+        EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false,
+        ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {},
+      };
+    }
     const net = await this.sandboxes.networks.get(nameOrId);
     const containers: Record<string, object> = {};
     for (const [id, ep] of this.members(net.Id)) {

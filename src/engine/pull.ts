@@ -24,6 +24,8 @@ export type PullEvent =
 export interface PullOptions {
   platform?: string; // "os/arch[/variant]"; the host's by default
   onEvent?: (e: PullEvent) => void;
+  /** Credentials for this pull only (the API's X-Registry-Auth), instead of the stored ones. */
+  credentials?: Credentials;
 }
 
 export interface PullResult {
@@ -79,7 +81,7 @@ export class Puller {
     const ref = parseReference(name);
     const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     const emit: Emit = opts.onEvent ?? (() => {});
-    const client = new RegistryClient(ref.domain, { credentials: this.credentials.get(ref.domain), env: this.env });
+    const client = new RegistryClient(ref.domain, { credentials: opts.credentials ?? this.credentials.get(ref.domain), env: this.env });
     const shown = familiarReference(ref);
 
     const top = await client.manifest(ref.path, ref.digest ?? ref.tag!, `manifest for ${shown}`);

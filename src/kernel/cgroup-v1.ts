@@ -1,5 +1,5 @@
 // cgroup v1: one directory per hierarchy (cpu and cpuacct may share one). Only the hierarchies
-// berth needs are used: memory, cpu, cpuacct, pids and freezer (for pause).
+// berth needs are used: memory, cpu, cpuacct, pids, freezer (for pause) and devices.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {
@@ -23,6 +23,7 @@ import {
   type CgroupStats,
   type CgroupPaths,
   type Limits,
+  v1DeviceWrites,
 } from './cgroups.ts';
 
 export interface Hierarchy {
@@ -87,6 +88,8 @@ export class CgroupV1 implements CgroupDriver {
   }
 
   private writeLimits(id: string, l: Limits): void {
+    const devices = this.find('devices');
+    if (devices) for (const [file, value] of v1DeviceWrites(l.devices)) writeLimit(`${this.dir(devices, id)}/${file}`, value);
     for (const [controller, file, value, optional] of v1LimitFiles(l)) {
       const f = `${this.dir(this.find(controller)!, id)}/${file}`;
       if (optional) writeOptionalLimit(f, value);

@@ -13,6 +13,16 @@ export interface Limits {
   cpuQuota?: number; // microseconds per period
   cpuPeriod?: number; // default 100000
   cpuShares?: number;
+  /** Which device nodes the container may use: docker's short list (the default) or all (privileged). */
+  devices?: 'default' | 'all';
+}
+
+import { DEFAULT_DEVICE_RULES } from './devices.ts';
+
+/** v1 devices cgroup writes, in order: [file, value]. Everything denied, then the allowed list. */
+export function v1DeviceWrites(mode: Limits['devices']): [string, string][] {
+  if (mode === 'all') return []; // a new cgroup inherits its parent's (the host's) "a *:* rwm"
+  return [['devices.deny', 'a'], ...DEFAULT_DEVICE_RULES.map((r): [string, string] => ['devices.allow', r])];
 }
 
 export interface CgroupPaths {
@@ -71,7 +81,7 @@ export async function settle(read: () => string, want: string, what: string): Pr
   }
 }
 
-const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer']);
+const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'devices']);
 
 export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?: string }): CgroupDriver {
   if (scope.startsWith('/') || scope.split('/').some((s) => s === '' || s === '.' || s === '..')) throw invalid(`invalid cgroup scope: "${scope}"`);

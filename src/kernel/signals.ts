@@ -8,9 +8,11 @@ const NAMES: Record<string, number> = {
 };
 
 export function parseSignal(input: string): number {
-  const s = input.trim().toUpperCase().replace(/^SIG/, '');
+  const upper = input.trim().toUpperCase();
+  const s = upper.replace(/^SIG/, '');
   let n: number | undefined;
-  if (/^\d+$/.test(s)) n = Number(s);
+  // A number alone is a signal number; "SIG42" is no signal's name (moby refuses it too).
+  if (/^\d+$/.test(s)) n = s === upper ? Number(s) : undefined;
   else {
     const rt = /^RTM(IN|AX)([+-]\d+)?$/.exec(s);
     n = rt ? (rt[1] === 'IN' ? 34 : 64) + Number(rt[2] ?? 0) : NAMES[s];

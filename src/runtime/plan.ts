@@ -35,7 +35,7 @@ export interface ProcessSpec {
    * hold CAP_SYS_ADMIN (installing a filter needs one of the two). */
   seccomp?: string;
   /** A pty from the container's devpts as stdio; with interactive, the monitor feeds it our stdin. */
-  tty?: { rows: number; cols: number; interactive: boolean };
+  tty?: { rows: number; cols: number; interactive: boolean; winsizeFile?: string };
 }
 
 export interface PlanInput {
@@ -61,6 +61,8 @@ export interface PlanInput {
   attachSocket?: string;
   /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
   restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
+  /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
+  deviceProgram?: { cgroup: string; program: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
   /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
@@ -84,6 +86,7 @@ export function buildPlan(p: PlanInput): Step[] {
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
   if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
   if (p.attachSocket) steps.push(['attachsock', p.attachSocket]);
+  if (p.deviceProgram) steps.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
   if (p.health) {
     const h = p.health;
     steps.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
@@ -147,7 +150,10 @@ export function buildPlan(p: PlanInput): Step[] {
 /** The monitor's side of a terminal: receive the pty master, and feed it our stdin. */
 function consoleRecords(proc: ProcessSpec): Step[] {
   if (!proc.tty) return [];
-  return proc.tty.interactive ? [['console', '1'], ['stdin', '1']] : [['console', '1']];
+  const steps: Step[] = proc.tty.interactive ? [['console', '1'], ['stdin', '1']] : [['console', '1']];
+  // A client without a terminal of its own (the API) resizes through this file and SIGWINCH.
+  if (proc.tty.winsizeFile) steps.push(['winsize', proc.tty.winsizeFile]);
+  return steps;
 }
 
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */
@@ -170,6 +176,21 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
   if (proc.seccomp && proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   for (const e of proc.env) steps.push(['env', e]);
   steps.push(['exec', ...proc.args]);
+}
+
+/**
+ * A stopped container's root, mounted in a mount namespace of its own and held there until the
+ * shim's stdin closes: `cp` works on it through /proc/PID/root as on a running container's.
+ */
+export function buildHoldPlan(rootfs: Mount): Step[] {
+  return [
+    ['ns', String(CLONE.NEWNS)],
+    ['propagation', String(MS.REC | MS.SLAVE)],
+    ['mount', rootfs.source, rootfs.target, rootfs.type, '0', rootfs.options.join(',')],
+    ['root', rootfs.target],
+    ['pivot'],
+    ['hold'],
+  ];
 }
 
 /** A process started inside a running container (exec): its namespaces and cgroups are joined. */

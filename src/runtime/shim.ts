@@ -2,6 +2,7 @@
 // JSON-line reports from the same socket; and `berth-shim fsops` for layer file operations.
 import { spawn, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../core/errors.ts';
@@ -38,7 +39,12 @@ export interface ShimHandle {
   close(): void;
   /** Lets this process exit while the shim carries on as the container's monitor. */
   detach(): void;
+  /** With 'pipe' stdio: the container's (or its monitor's) stdin, stdout and stderr. */
+  stdio: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null };
 }
+
+/** inherit: our own stdio (the CLI in the foreground); pipe: streams for us to carry (the API). */
+export type ShimStdio = { stdin: 'inherit' | 'ignore' | 'pipe'; output: 'inherit' | 'ignore' | 'pipe' };
 
 export function errorFromShim(e: ShimError, args: string[]): BerthError {
   if (e.step === 'exec') {
@@ -50,7 +56,7 @@ export function errorFromShim(e: ShimError, args: string[]): BerthError {
   return new BerthError('Internal', `container setup failed at ${where}: ${e.message}`);
 }
 
-export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; output: 'inherit' | 'ignore' }): ShimHandle {
+export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
   const execStep = steps.find((s) => s[0] === 'exec') ?? [];
   const io: StdioOptions = [stdio.stdin, stdio.output, stdio.output, 'pipe'];
   // detached: the shim gets its own session, so a terminal's ^C reaches the container once (we
@@ -128,6 +134,7 @@ export function runShim(steps: Step[], stdio: { stdin: 'inherit' | 'ignore'; out
       sock.destroy();
       child.unref();
     },
+    stdio: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
   };
 }
 

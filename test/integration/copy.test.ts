@@ -59,4 +59,21 @@ describe('cp', { skip: !isRoot && 'needs root' }, () => {
     assert.notEqual(out.code, 0);
     assert.ok(!fs.existsSync(path.join(host, 'leak')));
   });
+
+  test('a created or exited container: its root is mounted privately for the copy, nothing stays mounted', async () => {
+    const created = await root.run(['create', '--name', 'later', 'busybox', 'sh', '-c', 'cat /etc/injected; echo out > /etc/made-by-run']);
+    assert.equal(created.code, 0, created.stderr);
+    fs.writeFileSync(path.join(host, 'injected'), 'put there before start\n');
+    assert.equal((await root.run(['cp', path.join(host, 'injected'), 'later:/etc/'])).code, 0);
+    assert.deepEqual(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(root.dir)), []);
+    const start = await root.run(['start', '-a', 'later']);
+    assert.equal(start.stdout, 'put there before start\n');
+    assert.equal((await root.run(['inspect', '-f', '{{.State.Status}}', 'later'])).stdout.trim(), 'exited');
+    const back = path.join(host, 'made-by-run');
+    assert.equal((await root.run(['cp', 'later:/etc/made-by-run', back])).code, 0);
+    assert.equal(fs.readFileSync(back, 'utf8'), 'out\n');
+    // The image is untouched: a new container does not see either file.
+    assert.notEqual((await root.run(['run', '--rm', 'busybox', 'cat', '/etc/injected'])).code, 0);
+    assert.equal((await root.run(['rm', 'later'])).code, 0);
+  });
 });

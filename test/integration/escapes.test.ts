@@ -1,11 +1,11 @@
 // Escapes other runtimes suffered, as regression tests with hostile images and options.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { busyboxTar, isRoot, TestRoot } from '../helpers/berth.ts';
+import { BERTH, busyboxTar, collect, isRoot, TestRoot } from '../helpers/berth.ts';
 
 describe('known escapes', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -72,6 +72,39 @@ describe('known escapes', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(d.code, 125);
     assert.match(d.stderr, /mountin \/dev/);
     assert.deepEqual(root.leftovers(), []);
+  });
+
+  // docker's device cgroup: CAP_MKNOD lets a container make a node for a host device; using it
+  // must still fail. /dev/kmsg (1:11) is writable by root without other capabilities.
+  const v1Devices = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => / - cgroup \S+ .*\bdevices\b/.test(l));
+  test('a device node the container makes for a host device cannot be used; its own devices work', { skip: !v1Devices && 'needs the cgroup v1 devices controller (v2 device programs are not done yet)' }, async () => {
+    const marker = `berth-devices-${process.pid}-${Date.now()}`;
+    const r = await root.run(['run', '--rm', 'busybox', 'sh', '-c', `mknod /tmp/kmsg c 1 11 && echo ${marker} > /tmp/kmsg; echo "write=$?"; echo x > /dev/null && head -c 4 /dev/urandom | wc -c`]);
+    assert.match(r.stdout, /write=1\n4\n/);
+    assert.match(r.stderr, /Operation not permitted/);
+    let log = '';
+    try {
+      log = execFileSync('dmesg', { encoding: 'utf8' });
+    } catch {}
+    assert.equal(log.includes(marker), false, 'the container wrote into the host\'s kernel log');
+  });
+
+  // The same rules on cgroup v2, as an eBPF device program: exercised on this host's cgroup2
+  // mount (the hybrid "unified" one) by pointing the engine's cgroups there.
+  const cgroup2 = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => / - cgroup2 /.test(l))?.split(' ')[4];
+  test('cgroup v2: the device program denies host devices and allows the container\'s own', { skip: !cgroup2 && 'needs a cgroup2 mount' }, async () => {
+    const marker = `berth-devices-v2-${process.pid}-${Date.now()}`;
+    const child = spawn(BERTH, ['run', '--rm', 'busybox', 'sh', '-c', `mknod /tmp/kmsg c 1 11 && echo ${marker} > /tmp/kmsg; echo "write=$?"; mknod /tmp/null c 1 3 && echo x > /tmp/null && echo own-ok`], {
+      env: { ...root.env(), BERTH_CGROUP_ROOT: cgroup2 }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r = await collect(child, 30_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'write=1\nown-ok\n');
+    let log = '';
+    try {
+      log = execFileSync('dmesg', { encoding: 'utf8' });
+    } catch {}
+    assert.equal(log.includes(marker), false, 'the container wrote into the host\'s kernel log');
   });
 
   test('no abstract unix sockets of the engine are reachable (CVE-2020-15257)', async () => {

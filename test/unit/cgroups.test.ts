@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { v1LimitFiles } from '../../src/kernel/cgroup-v1.ts';
 import { sharesToWeight, v2LimitFiles } from '../../src/kernel/cgroup-v2.ts';
-import { detectCgroups, type CgroupDriver } from '../../src/kernel/cgroups.ts';
+import { detectCgroups, v1DeviceWrites, type CgroupDriver } from '../../src/kernel/cgroups.ts';
 
 const MiB = 1024 * 1024;
 const SCOPE = 'berth/0123abcd';
@@ -42,7 +42,7 @@ describe('detection from mountinfo', () => {
     const cg = detectCgroups(SCOPE, { mountinfo: info });
     assert.equal(cg.version, 1);
     const leaf = (h: string) => `${r}/${h}/${SCOPE}/c1`;
-    const dirs = [leaf('cpu,cpuacct'), leaf('memory'), leaf('free zer'), leaf('pids')];
+    const dirs = [leaf('cpu,cpuacct'), leaf('memory'), leaf('devices'), leaf('free zer'), leaf('pids')];
     assert.deepEqual(cg.paths('c1'), { dirs, procs: dirs.map((d) => `${d}/cgroup.procs`), oom: `${leaf('memory')}/memory.oom_control` });
   });
 
@@ -140,6 +140,11 @@ describe('v1 driver on a fake tree', () => {
     }
     assert.deepEqual(cg.list(), ['c1']);
     assert.throws(() => cg.create('c1', {}), { code: 'AlreadyExists' });
+    assert.deepEqual(v1DeviceWrites('all'), []);
+    const dw = v1DeviceWrites('default');
+    assert.deepEqual(dw[0], ['devices.deny', 'a'], 'everything is denied before anything is allowed');
+    assert.ok(dw.some(([f, v]) => f === 'devices.allow' && v === 'c 1:3 rwm'));
+    assert.ok(!dw.some(([, v]) => v.startsWith('b ') && v.includes('r')), 'no block device is usable');
     assert.equal(read(`${mem}/memory.limit_in_bytes`), String(64 * MiB), 'a failed create leaves an existing cgroup alone');
     const p2 = cg.create('c2', {});
     assert.deepEqual(fs.readdirSync(p2.dirs[1]), []);

@@ -3,20 +3,9 @@ import type { Container } from '../../engine/containers.ts';
 import { parseArgs } from '../args.ts';
 import { matches, parseFilters } from '../../engine/filters.ts';
 import { since, table } from '../format.ts';
+import { statusText } from '../../engine/summary.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
-
-function statusText(c: Container, health?: string): string {
-  const s = c.state;
-  if (s.Status === 'running') {
-    const suffix = health === 'starting' ? ' (health: starting)' : health ? ` (${health})` : '';
-    return `Up ${since(s.StartedAt).replace(/ ago$/, '')}${suffix}`;
-  }
-  if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${since(s.FinishedAt)}`;
-  if (s.Status === 'created') return 'Created';
-  if (s.Status === 'paused') return `Up ${since(s.StartedAt).replace(/ ago$/, '')} (Paused)`;
-  return s.Status[0].toUpperCase() + s.Status.slice(1);
-}
 
 export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, [

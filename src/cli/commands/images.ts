@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { digestHex } from '../../content/store.ts';
 import { invalid } from '../../core/errors.ts';
-import type { ImageRecord, RunConfig } from '../../core/types.ts';
-import { familiarReference, familiarRepository, parseReference } from '../../image/reference.ts';
+import type { RunConfig } from '../../core/types.ts';
+import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
 import type { Context } from '../main.ts';
@@ -10,49 +10,9 @@ import { renderTemplate } from '../template.ts';
 
 const shortId = (id: string) => digestHex(id).slice(0, 12);
 
-/** `--change` takes Dockerfile instructions; docker import honours CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, STOPSIGNAL. */
-export function applyChange(cfg: RunConfig, change: string): RunConfig {
-  const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
-  if (!m) throw invalid(`invalid --change "${change}"`);
-  const [, instr, rest] = m;
-  const list = (): string[] => {
-    if (rest.trim().startsWith('[')) {
-      try {
-        const v = JSON.parse(rest);
-        if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-      } catch {}
-    }
-    return ['/bin/sh', '-c', rest];
-  };
-  switch (instr.toUpperCase()) {
-    case 'CMD': return { ...cfg, Cmd: list() };
-    case 'ENTRYPOINT': return { ...cfg, Entrypoint: list() };
-    case 'WORKDIR': return { ...cfg, WorkingDir: rest.trim() };
-    case 'USER': return { ...cfg, User: rest.trim() };
-    case 'STOPSIGNAL': return { ...cfg, StopSignal: rest.trim() };
-    case 'ENV': {
-      const kv = rest.includes('=') ? rest.trim().split(/\s+/) : [rest.trim().replace(/\s+/, '=')];
-      const env = [...(cfg.Env ?? [])];
-      for (const e of kv) {
-        const k = e.split('=', 1)[0];
-        const i = env.findIndex((x) => x.split('=', 1)[0] === k);
-        if (i >= 0) env[i] = e;
-        else env.push(e);
-      }
-      return { ...cfg, Env: env };
-    }
-    case 'LABEL': {
-      const labels = { ...(cfg.Labels ?? {}) };
-      for (const kv of rest.trim().split(/\s+/)) {
-        const [k, ...v] = kv.split('=');
-        labels[k] = v.join('=').replace(/^"(.*)"$/, '$1');
-      }
-      return { ...cfg, Labels: labels };
-    }
-    default:
-      throw invalid(`${instr} is not a valid change command`);
-  }
-}
+import { applyChange } from '../../image/changes.ts';
+
+export { applyChange };
 
 export async function importCmd(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [
@@ -172,30 +132,8 @@ export async function tag(ctx: Context, argv: string[]): Promise<number> {
   return 0;
 }
 
-/** docker's image inspect shape. */
-export function inspectImage(rec: ImageRecord, names: string[]): object {
-  const cfg = rec.config.config ?? {};
-  return {
-    Id: rec.id,
-    RepoTags: names.map((n) => {
-      const r = parseReference(n);
-      return `${familiarRepository(r)}:${r.tag}`;
-    }),
-    RepoDigests: (rec.repoDigests ?? []).map((d) => familiarReference(parseReference(d))),
-    Parent: '',
-    Comment: rec.config.history?.at(-1)?.comment ?? '',
-    Created: rec.created,
-    DockerVersion: '',
-    Author: rec.config.author ?? '',
-    Config: { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null, ...cfg },
-    Architecture: rec.config.architecture,
-    Os: rec.config.os,
-    Size: rec.size,
-    GraphDriver: { Name: 'overlay2', Data: null },
-    RootFS: { Type: 'layers', Layers: rec.layers },
-    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
-  };
-}
+export { inspectImage } from '../../image/inspect.ts';
+import { inspectImage } from '../../image/inspect.ts';
 
 export async function imageInspect(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [{ name: 'format', short: 'f', type: 'string' }, { name: 'help', type: 'bool' }]);

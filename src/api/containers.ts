@@ -1,0 +1,575 @@
+// /containers/* and /exec/*: the daemon's side of create, attach, start, wait, logs and exec.
+// Containers the daemon starts have their stdio carried here (pipes from the monitor), so
+// clients attached before start see every byte; the monitor still logs and outlives us.
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { conflict, invalid, isCode, notFound } from '../core/errors.ts';
+import type { Container, ContainerStreams } from '../engine/containers.ts';
+import type { Engine } from '../engine/engine.ts';
+import { matches } from '../engine/filters.ts';
+import { parseTime, readLog } from '../engine/logs.ts';
+import { containerSummary } from '../engine/summary.ts';
+import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { createOptions } from './translate.ts';
+
+/** A client attached to a container's stdio through the daemon. */
+interface Attachment {
+  conduit: Conduit;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+interface Live {
+  streams: ContainerStreams;
+  attachments: Set<Attachment>;
+}
+
+interface Exec {
+  id: string;
+  container: string;
+  args: string[];
+  env: string[];
+  user?: string;
+  cwd?: string;
+  tty: boolean;
+  stdin: boolean;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  monitorPid: number;
+}
+
+const running = (c: Container) => c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+
+export class ContainerApi {
+  private readonly engine: Engine;
+  /** Attached before start: they get the stream from its first byte. */
+  private readonly pending = new Map<string, Set<Attachment>>();
+  private readonly live = new Map<string, Live>();
+  private readonly execs = new Map<string, Exec>();
+  /** Exit codes of containers that may be gone by the time a waiter asks (--rm). */
+  private readonly exits = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
+  private poller?: NodeJS.Timeout;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  private get containers() {
+    return this.engine.containers;
+  }
+
+  routes(r: Router): void {
+    r.on('POST', '/containers/create', (c) => this.create(c))
+      .on('GET', '/containers/json', (c) => this.list(c))
+      .on('POST', '/containers/prune', (c) => this.prune(c))
+      .on('GET', '/containers/{id}/json', async (c) => ({ status: 200, body: await this.containers.inspect(c.params.id) }))
+      .on('POST', '/containers/{id}/start', (c) => this.start(c))
+      .on('POST', '/containers/{id}/stop', (c) => this.stop(c))
+      .on('POST', '/containers/{id}/restart', (c) => this.restart(c))
+      .on('POST', '/containers/{id}/kill', async (c) => {
+        this.containers.kill(c.params.id, c.query.get('signal') || 'KILL');
+        return { status: 204 };
+      })
+      .on('POST', '/containers/{id}/pause', async (c) => (await this.containers.pause(c.params.id), { status: 204 }))
+      .on('POST', '/containers/{id}/unpause', async (c) => (await this.containers.unpause(c.params.id), { status: 204 }))
+      .on('POST', '/containers/{id}/rename', async (c) => {
+        const name = c.query.get('name');
+        if (!name) throw invalid('rename needs a name');
+        this.containers.rename(c.params.id, name);
+        return { status: 204 };
+      })
+      .on('DELETE', '/containers/{id}', async (c) => {
+        await this.containers.remove(c.params.id, flag(c.query, 'force'), flag(c.query, 'v'));
+        this.wake();
+        return { status: 204 };
+      })
+      .on('POST', '/containers/{id}/wait', (c) => this.wait(c))
+      .on('POST', '/containers/{id}/attach', (c) => this.attach(c))
+      .on('POST', '/containers/{id}/resize', (c) => this.resize(c))
+      .on('GET', '/containers/{id}/logs', (c) => this.logs(c))
+      .on('GET', '/containers/{id}/top', async (c) => ({ status: 200, body: this.containers.top(c.params.id) }))
+      .on('GET', '/containers/{id}/stats', (c) => this.stats(c))
+      .on('GET', '/containers/{id}/changes', async (c) => ({ status: 200, body: await this.containers.diff(c.params.id) }))
+      .on('GET', '/containers/{id}/export', (c) => this.export(c))
+      .on('GET', '/containers/{id}/archive', (c) => this.archiveGet(c))
+      .on('PUT', '/containers/{id}/archive', (c) => this.archivePut(c))
+      .on('POST', '/containers/{id}/exec', (c) => this.execCreate(c))
+      .on('POST', '/exec/{id}/start', (c) => this.execStart(c))
+      .on('POST', '/exec/{id}/resize', (c) => this.execResize(c))
+      .on('GET', '/exec/{id}/json', (c) => this.execInspect(c))
+      .on('POST', '/commit', (c) => this.commit(c));
+  }
+
+  private async create(call: Call) {
+    const body = await readJson(call.req);
+    const opts = createOptions(body, call.query.get('name'));
+    this.containers.sweepCreates();
+    const record = await this.containers.create(opts);
+    return { status: 201, body: { Id: record.Id, Warnings: [] } };
+  }
+
+  private async list(call: Call) {
+    const f = filters(call.query);
+    const all = flag(call.query, 'all') || f.has('status') || f.has('exited');
+    const everything = this.containers.list(true);
+    const images = this.engine.images;
+    const imageOf = (ref: string) => {
+      try {
+        return images.resolve(ref).id;
+      } catch {
+        return undefined;
+      }
+    };
+    let list = everything.filter((c) => (all || running(c)) && matches(c, f, imageOf, everything));
+    const limit = Number(call.query.get('limit') ?? -1);
+    if (limit > 0) list = list.slice(0, limit);
+    return { status: 200, body: list.map((c) => containerSummary(c, this.containers.health(c.record)?.Status)) };
+  }
+
+  private async prune(call: Call) {
+    const f = filters(call.query);
+    const deleted: string[] = [];
+    for (const c of this.containers.list(true)) {
+      if (running(c) || !matches(c, new Map([...f].filter(([k]) => k === 'label')), () => undefined, [])) continue;
+      try {
+        await this.containers.remove(c.record.Id, false);
+        deleted.push(c.record.Id);
+      } catch {}
+    }
+    this.wake();
+    return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: 0 } };
+  }
+
+  private async start(call: Call) {
+    const c = this.containers.get(call.params.id);
+    if (running(c)) return { status: 304 };
+    const attachments = this.pending.get(c.record.Id) ?? new Set<Attachment>();
+    this.pending.delete(c.record.Id);
+    const stdin = c.record.Config.OpenStdin === true && [...attachments].some((a) => a.stdin);
+    const size = c.record.HostConfig.ConsoleSize;
+    let streams: ContainerStreams | undefined;
+    try {
+      streams = await this.containers.startStreams(c.record, { stdin, size: size && { rows: size[0], cols: size[1] } });
+    } catch (err) {
+      for (const a of attachments) a.conduit.end();
+      this.wake();
+      throw err;
+    }
+    if (!streams) return { status: 304 };
+    this.carry(c, streams, attachments);
+    return { status: 204 };
+  }
+
+  /** Copies a started container's output to its attached clients and their input to it. */
+  private carry(c: Container, streams: ContainerStreams, attachments: Set<Attachment>): void {
+    const id = c.record.Id;
+    const tty = c.record.Config.Tty === true;
+    const live: Live = { streams, attachments };
+    this.live.set(id, live);
+    let open = 2;
+    const out = (stream: 1 | 2) => (data: Buffer) => {
+      for (const a of live.attachments) if (stream === 1 ? a.stdout : a.stderr) a.conduit.write(tty ? data : frame(stream, data));
+    };
+    const done = () => {
+      if (--open > 0) return;
+      for (const a of live.attachments) a.conduit.end();
+      live.attachments.clear();
+    };
+    streams.stdout.on('data', out(1)).on('end', done).on('error', done);
+    streams.stderr.on('data', out(2)).on('end', done).on('error', done);
+    for (const a of attachments) this.feed(live, a, c);
+    streams.exited.then((exit) => this.exits.set(id, exit.exit), () => {}).finally(() => this.wake());
+    streams.gone.finally(() => {
+      this.live.delete(id);
+      if (c.record.HostConfig.AutoRemove && !this.observe(id)) this.containers.events.emit('container', 'destroy', id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
+      this.wake();
+      // Waiters for `removed` had their answer; keep the code a little for late ones.
+      setTimeout(() => this.exits.delete(id), 60_000).unref();
+    });
+  }
+
+  /** A client's input goes to the container's stdin; its end closes stdin (StdinOnce). */
+  private feed(live: Live, a: Attachment, c: Container): void {
+    const stdin = live.streams.stdin;
+    a.conduit.onInput((data) => {
+      if (!a.stdin || !stdin || stdin.destroyed) return;
+      if (data === null) {
+        if (c.record.Config.StdinOnce !== false) stdin.end();
+      } else stdin.write(data);
+    });
+    stdin?.on('error', () => {});
+    a.conduit.onClose(() => live.attachments.delete(a));
+  }
+
+  private async attach(call: Call) {
+    const c = this.containers.get(call.params.id);
+    const q = call.query;
+    const logs = flag(q, 'logs');
+    const stream = flag(q, 'stream') || !logs;
+    const a: Attachment = { conduit: hijack(call, c.record.Config.Tty !== true), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr') };
+    if (logs) {
+      for await (const e of readLog(this.containers.logPath(c.record.Id), {})) {
+        const data = Buffer.from(e.log);
+        if (e.stream === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
+      }
+    }
+    if (!stream) return a.conduit.end();
+    const live = this.live.get(c.record.Id);
+    if (live) {
+      live.attachments.add(a);
+      this.feed(live, a, c);
+    } else if (running(c)) {
+      // Started by someone else (the CLI, an earlier daemon): follow it through its monitor.
+      this.containers.attach(c.record.Id, (s, data) => {
+        if (s === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(s === 'stderr' ? 2 : 1, data));
+      }).catch(() => undefined).finally(() => a.conduit.end());
+    } else {
+      let set = this.pending.get(c.record.Id);
+      if (!set) this.pending.set(c.record.Id, (set = new Set()));
+      set.add(a);
+      a.conduit.onClose(() => set.delete(a));
+    }
+  }
+
+  private async resize(call: Call) {
+    const c = this.containers.get(call.params.id);
+    if (!running(c) || !c.state.Monitor) throw conflict(`Container ${c.record.Id} is not running`);
+    if (!c.record.Config.Tty) return { status: 200 };
+    this.containers.resize(c.state.Monitor.pid, this.containers.winsizeFile(c.record.Id), Number(call.query.get('h')), Number(call.query.get('w')));
+    return { status: 200 };
+  }
+
+  private async stop(call: Call) {
+    const c = this.containers.get(call.params.id);
+    if (!running(c)) return { status: 304 };
+    const t = call.query.get('t') ?? call.query.get('timeout');
+    await this.containers.stop(c.record.Id, t === null || t === '' ? undefined : Number(t));
+    this.containers.events.emit('container', 'stop', c.record.Id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
+    this.wake();
+    return { status: 204 };
+  }
+
+  private async restart(call: Call) {
+    const c = this.containers.get(call.params.id);
+    const t = call.query.get('t') ?? call.query.get('timeout');
+    if (running(c)) await this.containers.stop(c.record.Id, t === null || t === '' ? undefined : Number(t));
+    await this.waitGone(c.record.Id);
+    const streams = await this.containers.startStreams(this.containers.get(c.record.Id).record, { stdin: false });
+    if (streams) this.carry(c, streams, new Set());
+    this.containers.events.emit('container', 'restart', c.record.Id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
+    return { status: 204 };
+  }
+
+  /** Until a container's previous monitor (if the daemon carried it) has finished its teardown. */
+  private async waitGone(id: string): Promise<void> {
+    const live = this.live.get(id);
+    if (live) await live.streams.gone;
+  }
+
+  // ---- wait: a poll for state changes others cause, woken at once by those we see ----
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private until(check: () => boolean, closed: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const test = () => {
+        if (closed() || check()) {
+          this.waiters.delete(test);
+          if (!this.waiters.size && this.poller) {
+            clearInterval(this.poller);
+            this.poller = undefined;
+          }
+          resolve();
+        }
+      };
+      this.waiters.add(test);
+      this.poller ??= setInterval(() => this.wake(), 100);
+      test();
+    });
+  }
+
+  private observe(id: string): Container | undefined {
+    try {
+      return this.containers.get(id);
+    } catch (err) {
+      if (isCode(err, 'NotFound')) return undefined;
+      throw err;
+    }
+  }
+
+  private async wait(call: Call) {
+    const condition = call.query.get('condition') || 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw invalid(`invalid condition: "${condition}"`);
+    const first = this.containers.get(call.params.id);
+    const id = first.record.Id;
+    const startedAt = first.state.StartedAt;
+    const wasRunning = running(first);
+    const res = streamStart(call, 200, 'application/json');
+    let closed = false;
+    res.on('close', () => (closed = true));
+    let last: Container | undefined = first;
+    await this.until(() => {
+      const c = this.observe(id);
+      if (c) last = c;
+      if (condition === 'removed') return !c;
+      if (!c) return true;
+      if (condition === 'not-running') return !running(c);
+      // next-exit: the run going on at the call (or the next one to start) has ended.
+      return !running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id);
+    }, () => closed);
+    if (closed) return;
+    const code = this.exits.get(id) ?? last?.state.ExitCode ?? 0;
+    const error = last?.state.Error ? { Message: last.state.Error } : null;
+    res.end(JSON.stringify({ Error: error, StatusCode: code }) + '\n');
+  }
+
+  private async logs(call: Call) {
+    const c = this.containers.get(call.params.id);
+    const q = call.query;
+    const stdout = flag(q, 'stdout');
+    const stderr = flag(q, 'stderr');
+    if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    const tail = q.get('tail');
+    const since = q.get('since');
+    const until = q.get('until');
+    const tty = c.record.Config.Tty === true;
+    const res = streamStart(call, 200, tty || call.version < 1.42 ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    let closed = false;
+    res.on('close', () => (closed = true));
+    const follow = flag(q, 'follow')
+      ? () => {
+          const now = this.observe(c.record.Id);
+          return !closed && now !== undefined && running(now);
+        }
+      : undefined;
+    for await (const e of readLog(this.containers.logPath(c.record.Id), {
+      tail: tail === null || tail === '' || tail === 'all' || Number(tail) < 0 ? undefined : Number(tail),
+      since: since && since !== '0' ? parseTime(since) : undefined,
+      until: until && until !== '0' ? parseTime(until) : undefined,
+      follow,
+    })) {
+      if (closed) break;
+      if (e.stream === 'stderr' ? !stderr : !stdout) continue;
+      const data = Buffer.from(flag(q, 'timestamps') ? `${e.time} ${e.log}` : e.log);
+      res.write(tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
+    }
+    res.end();
+  }
+
+  private async stats(call: Call) {
+    const c = this.containers.get(call.params.id);
+    const stream = call.query.get('stream') === null ? true : flag(call.query, 'stream');
+    const oneShot = flag(call.query, 'one-shot');
+    const res = streamStart(call, 200, 'application/json');
+    let closed = false;
+    res.on('close', () => (closed = true));
+    let pre = this.sample(c.record.Id);
+    if (!oneShot) await sleep(stream ? 0 : 1000); // docker fills precpu_stats from a second read
+    for (;;) {
+      if (closed) return;
+      const now = this.sample(c.record.Id);
+      res.write(JSON.stringify(statsJson(c, now, pre)) + '\n');
+      if (!stream || oneShot) return void res.end();
+      pre = now;
+      await sleep(1000);
+    }
+  }
+
+  private sample(id: string) {
+    let s;
+    try {
+      s = this.containers.stats(id);
+    } catch {
+      s = { id, name: '', running: false, memoryUsage: 0, memoryLimit: 0, cpuNanos: 0, pids: 0 };
+    }
+    return { ...s, read: new Date().toISOString(), system: systemCpuNanos() };
+  }
+
+  private async export(call: Call) {
+    const res = streamStart(call, 200, 'application/x-tar');
+    for await (const chunk of this.containers.export(call.params.id)) {
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  }
+
+  /** HEAD (stat only) and GET (a tar) of a path, with docker's X-Docker-Container-Path-Stat header. */
+  private async archiveGet(call: Call) {
+    const p = call.query.get('path');
+    if (!p) throw invalid('path is required');
+    const statHeader = (st: object) => Buffer.from(JSON.stringify(st)).toString('base64');
+    if (call.req.method === 'HEAD') {
+      const { isDir: _, ...st } = await this.containers.pathStat(call.params.id, p);
+      return { status: 200, headers: { 'X-Docker-Container-Path-Stat': statHeader(st) } };
+    }
+    const { stat, tar } = await this.containers.archiveOut(call.params.id, p);
+    const { isDir: _, ...st } = stat;
+    const res = call.res!;
+    res.writeHead(200, { ...headers(), 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader(st) });
+    for await (const chunk of tar) {
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  }
+
+  private async archivePut(call: Call) {
+    const p = call.query.get('path');
+    if (!p) throw invalid('path is required');
+    await this.containers.archiveIn(call.params.id, p, call.req as AsyncIterable<Buffer>);
+    return { status: 200 };
+  }
+
+  private async commit(call: Call) {
+    const q = call.query;
+    const name = q.get('container');
+    if (!name) throw invalid('commit needs a container');
+    const body = await readJson(call.req);
+    const repo = q.get('repo');
+    const ref = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
+    const changes = q.getAll('changes').filter(Boolean);
+    const { parseChanges } = await import('../image/changes.ts');
+    const img = await this.containers.commit(name, {
+      name: ref,
+      changes: { ...(body as object), ...parseChanges(changes) },
+      comment: q.get('comment') ?? undefined,
+      author: q.get('author') ?? undefined,
+      pause: q.get('pause') === null ? true : flag(q, 'pause'),
+    });
+    return { status: 201, body: { Id: img.id } };
+  }
+
+  // ---- exec ----
+
+  private async execCreate(call: Call) {
+    const c = this.containers.get(call.params.id);
+    const body = await readJson(call.req);
+    if (!running(c)) throw conflict(`Container ${c.record.Id} is not running`);
+    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
+    const cmd = body.Cmd;
+    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
+    if (body.Privileged === true) throw invalid('privileged exec is not supported');
+    const id = randomBytes(32).toString('hex');
+    this.execs.set(id, {
+      id, container: c.record.Id, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
+      user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
+      tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
+    });
+    this.containers.events.emit('container', 'exec_create: ' + (cmd as string[]).join(' '), c.record.Id, { image: c.record.ImageName, name: c.record.Name, execID: id });
+    return { status: 201, body: { Id: id } };
+  }
+
+  private exec(id: string): Exec {
+    const x = this.execs.get(id);
+    if (!x) throw notFound(`No such exec instance: ${id}`);
+    return x;
+  }
+
+  private async execStart(call: Call) {
+    const x = this.exec(call.params.id);
+    const body = await readJson(call.req);
+    if (x.running || x.exitCode !== null) throw conflict(`Exec instance ${x.id} has already been started`);
+    const detach = body.Detach === true;
+    const tty = body.Tty === true || x.tty;
+    const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { rows: Number(body.ConsoleSize[0]), cols: Number(body.ConsoleSize[1]) } : { rows: 24, cols: 80 };
+    let streams: ContainerStreams;
+    try {
+      streams = await this.containers.execStreams(x.container, {
+        args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
+      });
+    } catch (err) {
+      // A command that cannot run is the exec's outcome, not a failed request (docker's
+      // behaviour): the stream carries the message and the exec's status reads 126 or 127,
+      // which clients (testcontainers, the docker CLI) check.
+      if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
+      x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
+      if (detach) return { status: 200 };
+      const conduit = hijack(call, !tty);
+      const msg = Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`);
+      conduit.write(tty ? msg : frame(1, msg));
+      conduit.end();
+      return;
+    }
+    x.running = true;
+    x.monitorPid = streams.monitorPid;
+    streams.exited.then((e) => (x.exitCode = e.exit), () => (x.exitCode = 126)).finally(() => {
+      x.running = false;
+      setTimeout(() => this.execs.delete(x.id), 10 * 60_000).unref();
+    });
+    if (detach) {
+      streams.stdout.resume();
+      streams.stderr.resume();
+      return { status: 200 };
+    }
+    const conduit = hijack(call, !tty);
+    let open = 2;
+    const done = () => --open === 0 && conduit.end();
+    streams.stdout.on('data', (d: Buffer) => conduit.write(tty ? d : frame(1, d))).on('end', done);
+    streams.stderr.on('data', (d: Buffer) => conduit.write(tty ? d : frame(2, d))).on('end', done);
+    const stdin = streams.stdin;
+    stdin?.on('error', () => {});
+    conduit.onInput((d) => {
+      if (!stdin || stdin.destroyed) return;
+      if (d === null) stdin.end();
+      else stdin.write(d);
+    });
+  }
+
+  private async execResize(call: Call) {
+    const x = this.exec(call.params.id);
+    if (!x.running) throw conflict(`Exec instance ${x.id} is not running`);
+    if (x.tty) this.containers.resize(x.monitorPid, this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
+    return { status: 201 };
+  }
+
+  private async execInspect(call: Call) {
+    const x = this.exec(call.params.id);
+    return {
+      status: 200,
+      body: {
+        ID: x.id, Running: x.running, ExitCode: x.exitCode, ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: false, user: x.user ?? '' },
+        OpenStdin: x.stdin, OpenStderr: true, OpenStdout: true, CanRemove: false, ContainerID: x.container, DetachKeys: '', Pid: x.pid,
+      },
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Host CPU time in ns (docker's system_cpu_usage), from /proc/stat. */
+function systemCpuNanos(): number {
+  try {
+    const fs = process.getBuiltinModule('node:fs');
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const ticks = line.split(/\s+/).slice(1, 8).reduce((a, b) => a + Number(b || 0), 0);
+    return ticks * 1e7; // USER_HZ = 100
+  } catch {
+    return 0;
+  }
+}
+
+type Sample = ReturnType<ContainerApi['sample']>;
+
+/** docker's stats object: the CLI computes CPU % from cpu_stats against precpu_stats. */
+function statsJson(c: Container, now: Sample, pre: Sample): object {
+  const cpus = (s: Sample) => ({ cpu_usage: { total_usage: s.cpuNanos, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: s.system, online_cpus: navigatorCpus(), throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
+  return {
+    read: now.read, preread: pre.read, name: `/${c.record.Name}`, id: c.record.Id,
+    pids_stats: { current: now.pids }, blkio_stats: { io_service_bytes_recursive: null }, num_procs: 0, storage_stats: {},
+    cpu_stats: cpus(now), precpu_stats: cpus(pre),
+    memory_stats: { usage: now.memoryUsage, limit: now.memoryLimit, stats: {} },
+    networks: {},
+  };
+}
+
+function navigatorCpus(): number {
+  return process.getBuiltinModule('node:os').availableParallelism();
+}
+
+export type { ServerResponse };

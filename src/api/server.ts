@@ -1,0 +1,160 @@
+// The daemon: the Docker Engine API over a unix socket (and loopback TCP if asked), driving the
+// same engine the CLI drives in-process, over the same state root. Containers keep running under
+// their monitors whatever happens to the daemon; a new daemon finds them in the state root.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { invalid } from '../core/errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import { ContainerApi } from './containers.ts';
+import { errorReply, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
+import { imageRoutes } from './images.ts';
+import { systemRoutes } from './system.ts';
+
+// BERTH_TRACE=1: each request's method, path, status and time to stderr.
+const TRACE = process.env.BERTH_TRACE === '1';
+
+export interface Listener {
+  /** `unix:///run/berth/berth.sock` or `tcp://127.0.0.1:2375`. */
+  address: string;
+}
+
+export function buildRouter(engine: Engine): Router {
+  const r = new Router();
+  systemRoutes(r, engine);
+  new ContainerApi(engine).routes(r);
+  imageRoutes(r, engine);
+  return r;
+}
+
+export class ApiServer {
+  private readonly router: Router;
+  private readonly servers: http.Server[] = [];
+  private readonly sockets: string[] = [];
+
+  constructor(engine: Engine) {
+    this.router = buildRouter(engine);
+  }
+
+  async listen(address: string): Promise<string> {
+    const server = http.createServer({ keepAlive: true }, (req, res) => void this.handle(req, res));
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.handle(req, undefined, { socket, head }));
+    server.headersTimeout = 0; // streams (events, logs -f, wait) stay open as long as clients want
+    server.requestTimeout = 0;
+    const url = parseAddress(address);
+    if (url.unix) {
+      fs.mkdirSync(url.unix.slice(0, url.unix.lastIndexOf('/')) || '/', { recursive: true, mode: 0o755 });
+      // A socket left by a daemon that was killed: refuse if one still answers, else replace it.
+      if (fs.existsSync(url.unix)) {
+        if (await answers(url.unix)) throw invalid(`another daemon is listening on ${url.unix}`);
+        fs.rmSync(url.unix, { force: true });
+      }
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(url.unix, resolve));
+      fs.chmodSync(url.unix, 0o660); // root and the socket's group, as docker.sock
+      this.sockets.push(url.unix);
+    } else {
+      if (!isLoopback(url.host!)) throw invalid(`refusing to listen on ${url.host}: the API gives root on this machine; only loopback addresses are allowed`);
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(url.port, url.host, resolve));
+    }
+    this.servers.push(server);
+    return address;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.servers) {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+    for (const p of this.sockets) fs.rmSync(p, { force: true });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse | undefined, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+    if (TRACE) {
+      const t0 = performance.now();
+      const done = () => process.stderr.write(`trace ${(performance.now() - t0).toFixed(1).padStart(7)} ms  ${req.method} ${req.url} ${res?.statusCode ?? 'hijacked'}\n`);
+      if (res) res.once('finish', done);
+      else upgrade?.socket.once('close', done);
+    }
+    const answer = (reply: Reply) => (res ? send(res, reply) : sendRaw(upgrade!.socket, reply));
+    upgrade?.socket.on('error', () => {});
+    try {
+      if (upgrade) upgrade = await splitUpgradeBody(req, upgrade);
+      const url = new URL(req.url ?? '/', 'http://berth');
+      const { version, path } = splitVersion(url.pathname);
+      if (version < Number(MIN_API_VERSION)) {
+        return answer({ status: 400, body: { message: `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version` } });
+      }
+      if (version > Number(API_VERSION) + 0.5) {
+        // docker accepts newer clients only up to its own version; clients negotiate down from /_ping.
+        return answer({ status: 400, body: { message: `client version ${version} is too new. Maximum supported API version is ${API_VERSION}` } });
+      }
+      const method = req.method ?? 'GET';
+      const m = this.router.match(method, path.replace(/\/+$/, '') || '/');
+      if (m === undefined) return answer({ status: 404, body: { message: `page not found` } });
+      if (m === 'method') return answer({ status: 405, body: { message: `method ${method} not allowed on ${path}` } });
+      const call: Call = { req, params: m.params, query: url.searchParams, version, upgrade, res };
+      const reply = await m.handler(call);
+      if (reply) {
+        if (method === 'HEAD' && res) {
+          res.writeHead(reply.status, { ...headers(), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '0', ...reply.headers });
+          res.end();
+        } else answer(reply);
+      }
+    } catch (err) {
+      if (res?.headersSent) {
+        res.end();
+        return;
+      }
+      if (upgrade && upgrade.socket.destroyed) return;
+      answer(errorReply(err));
+    }
+  }
+}
+
+/** The body of an upgrade request (exec start's JSON) out of the raw bytes; the rest is input. */
+async function splitUpgradeBody(req: http.IncomingMessage, up: { socket: Duplex; head: Buffer }): Promise<{ socket: Duplex; head: Buffer }> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!(length > 0)) return up;
+  if (length > 1 << 20) throw invalid('request body too large');
+  let buf = up.head;
+  while (buf.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      up.socket.once('data', resolve);
+      up.socket.once('end', () => resolve(null));
+    });
+    if (!chunk) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  up.socket.removeAllListeners('data');
+  up.socket.removeAllListeners('end');
+  upgradeBodies.set(req, buf.subarray(0, length));
+  return { socket: up.socket, head: buf.subarray(length) };
+}
+
+function parseAddress(address: string): { unix?: string; host?: string; port?: number } {
+  if (address.startsWith('unix://')) return { unix: address.slice(7) };
+  if (address.startsWith('/')) return { unix: address };
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address);
+  if (!m) throw invalid(`invalid listen address "${address}": use unix:///path or tcp://127.0.0.1:PORT`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** Whether something answers on a unix socket (a live daemon), or it is a stale file. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath: path, path: '/_ping', method: 'HEAD', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}

@@ -1,0 +1,202 @@
+// /_ping, /version, /info, /events, /system/df, and the volume and network collections.
+import * as os from 'node:os';
+import { invalid } from '../core/errors.ts';
+import { VERSION } from '../core/version.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { EngineEvent } from '../engine/events.ts';
+import { parseTime } from '../engine/logs.ts';
+import { API_VERSION, MIN_API_VERSION, filters, flag, headers, readJson, streamStart, type Router } from './http.ts';
+
+export function systemRoutes(r: Router, engine: Engine): void {
+  const ping = async () => ({
+    status: 200,
+    body: 'OK',
+    headers: { 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1', Swarm: 'inactive' },
+  });
+  r.on('GET', '/_ping', ping);
+
+  r.on('GET', '/version', async () => ({ status: 200, body: version() }));
+
+  r.on('GET', '/info', async () => {
+    const cs = engine.containers.list(true);
+    const count = (s: string) => cs.filter((c) => c.state.Status === s).length;
+    return {
+      status: 200,
+      body: {
+        ID: engine.root.key, Containers: cs.length, ContainersRunning: count('running'), ContainersPaused: count('paused'), ContainersStopped: count('exited') + count('created'),
+        Images: engine.images.records().length, Driver: 'overlay2', DriverStatus: [['Backing Filesystem', 'extfs']], DockerRootDir: engine.root.dir,
+        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+        MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: false, PidsLimit: true, IPv4Forwarding: true,
+        Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',
+        CgroupDriver: 'cgroupfs', CgroupVersion: String(engine.cgroups.version), NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: osName(), OSVersion: '',
+        OSType: 'linux', Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+        NCPU: os.availableParallelism(), MemTotal: os.totalmem(), Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: VERSION,
+        Runtimes: { berth: { path: 'berth-shim' } }, DefaultRuntime: 'berth', Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+        LiveRestoreEnabled: true, Isolation: '', InitBinary: '', SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'], Warnings: [],
+      },
+    };
+  });
+
+  r.on('GET', '/events', async (call) => {
+    const f = filters(call.query);
+    const since = call.query.get('since');
+    const until = call.query.get('until');
+    const sinceMs = since ? parseTime(since) : undefined;
+    const untilMs = until ? parseTime(until) : undefined;
+    const res = streamStart(call, 200, 'application/json');
+    const send = (e: EngineEvent) => {
+      if (!eventMatches(e, f) || (untilMs !== undefined && e.timeNano / 1e6 > untilMs)) return;
+      res.write(JSON.stringify({ status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image, ...e }) + '\n');
+    };
+    const unsubscribe = engine.events.subscribe(send, sinceMs);
+    // Containers that exit under their monitors with nobody watching become `die` events when
+    // someone looks: while a client follows events, look every second.
+    const look = setInterval(() => engine.containers.list(false), 1000);
+    const stop = () => {
+      unsubscribe();
+      clearInterval(look);
+    };
+    res.on('close', stop);
+    if (untilMs !== undefined) {
+      setTimeout(() => {
+        stop();
+        res.end();
+      }, Math.max(0, untilMs - Date.now() + 100)).unref();
+    }
+  });
+
+  r.on('GET', '/system/df', async () => {
+    const cs = engine.containers.list(true);
+    return {
+      status: 200,
+      body: {
+        LayersSize: engine.images.records().reduce((a, i) => a + i.size, 0),
+        Images: engine.images.list().map(({ record, names }) => ({ Id: record.id, RepoTags: names, Size: record.size, SharedSize: 0, Containers: cs.filter((c) => c.record.Image === record.id).length, Created: Math.floor(Date.parse(record.created) / 1000) })),
+        Containers: cs.map((c) => ({ Id: c.record.Id, Names: [`/${c.record.Name}`], Image: c.record.ImageName, State: c.state.Status, SizeRw: 0 })),
+        Volumes: engine.containers.volumes.list().map((v) => ({ ...v, UsageData: { Size: -1, RefCount: -1 } })),
+        BuildCache: [],
+      },
+    };
+  });
+
+  // ---- volumes ----
+  const volumes = () => engine.containers.volumes;
+  r.on('GET', '/volumes', async (call) => {
+    const f = filters(call.query);
+    const names = f.get('name') ?? [];
+    return { status: 200, body: { Volumes: volumes().list().filter((v) => !names.length || names.some((n) => v.Name.includes(n))), Warnings: null } };
+  });
+  r.on('POST', '/volumes/create', async (call) => {
+    const body = await readJson(call.req);
+    const driver = (body.Driver as string) || 'local';
+    if (driver !== 'local') throw invalid(`volume driver "${driver}" is not available: only "local"`);
+    const name = (body.Name as string) || undefined;
+    if (name) {
+      try {
+        return { status: 201, body: volumes().get(name) }; // docker: creating an existing volume returns it
+      } catch {}
+    }
+    const v = volumes().create(name, { labels: (body.Labels as Record<string, string>) ?? {} });
+    engine.events.emit('volume', 'create', v.Name, { driver: 'local' });
+    return { status: 201, body: v };
+  });
+  r.on('GET', '/volumes/{name}', async (call) => ({ status: 200, body: volumes().get(call.params.name) }));
+  r.on('DELETE', '/volumes/{name}', async (call) => {
+    volumes().remove(call.params.name, (n) => engine.containers.volumeUser(n), flag(call.query, 'force'));
+    engine.events.emit('volume', 'destroy', call.params.name, { driver: 'local' });
+    return { status: 204 };
+  });
+  r.on('POST', '/volumes/prune', async () => {
+    const deleted: string[] = [];
+    for (const v of volumes().list()) {
+      if (!v.Anonymous) continue; // docker prunes only anonymous volumes unless all=true
+      try {
+        volumes().remove(v.Name, (n) => engine.containers.volumeUser(n));
+        deleted.push(v.Name);
+      } catch {}
+    }
+    return { status: 200, body: { VolumesDeleted: deleted, SpaceReclaimed: 0 } };
+  });
+
+  // ---- networks: the engine's (the default bridge, user networks) and docker's host and none ----
+  const admin = () => engine.networks();
+  r.on('GET', '/networks', async () => {
+    const a = await admin();
+    return { status: 200, body: await Promise.all((await a.list()).map((n) => a.inspect(n.Name))) };
+  });
+  r.on('GET', '/networks/{id}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
+  r.on('POST', '/networks/create', async (call) => {
+    const body = await readJson(call.req);
+    const driver = (body.Driver as string) || 'bridge';
+    if (driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
+    const ipam = ((body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string }> } | null)?.Config ?? [])[0];
+    const net = await (await admin()).create({
+      name: String(body.Name ?? ''), subnet: ipam?.Subnet || undefined, gateway: ipam?.Gateway || undefined,
+      internal: body.Internal === true, labels: (body.Labels as Record<string, string> | null) ?? {},
+    });
+    engine.events.emit('network', 'create', net.Id, { name: net.Name, type: 'bridge' });
+    return { status: 201, body: { Id: net.Id, Warning: '' } };
+  });
+  r.on('DELETE', '/networks/{id}', async (call) => {
+    const net = await (await admin()).remove(call.params.id);
+    engine.events.emit('network', 'destroy', net.Id, { name: net.Name, type: 'bridge' });
+    return { status: 204 };
+  });
+  r.on('POST', '/networks/{id}/connect', async (call) => {
+    const body = await readJson(call.req);
+    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null };
+    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined });
+    return { status: 200 };
+  });
+  r.on('POST', '/networks/{id}/disconnect', async (call) => {
+    const body = await readJson(call.req);
+    await (await admin()).disconnect(call.params.id, String(body.Container ?? ''));
+    return { status: 200 };
+  });
+  r.on('POST', '/networks/prune', async () => ({ status: 200, body: { NetworksDeleted: await (await admin()).prune() } }));
+}
+
+function eventMatches(e: EngineEvent, f: Map<string, string[]>): boolean {
+  for (const [k, values] of f) {
+    if (!values.length) continue;
+    const ok = values.some((v) => {
+      switch (k) {
+        case 'type': return e.Type === v;
+        case 'event': return e.Action === v || e.Action.startsWith(v + ':');
+        case 'container': return e.Type === 'container' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
+        case 'image': return e.Actor.Attributes.image === v;
+        case 'label': {
+          const eq = v.indexOf('=');
+          return eq < 0 ? v in e.Actor.Attributes : e.Actor.Attributes[v.slice(0, eq)] === v.slice(eq + 1);
+        }
+        default: return true;
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+export function version() {
+  return {
+    Platform: { Name: 'Berth' },
+    Components: [{ Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release() } }],
+    Version: VERSION, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '', GoVersion: `node${process.versions.node}`,
+    Os: 'linux', Arch: goArch(), KernelVersion: os.release(), BuildTime: '',
+  };
+}
+
+function goArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+function osName(): string {
+  try {
+    const text = process.getBuiltinModule('node:fs').readFileSync('/etc/os-release', 'utf8');
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? 'Linux';
+  } catch {
+    return 'Linux';
+  }
+}
+
+export { headers };

@@ -1,0 +1,152 @@
+// Docker's create body (Config + HostConfig) into the engine's create options, with moby's
+// validation errors. Pure: unit-tested without a daemon.
+import type { HostConfig, MountSpec } from '../core/container.ts';
+import { invalid } from '../core/errors.ts';
+import type { CreateOptions } from '../engine/containers.ts';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../engine/volumes.ts';
+import { parsePortKey, type PortBindings } from '../network/ports.ts';
+
+type Json = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const strList = (v: unknown, what: string): string[] | undefined => {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`${what} must be a list of strings`);
+  return v as string[];
+};
+const num = (v: unknown, what: string): number => {
+  if (v === null || v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${what} must be a number`);
+  return v;
+};
+
+/** Network modes berth has today; the docker CLI sends "default" unless told otherwise. */
+/** HostConfig.PortBindings as docker sends it, checked here (the engine fills in empty host ports at start). */
+function portBindings(v: unknown): PortBindings {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid('HostConfig.PortBindings must be an object');
+  const out: PortBindings = {};
+  for (const [key, list] of Object.entries(v as Record<string, unknown>)) {
+    const { port, proto } = parsePortKey(key);
+    out[`${port}/${proto}`] = ((list as Json[] | null) ?? []).map((b) => {
+      const hostPort = str(b?.HostPort) ?? '';
+      if (hostPort && !/^\d{1,5}$/.test(hostPort)) throw invalid(`invalid host port "${hostPort}" for ${key}`);
+      return { HostIp: str(b?.HostIp) ?? '', HostPort: hostPort };
+    });
+  }
+  return out;
+}
+
+function mounts(host: Json, config: Json): MountSpec[] {
+  const out: MountSpec[] = [];
+  for (const b of strList(host.Binds, 'HostConfig.Binds') ?? []) out.push(parseVolumeFlag(b));
+  for (const m of (host.Mounts as Json[] | null | undefined) ?? []) {
+    if (!m || typeof m !== 'object') throw invalid('HostConfig.Mounts entries must be objects');
+    const fields = [`type=${str(m.Type) ?? 'volume'}`, `target=${str(m.Target) ?? ''}`];
+    if (str(m.Source)) fields.push(`source=${m.Source}`);
+    if (m.ReadOnly === true) fields.push('readonly');
+    const t = (m.TmpfsOptions ?? {}) as Json;
+    if (typeof t.SizeBytes === 'number' && t.SizeBytes > 0) fields.push(`tmpfs-size=${t.SizeBytes}`);
+    if (typeof t.Mode === 'number') fields.push(`tmpfs-mode=${t.Mode.toString(8)}`);
+    if (!str(m.Target)) throw invalid('invalid mount config: Target is required');
+    out.push(parseMountFlag(fields.join(',')));
+  }
+  for (const [target, opts] of Object.entries((host.Tmpfs as Record<string, string> | null | undefined) ?? {})) out.push(parseTmpfsFlag(opts ? `${target}:${opts}` : target));
+  // Config.Volumes: the anonymous volumes of `-v /path` (and of the image's VOLUME).
+  const taken = new Set(out.map((m) => m.Target));
+  for (const target of Object.keys((config.Volumes as Json | null | undefined) ?? {})) if (!taken.has(target)) out.push(parseVolumeFlag(target));
+  return out;
+}
+
+function restartPolicy(v: unknown, autoRemove: boolean): HostConfig['RestartPolicy'] {
+  const p = (v ?? {}) as Json;
+  const name = str(p.Name) ?? 'no';
+  if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(name)) throw invalid(`invalid restart policy '${name}'`);
+  if (name !== 'no' && autoRemove) throw invalid('can\'t create \'AutoRemove\' container with restart policy');
+  const max = num(p.MaximumRetryCount, 'RestartPolicy.MaximumRetryCount');
+  if (max < 0) throw invalid('invalid value for RestartPolicy.MaximumRetryCount: must be positive');
+  if (max > 0 && name !== 'on-failure') throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  return { Name: name as 'no', MaximumRetryCount: max };
+}
+
+export function createOptions(body: Json, name: string | null): CreateOptions {
+  const host = (body.HostConfig ?? {}) as Json;
+  if (typeof host !== 'object' || Array.isArray(host)) throw invalid('HostConfig must be an object');
+  const image = str(body.Image);
+  if (!image) throw invalid('No image specified');
+  for (const [field, allowed] of [['IpcMode', ['', 'private', 'shareable']], ['PidMode', ['']], ['UTSMode', ['']], ['UsernsMode', ['']]] as const) {
+    const v = (host[field] as string | undefined) ?? '';
+    if (!(allowed as readonly string[]).includes(v)) throw invalid(`invalid ${field.replace('Mode', '').toUpperCase()} mode: ${v} (not supported)`);
+  }
+  const shares = num(host.CpuShares, 'CpuShares');
+  if (shares < 0) throw invalid('invalid CPU shares: must be a positive number');
+  const memory = num(host.Memory, 'Memory');
+  if (memory < 0) throw invalid('invalid Memory: must be positive');
+  if (memory > 0 && memory < 6 * 1024 * 1024) throw invalid('Minimum memory limit allowed is 6MB');
+  const memorySwap = num(host.MemorySwap, 'MemorySwap');
+  if (memorySwap > 0 && memory === 0) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage.');
+  if (memorySwap > 0 && memorySwap < memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage.');
+  let nanoCpus = num(host.NanoCpus, 'NanoCpus');
+  const quota = num(host.CpuQuota, 'CpuQuota');
+  if (nanoCpus && quota) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (!nanoCpus && quota > 0) nanoCpus = Math.round((quota / (num(host.CpuPeriod, 'CpuPeriod') || 100_000)) * 1e9);
+  const pids = host.PidsLimit === null || host.PidsLimit === undefined ? 0 : num(host.PidsLimit, 'PidsLimit');
+  const autoRemove = host.AutoRemove === true;
+  const entrypoint = body.Entrypoint === null || body.Entrypoint === undefined ? undefined : strList(body.Entrypoint, 'Entrypoint');
+  const health = body.Healthcheck as CreateOptions['healthcheck'] | null | undefined;
+  const log = (host.LogConfig ?? {}) as Json;
+  const logType = str(log.Type) ?? 'json-file';
+  if (logType !== 'json-file') throw invalid(`logging driver "${logType}" is not available: only "json-file"`);
+  // The endpoint of the container's network (docker's NetworkingConfig.EndpointsConfig[mode]).
+  const endpoints = ((body.NetworkingConfig as Json | null | undefined)?.EndpointsConfig ?? {}) as Record<string, Json>;
+  const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
+  const endpoint = ep ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined } : undefined;
+  const consoleSize = Array.isArray(host.ConsoleSize) && host.ConsoleSize.length === 2 ? (host.ConsoleSize as [number, number]) : undefined;
+  return {
+    image,
+    cmd: strList(body.Cmd, 'Cmd') ?? [],
+    entrypoint,
+    env: strList(body.Env, 'Env') ?? [],
+    workdir: str(body.WorkingDir),
+    user: str(body.User),
+    hostname: str(body.Hostname),
+    name: name ?? undefined,
+    stopSignal: str(body.StopSignal),
+    tty: body.Tty === true,
+    openStdin: body.OpenStdin === true,
+    stdinOnce: body.StdinOnce === true,
+    labels: (body.Labels as Record<string, string> | null | undefined) ?? {},
+    healthcheck: health && (health.Test?.length || health.Interval || health.Timeout || health.Retries || health.StartPeriod) ? health : undefined,
+    host: {
+      AutoRemove: autoRemove,
+      Memory: memory,
+      MemorySwap: memorySwap,
+      NanoCpus: nanoCpus,
+      CpuShares: shares,
+      PidsLimit: pids,
+      CapAdd: strList(host.CapAdd, 'CapAdd') ?? null,
+      CapDrop: strList(host.CapDrop, 'CapDrop') ?? null,
+      Privileged: host.Privileged === true,
+      ReadonlyRootfs: host.ReadonlyRootfs === true,
+      SecurityOpt: strList(host.SecurityOpt, 'SecurityOpt') ?? null,
+      RestartPolicy: restartPolicy(host.RestartPolicy, autoRemove),
+      Ulimits: (host.Ulimits as HostConfig['Ulimits'] | null | undefined) ?? [],
+      OomScoreAdj: host.OomScoreAdj ? num(host.OomScoreAdj, 'OomScoreAdj') : undefined,
+      Sysctls: (host.Sysctls as Record<string, string> | null | undefined) ?? {},
+      GroupAdd: strList(host.GroupAdd, 'GroupAdd') ?? [],
+      LogConfig: { Type: 'json-file', Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
+      Mounts: mounts(host, body),
+      ...(consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0 ? { ConsoleSize: consoleSize } : {}),
+      NetworkMode: str(host.NetworkMode) ?? 'default',
+      PortBindings: portBindings(host.PortBindings),
+      PublishAllPorts: host.PublishAllPorts === true,
+      Dns: strList(host.Dns, 'Dns') ?? [],
+      DnsSearch: strList(host.DnsSearch, 'DnsSearch') ?? [],
+      DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
+      ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
+    },
+    expose: Object.keys((body.ExposedPorts as Record<string, unknown> | null | undefined) ?? {}),
+    ...(endpoint ? { endpoint } : {}),
+  };
+}

@@ -1,0 +1,36 @@
+// docker's one-line views of a container: the "Up 3 minutes (healthy)" status text and the
+// /containers/json list entry. The CLI's ps and the API's list both show these.
+import { since } from '../core/units.ts';
+import type { Container } from './containers.ts';
+
+export function statusText(c: Container, health?: string): string {
+  const s = c.state;
+  if (s.Status === 'running') {
+    const suffix = health === 'starting' ? ' (health: starting)' : health ? ` (${health})` : '';
+    return `Up ${since(s.StartedAt).replace(/ ago$/, '')}${suffix}`;
+  }
+  if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${since(s.FinishedAt)}`;
+  if (s.Status === 'created') return 'Created';
+  if (s.Status === 'paused') return `Up ${since(s.StartedAt).replace(/ ago$/, '')} (Paused)`;
+  return s.Status[0].toUpperCase() + s.Status.slice(1);
+}
+
+/** One entry of GET /containers/json (docker's ContainerSummary). */
+export function containerSummary(c: Container, health?: string): object {
+  const r = c.record;
+  return {
+    Id: r.Id,
+    Names: [`/${r.Name}`],
+    Image: r.ImageName,
+    ImageID: r.Image,
+    Command: [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd].join(' '),
+    Created: Math.floor(Date.parse(r.Created) / 1000),
+    Ports: [],
+    Labels: r.Config.Labels ?? {},
+    State: c.state.Status,
+    Status: statusText(c, health),
+    HostConfig: { NetworkMode: 'none' },
+    NetworkSettings: { Networks: { none: { NetworkID: 'none', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } } },
+    Mounts: (r.HostConfig.Mounts ?? []).map((m) => ({ Type: m.Type, Name: m.Type === 'volume' ? m.Source : undefined, Source: m.Source, Destination: m.Target, RW: !m.ReadOnly })),
+  };
+}

@@ -1,0 +1,28 @@
+// docker's image inspect shape (the CLI's `image inspect` and the API's /images/{name}/json).
+import type { ImageRecord } from '../core/types.ts';
+import { familiarReference, familiarRepository, parseReference } from './reference.ts';
+
+/** docker's image inspect shape. */
+export function inspectImage(rec: ImageRecord, names: string[]): object {
+  const cfg = rec.config.config ?? {};
+  return {
+    Id: rec.id,
+    RepoTags: names.map((n) => {
+      const r = parseReference(n);
+      return `${familiarRepository(r)}:${r.tag}`;
+    }),
+    RepoDigests: (rec.repoDigests ?? []).map((d) => familiarReference(parseReference(d))),
+    Parent: '',
+    Comment: rec.config.history?.at(-1)?.comment ?? '',
+    Created: rec.created,
+    DockerVersion: '',
+    Author: rec.config.author ?? '',
+    Config: { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null, ...cfg },
+    Architecture: rec.config.architecture,
+    Os: rec.config.os,
+    Size: rec.size,
+    GraphDriver: { Name: 'overlay2', Data: null },
+    RootFS: { Type: 'layers', Layers: rec.layers },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+  };
+}

@@ -1,0 +1,94 @@
+// Device access rules ("c 1:3 rwm") and, for cgroup v2, their compilation to an eBPF program of
+// type BPF_PROG_TYPE_CGROUP_DEVICE: cgroup v2 has no devices files, the kernel asks a program
+// attached to the container's cgroup instead. Pure: the shim only loads and attaches the bytes.
+import { invalid } from '../core/errors.ts';
+
+/**
+ * docker's default device rules (containerd's oci defaults): creating any node is allowed
+ * (CAP_MKNOD), using one only for the few a container needs. Without these a container could
+ * mknod a host device (a disk, /dev/kmsg) and read or write it.
+ */
+export const DEFAULT_DEVICE_RULES = [
+  'c *:* m', 'b *:* m',
+  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', // null zero full random urandom
+  'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', // tty console ptmx pts
+  'c 10:200 rwm', // tun
+];
+
+let defaultProgram: string | undefined;
+/** The default rules as a cgroup v2 device program, hex (what the shim's `devcg` record takes). */
+export function defaultDeviceProgram(): string {
+  return (defaultProgram ??= deviceProgram(DEFAULT_DEVICE_RULES.map(parseDeviceRule)).toString('hex'));
+}
+
+export interface DeviceRule {
+  type: 'a' | 'b' | 'c';
+  major: number | '*';
+  minor: number | '*';
+  access: string; // subset of "rwm"
+}
+
+export function parseDeviceRule(text: string): DeviceRule {
+  const m = /^([abc])(?: (\*|\d+):(\*|\d+))? ([rwm]{1,3})$/.exec(text.trim());
+  if (!m) throw invalid(`invalid device rule "${text}"`);
+  const n = (v: string | undefined): number | '*' => (v === undefined || v === '*' ? '*' : Number(v));
+  return { type: m[1] as DeviceRule['type'], major: n(m[2]), minor: n(m[3]), access: m[4] };
+}
+
+// struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }: access_type is
+// (access << 16) | type, with type BLOCK 1, CHAR 2 and access MKNOD 1, READ 2, WRITE 4.
+const TYPE = { b: 1, c: 2 } as const;
+const ACCESS = { m: 1, r: 2, w: 4 } as const;
+
+// The few eBPF instructions the program needs: [opcode, dst, src, off, imm].
+type Insn = [number, number, number, number, number];
+const ldxw = (dst: number, src: number, off: number): Insn => [0x61, dst, src, off, 0]; // dst = *(u32 *)(src + off)
+const mov = (dst: number, src: number): Insn => [0xbf, dst, src, 0, 0];
+const movi = (dst: number, imm: number): Insn => [0xb7, dst, 0, 0, imm];
+const andi = (dst: number, imm: number): Insn => [0x57, dst, 0, 0, imm];
+const rshi = (dst: number, imm: number): Insn => [0x77, dst, 0, 0, imm];
+const jnei = (dst: number, imm: number, off: number): Insn => [0x55, dst, 0, off, imm];
+const jne = (dst: number, src: number, off: number): Insn => [0x5d, dst, src, off, 0];
+const exit = (): Insn => [0x95, 0, 0, 0, 0];
+
+/**
+ * An allow-list program: the first rule that matches allows (returns 1); nothing matching
+ * denies (0). Registers: r2 type, r3 access, r4 major, r5 minor; r6 scratch.
+ */
+export function deviceProgram(rules: DeviceRule[]): Buffer {
+  const insns: Insn[] = [
+    ldxw(2, 1, 0), mov(3, 2), andi(2, 0xffff), rshi(3, 16), ldxw(4, 1, 4), ldxw(5, 1, 8),
+  ];
+  for (const r of rules) {
+    const mask = [...r.access].reduce((a, c) => a | ACCESS[c as keyof typeof ACCESS], 0);
+    // Each check jumps to the next rule when it fails; offsets are filled once the block is known.
+    const checks: Array<(skip: number) => Insn[]> = [];
+    if (r.type !== 'a') checks.push((skip) => [jnei(2, TYPE[r.type as 'b' | 'c'], skip)]);
+    if (mask !== 7) checks.push((skip) => [mov(6, 3), andi(6, mask), jne(6, 3, skip)]); // asked for more than allowed
+    if (r.major !== '*') checks.push((skip) => [jnei(4, r.major as number, skip)]);
+    if (r.minor !== '*') checks.push((skip) => [jnei(5, r.minor as number, skip)]);
+    const sizes = checks.map((c) => c(0).length);
+    const tail = 2; // r0 = 1; exit
+    checks.forEach((c, i) => {
+      const after = sizes.slice(i + 1).reduce((a, b) => a + b, 0) + tail;
+      insns.push(...c(after));
+    });
+    insns.push(movi(0, 1), exit());
+  }
+  insns.push(movi(0, 0), exit());
+  const out = Buffer.alloc(insns.length * 8);
+  insns.forEach(([code, dst, src, off, imm], i) => {
+    out.writeUInt8(code, i * 8);
+    out.writeUInt8((src << 4) | dst, i * 8 + 1);
+    out.writeInt16LE(off, i * 8 + 2);
+    out.writeInt32LE(imm, i * 8 + 4);
+  });
+  return out;
+}
+
+/** What the program decides for one access (the same logic, for tests and for reasoning). */
+export function allowed(rules: DeviceRule[], type: 'b' | 'c', major: number, minor: number, access: string): boolean {
+  return rules.some((r) =>
+    (r.type === 'a' || r.type === type) && [...access].every((a) => r.access.includes(a)) &&
+    (r.major === '*' || r.major === major) && (r.minor === '*' || r.minor === minor));
+}

@@ -1,0 +1,457 @@
+// The API daemon with the real docker CLI as its client: the commands a docker user types,
+// unchanged, against `berth daemon` on a private socket and state root.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BERTH, busyboxTar, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
+import { OciLayout } from '../helpers/oci.ts';
+import { hasRegistryTools, TestRegistry } from '../helpers/registry.ts';
+
+const DOCKER = '/usr/local/bin/docker';
+const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : false;
+
+class Daemon {
+  readonly root: TestRoot;
+  readonly socket: string;
+  private child?: ChildProcess;
+  log = '';
+
+  constructor(root: TestRoot) {
+    this.root = root;
+    this.socket = path.join(root.dir, 'd.sock');
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(BERTH, ['daemon', '-H', `unix://${this.socket}`], { env: this.root.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => (this.log += d));
+    child.stderr!.on('data', (d) => (this.log += d));
+    this.child = child;
+    const end = Date.now() + 15_000;
+    while (!(await this.ping())) {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`daemon did not come up: ${this.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await gone;
+  }
+
+  ping(): Promise<boolean> {
+    return this.request('GET', '/_ping').then((r) => r.status === 200, () => false);
+  }
+
+  /** A raw API request on the daemon's socket. */
+  request(method: string, p: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: this.socket, path: p, method, headers: body !== undefined ? { 'Content-Type': 'application/json', ...headers } : headers }, (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (data += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  docker(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+    const child = spawn(DOCKER, args, { env: { ...process.env, DOCKER_HOST: `unix://${this.socket}`, DOCKER_CONFIG: path.join(this.root.dir, 'docker-config') }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    return collect(child, opts.timeoutMs ?? 60_000);
+  }
+
+  /** The docker CLI on a terminal (util-linux script gives it a pty of the given size). */
+  dockerTty(args: string[], rows: number, cols: number): Promise<Result> {
+    const cmd = `stty rows ${rows} cols ${cols}; exec ${DOCKER} ${args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
+    const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, DOCKER_HOST: `unix://${this.socket}`, DOCKER_CONFIG: path.join(this.root.dir, 'docker-config') }, stdio: ['pipe', 'pipe', 'pipe'] });
+    return collect(child, 60_000);
+  }
+}
+
+/** A suite's root with busybox imported and a daemon on it, stopped and cleaned up after. */
+function daemonWithBusybox(set: (root: TestRoot, d: Daemon) => void): void {
+  let root: TestRoot | undefined;
+  let d: Daemon | undefined;
+  before(async () => {
+    root = await TestRoot.withBusybox();
+    d = new Daemon(root);
+    set(root, d);
+    await d.start();
+  });
+  after(async () => {
+    await d?.stop();
+    await root?.cleanup();
+  });
+}
+
+describe('the API daemon, driven by the docker CLI', { skip }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
+
+  test('version, info and _ping speak docker', async () => {
+    const v = await d.docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Server.Os}}']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.equal(v.stdout.trim(), '1.47 1.24 linux');
+    const info = await d.docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.OSType}} {{.Images}}']);
+    assert.equal(info.stdout.trim(), 'inactive linux 1');
+    assert.equal((await d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout, 'busybox:latest\n');
+    const head = await d.request('HEAD', '/_ping');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['api-version'], '1.47');
+    assert.equal(head.headers.ostype, 'linux');
+    assert.equal((await d.request('GET', '/v1.24/_ping')).body, 'OK');
+    assert.equal((await d.request('GET', '/v1.12/_ping')).status, 400);
+    const st = fs.statSync(d.socket);
+    assert.equal(st.mode & 0o777, 0o660);
+  });
+
+  test('run --rm: both streams apart, the exit status, nothing left behind', async () => {
+    const r = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.deepEqual(root.leftovers(), []);
+    const missing = await d.docker(['run', '--rm', 'busybox', 'nosuchcommand']);
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.match(missing.stderr, /executable file not found/);
+    const image = await d.docker(['run', '--rm', 'nosuchimage:1', 'true']);
+    assert.notEqual(image.code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('run -i feeds stdin; run -t and exec -t get a terminal of the client\'s size', async () => {
+    const r = await d.docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'tr a-z A-Z; echo done'], { input: 'hello daemon\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'HELLO DAEMON\ndone\n');
+    const t = await d.dockerTty(['run', '-it', '--rm', 'busybox', 'sh', '-c', 'sleep 0.3; stty size; tty'], 41, 123);
+    assert.equal(t.code, 0, t.stdout + t.stderr);
+    assert.match(t.stdout, /41 123\r?\n\/dev\/pts\/0/);
+    assert.equal((await d.docker(['run', '-d', '--name', 'tty-host', 'busybox', 'sleep', '60'])).code, 0);
+    const e = await d.dockerTty(['exec', '-it', 'tty-host', 'sh', '-c', 'sleep 0.3; stty size'], 33, 99);
+    assert.match(e.stdout, /33 99/);
+    assert.equal((await d.docker(['rm', '-f', 'tty-host'])).code, 0);
+  });
+
+  test('run -d, ps filters, logs (-f ends with the container), exec, inspect, stop, wait, rm', async () => {
+    const run = await d.docker(['run', '-d', '--name', 'ticker', '-l', 'app=tick', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; i=0; while [ $i -lt 200 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    const ps = await d.docker(['ps', '--filter', 'label=app=tick', '--format', '{{.ID}} {{.Names}} {{.Status}}']);
+    assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} ticker Up`));
+    assert.equal((await d.docker(['ps', '-q', '--filter', 'label=app=other'])).stdout, '');
+    await root.eventually(() => d.docker(['logs', 'ticker']), (r) => r.stdout.includes('tick 2'));
+    const noexec = await d.docker(['exec', 'ticker', 'nosuchbinary']);
+    assert.equal(noexec.code, 127, noexec.stdout + noexec.stderr);
+    assert.match(noexec.stdout + noexec.stderr, /executable file not found/);
+    const exec = await d.docker(['exec', 'ticker', 'sh', '-c', 'echo in-exec $$; exit 4']);
+    assert.equal(exec.code, 4);
+    assert.match(exec.stdout, /^in-exec \d+\n$/);
+    const cat = await d.docker(['exec', '-i', 'ticker', 'cat'], { input: 'through exec\n' });
+    assert.equal(cat.stdout, 'through exec\n');
+    const inspect = JSON.parse((await d.docker(['inspect', 'ticker'])).stdout)[0];
+    assert.equal(inspect.Id, id);
+    assert.equal(inspect.State.Status, 'running');
+    assert.equal(inspect.Config.Labels.app, 'tick');
+    assert.deepEqual(inspect.Mounts, []);
+    const follow = d.docker(['logs', '-f', '--tail', '1', 'ticker']);
+    await new Promise((r) => setTimeout(r, 500));
+    const stop = await d.docker(['stop', '-t', '5', 'ticker']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const followed = await follow;
+    assert.equal(followed.code, 0);
+    assert.match(followed.stdout, /tick \d+\n/);
+    const wait = await d.docker(['wait', 'ticker']);
+    assert.equal(wait.stdout.trim(), '0');
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'ticker'])).stdout.trim(), 'exited 0');
+    assert.equal((await d.docker(['rm', 'ticker'])).code, 0);
+    assert.match((await d.docker(['inspect', 'ticker'])).stderr, /No such/);
+  });
+
+  test('cp both ways through the archive API, never through a symlink in the container', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'files', 'busybox', 'sh', '-c', 'mkdir -p /data/sub; echo a > /data/a; ln -s /etc /data/etclink; sleep 60'])).code, 0);
+    await root.eventually(() => d.docker(['exec', 'files', 'ls', '/data/etclink']), (r) => r.code === 0);
+    const out = fs.mkdtempSync(path.join(root.dir, 'cp-'));
+    const cpOut = await d.docker(['cp', 'files:/data', out]);
+    assert.equal(cpOut.code, 0, cpOut.stderr);
+    assert.equal(fs.readFileSync(path.join(out, 'data/a'), 'utf8'), 'a\n');
+    assert.equal(fs.readlinkSync(path.join(out, 'data/etclink')), '/etc');
+    const src = path.join(out, 'in.txt');
+    fs.writeFileSync(src, 'copied in\n');
+    assert.equal((await d.docker(['cp', src, 'files:/data/sub/'])).code, 0);
+    assert.equal((await d.docker(['exec', 'files', 'cat', '/data/sub/in.txt'])).stdout, 'copied in\n');
+    // /data/etclink -> /etc is the container's /etc, never the host's.
+    const marker = `berth-cp-${process.pid}.txt`;
+    fs.renameSync(src, path.join(out, marker));
+    assert.equal((await d.docker(['cp', path.join(out, marker), 'files:/data/etclink/'])).code, 0);
+    assert.equal(fs.existsSync(path.join('/etc', marker)), false);
+    assert.equal((await d.docker(['exec', 'files', 'cat', `/etc/${marker}`])).stdout, 'copied in\n');
+    assert.equal((await d.docker(['rm', '-f', 'files'])).code, 0);
+    // testcontainers copies files into a container before starting it.
+    assert.equal((await d.docker(['create', '--name', 'prepared', 'busybox', 'cat', '/config.txt'])).code, 0);
+    fs.writeFileSync(path.join(out, 'config.txt'), 'prepared before start\n');
+    assert.equal((await d.docker(['cp', path.join(out, 'config.txt'), 'prepared:/'])).code, 0);
+    assert.equal((await d.docker(['start', '-a', 'prepared'])).stdout, 'prepared before start\n');
+    assert.equal((await d.docker(['rm', 'prepared'])).code, 0);
+  });
+
+  test('pause, rename, restart, top, stats, diff, commit, export and import', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'worker', 'busybox', 'sh', '-c', 'echo made > /made.txt; rm /etc/group; sleep 60'])).code, 0);
+    await root.eventually(() => d.docker(['exec', 'worker', 'cat', '/made.txt']), (r) => r.code === 0);
+    assert.equal((await d.docker(['pause', 'worker'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}}', 'worker'])).stdout.trim(), 'paused');
+    assert.equal((await d.docker(['unpause', 'worker'])).code, 0);
+    assert.equal((await d.docker(['rename', 'worker', 'worker2'])).code, 0);
+    const top = await d.docker(['top', 'worker2']);
+    assert.match(top.stdout, /sleep 60/);
+    const stats = await d.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'worker2']);
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.match(stats.stdout, /^worker2 [1-9]\d*$/m);
+    const diff = (await d.docker(['diff', 'worker2'])).stdout;
+    assert.match(diff, /^A \/made\.txt$/m);
+    assert.match(diff, /^D \/etc\/group$/m);
+    const commit = await d.docker(['commit', '-c', 'CMD ["cat", "/made.txt"]', 'worker2', 'committed:1']);
+    assert.equal(commit.code, 0, commit.stderr);
+    assert.match(commit.stdout, /^sha256:[a-f0-9]{64}$/m);
+    assert.equal((await d.docker(['run', '--rm', 'committed:1'])).stdout, 'made\n');
+    const exported = path.join(root.dir, 'export.tar');
+    assert.equal((await d.docker(['export', '-o', exported, 'worker2'])).code, 0);
+    const imported = await d.docker(['import', '-c', 'CMD ["cat", "/made.txt"]', exported, 'imported:1']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal((await d.docker(['run', '--rm', 'imported:1'])).stdout, 'made\n');
+    const started = (await d.docker(['inspect', '-f', '{{.State.StartedAt}}', 'worker2'])).stdout;
+    assert.equal((await d.docker(['restart', '-t', '1', 'worker2'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'worker2'])).stdout.trim(), 'true');
+    assert.notEqual((await d.docker(['inspect', '-f', '{{.State.StartedAt}}', 'worker2'])).stdout, started);
+    assert.equal((await d.docker(['rm', '-f', 'worker2'])).code, 0);
+    assert.equal((await d.docker(['rmi', 'committed:1', 'imported:1'])).code, 0);
+  });
+
+  test('volumes and the fixed networks', async () => {
+    assert.equal((await d.docker(['volume', 'create', 'vol1'])).stdout.trim(), 'vol1');
+    assert.equal((await d.docker(['run', '--rm', '-v', 'vol1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f'])).code, 0);
+    assert.equal((await d.docker(['run', '--rm', '-v', 'vol1:/data', 'busybox', 'cat', '/data/f'])).stdout, 'kept\n');
+    assert.match((await d.docker(['volume', 'ls', '--format', '{{.Name}}'])).stdout, /^vol1$/m);
+    assert.equal(JSON.parse((await d.docker(['volume', 'inspect', 'vol1'])).stdout)[0].Driver, 'local');
+    assert.equal((await d.docker(['volume', 'rm', 'vol1'])).code, 0);
+    const nets = (await d.docker(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(nets, ['bridge', 'host', 'none']);
+  });
+
+  test('events stream what happens, with the container\'s labels', async () => {
+    const until = String(Math.floor(Date.now() / 1000) + 4);
+    const events = d.docker(['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'label=ev=1', '--until', until], { timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal((await d.docker(['run', '--rm', '-l', 'ev=1', 'busybox', 'true'])).code, 0);
+    await d.docker(['run', '--rm', '-l', 'ev=2', 'busybox', 'true']);
+    // The CLI, in its own process, on the same root: its events reach the daemon's watchers too.
+    assert.equal((await root.run(['run', '--rm', '-l', 'ev=1', '--name', 'from-cli', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
+    const out = (await events).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const actions = out.map((e) => e.Action);
+    assert.deepEqual(actions.filter((a) => ['create', 'start', 'die', 'destroy'].includes(a)), ['create', 'start', 'die', 'destroy', 'create', 'start', 'die', 'destroy']);
+    const cliDie = out.filter((e) => e.Action === 'die').at(-1);
+    assert.equal(cliDie.Actor.Attributes.name, 'from-cli');
+    assert.equal(cliDie.Actor.Attributes.exitCode, '3');
+    // Replayed from the journal with --since.
+    const replay = await d.docker(['events', '--since', '1m', '--until', String(Math.floor(Date.now() / 1000)), '--filter', 'container=from-cli', '--format', '{{.Action}}']);
+    assert.deepEqual(replay.stdout.split('\n').filter(Boolean), ['create', 'start', 'die', 'destroy']);
+    const die = out.find((e) => e.Action === 'die');
+    assert.equal(die.Actor.Attributes.ev, '1');
+    assert.equal(die.Actor.Attributes.exitCode, '0');
+    assert.equal(die.Actor.Attributes.image, 'busybox');
+  });
+
+  test('bad requests get a 4xx with a message; the daemon keeps serving and nothing changes', async () => {
+    const bad = await d.request('POST', '/v1.47/containers/create', '{"Image": "busybox",');
+    assert.equal(bad.status, 400);
+    assert.match(JSON.parse(bad.body).message, /invalid JSON/);
+    const text = await d.request('POST', '/containers/create', '{"Image":"busybox","Cmd":["true"]}', { 'Content-Type': 'text/plain' });
+    assert.equal(text.status, 400);
+    const shares = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { CpuShares: -1 } }));
+    assert.equal(shares.status, 400);
+    const ipc = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { IpcMode: 'container:nope' } }));
+    assert.equal(ipc.status, 400);
+    assert.equal((await d.request('GET', '/containers/nosuch/json')).status, 404);
+    assert.equal((await d.request('GET', '/no/such/path')).status, 404);
+    assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
+    const run = await d.docker(['run', '-d', '--name', 'victim', 'busybox', 'sleep', '60']);
+    assert.equal(run.code, 0);
+    const kill = await d.request('POST', '/containers/victim/kill?signal=SIG42');
+    assert.equal(kill.status, 400);
+    assert.match(JSON.parse(kill.body).message, /Invalid signal/);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'victim'])).stdout.trim(), 'true');
+    assert.equal((await d.request('POST', '/containers/victim/start')).status, 304);
+    assert.equal((await d.docker(['rm', '-f', 'victim'])).code, 0);
+    assert.equal(await d.ping(), true);
+  });
+
+  test('kill -9 of the daemon leaves containers running, and a new daemon manages them', async () => {
+    const run = await d.docker(['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.1; done']);
+    assert.equal(run.code, 0, run.stderr);
+    await d.stop('SIGKILL');
+    // The CLI, without any daemon, sees it running.
+    const ps = await root.run(['ps', '--format', '{{.Names}} {{.State}}']);
+    assert.match(ps.stdout, /^survivor running$/m);
+    await d.start();
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}}', 'survivor'])).stdout.trim(), 'running');
+    assert.equal((await d.docker(['exec', 'survivor', 'echo', 'still here'])).stdout, 'still here\n');
+    assert.equal((await d.docker(['stop', 'survivor'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'survivor'])).stdout.trim(), '7');
+    assert.equal((await d.docker(['rm', 'survivor'])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
+
+describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTools && 'needs docker-registry and skopeo') }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  let reg: TestRegistry;
+  let locked: TestRegistry;
+
+  before(async () => {
+    root = new TestRoot();
+    d = new Daemon(root);
+    await d.start();
+    reg = await TestRegistry.start();
+    const layout = path.join(root.dir, 'layout');
+    const lay = new OciLayout(layout);
+    const img = lay.image({ layers: [{ tar: fs.readFileSync(busyboxTar()), compression: 'gzip' }], cmd: ['sh'] });
+    lay.tag('bb', img.manifest);
+    await reg.push(layout, 'bb', 'tools/busybox:1');
+    locked = await TestRegistry.start({ auth: 'basic', users: { alice: 'wonder-land-1' } });
+    await locked.push(layout, 'bb', 'private/busybox:1');
+  });
+  after(async () => {
+    await d?.stop();
+    await reg?.stop();
+    await locked?.stop();
+    await root?.cleanup();
+  });
+
+  test('docker pull and docker run of a missing image go through the registry', async () => {
+    const ref = `${reg.host}/tools/busybox:1`;
+    const pull = await d.docker(['pull', ref]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(pull.stdout, /Digest: sha256:[a-f0-9]{64}/);
+    assert.match(pull.stdout, /Downloaded newer image/);
+    const images = await d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.match(images.stdout, new RegExp(`^${reg.host}/tools/busybox:1$`, 'm'));
+    assert.equal((await d.docker(['rmi', ref])).code, 0);
+    const run = await d.docker(['run', '--rm', ref, 'echo', 'pulled and ran']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.endsWith('pulled and ran\n'), true, run.stdout);
+    const none = await d.docker(['pull', `${reg.host}/tools/nosuch:1`]);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /not found|unknown/i);
+  });
+
+  test('docker login, then pulls with the client\'s credentials (X-Registry-Auth); a wrong password is refused', async () => {
+    const ref = `${locked.host}/private/busybox:1`;
+    const anon = await d.docker(['pull', ref]);
+    assert.notEqual(anon.code, 0);
+    const wrong = await d.docker(['login', '-u', 'alice', '--password-stdin', locked.host], { input: 'nope\n' });
+    assert.notEqual(wrong.code, 0);
+    const login = await d.docker(['login', '-u', 'alice', '--password-stdin', locked.host], { input: 'wonder-land-1\n' });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    // The daemon's own copy goes: the pull must work from the header the CLI sends.
+    fs.rmSync(path.join(root.dir, 'auth.json'), { force: true });
+    const pull = await d.docker(['pull', ref]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.equal(fs.existsSync(path.join(root.dir, 'auth.json')), false);
+  });
+});
+
+describe('the API daemon, driven by dockerode (an SDK from npm)', { skip }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
+
+  test('create, attach (raw 200 stream), start, wait, logs, exec, remove', async () => {
+    const { default: Docker } = await import('dockerode');
+    const docker = new Docker({ socketPath: d.socket });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 2'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true, Labels: { sdk: 'dockerode' } });
+    const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+    let out = '';
+    let err = '';
+    const { Writable } = await import('node:stream');
+    docker.modem.demuxStream(stream, new Writable({ write: (b, _e, cb) => ((out += b), cb()) }), new Writable({ write: (b, _e, cb) => ((err += b), cb()) }));
+    const waited = c.wait({ condition: 'next-exit' }); // registered before start, as docker run does
+    await c.start();
+    stream.write('hello sdk\n');
+    const result = await waited;
+    assert.equal(result.StatusCode, 2);
+    await root.until(() => out + err, (s) => s.includes('oops'), 2000);
+    assert.equal(out, 'got hello sdk\n');
+    assert.equal(err, 'oops\n');
+    const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    assert.match(logs.toString('latin1'), /got hello sdk/);
+    const info = await c.inspect();
+    assert.equal(info.State.ExitCode, 2);
+    assert.equal(info.Config.Labels.sdk, 'dockerode');
+    await c.remove();
+
+    const runner = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '60'] });
+    await runner.start();
+    const exec = await runner.exec({ Cmd: ['sh', '-c', 'echo from exec; exit 6'], AttachStdout: true, AttachStderr: true });
+    const es = await exec.start({ hijack: true, stdin: false });
+    let eout = '';
+    docker.modem.demuxStream(es, new Writable({ write: (b, _e, cb) => ((eout += b), cb()) }), new Writable({ write: (_b, _e, cb) => cb() }));
+    await new Promise((r) => es.on('end', r));
+    assert.equal(eout, 'from exec\n');
+    assert.equal((await exec.inspect()).ExitCode, 6);
+    const missing = await runner.exec({ Cmd: ['nosuchbinary'], AttachStdout: true });
+    const ms = await missing.start({ hijack: true, stdin: false });
+    let mout = '';
+    docker.modem.demuxStream(ms, new Writable({ write: (b, _e, cb) => ((mout += b), cb()) }), new Writable({ write: (_b, _e, cb) => cb() }));
+    await new Promise((r) => ms.on('end', r));
+    assert.match(mout, /executable file not found/);
+    assert.equal((await missing.inspect()).ExitCode, 127);
+    await runner.remove({ force: true });
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
+
+describe('the API daemon, driven by testcontainers (its own flow, unchanged)', { skip }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
+
+  test('copy before start, wait for a log line, exec, logs, stop', async () => {
+    // testcontainers reads these when first used; its reaper image cannot be pulled offline.
+    process.env.DOCKER_HOST = `unix://${d.socket}`;
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const c = await new GenericContainer('busybox')
+      .withCommand(['sh', '-c', 'echo ready; cat /opt/greeting; sleep 30'])
+      .withCopyContentToContainer([{ content: 'hello testcontainers\n', target: '/opt/greeting' }])
+      .withLabels({ suite: 'tc' })
+      .withWaitStrategy(Wait.forLogMessage('ready'))
+      .start();
+    const r = await c.exec(['cat', '/opt/greeting']);
+    assert.deepEqual([r.exitCode, r.stdout], [0, 'hello testcontainers\n']);
+    const missing = await c.exec(['nosuchbinary']);
+    assert.equal(missing.exitCode, 127);
+    assert.match(missing.output, /executable file not found/);
+    let logs = '';
+    const stream = await c.logs();
+    stream.on('data', (chunk: string) => (logs += chunk));
+    await root.until(() => logs, (l) => l.includes('hello testcontainers'), 3000);
+    assert.equal(logs, 'ready\nhello testcontainers\n');
+    await c.stop();
+    assert.equal((await d.docker(['ps', '-aq', '--filter', 'label=suite=tc'])).stdout, '');
+  });
+});
