@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BerthError, conflict } from '../core/errors.ts';
+import { BerthError, conflict, isCode } from '../core/errors.ts';
 import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
@@ -346,7 +346,20 @@ export class Sandboxes {
         if (!this.claim(id, m)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
         picked.push({ proto: m.protocol, port: m.hostPort });
       }
-      for (const m of mappings) await hostPortFree(m);
+      for (const m of mappings) {
+        for (let tries = 0; ; tries++) {
+          try {
+            await hostPortFree(m);
+            break;
+          } catch (err) {
+            // A random port a host process happens to listen on: pick another.
+            const wasRandom = !(bindings[`${m.containerPort}/${m.protocol}`] ?? []).some((b) => Number(b.HostPort) === m.hostPort);
+            if (!wasRandom || tries >= 20 || !isCode(err, 'Conflict')) throw err;
+            this.unclaimPort(m, id);
+            m.hostPort = random(m.protocol, m.hostIP);
+          }
+        }
+      }
       for (const a of mappings) for (const b of mappings) if (a !== b && clash(a, b)) throw conflict(`Bind for ${a.hostIP || '0.0.0.0'}:${a.hostPort} failed: port is already allocated`);
     } catch (err) {
       for (const m of mappings) this.unclaimPort(m, id);
