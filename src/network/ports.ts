@@ -130,3 +130,16 @@ export function portLines(mappings: PortMapping[], filter?: string): string[] {
     .sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol))
     .map((m) => (want ? '' : `${m.containerPort}/${m.protocol} -> `) + `${m.hostIP || '0.0.0.0'}:${m.hostPort}`);
 }
+
+/** docker ps's PORTS column: "127.0.0.1:8080->80/tcp, 0.0.0.0:32768->53/udp". */
+export function psPorts(mappings: PortMapping[]): string {
+  return [...mappings]
+    .sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol))
+    .map((m) => `${m.hostIP || '0.0.0.0'}:${m.hostPort}->${m.containerPort}/${m.protocol}`)
+    .join(', ');
+}
+
+/** The Ports of docker's container list entry. */
+export function summaryPorts(mappings: PortMapping[]): Array<{ IP: string; PrivatePort: number; PublicPort: number; Type: Proto }> {
+  return mappings.map((m) => ({ IP: m.hostIP || '0.0.0.0', PrivatePort: m.containerPort, PublicPort: m.hostPort, Type: m.protocol }));
+}

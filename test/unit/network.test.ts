@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { candidateSubnets, formatSubnet, parseProcRoutes, parseSubnet, pickSubnet } from '../../src/network/cidr.ts';
 import { pluginInput, type NetConfList } from '../../src/network/cni.ts';
 import { bridgeRules } from '../../src/network/firewall.ts';
-import { clash, parsePublish, portLines, portsView, publishAll, toMappings } from '../../src/network/ports.ts';
+import { clash, parsePublish, portLines, portsView, psPorts, publishAll, summaryPorts, toMappings } from '../../src/network/ports.ts';
 import { buildConflist, type NetworkRecord } from '../../src/network/store.ts';
 import { hostsFile, parseNetworkMode, resolvFile } from '../../src/engine/networking.ts';
 import { buildPlan, CLONE, type PlanInput } from '../../src/runtime/plan.ts';
@@ -37,6 +37,8 @@ test('mappings: random host ports filled in, duplicates refused, clashes by addr
   assert.deepEqual(portsView(m, ['80/tcp', '22/tcp']), { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '40000' }], '22/tcp': null, '53/udp': [{ HostIp: '127.0.0.1', HostPort: '53' }] });
   assert.deepEqual(portLines(m), ['53/udp -> 127.0.0.1:53', '80/tcp -> 0.0.0.0:40000']);
   assert.deepEqual(portLines(m, '80'), ['0.0.0.0:40000']);
+  assert.equal(psPorts(m), '127.0.0.1:53->53/udp, 0.0.0.0:40000->80/tcp');
+  assert.deepEqual(summaryPorts(m)[1], { IP: '127.0.0.1', PrivatePort: 53, PublicPort: 53, Type: 'udp' });
 });
 
 test('subnets: a default that clashes with no route or network', () => {
