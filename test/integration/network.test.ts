@@ -152,6 +152,15 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     assert.deepEqual(root.netLeftovers(), []);
   });
 
+  test('--mac-address, --dns, --dns-search, --add-host and --hostname reach the container', async () => {
+    const r = await root.run(['run', '--rm', '--mac-address', '92:d0:c6:0a:29:33', '--dns', '10.9.9.9', '--dns-search', 'corp.example',
+      '--add-host', 'db:10.1.2.3', '--hostname', 'box', 'busybox', 'sh', '-c', 'cat /sys/class/net/eth0/address /etc/resolv.conf; tail -2 /etc/hosts']);
+    assert.equal(r.code, 0, r.stderr);
+    const [mac, ns, search, db, self] = r.stdout.trim().split('\n');
+    assert.deepEqual([mac, ns, search, db], ['92:d0:c6:0a:29:33', 'nameserver 10.9.9.9', 'search corp.example', '10.1.2.3\tdb']);
+    assert.match(self, /^\d+\.\d+\.\d+\.\d+\tbox$/);
+  });
+
   test('an --internal network reaches nothing outside itself', async () => {
     assert.equal((await root.run(['network', 'create', '--internal', 'closed'])).code, 0);
     const r = await root.run(['run', '--rm', '--network', 'closed', 'busybox', 'sh', '-c', `ip route; ping -c1 -W2 ${peerAddr}`]);
