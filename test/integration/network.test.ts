@@ -48,7 +48,7 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
   after(async () => {
     peerHttpd?.kill('SIGKILL');
     try { execFileSync('ip', ['netns', 'del', peerNs]); } catch {}
-    try { execFileSync('ip', ['link', 'del', hostIf]); } catch {}
+    try { execFileSync('ip', ['link', 'del', hostIf], { stdio: 'ignore' }); } catch {} // usually gone with the namespace
     fs.rmSync(`/tmp/${peerNs}`, { recursive: true, force: true });
     await root.cleanup();
   });
