@@ -289,7 +289,9 @@ export class Sandboxes {
           await cniDel(a.conflist, a.rt, a.result);
           sb.attachments = sb.attachments.filter((x) => x !== a);
         } catch (e) {
-          first ??= e;
+          // A plugin that is not installed made nothing in an ADD that never completed.
+          if (!a.result && isCode(e, 'FailedPrecondition')) sb.attachments = sb.attachments.filter((x) => x !== a);
+          else first ??= e;
         }
       }
       // A DEL that failed keeps what it needs (the record, the namespace): the next reconcile

@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { isRoot, TestRoot } from '../helpers/berth.ts';
+import { BERTH, collect, isRoot, TestRoot } from '../helpers/berth.ts';
 
 const hasCni = fs.existsSync('/usr/lib/cni/bridge') || fs.existsSync('/opt/cni/bin/bridge');
 
@@ -193,6 +193,13 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
       assert.equal(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, msg);
     }
+  });
+
+  test('without the CNI plugins: a clear error, and nothing half-made is left', async () => {
+    const r = await collect(spawn(BERTH, ['run', '--rm', 'busybox', 'true'], { env: { ...root.env(), BERTH_CNI_PATH: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /CNI plugin "bridge" not found in \/nonexistent: install Debian's containernetworking-plugins/);
+    assert.deepEqual(root.netLeftovers(), []);
   });
 
   test('after everything is removed, nothing of the root is left in the kernel', async () => {
