@@ -255,10 +255,11 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     const until = String(Math.floor(Date.now() / 1000) + 4);
     const events = d.docker(['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'label=ev=1', '--until', until], { timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 700));
-    assert.equal((await d.docker(['run', '--rm', '-l', 'ev=1', 'busybox', 'true'])).code, 0);
-    await d.docker(['run', '--rm', '-l', 'ev=2', 'busybox', 'true']);
+    // --network none: the three runs must fit in the watcher's 4 s (no CNI work to wait for).
+    assert.equal((await d.docker(['run', '--rm', '--network', 'none', '-l', 'ev=1', 'busybox', 'true'])).code, 0);
+    await d.docker(['run', '--rm', '--network', 'none', '-l', 'ev=2', 'busybox', 'true']);
     // The CLI, in its own process, on the same root: its events reach the daemon's watchers too.
-    assert.equal((await root.run(['run', '--rm', '-l', 'ev=1', '--name', 'from-cli', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
+    assert.equal((await root.run(['run', '--rm', '--network', 'none', '-l', 'ev=1', '--name', 'from-cli', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
     const out = (await events).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const actions = out.map((e) => e.Action);
     assert.deepEqual(actions.filter((a) => ['create', 'start', 'die', 'destroy'].includes(a)), ['create', 'start', 'die', 'destroy', 'create', 'start', 'die', 'destroy']);
