@@ -18,7 +18,7 @@ say() { [ $quiet = 1 ] || echo "setup: $*"; }
 [ "$(id -u)" = 0 ] || { echo "setup: berth runs containers as root: run this as root" >&2; exit 1; }
 
 # Debian packages: the compiler for the shim, busybox-static for small images, runc for the
-# side-by-side benchmark, iproute2 for the leak checks in tests.
+# side-by-side benchmark, iproute2 for the leak checks in tests and the tests' second host.
 need=()
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 command -v make >/dev/null || need+=(make)
@@ -27,6 +27,10 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v runc >/dev/null || need+=(runc)
 command -v ip >/dev/null || need+=(iproute2)
 command -v npm >/dev/null || need+=(npm)
+# Networking: the standard CNI plugins (bridge, host-local, portmap, tuning) and iptables, which
+# the plugins and berth's per-network forwarding rules use.
+[ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || need+=(containernetworking-plugins)
+command -v iptables >/dev/null || need+=(iptables)
 # The pull tests: the CNCF registry on loopback, skopeo to push into it, htpasswd (bcrypt) for
 # basic auth, openssl for the token server's certificate.
 new_registry=0

@@ -68,7 +68,7 @@ if (!args.includes('--no-docker')) {
 const rows: string[][] = [];
 try {
   // run -d throughput, 8 at a time; these containers then stay running for the memory figure.
-  const bRun = await parallel(RUNNING, (i) => run(BERTH, ['run', '-d', '--name', `r${i}`, 'bench/busybox:1', 'sleep', '3600'], env));
+  const bRun = await parallel(RUNNING, (i) => run(BERTH, ['run', '-d', '--network', 'none', '--name', `r${i}`, 'bench/busybox:1', 'sleep', '3600'], env));
   const monitors = sh('pgrep', ['-f', 'berth-shim run']).trim().split('\n').map(Number);
   const bPss = pss(monitors);
   let dRun: number | undefined;
@@ -83,7 +83,7 @@ try {
   rows.push([`memory per running container's monitor (PSS, ${RUNNING} running)`, `${(bPss / 1024).toFixed(2)} MiB`, dPss ? `${(dPss / 1024).toFixed(2)} MiB (containerd-shim)` : '-', dPss ? (bPss / dPss).toFixed(2) : '-']);
 
   // ps -a with TOTAL containers: the rest are created (not started).
-  await parallel(TOTAL - RUNNING, (i) => run(BERTH, ['create', 'bench/busybox:1', 'true'], env));
+  await parallel(TOTAL - RUNNING, (i) => run(BERTH, ['create', '--network', 'none', 'bench/busybox:1', 'true'], env));
   const bPs = timeMedian(() => sh(BERTH, ['ps', '-a', '-q'], env));
   let dPs: number | undefined;
   if (docker) {

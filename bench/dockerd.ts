@@ -1,5 +1,6 @@
 // A throwaway Docker daemon for side-by-side numbers: its own data root, socket and cgroup parent
-// (under berth/), no bridge and no iptables rules, stopped and removed afterwards.
+// (under berth/), no iptables rules, stopped and removed afterwards. No bridge by default; with
+// `bridge`, its default network is that Linux bridge (created by the caller, named berth*).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ export interface Dockerd {
   stop(): Promise<void>;
 }
 
-export async function dockerd(work: string): Promise<Dockerd> {
+export async function dockerd(work: string, opts: { bridge?: string } = {}): Promise<Dockerd> {
   if (spawnSync('sh', ['-c', 'command -v dockerd']).status !== 0) throw new Error('dockerd is not installed (apt-get install docker.io)');
   const dir = path.join(work, 'dockerd');
   fs.mkdirSync(dir, { recursive: true });
@@ -17,7 +18,7 @@ export async function dockerd(work: string): Promise<Dockerd> {
   const log = fs.openSync(path.join(dir, 'log'), 'w');
   const d = spawn('dockerd', [
     '--host', `unix://${sock}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'),
-    '--pidfile', path.join(dir, 'pid'), '--bridge', 'none', '--iptables=false', '--ip6tables=false',
+    '--pidfile', path.join(dir, 'pid'), '--bridge', opts.bridge ?? 'none', '--iptables=false', '--ip6tables=false',
     '--cgroup-parent', '/berth/docker-bench', '--storage-driver', 'overlay2',
   ], { stdio: ['ignore', log, log] });
   const host = `unix://${sock}`;

@@ -46,7 +46,8 @@ if (wantDocker) {
 }
 
 const tools: Array<[string, () => void]> = [
-  ['berth run --rm', () => sh(BERTH, ['run', '--rm', 'bench/busybox:1', 'true'], berthEnv)],
+  // --network none on both sides: start cost without networking (bench/network.ts has the bridge).
+  ['berth run --rm', () => sh(BERTH, ['run', '--rm', '--network', 'none', 'bench/busybox:1', 'true'], berthEnv)],
   ['runc run', () => sh('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `b${process.pid}`])],
 ];
 if (docker) {

@@ -2,7 +2,8 @@
  *   run     plan on fd 3 (length-prefixed), reports as JSON lines on fd 3; exit status is the
  *           container's (125 setup failure, 126 cannot invoke, 127 not found, 128+n signal).
  *   fsops DIR   layer file operations from stdin (see fsops.c).
- *   xattrs DIR  every extended attribute under DIR, as records on stdout (see xattrs.c). */
+ *   xattrs DIR  every extended attribute under DIR, as records on stdout (see xattrs.c).
+ *   netns add|del PATH   a persistent network namespace bind-mounted on PATH, or its removal (netns.c). */
 #include "shim.h"
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
   }
   if (argc >= 3 && !strcmp(argv[1], "fsops")) return fsops_main(argv[2]);
   if (argc >= 3 && !strcmp(argv[1], "xattrs")) return xattrs_main(argv[2]);
-  fprintf(stderr, "usage: berth-shim run | fsops DIR | xattrs DIR\n");
+  if (argc >= 4 && !strcmp(argv[1], "netns")) return netns_main(argv[2], argv[3]);
+  fprintf(stderr, "usage: berth-shim run | fsops DIR | xattrs DIR | netns add|del PATH\n");
   return 125;
 }

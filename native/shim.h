@@ -79,6 +79,9 @@ int fsops_main(const char *dir);
 /* xattrs.c */
 int xattrs_main(const char *dir);
 
+/* netns.c */
+int netns_main(const char *op, const char *path);
+
 /* util */
 int open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve);
 int rmtree(const char *path);

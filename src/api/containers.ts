@@ -127,7 +127,7 @@ export class ContainerApi {
     let list = everything.filter((c) => (all || running(c)) && matches(c, f, imageOf, everything));
     const limit = Number(call.query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    return { status: 200, body: list.map((c) => containerSummary(c, this.containers.health(c.record)?.Status)) };
+    return { status: 200, body: list.map((c) => containerSummary(c, this.containers.health(c.record)?.Status, this.containers.networkView(c))) };
   }
 
   private async prune(call: Call) {

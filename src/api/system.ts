@@ -25,7 +25,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       body: {
         ID: engine.root.key, Containers: cs.length, ContainersRunning: count('running'), ContainersPaused: count('paused'), ContainersStopped: count('exited') + count('created'),
         Images: engine.images.records().length, Driver: 'overlay2', DriverStatus: [['Backing Filesystem', 'extfs']], DockerRootDir: engine.root.dir,
-        Plugins: { Volume: ['local'], Network: ['null'], Authorization: null, Log: ['json-file'] },
+        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
         MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: false, PidsLimit: true, IPv4Forwarding: true,
         Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',
         CgroupDriver: 'cgroupfs', CgroupVersion: String(engine.cgroups.version), NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: osName(), OSVersion: '',
@@ -119,26 +119,42 @@ export function systemRoutes(r: Router, engine: Engine): void {
     return { status: 200, body: { VolumesDeleted: deleted, SpaceReclaimed: 0 } };
   });
 
-  // ---- networks: the fixed set until networking lands (containers get "none") ----
-  const networks = () => ['bridge', 'host', 'none'].map(network);
-  r.on('GET', '/networks', async () => ({ status: 200, body: networks() }));
-  r.on('GET', '/networks/{id}', async (call) => {
-    const n = networks().find((x) => x.Name === call.params.id || x.Id.startsWith(call.params.id));
-    if (!n) return { status: 404, body: { message: `network ${call.params.id} not found` } };
-    return { status: 200, body: n };
+  // ---- networks: the engine's (the default bridge, user networks) and docker's host and none ----
+  const admin = () => engine.networks();
+  r.on('GET', '/networks', async () => {
+    const a = await admin();
+    return { status: 200, body: await Promise.all((await a.list()).map((n) => a.inspect(n.Name))) };
   });
-  r.on('POST', '/networks/create', async () => {
-    throw invalid('user-defined networks are not available yet: containers get a private network namespace with loopback only');
+  r.on('GET', '/networks/{id}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
+  r.on('POST', '/networks/create', async (call) => {
+    const body = await readJson(call.req);
+    const driver = (body.Driver as string) || 'bridge';
+    if (driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
+    const ipam = ((body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string }> } | null)?.Config ?? [])[0];
+    const net = await (await admin()).create({
+      name: String(body.Name ?? ''), subnet: ipam?.Subnet || undefined, gateway: ipam?.Gateway || undefined,
+      internal: body.Internal === true, labels: (body.Labels as Record<string, string> | null) ?? {},
+    });
+    engine.events.emit('network', 'create', net.Id, { name: net.Name, type: 'bridge' });
+    return { status: 201, body: { Id: net.Id, Warning: '' } };
   });
-}
-
-function network(name: string) {
-  const id = Buffer.from(name.padEnd(32, '0')).toString('hex').slice(0, 64);
-  return {
-    Name: name, Id: id, Created: '0001-01-01T00:00:00Z', Scope: 'local', Driver: name === 'bridge' ? 'bridge' : name === 'host' ? 'host' : 'null',
-    EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false,
-    ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {},
-  };
+  r.on('DELETE', '/networks/{id}', async (call) => {
+    const net = await (await admin()).remove(call.params.id);
+    engine.events.emit('network', 'destroy', net.Id, { name: net.Name, type: 'bridge' });
+    return { status: 204 };
+  });
+  r.on('POST', '/networks/{id}/connect', async (call) => {
+    const body = await readJson(call.req);
+    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null };
+    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined });
+    return { status: 200 };
+  });
+  r.on('POST', '/networks/{id}/disconnect', async (call) => {
+    const body = await readJson(call.req);
+    await (await admin()).disconnect(call.params.id, String(body.Container ?? ''));
+    return { status: 200 };
+  });
+  r.on('POST', '/networks/prune', async () => ({ status: 200, body: { NetworksDeleted: await (await admin()).prune() } }));
 }
 
 function eventMatches(e: EngineEvent, f: Map<string, string[]>): boolean {

@@ -4,6 +4,7 @@ import type { HostConfig, MountSpec } from '../core/container.ts';
 import { invalid } from '../core/errors.ts';
 import type { CreateOptions } from '../engine/containers.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../engine/volumes.ts';
+import { parsePortKey, type PortBindings } from '../network/ports.ts';
 
 type Json = Record<string, unknown>;
 
@@ -21,9 +22,20 @@ const num = (v: unknown, what: string): number => {
 };
 
 /** Network modes berth has today; the docker CLI sends "default" unless told otherwise. */
-function networkMode(mode: unknown): void {
-  const m = str(mode) ?? 'default';
-  if (m !== 'default' && m !== 'none') throw invalid(`network mode "${m}" is not available: containers get a private network namespace with loopback only ("none")`);
+/** HostConfig.PortBindings as docker sends it, checked here (the engine fills in empty host ports at start). */
+function portBindings(v: unknown): PortBindings {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid('HostConfig.PortBindings must be an object');
+  const out: PortBindings = {};
+  for (const [key, list] of Object.entries(v as Record<string, unknown>)) {
+    const { port, proto } = parsePortKey(key);
+    out[`${port}/${proto}`] = ((list as Json[] | null) ?? []).map((b) => {
+      const hostPort = str(b?.HostPort) ?? '';
+      if (hostPort && !/^\d{1,5}$/.test(hostPort)) throw invalid(`invalid host port "${hostPort}" for ${key}`);
+      return { HostIp: str(b?.HostIp) ?? '', HostPort: hostPort };
+    });
+  }
+  return out;
 }
 
 function mounts(host: Json, config: Json): MountSpec[] {
@@ -63,7 +75,6 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   if (typeof host !== 'object' || Array.isArray(host)) throw invalid('HostConfig must be an object');
   const image = str(body.Image);
   if (!image) throw invalid('No image specified');
-  networkMode(host.NetworkMode);
   for (const [field, allowed] of [['IpcMode', ['', 'private', 'shareable']], ['PidMode', ['']], ['UTSMode', ['']], ['UsernsMode', ['']]] as const) {
     const v = (host[field] as string | undefined) ?? '';
     if (!(allowed as readonly string[]).includes(v)) throw invalid(`invalid ${field.replace('Mode', '').toUpperCase()} mode: ${v} (not supported)`);
@@ -87,6 +98,10 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const log = (host.LogConfig ?? {}) as Json;
   const logType = str(log.Type) ?? 'json-file';
   if (logType !== 'json-file') throw invalid(`logging driver "${logType}" is not available: only "json-file"`);
+  // The endpoint of the container's network (docker's NetworkingConfig.EndpointsConfig[mode]).
+  const endpoints = ((body.NetworkingConfig as Json | null | undefined)?.EndpointsConfig ?? {}) as Record<string, Json>;
+  const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
+  const endpoint = ep ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined } : undefined;
   const consoleSize = Array.isArray(host.ConsoleSize) && host.ConsoleSize.length === 2 ? (host.ConsoleSize as [number, number]) : undefined;
   return {
     image,
@@ -123,6 +138,15 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       LogConfig: { Type: 'json-file', Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
       Mounts: mounts(host, body),
       ...(consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0 ? { ConsoleSize: consoleSize } : {}),
+      NetworkMode: str(host.NetworkMode) ?? 'default',
+      PortBindings: portBindings(host.PortBindings),
+      PublishAllPorts: host.PublishAllPorts === true,
+      Dns: strList(host.Dns, 'Dns') ?? [],
+      DnsSearch: strList(host.DnsSearch, 'DnsSearch') ?? [],
+      DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
+      ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
     },
+    expose: Object.keys((body.ExposedPorts as Record<string, unknown> | null | undefined) ?? {}),
+    ...(endpoint ? { endpoint } : {}),
   };
 }

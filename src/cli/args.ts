@@ -92,3 +92,13 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts?: { stopAtPosi
   }
   return { flags, positionals };
 }
+
+/** Repeated KEY=VALUE flags (--label): a KEY alone has an empty value. */
+export function labels(list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of list ?? []) {
+    const eq = l.indexOf('=');
+    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return out;
+}

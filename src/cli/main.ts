@@ -41,6 +41,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rename: async () => (await import('./commands/lifecycle.ts')).rename,
   exec: async () => (await import('./commands/lifecycle.ts')).exec,
   volume: async () => (await import('./commands/volumes.ts')).volume,
+  network: async () => (await import('./commands/network.ts')).network,
+  port: async () => (await import('./commands/network.ts')).port,
   pause: async () => (await import('./commands/lifecycle.ts')).pause,
   unpause: async () => (await import('./commands/lifecycle.ts')).unpause,
   top: async () => (await import('./commands/lifecycle.ts')).top,
@@ -76,6 +78,8 @@ Commands:
   rename    Rename a container
   exec      Execute a command in a running container
   volume    Manage volumes
+  network   Manage networks
+  port      List port mappings of a container
   pause     Pause all processes within one or more containers
   unpause   Unpause all processes within one or more containers
   top       Display the running processes of a container

@@ -62,6 +62,21 @@ export interface HostConfig {
   GroupAdd?: string[];
   /** [rows, cols] of the client's terminal at create (the API's ConsoleSize). */
   ConsoleSize?: [number, number];
+  /** none | host | bridge | container:<name or id> | a network's name */
+  NetworkMode?: string;
+  PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  PublishAllPorts?: boolean;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  ExtraHosts?: string[];
+}
+
+/** How a container joins one network (docker's EndpointSettings as given at create/connect). */
+export interface EndpointSpec {
+  Aliases: string[];
+  IPv4Address?: string;
+  MacAddress?: string;
 }
 
 export interface ContainerRecord {
@@ -74,6 +89,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
   Owner?: ProcessRef; // the `run` that created it and starts it (for crash recovery before a monitor exists)
+  /** Networks it is attached to at start (bridge / user network modes), by network name. */
+  Endpoints?: Record<string, EndpointSpec>;
 }
 
 export interface ContainerState {

@@ -3,7 +3,7 @@
 // (cgroups under the root's scope, its directory), so recovery needs nothing but the id.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initialState, isUp, transition, type ContainerRecord, type ContainerState, type HostConfig, type MountSpec } from '../core/container.ts';
+import { initialState, isUp, transition, type ContainerRecord, type ContainerState, type EndpointSpec, type HostConfig, type MountSpec } from '../core/container.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { ImageRecord, RunConfig } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
@@ -28,6 +28,11 @@ import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
+import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from './networking.ts';
+import type { EndpointView, Sandboxes, SandboxRecord } from '../network/sandbox.ts';
+import type { PortMapping } from '../network/ports.ts';
+import { inUse, sweepSandboxes } from '../network/sweep.ts';
+import * as os from 'node:os';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -50,6 +55,18 @@ export interface CreateOptions {
   host?: Partial<HostConfig>;
   /** Created by `run`, which starts it at once: an --rm container whose run died first is abandoned. */
   run?: boolean;
+  /** Per network (bridge / user network modes): aliases, a fixed address, a fixed MAC. */
+  endpoint?: Partial<EndpointSpec>;
+  /** Ports ("80/tcp") added to the image's ExposedPorts (--expose, and every -p). */
+  expose?: string[];
+}
+
+/** What a running container's network looks like (network.json; inspect and `port` read it). */
+export interface NetworkView {
+  SandboxID: string;
+  SandboxKey: string;
+  Ports: PortMapping[];
+  Networks: Record<string, EndpointView>;
 }
 
 export interface Container {
@@ -77,8 +94,6 @@ export interface ContainerStreams {
   monitorPid: number;
 }
 
-const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
-
 export class Containers {
   private readonly root: StateRoot;
   private readonly images: ImageStore;
@@ -86,6 +101,7 @@ export class Containers {
   private readonly dir: string;
   private readonly namesDir: string;
   readonly volumes: Volumes;
+  private _sandboxes?: Promise<Sandboxes>;
   readonly events: Events;
   constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver, events = new Events(root.dir)) {
     this.root = root;
@@ -99,6 +115,136 @@ export class Containers {
 
   private cdir(id: string): string {
     return path.join(this.dir, id);
+  }
+
+  /** Networks and sandboxes of this root (loaded on first use: `--network none` never needs the CNI code). */
+  sandboxes(): Promise<Sandboxes> {
+    return (this._sandboxes ??= (async () => {
+      const [{ Sandboxes }, { Networks }] = await Promise.all([import('../network/sandbox.ts'), import('../network/store.ts')]);
+      return new Sandboxes(this.root, new Networks(this.root), (id) => path.join(this.cdir(id), 'hosts'));
+    })());
+  }
+
+  /** What other containers on a user network call this one. */
+  peerNames(record: ContainerRecord): string[] {
+    return [record.Name, record.Id.slice(0, 12), ...(record.Config.Hostname !== record.Id.slice(0, 12) ? [record.Config.Hostname] : [])];
+  }
+
+  /** network connect/disconnect: the networks joined at the next start. */
+  setEndpoints(record: ContainerRecord, endpoints: Record<string, EndpointSpec>): void {
+    record.Endpoints = endpoints;
+    writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable: !record.HostConfig.AutoRemove });
+  }
+
+  /** Validates --network and what goes with it; the endpoint for the bridge / user network modes. */
+  private async checkNetwork(host: HostConfig, opts: CreateOptions): Promise<Record<string, EndpointSpec> | undefined> {
+    const mode = parseNetworkMode(host.NetworkMode);
+    const ep = opts.endpoint ?? {};
+    const published = Object.keys(host.PortBindings ?? {}).length > 0 || host.PublishAllPorts === true;
+    if (mode.kind === 'container') {
+      if (opts.hostname !== undefined) throw invalid('conflicting options: hostname and the network mode');
+      if (published) throw invalid('conflicting options: port publishing and the container type network mode');
+      if (host.Dns?.length || host.DnsSearch?.length || host.ExtraHosts?.length) throw invalid('conflicting options: dns and the network mode');
+      host.NetworkMode = `container:${this.get(mode.ref).record.Id}`;
+    }
+    if (mode.kind !== 'network') {
+      if (ep.Aliases?.length || ep.IPv4Address || ep.MacAddress) throw invalid(`--network-alias, --ip and --mac-address need a network, not "${host.NetworkMode}"`);
+      if (mode.kind !== 'container') host.NetworkMode = mode.kind;
+      // docker discards published ports without a network of the container's own.
+      host.PortBindings = {};
+      host.PublishAllPorts = false;
+      return undefined;
+    }
+    const net = mode.name === 'bridge' ? undefined : (await this.sandboxes()).networks.find(mode.name);
+    if (mode.name !== 'bridge' && !net) throw notFound(`network ${mode.name} not found`);
+    const name = net?.Name ?? 'bridge';
+    host.NetworkMode = name;
+    if (ep.IPv4Address) {
+      (await import('../network/cidr.ts')).parseIp(ep.IPv4Address);
+      if (name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
+    }
+    if (ep.Aliases?.length && name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
+    if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw invalid(`invalid MAC address: ${ep.MacAddress}`);
+    return { [name]: { Aliases: ep.Aliases ?? [], ...(ep.IPv4Address ? { IPv4Address: ep.IPv4Address } : {}), ...(ep.MacAddress ? { MacAddress: ep.MacAddress.toLowerCase() } : {}) } };
+  }
+
+  /**
+   * The network side of a start: nothing for none (a fresh namespace, loopback only), the host's
+   * namespace, another container's namespace and /etc files, or a new sandbox attached to the
+   * container's networks with its ports published (undone here if anything fails).
+   */
+  private async setupNetwork(record: ContainerRecord, dir: string): Promise<NetSetup> {
+    // Records from before networking have no mode: they had loopback only.
+    const mode = parseNetworkMode(record.HostConfig.NetworkMode ?? 'none');
+    fs.rmSync(path.join(dir, 'network.json'), { force: true });
+    if (mode.kind === 'none') return { network: { mode: 'new' } };
+    if (mode.kind === 'host') return { network: { mode: 'host' } };
+    if (mode.kind === 'container') {
+      const other = this.get(mode.ref);
+      const pid = this.initPid(other);
+      const odir = this.cdir(other.record.Id);
+      const view = readJsonFile<NetworkView>(path.join(odir, 'network.json'));
+      return {
+        network: { mode: 'join', path: view?.SandboxKey || `/proc/${pid}/ns/net` },
+        etc: { hostname: path.join(odir, 'hostname'), hosts: path.join(odir, 'hosts'), resolv: path.join(odir, 'resolv.conf') },
+        hostname: other.record.Config.Hostname,
+      };
+    }
+    const sandboxes = await this.sandboxes();
+    const endpoints = [];
+    for (const [name, spec] of Object.entries(record.Endpoints ?? { [mode.name]: { Aliases: [] } })) {
+      endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, names: this.peerNames(record), ip: spec.IPv4Address, mac: spec.MacAddress });
+    }
+    let bindings = record.HostConfig.PortBindings ?? {};
+    if (record.HostConfig.PublishAllPorts) bindings = (await import('../network/ports.ts')).publishAll(bindings, Object.keys(record.Config.ExposedPorts ?? {}));
+    const sb = await sandboxes.create(record.Id, endpoints, bindings);
+    try {
+      this.writeNetworkView(record, sb, sandboxes);
+    } catch (err) {
+      await sandboxes.release(sb.id).catch(() => undefined);
+      throw err;
+    }
+    return { network: { mode: 'join', path: sb.netns }, sandbox: sb, sandboxes, release: sandboxes.releaseArgv(sb.id) };
+  }
+
+  /** network.json (inspect, port) and /etc/hosts with the container's own address. */
+  writeNetworkView(record: ContainerRecord, sb: SandboxRecord, sandboxes: Sandboxes): void {
+    const dir = this.cdir(record.Id);
+    const views = sandboxes.views(sb);
+    const first = Object.values(views)[0];
+    const self = first?.IPAddress ? { ip: first.IPAddress, names: [record.Config.Hostname] } : undefined;
+    // In place: a running container has this very file (inode) bind-mounted.
+    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? [])], self }) + sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
+    // On a network with name resolution, its DNS responder (on the gateway) is the resolver;
+    // --dns still wins.
+    const dnsNet = sb.attachments.find((a) => a.names?.length);
+    if (dnsNet && !record.HostConfig.Dns?.length) {
+      const gw = views[dnsNet.name]?.Gateway;
+      fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvFile(hostResolv(), { dns: [gw], search: record.HostConfig.DnsSearch, options: record.HostConfig.DnsOptions?.length ? record.HostConfig.DnsOptions : ['ndots:0'] }));
+    }
+    const view: NetworkView = { SandboxID: sb.id, SandboxKey: sb.netns, Ports: sb.ports, Networks: views };
+    writeFileAtomic(path.join(dir, 'network.json'), JSON.stringify(view));
+  }
+
+  /** A running container's network as its start left it (undefined when it is not running or has none of its own). */
+  networkView(c: Container): NetworkView | undefined {
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') return undefined;
+    return readJsonFile<NetworkView>(path.join(this.cdir(c.record.Id), 'network.json'));
+  }
+
+  /** docker port: the published ports of a running container. */
+  ports(nameOrId: string): PortMapping[] {
+    return this.networkView(this.get(nameOrId))?.Ports ?? [];
+  }
+
+  /** Sandboxes of a container that nothing uses any more are released (and a release in progress waited for). */
+  private async releaseSandboxes(record: ContainerRecord): Promise<void> {
+    if (parseNetworkMode(record.HostConfig.NetworkMode ?? 'none').kind !== 'network') return;
+    const sandboxes = await this.sandboxes();
+    for (const sb of sandboxes.list()) {
+      if (sb.container !== record.Id || inUse(sb)) continue;
+      await sandboxes.release(sb.id).catch(() => undefined);
+    }
   }
 
   /** docker's container event: the actor's attributes are its labels, image and name. */
@@ -133,7 +279,9 @@ export class Containers {
     if ((entrypoint ?? []).length + cmd.length === 0) throw invalid('No command specified');
     if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);
     const id = randomHex(32);
-    const hostname = opts.hostname ?? id.slice(0, 12);
+    const endpoints = await this.checkNetwork(host, opts);
+    const mode = parseNetworkMode(host.NetworkMode);
+    const hostname = opts.hostname ?? (mode.kind === 'host' ? os.hostname() : id.slice(0, 12));
     if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
     const record: ContainerRecord = {
       Id: id,
@@ -149,6 +297,7 @@ export class Containers {
         Entrypoint: entrypoint,
         WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
         Labels: { ...(ic.Labels ?? {}), ...opts.labels },
+        ...(ic.ExposedPorts || opts.expose?.length ? { ExposedPorts: { ...ic.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((k) => [k, {}])) } } : {}),
         StopSignal: opts.stopSignal ?? ic.StopSignal,
         // Flags refine the image's check: timings alone keep its test.
         Healthcheck: opts.healthcheck ? { ...ic.Healthcheck, ...opts.healthcheck } : ic.Healthcheck,
@@ -158,6 +307,7 @@ export class Containers {
       HostConfig: host,
       Layers: image.layers,
       ...(opts.run ? { Owner: selfRef() } : {}),
+      ...(endpoints ? { Endpoints: endpoints } : {}),
     };
     // Everything the container needs is prepared in a temporary directory, which appears under
     // its id only when complete; a killed creator leaves only a sweepable temp dir.
@@ -168,8 +318,8 @@ export class Containers {
     try {
       for (const d of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(tmp, d), { mode: 0o755 });
       fs.writeFileSync(path.join(tmp, 'hostname'), hostname + '\n');
-      fs.writeFileSync(path.join(tmp, 'hosts'), HOSTS);
-      fs.writeFileSync(path.join(tmp, 'resolv.conf'), resolvConf());
+      fs.writeFileSync(path.join(tmp, 'hosts'), hostsFile({ base: mode.kind === 'host' ? hostHosts() : undefined, extra: host.ExtraHosts }));
+      fs.writeFileSync(path.join(tmp, 'resolv.conf'), resolvFile(hostResolv(), { keepLoopback: mode.kind === 'host', dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
       if (!host.AutoRemove) fs.fsyncSync(fs.openSync(path.join(tmp, 'config.json'), 'r'));
       record.Name = this.reserveName(opts.name, id);
@@ -382,6 +532,8 @@ export class Containers {
     // Cgroups of containers that no longer exist (a crash between cgroup creation and cleanup).
     const known = new Set(out.map((c) => c.record.Id));
     for (const id of cgroupIds) if (!known.has(id)) cg.remove(id);
+    // Network sandboxes whose monitor died (or whose creator died before there was one).
+    sweepSandboxes(this.root);
     return out;
   }
 
@@ -450,6 +602,7 @@ export class Containers {
     // directory goes, or the two would race over it.
     for (const end = Date.now() + 10_000; isAlive(c.state.Monitor) && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
     this.destroy(c.record);
+    await this.releaseSandboxes(c.record);
     // rm -v (and --rm): anonymous volumes go with their container; named ones stay.
     if (volumes || c.record.HostConfig.AutoRemove) {
       for (const m of c.record.HostConfig.Mounts ?? []) if (m.Type === 'volume' && m.Anonymous) this.volumes.remove(m.Source, () => undefined);
@@ -550,6 +703,14 @@ export class Containers {
     fs.rmSync(path.join(dir, 'stopped'), { force: true });
     fs.rmSync(path.join(dir, 'pid.json'), { force: true });
     fs.rmSync(path.join(dir, 'health.json'), { force: true });
+    // A previous run's network may still be being released (asynchronously, after its exit): its
+    // published ports must be free again before this run claims them.
+    if (current.Status !== 'created') await this.releaseSandboxes(record);
+    const net = await this.setupNetwork(record, dir);
+    mark('network ready');
+    const undoNetwork = async () => {
+      if (net.sandbox) await net.sandboxes!.release(net.sandbox.id).catch(() => undefined);
+    };
     const cg = this.cgroups();
     const h = record.HostConfig;
     const limits: Limits = {
@@ -565,12 +726,20 @@ export class Containers {
     try {
       cgPaths = cg.create(record.Id, limits);
     } catch (err) {
-      if (!(err instanceof BerthError && err.code === 'AlreadyExists')) throw err;
+      if (!(err instanceof BerthError && err.code === 'AlreadyExists')) {
+        await undoNetwork();
+        throw err;
+      }
       // Cgroups with a process belong to a concurrent start; empty ones were left by a start
       // killed before its container ran (it is still created or exited): they are replaced.
-      if (cg.pids(record.Id).length) throw conflict(`Container ${record.Id} is being started by another command`);
-      cg.remove(record.Id);
-      cgPaths = cg.create(record.Id, limits);
+      try {
+        if (cg.pids(record.Id).length) throw conflict(`Container ${record.Id} is being started by another command`);
+        cg.remove(record.Id);
+        cgPaths = cg.create(record.Id, limits);
+      } catch (again) {
+        await undoNetwork();
+        throw again;
+      }
     }
     mark('cgroups created');
     const attached = stdio.output !== 'ignore';
@@ -586,13 +755,17 @@ export class Containers {
       const tty = record.Config.Tty
         ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? this.winsizeFile(record.Id) : undefined }
         : undefined;
-      plan = await this.plan(record, dir, cgPaths, log, tty);
+      plan = await this.plan(record, dir, cgPaths, log, tty, net);
     } catch (err) {
       cg.remove(record.Id);
+      await undoNetwork();
       throw err;
     }
     mark('plan built');
     const shim = runShim(plan, stdio);
+    // From here the monitor owns the sandbox: it starts the release when the container is gone.
+    if (net.sandbox && shim.shimPid) net.sandboxes!.setMonitor(net.sandbox, { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 });
+    else if (net.sandbox) await undoNetwork(); // no monitor was born: nobody else would
     // Saved as soon as the command runs, whoever waits for what comes next.
     shim.started.then((pid) => {
       mark('container started');
@@ -932,7 +1105,7 @@ export class Containers {
       }
     };
     const restarts = readJsonFile<{ restarts: number }>(path.join(this.cdir(c.record.Id), 'pid.json'))?.restarts ?? 0;
-    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath, restarts, health: this.health(c.record) });
+    return inspectContainer(c, { dir: this.cdir(c.record.Id), log: this.logPath(c.record.Id), layers, volumePath, restarts, health: this.health(c.record), network: this.networkView(c) });
   }
 
   /** Short on purpose: a unix socket path must fit in 108 bytes, a container directory may not. */
@@ -1064,7 +1237,7 @@ export class Containers {
     return this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs;
   }
 
-  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log?: PlanInput['log'], tty?: ProcessSpec['tty']) {
+  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup) {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
     return buildPlan({
@@ -1072,8 +1245,9 @@ export class Containers {
       cgroupNamespace: fs.existsSync('/proc/self/ns/cgroup'),
       cgroupJoin: this.joinFiles(cg),
       oomFile: cg.oom,
-      hostname: record.Config.Hostname,
-      etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
+      hostname: net.hostname ?? record.Config.Hostname,
+      etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
+      network: net.network,
       process: await this.processSpec(record, { tty }),
       privileged: record.HostConfig.Privileged,
       sysctls: record.HostConfig.Sysctls,
@@ -1089,7 +1263,7 @@ export class Containers {
       deviceProgram: this.cgroups().version === 2 && !record.HostConfig.Privileged ? { cgroup: cg.dirs[0], program: defaultDeviceProgram() } : undefined,
       mounts: this.mountPlan(record),
       // An --rm container takes its anonymous volumes with it (docker's behaviour).
-      teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined },
+      teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined, release: net.release },
     });
   }
 
@@ -1148,6 +1322,15 @@ export class Containers {
   }
 }
 
+interface NetSetup {
+  network: NonNullable<PlanInput['network']>;
+  etc?: PlanInput['etcFiles'];
+  hostname?: string;
+  sandbox?: SandboxRecord;
+  sandboxes?: Sandboxes;
+  release?: string[];
+}
+
 // SIGWINCH: with a terminal the monitor resizes the pty from our terminal's size.
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -1166,15 +1349,4 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
     out.set(e.slice(0, eq), e);
   }
   return [...out.values()];
-}
-
-/** The host's resolvers minus loopback ones, which mean nothing inside the container. */
-function resolvConf(): string {
-  let text = '';
-  try {
-    text = fs.readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {}
-  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
-  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
-  return lines.join('\n').trim() + '\n';
 }

@@ -98,6 +98,12 @@ export class Engine {
     return diskUsage(this.images, cs.list(true), cs.volumes.list(), path.join(this.root.dir, 'containers'));
   }
 
+  /** docker's network commands (create, ls, inspect, rm, prune, connect, disconnect). */
+  async networks(): Promise<import('./network-admin.ts').NetworkAdmin> {
+    const { NetworkAdmin } = await import('./network-admin.ts');
+    return NetworkAdmin.open(this.containers);
+  }
+
   get containers(): Containers {
     return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups, this.events));
   }

@@ -1,10 +1,22 @@
 // docker's container inspect shape, so scripts written for `docker inspect` keep working:
 // every field clients read is present, `{}`/`[]` where docker gives them, never a missing key.
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/plan.ts';
-import type { Container } from './containers.ts';
+import { portsView } from '../network/ports.ts';
+import type { Container, NetworkView } from './containers.ts';
 
-export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object }): object {
+export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object; network?: NetworkView }): object {
   const { record: r, state: s } = c;
+  const mode = r.HostConfig.NetworkMode ?? 'none';
+  const net = paths.network;
+  const empty = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  // docker lists the container's networks even when it is stopped (with empty addresses).
+  const names = r.Endpoints ? Object.keys(r.Endpoints) : mode.startsWith('container:') ? [] : [mode];
+  const networks = Object.fromEntries(names.map((n) => {
+    const live = net?.Networks[n];
+    const spec = r.Endpoints?.[n];
+    return [n, { ...empty, ...live, IPAMConfig: spec?.IPv4Address ? { IPv4Address: spec.IPv4Address } : null, Aliases: live?.Aliases ?? spec?.Aliases ?? null }];
+  }));
+  const primary = net ? Object.values(net.Networks)[0] : undefined;
   const cmd = [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd];
   const running = s.Status === 'running' || s.Status === 'paused';
   return {
@@ -43,8 +55,13 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Binds: null,
       ContainerIDFile: '',
       LogConfig: r.HostConfig.LogConfig ?? { Type: 'json-file', Config: {} },
-      NetworkMode: 'none',
-      PortBindings: {},
+      NetworkMode: mode,
+      PortBindings: r.HostConfig.PortBindings ?? {},
+      PublishAllPorts: r.HostConfig.PublishAllPorts === true,
+      Dns: r.HostConfig.Dns ?? [],
+      DnsSearch: r.HostConfig.DnsSearch ?? [],
+      DnsOptions: r.HostConfig.DnsOptions ?? [],
+      ExtraHosts: r.HostConfig.ExtraHosts ?? null,
       RestartPolicy: r.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: r.HostConfig.AutoRemove,
       VolumeDriver: '',
@@ -53,10 +70,6 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       CapAdd: r.HostConfig.CapAdd,
       CapDrop: r.HostConfig.CapDrop,
       CgroupnsMode: 'private',
-      Dns: [],
-      DnsOptions: [],
-      DnsSearch: [],
-      ExtraHosts: null,
       GroupAdd: r.HostConfig.GroupAdd?.length ? r.HostConfig.GroupAdd : null,
       IpcMode: 'private',
       Cgroup: '',
@@ -64,7 +77,6 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       OomScoreAdj: r.HostConfig.OomScoreAdj ?? 0,
       PidMode: '',
       Privileged: r.HostConfig.Privileged,
-      PublishAllPorts: false,
       ReadonlyRootfs: r.HostConfig.ReadonlyRootfs,
       SecurityOpt: r.HostConfig.SecurityOpt,
       UTSMode: '',
@@ -138,19 +150,20 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Entrypoint: r.Config.Entrypoint,
       OnBuild: null,
       Labels: r.Config.Labels ?? {},
+      ...(r.Config.ExposedPorts ? { ExposedPorts: r.Config.ExposedPorts } : {}),
       ...(r.Config.Healthcheck ? { Healthcheck: r.Config.Healthcheck } : {}),
       ...(r.Config.StopSignal ? { StopSignal: r.Config.StopSignal } : {}),
     },
     NetworkSettings: {
       Bridge: '',
-      SandboxID: '',
-      Ports: {},
-      SandboxKey: '',
-      Gateway: '',
-      IPAddress: '',
-      IPPrefixLen: 0,
-      MacAddress: '',
-      Networks: { none: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } },
+      SandboxID: net?.SandboxID ?? '',
+      Ports: net ? portsView(net.Ports, Object.keys(r.Config.ExposedPorts ?? {})) : {},
+      SandboxKey: net?.SandboxKey ?? '',
+      Gateway: primary?.Gateway ?? '',
+      IPAddress: primary?.IPAddress ?? '',
+      IPPrefixLen: primary?.IPPrefixLen ?? 0,
+      MacAddress: primary?.MacAddress ?? '',
+      Networks: networks,
     },
   };
 }

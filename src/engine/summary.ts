@@ -1,7 +1,8 @@
 // docker's one-line views of a container: the "Up 3 minutes (healthy)" status text and the
 // /containers/json list entry. The CLI's ps and the API's list both show these.
 import { since } from '../core/units.ts';
-import type { Container } from './containers.ts';
+import type { Container, NetworkView } from './containers.ts';
+import { summaryPorts } from '../network/ports.ts';
 
 export function statusText(c: Container, health?: string): string {
   const s = c.state;
@@ -17,8 +18,11 @@ export function statusText(c: Container, health?: string): string {
 }
 
 /** One entry of GET /containers/json (docker's ContainerSummary). */
-export function containerSummary(c: Container, health?: string): object {
+export function containerSummary(c: Container, health?: string, net?: NetworkView): object {
   const r = c.record;
+  const mode = r.HostConfig.NetworkMode ?? 'none';
+  const empty = { NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  const names = r.Endpoints ? Object.keys(r.Endpoints) : mode.startsWith('container:') ? [] : [mode];
   return {
     Id: r.Id,
     Names: [`/${r.Name}`],
@@ -26,12 +30,12 @@ export function containerSummary(c: Container, health?: string): object {
     ImageID: r.Image,
     Command: [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd].join(' '),
     Created: Math.floor(Date.parse(r.Created) / 1000),
-    Ports: [],
+    Ports: net ? summaryPorts(net.Ports) : [],
     Labels: r.Config.Labels ?? {},
     State: c.state.Status,
     Status: statusText(c, health),
-    HostConfig: { NetworkMode: 'none' },
-    NetworkSettings: { Networks: { none: { NetworkID: 'none', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } } },
+    HostConfig: { NetworkMode: mode },
+    NetworkSettings: { Networks: Object.fromEntries(names.map((n) => [n, { ...empty, ...net?.Networks[n] }])) },
     Mounts: (r.HostConfig.Mounts ?? []).map((m) => ({ Type: m.Type, Name: m.Type === 'volume' ? m.Source : undefined, Source: m.Source, Destination: m.Target, RW: !m.ReadOnly })),
   };
 }

@@ -65,7 +65,10 @@ export interface PlanInput {
   deviceProgram?: { cgroup: string; program: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
-  teardown: { rmdirs: string[]; rmtree?: string[] };
+  /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
+  network?: { mode: 'new' } | { mode: 'host' } | { mode: 'join'; path: string };
+  /** rmdir (cgroups), rmtree (--rm), and a program the monitor starts detached at the very end (network release). */
+  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[] };
 }
 
 export type Step = string[];
@@ -76,7 +79,8 @@ const DEVICES: Array<[string, number, number]> = [
 const S_IFCHR = 0o020000;
 
 export function buildPlan(p: PlanInput): Step[] {
-  const nsFlags = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET | (p.cgroupNamespace ? CLONE.NEWCGROUP : 0);
+  const net = p.network ?? { mode: 'new' };
+  const nsFlags = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | (net.mode === 'new' ? CLONE.NEWNET : 0) | (p.cgroupNamespace ? CLONE.NEWCGROUP : 0);
   const steps: Step[] = [['ns', String(nsFlags)], ...consoleRecords(p.process)];
   if (p.oomFile) steps.push(['oom', p.oomFile]);
   if (p.exitFile) steps.push(['exitfile', p.exitFile]);
@@ -94,6 +98,9 @@ export function buildPlan(p: PlanInput): Step[] {
 
   // Joined first, so that everything from here on is accounted and limited.
   for (const f of p.cgroupJoin) steps.push(['join', f]);
+  // A namespace prepared by the engine (CNI attached) or another container's: joined by path
+  // while the host's filesystem is still visible.
+  if (net.mode === 'join') steps.push(['setns', net.path]);
   // Host mount events still reach us (slave), ours never reach the host; every mount below
   // lives only in the container's mount namespace and vanishes with it.
   steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
@@ -129,13 +136,14 @@ export function buildPlan(p: PlanInput): Step[] {
   // Read-only root: only the root mount itself; /proc, /dev, /sys and the /etc files keep theirs.
   if (p.readonlyRoot) steps.push(['mount', '', p.rootfs.target, '', String(MS.REMOUNT | MS.BIND | MS.RDONLY), '']);
   steps.push(['pivot']);
-  steps.push(['loopback']);
+  if (net.mode === 'new') steps.push(['loopback']);
   if (p.cgroupNamespace) steps.push(['cgroupns']);
   steps.push(['hostname', p.hostname]);
 
   processSteps(steps, p.process);
   for (const d of p.teardown.rmdirs) steps.push(['rmdir', d]);
   for (const t of p.teardown.rmtree ?? []) steps.push(['rmtree', t]);
+  if (p.teardown.release) steps.push(['release', ...p.teardown.release]);
   return steps;
 }
 

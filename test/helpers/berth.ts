@@ -116,10 +116,73 @@ export class TestRoot {
     return out;
   }
 
+  /**
+   * What this root's networking could leave behind: sandbox records, network namespaces, CNI's
+   * iptables rules (their comments name the CNI network, berth-<key>-...), address allocations,
+   * interfaces enslaved to the root's bridges. Sandboxes are released asynchronously after a
+   * container exits: poll this with until().
+   */
+  netLeftovers(): string[] {
+    const found: string[] = [];
+    const sandboxes = path.join(this.dir, 'networks', 'sandboxes');
+    try {
+      for (const n of fs.readdirSync(sandboxes)) found.push(path.join(sandboxes, n));
+    } catch {}
+    try {
+      for (const n of fs.readdirSync('/run/berth/netns')) if (n.startsWith(`berth-${this.key}-`)) found.push(`/run/berth/netns/${n}`);
+    } catch {}
+    try {
+      for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes(`berth-${this.key}-`)) found.push(l);
+    } catch {}
+    for (const table of ['nat', 'filter']) {
+      const rules = execFileSync('iptables-save', ['-t', table], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      found.push(...rules.split('\n').filter((l) => l.includes(`berth-${this.key}-`)));
+    }
+    const ipam = path.join(this.dir, 'networks', 'ipam');
+    try {
+      for (const net of fs.readdirSync(ipam)) {
+        for (const f of fs.readdirSync(path.join(ipam, net))) if (/^\d+\.\d+\.\d+\.\d+$/.test(f)) found.push(path.join(ipam, net, f));
+      }
+    } catch {}
+    const dnsDir = path.join(this.dir, 'networks', 'dns');
+    try {
+      for (const f of fs.readdirSync(dnsDir)) {
+        const ref = JSON.parse(fs.readFileSync(path.join(dnsDir, f), 'utf8')) as { pid: number };
+        if (fs.existsSync(`/proc/${ref.pid}`)) found.push(`dns responder ${f} (pid ${ref.pid})`);
+      }
+    } catch {}
+    for (const b of this.bridges()) {
+      const ports = execFileSync('ip', ['-o', 'link', 'show', 'master', b], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      if (ports) found.push(...ports.split('\n'));
+    }
+    return found;
+  }
+
+  /** The Linux bridges of this root's networks. */
+  bridges(): string[] {
+    const dir = path.join(this.dir, 'networks');
+    try {
+      return fs.readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')).Bridge as string)
+        .filter((b) => fs.existsSync(`/sys/class/net/${b}`));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Removes every network of the root (the default bridge too), once their releases are done. */
+  async removeNetworks(): Promise<void> {
+    await this.until(() => { try { return fs.readdirSync(path.join(this.dir, 'networks', 'sandboxes')).length; } catch { return 0; } }, (n) => n === 0, 30_000);
+    const { Networks } = await import('../../src/network/store.ts');
+    const { openRoot } = await import('../../src/engine/root.ts');
+    const nets = new Networks(openRoot(this.dir));
+    for (const n of nets.list()) await nets.remove(n.Id, () => undefined).catch(() => undefined);
+  }
+
   async cleanup(): Promise<void> {
     await this.run(['ps', '-a']).catch(() => {});
     const ids = fs.existsSync(path.join(this.dir, 'containers')) ? fs.readdirSync(path.join(this.dir, 'containers')).filter((n) => /^[a-f0-9]{64}$/.test(n)) : [];
     if (ids.length) await this.run(['rm', '-f', ...ids]);
+    await this.removeNetworks();
     for (const base of fs.readdirSync('/sys/fs/cgroup')) {
       try {
         fs.rmdirSync(path.join('/sys/fs/cgroup', base, 'berth', this.key));

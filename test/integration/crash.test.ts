@@ -72,5 +72,8 @@ describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(root.leftovers(), []);
     // No monitor outlived its container (the containers' own processes went with their cgroups).
     assert.deepEqual(await root.until(() => shimPids().filter((p) => !monitors.includes(p)), (l) => l.length === 0), []);
+    // Networks too (the default bridge: kills landed mid CNI ADD as well): released by the
+    // reconciles above, asynchronously.
+    assert.deepEqual(await root.eventually(async () => (await root.run(['ps', '-a']), root.netLeftovers()), (l) => l.length === 0, 30_000), []);
   });
 });

@@ -57,7 +57,7 @@ describe('berth run', { skip: !isRoot && 'needs root' }, () => {
   });
 
   test('isolation: pid 1, own processes only, loopback only, own hostname', async () => {
-    const r = await root.run(['run', '--rm', 'busybox', 'sh', '-c',
+    const r = await root.run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c',
       'echo $$; ps -o pid= | wc -l; ls /sys/class/net; cat /sys/class/net/lo/operstate; hostname | wc -c; ls /proc/1/root >/dev/null && echo ok']);
     assert.equal(r.code, 0, r.stderr);
     const [pid, procs, nets, lo, hostLen] = r.stdout.split('\n');

@@ -38,6 +38,18 @@ test('a docker CLI create body becomes create options', () => {
   assert.match(m.host!.Mounts![0].TmpfsOptions ?? '', /size=1048576/);
 });
 
+test('network settings of a create body reach the engine', () => {
+  const o = createOptions({
+    Image: 'b', ExposedPorts: { '53/udp': {} }, HostConfig: { NetworkMode: 'app', PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Dns: ['10.0.0.1'], ExtraHosts: ['h:10.0.0.2'] },
+    NetworkingConfig: { EndpointsConfig: { app: { Aliases: ['web'], IPAMConfig: { IPv4Address: '10.5.0.9' } } } },
+  }, null);
+  assert.equal(o.host!.NetworkMode, 'app');
+  assert.deepEqual(o.host!.PortBindings, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+  assert.deepEqual(o.expose, ['53/udp']);
+  assert.deepEqual(o.endpoint, { Aliases: ['web'], IPv4Address: '10.5.0.9', MacAddress: undefined });
+  assert.equal(createOptions({ Image: 'b' }, null).host!.NetworkMode, 'default');
+});
+
 test('invalid host configs are refused with docker\'s messages', () => {
   const bad = (host: object, re: RegExp) => assert.throws(() => createOptions({ Image: 'b', HostConfig: host }, null), re);
   bad({ CpuShares: -1 }, /CPU shares/);
@@ -47,7 +59,8 @@ test('invalid host configs are refused with docker\'s messages', () => {
   bad({ PidMode: 'host' }, /invalid PID mode/);
   bad({ RestartPolicy: { Name: 'sometimes' } }, /restart policy/);
   bad({ RestartPolicy: { Name: 'always' }, AutoRemove: true }, /AutoRemove/);
-  bad({ NetworkMode: 'bridge' }, /network mode "bridge"/);
+  bad({ PortBindings: { '80/icmp': [{ HostPort: '8080' }] } }, /invalid exposed port/);
+  bad({ PortBindings: { '80/tcp': [{ HostPort: 'x' }] } }, /invalid host port/);
   bad({ LogConfig: { Type: 'syslog' } }, /logging driver/);
   bad({ Binds: ['relative:/x:zz'] }, /invalid mode|invalid volume/);
   assert.throws(() => createOptions({ HostConfig: {} }, null), /No image/);

@@ -5,6 +5,7 @@ import { since, table } from '../format.ts';
 import { statusText } from '../../engine/summary.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
+import { psPorts } from '../../network/ports.ts';
 
 export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, [
@@ -49,7 +50,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
       RunningFor: since(c.record.Created),
       Status: statusText(c, containers.health(c.record)?.Status),
       State: c.state.Status,
-      Ports: '',
+      Ports: psPorts(containers.networkView(c)?.Ports ?? []),
       Names: c.record.Name,
     };
   });

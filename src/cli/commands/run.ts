@@ -3,7 +3,8 @@ import type { HostConfig } from '../../core/container.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
 import { parseUlimit } from '../../engine/security.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
-import { parseArgs, type FlagSpec } from '../args.ts';
+import { labels, parseArgs, type FlagSpec } from '../args.ts';
+import { parsePublish, type PortBindings } from '../../network/ports.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import type { Context } from '../main.ts';
@@ -26,6 +27,17 @@ const FLAGS: FlagSpec[] = [
   { name: 'cpu-shares', short: 'c', type: 'string' },
   { name: 'pids-limit', type: 'string' },
   { name: 'network', type: 'string' },
+  { name: 'net', type: 'string' },
+  { name: 'publish', short: 'p', type: 'list' },
+  { name: 'publish-all', short: 'P', type: 'bool' },
+  { name: 'expose', type: 'list' },
+  { name: 'dns', type: 'list' },
+  { name: 'dns-search', type: 'list' },
+  { name: 'dns-option', type: 'list' },
+  { name: 'add-host', type: 'list' },
+  { name: 'ip', type: 'string' },
+  { name: 'mac-address', type: 'string' },
+  { name: 'network-alias', type: 'list' },
   { name: 'stop-signal', type: 'string' },
   { name: 'cap-add', type: 'list' },
   { name: 'cap-drop', type: 'list' },
@@ -76,7 +88,18 @@ Options:
       --cpus decimal       Number of CPUs
   -c, --cpu-shares int     CPU shares (relative weight)
       --pids-limit int     Tune container pids limit (-1 for unlimited)
-      --network string     Network mode (only "none" until networking lands)
+      --network string     Connect a container to a network: bridge (default), none, host,
+                           container:NAME|ID, or a network's name
+  -p, --publish list       Publish a container's port(s) to the host ([ip:][hostPort:]port[/proto])
+  -P, --publish-all        Publish all exposed ports to random ports
+      --expose list        Expose a port or a range of ports
+      --dns list           Set custom DNS servers
+      --dns-search list    Set custom DNS search domains
+      --dns-option list    Set DNS options
+      --add-host list      Add a custom host-to-IP mapping (host:ip)
+      --ip string          IPv4 address (user networks only)
+      --mac-address string Container MAC address (e.g., 92:d0:c6:0a:29:33)
+      --network-alias list Add network-scoped alias for the container
       --stop-signal string Signal to stop the container (default SIGTERM)
       --pull string        Pull image before running ("always", "missing", "never") (default "missing")
       --platform string    Set platform if server is multi-platform capable
@@ -154,9 +177,11 @@ function healthcheck(flags: Map<string, string | boolean | string[]>): CreateOpt
 /** Flags shared by `run` and `create`, turned into the engine's create options. */
 export function createOptions(flags: Map<string, string | boolean | string[]>, positionals: string[], verb: string): CreateOptions {
   const str = (k: string) => flags.get(k) as string | undefined;
-  const network = str('network');
-  if (network !== undefined && network !== 'none' && network !== 'default')
-    throw invalid(`network "${network}" is not available: containers get a private network namespace with loopback only ("none")`);
+  const list = (k: string) => (flags.get(k) as string[] | undefined) ?? [];
+  const bindings: PortBindings = {};
+  for (const p of list('publish')) parsePublish(p, bindings);
+  const exposed = list('expose').map((e) => parsePublish(e, {}));
+  for (const e of exposed) for (const k of Object.keys(e)) bindings[k] ??= [];
   if (!positionals.length) throw invalid(`"berth ${verb}" requires at least 1 argument.\nUsage:  berth ${verb} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   const [image, ...cmd] = positionals;
   const memory = str('memory') !== undefined ? parseMemory(str('memory')!) : 0;
@@ -181,7 +206,9 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
     tty: flags.get('tty') === true,
     healthcheck: healthcheck(flags),
     run: verb === 'run',
-    labels: Object.fromEntries(((flags.get('label') as string[] | undefined) ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, '']))),
+    expose: Object.keys(bindings),
+    endpoint: { Aliases: list('network-alias'), IPv4Address: str('ip'), MacAddress: str('mac-address') },
+    labels: labels(flags.get('label') as string[] | undefined),
     host: {
       AutoRemove: flags.get('rm') === true,
       Memory: memory,
@@ -203,6 +230,13 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
         return [kv.slice(0, eq), kv.slice(eq + 1)];
       })),
       GroupAdd: (flags.get('group-add') as string[] | undefined) ?? [],
+      NetworkMode: str('network') ?? str('net') ?? 'bridge',
+      PortBindings: Object.fromEntries(Object.entries(bindings).filter(([, v]) => v.length)),
+      PublishAllPorts: flags.get('publish-all') === true,
+      Dns: list('dns'),
+      DnsSearch: list('dns-search'),
+      DnsOptions: list('dns-option'),
+      ExtraHosts: list('add-host'),
       LogConfig: logConfig(str('log-driver'), (flags.get('log-opt') as string[] | undefined) ?? []),
       Mounts: [
         ...((flags.get('volume') as string[] | undefined) ?? []).map(parseVolumeFlag),

@@ -1,6 +1,6 @@
 // berth volume create|ls|inspect|rm|prune
 import { invalid } from '../../core/errors.ts';
-import { parseArgs } from '../args.ts';
+import { labels, parseArgs } from '../args.ts';
 import { table } from '../format.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
@@ -16,15 +16,6 @@ Commands:
   prune       Remove unused local volumes
   rm          Remove one or more volumes
 `;
-
-function labels(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of list ?? []) {
-    const eq = l.indexOf('=');
-    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-  }
-  return out;
-}
 
 export async function volume(ctx: Context, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

@@ -1,0 +1,432 @@
+// A container's network sandbox: a persistent network namespace (bind-mounted on
+// /run/netns/berth-<root key>-<sandbox>), its CNI attachments with their cached results, and the
+// host ports it publishes. Each start of a container gets a new sandbox (a new CNI container id),
+// so the slow release of a previous run never races with the next one.
+//
+// Lifecycle, with no daemon: the engine writes the record before it creates anything, so a crash
+// at any point leaves a record that says what to undo. The container's monitor, when the
+// container is gone for good, starts `release-main.ts` detached (nobody waits for CNI DEL); the
+// engine's reconcile releases sandboxes whose monitor and creator are both dead and that no
+// live releaser holds.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError, conflict, isCode } from '../core/errors.ts';
+import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
+import type { StateRoot } from '../engine/root.ts';
+import { SHIM_PATH } from '../runtime/shim.ts';
+import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { randomHex } from '../util/random.ts';
+import { mark } from '../util/trace.ts';
+import { inUse, lockHeld, NETNS_DIR, netnsPath, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
+import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
+import type { NetworkRecord, Networks } from './store.ts';
+
+const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
+
+export interface Attachment {
+  network: string; // network id
+  name: string; // network name at attach time
+  conflist: NetConfList;
+  rt: RuntimeConf;
+  aliases: string[];
+  /** Names other containers on the network resolve to it (name, short id, aliases); empty without name resolution. */
+  names?: string[];
+  result?: CniResult; // cached ADD result, for DEL and inspect
+}
+
+export interface SandboxRecord {
+  id: string;
+  container: string;
+  netns: string;
+  owner: ProcessRef; // the process creating it
+  monitor?: ProcessRef; // the container's monitor, once it exists
+  attachments: Attachment[];
+  ports: PortMapping[];
+}
+
+export interface Endpoint {
+  net: NetworkRecord;
+  aliases: string[];
+  /** The container's own names on the network (name, short id). */
+  names: string[];
+  ip?: string;
+  mac?: string;
+}
+
+/** What inspect shows of one attachment. */
+export interface EndpointView {
+  NetworkID: string;
+  EndpointID: string;
+  Aliases: string[];
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+}
+
+export function endpointView(a: Attachment): EndpointView {
+  const ip = a.result?.ips?.[0];
+  const iface = ip?.interface !== undefined ? a.result?.interfaces?.[ip.interface] : a.result?.interfaces?.find((i) => i.sandbox);
+  return {
+    NetworkID: a.network,
+    EndpointID: a.rt.containerId.slice(0, 32) + a.network.slice(0, 32),
+    Aliases: a.aliases,
+    IPAddress: ip ? ip.address.split('/')[0] : '',
+    IPPrefixLen: ip ? Number(ip.address.split('/')[1]) : 0,
+    Gateway: ip?.gateway ?? '',
+    MacAddress: iface?.mac ?? '',
+  };
+}
+
+export class Sandboxes {
+  private readonly root: StateRoot;
+  readonly networks: Networks;
+  private readonly dir: string;
+  private readonly hostsPath: (container: string) => string;
+  constructor(root: StateRoot, networks: Networks, hostsPath: (container: string) => string) {
+    this.root = root;
+    this.networks = networks;
+    this.hostsPath = hostsPath;
+    this.dir = path.join(root.dir, 'networks', 'sandboxes');
+  }
+
+  private file(id: string): string {
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  get(id: string): SandboxRecord | undefined {
+    return readJsonFile<SandboxRecord>(this.file(id));
+  }
+
+  private save(sb: SandboxRecord): void {
+    writeFileAtomic(this.file(sb.id), JSON.stringify(sb));
+  }
+
+  list(): SandboxRecord[] {
+    return sandboxIds(this.root).map((id) => this.get(id)).filter((s): s is SandboxRecord => s !== undefined);
+  }
+
+  netnsPath(id: string): string {
+    return netnsPath(this.root, id);
+  }
+
+  /**
+   * Creates the namespace, attaches it to each network (CNI ADD) and publishes the ports. On any
+   * failure everything done so far is undone before the error is thrown.
+   */
+  async create(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
+    const id = randomHex(32);
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const sb: SandboxRecord = { id, container, netns: this.netnsPath(id), owner: selfRef(), attachments: [], ports: [] };
+    this.save(sb); // first: whatever follows can be undone from this record
+    try {
+      sb.ports = await this.claimPorts(id, bindings);
+      this.save(sb);
+      mark('ports claimed');
+      fs.mkdirSync(NETNS_DIR, { recursive: true });
+      const made = spawnSync(SHIM_PATH, ['netns', 'add', sb.netns], { encoding: 'utf8', env: {} });
+      if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the network namespace: ${(made.stderr || made.error?.message || '').trim()}`);
+      mark('netns created');
+      for (const [i, ep] of endpoints.entries()) await this.attach(sb, ep, `eth${i}`);
+      mark('CNI ADD done');
+      return sb;
+    } catch (err) {
+      await this.release(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** One more network for a sandbox (at create, or `network connect` while running). */
+  async attach(sb: SandboxRecord, ep: Endpoint, ifname: string): Promise<Attachment> {
+    await this.networks.ensureHost(ep.net);
+    const capabilityArgs: Record<string, unknown> = {};
+    // Ports are published on the first network only (docker publishes through one endpoint too).
+    const publish = sb.attachments.length === 0 && sb.ports.length > 0 && !ep.net.Internal;
+    if (publish) capabilityArgs.portMappings = sb.ports;
+    if (ep.ip) capabilityArgs.ips = [ep.ip];
+    if (ep.mac) capabilityArgs.mac = ep.mac;
+    const a: Attachment = {
+      network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases, names: ep.net.Dns ? [...new Set([...ep.names, ...ep.aliases])] : [],
+      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish }),
+      rt: { containerId: sb.id, netns: sb.netns, ifname, capabilityArgs },
+    };
+    sb.attachments.push(a);
+    this.save(sb); // before ADD: a crash during ADD still leaves the DEL to do
+    a.result = await cniAdd(a.conflist, a.rt);
+    this.save(sb);
+    this.announce(sb, a);
+    if (ep.net.Dns) await this.ensureDns(ep.net);
+    return a;
+  }
+
+  /**
+   * The network's DNS responder (dns-main.ts), started if it is not running, and waited for: the
+   * container's first lookup must find it listening. It stops by itself when the network is empty.
+   */
+  private async ensureDns(net: NetworkRecord): Promise<void> {
+    const pidFile = path.join(this.root.dir, 'networks', 'dns', `${net.Id}.json`);
+    const up = () => {
+      const ref = readJsonFile<ProcessRef>(pidFile);
+      return ref !== undefined && isAlive(ref);
+    };
+    if (up()) return;
+    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dns-main.ts');
+    spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, this.root.dir, net.Id], { detached: true, stdio: 'ignore', env: {} }).unref();
+    for (const end = Date.now() + 5000; !up() && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  // Name resolution on user networks, without a daemon: every container's /etc/hosts lists the
+  // other containers on its networks. A joining container's line is appended to the others'
+  // files (in place: the file is bind-mounted by inode) and removed when its sandbox is released.
+  // Each line ends with "# berth <sandbox>" so it can be found again.
+
+  private live(sb: SandboxRecord): boolean {
+    return inUse(sb);
+  }
+
+  /** Lines naming the other live containers on this sandbox's networks. */
+  peerLines(sb: SandboxRecord): string[] {
+    const lines: string[] = [];
+    const nets = new Set(sb.attachments.filter((a) => a.names?.length).map((a) => a.network));
+    if (!nets.size) return lines;
+    for (const other of this.list()) {
+      if (other.id === sb.id || !this.live(other)) continue;
+      for (const a of other.attachments) if (nets.has(a.network) && a.names?.length) {
+        const ip = a.result?.ips?.[0]?.address.split('/')[0];
+        if (ip) lines.push(hostsLine(ip, a.names, other.id));
+      }
+    }
+    return lines;
+  }
+
+  private announce(sb: SandboxRecord, a: Attachment): void {
+    const ip = a.result?.ips?.[0]?.address.split('/')[0];
+    if (!ip || !a.names?.length) return;
+    for (const other of this.list()) {
+      if (other.id === sb.id || other.container === sb.container || !this.live(other)) continue;
+      if (!other.attachments.some((x) => x.network === a.network && x.names?.length)) continue;
+      try {
+        fs.appendFileSync(this.hostsPath(other.container), hostsLine(ip, a.names, sb.id) + '\n');
+      } catch {}
+    }
+  }
+
+  private withdraw(sb: SandboxRecord, networkId?: string): void {
+    const nets = new Set(sb.attachments.filter((a) => a.names?.length && (!networkId || a.network === networkId)).map((a) => a.network));
+    if (!nets.size) return;
+    const tag = `# berth ${sb.id.slice(0, 12)}`;
+    for (const other of this.list()) {
+      if (other.id === sb.id || !other.attachments.some((x) => nets.has(x.network))) continue;
+      const file = this.hostsPath(other.container);
+      try {
+        const text = fs.readFileSync(file, 'utf8');
+        const kept = text.split('\n').filter((l) => !l.endsWith(tag)).join('\n');
+        if (kept !== text) fs.writeFileSync(file, kept); // in place: same inode
+      } catch {}
+    }
+  }
+
+  /** `network disconnect`: DEL of one attachment. */
+  async detach(sb: SandboxRecord, networkId: string): Promise<void> {
+    const a = sb.attachments.find((x) => x.network === networkId);
+    if (!a) return;
+    this.withdraw(sb, networkId);
+    await cniDel(a.conflist, a.rt, a.result);
+    sb.attachments = sb.attachments.filter((x) => x !== a);
+    this.save(sb);
+  }
+
+  setMonitor(sb: SandboxRecord, monitor: ProcessRef): void {
+    sb.monitor = monitor;
+    this.save(sb);
+  }
+
+  /** The monitor's teardown step: this script, detached, releases the sandbox. */
+  releaseArgv(id: string): string[] {
+    return releaseArgv(this.root, id);
+  }
+
+  private lockPath(id: string): string {
+    return path.join(this.dir, `${id}.lock`);
+  }
+
+  /** Takes the release of a sandbox for this process; false while another live process has it. */
+  private lock(id: string): boolean {
+    const me = selfRef();
+    for (let i = 0; i < 2; i++) {
+      try {
+        fs.writeFileSync(this.lockPath(id), JSON.stringify(me), { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = readJsonFile<ProcessRef>(this.lockPath(id));
+      if (holder && isAlive(holder)) return false;
+      fs.rmSync(this.lockPath(id), { force: true }); // its holder died: take over
+    }
+    return false;
+  }
+
+  /**
+   * CNI DEL of every attachment (while the namespace still exists: the bridge plugin finds the
+   * addresses whose NAT rules it removes there), then the namespace, the port claims, the record.
+   * If another process is releasing it, waits for that instead.
+   */
+  async release(id: string): Promise<void> {
+    if (!this.lock(id)) {
+      for (const end = Date.now() + 60_000; fs.existsSync(this.file(id)) && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+      return;
+    }
+    const sb = this.get(id);
+    let first: unknown;
+    if (sb) {
+      this.withdraw(sb);
+      for (const a of [...sb.attachments].reverse()) {
+        try {
+          await cniDel(a.conflist, a.rt, a.result);
+          sb.attachments = sb.attachments.filter((x) => x !== a);
+        } catch (e) {
+          // A plugin that is not installed made nothing in an ADD that never completed.
+          if (!a.result && isCode(e, 'FailedPrecondition')) sb.attachments = sb.attachments.filter((x) => x !== a);
+          else first ??= e;
+        }
+      }
+      // A DEL that failed keeps what it needs (the record, the namespace): the next reconcile
+      // tries again rather than leaving rules or addresses behind that nothing knows about.
+      if (first) {
+        this.save(sb);
+        fs.rmSync(this.lockPath(id), { force: true });
+        throw first;
+      }
+    }
+    const del = spawnSync(SHIM_PATH, ['netns', 'del', this.netnsPath(id)], { encoding: 'utf8', env: {} });
+    if (del.status !== 0) first ??= new BerthError('Unavailable', `removing the network namespace: ${del.stderr.trim()}`);
+    if (sb) for (const p of sb.ports) this.unclaimPort(p, id);
+    fs.rmSync(this.file(id), { force: true });
+    fs.rmSync(this.lockPath(id), { force: true });
+    if (first) throw first;
+  }
+
+  /** Sandboxes whose container can no longer be using them: no live monitor, no live creator. */
+  stale(): SandboxRecord[] {
+    return this.list().filter((sb) => !inUse(sb) && !lockHeld(this.root, sb.id));
+  }
+
+  sweep(): void {
+    sweepSandboxes(this.root);
+  }
+
+  /** What inspect shows of each attachment, by network name. */
+  views(sb: SandboxRecord): Record<string, EndpointView> {
+    return Object.fromEntries(sb.attachments.map((a) => [a.name, endpointView(a)]));
+  }
+
+  // Published ports are claimed machine-wide (one file per protocol and port, naming the root and
+  // sandbox), so two containers, or two roots, never publish the same host port; a host process
+  // already listening there is found by binding the port for a moment.
+  private async claimPorts(id: string, bindings: PortBindings): Promise<PortMapping[]> {
+    fs.mkdirSync(PORT_CLAIMS, { recursive: true, mode: 0o700 });
+    const picked: Array<{ proto: Proto; port: number }> = [];
+    const random = (proto: Proto, hostIP: string): number => {
+      for (let i = 0; i < 200; i++) {
+        const port = 32768 + Math.floor(Math.random() * (60999 - 32768));
+        if (picked.some((p) => p.port === port && p.proto === proto)) continue;
+        if (this.claim(id, { hostPort: port, containerPort: 0, protocol: proto, hostIP })) {
+          picked.push({ proto, port });
+          return port;
+        }
+      }
+      throw conflict('no free host port left to publish on');
+    };
+    const mappings = toMappings(bindings, random);
+    try {
+      for (const m of mappings) {
+        if (picked.some((p) => p.port === m.hostPort && p.proto === m.protocol)) continue;
+        if (!this.claim(id, m)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+        picked.push({ proto: m.protocol, port: m.hostPort });
+      }
+      for (const m of mappings) {
+        for (let tries = 0; ; tries++) {
+          try {
+            await hostPortFree(m);
+            break;
+          } catch (err) {
+            // A random port a host process happens to listen on: pick another.
+            const wasRandom = !(bindings[`${m.containerPort}/${m.protocol}`] ?? []).some((b) => Number(b.HostPort) === m.hostPort);
+            if (!wasRandom || tries >= 20 || !isCode(err, 'Conflict')) throw err;
+            this.unclaimPort(m, id);
+            m.hostPort = random(m.protocol, m.hostIP);
+          }
+        }
+      }
+      for (const a of mappings) for (const b of mappings) if (a !== b && clash(a, b)) throw conflict(`Bind for ${a.hostIP || '0.0.0.0'}:${a.hostPort} failed: port is already allocated`);
+    } catch (err) {
+      for (const m of mappings) this.unclaimPort(m, id);
+      throw err;
+    }
+    return mappings;
+  }
+
+  private claimFile(m: { protocol: Proto; hostPort: number }): string {
+    return path.join(PORT_CLAIMS, `${m.protocol}-${m.hostPort}`);
+  }
+
+  private claim(id: string, m: PortMapping): boolean {
+    const file = this.claimFile(m);
+    for (let i = 0; i < 2; i++) {
+      try {
+        fs.writeFileSync(file, `${this.root.dir}\n${id}\n`, { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      // A claim whose sandbox record is gone is stale (a crash between release steps).
+      const [rootDir, holder] = (() => {
+        try {
+          return fs.readFileSync(file, 'utf8').split('\n');
+        } catch {
+          return ['', ''];
+        }
+      })();
+      if (rootDir && holder && fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`))) return false;
+      fs.rmSync(file, { force: true });
+    }
+    return false;
+  }
+
+  private unclaimPort(m: PortMapping, id: string): void {
+    const file = this.claimFile(m);
+    try {
+      if (fs.readFileSync(file, 'utf8').split('\n')[1] === id) fs.rmSync(file, { force: true });
+    } catch {}
+  }
+}
+
+function hostsLine(ip: string, names: string[], sandbox: string): string {
+  return `${ip}\t${names.join(' ')}\t# berth ${sandbox.slice(0, 12)}`;
+}
+
+/** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
+async function hostPortFree(m: PortMapping): Promise<void> {
+  // Loaded here: every command loads this module, few publish ports.
+  const [net, dgram] = await Promise.all([import('node:net'), import('node:dgram')]);
+  const where = `${m.hostIP || '0.0.0.0'}:${m.hostPort}`;
+  const busy = (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE'
+    ? conflict(`Bind for ${where} failed: port is already allocated (a host process listens on it)`)
+    : new BerthError('Unavailable', `cannot publish ${where}: ${e.message}`));
+  return new Promise((resolve, reject) => {
+    if (m.protocol === 'udp') {
+      const s = dgram.createSocket('udp4');
+      s.once('error', (e) => { s.close(); reject(busy(e)); });
+      s.bind({ port: m.hostPort, address: m.hostIP || '0.0.0.0', exclusive: true }, () => s.close(() => resolve()));
+      return;
+    }
+    if (m.protocol === 'sctp') return resolve();
+    const srv = net.createServer();
+    srv.once('error', (e) => reject(busy(e)));
+    srv.listen({ port: m.hostPort, host: m.hostIP || '0.0.0.0', exclusive: true }, () => srv.close(() => resolve()));
+  });
+}

@@ -1,0 +1,78 @@
+// The part of sandbox handling every reconcile runs, kept apart so that commands load it without
+// the CNI code: find sandboxes nothing uses any more and hand each to a detached releaser, and
+// unmount namespace files of the root that have no record. Synchronous and cheap.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isAlive, type ProcessRef } from '../kernel/process.ts';
+import type { StateRoot } from '../engine/root.ts';
+import { SHIM_PATH } from '../runtime/shim.ts';
+import { readJsonFile } from '../util/atomic.ts';
+
+// Our own directory, not /run/netns: `ip netns add` bind-mounts /run/netns over itself, which would
+// hide namespaces mounted there before it from a later unmount.
+export const NETNS_DIR = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'netns') : '/run/berth/netns';
+
+/** What the sweep needs of a sandbox record (sandbox.ts has the whole type). */
+export interface SandboxOwners {
+  id: string;
+  container: string;
+  owner: ProcessRef;
+  monitor?: ProcessRef;
+}
+
+export function sandboxDir(root: StateRoot): string {
+  return path.join(root.dir, 'networks', 'sandboxes');
+}
+
+/** In use while its container's monitor lives, or before there is one, its creator. */
+export function inUse(sb: SandboxOwners): boolean {
+  return sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner);
+}
+
+export function lockHeld(root: StateRoot, id: string): boolean {
+  const holder = readJsonFile<ProcessRef>(path.join(sandboxDir(root), `${id}.lock`));
+  return holder !== undefined && isAlive(holder);
+}
+
+/** The command that releases one sandbox (the monitor's teardown step runs it too). */
+export function releaseArgv(root: StateRoot, id: string): string[] {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'release-main.ts');
+  return [process.execPath, '--disable-warning=ExperimentalWarning', script, root.dir, id];
+}
+
+export function netnsPath(root: StateRoot, id: string): string {
+  return path.join(NETNS_DIR, `berth-${root.key}-${id.slice(0, 12)}`);
+}
+
+export function sandboxIds(root: StateRoot): string[] {
+  try {
+    return fs.readdirSync(sandboxDir(root)).filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Stale sandboxes are released by a detached process (a CNI DEL takes up to seconds; `ps`
+ * should not wait for it); namespaces of this root without a record are removed.
+ */
+export function sweepSandboxes(root: StateRoot): void {
+  const ids = sandboxIds(root);
+  for (const id of ids) {
+    const sb = readJsonFile<SandboxOwners>(path.join(sandboxDir(root), `${id}.json`));
+    if (!sb || inUse(sb) || lockHeld(root, id)) continue;
+    const [cmd, ...args] = releaseArgv(root, id);
+    spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
+  }
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(NETNS_DIR);
+  } catch {}
+  const prefix = `berth-${root.key}-`;
+  const known = new Set(ids.map((id) => id.slice(0, 12)));
+  for (const n of names) {
+    if (n.startsWith(prefix) && !known.has(n.slice(prefix.length))) spawnSync(SHIM_PATH, ['netns', 'del', path.join(NETNS_DIR, n)], { env: {} });
+  }
+}
