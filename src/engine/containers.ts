@@ -577,8 +577,10 @@ export class Containers {
   imageUsers(): (imageId: string) => { id: string; running: boolean } | undefined {
     const all = this.reconcile();
     return (imageId) => {
-      const c = all.find((x) => x.record.Image === imageId);
-      return c && { id: c.record.Id, running: ['running', 'paused', 'restarting'].includes(c.state.Status) };
+      // A running user decides (its image can never go), whatever order the directory lists them in.
+      const users = all.filter((x) => x.record.Image === imageId);
+      const c = users.find((x) => isUp(x.state.Status)) ?? users[0];
+      return c && { id: c.record.Id, running: isUp(c.state.Status) };
     };
   }
 
