@@ -321,10 +321,16 @@ export class Containers {
       fs.writeFileSync(path.join(tmp, 'hosts'), hostsFile({ base: mode.kind === 'host' ? hostHosts() : undefined, extra: host.ExtraHosts }));
       fs.writeFileSync(path.join(tmp, 'resolv.conf'), resolvFile(hostResolv(), { keepLoopback: mode.kind === 'host', dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
-      if (!host.AutoRemove) fs.fsyncSync(fs.openSync(path.join(tmp, 'config.json'), 'r'));
       record.Name = this.reserveName(opts.name, id);
       host.Mounts = this.prepareMounts(host.Mounts);
-      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
+      // The final record, on disk (unless --rm) before the directory takes the container's id.
+      const fd = fs.openSync(path.join(tmp, 'config.json'), 'w');
+      try {
+        fs.writeSync(fd, JSON.stringify(record));
+        if (!host.AutoRemove) fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
       fs.renameSync(tmp, this.cdir(id));
       this.emit('create', record);
     } catch (err) {
