@@ -1,12 +1,27 @@
 // What the side-by-side benchmarks share: the repo's berth, quiet command runs, timing,
 // percentiles, and removing the cgroup scopes a benchmark's roots leave behind.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BERTH = path.join(REPO, 'bin/berth');
+
+/** `--runs N` (or the default) and whether Docker is compared (`--no-docker` skips it). */
+export function benchArgs(defaultRuns: number): { runs: number; wantDocker: boolean } {
+  const args = process.argv.slice(2);
+  return { runs: args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) || defaultRuns : defaultRuns, wantDocker: !args.includes('--no-docker') };
+}
+
+/** A scratch directory holding the busybox root filesystem tarball every tool runs. */
+export function busyboxWork(): { work: string; tar: string } {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+  const tar = path.join(work, 'rootfs.tar');
+  execFileSync(path.join(REPO, 'scripts/mkrootfs.sh'), [tar]);
+  return { work, tar };
+}
 
 /** Runs a command with no output, failing on a non-zero status. */
 export function quiet(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): void {

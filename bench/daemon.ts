@@ -2,21 +2,16 @@
 // same docker CLI against `berth daemon` and against a throwaway dockerd, on the same busybox
 // root filesystem, interleaved so machine noise hits both alike.
 // Usage: node bench/daemon.ts [--runs N] [--no-docker]
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BERTH, interleave, latencyTable, quiet, removeScopes, REPO } from './common.ts';
+import { BERTH, benchArgs, busyboxWork, interleave, latencyTable, quiet, removeScopes } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 
-const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1]) || 40;
-const wantDocker = !args.includes('--no-docker');
+const { runs, wantDocker } = benchArgs(40);
 const sh = quiet;
-
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
-const tar = path.join(work, 'rootfs.tar');
-execFileSync(path.join(REPO, 'scripts/mkrootfs.sh'), [tar]);
+const { work, tar } = busyboxWork();
 const berthRoot = path.join(work, 'berth');
 sh(BERTH, ['import', tar, 'bench/busybox:1'], { ...process.env, BERTH_ROOT: berthRoot });
 const sock = path.join(work, 'berth.sock');

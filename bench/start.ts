@@ -6,17 +6,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BERTH, interleave, latencyTable, quiet, removeScopes, REPO } from './common.ts';
+import { BERTH, benchArgs, busyboxWork, interleave, latencyTable, quiet, removeScopes } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 
-const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1]) || 50;
-const wantDocker = !args.includes('--no-docker');
+const { runs, wantDocker } = benchArgs(50);
 const sh = quiet;
-
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
-const tar = path.join(work, 'rootfs.tar');
-execFileSync(path.join(REPO, 'scripts/mkrootfs.sh'), [tar]);
+const { work, tar } = busyboxWork();
 
 // berth: its own state root.
 const berthEnv = { ...process.env, BERTH_ROOT: path.join(work, 'berth') };

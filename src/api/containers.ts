@@ -2,7 +2,8 @@
 // Containers the daemon starts have their stdio carried here (pipes from the monitor), so
 // clients attached before start see every byte; the monitor still logs and outlives us.
 import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
 import { conflict, invalid, isCode, notFound } from '../core/errors.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
@@ -116,14 +117,7 @@ export class ContainerApi {
     const f = filters(call.query);
     const all = flag(call.query, 'all') || f.has('status') || f.has('exited');
     const everything = this.containers.list(true);
-    const images = this.engine.images;
-    const imageOf = (ref: string) => {
-      try {
-        return images.resolve(ref).id;
-      } catch {
-        return undefined;
-      }
-    };
+    const imageOf = (ref: string) => this.engine.images.idOf(ref);
     let list = everything.filter((c) => (all || running(c)) && matches(c, f, imageOf, everything));
     const limit = Number(call.query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
@@ -185,7 +179,7 @@ export class ContainerApi {
     streams.exited.then((exit) => this.exits.set(id, exit.exit), () => {}).finally(() => this.wake());
     streams.gone.finally(() => {
       this.live.delete(id);
-      if (c.record.HostConfig.AutoRemove && !this.observe(id)) this.containers.events.emit('container', 'destroy', id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
+      if (c.record.HostConfig.AutoRemove && !this.observe(id)) this.containers.event('destroy', c.record);
       this.wake();
       // Waiters for `removed` had their answer; keep the code a little for late ones.
       setTimeout(() => this.exits.delete(id), 60_000).unref();
@@ -248,7 +242,6 @@ export class ContainerApi {
     if (!running(c)) return { status: 304 };
     const t = call.query.get('t') ?? call.query.get('timeout');
     await this.containers.stop(c.record.Id, t === null || t === '' ? undefined : Number(t));
-    this.containers.events.emit('container', 'stop', c.record.Id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
     this.wake();
     return { status: 204 };
   }
@@ -260,7 +253,7 @@ export class ContainerApi {
     await this.waitGone(c.record.Id);
     const streams = await this.containers.startStreams(this.containers.get(c.record.Id).record, { stdin: false });
     if (streams) this.carry(c, streams, new Set());
-    this.containers.events.emit('container', 'restart', c.record.Id, { ...c.record.Config.Labels, image: c.record.ImageName, name: c.record.Name });
+    this.containers.event('restart', c.record);
     return { status: 204 };
   }
 
@@ -460,7 +453,7 @@ export class ContainerApi {
       user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
       tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
     });
-    this.containers.events.emit('container', 'exec_create: ' + (cmd as string[]).join(' '), c.record.Id, { image: c.record.ImageName, name: c.record.Name, execID: id });
+    this.containers.event('exec_create: ' + (cmd as string[]).join(' '), c.record, { execID: id });
     return { status: 201, body: { Id: id } };
   }
 
@@ -546,7 +539,6 @@ function sleep(ms: number): Promise<void> {
 /** Host CPU time in ns (docker's system_cpu_usage), from /proc/stat. */
 function systemCpuNanos(): number {
   try {
-    const fs = process.getBuiltinModule('node:fs');
     const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
     const ticks = line.split(/\s+/).slice(1, 8).reduce((a, b) => a + Number(b || 0), 0);
     return ticks * 1e7; // USER_HZ = 100
@@ -559,7 +551,7 @@ type Sample = ReturnType<ContainerApi['sample']>;
 
 /** docker's stats object: the CLI computes CPU % from cpu_stats against precpu_stats. */
 function statsJson(c: Container, now: Sample, pre: Sample): object {
-  const cpus = (s: Sample) => ({ cpu_usage: { total_usage: s.cpuNanos, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: s.system, online_cpus: navigatorCpus(), throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
+  const cpus = (s: Sample) => ({ cpu_usage: { total_usage: s.cpuNanos, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: s.system, online_cpus: os.availableParallelism(), throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
   return {
     read: now.read, preread: pre.read, name: `/${c.record.Name}`, id: c.record.Id,
     pids_stats: { current: now.pids }, blkio_stats: { io_service_bytes_recursive: null }, num_procs: 0, storage_stats: {},
@@ -569,8 +561,3 @@ function statsJson(c: Container, now: Sample, pre: Sample): object {
   };
 }
 
-function navigatorCpus(): number {
-  return process.getBuiltinModule('node:os').availableParallelism();
-}
-
-export type { ServerResponse };

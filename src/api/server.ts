@@ -14,11 +14,6 @@ import { systemRoutes } from './system.ts';
 // BERTH_TRACE=1: each request's method, path, status and time to stderr.
 const TRACE = process.env.BERTH_TRACE === '1';
 
-export interface Listener {
-  /** `unix:///run/berth/berth.sock` or `tcp://127.0.0.1:2375`. */
-  address: string;
-}
-
 export function buildRouter(engine: Engine): Router {
   const r = new Router();
   systemRoutes(r, engine);

@@ -1,11 +1,12 @@
 // /_ping, /version, /info, /events, /system/df, and the volume and network collections.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
-import { API_VERSION, MIN_API_VERSION, filters, flag, headers, readJson, streamStart, type Router } from './http.ts';
+import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
 
 export function systemRoutes(r: Router, engine: Engine): void {
   const ping = async () => ({
@@ -193,11 +194,10 @@ function goArch(): string {
 
 function osName(): string {
   try {
-    const text = process.getBuiltinModule('node:fs').readFileSync('/etc/os-release', 'utf8');
+    const text = fs.readFileSync('/etc/os-release', 'utf8');
     return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? 'Linux';
   } catch {
     return 'Linux';
   }
 }
 
-export { headers };

@@ -248,7 +248,7 @@ export class Containers {
   }
 
   /** docker's container event: the actor's attributes are its labels, image and name. */
-  private emit(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void {
+  event(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void {
     this.events.emit('container', action, record.Id, { ...record.Config.Labels, image: record.ImageName, name: record.Name, ...extra });
   }
 
@@ -332,7 +332,7 @@ export class Containers {
         fs.closeSync(fd);
       }
       fs.renameSync(tmp, this.cdir(id));
-      this.emit('create', record);
+      this.event('create', record);
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (record.Name) fs.rmSync(path.join(this.namesDir, record.Name), { force: true });
@@ -435,7 +435,7 @@ export class Containers {
       state.Pid = 0;
       if (state.FinishedAt === '0001-01-01T00:00:00Z') state.FinishedAt = new Date().toISOString();
       this.cgroups().remove(id);
-      this.emit('die', record, { exitCode: String(state.ExitCode) });
+      this.event('die', record, { exitCode: String(state.ExitCode) });
       if (record.HostConfig.AutoRemove) {
         this.destroy(record);
         return undefined;
@@ -473,7 +473,7 @@ export class Containers {
 
   private destroy(record: ContainerRecord): void {
     fs.rmSync(this.cdir(record.Id), { recursive: true, force: true });
-    this.emit('destroy', record);
+    this.event('destroy', record);
     const namePath = path.join(this.namesDir, record.Name);
     try {
       if (fs.readFileSync(namePath, 'utf8') === record.Id) fs.rmSync(namePath, { force: true });
@@ -642,7 +642,7 @@ export class Containers {
       }
     });
     // An attached --rm container is gone once drive() returns: its monitor removed it.
-    if (exit && !exit.detached && record.HostConfig.AutoRemove) this.emit('destroy', record);
+    if (exit && !exit.detached && record.HostConfig.AutoRemove) this.event('destroy', record);
     return exit;
   }
 
@@ -674,8 +674,8 @@ export class Containers {
   /** The exit of an attached container becomes its state (a restart policy's monitor carries on). */
   private settleExit(record: ContainerRecord, state: ContainerState, exit: ShimExit): ShimExit {
     if (exit.detached) return exit;
-    this.emit('die', record, { exitCode: String(exit.exit) });
-    if (exit.oom) this.emit('oom', record);
+    this.event('die', record, { exitCode: String(exit.exit) });
+    if (exit.oom) this.event('oom', record);
     if ((record.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no') return { ...exit, detached: true };
     if (!record.HostConfig.AutoRemove) {
       state.Status = transition(state.Status, 'exited', record.Id);
@@ -781,7 +781,7 @@ export class Containers {
       state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
       state.StartedAt = new Date().toISOString();
       this.saveState(record, state);
-      this.emit('start', record);
+      this.event('start', record);
     }, () => {});
     return { shim, state };
   }
@@ -847,14 +847,14 @@ export class Containers {
    */
   async copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> {
     const { copyIn, copyOut } = await import('./copy.ts');
-    await this.inFrozenRoot(nameOrId, (root) => ('out' in op ? copyOut(root, op.out, op.to) : copyIn(root, op.in, op.to)));
+    await this.inRoot(nameOrId, (root) => ('out' in op ? copyOut(root, op.out, op.to) : copyIn(root, op.in, op.to)));
   }
 
   /**
    * Runs fn with the container's root as "/proc/PID/root": a running container's own, frozen
    * meanwhile; a stopped one's mounted by a holder process in a mount namespace of its own.
    */
-  private async inFrozenRoot<T>(nameOrId: string, fn: (root: string) => T | Promise<T>): Promise<T> {
+  private async inRoot<T>(nameOrId: string, fn: (root: string) => T | Promise<T>): Promise<T> {
     const c = this.get(nameOrId);
     if (c.state.Status === 'created' || c.state.Status === 'exited') return this.inHeldRoot(c.record, fn);
     if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`cannot copy files while ${c.record.Name} is ${c.state.Status}`);
@@ -887,7 +887,7 @@ export class Containers {
   /** docker's path stat for the archive API: name, size, Go FileMode bits, mtime, link target. */
   async pathStat(nameOrId: string, ctrPath: string): Promise<PathStat> {
     const { statInRoot } = await import('./copy.ts');
-    return this.inFrozenRoot(nameOrId, (root) => statInRoot(root, ctrPath));
+    return this.inRoot(nameOrId, (root) => statInRoot(root, ctrPath));
   }
 
   /**
@@ -898,7 +898,7 @@ export class Containers {
     const [{ copyOut, statInRoot }, { mergedTar }] = await Promise.all([import('./copy.ts'), import('../snapshot/diff.ts')]);
     const scratch = this.scratchDir();
     try {
-      const stat = await this.inFrozenRoot(nameOrId, (root) => {
+      const stat = await this.inRoot(nameOrId, (root) => {
         const st = statInRoot(root, ctrPath);
         copyOut(root, ctrPath.replace(/\/\.$/, '/'), scratch);
         return st;
@@ -922,11 +922,11 @@ export class Containers {
     const [{ copyIn, statInRoot }, { applyLayer }] = await Promise.all([import('./copy.ts'), import('../image/apply.ts')]);
     const scratch = this.scratchDir();
     try {
-      await this.inFrozenRoot(nameOrId, (root) => {
+      await this.inRoot(nameOrId, (root) => {
         if (!statInRoot(root, ctrPath).isDir) throw invalid(`extraction point is not a directory: ${ctrPath}`);
       });
       await applyLayer(tar, scratch, shimSpecialFs);
-      await this.inFrozenRoot(nameOrId, (root) => copyIn(root, `${scratch}/.`, ctrPath));
+      await this.inRoot(nameOrId, (root) => copyIn(root, `${scratch}/.`, ctrPath));
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
@@ -1026,7 +1026,7 @@ export class Containers {
     await this.cgroups().freeze(c.record.Id, true);
     c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
     this.saveState(c.record, c.state);
-    this.emit('pause', c.record);
+    this.event('pause', c.record);
     return c.record.Id;
   }
 
@@ -1036,7 +1036,7 @@ export class Containers {
     await this.cgroups().freeze(c.record.Id, false);
     c.state.Status = transition(c.state.Status, 'running', c.record.Id);
     this.saveState(c.record, c.state);
-    this.emit('unpause', c.record);
+    this.event('unpause', c.record);
     return c.record.Id;
   }
 
@@ -1045,7 +1045,7 @@ export class Containers {
     const sig = parseSignal(signal); // an unknown signal is refused before anything is touched
     const c = this.get(nameOrId);
     process.kill(this.initPid(c), sig);
-    this.emit('kill', c.record, { signal: String(sig) });
+    this.event('kill', c.record, { signal: String(sig) });
     return c.record.Id;
   }
 
@@ -1064,11 +1064,13 @@ export class Containers {
     }
     // A frozen process handles no signal: thaw it so it can stop (or die).
     if (c.state.Status === 'paused') await this.unpause(c.record.Id).catch(() => undefined);
-    if (await this.waitUntilStopped(c.record.Id, deadline)) return c.record.Id;
-    try {
-      process.kill(this.initPid(this.get(c.record.Id)), 'SIGKILL');
-    } catch {}
-    await this.waitUntilStopped(c.record.Id, Date.now() + 10_000);
+    if (!(await this.waitUntilStopped(c.record.Id, deadline))) {
+      try {
+        process.kill(this.initPid(this.get(c.record.Id)), 'SIGKILL');
+      } catch {}
+      await this.waitUntilStopped(c.record.Id, Date.now() + 10_000);
+    }
+    this.event('stop', c.record);
     return c.record.Id;
   }
 
@@ -1098,7 +1100,7 @@ export class Containers {
     c.record.Name = name;
     writeFileAtomic(path.join(this.cdir(c.record.Id), 'config.json'), JSON.stringify(c.record), { durable: true });
     fs.rmSync(path.join(this.namesDir, old), { force: true });
-    this.emit('rename', c.record, { oldName: `/${old}` });
+    this.event('rename', c.record, { oldName: `/${old}` });
   }
 
   async inspect(nameOrId: string): Promise<object> {

@@ -1,6 +1,7 @@
 // Disk usage as `system df` reports it: images with the size they share with other images and
 // the size that is theirs alone, containers' writable layers, volumes. Layers are counted once
 // however many images use them.
+import { isUp } from '../core/container.ts';
 import * as path from 'node:path';
 import type { ImageStore } from '../image/store.ts';
 import { dirUsage } from '../snapshot/layers.ts';
@@ -25,7 +26,6 @@ export interface DiskUsage {
   volumes: Array<{ volume: VolumeRecord; links: number; size: number }>;
 }
 
-export const isRunning = (c: Container) => c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
 
 export function diskUsage(images: ImageStore, containers: Container[], volumes: VolumeRecord[], containersDir: string): DiskUsage {
   const list = images.list();
@@ -55,7 +55,7 @@ export function diskUsage(images: ImageStore, containers: Container[], volumes: 
     images: imageRows,
     layersSize,
     reclaimableImages,
-    containers: containers.map((c) => ({ container: c, size: dirUsage(path.join(containersDir, c.record.Id, 'upper')), running: isRunning(c) })),
+    containers: containers.map((c) => ({ container: c, size: dirUsage(path.join(containersDir, c.record.Id, 'upper')), running: isUp(c.state.Status) })),
     volumes: volumes.map((v) => ({
       volume: v,
       links: containers.filter((c) => c.record.HostConfig.Mounts.some((m) => m.Type === 'volume' && m.Source === v.Name)).length,

@@ -52,6 +52,15 @@ export class ImageStore {
     return readJsonFile<ImageRecord>(this.recordPath(id));
   }
 
+  /** The id `resolve` would give, or undefined where it would throw (for filters like `ancestor`). */
+  idOf(nameOrId: string): string | undefined {
+    try {
+      return this.resolve(nameOrId).id;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** A name (tag or digest reference), a full id, or a unique id prefix (at least 4 hex). */
   resolve(nameOrId: string): ImageRecord {
     const idLike = /^(sha256:)?([a-f0-9]{4,64})$/.exec(nameOrId);

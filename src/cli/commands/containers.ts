@@ -30,13 +30,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   // A status filter, or -n/-l, looks at all containers, as in docker.
   let list = containers.list(flags.get('all') === true || filters.has('status') || filters.has('exited') || last !== undefined);
   containers.sweepNames(list);
-  const imageOf = (ref: string) => {
-    try {
-      return engine.images.resolve(ref).id;
-    } catch {
-      return undefined;
-    }
-  };
+  const imageOf = (ref: string) => engine.images.idOf(ref);
   const everything = list;
   list = list.filter((c) => matches(c, filters, imageOf, everything));
   if (last !== undefined) list = list.slice(0, last);
