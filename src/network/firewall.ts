@@ -1,6 +1,8 @@
 // Per-network forwarding rules, in one iptables chain per state root (BERTH-<root key>) jumped to
 // first from FORWARD: traffic stays inside a network or leaves for the outside world, never
 // reaches another berth network; an internal network talks only to itself (and the host).
+// Outbound NAT is one MASQUERADE rule per network too (docker's shape), not the bridge plugin's
+// ipMasq, which makes a chain and rules per container: four iptables runs on every ADD and DEL.
 // Per network, not per container, so attaching a container adds no rule here.
 import { execFile } from 'node:child_process';
 import { BerthError } from '../core/errors.ts';
@@ -34,8 +36,30 @@ export function bridgeRules(bridge: string, internal: boolean): string[][] {
   return rules;
 }
 
+/** What the rules of one network depend on. */
+export interface BridgeNet {
+  Bridge: string;
+  Subnet: string;
+  Internal: boolean;
+}
+
+/**
+ * The network's outbound NAT (nat table, POSTROUTING), or none for an internal network. Pure. The
+ * comment names the network as CNI does (berth-<root key>-<network>), so it can be found again.
+ */
+export function natRule(net: BridgeNet, comment: string): string[] | undefined {
+  if (net.Internal) return undefined;
+  return ['-s', net.Subnet, '!', '-o', net.Bridge, '!', '-d', '224.0.0.0/4', '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE'];
+}
+
 /** Idempotent: creates the chain and its jump if missing, then the network's rules if missing. */
-export async function addBridgeRules(rootKey: string, bridge: string, internal: boolean): Promise<void> {
+export async function addBridgeRules(rootKey: string, net: BridgeNet, comment: string): Promise<void> {
+  const { Bridge: bridge, Internal: internal } = net;
+  const nat = natRule(net, comment);
+  if (nat && !(await iptables(['-t', 'nat', '-C', 'POSTROUTING', ...nat])).ok) {
+    const r = await iptables(['-t', 'nat', '-A', 'POSTROUTING', ...nat]);
+    if (!r.ok) throw new BerthError('Unavailable', `iptables -t nat -A POSTROUTING: ${r.err.trim()}`);
+  }
   const chain = chainName(rootKey);
   if (!(await iptables(['-S', chain])).ok) {
     const r = await iptables(['-N', chain]);
@@ -54,8 +78,11 @@ export async function addBridgeRules(rootKey: string, bridge: string, internal: 
 }
 
 /** Removes the network's rules; the chain and its jump go with the root's last network. */
-export async function removeBridgeRules(rootKey: string, bridge: string, internal: boolean): Promise<void> {
+export async function removeBridgeRules(rootKey: string, net: BridgeNet, comment: string): Promise<void> {
+  const { Bridge: bridge, Internal: internal } = net;
   const chain = chainName(rootKey);
+  const nat = natRule(net, comment);
+  if (nat) while ((await iptables(['-t', 'nat', '-D', 'POSTROUTING', ...nat])).ok) {}
   for (const rule of bridgeRules(bridge, internal)) while ((await iptables(['-D', chain, ...rule])).ok) {}
   const left = await iptables(['-S', chain]);
   if (left.ok && left.out.trim().split('\n').filter((l) => l.startsWith('-A ')).length === 0) {

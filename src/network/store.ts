@@ -119,7 +119,7 @@ export class Networks {
       throw err;
     }
     try {
-      await addBridgeRules(this.root.key, rec.Bridge, rec.Internal);
+      await addBridgeRules(this.root.key, rec, this.cniName(rec));
     } catch (err) {
       await this.remove(rec.Name, () => undefined).catch(() => undefined);
       throw err;
@@ -196,7 +196,7 @@ export class Networks {
     const dns = readJsonFile<ProcessRef>(path.join(this.dir, 'dns', `${net.Id}.json`));
     if (dns && isAlive(dns)) process.kill(dns.pid, 'SIGTERM');
     fs.rmSync(path.join(this.dir, 'dns', `${net.Id}.json`), { force: true });
-    await removeBridgeRules(this.root.key, net.Bridge, net.Internal);
+    await removeBridgeRules(this.root.key, net, this.cniName(net));
     await new Promise<void>((resolve) => execFile('ip', ['link', 'del', net.Bridge], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, () => resolve()));
     fs.rmSync(this.ipamDir(net), { recursive: true, force: true });
     this.unclaimSubnet(parseSubnet(net.Subnet), net.Id);
@@ -215,7 +215,7 @@ export class Networks {
 
   /** After a reboot (or a bridge deleted by hand) the forwarding rules must be put back. */
   async ensureHost(net: NetworkRecord): Promise<void> {
-    if (!fs.existsSync(`/sys/class/net/${net.Bridge}`)) await addBridgeRules(this.root.key, net.Bridge, net.Internal);
+    if (!fs.existsSync(`/sys/class/net/${net.Bridge}`)) await addBridgeRules(this.root.key, net, this.cniName(net));
   }
 
   /** The network as a CNI conflist: bridge with host-local IPAM, portmap for published ports, tuning for a fixed MAC. */
@@ -232,7 +232,7 @@ export class Networks {
 export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean }): NetConfList {
   const plugins: NetConfList['plugins'] = [
     {
-      type: 'bridge', bridge: net.Bridge, isGateway: true, ipMasq: !net.Internal, hairpinMode: true,
+      type: 'bridge', bridge: net.Bridge, isGateway: true, ipMasq: false, hairpinMode: true, // NAT: firewall.ts
       capabilities: { ips: true },
       ipam: {
         type: 'host-local', dataDir: ipamDataDir,

@@ -44,8 +44,13 @@ export class TestRoot {
     return root;
   }
 
+  /**
+   * The pool of prepared network sandboxes is off unless a test asks for it (BERTH_NETNS_POOL):
+   * with it, a root keeps namespaces and interfaces between containers, which the leak checks
+   * here would rightly report. network.test.ts tests the pool itself.
+   */
   env(): NodeJS.ProcessEnv {
-    return { ...process.env, BERTH_ROOT: this.dir };
+    return { BERTH_NETNS_POOL: '0', ...process.env, BERTH_ROOT: this.dir };
   }
 
   run(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Result> {
@@ -134,9 +139,11 @@ export class TestRoot {
     try {
       for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes(`berth-${this.key}-`)) found.push(l);
     } catch {}
+    // A network's own NAT rule stays while the network does; per-container rules must all go.
+    const networkRules = this.networkIds().map((id) => `--comment berth-${this.key}-${id.slice(0, 12)} -j MASQUERADE`);
     for (const table of ['nat', 'filter']) {
       const rules = execFileSync('iptables-save', ['-t', table], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      found.push(...rules.split('\n').filter((l) => l.includes(`berth-${this.key}-`)));
+      found.push(...rules.split('\n').filter((l) => l.includes(`berth-${this.key}-`) && !networkRules.some((r) => l.endsWith(r))));
     }
     const ipam = path.join(this.dir, 'networks', 'ipam');
     try {
@@ -158,6 +165,15 @@ export class TestRoot {
     return found;
   }
 
+  /** The ids of this root's networks. */
+  networkIds(): string[] {
+    try {
+      return fs.readdirSync(path.join(this.dir, 'networks')).filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
+    } catch {
+      return [];
+    }
+  }
+
   /** The Linux bridges of this root's networks. */
   bridges(): string[] {
     const dir = path.join(this.dir, 'networks');
@@ -169,8 +185,18 @@ export class TestRoot {
     }
   }
 
+  /** Releases the root's pooled network sandboxes (after a preparer at work has finished). */
+  async drainPool(): Promise<void> {
+    const { Networks } = await import('../../src/network/store.ts');
+    const { Sandboxes } = await import('../../src/network/sandbox.ts');
+    const { openRoot } = await import('../../src/engine/root.ts');
+    const root = openRoot(this.dir);
+    await new Sandboxes(root, new Networks(root), (c) => path.join(this.dir, 'containers', c, 'hosts')).drainPool();
+  }
+
   /** Removes every network of the root (the default bridge too), once their releases are done. */
   async removeNetworks(): Promise<void> {
+    await this.drainPool();
     await this.until(() => { try { return fs.readdirSync(path.join(this.dir, 'networks', 'sandboxes')).length; } catch { return 0; } }, (n) => n === 0, 30_000);
     const { Networks } = await import('../../src/network/store.ts');
     const { openRoot } = await import('../../src/engine/root.ts');

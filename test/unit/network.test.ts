@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { candidateSubnets, formatSubnet, parseProcRoutes, parseSubnet, pickSubnet } from '../../src/network/cidr.ts';
 import { pluginInput, type NetConfList } from '../../src/network/cni.ts';
-import { bridgeRules } from '../../src/network/firewall.ts';
+import { bridgeRules, natRule } from '../../src/network/firewall.ts';
 import { clash, parsePublish, portLines, portsView, psPorts, publishAll, summaryPorts, toMappings } from '../../src/network/ports.ts';
 import { buildConflist, type NetworkRecord } from '../../src/network/store.ts';
 import { hostsFile, parseNetworkMode, resolvFile } from '../../src/engine/networking.ts';
@@ -59,12 +59,14 @@ const net: NetworkRecord = {
   Gateway: '10.90.0.1', Bridge: 'berthbaaaaaaaaa', Dns: true,
 };
 
-test('conflist: bridge + host-local under the root, portmap only for published ports, tuning only for a fixed MAC; internal networks get no NAT and no route out', () => {
+test('conflist: bridge + host-local under the root, portmap only for published ports, tuning only for a fixed MAC; NAT is a rule of the network, not of the plugin; internal networks get no NAT and no route out', () => {
   const list = buildConflist('berth-k-a', net, '/root/networks/ipam', { ports: true });
   assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap']);
   assert.deepEqual(buildConflist('x', net, '/d', {}).plugins.map((p) => p.type), ['bridge']);
   assert.equal((list.plugins[0] as unknown as { ipam: { dataDir: string } }).ipam.dataDir, '/root/networks/ipam');
-  assert.equal(list.plugins[0].ipMasq, true);
+  assert.equal(list.plugins[0].ipMasq, false); // one MASQUERADE rule per network (firewall.ts), no per-container chain
+  assert.equal(natRule(net, 'berth-k-a')!.join(' '), '-s 10.90.0.0/16 ! -o berthbaaaaaaaaa ! -d 224.0.0.0/4 -m comment --comment berth-k-a -j MASQUERADE');
+  assert.equal(natRule({ ...net, Internal: true }, 'berth-k-a'), undefined);
   assert.deepEqual(buildConflist('x', net, '/d', { mac: true, ports: true }).plugins.map((p) => p.type), ['bridge', 'tuning', 'portmap']);
   const internal = buildConflist('x', { ...net, Internal: true }, '/d', { ports: true });
   assert.deepEqual(internal.plugins.map((p) => p.type), ['bridge']);
