@@ -62,13 +62,20 @@ try {
 } finally {
   await docker?.stop();
   spawnSync('ip', ['link', 'del', bridge]);
-  // Sandboxes are released after each run returns: wait for them, then take the root's networks down.
+  // Sandboxes are released after each run returns (and the last release tops the pool up): wait
+  // for that, empty the pool, then take the root's networks down.
   const { openRoot } = await import('../src/engine/root.ts');
   const { Networks } = await import('../src/network/store.ts');
+  const { Sandboxes } = await import('../src/network/sandbox.ts');
+  const { poolSize } = await import('../src/network/sweep.ts');
   const root = openRoot(berthEnv.BERTH_ROOT);
-  const sandboxes = path.join(root.dir, 'networks', 'sandboxes');
-  for (const end = Date.now() + 60_000; Date.now() < end && fs.existsSync(sandboxes) && fs.readdirSync(sandboxes).length;) await new Promise((r) => setTimeout(r, 100));
   const nets = new Networks(root);
+  const sbs = new Sandboxes(root, nets, (c) => path.join(root.dir, 'containers', c, 'hosts'));
+  const settled = () => { const l = sbs.list(); return l.every((s) => s.pooled !== undefined) && l.length >= poolSize(); };
+  for (const end = Date.now() + 60_000; Date.now() < end && !settled();) await new Promise((r) => setTimeout(r, 100));
+  await sbs.drainPool();
+  const sandboxes = path.join(root.dir, 'networks', 'sandboxes');
+  for (const end = Date.now() + 60_000; Date.now() < end && fs.existsSync(sandboxes) && fs.readdirSync(sandboxes).filter((n) => n.endsWith('.json')).length;) await new Promise((r) => setTimeout(r, 100));
   for (const n of nets.list()) await nets.remove(n.Id, () => undefined).catch(() => undefined);
   await removeScopes([berthEnv.BERTH_ROOT]);
   fs.rmSync(work, { recursive: true, force: true });

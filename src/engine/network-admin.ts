@@ -37,7 +37,7 @@ export class NetworkAdmin {
   private members(netId: string) {
     const out = new Map<string, ReturnType<typeof endpointView> & { container: string }>();
     for (const sb of this.sandboxes.list()) {
-      if (!inUse(sb)) continue;
+      if (!inUse(sb) || sb.pooled !== undefined) continue; // a pooled sandbox has no container yet
       for (const a of sb.attachments) if (a.network === netId && a.result) out.set(sb.container, { ...endpointView(a), container: sb.container });
     }
     return out;

@@ -5,11 +5,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { invalid } from '../core/errors.ts';
 import type { HostConfig } from '../core/container.ts';
 import { CAPS, DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { SRC } from '../util/paths.ts';
 import { fnv64 } from './root.ts';
 
 export interface Confinement {
@@ -68,7 +68,7 @@ export function confinement(h: Pick<HostConfig, 'CapAdd' | 'CapDrop' | 'Privileg
   return out;
 }
 
-const SOURCES = ['../kernel/seccomp.ts', '../kernel/seccomp-default.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const SOURCES = ['kernel/seccomp.ts', 'kernel/seccomp-default.ts'].map((p) => path.join(SRC, p));
 
 /** The BPF program (hex) for a container, or undefined when unconfined. */
 export async function seccompProgram(c: Confinement, cacheDir: string): Promise<string | undefined> {

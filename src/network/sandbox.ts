@@ -8,21 +8,30 @@
 // container is gone for good, starts `release-main.ts` detached (nobody waits for CNI DEL); the
 // engine's reconcile releases sandboxes whose monitor and creator are both dead and that no
 // live releaser holds.
+//
+// The pool: namespace creation and CNI ADD are most of a bridge start's network time, so a few
+// sandboxes on the default network are prepared ahead (BERTH_NETNS_POOL, default 2; 0 turns it
+// off) and a plain start (default network, no published ports, no fixed address) takes one. The
+// releaser of such a container's sandbox tops the pool up after its DEL, in the same detached
+// process, so the preparing happens after the user has the answer and costs no extra process.
+// A pooled record says so (pooled: when it was made); it is taken under its lock, and a reconcile
+// releases one that has waited POOL_TTL_MS. A preparer killed half-way leaves a record with a dead
+// owner and no pooled mark: reconcile releases it like any other.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BerthError, conflict, isCode } from '../core/errors.ts';
 import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
+import { SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
-import { inUse, lockHeld, NETNS_DIR, netnsPath, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
-import type { NetworkRecord, Networks } from './store.ts';
+import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
 
 const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
 
@@ -45,7 +54,12 @@ export interface SandboxRecord {
   monitor?: ProcessRef; // the container's monitor, once it exists
   attachments: Attachment[];
   ports: PortMapping[];
+  /** Set while it waits in the pool, ready, with no container: when it was made (ms). */
+  pooled?: number;
 }
+
+/** A pooled sandbox is not handed out in the last minute before a reconcile may release it. */
+const CLAIM_MARGIN_MS = 60_000;
 
 export interface Endpoint {
   net: NetworkRecord;
@@ -118,6 +132,93 @@ export class Sandboxes {
    * failure everything done so far is undone before the error is thrown.
    */
   async create(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
+    if (poolable(endpoints, bindings)) {
+      const taken = this.take(container, endpoints[0].net);
+      if (taken) {
+        mark('pooled sandbox taken');
+        return taken;
+      }
+    }
+    return this.make(container, endpoints, bindings);
+  }
+
+  // The pool's index: an empty file per pooled sandbox, so that taking one reads a short directory
+  // rather than every sandbox record. The record's pooled mark is what counts; the index only
+  // points at candidates (a stale entry is dropped when found).
+  private poolDir(): string {
+    return path.join(this.dir, 'pool');
+  }
+
+  private pooledIds(): string[] {
+    try {
+      return fs.readdirSync(this.poolDir()).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  /** A sandbox from the pool, now the container's; undefined when none is ready. */
+  private take(container: string, net: NetworkRecord): SandboxRecord | undefined {
+    for (const id of this.pooledIds()) {
+      const sb = this.get(id);
+      if (!sb || !takeable(sb, net)) {
+        if (!sb || sb.pooled === undefined) fs.rmSync(path.join(this.poolDir(), id), { force: true });
+        continue;
+      }
+      if (!this.lock(id)) continue;
+      try {
+        const fresh = this.get(id); // another process may have taken it before our lock
+        if (!fresh || !takeable(fresh, net) || !fs.existsSync(fresh.netns)) continue;
+        fresh.container = container;
+        fresh.owner = selfRef();
+        delete fresh.pooled;
+        this.save(fresh);
+        fs.rmSync(path.join(this.poolDir(), id), { force: true });
+        return fresh;
+      } finally {
+        fs.rmSync(this.lockPath(id), { force: true });
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Prepares sandboxes on the default network until the pool holds poolSize() (one preparer per
+   * root at a time; another one running makes this a no-op).
+   */
+  async fillPool(size = poolSize()): Promise<number> {
+    if (!size || !this.lock('pool')) return 0;
+    let made = 0;
+    try {
+      const net = await this.networks.get(DEFAULT_NETWORK);
+      const ready = this.pooledIds().map((id) => this.get(id)).filter((sb) => sb && takeable(sb, net)).length;
+      fs.mkdirSync(this.poolDir(), { recursive: true, mode: 0o700 });
+      for (let i = ready; i < size; i++) {
+        const sb = await this.make('', [{ net, aliases: [], names: [] }], {});
+        sb.pooled = Date.now();
+        this.save(sb);
+        fs.writeFileSync(path.join(this.poolDir(), sb.id), '');
+        made++;
+      }
+    } finally {
+      fs.rmSync(this.lockPath('pool'), { force: true });
+    }
+    return made;
+  }
+
+  /** Releases every pooled sandbox (before the default network goes, or to leave nothing idle). */
+  async drainPool(): Promise<void> {
+    // A preparer at work first finishes (its lock), so that nothing it makes outlives the drain.
+    for (const end = Date.now() + 60_000; !this.lock('pool') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+    try {
+      for (const sb of this.list()) if (sb.pooled !== undefined) await this.release(sb.id).catch(() => undefined);
+      fs.rmSync(this.poolDir(), { recursive: true, force: true });
+    } finally {
+      fs.rmSync(this.lockPath('pool'), { force: true });
+    }
+  }
+
+  private async make(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
     const id = randomHex(32);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const sb: SandboxRecord = { id, container, netns: this.netnsPath(id), owner: selfRef(), attachments: [], ports: [] };
@@ -173,7 +274,7 @@ export class Sandboxes {
       return ref !== undefined && isAlive(ref);
     };
     if (up()) return;
-    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dns-main.ts');
+    const script = path.join(SRC, 'network/dns-main.ts');
     spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, this.root.dir, net.Id], { detached: true, stdio: 'ignore', env: {} }).unref();
     for (const end = Date.now() + 5000; !up() && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
   }
@@ -305,6 +406,7 @@ export class Sandboxes {
     const del = spawnSync(SHIM_PATH, ['netns', 'del', this.netnsPath(id)], { encoding: 'utf8', env: {} });
     if (del.status !== 0) first ??= new BerthError('Unavailable', `removing the network namespace: ${del.stderr.trim()}`);
     if (sb) for (const p of sb.ports) this.unclaimPort(p, id);
+    fs.rmSync(path.join(this.poolDir(), id), { force: true });
     fs.rmSync(this.file(id), { force: true });
     fs.rmSync(this.lockPath(id), { force: true });
     if (first) throw first;
@@ -403,6 +505,26 @@ export class Sandboxes {
       if (fs.readFileSync(file, 'utf8').split('\n')[1] === id) fs.rmSync(file, { force: true });
     } catch {}
   }
+}
+
+/** A start that needs nothing per-container in its CNI ADD can take a pooled sandbox. Pure. */
+export function poolable(endpoints: Endpoint[], bindings: PortBindings): boolean {
+  if (!poolSize() || endpoints.length !== 1) return false;
+  const [ep] = endpoints;
+  return ep.net.Name === DEFAULT_NETWORK && !ep.ip && !ep.mac && !ep.aliases.length && !Object.keys(bindings).length;
+}
+
+/** Whether a sandbox is of the kind the pool prepares (so its container could have taken one). Pure. */
+export function plain(sb: SandboxRecord): boolean {
+  if (sb.attachments.length !== 1 || sb.ports.length) return false;
+  const [a] = sb.attachments;
+  return a.name === DEFAULT_NETWORK && !a.aliases.length && Object.keys(a.rt.capabilityArgs ?? {}).length === 0;
+}
+
+/** Whether a pooled sandbox can be handed to a container on this network now. Pure but for the clock. */
+function takeable(sb: SandboxRecord, net: NetworkRecord): boolean {
+  return sb.pooled !== undefined && Date.now() - sb.pooled < POOL_TTL_MS - CLAIM_MARGIN_MS &&
+    sb.attachments.length === 1 && sb.attachments[0].network === net.Id && sb.attachments[0].result !== undefined;
 }
 
 function hostsLine(ip: string, names: string[], sandbox: string): string {

@@ -4,11 +4,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile } from '../util/atomic.ts';
+import { SRC } from '../util/paths.ts';
 
 // Our own directory, not /run/netns: `ip netns add` bind-mounts /run/netns over itself, which would
 // hide namespaces mounted there before it from a later unmount.
@@ -20,14 +20,25 @@ export interface SandboxOwners {
   container: string;
   owner: ProcessRef;
   monitor?: ProcessRef;
+  pooled?: number;
 }
 
 export function sandboxDir(root: StateRoot): string {
   return path.join(root.dir, 'networks', 'sandboxes');
 }
 
-/** In use while its container's monitor lives, or before there is one, its creator. */
+/**
+ * How long a prepared sandbox may wait in the pool (sandbox.ts) before a reconcile releases it: an
+ * idle machine keeps no namespaces, interfaces or addresses for long.
+ */
+export const POOL_TTL_MS = 10 * 60_000;
+
+/**
+ * In use while its container's monitor lives, or before there is one, its creator; a pooled
+ * sandbox (ready, no container yet) until it has waited too long.
+ */
 export function inUse(sb: SandboxOwners): boolean {
+  if (sb.pooled !== undefined) return Date.now() - sb.pooled < POOL_TTL_MS;
   return sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner);
 }
 
@@ -36,10 +47,19 @@ export function lockHeld(root: StateRoot, id: string): boolean {
   return holder !== undefined && isAlive(holder);
 }
 
-/** The command that releases one sandbox (the monitor's teardown step runs it too). */
+/** Prepared sandboxes to keep on the default network (sandbox.ts): BERTH_NETNS_POOL, default 2. */
+export function poolSize(): number {
+  const n = Number(process.env.BERTH_NETNS_POOL ?? 2);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 16) : 0;
+}
+
+/**
+ * The command that releases one sandbox (the monitor's teardown step runs it too). It runs with
+ * an empty environment, so the pool size it tops up to is an argument.
+ */
 export function releaseArgv(root: StateRoot, id: string): string[] {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'release-main.ts');
-  return [process.execPath, '--disable-warning=ExperimentalWarning', script, root.dir, id];
+  const script = path.join(SRC, 'network/release-main.ts');
+  return [process.execPath, '--disable-warning=ExperimentalWarning', script, root.dir, id, String(poolSize())];
 }
 
 export function netnsPath(root: StateRoot, id: string): string {

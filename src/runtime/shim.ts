@@ -4,12 +4,12 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BerthError } from '../core/errors.ts';
 import type { SpecialFs, SpecialOp } from '../image/apply.ts';
 import { encodePlan, encodeRecords, type Step } from './plan.ts';
+import { REPO } from '../util/paths.ts';
 
-export const SHIM_PATH = process.env.BERTH_SHIM ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../native/build/berth-shim');
+export const SHIM_PATH = process.env.BERTH_SHIM ?? path.join(REPO, 'native/build/berth-shim');
 
 export interface ShimError {
   step: string;

@@ -182,6 +182,62 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     assert.equal((await root.run(['rm', '-f', 'victim'])).code, 0);
   });
 
+  test('the pool: plain starts take prepared sandboxes, exits top it up, idle ones expire, a drain leaves nothing', async () => {
+    const env = { ...root.env(), BERTH_NETNS_POOL: '2' };
+    const run = (args: string[]) => collect(spawn(BERTH, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    const dir = `${root.dir}/networks/sandboxes`;
+    const records = (): Array<{ id: string; pooled?: number; netns: string }> => {
+      try {
+        return fs.readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(fs.readFileSync(`${dir}/${n}`, 'utf8')));
+      } catch {
+        return [];
+      }
+    };
+    const pooled = () => records().filter((r) => r.pooled !== undefined).map((r) => r.id).sort();
+    // A first plain start makes its own sandbox; its release, after the exit, prepares the pool.
+    assert.equal((await run(['run', '--rm', 'busybox', 'true'])).code, 0);
+    const ready = await root.until(pooled, (p) => p.length === 2, 20_000);
+    assert.equal(ready.length, 2);
+    // The next plain start takes one, and works through it: an address, NAT out to the other host.
+    const d = await run(['run', '-d', '--name', 'pooled', 'busybox', 'sleep', '100']);
+    assert.equal(d.code, 0, d.stderr);
+    const ns = JSON.parse((await root.run(['inspect', 'pooled'])).stdout)[0].NetworkSettings;
+    assert.ok(ready.includes(ns.SandboxID), `${ns.SandboxID} is not one of ${ready.join(', ')}`);
+    assert.match(ns.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    const out = await root.run(['exec', 'pooled', 'sh', '-c', `wget -q -O- http://${peerAddr}:8000/`]);
+    assert.equal(out.stdout, 'hello-from-peer\n', out.stderr);
+    assert.deepEqual(pooled(), ready.filter((id) => id !== ns.SandboxID));
+    // network inspect shows containers, not sandboxes waiting in the pool.
+    const net = JSON.parse((await root.run(['network', 'inspect', 'bridge'])).stdout)[0];
+    assert.deepEqual(Object.keys(net.Containers), [d.stdout.trim()]);
+    // Published ports need a sandbox of their own (portmap in its ADD): the pool is left alone.
+    const p = await run(['run', '-d', '--name', 'published', '-p', '80', 'busybox', 'sleep', '100']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.ok(!ready.includes(JSON.parse((await root.run(['inspect', 'published'])).stdout)[0].NetworkSettings.SandboxID));
+    assert.equal(pooled().length, 1);
+    // A plain --rm run takes the last one; its exit tops the pool up with new sandboxes.
+    assert.equal((await run(['run', '--rm', 'busybox', 'true'])).code, 0);
+    const refilled = await root.until(pooled, (l) => l.length === 2, 20_000);
+    assert.equal(refilled.length, 2);
+    assert.ok(refilled.every((id) => !ready.includes(id)));
+    // Idle too long: a reconcile releases them, and nothing refills an idle pool.
+    for (const id of refilled) {
+      const rec = JSON.parse(fs.readFileSync(`${dir}/${id}.json`, 'utf8'));
+      fs.writeFileSync(`${dir}/${id}.json`, JSON.stringify({ ...rec, pooled: Date.now() - 11 * 60_000 }));
+    }
+    await root.run(['ps', '-a']);
+    assert.deepEqual(await root.until(pooled, (l) => l.length === 0, 20_000), []);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(pooled(), []);
+    for (const id of refilled) assert.ok(!fs.existsSync(`/run/berth/netns/berth-${root.key}-${id.slice(0, 12)}`));
+    // Containers gone and the pool drained: nothing of it is left in the kernel.
+    assert.equal((await run(['rm', '-f', 'pooled', 'published'])).code, 0);
+    assert.equal((await run(['run', '--rm', 'busybox', 'true'])).code, 0);
+    await root.until(pooled, (l) => l.length === 2, 20_000);
+    await root.drainPool();
+    assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0, 20_000), []);
+  });
+
   test('bad input is refused clearly', async () => {
     for (const [args, msg] of [
       [['run', '--rm', '--network', 'nope', 'busybox', 'true'], /network nope not found/],

@@ -1,0 +1,11 @@
+// Where berth's own files are. The code runs either from the source tree (src/**/*.ts) or from the
+// single-file bundle setup builds of it (dist/berth.mjs, for start-up speed); either way the shim
+// and the helper scripts started as processes (release-main.ts, dns-main.ts) are found in the tree.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** True when this code was loaded from the bundle (it sits in dist/, not in src/util/). */
+export const BUNDLED = path.basename(here) === 'dist';
+export const REPO = BUNDLED ? path.dirname(here) : path.resolve(here, '../..');
+export const SRC = path.join(REPO, 'src');
