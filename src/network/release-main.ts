@@ -1,30 +1,50 @@
 // Releases one network sandbox (CNI DEL, namespace, port claims): started detached by a
 // container's monitor when the container is gone for good, or by a reconcile for a sandbox whose
 // monitor died. A container's sandbox that a pooled one could have replaced is followed by topping
-// the pool up (sandbox.ts), here, after the user already has the container's exit.
-// Usage: release-main.ts ROOT SANDBOX_ID [POOL_SIZE]
+// the pool up (sandbox.ts), here, after the user already has the container's exit, and by arming
+// the pool's expiry timer, which runs this again as `--expire ROOT`.
+// Usage: release-main.ts ROOT SANDBOX_ID [POOL_SIZE] | release-main.ts --expire ROOT
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openRoot } from '../engine/root.ts';
+import type { ProcessRef } from '../kernel/process.ts';
+import { readJsonFile } from '../util/atomic.ts';
 import { plain, Sandboxes } from './sandbox.ts';
+import { POOL_TTL_MS } from './sweep.ts';
 import { Networks } from './store.ts';
 
-const [rootDir, id, pool] = process.argv.slice(2);
-if (!rootDir || !/^[a-f0-9]{64}$/.test(id ?? '')) {
-  process.stderr.write('usage: release-main.ts ROOT SANDBOX_ID [POOL_SIZE]\n');
+const argv = process.argv.slice(2);
+const expire = argv[0] === '--expire';
+const [rootDir, id, pool] = expire ? [argv[1], undefined, undefined] : argv;
+if (!rootDir || (!expire && !/^[a-f0-9]{64}$/.test(id ?? ''))) {
+  process.stderr.write('usage: release-main.ts ROOT SANDBOX_ID [POOL_SIZE] | release-main.ts --expire ROOT\n');
   process.exit(2);
 }
+if (!fs.existsSync(rootDir)) process.exit(0); // the root is gone, and its sandboxes with it (or were never made)
 const root = openRoot(rootDir);
 const sandboxes = new Sandboxes(root, new Networks(root), (c) => path.join(root.dir, 'containers', c, 'hosts'));
-const sb = sandboxes.get(id);
-// Only a container's own sandbox (not an expired pooled one: an idle pool is not refilled).
-const refill = sb !== undefined && sb.pooled === undefined && sb.container !== '' && plain(sb);
-await sandboxes.release(id).catch((e) => {
-  process.stderr.write(`berth: releasing network sandbox ${id.slice(0, 12)}: ${(e as Error).message}\n`);
-  process.exitCode = 1;
-});
-const size = Number(pool ?? 0);
-if (refill && size > 0) {
-  await sandboxes.fillPool(size).catch((e) => {
-    process.stderr.write(`berth: preparing network sandboxes: ${(e as Error).message}\n`);
+
+if (expire) {
+  // When this process is the timer (the shell exec'd it, same pid), its record goes: the next
+  // timer is armed below if needed. Run by hand, a waiting timer is left as it is.
+  const timerFile = path.join(root.dir, 'networks', 'sandboxes', 'pool.timer');
+  if (readJsonFile<ProcessRef>(timerFile)?.pid === process.pid) fs.rmSync(timerFile, { force: true });
+  const next = await sandboxes.expirePool();
+  if (next !== undefined) sandboxes.armPoolTimer(next);
+} else {
+  const sb = sandboxes.get(id!);
+  // Only a container's own sandbox (not an expired pooled one: an idle pool is not refilled).
+  const refill = sb !== undefined && sb.pooled === undefined && sb.container !== '' && plain(sb);
+  await sandboxes.release(id!).catch((e) => {
+    process.stderr.write(`berth: releasing network sandbox ${id!.slice(0, 12)}: ${(e as Error).message}\n`);
+    process.exitCode = 1;
   });
+  const size = Number(pool ?? 0);
+  if (refill && size > 0) {
+    try {
+      if (await sandboxes.fillPool(size)) sandboxes.armPoolTimer(POOL_TTL_MS);
+    } catch (e) {
+      process.stderr.write(`berth: preparing network sandboxes: ${(e as Error).message}\n`);
+    }
+  }
 }

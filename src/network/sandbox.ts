@@ -21,14 +21,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, isCode } from '../core/errors.ts';
-import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
+import { isAlive, processStart, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
-import { inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
 import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
@@ -187,7 +187,9 @@ export class Sandboxes {
    * root at a time; another one running makes this a no-op).
    */
   async fillPool(size = poolSize()): Promise<number> {
-    if (!size || !this.lock('pool')) return 0;
+    if (!size) return 0;
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    if (!this.lock('pool')) return 0;
     let made = 0;
     try {
       const net = await this.networks.get(DEFAULT_NETWORK);
@@ -206,13 +208,45 @@ export class Sandboxes {
     return made;
   }
 
+  /** Releases pooled sandboxes that have waited their time; returns when the next one is due (ms), if any is left. */
+  async expirePool(): Promise<number | undefined> {
+    let next: number | undefined;
+    for (const sb of this.list()) {
+      if (sb.pooled === undefined) continue;
+      const left = sb.pooled + POOL_TTL_MS - Date.now();
+      if (left <= 0) await this.release(sb.id).catch(() => undefined);
+      else next = Math.min(next ?? left, left);
+    }
+    return next;
+  }
+
+  /**
+   * One timer per root (`pool.timer`): a detached `sh -c 'sleep N; exec release-main.ts --expire'`
+   * (a shell and a sleep, not a Node process, wait), so that a pool expires on a machine where no
+   * other berth command runs. A live timer is left alone: when it fires it re-arms for what is left.
+   */
+  armPoolTimer(delayMs: number): void {
+    const file = path.join(this.dir, 'pool.timer');
+    if (isAlive(readJsonFile<ProcessRef>(file))) return;
+    const secs = Math.ceil(delayMs / 1000) + 1;
+    const child = spawn('/bin/sh', ['-c', `sleep ${secs}; exec "$0" "$@"`, ...expireArgv(this.root)],
+      { detached: true, stdio: 'ignore', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+    child.unref();
+    if (child.pid) writeFileAtomic(file, JSON.stringify({ pid: child.pid, start: processStart(child.pid) ?? 0 }));
+  }
+
   /** Releases every pooled sandbox (before the default network goes, or to leave nothing idle). */
   async drainPool(): Promise<void> {
+    if (!fs.existsSync(this.dir)) return; // no sandbox was ever made here
     // A preparer at work first finishes (its lock), so that nothing it makes outlives the drain.
     for (const end = Date.now() + 60_000; !this.lock('pool') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     try {
       for (const sb of this.list()) if (sb.pooled !== undefined) await this.release(sb.id).catch(() => undefined);
       fs.rmSync(this.poolDir(), { recursive: true, force: true });
+      // Nothing left to expire: the timer (a shell and its sleep, one process group of ours) goes.
+      const timer = readJsonFile<ProcessRef>(path.join(this.dir, 'pool.timer'));
+      if (timer && isAlive(timer)) process.kill(-timer.pid, 'SIGTERM');
+      fs.rmSync(path.join(this.dir, 'pool.timer'), { force: true });
     } finally {
       fs.rmSync(this.lockPath('pool'), { force: true });
     }

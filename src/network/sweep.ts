@@ -58,8 +58,16 @@ export function poolSize(): number {
  * an empty environment, so the pool size it tops up to is an argument.
  */
 export function releaseArgv(root: StateRoot, id: string): string[] {
-  const script = path.join(SRC, 'network/release-main.ts');
-  return [process.execPath, '--disable-warning=ExperimentalWarning', script, root.dir, id, String(poolSize())];
+  return [...releaseMain(), root.dir, id, String(poolSize())];
+}
+
+/** The command that releases the root's pooled sandboxes that have waited their time. */
+export function expireArgv(root: StateRoot): string[] {
+  return [...releaseMain(), '--expire', root.dir];
+}
+
+function releaseMain(): string[] {
+  return [process.execPath, '--disable-warning=ExperimentalWarning', path.join(SRC, 'network/release-main.ts')];
 }
 
 export function netnsPath(root: StateRoot, id: string): string {

@@ -158,6 +158,12 @@ export class TestRoot {
         if (fs.existsSync(`/proc/${ref.pid}`)) found.push(`dns responder ${f} (pid ${ref.pid})`);
       }
     } catch {}
+    // The pool's expiry timer (a shell sleeping, then release-main.ts --expire ROOT).
+    for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`--expire\0${this.dir}`)) found.push(`pool timer (pid ${pid})`);
+      } catch {}
+    }
     for (const b of this.bridges()) {
       const ports = execFileSync('ip', ['-o', 'link', 'show', 'master', b], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
       if (ports) found.push(...ports.split('\n'));

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { openRoot } from '../../src/engine/root.ts';
+import { expireArgv } from '../../src/network/sweep.ts';
 
 const hasCni = fs.existsSync('/usr/lib/cni/bridge') || fs.existsSync('/opt/cni/bin/bridge');
 
@@ -220,11 +222,19 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     const refilled = await root.until(pooled, (l) => l.length === 2, 20_000);
     assert.equal(refilled.length, 2);
     assert.ok(refilled.every((id) => !ready.includes(id)));
-    // Idle too long: a reconcile releases them, and nothing refills an idle pool.
-    for (const id of refilled) {
+    // Their expiry timer waits (a shell, not Node), for a machine where no other command runs.
+    const timer = JSON.parse(fs.readFileSync(`${dir}/pool.timer`, 'utf8')) as { pid: number };
+    assert.match(fs.readFileSync(`/proc/${timer.pid}/cmdline`, 'utf8'), /^\/bin\/sh\0-c\0sleep \d+; exec .*--expire\0/);
+    // Idle too long: the timer's command, or any reconcile, releases them; nothing refills an idle pool.
+    const backdate = (id: string) => {
       const rec = JSON.parse(fs.readFileSync(`${dir}/${id}.json`, 'utf8'));
       fs.writeFileSync(`${dir}/${id}.json`, JSON.stringify({ ...rec, pooled: Date.now() - 11 * 60_000 }));
-    }
+    };
+    backdate(refilled[0]);
+    const [node, ...expire] = expireArgv(openRoot(root.dir));
+    execFileSync(node, expire);
+    assert.deepEqual(pooled(), [refilled[1]]);
+    backdate(refilled[1]);
     await root.run(['ps', '-a']);
     assert.deepEqual(await root.until(pooled, (l) => l.length === 0, 20_000), []);
     await new Promise((r) => setTimeout(r, 1000));
@@ -234,8 +244,10 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     assert.equal((await run(['rm', '-f', 'pooled', 'published'])).code, 0);
     assert.equal((await run(['run', '--rm', 'busybox', 'true'])).code, 0);
     await root.until(pooled, (l) => l.length === 2, 20_000);
+    const timer2 = JSON.parse(fs.readFileSync(`${dir}/pool.timer`, 'utf8')) as { pid: number };
     await root.drainPool();
     assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0, 20_000), []);
+    assert.equal(await root.until(() => fs.existsSync(`/proc/${timer2.pid}`), (alive) => !alive, 5000), false);
   });
 
   test('bad input is refused clearly', async () => {
