@@ -5,9 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle, stale } from '../scripts/bundle.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BERTH = path.join(REPO, 'bin/berth');
+// bin/berth runs the bundle: measure what src/ holds now, not an older build of it.
+if (stale()) await bundle();
 
 /** `--runs N` (or the default) and whether Docker is compared (`--no-docker` skips it). */
 export function benchArgs(defaultRuns: number): { runs: number; wantDocker: boolean } {

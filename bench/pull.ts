@@ -6,13 +6,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OciLayout } from '../test/helpers/oci.ts';
 import { TestRegistry } from '../test/helpers/registry.ts';
+import { BERTH, REPO } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BERTH = path.join(REPO, 'bin/berth');
 const args = process.argv.slice(2);
 const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 3;
 const CACHE = '/var/cache/berth-bench/debian-minbase.tar';

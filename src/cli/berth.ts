@@ -11,7 +11,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const code = await main(process.argv.slice(2));
-// Exit once output is flushed; pending handles (none expected) must not keep us alive.
-process.exitCode = code;
-if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+// No top-level await: the same file is bundled as CommonJS (scripts/bundle.ts).
+void main(process.argv.slice(2)).then((code) => {
+  // Exit once output is flushed; pending handles (none expected) must not keep us alive.
+  process.exitCode = code;
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+});

@@ -6,9 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rootKey } from '../../src/engine/root.ts';
+import { bundle, stale } from '../../scripts/bundle.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BERTH = path.join(REPO, 'bin/berth');
+// bin/berth runs the bundle (scripts/bundle.ts): test what src/ holds now, not an older build of it.
+if (stale()) await bundle();
 export const isRoot = process.getuid?.() === 0;
 
 export interface Result {
