@@ -192,11 +192,16 @@ static int step_at_parent(char **f, int op) {
   char *slash = strrchr(parent, '/');
   const char *name = slash ? path + (slash - parent) + 1 : path;
   if (slash) *slash = '\0';
+  /* A device's parent may not exist yet (--device /dev/net/tun on the fresh /dev tmpfs). */
+  if (op == 'n' && slash && *parent && mkdirs_in_root(parent, 0755) < 0) return -1;
   int pfd = open_in_root(rootfd, slash && *parent ? parent : "/", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
   if (pfd < 0) return -1;
   int r = op == 'n' ? mknodat(pfd, name, (mode_t)num(f[2]), makedev(num(f[3]), num(f[4])))
                     : symlinkat(f[1], pfd, name);
   if (r == 0 && op == 'n') r = fchmodat(pfd, name, (mode_t)num(f[2]) & 07777, 0);
+  /* A node the container's own layer already has (a restart, or the image's) is kept, as runc
+   * does: what it may open is decided by the device rules, not by the node. */
+  else if (r < 0 && op == 'n' && errno == EEXIST) r = 0;
   int e = errno;
   close(pfd);
   errno = e;

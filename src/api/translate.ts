@@ -1,9 +1,10 @@
 // Docker's create body (Config + HostConfig) into the engine's create options, with moby's
 // validation errors. Pure: unit-tested without a daemon.
-import type { HostConfig, MountSpec } from '../core/container.ts';
+import type { DeviceMapping, HostConfig, MountSpec } from '../core/container.ts';
 import { invalid } from '../core/errors.ts';
 import type { CreateOptions } from '../engine/containers.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../engine/volumes.ts';
+import { parseDeviceFlag } from '../kernel/devices.ts';
 import { parsePortKey, type PortBindings } from '../network/ports.ts';
 
 type Json = Record<string, unknown>;
@@ -23,6 +24,17 @@ const num = (v: unknown, what: string): number => {
 
 /** Network modes berth has today; the docker CLI sends "default" unless told otherwise. */
 /** HostConfig.PortBindings as docker sends it, checked here (the engine fills in empty host ports at start). */
+/** HostConfig.Devices, checked as `--device` is (an empty container path is the host's). */
+function devices(v: unknown): DeviceMapping[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw invalid('HostConfig.Devices must be a list');
+  return v.map((d: Json) => {
+    const host = str(d?.PathOnHost);
+    if (!host) throw invalid('HostConfig.Devices: PathOnHost is required');
+    return parseDeviceFlag(`${host}:${str(d?.PathInContainer) || host}:${str(d?.CgroupPermissions) || 'rwm'}`);
+  });
+}
+
 function portBindings(v: unknown): PortBindings {
   if (v === null || v === undefined) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw invalid('HostConfig.PortBindings must be an object');
@@ -135,6 +147,8 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       OomScoreAdj: host.OomScoreAdj ? num(host.OomScoreAdj, 'OomScoreAdj') : undefined,
       Sysctls: (host.Sysctls as Record<string, string> | null | undefined) ?? {},
       GroupAdd: strList(host.GroupAdd, 'GroupAdd') ?? [],
+      Devices: devices(host.Devices),
+      DeviceCgroupRules: strList(host.DeviceCgroupRules, 'DeviceCgroupRules') ?? [],
       LogConfig: { Type: 'json-file', Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
       Mounts: mounts(host, body),
       ...(consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0 ? { ConsoleSize: consoleSize } : {}),

@@ -70,6 +70,17 @@ export interface HostConfig {
   DnsSearch?: string[];
   DnsOptions?: string[];
   ExtraHosts?: string[];
+  /** --device: host device nodes made in the container, and allowed in its device rules. */
+  Devices?: DeviceMapping[] | null;
+  /** --device-cgroup-rule: more rules ("c 42:* rmw"), for nodes the container makes itself. */
+  DeviceCgroupRules?: string[] | null;
+}
+
+/** docker's shape of one --device. */
+export interface DeviceMapping {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string; // subset of "rwm"
 }
 
 /** How a container joins one network (docker's EndpointSettings as given at create/connect). */

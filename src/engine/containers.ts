@@ -11,7 +11,7 @@ import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
-import { defaultDeviceProgram } from '../kernel/devices.ts';
+import { deviceProgramHex, deviceRules, hostDevices, type DeviceNode } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildHoldPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
@@ -266,6 +266,8 @@ export class Containers {
     }
     const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
     checkSysctls(host.Sysctls ?? {});
+    // A device that is not there, or not a device, fails now; the nodes are read again at start.
+    if (host.Devices?.length || host.DeviceCgroupRules?.length) deviceRules(hostDevices(host.Devices ?? []), host.DeviceCgroupRules ?? []);
     if (host.OomScoreAdj !== undefined && (host.OomScoreAdj < -1000 || host.OomScoreAdj > 1000)) throw invalid(`Invalid value ${host.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     if (typeof conf.seccomp === 'object') {
       await seccompProgram(conf, this.cacheDir); // compiles: a bad profile fails now
@@ -721,13 +723,20 @@ export class Containers {
     };
     const cg = this.cgroups();
     const h = record.HostConfig;
+    let devices: ReturnType<typeof hostDevices>;
+    try {
+      devices = h.Privileged ? [] : hostDevices(h.Devices ?? []);
+    } catch (err) {
+      await undoNetwork();
+      throw err;
+    }
     const limits: Limits = {
       memory: h.Memory || undefined,
       memorySwap: h.MemorySwap || undefined,
       cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
       cpuShares: h.CpuShares || undefined,
       pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
-      devices: h.Privileged ? 'all' : 'default',
+      devices: h.Privileged ? 'all' : deviceRules(devices, h.DeviceCgroupRules ?? []),
     };
     mark('container created');
     let cgPaths;
@@ -763,7 +772,7 @@ export class Containers {
       const tty = record.Config.Tty
         ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? this.winsizeFile(record.Id) : undefined }
         : undefined;
-      plan = await this.plan(record, dir, cgPaths, log, tty, net);
+      plan = await this.plan(record, dir, cgPaths, log, tty, net, { nodes: devices, rules: limits.devices ?? 'all' });
     } catch (err) {
       cg.remove(record.Id);
       await undoNetwork();
@@ -1247,7 +1256,7 @@ export class Containers {
     return this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs;
   }
 
-  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup) {
+  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup, devices: { nodes: DeviceNode[]; rules: 'all' | string[] }) {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
     return buildPlan({
@@ -1270,7 +1279,8 @@ export class Containers {
         ? { policy: record.HostConfig.RestartPolicy.Name, max: record.HostConfig.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
         : undefined,
       // cgroup v2 has no devices files: the same rules as v1's go in as a program.
-      deviceProgram: this.cgroups().version === 2 && !record.HostConfig.Privileged ? { cgroup: cg.dirs[0], program: defaultDeviceProgram() } : undefined,
+      devices: devices.nodes.length ? devices.nodes : undefined,
+      deviceProgram: this.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
       mounts: this.mountPlan(record),
       // An --rm container takes its anonymous volumes with it (docker's behaviour).
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined, release: net.release },

@@ -13,8 +13,8 @@ export interface Limits {
   cpuQuota?: number; // microseconds per period
   cpuPeriod?: number; // default 100000
   cpuShares?: number;
-  /** Which device nodes the container may use: docker's short list (the default) or all (privileged). */
-  devices?: 'default' | 'all';
+  /** Which device nodes the container may use: allow rules (docker's short list when absent) or all (privileged). */
+  devices?: 'all' | string[];
 }
 
 import { DEFAULT_DEVICE_RULES } from './devices.ts';
@@ -22,7 +22,7 @@ import { DEFAULT_DEVICE_RULES } from './devices.ts';
 /** v1 devices cgroup writes, in order: [file, value]. Everything denied, then the allowed list. */
 export function v1DeviceWrites(mode: Limits['devices']): [string, string][] {
   if (mode === 'all') return []; // a new cgroup inherits its parent's (the host's) "a *:* rwm"
-  return [['devices.deny', 'a'], ...DEFAULT_DEVICE_RULES.map((r): [string, string] => ['devices.allow', r])];
+  return [['devices.deny', 'a'], ...(mode ?? DEFAULT_DEVICE_RULES).map((r): [string, string] => ['devices.allow', r])];
 }
 
 export interface CgroupPaths {

@@ -1,6 +1,9 @@
 // Device access rules ("c 1:3 rwm") and, for cgroup v2, their compilation to an eBPF program of
 // type BPF_PROG_TYPE_CGROUP_DEVICE: cgroup v2 has no devices files, the kernel asks a program
 // attached to the container's cgroup instead. Pure: the shim only loads and attaches the bytes.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DeviceMapping } from '../core/container.ts';
 import { invalid } from '../core/errors.ts';
 
 /**
@@ -16,9 +19,82 @@ export const DEFAULT_DEVICE_RULES = [
 ];
 
 let defaultProgram: string | undefined;
-/** The default rules as a cgroup v2 device program, hex (what the shim's `devcg` record takes). */
-export function defaultDeviceProgram(): string {
-  return (defaultProgram ??= deviceProgram(DEFAULT_DEVICE_RULES.map(parseDeviceRule)).toString('hex'));
+/** A rule list as a cgroup v2 device program, hex (what the shim's `devcg` record takes). */
+export function deviceProgramHex(rules: string[] = DEFAULT_DEVICE_RULES): string {
+  if (rules === DEFAULT_DEVICE_RULES) return (defaultProgram ??= deviceProgram(DEFAULT_DEVICE_RULES.map(parseDeviceRule)).toString('hex'));
+  return deviceProgram(rules.map(parseDeviceRule)).toString('hex');
+}
+
+/**
+ * docker's --device HOST[:CONTAINER][:PERMISSIONS] (the container path defaults to the host's,
+ * permissions to rwm). Pure: whether HOST is a device is the engine's to find out.
+ */
+export function parseDeviceFlag(text: string): DeviceMapping {
+  const parts = text.split(':');
+  let perms = 'rwm';
+  if (parts.length > 1 && /^[rwm]{1,3}$/.test(parts.at(-1)!)) perms = parts.pop()!;
+  if (parts.length > 2 || !parts[0]) throw invalid(`invalid device specification: ${text}`);
+  const [host, inContainer = host] = parts;
+  for (const p of [host, inContainer]) if (!p.startsWith('/')) throw invalid(`invalid device specification: ${text}: ${p} is not an absolute path`);
+  // Normalized here; the shim makes the node with every component resolved inside the root.
+  if (path.posix.normalize(inContainer) === '/') throw invalid(`invalid device specification: ${text}`);
+  return { PathOnHost: host, PathInContainer: path.posix.normalize(inContainer), CgroupPermissions: perms };
+}
+
+/** A device node as the shim makes it: where, which, and its mode bits. */
+export interface DeviceNode {
+  path: string;
+  type: 'b' | 'c';
+  major: number;
+  minor: number;
+  mode: number; // permission bits (the host node's)
+}
+
+/**
+ * The host's nodes behind --device mappings, read now (a node can change between create and
+ * start). Like docker: a symlink on the host is followed, a directory gives every device node
+ * below it, anything else is an error.
+ */
+export function hostDevices(mappings: DeviceMapping[]): Array<DeviceNode & { perms: string }> {
+  const out: Array<DeviceNode & { perms: string }> = [];
+  const fail = (m: DeviceMapping, why: string) => invalid(`error gathering device information while adding custom device "${m.PathOnHost}": ${why}`);
+  const node = (file: string, inContainer: string, perms: string) => {
+    const st = fs.statSync(file, { bigint: true });
+    if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
+    // Linux's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
+    const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
+    const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
+    return { path: inContainer, type: st.isBlockDevice() ? 'b' : 'c', major, minor, mode: Number(st.mode & 0o777n), perms } as const;
+  };
+  for (const m of mappings) {
+    let real: string;
+    try {
+      real = fs.realpathSync(m.PathOnHost);
+    } catch (err) {
+      throw fail(m, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message);
+    }
+    if (fs.statSync(real).isDirectory()) {
+      const walk = (dir: string, rel: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(path.join(dir, e.name), path.posix.join(rel, e.name));
+          else if (e.isCharacterDevice() || e.isBlockDevice()) out.push(node(path.join(dir, e.name), path.posix.join(m.PathInContainer, rel, e.name), m.CgroupPermissions)!);
+        }
+      };
+      walk(real, '');
+      continue;
+    }
+    const n = node(real, m.PathInContainer, m.CgroupPermissions);
+    if (!n) throw fail(m, 'not a device node');
+    out.push(n);
+  }
+  return out;
+}
+
+/** The allow rules for a container: docker's defaults, its devices with their permissions, its extra rules. Pure. */
+export function deviceRules(nodes: Array<DeviceNode & { perms: string }>, extra: string[] = []): string[] {
+  if (!nodes.length && !extra.length) return DEFAULT_DEVICE_RULES;
+  for (const r of extra) parseDeviceRule(r);
+  return [...DEFAULT_DEVICE_RULES, ...nodes.map((n) => `${n.type} ${n.major}:${n.minor} ${n.perms}`), ...extra];
 }
 
 export interface DeviceRule {

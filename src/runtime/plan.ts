@@ -1,6 +1,7 @@
 // Turns a container's specification into the shim's plan: a linear list of steps the C side
 // executes in order (see native/container.c). Pure: no I/O, so it is unit-tested without root.
 import type { Mount } from '../core/types.ts';
+import type { DeviceNode } from '../kernel/devices.ts';
 
 export const MS = {
   RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, REMOUNT: 32, BIND: 4096, REC: 16384,
@@ -61,6 +62,8 @@ export interface PlanInput {
   attachSocket?: string;
   /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
   restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
+  /** --device: more nodes to make (a default /dev node of the same path gives way). */
+  devices?: DeviceNode[];
   /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
   deviceProgram?: { cgroup: string; program: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
@@ -77,6 +80,7 @@ const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
 ];
 const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 
 export function buildPlan(p: PlanInput): Step[] {
   const net = p.network ?? { mode: 'new' };
@@ -111,7 +115,9 @@ export function buildPlan(p: PlanInput): Step[] {
   // Written while /proc/sys is still writable (it is made read-only further down).
   for (const [k, v] of Object.entries(p.sysctls ?? {})) steps.push(['sysctlin', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
   steps.push(['mountin', 'tmpfs', '/dev', 'tmpfs', String(MS.NOSUID | MS.STRICTATIME), 'mode=755,size=65536k']);
-  for (const [name, major, minor] of DEVICES) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
+  const own = new Set((p.devices ?? []).map((d) => d.path));
+  for (const [name, major, minor] of DEVICES) if (!own.has(`/dev/${name}`)) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
+  for (const d of p.devices ?? []) steps.push(['mknodin', d.path, String((d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.mode & 0o777)), String(d.major), String(d.minor)]);
   steps.push(['mountin', 'devpts', '/dev/pts', 'devpts', String(MS.NOSUID | MS.NOEXEC), 'newinstance,ptmxmode=0666,mode=0620,gid=5']);
   steps.push(['mountin', 'shm', '/dev/shm', 'tmpfs', String(nse), 'mode=1777,size=65536k']);
   steps.push(['mountin', 'mqueue', '/dev/mqueue', 'mqueue', String(nse), '']);

@@ -129,6 +129,9 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.match(missing.stderr, /executable file not found/);
     const image = await d.docker(['run', '--rm', 'nosuchimage:1', 'true']);
     assert.notEqual(image.code, 0);
+    // Host devices as the docker CLI sends them (HostConfig.Devices).
+    const dev = await d.docker(['run', '--rm', '--device', '/dev/null:/dev/mynull:rw', 'busybox', 'sh', '-c', 'stat -c %t:%T /dev/mynull && echo x > /dev/mynull && echo written']);
+    assert.equal(dev.stdout, '1:3\nwritten\n', dev.stderr);
     assert.deepEqual(root.leftovers(), []);
   });
 

@@ -141,7 +141,7 @@ describe('v1 driver on a fake tree', () => {
     assert.deepEqual(cg.list(), ['c1']);
     assert.throws(() => cg.create('c1', {}), { code: 'AlreadyExists' });
     assert.deepEqual(v1DeviceWrites('all'), []);
-    const dw = v1DeviceWrites('default');
+    const dw = v1DeviceWrites(undefined);
     assert.deepEqual(dw[0], ['devices.deny', 'a'], 'everything is denied before anything is allowed');
     assert.ok(dw.some(([f, v]) => f === 'devices.allow' && v === 'c 1:3 rwm'));
     assert.ok(!dw.some(([, v]) => v.startsWith('b ') && v.includes('r')), 'no block device is usable');

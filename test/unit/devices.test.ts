@@ -2,7 +2,7 @@
 // the few instructions it uses, and must decide every access exactly as the rules say.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allowed, DEFAULT_DEVICE_RULES, deviceProgram, parseDeviceRule, type DeviceRule } from '../../src/kernel/devices.ts';
+import { allowed, DEFAULT_DEVICE_RULES, deviceProgram, deviceProgramHex, deviceRules, parseDeviceFlag, parseDeviceRule, type DeviceRule } from '../../src/kernel/devices.ts';
 
 /** Runs a cgroup device program on one access (ctx: access_type, major, minor). */
 function run(prog: Buffer, type: 'b' | 'c', major: number, minor: number, access: string): number {
@@ -70,4 +70,27 @@ test('other rule sets: allow-all, read-only, nothing', () => {
     [[], 'c', 1, 3, 'r', 0],
   ];
   for (const [rules, type, major, minor, access, want] of cases) assert.equal(run(deviceProgram(rules), type, major, minor, access), want);
+});
+
+test('--device parses like docker: HOST[:CONTAINER][:PERMS], absolute paths, rwm by default', () => {
+  assert.deepEqual(parseDeviceFlag('/dev/fuse'), { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' });
+  assert.deepEqual(parseDeviceFlag('/dev/fuse:r'), { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'r' });
+  assert.deepEqual(parseDeviceFlag('/dev/sdc:/dev/xvdc:rw'), { PathOnHost: '/dev/sdc', PathInContainer: '/dev/xvdc', CgroupPermissions: 'rw' });
+  for (const bad of ['fuse', '/dev/a:b', '/dev/a:/dev/b:/dev/c', '/dev/a:/', ':/dev/x', '']) {
+    assert.throws(() => parseDeviceFlag(bad), { code: 'InvalidArgument' }, bad);
+  }
+});
+
+test('a container\'s rules: the defaults, each device with its permissions, extra rules; the program follows them', () => {
+  assert.equal(deviceRules([]), DEFAULT_DEVICE_RULES);
+  const fuse = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, mode: 0o600, perms: 'r' };
+  const rules = deviceRules([fuse], ['b 7:* rw']);
+  assert.deepEqual(rules.slice(DEFAULT_DEVICE_RULES.length), ['c 10:229 r', 'b 7:* rw']);
+  assert.throws(() => deviceRules([], ['c 1:3 rwx']), { code: 'InvalidArgument' });
+  const prog = Buffer.from(deviceProgramHex(rules), 'hex');
+  assert.equal(run(prog, 'c', 10, 229, 'r'), 1);
+  assert.equal(run(prog, 'c', 10, 229, 'w'), 0, 'only the permissions given');
+  assert.equal(run(prog, 'b', 7, 3, 'w'), 1);
+  assert.equal(run(prog, 'b', 8, 0, 'r'), 0, 'other block devices stay closed');
+  assert.equal(run(Buffer.from(deviceProgramHex(), 'hex'), 'c', 10, 229, 'r'), 0, 'not without --device');
 });

@@ -2,6 +2,7 @@ import { invalid, isCode } from '../../core/errors.ts';
 import type { HostConfig } from '../../core/container.ts';
 import type { CreateOptions } from '../../engine/containers.ts';
 import { parseUlimit } from '../../engine/security.ts';
+import { parseDeviceFlag } from '../../kernel/devices.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
 import { labels, parseArgs, type FlagSpec } from '../args.ts';
 import { parsePublish, type PortBindings } from '../../network/ports.ts';
@@ -58,6 +59,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'ulimit', type: 'list' },
   { name: 'oom-score-adj', type: 'string' },
   { name: 'sysctl', type: 'list' },
+  { name: 'device', type: 'list' },
+  { name: 'device-cgroup-rule', type: 'list' },
   { name: 'group-add', type: 'list' },
   { name: 'log-driver', type: 'string' },
   { name: 'log-opt', type: 'list' },
@@ -120,6 +123,8 @@ Options:
       --oom-score-adj int  Tune host's OOM preferences (-1000 to 1000)
       --sysctl list        Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
       --group-add list     Additional groups to join
+      --device list        Add a host device (HOST[:CONTAINER][:rwm]; a directory adds the devices below it)
+      --device-cgroup-rule list  Add a rule to the container's allowed devices ("c 42:* rmw")
 `;
 
 function int(flag: string, v: string): number {
@@ -230,6 +235,8 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
         return [kv.slice(0, eq), kv.slice(eq + 1)];
       })),
       GroupAdd: (flags.get('group-add') as string[] | undefined) ?? [],
+      Devices: list('device').map(parseDeviceFlag),
+      DeviceCgroupRules: list('device-cgroup-rule'),
       NetworkMode: str('network') ?? str('net') ?? 'bridge',
       PortBindings: Object.fromEntries(Object.entries(bindings).filter(([, v]) => v.length)),
       PublishAllPorts: flags.get('publish-all') === true,
