@@ -11,19 +11,16 @@ import { fileURLToPath } from 'node:url';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(REPO, 'dist', 'berth.cjs');
 
-/** The newest modification time of the sources the bundle is made from. */
-function newestSource(dir = path.join(REPO, 'src')): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : fs.statSync(p).mtimeMs);
-  }
-  return newest;
+/** Every file under src/. */
+function sources(dir = path.join(REPO, 'src')): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
+/** Whether a file under src/ is newer than the bundle (or there is no bundle). */
 export function stale(): boolean {
   try {
-    return fs.statSync(BUNDLE).mtimeMs < newestSource();
+    const built = fs.statSync(BUNDLE).mtimeMs;
+    return sources().some((f) => fs.statSync(f).mtimeMs > built);
   } catch {
     return true;
   }
@@ -45,6 +42,13 @@ export async function bundle(): Promise<void> {
     define: { 'import.meta.url': '__berth_url' },
     banner: { js: "const __berth_url = require('node:url').pathToFileURL(__filename).href;" },
   });
+  // `import * as fs from 'node:fs'` becomes __toESM(require('node:fs')), which copies every export
+  // of the module into a new object, per importing module: ~4 ms of a `run`. berth imports no
+  // builtin's default export (checked here), so the module object itself serves.
+  const code = fs.readFileSync(tmp, 'utf8').replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")');
+  const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
+  if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
+  fs.writeFileSync(tmp, code);
   fs.renameSync(tmp, BUNDLE);
 }
 

@@ -48,7 +48,7 @@ export async function start(ctx: Context, argv: string[]): Promise<number> {
     if (positionals.length > 1) throw invalid('you cannot start and attach multiple containers at once');
     const c = containers.get(positionals[0]);
     const stdin = flags.get('interactive') === true;
-    const exit = await withTerminal(c.record.Config.Tty === true, stdin, () => containers.start(c.record, { attach: { stdin }, size: terminalSize() }));
+    const exit = await withTerminal(c.record.Config.Tty === true, stdin, () => containers.start(c.record, { attach: { stdin }, size: c.record.Config.Tty ? terminalSize() : undefined }));
     return exit?.exit ?? 0;
   }
   return each(ctx, positionals, async (n) => {

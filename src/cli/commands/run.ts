@@ -294,7 +294,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
       return 0;
     }
     const stdin = flags.get('interactive') === true;
-    const exit = await withTerminal(opts.tty === true, stdin, () => containers.start(record, { attach: { stdin }, size: terminalSize() }));
+    const exit = await withTerminal(opts.tty === true, stdin, () => containers.start(record, { attach: { stdin }, size: opts.tty ? terminalSize() : undefined }));
     return exit?.exit ?? 0;
   } catch (err) {
     // The container never ran: an --rm one must not outlive the failure.
