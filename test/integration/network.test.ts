@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { BERTH, collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { BERTH, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
 import { openRoot } from '../../src/engine/root.ts';
 import { expireArgv } from '../../src/network/sweep.ts';
 
@@ -196,6 +196,14 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
       }
     };
     const pooled = () => records().filter((r) => r.pooled !== undefined).map((r) => r.id).sort();
+    try {
+      await poolSteps(run, dir, records, pooled);
+    } finally {
+      await root.drainPool(); // whatever happened, the next tests start without a pool
+    }
+  });
+
+  async function poolSteps(run: (args: string[]) => Promise<Result>, dir: string, records: () => Array<{ id: string; pooled?: number; netns: string }>, pooled: () => string[]): Promise<void> {
     // A first plain start makes its own sandbox; its release, after the exit, prepares the pool.
     assert.equal((await run(['run', '--rm', 'busybox', 'true'])).code, 0);
     const ready = await root.until(pooled, (p) => p.length === 2, 20_000);
@@ -241,14 +249,16 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     assert.deepEqual(pooled(), []);
     for (const id of refilled) assert.ok(!fs.existsSync(`/run/berth/netns/berth-${root.key}-${id.slice(0, 12)}`));
     // Containers gone and the pool drained: nothing of it is left in the kernel.
-    assert.equal((await run(['rm', '-f', 'pooled', 'published'])).code, 0);
+    const rm = await run(['rm', '-f', 'pooled', 'published']);
+    assert.equal(rm.code, 0, rm.stderr);
     assert.equal((await run(['run', '--rm', 'busybox', 'true'])).code, 0);
     await root.until(pooled, (l) => l.length === 2, 20_000);
     const timer2 = JSON.parse(fs.readFileSync(`${dir}/pool.timer`, 'utf8')) as { pid: number };
     await root.drainPool();
     assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0, 20_000), []);
     assert.equal(await root.until(() => fs.existsSync(`/proc/${timer2.pid}`), (alive) => !alive, 5000), false);
-  });
+    assert.ok(records().length === 0);
+  }
 
   test('bad input is refused clearly', async () => {
     for (const [args, msg] of [
