@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { EngineEvent } from '../engine/events.ts';
+import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
 
@@ -156,27 +156,6 @@ export function systemRoutes(r: Router, engine: Engine): void {
     return { status: 200 };
   });
   r.on('POST', '/networks/prune', async () => ({ status: 200, body: { NetworksDeleted: await (await admin()).prune() } }));
-}
-
-function eventMatches(e: EngineEvent, f: Map<string, string[]>): boolean {
-  for (const [k, values] of f) {
-    if (!values.length) continue;
-    const ok = values.some((v) => {
-      switch (k) {
-        case 'type': return e.Type === v;
-        case 'event': return e.Action === v || e.Action.startsWith(v + ':');
-        case 'container': return e.Type === 'container' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
-        case 'image': return e.Actor.Attributes.image === v;
-        case 'label': {
-          const eq = v.indexOf('=');
-          return eq < 0 ? v in e.Actor.Attributes : e.Actor.Attributes[v.slice(0, eq)] === v.slice(eq + 1);
-        }
-        default: return true;
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
 }
 
 export function version() {

@@ -52,6 +52,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/changes.ts')).exportCmd,
   cp: async () => (await import('./commands/changes.ts')).cp,
   attach: async () => (await import('./commands/lifecycle.ts')).attach,
+  events: async () => (await import('./commands/events.ts')).events,
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
@@ -103,6 +104,7 @@ Commands:
   system    Manage berth (df)
   rmi       Remove one or more images
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  events    Get real time events from the engine
   daemon    Serve the Docker Engine API on a unix socket
   version   Show the berth version
 

@@ -119,3 +119,25 @@ export class Events {
     };
   }
 }
+
+/** docker's event filters (type, event, container, image, label): values of a key ORed, keys ANDed. */
+export function eventMatches(e: EngineEvent, f: Map<string, string[]>): boolean {
+  for (const [k, values] of f) {
+    if (!values.length) continue;
+    const ok = values.some((v) => {
+      switch (k) {
+        case 'type': return e.Type === v;
+        case 'event': return e.Action === v || e.Action.startsWith(v + ':');
+        case 'container': return e.Type === 'container' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
+        case 'image': return e.Actor.Attributes.image === v;
+        case 'label': {
+          const eq = v.indexOf('=');
+          return eq < 0 ? v in e.Actor.Attributes : e.Actor.Attributes[v.slice(0, eq)] === v.slice(eq + 1);
+        }
+        default: return true;
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}

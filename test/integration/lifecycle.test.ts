@@ -200,6 +200,30 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await root.run(['rm', '-f', 'again'])).code, 0);
   });
 
+  test('events: replayed with --since/--until, filtered, as lines, templates or json; followed until interrupted', async () => {
+    // Followed from now on: started before anything happens.
+    const follower = root.spawn(['events', '--filter', 'event=start', '--filter', 'label=evt=yes', '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+    let followed = '';
+    follower.stdout!.setEncoding('utf8').on('data', (d: string) => (followed += d));
+    const followerExit = new Promise<number | null>((resolve) => follower.on('close', resolve));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await root.run(['run', '--rm', '--name', 'evt', '-l', 'evt=yes', 'busybox', 'true'])).code, 0);
+    assert.equal(await root.until(() => followed, (o) => o.includes('start evt\n'), 10_000), 'start evt\n');
+    follower.kill('SIGINT');
+    assert.equal(await followerExit, 0);
+    const replay = await root.run(['events', '--since', '5m', '--until', '0s', '--filter', 'container=evt']);
+    assert.equal(replay.code, 0, replay.stderr);
+    const lines = replay.stdout.trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(' ')[2]), ['create', 'start', 'die', 'destroy']);
+    assert.match(lines[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container start [0-9a-f]{64} \(evt=yes, image=busybox, name=evt\)$/);
+    const json = JSON.parse((await root.run(['events', '--since', '5m', '--until', '0s', '--filter', 'container=evt', '--filter', 'event=die', '--format', 'json'])).stdout);
+    assert.equal(json.Actor.Attributes.exitCode, '0');
+    assert.equal(json.status, 'die');
+    const bad = await root.run(['events', '--filter', 'nope=1']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid filter 'nope'/);
+  });
+
   test('logs -f follows until the container stops', async () => {
     await root.run(['run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo $i; sleep 0.2; done']);
     const r = await root.run(['logs', '-f', 'follow'], { timeoutMs: 10_000 });
