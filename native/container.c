@@ -306,6 +306,10 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
     else if (!strcmp(s, "maskin")) { NEED(2); r = step_mask(f[1], 0); }
     else if (!strcmp(s, "roin")) { NEED(2); r = step_mask(f[1], 1); }
     else if (!strcmp(s, "mknodin")) { NEED(5); r = step_at_parent(f, 'n'); }
+    else if (!strcmp(s, "usernsmap")) { NEED(3); r = step_usernsmap(f[1], f[2]); }
+    else if (!strcmp(s, "idmount")) { NEED(3); *failed_arg = f[2]; r = step_idmount(f[1], f[2]); }
+    else if (!strcmp(s, "usernsopen")) { NEED(2); r = step_usernsopen(f[1]); }
+    else if (!strcmp(s, "userns")) r = step_userns();
     else if (!strcmp(s, "symlinkin")) { NEED(3); *failed_arg = f[2]; r = step_at_parent(f, 's'); }
     else if (!strcmp(s, "pivot")) r = step_pivot();
     else if (!strcmp(s, "loopback")) r = step_loopback();

@@ -84,6 +84,10 @@ int netns_main(const char *op, const char *path);
 
 /* util */
 int open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve);
+int step_usernsmap(const char *uidmap, const char *gidmap);
+int step_idmount(const char *src, const char *dst);
+int step_usernsopen(const char *path);
+int step_userns(void);
 int rmtree(const char *path);
 
 #endif

@@ -148,6 +148,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       Sysctls: (host.Sysctls as Record<string, string> | null | undefined) ?? {},
       GroupAdd: strList(host.GroupAdd, 'GroupAdd') ?? [],
       Devices: devices(host.Devices),
+      UsernsMode: str(host.UsernsMode) ?? '',
       DeviceCgroupRules: strList(host.DeviceCgroupRules, 'DeviceCgroupRules') ?? [],
       LogConfig: { Type: 'json-file', Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
       Mounts: mounts(host, body),

@@ -74,6 +74,10 @@ export interface HostConfig {
   Devices?: DeviceMapping[] | null;
   /** --device-cgroup-rule: more rules ("c 42:* rmw"), for nodes the container makes itself. */
   DeviceCgroupRules?: string[] | null;
+  /** --userns: "host" (the host's ids), "remap", or "" (remap when BERTH_USERNS_REMAP says so). */
+  UsernsMode?: string;
+  /** Set at create when the container is remapped: its ids 0..Size-1 are the host's HostId... */
+  IdMap?: { HostId: number; Size: number };
 }
 
 /** docker's shape of one --device. */

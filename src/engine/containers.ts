@@ -23,7 +23,7 @@ import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
-import { checkSysctls, confinement, rlimits, seccompProgram } from './security.ts';
+import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
@@ -266,6 +266,7 @@ export class Containers {
     }
     const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
     checkSysctls(host.Sysctls ?? {});
+    host.IdMap = idMapFor(host);
     // A device that is not there, or not a device, fails now; the nodes are read again at start.
     if (host.Devices?.length || host.DeviceCgroupRules?.length) deviceRules(hostDevices(host.Devices ?? []), host.DeviceCgroupRules ?? []);
     if (host.OomScoreAdj !== undefined && (host.OomScoreAdj < -1000 || host.OomScoreAdj > 1000)) throw invalid(`Invalid value ${host.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
@@ -949,10 +950,11 @@ export class Containers {
 
   /** docker export: the container's filesystem as one tar (volumes and mounts not included). */
   async *export(nameOrId: string): AsyncGenerator<Buffer> {
-    const { mergedTar } = await import('../snapshot/diff.ts');
+    const { mergedTar, unshifter } = await import('../snapshot/diff.ts');
     const c = this.get(nameOrId);
     const dirs = [...c.record.Layers.map((d) => this.images.layers.dir(d)), path.join(this.cdir(c.record.Id), 'upper')];
-    yield* mergedTar(dirs, readXattrs);
+    // A remapped container's own files are owned by host ids: exported as the container sees them.
+    yield* mergedTar(dirs, readXattrs, unshifter(c.record.HostConfig.IdMap));
   }
 
   /** Mount points of the user's mounts are not the container's changes (docker's too). */
@@ -969,7 +971,7 @@ export class Containers {
     const c = this.get(nameOrId);
     const parent = this.images.get(c.record.Image);
     if (!parent) throw notFound(`image ${c.record.Image} of container ${c.record.Id.slice(0, 12)} is gone`);
-    const { layerTar } = await import('../snapshot/diff.ts');
+    const { layerTar, unshifter } = await import('../snapshot/diff.ts');
     const pause = opts.pause !== false && c.state.Status === 'running';
     if (pause) await this.pause(c.record.Id);
     try {
@@ -980,7 +982,7 @@ export class Containers {
         User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint, WorkingDir: cfg.WorkingDir,
         Labels: cfg.Labels, ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}), ...opts.changes,
       };
-      return await this.images.addLayer(layerTar(upper, xattrs, this.mountTargets(c.record)), {
+      return await this.images.addLayer(layerTar(upper, xattrs, this.mountTargets(c.record), unshifter(c.record.HostConfig.IdMap)), {
         parent, name: opts.name, runConfig, createdBy: `berth commit ${c.record.Name}`, comment: opts.comment, author: opts.author,
       });
     } finally {
@@ -1212,6 +1214,7 @@ export class Containers {
     if (!has('HOME')) env.push(`HOME=${user.home}`);
     if (x.tty && !has('TERM')) env.push('TERM=xterm');
     return {
+      userns: record.HostConfig.IdMap !== undefined,
       args: x.args ?? [...(c.Entrypoint ?? []), ...c.Cmd],
       env,
       cwd: x.cwd || c.WorkingDir || '/',
@@ -1227,13 +1230,31 @@ export class Containers {
     };
   }
 
+  /**
+   * What a remapped container needs on the host before its start: the upper directory (the
+   * overlay's root) and its own /etc files owned by its root, a mount point per image layer for
+   * the idmapped layers, and the maps.
+   */
+  private remapFiles(record: ContainerRecord, dir: string, lowers: string[], net: NetSetup): PlanInput['userns'] {
+    const { HostId, Size } = record.HostConfig.IdMap!;
+    fs.lchownSync(path.join(dir, 'upper'), HostId, HostId);
+    if (!net.etc) for (const f of ['hostname', 'hosts', 'resolv.conf']) fs.lchownSync(path.join(dir, f), HostId, HostId);
+    const idmounts: Array<[string, string]> = lowers.map((l, i) => {
+      const target = path.join(dir, 'idmap', String(i));
+      fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+      return [l, target];
+    });
+    const map = `0 ${HostId} ${Size}\n`;
+    return { uidMap: map, gidMap: map, idmounts, rootId: HostId };
+  }
+
   /** The health probe as an exec plan file for the monitor, when the container has a check. */
   private async healthPlan(record: ContainerRecord, dir: string, cg: { procs: string[] }): Promise<PlanInput['health']> {
     const hc = record.Config.Healthcheck;
     const test = hc?.Test ?? [];
     if (!test.length || test[0] === 'NONE') return undefined;
     const args = test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', test.slice(1).join(' ')] : test[0] === 'CMD' ? test.slice(1) : test;
-    const plan = buildExecPlan({ pid: '%PID%', cgroupJoin: this.joinFiles(cg), process: await this.processSpec(record, { args }) });
+    const plan = buildExecPlan({ pid: '%PID%', cgroupJoin: this.joinFiles(cg), process: await this.processSpec(record, { args }), userns: record.HostConfig.IdMap && '/proc/%PID%/ns/user' });
     const planFile = path.join(dir, 'health.plan');
     writeFileAtomic(planFile, encodeRecords(plan));
     const ms = (ns: number | undefined, def: number) => (ns ? Math.max(1, Math.round(ns / 1e6)) : def);
@@ -1259,8 +1280,14 @@ export class Containers {
   private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup, devices: { nodes: DeviceNode[]; rules: 'all' | string[] }) {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
+    const idmap = record.HostConfig.IdMap;
+    const rootfs = this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty);
+    // Remapped: the layers are mounted idmapped under the container's directory, in its mount
+    // namespace only, and the overlay is made of those.
+    const lowers = (rootfs.options[0].slice('lowerdir='.length)).split(':');
+    if (idmap) rootfs.options[0] = `lowerdir=${lowers.map((_, i) => path.join(dir, 'idmap', String(i))).join(':')}`;
     return buildPlan({
-      rootfs: this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty),
+      rootfs,
       cgroupNamespace: fs.existsSync('/proc/self/ns/cgroup'),
       cgroupJoin: this.joinFiles(cg),
       oomFile: cg.oom,
@@ -1269,7 +1296,8 @@ export class Containers {
       network: net.network,
       process: await this.processSpec(record, { tty }),
       privileged: record.HostConfig.Privileged,
-      sysctls: record.HostConfig.Sysctls,
+      sysctls: idmap && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...record.HostConfig.Sysctls } : record.HostConfig.Sysctls,
+      userns: idmap && this.remapFiles(record, dir, lowers, net),
       readonlyRoot: record.HostConfig.ReadonlyRootfs,
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,
@@ -1312,7 +1340,7 @@ export class Containers {
     const pid = this.initPid(c);
     if (!x.args.length) throw invalid('No exec command specified');
     const tty = x.tty && { ...x.tty, interactive: stdio.stdin !== 'ignore', winsizeFile: x.execId ? this.winsizeFile(c.record.Id, x.execId) : undefined };
-    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: await this.processSpec(c.record, { ...x, tty }) });
+    const plan = buildExecPlan({ pid, cgroupJoin: this.joinFiles(this.cgroups().paths(c.record.Id)), process: await this.processSpec(c.record, { ...x, tty }), userns: c.record.HostConfig.IdMap && `/proc/${pid}/ns/user` });
     return runShim(plan, stdio);
   }
 

@@ -80,7 +80,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       ReadonlyRootfs: r.HostConfig.ReadonlyRootfs,
       SecurityOpt: r.HostConfig.SecurityOpt,
       UTSMode: '',
-      UsernsMode: '',
+      UsernsMode: r.HostConfig.UsernsMode ?? '',
       ShmSize: 67108864,
       Runtime: 'berth',
       Isolation: '',

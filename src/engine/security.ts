@@ -122,3 +122,35 @@ export function checkSysctls(sysctls: Record<string, string>): void {
     if (/[\0\n]/.test(v)) throw invalid(`invalid value for sysctl ${k}`);
   }
 }
+
+/** The range remapped containers get unless BERTH_USERNS_REMAP names another ("HOSTID:SIZE"). */
+export const DEFAULT_ID_RANGE = { HostId: 100000, Size: 65536 };
+
+/**
+ * --userns: "host" keeps the host's ids, "remap" maps the container's 0..Size-1 to the host's
+ * HostId...; "" follows BERTH_USERNS_REMAP (a root- or daemon-wide default: "default" or
+ * "HOSTID:SIZE"). Fixed at create, so the container's files keep their owners across starts.
+ */
+export function idMapFor(host: HostConfig, env: NodeJS.ProcessEnv = process.env): HostConfig['IdMap'] {
+  const mode = host.UsernsMode ?? '';
+  if (mode !== '' && mode !== 'host' && mode !== 'remap') throw invalid(`invalid --userns "${mode}": must be "host" or "remap"`);
+  const wide = env.BERTH_USERNS_REMAP ?? '';
+  if (mode === 'host' || (mode === '' && !wide)) return undefined;
+  if (host.Privileged) throw invalid('privileged mode is incompatible with user namespaces; use --userns=host');
+  if (!wide || wide === 'default') return { ...DEFAULT_ID_RANGE };
+  const m = /^(\d+):(\d+)$/.exec(wide);
+  const hostId = Number(m?.[1]);
+  const size = Number(m?.[2]);
+  if (!m || hostId < 1 || size < 1 || hostId + size > 2 ** 32 - 1) throw invalid(`invalid BERTH_USERNS_REMAP "${wide}": want "default" or HOSTID:SIZE`);
+  return { HostId: hostId, Size: size };
+}
+
+/**
+ * Namespaced sysctls a remapped container gets in a network namespace of its own: its root has
+ * no capabilities over that namespace (the host's root made it), so without these it could
+ * neither bind ports below 1024 nor ping.
+ */
+export const REMAPPED_SYSCTLS: Record<string, string> = {
+  'net.ipv4.ip_unprivileged_port_start': '0',
+  'net.ipv4.ping_group_range': '0 2147483647',
+};

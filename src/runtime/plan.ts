@@ -35,6 +35,12 @@ export interface ProcessSpec {
   /** BPF program (hex), installed last before exec with no-new-privileges, else while we still
    * hold CAP_SYS_ADMIN (installing a filter needs one of the two). */
   seccomp?: string;
+  /**
+   * Enter the user namespace prepared earlier in the plan (made by the init, or opened by an exec
+   * before it joins the container's mount namespace) before the identity steps. Limits and the
+   * OOM score are set before, as the host's root.
+   */
+  userns?: boolean;
   /** A pty from the container's devpts as stdio; with interactive, the monitor feeds it our stdin. */
   tty?: { rows: number; cols: number; interactive: boolean; winsizeFile?: string };
 }
@@ -62,6 +68,12 @@ export interface PlanInput {
   attachSocket?: string;
   /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
   restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
+  /**
+   * --userns remap: the maps ("0 100000 65536"), the image layers to mount idmapped (the rootfs
+   * options already name the targets), and the host id of the container's root, which owns the
+   * filesystems mounted for it (/dev, /dev/shm, tmpfs mounts).
+   */
+  userns?: { uidMap: string; gidMap: string; idmounts: Array<[source: string, target: string]>; rootId: number };
   /** --device: more nodes to make (a default /dev node of the same path gives way). */
   devices?: DeviceNode[];
   /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
@@ -108,18 +120,24 @@ export function buildPlan(p: PlanInput): Step[] {
   // Host mount events still reach us (slave), ours never reach the host; every mount below
   // lives only in the container's mount namespace and vanishes with it.
   steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
+  if (p.userns) {
+    steps.push(['usernsmap', p.userns.uidMap, p.userns.gidMap]);
+    for (const [source, target] of p.userns.idmounts) steps.push(['idmount', source, target]);
+  }
+  // Filesystems mounted for the container belong to its root (the host's, or the remapped one).
+  const owner = p.userns ? `,uid=${p.userns.rootId},gid=${p.userns.rootId}` : '';
   steps.push(['mount', p.rootfs.source, p.rootfs.target, p.rootfs.type, '0', p.rootfs.options.join(',')]);
   steps.push(['root', p.rootfs.target]);
   const nse = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   steps.push(['mountin', 'proc', '/proc', 'proc', String(nse), '']);
   // Written while /proc/sys is still writable (it is made read-only further down).
   for (const [k, v] of Object.entries(p.sysctls ?? {})) steps.push(['sysctlin', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
-  steps.push(['mountin', 'tmpfs', '/dev', 'tmpfs', String(MS.NOSUID | MS.STRICTATIME), 'mode=755,size=65536k']);
+  steps.push(['mountin', 'tmpfs', '/dev', 'tmpfs', String(MS.NOSUID | MS.STRICTATIME), `mode=755,size=65536k${owner}`]);
   const own = new Set((p.devices ?? []).map((d) => d.path));
   for (const [name, major, minor] of DEVICES) if (!own.has(`/dev/${name}`)) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
   for (const d of p.devices ?? []) steps.push(['mknodin', d.path, String((d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.mode & 0o777)), String(d.major), String(d.minor)]);
-  steps.push(['mountin', 'devpts', '/dev/pts', 'devpts', String(MS.NOSUID | MS.NOEXEC), 'newinstance,ptmxmode=0666,mode=0620,gid=5']);
-  steps.push(['mountin', 'shm', '/dev/shm', 'tmpfs', String(nse), 'mode=1777,size=65536k']);
+  steps.push(['mountin', 'devpts', '/dev/pts', 'devpts', String(MS.NOSUID | MS.NOEXEC), `newinstance,ptmxmode=0666,mode=0620,gid=${(p.userns?.rootId ?? 0) + 5}`]);
+  steps.push(['mountin', 'shm', '/dev/shm', 'tmpfs', String(nse), `mode=1777,size=65536k${owner}`]);
   steps.push(['mountin', 'mqueue', '/dev/mqueue', 'mqueue', String(nse), '']);
   for (const [target, link] of [['pts/ptmx', '/dev/ptmx'], ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'],
     ['/proc/self/fd/1', '/dev/stdout'], ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']]) {
@@ -133,7 +151,7 @@ export function buildPlan(p: PlanInput): Step[] {
   const depth = (t: string) => t.split('/').length;
   for (const m of [...(p.mounts ?? [])].sort((a, b) => depth(a.target) - depth(b.target))) {
     if (m.type === 'bind') steps.push(['bindin', m.source, m.target, String(m.readonly ? MS.RDONLY | MS.NOSUID | MS.NODEV : 0), m.file ? 'f' : 'd']);
-    else steps.push(['mountin', 'tmpfs', m.target, 'tmpfs', String(nse | (m.readonly ? MS.RDONLY : 0)), m.data ?? '']);
+    else steps.push(['mountin', 'tmpfs', m.target, 'tmpfs', String(nse | (m.readonly ? MS.RDONLY : 0)), owner && !/(^|,)uid=/.test(m.data ?? '') ? `${m.data ? `${m.data},` : ''}${owner.slice(1)}` : m.data ?? '']);
   }
   if (!p.privileged) {
     for (const m of p.maskedPaths ?? MASKED_PATHS) steps.push(['maskin', m]);
@@ -165,10 +183,12 @@ function consoleRecords(proc: ProcessSpec): Step[] {
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */
 function processSteps(steps: Step[], proc: ProcessSpec): void {
   const caps = proc.caps.toString(16);
-  if (proc.tty) steps.push(['tty', String(proc.uid), String(proc.tty.rows), String(proc.tty.cols)]);
-  steps.push(['cwd', proc.cwd]);
+  // Raising a limit or lowering the OOM score needs the host's root: before any user namespace.
   for (const [res, soft, hard] of proc.rlimits ?? []) steps.push(['rlimit', String(res), String(soft), String(hard)]);
   if (proc.oomScoreAdj !== undefined) steps.push(['oomscore', String(proc.oomScoreAdj)]);
+  if (proc.userns) steps.push(['userns']);
+  if (proc.tty) steps.push(['tty', String(proc.uid), String(proc.tty.rows), String(proc.tty.cols)]);
+  steps.push(['cwd', proc.cwd]);
   if (proc.seccomp && !proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
   steps.push(['capbset', caps]);
@@ -204,6 +224,8 @@ export interface ExecInput {
   pid: number | '%PID%'; // the container init's host pid; '%PID%' for a plan the monitor fills in (health probes)
   cgroupJoin: string[];
   process: ProcessSpec;
+  /** A remapped container's user namespace: opened while the host's /proc is still there. */
+  userns?: string;
 }
 
 const EXEC_NAMESPACES = ['ipc', 'uts', 'net', 'cgroup', 'mnt']; // mnt last: it hides the host's /proc
@@ -211,6 +233,7 @@ const EXEC_NAMESPACES = ['ipc', 'uts', 'net', 'cgroup', 'mnt']; // mnt last: it 
 export function buildExecPlan(x: ExecInput): Step[] {
   const steps: Step[] = [['ns', '0'], ['pidns', `/proc/${x.pid}/ns/pid`], ...consoleRecords(x.process)];
   for (const f of x.cgroupJoin) steps.push(['join', f]);
+  if (x.userns) steps.push(['usernsopen', x.userns]);
   for (const ns of EXEC_NAMESPACES) steps.push(['setns', `/proc/${x.pid}/ns/${ns}`]);
   processSteps(steps, x.process);
   return steps;

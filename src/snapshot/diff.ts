@@ -123,7 +123,15 @@ const minor = (rdev: number) => (rdev & 0xff) | Number((BigInt(rdev) >> 12n) & ~
  * The upper directory as a layer tar. `xattrs` maps relative paths to their attributes (read
  * by the shim: Node has no getxattr); overlay's own are turned into whiteout entries.
  */
-export async function* layerTar(upper: string, xattrs: Map<string, Map<string, Buffer>>, skip: string[] = []): AsyncGenerator<Buffer> {
+/** Host ids back to the container's own (a remapped container's files are the host's HostId + id). */
+export type Unshift = (id: number) => number;
+
+export function unshifter(map: { HostId: number; Size: number } | undefined): Unshift {
+  if (!map) return (id) => id;
+  return (id) => (id >= map.HostId && id < map.HostId + map.Size ? id - map.HostId : id);
+}
+
+export async function* layerTar(upper: string, xattrs: Map<string, Map<string, Buffer>>, skip: string[] = [], ids: Unshift = (id) => id): AsyncGenerator<Buffer> {
   const entries: Array<[string, fs.Stats]> = [];
   walk(upper, '', new Set(skip), (rel, st) => {
     entries.push([rel, st]);
@@ -132,12 +140,12 @@ export async function* layerTar(upper: string, xattrs: Map<string, Map<string, B
   for (const [rel, st] of entries) {
     if (isWhiteout(st)) {
       const d = path.posix.dirname(rel);
-      yield tarHeader({ name: `${d === '.' ? '' : d + '/'}.wh.${path.posix.basename(rel)}`, type: '0', mode: 0o600, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtimeMs / 1000 });
+      yield tarHeader({ name: `${d === '.' ? '' : d + '/'}.wh.${path.posix.basename(rel)}`, type: '0', mode: 0o600, uid: ids(st.uid), gid: ids(st.gid), size: 0, mtime: st.mtimeMs / 1000 });
       continue;
     }
-    yield* entryTar(path.join(upper, rel), rel, st, xattrs.get(rel), links);
+    yield* entryTar(path.join(upper, rel), rel, st, xattrs.get(rel), links, ids);
     if (st.isDirectory() && xattrs.get(rel)?.get('trusted.overlay.opaque')?.toString() === 'y') {
-      yield tarHeader({ name: `${rel}/.wh..wh..opq`, type: '0', mode: 0o600, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtimeMs / 1000 });
+      yield tarHeader({ name: `${rel}/.wh..wh..opq`, type: '0', mode: 0o600, uid: ids(st.uid), gid: ids(st.gid), size: 0, mtime: st.mtimeMs / 1000 });
     }
   }
   yield Buffer.alloc(1024);
@@ -148,8 +156,8 @@ export async function* layerTar(upper: string, xattrs: Map<string, Map<string, B
  * upper directory merged as overlayfs would show them (whiteouts delete, opaque directories
  * hide what is below), without mounting anything. `dirs` is bottom first, the upper last.
  */
-export async function* mergedTar(dirs: string[], xattrsOf: (dir: string) => Promise<Map<string, Map<string, Buffer>>>): AsyncGenerator<Buffer> {
-  const tree = new Map<string, { abs: string; st: fs.Stats; x?: Map<string, Buffer> }>();
+export async function* mergedTar(dirs: string[], xattrsOf: (dir: string) => Promise<Map<string, Map<string, Buffer>>>, upperIds: Unshift = (id) => id): AsyncGenerator<Buffer> {
+  const tree = new Map<string, { abs: string; st: fs.Stats; x?: Map<string, Buffer>; upper: boolean }>();
   const dropBelow = (rel: string) => {
     for (const k of tree.keys()) if (k.startsWith(rel + '/')) tree.delete(k);
   };
@@ -165,7 +173,7 @@ export async function* mergedTar(dirs: string[], xattrsOf: (dir: string) => Prom
           continue;
         }
         if (!st.isDirectory() || xattrs.get(r)?.get('trusted.overlay.opaque')?.toString() === 'y') dropBelow(r);
-        tree.set(r, { abs: path.join(dir, r), st, x: xattrs.get(r) });
+        tree.set(r, { abs: path.join(dir, r), st, x: xattrs.get(r), upper: dir === dirs.at(-1) });
         if (st.isDirectory()) visit(r);
       }
     };
@@ -174,15 +182,15 @@ export async function* mergedTar(dirs: string[], xattrsOf: (dir: string) => Prom
   const links = new Map<string, string>();
   for (const rel of [...tree.keys()].sort()) {
     const e = tree.get(rel)!;
-    yield* entryTar(e.abs, rel, e.st, e.x, links);
+    yield* entryTar(e.abs, rel, e.st, e.x, links, e.upper ? upperIds : undefined);
   }
   yield Buffer.alloc(1024);
 }
 
 /** One file system object as tar entries (header, then content for regular files). */
-async function* entryTar(abs: string, rel: string, st: fs.Stats, xattrs: Map<string, Buffer> | undefined, links: Map<string, string>): AsyncGenerator<Buffer> {
+async function* entryTar(abs: string, rel: string, st: fs.Stats, xattrs: Map<string, Buffer> | undefined, links: Map<string, string>, ids: Unshift = (id) => id): AsyncGenerator<Buffer> {
   const x = new Map([...(xattrs ?? [])].filter(([k]) => !k.startsWith('trusted.overlay.')));
-  const base = { mode: st.mode, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtimeMs / 1000, xattrs: x };
+  const base = { mode: st.mode, uid: ids(st.uid), gid: ids(st.gid), size: 0, mtime: st.mtimeMs / 1000, xattrs: x };
   if (st.isDirectory()) {
     yield tarHeader({ ...base, name: `${rel}/`, type: '5' });
   } else if (st.isSymbolicLink()) {

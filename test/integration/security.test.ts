@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isRoot, TestRoot } from '../helpers/berth.ts';
+import { execFileSync, spawn } from 'node:child_process';
+import { BERTH, collect, isRoot, TestRoot } from '../helpers/berth.ts';
 
 const status = (text: string, key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(text)?.[1];
 
@@ -78,6 +79,49 @@ describe('security', { skip: !isRoot && 'needs root' }, () => {
       assert.equal(r.code, 125, r.stderr);
       assert.match(r.stderr, msg);
     }
+    assert.deepEqual(root.leftovers(), []);
+  });
+  test('--userns remap: container root is an unprivileged host id, the image still looks its own, host files owned by root stay out of reach', async () => {
+    const host = path.join(dir, 'userns');
+    fs.mkdirSync(host, { mode: 0o755 });
+    fs.writeFileSync(path.join(host, 'secret'), 'secret\n', { mode: 0o600 });
+    const script = 'id -u; cat /proc/self/uid_map; touch /etc/made && echo etc-ok; stat -c %u /bin/busybox; cat /h/secret 2>/dev/null || echo no-read; (echo x > /h/new) 2>/dev/null || echo no-write; httpd -p 80 && echo port-80';
+    const r = await root.run(['run', '--name', 'remapped', '--userns', 'remap', '-v', `${host}:/h`, 'busybox', 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['0', '0 100000 65536', 'etc-ok', '0', 'no-read', 'no-write', 'port-80', '']);
+    assert.equal(fs.existsSync(path.join(host, 'new')), false);
+    // What it wrote is owned on the host by the unprivileged id, not by root.
+    const id = (await root.run(['inspect', '-f', '{{.Id}} {{.HostConfig.UsernsMode}}', 'remapped'])).stdout.trim().split(' ');
+    assert.equal(id[1], 'remap');
+    assert.equal(fs.statSync(path.join(root.dir, 'containers', id[0], 'upper/etc/made')).uid, 100000);
+    // Running, and through exec: the host sees uid 100000; inside it is root.
+    await root.run(['run', '-d', '--name', 'remapped-d', '--userns', 'remap', 'busybox', 'sleep', '100']);
+    const pid = JSON.parse(fs.readFileSync(path.join(root.dir, 'containers', (await root.run(['inspect', '-f', '{{.Id}}', 'remapped-d'])).stdout.trim(), 'state.json'), 'utf8')).Pid;
+    assert.equal(status(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), 'Uid'), '100000');
+    const x = await root.run(['exec', 'remapped-d', 'sh', '-c', 'id -u; echo x > /root/by-exec && echo wrote']);
+    assert.equal(x.stdout, '0\nwrote\n', x.stderr);
+    // A root-wide default (BERTH_USERNS_REMAP), and --userns host to opt out of it.
+    const env = { ...root.env(), BERTH_USERNS_REMAP: '200000:65536' };
+    const wide = await collect(spawn(BERTH, ['run', '--rm', 'busybox', 'cat', '/proc/self/uid_map'], { env, stdio: ['ignore', 'pipe', 'pipe'] }), 30_000);
+    assert.equal(wide.stdout.trim().split(/\s+/).join(' '), '0 200000 65536', wide.stderr);
+    const opt = await collect(spawn(BERTH, ['run', '--rm', '--userns', 'host', 'busybox', 'cat', '/proc/self/uid_map'], { env, stdio: ['ignore', 'pipe', 'pipe'] }), 30_000);
+    assert.equal(opt.stdout.trim().split(/\s+/).join(' '), '0 0 4294967295');
+    for (const [args, msg] of [
+      [['--userns', 'remap', '--privileged'], /privileged mode is incompatible with user namespaces/],
+      [['--userns', 'bogus'], /invalid --userns "bogus"/],
+    ] as Array<[string[], RegExp]>) {
+      const bad = await root.run(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.equal(bad.code, 125);
+      assert.match(bad.stderr, msg);
+    }
+    // commit and export give the container's view of its files' owners, not the host's ids.
+    assert.equal((await root.run(['commit', 'remapped', 'remapped:img'])).code, 0);
+    assert.equal((await root.run(['run', '--rm', 'remapped:img', 'stat', '-c', '%u', '/etc/made'])).stdout, '0\n');
+    const tarFile = path.join(dir, 'remapped.tar');
+    assert.equal((await root.run(['export', '-o', tarFile, 'remapped'])).code, 0);
+    assert.match(execFileSync('tar', ['-tvf', tarFile, 'etc/made'], { encoding: 'utf8' }), /^-rw-r--r-- 0\/0 /);
+    await root.run(['rm', '-f', 'remapped', 'remapped-d']);
+    await root.run(['rmi', 'remapped:img']);
     assert.deepEqual(root.leftovers(), []);
   });
 });

@@ -60,6 +60,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'oom-score-adj', type: 'string' },
   { name: 'sysctl', type: 'list' },
   { name: 'device', type: 'list' },
+  { name: 'userns', type: 'string' },
   { name: 'device-cgroup-rule', type: 'list' },
   { name: 'group-add', type: 'list' },
   { name: 'log-driver', type: 'string' },
@@ -125,6 +126,8 @@ Options:
       --group-add list     Additional groups to join
       --device list        Add a host device (HOST[:CONTAINER][:rwm]; a directory adds the devices below it)
       --device-cgroup-rule list  Add a rule to the container's allowed devices ("c 42:* rmw")
+      --userns string      User namespace: "remap" (container root is an unprivileged host id) or "host"
+                           (default: remap when BERTH_USERNS_REMAP is set, e.g. to "default" or 100000:65536)
 `;
 
 function int(flag: string, v: string): number {
@@ -236,6 +239,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       })),
       GroupAdd: (flags.get('group-add') as string[] | undefined) ?? [],
       Devices: list('device').map(parseDeviceFlag),
+      UsernsMode: str('userns') ?? '',
       DeviceCgroupRules: list('device-cgroup-rule'),
       NetworkMode: str('network') ?? str('net') ?? 'bridge',
       PortBindings: Object.fromEntries(Object.entries(bindings).filter(([, v]) => v.length)),
