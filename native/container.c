@@ -184,8 +184,8 @@ static int step_mask(const char *path, int readonly) {
   return r;
 }
 
-static int step_at_parent(char **f, int op) {
-  /* mknodin PATH MODE MAJOR MINOR | symlinkin TARGET PATH */
+static int step_at_parent(char **f, int n, int op) {
+  /* mknodin PATH MODE MAJOR MINOR [UID GID] | symlinkin TARGET PATH */
   const char *path = op == 'n' ? f[1] : f[2];
   char parent[4096];
   snprintf(parent, sizeof parent, "%s", path);
@@ -199,6 +199,8 @@ static int step_at_parent(char **f, int op) {
   int r = op == 'n' ? mknodat(pfd, name, (mode_t)num(f[2]), makedev(num(f[3]), num(f[4])))
                     : symlinkat(f[1], pfd, name);
   if (r == 0 && op == 'n') r = fchmodat(pfd, name, (mode_t)num(f[2]) & 07777, 0);
+  /* mknodin ... UID GID: a host device keeps its owner (a tty group, a video group). */
+  if (r == 0 && op == 'n' && n >= 7) r = fchownat(pfd, name, (uid_t)num(f[5]), (gid_t)num(f[6]), AT_SYMLINK_NOFOLLOW);
   /* A node the container's own layer already has (a restart, or the image's) is kept, as runc
    * does: what it may open is decided by the device rules, not by the node. */
   else if (r < 0 && op == 'n' && errno == EEXIST) r = 0;
@@ -305,12 +307,12 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
     else if (!strcmp(s, "bindin")) { NEED(5); *failed_arg = f[2]; r = step_mountin(f, 1); }
     else if (!strcmp(s, "maskin")) { NEED(2); r = step_mask(f[1], 0); }
     else if (!strcmp(s, "roin")) { NEED(2); r = step_mask(f[1], 1); }
-    else if (!strcmp(s, "mknodin")) { NEED(5); r = step_at_parent(f, 'n'); }
+    else if (!strcmp(s, "mknodin")) { NEED(5); r = step_at_parent(f, n, 'n'); }
     else if (!strcmp(s, "usernsmap")) { NEED(3); r = step_usernsmap(f[1], f[2]); }
     else if (!strcmp(s, "idmount")) { NEED(3); *failed_arg = f[2]; r = step_idmount(f[1], f[2]); }
     else if (!strcmp(s, "usernsopen")) { NEED(2); r = step_usernsopen(f[1]); }
     else if (!strcmp(s, "userns")) r = step_userns();
-    else if (!strcmp(s, "symlinkin")) { NEED(3); *failed_arg = f[2]; r = step_at_parent(f, 's'); }
+    else if (!strcmp(s, "symlinkin")) { NEED(3); *failed_arg = f[2]; r = step_at_parent(f, n, 's'); }
     else if (!strcmp(s, "pivot")) r = step_pivot();
     else if (!strcmp(s, "loopback")) r = step_loopback();
     else if (!strcmp(s, "join")) {

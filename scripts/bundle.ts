@@ -30,26 +30,32 @@ export async function bundle(): Promise<void> {
   const { build } = await import('esbuild');
   const tmp = `${BUNDLE}.${process.pid}.tmp`;
   fs.mkdirSync(path.dirname(BUNDLE), { recursive: true });
-  await build({
-    entryPoints: [path.join(REPO, 'src/cli/berth.ts')],
-    outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    logLevel: 'error',
-    // util/paths.ts finds the tree from its own URL; in the bundle that is the bundle's.
-    define: { 'import.meta.url': '__berth_url' },
-    banner: { js: "const __berth_url = require('node:url').pathToFileURL(__filename).href;" },
-  });
-  // `import * as fs from 'node:fs'` becomes __toESM(require('node:fs')), which copies every export
-  // of the module into a new object, per importing module: ~4 ms of a `run`. berth imports no
-  // builtin's default export (checked here), so the module object itself serves.
-  const code = fs.readFileSync(tmp, 'utf8').replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")');
-  const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
-  if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
-  fs.writeFileSync(tmp, code);
-  fs.renameSync(tmp, BUNDLE);
+  try {
+    await build({
+      entryPoints: [path.join(REPO, 'src/cli/berth.ts')],
+      outfile: tmp,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node24',
+      logLevel: 'error',
+      // util/paths.ts finds the tree from its own URL; in the bundle that is the bundle's.
+      define: { 'import.meta.url': '__berth_url' },
+      // "use strict" first: esbuild's own comes after the banner, where it would not count, and
+      // src/ is ES modules, which are strict.
+      banner: { js: "'use strict';\nconst __berth_url = require('node:url').pathToFileURL(__filename).href;" },
+    });
+    // `import * as fs from 'node:fs'` becomes __toESM(require('node:fs')), which copies every export
+    // of the module into a new object, per importing module: ~4 ms of a `run`. berth imports no
+    // builtin's default export (checked here), so the module object itself serves.
+    const code = fs.readFileSync(tmp, 'utf8').replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")');
+    const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
+    if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, BUNDLE);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -4,7 +4,7 @@ import type { DeviceMapping, HostConfig, MountSpec } from '../core/container.ts'
 import { invalid } from '../core/errors.ts';
 import type { CreateOptions } from '../engine/containers.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../engine/volumes.ts';
-import { parseDeviceFlag } from '../kernel/devices.ts';
+import { deviceMapping } from '../kernel/devices.ts';
 import { parsePortKey, type PortBindings } from '../network/ports.ts';
 
 type Json = Record<string, unknown>;
@@ -31,7 +31,7 @@ function devices(v: unknown): DeviceMapping[] {
   return v.map((d: Json) => {
     const host = str(d?.PathOnHost);
     if (!host) throw invalid('HostConfig.Devices: PathOnHost is required');
-    return parseDeviceFlag(`${host}:${str(d?.PathInContainer) || host}:${str(d?.CgroupPermissions) || 'rwm'}`);
+    return deviceMapping(host, str(d?.PathInContainer) || host, str(d?.CgroupPermissions) || 'rwm');
   });
 }
 

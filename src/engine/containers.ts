@@ -243,7 +243,7 @@ export class Containers {
     const sandboxes = await this.sandboxes();
     for (const sb of sandboxes.list()) {
       if (sb.container !== record.Id || inUse(sb)) continue;
-      await sandboxes.release(sb.id).catch(() => undefined);
+      await sandboxes.release(sb.id, (now) => !inUse(now)).catch(() => undefined);
     }
   }
 
@@ -726,7 +726,7 @@ export class Containers {
     const h = record.HostConfig;
     let devices: ReturnType<typeof hostDevices>;
     try {
-      devices = h.Privileged ? [] : hostDevices(h.Devices ?? []);
+      devices = hostDevices(h.Devices ?? []); // privileged too: the rules allow all, the nodes are still made
     } catch (err) {
       await undoNetwork();
       throw err;

@@ -75,7 +75,7 @@ export class NetworkAdmin {
     if (!net) throw notFound(`network ${nameOrId} not found`);
     if (net.Name === DEFAULT_NETWORK) throw invalid(`${DEFAULT_NETWORK} is a pre-defined network and cannot be removed`);
     // Releases still running after containers exited hold the network: wait for them.
-    for (const sb of this.sandboxes.list()) if (sb.attachments.some((a) => a.network === net.Id) && !inUse(sb)) await this.sandboxes.release(sb.id).catch(() => undefined);
+    for (const sb of this.sandboxes.list()) if (sb.attachments.some((a) => a.network === net.Id) && !inUse(sb)) await this.sandboxes.release(sb.id, (now) => !inUse(now)).catch(() => undefined);
     return this.sandboxes.networks.remove(nameOrId, (id) => {
       const first = [...this.members(id).keys()][0];
       return first ? first.slice(0, 12) : undefined;

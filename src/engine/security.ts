@@ -9,7 +9,7 @@ import { invalid } from '../core/errors.ts';
 import type { HostConfig } from '../core/container.ts';
 import { CAPS, DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import { SRC } from '../util/paths.ts';
+import { BUNDLE_FILE, SRC } from '../util/paths.ts';
 import { fnv64 } from './root.ts';
 
 export interface Confinement {
@@ -68,7 +68,9 @@ export function confinement(h: Pick<HostConfig, 'CapAdd' | 'CapDrop' | 'Privileg
   return out;
 }
 
-const SOURCES = ['kernel/seccomp.ts', 'kernel/seccomp-default.ts'].map((p) => path.join(SRC, p));
+// What the compiled program depends on: the compiler and the profile, as they run (the bundle
+// holds them when there is one).
+const SOURCES = BUNDLE_FILE ? [BUNDLE_FILE] : ['kernel/seccomp.ts', 'kernel/seccomp-default.ts'].map((p) => path.join(SRC, p));
 
 /** The BPF program (hex) for a container, or undefined when unconfined. */
 export async function seccompProgram(c: Confinement, cacheDir: string): Promise<string | undefined> {

@@ -32,23 +32,47 @@ export function deviceProgramHex(rules: string[] = DEFAULT_DEVICE_RULES): string
 export function parseDeviceFlag(text: string): DeviceMapping {
   const parts = text.split(':');
   let perms = 'rwm';
-  if (parts.length > 1 && /^[rwm]{1,3}$/.test(parts.at(-1)!)) perms = parts.pop()!;
+  if (parts.length > 1 && PERMS.test(parts.at(-1)!)) perms = parts.pop()!;
   if (parts.length > 2 || !parts[0]) throw invalid(`invalid device specification: ${text}`);
   const [host, inContainer = host] = parts;
-  for (const p of [host, inContainer]) if (!p.startsWith('/')) throw invalid(`invalid device specification: ${text}: ${p} is not an absolute path`);
-  // Normalized here; the shim makes the node with every component resolved inside the root.
-  if (path.posix.normalize(inContainer) === '/') throw invalid(`invalid device specification: ${text}`);
-  return { PathOnHost: host, PathInContainer: path.posix.normalize(inContainer), CgroupPermissions: perms };
+  return deviceMapping(host, inContainer, perms, text);
 }
 
-/** A device node as the shim makes it: where, which, and its mode bits. */
+/** Each of r, w, m at most once. */
+const PERMS = /^(?!.*(.).*\1)[rwm]{1,3}$/;
+
+/**
+ * Where a container's device may not go: its /dev symlinks and the filesystems mounted on /dev
+ * (a node there would fail to be made, or be hidden).
+ */
+const DEV_RESERVED = ['/dev/ptmx', '/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr', '/dev/core', '/dev/pts', '/dev/shm', '/dev/mqueue'];
+const reserved = (p: string) => DEV_RESERVED.some((r) => p === r || p.startsWith(`${r}/`));
+
+/** One checked mapping (the API's HostConfig.Devices fields, or a parsed --device). Pure. */
+export function deviceMapping(host: string, inContainer: string, perms: string, what = `${host}:${inContainer}:${perms}`): DeviceMapping {
+  for (const p of [host, inContainer]) if (!p.startsWith('/')) throw invalid(`invalid device specification: ${what}: ${p} is not an absolute path`);
+  if (!PERMS.test(perms)) throw invalid(`invalid device specification: ${what}: bad cgroup permissions "${perms}"`);
+  // Normalized here; the shim makes the node with every component resolved inside the root.
+  const target = path.posix.normalize(inContainer);
+  if (target === '/') throw invalid(`invalid device specification: ${what}`);
+  if (reserved(target)) throw invalid(`invalid device specification: ${what}: ${target} is the container's own`);
+  return { PathOnHost: host, PathInContainer: target, CgroupPermissions: perms };
+}
+
+/** A device node as the shim makes it: where, which, its mode bits and owner (the host node's). */
 export interface DeviceNode {
   path: string;
   type: 'b' | 'c';
   major: number;
   minor: number;
-  mode: number; // permission bits (the host node's)
+  mode: number;
+  uid: number;
+  gid: number;
 }
+
+// What a directory given to --device holds that is not the host's devices to hand out (as runc's
+// device listing skips them).
+const SKIPPED_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
 
 /**
  * The host's nodes behind --device mappings, read now (a node can change between create and
@@ -59,12 +83,13 @@ export function hostDevices(mappings: DeviceMapping[]): Array<DeviceNode & { per
   const out: Array<DeviceNode & { perms: string }> = [];
   const fail = (m: DeviceMapping, why: string) => invalid(`error gathering device information while adding custom device "${m.PathOnHost}": ${why}`);
   const node = (file: string, inContainer: string, perms: string) => {
-    const st = fs.statSync(file, { bigint: true });
-    if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
+    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+    if (!st || (!st.isCharacterDevice() && !st.isBlockDevice())) return undefined;
     // Linux's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
     const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
     const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
-    return { path: inContainer, type: st.isBlockDevice() ? 'b' : 'c', major, minor, mode: Number(st.mode & 0o777n), perms } as const;
+    const type = st.isBlockDevice() ? 'b' : 'c';
+    return { path: inContainer, type, major, minor, mode: Number(st.mode & 0o777n), uid: Number(st.uid), gid: Number(st.gid), perms } as const;
   };
   for (const m of mappings) {
     let real: string;
@@ -74,13 +99,19 @@ export function hostDevices(mappings: DeviceMapping[]): Array<DeviceNode & { per
       throw fail(m, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message);
     }
     if (fs.statSync(real).isDirectory()) {
+      const before = out.length;
       const walk = (dir: string, rel: string) => {
         for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-          if (e.isDirectory()) walk(path.join(dir, e.name), path.posix.join(rel, e.name));
-          else if (e.isCharacterDevice() || e.isBlockDevice()) out.push(node(path.join(dir, e.name), path.posix.join(m.PathInContainer, rel, e.name), m.CgroupPermissions)!);
+          const target = path.posix.join(m.PathInContainer, rel, e.name);
+          if (e.isDirectory() && !SKIPPED_DIRS.has(e.name)) walk(path.join(dir, e.name), path.posix.join(rel, e.name));
+          else if ((e.isCharacterDevice() || e.isBlockDevice()) && e.name !== 'console' && !reserved(target)) {
+            const n = node(path.join(dir, e.name), target, m.CgroupPermissions);
+            if (n) out.push(n); // gone since the listing: skipped
+          }
         }
       };
       walk(real, '');
+      if (out.length === before) throw fail(m, 'not a device node, and a directory with none');
       continue;
     }
     const n = node(real, m.PathInContainer, m.CgroupPermissions);
@@ -94,7 +125,7 @@ export function hostDevices(mappings: DeviceMapping[]): Array<DeviceNode & { per
 export function deviceRules(nodes: Array<DeviceNode & { perms: string }>, extra: string[] = []): string[] {
   if (!nodes.length && !extra.length) return DEFAULT_DEVICE_RULES;
   for (const r of extra) parseDeviceRule(r);
-  return [...DEFAULT_DEVICE_RULES, ...nodes.map((n) => `${n.type} ${n.major}:${n.minor} ${n.perms}`), ...extra];
+  return [...DEFAULT_DEVICE_RULES, ...new Set(nodes.map((n) => `${n.type} ${n.major}:${n.minor} ${n.perms}`)), ...extra];
 }
 
 export interface DeviceRule {

@@ -57,8 +57,9 @@ export async function addBridgeRules(rootKey: string, net: BridgeNet, comment: s
   const { Bridge: bridge, Internal: internal } = net;
   const nat = natRule(net, comment);
   if (nat && !(await iptables(['-t', 'nat', '-C', 'POSTROUTING', ...nat])).ok) {
-    const r = await iptables(['-t', 'nat', '-A', 'POSTROUTING', ...nat]);
-    if (!r.ok) throw new BerthError('Unavailable', `iptables -t nat -A POSTROUTING: ${r.err.trim()}`);
+    // First in the chain (as docker's): a host's own earlier RETURN or ACCEPT must not shadow it.
+    const r = await iptables(['-t', 'nat', '-I', 'POSTROUTING', '1', ...nat]);
+    if (!r.ok) throw new BerthError('Unavailable', `iptables -t nat -I POSTROUTING: ${r.err.trim()}`);
   }
   const chain = chainName(rootKey);
   if (!(await iptables(['-S', chain])).ok) {

@@ -92,7 +92,9 @@ export function toMappings(bindings: PortBindings, pick: (proto: Proto, hostIP: 
     const { port: containerPort, proto } = parsePortKey(key);
     for (const b of list) {
       const hostIP = b.HostIp === '0.0.0.0' ? '' : b.HostIp;
-      out.push({ hostPort: b.HostPort ? Number(b.HostPort) : pick(proto, hostIP), containerPort, protocol: proto, hostIP });
+      // No host port, or 0 (what testcontainers sends): a random one, as docker picks.
+      const hostPort = Number(b.HostPort || 0);
+      out.push({ hostPort: hostPort > 0 ? hostPort : pick(proto, hostIP), containerPort, protocol: proto, hostIP });
     }
   }
   const seen = new Set<string>();

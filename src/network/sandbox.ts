@@ -193,6 +193,8 @@ export class Sandboxes {
     let made = 0;
     try {
       const net = await this.networks.get(DEFAULT_NETWORK);
+      // Pooled sandboxes whose namespace is gone (a reboot) are of no use: released, not counted.
+      for (const id of this.pooledIds()) await this.release(id, (now) => now.pooled !== undefined && !fs.existsSync(now.netns)).catch(() => undefined);
       const ready = this.pooledIds().map((id) => this.get(id)).filter((sb) => sb && takeable(sb, net)).length;
       fs.mkdirSync(this.poolDir(), { recursive: true, mode: 0o700 });
       for (let i = ready; i < size; i++) {
@@ -214,7 +216,7 @@ export class Sandboxes {
     for (const sb of this.list()) {
       if (sb.pooled === undefined) continue;
       const left = sb.pooled + POOL_TTL_MS - Date.now();
-      if (left <= 0) await this.release(sb.id).catch(() => undefined);
+      if (left <= 0) await this.release(sb.id, (now) => now.pooled !== undefined && !inUse(now)).catch(() => undefined);
       else next = Math.min(next ?? left, left);
     }
     return next;
@@ -410,12 +412,17 @@ export class Sandboxes {
    * addresses whose NAT rules it removes there), then the namespace, the port claims, the record.
    * If another process is releasing it, waits for that instead.
    */
-  async release(id: string): Promise<void> {
+  async release(id: string, onlyIf?: (sb: SandboxRecord) => boolean): Promise<void> {
     if (!this.lock(id)) {
       for (const end = Date.now() + 60_000; fs.existsSync(this.file(id)) && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
       return;
     }
     const sb = this.get(id);
+    // Decided again under the lock: a sandbox found unused a moment ago may have been taken since.
+    if (sb && onlyIf && !onlyIf(sb)) {
+      fs.rmSync(this.lockPath(id), { force: true });
+      return;
+    }
     let first: unknown;
     if (sb) {
       this.withdraw(sb);

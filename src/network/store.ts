@@ -31,6 +31,11 @@ export interface NetworkRecord {
   Bridge: string; // the Linux bridge: berthb + 9 hex of the id (15 chars, IFNAMSIZ)
   /** Name resolution for containers on it (user networks; docker's default bridge has none). */
   Dns: boolean;
+  /**
+   * Its outbound NAT is the network's own MASQUERADE rule (firewall.ts). Networks made before
+   * that relied on the bridge plugin's per-container rules: theirs is added on first use.
+   */
+  Nat?: boolean;
 }
 
 export interface CreateNetwork {
@@ -104,7 +109,7 @@ export class Networks {
     const rec: NetworkRecord = {
       Name: opts.name, Id: id, Created: new Date().toISOString(), Driver: 'bridge', Internal: opts.internal === true,
       Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,
-      Dns: !isDefault,
+      Dns: !isDefault, Nat: true,
     };
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
     writeFileAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(rec), { durable: true });
@@ -213,9 +218,14 @@ export class Networks {
     return `berth-${this.root.key}-${net.Id.slice(0, 12)}`;
   }
 
-  /** After a reboot (or a bridge deleted by hand) the forwarding rules must be put back. */
+  /** After a reboot (or a bridge deleted by hand) the forwarding and NAT rules must be put back. */
   async ensureHost(net: NetworkRecord): Promise<void> {
-    if (!fs.existsSync(`/sys/class/net/${net.Bridge}`)) await addBridgeRules(this.root.key, net, this.cniName(net));
+    if (fs.existsSync(`/sys/class/net/${net.Bridge}`) && net.Nat) return;
+    await addBridgeRules(this.root.key, net, this.cniName(net));
+    if (!net.Nat) {
+      net.Nat = true;
+      writeFileAtomic(path.join(this.dir, `${net.Id}.json`), JSON.stringify(net), { durable: true });
+    }
   }
 
   /** The network as a CNI conflist: bridge with host-local IPAM, portmap for published ports, tuning for a fixed MAC. */

@@ -57,8 +57,8 @@ export function poolSize(): number {
  * The command that releases one sandbox (the monitor's teardown step runs it too). It runs with
  * an empty environment, so the pool size it tops up to is an argument.
  */
-export function releaseArgv(root: StateRoot, id: string): string[] {
-  return [...releaseMain(), root.dir, id, String(poolSize())];
+export function releaseArgv(root: StateRoot, id: string, opts: { ifUnused?: boolean } = {}): string[] {
+  return [...releaseMain(), ...(opts.ifUnused ? ['--if-unused'] : []), root.dir, id, String(poolSize())];
 }
 
 /** The command that releases the root's pooled sandboxes that have waited their time. */
@@ -91,16 +91,29 @@ export function sweepSandboxes(root: StateRoot): void {
   for (const id of ids) {
     const sb = readJsonFile<SandboxOwners>(path.join(sandboxDir(root), `${id}.json`));
     if (!sb || inUse(sb) || lockHeld(root, id)) continue;
-    const [cmd, ...args] = releaseArgv(root, id);
+    // Checked again by the releaser under the sandbox's lock: it may be taken (pool) before then.
+    const [cmd, ...args] = releaseArgv(root, id, { ifUnused: true });
     spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
   }
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(NETNS_DIR);
-  } catch {}
+  const names = namespacesOf(root.key);
   const prefix = `berth-${root.key}-`;
-  const known = new Set(ids.map((id) => id.slice(0, 12)));
-  for (const n of names) {
-    if (n.startsWith(prefix) && !known.has(n.slice(prefix.length))) spawnSync(SHIM_PATH, ['netns', 'del', path.join(NETNS_DIR, n)], { env: {} });
+  const orphans = (known: Set<string>) => names.filter((n) => !known.has(n.slice(prefix.length)));
+  if (!orphans(new Set(ids.map((id) => id.slice(0, 12)))).length) return;
+  // Records listed again, after the namespaces: a sandbox made meanwhile (a start, the pool's
+  // preparer) wrote its record before its namespace, so it is in this second listing.
+  deleteNamespaces(orphans(new Set(sandboxIds(root).map((id) => id.slice(0, 12)))));
+}
+
+/** Unmounts and removes namespace files (their interfaces go with them). */
+export function deleteNamespaces(names: string[]): void {
+  for (const n of names) spawnSync(SHIM_PATH, ['netns', 'del', path.join(NETNS_DIR, n)], { env: {} });
+}
+
+/** The namespace files of a root's sandboxes, by its key. */
+export function namespacesOf(key: string): string[] {
+  try {
+    return fs.readdirSync(NETNS_DIR).filter((n) => n.startsWith(`berth-${key}-`));
+  } catch {
+    return [];
   }
 }

@@ -135,7 +135,6 @@ export function buildPlan(p: PlanInput): Step[] {
   steps.push(['mountin', 'tmpfs', '/dev', 'tmpfs', String(MS.NOSUID | MS.STRICTATIME), `mode=755,size=65536k${owner}`]);
   const own = new Set((p.devices ?? []).map((d) => d.path));
   for (const [name, major, minor] of DEVICES) if (!own.has(`/dev/${name}`)) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
-  for (const d of p.devices ?? []) steps.push(['mknodin', d.path, String((d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.mode & 0o777)), String(d.major), String(d.minor)]);
   steps.push(['mountin', 'devpts', '/dev/pts', 'devpts', String(MS.NOSUID | MS.NOEXEC), `newinstance,ptmxmode=0666,mode=0620,gid=${(p.userns?.rootId ?? 0) + 5}`]);
   steps.push(['mountin', 'shm', '/dev/shm', 'tmpfs', String(nse), `mode=1777,size=65536k${owner}`]);
   steps.push(['mountin', 'mqueue', '/dev/mqueue', 'mqueue', String(nse), '']);
@@ -152,6 +151,11 @@ export function buildPlan(p: PlanInput): Step[] {
   for (const m of [...(p.mounts ?? [])].sort((a, b) => depth(a.target) - depth(b.target))) {
     if (m.type === 'bind') steps.push(['bindin', m.source, m.target, String(m.readonly ? MS.RDONLY | MS.NOSUID | MS.NODEV : 0), m.file ? 'f' : 'd']);
     else steps.push(['mountin', 'tmpfs', m.target, 'tmpfs', String(nse | (m.readonly ? MS.RDONLY : 0)), owner && !/(^|,)uid=/.test(m.data ?? '') ? `${m.data ? `${m.data},` : ''}${owner.slice(1)}` : m.data ?? '']);
+  }
+  // The user's devices after every mount (as runc makes them), so none is hidden by one; with the
+  // host node's owner.
+  for (const d of p.devices ?? []) {
+    steps.push(['mknodin', d.path, String((d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.mode & 0o777)), String(d.major), String(d.minor), String(d.uid), String(d.gid)]);
   }
   if (!p.privileged) {
     for (const m of p.maskedPaths ?? MASKED_PATHS) steps.push(['maskin', m]);

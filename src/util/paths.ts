@@ -9,3 +9,5 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const BUNDLED = path.basename(here) === 'dist';
 export const REPO = BUNDLED ? path.dirname(here) : path.resolve(here, '../..');
 export const SRC = path.join(REPO, 'src');
+/** The file this code runs from when bundled (its mtime dates the code, as src/'s do otherwise). */
+export const BUNDLE_FILE = BUNDLED ? fileURLToPath(import.meta.url) : undefined;

@@ -494,6 +494,27 @@ describe('the API daemon, driven by testcontainers (its own flow, unchanged)', {
     await c.stop();
     assert.equal((await d.docker(['ps', '-aq', '--filter', 'label=suite=tc'])).stdout, '');
   });
+
+  test('testcontainers: an exposed port on a random host port, waited for until it listens, then reached', async () => {
+    // (testcontainers keeps the first daemon it was pointed at: this is the same one as above.)
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const c = await new GenericContainer('busybox')
+      .withCommand(['sh', '-c', 'mkdir /w && echo hi-tc > /w/index.html && exec httpd -f -p 80 -h /w'])
+      .withExposedPorts(80)
+      .withWaitStrategy(Wait.forListeningPorts())
+      .start();
+    const port = c.getMappedPort(80);
+    assert.ok(port >= 32768 && port <= 60999, String(port));
+    const body = await new Promise<string>((resolve, reject) => {
+      http.get(`http://${c.getHost()}:${port}/`, (res) => {
+        let b = '';
+        res.setEncoding('utf8').on('data', (x: string) => (b += x)).on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+    assert.equal(body, 'hi-tc\n');
+    await c.stop();
+    assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0, 20_000), []);
+  });
 });
 
 describe('the API daemon: networks through the docker CLI', { skip: skip || (!fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins') }, () => {

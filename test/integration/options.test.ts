@@ -43,13 +43,19 @@ describe('process options', { skip: !isRoot && 'needs root' }, () => {
     const dev = `${root.dir}/devs`;
     fs.mkdirSync(`${dev}/sub`, { recursive: true });
     execFileSync('mknod', ['-m', '0640', `${dev}/fuse`, 'c', '10', '229']);
+    fs.chownSync(`${dev}/fuse`, 1234, 5678);
+    fs.mkdirSync(`${dev}/pts`);
+    execFileSync('mknod', [`${dev}/pts/0`, 'c', '136', '0']); // a directory's pts is not handed out
+    fs.mkdirSync(`${root.dir}/nodevs`);
     execFileSync('mknod', [`${dev}/sub/fuse2`, 'c', '10', '229']);
     // In subshells: a failed redirection of `exec` ends the shell it runs in.
     const open = '(exec 3<>$0) 2>/dev/null && echo rw-ok; (exec 4<$0) 2>/dev/null && echo r-ok; true';
     const without = await root.run(['run', '--rm', 'busybox', 'sh', '-c', `mknod /dev/fuse c 10 229 && echo made; ${open}`, '/dev/fuse']);
     assert.equal(without.stdout, 'made\n', 'without --device a node can be made but not used');
-    const all = await root.run(['run', '--rm', '--device', `${dev}/fuse`, 'busybox', 'sh', '-c', `stat -c '%t:%T %a %F' $0; ${open}`, `${dev}/fuse`]);
-    assert.equal(all.stdout, 'a:e5 640 character special file\nrw-ok\nr-ok\n', all.stderr);
+    const all = await root.run(['run', '--rm', '--device', `${dev}/fuse`, 'busybox', 'sh', '-c', `stat -c '%t:%T %a %u:%g %F' $0; ${open}`, `${dev}/fuse`]);
+    assert.equal(all.stdout, 'a:e5 640 1234:5678 character special file\nrw-ok\nr-ok\n', all.stderr);
+    const privileged = await root.run(['run', '--rm', '--privileged', '--device', `${dev}/fuse:/dev/other-fuse`, 'busybox', 'stat', '-c', '%t:%T', '/dev/other-fuse']);
+    assert.equal(privileged.stdout, 'a:e5\n', privileged.stderr);
     const ro = await root.run(['run', '--rm', '--device', `${dev}/fuse:/dev/net/myfuse:r`, 'busybox', 'sh', '-c', open, '/dev/net/myfuse']);
     assert.equal(ro.stdout, 'r-ok\n', 'r: read, not write');
     const dir = await root.run(['run', '--rm', '--device', `${dev}:/dev/mine`, 'busybox', 'sh', '-c', 'ls /dev/mine /dev/mine/sub']);
@@ -72,6 +78,8 @@ describe('process options', { skip: !isRoot && 'needs root' }, () => {
     for (const [args, msg] of [
       [['--device', '/etc/passwd'], /error gathering device information while adding custom device "\/etc\/passwd": not a device node/],
       [['--device', `${dev}/nope`], /no such file or directory/],
+      [['--device', `${root.dir}/nodevs`], /a directory with none/],
+      [['--device', `${dev}/fuse:/dev/ptmx`], /is the container's own/],
       [['--device', 'fuse'], /invalid device specification/],
       [['--device-cgroup-rule', 'c 10:229 rwx'], /invalid device rule/],
     ] as Array<[string[], RegExp]>) {

@@ -76,14 +76,14 @@ test('--device parses like docker: HOST[:CONTAINER][:PERMS], absolute paths, rwm
   assert.deepEqual(parseDeviceFlag('/dev/fuse'), { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' });
   assert.deepEqual(parseDeviceFlag('/dev/fuse:r'), { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'r' });
   assert.deepEqual(parseDeviceFlag('/dev/sdc:/dev/xvdc:rw'), { PathOnHost: '/dev/sdc', PathInContainer: '/dev/xvdc', CgroupPermissions: 'rw' });
-  for (const bad of ['fuse', '/dev/a:b', '/dev/a:/dev/b:/dev/c', '/dev/a:/', ':/dev/x', '']) {
+  for (const bad of ['fuse', '/dev/a:b', '/dev/a:/dev/b:/dev/c', '/dev/a:/', ':/dev/x', '', '/dev/a:/dev/b:rrw', '/dev/a:/dev/ptmx', '/dev/a:/dev/pts/0', '/dev/a:/dev/shm/x']) {
     assert.throws(() => parseDeviceFlag(bad), { code: 'InvalidArgument' }, bad);
   }
 });
 
 test('a container\'s rules: the defaults, each device with its permissions, extra rules; the program follows them', () => {
   assert.equal(deviceRules([]), DEFAULT_DEVICE_RULES);
-  const fuse = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, mode: 0o600, perms: 'r' };
+  const fuse = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, mode: 0o600, uid: 0, gid: 0, perms: 'r' };
   const rules = deviceRules([fuse], ['b 7:* rw']);
   assert.deepEqual(rules.slice(DEFAULT_DEVICE_RULES.length), ['c 10:229 r', 'b 7:* rw']);
   assert.throws(() => deviceRules([], ['c 1:3 rwx']), { code: 'InvalidArgument' });

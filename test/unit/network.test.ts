@@ -29,6 +29,8 @@ test('mappings: random host ports filled in, duplicates refused, clashes by addr
     { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' },
   ]);
   assert.throws(() => toMappings(parsePublish('8080:80', parsePublish('8080:81')), () => 1), /published twice/);
+  // The API's HostPort "0" (testcontainers) is a random port too.
+  assert.equal(toMappings({ '80/tcp': [{ HostIp: '', HostPort: '0' }] }, () => 41000)[0].hostPort, 41000);
   const a = { hostPort: 1, containerPort: 1, protocol: 'tcp' as const, hostIP: '' };
   assert.ok(clash(a, { ...a, hostIP: '127.0.0.1' }));
   assert.ok(!clash({ ...a, hostIP: '127.0.0.2' }, { ...a, hostIP: '127.0.0.1' }));
