@@ -100,7 +100,15 @@ static void teardown(struct plan *p) {
       /* A cgroup can stay busy for a moment after its last task is reaped. */
       for (int tries = 0; rmdir(r->f[1]) < 0 && errno == EBUSY && tries < 50; tries++) usleep(2000);
     } else if (!strcmp(r->f[0], "rmtree")) {
-      rmtree(r->f[1]);
+      /* Out of sight first (a dot name readers skip), then removed: nobody ever lists a
+       * container directory that is half gone. The engine sweeps a `.rm-` one we die in. */
+      char gone[4200];
+      const char *slash = strrchr(r->f[1], '/');
+      if (slash && snprintf(gone, sizeof gone, "%.*s/.rm-%s", (int)(slash - r->f[1]), r->f[1], slash + 1) < (int)sizeof gone &&
+          rename(r->f[1], gone) == 0)
+        rmtree(gone);
+      else
+        rmtree(r->f[1]);
     }
   }
   /* release PROGRAM ARGS...: slow work (CNI DEL of the container's network) handed to a

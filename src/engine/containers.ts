@@ -475,6 +475,13 @@ export class Containers {
   }
 
   private destroy(record: ContainerRecord): void {
+    // Out of sight first (readers skip dot names), then removed: a concurrent listing never sees
+    // a container directory that is half gone. A `.rm-` left by a crash is swept.
+    const gone = path.join(this.dir, `.rm-${record.Id}.${process.pid}`);
+    try {
+      fs.renameSync(this.cdir(record.Id), gone);
+    } catch {}
+    fs.rmSync(gone, { recursive: true, force: true });
     fs.rmSync(this.cdir(record.Id), { recursive: true, force: true });
     this.event('destroy', record);
     const namePath = path.join(this.namesDir, record.Name);
@@ -493,10 +500,23 @@ export class Containers {
     try {
       names = fs.readdirSync(this.dir);
     } catch {}
-    for (const n of names) {
-      const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
-      if (m && !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+    for (const n of names) this.sweepPartial(n);
+  }
+
+  /**
+   * A container directory half made (`.new-`, its creator dead) or half removed (`.rm-`, its
+   * remover cut short, or still at work: two removers of one tree are harmless) is removed.
+   * True when the name is one of those.
+   */
+  private sweepPartial(n: string): boolean {
+    const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
+    if (!m && !n.startsWith('.rm-')) return false;
+    if (!m || !isAlive({ pid: Number(m[1]), start: Number(m[2]) })) {
+      try {
+        fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+      } catch {}
     }
+    return true;
   }
 
   /**
@@ -529,12 +549,7 @@ export class Containers {
     } catch {}
     const out: Container[] = [];
     for (const n of names) {
-      const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
-      if (m) {
-        if (!isAlive({ pid: Number(m[1]), start: Number(m[2]) })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
-        continue;
-      }
-      if (!/^[a-f0-9]{64}$/.test(n)) continue;
+      if (this.sweepPartial(n) || !/^[a-f0-9]{64}$/.test(n)) continue;
       const c = this.observe(n);
       if (c) out.push(c);
     }
@@ -857,7 +872,14 @@ export class Containers {
    */
   async copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> {
     const { copyIn, copyOut } = await import('./copy.ts');
-    await this.inRoot(nameOrId, (root) => ('out' in op ? copyOut(root, op.out, op.to) : copyIn(root, op.in, op.to)));
+    const owner = this.rootOwner(this.get(nameOrId).record);
+    await this.inRoot(nameOrId, (root) => ('out' in op ? copyOut(root, op.out, op.to) : copyIn(root, op.in, op.to, owner)));
+  }
+
+  /** What a copy into the container creates belongs to its root: for a remapped one, a host id. */
+  private rootOwner(record: ContainerRecord): { uid: number; gid: number } | undefined {
+    const map = record.HostConfig.IdMap;
+    return map && { uid: map.HostId, gid: map.HostId };
   }
 
   /**
@@ -936,7 +958,8 @@ export class Containers {
         if (!statInRoot(root, ctrPath).isDir) throw invalid(`extraction point is not a directory: ${ctrPath}`);
       });
       await applyLayer(tar, scratch, shimSpecialFs);
-      await this.inRoot(nameOrId, (root) => copyIn(root, `${scratch}/.`, ctrPath));
+      const owner = this.rootOwner(this.get(nameOrId).record);
+      await this.inRoot(nameOrId, (root) => copyIn(root, `${scratch}/.`, ctrPath, owner));
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
@@ -1239,6 +1262,14 @@ export class Containers {
     const { HostId, Size } = record.HostConfig.IdMap!;
     fs.lchownSync(path.join(dir, 'upper'), HostId, HostId);
     if (!net.etc) for (const f of ['hostname', 'hosts', 'resolv.conf']) fs.lchownSync(path.join(dir, f), HostId, HostId);
+    // A new (empty, root-owned) volume becomes the container root's, as docker does for a
+    // remapped daemon; one with content keeps its owners.
+    for (const m of record.HostConfig.Mounts) {
+      if (m.Type !== 'volume') continue;
+      const data = this.volumes.get(m.Source).Mountpoint;
+      const st = fs.lstatSync(data, { throwIfNoEntry: false });
+      if (st?.isDirectory() && st.uid === 0 && st.gid === 0 && !fs.readdirSync(data).length) fs.lchownSync(data, HostId, HostId);
+    }
     const idmounts: Array<[string, string]> = lowers.map((l, i) => {
       const target = path.join(dir, 'idmap', String(i));
       fs.mkdirSync(target, { recursive: true, mode: 0o700 });

@@ -52,14 +52,23 @@ function copyFile(src: string, dest: string, st: fs.Stats): void {
   }
 }
 
-/** Copies src (a host file or tree, read without following its symlinks) to dest, never writing through a link at dest. */
-export function copyTree(src: string, dest: string): void {
+/** Who owns what a copy into a container creates: its root (a remapped container's is a host id). */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Copies src (a host file or tree, read without following its symlinks) to dest, never writing
+ * through a link at dest; with owner, what it creates is chowned to it.
+ */
+export function copyTree(src: string, dest: string, owner?: Owner): void {
   const st = fs.lstatSync(src);
   if (st.isDirectory()) {
     const existing = lstatHere(dest);
     if (existing && !existing.isDirectory()) fs.unlinkSync(dest);
     if (!existing || !existing.isDirectory()) fs.mkdirSync(dest, st.mode & 0o7777);
-    for (const name of fs.readdirSync(src)) copyTree(path.join(src, name), path.join(dest, name));
+    for (const name of fs.readdirSync(src)) copyTree(path.join(src, name), path.join(dest, name), owner);
     fs.utimesSync(dest, st.atime, st.mtime);
   } else if (st.isSymbolicLink()) {
     const existing = lstatHere(dest);
@@ -67,8 +76,10 @@ export function copyTree(src: string, dest: string): void {
     fs.symlinkSync(fs.readlinkSync(src), dest);
   } else if (st.isFile()) {
     copyFile(src, dest, st);
+  } else {
+    return; // devices, fifos and sockets are not copied (as docker cp)
   }
-  // devices, fifos and sockets are not copied (as docker cp)
+  if (owner) fs.lchownSync(dest, owner.uid, owner.gid);
 }
 
 /** docker's destination rule: into an existing directory under the source's name, else as dest itself. */
@@ -78,11 +89,14 @@ function target(destDir: string, destExists: fs.Stats | undefined, srcName: stri
 }
 
 /** SRC/. copies the directory's contents (creating dest if needed), SRC the thing itself. */
-function copyAll(src: string, dest: string, contents: boolean): void {
-  if (!contents) return copyTree(src, dest);
+function copyAll(src: string, dest: string, contents: boolean, owner?: Owner): void {
+  if (!contents) return copyTree(src, dest, owner);
   const st = fs.lstatSync(src);
-  if (!lstatHere(dest)?.isDirectory()) fs.mkdirSync(dest, st.mode & 0o7777);
-  for (const n of fs.readdirSync(src)) copyTree(path.join(src, n), path.join(dest, n));
+  if (!lstatHere(dest)?.isDirectory()) {
+    fs.mkdirSync(dest, st.mode & 0o7777);
+    if (owner) fs.lchownSync(dest, owner.uid, owner.gid);
+  }
+  for (const n of fs.readdirSync(src)) copyTree(path.join(src, n), path.join(dest, n), owner);
 }
 
 export function copyOut(root: string, ctrPath: string, hostDest: string): void {
@@ -99,7 +113,7 @@ export function copyOut(root: string, ctrPath: string, hostDest: string): void {
   copyAll(src, dest, contents);
 }
 
-export function copyIn(root: string, hostSrc: string, ctrPath: string): void {
+export function copyIn(root: string, hostSrc: string, ctrPath: string, owner?: Owner): void {
   const st = fs.lstatSync(hostSrc, { throwIfNoEntry: false });
   if (!st) throw notFound(`lstat ${hostSrc}: no such file or directory`);
   const contents = /\/\.$/.test(hostSrc);
@@ -111,7 +125,7 @@ export function copyIn(root: string, hostSrc: string, ctrPath: string): void {
   if (!destSt && !parentSt?.isDirectory()) throw notFound(`Could not find the file ${path.posix.dirname(ctrPath)} in container`);
   if (st.isDirectory() && destSt && !destSt.isDirectory()) throw invalid(`cannot copy a directory to a file: ${ctrPath}`);
   const dest = target(destAbs, destSt, path.basename(path.resolve(hostSrc)), contents);
-  copyAll(hostSrc, dest, contents);
+  copyAll(hostSrc, dest, contents, owner);
 }
 
 export interface PathStat {

@@ -60,8 +60,10 @@ describe('crash loop', { skip: !isRoot && 'needs root' }, () => {
       assert.equal(insp.code, 0, `container ${id} is not whole: ${insp.stderr}`);
       assert.notEqual(JSON.parse(insp.stdout)[0].State.Status, 'running');
     }
-    const entries = fs.readdirSync(path.join(root.dir, 'containers'));
-    assert.deepEqual(entries.filter((n) => n.startsWith('.')), []); // no half-created container
+    // No half-created container, and no half-removed one once the removals in flight (an --rm
+    // container's monitor finishing) are done.
+    const entries = await root.until(() => fs.readdirSync(path.join(root.dir, 'containers')), (l) => !l.some((n) => n.startsWith('.')), 10_000);
+    assert.deepEqual(entries.filter((n) => n.startsWith('.')), []);
     assert.deepEqual(entries.sort(), [...ids].sort());
     // Every name points at a container that exists.
     const names = fs.existsSync(path.join(root.dir, 'names')) ? fs.readdirSync(path.join(root.dir, 'names')) : [];

@@ -114,6 +114,14 @@ describe('security', { skip: !isRoot && 'needs root' }, () => {
       assert.equal(bad.code, 125);
       assert.match(bad.stderr, msg);
     }
+    // docker cp into it, and a new named volume: owned by its root, so it can change them.
+    fs.writeFileSync(path.join(host, 'copied'), 'c\n');
+    assert.equal((await root.run(['cp', path.join(host, 'copied'), 'remapped-d:/root/copied'])).code, 0);
+    const owned = await root.run(['exec', 'remapped-d', 'sh', '-c', 'stat -c %u:%g /root/copied && echo more >> /root/copied && echo changed']);
+    assert.equal(owned.stdout, '0:0\nchanged\n', owned.stderr);
+    const vol = await root.run(['run', '--rm', '--userns', 'remap', '-v', 'remapvol:/data', 'busybox', 'sh', '-c', 'touch /data/f && stat -c %u /data/f']);
+    assert.equal(vol.stdout, '0\n', vol.stderr);
+    await root.run(['volume', 'rm', 'remapvol']);
     // commit and export give the container's view of its files' owners, not the host's ids.
     assert.equal((await root.run(['commit', 'remapped', 'remapped:img'])).code, 0);
     assert.equal((await root.run(['run', '--rm', 'remapped:img', 'stat', '-c', '%u', '/etc/made'])).stdout, '0\n');
