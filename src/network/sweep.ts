@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile } from '../util/atomic.ts';
+import { readJsonFile, sweepTemps } from '../util/atomic.ts';
 import { SRC } from '../util/paths.ts';
 
 // Our own directory, not /run/netns: `ip netns add` bind-mounts /run/netns over itself, which would
@@ -74,9 +74,11 @@ export function netnsPath(root: StateRoot, id: string): string {
   return path.join(NETNS_DIR, `berth-${root.key}-${id.slice(0, 12)}`);
 }
 
-export function sandboxIds(root: StateRoot): string[] {
+export function sandboxIds(root: StateRoot, opts: { sweep?: boolean } = {}): string[] {
   try {
-    return fs.readdirSync(sandboxDir(root)).filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
+    const names = fs.readdirSync(sandboxDir(root));
+    if (opts.sweep) sweepTemps(sandboxDir(root), names); // records half-written by a killed writer
+    return names.filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
   } catch {
     return [];
   }
@@ -87,7 +89,7 @@ export function sandboxIds(root: StateRoot): string[] {
  * should not wait for it); namespaces of this root without a record are removed.
  */
 export function sweepSandboxes(root: StateRoot): void {
-  const ids = sandboxIds(root);
+  const ids = sandboxIds(root, { sweep: true });
   for (const id of ids) {
     const sb = readJsonFile<SandboxOwners>(path.join(sandboxDir(root), `${id}.json`));
     if (!sb || inUse(sb) || lockHeld(root, id)) continue;

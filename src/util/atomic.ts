@@ -25,6 +25,19 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: {
   }
 }
 
+const TEMP = /\.(\d+)\.\d+\.tmp$/;
+
+/**
+ * Removes the temporary files of writers that were killed between write and rename (their pid
+ * is gone). Given a directory's listing, so a caller that lists it anyway pays nothing more.
+ */
+export function sweepTemps(dir: string, names: string[]): void {
+  for (const n of names) {
+    const m = TEMP.exec(n);
+    if (m && !fs.existsSync(`/proc/${m[1]}`)) fs.rmSync(`${dir}/${n}`, { force: true });
+  }
+}
+
 export function readJsonFile<T>(path: string): T | undefined {
   let text: string;
   try {
