@@ -400,11 +400,34 @@ export class Sandboxes {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const holder = readJsonFile<ProcessRef>(this.lockPath(id));
+      const text = readText(this.lockPath(id));
+      if (text === undefined) continue; // released meanwhile: try again
+      const holder = JSON.parse(text || 'null') as ProcessRef | null;
       if (holder && isAlive(holder)) return false;
-      fs.rmSync(this.lockPath(id), { force: true }); // its holder died: take over
+      this.dropStaleLock(id, text);
     }
     return false;
+  }
+
+  /**
+   * Its holder died: the lock is moved aside and dropped, but only if what was moved is still
+   * the stale lock that was read. Two processes taking over at once would otherwise both remove
+   * the file and both create it anew; the second one moves the first one's fresh lock aside,
+   * sees that, and puts it back.
+   */
+  private dropStaleLock(id: string, stale: string): void {
+    const aside = `${this.lockPath(id)}.${process.pid}.stale`;
+    try {
+      fs.renameSync(this.lockPath(id), aside);
+    } catch {
+      return; // gone already
+    }
+    if (readText(aside) !== stale) {
+      try {
+        fs.linkSync(aside, this.lockPath(id));
+      } catch {}
+    }
+    fs.rmSync(aside, { force: true });
   }
 
   /**
@@ -566,6 +589,14 @@ export function plain(sb: SandboxRecord): boolean {
 function takeable(sb: SandboxRecord, net: NetworkRecord): boolean {
   return sb.pooled !== undefined && Date.now() - sb.pooled < POOL_TTL_MS - CLAIM_MARGIN_MS &&
     sb.attachments.length === 1 && sb.attachments[0].network === net.Id && sb.attachments[0].result !== undefined;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function hostsLine(ip: string, names: string[], sandbox: string): string {

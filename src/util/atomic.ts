@@ -25,11 +25,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: {
   }
 }
 
-const TEMP = /\.(\d+)\.\d+\.tmp$/;
+const TEMP = /\.(\d+)(?:\.\d+\.tmp|\.stale)$/;
 
 /**
- * Removes the temporary files of writers that were killed between write and rename (their pid
- * is gone). Given a directory's listing, so a caller that lists it anyway pays nothing more.
+ * Removes what killed processes left half done: temporary files of writers killed between write
+ * and rename, and stale locks set aside by a takeover (`<lock>.<pid>.stale`), whose pid is gone.
+ * Given a directory's listing, so a caller that lists it anyway pays nothing more.
  */
 export function sweepTemps(dir: string, names: string[]): void {
   for (const n of names) {
