@@ -66,8 +66,13 @@ export function expireArgv(root: StateRoot): string[] {
   return [...releaseMain(), '--expire', root.dir];
 }
 
+// A releaser runs with no environment of its own (a monitor, a reconcile or a timer starts it):
+// the settings that say where things are go with it, so it finds what its starter used.
+const CARRIED = ['BERTH_RUN_DIR', 'BERTH_CNI_PATH', 'BERTH_SHIM'];
+
 function releaseMain(): string[] {
-  return [process.execPath, '--disable-warning=ExperimentalWarning', path.join(SRC, 'network/release-main.ts')];
+  const env = CARRIED.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
+  return [...(env.length ? ['/usr/bin/env', ...env] : []), process.execPath, '--disable-warning=ExperimentalWarning', path.join(SRC, 'network/release-main.ts')];
 }
 
 export function netnsPath(root: StateRoot, id: string): string {
