@@ -172,7 +172,8 @@ export function readOptional(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if (codeOf(err) === 'ENOENT') return undefined;
+    // ENODEV: the cgroup is being removed (a container's monitor tearing it down as we look).
+    if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENODEV') return undefined;
     throw fsError(`cannot read ${file}`, err);
   }
 }
