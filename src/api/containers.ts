@@ -125,15 +125,7 @@ export class ContainerApi {
   }
 
   private async prune(call: Call) {
-    const f = filters(call.query);
-    const deleted: string[] = [];
-    for (const c of this.containers.list(true)) {
-      if (running(c) || !matches(c, new Map([...f].filter(([k]) => k === 'label')), () => undefined, [])) continue;
-      try {
-        await this.containers.remove(c.record.Id, false);
-        deleted.push(c.record.Id);
-      } catch {}
-    }
+    const deleted = await this.containers.prune(filters(call.query).get('label') ?? []);
     this.wake();
     return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: 0 } };
   }

@@ -637,6 +637,24 @@ export class Containers {
   }
 
   /**
+   * docker container prune: every container that is not up and matches the label filters
+   * (`label=k`, `label=k=v`) is removed; those that cannot be (removed meanwhile) are skipped.
+   */
+  async prune(labels: string[] = []): Promise<string[]> {
+    const { matches } = await import('./filters.ts');
+    const f = new Map(labels.length ? [['label', labels]] : []);
+    const deleted: string[] = [];
+    for (const c of this.list(true)) {
+      if (isUp(c.state.Status) || !matches(c, f, () => undefined, [])) continue;
+      try {
+        await this.remove(c.record.Id, false);
+        deleted.push(c.record.Id);
+      } catch {}
+    }
+    return deleted;
+  }
+
+  /**
    * Starts a created or exited container. Attached, its stdio is this process's and the promise
    * resolves with its exit (docker's status: the command's, 128+n for a signal). Detached, it
    * resolves once the command runs; the container's monitor keeps it, and its output goes to

@@ -132,6 +132,10 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     // Host devices as the docker CLI sends them (HostConfig.Devices).
     const dev = await d.docker(['run', '--rm', '--device', '/dev/null:/dev/mynull:rw', 'busybox', 'sh', '-c', 'stat -c %t:%T /dev/mynull && echo x > /dev/mynull && echo written']);
     assert.equal(dev.stdout, '1:3\nwritten\n', dev.stderr);
+    // docker container prune: the stopped ones go.
+    const made = (await d.docker(['create', '--name', 'prunable', 'busybox', 'true'])).stdout.trim();
+    const pruned = await d.docker(['container', 'prune', '-f']);
+    assert.match(pruned.stdout, new RegExp(`Deleted Containers:\n${made}\n`), pruned.stderr);
     assert.deepEqual(root.leftovers(), []);
   });
 

@@ -159,6 +159,25 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(await said('stop', 'sm'), '1 Error response from daemon: No such container: sm');
   });
 
+  test('container prune removes stopped containers (with the given labels), never running ones', async () => {
+    await root.run(['run', '--name', 'pr-old', '-l', 'tier=a', 'busybox', 'true']);
+    await root.run(['create', '--name', 'pr-new', '-l', 'tier=b', 'busybox', 'true']);
+    await root.run(['run', '-d', '--name', 'pr-up', '-l', 'tier=a', 'busybox', 'sleep', '100']);
+    const ask = await root.run(['container', 'prune']);
+    assert.equal(ask.code, 125);
+    assert.match(ask.stderr, /pass -f/);
+    const id = async (n: string) => (await root.run(['inspect', '-f', '{{.Id}}', n])).stdout.trim();
+    const old = await id('pr-old');
+    const a = await root.run(['container', 'prune', '-f', '--filter', 'label=tier=a']);
+    assert.equal(a.stdout, `Deleted Containers:\n${old}\n\nTotal reclaimed space: 0B\n`, a.stderr);
+    const rest = await root.run(['container', 'prune', '-f']);
+    assert.match(rest.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n\n/);
+    assert.equal((await root.run(['ps', '-a', '--format', '{{.Names}}'])).stdout, 'pr-up\n');
+    assert.equal((await root.run(['container', 'prune', '-f', '--filter', 'until=1h'])).code, 125);
+    await root.run(['rm', '-f', 'pr-up']);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
   test('ps --no-trunc shows whole ids and commands', async () => {
     const long = 'echo a-command-line-longer-than-twenty-characters';
     const id = (await root.run(['create', '--name', 'wide', 'busybox', 'sh', '-c', long])).stdout.trim();

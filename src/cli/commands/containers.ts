@@ -80,14 +80,37 @@ export async function rm(ctx: Context, argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/** docker container prune: stopped containers (those with the given labels) removed. */
+async function prune(ctx: Context, argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, [
+    { name: 'force', short: 'f', type: 'bool' },
+    { name: 'filter', type: 'list' },
+    { name: 'help', type: 'bool' },
+  ]);
+  if (flags.get('help')) {
+    ctx.out('Usage:  berth container prune [OPTIONS]\n\nRemove all stopped containers\n\nOptions:\n      --filter filter   Provide filter values (label=<key> or label=<key>=<value>)\n  -f, --force           Do not prompt for confirmation\n');
+    return 0;
+  }
+  if (!flags.get('force')) throw invalid('container prune asks for confirmation: pass -f');
+  const labels = ((flags.get('filter') as string[] | undefined) ?? []).map((f) => {
+    if (!f.startsWith('label=')) throw invalid(`invalid filter '${f.split('=')[0]}'`);
+    return f.slice('label='.length);
+  });
+  const deleted = await ctx.engine().containers.prune(labels);
+  if (deleted.length) ctx.out(`Deleted Containers:\n${deleted.join('\n')}\n\n`);
+  ctx.out('Total reclaimed space: 0B\n');
+  return 0;
+}
+
 export async function container(ctx: Context, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'ls': case 'ps': case 'list': return ps(ctx, rest);
     case 'rm': case 'remove': return rm(ctx, rest);
     case 'run': return (await import('./run.ts')).run(ctx, rest);
+    case 'prune': return prune(ctx, rest);
     default:
-      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  ls   List containers\n  rm   Remove one or more containers\n  run  Create and run a new container\n');
+      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  ls     List containers\n  prune  Remove all stopped containers\n  rm     Remove one or more containers\n  run    Create and run a new container\n');
       return sub === undefined || sub === '--help' ? 0 : 125;
   }
 }
