@@ -98,7 +98,12 @@ static void teardown(struct plan *p) {
     if (r->n < 2) continue;
     if (!strcmp(r->f[0], "rmdir")) {
       /* A cgroup can stay busy for a moment after its last task is reaped. */
-      for (int tries = 0; rmdir(r->f[1]) < 0 && errno == EBUSY && tries < 50; tries++) usleep(2000);
+      int gone = 0;
+      for (int tries = 0; !(gone = rmdir(r->f[1]) == 0) && errno == EBUSY && tries < 50; tries++) usleep(2000);
+      /* The root's scope goes with its last container: one try, another container keeps it busy. */
+      char scope[4096];
+      const char *slash = strrchr(r->f[1], '/');
+      if (gone && slash && snprintf(scope, sizeof scope, "%.*s", (int)(slash - r->f[1]), r->f[1]) < (int)sizeof scope && rmdir(scope) < 0) {}
     } else if (!strcmp(r->f[0], "rmtree")) {
       /* Out of sight first (a dot name readers skip), then removed: nobody ever lists a
        * container directory that is half gone. The engine sweeps a `.rm-` one we die in. */

@@ -115,7 +115,10 @@ export class CgroupV2 implements CgroupDriver {
     const need = neededControllers(limits);
     const { have, why } = this.delegate();
     for (const c of need) if (!have.has(c)) throw failedPrecondition(`a ${c} limit was requested but the ${c} cgroup controller is unavailable: ${why.get(c)}`);
-    const leaf = makeLeaf(this.root, this.scope, id, () => {});
+    let remade = false;
+    const leaf = makeLeaf(this.root, this.scope, id, () => (remade = true));
+    // The scope went with its last container after delegate() looked: enable its controllers again.
+    if (remade) this.delegate();
     try {
       this.writeLimits(leaf, limits);
     } catch (err) {

@@ -2,6 +2,7 @@
 // uses; a container's cgroup is `<hierarchy>/<scope>/<id>`. Nothing outside a scope is ever
 // written, and every process found inside one was put there by us, so removal may SIGKILL it.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BerthError, invalid, type ErrorCode } from '../core/errors.ts';
 import { CgroupV1, type Hierarchy } from './cgroup-v1.ts';
 import { CgroupV2 } from './cgroup-v2.ts';
@@ -217,20 +218,23 @@ export function makeDir(dir: string, exclusive: boolean): boolean {
  */
 export function makeLeaf(base: string, scope: string, id: string, made: (dir: string) => void): string {
   const leaf = `${base}/${scope}/${id}`;
-  try {
-    fs.mkdirSync(leaf);
-  } catch (err) {
-    const c = codeOf(err);
-    if (c === 'EEXIST') throw new BerthError('AlreadyExists', `cgroup ${leaf} already exists`);
-    if (c !== 'ENOENT') throw fsError(`cannot create cgroup ${leaf}`, err);
+  // The scope goes when its last container does (killAndRemove, the monitor's teardown), so it
+  // can vanish between making it and making the leaf: then it is made again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.mkdirSync(leaf);
+      return leaf;
+    } catch (err) {
+      const c = codeOf(err);
+      if (c === 'EEXIST') throw new BerthError('AlreadyExists', `cgroup ${leaf} already exists`);
+      if (c !== 'ENOENT' || attempt === 3) throw fsError(`cannot create cgroup ${leaf}`, err);
+    }
     let dir = base;
     for (const part of scope.split('/')) {
       dir += '/' + part;
       if (makeDir(dir, false)) made(dir);
     }
-    makeDir(leaf, true);
   }
-  return leaf;
 }
 
 /** Best-effort undo of a failed create: only the leaves it made (intermediates are shared). */
@@ -331,5 +335,7 @@ export function killAndRemove(leaves: string[]): boolean {
       }
     }
   }
+  // The root's scope goes with its last container (one try: another container keeps it busy).
+  if (removed) rmdirQuiet([...new Set(leaves.map((l) => path.dirname(l)))]);
   return removed;
 }

@@ -28,7 +28,7 @@ import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
-import { expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { deleteNetns, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
 import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
@@ -459,15 +459,18 @@ export class Sandboxes {
           else first ??= e;
         }
       }
-      // A DEL that failed keeps what it needs (the record, the namespace): the next reconcile
-      // tries again rather than leaving rules or addresses behind that nothing knows about.
+      // A DEL that failed keeps the record: the next reconcile tries again rather than leaving
+      // rules or addresses behind that nothing knows about. The namespace (and its interfaces)
+      // goes now unless a retry needs it: only the bridge plugin's own masquerading (attachments
+      // made before NAT was the network's) looks for the container's addresses there.
       if (first) {
         this.save(sb);
+        if (!sb.attachments.some((a) => a.conflist.plugins.some((p) => p.ipMasq))) deleteNetns(this.netnsPath(id));
         fs.rmSync(this.lockPath(id), { force: true });
         throw first;
       }
     }
-    const del = spawnSync(SHIM_PATH, ['netns', 'del', this.netnsPath(id)], { encoding: 'utf8', env: {} });
+    const del = deleteNetns(this.netnsPath(id));
     if (del.status !== 0) first ??= new BerthError('Unavailable', `removing the network namespace: ${del.stderr.trim()}`);
     if (sb) for (const p of sb.ports) this.unclaimPort(p, id);
     fs.rmSync(path.join(this.poolDir(), id), { force: true });

@@ -111,9 +111,14 @@ export function sweepSandboxes(root: StateRoot): void {
   deleteNamespaces(orphans(new Set(sandboxIds(root).map((id) => id.slice(0, 12)))));
 }
 
-/** Unmounts and removes namespace files (their interfaces go with them). */
+/** Unmounts and removes a namespace file (its interfaces go with it). */
+export function deleteNetns(file: string) {
+  return spawnSync(SHIM_PATH, ['netns', 'del', file], { encoding: 'utf8', env: {} });
+}
+
+/** deleteNetns for names in the namespace directory. */
 export function deleteNamespaces(names: string[]): void {
-  for (const n of names) spawnSync(SHIM_PATH, ['netns', 'del', path.join(NETNS_DIR, n)], { env: {} });
+  for (const n of names) deleteNetns(path.join(NETNS_DIR, n));
 }
 
 /** The namespace files of a root's sandboxes, by its key. */

@@ -218,11 +218,7 @@ export class TestRoot {
     const ids = fs.existsSync(path.join(this.dir, 'containers')) ? fs.readdirSync(path.join(this.dir, 'containers')).filter((n) => /^[a-f0-9]{64}$/.test(n)) : [];
     if (ids.length) await this.run(['rm', '-f', ...ids]);
     await this.removeNetworks();
-    for (const base of fs.readdirSync('/sys/fs/cgroup')) {
-      try {
-        fs.rmdirSync(path.join('/sys/fs/cgroup', base, 'berth', this.key));
-      } catch {}
-    }
+    // The root's cgroup scope went with its last container (the engine's doing, not ours).
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
