@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initialState, isUp, transition, type ContainerRecord, type ContainerState, type EndpointSpec, type HostConfig, type MountSpec } from '../core/container.ts';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
-import type { ImageRecord, RunConfig } from '../core/types.ts';
+import type { ImageRecord, Mount, RunConfig } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
 import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
@@ -764,13 +764,14 @@ export class Containers {
       await undoNetwork();
       throw err;
     }
+    const allowed = h.Privileged ? 'all' : deviceRules(devices, h.DeviceCgroupRules ?? []);
     const limits: Limits = {
       memory: h.Memory || undefined,
       memorySwap: h.MemorySwap || undefined,
       cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
       cpuShares: h.CpuShares || undefined,
       pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
-      devices: h.Privileged ? 'all' : deviceRules(devices, h.DeviceCgroupRules ?? []),
+      devices: allowed,
     };
     mark('container created');
     let cgPaths;
@@ -806,7 +807,7 @@ export class Containers {
       const tty = record.Config.Tty
         ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? this.winsizeFile(record.Id) : undefined }
         : undefined;
-      plan = await this.plan(record, dir, cgPaths, log, tty, net, { nodes: devices, rules: limits.devices ?? 'all' });
+      plan = await this.plan(record, dir, cgPaths, log, tty, net, { nodes: devices, rules: allowed });
     } catch (err) {
       cg.remove(record.Id);
       await undoNetwork();
@@ -919,11 +920,7 @@ export class Containers {
   }
 
   private async inHeldRoot<T>(record: ContainerRecord, fn: (root: string) => T | Promise<T>): Promise<T> {
-    const dir = this.cdir(record.Id);
-    const empty = path.join(this.root.dir, 'empty');
-    if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
-    const rootfs = this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty);
-    const shim = runShim(buildHoldPlan(rootfs), { stdin: 'pipe', output: 'ignore' });
+    const shim = runShim(buildHoldPlan(this.rootfs(record, this.lowerDirs(record))), { stdin: 'pipe', output: 'ignore' });
     try {
       const pid = await shim.started;
       return await fn(`/proc/${pid}/root`);
@@ -1326,17 +1323,25 @@ export class Containers {
     return this.cgroups().version === 1 ? cg.procs.map((f) => path.join(path.dirname(f), 'tasks')) : cg.procs;
   }
 
-  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup, devices: { nodes: DeviceNode[]; rules: 'all' | string[] }) {
+  private lowerDirs(record: ContainerRecord): string[] {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
-    const idmap = record.HostConfig.IdMap;
-    const rootfs = this.images.layers.rootfsMount(record.Layers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'), empty);
+    return this.images.layers.lowerDirs(record.Layers, empty);
+  }
+
+  /** The container's overlay root: its upper directory over these lower dirs. */
+  private rootfs(record: ContainerRecord, lowers: string[]): Mount {
+    const dir = this.cdir(record.Id);
+    return this.images.layers.rootfsMount(lowers, path.join(dir, 'upper'), path.join(dir, 'work'), path.join(dir, 'rootfs'));
+  }
+
+  private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup, devices: { nodes: DeviceNode[]; rules: 'all' | string[] }) {
+    const lowers = this.lowerDirs(record);
     // Remapped: the layers are mounted idmapped under the container's directory, in its mount
     // namespace only, and the overlay is made of those.
-    const lowers = (rootfs.options[0].slice('lowerdir='.length)).split(':');
-    if (idmap) rootfs.options[0] = `lowerdir=${lowers.map((_, i) => path.join(dir, 'idmap', String(i))).join(':')}`;
+    const userns = record.HostConfig.IdMap && this.remapFiles(record, dir, lowers, net);
     return buildPlan({
-      rootfs,
+      rootfs: this.rootfs(record, userns ? userns.idmounts.map(([, target]) => target) : lowers),
       cgroupNamespace: fs.existsSync('/proc/self/ns/cgroup'),
       cgroupJoin: this.joinFiles(cg),
       oomFile: cg.oom,
@@ -1345,8 +1350,8 @@ export class Containers {
       network: net.network,
       process: await this.processSpec(record, { tty }),
       privileged: record.HostConfig.Privileged,
-      sysctls: idmap && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...record.HostConfig.Sysctls } : record.HostConfig.Sysctls,
-      userns: idmap && this.remapFiles(record, dir, lowers, net),
+      sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...record.HostConfig.Sysctls } : record.HostConfig.Sysctls,
+      userns,
       readonlyRoot: record.HostConfig.ReadonlyRootfs,
       exitFile: record.HostConfig.AutoRemove ? undefined : path.join(dir, 'exit.json'),
       log,

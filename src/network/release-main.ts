@@ -7,8 +7,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openRoot, rootKey } from '../engine/root.ts';
-import type { ProcessRef } from '../kernel/process.ts';
-import { readJsonFile } from '../util/atomic.ts';
 import { plain, Sandboxes } from './sandbox.ts';
 import { deleteNamespaces, inUse, namespacesOf, POOL_TTL_MS } from './sweep.ts';
 import { Networks } from './store.ts';
@@ -20,7 +18,7 @@ if (ifUnused) argv = argv.slice(1);
 const expire = argv[0] === '--expire';
 const [rootDir, id, pool] = expire ? [argv[1], undefined, undefined] : argv;
 if (!rootDir || (!expire && !/^[a-f0-9]{64}$/.test(id ?? ''))) {
-  process.stderr.write('usage: release-main.ts ROOT SANDBOX_ID [POOL_SIZE] | release-main.ts --expire ROOT\n');
+  process.stderr.write('usage: release-main.ts [--if-unused] ROOT SANDBOX_ID [POOL_SIZE] | release-main.ts --expire ROOT\n');
   process.exit(2);
 }
 if (!fs.existsSync(rootDir)) {
@@ -33,12 +31,7 @@ const root = openRoot(rootDir);
 const sandboxes = new Sandboxes(root, new Networks(root), (c) => path.join(root.dir, 'containers', c, 'hosts'));
 
 if (expire) {
-  // When this process is the timer (the shell exec'd it, same pid), its record goes: the next
-  // timer is armed below if needed. Run by hand, a waiting timer is left as it is.
-  const timerFile = path.join(root.dir, 'networks', 'sandboxes', 'pool.timer');
-  if (readJsonFile<ProcessRef>(timerFile)?.pid === process.pid) fs.rmSync(timerFile, { force: true });
-  const next = await sandboxes.expirePool();
-  if (next !== undefined) sandboxes.armPoolTimer(next);
+  await sandboxes.expiryDue();
 } else {
   const sb = sandboxes.get(id!);
   // Only a container's own sandbox (not an expired pooled one: an idle pool is not refilled).

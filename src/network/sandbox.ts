@@ -228,13 +228,28 @@ export class Sandboxes {
    * other berth command runs. A live timer is left alone: when it fires it re-arms for what is left.
    */
   armPoolTimer(delayMs: number): void {
-    const file = path.join(this.dir, 'pool.timer');
+    const file = this.timerFile();
     if (isAlive(readJsonFile<ProcessRef>(file))) return;
     const secs = Math.ceil(delayMs / 1000) + 1;
     const child = spawn('/bin/sh', ['-c', `sleep ${secs}; exec "$0" "$@"`, ...expireArgv(this.root)],
       { detached: true, stdio: 'ignore', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
     child.unref();
     if (child.pid) writeFileAtomic(file, JSON.stringify({ pid: child.pid, start: processStart(child.pid) ?? 0 }));
+  }
+
+  /**
+   * What the timer runs (release-main.ts --expire): the expired go, and a timer is armed for the
+   * rest. When this process is the timer (the shell exec'd it, same pid), its record goes first;
+   * run by hand, a waiting timer is left as it is.
+   */
+  async expiryDue(): Promise<void> {
+    if (readJsonFile<ProcessRef>(this.timerFile())?.pid === process.pid) fs.rmSync(this.timerFile(), { force: true });
+    const next = await this.expirePool();
+    if (next !== undefined) this.armPoolTimer(next);
+  }
+
+  private timerFile(): string {
+    return path.join(this.dir, 'pool.timer');
   }
 
   /** Releases every pooled sandbox (before the default network goes, or to leave nothing idle). */
@@ -246,9 +261,9 @@ export class Sandboxes {
       for (const sb of this.list()) if (sb.pooled !== undefined) await this.release(sb.id).catch(() => undefined);
       fs.rmSync(this.poolDir(), { recursive: true, force: true });
       // Nothing left to expire: the timer (a shell and its sleep, one process group of ours) goes.
-      const timer = readJsonFile<ProcessRef>(path.join(this.dir, 'pool.timer'));
+      const timer = readJsonFile<ProcessRef>(this.timerFile());
       if (timer && isAlive(timer)) process.kill(-timer.pid, 'SIGTERM');
-      fs.rmSync(path.join(this.dir, 'pool.timer'), { force: true });
+      fs.rmSync(this.timerFile(), { force: true });
     } finally {
       fs.rmSync(this.lockPath('pool'), { force: true });
     }

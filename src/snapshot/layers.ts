@@ -118,9 +118,13 @@ export class LayerStore {
     }
   }
 
-  /** The overlay mount for a container: lower dirs top layer first, as overlayfs wants. */
-  rootfsMount(diffIds: string[], upper: string, work: string, target: string, empty: string): Mount {
-    const lowers = diffIds.length ? diffIds.map((d) => this.dir(d)).reverse() : [empty];
+  /** A container's lower dirs, top layer first, as overlayfs wants (`empty` for an image with none). */
+  lowerDirs(diffIds: string[], empty: string): string[] {
+    return diffIds.length ? diffIds.map((d) => this.dir(d)).reverse() : [empty];
+  }
+
+  /** The overlay mount for a container over lower dirs (lowerDirs, or mounts of them). */
+  rootfsMount(lowers: string[], upper: string, work: string, target: string): Mount {
     return {
       type: 'overlay',
       source: 'overlay',
