@@ -64,13 +64,16 @@ make -s -C native >/dev/null
 # The CLI as one file (dist/berth.cjs), which starts faster than the modules of src/.
 node_modules/node/bin/node scripts/bundle.ts
 
-# `berth` on PATH: a wrapper with this checkout's absolute path (generated, never committed).
-cat > /usr/local/bin/berth.tmp <<WRAP
+# `berth` and `berth-runtime` on PATH: wrappers with this checkout's absolute path (generated,
+# never committed).
+for cmd in berth berth-runtime; do
+  cat > /usr/local/bin/$cmd.tmp <<WRAP
 #!/bin/sh
-exec "$PWD/bin/berth" "\$@"
+exec "$PWD/bin/$cmd" "\$@"
 WRAP
-chmod 755 /usr/local/bin/berth.tmp
-mv /usr/local/bin/berth.tmp /usr/local/bin/berth
+  chmod 755 /usr/local/bin/$cmd.tmp
+  mv /usr/local/bin/$cmd.tmp /usr/local/bin/$cmd
+done
 
 if ! bin/berth image inspect busybox:latest >/dev/null 2>&1; then
   say "making the busybox image from Debian's busybox-static"

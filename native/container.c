@@ -35,7 +35,8 @@ extern char **environ;
 static int rootfd = -1;
 int console_fd = -1;
 
-static int send_fd(int sock, int fd) {
+/* One fd over a unix socket (SCM_RIGHTS), with one byte of data. */
+int send_fd(int sock, int fd) {
   char byte = 0;
   struct iovec iov = { &byte, 1 };
   union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
@@ -147,14 +148,20 @@ static int step_mountin(char **f, int bind) {
   /* mountin SRC TARGET FSTYPE FLAGS DATA | bindin SRC TARGET FLAGS KIND */
   unsigned long flags = (unsigned long)num(bind ? f[3] : f[4]);
   char kind = bind ? f[4][0] : 'd';
+  /* KIND "?": like the source (an OCI bundle's mounts do not say). */
+  struct stat sst;
+  if (kind == '?') kind = stat(f[1], &sst) == 0 && !S_ISDIR(sst.st_mode) ? 'f' : 'd';
   /* System mounts (proc, sys, dev...) must not sit on a symlink at all: an image whose /proc
    * is a symlink is refused rather than followed. */
   int fd = target_in_root(f[2], kind, bind ? 0 : RESOLVE_NO_SYMLINKS);
   if (fd < 0) return -1;
   int r;
   if (bind) {
-    r = mount(f[1], fd_path(fd), NULL, MS_BIND | MS_REC, NULL);
-    if (r == 0 && (flags & ~(unsigned long)MS_REC)) r = remount_top(f[2], 0, flags & ~(unsigned long)MS_REC);
+    /* FLAGS: MS_REC for a recursive bind (rbind); the rest is applied by a remount of the new
+     * mount (a bind ignores them). */
+    unsigned long rest = flags & ~(unsigned long)(MS_REC | MS_BIND);
+    r = mount(f[1], fd_path(fd), NULL, MS_BIND | (flags & MS_REC), NULL);
+    if (r == 0 && rest) r = remount_top(f[2], 0, rest);
   } else {
     r = mount(f[1], fd_path(fd), f[3], flags, *f[5] ? f[5] : NULL);
   }
@@ -314,6 +321,12 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
     else if (!strcmp(s, "userns")) r = step_userns();
     else if (!strcmp(s, "symlinkin")) { NEED(3); *failed_arg = f[2]; r = step_at_parent(f, n, 's'); }
     else if (!strcmp(s, "pivot")) r = step_pivot();
+    else if (!strcmp(s, "chroot")) {
+      /* No mount namespace of our own (an OCI bundle without one): pivot_root would move the
+       * host's root for every process in it, so the root is entered with chroot instead. */
+      r = fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0 ? -1 : 0;
+      if (r == 0) { close(rootfd); rootfd = AT_FDCWD; }
+    }
     else if (!strcmp(s, "loopback")) r = step_loopback();
     else if (!strcmp(s, "join")) {
       /* Writing "0" moves the calling thread. On cgroup v1 `tasks`, moving only oneself skips
@@ -327,13 +340,32 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
     else if (!strcmp(s, "cgroupns")) r = unshare(CLONE_NEWCGROUP);
     else if (!strcmp(s, "tty")) { NEED(4); r = step_tty(f); }
     else if (!strcmp(s, "setns")) {
-      /* setns PATH: join one namespace of a running container (exec). */
+      /* setns PATH [TYPE]: join one namespace (of a running container for an exec, or a path an
+       * OCI config names); with TYPE (a CLONE_NEW* flag) the kernel refuses another kind. */
       NEED(2);
       int fd = open(f[1], O_RDONLY | O_CLOEXEC);
-      r = fd < 0 ? -1 : setns(fd, 0);
+      r = fd < 0 ? -1 : setns(fd, n > 2 ? (int)num(f[2]) : 0);
       if (fd >= 0) { int e = errno; close(fd); errno = e; }
     }
     else if (!strcmp(s, "hostname")) { NEED(2); r = sethostname(f[1], strlen(f[1])); }
+    else if (!strcmp(s, "domainname")) { NEED(2); r = setdomainname(f[1], strlen(f[1])); }
+    else if (!strcmp(s, "umask")) { NEED(2); umask((mode_t)num(f[1])); }
+    else if (!strcmp(s, "propin")) {
+      /* propin TARGET FLAGS: a mount's propagation (shared, slave, private, unbindable). */
+      NEED(3);
+      int fd = open_in_root(rootfd, f[1], O_PATH, 0);
+      r = fd < 0 ? -1 : mount(NULL, fd_path(fd), NULL, (unsigned long)num(f[2]), NULL);
+      if (fd >= 0) { int e = errno; close(fd); errno = e; }
+    }
+    else if (!strcmp(s, "fifo")) { NEED(2); r = step_fifo(f[1]); }
+    else if (!strcmp(s, "fifowait")) r = step_fifowait();
+    else if (!strcmp(s, "hook")) {
+      /* Hooks for "container" run here (createContainer before pivot_root, startContainer after
+       * the fifo); the monitor runs the others. */
+      NEED(6);
+      *failed_arg = f[4];
+      if (!strcmp(f[1], "container")) r = run_hook(f, n);
+    }
     else if (!strcmp(s, "rlimit")) {
       NEED(4);
       struct rlimit rl = { num(f[2]) < 0 ? RLIM_INFINITY : (rlim_t)num(f[2]), num(f[3]) < 0 ? RLIM_INFINITY : (rlim_t)num(f[3]) };
@@ -396,7 +428,7 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
     }
     else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "console") || !strcmp(s, "stdin") ||
              !strcmp(s, "restart") || !strcmp(s, "restartmax") || !strcmp(s, "stopmarker") || !strcmp(s, "pidfile") || !strcmp(s, "attachsock") || !strcmp(s, "health") || !strcmp(s, "rmdir") ||
-             !strcmp(s, "rmtree") || !strcmp(s, "exitfile") || !strcmp(s, "winsize") || !strcmp(s, "devcg")) { /* monitor's records */ }
+             !strcmp(s, "rmtree") || !strcmp(s, "exitfile") || !strcmp(s, "winsize") || !strcmp(s, "devcg") || !strcmp(s, "consolesock") || !strcmp(s, "umount")) { /* monitor's records */ }
     else { errno = EINVAL; *failed_arg = "unknown step"; return -1; }
     if (r < 0) return -1;
   }

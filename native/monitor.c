@@ -12,6 +12,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -96,7 +97,11 @@ static void teardown(struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n < 2) continue;
-    if (!strcmp(r->f[0], "rmdir")) {
+    if (!strcmp(r->f[0], "umount")) {
+      /* umount ROOT: mounts made in the host's namespace (no mount namespace of the container's
+       * own) go with the container: the root's whole tree, detached. */
+      if (umount2(r->f[1], MNT_DETACH) < 0) {}
+    } else if (!strcmp(r->f[0], "rmdir")) {
       /* A cgroup can stay busy for a moment after its last task is reaped. */
       int gone = 0;
       for (int tries = 0; !(gone = rmdir(r->f[1]) == 0) && errno == EBUSY && tries < 50; tries++) usleep(2000);
@@ -261,13 +266,17 @@ restart:
       dup2(errout_pipe[1], 2);
     }
     console_fd = console[1];
-    /* Wait until the monitor is ready for us; EOF means it died before PDEATHSIG was set. */
-    char go;
+    report_pipe = err_pipe[1];
+    /* Wait until the monitor is ready for us ("g" and our host pid, for hooks); EOF means it
+     * died before PDEATHSIG was set. */
+    char go[32];
     const char *step = "sync", *arg = "";
     ssize_t k;
-    while ((k = read(sync_pipe[0], &go, 1)) < 0 && errno == EINTR) {}
+    while ((k = read(sync_pipe[0], go, sizeof go - 1)) < 0 && errno == EINTR) {}
     close(sync_pipe[0]);
-    if (k == 1) {
+    if (k >= 1 && go[0] == 'g') {
+      go[k] = '\0';
+      host_pid = (pid_t)atoi(go + 1);
       step = "setsid";
       if (setsid() >= 0) container_setup_and_exec(p, &step, &arg);
     } else {
@@ -290,18 +299,51 @@ restart:
   if (tty) close(console[1]);
 
   char buf[65536];
+  int status_unused;
   snprintf(buf, sizeof buf, "{\"pid\":%d,\"restarts\":%d}", pid, restarts);
   if (pidfile) write_exit_file(pidfile, buf);
   if (restarts == 0) report_raw(buf);
-  if (write(sync_pipe[1], "g", 1) < 0) {}
+  /* createRuntime and prestart hooks: the namespaces exist, nothing runs in them yet. */
+  const char *hook = "";
+  host_pid = pid;
+  if (run_hooks(p, "monitor", &hook) < 0) {
+    int e = errno;
+    kill(pid, SIGKILL);
+    close(sync_pipe[1]);
+    while (waitpid(pid, &status_unused, 0) < 0 && errno == EINTR) {}
+    report_error("hook", hook, e, NULL);
+    teardown(p);
+    return 125;
+  }
+  char go[32];
+  int golen = snprintf(go, sizeof go, "g%d", (int)pid);
+  if (write(sync_pipe[1], go, (size_t)golen) < 0) {}
   close(sync_pipe[1]);
 
-  /* EOF on the error pipe means execve succeeded (it is close-on-exec); data means a step failed. */
+  /* EOF on the error pipe means execve succeeded (it is close-on-exec); data means a step failed.
+   * A leading 0x01 means the init is created and waits at its exec fifo (OCI create): the
+   * terminal, if any, is handed over now, and we wait on for the exec. */
   ssize_t n, got = 0;
+  int master = -1;
+  const char *consolesock = field(p, "consolesock");
   while ((n = read(err_pipe[0], buf + got, 4700 - 1 - (size_t)got)) != 0) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     got += n;
+    if (got > 0 && buf[0] == 1) {
+      memmove(buf, buf + 1, (size_t)--got);
+      if (tty && master < 0) {
+        master = recv_fd(console[0]);
+        if (master >= 0 && consolesock) {
+          if (send_console(consolesock, master) < 0) { int e = errno; kill(pid, SIGKILL); report_error("consolesock", consolesock, e, NULL); }
+          close(master);
+          master = -1;
+          tty = 0;
+          interactive = 0;
+        }
+      }
+      report_raw("{\"created\":true}");
+    }
   }
   close(err_pipe[0]);
   int status = 0;
@@ -317,8 +359,7 @@ restart:
     teardown(p);
     return exit_code_for_errno(step ? step : "", e);
   }
-  int master = -1;
-  if (tty) {
+  if (tty && master < 0) {
     master = recv_fd(console[0]);
     close(console[0]);
     if (master < 0) { kill(pid, SIGKILL); waitpid(pid, &status, 0); teardown(p); die_report("console", "", errno); }

@@ -30,9 +30,10 @@ void report_error(const char *step, const char *arg, int err, const char *detail
 void die_report(const char *step, const char *arg, int err) __attribute__((noreturn));
 size_t json_escape(char *out, size_t cap, const char *s);
 
-/* container.c: runs in the cloned child; returns only on failure returns only on failure (errno set, *failed_step,
+/* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
  * *failed_arg describe it). */
 extern int console_fd; /* where the `tty` step sends the pty master */
+int send_fd(int sock, int fd);
 int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg);
 
 /* logger.c */
@@ -66,6 +67,16 @@ void health_container_started(struct health *h);
 int health_tick(struct health *h, pid_t init);
 void health_read(struct health *h);
 void health_done(struct health *h, int status);
+
+/* oci.c: hooks and the exec fifo of the OCI runtime's create/start */
+#include <sys/types.h>
+extern pid_t host_pid;
+extern int report_pipe;
+int run_hook(char **f, int n);
+int run_hooks(struct plan *p, const char *where, const char **failed);
+int step_fifo(const char *path);
+int step_fifowait(void);
+int send_console(const char *path, int master);
 
 /* monitor.c */
 int monitor_run(struct plan *p);

@@ -84,8 +84,9 @@ export async function settle(read: () => string, want: string, what: string): Pr
 
 const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'devices']);
 
-export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?: string }): CgroupDriver {
-  if (scope.startsWith('/') || scope.split('/').some((s) => s === '' || s === '.' || s === '..')) throw invalid(`invalid cgroup scope: "${scope}"`);
+export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?: string; topLevel?: boolean }): CgroupDriver {
+  // topLevel: an empty scope is the hierarchies' roots themselves (an OCI bundle's cgroupsPath "/name").
+  if ((scope !== '' || !opts?.topLevel) && (scope.startsWith('/') || scope.split('/').some((s) => s === '' || s === '.' || s === '..'))) throw invalid(`invalid cgroup scope: "${scope}"`);
   const root = opts?.root ?? '/sys/fs/cgroup';
   const mountinfo = opts?.mountinfo ?? fs.readFileSync('/proc/self/mountinfo', 'utf8');
   const v1: Hierarchy[] = [];
@@ -230,7 +231,7 @@ export function makeLeaf(base: string, scope: string, id: string, made: (dir: st
       if (c !== 'ENOENT' || attempt === 3) throw fsError(`cannot create cgroup ${leaf}`, err);
     }
     let dir = base;
-    for (const part of scope.split('/')) {
+    for (const part of scope.split('/').filter(Boolean)) {
       dir += '/' + part;
       if (makeDir(dir, false)) made(dir);
     }

@@ -2,11 +2,9 @@
 // executes in order (see native/container.c). Pure: no I/O, so it is unit-tested without root.
 import type { Mount } from '../core/types.ts';
 import type { DeviceNode } from '../kernel/devices.ts';
+import { MS, mountOptions, OCI_VERSION, propagationFlag, type OciHook, type OciIdMapping, type OciMount, type OciSpec } from './spec.ts';
 
-export const MS = {
-  RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, REMOUNT: 32, BIND: 4096, REC: 16384,
-  PRIVATE: 1 << 18, SLAVE: 1 << 19, RELATIME: 1 << 21, STRICTATIME: 1 << 24,
-} as const;
+export { MS };
 
 export const CLONE = {
   NEWNS: 0x00020000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000,
@@ -29,6 +27,9 @@ export interface ProcessSpec {
   gid: number;
   groups: number[];
   caps: bigint; // bounding = permitted = effective (for root); inheritable and ambient stay empty
+  /** An OCI process's own sets, as given (then `caps` is the bounding set). */
+  capSets?: { effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint };
+  umask?: number;
   noNewPrivileges?: boolean;
   rlimits?: Array<[resource: number, soft: number, hard: number]>; // -1 = unlimited
   oomScoreAdj?: number;
@@ -91,88 +92,219 @@ export type Step = string[];
 const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
 ];
+const DEV_LINKS: Array<[target: string, link: string]> = [['pts/ptmx', '/dev/ptmx'], ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'], ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']];
+const S_IFIFO = 0o010000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 
-export function buildPlan(p: PlanInput): Step[] {
-  const net = p.network ?? { mode: 'new' };
-  const nsFlags = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | (net.mode === 'new' ? CLONE.NEWNET : 0) | (p.cgroupNamespace ? CLONE.NEWCGROUP : 0);
-  const steps: Step[] = [['ns', String(nsFlags)], ...consoleRecords(p.process)];
-  if (p.oomFile) steps.push(['oom', p.oomFile]);
-  if (p.exitFile) steps.push(['exitfile', p.exitFile]);
-  if (p.log) steps.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
-  if (p.attachSocket) steps.push(['attachsock', p.attachSocket]);
-  if (p.deviceProgram) steps.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
-  if (p.health) {
-    const h = p.health;
-    steps.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
-  }
-  if (p.restart) {
-    steps.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
-    steps.push(['pidfile', p.restart.pidFile]);
-  }
+/** What the host adds to a spec: how the root gets mounted, the cgroups to join, the monitor's work. */
+export interface SpecHost {
+  /** Mounted first, at its target, which becomes the root (an overlay; an OCI bundle's root bound onto itself). */
+  rootfs: Mount;
+  cgroupJoin: string[];
+  /** Records only the monitor reads (log, restart, health...), and what it does at the end (rmdir, rmtree, release). */
+  records?: Step[];
+  teardown?: Step[];
+  /** Image layers mounted idmapped into the user namespace before the rootfs (the rootfs options name the targets). */
+  idmounts?: Array<[source: string, target: string]>;
+  /** How a `cgroup` mount is made: cgroup2, or a tmpfs with one cgroup mount per v1 hierarchy (controller lists). */
+  cgroupFs?: { version: 2 } | { version: 1; hierarchies: string[] };
+  /** OCI create: the init waits at this fifo until `start`; hooks get the state (with %PID%) on stdin. */
+  execFifo?: string;
+  hookState?: (status: string) => string;
+}
+
+/**
+ * Turns an OCI runtime spec (and the process it runs, identity already resolved) into the shim's
+ * plan: one path for the engine's containers and for bundles given to berth-runtime.
+ */
+export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step[] {
+  const linux = spec.linux ?? {};
+  const nsOf = (t: string) => (linux.namespaces ?? []).find((n) => n.type === t);
+  const fresh = (t: string) => !!nsOf(t) && !nsOf(t)!.path;
+  // A mount namespace of our own, so that every mount below vanishes with it. Only a bundle
+  // that leaves it out shares the host's: its mounts are made on the host, the root is entered
+  // with chroot, and the monitor (or delete) detaches the root's whole tree at the end.
+  const ownMounts = !!nsOf('mount');
+  let flags = ownMounts && !nsOf('mount')!.path ? CLONE.NEWNS : 0;
+  // (The monitor clones without NEWCGROUP: the init enters its cgroup namespace itself, after joining its cgroups.)
+  for (const [t, f] of [['uts', CLONE.NEWUTS], ['ipc', CLONE.NEWIPC], ['pid', CLONE.NEWPID], ['network', CLONE.NEWNET], ['cgroup', CLONE.NEWCGROUP]] as const) if (fresh(t)) flags |= f;
+  const steps: Step[] = [['ns', String(flags)], ...consoleRecords(proc), ...(host.records ?? [])];
+  const pidns = nsOf('pid')?.path;
+  if (pidns) steps.push(['pidns', pidns]); // the monitor enters it (checking its type), so the init is born there
+  const hooks = spec.hooks ?? {};
+  const state = host.hookState ?? (() => '{}');
+  for (const h of [...(hooks.prestart ?? []), ...(hooks.createRuntime ?? [])]) steps.push(hookStep('monitor', h, state('created')));
 
   // Joined first, so that everything from here on is accounted and limited.
-  for (const f of p.cgroupJoin) steps.push(['join', f]);
-  // A namespace prepared by the engine (CNI attached) or another container's: joined by path
+  for (const f of host.cgroupJoin) steps.push(['join', f]);
+  // The cgroup namespace right after: rooted at the container's own cgroup, as a cgroup mount shows it.
+  if (fresh('cgroup')) steps.push(['cgroupns']);
+  // Namespaces given by path (a prepared network namespace, another container's) are joined
   // while the host's filesystem is still visible.
-  if (net.mode === 'join') steps.push(['setns', net.path]);
-  // Host mount events still reach us (slave), ours never reach the host; every mount below
-  // lives only in the container's mount namespace and vanishes with it.
-  steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
-  if (p.userns) {
-    steps.push(['usernsmap', p.userns.uidMap, p.userns.gidMap]);
-    for (const [source, target] of p.userns.idmounts) steps.push(['idmount', source, target]);
+  // setns checks the namespace's type: a path to another kind of namespace is an error.
+  for (const [t, f] of [['network', CLONE.NEWNET], ['ipc', CLONE.NEWIPC], ['uts', CLONE.NEWUTS], ['cgroup', CLONE.NEWCGROUP], ['mount', CLONE.NEWNS]] as const) {
+    if (nsOf(t)?.path) steps.push(['setns', nsOf(t)!.path!, String(f)]);
   }
+  // Host mount events still reach us (slave), ours never reach the host.
+  if (ownMounts) steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
+  const user = nsOf('user');
+  if (user?.path) steps.push(['usernsopen', user.path]);
+  else if (user) steps.push(['usernsmap', idMap(linux.uidMappings), idMap(linux.gidMappings)]);
+  for (const [source, target] of host.idmounts ?? []) steps.push(['idmount', source, target]);
+  steps.push(['mount', host.rootfs.source, host.rootfs.target, host.rootfs.type, String(host.rootfs.type === 'bind' ? MS.BIND | MS.REC : 0), host.rootfs.options.join(',')]);
+  steps.push(['root', host.rootfs.target]);
+  for (const m of spec.mounts ?? []) mountSteps(steps, m, host);
+  // Written while /proc/sys is still writable (read-only paths come after).
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) steps.push(['sysctlin', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
+  // A /dev of our own (not the host's bound in) gets the standard nodes and links; the user's
+  // devices come after every mount (as runc makes them), so none is hidden by one.
+  const devices = linux.devices ?? [];
+  if ((spec.mounts ?? []).some((m) => m.destination === '/dev' && !mountOptions(m.options, m.type).bind)) {
+    const own = new Set(devices.map((d) => d.path));
+    for (const [name, major, minor] of DEVICES) if (!own.has(`/dev/${name}`)) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
+    for (const [target, link] of DEV_LINKS) steps.push(['symlinkin', target, link]);
+  }
+  for (const d of devices) {
+    const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    steps.push(['mknodin', d.path, String(kind | ((d.fileMode ?? 0o666) & 0o777)), String(d.major ?? 0), String(d.minor ?? 0), String(d.uid ?? 0), String(d.gid ?? 0)]);
+  }
+  for (const m of linux.maskedPaths ?? []) steps.push(['maskin', m]);
+  for (const r of linux.readonlyPaths ?? []) steps.push(['roin', r]);
+  // Read-only root: only the root mount itself; what is mounted on it keeps its own flags.
+  if (spec.root?.readonly) steps.push(['mount', '', host.rootfs.target, '', String(MS.REMOUNT | MS.BIND | MS.RDONLY), '']);
+  if (host.execFifo) steps.push(['fifo', host.execFifo]);
+  for (const h of hooks.createContainer ?? []) steps.push(hookStep('container', h, state('created')));
+  steps.push([ownMounts ? 'pivot' : 'chroot']);
+  if (linux.rootfsPropagation) steps.push(['propagation', String(propagationFlag(linux.rootfsPropagation))]);
+  if (fresh('network')) steps.push(['loopback']);
+  if (spec.hostname !== undefined) steps.push(['hostname', spec.hostname]);
+  if (spec.domainname !== undefined) steps.push(['domainname', spec.domainname]);
+  const start: Step[] = host.execFifo ? [['fifowait'], ...(hooks.startContainer ?? []).map((h) => hookStep('container', h, state('created')))] : [];
+  processSteps(steps, proc, start);
+  if (!ownMounts) steps.push(['umount', host.rootfs.target]);
+  steps.push(...(host.teardown ?? []));
+  return steps;
+}
+
+function idMap(maps: OciIdMapping[] = []): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** hook WHERE STATE TIMEOUT PATH ARGC ARGS... ENV... */
+function hookStep(where: 'monitor' | 'container', h: OciHook, state: string): Step {
+  return ['hook', where, state, String(h.timeout ?? 0), h.path, String(h.args?.length ?? 0), ...(h.args ?? []), ...(h.env ?? [])];
+}
+
+function mountSteps(steps: Step[], m: OciMount, host: SpecHost): void {
+  const o = mountOptions(m.options, m.type);
+  if (o.bind) {
+    // A bind mount follows symlinks in the container only inside its root (openat2 RESOLVE_IN_ROOT).
+    steps.push(['bindin', m.source ?? '', m.destination, String(o.flags & ~MS.BIND), '?']);
+  } else if (m.type === 'cgroup' && host.cgroupFs?.version === 1) {
+    // cgroup v1: a tmpfs with each hierarchy mounted below it (in the container's cgroup
+    // namespace, so each shows the container's own cgroup as its root).
+    steps.push(['mountin', 'tmpfs', m.destination, 'tmpfs', String(o.flags & ~MS.RDONLY), 'mode=755']);
+    for (const h of host.cgroupFs.hierarchies) {
+      steps.push(['mountin', 'cgroup', `${m.destination}/${h}`, 'cgroup', String(o.flags), h.startsWith('name=') ? `none,${h}` : h]);
+      for (const c of h.includes(',') ? h.split(',') : []) steps.push(['symlinkin', h, `${m.destination}/${c}`]);
+    }
+    if (o.flags & MS.RDONLY) steps.push(['roin', m.destination]);
+  } else {
+    const type = m.type === 'cgroup' ? 'cgroup2' : m.type ?? 'none';
+    // System filesystems are mounted only on a target reached without any symlink.
+    steps.push(['mountin', m.source ?? type, m.destination, type, String(o.flags), o.data]);
+  }
+  if (o.propagation) steps.push(['propin', m.destination, String(o.propagation)]);
+}
+
+/** The filesystems every container of the engine gets, in docker's order (moby's default spec). */
+/** Whether a spec's mounts are made in the host's mount namespace (it asks for none of its own). */
+export function sharesHostMounts(spec: OciSpec): boolean {
+  return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
+}
+
+function engineMounts(p: PlanInput): OciMount[] {
+  const nse = ['nosuid', 'noexec', 'nodev'];
   // Filesystems mounted for the container belong to its root (the host's, or the remapped one).
-  const owner = p.userns ? `,uid=${p.userns.rootId},gid=${p.userns.rootId}` : '';
-  steps.push(['mount', p.rootfs.source, p.rootfs.target, p.rootfs.type, '0', p.rootfs.options.join(',')]);
-  steps.push(['root', p.rootfs.target]);
-  const nse = MS.NOSUID | MS.NODEV | MS.NOEXEC;
-  steps.push(['mountin', 'proc', '/proc', 'proc', String(nse), '']);
-  // Written while /proc/sys is still writable (it is made read-only further down).
-  for (const [k, v] of Object.entries(p.sysctls ?? {})) steps.push(['sysctlin', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
-  steps.push(['mountin', 'tmpfs', '/dev', 'tmpfs', String(MS.NOSUID | MS.STRICTATIME), `mode=755,size=65536k${owner}`]);
-  const own = new Set((p.devices ?? []).map((d) => d.path));
-  for (const [name, major, minor] of DEVICES) if (!own.has(`/dev/${name}`)) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
-  steps.push(['mountin', 'devpts', '/dev/pts', 'devpts', String(MS.NOSUID | MS.NOEXEC), `newinstance,ptmxmode=0666,mode=0620,gid=${(p.userns?.rootId ?? 0) + 5}`]);
-  steps.push(['mountin', 'shm', '/dev/shm', 'tmpfs', String(nse), `mode=1777,size=65536k${owner}`]);
-  steps.push(['mountin', 'mqueue', '/dev/mqueue', 'mqueue', String(nse), '']);
-  for (const [target, link] of [['pts/ptmx', '/dev/ptmx'], ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'],
-    ['/proc/self/fd/1', '/dev/stdout'], ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']]) {
-    steps.push(['symlinkin', target, link]);
-  }
-  steps.push(['mountin', 'sysfs', '/sys', 'sysfs', String(nse | (p.privileged ? 0 : MS.RDONLY)), '']);
-  steps.push(['bindin', p.etcFiles.hostname, '/etc/hostname', '0', 'f']);
-  steps.push(['bindin', p.etcFiles.hosts, '/etc/hosts', '0', 'f']);
-  steps.push(['bindin', p.etcFiles.resolv, '/etc/resolv.conf', '0', 'f']);
+  const owner = p.userns ? [`uid=${p.userns.rootId}`, `gid=${p.userns.rootId}`] : [];
+  const mounts: OciMount[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: nse },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k', ...owner] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', 'size=65536k', ...owner] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
+    { destination: '/etc/hostname', type: 'bind', source: p.etcFiles.hostname, options: ['rbind'] },
+    { destination: '/etc/hosts', type: 'bind', source: p.etcFiles.hosts, options: ['rbind'] },
+    { destination: '/etc/resolv.conf', type: 'bind', source: p.etcFiles.resolv, options: ['rbind'] },
+  ];
   // Parents before children, so a mount inside another mount lands on top of it.
   const depth = (t: string) => t.split('/').length;
   for (const m of [...(p.mounts ?? [])].sort((a, b) => depth(a.target) - depth(b.target))) {
-    if (m.type === 'bind') steps.push(['bindin', m.source, m.target, String(m.readonly ? MS.RDONLY | MS.NOSUID | MS.NODEV : 0), m.file ? 'f' : 'd']);
-    else steps.push(['mountin', 'tmpfs', m.target, 'tmpfs', String(nse | (m.readonly ? MS.RDONLY : 0)), owner && !/(^|,)uid=/.test(m.data ?? '') ? `${m.data ? `${m.data},` : ''}${owner.slice(1)}` : m.data ?? '']);
+    if (m.type === 'bind') mounts.push({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', ...(m.readonly ? ['ro', 'nosuid', 'nodev'] : [])] });
+    else {
+      const data = (m.data ?? '').split(',').filter(Boolean);
+      const own = data.some((d) => /^uid=/.test(d)) ? [] : owner;
+      mounts.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: [...nse, ...(m.readonly ? ['ro'] : []), ...data, ...own] });
+    }
   }
-  // The user's devices after every mount (as runc makes them), so none is hidden by one; with the
-  // host node's owner.
-  for (const d of p.devices ?? []) {
-    steps.push(['mknodin', d.path, String((d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.mode & 0o777)), String(d.major), String(d.minor), String(d.uid), String(d.gid)]);
-  }
-  if (!p.privileged) {
-    for (const m of p.maskedPaths ?? MASKED_PATHS) steps.push(['maskin', m]);
-    for (const r of p.readonlyPaths ?? READONLY_PATHS) steps.push(['roin', r]);
-  }
-  // Read-only root: only the root mount itself; /proc, /dev, /sys and the /etc files keep theirs.
-  if (p.readonlyRoot) steps.push(['mount', '', p.rootfs.target, '', String(MS.REMOUNT | MS.BIND | MS.RDONLY), '']);
-  steps.push(['pivot']);
-  if (net.mode === 'new') steps.push(['loopback']);
-  if (p.cgroupNamespace) steps.push(['cgroupns']);
-  steps.push(['hostname', p.hostname]);
+  return mounts;
+}
 
-  processSteps(steps, p.process);
-  for (const d of p.teardown.rmdirs) steps.push(['rmdir', d]);
-  for (const t of p.teardown.rmtree ?? []) steps.push(['rmtree', t]);
-  if (p.teardown.release) steps.push(['release', ...p.teardown.release]);
-  return steps;
+/** The engine's container as an OCI spec (what `--runtime` hands another runtime, too). */
+export function engineSpec(p: PlanInput): OciSpec {
+  const net = p.network ?? { mode: 'new' };
+  const namespaces: OciSpec['linux'] & {} = {
+    namespaces: [{ type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'pid' }],
+  };
+  if (net.mode === 'new') namespaces.namespaces!.push({ type: 'network' });
+  if (net.mode === 'join') namespaces.namespaces!.push({ type: 'network', path: net.path });
+  if (p.cgroupNamespace) namespaces.namespaces!.push({ type: 'cgroup' });
+  const map = (text: string): OciIdMapping[] => text.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number)).map(([c, h, s]) => ({ containerID: c, hostID: h, size: s }));
+  if (p.userns) {
+    namespaces.namespaces!.push({ type: 'user' });
+    namespaces.uidMappings = map(p.userns.uidMap);
+    namespaces.gidMappings = map(p.userns.gidMap);
+  }
+  return {
+    ociVersion: OCI_VERSION,
+    root: { path: p.rootfs.target, readonly: p.readonlyRoot },
+    hostname: p.hostname,
+    mounts: engineMounts(p),
+    linux: {
+      ...namespaces,
+      devices: (p.devices ?? []).map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.mode & 0o777, uid: d.uid, gid: d.gid })),
+      sysctl: p.sysctls,
+      maskedPaths: p.privileged ? [] : p.maskedPaths ?? MASKED_PATHS,
+      readonlyPaths: p.privileged ? [] : p.readonlyPaths ?? READONLY_PATHS,
+    },
+  };
+}
+
+/** The engine's container: its spec, run the same way as a bundle's, with the monitor's work added. */
+export function buildPlan(p: PlanInput): Step[] {
+  const records: Step[] = [];
+  if (p.oomFile) records.push(['oom', p.oomFile]);
+  if (p.exitFile) records.push(['exitfile', p.exitFile]);
+  if (p.log) records.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
+  if (p.attachSocket) records.push(['attachsock', p.attachSocket]);
+  if (p.deviceProgram) records.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
+  if (p.health) {
+    const h = p.health;
+    records.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
+  }
+  if (p.restart) {
+    records.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
+    records.push(['pidfile', p.restart.pidFile]);
+  }
+  const teardown: Step[] = p.teardown.rmdirs.map((d) => ['rmdir', d]);
+  for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
+  if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);
+  return specPlan(engineSpec(p), { ...p.process, userns: p.process.userns ?? !!p.userns }, {
+    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records, teardown, idmounts: p.userns?.idmounts,
+  });
 }
 
 /** The monitor's side of a terminal: receive the pty master, and feed it our stdin. */
@@ -185,7 +317,7 @@ function consoleRecords(proc: ProcessSpec): Step[] {
 }
 
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */
-function processSteps(steps: Step[], proc: ProcessSpec): void {
+function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] = []): void {
   const caps = proc.caps.toString(16);
   // Raising a limit or lowering the OOM score needs the host's root: before any user namespace.
   for (const [res, soft, hard] of proc.rlimits ?? []) steps.push(['rlimit', String(res), String(soft), String(hard)]);
@@ -193,6 +325,9 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
   if (proc.userns) steps.push(['userns']);
   if (proc.tty) steps.push(['tty', String(proc.uid), String(proc.tty.rows), String(proc.tty.cols)]);
   steps.push(['cwd', proc.cwd]);
+  if (proc.umask !== undefined) steps.push(['umask', String(proc.umask)]);
+  // OCI create: the container is set up (its terminal handed over); it waits here for `start`.
+  steps.push(...beforeIdentity);
   if (proc.seccomp && !proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
   steps.push(['capbset', caps]);
@@ -200,8 +335,11 @@ function processSteps(steps: Step[], proc: ProcessSpec): void {
   // A non-root user keeps no capabilities in its effective/permitted sets (docker's behaviour
   // since CVE-2022-24769); root gets the allowed set. Inheritable and ambient stay empty.
   const effective = proc.uid === 0 ? caps : '0';
-  steps.push(['capset', effective, effective, '0']);
-  steps.push(['ambient', '0']);
+  const sets = proc.capSets;
+  // keepcaps: an OCI process keeps the permitted set it asked for across the switch to its user.
+  if (sets) steps.splice(steps.length - 1, 0, ['keepcaps']);
+  steps.push(sets ? ['capset', sets.effective.toString(16), sets.permitted.toString(16), sets.inheritable.toString(16)] : ['capset', effective, effective, '0']);
+  steps.push(['ambient', sets ? sets.ambient.toString(16) : '0']);
   if (proc.noNewPrivileges) steps.push(['nonewprivs']);
   if (proc.seccomp && proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   for (const e of proc.env) steps.push(['env', e]);

@@ -88,14 +88,15 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      let msg: { pid?: number; started?: boolean; exit?: number; signal?: number; oom?: boolean; detached?: boolean; error?: ShimError };
+      let msg: { pid?: number; started?: boolean; created?: boolean; exit?: number; signal?: number; oom?: boolean; detached?: boolean; error?: ShimError };
       try {
         msg = JSON.parse(line);
       } catch {
         continue;
       }
       if (msg.pid !== undefined) pid = msg.pid;
-      else if (msg.started) onStart(pid);
+      // created: an OCI create's init waits at its exec fifo, set up; for the caller that is started.
+      else if (msg.started || msg.created) onStart(pid);
       else if (msg.error) fail(errorFromShim(msg.error, execStep.slice(1)));
       else if (msg.detached && !settled) {
         settled = true;

@@ -61,6 +61,8 @@ describe('detection from mountinfo', () => {
   test('bad scopes and ids are rejected before touching anything', () => {
     for (const s of ['/berth/x', 'berth/../x', 'berth//x', '', 'berth/'])
       assert.throws(() => detectCgroups(s, { mountinfo: '' }), { code: 'InvalidArgument' }, s);
+    // Only an OCI bundle's cgroupsPath may name a cgroup right under a hierarchy's root.
+    assert.equal(detectCgroups('', { mountinfo: '', topLevel: true }).version, 1);
     const cg = detectCgroups(SCOPE, { mountinfo: '' });
     for (const id of ['', '..', '../x', 'a/b', '.x']) {
       assert.throws(() => cg.paths(id), { code: 'InvalidArgument' }, id);

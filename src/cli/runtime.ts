@@ -1,0 +1,183 @@
+// berth-runtime: the OCI runtime command line (runtime-spec's runtime.md operations, with the
+// flags runc and its callers use), over src/runtime/oci.ts. bin/berth-runtime runs this file.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError, invalid } from '../core/errors.ts';
+import { VERSION } from '../core/version.ts';
+import { parseSignal } from '../kernel/signals.ts';
+import { DEFAULT_RUNTIME_ROOT, OciRuntime } from '../runtime/oci.ts';
+import { defaultSpec, OCI_VERSION, type OciProcess } from '../runtime/spec.ts';
+import { parseArgs, type FlagSpec } from './args.ts';
+
+const USAGE = `Usage: berth-runtime [--root DIR] COMMAND [OPTIONS] ID
+
+An OCI runtime (runtime-spec ${OCI_VERSION}) over bundles: a directory with config.json and a root filesystem.
+
+Commands:
+  create --bundle DIR [--pid-file F] [--console-socket S] ID   set up the container; its process waits for start
+  start ID                      run the process of a created container
+  run [--bundle DIR] [-d] ID    create and start (and wait, unless -d); deleted after it exits
+  state ID                      the container's state as JSON
+  kill [--all] ID [SIGNAL]      signal the container's process (default SIGTERM)
+  delete [--force] ID           remove a stopped container (--force: any)
+  exec [--process F | CMD...] ID   run another process in a running container
+  ps [--format table|json] ID   the container's processes
+  list [--format table|json] [-q]  every container under the root
+  spec [--bundle DIR] [--rootless]  write a default config.json
+`;
+
+const GLOBAL: FlagSpec[] = [
+  { name: 'root', type: 'string' }, { name: 'log', type: 'string' }, { name: 'log-format', type: 'string' },
+  { name: 'debug', type: 'bool' }, { name: 'systemd-cgroup', type: 'bool' }, { name: 'help', short: 'h', type: 'bool' },
+  { name: 'version', short: 'v', type: 'bool' },
+];
+
+async function main(argv: string[]): Promise<number> {
+  // Global flags come before the command (as runc's); everything after belongs to it.
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-')) i += GLOBAL.some((g) => g.type === 'string' && (argv[i] === `--${g.name}`)) ? 2 : 1;
+  const global = parseArgs(argv.slice(0, i), GLOBAL);
+  const [cmd, ...rest] = argv.slice(i);
+  if (global.flags.get('version')) {
+    process.stdout.write(`berth-runtime version ${VERSION}\nspec: ${OCI_VERSION}\n`);
+    return 0;
+  }
+  if (!cmd || global.flags.get('help')) {
+    process.stdout.write(USAGE);
+    return cmd || global.flags.get('help') ? 0 : 1;
+  }
+  if (global.flags.get('systemd-cgroup')) throw invalid('--systemd-cgroup is not supported');
+  const rt = new OciRuntime((global.flags.get('root') as string | undefined) ?? DEFAULT_RUNTIME_ROOT);
+  const warn = (m: string) => process.stderr.write(`berth-runtime: warning: ${m}\n`);
+  const one = (positionals: string[], n = 1): string[] => {
+    if (positionals.length < n) throw invalid(`"${cmd}" requires ${n === 1 ? 'a container id' : `${n} arguments`}`);
+    return positionals;
+  };
+  switch (cmd) {
+    case 'create': {
+      const a = parseArgs(rest, [{ name: 'bundle', short: 'b', type: 'string' }, { name: 'pid-file', type: 'string' }, { name: 'console-socket', type: 'string' }, { name: 'no-pivot', type: 'bool' }, { name: 'no-new-keyring', type: 'bool' }]);
+      const [id] = one(a.positionals);
+      const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string });
+      shim.detach();
+      return 0;
+    }
+    case 'start': {
+      const [id] = one(parseArgs(rest, []).positionals);
+      await rt.start(id, warn);
+      return 0;
+    }
+    case 'run': {
+      const a = parseArgs(rest, [{ name: 'bundle', short: 'b', type: 'string' }, { name: 'pid-file', type: 'string' }, { name: 'console-socket', type: 'string' }, { name: 'detach', short: 'd', type: 'bool' }, { name: 'no-pivot', type: 'bool' }, { name: 'no-new-keyring', type: 'bool' }]);
+      const [id] = one(a.positionals);
+      const detach = a.flags.get('detach') === true;
+      const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string, foreground: !detach });
+      const forward = (sig: NodeJS.Signals) => shim.kill(sig);
+      if (!detach) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) process.on(s, forward);
+      await rt.start(id, warn);
+      if (detach) {
+        shim.detach();
+        return 0;
+      }
+      const exit = await shim.exited.catch((err: unknown) => { throw err; });
+      shim.close();
+      await shim.gone;
+      await rt.delete(id, true, warn);
+      return exit.exit;
+    }
+    case 'state': {
+      const [id] = one(parseArgs(rest, []).positionals);
+      process.stdout.write(JSON.stringify(rt.state(id), null, 2) + '\n');
+      return 0;
+    }
+    case 'kill': {
+      const a = parseArgs(rest, [{ name: 'all', short: 'a', type: 'bool' }]);
+      const [id, sig = 'SIGTERM'] = one(a.positionals);
+      rt.kill(id, parseSignal(sig), a.flags.get('all') === true);
+      return 0;
+    }
+    case 'delete': {
+      const a = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
+      const [id] = one(a.positionals);
+      await rt.delete(id, a.flags.get('force') === true, warn);
+      return 0;
+    }
+    case 'exec': {
+      const a = parseArgs(rest, [
+        { name: 'process', short: 'p', type: 'string' }, { name: 'console-socket', type: 'string' }, { name: 'detach', short: 'd', type: 'bool' },
+        { name: 'tty', short: 't', type: 'bool' }, { name: 'pid-file', type: 'string' }, { name: 'cwd', type: 'string' },
+        { name: 'env', short: 'e', type: 'list' }, { name: 'user', short: 'u', type: 'string' },
+      ], { stopAtPositional: true });
+      const [id, ...args] = one(a.positionals);
+      const file = a.flags.get('process') as string | undefined;
+      let p: OciProcess;
+      if (file) p = JSON.parse(fs.readFileSync(file, 'utf8')) as OciProcess;
+      else {
+        if (!args.length) throw invalid('exec needs --process or a command');
+        const [uid = '0', gid = '0'] = ((a.flags.get('user') as string | undefined) ?? '0:0').split(':');
+        p = { args, env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...((a.flags.get('env') as string[]) ?? [])], cwd: (a.flags.get('cwd') as string) ?? '/',
+          user: { uid: Number(uid), gid: Number(gid) }, terminal: a.flags.get('tty') === true,
+          capabilities: { bounding: DEFAULT_EXEC_CAPS, effective: DEFAULT_EXEC_CAPS, permitted: DEFAULT_EXEC_CAPS } };
+      }
+      const detach = a.flags.get('detach') === true;
+      const shim = rt.exec(id, p, { consoleSocket: a.flags.get('console-socket') as string, foreground: !detach });
+      const pid = await shim.started;
+      if (a.flags.get('pid-file')) fs.writeFileSync(path.resolve(a.flags.get('pid-file') as string), String(pid));
+      if (detach) {
+        shim.detach();
+        return 0;
+      }
+      const exit = await shim.exited;
+      shim.close();
+      await shim.gone;
+      return exit.exit;
+    }
+    case 'ps': {
+      const a = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }]);
+      const [id] = one(a.positionals);
+      const pids = rt.pids(id);
+      if (a.flags.get('format') === 'json') process.stdout.write(JSON.stringify(pids) + '\n');
+      else {
+        const { execFileSync } = await import('node:child_process');
+        const lines = execFileSync('ps', ['-ef'], { encoding: 'utf8' }).split('\n');
+        const out = [lines[0], ...lines.slice(1).filter((l) => pids.includes(Number(l.trim().split(/\s+/)[1])))];
+        process.stdout.write(out.join('\n') + '\n');
+      }
+      return 0;
+    }
+    case 'list': {
+      const a = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }, { name: 'quiet', short: 'q', type: 'bool' }]);
+      const all = rt.list();
+      if (a.flags.get('quiet')) process.stdout.write(all.map((c) => c.id + '\n').join(''));
+      else if (a.flags.get('format') === 'json') process.stdout.write(JSON.stringify(all) + '\n');
+      else {
+        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((c) => [c.id, String(c.pid ?? 0), c.status, c.bundle, c.created, c.owner])];
+        const w = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
+        process.stdout.write(rows.map((r) => r.map((c, k) => (k < r.length - 1 ? c.padEnd(w[k] + 3) : c)).join('')).join('\n') + '\n');
+      }
+      return 0;
+    }
+    case 'spec': {
+      const a = parseArgs(rest, [{ name: 'bundle', short: 'b', type: 'string' }, { name: 'rootless', type: 'bool' }]);
+      const file = path.join((a.flags.get('bundle') as string) ?? '.', 'config.json');
+      if (fs.existsSync(file)) throw invalid(`${file} already exists; remove it first`);
+      const spec = defaultSpec({ rootless: a.flags.get('rootless') === true, uid: process.getuid?.(), gid: process.getgid?.() });
+      fs.writeFileSync(file, JSON.stringify(spec, null, '\t') + '\n');
+      return 0;
+    }
+    default:
+      throw invalid(`unknown command "${cmd}"\n\n${USAGE}`);
+  }
+}
+
+const DEFAULT_EXEC_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const msg = err instanceof BerthError ? err.message : (err as Error)?.stack ?? String(err);
+    process.stderr.write(`berth-runtime: ${msg}\n`);
+    process.exitCode = 1;
+  },
+);

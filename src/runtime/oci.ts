@@ -1,0 +1,443 @@
+// The OCI runtime's lifecycle over bundles (runtime-spec runtime.md): create, start, state, kill,
+// delete, exec, ps, list. A container is a directory under the runtime root holding its state
+// and its exec fifo; its init waits at the fifo from create until start opens the other end, and
+// its monitor (the shim) stays its parent, so nothing else needs to run in between.
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
+import { capMask } from '../kernel/capabilities.ts';
+import { detectCgroups, killAndRemove, readOptional, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
+import { DEFAULT_DEVICE_RULES, deviceProgramHex } from '../kernel/devices.ts';
+import { isAlive, processStart, type ProcessRef } from '../kernel/process.ts';
+import { compileProfile, parseProfile, toHex } from '../kernel/seccomp.ts';
+import { writeFileAtomic, readJsonFile } from '../util/atomic.ts';
+import { buildExecPlan, specPlan, type ProcessSpec, type Step } from './plan.ts';
+import { runShim, type ShimExit, type ShimHandle } from './shim.ts';
+import { OCI_VERSION, parseSpec, RLIMITS, type OciHook, type OciProcess, type OciResources, type OciSpec } from './spec.ts';
+
+export type OciStatus = 'creating' | 'created' | 'running' | 'stopped';
+
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  status: OciStatus;
+  pid?: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+/** What a container's directory records (state.json). */
+interface Record_ {
+  id: string;
+  bundle: string;
+  created: string;
+  owner: string;
+  init?: ProcessRef;
+  annotations?: Record<string, string>;
+  cgroup: { scope: string; name: string };
+  hooks?: { poststart?: OciHook[]; poststop?: OciHook[] };
+  userns: boolean;
+  noProcess?: boolean;
+}
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** run: the terminal is ours (the monitor relays it) rather than handed to a console socket. */
+  foreground?: boolean;
+}
+
+export const DEFAULT_RUNTIME_ROOT = '/run/berth-runtime';
+
+export class OciRuntime {
+  readonly root: string;
+  constructor(root: string = DEFAULT_RUNTIME_ROOT) {
+    this.root = path.resolve(root);
+  }
+
+  private dir(id: string): string {
+    checkContainerId(id);
+    return path.join(this.root, id);
+  }
+
+  private load(id: string): Record_ {
+    const r = readJsonFile<Record_>(path.join(this.dir(id), 'state.json'));
+    if (!r) throw notFound(`container "${id}" does not exist`);
+    return r;
+  }
+
+  private status(r: Record_): OciStatus {
+    if (!r.init) return 'creating';
+    if (!isAlive(r.init)) return 'stopped';
+    return fs.existsSync(path.join(this.dir(r.id), 'exec.fifo')) ? 'created' : 'running';
+  }
+
+  state(id: string): OciState {
+    const r = this.load(id);
+    const status = this.status(r);
+    return { ociVersion: OCI_VERSION, id, status, pid: status === 'stopped' || !r.init ? 0 : r.init.pid, bundle: r.bundle, annotations: r.annotations ?? {} };
+  }
+
+  list(): Array<OciState & { created: string; owner: string }> {
+    let ids: string[] = [];
+    try {
+      ids = fs.readdirSync(this.root).filter((n) => !n.startsWith('.'));
+    } catch {}
+    const out = [];
+    for (const id of ids.sort()) {
+      try {
+        const r = this.load(id);
+        out.push({ ...this.state(id), created: r.created, owner: r.owner });
+      } catch {}
+    }
+    return out;
+  }
+
+  /**
+   * create: the container's namespaces, mounts and cgroups are made and its init waits at the
+   * exec fifo. Resolves once it is there (the monitor carries on without us), or throws with
+   * everything made undone.
+   */
+  async create(id: string, o: CreateOptions): Promise<{ pid: number; shim: ShimHandle }> {
+    const dir = this.dir(id);
+    const bundle = path.resolve(o.bundle);
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(bundle, 'config.json'), 'utf8');
+    } catch (err) {
+      throw invalid(`cannot read ${path.join(bundle, 'config.json')}: ${(err as Error).message}`);
+    }
+    const spec = parseSpec(text);
+    // No process: the container's namespaces are made and held; `start` then has nothing to run.
+    const noProcess = !spec.process;
+    spec.process ??= { user: { uid: 0, gid: 0 }, args: ['/'], cwd: '/' };
+    if (spec.process.terminal && !o.consoleSocket && !o.foreground) throw invalid('process.terminal needs --console-socket');
+    if (o.consoleSocket && !spec.process.terminal) throw invalid('--console-socket given but process.terminal is false');
+    if (spec.process.apparmorProfile && !appArmorEnabled()) throw invalid(`apparmor profile "${spec.process.apparmorProfile}" given but AppArmor is not enabled on this kernel`);
+    const proc = ociProcess(spec.process, spec);
+    const rootPath = path.resolve(bundle, spec.root!.path);
+    if (!fs.statSync(rootPath, { throwIfNoEntry: false })?.isDirectory()) throw invalid(`root.path ${rootPath} is not a directory`);
+
+    const cg = cgroupOf(id, spec.linux?.cgroupsPath);
+    const limits = ociLimits(spec);
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      fs.mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`container "${id}" already exists`);
+      throw err;
+    }
+    const record: Record_ = {
+      id, bundle, created: new Date().toISOString(), owner: 'root', annotations: spec.annotations, cgroup: cg,
+      hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
+      userns: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
+      noProcess,
+    };
+    let driver: CgroupDriver | undefined;
+    try {
+      writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(record));
+      driver = detectCgroups(cg.scope, { topLevel: true });
+      const paths = driver.create(cg.name, limits);
+      const cpuset = cpusetCgroup(driver, cg, spec.linux?.resources?.cpu);
+      if (cpuset) {
+        paths.procs.push(...cpuset.procs);
+        paths.dirs.push(...cpuset.dirs);
+      }
+      const fifo = path.join(dir, 'exec.fifo');
+      fs.rmSync(fifo, { force: true });
+      mkfifo(fifo);
+      const records: Step[] = [['oom', paths.oom]];
+      if (o.consoleSocket) records.push(['consolesock', path.resolve(o.consoleSocket)]);
+      if (driver.version === 2 && limits.devices !== 'all') records.push(['devcg', paths.dirs[0], deviceProgramHex(limits.devices)]);
+      const hookState = (status: string) => JSON.stringify({ ociVersion: OCI_VERSION, id, status, pid: 0, bundle, annotations: spec.annotations ?? {} }).replace('"pid":0', '"pid":%PID%');
+      const plan = specPlan(spec, proc, {
+        rootfs: { type: 'bind', source: rootPath, target: rootPath, options: [] },
+        cgroupJoin: paths.procs,
+        records,
+        teardown: [...paths.dirs].reverse().map((d) => ['rmdir', d]),
+        cgroupFs: cgroupFs(driver),
+        execFifo: fifo,
+        hookState,
+      });
+      const shim = runShim(plan, { stdin: 'inherit', output: 'inherit' });
+      const pid = await shim.started;
+      record.init = { pid, start: processStart(pid) ?? 0 };
+      writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(record), { durable: true });
+      if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid));
+      return { pid, shim };
+    } catch (err) {
+      driver?.remove(cg.name);
+      killAndRemove([cpusetDir(cg)].filter((d): d is string => !!d));
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** start: opens the fifo's read end, which lets the init exec the process; then poststart hooks. */
+  async start(id: string, warn: (msg: string) => void = () => {}): Promise<void> {
+    const r = this.load(id);
+    const status = this.status(r);
+    if (status !== 'created') throw conflict(`cannot start a container that is ${status}`);
+    if (r.noProcess) {
+      tryKill(r.init!.pid, 9);
+      throw invalid(`container "${id}" has no process to start (its config.json has none)`);
+    }
+    const fifo = path.join(this.dir(id), 'exec.fifo');
+    const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      // The init is blocked opening the write end: it goes on now and writes one byte.
+      const buf = Buffer.alloc(1);
+      for (let tries = 0; ; tries++) {
+        let n = 0;
+        try {
+          n = fs.readSync(fd, buf, 0, 1, null);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        }
+        if (n === 1) break;
+        if (!isAlive(r.init) || tries > 2000) throw new BerthError('Internal', `container "${id}" did not start (its init is gone)`);
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(fifo, { force: true });
+    }
+    for (const h of r.hooks?.poststart ?? []) {
+      try {
+        // Started, even if the process is already gone again.
+        await runHook(h, { ...this.state(id), status: 'running', pid: r.init!.pid });
+      } catch (err) {
+        warn(`poststart hook ${h.path}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  kill(id: string, signal: number, all = false): void {
+    const r = this.load(id);
+    const status = this.status(r);
+    if (status !== 'created' && status !== 'running') throw conflict(`cannot kill a container that is ${status}`);
+    if (all) for (const pid of this.pids(id)) tryKill(pid, signal);
+    else process.kill(r.init!.pid, signal);
+  }
+
+  /** delete: a stopped container (or any, with force) and what it holds; then poststop hooks. */
+  async delete(id: string, force = false, warn: (msg: string) => void = () => {}): Promise<void> {
+    const dir = this.dir(id);
+    const r = this.load(id);
+    const status = this.status(r);
+    if ((status === 'running' || status === 'created') && !force) throw conflict(`cannot delete container "${id}" that is ${status} (stop it first, or --force)`);
+    if (status !== 'stopped' && r.init) {
+      tryKill(r.init.pid, 9);
+      for (let i = 0; i < 400 && isAlive(r.init); i++) await new Promise((res) => setTimeout(res, 5));
+    }
+    detectCgroups(r.cgroup.scope, { topLevel: true }).remove(r.cgroup.name);
+    const cpuset = cpusetDir(r.cgroup);
+    if (cpuset) killAndRemove([cpuset]);
+    const state = { ...this.state(id), status: 'stopped' as const };
+    for (const h of r.hooks?.poststop ?? []) {
+      try {
+        await runHook(h, state);
+      } catch (err) {
+        warn(`poststop hook ${h.path}: ${(err as Error).message}`);
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  pids(id: string): number[] {
+    const r = this.load(id);
+    return detectCgroups(r.cgroup.scope, { topLevel: true }).pids(r.cgroup.name);
+  }
+
+  /** exec: a process in a running container's namespaces and cgroups. */
+  exec(id: string, p: OciProcess, o: { consoleSocket?: string; foreground: boolean }): ShimHandle {
+    const r = this.load(id);
+    if (this.status(r) !== 'running') throw conflict(`cannot exec in a container that is ${this.status(r)}`);
+    if (p.terminal && !o.consoleSocket && !o.foreground) throw invalid('process.terminal needs --console-socket');
+    const pid = r.init!.pid;
+    const proc = ociProcess(p);
+    const driver = detectCgroups(r.cgroup.scope, { topLevel: true });
+    const steps = buildExecPlan({ pid, cgroupJoin: driver.paths(r.cgroup.name).procs, process: proc, userns: r.userns ? `/proc/${pid}/ns/user` : undefined });
+    if (o.consoleSocket) steps.splice(1, 0, ['consolesock', path.resolve(o.consoleSocket)]);
+    return runShim(steps, { stdin: 'inherit', output: 'inherit' });
+  }
+}
+
+export function checkContainerId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/.test(id)) throw invalid(`invalid container id "${id}"`);
+}
+
+/** cgroupsPath "/a/b/c" is c under a/b; none: berth's own subtree. */
+function cgroupOf(id: string, cgroupsPath?: string): { scope: string; name: string } {
+  if (!cgroupsPath) return { scope: 'berth/runtime', name: id };
+  if (cgroupsPath.includes(':')) throw invalid(`cgroupsPath "${cgroupsPath}": systemd cgroup paths are not supported`);
+  const parts = cgroupsPath.split('/').filter(Boolean);
+  if (!parts.length || parts.some((p) => p === '.' || p === '..')) throw invalid(`invalid cgroupsPath "${cgroupsPath}"`);
+  // A relative path lands under berth's own subtree, so it never touches the host's cgroups.
+  const scope = cgroupsPath.startsWith('/') ? parts.slice(0, -1) : ['berth', 'runtime', ...parts.slice(0, -1)];
+  return { scope: scope.join('/'), name: parts.at(-1)! };
+}
+
+/**
+ * resources.cpu.cpus/mems. The engine's drivers leave cgroup v1's cpuset hierarchy alone (docker
+ * has no default cpuset, and each container would pay for one more cgroup), so a bundle that asks
+ * for one gets its cpuset cgroup here; on v2 they are files of the one cgroup.
+ */
+function cpusetCgroup(driver: CgroupDriver, cg: { scope: string; name: string }, cpu: OciResources['cpu']): { procs: string[]; dirs: string[] } | undefined {
+  if (!cpu?.cpus && !cpu?.mems) return undefined;
+  const write = (dir: string) => {
+    if (cpu.cpus) writeLimit(`${dir}/cpuset.cpus`, cpu.cpus);
+    if (cpu.mems) writeLimit(`${dir}/cpuset.mems`, cpu.mems);
+  };
+  if (driver.version === 2) {
+    write(driver.paths(cg.name).dirs[0]);
+    return undefined;
+  }
+  const mount = cpusetMount();
+  if (!mount) throw invalid('resources.cpu.cpus/mems: no cpuset cgroup hierarchy is mounted');
+  const dir = path.join(mount, cg.scope, cg.name);
+  // A new cpuset cgroup has no cpus or mems: each level starts with its parent's.
+  let at = mount;
+  for (const part of [...cg.scope.split('/').filter(Boolean), cg.name]) {
+    const parent = at;
+    at = `${at}/${part}`;
+    fs.mkdirSync(at, { recursive: true });
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) if (!readOptional(`${at}/${f}`)?.trim()) writeLimit(`${at}/${f}`, readOptional(`${parent}/${f}`)!.trim());
+  }
+  write(dir);
+  return { procs: [`${dir}/cgroup.procs`], dirs: [dir] };
+}
+
+function cpusetMount(): string | undefined {
+  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => / - cgroup \S+ \S*\bcpuset\b/.test(l));
+  return line?.split(' ')[4];
+}
+
+function cpusetDir(cg: { scope: string; name: string }): string | undefined {
+  const mount = cpusetMount();
+  return mount && path.join(mount, cg.scope, cg.name);
+}
+
+function cgroupFs(driver: CgroupDriver): { version: 2 } | { version: 1; hierarchies: string[] } {
+  if (driver.version === 2) return { version: 2 };
+  const hierarchies: string[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype, , opts = ''] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup') continue;
+    const names = opts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'xattr');
+    const h = names.join(',');
+    if (h && !hierarchies.includes(h)) hierarchies.push(h);
+  }
+  return { version: 1, hierarchies };
+}
+
+/** The limits berth applies from linux.resources (memory, pids, cpu and devices). */
+export function ociLimits(spec: OciSpec): Limits {
+  const r: OciResources = spec.linux?.resources ?? {};
+  const limits: Limits = {};
+  if (r.memory?.limit !== undefined && r.memory.limit > 0) limits.memory = r.memory.limit;
+  if (r.memory?.swap !== undefined && r.memory.swap !== 0) limits.memorySwap = r.memory.swap;
+  if (r.pids?.limit !== undefined && r.pids.limit > 0) limits.pids = r.pids.limit;
+  if (r.cpu?.shares) limits.cpuShares = r.cpu.shares;
+  if (r.cpu?.quota && r.cpu.quota > 0) limits.cpuQuota = r.cpu.quota;
+  if (r.cpu?.period) limits.cpuPeriod = r.cpu.period;
+  limits.devices = deviceRulesOf(spec);
+  return limits;
+}
+
+/**
+ * Everything denied but the standard nodes, then linux.resources.devices in order (a deny of
+ * everything starts over, an allow of everything opens it), and the config's own devices, which
+ * the container must be able to use (as runc allows them).
+ */
+function deviceRulesOf(spec: OciSpec): string[] | 'all' {
+  let rules: string[] = [];
+  let all = false;
+  for (const d of spec.linux?.resources?.devices ?? []) {
+    const type = d.type ?? 'a';
+    const rule = type === 'a' ? 'a' : `${type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
+    if (!d.allow && type === 'a') {
+      all = false;
+      rules = [];
+    } else if (d.allow && type === 'a') {
+      all = true;
+      rules = [];
+    } else if (d.allow) rules.push(rule);
+    else rules = rules.filter((x) => x !== rule);
+  }
+  if (all) return 'all';
+  const own = (spec.linux?.devices ?? []).map((d) => `${d.type === 'b' ? 'b' : 'c'} ${d.major ?? 0}:${d.minor ?? 0} rwm`);
+  return [...new Set([...DEFAULT_DEVICE_RULES, ...rules, ...own])];
+}
+
+/** An OCI process as the shim's: capability sets, limits, terminal, and the seccomp program. */
+export function ociProcess(p: OciProcess, spec?: OciSpec): ProcessSpec {
+  const c = p.capabilities ?? {};
+  const rlimits = (p.rlimits ?? []).map((l): [number, number, number] => {
+    const n = RLIMITS[l.type];
+    if (n === undefined) throw invalid(`unknown rlimit type "${l.type}"`);
+    if (l.soft > l.hard) throw invalid(`rlimit ${l.type}: soft limit ${l.soft} is above the hard limit ${l.hard}`);
+    return [n, l.soft, l.hard];
+  });
+  const effective = c.effective ?? [];
+  const profile = spec?.linux?.seccomp;
+  return {
+    args: p.args ?? [],
+    env: p.env ?? [],
+    cwd: p.cwd,
+    uid: p.user.uid,
+    gid: p.user.gid,
+    groups: p.user.additionalGids ?? [],
+    umask: p.user.umask,
+    caps: capMask(c.bounding ?? []),
+    capSets: { effective: capMask(effective), permitted: capMask(c.permitted ?? []), inheritable: capMask(c.inheritable ?? []), ambient: capMask(c.ambient ?? []) },
+    noNewPrivileges: p.noNewPrivileges,
+    rlimits,
+    oomScoreAdj: p.oomScoreAdj,
+    seccomp: profile ? toHex(compileProfile(parseProfile(JSON.stringify(profile)), { caps: effective })) : undefined,
+    userns: (spec?.linux?.namespaces ?? []).some((n) => n.type === 'user'),
+    tty: p.terminal ? { rows: p.consoleSize?.height ?? 0, cols: p.consoleSize?.width ?? 0, interactive: true } : undefined,
+  };
+}
+
+/** A hook run by us (poststart, poststop): the state on its stdin, killed at its timeout. */
+export async function runHook(h: OciHook, state: OciState): Promise<void> {
+  const [argv0, ...args] = h.args?.length ? h.args : [h.path];
+  const child = spawn(h.path, args, { argv0, env: Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])), stdio: ['pipe', 'inherit', 'inherit'] });
+  child.stdin!.on('error', () => {});
+  child.stdin!.end(JSON.stringify(state));
+  await new Promise<void>((resolve, reject) => {
+    const timer = h.timeout ? setTimeout(() => child.kill('SIGKILL'), h.timeout * 1000) : undefined;
+    child.on('error', reject);
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(sig ? `killed by ${sig}` : `exited ${code}`));
+    });
+  });
+}
+
+function tryKill(pid: number, signal: number): void {
+  try {
+    process.kill(pid, signal);
+  } catch {}
+}
+
+function appArmorEnabled(): boolean {
+  try {
+    return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    return false;
+  }
+}
+
+function mkfifo(file: string): void {
+  // Node has no mkfifo; mknod(1) is in coreutils.
+  execFileSync('mknod', ['-m', '0622', file, 'p']);
+}
+
+export type { ShimExit };

@@ -1,0 +1,272 @@
+// berth-runtime, the OCI runtime command line, driven as its callers (containerd, podman, the
+// runtime-tools suite) drive runc: bundles on disk, create/start/state/kill/delete, hooks, a
+// console socket, exec, and bad bundles refused with nothing left behind.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { busyboxTar, collect, isRoot, REPO, type Result } from '../helpers/berth.ts';
+
+const RUNTIME = path.join(REPO, 'bin/berth-runtime');
+const skip = !isRoot && 'needs root';
+let work: string;
+let root: string;
+
+function rt(args: string[], timeoutMs = 30_000): Promise<Result> {
+  // The container's stdio is the runtime's (as with runc): a created container keeps them open,
+  // so the commands that leave one behind write to files, which are read when they return.
+  if (args[0] === 'create' || (args[0] === 'run' && args.includes('-d'))) {
+    const out = path.join(work, `out-${process.hrtime.bigint()}`);
+    const fd = fs.openSync(out, 'w+');
+    const child = spawn(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fd, fd] });
+    fs.closeSync(fd);
+    return new Promise((resolve) => child.on('exit', (code, signal) => {
+      const text = fs.readFileSync(out, 'utf8');
+      resolve({ code, signal, stdout: text, stderr: text });
+    }));
+  }
+  return collect(spawn(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
+}
+
+async function ok(args: string[]): Promise<string> {
+  const r = await rt(args);
+  assert.equal(r.code, 0, `berth-runtime ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function state(id: string): Promise<{ status: string; pid: number; id: string; bundle: string }> {
+  return JSON.parse(await ok(['state', id]));
+}
+
+/** A bundle over the busybox root, with the default spec changed by `edit`; `out` is bound at /out. */
+function makeBundle(name: string, edit: (spec: any) => void): { dir: string; out: string } {
+  const dir = path.join(work, name);
+  fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
+  execFileSync('tar', ['-xf', busyboxTar(), '-C', path.join(dir, 'rootfs')]);
+  execFileSync(RUNTIME, ['spec', '--bundle', dir]);
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out);
+  spec.process.terminal = false;
+  spec.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+  edit(spec);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+  return { dir, out };
+}
+
+/** Every cgroup directory of the container, in every hierarchy mounted on this machine. */
+function cgroupDirs(name: string): string[] {
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]);
+  return mounts.map((m) => path.join(m, 'berth/runtime', name)).filter((d) => fs.existsSync(d));
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+before(() => {
+  if (skip) return;
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-oci-'));
+  root = path.join(work, 'state');
+});
+
+after(async () => {
+  if (skip) return;
+  // Whatever a failed test left: force-deleted, so no process, cgroup or mount outlives the suite.
+  const left = JSON.parse((await rt(['list', '--format', 'json'])).stdout || '[]') as Array<{ id: string }>;
+  for (const c of left) await rt(['delete', '--force', c.id]);
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('create holds the process until start; state follows created, running, stopped; delete leaves nothing', { skip }, async () => {
+  const { dir, out } = makeBundle('life', (s) => {
+    s.process.args = ['sh', '-c', 'echo started > /out/started; exec sleep 30'];
+  });
+  const pidFile = path.join(work, 'life.pid');
+  await ok(['create', '--bundle', dir, '--pid-file', pidFile, 'life']);
+  const created = await state('life');
+  assert.equal(created.status, 'created');
+  assert.equal(created.bundle, dir);
+  assert.equal(Number(fs.readFileSync(pidFile, 'utf8')), created.pid);
+  assert.ok(fs.existsSync(`/proc/${created.pid}`));
+  // The namespaces and mounts exist, the user's program has not run.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!fs.existsSync(path.join(out, 'started')));
+  assert.equal(cgroupDirs('life').length > 0, true);
+  const list = JSON.parse(await ok(['list', '--format', 'json']));
+  assert.deepEqual(list.map((c: { id: string; status: string }) => [c.id, c.status]), [['life', 'created']]);
+
+  await ok(['start', 'life']);
+  await waitFor('the process to run', () => fs.existsSync(path.join(out, 'started')));
+  const running = await state('life');
+  assert.equal(running.status, 'running');
+  assert.equal(running.pid, created.pid);
+  // A second start, or a delete of a running container without --force: errors that change nothing.
+  assert.match((await rt(['start', 'life'])).stderr, /cannot start a container that is running/);
+  const del = await rt(['delete', 'life']);
+  assert.notEqual(del.code, 0);
+  assert.match(del.stderr, /running/);
+  assert.equal((await state('life')).status, 'running');
+  // ps lists the container's processes.
+  assert.deepEqual(JSON.parse(await ok(['ps', '--format', 'json', 'life'])), [created.pid]);
+
+  await ok(['kill', 'life', 'KILL']);
+  await waitFor('stopped', async () => (await state('life')).status === 'stopped');
+  assert.match((await rt(['kill', 'life'])).stderr, /cannot kill a container that is stopped/);
+  await ok(['delete', 'life']);
+  const gone = await rt(['state', 'life']);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /does not exist/);
+  assert.deepEqual(cgroupDirs('life'), []);
+  assert.deepEqual(fs.readdirSync(root), []);
+});
+
+test('run: the exit status is the process\'s; the config\'s confinement applies inside', { skip }, async () => {
+  const { dir } = makeBundle('conf', (s) => {
+    s.process.args = ['sh', '-c', 'grep -E "^(CapBnd|CapPrm|CapInh|NoNewPrivs|Seccomp):" /proc/self/status; hostname; mkdir /tmp/x || echo mkdir-denied; ulimit -n; id -u; exit 7'];
+    s.process.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL', 'CAP_CHOWN'], inheritable: [] };
+    s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 333, hard: 444 }];
+    s.process.user = { uid: 0, gid: 0 };
+    s.hostname = 'oci-box';
+    // Everything allowed but mkdir/mkdirat, which fail with EPERM.
+    s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+  });
+  const r = await rt(['run', '--bundle', dir, 'conf']);
+  assert.equal(r.code, 7, r.stderr);
+  assert.match(r.stdout, /CapInh:\s+0000000000000000/);
+  assert.match(r.stdout, /CapBnd:\s+0000000000000021/); // CHOWN (0) and KILL (5)
+  // (Root's effective set becomes its permitted set at execve, by the kernel's rules.)
+  assert.match(r.stdout, /CapPrm:\s+0000000000000021/);
+  assert.match(r.stdout, /NoNewPrivs:\s+1/);
+  assert.match(r.stdout, /Seccomp:\s+2/);
+  assert.match(r.stdout, /oci-box/);
+  assert.match(r.stdout, /mkdir-denied/);
+  assert.match(r.stdout, /^333$/m);
+  // run deletes the container after it exits.
+  assert.deepEqual(fs.readdirSync(root), []);
+  assert.deepEqual(cgroupDirs('conf'), []);
+});
+
+test('hooks run in the lifecycle\'s order with the state on stdin; a failing prestart hook fails create and leaves nothing', { skip }, async () => {
+  const log = path.join(work, 'hooks.log');
+  const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `read s; echo "${name} $s" >> ${log}`] });
+  // startContainer runs inside the container (after pivot_root): its path and its log are the container's.
+  const { dir, out } = makeBundle('hooks', (s) => {
+    s.process.args = ['sh', '-c', 'echo process >> /out/inside.log'];
+    s.hooks = {
+      prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], createContainer: [hook('createContainer')],
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'read s; echo "startContainer $s" >> /out/inside.log'] }],
+      poststart: [hook('poststart')], poststop: [hook('poststop')],
+    };
+  });
+  await ok(['create', '--bundle', dir, 'hooks']);
+  const pid = (await state('hooks')).pid;
+  await ok(['start', 'hooks']);
+  await waitFor('stopped', async () => (await state('hooks')).status === 'stopped');
+  await ok(['delete', 'hooks']);
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop']);
+  for (const l of lines) {
+    const s = JSON.parse(l.slice(l.indexOf(' ') + 1));
+    assert.equal(s.id, 'hooks');
+    assert.equal(s.bundle, dir);
+    if (!l.startsWith('poststop')) assert.equal(s.pid, pid, l);
+  }
+  const inside = fs.readFileSync(path.join(out, 'inside.log'), 'utf8').trim().split('\n');
+  assert.equal(inside[1], 'process');
+  assert.equal(JSON.parse(inside[0].slice('startContainer '.length)).pid, pid);
+
+  const bad = makeBundle('badhook', (s) => {
+    s.hooks = { prestart: [{ path: '/bin/false' }] };
+  });
+  const r = await rt(['create', '--bundle', bad.dir, 'badhook']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /hook \/bin\/false/);
+  assert.deepEqual(fs.readdirSync(root), []);
+  assert.deepEqual(cgroupDirs('badhook'), []);
+});
+
+test('a terminal goes to the console socket; exec runs in the running container', { skip }, async () => {
+  const { dir } = makeBundle('tty', (s) => {
+    s.process.terminal = true;
+    s.process.args = ['sh', '-c', 'tty; echo on-the-pty; exec sleep 30'];
+  });
+  // The receiving end: python's socket.recv_fds (Node cannot take fds off a unix socket).
+  const sock = path.join(work, 'console.sock');
+  const receiver = spawn('python3', ['-c', `
+import socket, os, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+print('ready', flush=True)
+c, _ = s.accept()
+_, fds, _, _ = socket.recv_fds(c, 1, 1)
+out = b''
+while b'on-the-pty' not in out:
+    out += os.read(fds[0], 1024)
+print(out.decode(), flush=True)
+`, sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let got = '';
+  receiver.stdout!.on('data', (d: Buffer) => (got += d));
+  await waitFor('the receiver', () => got.includes('ready'));
+  await ok(['create', '--bundle', dir, '--console-socket', sock, 'tty']);
+  await ok(['start', 'tty']);
+  const rr = await collect(receiver, 10_000);
+  assert.equal(rr.code, 0, rr.stderr);
+  assert.match(got, /\/dev\/pts\/0/);
+  assert.match(got, /on-the-pty/);
+
+  const ex = await rt(['exec', 'tty', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; hostname']);
+  assert.equal(ex.code, 0, ex.stderr);
+  assert.match(ex.stdout, /^sleep 30/);
+  const code = await rt(['exec', 'tty', 'sh', '-c', 'exit 3']);
+  assert.equal(code.code, 3);
+  await ok(['delete', '--force', 'tty']);
+  assert.deepEqual(fs.readdirSync(root), []);
+  assert.deepEqual(cgroupDirs('tty'), []);
+});
+
+test('bad bundles and requests: clear errors, nothing created', { skip }, async () => {
+  const cases: Array<[string, (s: any) => void, RegExp]> = [
+    ['ns', (s) => s.linux.namespaces.push({ type: 'bogus' }), /unknown namespace type "bogus"/],
+    ['cap', (s) => (s.process.capabilities.bounding = ['CAP_NOPE']), /unknown capability/],
+    ['rlimit', (s) => (s.process.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]), /unknown rlimit/],
+    ['args', (s) => (s.process.args = []), /process.args/],
+    ['version', (s) => (s.ociVersion = '0.5.0'), /unsupported ociVersion/],
+    ['nspath', (s) => s.linux.namespaces.splice(1, 1, { type: 'network', path: '/proc/self/ns/ipc' }), /setns/],
+    ['exe', (s) => (s.process.args = ['/no/such/program']), /no\/such\/program/],
+  ];
+  for (const [name, edit, want] of cases) {
+    const { dir } = makeBundle(`bad-${name}`, edit);
+    const r = await rt(['create', '--bundle', dir, `bad-${name}`]);
+    if (name === 'exe') {
+      // The program is looked up when it is executed, at start: create succeeds, then the container stops.
+      assert.equal(r.code, 0, r.stderr);
+      const s = await rt(['start', `bad-${name}`]);
+      await waitFor('stopped', async () => (await state(`bad-${name}`)).status === 'stopped');
+      await ok(['delete', `bad-${name}`]);
+      void s;
+      continue;
+    }
+    assert.notEqual(r.code, 0, name);
+    assert.match(r.stderr, want, name);
+    assert.deepEqual(fs.readdirSync(root).filter((n) => !n.startsWith('.')), [], name);
+    assert.deepEqual(cgroupDirs(`bad-${name}`), [], name);
+  }
+  const missing = await rt(['create', '--bundle', path.join(work, 'nowhere'), 'x']);
+  assert.match(missing.stderr, /cannot read .*config\.json/);
+  assert.match((await rt(['create', '--bundle', work, '../escape'])).stderr, /invalid container id/);
+  // The same id twice: the second create is refused and the first container is untouched.
+  const { dir } = makeBundle('twice', (s) => (s.process.args = ['sleep', '30']));
+  await ok(['create', '--bundle', dir, 'twice']);
+  const again = await rt(['create', '--bundle', dir, 'twice']);
+  assert.match(again.stderr, /already exists/);
+  assert.equal((await state('twice')).status, 'created');
+  await ok(['delete', '--force', 'twice']);
+  assert.deepEqual(fs.readdirSync(root), []);
+});
