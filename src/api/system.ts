@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import { invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import type { Engine } from '../engine/engine.ts';
+import { runtimeCommand } from '../engine/containers.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
@@ -32,7 +33,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
         CgroupDriver: 'cgroupfs', CgroupVersion: String(engine.cgroups.version), NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: osName(), OSVersion: '',
         OSType: 'linux', Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
         NCPU: os.availableParallelism(), MemTotal: os.totalmem(), Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: VERSION,
-        Runtimes: { berth: { path: 'berth-shim' } }, DefaultRuntime: 'berth', Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+        Runtimes: { berth: { path: 'berth-shim' }, ...installedRuntimes() }, DefaultRuntime: 'berth', Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
         LiveRestoreEnabled: true, Isolation: '', InitBinary: '', SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'], Warnings: [],
       },
     };
@@ -180,3 +181,13 @@ function osName(): string {
   }
 }
 
+/** Other OCI runtimes on this machine that `--runtime` can name. */
+function installedRuntimes(): Record<string, { path: string }> {
+  const out: Record<string, { path: string }> = {};
+  for (const name of ['runc', 'crun']) {
+    try {
+      out[name] = { path: runtimeCommand(name)[0] };
+    } catch {}
+  }
+  return out;
+}

@@ -140,6 +140,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       CapAdd: strList(host.CapAdd, 'CapAdd') ?? null,
       CapDrop: strList(host.CapDrop, 'CapDrop') ?? null,
       Privileged: host.Privileged === true,
+      Runtime: typeof host.Runtime === 'string' ? host.Runtime : undefined,
       ReadonlyRootfs: host.ReadonlyRootfs === true,
       SecurityOpt: strList(host.SecurityOpt, 'SecurityOpt') ?? null,
       RestartPolicy: restartPolicy(host.RestartPolicy, autoRemove),

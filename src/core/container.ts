@@ -78,6 +78,8 @@ export interface HostConfig {
   UsernsMode?: string;
   /** Set at create when the container is remapped: its ids 0..Size-1 are the host's HostId... */
   IdMap?: { HostId: number; Size: number };
+  /** `--runtime`: another OCI runtime's name (runc, crun...) to run the container; absent: berth's own. */
+  Runtime?: string;
 }
 
 /** docker's shape of one --device. */

@@ -9,12 +9,12 @@ import type { ImageRecord, Mount, RunConfig } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
 import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
-import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
+import { cgroupMounts, killAndRemove, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
 import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { deviceProgramHex, deviceRules, hostDevices, type DeviceNode } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
-import { buildExecPlan, buildHoldPlan, buildPlan, encodeRecords, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
+import { buildExecPlan, buildHoldPlan, buildPlan, buildRuntimePlan, encodeRecords, runtimeSpec, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, shimSpecialFs, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
 import type { PathStat } from './copy.ts';
 import type { Readable, Writable } from 'node:stream';
@@ -23,7 +23,7 @@ import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
-import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProgram } from './security.ts';
+import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProfile, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
@@ -267,6 +267,11 @@ export class Containers {
     const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
     checkSysctls(host.Sysctls ?? {});
     host.IdMap = idMapFor(host);
+    if (host.Runtime === '' || host.Runtime === 'berth') delete host.Runtime;
+    if (host.Runtime) {
+      runtimeCommand(host.Runtime); // an unknown runtime fails now
+      if (host.IdMap) throw invalid(`--userns remap is not supported with --runtime ${host.Runtime}`);
+    }
     // A device that is not there, or not a device, fails now; the nodes are read again at start.
     if (host.Devices?.length || host.DeviceCgroupRules?.length) deviceRules(hostDevices(host.Devices ?? []), host.DeviceCgroupRules ?? []);
     if (host.OomScoreAdj !== undefined && (host.OomScoreAdj < -1000 || host.OomScoreAdj > 1000)) throw invalid(`Invalid value ${host.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
@@ -437,7 +442,7 @@ export class Containers {
       state.OOMKilled = exit?.oom ?? false;
       state.Pid = 0;
       if (state.FinishedAt === '0001-01-01T00:00:00Z') state.FinishedAt = new Date().toISOString();
-      this.cgroups().remove(id);
+      this.removeCgroups(record);
       this.event('die', record, { exitCode: String(state.ExitCode) });
       if (record.HostConfig.AutoRemove) {
         this.destroy(record);
@@ -446,11 +451,11 @@ export class Containers {
       this.saveState(record, state);
     } else if (state.Status === 'created' && record.HostConfig.AutoRemove && record.Owner && !isAlive(record.Owner)) {
       // A `run --rm` whose CLI died before the container started (`create --rm` waits for a start).
-      this.cgroups().remove(id);
+      this.removeCgroups(record);
       this.destroy(record);
       return undefined;
     } else if (state.Status === 'removing' && !isAlive(state.Monitor)) {
-      this.cgroups().remove(id);
+      this.removeCgroups(record);
       this.destroy(record);
       return undefined;
     } else if (state.Status === 'running' && (record.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no' && !this.liveInit(id, state)) {
@@ -623,7 +628,7 @@ export class Containers {
     }
     // Frozen processes die only once thawed (cgroup v1).
     if (wasPaused) await this.cgroups().freeze(c.record.Id, false).catch(() => undefined);
-    this.cgroups().remove(c.record.Id); // kills whatever still runs in it
+    this.removeCgroups(c.record); // kills whatever still runs in it
     // Its monitor still writes the exit status and tears down: let it finish before the
     // directory goes, or the two would race over it.
     for (const end = Date.now() + 10_000; isAlive(c.state.Monitor) && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
@@ -814,7 +819,8 @@ export class Containers {
       throw err;
     }
     mark('plan built');
-    const shim = runShim(plan, stdio);
+    let shim = runShim(plan, stdio);
+    if (h.Runtime) shim = this.awaitRuntimeInit(shim, record.Id);
     // From here the monitor owns the sandbox: it starts the release when the container is gone.
     if (net.sandbox && shim.shimPid) net.sandboxes!.setMonitor(net.sandbox, { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 });
     else if (net.sandbox) await undoNetwork(); // no monitor was born: nobody else would
@@ -828,6 +834,28 @@ export class Containers {
       this.event('start', record);
     }, () => {});
     return { shim, state };
+  }
+
+  /**
+   * Another runtime's container has started once that runtime wrote its init's pid (after its
+   * create, before its start), not when the monitor exec'd it: until then there is nothing to
+   * exec into, signal or inspect.
+   */
+  private awaitRuntimeInit(shim: ShimHandle, id: string): ShimHandle {
+    const file = this.runtimePidFile(id);
+    const started = shim.started.then(async (pid) => {
+      let gone = false;
+      void shim.exited.then(() => (gone = true), () => (gone = true));
+      for (let i = 0; !gone && i < 2000; i++) {
+        const inner = Number(readOptionalFile(file)?.trim());
+        if (inner > 0) return inner;
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      if (gone) return pid; // it failed or finished: its exit (and log) tell
+      throw new BerthError('Internal', `the runtime did not start container ${id} within 10 s`);
+    });
+    started.catch(() => {});
+    return { ...shim, started };
   }
 
   /** Where an API client's terminal size goes before the monitor is sent SIGWINCH. */
@@ -855,14 +883,13 @@ export class Containers {
   /** The current init's pid if it is alive and its monitor's child, else 0. */
   private liveInit(id: string, state: ContainerState): number {
     // A restart policy gives the container a new init; its monitor records each one.
+    // Another runtime: the monitor's child is that runtime's `run`, and the init its child,
+    // whose pid the runtime writes (again at each restart).
+    const inner = Number(readOptionalFile(this.runtimePidFile(id))?.trim() ?? 0);
+    if (inner > 0) return parentOf(parentOf(inner)) === state.Monitor?.pid ? inner : 0;
     const restarted = readJsonFile<{ pid: number }>(path.join(this.cdir(id), 'pid.json'));
     const pid = restarted?.pid ?? state.Pid;
-    let ppid = -1;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-      ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {}
-    return pid > 0 && ppid === state.Monitor?.pid ? pid : 0;
+    return pid > 0 && parentOf(pid) === state.Monitor?.pid ? pid : 0;
   }
 
   /**
@@ -1336,11 +1363,45 @@ export class Containers {
   }
 
   private async plan(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup, devices: { nodes: DeviceNode[]; rules: 'all' | string[] }) {
+    const input = await this.planInput(record, dir, cg, log, tty, net, devices);
+    const runtime = record.HostConfig.Runtime;
+    if (!runtime) return buildPlan(input);
+    // Another OCI runtime: the same container as a bundle, run in the foreground under our
+    // monitor; it joins the cgroup we made and limited (an absolute cgroupsPath).
+    const bundle = path.join(dir, 'bundle');
+    fs.mkdirSync(bundle, { recursive: true });
+    const spec = runtimeSpec(input, { cgroupsPath: `/berth/${this.root.key}/${record.Id}`, seccomp: await seccompProfile(confinement(record.HostConfig)) });
+    writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    fs.rmSync(this.runtimePidFile(record.Id), { force: true });
+    // The runtime's own state lives in the container's directory and goes with it; what a
+    // runtime killed with its monitor left there is forgotten before the next start.
+    const state = path.join(dir, 'runtime-state');
+    fs.rmSync(state, { recursive: true, force: true });
+    return buildRuntimePlan(input, [...runtimeCommand(runtime), '--root', state,
+      'run', '--bundle', bundle, '--pid-file', this.runtimePidFile(record.Id), '--no-new-keyring', record.Id]);
+  }
+
+  /**
+   * A container's cgroups, and whatever still runs in them. Another runtime also makes the
+   * container's cgroup in the hierarchies berth leaves alone (blkio, cpuset, ...); it removes
+   * them itself when it ends normally, and here when it was killed first.
+   */
+  private removeCgroups(record: ContainerRecord): void {
+    this.cgroups().remove(record.Id);
+    if (record.HostConfig.Runtime) killAndRemove(cgroupMounts().map((m) => path.join(m, 'berth', this.root.key, record.Id)));
+  }
+
+  /** With another runtime: where it writes the container's init pid (its own process is the monitor's child). */
+  private runtimePidFile(id: string): string {
+    return path.join(this.cdir(id), 'runtime.pid');
+  }
+
+  private async planInput(record: ContainerRecord, dir: string, cg: { procs: string[]; dirs: string[]; oom: string }, log: PlanInput['log'], tty: ProcessSpec['tty'], net: NetSetup, devices: { nodes: DeviceNode[]; rules: 'all' | string[] }): Promise<PlanInput> {
     const lowers = this.lowerDirs(record);
     // Remapped: the layers are mounted idmapped under the container's directory, in its mount
     // namespace only, and the overlay is made of those.
     const userns = record.HostConfig.IdMap && this.remapFiles(record, dir, lowers, net);
-    return buildPlan({
+    return {
       rootfs: this.rootfs(record, userns ? userns.idmounts.map(([, target]) => target) : lowers),
       cgroupNamespace: fs.existsSync('/proc/self/ns/cgroup'),
       cgroupJoin: this.joinFiles(cg),
@@ -1366,7 +1427,7 @@ export class Containers {
       mounts: this.mountPlan(record),
       // An --rm container takes its anonymous volumes with it (docker's behaviour).
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined, release: net.release },
-    });
+    };
   }
 
   /**
@@ -1435,6 +1496,40 @@ interface NetSetup {
 
 // SIGWINCH: with a terminal the monitor resizes the pty from our terminal's size.
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+function readOptionalFile(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * `--runtime NAME`: another OCI runtime, found as an executable on PATH (or given by absolute
+ * path), called as runc is. Docker knows only configured runtimes; any installed one is fine here.
+ */
+export function runtimeCommand(name: string): string[] {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(name) && !path.isAbsolute(name)) throw invalid(`unknown or invalid runtime name: ${name}`);
+  const dirs = path.isAbsolute(name) ? [''] : [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  for (const d of dirs) {
+    const file = path.join(d, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return [file];
+    } catch {}
+  }
+  throw invalid(`unknown or invalid runtime name: ${name}`);
+}
 
 /** Image env, then the user's: later keys win; "KEY" alone takes the value from our environment. */
 export function mergeEnv(base: string[], extra: string[]): string[] {

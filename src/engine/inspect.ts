@@ -82,7 +82,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       UTSMode: '',
       UsernsMode: r.HostConfig.UsernsMode ?? '',
       ShmSize: 67108864,
-      Runtime: 'berth',
+      Runtime: r.HostConfig.Runtime ?? 'berth',
       Isolation: '',
       CpuShares: r.HostConfig.CpuShares,
       Memory: r.HostConfig.Memory,

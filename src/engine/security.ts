@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { invalid } from '../core/errors.ts';
 import type { HostConfig } from '../core/container.ts';
 import { CAPS, DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
+import type { SeccompProfile } from '../kernel/seccomp.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { BUNDLE_FILE, SRC } from '../util/paths.ts';
 import { fnv64 } from './root.ts';
@@ -92,6 +93,14 @@ export async function seccompProgram(c: Confinement, cacheDir: string): Promise<
   fs.mkdirSync(cacheDir, { recursive: true });
   writeFileAtomic(file, hex);
   return hex;
+}
+
+/** The profile itself, as another OCI runtime takes it (resolved for the capabilities), or undefined when unconfined. */
+export async function seccompProfile(c: Confinement): Promise<SeccompProfile | undefined> {
+  if (c.seccomp === 'unconfined') return undefined;
+  const { ociProfile, parseProfile } = await import('../kernel/seccomp.ts');
+  const profile = typeof c.seccomp === 'object' ? parseProfile(c.seccomp.profile) : (await import('../kernel/seccomp-default.ts')).DEFAULT_PROFILE;
+  return ociProfile(profile, { caps: c.caps });
 }
 
 const RLIMITS: Record<string, number> = {

@@ -111,6 +111,11 @@ export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?:
   return new CgroupV1(v1, scope);
 }
 
+/** Every cgroup (v1 and v2) mount point on this machine. */
+export function cgroupMounts(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  return mountinfo.split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => unescapeMount(l.split(' ')[4]));
+}
+
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
 function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));

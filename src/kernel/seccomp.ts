@@ -204,11 +204,36 @@ function encode(prog: Insn[]): Buffer {
   return buf;
 }
 
+/** The rules that apply to a process with these capabilities on this kernel and architecture. */
+function applicableRules(p: SeccompProfile, opts: CompileOptions): SeccompRule[] {
+  const capName = (c: string) => c.toUpperCase().replace(/^CAP_/, '');
+  const caps = new Set(opts.caps.map(capName));
+  return p.syscalls.filter((rule) => {
+    const inc = rule.includes, exc = rule.excludes;
+    if (exc?.arches?.some((a) => NATIVE_ARCH_NAMES.includes(a)) || exc?.caps?.some((c) => caps.has(capName(c)))) return false;
+    if (exc?.minKernel && kernelAtLeast(exc.minKernel)) return false;
+    if (inc?.arches?.length && !inc.arches.some((a) => NATIVE_ARCH_NAMES.includes(a))) return false;
+    return !(inc?.caps?.some((c) => !caps.has(capName(c))) || (inc?.minKernel && !kernelAtLeast(inc.minKernel)));
+  });
+}
+
+/**
+ * A docker-format profile as the OCI runtime spec has it (what runc takes): the rules that apply
+ * to these capabilities, without docker's includes/excludes.
+ */
+export function ociProfile(profile: SeccompProfile, opts: CompileOptions): SeccompProfile {
+  const p = validate(profile);
+  return {
+    defaultAction: p.defaultAction,
+    ...(p.defaultErrnoRet !== undefined ? { defaultErrnoRet: p.defaultErrnoRet } : {}),
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    syscalls: applicableRules(p, opts).map(({ names, action, errnoRet, args }) => ({ names, action, ...(errnoRet !== undefined ? { errnoRet } : {}), ...(args?.length ? { args } : {}) })),
+  };
+}
+
 export function compileProfile(profile: SeccompProfile, opts: CompileOptions): Buffer {
   const p = validate(profile);
   if ((opts.arch ?? 'x86_64') !== 'x86_64') throw invalid(`seccomp: unsupported architecture ${opts.arch}`);
-  const capName = (c: string) => c.toUpperCase().replace(/^CAP_/, '');
-  const caps = new Set(opts.caps.map(capName));
   const nr = (name: string): number | undefined => (own(SYSCALLS_X86_64, name) ? SYSCALLS_X86_64[name] : undefined);
 
   const dflt = retValue(p.defaultAction, p.defaultErrnoRet);
@@ -222,13 +247,8 @@ export function compileProfile(profile: SeccompProfile, opts: CompileOptions): B
   const conditional = new Map<number, Insn[]>();
   const blanket = new Map<number, number>();
   let maxNamed = -1;
-  for (const rule of p.syscalls) {
-    for (const n of rule.names) maxNamed = Math.max(maxNamed, nr(n) ?? -1);
-    const inc = rule.includes, exc = rule.excludes;
-    if (exc?.arches?.some((a) => NATIVE_ARCH_NAMES.includes(a)) || exc?.caps?.some((c) => caps.has(capName(c)))) continue;
-    if (exc?.minKernel && kernelAtLeast(exc.minKernel)) continue;
-    if (inc?.arches?.length && !inc.arches.some((a) => NATIVE_ARCH_NAMES.includes(a))) continue;
-    if (inc?.caps?.some((c) => !caps.has(capName(c))) || (inc?.minKernel && !kernelAtLeast(inc.minKernel))) continue;
+  for (const rule of p.syscalls) for (const n of rule.names) maxNamed = Math.max(maxNamed, nr(n) ?? -1);
+  for (const rule of applicableRules(p, opts)) {
     const ret = retValue(rule.action, rule.errnoRet);
     const args = rule.args ?? [];
     // runc's rule: comparing one argument twice in a rule means any of them (separate rules).

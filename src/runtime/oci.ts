@@ -140,6 +140,7 @@ export class OciRuntime {
       writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(record));
       driver = detectCgroups(cg.scope, { topLevel: true });
       const paths = driver.create(cg.name, limits);
+      memoryExtras(driver, paths, spec.linux?.resources?.memory);
       const cpuset = cpusetCgroup(driver, cg, spec.linux?.resources?.cpu);
       if (cpuset) {
         paths.procs.push(...cpuset.procs);
@@ -281,6 +282,25 @@ function cgroupOf(id: string, cgroupsPath?: string): { scope: string; name: stri
 }
 
 /**
+ * The memory settings the engine's limits do not carry: a reservation (soft limit), the TCP
+ * buffer limit, swappiness and the OOM killer turned off. cgroup v2 has only the first
+ * (memory.low). The kernel memory limit is not applied: current kernels ignore it.
+ */
+function memoryExtras(driver: CgroupDriver, paths: { dirs: string[]; oom: string }, m: OciResources['memory']): void {
+  if (!m) return;
+  if (driver.version === 2) {
+    if (m.reservation !== undefined && m.reservation > 0) writeLimit(`${paths.dirs[0]}/memory.low`, String(m.reservation));
+    return;
+  }
+  if (!paths.oom) return;
+  const dir = path.dirname(paths.oom);
+  if (m.reservation !== undefined && m.reservation > 0) writeLimit(`${dir}/memory.soft_limit_in_bytes`, String(m.reservation));
+  if (m.kernelTCP !== undefined && m.kernelTCP > 0) writeLimit(`${dir}/memory.kmem.tcp.limit_in_bytes`, String(m.kernelTCP));
+  if (m.swappiness !== undefined && m.swappiness >= 0 && m.swappiness <= 100) writeLimit(`${dir}/memory.swappiness`, String(m.swappiness));
+  if (m.disableOOMKiller) writeLimit(`${dir}/memory.oom_control`, '1');
+}
+
+/**
  * resources.cpu.cpus/mems. The engine's drivers leave cgroup v1's cpuset hierarchy alone (docker
  * has no default cpuset, and each container would pay for one more cgroup), so a bundle that asks
  * for one gets its cpuset cgroup here; on v2 they are files of the one cgroup.
@@ -371,7 +391,8 @@ function deviceRulesOf(spec: OciSpec): string[] | 'all' {
   }
   if (all) return 'all';
   const own = (spec.linux?.devices ?? []).map((d) => `${d.type === 'b' ? 'b' : 'c'} ${d.major ?? 0}:${d.minor ?? 0} rwm`);
-  return [...new Set([...DEFAULT_DEVICE_RULES, ...rules, ...own])];
+  // The config's entries first, in its order (the spec asks for them to be applied as listed).
+  return [...new Set([...rules, ...DEFAULT_DEVICE_RULES, ...own])];
 }
 
 /** An OCI process as the shim's: capability sets, limits, terminal, and the seccomp program. */

@@ -2,7 +2,9 @@
 // executes in order (see native/container.c). Pure: no I/O, so it is unit-tested without root.
 import type { Mount } from '../core/types.ts';
 import type { DeviceNode } from '../kernel/devices.ts';
-import { MS, mountOptions, OCI_VERSION, propagationFlag, type OciHook, type OciIdMapping, type OciMount, type OciSpec } from './spec.ts';
+import { CAPS } from '../kernel/capabilities.ts';
+import type { SeccompProfile } from '../kernel/seccomp.ts';
+import { MS, mountOptions, OCI_VERSION, propagationFlag, RLIMITS, type OciHook, type OciIdMapping, type OciMount, type OciSpec } from './spec.ts';
 
 export { MS };
 
@@ -283,8 +285,8 @@ export function engineSpec(p: PlanInput): OciSpec {
   };
 }
 
-/** The engine's container: its spec, run the same way as a bundle's, with the monitor's work added. */
-export function buildPlan(p: PlanInput): Step[] {
+/** What the monitor does for an engine's container besides running it: logs, exit, restart, health... */
+function monitorRecords(p: PlanInput): Step[] {
   const records: Step[] = [];
   if (p.oomFile) records.push(['oom', p.oomFile]);
   if (p.exitFile) records.push(['exitfile', p.exitFile]);
@@ -299,12 +301,65 @@ export function buildPlan(p: PlanInput): Step[] {
     records.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
     records.push(['pidfile', p.restart.pidFile]);
   }
+  return records;
+}
+
+function teardownSteps(p: PlanInput): Step[] {
   const teardown: Step[] = p.teardown.rmdirs.map((d) => ['rmdir', d]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);
+  return teardown;
+}
+
+/** The engine's container: its spec, run the same way as a bundle's, with the monitor's work added. */
+export function buildPlan(p: PlanInput): Step[] {
   return specPlan(engineSpec(p), { ...p.process, userns: p.process.userns ?? !!p.userns }, {
-    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records, teardown, idmounts: p.userns?.idmounts,
+    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records: monitorRecords(p), teardown: teardownSteps(p), idmounts: p.userns?.idmounts,
   });
+}
+
+/**
+ * The engine's container as a bundle for another OCI runtime (`--runtime runc`): the same spec,
+ * with the process spelled out (capability names, rlimit names, the seccomp profile itself, which
+ * the caller resolves) and the cgroup the engine made and limited, which the runtime joins.
+ */
+export function runtimeSpec(p: PlanInput, o: { cgroupsPath: string; seccomp?: SeccompProfile }): OciSpec {
+  const spec = engineSpec(p);
+  const proc = p.process;
+  const caps = Object.keys(CAPS).filter((c) => (proc.caps >> BigInt(CAPS[c])) & 1n).map((c) => `CAP_${c}`);
+  const rlimitName = Object.fromEntries(Object.entries(RLIMITS).map(([k, v]) => [v, k]));
+  spec.root!.path = p.rootfs.target;
+  spec.process = {
+    terminal: !!proc.tty,
+    ...(proc.tty ? { consoleSize: { height: proc.tty.rows, width: proc.tty.cols } } : {}),
+    user: { uid: proc.uid, gid: proc.gid, additionalGids: proc.groups },
+    args: proc.args,
+    env: proc.env,
+    cwd: proc.cwd,
+    // As for berth's own containers: a non-root user keeps only the bounding set.
+    capabilities: { bounding: caps, effective: proc.uid === 0 ? caps : [], permitted: proc.uid === 0 ? caps : [], inheritable: [], ambient: [] },
+    rlimits: (proc.rlimits ?? []).map(([n, soft, hard]) => ({ type: rlimitName[n], soft, hard })),
+    noNewPrivileges: proc.noNewPrivileges ?? false,
+    ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
+  };
+  spec.linux!.cgroupsPath = o.cgroupsPath;
+  if (o.seccomp) spec.linux!.seccomp = o.seccomp;
+  return spec;
+}
+
+/**
+ * The monitor's plan when another runtime runs the container: the overlay root is mounted in a
+ * mount namespace of the monitor's child (it vanishes with it), which then execs the runtime's
+ * foreground `run` (COMMAND); the monitor logs, restarts and tears down as for its own.
+ */
+export function buildRuntimePlan(p: PlanInput, command: string[]): Step[] {
+  const steps: Step[] = [['ns', String(CLONE.NEWNS)], ...consoleRecords(p.process), ...monitorRecords(p)];
+  steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
+  steps.push(['mount', p.rootfs.source, p.rootfs.target, p.rootfs.type, '0', p.rootfs.options.join(',')]);
+  if (p.process.tty) steps.push(['tty', '0', String(p.process.tty.rows), String(p.process.tty.cols)]);
+  steps.push(['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ['exec', ...command]);
+  steps.push(...teardownSteps(p));
+  return steps;
 }
 
 /** The monitor's side of a terminal: receive the pty master, and feed it our stdin. */

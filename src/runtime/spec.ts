@@ -21,7 +21,7 @@ export interface OciDevice { path: string; type: string; major?: number; minor?:
 export interface OciDeviceRule { allow: boolean; type?: string; major?: number | null; minor?: number | null; access?: string }
 export interface OciResources {
   devices?: OciDeviceRule[];
-  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
+  memory?: { limit?: number; reservation?: number; swap?: number; kernelTCP?: number; swappiness?: number; disableOOMKiller?: boolean };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit?: number };
 }

@@ -6,11 +6,19 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { busyboxTar, collect, isRoot, REPO, type Result } from '../helpers/berth.ts';
+import { after, before, describe, test } from 'node:test';
+import { busyboxTar, collect, isRoot, REPO, TestRoot, type Result } from '../helpers/berth.ts';
 
 const RUNTIME = path.join(REPO, 'bin/berth-runtime');
 const skip = !isRoot && 'needs root';
+const hasRunc = (() => {
+  try {
+    execFileSync('runc', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 let work: string;
 let root: string;
 
@@ -269,4 +277,79 @@ test('bad bundles and requests: clear errors, nothing created', { skip }, async 
   assert.equal((await state('twice')).status, 'created');
   await ok(['delete', '--force', 'twice']);
   assert.deepEqual(fs.readdirSync(root), []);
+});
+
+// The engine handing its containers to another OCI runtime: Debian's runc, which setup installs.
+describe('berth run --runtime runc', { skip: skip || (!hasRunc && 'runc is not installed') }, () => {
+  let engine: TestRoot;
+  const runcList = (id: string) => execFileSync('runc', ['--root', path.join(engine.dir, 'containers', id, 'runtime-state'), 'list', '--format', 'json'], { encoding: 'utf8' });
+  before(async () => {
+    engine = await TestRoot.withBusybox();
+  });
+  after(async () => {
+    await engine.cleanup();
+  });
+
+  test('foreground: output, exit status and docker\'s confinement, from runc', async () => {
+    const r = await engine.run(['run', '--rm', '--runtime', 'runc', 'busybox', 'sh', '-c',
+      'grep -E "^(CapBnd|Seccomp|NoNewPrivs):" /proc/self/status; cat /proc/1/cmdline; echo; hostname; exit 3']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /CapBnd:\s+00000000a80425fb/);
+    assert.match(r.stdout, /Seccomp:\s+2/);
+    assert.match(r.stdout, /^sh\0-c\0/m);
+    assert.deepEqual(engine.leftovers(), []);
+  });
+
+  test('detached: runc runs the init; exec, logs, inspect, stop and rm work on it; limits are ours', async () => {
+    const d = await engine.run(['run', '-d', '--runtime', 'runc', '--name', 'viarunc', '-m', '64m', '--pids-limit', '33', 'busybox', 'sh', '-c', 'echo up; exec sleep 60']);
+    assert.equal(d.code, 0, d.stderr);
+    const id = d.stdout.trim();
+    // runc knows it, and its init is the pid berth reports.
+    const listed = JSON.parse(runcList(id)) as Array<{ id: string; pid: number; status: string }>;
+    assert.deepEqual(listed.map((c) => [c.id, c.status]), [[id, 'running']]);
+    const pid = Number((await engine.run(['inspect', '-f', '{{.State.Pid}} {{.HostConfig.Runtime}}', 'viarunc'])).stdout.split(' ')[0]);
+    assert.equal(pid, listed[0].pid);
+    assert.match((await engine.run(['inspect', '-f', '{{.HostConfig.Runtime}}', 'viarunc'])).stdout, /runc/);
+    const ex = await engine.run(['exec', 'viarunc', 'sh', '-c', 'cat /proc/1/cmdline; echo; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /proc/self/cgroup | head -1']);
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.match(ex.stdout, /^sleep\x0060/);
+    assert.match((await engine.eventually(() => engine.run(['logs', 'viarunc']), (r) => r.stdout.includes('up'))).stdout, /up/);
+    // The cgroup runc put the init in is the one berth made and limited.
+    const memory = engine.cgroupDirs(id).find((x) => fs.existsSync(path.join(x, 'memory.limit_in_bytes')) || fs.existsSync(path.join(x, 'memory.max')));
+    assert.ok(memory, 'a memory cgroup');
+    const limit = fs.existsSync(path.join(memory!, 'memory.max')) ? fs.readFileSync(path.join(memory!, 'memory.max'), 'utf8') : fs.readFileSync(path.join(memory!, 'memory.limit_in_bytes'), 'utf8');
+    assert.equal(Number(limit), 64 * 1024 * 1024);
+    assert.ok(fs.readFileSync(path.join(memory!, 'cgroup.procs'), 'utf8').split('\n').map(Number).includes(pid));
+    const stop = await engine.run(['stop', '-t', '1', 'viarunc']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match((await engine.run(['ps', '-a', '--filter', 'name=viarunc', '--format', '{{.Status}}'])).stdout, /Exited \(137\)/);
+    // Before rm, runc has already deleted its container (its `run` does at exit).
+    assert.deepEqual(JSON.parse(runcList(id) || 'null') ?? [], []);
+    assert.equal((await engine.run(['rm', 'viarunc'])).code, 0);
+    assert.deepEqual(engine.leftovers(), []);
+  });
+
+  test('kill -9 of the monitor: runc and the init go, the next command cleans up, the container starts again', async () => {
+    const d = await engine.run(['run', '-d', '--runtime', 'runc', '--name', 'crashy', 'busybox', 'sleep', '60']);
+    assert.equal(d.code, 0, d.stderr);
+    const id = d.stdout.trim();
+    const state = JSON.parse(fs.readFileSync(path.join(engine.dir, 'containers', id, 'state.json'), 'utf8'));
+    process.kill(state.Monitor.pid, 'SIGKILL');
+    const ps = await engine.eventually(() => engine.run(['ps', '-a', '--filter', 'name=crashy', '--format', '{{.Status}}']), (r) => /Exited/.test(r.stdout));
+    assert.match(ps.stdout, /Exited \(255\)/);
+    assert.deepEqual(engine.leftovers().filter((l) => !l.endsWith(id)), []);
+    assert.deepEqual(engine.cgroupDirs(id), []);
+    const again = await engine.run(['start', 'crashy']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match((await engine.run(['exec', 'crashy', 'echo', 'back'])).stdout, /back/);
+    assert.equal((await engine.run(['rm', '-f', 'crashy'])).code, 0);
+    assert.deepEqual(engine.leftovers(), []);
+  });
+
+  test('an unknown runtime is refused at create, with docker\'s message', async () => {
+    const r = await engine.run(['run', '--rm', '--runtime', 'no-such-runtime', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /unknown or invalid runtime name: no-such-runtime/);
+    assert.deepEqual(engine.leftovers(), []);
+  });
 });
