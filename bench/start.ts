@@ -1,12 +1,13 @@
 // Start latency, side by side in one run: `berth run --rm IMAGE true` against `runc run` on the
 // same busybox root filesystem and, where a Docker daemon can be started, against
-// `docker run --rm --network none`. Runs are interleaved so machine noise hits every tool alike.
+// `docker run --rm --network none`; and berth-runtime, berth's OCI runtime, against runc on the
+// same bundle. Runs are interleaved so machine noise hits every tool alike.
 // Usage: node bench/start.ts [--runs N] [--no-docker]
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BERTH, benchArgs, busyboxWork, interleave, latencyTable, quiet, removeScopes } from './common.ts';
+import { BERTH, REPO, benchArgs, busyboxWork, interleave, latencyTable, quiet, removeScopes } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 
 const { runs, wantDocker } = benchArgs(50);
@@ -28,6 +29,11 @@ spec.process.args = ['true'];
 spec.linux.cgroupsPath = 'berth/bench-runc';
 fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
 const runcRoot = path.join(work, 'runc-state');
+// berth-runtime: the same bundle (root filesystem, process), in berth's own cgroup subtree.
+const ociBundle = path.join(work, 'bundle-berth');
+fs.mkdirSync(ociBundle);
+fs.writeFileSync(path.join(ociBundle, 'config.json'), JSON.stringify({ ...spec, root: { path: path.join(bundle, 'rootfs'), readonly: true }, linux: { ...spec.linux, cgroupsPath: undefined } }));
+const ociRoot = path.join(work, 'berth-runtime-state');
 
 let docker: Dockerd | undefined;
 if (wantDocker) {
@@ -44,6 +50,7 @@ const tools: Array<[string, () => void]> = [
   // --network none on both sides: start cost without networking (bench/network.ts has the bridge).
   ['berth run --rm', () => sh(BERTH, ['run', '--rm', '--network', 'none', 'bench/busybox:1', 'true'], berthEnv)],
   ['runc run', () => sh('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `b${process.pid}`])],
+  ['berth-runtime run', () => sh(path.join(REPO, 'bin/berth-runtime'), ['--root', ociRoot, 'run', '--bundle', ociBundle, `b${process.pid}`])],
 ];
 if (docker) {
   const host = docker.host;

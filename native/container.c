@@ -265,8 +265,11 @@ static int step_capbset(unsigned long long keep) {
 
 static int step_ambient(unsigned long long amb) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return -1;
+  /* The kernel raises an ambient capability only if it is both permitted and inheritable. A
+   * config asking for one it cannot have (runc's default spec lists ambient capabilities but no
+   * inheritable ones) gets the others, as runc does: failing to grant is never less safe. */
   for (int cap = 0; cap < 64; cap++)
-    if ((amb & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return -1;
+    if ((amb & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM) return -1;
   return 0;
 }
 

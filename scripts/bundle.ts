@@ -1,4 +1,5 @@
-// Builds dist/berth.cjs: the CLI with the engine as one CommonJS file. Node loads it ~13 ms faster
+// Builds dist/berth.cjs: the CLI with the engine as one CommonJS file (and dist/berth-runtime.cjs,
+// the OCI runtime's command line, the same way). Node loads it ~13 ms faster
 // than the ~35 modules of src/ a `run` needs (one file to resolve, read and compile from the
 // compile cache, no per-module linking), which is a fifth of berth's start latency. bin/berth runs
 // it when it exists; setup builds it, and the tests' and benchmarks' harnesses rebuild it when a
@@ -10,16 +11,19 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(REPO, 'dist', 'berth.cjs');
+// berth-runtime, the OCI runtime command line, the same way (bin/berth-runtime runs it).
+const RUNTIME_BUNDLE = path.join(REPO, 'dist', 'berth-runtime.cjs');
+const ENTRIES: Array<[entry: string, out: string]> = [['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE]];
 
 /** Every file under src/. */
 function sources(dir = path.join(REPO, 'src')): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
-/** Whether a file under src/ is newer than the bundle (or there is no bundle). */
+/** Whether a file under src/ is newer than a bundle (or a bundle is missing). */
 export function stale(): boolean {
   try {
-    const built = fs.statSync(BUNDLE).mtimeMs;
+    const built = Math.min(...ENTRIES.map(([, out]) => fs.statSync(out).mtimeMs));
     return sources().some((f) => fs.statSync(f).mtimeMs > built);
   } catch {
     return true;
@@ -27,12 +31,16 @@ export function stale(): boolean {
 }
 
 export async function bundle(): Promise<void> {
+  for (const [entry, out] of ENTRIES) await bundleOne(entry, out);
+}
+
+async function bundleOne(entry: string, out: string): Promise<void> {
   const { build } = await import('esbuild');
-  const tmp = `${BUNDLE}.${process.pid}.tmp`;
-  fs.mkdirSync(path.dirname(BUNDLE), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   try {
     await build({
-      entryPoints: [path.join(REPO, 'src/cli/berth.ts')],
+      entryPoints: [path.join(REPO, entry)],
       outfile: tmp,
       bundle: true,
       platform: 'node',
@@ -52,7 +60,7 @@ export async function bundle(): Promise<void> {
     const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
     if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
     fs.writeFileSync(tmp, code);
-    fs.renameSync(tmp, BUNDLE);
+    fs.renameSync(tmp, out);
   } finally {
     fs.rmSync(tmp, { force: true });
   }

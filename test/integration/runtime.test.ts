@@ -219,12 +219,14 @@ while b'on-the-pty' not in out:
     out += os.read(fds[0], 1024)
 print(out.decode(), flush=True)
 `, sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Collected from the start: it may be done before start returns.
+  const received = collect(receiver, 20_000);
   let got = '';
   receiver.stdout!.on('data', (d: Buffer) => (got += d));
   await waitFor('the receiver', () => got.includes('ready'));
   await ok(['create', '--bundle', dir, '--console-socket', sock, 'tty']);
   await ok(['start', 'tty']);
-  const rr = await collect(receiver, 10_000);
+  const rr = await received;
   assert.equal(rr.code, 0, rr.stderr);
   assert.match(got, /\/dev\/pts\/0/);
   assert.match(got, /on-the-pty/);
