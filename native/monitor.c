@@ -166,6 +166,32 @@ static int read_winsize(const char *path, struct winsize *ws) {
   return 0;
 }
 
+/* Whose namespaces a health probe enters: our child, or with `initpidfile PATH` (another
+ * runtime's `run` is our child) the init that runtime wrote there, if it is that child's child.
+ * -1 (no probe now) otherwise: a stale pid must never send a probe into another process. */
+static pid_t health_target(struct plan *p, pid_t child) {
+  const char *file = field(p, "initpidfile");
+  if (!file) return child;
+  char buf[64];
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  pid_t inner = (pid_t)atoi(buf);
+  char path[64], stat[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)inner);
+  fd = inner > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
+  if (fd >= 0) close(fd);
+  if (n <= 0) return -1;
+  stat[n] = '\0';
+  char *close_paren = strrchr(stat, ')');
+  int ppid = 0;
+  if (!close_paren || sscanf(close_paren + 2, "%*c %d", &ppid) != 1) return -1;
+  return ppid == child ? inner : -1;
+}
+
 /* Signals the monitor handles through its loop: SIGCHLD, and those it forwards to the container. */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
@@ -273,7 +299,7 @@ restart:
     const char *step = "sync", *arg = "";
     ssize_t k;
     while ((k = read(sync_pipe[0], go, sizeof go - 1)) < 0 && errno == EINTR) {}
-    close(sync_pipe[0]);
+    sync_fd = sync_pipe[0]; /* kept (close-on-exec) for `hooksync` */
     if (k >= 1 && go[0] == 'g') {
       go[k] = '\0';
       host_pid = (pid_t)atoi(go + 1);
@@ -303,26 +329,18 @@ restart:
   snprintf(buf, sizeof buf, "{\"pid\":%d,\"restarts\":%d}", pid, restarts);
   if (pidfile) write_exit_file(pidfile, buf);
   if (restarts == 0) report_raw(buf);
-  /* createRuntime and prestart hooks: the namespaces exist, nothing runs in them yet. */
-  const char *hook = "";
   host_pid = pid;
-  if (run_hooks(p, "monitor", &hook) < 0) {
-    int e = errno;
-    kill(pid, SIGKILL);
-    close(sync_pipe[1]);
-    while (waitpid(pid, &status_unused, 0) < 0 && errno == EINTR) {}
-    report_error("hook", hook, e, NULL);
-    teardown(p);
-    return 125;
-  }
   char go[32];
   int golen = snprintf(go, sizeof go, "g%d", (int)pid);
   if (write(sync_pipe[1], go, (size_t)golen) < 0) {}
-  close(sync_pipe[1]);
 
   /* EOF on the error pipe means execve succeeded (it is close-on-exec); data means a step failed.
-   * A leading 0x01 means the init is created and waits at its exec fifo (OCI create): the
-   * terminal, if any, is handed over now, and we wait on for the exec. */
+   * Two marker bytes come first when asked for (OCI create):
+   * - 0x02: the init has made its mounts and waits before pivot_root: the prestart and
+   *   createRuntime hooks run now (in our namespaces, with its cgroups and root ready), then it
+   *   is released through the sync pipe;
+   * - 0x01: the init is created and waits at its exec fifo: the terminal, if any, is handed to
+   *   the console socket now, and we wait on for the exec. */
   ssize_t n, got = 0;
   int master = -1;
   const char *consolesock = field(p, "consolesock");
@@ -330,10 +348,26 @@ restart:
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     got += n;
-    if (got > 0 && buf[0] == 1) {
+    while (got > 0 && (buf[0] == 1 || buf[0] == 2)) {
+      char marker = buf[0];
       memmove(buf, buf + 1, (size_t)--got);
+      if (marker == 2) {
+        const char *hook = "";
+        if (run_hooks(p, "monitor", &hook) < 0) {
+          int e = errno;
+          kill(pid, SIGKILL);
+          close(sync_pipe[1]);
+          while (waitpid(pid, &status_unused, 0) < 0 && errno == EINTR) {}
+          report_error("hook", hook, e, NULL);
+          teardown(p);
+          return 125;
+        }
+        if (write(sync_pipe[1], "h", 1) < 0) {}
+        continue;
+      }
       if (tty && master < 0) {
         master = recv_fd(console[0]);
+        close(console[0]);
         if (master >= 0 && consolesock) {
           if (send_console(consolesock, master) < 0) { int e = errno; kill(pid, SIGKILL); report_error("consolesock", consolesock, e, NULL); }
           close(master);
@@ -345,6 +379,7 @@ restart:
       report_raw("{\"created\":true}");
     }
   }
+  close(sync_pipe[1]);
   close(err_pipe[0]);
   int status = 0;
   if (got > 0) {
@@ -363,6 +398,14 @@ restart:
     master = recv_fd(console[0]);
     close(console[0]);
     if (master < 0) { kill(pid, SIGKILL); waitpid(pid, &status, 0); teardown(p); die_report("console", "", errno); }
+    /* An exec's terminal for an OCI caller: its master goes to the console socket. */
+    if (consolesock) {
+      if (send_console(consolesock, master) < 0) { int e = errno; kill(pid, SIGKILL); report_error("consolesock", consolesock, e, NULL); }
+      close(master);
+      master = -1;
+      tty = 0;
+      interactive = 0;
+    }
   }
   if (restarts == 0) report_raw("{\"started\":true}");
   health_container_started(&hc);
@@ -382,7 +425,7 @@ restart:
   while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
     for (int i = 0; i < ATTACH_MAX; i++) fds[6 + i] = (struct pollfd){ clients[i], POLLIN, 0 };
     fds[6 + ATTACH_MAX] = (struct pollfd){ hc.out, POLLIN, 0 };
-    int timeout = exited ? -1 : health_tick(&hc, pid);
+    int timeout = exited ? -1 : health_tick(&hc, health_target(p, pid));
     if (poll(fds, 7 + ATTACH_MAX, timeout) < 0) {
       if (errno == EINTR) continue;
       break;

@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 pid_t host_pid; /* the init's pid as the host sees it (the child learns it from the monitor) */
-int report_pipe = -1; /* the child's error pipe; one 0x01 byte on it means "created" */
+int report_pipe = -1; /* the child's error pipe; a 0x01 byte on it means "created", 0x02 "run the hooks" */
+int sync_fd = -1; /* the child's end of the monitor's sync pipe */
 static int fifo_fd = -1;
 
 /* hook WHERE STATE TIMEOUT PATH ARGC ARGS... ENV...: STATE has %PID% where the init's host pid
@@ -96,6 +97,17 @@ int run_hooks(struct plan *p, const char *where, const char **failed) {
     *failed = r->f[4];
     if (run_hook(r->f, r->n) < 0) return -1;
   }
+  return 0;
+}
+
+/* hooksync: the root is ready (mounts made, before pivot_root): the monitor runs the prestart
+ * and createRuntime hooks now, and lets us go on once they succeeded (if one fails it kills us). */
+int step_hooksync(void) {
+  char go = 2;
+  if (report_pipe < 0 || sync_fd < 0 || write(report_pipe, &go, 1) != 1) { errno = EPIPE; return -1; }
+  ssize_t n;
+  while ((n = read(sync_fd, &go, 1)) < 0 && errno == EINTR) {}
+  if (n != 1) { errno = EPIPE; return -1; }
   return 0;
 }
 

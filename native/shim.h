@@ -72,6 +72,8 @@ void health_done(struct health *h, int status);
 #include <sys/types.h>
 extern pid_t host_pid;
 extern int report_pipe;
+extern int sync_fd;
+int step_hooksync(void);
 int run_hook(char **f, int n);
 int run_hooks(struct plan *p, const char *where, const char **failed);
 int step_fifo(const char *path);

@@ -73,16 +73,24 @@ async function main(argv: string[]): Promise<number> {
       const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string, foreground: !detach });
       const forward = (sig: NodeJS.Signals) => shim.kill(sig);
       if (!detach) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) process.on(s, forward);
-      await rt.start(id, warn);
-      if (detach) {
-        shim.detach();
-        return 0;
+      let kept = false;
+      try {
+        await rt.start(id, warn);
+        if (detach) {
+          shim.detach();
+          kept = true;
+          return 0;
+        }
+        const exit = await shim.exited;
+        return exit.exit;
+      } finally {
+        // Whatever happened, a foreground run leaves no container behind (nor a detached one that failed to start).
+        if (!kept) {
+          shim.close();
+          await rt.delete(id, true, warn).catch((err: unknown) => warn((err as Error).message));
+          await shim.gone;
+        }
       }
-      const exit = await shim.exited.catch((err: unknown) => { throw err; });
-      shim.close();
-      await shim.gone;
-      await rt.delete(id, true, warn);
-      return exit.exit;
     }
     case 'state': {
       const [id] = one(parseArgs(rest, []).positionals);

@@ -1370,7 +1370,7 @@ export class Containers {
     // monitor; it joins the cgroup we made and limited (an absolute cgroupsPath).
     const bundle = path.join(dir, 'bundle');
     fs.mkdirSync(bundle, { recursive: true });
-    const spec = runtimeSpec(input, { cgroupsPath: `/berth/${this.root.key}/${record.Id}`, seccomp: await seccompProfile(confinement(record.HostConfig)) });
+    const spec = runtimeSpec(input, { cgroupsPath: `/berth/${this.root.key}/${record.Id}`, seccomp: await seccompProfile(confinement(record.HostConfig)), devices: devices.rules });
     writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec));
     fs.rmSync(this.runtimePidFile(record.Id), { force: true });
     // The runtime's own state lives in the container's directory and goes with it; what a
@@ -1378,7 +1378,7 @@ export class Containers {
     const state = path.join(dir, 'runtime-state');
     fs.rmSync(state, { recursive: true, force: true });
     return buildRuntimePlan(input, [...runtimeCommand(runtime), '--root', state,
-      'run', '--bundle', bundle, '--pid-file', this.runtimePidFile(record.Id), '--no-new-keyring', record.Id]);
+      'run', '--bundle', bundle, '--pid-file', this.runtimePidFile(record.Id), '--no-new-keyring', record.Id], this.runtimePidFile(record.Id));
   }
 
   /**
@@ -1514,14 +1514,14 @@ function parentOf(pid: number): number {
   }
 }
 
-/**
- * `--runtime NAME`: another OCI runtime, found as an executable on PATH (or given by absolute
- * path), called as runc is. Docker knows only configured runtimes; any installed one is fine here.
- */
+// The OCI runtimes `--runtime` may name, called as runc is (docker, too, runs only runtimes it
+// was configured with: a name from an API request must never run an arbitrary program).
+const KNOWN_RUNTIMES = new Set(['runc', 'crun', 'youki', 'runsc', 'berth-runtime']);
+
+/** `--runtime NAME`: one of the known OCI runtimes, found in the system's program directories. */
 export function runtimeCommand(name: string): string[] {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(name) && !path.isAbsolute(name)) throw invalid(`unknown or invalid runtime name: ${name}`);
-  const dirs = path.isAbsolute(name) ? [''] : [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-  for (const d of dirs) {
+  if (!KNOWN_RUNTIMES.has(name)) throw invalid(`unknown or invalid runtime name: ${name}`);
+  for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
     const file = path.join(d, name);
     try {
       fs.accessSync(file, fs.constants.X_OK);

@@ -2,6 +2,7 @@
 // (cgroups) are named by the root's key, so two roots on one machine never touch each other.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fnv64 } from '../util/hash.ts';
 
 export interface StateRoot {
   dir: string;
@@ -21,9 +22,3 @@ export function rootKey(realPath: string): string {
   return fnv64(realPath).slice(0, 12);
 }
 
-/** 64-bit FNV-1a as 16 hex chars: a naming hash, not a security one (no node:crypto to load). */
-export function fnv64(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(text)) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
-  return h.toString(16).padStart(16, '0');
-}

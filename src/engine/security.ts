@@ -11,7 +11,7 @@ import { CAPS, DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
 import type { SeccompProfile } from '../kernel/seccomp.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { BUNDLE_FILE, SRC } from '../util/paths.ts';
-import { fnv64 } from './root.ts';
+import { fnv64 } from '../util/hash.ts';
 
 export interface Confinement {
   caps: string[];

@@ -10,11 +10,12 @@ import { capMask } from '../kernel/capabilities.ts';
 import { detectCgroups, killAndRemove, readOptional, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
 import { DEFAULT_DEVICE_RULES, deviceProgramHex } from '../kernel/devices.ts';
 import { isAlive, processStart, type ProcessRef } from '../kernel/process.ts';
-import { compileProfile, parseProfile, toHex } from '../kernel/seccomp.ts';
+import { compileProfile, parseProfile, toHex, type SeccompProfile } from '../kernel/seccomp.ts';
 import { writeFileAtomic, readJsonFile } from '../util/atomic.ts';
-import { buildExecPlan, specPlan, type ProcessSpec, type Step } from './plan.ts';
+import { fnv64 } from '../util/hash.ts';
+import { buildExecPlan, sharesHostMounts, specPlan, type ProcessSpec, type Step } from './plan.ts';
 import { runShim, type ShimExit, type ShimHandle } from './shim.ts';
-import { OCI_VERSION, parseSpec, RLIMITS, type OciHook, type OciProcess, type OciResources, type OciSpec } from './spec.ts';
+import { mountOptions, OCI_VERSION, parseSpec, RLIMITS, type OciHook, type OciProcess, type OciResources, type OciSpec } from './spec.ts';
 
 export type OciStatus = 'creating' | 'created' | 'running' | 'stopped';
 
@@ -39,6 +40,11 @@ interface Record_ {
   hooks?: { poststart?: OciHook[]; poststop?: OciHook[] };
   userns: boolean;
   noProcess?: boolean;
+  /** What an exec inherits from the container. */
+  seccomp?: SeccompProfile;
+  noNewPrivileges?: boolean;
+  /** No mount namespace of its own: its mounts are in the host's, under <dir>/rootfs. */
+  hostMounts?: boolean;
 }
 
 export interface CreateOptions {
@@ -116,15 +122,19 @@ export class OciRuntime {
     if (spec.process.terminal && !o.consoleSocket && !o.foreground) throw invalid('process.terminal needs --console-socket');
     if (o.consoleSocket && !spec.process.terminal) throw invalid('--console-socket given but process.terminal is false');
     if (spec.process.apparmorProfile && !appArmorEnabled()) throw invalid(`apparmor profile "${spec.process.apparmorProfile}" given but AppArmor is not enabled on this kernel`);
+    checkOciSysctls(spec);
     const proc = ociProcess(spec.process, spec);
     const rootPath = path.resolve(bundle, spec.root!.path);
     if (!fs.statSync(rootPath, { throwIfNoEntry: false })?.isDirectory()) throw invalid(`root.path ${rootPath} is not a directory`);
+    // A relative bind source is relative to the bundle (runc works from it), not to our caller.
+    for (const m of spec.mounts ?? []) if (m.source && !path.isAbsolute(m.source) && mountOptions(m.options, m.type).bind) m.source = path.join(bundle, m.source);
 
-    const cg = cgroupOf(id, spec.linux?.cgroupsPath);
+    const cg = cgroupOf(id, spec.linux?.cgroupsPath, fnv64(this.root).slice(0, 12));
     const limits = ociLimits(spec);
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    // 0700: nobody else may reach a container's exec fifo or its state.
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
-      fs.mkdirSync(dir, { mode: 0o711 });
+      fs.mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`container "${id}" already exists`);
       throw err;
@@ -134,18 +144,28 @@ export class OciRuntime {
       hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
       userns: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
       noProcess,
+      seccomp: spec.linux?.seccomp,
+      noNewPrivileges: spec.process.noNewPrivileges,
+      hostMounts: sharesHostMounts(spec),
     };
-    let driver: CgroupDriver | undefined;
+    // Undone on failure: only what this create made (a cgroup that was there is someone else's).
+    const made: { cgroup?: CgroupDriver; cpuset?: string } = {};
     try {
       writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(record));
-      driver = detectCgroups(cg.scope, { topLevel: true });
+      const driver = detectCgroups(cg.scope, { topLevel: true });
       const paths = driver.create(cg.name, limits);
+      made.cgroup = driver;
       memoryExtras(driver, paths, spec.linux?.resources?.memory);
       const cpuset = cpusetCgroup(driver, cg, spec.linux?.resources?.cpu);
       if (cpuset) {
+        made.cpuset = cpuset.dirs[0];
         paths.procs.push(...cpuset.procs);
         paths.dirs.push(...cpuset.dirs);
       }
+      // Without a mount namespace of its own, the root is bound at a mount point of ours, never
+      // over the bundle's (which may be its caller's mount): what is detached later is ours.
+      const target = record.hostMounts ? path.join(dir, 'rootfs') : rootPath;
+      if (record.hostMounts) fs.mkdirSync(target);
       const fifo = path.join(dir, 'exec.fifo');
       fs.rmSync(fifo, { force: true });
       mkfifo(fifo);
@@ -154,7 +174,7 @@ export class OciRuntime {
       if (driver.version === 2 && limits.devices !== 'all') records.push(['devcg', paths.dirs[0], deviceProgramHex(limits.devices)]);
       const hookState = (status: string) => JSON.stringify({ ociVersion: OCI_VERSION, id, status, pid: 0, bundle, annotations: spec.annotations ?? {} }).replace('"pid":0', '"pid":%PID%');
       const plan = specPlan(spec, proc, {
-        rootfs: { type: 'bind', source: rootPath, target: rootPath, options: [] },
+        rootfs: { type: 'bind', source: rootPath, target, options: [] },
         cgroupJoin: paths.procs,
         records,
         teardown: [...paths.dirs].reverse().map((d) => ['rmdir', d]),
@@ -169,8 +189,9 @@ export class OciRuntime {
       if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid));
       return { pid, shim };
     } catch (err) {
-      driver?.remove(cg.name);
-      killAndRemove([cpusetDir(cg)].filter((d): d is string => !!d));
+      made.cgroup?.remove(cg.name);
+      if (made.cpuset) killAndRemove([made.cpuset]);
+      if (record.hostMounts) detach(path.join(dir, 'rootfs'));
       fs.rmSync(dir, { recursive: true, force: true });
       throw err;
     }
@@ -187,6 +208,7 @@ export class OciRuntime {
     }
     const fifo = path.join(this.dir(id), 'exec.fifo');
     const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    let started = false;
     try {
       // The init is blocked opening the write end: it goes on now and writes one byte.
       const buf = Buffer.alloc(1);
@@ -198,12 +220,15 @@ export class OciRuntime {
           if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
         }
         if (n === 1) break;
-        if (!isAlive(r.init) || tries > 2000) throw new BerthError('Internal', `container "${id}" did not start (its init is gone)`);
+        if (!isAlive(r.init)) throw new BerthError('Internal', `container "${id}" did not start (its init is gone)`);
+        if (tries > 2000) throw new BerthError('Internal', `container "${id}" did not start within 10 s`);
         await new Promise((res) => setTimeout(res, 5));
       }
+      started = true;
     } finally {
       fs.closeSync(fd);
-      fs.rmSync(fifo, { force: true });
+      // Gone only once the init went past it: an init still waiting stays startable.
+      if (started) fs.rmSync(fifo, { force: true });
     }
     for (const h of r.hooks?.poststart ?? []) {
       try {
@@ -234,6 +259,8 @@ export class OciRuntime {
       for (let i = 0; i < 400 && isAlive(r.init); i++) await new Promise((res) => setTimeout(res, 5));
     }
     detectCgroups(r.cgroup.scope, { topLevel: true }).remove(r.cgroup.name);
+    // Mounts made in the host's namespace, if the monitor was killed before it detached them.
+    if (r.hostMounts) detach(path.join(dir, 'rootfs'));
     const cpuset = cpusetDir(r.cgroup);
     if (cpuset) killAndRemove([cpuset]);
     const state = { ...this.state(id), status: 'stopped' as const };
@@ -258,7 +285,8 @@ export class OciRuntime {
     if (this.status(r) !== 'running') throw conflict(`cannot exec in a container that is ${this.status(r)}`);
     if (p.terminal && !o.consoleSocket && !o.foreground) throw invalid('process.terminal needs --console-socket');
     const pid = r.init!.pid;
-    const proc = ociProcess(p);
+    // The container's user namespace and seccomp profile apply to every process in it.
+    const proc = ociProcess({ ...p, noNewPrivileges: p.noNewPrivileges ?? r.noNewPrivileges }, { ociVersion: OCI_VERSION, linux: { seccomp: r.seccomp, namespaces: r.userns ? [{ type: 'user' }] : [] } });
     const driver = detectCgroups(r.cgroup.scope, { topLevel: true });
     const steps = buildExecPlan({ pid, cgroupJoin: driver.paths(r.cgroup.name).procs, process: proc, userns: r.userns ? `/proc/${pid}/ns/user` : undefined });
     if (o.consoleSocket) steps.splice(1, 0, ['consolesock', path.resolve(o.consoleSocket)]);
@@ -267,12 +295,16 @@ export class OciRuntime {
 }
 
 export function checkContainerId(id: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/.test(id)) throw invalid(`invalid container id "${id}"`);
+  // The same names a cgroup may have (the default cgroup is named after the container).
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/.test(id)) throw invalid(`invalid container id "${id}"`);
 }
 
-/** cgroupsPath "/a/b/c" is c under a/b; none: berth's own subtree. */
-function cgroupOf(id: string, cgroupsPath?: string): { scope: string; name: string } {
-  if (!cgroupsPath) return { scope: 'berth/runtime', name: id };
+/**
+ * cgroupsPath "/a/b/c" is c under a/b, a relative one is under berth's own subtree; none:
+ * berth/runtime/<root key>/<id>, so two runtime roots never share a container's cgroup.
+ */
+function cgroupOf(id: string, cgroupsPath: string | undefined, key: string): { scope: string; name: string } {
+  if (!cgroupsPath) return { scope: `berth/runtime/${key}`, name: id };
   if (cgroupsPath.includes(':')) throw invalid(`cgroupsPath "${cgroupsPath}": systemd cgroup paths are not supported`);
   const parts = cgroupsPath.split('/').filter(Boolean);
   if (!parts.length || parts.some((p) => p === '.' || p === '..')) throw invalid(`invalid cgroupsPath "${cgroupsPath}"`);
@@ -370,29 +402,44 @@ export function ociLimits(spec: OciSpec): Limits {
 }
 
 /**
- * Everything denied but the standard nodes, then linux.resources.devices in order (a deny of
- * everything starts over, an allow of everything opens it), and the config's own devices, which
- * the container must be able to use (as runc allows them).
+ * Everything denied but the standard nodes, then linux.resources.devices in order, then the
+ * config's own devices, which the container must be able to use (as runc allows them). An
+ * allow-list is all berth's cgroup code writes: a deny of everything starts over, an allow of
+ * everything with every access opens all, and a deny that takes back part of an earlier allow
+ * (which only the kernel's own list could express) is refused rather than half applied.
  */
 function deviceRulesOf(spec: OciSpec): string[] | 'all' {
-  let rules: string[] = [];
+  let rules: Array<{ type: string; major: string; minor: string; access: string }> = [];
   let all = false;
+  const covers = (a: { type: string; major: string; minor: string; access: string }, b: typeof a) =>
+    (a.type === 'a' || b.type === 'a' || a.type === b.type) && (a.major === '*' || b.major === '*' || a.major === b.major) &&
+    (a.minor === '*' || b.minor === '*' || a.minor === b.minor) && [...b.access].some((c) => a.access.includes(c));
   for (const d of spec.linux?.resources?.devices ?? []) {
-    const type = d.type ?? 'a';
-    const rule = type === 'a' ? 'a' : `${type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
-    if (!d.allow && type === 'a') {
+    const r = { type: d.type ?? 'a', major: d.major === undefined || d.major === null || d.major < 0 ? '*' : String(d.major), minor: d.minor === undefined || d.minor === null || d.minor < 0 ? '*' : String(d.minor), access: d.access || 'rwm' };
+    if (!/^[rwm]+$/.test(r.access) || !['a', 'b', 'c', 'u', 'p'].includes(r.type)) throw invalid(`invalid device rule ${JSON.stringify(d)}`);
+    const everything = r.type === 'a' && r.major === '*' && r.minor === '*';
+    if (!d.allow && everything && r.access.length === 3) {
       all = false;
       rules = [];
-    } else if (d.allow && type === 'a') {
+    } else if (d.allow && everything && ['r', 'w', 'm'].every((c) => r.access.includes(c))) {
       all = true;
       rules = [];
-    } else if (d.allow) rules.push(rule);
-    else rules = rules.filter((x) => x !== rule);
+    } else if (r.type === 'p') {
+      // fifos are no devices: the devices cgroup has no say over them.
+    } else if (d.allow) {
+      if (!all) rules.push(...(r.type === 'a' ? ['c', 'b'].map((type) => ({ ...r, type })) : [{ ...r, type: r.type === 'u' ? 'c' : r.type }]));
+    } else {
+      const before = rules.length;
+      rules = rules.filter((x) => !(x.type === r.type && x.major === r.major && x.minor === r.minor && x.access === r.access));
+      if (all || (rules.length === before && rules.some((x) => covers(x, r)))) {
+        throw invalid(`device rule ${JSON.stringify(d)} denies part of what an earlier rule allows, which berth cannot apply; list the allowed devices after a deny of all`);
+      }
+    }
   }
   if (all) return 'all';
   const own = (spec.linux?.devices ?? []).map((d) => `${d.type === 'b' ? 'b' : 'c'} ${d.major ?? 0}:${d.minor ?? 0} rwm`);
   // The config's entries first, in its order (the spec asks for them to be applied as listed).
-  return [...new Set([...rules, ...DEFAULT_DEVICE_RULES, ...own])];
+  return [...new Set([...rules.map((x) => `${x.type} ${x.major}:${x.minor} ${x.access}`), ...DEFAULT_DEVICE_RULES, ...own])];
 }
 
 /** An OCI process as the shim's: capability sets, limits, terminal, and the seccomp program. */
@@ -440,6 +487,28 @@ export async function runHook(h: OciHook, state: OciState): Promise<void> {
       else reject(new Error(sig ? `killed by ${sig}` : `exited ${code}`));
     });
   });
+}
+
+/**
+ * Sysctls are written as the host's root: only those of a namespace the container has (not the
+ * host's), as runc allows them. Anything else would change the whole machine.
+ */
+export function checkOciSysctls(spec: OciSpec): void {
+  const has = (t: string) => (spec.linux?.namespaces ?? []).some((n) => n.type === t);
+  for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
+    const ns = /^kernel\.(shm|msg)[a-z_]*$/.test(k) || k === 'kernel.sem' || /^fs\.mqueue\./.test(k) ? 'ipc'
+      : /^net\./.test(k) ? 'network' : k === 'kernel.hostname' || k === 'kernel.domainname' ? 'uts' : undefined;
+    if (!ns) throw invalid(`sysctl "${k}" is not in a separate kernel namespace`);
+    if (!has(ns)) throw invalid(`sysctl "${k}" needs a ${ns} namespace of the container's own (it would change the host's)`);
+    if (k.split('.').some((part) => !/^[A-Za-z0-9_-]+$/.test(part)) || /[\0\n]/.test(v)) throw invalid(`invalid sysctl ${k}=${v}`);
+  }
+}
+
+/** Detaches a mount point of ours (and everything under it); not mounted is fine. */
+function detach(target: string): void {
+  try {
+    execFileSync('umount', ['--lazy', target], { stdio: 'ignore' });
+  } catch {}
 }
 
 function tryKill(pid: number, signal: number): void {

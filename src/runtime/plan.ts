@@ -125,11 +125,12 @@ export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step
   const linux = spec.linux ?? {};
   const nsOf = (t: string) => (linux.namespaces ?? []).find((n) => n.type === t);
   const fresh = (t: string) => !!nsOf(t) && !nsOf(t)!.path;
-  // A mount namespace of our own, so that every mount below vanishes with it. Only a bundle
-  // that leaves it out shares the host's: its mounts are made on the host, the root is entered
-  // with chroot, and the monitor (or delete) detaches the root's whole tree at the end.
-  const ownMounts = !!nsOf('mount');
-  let flags = ownMounts && !nsOf('mount')!.path ? CLONE.NEWNS : 0;
+  // A mount namespace of our own, so that every mount below vanishes with it. A bundle that
+  // leaves it out (or joins one by path) has its mounts made in that namespace: the root is
+  // bound at a mount point of the runtime's own (host.rootfs.target), entered with chroot, and
+  // the monitor (or delete) detaches that tree at the end.
+  const ownMounts = fresh('mount');
+  let flags = ownMounts ? CLONE.NEWNS : 0;
   // (The monitor clones without NEWCGROUP: the init enters its cgroup namespace itself, after joining its cgroups.)
   for (const [t, f] of [['uts', CLONE.NEWUTS], ['ipc', CLONE.NEWIPC], ['pid', CLONE.NEWPID], ['network', CLONE.NEWNET], ['cgroup', CLONE.NEWCGROUP]] as const) if (fresh(t)) flags |= f;
   const steps: Step[] = [['ns', String(flags)], ...consoleRecords(proc), ...(host.records ?? [])];
@@ -137,7 +138,9 @@ export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step
   if (pidns) steps.push(['pidns', pidns]); // the monitor enters it (checking its type), so the init is born there
   const hooks = spec.hooks ?? {};
   const state = host.hookState ?? (() => '{}');
-  for (const h of [...(hooks.prestart ?? []), ...(hooks.createRuntime ?? [])]) steps.push(hookStep('monitor', h, state('created')));
+  // Run by the monitor at `hooksync` (below): in the runtime's namespaces, with the root ready.
+  const monitorHooks = [...(hooks.prestart ?? []), ...(hooks.createRuntime ?? [])];
+  for (const h of monitorHooks) steps.push(hookStep('monitor', h, state('created')));
 
   // Joined first, so that everything from here on is accounted and limited.
   for (const f of host.cgroupJoin) steps.push(['join', f]);
@@ -157,17 +160,23 @@ export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step
   for (const [source, target] of host.idmounts ?? []) steps.push(['idmount', source, target]);
   steps.push(['mount', host.rootfs.source, host.rootfs.target, host.rootfs.type, String(host.rootfs.type === 'bind' ? MS.BIND | MS.REC : 0), host.rootfs.options.join(',')]);
   steps.push(['root', host.rootfs.target]);
-  for (const m of spec.mounts ?? []) mountSteps(steps, m, host);
-  // Written while /proc/sys is still writable (read-only paths come after).
-  for (const [k, v] of Object.entries(linux.sysctl ?? {})) steps.push(['sysctlin', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
-  // A /dev of our own (not the host's bound in) gets the standard nodes and links; the user's
-  // devices come after every mount (as runc makes them), so none is hidden by one.
   const devices = linux.devices ?? [];
-  if ((spec.mounts ?? []).some((m) => m.destination === '/dev' && !mountOptions(m.options, m.type).bind)) {
-    const own = new Set(devices.map((d) => d.path));
-    for (const [name, major, minor] of DEVICES) if (!own.has(`/dev/${name}`)) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
-    for (const [target, link] of DEV_LINKS) steps.push(['symlinkin', target, link]);
+  for (const m of spec.mounts ?? []) {
+    mountSteps(steps, m, host);
+    // Right after /proc, before anything can be mounted under it: the sysctls, written while
+    // /proc/sys is still writable (read-only paths come last).
+    if (m.destination === '/proc' && m.type === 'proc') {
+      for (const [k, v] of Object.entries(linux.sysctl ?? {})) steps.push(['sysctlin', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
+    }
+    // A /dev of our own (not the host's bound in) gets the standard nodes and links at once,
+    // so that a mount over /dev or in it comes on top of them, never under them.
+    if (m.destination === '/dev' && !mountOptions(m.options, m.type).bind) {
+      const own = new Set(devices.map((d) => d.path));
+      for (const [name, major, minor] of DEVICES) if (!own.has(`/dev/${name}`)) steps.push(['mknodin', `/dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor)]);
+      for (const [target, link] of DEV_LINKS) steps.push(['symlinkin', target, link]);
+    }
   }
+  // The config's devices after every mount (as runc makes them), so none is hidden by one.
   for (const d of devices) {
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     steps.push(['mknodin', d.path, String(kind | ((d.fileMode ?? 0o666) & 0o777)), String(d.major ?? 0), String(d.minor ?? 0), String(d.uid ?? 0), String(d.gid ?? 0)]);
@@ -176,6 +185,7 @@ export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step
   for (const r of linux.readonlyPaths ?? []) steps.push(['roin', r]);
   // Read-only root: only the root mount itself; what is mounted on it keeps its own flags.
   if (spec.root?.readonly) steps.push(['mount', '', host.rootfs.target, '', String(MS.REMOUNT | MS.BIND | MS.RDONLY), '']);
+  if (monitorHooks.length) steps.push(['hooksync']);
   if (host.execFifo) steps.push(['fifo', host.execFifo]);
   for (const h of hooks.createContainer ?? []) steps.push(hookStep('container', h, state('created')));
   steps.push([ownMounts ? 'pivot' : 'chroot']);
@@ -183,8 +193,9 @@ export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step
   if (fresh('network')) steps.push(['loopback']);
   if (spec.hostname !== undefined) steps.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined) steps.push(['domainname', spec.domainname]);
-  const start: Step[] = host.execFifo ? [['fifowait'], ...(hooks.startContainer ?? []).map((h) => hookStep('container', h, state('created')))] : [];
-  processSteps(steps, proc, start);
+  // startContainer hooks come from the container's root: they run as the process will, with its
+  // identity, capabilities and seccomp filter, just before it.
+  processSteps(steps, proc, host.execFifo ? [['fifowait']] : [], (hooks.startContainer ?? []).map((h) => hookStep('container', h, state('created'))));
   if (!ownMounts) steps.push(['umount', host.rootfs.target]);
   steps.push(...(host.teardown ?? []));
   return steps;
@@ -323,7 +334,7 @@ export function buildPlan(p: PlanInput): Step[] {
  * with the process spelled out (capability names, rlimit names, the seccomp profile itself, which
  * the caller resolves) and the cgroup the engine made and limited, which the runtime joins.
  */
-export function runtimeSpec(p: PlanInput, o: { cgroupsPath: string; seccomp?: SeccompProfile }): OciSpec {
+export function runtimeSpec(p: PlanInput, o: { cgroupsPath: string; seccomp?: SeccompProfile; devices: 'all' | string[] }): OciSpec {
   const spec = engineSpec(p);
   const proc = p.process;
   const caps = Object.keys(CAPS).filter((c) => (proc.caps >> BigInt(CAPS[c])) & 1n).map((c) => `CAP_${c}`);
@@ -343,6 +354,15 @@ export function runtimeSpec(p: PlanInput, o: { cgroupsPath: string; seccomp?: Se
     ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
   };
   spec.linux!.cgroupsPath = o.cgroupsPath;
+  // The runtime writes its own device rules (and on cgroup v2 replaces our program): the
+  // engine's, spelled out, so that it allows what berth would and nothing more.
+  spec.linux!.resources = {
+    devices: o.devices === 'all' ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }, ...o.devices.map((r) => {
+      const [type, nums, access] = r.split(' ');
+      const [major, minor] = nums.split(':').map((x) => (x === '*' ? undefined : Number(x)));
+      return { allow: true, type, ...(major !== undefined ? { major } : {}), ...(minor !== undefined ? { minor } : {}), access };
+    })],
+  };
   if (o.seccomp) spec.linux!.seccomp = o.seccomp;
   return spec;
 }
@@ -352,8 +372,9 @@ export function runtimeSpec(p: PlanInput, o: { cgroupsPath: string; seccomp?: Se
  * mount namespace of the monitor's child (it vanishes with it), which then execs the runtime's
  * foreground `run` (COMMAND); the monitor logs, restarts and tears down as for its own.
  */
-export function buildRuntimePlan(p: PlanInput, command: string[]): Step[] {
-  const steps: Step[] = [['ns', String(CLONE.NEWNS)], ...consoleRecords(p.process), ...monitorRecords(p)];
+export function buildRuntimePlan(p: PlanInput, command: string[], initPidFile: string): Step[] {
+  // initpidfile: health probes enter the init the runtime started, not the runtime's process.
+  const steps: Step[] = [['ns', String(CLONE.NEWNS)], ...consoleRecords(p.process), ...monitorRecords(p), ['initpidfile', initPidFile]];
   steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
   steps.push(['mount', p.rootfs.source, p.rootfs.target, p.rootfs.type, '0', p.rootfs.options.join(',')]);
   if (p.process.tty) steps.push(['tty', '0', String(p.process.tty.rows), String(p.process.tty.cols)]);
@@ -372,7 +393,7 @@ function consoleRecords(proc: ProcessSpec): Step[] {
 }
 
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */
-function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] = []): void {
+function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] = [], beforeExec: Step[] = []): void {
   const caps = proc.caps.toString(16);
   // Raising a limit or lowering the OOM score needs the host's root: before any user namespace.
   for (const [res, soft, hard] of proc.rlimits ?? []) steps.push(['rlimit', String(res), String(soft), String(hard)]);
@@ -397,6 +418,7 @@ function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] =
   steps.push(['ambient', sets ? sets.ambient.toString(16) : '0']);
   if (proc.noNewPrivileges) steps.push(['nonewprivs']);
   if (proc.seccomp && proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
+  steps.push(...beforeExec);
   for (const e of proc.env) steps.push(['env', e]);
   steps.push(['exec', ...proc.args]);
 }

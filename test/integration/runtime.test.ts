@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { cgroupMounts } from '../../src/kernel/cgroups.ts';
+import { fnv64 } from '../../src/util/hash.ts';
 import { busyboxTar, collect, isRoot, REPO, TestRoot, type Result } from '../helpers/berth.ts';
 
 const RUNTIME = path.join(REPO, 'bin/berth-runtime');
@@ -64,11 +66,9 @@ function makeBundle(name: string, edit: (spec: any) => void): { dir: string; out
   return { dir, out };
 }
 
-/** Every cgroup directory of the container, in every hierarchy mounted on this machine. */
+/** Every cgroup directory of the container (berth/runtime/<root key>/<id>), in every hierarchy on this machine. */
 function cgroupDirs(name: string): string[] {
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]);
-  return mounts.map((m) => path.join(m, 'berth/runtime', name)).filter((d) => fs.existsSync(d));
+  return cgroupMounts().map((m) => path.join(m, 'berth/runtime', fnv64(root).slice(0, 12), name)).filter((d) => fs.existsSync(d));
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
@@ -170,7 +170,7 @@ test('hooks run in the lifecycle\'s order with the state on stdin; a failing pre
     s.process.args = ['sh', '-c', 'echo process >> /out/inside.log'];
     s.hooks = {
       prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], createContainer: [hook('createContainer')],
-      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'read s; echo "startContainer $s" >> /out/inside.log'] }],
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'read s; echo "startContainer $s" >> /out/inside.log; grep CapBnd /proc/self/status > /out/hook-caps'] }],
       poststart: [hook('poststart')], poststop: [hook('poststop')],
     };
   });
@@ -187,6 +187,8 @@ test('hooks run in the lifecycle\'s order with the state on stdin; a failing pre
     assert.equal(s.bundle, dir);
     if (!l.startsWith('poststop')) assert.equal(s.pid, pid, l);
   }
+  // startContainer runs a program of the container's root: with the process's confinement.
+  assert.match(fs.readFileSync(path.join(out, 'hook-caps'), 'utf8'), /CapBnd:\s+0000000020000420/);
   const inside = fs.readFileSync(path.join(out, 'inside.log'), 'utf8').trim().split('\n');
   assert.equal(inside[1], 'process');
   assert.equal(JSON.parse(inside[0].slice('startContainer '.length)).pid, pid);
@@ -241,6 +243,45 @@ print(out.decode(), flush=True)
   assert.deepEqual(cgroupDirs('tty'), []);
 });
 
+test('exec enters the container\'s user namespace and seccomp filter', { skip }, async () => {
+  const { dir, out } = makeBundle('userns', (s) => {
+    s.process.args = ['sleep', '30'];
+    s.linux.namespaces.push({ type: 'user' });
+    s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+  });
+  // The mapped root is an unprivileged uid on the host: the root directory must let it in.
+  fs.chmodSync(out, 0o777);
+  fs.chmodSync(path.join(dir, 'rootfs'), 0o755);
+  await ok(['create', '--bundle', dir, 'userns']);
+  await ok(['start', 'userns']);
+  const ex = await rt(['exec', 'userns', 'sh', '-c', 'cat /proc/self/uid_map; mkdir /tmp/x 2>/dev/null || echo mkdir-denied; touch /out/made-by-exec']);
+  assert.equal(ex.code, 0, ex.stderr);
+  assert.match(ex.stdout, /^\s*0\s+100000\s+65536/m);
+  assert.match(ex.stdout, /mkdir-denied/);
+  // The exec's root is the container's: on the host, an unprivileged uid.
+  assert.equal(fs.statSync(path.join(out, 'made-by-exec')).uid, 100000);
+  await ok(['delete', '--force', 'userns']);
+});
+
+test('without a mount namespace: mounts on the host under the runtime\'s own mount point, detached at the end', { skip }, async () => {
+  const { dir } = makeBundle('hostmnt', (s) => {
+    s.process.args = ['sleep', '30'];
+    s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== 'mount');
+  });
+  const mounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir) || l.includes(path.join(root, 'hostmnt')));
+  await ok(['create', '--bundle', dir, 'hostmnt']);
+  await ok(['start', 'hostmnt']);
+  const during = mounts();
+  assert.ok(during.length > 1 && during.every((l) => l.split(' ')[4].startsWith(path.join(root, 'hostmnt', 'rootfs'))), during.join('\n'));
+  await ok(['kill', 'hostmnt', 'KILL']);
+  await waitFor('stopped', async () => (await state('hostmnt')).status === 'stopped');
+  await waitFor('the mounts to go', () => mounts().length === 0);
+  await ok(['delete', 'hostmnt']);
+  assert.deepEqual(mounts(), []);
+});
+
 test('bad bundles and requests: clear errors, nothing created', { skip }, async () => {
   const cases: Array<[string, (s: any) => void, RegExp]> = [
     ['ns', (s) => s.linux.namespaces.push({ type: 'bogus' }), /unknown namespace type "bogus"/],
@@ -250,6 +291,13 @@ test('bad bundles and requests: clear errors, nothing created', { skip }, async 
     ['version', (s) => (s.ociVersion = '0.5.0'), /unsupported ociVersion/],
     ['nspath', (s) => s.linux.namespaces.splice(1, 1, { type: 'network', path: '/proc/self/ns/ipc' }), /setns/],
     ['exe', (s) => (s.process.args = ['/no/such/program']), /no\/such\/program/],
+    // Written as the host's root: only sysctls of a namespace the container has of its own.
+    ['sysctl', (s) => (s.linux.sysctl = { 'kernel.core_pattern': '|/tmp/x' }), /not in a separate kernel namespace/],
+    ['sysctl-net', (s) => {
+      s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== 'network');
+      s.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    }, /needs a network namespace/],
+    ['devrule', (s) => (s.linux.resources.devices = [{ allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' }]), /denies part of what an earlier rule allows/],
   ];
   for (const [name, edit, want] of cases) {
     const { dir } = makeBundle(`bad-${name}`, edit);

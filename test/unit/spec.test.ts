@@ -43,7 +43,7 @@ test('config.json is checked before anything is made', () => {
   assert.throws(() => parseSpec('{'), /not valid JSON/);
 });
 
-test('a bundle\'s plan: mounts in the config\'s order, devices after them, masks, then the fifo and pivot_root', () => {
+test('a bundle\'s plan: mounts in the config\'s order, standard nodes right after /dev, masks, then the fifo and pivot_root', () => {
   const steps = specPlan(spec(), ociProcess(spec().process!), { ...host, execFifo: '/run/x/exec.fifo' });
   const n = names(steps);
   const at = (s: string) => n.indexOf(s);
@@ -52,7 +52,9 @@ test('a bundle\'s plan: mounts in the config\'s order, devices after them, masks
   assert.deepEqual(steps.filter((s) => s[0] === 'mountin').map((s) => s[2]),
     ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup']);
   assert.ok(at('join') < at('cgroupns') && at('cgroupns') < at('propagation') && at('propagation') < at('mount'));
-  assert.ok(n.lastIndexOf('mountin') < at('mknodin') && at('mknodin') < at('maskin') && at('roin') < at('fifo'));
+  const dev = steps.findIndex((s) => s[0] === 'mountin' && s[2] === '/dev');
+  assert.equal(at('mknodin'), dev + 1, 'the standard nodes come with /dev, before anything is mounted in it');
+  assert.ok(n.lastIndexOf('mountin') < at('maskin') && at('roin') < at('fifo'));
   assert.ok(at('fifo') < at('pivot') && at('pivot') < at('fifowait') && at('fifowait') < at('capbset') && at('capbset') < at('exec'));
   // root.readonly: the root is remounted read-only, after everything is mounted on it.
   const ro = steps.findIndex((s) => s[0] === 'mount' && Number(s[4]) & MS.REMOUNT);
@@ -83,7 +85,11 @@ test('hooks: prestart and createRuntime in the monitor, createContainer before p
   assert.deepEqual(hooks.map((x) => [x[1], x[4]]), [['monitor', '/pre'], ['monitor', '/cr'], ['container', '/cc'], ['container', '/sc']]);
   assert.deepEqual(hooks[0], ['hook', 'monitor', '{"status":"created","pid":%PID%}', '5', '/pre', '2', '/pre', 'a', 'K=V']);
   const n = names(steps);
-  assert.ok(steps.indexOf(hooks[2]) < n.indexOf('pivot') && steps.indexOf(hooks[3]) > n.indexOf('fifowait'));
+  // The monitor's hooks run at hooksync: every mount made, before pivot_root.
+  assert.ok(n.lastIndexOf('mountin') < n.indexOf('hooksync') && n.indexOf('hooksync') < n.indexOf('pivot'));
+  assert.ok(steps.indexOf(hooks[2]) < n.indexOf('pivot'));
+  // startContainer: from the container's root, so with the process's identity and filter only.
+  assert.ok(steps.indexOf(hooks[3]) > n.indexOf('fifowait') && steps.indexOf(hooks[3]) > n.indexOf('capset') && steps.indexOf(hooks[3]) < n.indexOf('exec'));
 });
 
 test('process: capability sets as given, rlimits by name, resources as limits', () => {
