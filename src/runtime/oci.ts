@@ -152,7 +152,7 @@ export class OciRuntime {
     const made: { cgroup?: CgroupDriver; cpuset?: string } = {};
     try {
       writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(record));
-      const driver = detectCgroups(cg.scope, { topLevel: true });
+      const driver = cgroupDriver(cg.scope);
       const paths = driver.create(cg.name, limits);
       made.cgroup = driver;
       memoryExtras(driver, paths, spec.linux?.resources?.memory);
@@ -258,7 +258,7 @@ export class OciRuntime {
       tryKill(r.init.pid, 9);
       for (let i = 0; i < 400 && isAlive(r.init); i++) await new Promise((res) => setTimeout(res, 5));
     }
-    detectCgroups(r.cgroup.scope, { topLevel: true }).remove(r.cgroup.name);
+    cgroupDriver(r.cgroup.scope).remove(r.cgroup.name);
     // Mounts made in the host's namespace, if the monitor was killed before it detached them.
     if (r.hostMounts) detach(path.join(dir, 'rootfs'));
     const cpuset = cpusetDir(r.cgroup);
@@ -276,7 +276,7 @@ export class OciRuntime {
 
   pids(id: string): number[] {
     const r = this.load(id);
-    return detectCgroups(r.cgroup.scope, { topLevel: true }).pids(r.cgroup.name);
+    return cgroupDriver(r.cgroup.scope).pids(r.cgroup.name);
   }
 
   /** exec: a process in a running container's namespaces and cgroups. */
@@ -287,7 +287,7 @@ export class OciRuntime {
     const pid = r.init!.pid;
     // The container's user namespace and seccomp profile apply to every process in it.
     const proc = ociProcess({ ...p, noNewPrivileges: p.noNewPrivileges ?? r.noNewPrivileges }, { ociVersion: OCI_VERSION, linux: { seccomp: r.seccomp, namespaces: r.userns ? [{ type: 'user' }] : [] } });
-    const driver = detectCgroups(r.cgroup.scope, { topLevel: true });
+    const driver = cgroupDriver(r.cgroup.scope);
     const steps = buildExecPlan({ pid, cgroupJoin: driver.paths(r.cgroup.name).procs, process: proc, userns: r.userns ? `/proc/${pid}/ns/user` : undefined });
     if (o.consoleSocket) steps.splice(1, 0, ['consolesock', path.resolve(o.consoleSocket)]);
     return runShim(steps, { stdin: 'inherit', output: 'inherit' });
@@ -370,6 +370,14 @@ function cpusetMount(): string | undefined {
 function cpusetDir(cg: { scope: string; name: string }): string | undefined {
   const mount = cpusetMount();
   return mount && path.join(mount, cg.scope, cg.name);
+}
+
+/**
+ * The cgroups a container's cgroupsPath names. BERTH_CGROUP_ROOT names a cgroup2 mount to use
+ * instead of what /sys/fs/cgroup holds, as for the engine (the tests run the v2 path on a hybrid host).
+ */
+function cgroupDriver(scope: string): CgroupDriver {
+  return detectCgroups(scope, { topLevel: true, root: process.env.BERTH_CGROUP_ROOT || undefined });
 }
 
 function cgroupFs(driver: CgroupDriver): { version: 2 } | { version: 1; hierarchies: string[] } {
