@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
 import { conflict, invalid, isCode, notFound } from '../core/errors.ts';
+import { parseSignal } from '../kernel/signals.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
@@ -29,7 +30,8 @@ interface Live {
 
 interface Exec {
   id: string;
-  container: string;
+  container: string; // '' for a berth command run for a remote client
+  cli?: boolean;
   args: string[];
   env: string[];
   user?: string;
@@ -102,6 +104,10 @@ export class ContainerApi {
       .on('POST', '/exec/{id}/start', (c) => this.execStart(c))
       .on('POST', '/exec/{id}/resize', (c) => this.execResize(c))
       .on('GET', '/exec/{id}/json', (c) => this.execInspect(c))
+      // berth's own: the berth CLI run here for a remote client, then started, resized and
+      // inspected as an exec; signals go to it through its monitor.
+      .on('POST', '/berth/cli', (c) => this.cliCreate(c))
+      .on('POST', '/berth/cli/{id}/kill', (c) => this.cliKill(c))
       .on('POST', '/commit', (c) => this.commit(c));
   }
 
@@ -449,6 +455,29 @@ export class ContainerApi {
     return { status: 201, body: { Id: id } };
   }
 
+  private async cliCreate(call: Call) {
+    const body = await readJson(call.req);
+    const cmd = body.Cmd;
+    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('Cmd: a berth command and its arguments are required');
+    // A command, not global flags (the state root is the daemon's), and not another daemon.
+    if (cmd[0].startsWith('-')) throw invalid(`Cmd must start with a berth command, not "${cmd[0]}"`);
+    if (cmd[0] === 'daemon') throw invalid('berth daemon cannot be run through a daemon');
+    const id = randomBytes(32).toString('hex');
+    this.execs.set(id, {
+      id, container: '', cli: true, args: cmd as string[], env: (body.Env as string[] | null) ?? [], cwd: (body.WorkingDir as string) || '/',
+      tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
+    });
+    return { status: 201, body: { Id: id } };
+  }
+
+  private async cliKill(call: Call) {
+    const x = this.exec(call.params.id);
+    if (!x.cli) throw notFound(`No such berth command: ${x.id}`);
+    if (!x.running) throw conflict(`berth command ${x.id} is not running`);
+    process.kill(x.monitorPid, parseSignal(call.query.get('signal') ?? 'TERM'));
+    return { status: 204 };
+  }
+
   private exec(id: string): Exec {
     const x = this.execs.get(id);
     if (!x) throw notFound(`No such exec instance: ${id}`);
@@ -464,9 +493,11 @@ export class ContainerApi {
     const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { rows: Number(body.ConsoleSize[0]), cols: Number(body.ConsoleSize[1]) } : { rows: 24, cols: 80 };
     let streams: ContainerStreams;
     try {
-      streams = await this.containers.execStreams(x.container, {
-        args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
-      });
+      streams = x.cli
+        ? this.containers.cliStreams({ args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
+        : await this.containers.execStreams(x.container, {
+          args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
+        });
     } catch (err) {
       // A command that cannot run is the exec's outcome, not a failed request (docker's
       // behaviour): the stream carries the message and the exec's status reads 126 or 127,
@@ -508,7 +539,7 @@ export class ContainerApi {
   private async execResize(call: Call) {
     const x = this.exec(call.params.id);
     if (!x.running) throw conflict(`Exec instance ${x.id} is not running`);
-    if (x.tty) this.containers.resize(x.monitorPid, this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
+    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? this.containers.cliWinsizeFile(x.id) : this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
     return { status: 201 };
   }
 

@@ -1,9 +1,11 @@
 // The berth command line: global flags, then a docker-style verb. Commands are loaded on demand
 // so that each invocation loads only the code it runs.
+import * as fs from 'node:fs';
 import { BerthError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { mark } from '../util/trace.ts';
 import { VERSION } from '../core/version.ts';
+import { DEFAULT_SOCKET } from '../util/paths.ts';
 
 export interface Context {
   engine(): Engine;
@@ -110,6 +112,8 @@ Commands:
 
 Global options:
   --root DIR   State directory (default /var/lib/berth, or $BERTH_ROOT)
+  -H, --host ADDRESS   Run the command through a berth daemon (unix:///path or tcp://HOST:PORT, or
+               $BERTH_HOST); a user who is not root goes through unix:///run/berth/berth.sock when it is there
 `;
 
 /** Exit codes follow the docker CLI: 125 berth failed, 126 cannot invoke, 127 not found. */
@@ -120,11 +124,14 @@ export function exitCodeFor(err: unknown): number {
 
 export async function main(argv: string[]): Promise<number> {
   let root = process.env.BERTH_ROOT || '/var/lib/berth';
+  let host = process.env.BERTH_HOST || '';
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('-'); i++) {
     const a = argv[i];
     if (a === '--root') root = argv[++i] ?? '';
     else if (a.startsWith('--root=')) root = a.slice(7);
+    else if (a === '-H' || a === '--host') host = argv[++i] ?? '';
+    else if (a.startsWith('--host=')) host = a.slice(7);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE);
       return 0;
@@ -147,6 +154,13 @@ export async function main(argv: string[]): Promise<number> {
   if (!load) {
     process.stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
     return 125;
+  }
+  if (name !== 'daemon') {
+    // Through a daemon when told to, or when we cannot use the state root ourselves (not root)
+    // and a daemon listens where it does by default; as root on its state root, in-process is
+    // the same engine without the round trips.
+    if (!host && process.getuid?.() !== 0 && fs.existsSync(DEFAULT_SOCKET.slice('unix://'.length))) host = DEFAULT_SOCKET;
+    if (host) return (await import('./remote.ts')).remote(host, argv.slice(i));
   }
   let engine: Engine | undefined;
   let EngineClass: typeof Engine | undefined;

@@ -14,7 +14,7 @@ import { isAlive, processStart, selfRef } from '../kernel/process.ts';
 import { deviceProgramHex, deviceRules, hostDevices, type DeviceNode } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
-import { buildExecPlan, buildHoldPlan, buildPlan, buildRuntimePlan, encodeRecords, runtimeSpec, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
+import { buildExecPlan, buildHoldPlan, buildHostPlan, buildPlan, buildRuntimePlan, encodeRecords, runtimeSpec, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, shimSpecialFs, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
 import type { PathStat } from './copy.ts';
 import type { Readable, Writable } from 'node:stream';
@@ -33,6 +33,7 @@ import type { EndpointView, Sandboxes, SandboxRecord } from '../network/sandbox.
 import type { PortMapping } from '../network/ports.ts';
 import { inUse, sweepSandboxes } from '../network/sweep.ts';
 import * as os from 'node:os';
+import { REPO } from '../util/paths.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -1447,6 +1448,29 @@ export class Containers {
     const shim = await this.execShim(nameOrId, x, { stdin: x.stdin ? 'pipe' : 'ignore', output: 'pipe' });
     await shim.started;
     return this.streamsOf(shim, (exit) => exit);
+  }
+
+  /**
+   * A berth command run for a remote client (`berth` talking to the daemon): the same CLI, on
+   * this engine's state root and with the daemon's own berth settings (BERTH_*), as a process of
+   * the daemon's under a monitor, its stdio streams for the caller. Only the client's terminal
+   * settings cross over from its environment.
+   */
+  cliStreams(x: { args: string[]; env: string[]; cwd: string; tty?: { rows: number; cols: number }; stdin: boolean; execId: string }): ContainerStreams {
+    const passed = x.env.filter((e) => /^(TERM|LANG|LC_[A-Z_]+|NO_COLOR|COLUMNS|BERTH_TRACE)=/.test(e));
+    const own = Object.entries(process.env).filter(([k]) => k.startsWith('BERTH_') && k !== 'BERTH_HOST' && k !== 'BERTH_ROOT' && k !== 'BERTH_TRACE').map(([k, v]) => `${k}=${v}`);
+    const env = [`PATH=${DEFAULT_PATH}`, 'HOME=/root', `BERTH_ROOT=${this.root.dir}`, ...own, ...passed];
+    const tty = x.tty && { ...x.tty, interactive: x.stdin, winsizeFile: this.cliWinsizeFile(x.execId) };
+    if (tty) fs.mkdirSync(path.dirname(tty.winsizeFile), { recursive: true });
+    const cwd = path.isAbsolute(x.cwd) && fs.statSync(x.cwd, { throwIfNoEntry: false })?.isDirectory() ? x.cwd : '/';
+    const shim = runShim(buildHostPlan({ args: [path.join(REPO, 'bin/berth'), ...x.args], env, cwd, tty }), { stdin: x.stdin ? 'pipe' : 'ignore', output: 'pipe' });
+    const streams = this.streamsOf(shim, (exit) => exit);
+    if (tty) void streams.gone.then(() => fs.rmSync(tty.winsizeFile, { force: true }));
+    return streams;
+  }
+
+  cliWinsizeFile(execId: string): string {
+    return path.join(this.root.dir, 'tmp', `cli-${execId.slice(0, 16)}.winsize`);
   }
 
   private async execShim(nameOrId: string, x: ExecOptions & { execId?: string }, stdio: ShimStdio): Promise<ShimHandle> {

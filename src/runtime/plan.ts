@@ -458,6 +458,20 @@ export function buildExecPlan(x: ExecInput): Step[] {
   return steps;
 }
 
+/**
+ * A program on the host under a monitor, with no namespaces of its own (the daemon runs a
+ * remote client's berth command this way): a terminal from the host's devpts if asked for, its
+ * signals forwarded, its exit reported, as for an exec.
+ */
+export function buildHostPlan(x: { args: string[]; env: string[]; cwd: string; tty?: ProcessSpec['tty'] }): Step[] {
+  const steps: Step[] = [['ns', '0'], ...(x.tty ? consoleRecords({ tty: x.tty } as ProcessSpec) : [])];
+  if (x.tty) steps.push(['tty', '0', String(x.tty.rows), String(x.tty.cols)]);
+  steps.push(['cwd', x.cwd]);
+  for (const e of x.env) steps.push(['env', e]);
+  steps.push(['exec', ...x.args]);
+  return steps;
+}
+
 /** Records on the wire: each field "=" + value + NUL (empty values survive), a lone NUL ends a record. */
 export function encodeRecords(steps: Step[]): Buffer {
   let body = '';

@@ -11,3 +11,5 @@ export const REPO = BUNDLED ? path.dirname(here) : path.resolve(here, '../..');
 export const SRC = path.join(REPO, 'src');
 /** The file this code runs from when bundled (its mtime dates the code, as src/'s do otherwise). */
 export const BUNDLE_FILE = BUNDLED ? fileURLToPath(import.meta.url) : undefined;
+/** Where `berth daemon` listens unless told otherwise, and where a `berth` that cannot use the state root looks for one. */
+export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock';

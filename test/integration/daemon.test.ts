@@ -564,3 +564,74 @@ describe('the API daemon: networks through the docker CLI', { skip: skip || (!fs
     assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0, 20_000), []);
   });
 });
+
+// The berth CLI itself through a daemon: the same command, run by the daemon on its state root,
+// its streams, terminal, signals and status carried over the API.
+describe('berth through the daemon (BERTH_HOST, -H, a user who is not root)', { skip: !isRoot && 'needs root' }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
+  // A client with no state root of its own: everything it sees comes through the socket.
+  const client = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}) => {
+    const env = { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}`, BERTH_ROOT: '/nonexistent', ...opts.env };
+    const [cmd, ...pre] = opts.wrap ?? [BERTH];
+    const child = spawn(cmd, [...pre, ...(opts.wrap ? [BERTH] : []), ...args], { env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    return collect(child, 60_000);
+  };
+
+  test('commands, streams apart, exit statuses and stdin, as in-process', async () => {
+    const images = await client(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.equal(images.code, 0, images.stderr);
+    assert.equal(images.stdout, 'busybox:latest\n');
+    const r = await client(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.equal((await client(['run', '--rm', 'busybox', 'nosuchcommand'])).code, 127);
+    const piped = await client(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z'], { input: 'from stdin\n' });
+    assert.equal(piped.stdout, 'FROM STDIN\n', piped.stderr);
+    // A container made through the daemon is the daemon's root's, seen by the in-process CLI too.
+    assert.equal((await client(['run', '-d', '--name', 'viaclient', 'busybox', 'sleep', '60'])).code, 0);
+    assert.match((await root.run(['ps', '--format', '{{.Names}}'])).stdout, /viaclient/);
+    assert.match((await client(['-H', `unix://${d.socket}`, 'exec', 'viaclient', 'echo', 'in-exec'], { env: { BERTH_HOST: '' } })).stdout, /in-exec/);
+    const bad = await client(['nosuchverb']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /'nosuchverb' is not a berth command/);
+    assert.equal((await client(['rm', '-f', 'viaclient'])).code, 0);
+    // The daemon takes commands, not global flags (its state root is its own), and never another daemon.
+    for (const Cmd of [['--root', '/tmp', 'ps'], ['daemon']]) {
+      const refused = await d.request('POST', '/berth/cli', JSON.stringify({ Cmd }));
+      assert.equal(refused.status, 400, refused.body);
+    }
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('a terminal of the client\'s size; signals reach the command', async () => {
+    const cmd = `stty rows 31 cols 97; exec ${BERTH} run --rm -it busybox sh -c 'tty; stty size; exit 4'`;
+    const t = await collect(spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}` }, stdio: ['pipe', 'pipe', 'pipe'] }), 60_000);
+    assert.match(t.stdout, /\/dev\/pts\/0/);
+    assert.match(t.stdout, /31 97/);
+    assert.equal(t.code, 4, t.stdout + t.stderr);
+    // SIGINT to the client: the command (here a foreground run) passes it to its container.
+    const child = spawn(BERTH, ['run', '--rm', 'busybox', 'sh', '-c', 'trap "exit 5" INT; echo ready; sleep 30 & wait'], { env: { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = collect(child, 30_000);
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b));
+    await root.until(() => out, (o) => o.includes('ready'), 15_000);
+    child.kill('SIGINT');
+    assert.equal((await done).code, 5);
+  });
+
+  test('a user who is not root, given the socket\'s group, uses berth through it', async () => {
+    // The group may reach the socket (the test root around it is otherwise private).
+    fs.chownSync(d.socket, 0, 65534);
+    fs.chmodSync(root.dir, 0o711);
+    const r = await client(['run', '--rm', 'busybox', 'echo', 'hello from nobody'], { wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hello from nobody\n');
+    const denied = await client(['ps'], { wrap: ['setpriv', '--reuid=65534', '--regid=65533', '--clear-groups'] });
+    assert.equal(denied.code, 125);
+    assert.match(denied.stderr, /cannot reach the daemon/);
+  });
+});

@@ -2,8 +2,7 @@
 import { invalid } from '../../core/errors.ts';
 import { parseArgs } from '../args.ts';
 import type { Context } from '../main.ts';
-
-export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock';
+import { DEFAULT_SOCKET } from '../../util/paths.ts';
 
 export async function daemon(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [
