@@ -421,7 +421,7 @@ restart:
     { tty && interactive ? 0 : -1, POLLIN, 0 },
     { listener, POLLIN, 0 },
   };
-  int exited = 0, ctrl_p = 0;
+  int exited = 0, ctrl_p = 0, nodetach = field(p, "nodetach") != NULL;
   while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
     for (int i = 0; i < ATTACH_MAX; i++) fds[6 + i] = (struct pollfd){ clients[i], POLLIN, 0 };
     fds[6 + ATTACH_MAX] = (struct pollfd){ hc.out, POLLIN, 0 };
@@ -484,8 +484,10 @@ restart:
     if (fds[4].fd >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t r = read(0, buf, sizeof buf);
       if (r <= 0) { fds[4].fd = -1; continue; }
-      /* Ctrl-P Ctrl-Q detaches the client; the container keeps running, its output logged. */
-      for (ssize_t i = 0; i < r; i++) {
+      /* Ctrl-P Ctrl-Q detaches the client; the container keeps running, its output logged.
+       * (`nodetach`: not for a berth command run for a remote client; its own run or exec
+       * decides about the keys.) */
+      for (ssize_t i = 0; i < r && !nodetach; i++) {
         if (ctrl_p && buf[i] == 0x11) {
           if (i > 1) write_all(master, buf, (size_t)(i - 1));
           report_raw("{\"detached\":true}");

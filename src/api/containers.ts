@@ -40,6 +40,8 @@ interface Exec {
   stdin: boolean;
   running: boolean;
   exitCode: number | null;
+  /** The signal that ended it, if one did (for a berth command's client to die of it too). */
+  signal?: number;
   pid: number;
   monitorPid: number;
 }
@@ -462,9 +464,16 @@ export class ContainerApi {
     // A command, not global flags (the state root is the daemon's), and not another daemon.
     if (cmd[0].startsWith('-')) throw invalid(`Cmd must start with a berth command, not "${cmd[0]}"`);
     if (cmd[0] === 'daemon') throw invalid('berth daemon cannot be run through a daemon');
+    const cwd = typeof body.WorkingDir === 'string' ? body.WorkingDir : '';
+    if (!cwd.startsWith('/') || !fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) throw invalid(`working directory "${cwd}" does not exist on the daemon's host`);
     const id = randomBytes(32).toString('hex');
+    // Never started (a client that died in between): forgotten after a while.
+    setTimeout(() => {
+      const x = this.execs.get(id);
+      if (x && !x.running && x.exitCode === null) this.execs.delete(id);
+    }, 10 * 60_000).unref();
     this.execs.set(id, {
-      id, container: '', cli: true, args: cmd as string[], env: (body.Env as string[] | null) ?? [], cwd: (body.WorkingDir as string) || '/',
+      id, container: '', cli: true, args: cmd as string[], env: (body.Env as string[] | null) ?? [], cwd,
       tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
     });
     return { status: 201, body: { Id: id } };
@@ -513,7 +522,7 @@ export class ContainerApi {
     }
     x.running = true;
     x.monitorPid = streams.monitorPid;
-    streams.exited.then((e) => (x.exitCode = e.exit), () => (x.exitCode = 126)).finally(() => {
+    streams.exited.then((e) => ((x.exitCode = e.exit), (x.signal = e.signal)), () => (x.exitCode = 126)).finally(() => {
       x.running = false;
       setTimeout(() => this.execs.delete(x.id), 10 * 60_000).unref();
     });
@@ -525,15 +534,45 @@ export class ContainerApi {
     const conduit = hijack(call, !tty);
     let open = 2;
     const done = () => --open === 0 && conduit.end();
-    streams.stdout.on('data', (d: Buffer) => conduit.write(tty ? d : frame(1, d))).on('end', done);
-    streams.stderr.on('data', (d: Buffer) => conduit.write(tty ? d : frame(2, d))).on('end', done);
+    // Backpressure both ways: a slow client pauses the output, a slow command the input.
+    const out = (stream: 1 | 2, d: Buffer) => {
+      if (!conduit.write(tty ? d : frame(stream, d))) {
+        streams.stdout.pause();
+        streams.stderr.pause();
+      }
+    };
+    conduit.onDrain(() => {
+      streams.stdout.resume();
+      streams.stderr.resume();
+    });
+    streams.stdout.on('data', (d: Buffer) => out(1, d)).on('end', done);
+    streams.stderr.on('data', (d: Buffer) => out(2, d)).on('end', done);
     const stdin = streams.stdin;
     stdin?.on('error', () => {});
+    stdin?.on('drain', () => conduit.resumeInput());
     conduit.onInput((d) => {
       if (!stdin || stdin.destroyed) return;
       if (d === null) stdin.end();
-      else stdin.write(d);
+      else if (!stdin.write(d)) conduit.pauseInput();
     });
+    // A berth command lives for its client: when the client goes away, it hangs up (SIGHUP, as a
+    // closed terminal would), its output pipes break, and it is killed if it is still there
+    // 10 s later. (A container's exec, as docker's, runs on.)
+    if (x.cli) {
+      conduit.onClose(() => {
+        if (!x.running) return;
+        streams.stdout.destroy();
+        streams.stderr.destroy();
+        const hangUp = (sig: NodeJS.Signals) => {
+          try {
+            if (x.running) process.kill(x.monitorPid, sig);
+          } catch {}
+        };
+        hangUp('SIGHUP');
+        setTimeout(() => hangUp('SIGTERM'), 1000).unref();
+        setTimeout(() => hangUp('SIGKILL'), 10_000).unref();
+      });
+    }
   }
 
   private async execResize(call: Call) {
@@ -548,7 +587,7 @@ export class ContainerApi {
     return {
       status: 200,
       body: {
-        ID: x.id, Running: x.running, ExitCode: x.exitCode, ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: false, user: x.user ?? '' },
+        ID: x.id, Running: x.running, ExitCode: x.exitCode, ...(x.cli ? { Signal: x.signal ?? 0 } : {}), ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: false, user: x.user ?? '' },
         OpenStdin: x.stdin, OpenStderr: true, OpenStdout: true, CanRemove: false, ContainerID: x.container, DetachKeys: '', Pid: x.pid,
       },
     };

@@ -201,7 +201,12 @@ export function frame(stream: 0 | 1 | 2 | 3, data: Buffer): Buffer {
 
 /** Where a stream's bytes go once it is handed over, and how the client's input arrives. */
 export interface Conduit {
-  write(data: Buffer): void;
+  /** false: the client is behind; wait for onDrain before writing more. */
+  write(data: Buffer): boolean;
+  onDrain(fn: () => void): void;
+  /** Stops (and resumes) reading the client's input, when what it feeds is behind. */
+  pauseInput(): void;
+  resumeInput(): void;
   end(): void;
   /** The client's input (stdin); `null` once the client half-closed. */
   onInput(fn: (data: Buffer | null) => void): void;
@@ -220,9 +225,10 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     const pendingHead = head.length ? head : undefined;
     return {
-      write: (d) => {
-        if (!socket.destroyed && socket.writable) socket.write(d);
-      },
+      write: (d) => (!socket.destroyed && socket.writable ? socket.write(d) : true),
+      onDrain: (fn) => socket.on('drain', fn),
+      pauseInput: () => socket.pause(),
+      resumeInput: () => socket.resume(),
       end: () => socket.end(),
       onInput: (fn) => {
         if (pendingHead) fn(pendingHead);
@@ -236,9 +242,10 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
   res.writeHead(200, { ...headers(), 'Content-Type': type });
   res.flushHeaders();
   return {
-    write: (d) => {
-      if (!res.destroyed && res.writable) res.write(d);
-    },
+    write: (d) => (!res.destroyed && res.writable ? res.write(d) : true),
+    onDrain: (fn) => res.on('drain', fn),
+    pauseInput: () => call.req.pause(),
+    resumeInput: () => call.req.resume(),
     end: () => res.end(),
     onInput: (fn) => {
       call.req.on('data', (d: Buffer) => fn(d));

@@ -26,6 +26,8 @@ export class ApiServer {
   private readonly router: Router;
   private readonly servers: http.Server[] = [];
   private readonly sockets: string[] = [];
+  /** Hijacked connections: closeAllConnections() no longer knows them, so close() ends them. */
+  private readonly upgraded = new Set<Duplex>();
 
   constructor(engine: Engine) {
     this.router = buildRouter(engine);
@@ -33,7 +35,11 @@ export class ApiServer {
 
   async listen(address: string): Promise<string> {
     const server = http.createServer({ keepAlive: true }, (req, res) => void this.handle(req, res));
-    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.handle(req, undefined, { socket, head }));
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.upgraded.add(socket);
+      socket.once('close', () => this.upgraded.delete(socket));
+      void this.handle(req, undefined, { socket, head });
+    });
     server.headersTimeout = 0; // streams (events, logs -f, wait) stay open as long as clients want
     server.requestTimeout = 0;
     const url = parseAddress(address);
@@ -56,6 +62,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    for (const s of this.upgraded) s.destroy();
     for (const s of this.servers) {
       s.closeAllConnections();
       await new Promise((r) => s.close(r));

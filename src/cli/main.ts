@@ -124,14 +124,23 @@ export function exitCodeFor(err: unknown): number {
 
 export async function main(argv: string[]): Promise<number> {
   let root = process.env.BERTH_ROOT || '/var/lib/berth';
+  let rootGiven = !!process.env.BERTH_ROOT;
   let host = process.env.BERTH_HOST || '';
+  let hostFlag = false;
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('-'); i++) {
     const a = argv[i];
-    if (a === '--root') root = argv[++i] ?? '';
-    else if (a.startsWith('--root=')) root = a.slice(7);
-    else if (a === '-H' || a === '--host') host = argv[++i] ?? '';
-    else if (a.startsWith('--host=')) host = a.slice(7);
+    if (a === '--root' || a.startsWith('--root=')) {
+      root = a === '--root' ? argv[++i] ?? '' : a.slice(7);
+      rootGiven = true;
+    } else if (a === '-H' || a === '--host' || a.startsWith('--host=')) {
+      host = a.startsWith('--host=') ? a.slice(7) : argv[++i] ?? '';
+      hostFlag = true;
+      if (!host || host.startsWith('-')) {
+        process.stderr.write('berth: -H/--host needs a daemon address (unix:///path or tcp://HOST:PORT)\n');
+        return 125;
+      }
+    }
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE);
       return 0;
@@ -155,11 +164,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
     return 125;
   }
+  if (name === 'daemon' && hostFlag) {
+    process.stderr.write('berth: the daemon listens where its own -H says: berth daemon -H ADDRESS\n');
+    return 125;
+  }
   if (name !== 'daemon') {
-    // Through a daemon when told to, or when we cannot use the state root ourselves (not root)
-    // and a daemon listens where it does by default; as root on its state root, in-process is
-    // the same engine without the round trips.
-    if (!host && process.getuid?.() !== 0 && fs.existsSync(DEFAULT_SOCKET.slice('unix://'.length))) host = DEFAULT_SOCKET;
+    // A state root and a daemon are two answers to one question: only one may be given.
+    if (host && rootGiven) {
+      process.stderr.write('berth: --root and -H/--host (or BERTH_ROOT and BERTH_HOST) cannot be combined: the daemon uses its own state root\n');
+      return 125;
+    }
+    // Through a daemon when told to, or when we cannot use the state root ourselves (not root,
+    // no root of our own given) and a daemon listens where it does by default; as root on its
+    // state root, in-process is the same engine without the round trips.
+    if (!host && !rootGiven && process.getuid?.() !== 0 && fs.existsSync(DEFAULT_SOCKET.slice('unix://'.length))) host = DEFAULT_SOCKET;
     if (host) return (await import('./remote.ts')).remote(host, argv.slice(i));
   }
   let engine: Engine | undefined;

@@ -13,11 +13,33 @@ interface Target {
   port?: number;
 }
 
-function target(address: string): Target {
+/** The forms `berth daemon -H` listens on: unix:///path (or a bare /path), tcp://HOST:PORT (IPv6 in brackets). */
+export function target(address: string): Target | undefined {
   if (address.startsWith('unix://')) return { socketPath: address.slice(7) };
-  const m = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(address);
-  if (m) return { host: m[1], port: Number(m[2]) };
-  throw new Error(`invalid daemon address "${address}": use unix:///path or tcp://HOST:PORT`);
+  if (address.startsWith('/')) return { socketPath: address };
+  const m = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d+)\/?$/.exec(address);
+  return m ? { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) } : undefined;
+}
+
+/**
+ * Whether a command reads its stdin, as the docker CLI decides from -i: only then does ours go
+ * over (a script's loop feeding `berth inspect` must keep the rest of its input).
+ */
+export function readsStdin(argv: string[]): boolean {
+  const [verb, ...rest] = argv;
+  // A flag as given alone (-i, --interactive, --interactive=true) or among short ones (-it).
+  const has = (short: string | undefined, long: string) => rest.some((a) => a === long || (a.startsWith(`${long}=`) && !/=(false|0)$/.test(a)) ||
+    (short !== undefined && /^-[a-zA-Z]+$/.test(a) && a.includes(short)));
+  const sub = verb === 'image' || verb === 'container' ? rest[0] : verb;
+  switch (sub) {
+    case 'run': case 'exec': case 'start': case 'create':
+      return has('i', '--interactive');
+    case 'attach': return !has(undefined, '--no-stdin');
+    case 'load': return !has('i', '--input') || rest.includes('-');
+    case 'import': case 'cp': return rest.includes('-');
+    case 'login': return has(undefined, '--password-stdin') || !has('p', '--password');
+    default: return false;
+  }
 }
 
 function request(t: Target, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
@@ -35,6 +57,8 @@ function request(t: Target, method: string, path: string, body?: unknown): Promi
       });
     });
     req.on('error', reject);
+    // A daemon that stopped answering is an error, not a hang.
+    req.setTimeout(30_000, () => req.destroy(new Error('the daemon did not answer within 30 s')));
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
@@ -62,14 +86,19 @@ function safeMessage(text: string): string {
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13, SIGTERM: 15 };
 
 /** Runs `argv` (a berth command and its arguments) in the daemon at `address`; resolves with its exit status. */
 export async function remote(address: string, argv: string[]): Promise<number> {
   const t = target(address);
-  const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
-  // Our stdin goes over when it is a terminal we hand over or data piped in (`load`, `import -`,
-  // `run -i`); a terminal we keep (output redirected) stays ours, as with the docker CLI.
-  const attachStdin = tty || !process.stdin.isTTY;
+  if (!t) {
+    process.stderr.write(`berth: invalid daemon address "${address}": use unix:///path or tcp://HOST:PORT\n`);
+    return 125;
+  }
+  // A terminal when ours is one on every side (as in-process, where stdout and stderr then share
+  // it); otherwise pipes, with stdout and stderr apart.
+  const tty = !!process.stdin.isTTY && !!process.stdout.isTTY && !!process.stderr.isTTY;
+  const attachStdin = readsStdin(argv) || (tty && ['run', 'exec', 'attach', 'login'].includes(argv[0]));
   const env = ['TERM', 'LANG', 'LC_ALL', 'NO_COLOR', 'BERTH_TRACE'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
   let created;
   try {
@@ -92,18 +121,28 @@ export async function remote(address: string, argv: string[]): Promise<number> {
     return 125;
   }
   const { socket, head } = stream;
-  const signal = (sig: NodeJS.Signals) => void request(t, 'POST', `/berth/cli/${id}/kill?signal=${sig}`).catch(() => {});
+  socket.setKeepAlive(true, 10_000);
+  // A signal goes to the command; a second one (or one the daemon cannot take) ends us here.
+  let signalled = 0;
+  const local = (sig: NodeJS.Signals) => {
+    if (tty) process.stdin.setRawMode(false);
+    socket.destroy();
+    process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 15));
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    if (++signalled > 1) return local(sig);
+    request(t, 'POST', `/berth/cli/${id}/kill?signal=${sig}`).then((r) => r.status >= 300 && local(sig), () => local(sig));
+  };
   const resize = () => void request(t, 'POST', `/exec/${id}/resize?h=${process.stdout.rows}&w=${process.stdout.columns}`).catch(() => {});
   for (const s of FORWARDED) process.on(s, signal);
   if (tty) {
     process.stdin.setRawMode(true);
     process.on('SIGWINCH', resize);
   }
-  if (attachStdin) {
-    process.stdin.on('data', (d: Buffer) => socket.write(d));
-    // End of our input ends the command's (the daemon reads the half-close).
-    process.stdin.on('end', () => socket.end());
-  }
+  // End of our input ends the command's (the daemon reads the half-close); pipe() keeps a slow
+  // command from making us buffer all of it.
+  if (attachStdin) process.stdin.pipe(socket);
+  else socket.end();
   await new Promise<void>((resolve) => {
     let pending: Buffer = Buffer.alloc(0);
     const onData = (d: Buffer) => {
@@ -127,13 +166,22 @@ export async function remote(address: string, argv: string[]): Promise<number> {
     socket.on('error', () => resolve());
   });
   if (tty) process.stdin.setRawMode(false);
+  process.stdin.unpipe(socket);
   process.stdin.pause();
   for (const s of FORWARDED) process.off(s, signal);
   process.off('SIGWINCH', resize);
   // The stream ends with the command; its status is the exec's, set as its monitor reports it.
   for (let i = 0; i < 500; i++) {
     const r = await request(t, 'GET', `/exec/${id}/json`).catch(() => undefined);
-    if (r?.status === 200 && !r.json.Running && r.json.ExitCode !== null) return r.json.ExitCode as number;
+    if (r?.status === 200 && !r.json.Running && r.json.ExitCode !== null) {
+      // Killed by a signal: so are we (a shell loop around us stops at ^C, as it would in-process).
+      const sig = Object.entries(SIGNAL_NUMBERS).find(([, n]) => n === r.json.Signal)?.[0] as NodeJS.Signals | undefined;
+      if (sig && ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGPIPE'].includes(sig)) {
+        process.removeAllListeners(sig);
+        process.kill(process.pid, sig);
+      }
+      return r.json.ExitCode as number;
+    }
     await new Promise((res) => setTimeout(res, 10));
   }
   process.stderr.write('berth: the daemon did not report the command\'s exit\n');

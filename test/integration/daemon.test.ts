@@ -573,7 +573,7 @@ describe('berth through the daemon (BERTH_HOST, -H, a user who is not root)', { 
   daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
   // A client with no state root of its own: everything it sees comes through the socket.
   const client = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}) => {
-    const env = { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}`, BERTH_ROOT: '/nonexistent', ...opts.env };
+    const env = { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}`, ...opts.env };
     const [cmd, ...pre] = opts.wrap ?? [BERTH];
     const child = spawn(cmd, [...pre, ...(opts.wrap ? [BERTH] : []), ...args], { env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
@@ -595,6 +595,18 @@ describe('berth through the daemon (BERTH_HOST, -H, a user who is not root)', { 
     assert.equal((await client(['run', '-d', '--name', 'viaclient', 'busybox', 'sleep', '60'])).code, 0);
     assert.match((await root.run(['ps', '--format', '{{.Names}}'])).stdout, /viaclient/);
     assert.match((await client(['-H', `unix://${d.socket}`, 'exec', 'viaclient', 'echo', 'in-exec'], { env: { BERTH_HOST: '' } })).stdout, /in-exec/);
+    // Only a command that reads stdin gets ours: a script's loop keeps the rest of its input.
+    const loop = await collect(spawn('sh', ['-c', `printf 'a\\nb\\nc\\n' | while read x; do ${BERTH} images -q >/dev/null; echo "got $x"; done`], { env: { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}` }, stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    assert.equal(loop.stdout, 'got a\ngot b\ngot c\n', loop.stderr);
+    for (const [args, env, msg] of [
+      [['--root', '/tmp/x', 'ps'], {}, /cannot be combined/],
+      [['-H'], {}, /needs a daemon address/],
+      [['-H', 'ftp://x', 'ps'], { BERTH_HOST: '' }, /invalid daemon address/],
+    ] as Array<[string[], NodeJS.ProcessEnv, RegExp]>) {
+      const r2 = await client(args, { env });
+      assert.equal(r2.code, 125, args.join(' '));
+      assert.match(r2.stderr, msg);
+    }
     const bad = await client(['nosuchverb']);
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /'nosuchverb' is not a berth command/);
@@ -621,6 +633,24 @@ describe('berth through the daemon (BERTH_HOST, -H, a user who is not root)', { 
     await root.until(() => out, (o) => o.includes('ready'), 15_000);
     child.kill('SIGINT');
     assert.equal((await done).code, 5);
+    // A client that dies takes its command with it: no `logs -f` left running in the daemon.
+    assert.equal((await root.run(['run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'while true; do echo tick; sleep 0.2; done'])).code, 0);
+    const follower = spawn(BERTH, ['logs', '-f', 'talker'], { env: { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let ticks = '';
+    follower.stdout!.on('data', (b: Buffer) => (ticks += b));
+    await root.until(() => ticks, (o) => o.includes('tick'), 15_000);
+    const remoteSide = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return cmd.includes('logs') && cmd.includes('talker') && Number(p) !== follower.pid;
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(remoteSide().length > 0, 'the command runs in the daemon');
+    follower.kill('SIGKILL');
+    assert.deepEqual(await root.until(remoteSide, (l) => l.length === 0, 15_000), []);
+    await root.run(['rm', '-f', 'talker']);
   });
 
   test('a user who is not root, given the socket\'s group, uses berth through it', async () => {
