@@ -97,7 +97,11 @@ static void teardown(struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n < 2) continue;
-    if (!strcmp(r->f[0], "umount")) {
+    if (!strcmp(r->f[0], "rmscope")) {
+      /* rmscope DIR: one try (another container keeps it busy): a scope another runtime made in
+       * a hierarchy berth leaves alone, removed with its last container. */
+      if (rmdir(r->f[1]) < 0) {}
+    } else if (!strcmp(r->f[0], "umount")) {
       /* umount ROOT: mounts made in the host's namespace (no mount namespace of the container's
        * own) go with the container: the root's whole tree, detached. */
       if (umount2(r->f[1], MNT_DETACH) < 0) {}
@@ -105,6 +109,9 @@ static void teardown(struct plan *p) {
       /* A cgroup can stay busy for a moment after its last task is reaped. */
       int gone = 0;
       for (int tries = 0; !(gone = rmdir(r->f[1]) == 0) && errno == EBUSY && tries < 50; tries++) usleep(2000);
+      /* Already gone (another runtime removes its own, or a `rm -f` was first): the scope may be
+       * empty now all the same. */
+      if (!gone && errno == ENOENT) gone = 1;
       /* The root's scope goes with its last container: one try, another container keeps it busy. */
       char scope[4096];
       const char *slash = strrchr(r->f[1], '/');

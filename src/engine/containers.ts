@@ -1378,6 +1378,10 @@ export class Containers {
     // runtime killed with its monitor left there is forgotten before the next start.
     const state = path.join(dir, 'runtime-state');
     fs.rmSync(state, { recursive: true, force: true });
+    // The runtime makes the container's cgroup in every hierarchy, also those berth leaves alone;
+    // it removes its leaves, the monitor then their scope (one try each).
+    const managed = new Set(cg.dirs.map((d) => path.dirname(path.dirname(path.dirname(d)))));
+    for (const m of cgroupMounts()) if (!managed.has(m)) input.teardown.rmscope = [...(input.teardown.rmscope ?? []), path.join(m, 'berth', this.root.key)];
     return buildRuntimePlan(input, [...runtimeCommand(runtime), '--root', state,
       'run', '--bundle', bundle, '--pid-file', this.runtimePidFile(record.Id), '--no-new-keyring', record.Id], this.runtimePidFile(record.Id));
   }

@@ -85,8 +85,8 @@ export interface PlanInput {
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
   /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
   network?: { mode: 'new' } | { mode: 'host' } | { mode: 'join'; path: string };
-  /** rmdir (cgroups), rmtree (--rm), and a program the monitor starts detached at the very end (network release). */
-  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[] };
+  /** rmdir (cgroups), rmtree (--rm), and a program the monitor starts detached at the very end (network release); rmscope: one rmdir try each. */
+  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; rmscope?: string[] };
 }
 
 export type Step = string[];
@@ -317,6 +317,7 @@ function monitorRecords(p: PlanInput): Step[] {
 
 function teardownSteps(p: PlanInput): Step[] {
   const teardown: Step[] = p.teardown.rmdirs.map((d) => ['rmdir', d]);
+  for (const s of p.teardown.rmscope ?? []) teardown.push(['rmscope', s]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);
   return teardown;

@@ -350,6 +350,7 @@ test('bad bundles and requests: clear errors, nothing created', { skip }, async 
 // The engine handing its containers to another OCI runtime: Debian's runc, which setup installs.
 describe('berth run --runtime runc', { skip: skip || (!hasRunc && 'runc is not installed') }, () => {
   let engine: TestRoot;
+  const scopes = () => cgroupMounts().map((m) => path.join(m, 'berth', engine.key)).filter((d) => fs.existsSync(d));
   const runcList = (id: string) => execFileSync('runc', ['--root', path.join(engine.dir, 'containers', id, 'runtime-state'), 'list', '--format', 'json'], { encoding: 'utf8' });
   before(async () => {
     engine = await TestRoot.withBusybox();
@@ -395,6 +396,8 @@ describe('berth run --runtime runc', { skip: skip || (!hasRunc && 'runc is not i
     assert.deepEqual(JSON.parse(runcList(id) || 'null') ?? [], []);
     assert.equal((await engine.run(['rm', 'viarunc'])).code, 0);
     assert.deepEqual(engine.leftovers(), []);
+    // runc made the container's cgroup in every hierarchy: none of them keeps the root's scope.
+    assert.deepEqual(scopes(), []);
   });
 
   test('kill -9 of the monitor: runc and the init go, the next command cleans up, the container starts again', async () => {
@@ -412,6 +415,7 @@ describe('berth run --runtime runc', { skip: skip || (!hasRunc && 'runc is not i
     assert.match((await engine.run(['exec', 'crashy', 'echo', 'back'])).stdout, /back/);
     assert.equal((await engine.run(['rm', '-f', 'crashy'])).code, 0);
     assert.deepEqual(engine.leftovers(), []);
+    assert.deepEqual(scopes(), []);
   });
 
   test('an unknown runtime is refused at create, with docker\'s message', async () => {
