@@ -432,7 +432,9 @@ restart:
   while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
     for (int i = 0; i < ATTACH_MAX; i++) fds[6 + i] = (struct pollfd){ clients[i], POLLIN, 0 };
     fds[6 + ATTACH_MAX] = (struct pollfd){ hc.out, POLLIN, 0 };
-    int timeout = exited ? -1 : health_tick(&hc, health_target(p, pid));
+    /* Another runtime's init may not be there yet (or be between restarts): look again soon. */
+    pid_t target = exited ? -1 : health_target(p, pid);
+    int timeout = exited ? -1 : target > 0 ? health_tick(&hc, target) : hc.enabled ? 100 : -1;
     if (poll(fds, 7 + ATTACH_MAX, timeout) < 0) {
       if (errno == EINTR) continue;
       break;

@@ -370,7 +370,10 @@ describe('berth run --runtime runc', { skip: skip || (!hasRunc && 'runc is not i
   });
 
   test('detached: runc runs the init; exec, logs, inspect, stop and rm work on it; limits are ours', async () => {
-    const d = await engine.run(['run', '-d', '--runtime', 'runc', '--name', 'viarunc', '-m', '64m', '--pids-limit', '33', 'busybox', 'sh', '-c', 'echo up; exec sleep 60']);
+    // The health probe must enter the container runc started (its pid 1 is sleep), never the
+    // runtime's own process on the host.
+    const d = await engine.run(['run', '-d', '--runtime', 'runc', '--name', 'viarunc', '-m', '64m', '--pids-limit', '33',
+      '--health-cmd', 'grep -q sleep /proc/1/cmdline', '--health-interval', '1s', 'busybox', 'sh', '-c', 'echo up; exec sleep 60']);
     assert.equal(d.code, 0, d.stderr);
     const id = d.stdout.trim();
     // runc knows it, and its init is the pid berth reports.
@@ -383,6 +386,7 @@ describe('berth run --runtime runc', { skip: skip || (!hasRunc && 'runc is not i
     assert.equal(ex.code, 0, ex.stderr);
     assert.match(ex.stdout, /^sleep\x0060/);
     assert.match((await engine.eventually(() => engine.run(['logs', 'viarunc']), (r) => r.stdout.includes('up'))).stdout, /up/);
+    assert.match((await engine.eventually(() => engine.run(['ps', '--format', '{{.Status}}']), (r) => /healthy/.test(r.stdout))).stdout, /\(healthy\)/);
     // The cgroup runc put the init in is the one berth made and limited.
     const memory = engine.cgroupDirs(id).find((x) => fs.existsSync(path.join(x, 'memory.limit_in_bytes')) || fs.existsSync(path.join(x, 'memory.max')));
     assert.ok(memory, 'a memory cgroup');
