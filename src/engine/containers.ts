@@ -10,7 +10,7 @@ import type { ImageStore } from '../image/store.ts';
 import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import { cgroupMounts, killAndRemove, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
-import { isAlive, processStart, selfRef } from '../kernel/process.ts';
+import { isAlive, processStart, selfRef, type ProcessRef } from '../kernel/process.ts';
 import { deviceProgramHex, deviceRules, hostDevices, type DeviceNode } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
@@ -1465,12 +1465,41 @@ export class Containers {
     const own = Object.entries(process.env).filter(([k]) => k.startsWith('BERTH_') && k !== 'BERTH_HOST' && k !== 'BERTH_ROOT' && k !== 'BERTH_TRACE').map(([k, v]) => `${k}=${v}`);
     const env = [`PATH=${DEFAULT_PATH}`, 'HOME=/root', `BERTH_ROOT=${this.root.dir}`, ...own, ...passed];
     const tty = x.tty && { ...x.tty, interactive: x.stdin, winsizeFile: this.cliWinsizeFile(x.execId) };
-    if (tty) fs.mkdirSync(path.dirname(tty.winsizeFile), { recursive: true });
+    fs.mkdirSync(path.join(this.root.dir, 'tmp'), { recursive: true });
     const cwd = path.isAbsolute(x.cwd) && fs.statSync(x.cwd, { throwIfNoEntry: false })?.isDirectory() ? x.cwd : '/';
     const shim = runShim(buildHostPlan({ args: [path.join(REPO, 'bin/berth'), ...x.args], env, cwd, tty }), { stdin: x.stdin ? 'pipe' : 'ignore', output: 'pipe' });
+    // Its monitor is recorded until it is gone: a daemon killed meanwhile leaves it without a
+    // client, and the next daemon hangs it up (endOrphanCommands).
+    const record = path.join(this.root.dir, 'tmp', `cli-${x.execId.slice(0, 16)}.monitor`);
+    if (shim.shimPid) writeFileAtomic(record, JSON.stringify({ pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 }));
     const streams = this.streamsOf(shim, (exit) => exit);
-    if (tty) void streams.gone.then(() => fs.rmSync(tty.winsizeFile, { force: true }));
+    void streams.gone.then(() => {
+      fs.rmSync(record, { force: true });
+      if (tty) fs.rmSync(tty.winsizeFile, { force: true });
+    });
     return streams;
+  }
+
+  /** At a daemon's start: the commands a killed daemon ran for its clients have none now. */
+  endOrphanCommands(): void {
+    const dir = path.join(this.root.dir, 'tmp');
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir).filter((n) => /^cli-[0-9a-f]+\.(monitor|winsize)$/.test(n));
+    } catch {}
+    for (const n of names) {
+      const ref = n.endsWith('.monitor') ? readJsonFile<ProcessRef>(path.join(dir, n)) : undefined;
+      // Hung up as a closed terminal would, then killed (the command dies with its monitor);
+      // what it started (a container) lives on, as when an in-process berth is killed.
+      const signal = (sig: NodeJS.Signals) => {
+        try {
+          if (ref && isAlive(ref)) process.kill(ref.pid, sig);
+        } catch {}
+      };
+      signal('SIGHUP');
+      setTimeout(() => signal('SIGKILL'), 2000).unref();
+      fs.rmSync(path.join(dir, n), { force: true });
+    }
   }
 
   cliWinsizeFile(execId: string): string {

@@ -651,6 +651,25 @@ describe('berth through the daemon (BERTH_HOST, -H, a user who is not root)', { 
     follower.kill('SIGKILL');
     assert.deepEqual(await root.until(remoteSide, (l) => l.length === 0, 15_000), []);
     await root.run(['rm', '-f', 'talker']);
+    // A daemon killed under a command: the next daemon ends the orphaned command (a foreground
+    // run; its container lives on, as when an in-process berth run is killed).
+    const orphanClient = spawn(BERTH, ['run', '--name', 'orphan', 'busybox', 'sleep', '60'], { env: { PATH: process.env.PATH, BERTH_HOST: `unix://${d.socket}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    orphanClient.on('error', () => {});
+    const orphanCli = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== orphanClient.pid).filter((p) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return cmd.includes('run') && cmd.includes('orphan') && !cmd.includes('sleep\0');
+      } catch {
+        return false;
+      }
+    });
+    await root.until(orphanCli, (l) => l.length > 0, 15_000);
+    await d.stop('SIGKILL');
+    orphanClient.kill('SIGKILL');
+    assert.ok(orphanCli().length > 0, 'the command outlives the daemon that ran it');
+    await d.start();
+    assert.deepEqual(await root.until(orphanCli, (l) => l.length === 0, 15_000), [], 'the next daemon ends it');
+    await root.run(['rm', '-f', 'orphan']);
   });
 
   test('a user who is not root, given the socket\'s group, uses berth through it', async () => {

@@ -18,6 +18,7 @@ export async function daemon(ctx: Context, argv: string[]): Promise<number> {
   const { ApiServer } = await import('../../api/server.ts');
   const engine = ctx.engine();
   engine.containers.reconcile(); // what a crash left, before serving
+  engine.containers.endOrphanCommands();
   const server = new ApiServer(engine);
   for (const h of hosts) ctx.err(`berth daemon: API listening on ${await server.listen(h)}\n`);
   await new Promise<void>((resolve) => {
