@@ -548,7 +548,10 @@ export class ContainerApi {
     streams.stdout.on('data', (d: Buffer) => out(1, d)).on('end', done);
     streams.stderr.on('data', (d: Buffer) => out(2, d)).on('end', done);
     const stdin = streams.stdin;
-    stdin?.on('error', () => {});
+    // Input paused for a slow command resumes when it drains, or when it is gone (its input is
+    // then dropped): a paused socket would never see its client leave.
+    stdin?.on('error', () => conduit.resumeInput());
+    stdin?.on('close', () => conduit.resumeInput());
     stdin?.on('drain', () => conduit.resumeInput());
     conduit.onInput((d) => {
       if (!stdin || stdin.destroyed) return;
@@ -557,10 +560,12 @@ export class ContainerApi {
     });
     // A berth command lives for its client: when the client goes away, it hangs up (SIGHUP, as a
     // closed terminal would), its output pipes break, and it is killed if it is still there
-    // 10 s later. (A container's exec, as docker's, runs on.)
-    if (x.cli) {
-      conduit.onClose(() => {
-        if (!x.running) return;
+    // 10 s later. A container's exec, as docker's, runs on, its output (never paused again:
+    // writes to a closed connection report no backpressure) dropped.
+    conduit.onClose(() => {
+      streams.stdout.resume();
+      streams.stderr.resume();
+      if (x.cli) {
         streams.stdout.destroy();
         streams.stderr.destroy();
         const hangUp = (sig: NodeJS.Signals) => {
@@ -571,8 +576,8 @@ export class ContainerApi {
         hangUp('SIGHUP');
         setTimeout(() => hangUp('SIGTERM'), 1000).unref();
         setTimeout(() => hangUp('SIGKILL'), 10_000).unref();
-      });
-    }
+      }
+    });
   }
 
   private async execResize(call: Call) {

@@ -235,7 +235,8 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
         socket.on('data', (d: Buffer) => fn(d));
         socket.on('end', () => fn(null));
       },
-      onClose: (fn) => socket.on('close', fn),
+      // Gone before anyone asked (the client left during the request): at once.
+      onClose: (fn) => (socket.destroyed ? setImmediate(fn) : socket.on('close', fn)),
     };
   }
   const res = call.res!;
@@ -251,7 +252,7 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
       call.req.on('data', (d: Buffer) => fn(d));
       call.req.on('end', () => fn(null));
     },
-    onClose: (fn) => res.on('close', fn),
+    onClose: (fn) => (res.destroyed ? setImmediate(fn) : res.on('close', fn)),
   };
 }
 

@@ -6,6 +6,9 @@
 // /berth/cli/{id}/kill forwards our signals, /exec/{id}/json has the exit status.
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import { parseArgs, type FlagSpec } from './args.ts';
+import { EXEC_FLAGS, START_FLAGS } from './commands/lifecycle.ts';
+import { CREATE_FLAGS } from './commands/run.ts';
 
 interface Target {
   socketPath?: string;
@@ -21,24 +24,33 @@ export function target(address: string): Target | undefined {
   return m ? { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) } : undefined;
 }
 
-/**
- * Whether a command reads its stdin, as the docker CLI decides from -i: only then does ours go
- * over (a script's loop feeding `berth inspect` must keep the rest of its input).
- */
-export function readsStdin(argv: string[]): boolean {
+/** What a command does with a terminal and stdin, read with its own flag table (as the docker CLI decides from -i and -t). */
+export function streamsOf(argv: string[]): { stdin: boolean; tty: boolean } {
   const [verb, ...rest] = argv;
-  // A flag as given alone (-i, --interactive, --interactive=true) or among short ones (-it).
-  const has = (short: string | undefined, long: string) => rest.some((a) => a === long || (a.startsWith(`${long}=`) && !/=(false|0)$/.test(a)) ||
-    (short !== undefined && /^-[a-zA-Z]+$/.test(a) && a.includes(short)));
   const sub = verb === 'image' || verb === 'container' ? rest[0] : verb;
+  const args = sub === verb ? rest : rest.slice(1);
+  const flags = (specs: FlagSpec[]) => {
+    try {
+      return parseArgs(args, specs, { stopAtPositional: true });
+    } catch {
+      return undefined; // a bad command line: the command itself will say so
+    }
+  };
   switch (sub) {
-    case 'run': case 'exec': case 'start': case 'create':
-      return has('i', '--interactive');
-    case 'attach': return !has(undefined, '--no-stdin');
-    case 'load': return !has('i', '--input') || rest.includes('-');
-    case 'import': case 'cp': return rest.includes('-');
-    case 'login': return has(undefined, '--password-stdin') || !has('p', '--password');
-    default: return false;
+    case 'run': case 'exec': {
+      const f = flags(sub === 'run' ? CREATE_FLAGS : EXEC_FLAGS);
+      // Detached, a command never reads the client's stdin (docker's behaviour).
+      return { stdin: f?.flags.get('interactive') === true && f.flags.get('detach') !== true, tty: f?.flags.get('tty') === true };
+    }
+    case 'start': {
+      const f = flags(START_FLAGS);
+      return { stdin: f?.flags.get('interactive') === true, tty: false };
+    }
+    case 'attach': return { stdin: !args.includes('--no-stdin'), tty: false };
+    case 'load': return { stdin: !args.some((a) => a === '-i' || a === '--input' || a.startsWith('--input=')), tty: false };
+    case 'import': return { stdin: args.includes('-'), tty: false };
+    case 'login': return { stdin: args.includes('--password-stdin') || !args.some((a) => a === '-p' || a === '--password' || a.startsWith('--password=')), tty: false };
+    default: return { stdin: false, tty: false };
   }
 }
 
@@ -95,10 +107,16 @@ export async function remote(address: string, argv: string[]): Promise<number> {
     process.stderr.write(`berth: invalid daemon address "${address}": use unix:///path or tcp://HOST:PORT\n`);
     return 125;
   }
-  // A terminal when ours is one on every side (as in-process, where stdout and stderr then share
-  // it); otherwise pipes, with stdout and stderr apart.
-  const tty = !!process.stdin.isTTY && !!process.stdout.isTTY && !!process.stderr.isTTY;
-  const attachStdin = readsStdin(argv) || (tty && ['run', 'exec', 'attach', 'login'].includes(argv[0]));
+  // A terminal when our stdin and stdout are one and stderr too (where in-process they would all
+  // be the same device), or when the command asks for one (-t: its stderr then shares it, as
+  // with docker); otherwise pipes, stdout and stderr apart.
+  const wants = streamsOf(argv);
+  const terminal = !!process.stdin.isTTY && !!process.stdout.isTTY;
+  const tty = terminal && (!!process.stderr.isTTY || wants.tty);
+  // On a terminal our keys go over (^C reaches the command through its terminal, as it would
+  // in-process); otherwise only to a command that reads its stdin, so that a script's loop keeps
+  // the rest of its input.
+  const attachStdin = tty || wants.stdin;
   const env = ['TERM', 'LANG', 'LC_ALL', 'NO_COLOR', 'BERTH_TRACE'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
   let created;
   try {
@@ -131,7 +149,8 @@ export async function remote(address: string, argv: string[]): Promise<number> {
   };
   const signal = (sig: NodeJS.Signals) => {
     if (++signalled > 1) return local(sig);
-    request(t, 'POST', `/berth/cli/${id}/kill?signal=${sig}`).then((r) => r.status >= 300 && local(sig), () => local(sig));
+    // 409: it is ending already; its output and status are still to come.
+    request(t, 'POST', `/berth/cli/${id}/kill?signal=${sig}`).then((r) => r.status >= 300 && r.status !== 409 && local(sig), () => local(sig));
   };
   const resize = () => void request(t, 'POST', `/exec/${id}/resize?h=${process.stdout.rows}&w=${process.stdout.columns}`).catch(() => {});
   for (const s of FORWARDED) process.on(s, signal);

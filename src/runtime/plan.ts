@@ -466,7 +466,7 @@ export function buildExecPlan(x: ExecInput): Step[] {
  */
 export function buildHostPlan(x: { args: string[]; env: string[]; cwd: string; tty?: ProcessSpec['tty'] }): Step[] {
   const steps: Step[] = [['ns', '0'], ...(x.tty ? consoleRecords({ tty: x.tty } as ProcessSpec) : [])];
-  if (x.tty) steps.push(['nodetach'], ['tty', '0', String(x.tty.rows), String(x.tty.cols)]);
+  if (x.tty) steps.push(['nodetach', '1'], ['tty', '0', String(x.tty.rows), String(x.tty.cols)]);
   steps.push(['cwd', x.cwd]);
   for (const e of x.env) steps.push(['env', e]);
   steps.push(['exec', ...x.args]);

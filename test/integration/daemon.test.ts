@@ -306,6 +306,17 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.equal(await d.ping(), true);
   });
 
+  test('an exec whose client leaves mid-stream runs to its end (its output no longer held back)', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'streamer', 'busybox', 'sleep', '120'])).code, 0);
+    // 50 MB through a client that reads 100 bytes and goes: the exec must still finish.
+    const cut = await collect(spawn('sh', ['-c', `${DOCKER} exec streamer sh -c 'yes | head -c 50000000; echo finished > /tmp/done' | head -c 100 > /dev/null`],
+      { env: { ...process.env, DOCKER_HOST: `unix://${d.socket}` }, stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    assert.equal(cut.code, 0, cut.stderr);
+    const done = await root.eventually(() => d.docker(['exec', 'streamer', 'cat', '/tmp/done']), (r) => r.stdout === 'finished\n', 30_000);
+    assert.equal(done.stdout, 'finished\n');
+    assert.equal((await d.docker(['rm', '-f', 'streamer'])).code, 0);
+  });
+
   test('kill -9 of the daemon leaves containers running, and a new daemon manages them', async () => {
     const run = await d.docker(['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.1; done']);
     assert.equal(run.code, 0, run.stderr);

@@ -1,19 +1,19 @@
 // `berth` through a daemon: which commands get the client's stdin, and the daemon addresses it takes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readsStdin, target } from '../../src/cli/remote.ts';
+import { streamsOf, target } from '../../src/cli/remote.ts';
 
-test('stdin goes over only to commands that read it, as the docker CLI decides from -i', () => {
-  for (const argv of [
-    ['run', '-i', 'busybox', 'cat'], ['run', '-it', 'busybox', 'sh'], ['run', '--interactive', 'busybox'], ['exec', '-i', 'c', 'sh'],
-    ['start', '-ai', 'c'], ['container', 'run', '-i', 'busybox'], ['attach', 'c'], ['load'], ['image', 'load'], ['import', '-', 'img'],
-    ['cp', '-', 'c:/tmp'], ['login', 'reg'], ['login', '-u', 'me', '--password-stdin', 'reg'],
-  ]) assert.equal(readsStdin(argv), true, argv.join(' '));
-  for (const argv of [
-    ['run', '--rm', 'busybox', 'true'], ['run', '-d', 'busybox', 'sleep', '1'], ['run', '--interactive=false', 'busybox'], ['exec', 'c', 'ls'],
-    ['ps', '-a'], ['images', '-q'], ['inspect', 'c'], ['attach', '--no-stdin', 'c'], ['load', '-i', 'f.tar'], ['import', 'f.tar', 'img'],
-    ['cp', 'c:/etc/hosts', '.'], ['login', '-u', 'me', '-p', 'secret', 'reg'], ['logs', '-f', 'c'],
-  ]) assert.equal(readsStdin(argv), false, argv.join(' '));
+test('stdin and a terminal go over as the command asks, read with its own flags (docker decides from -i and -t)', () => {
+  for (const [argv, stdin, tty] of [
+    [['run', '-i', 'busybox', 'cat'], true, false], [['run', '-it', 'busybox', 'sh'], true, true], [['run', '--interactive', '--name', 'x', 'busybox'], true, false],
+    [['run', '-d', '-i', 'busybox'], false, false], [['run', '--rm', 'busybox', 'grep', '-i', 'err', '/log'], false, false], [['run', '-t', 'busybox'], false, true],
+    [['exec', '-i', 'c', 'sh'], true, false], [['exec', 'c', 'sed', '-i', 's/a/b/', '/f'], false, false], [['exec', '-it', 'c', 'sh'], true, true],
+    [['start', '-ai', 'c'], true, false], [['container', 'run', '-i', 'busybox'], true, false], [['create', '-i', 'busybox'], false, false],
+    [['attach', 'c'], true, false], [['attach', '--no-stdin', 'c'], false, false], [['load'], true, false], [['image', 'load'], true, false],
+    [['load', '-i', 'f.tar'], false, false], [['import', '-', 'img'], true, false], [['import', 'f.tar', 'img'], false, false],
+    [['login', 'reg'], true, false], [['login', '-u', 'me', '--password-stdin', 'reg'], true, false], [['login', '-u', 'me', '-p', 'pw', 'reg'], false, false],
+    [['ps', '-a'], false, false], [['logs', '-f', 'c'], false, false], [['cp', 'c:/x', '-'], false, false], [['run', '--bogus', '-i'], false, false],
+  ] as Array<[string[], boolean, boolean]>) assert.deepEqual(streamsOf(argv), { stdin, tty }, argv.join(' '));
 });
 
 test('daemon addresses: the forms berth daemon -H listens on', () => {

@@ -1,7 +1,7 @@
 // Container lifecycle verbs: create, start, stop, restart, kill, wait, logs, inspect, rename.
 import { invalid } from '../../core/errors.ts';
 import { parseTime, readLog } from '../../engine/logs.ts';
-import { parseArgs } from '../args.ts';
+import { parseArgs, type FlagSpec } from '../args.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
@@ -38,10 +38,7 @@ export async function create(ctx: Context, argv: string[]): Promise<number> {
 }
 
 export async function start(ctx: Context, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, [
-    { name: 'attach', short: 'a', type: 'bool' },
-    { name: 'interactive', short: 'i', type: 'bool' },
-  ]);
+  const { flags, positionals } = parseArgs(argv, START_FLAGS);
   need(positionals, 1, 'start [OPTIONS] CONTAINER [CONTAINER...]');
   const containers = ctx.engine().containers;
   if (flags.get('attach')) {
@@ -190,16 +187,23 @@ export async function logs(ctx: Context, argv: string[]): Promise<number> {
 }
 
 
+export const EXEC_FLAGS: FlagSpec[] = [
+  { name: 'interactive', short: 'i', type: 'bool' },
+  { name: 'tty', short: 't', type: 'bool' },
+  { name: 'detach', short: 'd', type: 'bool' },
+  { name: 'env', short: 'e', type: 'list' },
+  { name: 'workdir', short: 'w', type: 'string' },
+  { name: 'user', short: 'u', type: 'string' },
+  { name: 'privileged', type: 'bool' },
+];
+
+export const START_FLAGS: FlagSpec[] = [
+  { name: 'attach', short: 'a', type: 'bool' },
+  { name: 'interactive', short: 'i', type: 'bool' },
+];
+
 export async function exec(ctx: Context, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, [
-    { name: 'interactive', short: 'i', type: 'bool' },
-    { name: 'tty', short: 't', type: 'bool' },
-    { name: 'detach', short: 'd', type: 'bool' },
-    { name: 'env', short: 'e', type: 'list' },
-    { name: 'workdir', short: 'w', type: 'string' },
-    { name: 'user', short: 'u', type: 'string' },
-    { name: 'privileged', type: 'bool' },
-  ], { stopAtPositional: true });
+  const { flags, positionals } = parseArgs(argv, EXEC_FLAGS, { stopAtPositional: true });
   need(positionals, 2, 'exec [OPTIONS] CONTAINER COMMAND [ARG...]');
   if (flags.get('privileged')) throw invalid('flag --privileged is not supported yet');
   const [name, ...args] = positionals;
