@@ -110,13 +110,25 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
     }
   });
   sock.on('error', () => {});
+  // The shim's exit can be seen before its last reports are read (the exit and the socket are
+  // separate events): it counts as unreported only once the report socket is closed too.
+  let exitStatus: number | null | undefined;
+  let sockClosed = false;
+  const unreported = () => {
+    if (exitStatus !== undefined && sockClosed) fail(new BerthError('Internal', `the shim exited (${exitStatus}) without reporting the container's exit`));
+  };
+  sock.on('close', () => {
+    sockClosed = true;
+    unreported();
+  });
   const gone = new Promise<number | null>((resolve) => {
     child.on('error', (err) => {
       fail(new BerthError('Unavailable', `cannot start the shim ${SHIM_PATH}: ${err.message} (run the setup to build it)`, { cause: err }));
       resolve(null);
     });
     child.on('exit', (code) => {
-      fail(new BerthError('Internal', `the shim exited (${code}) without reporting the container's exit`));
+      exitStatus = code;
+      unreported();
       resolve(code);
     });
   });
