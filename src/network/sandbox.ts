@@ -293,6 +293,17 @@ export class Sandboxes {
 
   /** One more network for a sandbox (at create, or `network connect` while running). */
   async attach(sb: SandboxRecord, ep: Endpoint, ifname: string): Promise<Attachment> {
+    // Under the network's lock: a release that finds the network idle must not remove its bridge
+    // while this attachment is being made on it.
+    await this.lockWait(netLock(ep.net.Id));
+    try {
+      return await this.attachLocked(sb, ep, ifname);
+    } finally {
+      fs.rmSync(this.lockPath(netLock(ep.net.Id)), { force: true });
+    }
+  }
+
+  private async attachLocked(sb: SandboxRecord, ep: Endpoint, ifname: string): Promise<Attachment> {
     await this.networks.ensureHost(ep.net);
     const capabilityArgs: Record<string, unknown> = {};
     // Ports are published on the first network only (docker publishes through one endpoint too).
@@ -462,6 +473,7 @@ export class Sandboxes {
       return;
     }
     let first: unknown;
+    const networks = new Set(sb?.attachments.map((a) => a.network) ?? []); // DEL empties the list
     if (sb) {
       this.withdraw(sb);
       for (const a of [...sb.attachments].reverse()) {
@@ -491,7 +503,31 @@ export class Sandboxes {
     fs.rmSync(path.join(this.poolDir(), id), { force: true });
     fs.rmSync(this.file(id), { force: true });
     fs.rmSync(this.lockPath(id), { force: true });
+    for (const net of networks) await this.releaseIdleHost(net);
     if (first) throw first;
+  }
+
+  /**
+   * The last sandbox on a network is gone (a pooled one counts): its bridge and rules go too, as
+   * nothing else would remove them. User networks with a DNS responder keep theirs (it listens
+   * on the bridge) until `network rm`. Skipped if a start holds the network: it needs them.
+   */
+  private async releaseIdleHost(networkId: string): Promise<void> {
+    const net = this.networks.find(networkId);
+    if (!net || net.Dns || !this.lock(netLock(networkId))) return;
+    try {
+      if (!this.list().some((other) => other.attachments.some((a) => a.network === networkId))) await this.networks.releaseHost(net);
+    } finally {
+      fs.rmSync(this.lockPath(netLock(networkId)), { force: true });
+    }
+  }
+
+  /** lock(), waiting while another live process holds it (briefly: a CNI ADD or a bridge's release). */
+  private async lockWait(id: string): Promise<void> {
+    for (const end = Date.now() + 30_000; !this.lock(id);) {
+      if (Date.now() > end) throw new BerthError('Unavailable', `${id} is held by another process for more than 30 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   /** Sandboxes whose container can no longer be using them: no live monitor, no live creator. */
@@ -601,6 +637,11 @@ export function plain(sb: SandboxRecord): boolean {
   if (sb.attachments.length !== 1 || sb.ports.length) return false;
   const [a] = sb.attachments;
   return a.name === DEFAULT_NETWORK && !a.aliases.length && Object.keys(a.rt.capabilityArgs ?? {}).length === 0;
+}
+
+/** The lock a network's attachments and the release of its idle bridge share (in the sandboxes' directory). */
+function netLock(networkId: string): string {
+  return `net-${networkId.slice(0, 12)}`;
 }
 
 /** Whether a pooled sandbox can be handed to a container on this network now. Pure but for the clock. */

@@ -201,8 +201,7 @@ export class Networks {
     const dns = readJsonFile<ProcessRef>(path.join(this.dir, 'dns', `${net.Id}.json`));
     if (dns && isAlive(dns)) process.kill(dns.pid, 'SIGTERM');
     fs.rmSync(path.join(this.dir, 'dns', `${net.Id}.json`), { force: true });
-    await removeBridgeRules(this.root.key, net, this.cniName(net));
-    await new Promise<void>((resolve) => execFile('ip', ['link', 'del', net.Bridge], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, () => resolve()));
+    await this.releaseHost(net);
     fs.rmSync(this.ipamDir(net), { recursive: true, force: true });
     this.unclaimSubnet(parseSubnet(net.Subnet), net.Id);
     fs.rmSync(path.join(this.dir, `${net.Id}.json`), { force: true });
@@ -218,7 +217,16 @@ export class Networks {
     return `berth-${this.root.key}-${net.Id.slice(0, 12)}`;
   }
 
-  /** After a reboot (or a bridge deleted by hand) the forwarding and NAT rules must be put back. */
+  /**
+   * The network's parts on the host, its rules and its bridge, gone: when it is removed, or when
+   * nothing is attached to it any more (ensureHost brings them back with the next container).
+   */
+  async releaseHost(net: NetworkRecord): Promise<void> {
+    await removeBridgeRules(this.root.key, net, this.cniName(net));
+    await new Promise<void>((resolve) => execFile('ip', ['link', 'del', net.Bridge], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, () => resolve()));
+  }
+
+  /** After a reboot (or a bridge deleted by hand, or released while idle) the forwarding and NAT rules must be put back. */
   async ensureHost(net: NetworkRecord): Promise<void> {
     if (fs.existsSync(`/sys/class/net/${net.Bridge}`) && net.Nat) return;
     await addBridgeRules(this.root.key, net, this.cniName(net));

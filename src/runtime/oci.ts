@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import { capMask } from '../kernel/capabilities.ts';
-import { detectCgroups, killAndRemove, readOptional, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
+import { cgroupMounts, detectCgroups, killAndRemove, readOptional, rmdirQuiet, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
 import { DEFAULT_DEVICE_RULES, deviceProgramHex } from '../kernel/devices.ts';
 import { isAlive, processStart, type ProcessRef } from '../kernel/process.ts';
 import { compileProfile, parseProfile, toHex, type SeccompProfile } from '../kernel/seccomp.ts';
@@ -56,6 +56,8 @@ export interface CreateOptions {
 }
 
 export const DEFAULT_RUNTIME_ROOT = '/run/berth-runtime';
+/** berth-runtime's cgroups live under this subtree of every hierarchy (its own, beside the engine's scopes). */
+const RUNTIME_SCOPE = 'berth/runtime';
 
 export class OciRuntime {
   readonly root: string;
@@ -189,7 +191,7 @@ export class OciRuntime {
       if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid));
       return { pid, shim };
     } catch (err) {
-      made.cgroup?.remove(cg.name);
+      if (made.cgroup) removeCgroup(made.cgroup, cg);
       if (made.cpuset) killAndRemove([made.cpuset]);
       if (record.hostMounts) detach(path.join(dir, 'rootfs'));
       fs.rmSync(dir, { recursive: true, force: true });
@@ -258,7 +260,7 @@ export class OciRuntime {
       tryKill(r.init.pid, 9);
       for (let i = 0; i < 400 && isAlive(r.init); i++) await new Promise((res) => setTimeout(res, 5));
     }
-    cgroupDriver(r.cgroup.scope).remove(r.cgroup.name);
+    removeCgroup(cgroupDriver(r.cgroup.scope), r.cgroup);
     // Mounts made in the host's namespace, if the monitor was killed before it detached them.
     if (r.hostMounts) detach(path.join(dir, 'rootfs'));
     const cpuset = cpusetDir(r.cgroup);
@@ -304,12 +306,12 @@ export function checkContainerId(id: string): void {
  * berth/runtime/<root key>/<id>, so two runtime roots never share a container's cgroup.
  */
 function cgroupOf(id: string, cgroupsPath: string | undefined, key: string): { scope: string; name: string } {
-  if (!cgroupsPath) return { scope: `berth/runtime/${key}`, name: id };
+  if (!cgroupsPath) return { scope: `${RUNTIME_SCOPE}/${key}`, name: id };
   if (cgroupsPath.includes(':')) throw invalid(`cgroupsPath "${cgroupsPath}": systemd cgroup paths are not supported`);
   const parts = cgroupsPath.split('/').filter(Boolean);
   if (!parts.length || parts.some((p) => p === '.' || p === '..')) throw invalid(`invalid cgroupsPath "${cgroupsPath}"`);
   // A relative path lands under berth's own subtree, so it never touches the host's cgroups.
-  const scope = cgroupsPath.startsWith('/') ? parts.slice(0, -1) : ['berth', 'runtime', ...parts.slice(0, -1)];
+  const scope = cgroupsPath.startsWith('/') ? parts.slice(0, -1) : [RUNTIME_SCOPE, ...parts.slice(0, -1)];
   return { scope: scope.join('/'), name: parts.at(-1)! };
 }
 
@@ -378,6 +380,17 @@ function cpusetDir(cg: { scope: string; name: string }): string | undefined {
  */
 function cgroupDriver(scope: string): CgroupDriver {
   return detectCgroups(scope, { topLevel: true, root: process.env.BERTH_CGROUP_ROOT || undefined });
+}
+
+/**
+ * A container's cgroups and, with its last container, the subtree berth-runtime made for them
+ * (berth/runtime/<root key>, then berth/runtime: one try each, another container keeps them).
+ */
+function removeCgroup(driver: CgroupDriver, cg: { scope: string; name: string }): void {
+  driver.remove(cg.name);
+  if (!cg.scope.startsWith(`${RUNTIME_SCOPE}/`)) return;
+  const mounts = process.env.BERTH_CGROUP_ROOT ? [process.env.BERTH_CGROUP_ROOT] : cgroupMounts();
+  rmdirQuiet(mounts.flatMap((m) => [path.join(m, cg.scope), path.join(m, RUNTIME_SCOPE)]));
 }
 
 function cgroupFs(driver: CgroupDriver): { version: 2 } | { version: 1; hierarchies: string[] } {

@@ -168,7 +168,10 @@ export class TestRoot {
       } catch {}
     }
     for (const b of this.bridges()) {
-      const ports = execFileSync('ip', ['-o', 'link', 'show', 'master', b], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      let ports = '';
+      try {
+        ports = execFileSync('ip', ['-o', 'link', 'show', 'master', b], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      } catch {} // the engine removed it meanwhile (the network went idle): nothing is attached
       if (ports) found.push(...ports.split('\n'));
     }
     return found;

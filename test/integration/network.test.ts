@@ -182,6 +182,12 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     await root.eventually(() => root.run(['ps', '-a']).then(() => root.netLeftovers()), (l) => l.length === 0, 20_000);
     assert.deepEqual(root.netLeftovers(), []);
     assert.equal((await root.run(['rm', '-f', 'victim'])).code, 0);
+    // Nothing on the default network any more: the engine removes its bridge and rules too (the
+    // next container brings them back).
+    const defaultNet = JSON.parse(fs.readFileSync(`${root.dir}/networks/${root.networkIds().find((id) => JSON.parse(fs.readFileSync(`${root.dir}/networks/${id}.json`, 'utf8')).Name === 'bridge')}.json`, 'utf8'));
+    assert.equal(await root.until(() => fs.existsSync(`/sys/class/net/${defaultNet.Bridge}`), (up) => !up, 20_000), false, 'the idle default bridge is gone');
+    const back = await root.run(['run', '--rm', 'busybox', 'sh', '-c', 'ip -4 addr show eth0 | grep -c inet']);
+    assert.equal(back.stdout, '1\n', back.stderr);
   });
 
   test('the pool: plain starts take prepared sandboxes, exits top it up, idle ones expire, a drain leaves nothing', async () => {

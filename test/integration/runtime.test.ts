@@ -134,6 +134,8 @@ test('create holds the process until start; state follows created, running, stop
   assert.match(gone.stderr, /does not exist/);
   assert.deepEqual(cgroupDirs('life'), []);
   assert.deepEqual(fs.readdirSync(root), []);
+  // With its last container, the runtime's cgroup subtree goes too.
+  assert.deepEqual(cgroupMounts().filter((m) => fs.existsSync(path.join(m, 'berth/runtime'))), []);
 });
 
 test('run: the exit status is the process\'s; the config\'s confinement applies inside', { skip }, async () => {
