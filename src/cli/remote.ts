@@ -6,6 +6,7 @@
 // /berth/cli/{id}/kill forwards our signals, /exec/{id}/json has the exit status.
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import { parseSignal } from '../kernel/signals.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
 import { EXEC_FLAGS, START_FLAGS } from './commands/lifecycle.ts';
 import { CREATE_FLAGS } from './commands/run.ts';
@@ -98,7 +99,8 @@ function safeMessage(text: string): string {
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13, SIGTERM: 15 };
+// Signals the client dies of when they killed the command (so does a shell loop around it).
+const DEADLY = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGPIPE'] as const;
 
 /** Runs `argv` (a berth command and its arguments) in the daemon at `address`; resolves with its exit status. */
 export async function remote(address: string, argv: string[]): Promise<number> {
@@ -145,7 +147,7 @@ export async function remote(address: string, argv: string[]): Promise<number> {
   const local = (sig: NodeJS.Signals) => {
     if (tty) process.stdin.setRawMode(false);
     socket.destroy();
-    process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 15));
+    process.exit(128 + parseSignal(sig));
   };
   const signal = (sig: NodeJS.Signals) => {
     if (++signalled > 1) return local(sig);
@@ -194,8 +196,8 @@ export async function remote(address: string, argv: string[]): Promise<number> {
     const r = await request(t, 'GET', `/exec/${id}/json`).catch(() => undefined);
     if (r?.status === 200 && !r.json.Running && r.json.ExitCode !== null) {
       // Killed by a signal: so are we (a shell loop around us stops at ^C, as it would in-process).
-      const sig = Object.entries(SIGNAL_NUMBERS).find(([, n]) => n === r.json.Signal)?.[0] as NodeJS.Signals | undefined;
-      if (sig && ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGPIPE'].includes(sig)) {
+      const sig = DEADLY.find((s) => parseSignal(s) === r.json.Signal);
+      if (sig) {
         process.removeAllListeners(sig);
         process.kill(process.pid, sig);
       }

@@ -6,7 +6,7 @@ import { BerthError, invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { DEFAULT_RUNTIME_ROOT, OciRuntime } from '../runtime/oci.ts';
-import { defaultSpec, OCI_VERSION, type OciProcess } from '../runtime/spec.ts';
+import { DEFAULT_RUNTIME_CAPS, defaultSpec, OCI_VERSION, type OciProcess } from '../runtime/spec.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
 
 const USAGE = `Usage: berth-runtime [--root DIR] COMMAND [OPTIONS] ID
@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
         const [uid = '0', gid = '0'] = ((a.flags.get('user') as string | undefined) ?? '0:0').split(':');
         p = { args, env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...((a.flags.get('env') as string[]) ?? [])], cwd: (a.flags.get('cwd') as string) ?? '/',
           user: { uid: Number(uid), gid: Number(gid) }, terminal: a.flags.get('tty') === true,
-          capabilities: { bounding: DEFAULT_EXEC_CAPS, effective: DEFAULT_EXEC_CAPS, permitted: DEFAULT_EXEC_CAPS } };
+          capabilities: { bounding: DEFAULT_RUNTIME_CAPS, effective: DEFAULT_RUNTIME_CAPS, permitted: DEFAULT_RUNTIME_CAPS } };
       }
       const detach = a.flags.get('detach') === true;
       const shim = rt.exec(id, p, { consoleSocket: a.flags.get('console-socket') as string, foreground: !detach });
@@ -177,7 +177,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const DEFAULT_EXEC_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -10,7 +10,7 @@ import type { ImageStore } from '../image/store.ts';
 import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import { cgroupMounts, killAndRemove, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
-import { isAlive, processStart, selfRef, type ProcessRef } from '../kernel/process.ts';
+import { isAlive, parentPid, processStart, selfRef, type ProcessRef } from '../kernel/process.ts';
 import { deviceProgramHex, deviceRules, hostDevices, type DeviceNode } from '../kernel/devices.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
@@ -20,7 +20,7 @@ import type { PathStat } from './copy.ts';
 import type { Readable, Writable } from 'node:stream';
 import type { Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
-import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProfile, seccompProgram } from './security.ts';
@@ -848,7 +848,7 @@ export class Containers {
       let gone = false;
       void shim.exited.then(() => (gone = true), () => (gone = true));
       for (let i = 0; !gone && i < 2000; i++) {
-        const inner = Number(readOptionalFile(file)?.trim());
+        const inner = Number(readTextFile(file)?.trim());
         if (inner > 0) return inner;
         await new Promise((res) => setTimeout(res, 5));
       }
@@ -886,11 +886,11 @@ export class Containers {
     // A restart policy gives the container a new init; its monitor records each one.
     // Another runtime: the monitor's child is that runtime's `run`, and the init its child,
     // whose pid the runtime writes (again at each restart).
-    const inner = Number(readOptionalFile(this.runtimePidFile(id))?.trim() ?? 0);
-    if (inner > 0) return parentOf(parentOf(inner)) === state.Monitor?.pid ? inner : 0;
+    const inner = Number(readTextFile(this.runtimePidFile(id))?.trim() ?? 0);
+    if (inner > 0) return parentPid(parentPid(inner)) === state.Monitor?.pid ? inner : 0;
     const restarted = readJsonFile<{ pid: number }>(path.join(this.cdir(id), 'pid.json'));
     const pid = restarted?.pid ?? state.Pid;
-    return pid > 0 && parentOf(pid) === state.Monitor?.pid ? pid : 0;
+    return pid > 0 && parentPid(pid) === state.Monitor?.pid ? pid : 0;
   }
 
   /**
@@ -1554,22 +1554,6 @@ interface NetSetup {
 // SIGWINCH: with a terminal the monitor resizes the pty from our terminal's size.
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
-function readOptionalFile(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function parentOf(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return -1;
-  }
-}
 
 // The OCI runtimes `--runtime` may name, called as runc is (docker, too, runs only runtimes it
 // was configured with: a name from an API request must never run an arbitrary program).

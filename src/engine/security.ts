@@ -9,6 +9,7 @@ import { invalid } from '../core/errors.ts';
 import type { HostConfig } from '../core/container.ts';
 import { CAPS, DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
 import type { SeccompProfile } from '../kernel/seccomp.ts';
+import { sysctlNamespace } from '../kernel/sysctl.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { BUNDLE_FILE, SRC } from '../util/paths.ts';
 import { fnv64 } from '../util/hash.ts';
@@ -128,8 +129,9 @@ export function rlimits(ulimits: Array<{ Name: string; Soft: number; Hard: numbe
  */
 export function checkSysctls(sysctls: Record<string, string>): void {
   for (const [k, v] of Object.entries(sysctls)) {
-    const ok = /^kernel\.(shm|msg)[a-z_]*$/.test(k) || k === 'kernel.sem' || /^fs\.mqueue\.[a-z_]+$/.test(k) || /^net\.[a-z0-9_.]+$/.test(k);
-    if (!ok) throw invalid(`sysctl "${k}" is not in a separate kernel namespace`);
+    // docker's: those of the ipc and network namespaces (a container's uts names are its hostname).
+    const ns = sysctlNamespace(k);
+    if (ns !== 'ipc' && ns !== 'network') throw invalid(`sysctl "${k}" is not in a separate kernel namespace`);
     if (/[\0\n]/.test(v)) throw invalid(`invalid value for sysctl ${k}`);
   }
 }

@@ -111,9 +111,31 @@ export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?:
   return new CgroupV1(v1, scope);
 }
 
+/** A cgroup filesystem mounted on this machine: v1 with its hierarchy's names (controllers, name=...), or v2. */
+export interface CgroupMount {
+  mount: string;
+  version: 1 | 2;
+  names: string[];
+}
+
+/** Every cgroup (v1 and v2) mount on this machine, as mountinfo lists them. */
+export function cgroupMountList(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): CgroupMount[] {
+  const out: CgroupMount[] = [];
+  for (const line of mountinfo.split('\n')) {
+    // Optional fields make the line variable-length: the fs type follows the lone " - ".
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    const names = superOpts.split(',').filter((o) => !['rw', 'ro', 'clone_children', 'xattr', 'nsdelegate', 'memory_recursiveprot'].includes(o) && !o.startsWith('release_agent'));
+    out.push({ mount: unescapeMount(line.slice(0, sep).split(' ')[4] ?? ''), version: fstype === 'cgroup2' ? 2 : 1, names: fstype === 'cgroup2' ? [] : names });
+  }
+  return out;
+}
+
 /** Every cgroup (v1 and v2) mount point on this machine. */
-export function cgroupMounts(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
-  return mountinfo.split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => unescapeMount(l.split(' ')[4]));
+export function cgroupMounts(mountinfo?: string): string[] {
+  return cgroupMountList(mountinfo).map((m) => m.mount);
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */

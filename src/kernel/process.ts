@@ -8,7 +8,8 @@ export interface ProcessRef {
   start: number;
 }
 
-export function processStart(pid: number): number | undefined {
+/** The fields of /proc/PID/stat after the command name (state first), or undefined if it is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -16,9 +17,19 @@ export function processStart(pid: number): number | undefined {
     return undefined;
   }
   // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // a zombie is not alive
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+export function processStart(pid: number): number | undefined {
+  const fields = statFields(pid);
+  if (!fields || fields[0] === 'Z' || fields[0] === 'X') return undefined; // a zombie is not alive
   return Number(fields[19]);
+}
+
+/** Its parent's pid, -1 if it is gone. */
+export function parentPid(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? Number(fields[1]) : -1;
 }
 
 export function isAlive(ref: ProcessRef | undefined): boolean {

@@ -24,7 +24,7 @@ import { BerthError, conflict, isCode } from '../core/errors.ts';
 import { isAlive, processStart, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
@@ -426,7 +426,7 @@ export class Sandboxes {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const text = readText(this.lockPath(id));
+      const text = readTextFile(this.lockPath(id));
       if (text === undefined) continue; // released meanwhile: try again
       const holder = JSON.parse(text || 'null') as ProcessRef | null;
       if (holder && isAlive(holder)) return false;
@@ -448,7 +448,7 @@ export class Sandboxes {
     } catch {
       return; // gone already
     }
-    if (readText(aside) !== stale) {
+    if (readTextFile(aside) !== stale) {
       try {
         fs.linkSync(aside, this.lockPath(id));
       } catch {}
@@ -648,14 +648,6 @@ function netLock(networkId: string): string {
 function takeable(sb: SandboxRecord, net: NetworkRecord): boolean {
   return sb.pooled !== undefined && Date.now() - sb.pooled < POOL_TTL_MS - CLAIM_MARGIN_MS &&
     sb.attachments.length === 1 && sb.attachments[0].network === net.Id && sb.attachments[0].result !== undefined;
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 function hostsLine(ip: string, names: string[], sandbox: string): string {

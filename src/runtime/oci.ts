@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import { capMask } from '../kernel/capabilities.ts';
-import { cgroupMounts, detectCgroups, killAndRemove, readOptional, rmdirQuiet, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
+import { sysctlNamespace } from '../kernel/sysctl.ts';
+import { cgroupMountList, cgroupMounts, detectCgroups, killAndRemove, readOptional, rmdirQuiet, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
 import { DEFAULT_DEVICE_RULES, deviceProgramHex } from '../kernel/devices.ts';
 import { isAlive, processStart, type ProcessRef } from '../kernel/process.ts';
 import { compileProfile, parseProfile, toHex, type SeccompProfile } from '../kernel/seccomp.ts';
@@ -365,8 +366,7 @@ function cpusetCgroup(driver: CgroupDriver, cg: { scope: string; name: string },
 }
 
 function cpusetMount(): string | undefined {
-  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => / - cgroup \S+ \S*\bcpuset\b/.test(l));
-  return line?.split(' ')[4];
+  return cgroupMountList().find((m) => m.names.includes('cpuset'))?.mount;
 }
 
 function cpusetDir(cg: { scope: string; name: string }): string | undefined {
@@ -395,17 +395,8 @@ function removeCgroup(driver: CgroupDriver, cg: { scope: string; name: string })
 
 function cgroupFs(driver: CgroupDriver): { version: 2 } | { version: 1; hierarchies: string[] } {
   if (driver.version === 2) return { version: 2 };
-  const hierarchies: string[] = [];
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const [fstype, , opts = ''] = line.slice(sep + 3).split(' ');
-    if (fstype !== 'cgroup') continue;
-    const names = opts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'xattr');
-    const h = names.join(',');
-    if (h && !hierarchies.includes(h)) hierarchies.push(h);
-  }
-  return { version: 1, hierarchies };
+  const hierarchies = cgroupMountList().filter((m) => m.version === 1 && m.names.length).map((m) => m.names.join(','));
+  return { version: 1, hierarchies: [...new Set(hierarchies)] };
 }
 
 /** The limits berth applies from linux.resources (memory, pids, cpu and devices). */
@@ -517,8 +508,7 @@ export async function runHook(h: OciHook, state: OciState): Promise<void> {
 export function checkOciSysctls(spec: OciSpec): void {
   const has = (t: string) => (spec.linux?.namespaces ?? []).some((n) => n.type === t);
   for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
-    const ns = /^kernel\.(shm|msg)[a-z_]*$/.test(k) || k === 'kernel.sem' || /^fs\.mqueue\./.test(k) ? 'ipc'
-      : /^net\./.test(k) ? 'network' : k === 'kernel.hostname' || k === 'kernel.domainname' ? 'uts' : undefined;
+    const ns = sysctlNamespace(k);
     if (!ns) throw invalid(`sysctl "${k}" is not in a separate kernel namespace`);
     if (!has(ns)) throw invalid(`sysctl "${k}" needs a ${ns} namespace of the container's own (it would change the host's)`);
     if (k.split('.').some((part) => !/^[A-Za-z0-9_-]+$/.test(part)) || /[\0\n]/.test(v)) throw invalid(`invalid sysctl ${k}=${v}`);

@@ -143,7 +143,8 @@ export function parseSpec(text: string): OciSpec {
   return spec;
 }
 
-const DEFAULT_RUNTIME_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+/** The capabilities of `spec`'s default process, and of an exec given only a command (runc's). */
+export const DEFAULT_RUNTIME_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 /** What `berth-runtime spec` writes: a shell in a confined container over ./rootfs (as runc's). */
 export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): OciSpec {

@@ -39,6 +39,15 @@ export function sweepTemps(dir: string, names: string[]): void {
   }
 }
 
+/** A file's text, or undefined if it cannot be read (gone, or never written). */
+export function readTextFile(path: string): string | undefined {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export function readJsonFile<T>(path: string): T | undefined {
   let text: string;
   try {

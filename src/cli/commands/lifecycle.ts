@@ -187,15 +187,9 @@ export async function logs(ctx: Context, argv: string[]): Promise<number> {
 }
 
 
-export const EXEC_FLAGS: FlagSpec[] = [
-  { name: 'interactive', short: 'i', type: 'bool' },
-  { name: 'tty', short: 't', type: 'bool' },
-  { name: 'detach', short: 'd', type: 'bool' },
-  { name: 'env', short: 'e', type: 'list' },
-  { name: 'workdir', short: 'w', type: 'string' },
-  { name: 'user', short: 'u', type: 'string' },
-  { name: 'privileged', type: 'bool' },
-];
+/** exec's flags: the ones of run's that apply to a process in a running container (same spellings). */
+const EXEC_FLAG_NAMES = new Set(['interactive', 'tty', 'detach', 'env', 'workdir', 'user', 'privileged']);
+export const EXEC_FLAGS: FlagSpec[] = CREATE_FLAGS.filter((f) => EXEC_FLAG_NAMES.has(f.name));
 
 export const START_FLAGS: FlagSpec[] = [
   { name: 'attach', short: 'a', type: 'bool' },
