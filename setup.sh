@@ -40,6 +40,8 @@ command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
 # save/load tests: umoci builds and edits OCI image layouts independently of berth.
 dpkg -s umoci >/dev/null 2>&1 || need+=(umoci)
+# Layer images: fsck.erofs (erofs-utils) checks what berth writes, independently of the kernel.
+command -v fsck.erofs >/dev/null || need+=(erofs-utils)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -3,7 +3,8 @@
  *           container's (125 setup failure, 126 cannot invoke, 127 not found, 128+n signal).
  *   fsops DIR   layer file operations from stdin (see fsops.c).
  *   xattrs DIR  every extended attribute under DIR, as records on stdout (see xattrs.c).
- *   netns add|del PATH   a persistent network namespace bind-mounted on PATH, or its removal (netns.c). */
+ *   netns add|del PATH   a persistent network namespace bind-mounted on PATH, or its removal (netns.c).
+ *   layer mount|umount ...   layer images mounted on their directories, or unmounted (layers.c). */
 #include "shim.h"
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "fsops")) return fsops_main(argv[2]);
   if (argc >= 3 && !strcmp(argv[1], "xattrs")) return xattrs_main(argv[2]);
   if (argc >= 4 && !strcmp(argv[1], "netns")) return netns_main(argv[2], argv[3]);
-  fprintf(stderr, "usage: berth-shim run | fsops DIR | xattrs DIR | netns add|del PATH\n");
+  if (argc >= 3 && !strcmp(argv[1], "layer")) return layers_main(argc - 2, argv + 2);
+  fprintf(stderr, "usage: berth-shim run | fsops DIR | xattrs DIR | netns add|del PATH | layer mount|umount ...\n");
   return 125;
 }

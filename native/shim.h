@@ -92,6 +92,9 @@ int fsops_main(const char *dir);
 /* xattrs.c */
 int xattrs_main(const char *dir);
 
+/* layers.c */
+int layers_main(int argc, char **argv);
+
 /* netns.c */
 int netns_main(const char *op, const char *path);
 

@@ -909,6 +909,7 @@ export class Containers {
   async diff(nameOrId: string): Promise<Change[]> {
     const { changes } = await import('../snapshot/diff.ts');
     const c = this.get(nameOrId);
+    this.images.layers.mount(c.record.Layers);
     const lowers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
     return changes(path.join(this.cdir(c.record.Id), 'upper'), lowers, this.mountTargets(c.record));
   }
@@ -1018,6 +1019,7 @@ export class Containers {
   async *export(nameOrId: string): AsyncGenerator<Buffer> {
     const { mergedTar, unshifter } = await import('../snapshot/diff.ts');
     const c = this.get(nameOrId);
+    this.images.layers.mount(c.record.Layers);
     const dirs = [...c.record.Layers.map((d) => this.images.layers.dir(d)), path.join(this.cdir(c.record.Id), 'upper')];
     // A remapped container's own files are owned by host ids: exported as the container sees them.
     yield* mergedTar(dirs, readXattrs, unshifter(c.record.HostConfig.IdMap));
@@ -1354,6 +1356,7 @@ export class Containers {
   private lowerDirs(record: ContainerRecord): string[] {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
+    this.images.layers.mount(record.Layers);
     return this.images.layers.lowerDirs(record.Layers, empty);
   }
 

@@ -28,7 +28,7 @@ const CREATE = fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONL
 const q = JSON.stringify;
 
 /** Layer-relative form of an entry name ('' is the layer root); refuses to leave the layer. */
-function clean(name: string, what: string): string {
+export function clean(name: string, what: string): string {
   if (!name || name.includes('\0')) throw invalid(`invalid layer: ${what} has an invalid name`);
   const out: string[] = [];
   for (const c of name.split('/')) {
@@ -39,6 +39,36 @@ function clean(name: string, what: string): string {
   }
   return out.join('/');
 }
+
+/** What a tar entry asks of a layer, by the image spec's naming rules (shared by both ways of unpacking). */
+export type EntryAction =
+  | { act: 'skip' } // inside AUFS metadata
+  | { act: 'parent'; parent: string } // AUFS metadata: only its directory is made
+  | { act: 'opaque'; dir: string } // hide the lower layers' contents of dir
+  | { act: 'whiteout'; parent: string; path: string } // hide the lower layers' path
+  | { act: 'create'; parent: string; path: string };
+
+export function entryAction(e: TarEntry): EntryAction {
+  const what = `entry ${q(e.path)}`;
+  const rel = clean(e.path, what);
+  const comps = rel.split('/');
+  const base = comps.pop()!;
+  const parent = comps.join('/');
+  if (comps.some((c) => c.startsWith(WH_META))) return { act: 'skip' }; // inside AUFS metadata (.wh..wh.plnk/...)
+  if (comps.some((c) => c.startsWith(WH))) throw invalid(`invalid layer: ${what} is inside a whiteout`);
+  if (base.startsWith(WH)) {
+    if (base === OPAQUE) return { act: 'opaque', dir: parent };
+    if (base.startsWith(WH_META)) return { act: 'parent', parent }; // other .wh..wh.* names are AUFS metadata
+    const name = base.slice(WH.length);
+    if (!name || name === '.' || name === '..') throw invalid(`invalid layer: ${what} is a malformed whiteout`);
+    return { act: 'whiteout', parent, path: parent ? `${parent}/${name}` : name };
+  }
+  if (!rel && e.type !== 'dir') throw invalid(`invalid layer: ${what} would replace the layer root`);
+  return { act: 'create', parent, path: rel };
+}
+
+/** Overlay's own attributes (redirect, origin, metacopy, opaque) steer lookups into other layers: a layer may only express whiteouts and opaque dirs through the .wh. names. */
+export const layerXattr = (name: string) => !name.startsWith('trusted.overlay.');
 
 const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
 const depth = (p: string) => (p ? p.split('/').length : 0);
@@ -63,20 +93,20 @@ class Layer implements TarHandler {
 
   entry(e: TarEntry): void {
     const what = `entry ${q(e.path)}`;
-    const rel = clean(e.path, what);
-    const comps = rel.split('/');
-    const base = comps.pop()!;
-    const parent = comps.join('/');
-    if (comps.some((c) => c.startsWith(WH_META))) return; // inside AUFS metadata (.wh..wh.plnk/...)
-    if (comps.some((c) => c.startsWith(WH))) throw invalid(`invalid layer: ${what} is inside a whiteout`);
-    if (base.startsWith(WH)) {
-      this.mkdirs(parent, what, true);
-      if (base === OPAQUE) this.xattr(parent, 'trusted.overlay.opaque', Buffer.from('y'));
-      else if (!base.startsWith(WH_META)) this.whiteout(parent, base.slice(WH.length), e, what);
-      return; // other .wh..wh.* names are AUFS metadata
+    const a = entryAction(e);
+    if (a.act === 'skip') return;
+    if (a.act === 'opaque') {
+      this.mkdirs(a.dir, what, true);
+      this.xattr(a.dir, 'trusted.overlay.opaque', Buffer.from('y'));
+      return;
     }
-    if (!rel && e.type !== 'dir') throw invalid(`invalid layer: ${what} would replace the layer root`);
-    this.mkdirs(parent, what, true);
+    this.mkdirs(a.parent, what, true);
+    if (a.act === 'parent') return;
+    if (a.act === 'whiteout') {
+      this.whiteout(a.path, e);
+      return;
+    }
+    const rel = a.path;
     const full = this.abs(rel);
     switch (e.type) {
       case 'dir':
@@ -104,11 +134,7 @@ class Layer implements TarHandler {
         this.nodes.set(rel, { op: 'mknod', path: rel, type: e.type, mode: e.mode, major: e.devmajor, minor: e.devminor, uid: e.uid, gid: e.gid, mtime: e.mtime });
     }
     // Applied after everything else: chown clears security.capability.
-    for (const [name, value] of e.xattrs) {
-      // Overlay's own attributes (redirect, origin, metacopy, opaque) steer lookups into other
-      // layers; a layer may only express whiteouts and opaque dirs through the .wh. names.
-      if (!name.startsWith('trusted.overlay.')) this.xattr(rel, name, value);
-    }
+    for (const [name, value] of e.xattrs) if (layerXattr(name)) this.xattr(rel, name, value);
   }
 
   data(chunk: Buffer): void {
@@ -169,9 +195,7 @@ class Layer implements TarHandler {
     if (target !== rel) this.make(rel, () => fs.linkSync(this.abs(target), this.abs(rel)));
   }
 
-  private whiteout(parent: string, name: string, e: TarEntry, what: string): void {
-    if (!name || name === '.' || name === '..') throw invalid(`invalid layer: ${what} is a malformed whiteout`);
-    const rel = parent ? `${parent}/${name}` : name;
+  private whiteout(rel: string, e: TarEntry): void {
     this.clear(rel);
     this.nodes.set(rel, { op: 'mknod', path: rel, type: 'char', mode: 0, major: 0, minor: 0, uid: e.uid, gid: e.gid, mtime: e.mtime });
   }

@@ -402,15 +402,11 @@ export class ImageStore {
       }
     };
     let freed = 0;
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(this.layers.root);
-    } catch {}
-    for (const hex of names) {
-      if (!/^[a-f0-9]{64}$/.test(hex) || layersUsed.has(`sha256:${hex}`) || !old(path.join(this.layers.root, hex))) continue;
-      freed += this.layers.usage(`sha256:${hex}`);
-      this.layers.remove(`sha256:${hex}`);
-      fs.rmSync(path.join(this.compressedDir, hex), { force: true });
+    for (const d of this.layers.list()) {
+      if (layersUsed.has(d) || !(old(this.layers.image(d)) || old(this.layers.dir(d)))) continue;
+      freed += this.layers.usage(d);
+      this.layers.remove(d);
+      fs.rmSync(path.join(this.compressedDir, digestHex(d)), { force: true });
     }
     for (const d of this.content.digests()) {
       const p = this.content.path(d);

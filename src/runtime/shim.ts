@@ -1,11 +1,12 @@
 // Client side of the shim protocol: spawn `berth-shim run` with the plan on fd 3 and read its
 // JSON-line reports from the same socket; and `berth-shim fsops` for layer file operations.
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import * as path from 'node:path';
 import { BerthError } from '../core/errors.ts';
 import type { SpecialFs, SpecialOp } from '../image/apply.ts';
+import type { LayerMounts } from '../snapshot/layers.ts';
 import { encodePlan, encodeRecords, type Step } from './plan.ts';
 import { REPO } from '../util/paths.ts';
 
@@ -168,6 +169,21 @@ export const shimSpecialFs: SpecialFs = {
     });
   },
 };
+
+/** Layer images mounted on (or unmounted from) their directories, through the shim: Node cannot mount. */
+export const shimLayerMounts: LayerMounts = {
+  mount(pairs) {
+    layerOp(['mount', ...pairs.flat()]);
+  },
+  unmount(dirs) {
+    layerOp(['umount', ...dirs]);
+  },
+};
+
+function layerOp(args: string[]): void {
+  const r = spawnSync(SHIM_PATH, ['layer', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: {}, encoding: 'utf8' });
+  if (r.status !== 0) throw new BerthError('Internal', `${args[0] === 'mount' ? 'mounting' : 'unmounting'} image layers: ${r.stderr?.trim() || r.error?.message || `exit ${r.status}`}`);
+}
 
 function modeBits(type: 'char' | 'block' | 'fifo'): number {
   return type === 'char' ? 0o020000 : type === 'block' ? 0o060000 : 0o010000;

@@ -1,5 +1,12 @@
-// Unpacked layers, one directory per diff id, shared by every image and container that uses
-// them; a container's root is these directories as overlayfs lower dirs plus its own upper dir.
+// Image layers, one per diff id, shared by every image and container that uses them; a
+// container's root is their directories as overlayfs lower dirs plus its own upper dir.
+//
+// A layer is stored as an EROFS image (<hex>.erofs, see erofs.ts) and mounted read-only when a
+// container or a command first needs its files: once per boot, one mount for all containers, so
+// that they share its page cache (and mapped binaries) as they would a directory's. The mount
+// points are under /run (<run>/layers/<root key>/<hex>), which a reboot empties as it does the
+// mounts, and not in the state root, which stays removable with rm -rf. Layers unpacked into
+// plain directories by earlier versions (<hex>/ with no image) still work.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { digestHex } from '../content/store.ts';
@@ -7,58 +14,132 @@ import type { Mount } from '../core/types.ts';
 import type { SpecialFs } from '../image/apply.ts';
 import { isAlive, ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
+import { ErofsReader } from './erofs.ts';
+
+/** Mounting and unmounting layer images (a native helper: Node cannot mount). */
+export interface LayerMounts {
+  mount(pairs: Array<[image: string, dir: string]>): void;
+  unmount(dirs: string[]): void;
+}
+
+const IMAGE = '.erofs';
+export const LAYER_MOUNTS = path.join(process.env.BERTH_RUN_DIR ?? '/run/berth', 'layers');
 
 export class LayerStore {
   readonly root: string;
   private readonly special: SpecialFs;
-  constructor(root: string, special: SpecialFs) {
+  private readonly mounts: LayerMounts;
+  private readonly mountRoot: string;
+  /** Layers in root; their images mounted under mountRoot (LAYER_MOUNTS/<root key>). */
+  constructor(root: string, special: SpecialFs, mounts: LayerMounts, mountRoot: string) {
     this.root = root;
     this.special = special;
+    this.mounts = mounts;
+    this.mountRoot = mountRoot;
   }
 
+  /** Where the layer's files are seen: its image's mount point (once mount() ran for it), or its directory. */
   dir(diffId: string): string {
-    return path.join(this.root, digestHex(diffId));
+    return fs.existsSync(this.image(diffId)) ? this.mountPoint(diffId) : path.join(this.root, digestHex(diffId));
+  }
+
+  private mountPoint(diffId: string): string {
+    return path.join(this.mountRoot, digestHex(diffId));
+  }
+
+  /** The layer's EROFS image (absent for a layer unpacked into its directory by an earlier version). */
+  image(diffId: string): string {
+    return path.join(this.root, digestHex(diffId) + IMAGE);
   }
 
   has(diffId: string): boolean {
-    return fs.existsSync(this.dir(diffId));
+    return fs.existsSync(this.image(diffId)) || fs.existsSync(path.join(this.root, digestHex(diffId)));
   }
 
   /**
-   * Unpacks an uncompressed layer tar; the layer appears under its diff id only when complete and,
-   * if given, once `verify` accepted it (a pulled layer must match its image's diff id first).
+   * Writes an uncompressed layer tar as the layer's image; it appears under its diff id only when
+   * complete, synced and, if given, once `verify` accepted it (a pulled layer must match its
+   * image's diff id first).
    */
   async unpack(tar: AsyncIterable<Buffer>, opts: { verify?: (res: { diffId: string; size: number }) => void | Promise<void> } = {}): Promise<{ diffId: string; size: number }> {
     fs.mkdirSync(this.root, { recursive: true });
     const me = selfRef();
     const tmp = path.join(this.root, `.tmp-${me.pid}.${me.start}.${randomHex(6)}`);
-    fs.mkdirSync(tmp, { mode: 0o755 });
+    const fd = fs.openSync(tmp, 'wx', 0o644);
     try {
-      const { applyLayer } = await import('../image/apply.ts'); // only unpacking needs the tar code
-      const res = await applyLayer(tar, tmp, this.special);
+      const { buildLayerImage } = await import('../image/layer-image.ts'); // only unpacking needs the tar code
+      const res = await buildLayerImage(tar, fd);
       await opts.verify?.(res);
-      try {
-        fs.renameSync(tmp, this.dir(res.diffId));
-      } catch (err) {
-        // Another unpack of the same layer won the race: keep theirs.
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-        fs.rmSync(tmp, { recursive: true, force: true });
-      }
-      return res;
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      // Another unpack of the same layer may have won the race: its image has the same files.
+      fs.renameSync(tmp, this.image(res.diffId));
+      return { diffId: res.diffId, size: res.size };
     } catch (err) {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      try {
+        fs.closeSync(fd);
+      } catch {}
+      fs.rmSync(tmp, { force: true });
       throw err;
     }
   }
 
-  /** Bytes of the layer's files (for a layer whose unpacked size was never recorded). */
-  usage(diffId: string): number {
-    return dirUsage(this.dir(diffId));
+  /** Mounts the images of these layers that are not mounted yet (after a pull, after a reboot). */
+  mount(diffIds: string[]): void {
+    const todo: Array<[string, string]> = [];
+    for (const d of diffIds) {
+      if (!fs.existsSync(this.image(d))) continue; // a plain directory
+      const dir = this.mountPoint(d);
+      if (!this.mounted(dir)) todo.push([this.image(d), dir]);
+    }
+    if (todo.length) this.mounts.mount(todo);
   }
 
+  /** Whether dir is a mount point (a layer's mount differs from its parent's device); makes it if missing. */
+  private mounted(dir: string): boolean {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!st) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return !!st && st.dev !== fs.statSync(this.mountRoot).dev;
+  }
+
+  /** Unmounts every layer of the store (a state root about to be deleted as a whole). */
+  unmountAll(): void {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.mountRoot);
+    } catch {
+      return;
+    }
+    const dirs = names.map((n) => path.join(this.mountRoot, n));
+    if (dirs.length) this.mounts.unmount(dirs);
+    for (const d of [...dirs, this.mountRoot]) rmdirQuiet(d);
+  }
+
+  /** Bytes of the layer's files (for a layer whose unpacked size was never recorded). */
+  usage(diffId: string): number {
+    const st = fs.statSync(this.image(diffId), { throwIfNoEntry: false });
+    return st ? st.size : dirUsage(this.dir(diffId));
+  }
+
+  /** Unmounted (containers still running on it keep their own reference), then its files. */
   remove(diffId: string): void {
-    fs.rmSync(this.dir(diffId), { recursive: true, force: true });
+    const mp = this.mountPoint(diffId);
+    if (fs.existsSync(mp)) {
+      if (this.mounted(mp)) this.mounts.unmount([mp]);
+      rmdirQuiet(mp);
+    }
+    fs.rmSync(path.join(this.root, digestHex(diffId)), { recursive: true, force: true });
+    fs.rmSync(this.image(diffId), { force: true });
+  }
+
+  /** Diff ids of every layer stored, image or directory. */
+  list(): string[] {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.root);
+    } catch {}
+    const hexes = new Set(names.map((n) => /^([a-f0-9]{64})(\.erofs)?$/.exec(n)?.[1]).filter((h): h is string => !!h));
+    return [...hexes].map((h) => `sha256:${h}`);
   }
 
   /** Leftovers of unpacks whose process was killed (a live one's are left alone): temp dirs and claims. */
@@ -73,6 +154,7 @@ export class LayerStore {
       if (ownerDead(n, '.tmp-')) fs.rmSync(path.join(this.root, n), { recursive: true, force: true });
       if (n.startsWith('.claim-') && !this.holderAlive(path.join(this.root, n))) fs.rmSync(path.join(this.root, n), { force: true });
     }
+    sweepStrayMounts(this.mounts);
   }
 
   private holderAlive(claim: string): boolean {
@@ -134,6 +216,38 @@ export class LayerStore {
   }
 }
 
+function rmdirQuiet(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {}
+}
+
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/**
+ * Unmounts layer images whose file is gone, for every state root: a root deleted with rm -rf
+ * (its images stay mounted, and their space used, until then), or a removal killed halfway.
+ */
+export function sweepStrayMounts(mounts: LayerMounts): void {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const stray: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-', 6);
+    if (sep < 0 || f[sep + 1] !== 'erofs') continue;
+    const target = unescapeMount(f[4]);
+    if (target.startsWith(LAYER_MOUNTS + '/') && !fs.existsSync(unescapeMount(f[sep + 2]))) stray.push(target);
+  }
+  if (!stray.length) return;
+  mounts.unmount(stray);
+  for (const d of stray) rmdirQuiet(d);
+}
+
 /** Bytes of the regular files under a directory (0 if it does not exist). */
 export function dirUsage(root: string): number {
   let total = 0;
@@ -152,10 +266,22 @@ export function dirUsage(root: string): number {
 
 /**
  * Reads a small file of an image as the container would see it at start (top layer wins,
- * whiteouts hide), without mounting. Symlinks are not followed: the file is then "absent".
+ * whiteouts hide), without mounting. Symlinks are not followed: the file is then "absent"
+ * (in a layer image, also when a symlink is on its way).
  */
 export function readImageFile(store: LayerStore, diffIds: string[], rel: string): string | undefined {
   for (let i = diffIds.length - 1; i >= 0; i--) {
+    const image = store.image(diffIds[i]);
+    if (fs.existsSync(image)) {
+      const r = ErofsReader.open(image);
+      try {
+        const ino = r.lookup(rel);
+        if (!ino) continue;
+        return ino.kind === 'file' && ino.size <= 4 << 20 ? r.data(ino).toString('utf8') : undefined;
+      } finally {
+        r.close();
+      }
+    }
     const p = path.join(store.dir(diffIds[i]), rel);
     let st: fs.Stats;
     try {

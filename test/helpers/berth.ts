@@ -80,8 +80,7 @@ export class TestRoot {
         for (const d of fs.readdirSync(scope, { withFileTypes: true })) if (d.isDirectory()) found.push(path.join(scope, d.name));
       } catch {}
     }
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir));
-    found.push(...mounts);
+    found.push(...this.mounts());
     try {
       for (const n of fs.readdirSync(path.join(this.dir, 'containers'))) found.push(path.join(this.dir, 'containers', n));
     } catch {}
@@ -89,6 +88,16 @@ export class TestRoot {
       for (const n of fs.readdirSync(path.join(this.dir, 'layers'))) if (n.startsWith('.tmp')) found.push(n);
     } catch {}
     return found;
+  }
+
+  /** Mounts of this root's (mountinfo lines) but for its stored layers' images, which stay mounted, shared by their containers. */
+  mounts(): string[] {
+    const layerMount = (l: string) => {
+      const f = l.split(' ');
+      const source = f[f.indexOf('-', 6) + 2] ?? '';
+      return l.includes(' - erofs ') && source.startsWith(path.join(this.dir, 'layers') + '/') && fs.existsSync(source);
+    };
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir) && !layerMount(l));
   }
 
   /** Waits until fn() holds (for state that settles asynchronously), or returns its last value. */
@@ -216,11 +225,19 @@ export class TestRoot {
     for (const n of nets.list()) await nets.remove(n.Id, () => undefined).catch(() => undefined);
   }
 
+  /** Unmounts the root's layer images (which stay mounted while they exist), as before deleting it. */
+  async unmountLayers(): Promise<void> {
+    const { LAYER_MOUNTS, LayerStore } = await import('../../src/snapshot/layers.ts');
+    const { shimLayerMounts, shimSpecialFs } = await import('../../src/runtime/shim.ts');
+    new LayerStore(path.join(this.dir, 'layers'), shimSpecialFs, shimLayerMounts, path.join(LAYER_MOUNTS, this.key)).unmountAll();
+  }
+
   async cleanup(): Promise<void> {
     await this.run(['ps', '-a']).catch(() => {});
     const ids = fs.existsSync(path.join(this.dir, 'containers')) ? fs.readdirSync(path.join(this.dir, 'containers')).filter((n) => /^[a-f0-9]{64}$/.test(n)) : [];
     if (ids.length) await this.run(['rm', '-f', ...ids]);
     await this.removeNetworks();
+    await this.unmountLayers();
     // The root's cgroup scope went with its last container (the engine's doing, not ours).
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -101,7 +101,7 @@ describe('save and load', { skip }, () => {
       assert.equal((await t.run(['run', '--rm', 'sk/oci:1', 'echo', 'oci'])).stdout, 'oci\n');
       assert.equal((await t.run(['run', '--rm', 'sk/docker:1', 'echo', 'docker'])).stdout, 'docker\n');
       // One layer on disk for both: the gzip blob skopeo made and the plain one unpack to the same diff id.
-      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'layers')), [diffId.slice(7)]);
+      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'layers')), [`${diffId.slice(7)}.erofs`]);
     });
   });
 

@@ -88,8 +88,8 @@ describe('rmi, image prune, system df', { skip: !isRoot && 'needs root' }, () =>
     const all = await root.run(['image', 'prune', '-a', '-f']);
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stdout, /untagged: busybox:latest\n/);
-    assert.ok(fs.existsSync(path.join(root.dir, 'layers', hex(base))));
-    assert.ok(fs.existsSync(path.join(root.dir, 'layers', hex(top))));
+    assert.ok(fs.existsSync(path.join(root.dir, 'layers', `${hex(base)}.erofs`)));
+    assert.ok(fs.existsSync(path.join(root.dir, 'layers', `${hex(top)}.erofs`)));
     assert.equal((await root.run(['image', 'inspect', '-f', '{{.Id}}', 'top:1'])).stdout, `${topId}\n`);
     assert.equal((await root.run(['rm', '-f', 'keeper'])).code, 0);
 

@@ -217,7 +217,7 @@ describe('pull from a registry', { skip }, () => {
     const blobs = path.join(t.dir, 'content/blobs/sha256');
     for (const d of [image.config.digest, image.manifest.digest, ...image.layers.map((l) => l.digest), ...image.diffIds])
       assert.ok(!fs.existsSync(path.join(blobs, hex(d))), `blob ${d} stored`);
-    for (const d of image.diffIds) assert.ok(!fs.existsSync(path.join(t.dir, 'layers', hex(d))), `layer ${d} stored`);
+    for (const d of image.diffIds) assert.ok(!fs.existsSync(path.join(t.dir, 'layers', `${hex(d)}.erofs`)), `layer ${d} stored`);
     assert.deepEqual(fs.existsSync(path.join(t.dir, 'content/ingest')) ? fs.readdirSync(path.join(t.dir, 'content/ingest')) : [], []);
     assert.deepEqual(fs.existsSync(path.join(t.dir, 'layers')) ? fs.readdirSync(path.join(t.dir, 'layers')).filter((n) => n.startsWith('.')) : [], []);
     assert.ok(!fs.existsSync(path.join(t.dir, 'images', `${hex(image.config.digest)}.json`)));
@@ -281,9 +281,9 @@ describe('pull from a registry', { skip }, () => {
     assert.equal(gets.length, 2, JSON.stringify(gets));
     assert.match(gets[1].range ?? '', /^bytes=\d+-$/);
     assert.equal(gets[1].status, 206);
-    assert.ok(fs.existsSync(path.join(root.dir, 'layers', hex(img.big.diffIds[0]))));
+    assert.ok(fs.existsSync(path.join(root.dir, 'layers', `${hex(img.big.diffIds[0])}.erofs`)));
     assert.equal((await root.run(['rmi', `${R}/big:1`])).code, 0);
-    assert.ok(!fs.existsSync(path.join(root.dir, 'layers', hex(img.big.diffIds[0]))));
+    assert.ok(!fs.existsSync(path.join(root.dir, 'layers', `${hex(img.big.diffIds[0])}.erofs`)));
     assert.ok(!fs.existsSync(path.join(root.dir, 'content/blobs/sha256', hex(layer))), 'rmi removes the layer blob');
 
     proxy.reset();
@@ -315,7 +315,7 @@ describe('pull from a registry', { skip }, () => {
       assert.equal(got, 600_000);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('close', r));
-      assert.ok(!fs.existsSync(path.join(t.dir, 'layers', hex(img.big.diffIds[0]))));
+      assert.ok(!fs.existsSync(path.join(t.dir, 'layers', `${hex(img.big.diffIds[0])}.erofs`)));
       proxy.reset();
       const r = await t.run(['pull', `${R}/big:1`]);
       assert.equal(r.code, 0, r.stderr);
@@ -323,9 +323,9 @@ describe('pull from a registry', { skip }, () => {
       assert.equal(gets.length, 1, JSON.stringify(gets));
       assert.equal(gets[0].range, 'bytes=600000-');
       assert.equal(gets[0].status, 206);
-      assert.ok(fs.existsSync(path.join(t.dir, 'layers', hex(img.big.diffIds[0]))));
+      assert.ok(fs.existsSync(path.join(t.dir, 'layers', `${hex(img.big.diffIds[0])}.erofs`)));
       assert.deepEqual(fs.readdirSync(path.join(t.dir, 'content/ingest')), []);
-      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'layers')), [hex(img.big.diffIds[0])]);
+      assert.deepEqual(fs.readdirSync(path.join(t.dir, 'layers')), [`${hex(img.big.diffIds[0])}.erofs`]);
     } finally {
       await t.cleanup();
     }
@@ -355,7 +355,7 @@ describe('pull from a registry', { skip }, () => {
         assert.equal(x.code, 0, x.stderr);
         assert.equal(y.code, 0, y.stderr);
         assert.equal(proxy.blobGets().filter((s) => s.url.endsWith(img.busybox.layers[0].digest)).length, 1);
-        assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'layers')), [hex(img.busybox.diffIds[0])]);
+        assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'layers')), [`${hex(img.busybox.diffIds[0])}.erofs`]);
         assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'content/ingest')), []);
         assert.deepEqual(fs.readdirSync(path.join(t2.dir, 'tmp')), []);
       } finally {
