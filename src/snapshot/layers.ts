@@ -127,6 +127,7 @@ export class LayerStore {
     if (fs.existsSync(mp)) {
       if (this.mounted(mp)) this.mounts.unmount([mp]);
       rmdirQuiet(mp);
+      rmdirQuiet(this.mountRoot); // gone with the root's last mounted layer (rmdir keeps it otherwise)
     }
     fs.rmSync(path.join(this.root, digestHex(diffId)), { recursive: true, force: true });
     fs.rmSync(this.image(diffId), { force: true });
