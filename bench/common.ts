@@ -64,9 +64,8 @@ export function latencyTable(times: Map<string, number[]>, label: string): strin
 export async function removeScopes(berthRoots: string[], extra: string[] = ['berth/docker-bench']): Promise<void> {
   const { openRoot } = await import('../src/engine/root.ts');
   // The roots' layer images stay mounted while they exist: unmounted before the roots are deleted.
-  const { LAYER_MOUNTS, LayerStore } = await import('../src/snapshot/layers.ts');
-  const { shimLayerMounts, shimSpecialFs } = await import('../src/runtime/shim.ts');
-  for (const r of berthRoots) new LayerStore(path.join(r, 'layers'), shimSpecialFs, shimLayerMounts, path.join(LAYER_MOUNTS, openRoot(r).key)).unmountAll();
+  const { Engine } = await import('../src/engine/engine.ts');
+  for (const r of berthRoots) new Engine(r).images.layers.unmountAll();
   const scopes = [...berthRoots.map((r) => `berth/${openRoot(r).key}`), ...extra];
   for (const h of fs.readdirSync('/sys/fs/cgroup')) {
     for (const scope of scopes) {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { OciLayout } from '../test/helpers/oci.ts';
 import { TestRegistry } from '../test/helpers/registry.ts';
-import { BERTH, REPO } from './common.ts';
+import { BERTH } from './common.ts';
 import { dockerd, type Dockerd } from './dockerd.ts';
 
 const args = process.argv.slice(2);

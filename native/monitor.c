@@ -176,8 +176,7 @@ static int read_winsize(const char *path, struct winsize *ws) {
 /* Whose namespaces a health probe enters: our child, or with `initpidfile PATH` (another
  * runtime's `run` is our child) the init that runtime wrote there, if it is that child's child.
  * -1 (no probe now) otherwise: a stale pid must never send a probe into another process. */
-static pid_t health_target(struct plan *p, pid_t child) {
-  const char *file = field(p, "initpidfile");
+static pid_t health_target(const char *file, pid_t child) {
   if (!file) return child;
   char buf[64];
   int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -429,11 +428,12 @@ restart:
     { listener, POLLIN, 0 },
   };
   int exited = 0, ctrl_p = 0, nodetach = field(p, "nodetach") != NULL;
+  const char *initpidfile = field(p, "initpidfile");
   while (!exited || fds[1].fd >= 0 || fds[2].fd >= 0 || fds[3].fd >= 0) {
     for (int i = 0; i < ATTACH_MAX; i++) fds[6 + i] = (struct pollfd){ clients[i], POLLIN, 0 };
     fds[6 + ATTACH_MAX] = (struct pollfd){ hc.out, POLLIN, 0 };
     /* Another runtime's init may not be there yet (or be between restarts): look again soon. */
-    pid_t target = exited ? -1 : health_target(p, pid);
+    pid_t target = exited || !hc.enabled ? -1 : health_target(initpidfile, pid);
     int timeout = exited ? -1 : target > 0 ? health_tick(&hc, target) : hc.enabled ? 100 : -1;
     if (poll(fds, 7 + ATTACH_MAX, timeout) < 0) {
       if (errno == EINTR) continue;

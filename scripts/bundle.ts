@@ -31,6 +31,10 @@ export function stale(): boolean {
 }
 
 export async function bundle(): Promise<void> {
+  // Each bundle treats builtins' imports as below, which is only right if no source imports a
+  // builtin's default export.
+  const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
+  if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
   for (const [entry, out] of ENTRIES) await bundleOne(entry, out);
 }
 
@@ -57,8 +61,6 @@ async function bundleOne(entry: string, out: string): Promise<void> {
     // of the module into a new object, per importing module: ~4 ms of a `run`. berth imports no
     // builtin's default export (checked here), so the module object itself serves.
     const code = fs.readFileSync(tmp, 'utf8').replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")');
-    const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
-    if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
     fs.writeFileSync(tmp, code);
     fs.renameSync(tmp, out);
   } finally {

@@ -192,12 +192,7 @@ export function filters(q: URLSearchParams): Map<string, string[]> {
 }
 
 /** docker's multiplexed stream frame: [stream, 0, 0, 0, big-endian length] + payload. */
-export function frame(stream: 0 | 1 | 2 | 3, data: Buffer): Buffer {
-  const h = Buffer.alloc(8);
-  h[0] = stream;
-  h.writeUInt32BE(data.length, 4);
-  return Buffer.concat([h, data]);
-}
+export { frame } from '../util/frames.ts';
 
 /** Where a stream's bytes go once it is handed over, and how the client's input arrives. */
 export interface Conduit {

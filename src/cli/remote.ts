@@ -6,10 +6,10 @@
 // /berth/cli/{id}/kill forwards our signals, /exec/{id}/json has the exit status.
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { parseSignal } from '../kernel/signals.ts';
+import { FORWARDED_SIGNALS, parseSignal } from '../kernel/signals.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
-import { EXEC_FLAGS, START_FLAGS } from './commands/lifecycle.ts';
-import { CREATE_FLAGS } from './commands/run.ts';
+import { CREATE_FLAGS, EXEC_FLAGS, START_FLAGS } from './flags.ts';
+import { deframer } from '../util/frames.ts';
 
 interface Target {
   socketPath?: string;
@@ -98,7 +98,6 @@ function safeMessage(text: string): string {
   }
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 // Signals the client dies of when they killed the command (so does a shell loop around it).
 const DEADLY = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGPIPE'] as const;
 
@@ -155,7 +154,7 @@ export async function remote(address: string, argv: string[]): Promise<number> {
     request(t, 'POST', `/berth/cli/${id}/kill?signal=${sig}`).then((r) => r.status >= 300 && r.status !== 409 && local(sig), () => local(sig));
   };
   const resize = () => void request(t, 'POST', `/exec/${id}/resize?h=${process.stdout.rows}&w=${process.stdout.columns}`).catch(() => {});
-  for (const s of FORWARDED) process.on(s, signal);
+  for (const s of FORWARDED_SIGNALS) process.on(s, signal);
   if (tty) {
     process.stdin.setRawMode(true);
     process.on('SIGWINCH', resize);
@@ -165,22 +164,8 @@ export async function remote(address: string, argv: string[]): Promise<number> {
   if (attachStdin) process.stdin.pipe(socket);
   else socket.end();
   await new Promise<void>((resolve) => {
-    let pending: Buffer = Buffer.alloc(0);
-    const onData = (d: Buffer) => {
-      if (tty) {
-        process.stdout.write(d);
-        return;
-      }
-      // docker's frames: stream (1 stdout, 2 stderr), three zero bytes, big-endian length.
-      pending = pending.length ? Buffer.concat([pending, d]) : d;
-      while (pending.length >= 8) {
-        const len = pending.readUInt32BE(4);
-        if (pending.length < 8 + len) break;
-        const body = pending.subarray(8, 8 + len);
-        (pending[0] === 2 ? process.stderr : process.stdout).write(body);
-        pending = pending.subarray(8 + len);
-      }
-    };
+    // Without a terminal, stdout and stderr come in docker's frames.
+    const onData = tty ? (d: Buffer) => void process.stdout.write(d) : deframer((stream, body) => void process[stream].write(body));
     if (head.length) onData(head);
     socket.on('data', onData);
     socket.on('close', () => resolve());
@@ -189,7 +174,7 @@ export async function remote(address: string, argv: string[]): Promise<number> {
   if (tty) process.stdin.setRawMode(false);
   process.stdin.unpipe(socket);
   process.stdin.pause();
-  for (const s of FORWARDED) process.off(s, signal);
+  for (const s of FORWARDED_SIGNALS) process.off(s, signal);
   process.off('SIGWINCH', resize);
   // The stream ends with the command; its status is the exec's, set as its monitor reports it.
   for (let i = 0; i < 500; i++) {

@@ -4,10 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
-import { parseSignal } from '../kernel/signals.ts';
+import { FORWARDED_SIGNALS, parseSignal } from '../kernel/signals.ts';
 import { DEFAULT_RUNTIME_ROOT, OciRuntime } from '../runtime/oci.ts';
 import { DEFAULT_RUNTIME_CAPS, defaultSpec, OCI_VERSION, type OciProcess } from '../runtime/spec.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
+import { DEFAULT_PATH } from '../util/paths.ts';
 
 const USAGE = `Usage: berth-runtime [--root DIR] COMMAND [OPTIONS] ID
 
@@ -49,8 +50,8 @@ async function main(argv: string[]): Promise<number> {
   if (global.flags.get('systemd-cgroup')) throw invalid('--systemd-cgroup is not supported');
   const rt = new OciRuntime((global.flags.get('root') as string | undefined) ?? DEFAULT_RUNTIME_ROOT);
   const warn = (m: string) => process.stderr.write(`berth-runtime: warning: ${m}\n`);
-  const one = (positionals: string[], n = 1): string[] => {
-    if (positionals.length < n) throw invalid(`"${cmd}" requires ${n === 1 ? 'a container id' : `${n} arguments`}`);
+  const one = (positionals: string[]): string[] => {
+    if (!positionals.length) throw invalid(`"${cmd}" requires a container id`);
     return positionals;
   };
   switch (cmd) {
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       const detach = a.flags.get('detach') === true;
       const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string, foreground: !detach });
       const forward = (sig: NodeJS.Signals) => shim.kill(sig);
-      if (!detach) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) process.on(s, forward);
+      if (!detach) for (const s of [...FORWARDED_SIGNALS, 'SIGWINCH'] as const) process.on(s, forward);
       let kept = false;
       try {
         await rt.start(id, warn);
@@ -122,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
       else {
         if (!args.length) throw invalid('exec needs --process or a command');
         const [uid = '0', gid = '0'] = ((a.flags.get('user') as string | undefined) ?? '0:0').split(':');
-        p = { args, env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...((a.flags.get('env') as string[]) ?? [])], cwd: (a.flags.get('cwd') as string) ?? '/',
+        p = { args, env: [`PATH=${DEFAULT_PATH}`, ...((a.flags.get('env') as string[]) ?? [])], cwd: (a.flags.get('cwd') as string) ?? '/',
           user: { uid: Number(uid), gid: Number(gid) }, terminal: a.flags.get('tty') === true,
           capabilities: { bounding: DEFAULT_RUNTIME_CAPS, effective: DEFAULT_RUNTIME_CAPS, permitted: DEFAULT_RUNTIME_CAPS } };
       }

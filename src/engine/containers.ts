@@ -10,9 +10,9 @@ import type { ImageStore } from '../image/store.ts';
 import { resolveGroup, resolveUser } from '../image/passwd.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import { cgroupMounts, killAndRemove, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
-import { isAlive, parentPid, processStart, selfRef, type ProcessRef } from '../kernel/process.ts';
+import { isAlive, parentPid, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
 import { deviceProgramHex, deviceRules, hostDevices, type DeviceNode } from '../kernel/devices.ts';
-import { parseSignal } from '../kernel/signals.ts';
+import { FORWARDED_SIGNALS, parseSignal } from '../kernel/signals.ts';
 import { parseBytes } from '../core/units.ts';
 import { buildExecPlan, buildHoldPlan, buildHostPlan, buildPlan, buildRuntimePlan, encodeRecords, runtimeSpec, type PlanInput, type ProcessSpec } from '../runtime/plan.ts';
 import { readXattrs, runShim, shimSpecialFs, type ShimExit, type ShimHandle, type ShimStdio } from '../runtime/shim.ts';
@@ -22,6 +22,7 @@ import type { Change } from '../snapshot/diff.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
+import { deframer } from '../util/frames.ts';
 import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProfile, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
@@ -33,9 +34,8 @@ import type { EndpointView, Sandboxes, SandboxRecord } from '../network/sandbox.
 import type { PortMapping } from '../network/ports.ts';
 import { inUse, sweepSandboxes } from '../network/sweep.ts';
 import * as os from 'node:os';
-import { REPO } from '../util/paths.ts';
+import { DEFAULT_PATH, REPO } from '../util/paths.ts';
 
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface CreateOptions {
   image: string;
@@ -822,14 +822,15 @@ export class Containers {
     mark('plan built');
     let shim = runShim(plan, stdio);
     if (h.Runtime) shim = this.awaitRuntimeInit(shim, record.Id);
+    const monitor = refOf(shim.shimPid);
     // From here the monitor owns the sandbox: it starts the release when the container is gone.
-    if (net.sandbox && shim.shimPid) net.sandboxes!.setMonitor(net.sandbox, { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 });
+    if (net.sandbox && shim.shimPid) net.sandboxes!.setMonitor(net.sandbox, monitor);
     else if (net.sandbox) await undoNetwork(); // no monitor was born: nobody else would
     // Saved as soon as the command runs, whoever waits for what comes next.
     shim.started.then((pid) => {
       mark('container started');
       state.Pid = pid;
-      state.Monitor = { pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 };
+      state.Monitor = monitor;
       state.StartedAt = new Date().toISOString();
       this.saveState(record, state);
       this.event('start', record);
@@ -909,8 +910,7 @@ export class Containers {
   async diff(nameOrId: string): Promise<Change[]> {
     const { changes } = await import('../snapshot/diff.ts');
     const c = this.get(nameOrId);
-    this.images.layers.mount(c.record.Layers);
-    const lowers = [...c.record.Layers].reverse().map((d) => this.images.layers.dir(d));
+    const lowers = this.images.layers.mount(c.record.Layers).reverse();
     return changes(path.join(this.cdir(c.record.Id), 'upper'), lowers, this.mountTargets(c.record));
   }
 
@@ -1019,8 +1019,7 @@ export class Containers {
   async *export(nameOrId: string): AsyncGenerator<Buffer> {
     const { mergedTar, unshifter } = await import('../snapshot/diff.ts');
     const c = this.get(nameOrId);
-    this.images.layers.mount(c.record.Layers);
-    const dirs = [...c.record.Layers.map((d) => this.images.layers.dir(d)), path.join(this.cdir(c.record.Id), 'upper')];
+    const dirs = [...this.images.layers.mount(c.record.Layers), path.join(this.cdir(c.record.Id), 'upper')];
     // A remapped container's own files are owned by host ids: exported as the container sees them.
     yield* mergedTar(dirs, readXattrs, unshifter(c.record.HostConfig.IdMap));
   }
@@ -1212,16 +1211,8 @@ export class Containers {
     this.initPid(c); // running
     const { connect } = await import('node:net');
     const sock = connect(this.attachSocket(c.record.Id));
-    let pending = Buffer.alloc(0);
     await new Promise<void>((resolve, reject) => {
-      sock.on('data', (chunk: Buffer) => {
-        pending = Buffer.concat([pending, chunk]);
-        while (pending.length >= 8 && pending.length >= 8 + pending.readUInt32BE(4)) {
-          const size = pending.readUInt32BE(4);
-          write(pending[0] === 2 ? 'stderr' : 'stdout', pending.subarray(8, 8 + size));
-          pending = pending.subarray(8 + size);
-        }
-      });
+      sock.on('data', deframer(write));
       sock.on('error', (err) => reject(new BerthError('Unavailable', `cannot attach to ${c.record.Name}: ${err.message}`)));
       sock.on('close', () => resolve());
     });
@@ -1356,7 +1347,6 @@ export class Containers {
   private lowerDirs(record: ContainerRecord): string[] {
     const empty = path.join(this.root.dir, 'empty');
     if (!record.Layers.length) fs.mkdirSync(empty, { recursive: true });
-    this.images.layers.mount(record.Layers);
     return this.images.layers.lowerDirs(record.Layers, empty);
   }
 
@@ -1474,7 +1464,7 @@ export class Containers {
     // Its monitor is recorded until it is gone: a daemon killed meanwhile leaves it without a
     // client, and the next daemon hangs it up (endOrphanCommands).
     const record = path.join(this.root.dir, 'tmp', `cli-${x.execId.slice(0, 16)}.monitor`);
-    if (shim.shimPid) writeFileAtomic(record, JSON.stringify({ pid: shim.shimPid, start: processStart(shim.shimPid) ?? 0 }));
+    if (shim.shimPid) writeFileAtomic(record, JSON.stringify(refOf(shim.shimPid)));
     const streams = this.streamsOf(shim, (exit) => exit);
     void streams.gone.then(() => {
       fs.rmSync(record, { force: true });
@@ -1492,16 +1482,17 @@ export class Containers {
     } catch {}
     for (const n of names) {
       const ref = n.endsWith('.monitor') ? readJsonFile<ProcessRef>(path.join(dir, n)) : undefined;
+      fs.rmSync(path.join(dir, n), { force: true });
+      if (!ref) continue; // a terminal's size file
       // Hung up as a closed terminal would, then killed (the command dies with its monitor);
       // what it started (a container) lives on, as when an in-process berth is killed.
       const signal = (sig: NodeJS.Signals) => {
         try {
-          if (ref && isAlive(ref)) process.kill(ref.pid, sig);
+          if (isAlive(ref)) process.kill(ref.pid, sig);
         } catch {}
       };
       signal('SIGHUP');
       setTimeout(() => signal('SIGKILL'), 2000).unref();
-      fs.rmSync(path.join(dir, n), { force: true });
     }
   }
 
@@ -1526,7 +1517,7 @@ export class Containers {
    */
   private async drive<T>(shim: ShimHandle, attached: boolean, body: () => Promise<T>): Promise<T> {
     const forward = (sig: NodeJS.Signals) => shim.kill(sig);
-    if (attached) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+    if (attached) for (const s of [...FORWARDED_SIGNALS, 'SIGWINCH'] as const) process.on(s, forward);
     let detached = !attached;
     try {
       const result = await body();
@@ -1537,7 +1528,7 @@ export class Containers {
         shim.close();
         await shim.gone;
         mark('monitor gone');
-        for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+        for (const s of [...FORWARDED_SIGNALS, 'SIGWINCH'] as const) process.off(s, forward);
       } else {
         shim.detach();
       }
@@ -1555,7 +1546,6 @@ interface NetSetup {
 }
 
 // SIGWINCH: with a terminal the monitor resizes the pty from our terminal's size.
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 
 // The OCI runtimes `--runtime` may name, called as runc is (docker, too, runs only runtimes it

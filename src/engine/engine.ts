@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ContentStore } from '../content/store.ts';
 import { ImageStore } from '../image/store.ts';
 import { detectCgroups, type CgroupDriver } from '../kernel/cgroups.ts';
-import { shimLayerMounts, shimSpecialFs } from '../runtime/shim.ts';
+import { shimLayerMounts } from '../runtime/shim.ts';
 import { LAYER_MOUNTS, LayerStore } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
 import type { PullOptions, PullResult } from './pull.ts';
@@ -27,7 +27,7 @@ export class Engine {
   get images(): ImageStore {
     if (!this._images) {
       const content = new ContentStore(path.join(this.root.dir, 'content'));
-      const layers = new LayerStore(path.join(this.root.dir, 'layers'), shimSpecialFs, shimLayerMounts, path.join(LAYER_MOUNTS, this.root.key));
+      const layers = new LayerStore(path.join(this.root.dir, 'layers'), shimLayerMounts, path.join(LAYER_MOUNTS, this.root.key));
       this._images = new ImageStore(this.root.dir, content, layers);
     }
     return this._images;

@@ -1,8 +1,7 @@
 // The engine's state root. Everything berth keeps lives below it; the kernel objects it makes
 // (cgroups) are named by the root's key, so two roots on one machine never touch each other.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fnv64 } from '../util/hash.ts';
+import { rootKey } from '../util/hash.ts';
 
 export interface StateRoot {
   dir: string;
@@ -17,8 +16,5 @@ export function openRoot(dir: string): StateRoot {
   return { dir: real, key: rootKey(real) };
 }
 
-/** 12 hex chars of the real path's hash: stable, and cheap on the start path. */
-export function rootKey(realPath: string): string {
-  return fnv64(realPath).slice(0, 12);
-}
+export { rootKey };
 

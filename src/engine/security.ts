@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalid } from '../core/errors.ts';
 import type { HostConfig } from '../core/container.ts';
-import { CAPS, DEFAULT_CAPS, capMask } from '../kernel/capabilities.ts';
+import { DEFAULT_CAPS, capMask, capNames } from '../kernel/capabilities.ts';
+import { rlimitByName } from '../kernel/rlimits.ts';
 import type { SeccompProfile } from '../kernel/seccomp.ts';
 import { sysctlNamespace } from '../kernel/sysctl.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -26,7 +27,7 @@ const norm = (c: string) => c.toUpperCase().replace(/^CAP_/, '');
 function allCaps(): string[] {
   const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
   const held = m ? BigInt('0x' + m[1]) : 0n;
-  return Object.keys(CAPS).filter((c) => (held >> BigInt(CAPS[c])) & 1n);
+  return capNames(held);
 }
 
 /** Validates docker's security options at create time (so a bad one fails before anything runs). */
@@ -104,15 +105,10 @@ export async function seccompProfile(c: Confinement): Promise<SeccompProfile | u
   return ociProfile(profile, { caps: c.caps });
 }
 
-const RLIMITS: Record<string, number> = {
-  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9,
-  locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
-};
-
 /** docker's --ulimit NAME=SOFT[:HARD] (-1 unlimited) as [resource, soft, hard]. */
 export function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number } {
   const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
-  if (!m || RLIMITS[m[1]] === undefined) throw invalid(`invalid ulimit argument: ${spec}`);
+  if (!m || rlimitByName(m[1]) === undefined) throw invalid(`invalid ulimit argument: ${spec}`);
   const soft = Number(m[2]);
   const hard = m[3] === undefined ? soft : Number(m[3]);
   if (soft !== -1 && hard !== -1 && soft > hard) throw invalid(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
@@ -120,7 +116,7 @@ export function parseUlimit(spec: string): { Name: string; Soft: number; Hard: n
 }
 
 export function rlimits(ulimits: Array<{ Name: string; Soft: number; Hard: number }> | undefined): Array<[number, number, number]> {
-  return (ulimits ?? []).map((u) => [RLIMITS[u.Name], u.Soft, u.Hard]);
+  return (ulimits ?? []).map((u) => [rlimitByName(u.Name)!, u.Soft, u.Hard]);
 }
 
 /**

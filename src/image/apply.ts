@@ -45,8 +45,8 @@ export type EntryAction =
   | { act: 'skip' } // inside AUFS metadata
   | { act: 'parent'; parent: string } // AUFS metadata: only its directory is made
   | { act: 'opaque'; dir: string } // hide the lower layers' contents of dir
-  | { act: 'whiteout'; parent: string; path: string } // hide the lower layers' path
-  | { act: 'create'; parent: string; path: string };
+  | { act: 'whiteout'; parent: string; name: string; path: string } // hide the lower layers' path
+  | { act: 'create'; parent: string; name: string; path: string };
 
 export function entryAction(e: TarEntry): EntryAction {
   const what = `entry ${q(e.path)}`;
@@ -61,10 +61,10 @@ export function entryAction(e: TarEntry): EntryAction {
     if (base.startsWith(WH_META)) return { act: 'parent', parent }; // other .wh..wh.* names are AUFS metadata
     const name = base.slice(WH.length);
     if (!name || name === '.' || name === '..') throw invalid(`invalid layer: ${what} is a malformed whiteout`);
-    return { act: 'whiteout', parent, path: parent ? `${parent}/${name}` : name };
+    return { act: 'whiteout', parent, name, path: parent ? `${parent}/${name}` : name };
   }
   if (!rel && e.type !== 'dir') throw invalid(`invalid layer: ${what} would replace the layer root`);
-  return { act: 'create', parent, path: rel };
+  return { act: 'create', parent, name: base, path: rel };
 }
 
 /** Overlay's own attributes (redirect, origin, metacopy, opaque) steer lookups into other layers: a layer may only express whiteouts and opaque dirs through the .wh. names. */

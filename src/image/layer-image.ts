@@ -58,14 +58,13 @@ class TreeBuilder implements TarHandler {
     }
     const parent = this.dir(a.parent, what, true);
     if (a.act === 'parent') return;
-    const base = split(a.path)[1];
     const attrs = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
     if (a.act === 'whiteout') {
-      parent.children!.set(base, { ...newNode('char', { ...attrs, mode: 0 }), major: 0, minor: 0 });
+      parent.children!.set(a.name, { ...newNode('char', { ...attrs, mode: 0 }), major: 0, minor: 0 });
       return;
     }
     let node: ErofsNode;
-    const old = a.path ? parent.children!.get(base) : this.root;
+    const old = a.path ? parent.children!.get(a.name) : this.root;
     switch (e.type) {
       case 'dir':
         // An existing directory keeps its contents (and attributes set so far); its own are updated.
@@ -95,7 +94,7 @@ class TreeBuilder implements TarHandler {
       default:
         node = { ...newNode(e.type, attrs), major: e.devmajor, minor: e.devminor };
     }
-    if (a.path) parent.children!.set(base, node);
+    if (a.path) parent.children!.set(a.name, node);
     for (const [name, value] of e.xattrs) if (layerXattr(name)) node.xattrs.set(name, value);
   }
 

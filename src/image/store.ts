@@ -403,7 +403,7 @@ export class ImageStore {
     };
     let freed = 0;
     for (const d of this.layers.list()) {
-      if (layersUsed.has(d) || !(old(this.layers.image(d)) || old(this.layers.dir(d)))) continue;
+      if (layersUsed.has(d) || !old(this.layers.stored(d))) continue;
       freed += this.layers.usage(d);
       this.layers.remove(d);
       fs.rmSync(path.join(this.compressedDir, digestHex(d)), { force: true });

@@ -17,6 +17,11 @@ export const DEFAULT_CAPS = [
   'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ];
 
+/** The names of the capabilities in a mask, in CAPS's order. */
+export function capNames(mask: bigint): string[] {
+  return Object.keys(CAPS).filter((c) => (mask >> BigInt(CAPS[c])) & 1n);
+}
+
 export function capMask(names: string[]): bigint {
   let mask = 0n;
   for (const raw of names) {

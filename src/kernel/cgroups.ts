@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { BerthError, invalid, type ErrorCode } from '../core/errors.ts';
 import { CgroupV1, type Hierarchy } from './cgroup-v1.ts';
 import { CgroupV2 } from './cgroup-v2.ts';
+import { mountTable } from './mounts.ts';
 
 export interface Limits {
   memory?: number; // bytes
@@ -88,25 +89,19 @@ export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?:
   // topLevel: an empty scope is the hierarchies' roots themselves (an OCI bundle's cgroupsPath "/name").
   if ((scope !== '' || !opts?.topLevel) && (scope.startsWith('/') || scope.split('/').some((s) => s === '' || s === '.' || s === '..'))) throw invalid(`invalid cgroup scope: "${scope}"`);
   const root = opts?.root ?? '/sys/fs/cgroup';
-  const mountinfo = opts?.mountinfo ?? fs.readFileSync('/proc/self/mountinfo', 'utf8');
   const v1: Hierarchy[] = [];
   const seen = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    // Optional fields make the line variable-length: the fs type follows the lone " - ".
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const mountPoint = unescapeMount(line.slice(0, sep).split(' ')[4] ?? '');
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    if (fstype === 'cgroup2') {
-      if (mountPoint === root) return new CgroupV2(root, scope);
-    } else if (fstype === 'cgroup') {
-      const controllers = superOpts.split(',').filter((o) => V1_CONTROLLERS.has(o));
-      // The same hierarchy can be mounted twice (bind mounts); co-mounted controllers are one hierarchy.
-      const key = controllers.sort().join(',');
-      if (!controllers.length || seen.has(key)) continue;
-      seen.add(key);
-      v1.push({ mount: mountPoint, controllers, cpuset: superOpts.split(',').includes('cpuset') });
+  for (const m of cgroupMountList(opts?.mountinfo)) {
+    if (m.version === 2) {
+      if (m.mount === root) return new CgroupV2(root, scope);
+      continue;
     }
+    const controllers = m.names.filter((o) => V1_CONTROLLERS.has(o));
+    // The same hierarchy can be mounted twice (bind mounts); co-mounted controllers are one hierarchy.
+    const key = controllers.sort().join(',');
+    if (!controllers.length || seen.has(key)) continue;
+    seen.add(key);
+    v1.push({ mount: m.mount, controllers, cpuset: m.names.includes('cpuset') });
   }
   return new CgroupV1(v1, scope);
 }
@@ -119,28 +114,18 @@ export interface CgroupMount {
 }
 
 /** Every cgroup (v1 and v2) mount on this machine, as mountinfo lists them. */
-export function cgroupMountList(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): CgroupMount[] {
-  const out: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    // Optional fields make the line variable-length: the fs type follows the lone " - ".
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    const names = superOpts.split(',').filter((o) => !['rw', 'ro', 'clone_children', 'xattr', 'nsdelegate', 'memory_recursiveprot'].includes(o) && !o.startsWith('release_agent'));
-    out.push({ mount: unescapeMount(line.slice(0, sep).split(' ')[4] ?? ''), version: fstype === 'cgroup2' ? 2 : 1, names: fstype === 'cgroup2' ? [] : names });
-  }
-  return out;
+export function cgroupMountList(mountinfo?: string): CgroupMount[] {
+  const skip = ['rw', 'ro', 'clone_children', 'xattr', 'nsdelegate', 'memory_recursiveprot'];
+  return mountTable(mountinfo).filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => ({
+    mount: m.mountPoint,
+    version: m.fstype === 'cgroup2' ? 2 : 1,
+    names: m.fstype === 'cgroup2' ? [] : m.superOptions.filter((o) => !skip.includes(o) && !o.startsWith('release_agent')),
+  }));
 }
 
 /** Every cgroup (v1 and v2) mount point on this machine. */
 export function cgroupMounts(mountinfo?: string): string[] {
   return cgroupMountList(mountinfo).map((m) => m.mount);
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescapeMount(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 // ---- shared by both drivers ----

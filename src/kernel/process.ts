@@ -36,8 +36,13 @@ export function isAlive(ref: ProcessRef | undefined): boolean {
   return ref !== undefined && ref.pid > 0 && processStart(ref.pid) === ref.start;
 }
 
+/** A process by pid and start time (0 if it is already gone). */
+export function refOf(pid: number): ProcessRef {
+  return { pid, start: processStart(pid) ?? 0 };
+}
+
 export function selfRef(): ProcessRef {
-  return { pid: process.pid, start: processStart(process.pid) ?? 0 };
+  return refOf(process.pid);
 }
 
 /**

@@ -20,3 +20,6 @@ export function parseSignal(input: string): number {
   if (n === undefined || !Number.isInteger(n) || n < 1 || n > 64) throw invalid(`Invalid signal: ${input}`);
   return n;
 }
+
+/** What a foreground client passes on to the process it stands for (the terminal's resizes come separately, as SIGWINCH). */
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;

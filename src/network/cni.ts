@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../core/errors.ts';
+import { DEFAULT_PATH } from '../util/paths.ts';
 
 export const CNI_VERSION = '1.0.0';
 
@@ -75,7 +76,7 @@ function execPlugin(command: 'ADD' | 'DEL' | 'CHECK', list: NetConfList, plugin:
     CNI_IFNAME: rt.ifname,
     CNI_PATH: PLUGIN_DIRS.join(':'),
     // Plugins run iptables, ip and sysctl by name.
-    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: DEFAULT_PATH,
   };
   return new Promise((resolve, reject) => {
     const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });

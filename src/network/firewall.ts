@@ -6,8 +6,9 @@
 // Per network, not per container, so attaching a container adds no rule here.
 import { execFile } from 'node:child_process';
 import { BerthError } from '../core/errors.ts';
+import { DEFAULT_PATH } from '../util/paths.ts';
 
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const PATH = DEFAULT_PATH;
 
 function iptables(args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
   return new Promise((resolve) => {

@@ -21,12 +21,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, isCode } from '../core/errors.ts';
-import { isAlive, processStart, selfRef, type ProcessRef } from '../kernel/process.ts';
+import { isAlive, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
-import { SRC } from '../util/paths.ts';
+import { DEFAULT_PATH, SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
 import { deleteNetns, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
@@ -232,9 +232,9 @@ export class Sandboxes {
     if (isAlive(readJsonFile<ProcessRef>(file))) return;
     const secs = Math.ceil(delayMs / 1000) + 1;
     const child = spawn('/bin/sh', ['-c', `sleep ${secs}; exec "$0" "$@"`, ...expireArgv(this.root)],
-      { detached: true, stdio: 'ignore', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+      { detached: true, stdio: 'ignore', env: { PATH: DEFAULT_PATH } });
     child.unref();
-    if (child.pid) writeFileAtomic(file, JSON.stringify({ pid: child.pid, start: processStart(child.pid) ?? 0 }));
+    if (child.pid) writeFileAtomic(file, JSON.stringify(refOf(child.pid)));
   }
 
   /**
@@ -293,17 +293,25 @@ export class Sandboxes {
 
   /** One more network for a sandbox (at create, or `network connect` while running). */
   async attach(sb: SandboxRecord, ep: Endpoint, ifname: string): Promise<Attachment> {
-    // Under the network's lock: a release that finds the network idle must not remove its bridge
-    // while this attachment is being made on it.
+    // Under the network's lock until the attachment is recorded: a release that finds the network
+    // idle must not remove its bridge between ensureHost and then (after, it sees the record).
+    // The CNI ADD itself runs unlocked, so starts on one network go on in parallel.
     await this.lockWait(netLock(ep.net.Id));
+    let a: Attachment;
     try {
-      return await this.attachLocked(sb, ep, ifname);
+      a = await this.record(sb, ep, ifname);
     } finally {
       fs.rmSync(this.lockPath(netLock(ep.net.Id)), { force: true });
     }
+    a.result = await cniAdd(a.conflist, a.rt);
+    this.save(sb);
+    this.announce(sb, a);
+    if (ep.net.Dns) await this.ensureDns(ep.net);
+    return a;
   }
 
-  private async attachLocked(sb: SandboxRecord, ep: Endpoint, ifname: string): Promise<Attachment> {
+  /** The network's bridge and rules made if missing, and the attachment saved in the sandbox's record. */
+  private async record(sb: SandboxRecord, ep: Endpoint, ifname: string): Promise<Attachment> {
     await this.networks.ensureHost(ep.net);
     const capabilityArgs: Record<string, unknown> = {};
     // Ports are published on the first network only (docker publishes through one endpoint too).
@@ -318,10 +326,6 @@ export class Sandboxes {
     };
     sb.attachments.push(a);
     this.save(sb); // before ADD: a crash during ADD still leaves the DEL to do
-    a.result = await cniAdd(a.conflist, a.rt);
-    this.save(sb);
-    this.announce(sb, a);
-    if (ep.net.Dns) await this.ensureDns(ep.net);
     return a;
   }
 
@@ -522,7 +526,7 @@ export class Sandboxes {
     }
   }
 
-  /** lock(), waiting while another live process holds it (briefly: a CNI ADD or a bridge's release). */
+  /** lock(), waiting while another live process holds it (briefly: a network's bridge made or released). */
   private async lockWait(id: string): Promise<void> {
     for (const end = Date.now() + 30_000; !this.lock(id);) {
       if (Date.now() > end) throw new BerthError('Unavailable', `${id} is held by another process for more than 30 s`);

@@ -7,16 +7,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import { capMask } from '../kernel/capabilities.ts';
+import { rlimitByType } from '../kernel/rlimits.ts';
 import { sysctlNamespace } from '../kernel/sysctl.ts';
 import { cgroupMountList, cgroupMounts, detectCgroups, killAndRemove, readOptional, rmdirQuiet, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
 import { DEFAULT_DEVICE_RULES, deviceProgramHex } from '../kernel/devices.ts';
-import { isAlive, processStart, type ProcessRef } from '../kernel/process.ts';
+import { isAlive, refOf, type ProcessRef } from '../kernel/process.ts';
 import { compileProfile, parseProfile, toHex, type SeccompProfile } from '../kernel/seccomp.ts';
 import { writeFileAtomic, readJsonFile } from '../util/atomic.ts';
-import { fnv64 } from '../util/hash.ts';
+import { rootKey } from '../util/hash.ts';
 import { buildExecPlan, sharesHostMounts, specPlan, type ProcessSpec, type Step } from './plan.ts';
-import { runShim, type ShimExit, type ShimHandle } from './shim.ts';
-import { mountOptions, OCI_VERSION, parseSpec, RLIMITS, type OciHook, type OciProcess, type OciResources, type OciSpec } from './spec.ts';
+import { runShim, type ShimHandle } from './shim.ts';
+import { mountOptions, OCI_VERSION, parseSpec, type OciHook, type OciProcess, type OciResources, type OciSpec } from './spec.ts';
 
 export type OciStatus = 'creating' | 'created' | 'running' | 'stopped';
 
@@ -132,7 +133,7 @@ export class OciRuntime {
     // A relative bind source is relative to the bundle (runc works from it), not to our caller.
     for (const m of spec.mounts ?? []) if (m.source && !path.isAbsolute(m.source) && mountOptions(m.options, m.type).bind) m.source = path.join(bundle, m.source);
 
-    const cg = cgroupOf(id, spec.linux?.cgroupsPath, fnv64(this.root).slice(0, 12));
+    const cg = cgroupOf(id, spec.linux?.cgroupsPath, rootKey(this.root));
     const limits = ociLimits(spec);
     // 0700: nobody else may reach a container's exec fifo or its state.
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
@@ -187,7 +188,7 @@ export class OciRuntime {
       });
       const shim = runShim(plan, { stdin: 'inherit', output: 'inherit' });
       const pid = await shim.started;
-      record.init = { pid, start: processStart(pid) ?? 0 };
+      record.init = refOf(pid);
       writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(record), { durable: true });
       if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid));
       return { pid, shim };
@@ -458,7 +459,7 @@ function deviceRulesOf(spec: OciSpec): string[] | 'all' {
 export function ociProcess(p: OciProcess, spec?: OciSpec): ProcessSpec {
   const c = p.capabilities ?? {};
   const rlimits = (p.rlimits ?? []).map((l): [number, number, number] => {
-    const n = RLIMITS[l.type];
+    const n = rlimitByType(l.type);
     if (n === undefined) throw invalid(`unknown rlimit type "${l.type}"`);
     if (l.soft > l.hard) throw invalid(`rlimit ${l.type}: soft limit ${l.soft} is above the hard limit ${l.hard}`);
     return [n, l.soft, l.hard];
@@ -541,4 +542,3 @@ function mkfifo(file: string): void {
   execFileSync('mknod', ['-m', '0622', file, 'p']);
 }
 
-export type { ShimExit };

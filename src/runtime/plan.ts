@@ -2,9 +2,11 @@
 // executes in order (see native/container.c). Pure: no I/O, so it is unit-tested without root.
 import type { Mount } from '../core/types.ts';
 import type { DeviceNode } from '../kernel/devices.ts';
-import { CAPS } from '../kernel/capabilities.ts';
+import { capNames } from '../kernel/capabilities.ts';
+import { RLIMIT_TYPES } from '../kernel/rlimits.ts';
 import type { SeccompProfile } from '../kernel/seccomp.ts';
-import { MS, mountOptions, OCI_VERSION, propagationFlag, RLIMITS, type OciHook, type OciIdMapping, type OciMount, type OciSpec } from './spec.ts';
+import { MS, mountOptions, OCI_VERSION, propagationFlag, type OciHook, type OciIdMapping, type OciMount, type OciSpec } from './spec.ts';
+import { DEFAULT_PATH } from '../util/paths.ts';
 
 export { MS };
 
@@ -232,12 +234,12 @@ function mountSteps(steps: Step[], m: OciMount, host: SpecHost): void {
   if (o.propagation) steps.push(['propin', m.destination, String(o.propagation)]);
 }
 
-/** The filesystems every container of the engine gets, in docker's order (moby's default spec). */
 /** Whether a spec's mounts are made in the host's mount namespace (it asks for none of its own). */
 export function sharesHostMounts(spec: OciSpec): boolean {
   return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
 }
 
+/** The filesystems every container of the engine gets, in docker's order (moby's default spec). */
 function engineMounts(p: PlanInput): OciMount[] {
   const nse = ['nosuid', 'noexec', 'nodev'];
   // Filesystems mounted for the container belong to its root (the host's, or the remapped one).
@@ -338,9 +340,7 @@ export function buildPlan(p: PlanInput): Step[] {
 export function runtimeSpec(p: PlanInput, o: { cgroupsPath: string; seccomp?: SeccompProfile; devices: 'all' | string[] }): OciSpec {
   const spec = engineSpec(p);
   const proc = p.process;
-  const caps = Object.keys(CAPS).filter((c) => (proc.caps >> BigInt(CAPS[c])) & 1n).map((c) => `CAP_${c}`);
-  const rlimitName = Object.fromEntries(Object.entries(RLIMITS).map(([k, v]) => [v, k]));
-  spec.root!.path = p.rootfs.target;
+  const caps = capNames(proc.caps).map((c) => `CAP_${c}`);
   spec.process = {
     terminal: !!proc.tty,
     ...(proc.tty ? { consoleSize: { height: proc.tty.rows, width: proc.tty.cols } } : {}),
@@ -350,7 +350,7 @@ export function runtimeSpec(p: PlanInput, o: { cgroupsPath: string; seccomp?: Se
     cwd: proc.cwd,
     // As for berth's own containers: a non-root user keeps only the bounding set.
     capabilities: { bounding: caps, effective: proc.uid === 0 ? caps : [], permitted: proc.uid === 0 ? caps : [], inheritable: [], ambient: [] },
-    rlimits: (proc.rlimits ?? []).map(([n, soft, hard]) => ({ type: rlimitName[n], soft, hard })),
+    rlimits: (proc.rlimits ?? []).map(([n, soft, hard]) => ({ type: RLIMIT_TYPES[n], soft, hard })),
     noNewPrivileges: proc.noNewPrivileges ?? false,
     ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
   };
@@ -379,7 +379,7 @@ export function buildRuntimePlan(p: PlanInput, command: string[], initPidFile: s
   steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
   steps.push(['mount', p.rootfs.source, p.rootfs.target, p.rootfs.type, '0', p.rootfs.options.join(',')]);
   if (p.process.tty) steps.push(['tty', '0', String(p.process.tty.rows), String(p.process.tty.cols)]);
-  steps.push(['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ['exec', ...command]);
+  steps.push(['env', `PATH=${DEFAULT_PATH}`], ['exec', ...command]);
   steps.push(...teardownSteps(p));
   return steps;
 }
@@ -408,13 +408,13 @@ function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] =
   if (proc.seccomp && !proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
   steps.push(['capbset', caps]);
+  const sets = proc.capSets;
+  // keepcaps: an OCI process keeps the permitted set it asked for across the switch to its user.
+  if (sets) steps.push(['keepcaps']);
   steps.push(['user', String(proc.uid), String(proc.gid), proc.groups.join(',')]);
   // A non-root user keeps no capabilities in its effective/permitted sets (docker's behaviour
   // since CVE-2022-24769); root gets the allowed set. Inheritable and ambient stay empty.
   const effective = proc.uid === 0 ? caps : '0';
-  const sets = proc.capSets;
-  // keepcaps: an OCI process keeps the permitted set it asked for across the switch to its user.
-  if (sets) steps.splice(steps.length - 1, 0, ['keepcaps']);
   steps.push(sets ? ['capset', sets.effective.toString(16), sets.permitted.toString(16), sets.inheritable.toString(16)] : ['capset', effective, effective, '0']);
   steps.push(['ambient', sets ? sets.ambient.toString(16) : '0']);
   if (proc.noNewPrivileges) steps.push(['nonewprivs']);

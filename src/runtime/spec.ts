@@ -3,6 +3,7 @@
 // and the default configuration `berth-runtime spec` writes. Pure: no I/O.
 import { invalid } from '../core/errors.ts';
 import type { SeccompProfile } from '../kernel/seccomp.ts';
+import { DEFAULT_PATH } from '../util/paths.ts';
 
 export const OCI_VERSION = '1.2.0';
 
@@ -155,7 +156,7 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
       terminal: true,
       user: { uid: 0, gid: 0 },
       args: ['sh'],
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      env: [`PATH=${DEFAULT_PATH}`, 'TERM=xterm'],
       cwd: '/',
       capabilities: { bounding: DEFAULT_RUNTIME_CAPS, effective: DEFAULT_RUNTIME_CAPS, permitted: DEFAULT_RUNTIME_CAPS },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
@@ -191,9 +192,3 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
   return spec;
 }
 
-// RLIMIT_* (asm-generic/resource.h).
-export const RLIMITS: Record<string, number> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};

@@ -120,10 +120,14 @@ interface Placed {
   nid: number;
   nlink: number;
   xattrs: Buffer;
-  data?: Buffer; // directories and symlinks: their whole content
-  inline: boolean;
-  extraBlock: number; // where full blocks of `data` go
+  size: number; // i_size
+  dirents?: Dirent[]; // directories: sorted, "." and ".." included
+  blocks?: number[]; // directories: how many dirents each block holds
+  inline: boolean; // the tail of a directory's or symlink's data sits right after its inode
+  extraBlock: number; // where the full blocks of a directory's or symlink's data go
 }
+
+type Dirent = [name: Buffer, node: ErofsNode, type: number];
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
@@ -146,126 +150,114 @@ function xattrBody(x: Map<string, Buffer>): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A directory's blocks: sorted dirents then names, packed per block; the last block is cut to its use. */
-function dirData(entries: Array<[name: Buffer, nid: number, type: number]>): Buffer {
-  entries.sort((a, b) => Buffer.compare(a[0], b[0]));
-  const blocks: Buffer[] = [];
-  let i = 0;
-  while (i < entries.length) {
+/**
+ * Packs sorted dirents into blocks (each block: the dirents, then their names); returns how many
+ * each block holds and the directory's size (the last block is cut to its use).
+ */
+function packDir(dirents: Dirent[]): { blocks: number[]; size: number } {
+  const blocks: number[] = [];
+  let size = 0;
+  for (let i = 0; i < dirents.length; ) {
     let used = 0;
     let j = i;
-    while (j < entries.length && used + DIRENT + entries[j][0].length <= BLOCK) used += DIRENT + entries[j++][0].length;
+    while (j < dirents.length && used + DIRENT + dirents[j][0].length <= BLOCK) used += DIRENT + dirents[j++][0].length;
     if (j === i) throw invalid('invalid layer: a file name is too long');
-    const b = Buffer.alloc(BLOCK);
-    let nameOff = (j - i) * DIRENT;
-    for (let k = i; k < j; k++) {
-      const [name, nid, type] = entries[k];
-      const d = (k - i) * DIRENT;
-      b.writeBigUInt64LE(BigInt(nid), d);
-      b.writeUInt16LE(nameOff, d + 8);
-      b.writeUInt8(type, d + 10);
-      name.copy(b, nameOff);
-      nameOff += name.length;
-    }
-    blocks.push(j === entries.length ? b.subarray(0, used) : b);
+    blocks.push(j - i);
+    size += j === dirents.length ? used : BLOCK;
     i = j;
   }
-  return Buffer.concat(blocks);
+  return { blocks, size };
+}
+
+/** A directory's bytes, once every node has its nid. */
+function dirData(p: Placed, nid: (n: ErofsNode) => number): Buffer {
+  const out = Buffer.alloc(align(p.size, BLOCK));
+  let k = 0;
+  for (const [b, count] of p.blocks!.entries()) {
+    const blk = out.subarray(b * BLOCK);
+    let nameOff = count * DIRENT;
+    for (let i = 0; i < count; i++, k++) {
+      const [name, node, type] = p.dirents![k];
+      blk.writeBigUInt64LE(BigInt(nid(node)), i * DIRENT);
+      blk.writeUInt16LE(nameOff, i * DIRENT + 8);
+      blk.writeUInt8(type, i * DIRENT + 10);
+      name.copy(blk, nameOff);
+      nameOff += name.length;
+    }
+  }
+  return out.subarray(0, p.size);
 }
 
 function layout(root: ErofsNode, metaBlk: number): { meta: Buffer; extra: Buffer; inodes: number } {
-  // Breadth first from the root, each node once however many names it has.
+  // Breadth first from the root, each node once however many names it has: the root is nid 0.
   const placed = new Map<ErofsNode, Placed>();
   const order: Placed[] = [];
-  const parents = new Map<ErofsNode, ErofsNode>([[root, root]]);
   const visit = (node: ErofsNode) => {
     let p = placed.get(node);
     if (!p) {
-      p = { node, nid: 0, nlink: node.kind === 'dir' ? 2 : 0, xattrs: xattrBody(node.xattrs), inline: false, extraBlock: 0 };
+      p = { node, nid: 0, nlink: node.kind === 'dir' ? 2 : 0, xattrs: xattrBody(node.xattrs), size: 0, inline: false, extraBlock: 0 };
       placed.set(node, p);
       order.push(p);
     }
     return p;
   };
   visit(root);
+  const parents = new Map<ErofsNode, ErofsNode>([[root, root]]);
   for (let i = 0; i < order.length; i++) {
-    const n = order[i].node;
-    for (const child of n.children?.values() ?? []) {
-      const c = visit(child);
-      if (child.kind === 'dir') {
-        order[i].nlink++;
-        parents.set(child, n);
-      } else c.nlink++;
-    }
-  }
-  // Directory sizes do not depend on nids (dirents are fixed-size): lay out every inode, then fill in.
-  const dirSize = (n: ErofsNode) => {
-    let size = 0;
-    let used = 0;
-    // Packing depends on the order: the same as dirData's.
-    const sorted = [Buffer.from('.'), Buffer.from('..'), ...[...n.children!.keys()].map((s) => Buffer.from(s))].sort(Buffer.compare);
-    for (const nm of sorted) {
-      if (used + DIRENT + nm.length > BLOCK) {
-        size += BLOCK;
-        used = 0;
+    const p = order[i];
+    const n = p.node;
+    if (n.kind === 'dir') {
+      p.dirents = [[Buffer.from('.'), n, FILE_TYPE.dir], [Buffer.from('..'), parents.get(n)!, FILE_TYPE.dir]];
+      for (const [name, child] of n.children!) {
+        const c = visit(child);
+        if (child.kind === 'dir') {
+          p.nlink++;
+          parents.set(child, n);
+        } else c.nlink++;
+        p.dirents.push([Buffer.from(name), child, FILE_TYPE[child.kind]]);
       }
-      used += DIRENT + nm.length;
-    }
-    return size + used;
-  };
+      p.dirents.sort((a, b) => Buffer.compare(a[0], b[0]));
+      ({ blocks: p.blocks, size: p.size } = packDir(p.dirents));
+    } else p.size = n.kind === 'symlink' ? n.target!.length : n.size;
+  }
+  // Sizes do not depend on nids (dirents are fixed-size): place every inode, then write them.
   let cursor = 0;
   let extraBlocks = 0;
-  const sizes = new Map<Placed, number>();
   for (const p of order) {
-    const n = p.node;
-    const size = n.kind === 'dir' ? dirSize(n) : n.kind === 'symlink' ? n.target!.length : n.kind === 'file' ? n.size : 0;
-    sizes.set(p, size);
-    const hasData = n.kind === 'dir' || n.kind === 'symlink';
-    const tail = hasData ? size % BLOCK : 0;
+    const hasData = p.node.kind === 'dir' || p.node.kind === 'symlink';
+    const tail = hasData ? p.size % BLOCK : 0;
     let need = EXTENDED + p.xattrs.length;
     // Inline tails must sit in one metadata block with their inode (the kernel refuses others).
-    p.inline = hasData && tail > 0 && need + tail <= BLOCK;
+    p.inline = tail > 0 && need + tail <= BLOCK;
     if (p.inline) need += tail;
     if ((cursor % BLOCK) + need > BLOCK && need <= BLOCK) cursor = align(cursor, BLOCK);
     p.nid = cursor / SLOT;
     cursor += align(need, SLOT);
     if (hasData) {
-      const full = p.inline ? Math.floor(size / BLOCK) : Math.ceil(size / BLOCK);
       p.extraBlock = extraBlocks;
-      extraBlocks += full;
+      extraBlocks += p.inline ? Math.floor(p.size / BLOCK) : Math.ceil(p.size / BLOCK);
     }
   }
-  if (order[0].nid !== 0) throw new Error('erofs: root not first');
   const metaBlocks = Math.max(1, align(cursor, BLOCK) / BLOCK);
   const extraStart = metaBlk + metaBlocks;
   const meta = Buffer.alloc(metaBlocks * BLOCK);
   const extra = Buffer.alloc(extraBlocks * BLOCK);
+  const nid = (n: ErofsNode) => placed.get(n)!.nid;
   for (const [i, p] of order.entries()) {
     const n = p.node;
-    const size = sizes.get(p)!;
-    if (n.kind === 'dir') {
-      const entries: Array<[Buffer, number, number]> = [
-        [Buffer.from('.'), p.nid, FILE_TYPE.dir],
-        [Buffer.from('..'), placed.get(parents.get(n)!)!.nid, FILE_TYPE.dir],
-      ];
-      for (const [name, child] of n.children!) entries.push([Buffer.from(name), placed.get(child)!.nid, FILE_TYPE[child.kind]]);
-      p.data = dirData(entries);
-      if (p.data.length !== size) throw new Error('erofs: directory size mismatch');
-    } else if (n.kind === 'symlink') p.data = n.target!;
-    const at = p.nid * SLOT;
-    const ino = meta.subarray(at);
-    const layoutKind = p.inline ? FLAT_INLINE : FLAT_PLAIN;
-    ino.writeUInt16LE(1 | (layoutKind << 1), 0);
+    const data = n.kind === 'dir' ? dirData(p, nid) : n.kind === 'symlink' ? n.target! : undefined;
+    const ino = meta.subarray(p.nid * SLOT);
+    ino.writeUInt16LE(1 | ((p.inline ? FLAT_INLINE : FLAT_PLAIN) << 1), 0);
     ino.writeUInt16LE(p.xattrs.length ? (p.xattrs.length - XATTR_HEADER) / 4 + 1 : 0, 2);
     ino.writeUInt16LE(TYPE_BITS[n.kind] | (n.mode & 0o7777), 4);
-    ino.writeBigUInt64LE(BigInt(size), 8);
+    ino.writeBigUInt64LE(BigInt(p.size), 8);
     let u = 0;
     if (n.kind === 'file') u = n.size ? n.block : 0;
     else if (n.kind === 'char' || n.kind === 'block') {
       const major = n.major ?? 0;
       const minor = n.minor ?? 0;
       u = ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12)) >>> 0;
-    } else if (p.data) u = extraStart + p.extraBlock;
+    } else if (data) u = extraStart + p.extraBlock;
     ino.writeUInt32LE(u, 16);
     ino.writeUInt32LE(i + 1, 20);
     ino.writeUInt32LE(n.uid >>> 0, 24);
@@ -275,10 +267,10 @@ function layout(root: ErofsNode, metaBlk: number): { meta: Buffer; extra: Buffer
     ino.writeUInt32LE(Math.min(999_999_999, Math.max(0, Math.round((n.mtime - secs) * 1e9))), 40);
     ino.writeUInt32LE(p.nlink, 44);
     p.xattrs.copy(ino, EXTENDED);
-    if (p.data) {
-      const full = p.inline ? Math.floor(size / BLOCK) * BLOCK : p.data.length;
-      p.data.copy(extra, p.extraBlock * BLOCK, 0, full);
-      if (p.inline) p.data.copy(ino, EXTENDED + p.xattrs.length, full);
+    if (data) {
+      const full = p.inline ? Math.floor(p.size / BLOCK) * BLOCK : data.length;
+      data.copy(extra, p.extraBlock * BLOCK, 0, full);
+      if (p.inline) data.copy(ino, EXTENDED + p.xattrs.length, full);
     }
   }
   return { meta, extra, inodes: order.length };

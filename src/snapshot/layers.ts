@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { digestHex } from '../content/store.ts';
 import type { Mount } from '../core/types.ts';
-import type { SpecialFs } from '../image/apply.ts';
+import { rmdirQuiet } from '../kernel/cgroups.ts';
+import { mountTable, type MountEntry } from '../kernel/mounts.ts';
 import { isAlive, ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 import { ErofsReader } from './erofs.ts';
@@ -27,24 +28,33 @@ export const LAYER_MOUNTS = path.join(process.env.BERTH_RUN_DIR ?? '/run/berth',
 
 export class LayerStore {
   readonly root: string;
-  private readonly special: SpecialFs;
   private readonly mounts: LayerMounts;
   private readonly mountRoot: string;
   /** Layers in root; their images mounted under mountRoot (LAYER_MOUNTS/<root key>). */
-  constructor(root: string, special: SpecialFs, mounts: LayerMounts, mountRoot: string) {
+  constructor(root: string, mounts: LayerMounts, mountRoot: string) {
     this.root = root;
-    this.special = special;
     this.mounts = mounts;
     this.mountRoot = mountRoot;
   }
 
   /** Where the layer's files are seen: its image's mount point (once mount() ran for it), or its directory. */
   dir(diffId: string): string {
-    return fs.existsSync(this.image(diffId)) ? this.mountPoint(diffId) : path.join(this.root, digestHex(diffId));
+    return fs.existsSync(this.image(diffId)) ? this.mountPoint(diffId) : this.legacyDir(diffId);
   }
 
   private mountPoint(diffId: string): string {
     return path.join(this.mountRoot, digestHex(diffId));
+  }
+
+  /** A layer an earlier version unpacked into a directory. */
+  private legacyDir(diffId: string): string {
+    return path.join(this.root, digestHex(diffId));
+  }
+
+  /** What stores the layer: its image, or else its directory. */
+  stored(diffId: string): string {
+    const image = this.image(diffId);
+    return fs.existsSync(image) ? image : this.legacyDir(diffId);
   }
 
   /** The layer's EROFS image (absent for a layer unpacked into its directory by an earlier version). */
@@ -53,7 +63,7 @@ export class LayerStore {
   }
 
   has(diffId: string): boolean {
-    return fs.existsSync(this.image(diffId)) || fs.existsSync(path.join(this.root, digestHex(diffId)));
+    return fs.existsSync(this.stored(diffId));
   }
 
   /**
@@ -85,14 +95,18 @@ export class LayerStore {
   }
 
   /** Mounts the images of these layers that are not mounted yet (after a pull, after a reboot). */
-  mount(diffIds: string[]): void {
+  /** Mounts the images of these layers that are not mounted yet; returns each layer's directory, in order. */
+  mount(diffIds: string[]): string[] {
     const todo: Array<[string, string]> = [];
-    for (const d of diffIds) {
-      if (!fs.existsSync(this.image(d))) continue; // a plain directory
+    const dirs = diffIds.map((d) => {
+      const image = this.image(d);
+      if (!fs.existsSync(image)) return this.legacyDir(d);
       const dir = this.mountPoint(d);
-      if (!this.mounted(dir)) todo.push([this.image(d), dir]);
-    }
+      if (!this.mounted(dir)) todo.push([image, dir]);
+      return dir;
+    });
     if (todo.length) this.mounts.mount(todo);
+    return dirs;
   }
 
   /** Whether dir is a mount point (a layer's mount differs from its parent's device); makes it if missing. */
@@ -112,13 +126,13 @@ export class LayerStore {
     }
     const dirs = names.map((n) => path.join(this.mountRoot, n));
     if (dirs.length) this.mounts.unmount(dirs);
-    for (const d of [...dirs, this.mountRoot]) rmdirQuiet(d);
+    rmdirQuiet([...dirs, this.mountRoot]);
   }
 
   /** Bytes of the layer's files (for a layer whose unpacked size was never recorded). */
   usage(diffId: string): number {
     const st = fs.statSync(this.image(diffId), { throwIfNoEntry: false });
-    return st ? st.size : dirUsage(this.dir(diffId));
+    return st ? st.size : dirUsage(this.legacyDir(diffId));
   }
 
   /** Unmounted (containers still running on it keep their own reference), then its files. */
@@ -126,10 +140,9 @@ export class LayerStore {
     const mp = this.mountPoint(diffId);
     if (fs.existsSync(mp)) {
       if (this.mounted(mp)) this.mounts.unmount([mp]);
-      rmdirQuiet(mp);
-      rmdirQuiet(this.mountRoot); // gone with the root's last mounted layer (rmdir keeps it otherwise)
+      rmdirQuiet([mp, this.mountRoot]); // gone with the root's last mounted layer (rmdir keeps it otherwise)
     }
-    fs.rmSync(path.join(this.root, digestHex(diffId)), { recursive: true, force: true });
+    fs.rmSync(this.legacyDir(diffId), { recursive: true, force: true });
     fs.rmSync(this.image(diffId), { force: true });
   }
 
@@ -203,7 +216,7 @@ export class LayerStore {
 
   /** A container's lower dirs, top layer first, as overlayfs wants (`empty` for an image with none). */
   lowerDirs(diffIds: string[], empty: string): string[] {
-    return diffIds.length ? diffIds.map((d) => this.dir(d)).reverse() : [empty];
+    return diffIds.length ? this.mount(diffIds).reverse() : [empty];
   }
 
   /** The overlay mount for a container over lower dirs (lowerDirs, or mounts of them). */
@@ -217,36 +230,21 @@ export class LayerStore {
   }
 }
 
-function rmdirQuiet(dir: string): void {
-  try {
-    fs.rmdirSync(dir);
-  } catch {}
-}
-
-const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-
 /**
  * Unmounts layer images whose file is gone, for every state root: a root deleted with rm -rf
  * (its images stay mounted, and their space used, until then), or a removal killed halfway.
  */
 export function sweepStrayMounts(mounts: LayerMounts): void {
-  let text: string;
+  let table: MountEntry[];
   try {
-    text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    table = mountTable();
   } catch {
     return;
   }
-  const stray: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-', 6);
-    if (sep < 0 || f[sep + 1] !== 'erofs') continue;
-    const target = unescapeMount(f[4]);
-    if (target.startsWith(LAYER_MOUNTS + '/') && !fs.existsSync(unescapeMount(f[sep + 2]))) stray.push(target);
-  }
+  const stray = table.filter((m) => m.fstype === 'erofs' && m.mountPoint.startsWith(LAYER_MOUNTS + '/') && !fs.existsSync(m.source)).map((m) => m.mountPoint);
   if (!stray.length) return;
   mounts.unmount(stray);
-  for (const d of stray) rmdirQuiet(d);
+  rmdirQuiet(stray);
 }
 
 /** Bytes of the regular files under a directory (0 if it does not exist). */

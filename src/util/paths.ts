@@ -13,3 +13,5 @@ export const SRC = path.join(REPO, 'src');
 export const BUNDLE_FILE = BUNDLED ? fileURLToPath(import.meta.url) : undefined;
 /** Where `berth daemon` listens unless told otherwise, and where a `berth` that cannot use the state root looks for one. */
 export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock';
+/** The search PATH a process gets when it has none of its own (a container, the network plugins, runc). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rootKey } from '../../src/engine/root.ts';
+import { mountTable } from '../../src/kernel/mounts.ts';
 import { bundle, stale } from '../../scripts/bundle.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -92,11 +93,8 @@ export class TestRoot {
 
   /** Mounts of this root's (mountinfo lines) but for its stored layers' images, which stay mounted, shared by their containers. */
   mounts(): string[] {
-    const layerMount = (l: string) => {
-      const f = l.split(' ');
-      const source = f[f.indexOf('-', 6) + 2] ?? '';
-      return l.includes(' - erofs ') && source.startsWith(path.join(this.dir, 'layers') + '/') && fs.existsSync(source);
-    };
+    const layers = path.join(this.dir, 'layers') + '/';
+    const layerMount = (line: string) => mountTable(line).some((m) => m.fstype === 'erofs' && m.source.startsWith(layers) && fs.existsSync(m.source));
     return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir) && !layerMount(l));
   }
 
@@ -227,9 +225,8 @@ export class TestRoot {
 
   /** Unmounts the root's layer images (which stay mounted while they exist), as before deleting it. */
   async unmountLayers(): Promise<void> {
-    const { LAYER_MOUNTS, LayerStore } = await import('../../src/snapshot/layers.ts');
-    const { shimLayerMounts, shimSpecialFs } = await import('../../src/runtime/shim.ts');
-    new LayerStore(path.join(this.dir, 'layers'), shimSpecialFs, shimLayerMounts, path.join(LAYER_MOUNTS, this.key)).unmountAll();
+    const { Engine } = await import('../../src/engine/engine.ts');
+    new Engine(this.dir).images.layers.unmountAll();
   }
 
   async cleanup(): Promise<void> {

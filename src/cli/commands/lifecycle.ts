@@ -1,11 +1,12 @@
 // Container lifecycle verbs: create, start, stop, restart, kill, wait, logs, inspect, rename.
 import { invalid } from '../../core/errors.ts';
 import { parseTime, readLog } from '../../engine/logs.ts';
-import { parseArgs, type FlagSpec } from '../args.ts';
+import { parseArgs } from '../args.ts';
 import type { Context } from '../main.ts';
 import { renderTemplate } from '../template.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
-import { CREATE_FLAGS, createOptions } from './run.ts';
+import { CREATE_FLAGS, EXEC_FLAGS, START_FLAGS } from '../flags.ts';
+import { createOptions } from './run.ts';
 
 function need(args: string[], n: number, usage: string): void {
   if (args.length < n) throw invalid(`"berth ${usage.split(' ')[0]}" requires at least ${n} argument${n > 1 ? 's' : ''}.\nUsage:  berth ${usage}`);
@@ -185,16 +186,6 @@ export async function logs(ctx: Context, argv: string[]): Promise<number> {
   }
   return 0;
 }
-
-
-/** exec's flags: the ones of run's that apply to a process in a running container (same spellings). */
-const EXEC_FLAG_NAMES = new Set(['interactive', 'tty', 'detach', 'env', 'workdir', 'user', 'privileged']);
-export const EXEC_FLAGS: FlagSpec[] = CREATE_FLAGS.filter((f) => EXEC_FLAG_NAMES.has(f.name));
-
-export const START_FLAGS: FlagSpec[] = [
-  { name: 'attach', short: 'a', type: 'bool' },
-  { name: 'interactive', short: 'i', type: 'bool' },
-];
 
 export async function exec(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, EXEC_FLAGS, { stopAtPositional: true });

@@ -4,74 +4,13 @@ import type { CreateOptions } from '../../engine/containers.ts';
 import { parseUlimit } from '../../engine/security.ts';
 import { parseDeviceFlag } from '../../kernel/devices.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
-import { labels, parseArgs, type FlagSpec } from '../args.ts';
+import { labels, parseArgs } from '../args.ts';
+import { CREATE_FLAGS } from '../flags.ts';
 import { parsePublish, type PortBindings } from '../../network/ports.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import type { Context } from '../main.ts';
 import { parseBytes, parseCpus, parseDuration, parseMemory } from '../../core/units.ts';
-
-const FLAGS: FlagSpec[] = [
-  { name: 'rm', type: 'bool' },
-  { name: 'interactive', short: 'i', type: 'bool' },
-  { name: 'tty', short: 't', type: 'bool' },
-  { name: 'detach', short: 'd', type: 'bool' },
-  { name: 'env', short: 'e', type: 'list' },
-  { name: 'workdir', short: 'w', type: 'string' },
-  { name: 'user', short: 'u', type: 'string' },
-  { name: 'hostname', short: 'h', type: 'string' },
-  { name: 'name', type: 'string' },
-  { name: 'entrypoint', type: 'string' },
-  { name: 'memory', short: 'm', type: 'string' },
-  { name: 'memory-swap', type: 'string' },
-  { name: 'cpus', type: 'string' },
-  { name: 'cpu-shares', short: 'c', type: 'string' },
-  { name: 'pids-limit', type: 'string' },
-  { name: 'network', type: 'string' },
-  { name: 'net', type: 'string' },
-  { name: 'publish', short: 'p', type: 'list' },
-  { name: 'publish-all', short: 'P', type: 'bool' },
-  { name: 'expose', type: 'list' },
-  { name: 'dns', type: 'list' },
-  { name: 'dns-search', type: 'list' },
-  { name: 'dns-option', type: 'list' },
-  { name: 'add-host', type: 'list' },
-  { name: 'ip', type: 'string' },
-  { name: 'mac-address', type: 'string' },
-  { name: 'network-alias', type: 'list' },
-  { name: 'stop-signal', type: 'string' },
-  { name: 'cap-add', type: 'list' },
-  { name: 'cap-drop', type: 'list' },
-  { name: 'security-opt', type: 'list' },
-  { name: 'privileged', type: 'bool' },
-  { name: 'runtime', type: 'string' },
-  { name: 'read-only', type: 'bool' },
-  { name: 'volume', short: 'v', type: 'list' },
-  { name: 'mount', type: 'list' },
-  { name: 'tmpfs', type: 'list' },
-  { name: 'label', short: 'l', type: 'list' },
-  { name: 'restart', type: 'string' },
-  { name: 'health-cmd', type: 'string' },
-  { name: 'health-interval', type: 'string' },
-  { name: 'health-timeout', type: 'string' },
-  { name: 'health-retries', type: 'string' },
-  { name: 'health-start-period', type: 'string' },
-  { name: 'no-healthcheck', type: 'bool' },
-  { name: 'ulimit', type: 'list' },
-  { name: 'oom-score-adj', type: 'string' },
-  { name: 'sysctl', type: 'list' },
-  { name: 'device', type: 'list' },
-  { name: 'userns', type: 'string' },
-  { name: 'device-cgroup-rule', type: 'list' },
-  { name: 'group-add', type: 'list' },
-  { name: 'log-driver', type: 'string' },
-  { name: 'log-opt', type: 'list' },
-  { name: 'pull', type: 'string' },
-  { name: 'platform', type: 'string' },
-  { name: 'help', type: 'bool' },
-];
-
-export const CREATE_FLAGS = FLAGS;
 
 const USAGE = `Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -280,7 +219,7 @@ async function pullPolicy(ctx: Context, image: string, flags: Map<string, string
 }
 
 export async function run(ctx: Context, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, FLAGS, { stopAtPositional: true });
+  const { flags, positionals } = parseArgs(argv, CREATE_FLAGS, { stopAtPositional: true });
   if (flags.get('help')) {
     ctx.out(USAGE);
     return 0;
