@@ -292,12 +292,12 @@ export function parseInstruction(r: Request): Instruction {
 /** "(did you mean COPY?)" for a misspelt keyword. */
 function suggest(word: string): string {
   let best = '';
-  let bestDist = 3;
+  let bestDist = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const k of KEYWORDS) {
     const d = distance(word, k);
     if (d < bestDist) [best, bestDist] = [k, d];
   }
-  return best && word.length > 1 ? ` (did you mean ${best}?)` : '';
+  return best ? ` (did you mean ${best}?)` : '';
 }
 
 function distance(a: string, b: string): number {
