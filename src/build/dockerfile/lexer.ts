@@ -13,7 +13,12 @@ export interface LogicalLine {
   endLine: number;
 }
 
-const trimNewline = (s: string) => s.replace(/[\r\n]+$/, '');
+/** Go's bytes.TrimRight(s, "\r\n"), by hand: a regexp would be quadratic on a run of \r. */
+function trimNewline(s: string): string {
+  let j = s.length;
+  while (j > 0 && (s[j - 1] === '\n' || s[j - 1] === '\r')) j--;
+  return s.slice(0, j);
+}
 const isComment = (s: string) => trimLeftSpace(s).startsWith('#');
 
 export class LineReader {

@@ -22,6 +22,7 @@ export interface ExpandOptions {
 }
 
 const EOF = '';
+const MAX_DEPTH = 100;
 
 /** The expansion's failures, without the "failed to process" wrapping. */
 class WordError extends Error {}
@@ -59,6 +60,7 @@ class Words {
 class Lexer {
   private readonly chars: string[];
   private pos = 0;
+  private depth = 0;
   private rawEscapes: boolean;
   private readonly escape: string;
   private readonly env: Record<string, string>;
@@ -197,6 +199,16 @@ class Lexer {
   }
 
   private dollar(): string {
+    // `${a:-${b:-...}}` recurses; bound it so that hostile input is an error, not a stack overflow.
+    if (++this.depth > MAX_DEPTH) throw new WordError(`substitutions nested deeper than ${MAX_DEPTH}`);
+    try {
+      return this.dollarInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private dollarInner(): string {
     this.next(); // $
     if (this.peek() !== '{') {
       const name = this.name();
@@ -311,7 +323,10 @@ function process(raw: string, env: Record<string, string>, opts: ExpandOptions):
   try {
     return new Lexer(raw, env, opts).run(EOF, opts.rawEscapes ?? false);
   } catch (err) {
-    if (err instanceof WordError) throw invalid(`failed to process "${raw}": ${err.message}`);
+    if (err instanceof WordError) {
+      const shown = raw.length > 200 ? raw.slice(0, 200) + '...' : raw;
+      throw invalid(`failed to process "${shown}": ${err.message}`);
+    }
     throw err;
   }
 }
