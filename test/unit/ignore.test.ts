@@ -65,6 +65,20 @@ test('wildcards: * and ? stay in one element, classes, escapes', () => {
   expect('a+(b)|{c}$', ['a+(b)|{c}$'], ['aab']);
   expect('x]', ['x]'], ['x']);
   expect('é?', ['éa', 'é€'], ['é']);
+  // `^` outside a class anchors (docker builds a regexp): only useful first, never in the middle.
+  expect('^foo*', ['foo', 'foo1'], ['^foo']);
+  expect('a^b*', [], ['a^b', 'ab']);
+  expect('^foo', ['^foo'], ['foo']); // no wildcard: compared as plain text
+  expect('[a\\-z]x', ['-x', 'ax', 'zx'], ['bx']);
+  expect('**/*.go', ['a.go', 'a/b/c.go'], []);
+});
+
+test('wildcard matching takes linear time (docker\'s regexps never backtrack)', () => {
+  const t0 = performance.now();
+  assert.equal(parseIgnore('*a*a*a*a*a*a*a*a*a*b').matches('a'.repeat(200)), false);
+  assert.equal(parseIgnore('**/a*/**/b*/**/c*/**/d*/**/e').matches(Array(40).fill('ab').join('/') + '/x'), false);
+  assert.equal(parseIgnore('**/a*/**/b*/**/c*/**/d*/**/e').matches('a/b/c/d/e'), true);
+  assert.ok(performance.now() - t0 < 500, `took ${performance.now() - t0} ms`);
 });
 
 test('malformed patterns are InvalidArgument errors', () => {
@@ -72,6 +86,9 @@ test('malformed patterns are InvalidArgument errors', () => {
   assert.throws(() => parseIgnore('a\\'), { code: 'InvalidArgument' });
   assert.throws(() => parseIgnore('!'), { code: 'InvalidArgument', message: '.dockerignore: illegal exclusion pattern: "!"' });
   assert.throws(() => parseIgnore(' ! '), { code: 'InvalidArgument' });
+  // Classes as Go's filepath.Match validates them: not empty, no `]` or `-` first, ranges in order.
+  for (const bad of ['[]a]', '[a-]', '[z-a]', '[-a]', '[^]', '[a', 'x[\\'])
+    assert.throws(() => parseIgnore(bad), { code: 'InvalidArgument', message: `.dockerignore: bad pattern "${bad}": syntax error in pattern` }, bad);
 });
 
 test('walking: check() with the parent state agrees with matches(); mayReinclude() says where to descend', () => {
