@@ -295,3 +295,32 @@ test('Source.text: the instruction as written, continuations joined', () => {
   assert.equal(a.source.text, 'RUN set -e;     echo "a  b"     && true');
   assert.equal(b.source.text, 'LABEL  a=b');
 });
+
+test('heredoc delimiters: quoting parts, escapes, blanks after <<, variables, several in one COPY', () => {
+  const text = [
+    'FROM alpine',
+    'RUN 3<<EMPTY2', 'EMPTY2',
+    'RUN "<<NOHEREDOC"',
+    'COPY <<X <<Y /dest', 'Y', 'X', 'X', 'Y',
+    "RUN <<eo'f'", 'echo foo', 'eof',
+    "RUN <<eo\\'f", 'echo foo', "eo'f",
+    "RUN <<'e'o\\'f", 'echo foo', "eo'f",
+    "RUN <<'one two'", 'echo bar', 'one two',
+    'RUN <<$EOF', '$EOF',
+    'RUN <<  EOF  > foo', 'EOF',
+    'RUN --mount=type=cache,target=/foo <<MOUNT', 'echo hello', 'MOUNT',
+  ].join('\n');
+  const got = parseDockerfile(text).stages[0].instructions.map((i) => (i.kind === 'RUN' || i.kind === 'COPY' ? i.heredocs : []).map((h) => [h.name, h.expand, h.content]));
+  assert.deepEqual(got, [
+    [['EMPTY2', true, '']],
+    [],
+    [['X', true, 'Y\n'], ['Y', true, 'X\n']],
+    [['eof', false, 'echo foo\n']],
+    [["eo'f", true, 'echo foo\n']],
+    [["eo'f", false, 'echo foo\n']],
+    [['one two', false, 'echo bar\n']],
+    [['$EOF', true, '']],
+    [['EOF', true, '']],
+    [['MOUNT', true, 'echo hello\n']],
+  ]);
+});
