@@ -153,7 +153,6 @@ function parseCopy(kw: 'COPY' | 'ADD', r: Request): Instruction {
 function interval(flags: Flags, name: string): string | undefined {
   const v = flags.get(name);
   if (!v) return undefined;
-  if (/^[+-]?0$/.test(v)) return v; // Go takes a bare 0 without a unit
   let ns: number;
   try {
     ns = parseDuration(v);
