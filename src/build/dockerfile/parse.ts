@@ -79,24 +79,25 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
 
 /**
  * Parses the ONBUILD triggers inherited from a base image (its config's OnBuild list), for a child
- * build to run after its FROM. Each expression is one instruction, its heredoc bodies after it.
+ * build to run right after its FROM. Each expression must be one instruction (its heredoc bodies
+ * after it), read with the default escape character, as BuildKit does.
  */
-export function parseTriggers(expressions: string[], file: string, escape = '\\'): Instruction[] {
+export function parseTriggers(expressions: string[], file: string): Instruction[] {
   const out: Instruction[] = [];
   for (const [i, expr] of expressions.entries()) {
     const name = `${file} (ONBUILD trigger ${i + 1})`;
-    // An escape directive line keeps the trigger in the base image's escape character.
-    const prefix = escape === '\\' ? '' : `# escape=${escape}\n`;
-    const reader = new LineReader(prefix + expr, name);
-    for (const r of requests(reader, name)) {
+    const found: Instruction[] = [];
+    for (const r of requests(new LineReader(expr, name), name)) {
       const kw = r.keyword.toUpperCase();
       try {
         if (kw === 'ONBUILD' || kw === 'FROM' || kw === 'MAINTAINER') throw new Error(`${kw} isn't allowed as an ONBUILD trigger`);
-        out.push(parseInstruction(r));
+        found.push(parseInstruction(r));
       } catch (err) {
         throw positioned(err, name, r.source.line);
       }
     }
+    if (found.length !== 1) throw parseError(name, 1, 'onbuild trigger should be a single expression');
+    out.push(found[0]);
   }
   return out;
 }
