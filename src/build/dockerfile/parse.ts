@@ -3,6 +3,7 @@
 
 import { BerthError } from '../../core/errors.ts';
 import type { Dockerfile, From, Heredoc, Instruction, Stage } from '../types.ts';
+import { trimSpace } from './chars.ts';
 import { atLine, parseError } from './errors.ts';
 import { markersOf } from './heredoc.ts';
 import { parseFrom, parseInstruction, takesHeredocs, type Request } from './instructions.ts';
@@ -26,7 +27,7 @@ function* requests(reader: LineReader, file: string): Generator<Request> {
           heredocs.push({ ...marker, content });
         }
       }
-      const source = { file, line, endLine: reader.lineNumber, text: ll.text.trim() };
+      const source = { file, line, endLine: reader.lineNumber, text: trimSpace(ll.text) };
       yield { ...split, source, heredocs, escape: reader.escape };
     } catch (err) {
       throw positioned(err, file, line);
