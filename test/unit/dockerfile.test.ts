@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { heredocText, parseDockerfile, parseTriggers } from '../../src/build/dockerfile/parse.ts';
+import { heredocFile, heredocText, parseDockerfile, parseTriggers } from '../../src/build/dockerfile/parse.ts';
 import type { Instruction } from '../../src/build/types.ts';
 
 /** The instructions of the first stage. */
@@ -182,6 +182,11 @@ test('COPY and ADD: flags, JSON form, heredoc sources', () => {
     { name: 'RAW', chomp: false, expand: false, content: '$NOT_EXPANDED\n' },
   ]);
   assert.equal(heredocText(h.heredocs[0]), 'echo "hello world"\n');
+  // The files they become: expanded (quotes kept literal, escapes removed) unless quoted.
+  const env = { NOT_EXPANDED: 'x', WHO: 'world' };
+  assert.equal(heredocFile(h.heredocs[0], env), 'echo "hello world"\n');
+  assert.equal(heredocFile(h.heredocs[1], env), '$NOT_EXPANDED\n');
+  assert.equal(heredocFile({ name: 'E', chomp: false, expand: true, content: `say "hi $WHO" 'and $WHO' \\$WHO\n` }, env), `say "hi world" 'and world' $WHO\n`);
   assert.deepEqual([h.source.line, h.source.endLine], [2, 6]);
   fails('FROM x\nCOPY onlyone\n', 'Dockerfile:2: COPY requires at least two arguments, but only one was provided. Destination could not be determined');
   fails('FROM x\nCOPY a <<EOF\nx\nEOF\n', 'Dockerfile:2: COPY cannot accept a heredoc as a destination');

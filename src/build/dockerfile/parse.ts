@@ -11,7 +11,7 @@ import { LineReader } from './lexer.ts';
 import { splitCommand } from './split.ts';
 
 export { expandWord, expandWords } from './words.ts';
-export { heredocText } from './heredoc.ts';
+export { heredocFile, heredocText } from './heredoc.ts';
 
 /** Reads the instructions of `text` one by one, heredoc bodies included. */
 function* requests(reader: LineReader, file: string): Generator<Request> {

@@ -17,6 +17,8 @@ export interface ExpandOptions {
   rawQuotes?: boolean;
   /** Keep escape characters in the result. */
   rawEscapes?: boolean;
+  /** Quotes are ordinary characters (BuildKit's expansion of heredoc bodies). */
+  skipQuotes?: boolean;
   /** Told of each variable referenced but not set (the builder may warn, as BuildKit's linter does). */
   onUnset?: (name: string) => void;
 }
@@ -111,7 +113,7 @@ class Lexer {
         words.addString(v); // an expanded value splits into words
         continue;
       }
-      if (ch === '<' || ch === "'" || ch === '"') {
+      if (ch === '<' || (!this.opts.skipQuotes && (ch === "'" || ch === '"'))) {
         const v = ch === '<' ? this.possibleHeredoc() : ch === "'" ? this.singleQuote() : this.doubleQuote();
         text += v;
         words.addRaw(v); // quoted text stays one word, spaces included
