@@ -8,6 +8,7 @@ import { isUp } from '../core/container.ts';
 import { conflict, invalid, isCode, notFound } from '../core/errors.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
+import { cliStreams, cliWinsizeFile } from './cli-proxy.ts';
 import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
@@ -503,7 +504,7 @@ export class ContainerApi {
     let streams: ContainerStreams;
     try {
       streams = x.cli
-        ? this.containers.cliStreams({ args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
+        ? cliStreams(this.engine.root.dir, { args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
         : await this.containers.execStreams(x.container, {
           args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
         });
@@ -583,7 +584,7 @@ export class ContainerApi {
   private async execResize(call: Call) {
     const x = this.exec(call.params.id);
     if (!x.running) throw conflict(`Exec instance ${x.id} is not running`);
-    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? this.containers.cliWinsizeFile(x.id) : this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
+    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? cliWinsizeFile(this.engine.root.dir, x.id) : this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
     return { status: 201 };
   }
 
