@@ -15,8 +15,8 @@ import { ContainerStore } from './store.ts';
 import type { Container } from './types.ts';
 
 /** The facts and liveness of one container, read in that order, and what they imply. */
-export function derive(ctx: Ctx, id: string): (Derived & { record: ContainerRecord }) | undefined {
-  const read = ctx.store.read(id);
+export function derive(ctx: Ctx, id: string, known?: { record: ContainerRecord; state?: ContainerState }): (Derived & { record: ContainerRecord }) | undefined {
+  const read = known ?? ctx.store.read(id);
   if (!read) return undefined;
   const { record } = read;
   const state = read.state ?? initialState();
@@ -47,8 +47,8 @@ export function view(ctx: Ctx, id: string): Container | undefined {
 }
 
 /** Reads a container and applies what its facts imply (the reconcile step for one container). */
-export function settle(ctx: Ctx, id: string): Container | undefined {
-  const d = derive(ctx, id);
+export function settle(ctx: Ctx, id: string, known?: { record: ContainerRecord; state?: ContainerState }): Container | undefined {
+  const d = derive(ctx, id, known);
   if (!d) return undefined;
   apply(ctx, d.record, d.state, d.actions);
   return d.state && { record: d.record, state: d.state };
@@ -106,7 +106,7 @@ export function getSettled(ctx: Ctx, nameOrId: string): Container {
 export function liveInit(ctx: Ctx, id: string, state: ContainerState): number {
   const runtimePid = Number(readTextFile(ctx.store.runtimePidFile(id))?.trim() ?? 0);
   const restarted = runtimePid > 0 ? undefined : readJsonFile<{ pid: number }>(path.join(ctx.store.cdir(id), 'pid.json'))?.pid;
-  return liveInitPid(state, { restarted, runtimePid }, ctx.host.parentPid);
+  return liveInitPid(state, { restarted, runtimePid }, (pid) => ctx.host.parentPid(pid));
 }
 
 /** The host pid of a running container's init, checked to still be its monitor's child. */
@@ -134,10 +134,10 @@ export function reconcileAll(ctx: Ctx): Container[] {
   // (unless it really is an orphan). The other order would race with a concurrent start.
   const cg = ctx.host.cgroups();
   const cgroupIds = cg.list();
+  const ids = ctx.store.entries().filter((n) => !ctx.store.sweepPartial(n) && ContainerStore.isId(n));
   const out: Container[] = [];
-  for (const n of ctx.store.entries()) {
-    if (ctx.store.sweepPartial(n) || !ContainerStore.isId(n)) continue;
-    const c = settle(ctx, n);
+  for (const [id, known] of ctx.store.readAll(ids)) {
+    const c = settle(ctx, id, known);
     if (c) out.push(c);
   }
   // Cgroups of containers that no longer exist (a crash between cgroup creation and cleanup).

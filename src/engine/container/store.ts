@@ -7,10 +7,17 @@ import * as path from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../core/container.ts';
 import { conflict, invalid, notFound } from '../../core/errors.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
-import { readJsonFile, writeFileAtomic } from '../../util/atomic.ts';
+import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
 import { NAME_PATTERN, randomName } from '../names.ts';
 
 const ID = /^[a-f0-9]{64}$/;
+
+/** A cached container: its directory's inode and mtime when read (k), its record and state. */
+interface IndexEntry {
+  k: string;
+  r: ContainerRecord;
+  s?: ContainerState;
+}
 
 export class ContainerStore {
   /** <root>/containers: a directory per container, plus `.new-` and `.rm-` ones in passing. */
@@ -77,6 +84,65 @@ export class ContainerStore {
     } catch {}
     if (!record) return undefined;
     return { record, state: readJsonFile<ContainerState>(path.join(this.cdir(id), 'state.json')) };
+  }
+
+  /**
+   * Every container's record and saved state, for a listing. The truth is each container's own
+   * files; the index (<root>/containers.index.json) caches them so that a listing reads one
+   * file and stats each directory instead of reading two files per container. An entry counts
+   * only while its directory's inode and mtime are what they were when it was read: every write
+   * of a record or a state renames a file into that directory, which changes its mtime. Entries
+   * changed within the last two seconds are not cached at all (a second write within the
+   * clock's granularity could keep the mtime, git's "racy" case). A stale or missing entry is
+   * read from the truth and the index rewritten (temp + rename: concurrent listers may each
+   * rewrite it, every version they write is valid).
+   */
+  readAll(ids: string[]): Map<string, { record: ContainerRecord; state?: ContainerState }> {
+    const index = this.loadIndex();
+    const out = new Map<string, { record: ContainerRecord; state?: ContainerState }>();
+    const next: Record<string, IndexEntry> = {};
+    let changed = Object.keys(index).length !== ids.length;
+    const stable = Date.now() - 2000;
+    for (const id of ids) {
+      let st: fs.BigIntStats | undefined;
+      try {
+        st = fs.statSync(this.cdir(id), { bigint: true });
+      } catch {
+        continue; // removed meanwhile
+      }
+      const key = `${st.ino}:${st.mtimeNs}`;
+      const cached = index[id];
+      if (cached?.k === key) {
+        out.set(id, { record: cached.r, state: cached.s });
+        next[id] = cached;
+        continue;
+      }
+      changed = true;
+      const read = this.read(id);
+      if (!read) continue;
+      out.set(id, read);
+      if (Number(st.mtimeNs / 1_000_000n) < stable) next[id] = { k: key, r: read.record, ...(read.state ? { s: read.state } : {}) };
+    }
+    if (changed) {
+      try {
+        writeFileAtomic(this.indexFile, JSON.stringify(next));
+        // What listers killed mid-write left (their temp files).
+        sweepTemps(this.rootDir, fs.readdirSync(this.rootDir).filter((n) => n.startsWith('containers.index.json.')));
+      } catch {} // a cache: the next listing tries again
+    }
+    return out;
+  }
+
+  private get indexFile(): string {
+    return path.join(this.rootDir, 'containers.index.json');
+  }
+
+  private loadIndex(): Record<string, IndexEntry> {
+    try {
+      return readJsonFile<Record<string, IndexEntry>>(this.indexFile) ?? {};
+    } catch {
+      return {}; // unreadable: rebuilt from the truth
+    }
   }
 
   saveState(record: ContainerRecord, state: ContainerState): void {
