@@ -20,7 +20,7 @@ import { attach, exec, execStreams } from './container/exec.ts';
 import { health } from './container/health.ts';
 import { realHost, type Host } from './container/host.ts';
 import * as net from './container/network.ts';
-import { get, reconcileAll, sweepOrphans } from './container/reconcile.ts';
+import { get, newestFirst, reconcileAll, sweepOrphans } from './container/reconcile.ts';
 import { prune, remove, rename } from './container/remove.ts';
 import { resize, start, startStreams } from './container/start.ts';
 import { kill, pause, stop, unpause, wait } from './container/stop.ts';
@@ -64,7 +64,7 @@ export class Containers {
   /** A container as it is now; reading changes nothing (reconcile() applies what it implies). */
   get(nameOrId: string): Container { return get(this.ctx, nameOrId); }
   list(all: boolean): Container[] {
-    const cs = this.reconcile().sort((a, b) => b.record.Created.localeCompare(a.record.Created));
+    const cs = newestFirst(this.reconcile());
     return all ? cs : cs.filter((c) => isUp(c.state.Status));
   }
   /** Reconciles every container (clean-up and events of dead runs) and sweeps what killed creators left. */

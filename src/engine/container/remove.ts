@@ -5,7 +5,7 @@ import { isUp, transition } from '../../core/container.ts';
 import { conflict } from '../../core/errors.ts';
 import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes } from './network.ts';
-import { destroy, getSettled, markDead, reconcileAll, removeCgroups } from './reconcile.ts';
+import { destroy, getSettled, markDead, newestFirst, reconcileAll, removeCgroups } from './reconcile.ts';
 import { wakeMonitor } from './stop.ts';
 
 export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes = false): Promise<string> {
@@ -49,7 +49,7 @@ export async function prune(ctx: Ctx, labels: string[] = []): Promise<string[]> 
   const { matches } = await import('../filters.ts');
   const f = new Map(labels.length ? [['label', labels]] : []);
   const deleted: string[] = [];
-  const all = reconcileAll(ctx).sort((a, b) => b.record.Created.localeCompare(a.record.Created));
+  const all = newestFirst(reconcileAll(ctx));
   for (const c of all) {
     if (isUp(c.state.Status) || !matches(c, f, () => undefined, [])) continue;
     try {
