@@ -29,10 +29,8 @@ export class FakeShim {
   private onStartErr!: (e: unknown) => void;
   private onExit!: (e: ShimExit) => void;
   private onGone!: (code: number | null) => void;
-  private readonly fake: FakeHost;
 
   constructor(fake: FakeHost, plan: Step[], monitor: Proc, init: Proc) {
-    this.fake = fake;
     this.plan = plan;
     this.monitor = monitor;
     this.init = init;
