@@ -62,7 +62,8 @@ describe('container lifecycle on a fake host', () => {
     assert.equal(cs.get('web').state.Status, 'created');
     assert.equal(cs.get(r.Id.slice(0, 8)).record.Name, 'web');
     assert.deepEqual(events(), ['create']);
-    await assert.rejects(make({ name: 'web' }), (e: BerthError) => e.code === 'Conflict');
+    await assert.rejects(make({ name: 'web', host: { Mounts: [{ Type: 'volume', Source: 'data', Target: '/data', ReadOnly: false }] } }), (e: BerthError) => e.code === 'Conflict');
+    assert.deepEqual(cs.volumes.list(), [], 'a refused create makes no volume');
     assert.deepEqual(cs.list(true).map((c) => c.record.Id), [r.Id]);
   });
 

@@ -151,9 +151,10 @@ export class ContainerStore {
   }
 
   /**
-   * Makes a container: `fill` writes its files into a temporary directory, the name is claimed,
-   * and the directory appears under the id only when complete, the final record in it (on disk
-   * unless --rm). A killed creator leaves only a sweepable temporary directory.
+   * Makes a container: the name is claimed (first: a name in use fails the create before
+   * anything else, such as a named volume, is made), `fill` writes its files into a temporary
+   * directory, and the directory appears under the id only when complete, the final record in
+   * it (on disk unless --rm). A killed creator leaves only a sweepable temporary directory.
    */
   create(record: ContainerRecord, wanted: string | undefined, owner: ProcessRef, fill: (tmp: string) => void): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -161,8 +162,8 @@ export class ContainerStore {
     fs.mkdirSync(tmp);
     try {
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
-      fill(tmp);
       record.Name = this.reserveName(wanted, record.Id);
+      fill(tmp);
       const fd = fs.openSync(path.join(tmp, 'config.json'), 'w');
       try {
         fs.writeSync(fd, JSON.stringify(record));
