@@ -1,7 +1,6 @@
 // The part of sandbox handling every reconcile runs, kept apart so that commands load it without
 // the CNI code: find sandboxes nothing uses any more and hand each to a detached releaser, and
 // unmount namespace files of the root that have no record. Synchronous and cheap.
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
@@ -9,6 +8,10 @@ import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, readTextFile, sweepTemps } from '../util/atomic.ts';
 import { SRC } from '../util/paths.ts';
+
+// node:child_process (with net and dgram) loads on first use: commands that only read state
+// (ps, inspect) never start a process and should not pay ~3 ms to load it.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 // Our own directory, not /run/netns: `ip netns add` bind-mounts /run/netns over itself, which would
 // hide namespaces mounted there before it from a later unmount.
@@ -138,7 +141,7 @@ export function sweepSandboxes(root: StateRoot): void {
     if (!sb || inUse(sb) || lockHeld(root, id)) continue;
     // Checked again by the releaser under the sandbox's lock: it may be taken (pool) before then.
     const [cmd, ...args] = releaseArgv(root, id, { ifUnused: true });
-    spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
+    childProcess().spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
   }
   const names = namespacesOf(root.key);
   const prefix = `berth-${root.key}-`;
@@ -151,7 +154,7 @@ export function sweepSandboxes(root: StateRoot): void {
 
 /** Unmounts and removes a namespace file (its interfaces go with it). */
 export function deleteNetns(file: string) {
-  return spawnSync(SHIM_PATH, ['netns', 'del', file], { encoding: 'utf8', env: {} });
+  return childProcess().spawnSync(SHIM_PATH, ['netns', 'del', file], { encoding: 'utf8', env: {} });
 }
 
 /** deleteNetns for names in the namespace directory. */
