@@ -15,10 +15,10 @@ export async function daemon(ctx: Context, argv: string[]): Promise<number> {
   }
   if (positionals.length) throw invalid(`"berth daemon" accepts no arguments`);
   const hosts = (flags.get('host') as string[] | undefined) ?? [DEFAULT_SOCKET];
-  const { ApiServer } = await import('../../api/server.ts');
+  const [{ ApiServer }, { endOrphanCommands }] = await Promise.all([import('../../api/server.ts'), import('../../api/cli-proxy.ts')]);
   const engine = ctx.engine();
   engine.containers.reconcile(); // what a crash left, before serving
-  engine.containers.endOrphanCommands();
+  endOrphanCommands(engine.root.dir);
   const server = new ApiServer(engine);
   for (const h of hosts) ctx.err(`berth daemon: API listening on ${await server.listen(h)}\n`);
   await new Promise<void>((resolve) => {
