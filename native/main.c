@@ -14,6 +14,8 @@ int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "run")) {
     struct plan p;
     report_set_fd(3);
+    /* Before anything else: from here on, every process we start runs the sealed copy. */
+    if (exe_protect_and_reexec(argv) < 0) die_report("seal", "/proc/self/exe", errno);
     if (plan_read_fd(3, 1, &p) < 0) die_report("plan", "fd 3", errno);
     return monitor_run(&p);
   }

@@ -80,6 +80,10 @@ int step_fifo(const char *path);
 int step_fifowait(void);
 int send_console(const char *path, int master);
 
+/* sealed.c: the shim runs a plan only from a copy of itself that nobody can write. */
+int exe_is_protected(void);
+int exe_protect_and_reexec(char **argv);
+
 /* monitor.c */
 int monitor_run(struct plan *p);
 
