@@ -30,6 +30,29 @@ void report_error(const char *step, const char *arg, int err, const char *detail
 void die_report(const char *step, const char *arg, int err) __attribute__((noreturn));
 size_t json_escape(char *out, size_t cap, const char *s);
 
+/* steps.c: the table of plan steps (src/runtime/steps.ts is its twin, checked by a unit test). */
+enum step_phase { STEP_PARENT, STEP_MONITOR, STEP_CHILD, STEP_BEFORE_PIVOT, STEP_PIVOT, STEP_AFTER_PIVOT };
+struct step_def {
+  const char *name;
+  int min, max; /* arguments after the name; max -1: no limit */
+  enum step_phase phase;
+  /* An init step's handler (container.c); NULL for the monitor's records. */
+  int (*run)(struct record *r, const char **failed_arg);
+};
+const struct step_def *step_find(const char *name);
+int plan_check(struct plan *p, const char **bad_step, const char **why);
+#define STEP_HANDLER(name) int do_##name(struct record *r, const char **failed_arg);
+STEP_HANDLER(join) STEP_HANDLER(cgroupns) STEP_HANDLER(setns) STEP_HANDLER(usernsmap) STEP_HANDLER(usernsopen)
+STEP_HANDLER(idmount) STEP_HANDLER(mount) STEP_HANDLER(root) STEP_HANDLER(mountin) STEP_HANDLER(bindin)
+STEP_HANDLER(propin) STEP_HANDLER(sysctlin) STEP_HANDLER(mknodin) STEP_HANDLER(symlinkin) STEP_HANDLER(maskin)
+STEP_HANDLER(roin) STEP_HANDLER(hooksync) STEP_HANDLER(fifo) STEP_HANDLER(hook) STEP_HANDLER(propagation)
+STEP_HANDLER(pivot) STEP_HANDLER(chroot) STEP_HANDLER(loopback) STEP_HANDLER(hostname) STEP_HANDLER(domainname)
+STEP_HANDLER(rlimit) STEP_HANDLER(oomscore) STEP_HANDLER(userns) STEP_HANDLER(tty) STEP_HANDLER(cwd)
+STEP_HANDLER(umask) STEP_HANDLER(fifowait) STEP_HANDLER(seccomp) STEP_HANDLER(capbset) STEP_HANDLER(keepcaps)
+STEP_HANDLER(user) STEP_HANDLER(capset) STEP_HANDLER(ambient) STEP_HANDLER(nonewprivs) STEP_HANDLER(env)
+STEP_HANDLER(hold) STEP_HANDLER(exec)
+#undef STEP_HANDLER
+
 /* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
  * *failed_arg describe it). */
 extern int console_fd; /* where the `tty` step sends the pty master */
