@@ -33,7 +33,7 @@
 extern char **environ;
 
 static int rootfd = -1;
-int console_fd = -1;
+static struct monitor_link mon = { 0, -1, -1, -1 };
 
 /* One fd over a unix socket (SCM_RIGHTS), with one byte of data. */
 int send_fd(int sock, int fd) {
@@ -61,9 +61,9 @@ static int step_tty(char **f) {
   if (fchown(s, (uid_t)num(f[1]), (gid_t)-1) < 0) goto fail;
   struct winsize ws = { (unsigned short)num(f[2]), (unsigned short)num(f[3]), 0, 0 };
   if (ws.ws_row && ws.ws_col && ioctl(s, TIOCSWINSZ, &ws) < 0) goto fail;
-  if (send_fd(console_fd, m) < 0) goto fail;
+  if (send_fd(mon.console_fd, m) < 0) goto fail;
   close(m);
-  close(console_fd);
+  close(mon.console_fd);
   if (ioctl(s, TIOCSCTTY, 0) < 0) return -1;
   for (int i = 0; i <= 2; i++) if (dup2(s, i) < 0) return -1;
   if (s > 2) close(s);
@@ -377,14 +377,14 @@ int do_propin(struct record *r, const char **arg) {
 }
 
 int do_fifo(struct record *r, const char **arg) { (void)arg; return step_fifo(F[1]); }
-int do_fifowait(struct record *r, const char **arg) { (void)r; (void)arg; return step_fifowait(); }
-int do_hooksync(struct record *r, const char **arg) { (void)r; (void)arg; return step_hooksync(); }
+int do_fifowait(struct record *r, const char **arg) { (void)r; (void)arg; return step_fifowait(mon.report_pipe); }
+int do_hooksync(struct record *r, const char **arg) { (void)r; (void)arg; return step_hooksync(mon.report_pipe, mon.sync_fd); }
 
 /* Hooks for "container" run here (createContainer before pivot_root, startContainer after the
  * fifo); the monitor runs the others. */
 int do_hook(struct record *r, const char **arg) {
   *arg = F[4];
-  return strcmp(F[1], "container") ? 0 : run_hook(F, r->n);
+  return strcmp(F[1], "container") ? 0 : run_hook(F, r->n, mon.host_pid);
 }
 
 int do_rlimit(struct record *r, const char **arg) {
@@ -470,7 +470,8 @@ int do_exec(struct record *r, const char **arg) {
 
 /* The plan's init steps in plan order; the monitor's records are skipped. The monitor checked
  * the plan against the table (plan_check) before the clone. */
-int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg) {
+int container_setup_and_exec(struct plan *p, const struct monitor_link *to_monitor, const char **failed_step, const char **failed_arg) {
+  mon = *to_monitor;
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     const struct step_def *d = step_find(r->f[0]);

@@ -53,11 +53,19 @@ STEP_HANDLER(user) STEP_HANDLER(capset) STEP_HANDLER(ambient) STEP_HANDLER(nonew
 STEP_HANDLER(hold) STEP_HANDLER(exec)
 #undef STEP_HANDLER
 
+/* The init's line to its monitor, handed to it once, right after the clone. */
+#include <sys/types.h>
+struct monitor_link {
+  pid_t host_pid;  /* the init's pid as the host sees it (hooks get it in their state) */
+  int report_pipe; /* the error pipe: a 0x01 byte means "created", 0x02 "run the hooks" */
+  int sync_fd;     /* the monitor's sync pipe, read end */
+  int console_fd;  /* where the `tty` step sends the pty master */
+};
+
 /* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
  * *failed_arg describe it). */
-extern int console_fd; /* where the `tty` step sends the pty master */
 int send_fd(int sock, int fd);
-int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg);
+int container_setup_and_exec(struct plan *p, const struct monitor_link *link, const char **failed_step, const char **failed_arg);
 
 /* logger.c */
 #define LOG_LINE_MAX 16384
@@ -92,15 +100,11 @@ void health_read(struct health *h);
 void health_done(struct health *h, int status);
 
 /* oci.c: hooks and the exec fifo of the OCI runtime's create/start */
-#include <sys/types.h>
-extern pid_t host_pid;
-extern int report_pipe;
-extern int sync_fd;
-int step_hooksync(void);
-int run_hook(char **f, int n);
-int run_hooks(struct plan *p, const char *where, const char **failed);
+int step_hooksync(int report_pipe, int sync_fd);
+int run_hook(char **f, int n, pid_t host_pid);
+int run_hooks(struct plan *p, const char *where, pid_t host_pid, const char **failed);
 int step_fifo(const char *path);
-int step_fifowait(void);
+int step_fifowait(int report_pipe);
 int send_console(const char *path, int master);
 
 /* sealed.c: the shim runs a plan only from a copy of itself that nobody can write. */
