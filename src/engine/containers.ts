@@ -28,7 +28,7 @@ import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccomp
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
-import type { StateRoot } from './root.ts';
+import type { StateRoot } from '../core/root.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from './networking.ts';
 import type { EndpointView, Sandboxes, SandboxRecord } from '../network/sandbox.ts';
 import type { PortMapping } from '../network/ports.ts';
