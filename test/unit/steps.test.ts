@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { capMask, DEFAULT_CAPS } from '../../src/kernel/capabilities.ts';
 import { buildExecPlan, buildHoldPlan, buildHostPlan, buildPlan, buildRuntimePlan, type PlanInput } from '../../src/runtime/plan.ts';
+import { errorFromShim } from '../../src/runtime/shim.ts';
 import { arity, planErrors, STEPS, type StepName, type StepPhase } from '../../src/runtime/steps.ts';
 
 const NATIVE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../native');
@@ -92,4 +93,12 @@ test('the checks find an unknown step, a wrong argument count and a step on the 
   assert.deepEqual(planErrors([['cwd', '/'], ['pivot'], ['maskin', '/x'], ['exec', 'true']]),
     ['step 0 (cwd): before the pivot', 'step 2 (maskin): after the pivot']);
   assert.deepEqual(planErrors([['pivot'], ['chroot']]), ['step 1 (chroot): a second pivot']);
+});
+
+test('a failed step reads as what it was doing, not as its name in the plan', () => {
+  const err = (step: string, arg: string) => errorFromShim({ step, arg, errno: 40, message: 'Too many levels of symbolic links' }, ['sh']).message;
+  assert.equal(err('mountin', '/proc'), 'container setup failed: mounting /proc: Too many levels of symbolic links');
+  assert.equal(err('bindin', '/etc/hostname'), 'container setup failed: binding /etc/hostname: Too many levels of symbolic links');
+  assert.equal(err('clone', '1234'), 'container setup failed: clone 1234: Too many levels of symbolic links');
+  for (const [name, def] of Object.entries(STEPS)) assert.ok(def.says.trim() && def.says !== name, name);
 });
