@@ -6,9 +6,9 @@
  *
  * Two ways, as runc has them, the cheaper first:
  * - a read-only overlay of the binary's directory, mounted detached (no path in any mount
- *   table leads to it, and it goes away with the last process using it): a file opened through
- *   it can only be read (EROFS), and its pages are the original's page cache, shared by every
- *   monitor. About 50 us.
+ *   table leads to it, and it goes away with the last process using it), and the binary run
+ *   from there: a file opened through it can only be read (EROFS), and its pages are the
+ *   original's page cache, shared by every monitor. About 50 us.
  * - a memfd copy sealed against writes, shrinking and growing, when overlayfs is not available.
  *   It costs a copy of the binary (~0.4 ms) and its memory in each monitor.
  * Either way the process then starts again from that file, with the same arguments,
@@ -52,14 +52,14 @@ int exe_is_protected(void) {
   return r;
 }
 
-/* The binary at `path`, opened through a detached read-only overlay of its directory. Overlayfs
+/* A detached read-only overlay of the directory of `path` (the binary): its mount fd. Overlayfs
  * wants two lower layers when it has no upper one: the second is an empty detached tmpfs. */
-static int open_via_overlay(const char *path) {
+static int overlay_of_dir(const char *path) {
   char dir[4096], lower2[64];
   const char *slash = strrchr(path, '/');
   if (!slash || (size_t)(slash - path) >= sizeof dir) { errno = EINVAL; return -1; }
   snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-  int tfs = -1, tmnt = -1, ofs = -1, omnt = -1, fd = -1;
+  int tfs = -1, tmnt = -1, ofs = -1, omnt = -1;
   tfs = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (tfs < 0 || fsconfig(tfs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 || fsconfig(tfs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
   tmnt = fsmount(tfs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
@@ -75,16 +75,13 @@ static int open_via_overlay(const char *path) {
   }
   if (fsconfig(ofs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
   omnt = fsmount(ofs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
-  if (omnt < 0) goto out;
-  fd = openat(omnt, slash + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 out:;
   int e = errno;
-  if (omnt >= 0) close(omnt);
   if (ofs >= 0) close(ofs);
   if (tmnt >= 0) close(tmnt);
   if (tfs >= 0) close(tfs);
   errno = e;
-  return fd;
+  return omnt;
 }
 
 static int sealed_copy(int self) {
@@ -116,14 +113,25 @@ int exe_protect_and_reexec(char **argv) {
   if (protected_fd(self)) { close(self); return 0; }
   char path[4096];
   ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-  int fd = -1;
-  if (n > 0) {
-    path[n] = '\0';
-    fd = open_via_overlay(path);
-    /* Checked as the new process will check itself: otherwise it would start again, forever. */
-    if (fd >= 0 && !protected_fd(fd)) { close(fd); fd = -1; }
+  if (n > 0) path[n] = '\0';
+  const char *slash = n > 0 ? strrchr(path, '/') : NULL;
+  if (slash) {
+    const char *name = slash + 1;
+    int mnt = overlay_of_dir(path);
+    int fd = mnt < 0 ? -1 : openat(mnt, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* Checked as the new process will check itself: otherwise it would start again, forever.
+     * Run by its name in the mount, not as an fd, so that the process keeps its name (comm). */
+    if (fd >= 0 && protected_fd(fd)) {
+      close(fd);
+      fd = -1;
+      syscall(SYS_execveat, mnt, name, argv, environ, 0);
+    }
+    int e = errno;
+    if (fd >= 0) close(fd);
+    if (mnt >= 0) close(mnt);
+    errno = e;
   }
-  if (fd < 0) fd = sealed_copy(self);
+  int fd = sealed_copy(self);
   int e = errno;
   close(self);
   if (fd < 0) { errno = e; return -1; }
