@@ -3,15 +3,11 @@
 import * as fs from 'node:fs';
 import { BerthError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Context } from './context.ts';
 import { mark } from '../util/trace.ts';
 import { VERSION } from '../core/version.ts';
 import { DEFAULT_SOCKET } from '../util/paths.ts';
 
-export interface Context {
-  engine(): Engine;
-  out(text: string): void;
-  err(text: string): void;
-}
 
 type Command = (ctx: Context, argv: string[]) => Promise<number>;
 

@@ -29,7 +29,7 @@ import { stats, top } from './container/top.ts';
 import type { Container, ContainerStreams, CreateOptions, ExecOptions, NetworkView } from './container/types.ts';
 import type { PathStat } from './copy.ts';
 import { Events } from './events.ts';
-import type { StateRoot } from './root.ts';
+import type { StateRoot } from '../core/root.ts';
 import { Volumes } from './volumes.ts';
 
 export type { Container, ContainerStreams, CreateOptions, ExecOptions, NetworkView } from './container/types.ts';

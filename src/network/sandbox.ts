@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, isCode } from '../core/errors.ts';
 import { isAlive, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
-import type { StateRoot } from '../engine/root.ts';
+import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';

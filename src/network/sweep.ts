@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
-import type { StateRoot } from '../engine/root.ts';
+import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, readTextFile, sweepTemps } from '../util/atomic.ts';
 import { SRC } from '../util/paths.ts';

@@ -8,6 +8,7 @@ import { BerthError } from '../core/errors.ts';
 import type { SpecialFs, SpecialOp } from '../image/apply.ts';
 import type { LayerMounts } from '../snapshot/layers.ts';
 import { encodePlan, encodeRecords, type Step } from './plan.ts';
+import { stepSays } from './steps.ts';
 import { REPO } from '../util/paths.ts';
 
 // node:child_process (with net and dgram) loads on first use: commands that only read state
@@ -57,8 +58,8 @@ export function errorFromShim(e: ShimError, args: string[]): BerthError {
     if (e.errno === 2) return new BerthError('CommandNotFound', `exec: "${cmd}": executable file not found in $PATH`);
     return new BerthError('CannotInvoke', `exec: "${cmd}": ${e.message.toLowerCase()}`);
   }
-  const where = e.arg ? `${e.step} ${e.arg}` : e.step;
-  return new BerthError('Internal', `container setup failed at ${where}: ${e.message}`);
+  const doing = stepSays(e.step);
+  return new BerthError('Internal', `container setup failed: ${e.arg ? `${doing} ${e.arg}` : doing}: ${e.message}`);
 }
 
 export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {

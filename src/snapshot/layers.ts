@@ -23,6 +23,13 @@ export interface LayerMounts {
   unmount(dirs: string[]): void;
 }
 
+/**
+ * Writes an uncompressed layer tar as an EROFS image into fd, and says what it was. The image
+ * layer's format (tar, whiteouts) is image/'s business: the caller gives the builder
+ * (image/layer-image.ts), so that this store does not import the layer above it.
+ */
+export type LayerBuilder = (tar: AsyncIterable<Buffer>, fd: number) => Promise<{ diffId: string; size: number }>;
+
 const IMAGE = '.erofs';
 export const LAYER_MOUNTS = path.join(process.env.BERTH_RUN_DIR ?? '/run/berth', 'layers');
 
@@ -30,11 +37,13 @@ export class LayerStore {
   readonly root: string;
   private readonly mounts: LayerMounts;
   private readonly mountRoot: string;
-  /** Layers in root; their images mounted under mountRoot (LAYER_MOUNTS/<root key>). */
-  constructor(root: string, mounts: LayerMounts, mountRoot: string) {
+  private readonly build: LayerBuilder;
+  /** Layers in root; their images mounted under mountRoot (LAYER_MOUNTS/<root key>), written by build. */
+  constructor(root: string, mounts: LayerMounts, mountRoot: string, build: LayerBuilder) {
     this.root = root;
     this.mounts = mounts;
     this.mountRoot = mountRoot;
+    this.build = build;
   }
 
   /** Where the layer's files are seen: its image's mount point (once mount() ran for it), or its directory. */
@@ -77,8 +86,7 @@ export class LayerStore {
     const tmp = path.join(this.root, `.tmp-${me.pid}.${me.start}.${randomHex(6)}`);
     const fd = fs.openSync(tmp, 'wx', 0o644);
     try {
-      const { buildLayerImage } = await import('../image/layer-image.ts'); // only unpacking needs the tar code
-      const res = await buildLayerImage(tar, fd);
+      const res = await this.build(tar, fd);
       await opts.verify?.(res);
       fs.fsyncSync(fd);
       fs.closeSync(fd);

@@ -3,7 +3,7 @@ import { parseArgs } from '../args.ts';
 import { matches, parseFilters } from '../../engine/filters.ts';
 import { since, table } from '../format.ts';
 import { statusText } from '../../engine/summary.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { renderTemplate } from '../template.ts';
 import { psPorts } from '../../network/ports.ts';
 

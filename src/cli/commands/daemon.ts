@@ -1,7 +1,7 @@
 // `berth daemon`: serves the Docker Engine API until SIGINT/SIGTERM. Containers outlive it.
 import { invalid } from '../../core/errors.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { DEFAULT_SOCKET } from '../../util/paths.ts';
 
 export async function daemon(ctx: Context, argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { ContainerRecord } from '../../core/container.ts';
 import type { ImageStore } from '../../image/store.ts';
 import type { Events } from '../events.ts';
-import type { StateRoot } from '../root.ts';
+import type { StateRoot } from '../../core/root.ts';
 import type { Volumes } from '../volumes.ts';
 import type { Host } from './host.ts';
 import type { ContainerStore } from './store.ts';

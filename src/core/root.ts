@@ -1,4 +1,4 @@
-// The engine's state root. Everything berth keeps lives below it; the kernel objects it makes
+// A state root (the engine's, and the network's below it). Everything berth keeps lives below it; the kernel objects it makes
 // (cgroups) are named by the root's key, so two roots on one machine never touch each other.
 import * as fs from 'node:fs';
 import { rootKey } from '../util/hash.ts';
