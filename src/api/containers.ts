@@ -56,6 +56,8 @@ export class ContainerApi {
   private readonly execs = new Map<string, Exec>();
   /** Exit codes of containers that may be gone by the time a waiter asks (--rm). */
   private readonly exits = new Map<string, number>();
+  /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
+  private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
   private readonly waiters = new Set<() => void>();
   private poller?: NodeJS.Timeout;
 
@@ -150,12 +152,24 @@ export class ContainerApi {
       streams = await this.containers.startStreams(c.record, { stdin, size: size && { rows: size[0], cols: size[1] } });
     } catch (err) {
       for (const a of attachments) a.conduit.end();
-      this.wake();
+      await this.startFailed(c, err);
       throw err;
     }
     if (!streams) return { status: 304 };
     this.carry(c, streams, attachments);
     return { status: 204 };
+  }
+
+  /**
+   * A start that failed ends the run a waiter waits for (`next-exit` answers with the error), and
+   * an --rm container goes, as with dockerd (whose `docker run --rm` waits for `removed`).
+   */
+  private async startFailed(c: Container, err: unknown): Promise<void> {
+    const prev = this.failedStarts.get(c.record.Id)?.n ?? 0;
+    const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
+    this.failedStarts.set(c.record.Id, { n: prev + 1, code, message: (err as Error)?.message ?? String(err) });
+    if (c.record.HostConfig.AutoRemove) await this.containers.remove(c.record.Id, true, true).catch(() => undefined);
+    this.wake();
   }
 
   /** Copies a started container's output to its attached clients and their input to it. */
@@ -303,6 +317,11 @@ export class ContainerApi {
     const id = first.record.Id;
     const startedAt = first.state.StartedAt;
     const wasRunning = running(first);
+    const failuresBefore = this.failedStarts.get(id)?.n ?? 0;
+    const failure = () => {
+      const f = this.failedStarts.get(id);
+      return f && f.n > failuresBefore ? f : undefined;
+    };
     const res = streamStart(call, 200, 'application/json');
     let closed = false;
     res.on('close', () => (closed = true));
@@ -313,12 +332,15 @@ export class ContainerApi {
       if (condition === 'removed') return !c;
       if (!c) return true;
       if (condition === 'not-running') return !running(c);
+      if (failure()) return true; // the start it waited for failed: that run is over
       // next-exit: the run going on at the call (or the next one to start) has ended.
       return !running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id);
     }, () => closed);
     if (closed) return;
-    const code = this.exits.get(id) ?? last?.state.ExitCode ?? 0;
-    const error = last?.state.Error ? { Message: last.state.Error } : null;
+    const failed = failure();
+    const code = failed?.code ?? this.exits.get(id) ?? last?.state.ExitCode ?? 0;
+    const message = failed?.message ?? last?.state.Error;
+    const error = message ? { Message: message } : null;
     res.end(JSON.stringify({ Error: error, StatusCode: code }) + '\n');
   }
 
@@ -503,7 +525,7 @@ export class ContainerApi {
     let streams: ContainerStreams;
     try {
       streams = x.cli
-        ? this.containers.cliStreams({ args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
+        ? await this.containers.cliStreams({ args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
         : await this.containers.execStreams(x.container, {
           args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
         });

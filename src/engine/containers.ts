@@ -1453,7 +1453,7 @@ export class Containers {
    * the daemon's under a monitor, its stdio streams for the caller. Only the client's terminal
    * settings cross over from its environment.
    */
-  cliStreams(x: { args: string[]; env: string[]; cwd: string; tty?: { rows: number; cols: number }; stdin: boolean; execId: string }): ContainerStreams {
+  async cliStreams(x: { args: string[]; env: string[]; cwd: string; tty?: { rows: number; cols: number }; stdin: boolean; execId: string }): Promise<ContainerStreams> {
     const passed = x.env.filter((e) => /^(TERM|LANG|LC_[A-Z_]+|NO_COLOR|COLUMNS|BERTH_TRACE)=/.test(e));
     const own = Object.entries(process.env).filter(([k]) => k.startsWith('BERTH_') && k !== 'BERTH_HOST' && k !== 'BERTH_ROOT' && k !== 'BERTH_TRACE').map(([k, v]) => `${k}=${v}`);
     const env = [`PATH=${DEFAULT_PATH}`, 'HOME=/root', `BERTH_ROOT=${this.root.dir}`, ...own, ...passed];
@@ -1470,6 +1470,7 @@ export class Containers {
       fs.rmSync(record, { force: true });
       if (tty) fs.rmSync(tty.winsizeFile, { force: true });
     });
+    await shim.started; // a shim that cannot run the command is the request's error, with its message
     return streams;
   }
 
