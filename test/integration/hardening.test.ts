@@ -1,11 +1,14 @@
 // Faults and hostile input found by trying berth as an attacker or an unlucky operator would
 // (issue 21): each ends in a clear error, with nothing lost and nothing leaked.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, TestRoot } from '../helpers/berth.ts';
 import { DOCKER, TestDaemon } from '../helpers/daemon.ts';
+import { berthGroup } from '../../src/api/listen.ts';
 
 const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : false;
 
@@ -76,6 +79,108 @@ describe('a missing or broken shim behind the daemon is a clear error within a s
       assert.notEqual(run.code, 0);
       assert.match(run.stderr, /shim|layers/, run.stderr);
       assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+/** A free TCP port on loopback (bound for a moment). */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
+function makeCerts(dir: string): void {
+  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  fs.writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  fs.writeFileSync(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=berth test CA', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
+  for (const who of ['server', 'client']) {
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', `${who}-key.pem`, '-out', `${who}.csr`]);
+    ssl(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '1', '-extfile', `${who}.ext`, '-out', `${who}.pem`]);
+  }
+}
+
+describe('who may reach the daemon', { skip }, () => {
+  let root: TestRoot;
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
+
+  test('the unix socket is 0660, root and the berth group\'s (docker\'s convention)', async () => {
+    const d = new TestDaemon(root);
+    await d.start();
+    try {
+      const st = fs.statSync(d.socket);
+      assert.equal(st.mode & 0o777, 0o660);
+      assert.equal(st.uid, 0);
+      assert.equal(st.gid, berthGroup() ?? 0);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test('1,000 clients connecting at once are all accepted (listen backlog = somaxconn)', async () => {
+    const d = new TestDaemon(root);
+    await d.start();
+    try {
+      let refused = 0;
+      let answered = 0;
+      await Promise.all(Array.from({ length: 1000 }, () => new Promise<void>((resolve) => {
+        const s = net.connect(d.socket);
+        s.on('connect', () => s.end('GET /_ping HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n'));
+        s.on('data', (b) => { if (b.toString().startsWith('HTTP/1.1 200')) answered++; });
+        s.on('error', () => refused++);
+        s.on('close', () => resolve());
+      })));
+      assert.equal(refused, 0, `${refused} of 1000 connections refused`);
+      assert.equal(answered, 1000);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test('TCP without TLS: a loud warning, and loopback only', async () => {
+    const port = await freePort();
+    const d = new TestDaemon(root, { args: ['-H', `tcp://127.0.0.1:${port}`] });
+    await d.start();
+    try {
+      assert.match(d.log, /WARNING: the API on tcp:\/\/127\.0\.0\.1:\d+ is open to any process/);
+      const v = await d.docker(['version', '--format', '{{.Server.APIVersion}}'], { host: `tcp://127.0.0.1:${port}` });
+      assert.equal(v.stdout.trim(), '1.47', v.stderr);
+    } finally {
+      await d.stop();
+    }
+    const refused = await root.run(['daemon', '-H', `unix://${root.dir}/x.sock`, '-H', 'tcp://0.0.0.0:1'], { timeoutMs: 10_000 });
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /without --tlsverify/);
+  });
+
+  test('--tlsverify: the docker CLI with a client certificate gets in, without one it does not', async () => {
+    const certs = fs.mkdtempSync(path.join(root.dir, 'certs-'));
+    makeCerts(certs);
+    const port = await freePort();
+    const c = (f: string) => path.join(certs, f);
+    const d = new TestDaemon(root, { args: ['-H', `tcp://127.0.0.1:${port}`, '--tlsverify', '--tlscacert', c('ca.pem'), '--tlscert', c('server.pem'), '--tlskey', c('server-key.pem')] });
+    await d.start();
+    try {
+      assert.doesNotMatch(d.log, /WARNING/);
+      const host = `tcp://127.0.0.1:${port}`;
+      const ok = await d.docker(['--tlsverify', '--tlscacert', c('ca.pem'), '--tlscert', c('client.pem'), '--tlskey', c('client-key.pem'), '-H', host, 'version', '--format', '{{.Server.APIVersion}}'], { host: '' });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout.trim(), '1.47');
+      const ps = await d.docker(['--tlsverify', '--tlscacert', c('ca.pem'), '--tlscert', c('client.pem'), '--tlskey', c('client-key.pem'), '-H', host, 'run', '--rm', '--network', 'none', 'busybox', 'echo', 'over tls'], { host: '' });
+      assert.equal(ps.stdout, 'over tls\n', ps.stderr + d.log);
+      // No client certificate: the handshake fails. Plain HTTP: no answer either.
+      const nocert = await d.docker(['--tlsverify', '--tlscacert', c('ca.pem'), '-H', host, 'version'], { host: '', env: { DOCKER_CERT_PATH: certs + '/none' } });
+      assert.notEqual(nocert.code, 0);
+      assert.doesNotMatch(nocert.stdout, /1\.47/);
+      const plain = await d.docker(['-H', host, 'version', '--format', '{{.Server.APIVersion}}'], { host: '' });
+      assert.notEqual(plain.code, 0);
     } finally {
       await d.stop();
     }
