@@ -134,7 +134,7 @@ export class Containers {
   /** network connect/disconnect: the networks joined at the next start. */
   setEndpoints(record: ContainerRecord, endpoints: Record<string, EndpointSpec>): void {
     record.Endpoints = endpoints;
-    writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable: !record.HostConfig.AutoRemove });
+    writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable: !record.HostConfig.AutoRemove, mode: 0o600 });
   }
 
   /** Validates --network and what goes with it; the endpoint for the bridge / user network modes. */
@@ -329,7 +329,7 @@ export class Containers {
       fs.writeFileSync(path.join(tmp, 'hostname'), hostname + '\n');
       fs.writeFileSync(path.join(tmp, 'hosts'), hostsFile({ base: mode.kind === 'host' ? hostHosts() : undefined, extra: host.ExtraHosts }));
       fs.writeFileSync(path.join(tmp, 'resolv.conf'), resolvFile(hostResolv(), { keepLoopback: mode.kind === 'host', dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
-      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
+      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record), { mode: 0o600 }); // its Env: root's alone
       record.Name = this.reserveName(opts.name, id);
       host.Mounts = this.prepareMounts(host.Mounts);
       // The final record, on disk (unless --rm) before the directory takes the container's id.
@@ -1176,7 +1176,7 @@ export class Containers {
     this.claim(name, c.record.Id, true);
     const old = c.record.Name;
     c.record.Name = name;
-    writeFileAtomic(path.join(this.cdir(c.record.Id), 'config.json'), JSON.stringify(c.record), { durable: true });
+    writeFileAtomic(path.join(this.cdir(c.record.Id), 'config.json'), JSON.stringify(c.record), { durable: true, mode: 0o600 });
     fs.rmSync(path.join(this.namesDir, old), { force: true });
     this.event('rename', c.record, { oldName: `/${old}` });
   }
@@ -1323,7 +1323,7 @@ export class Containers {
     const args = test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', test.slice(1).join(' ')] : test[0] === 'CMD' ? test.slice(1) : test;
     const plan = buildExecPlan({ pid: '%PID%', cgroupJoin: this.joinFiles(cg), process: await this.processSpec(record, { args }), userns: record.HostConfig.IdMap && '/proc/%PID%/ns/user' });
     const planFile = path.join(dir, 'health.plan');
-    writeFileAtomic(planFile, encodeRecords(plan));
+    writeFileAtomic(planFile, encodeRecords(plan), { mode: 0o600 });
     const ms = (ns: number | undefined, def: number) => (ns ? Math.max(1, Math.round(ns / 1e6)) : def);
     return {
       planFile, intervalMs: ms(hc?.Interval, 30_000), timeoutMs: ms(hc?.Timeout, 30_000), retries: hc?.Retries || 3,
@@ -1365,7 +1365,7 @@ export class Containers {
     const bundle = path.join(dir, 'bundle');
     fs.mkdirSync(bundle, { recursive: true });
     const spec = runtimeSpec(input, { cgroupsPath: `/berth/${this.root.key}/${record.Id}`, seccomp: await seccompProfile(confinement(record.HostConfig)), devices: devices.rules });
-    writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
     fs.rmSync(this.runtimePidFile(record.Id), { force: true });
     // The runtime's own state lives in the container's directory and goes with it; what a
     // runtime killed with its monitor left there is forgotten before the next start.

@@ -1,7 +1,7 @@
 // Faults and hostile input found by trying berth as an attacker or an unlucky operator would
 // (issue 21): each ends in a clear error, with nothing lost and nothing leaked.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -184,5 +184,31 @@ describe('who may reach the daemon', { skip }, () => {
     } finally {
       await d.stop();
     }
+  });
+});
+
+describe('the state root is root\'s alone', { skip: !isRoot && 'needs root' }, () => {
+  let root: TestRoot;
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
+
+  /** cat as nobody (uid 65534, no groups): its exit status. */
+  const catAsNobody = (file: string) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', file], { stdio: 'ignore' }).status;
+
+  test('names, image configs and container configs (with their Env) are unreadable to other users', async () => {
+    fs.chmodSync(root.dir, 0o711); // as earlier versions made it: fixed when next opened
+    fs.writeFileSync(path.join(root.dir, 'probe'), 'readable\n', { mode: 0o644 });
+    assert.equal(catAsNobody(path.join(root.dir, 'probe')), 0, 'the probe must be readable through a 0711 root');
+    const id = (await root.run(['create', '--name', 'secretive', '-e', 'PASSWORD=hunter2', 'busybox', 'true'])).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(fs.statSync(root.dir).mode & 0o777, 0o700);
+    const image = fs.readdirSync(path.join(root.dir, 'images')).find((n) => n.endsWith('.json'))!;
+    for (const f of ['probe', 'names/secretive', `images/${image}`, `containers/${id}/config.json`]) {
+      assert.notEqual(catAsNobody(path.join(root.dir, f)), 0, `${f} is readable by nobody`);
+    }
+    // Files holding an environment are root's alone even where the directory is not.
+    assert.equal(fs.statSync(path.join(root.dir, 'containers', id, 'config.json')).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(root.dir, 'images', image)).mode & 0o777, 0o600);
+    assert.equal((await root.run(['rm', id])).code, 0);
   });
 });
