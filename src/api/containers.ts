@@ -12,7 +12,7 @@ import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
-import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
 import { createOptions } from './translate.ts';
 
 /** A client attached to a container's stdio through the daemon. */
@@ -340,7 +340,7 @@ export class ContainerApi {
     const failed = failure();
     const code = failed?.code ?? this.exits.get(id) ?? last?.state.ExitCode ?? 0;
     const message = failed?.message ?? last?.state.Error;
-    const error = message ? { Message: message } : null;
+    const error = message ? { Message: hidePaths(message) } : null;
     res.end(JSON.stringify({ Error: error, StatusCode: code }) + '\n');
   }
 
@@ -537,7 +537,7 @@ export class ContainerApi {
       x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
       if (detach) return { status: 200 };
       const conduit = hijack(call, !tty);
-      const msg = Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`);
+      const msg = Buffer.from(`OCI runtime exec failed: ${hidePaths((err as Error).message)}\r\n`);
       conduit.write(tty ? msg : frame(1, msg));
       conduit.end();
       return;

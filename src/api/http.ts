@@ -3,7 +3,7 @@
 // the plain 200 raw stream). Error codes become HTTP statuses here and nowhere else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BerthError, invalid, type ErrorCode } from '../core/errors.ts';
+import { BerthError, fromSystemError, invalid, type ErrorCode } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 
 export const API_VERSION = '1.47';
@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   // message ("executable file not found", "permission denied") to pick 127 or 126.
   CannotInvoke: 400,
   CommandNotFound: 400,
+  NoSpace: 500, // as dockerd answers a full disk
   Internal: 500,
 };
 
@@ -110,8 +111,25 @@ export function send(res: ServerResponse, reply: Reply): void {
 }
 
 export function errorReply(err: unknown): Reply {
+  err = fromSystemError(err);
   const message = err instanceof BerthError ? err.message : `internal error: ${(err as Error)?.message ?? err}`;
-  return { status: statusFor(err), body: { message } };
+  return { status: statusFor(err), body: { message: hidePaths(message) } };
+}
+
+let hidden: Array<[string, string]> = [];
+
+/**
+ * The host's own paths (the state root, where berth is installed) stay out of what clients read:
+ * they tell an API client about the host, and messages name the objects instead.
+ */
+export function hostPaths(pairs: Array<[path: string, shownAs: string]>): void {
+  hidden = pairs.filter(([p]) => p.length > 1).sort((a, b) => b[0].length - a[0].length);
+}
+
+/** A message with the host paths set by hostPaths() replaced by what they stand for. */
+export function hidePaths(message: string): string {
+  for (const [p, shown] of hidden) message = message.split(p).join(shown);
+  return message;
 }
 
 /** An ordinary HTTP response on a raw connection (errors before a hijack must be plain HTTP). */

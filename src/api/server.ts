@@ -7,8 +7,10 @@ import type { Duplex } from 'node:stream';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { ContainerApi } from './containers.ts';
-import { errorReply, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
+import { errorReply, hostPaths, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
 import { imageRoutes } from './images.ts';
+import { LAYER_MOUNTS } from '../snapshot/layers.ts';
+import { REPO } from '../util/paths.ts';
 import { listenBacklog, secureSocket, tcpServer, tcpWarning, type TlsFiles } from './listen.ts';
 import { systemRoutes } from './system.ts';
 
@@ -32,6 +34,7 @@ export class ApiServer {
 
   constructor(engine: Engine) {
     this.router = buildRouter(engine);
+    hostPaths([[engine.root.dir, '<state root>'], [REPO, '<berth>'], [LAYER_MOUNTS, '<layer mounts>']]);
   }
 
   /** Listens on a unix socket or a TCP address (with TLS when given); returns a warning to show, if any. */

@@ -27,7 +27,7 @@ import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProfile, seccompProgram } from './security.ts';
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
-import { NAME_PATTERN, randomName } from './names.ts';
+import { checkName, NAME_PATTERN, randomName } from './names.ts';
 import type { StateRoot } from './root.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from './networking.ts';
 import type { EndpointView, Sandboxes, SandboxRecord } from '../network/sandbox.ts';
@@ -355,8 +355,7 @@ export class Containers {
   private reserveName(wanted: string | undefined, id: string): string {
     fs.mkdirSync(this.namesDir, { recursive: true });
     if (wanted !== undefined) {
-      const name = wanted.replace(/^\//, '');
-      if (!NAME_PATTERN.test(name)) throw invalid(`Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const name = checkName(wanted);
       this.claim(name, id, true);
       return name;
     }
@@ -1170,8 +1169,7 @@ export class Containers {
 
   rename(nameOrId: string, newName: string): void {
     const c = this.get(nameOrId);
-    const name = newName.replace(/^\//, '');
-    if (!NAME_PATTERN.test(name)) throw invalid(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const name = checkName(newName);
     if (name === c.record.Name) throw invalid(`Renaming a container with the same name as its current name`);
     this.claim(name, c.record.Id, true);
     const old = c.record.Name;

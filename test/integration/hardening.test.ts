@@ -212,3 +212,57 @@ describe('the state root is root\'s alone', { skip: !isRoot && 'needs root' }, (
     assert.equal((await root.run(['rm', id])).code, 0);
   });
 });
+
+describe('hostile API requests get dockerd\'s 400, never a host path', { skip }, () => {
+  let root: TestRoot;
+  let d: TestDaemon;
+  before(async () => {
+    root = await TestRoot.withBusybox();
+    d = new TestDaemon(root);
+    await d.start();
+  });
+  after(async () => {
+    await d.stop();
+    await root.cleanup();
+  });
+
+  const create = (body: object, query = '') => d.request('POST', `/containers/create${query}`, JSON.stringify({ Image: 'busybox', Cmd: ['true'], ...body }));
+
+  test('a 10,000-character container name', async () => {
+    const r = await create({}, `?name=${'a'.repeat(10_000)}`);
+    assert.equal(r.status, 400, r.body);
+    assert.match(JSON.parse(r.body).message, /^Invalid container name \(a{64}\.\.\.\): at most 253 characters/);
+    assert.ok(r.body.length < 300);
+    const slash = await create({}, `?name=${encodeURIComponent('../../etc')}`);
+    assert.equal(slash.status, 400);
+    assert.equal(JSON.parse(slash.body).message, 'Invalid container name (../../etc), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    const ok = await create({}, `?name=/${'b'.repeat(253)}`);
+    assert.equal(ok.status, 201, ok.body);
+    assert.equal((await d.request('DELETE', `/containers/${'b'.repeat(253)}`)).status, 204);
+    const renamed = await d.request('POST', `/containers/${JSON.parse((await create({})).body).Id}/rename?name=${'c'.repeat(300)}`);
+    assert.equal(renamed.status, 400);
+  });
+
+  test('CpusetCpus and CpusetMems are checked as dockerd checks them', async () => {
+    const cases: Array<[object, string]> = [
+      [{ CpusetMems: '0-100000' }, 'Invalid value 0-100000 for cpuset mems: value of out range, maximum is 8192'],
+      [{ CpusetMems: '1-9223372036854775807' }, 'Invalid value 1-9223372036854775807 for cpuset mems: value of out range, maximum is 8192'],
+      [{ CpusetCpus: '0-100000' }, 'Invalid value 0-100000 for cpuset cpus: value of out range, maximum is 8192'],
+      [{ CpusetMems: 'abc' }, 'Invalid value abc for cpuset mems: invalid format: abc'],
+      [{ CpusetMems: '4095' }, `Requested memory nodes are not available - requested 4095, available: ${fs.readFileSync('/sys/devices/system/node/online', 'utf8').trim()}`],
+    ];
+    for (const [host, message] of cases) {
+      const r = await create({ HostConfig: host });
+      assert.equal(r.status, 400, r.body);
+      assert.equal(JSON.parse(r.body).message, message);
+    }
+  });
+
+  test('error messages never show the state root', async () => {
+    // A name the file system refuses: once a 500 naming the volume's directory under the root.
+    const r = await d.request('POST', '/volumes/create', JSON.stringify({ Name: 'v'.repeat(300) }));
+    assert.equal(r.status, 400, r.body);
+    assert.match(JSON.parse(r.body).message, /^name too long/);
+    assert.ok(!r.body.includes(root.dir), r.body);
+  });
+});
