@@ -231,10 +231,14 @@ export class ContainerApi {
       live.attachments.add(a);
       this.feed(live, a, c);
     } else if (running(c)) {
-      // Started by someone else (the CLI, an earlier daemon): follow it through its monitor.
+      // Started by someone else (the CLI, an earlier daemon): follow it through its monitor,
+      // until the container ends or the client leaves (then that connection goes too).
+      const left = new AbortController();
+      a.conduit.onClose(() => left.abort());
+      a.conduit.onInput(() => {}); // no stdin this way; read on, to see the client's end
       this.containers.attach(c.record.Id, (s, data) => {
         if (s === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(s === 'stderr' ? 2 : 1, data));
-      }).catch(() => undefined).finally(() => a.conduit.end());
+      }, left.signal).catch(() => undefined).finally(() => a.conduit.end());
     } else {
       let set = this.pending.get(c.record.Id);
       if (!set) this.pending.set(c.record.Id, (set = new Set()));

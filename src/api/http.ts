@@ -211,6 +211,7 @@ export function filters(q: URLSearchParams): Map<string, string[]> {
 
 /** docker's multiplexed stream frame: [stream, 0, 0, 0, big-endian length] + payload. */
 export { frame } from '../util/frames.ts';
+import { frame } from '../util/frames.ts';
 
 /** Where a stream's bytes go once it is handed over, and how the client's input arrives. */
 export interface Conduit {
@@ -237,8 +238,12 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
     const { socket, head } = call.upgrade;
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     const pendingHead = head.length ? head : undefined;
+    const idle = multiplexed ? probeWhenIdle(socket) : undefined;
     return {
-      write: (d) => (!socket.destroyed && socket.writable ? socket.write(d) : true),
+      write: (d) => {
+        idle?.wrote();
+        return !socket.destroyed && socket.writable ? socket.write(d) : true;
+      },
       onDrain: (fn) => socket.on('drain', fn),
       pauseInput: () => socket.pause(),
       resumeInput: () => socket.resume(),
@@ -268,6 +273,27 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
     onClose: (fn) => (res.destroyed ? setImmediate(fn) : res.on('close', fn)),
   };
 }
+
+/**
+ * A client that half-closed its side (the docker CLI does at once when it sends no input) and
+ * then went away entirely is only seen on our next write. While such a stream is idle (a quiet
+ * container), an empty frame every second is that write, so the connection and its fd are let
+ * go instead of being held until the container prints something.
+ */
+function probeWhenIdle(socket: Duplex): { wrote(): void } {
+  let lastWrite = Date.now();
+  socket.once('end', () => {
+    const timer = setInterval(() => {
+      if (socket.destroyed || !socket.writable) return clearInterval(timer);
+      if (Date.now() - lastWrite >= PROBE_MS) socket.write(frame(1, Buffer.alloc(0)));
+    }, PROBE_MS);
+    timer.unref();
+    socket.once('close', () => clearInterval(timer));
+  });
+  return { wrote: () => void (lastWrite = Date.now()) };
+}
+
+const PROBE_MS = 1000;
 
 /** Starts a chunked streaming response (logs, events, pull progress, wait). */
 export function streamStart(call: Call, status: number, type: string): ServerResponse {

@@ -1204,11 +1204,12 @@ export class Containers {
    * docker attach: follows a running container's output until it stops, and returns its exit
    * code. `write` gets each frame's payload with its stream.
    */
-  async attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<number> {
+  async attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal): Promise<number> {
     const c = this.get(nameOrId);
     this.initPid(c); // running
     const { connect } = await import('node:net');
     const sock = connect(this.attachSocket(c.record.Id));
+    signal?.addEventListener('abort', () => sock.destroy(), { once: true }); // its client left
     await new Promise<void>((resolve, reject) => {
       sock.on('data', deframer(write));
       sock.on('error', (err) => reject(new BerthError('Unavailable', `cannot attach to ${c.record.Name}: ${err.message}`)));

@@ -1,7 +1,7 @@
 // Faults and hostile input found by trying berth as an attacker or an unlucky operator would
 // (issue 21): each ends in a clear error, with nothing lost and nothing leaked.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -264,5 +264,40 @@ describe('hostile API requests get dockerd\'s 400, never a host path', { skip },
     assert.equal(r.status, 400, r.body);
     assert.match(JSON.parse(r.body).message, /^name too long/);
     assert.ok(!r.body.includes(root.dir), r.body);
+  });
+});
+
+describe('clients that leave in the middle of an attach leave nothing open in the daemon', { skip }, () => {
+  let root: TestRoot;
+  let d: TestDaemon;
+  before(async () => {
+    root = await TestRoot.withBusybox();
+    d = new TestDaemon(root);
+    await d.start();
+  });
+  after(async () => {
+    await d.stop();
+    await root.cleanup();
+  });
+
+  const fds = () => fs.readdirSync(`/proc/${d.pid}/fd`).length;
+
+  test('20 docker attach clients killed: the daemon\'s fds come back (quiet and chatty, daemon and CLI started)', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'quiet', '--network', 'none', 'busybox', 'sleep', '600'])).code, 0);
+    assert.equal((await d.docker(['run', '-d', '--name', 'chatty', '--network', 'none', 'busybox', 'sh', '-c', 'while :; do echo x; sleep 0.2; done'])).code, 0);
+    assert.equal((await root.run(['run', '-d', '--name', 'cliquiet', '--network', 'none', 'busybox', 'sleep', '600'])).code, 0);
+    assert.equal((await root.run(['run', '-d', '--name', 'clichatty', '--network', 'none', 'busybox', 'sh', '-c', 'while :; do echo y; sleep 0.2; done'])).code, 0);
+    for (const name of ['quiet', 'chatty', 'cliquiet', 'clichatty']) {
+      const before = fds();
+      for (let i = 0; i < 20; i++) {
+        const child = spawn(DOCKER, ['attach', name], { env: { ...process.env, DOCKER_HOST: `unix://${d.socket}` }, stdio: 'ignore' });
+        await new Promise((r) => setTimeout(r, 150));
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+      const after = await root.until(fds, (n) => n <= before, 5000);
+      assert.ok(after <= before, `${name}: the daemon had ${before} fds before 20 attaches, ${after} after`);
+    }
+    assert.equal((await d.docker(['rm', '-f', 'quiet', 'chatty', 'cliquiet', 'clichatty'])).code, 0);
   });
 });
