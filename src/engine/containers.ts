@@ -28,6 +28,7 @@ import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccomp
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
 import { checkName, NAME_PATTERN, randomName } from './names.ts';
+import { adoptStart, claimStart, dropStartClaim } from './start-claim.ts';
 import type { StateRoot } from './root.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from './networking.ts';
 import type { EndpointView, Sandboxes, SandboxRecord } from '../network/sandbox.ts';
@@ -434,6 +435,7 @@ export class Containers {
     } catch {}
     if (!record) return undefined;
     const state = readJsonFile<ContainerState>(path.join(dir, 'state.json')) ?? initialState();
+    if (state.Status === 'created' || state.Status === 'exited') this.adoptKilledStart(record, state);
     if ((state.Status === 'running' || state.Status === 'paused') && !isAlive(state.Monitor)) {
       // The monitor is gone: its exit file holds the real status; without one it died first (docker: 255).
       const exit = readJsonFile<ShimExit>(path.join(dir, 'exit.json'));
@@ -473,6 +475,16 @@ export class Containers {
       }
     }
     return { record, state };
+  }
+
+  /** A start whose starter was killed after spawning the monitor: running after all (start-claim.ts). */
+  private adoptKilledStart(record: ContainerRecord, state: ContainerState): void {
+    const dir = this.cdir(record.Id);
+    const adopted = adoptStart(dir, () => this.cgroups().pids(record.Id));
+    if (!adopted) return;
+    Object.assign(state, { ...initialState(), Status: 'running', Pid: adopted.pid, Monitor: adopted.monitor, StartedAt: new Date().toISOString() });
+    this.saveState(record, state);
+    dropStartClaim(dir);
   }
 
   private saveState(record: ContainerRecord, state: ContainerState): void {
@@ -740,8 +752,22 @@ export class Containers {
     this.saveState(record, state);
   }
 
-  /** Everything up to a running monitor: cgroups, plan, shim; the state is saved once it runs. */
+  /** launchClaimed under the container's start claim (start-claim.ts), released once its state says how the start went. */
   private async launch(record: ContainerRecord, stdio: ShimStdio, size?: { rows: number; cols: number }, api = false): Promise<{ shim: ShimHandle; state: ContainerState } | undefined> {
+    const release = claimStart(this.cdir(record.Id), record.Id);
+    try {
+      const launched = await this.launchClaimed(record, stdio, size, api);
+      if (launched) launched.shim.started.then(release, release); // after the state is saved (registered first)
+      else release();
+      return launched;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Everything up to a running monitor: cgroups, plan, shim; the state is saved once it runs. */
+  private async launchClaimed(record: ContainerRecord, stdio: ShimStdio, size?: { rows: number; cols: number }, api = false): Promise<{ shim: ShimHandle; state: ContainerState } | undefined> {
     const current = this.observe(record.Id)?.state ?? initialState();
     if (isUp(current.Status)) return undefined; // docker: starting a running container is a no-op
     const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };

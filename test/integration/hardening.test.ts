@@ -301,3 +301,55 @@ describe('clients that leave in the middle of an attach leave nothing open in th
     assert.equal((await d.docker(['rm', '-f', 'quiet', 'chatty', 'cliquiet', 'clichatty'])).code, 0);
   });
 });
+
+describe('the daemon killed in the middle of a start', { skip }, () => {
+  let root: TestRoot;
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
+
+  const procs = (id: string) => root.cgroupDirs(id).flatMap((d) => {
+    try {
+      return fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  });
+
+  test('SIGKILL at random points: a container that runs is listed running, and start is never refused', async () => {
+    // How long a start through the daemon takes here, to spread the kills over it.
+    let d = new TestDaemon(root);
+    await d.start();
+    const probe = (await root.run(['create', '--network', 'none', 'busybox', 'sleep', '30'])).stdout.trim();
+    let t0 = Date.now();
+    assert.equal((await d.request('POST', `/containers/${probe}/start`)).status, 204);
+    const span = Math.max(100, (Date.now() - t0) * 1.5);
+    await d.stop();
+    assert.equal((await root.run(['rm', '-f', probe])).code, 0);
+    let adopted = 0;
+    for (let i = 0; i < 20; i++) {
+      const id = (await root.run(['create', '--network', 'none', 'busybox', 'sleep', '30'])).stdout.trim();
+      d = new TestDaemon(root);
+      await d.start();
+      const starting = d.request('POST', `/containers/${id}/start`).catch(() => undefined);
+      t0 = Date.now();
+      await new Promise((r) => setTimeout(r, Math.round(((i * 7) % 20) / 20 * span)));
+      await d.stop('SIGKILL');
+      await starting;
+      await new Promise((r) => setTimeout(r, 300)); // a monitor spawned in time gets its container going
+      const insp = await root.run(['inspect', '--format', '{{.State.Status}}', id]);
+      assert.equal(insp.code, 0, insp.stderr);
+      const status = insp.stdout.trim();
+      const running = procs(id).length > 0;
+      if (running) {
+        adopted++;
+        assert.equal(status, 'running', `try ${i}: its process runs, yet the container is ${status}`);
+      }
+      const start = await root.run(['start', id]);
+      assert.equal(start.code, 0, `try ${i}: start refused: ${start.stderr}`);
+      assert.equal((await root.run(['inspect', '--format', '{{.State.Status}}', id])).stdout.trim(), 'running');
+      assert.equal((await root.run(['rm', '-f', id])).code, 0);
+    }
+    assert.ok(adopted > 0, 'no kill landed after the monitor was spawned');
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
