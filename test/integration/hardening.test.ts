@@ -2,8 +2,10 @@
 // (issue 21): each ends in a clear error, with nothing lost and nothing leaked.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, TestRoot } from '../helpers/berth.ts';
@@ -351,5 +353,89 @@ describe('the daemon killed in the middle of a start', { skip }, () => {
     }
     assert.ok(adopted > 0, 'no kill landed after the monitor was spawned');
     assert.deepEqual(root.leftovers(), []);
+  });
+});
+
+describe('a state root on tmpfs', { skip }, () => {
+  let root: TestRoot;
+  let big: string;
+  before(async () => {
+    root = new TestRoot();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'berth-test', root.dir]);
+    await root.importBusybox();
+    // A layer bigger than what is left on the tmpfs: 30 MB that do not compress.
+    const src = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-big-'));
+    fs.mkdirSync(path.join(src, 'rootfs'));
+    fs.writeFileSync(path.join(src, 'rootfs', 'blob'), crypto.randomBytes(30 << 20));
+    big = path.join(src, 'big.tar');
+    execFileSync('tar', ['-C', path.join(src, 'rootfs'), '-cf', big, '.']);
+  });
+  after(async () => {
+    await root.run(['ps', '-a']);
+    await root.unmountLayers();
+    execFileSync('umount', [root.dir]);
+    fs.rmSync(root.dir, { recursive: true, force: true });
+    fs.rmSync(path.dirname(big), { recursive: true, force: true });
+  });
+
+  const layerMounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/run/berth/layers/${root.key}/`));
+
+  test('containers run: layers go through autoclear loop devices, and info says so', async () => {
+    const r = await root.run(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'on tmpfs']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'on tmpfs\n');
+    const mounts = layerMounts();
+    assert.equal(mounts.length, 1);
+    const dev = / - erofs (\/dev\/loop\d+) /.exec(mounts[0])?.[1];
+    assert.ok(dev, mounts[0]);
+    const sys = `/sys/block/${path.basename(dev)}/loop`;
+    assert.equal(fs.readFileSync(`${sys}/autoclear`, 'utf8').trim(), '1');
+    assert.match(fs.readFileSync(`${sys}/backing_file`, 'utf8'), new RegExp(`^${root.dir}/layers/`));
+    const d = new TestDaemon(root);
+    await d.start();
+    try {
+      const info = await d.docker(['info', '--format', '{{json .DriverStatus}}']);
+      const status = new Map(JSON.parse(info.stdout) as Array<[string, string]>);
+      assert.equal(status.get('Backing Filesystem'), 'tmpfs');
+      assert.match(status.get('Layer images') ?? '', /^EROFS on loop devices/);
+    } finally {
+      await d.stop();
+    }
+    // Unmounted, the loop device is released with it (autoclear): nothing leaks.
+    await root.unmountLayers();
+    assert.deepEqual(layerMounts(), []);
+    assert.ok(!fs.existsSync(`${sys}/backing_file`) || !fs.readFileSync(`${sys}/backing_file`, 'utf8').startsWith(root.dir), `${dev} still holds a layer`);
+  });
+
+  test('a full tmpfs: "no space left on device", no partial blob, layer or record, then it goes on', async () => {
+    const files = () => execFileSync('find', [root.dir, '-type', 'f', '-not', '-name', 'events.log*'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    const before = files();
+    const imported = await root.run(['import', big, 'big:1']);
+    assert.equal(imported.code, 125);
+    assert.equal(imported.stderr, 'berth: no space left on device.\n');
+    assert.deepEqual(files(), before);
+    // Through the daemon: docker load of the same layer gets the message, not a stack trace.
+    const d = new TestDaemon(root);
+    await d.start();
+    try {
+      const other = new TestRoot();
+      try {
+        assert.equal((await other.run(['import', big, 'big:1'])).code, 0);
+        const archive = path.join(path.dirname(big), 'save.tar');
+        assert.equal((await other.run(['save', '-o', archive, 'big:1'])).code, 0);
+        const loaded = await d.docker(['load', '-i', archive]);
+        assert.notEqual(loaded.code, 0);
+        assert.match(loaded.stderr, /no space left on device/);
+        assert.doesNotMatch(loaded.stderr, /\n\s+at /);
+        assert.ok(!loaded.stderr.includes(root.dir), loaded.stderr);
+      } finally {
+        await other.cleanup();
+      }
+    } finally {
+      await d.stop();
+    }
+    assert.deepEqual(files(), before);
+    const r = await root.run(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'still fine']);
+    assert.equal(r.stdout, 'still fine\n', r.stderr);
   });
 });
