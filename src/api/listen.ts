@@ -45,7 +45,7 @@ export function berthGroup(groupFile = '/etc/group'): number | undefined {
 export function secureSocket(file: string): void {
   fs.chmodSync(file, 0o660);
   const gid = berthGroup();
-  fs.chownSync(file, 0, gid ?? 0);
+  if (process.getuid?.() === 0) fs.chownSync(file, 0, gid ?? 0); // a daemon that is not root keeps its own
 }
 
 /** The server for a TCP address: HTTPS with the given files, else plain HTTP. */
