@@ -211,6 +211,8 @@ describe('the state root is root\'s alone', { skip: !isRoot && 'needs root' }, (
     // Files holding an environment are root's alone even where the directory is not.
     assert.equal(fs.statSync(path.join(root.dir, 'containers', id, 'config.json')).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.join(root.dir, 'images', image)).mode & 0o777, 0o600);
+    // The image's config blob (its id is the blob's digest) holds the same Env.
+    assert.equal(fs.statSync(path.join(root.dir, 'content', 'blobs', 'sha256', image.replace(/\.json$/, ''))).mode & 0o777, 0o600);
     assert.equal((await root.run(['rm', id])).code, 0);
   });
 });
