@@ -1,5 +1,5 @@
 // Pure checks behind issue 21's fixes: cpuset lists, container names, system errors as BerthErrors,
-// host paths kept out of API messages, the daemon's berth group.
+// host paths kept out of API messages, the daemon's berth group, start claims.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,6 +9,7 @@ import { berthGroup } from '../../src/api/listen.ts';
 import { errorReply, hidePaths, hostPaths } from '../../src/api/http.ts';
 import { BerthError, fromSystemError } from '../../src/core/errors.ts';
 import { checkName } from '../../src/engine/names.ts';
+import { adoptStart, claimStart } from '../../src/engine/start-claim.ts';
 import { checkCpuset, parseCpuset } from '../../src/kernel/cpuset.ts';
 
 test('cpuset lists: ranges, dockerd\'s bound and messages, the host\'s online ids', () => {
@@ -65,5 +66,28 @@ test('the berth group is read from the group file', () => {
   fs.writeFileSync(f, 'root:x:0:\n');
   assert.equal(berthGroup(f), undefined);
   assert.equal(berthGroup(path.join(dir, 'none')), undefined);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('start claims: one live starter at a time, a dead one\'s taken over, its stale claim dropped', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-claim-'));
+  const release = claimStart(dir, 'c1');
+  assert.throws(() => claimStart(dir, 'c1'), { code: 'Conflict', message: 'Container c1 is being started by another command' });
+  // A live starter's claim is not adopted (it records its own start).
+  assert.equal(adoptStart(dir, () => [process.pid]), undefined);
+  release();
+  release(); // idempotent
+  assert.ok(!fs.existsSync(path.join(dir, 'starting')));
+  // A claim whose holder is dead (no such pid).
+  fs.writeFileSync(path.join(dir, 'starting'), '999999999 1');
+  // Its container runs: the process whose parent is outside the cgroup has a live monitor.
+  const adopted = adoptStart(dir, () => [process.pid]);
+  assert.equal(adopted?.pid, process.pid);
+  assert.equal(adopted?.monitor.pid, process.ppid);
+  // Nothing runs: the stale claim goes; and a new start takes a dead holder's claim over.
+  assert.equal(adoptStart(dir, () => []), undefined);
+  assert.ok(!fs.existsSync(path.join(dir, 'starting')));
+  fs.writeFileSync(path.join(dir, 'starting'), '999999999 1');
+  claimStart(dir, 'c1')();
   fs.rmSync(dir, { recursive: true });
 });
