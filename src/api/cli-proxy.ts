@@ -15,7 +15,7 @@ import { DEFAULT_PATH, REPO } from '../util/paths.ts';
  * A berth command run for a remote client, with the daemon's own berth settings (BERTH_*). Only
  * the client's terminal settings cross over from its environment.
  */
-export function cliStreams(rootDir: string, x: { args: string[]; env: string[]; cwd: string; tty?: { rows: number; cols: number }; stdin: boolean; execId: string }): ContainerStreams {
+export async function cliStreams(rootDir: string, x: { args: string[]; env: string[]; cwd: string; tty?: { rows: number; cols: number }; stdin: boolean; execId: string }): Promise<ContainerStreams> {
   const passed = x.env.filter((e) => /^(TERM|LANG|LC_[A-Z_]+|NO_COLOR|COLUMNS|BERTH_TRACE)=/.test(e));
   const own = Object.entries(process.env).filter(([k]) => k.startsWith('BERTH_') && k !== 'BERTH_HOST' && k !== 'BERTH_ROOT' && k !== 'BERTH_TRACE').map(([k, v]) => `${k}=${v}`);
   const env = [`PATH=${DEFAULT_PATH}`, 'HOME=/root', `BERTH_ROOT=${rootDir}`, ...own, ...passed];
@@ -32,6 +32,7 @@ export function cliStreams(rootDir: string, x: { args: string[]; env: string[]; 
     fs.rmSync(record, { force: true });
     if (tty) fs.rmSync(tty.winsizeFile, { force: true });
   });
+  await shim.started; // a shim that cannot run the command is the request's error, with its message
   return streams;
 }
 

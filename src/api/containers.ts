@@ -11,7 +11,7 @@ import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
-import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
 import { createOptions } from './translate.ts';
 
 /** A client attached to a container's stdio through the daemon. */
@@ -37,6 +37,8 @@ export class ContainerApi {
   private readonly execs: ExecApi;
   /** Exit codes of containers that may be gone by the time a waiter asks (--rm). */
   private readonly exits = new Map<string, number>();
+  /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
+  private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
   private readonly waiters = new Set<() => void>();
   private poller?: NodeJS.Timeout;
 
@@ -125,12 +127,24 @@ export class ContainerApi {
       streams = await this.containers.startStreams(c.record, { stdin, size: size && { rows: size[0], cols: size[1] } });
     } catch (err) {
       for (const a of attachments) a.conduit.end();
-      this.wake();
+      await this.startFailed(c, err);
       throw err;
     }
     if (!streams) return { status: 304 };
     this.carry(c, streams, attachments);
     return { status: 204 };
+  }
+
+  /**
+   * A start that failed ends the run a waiter waits for (`next-exit` answers with the error), and
+   * an --rm container goes, as with dockerd (whose `docker run --rm` waits for `removed`).
+   */
+  private async startFailed(c: Container, err: unknown): Promise<void> {
+    const prev = this.failedStarts.get(c.record.Id)?.n ?? 0;
+    const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
+    this.failedStarts.set(c.record.Id, { n: prev + 1, code, message: (err as Error)?.message ?? String(err) });
+    if (c.record.HostConfig.AutoRemove) await this.containers.remove(c.record.Id, true, true).catch(() => undefined);
+    this.wake();
   }
 
   /** Copies a started container's output to its attached clients and their input to it. */
@@ -192,10 +206,14 @@ export class ContainerApi {
       live.attachments.add(a);
       this.feed(live, a, c);
     } else if (running(c)) {
-      // Started by someone else (the CLI, an earlier daemon): follow it through its monitor.
+      // Started by someone else (the CLI, an earlier daemon): follow it through its monitor,
+      // until the container ends or the client leaves (then that connection goes too).
+      const left = new AbortController();
+      a.conduit.onClose(() => left.abort());
+      a.conduit.onInput(() => {}); // no stdin this way; read on, to see the client's end
       this.containers.attach(c.record.Id, (s, data) => {
         if (s === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(s === 'stderr' ? 2 : 1, data));
-      }).catch(() => undefined).finally(() => a.conduit.end());
+      }, left.signal).catch(() => undefined).finally(() => a.conduit.end());
     } else {
       let set = this.pending.get(c.record.Id);
       if (!set) this.pending.set(c.record.Id, (set = new Set()));
@@ -278,6 +296,11 @@ export class ContainerApi {
     const id = first.record.Id;
     const startedAt = first.state.StartedAt;
     const wasRunning = running(first);
+    const failuresBefore = this.failedStarts.get(id)?.n ?? 0;
+    const failure = () => {
+      const f = this.failedStarts.get(id);
+      return f && f.n > failuresBefore ? f : undefined;
+    };
     const res = streamStart(call, 200, 'application/json');
     let closed = false;
     res.on('close', () => (closed = true));
@@ -288,12 +311,15 @@ export class ContainerApi {
       if (condition === 'removed') return !c;
       if (!c) return true;
       if (condition === 'not-running') return !running(c);
+      if (failure()) return true; // the start it waited for failed: that run is over
       // next-exit: the run going on at the call (or the next one to start) has ended.
       return !running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id);
     }, () => closed);
     if (closed) return;
-    const code = this.exits.get(id) ?? last?.state.ExitCode ?? 0;
-    const error = last?.state.Error ? { Message: last.state.Error } : null;
+    const failed = failure();
+    const code = failed?.code ?? this.exits.get(id) ?? last?.state.ExitCode ?? 0;
+    const message = failed?.message ?? last?.state.Error;
+    const error = message ? { Message: hidePaths(message) } : null;
     res.end(JSON.stringify({ Error: error, StatusCode: code }) + '\n');
   }
 

@@ -8,7 +8,7 @@ import { parseSignal } from '../kernel/signals.ts';
 import type { ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { cliStreams, cliWinsizeFile } from './cli-proxy.ts';
-import { frame, hijack, readJson, type Call, type Router } from './http.ts';
+import { frame, hidePaths, hijack, readJson, type Call, type Router } from './http.ts';
 
 interface Exec {
   id: string;
@@ -115,7 +115,7 @@ export class ExecApi {
     let streams: ContainerStreams;
     try {
       streams = x.cli
-        ? cliStreams(this.engine.root.dir, { args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
+        ? await cliStreams(this.engine.root.dir, { args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
         : await this.containers.execStreams(x.container, {
           args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
         });
@@ -127,7 +127,7 @@ export class ExecApi {
       x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
       if (detach) return { status: 200 };
       const conduit = hijack(call, !tty);
-      const msg = Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`);
+      const msg = Buffer.from(`OCI runtime exec failed: ${hidePaths((err as Error).message)}\r\n`);
       conduit.write(tty ? msg : frame(1, msg));
       conduit.end();
       return;

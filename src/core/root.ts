@@ -11,10 +11,21 @@ export interface StateRoot {
 export const DEFAULT_ROOT = '/var/lib/berth';
 
 export function openRoot(dir: string): StateRoot {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const real = fs.realpathSync(dir);
+  closeToOthers(real);
   return { dir: real, key: rootKey(real) };
 }
 
 export { rootKey };
+
+/**
+ * The root holds container and image configurations with their environment (often secrets),
+ * registry credentials and the attach sockets: root's alone, as docker's state directory. A root
+ * made before that (0711, or by hand) is closed when opened.
+ */
+function closeToOthers(dir: string): void {
+  const st = fs.statSync(dir);
+  if (st.mode & 0o077 && process.getuid?.() === st.uid) fs.chmodSync(dir, st.mode & 0o700);
+}
 

@@ -118,10 +118,10 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
   sock.on('error', () => {});
   // The shim's exit can be seen before its last reports are read (the exit and the socket are
   // separate events): it counts as unreported only once the report socket is closed too.
-  let exitStatus: number | null | undefined;
+  let exitStatus: string | undefined;
   let sockClosed = false;
   const unreported = () => {
-    if (exitStatus !== undefined && sockClosed) fail(new BerthError('Internal', `the shim exited (${exitStatus}) without reporting the container's exit`));
+    if (exitStatus !== undefined && sockClosed) fail(new BerthError('Internal', `the shim ${SHIM_PATH} ${exitStatus} without reporting the container's exit`));
   };
   sock.on('close', () => {
     sockClosed = true;
@@ -132,8 +132,8 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
       fail(new BerthError('Unavailable', `cannot start the shim ${SHIM_PATH}: ${err.message} (run the setup to build it)`, { cause: err }));
       resolve(null);
     });
-    child.on('exit', (code) => {
-      exitStatus = code;
+    child.on('exit', (code, signal) => {
+      exitStatus = signal ? `was killed by ${signal}` : `exited with status ${code}`;
       unreported();
       resolve(code);
     });

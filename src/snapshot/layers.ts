@@ -16,6 +16,7 @@ import { mountTable, type MountEntry } from '../kernel/mounts.ts';
 import { isAlive, ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 import { ErofsReader } from './erofs.ts';
+import { layerStatus, mountedImage } from './layer-mounts.ts';
 
 /** Mounting and unmounting layer images (a native helper: Node cannot mount). */
 export interface LayerMounts {
@@ -122,6 +123,11 @@ export class LayerStore {
     const st = fs.statSync(dir, { throwIfNoEntry: false });
     if (!st) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     return !!st && st.dev !== fs.statSync(this.mountRoot).dev;
+  }
+
+  /** docker's DriverStatus for this store: its file system and how its images are mounted. */
+  status(): Array<[string, string]> {
+    return layerStatus(this.root, this.mountRoot);
   }
 
   /** Unmounts every layer of the store (a state root about to be deleted as a whole). */
@@ -249,7 +255,7 @@ export function sweepStrayMounts(mounts: LayerMounts): void {
   } catch {
     return;
   }
-  const stray = table.filter((m) => m.fstype === 'erofs' && m.mountPoint.startsWith(LAYER_MOUNTS + '/') && !fs.existsSync(m.source)).map((m) => m.mountPoint);
+  const stray = table.filter((m) => m.fstype === 'erofs' && m.mountPoint.startsWith(LAYER_MOUNTS + '/') && !fs.existsSync(mountedImage(m))).map((m) => m.mountPoint);
   if (!stray.length) return;
   mounts.unmount(stray);
   rmdirQuiet(stray);

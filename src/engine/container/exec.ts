@@ -40,11 +40,12 @@ async function execShim(ctx: Ctx, nameOrId: string, x: ExecOptions & { execId?: 
  * docker attach: follows a running container's output until it stops, and returns its exit
  * code. `write` gets each frame's payload with its stream.
  */
-export async function attach(ctx: Ctx, nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<number> {
+export async function attach(ctx: Ctx, nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal): Promise<number> {
   const c = get(ctx, nameOrId);
   initPid(ctx, c); // running
   const { connect } = await import('node:net');
   const sock = connect(ctx.store.attachSocket(c.record.Id));
+  signal?.addEventListener('abort', () => sock.destroy(), { once: true }); // its client left
   await new Promise<void>((resolve, reject) => {
     sock.on('data', deframer(write));
     sock.on('error', (err) => reject(new BerthError('Unavailable', `cannot attach to ${c.record.Name}: ${err.message}`)));

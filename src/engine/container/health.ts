@@ -20,7 +20,7 @@ export async function healthPlan(ctx: Ctx, record: ContainerRecord, dir: string,
   const args = test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', test.slice(1).join(' ')] : test[0] === 'CMD' ? test.slice(1) : test;
   const plan = buildExecPlan({ pid: '%PID%', cgroupJoin: joinFiles(ctx, cg), process: await processSpec(ctx, record, { args }), userns: record.HostConfig.IdMap && '/proc/%PID%/ns/user' });
   const planFile = path.join(dir, 'health.plan');
-  writeFileAtomic(planFile, encodeRecords(plan));
+  writeFileAtomic(planFile, encodeRecords(plan), { mode: 0o600 });
   const ms = (ns: number | undefined, def: number) => (ns ? Math.max(1, Math.round(ns / 1e6)) : def);
   return {
     planFile, intervalMs: ms(hc?.Interval, 30_000), timeoutMs: ms(hc?.Timeout, 30_000), retries: hc?.Retries || 3,

@@ -42,7 +42,7 @@ export async function plan(ctx: Ctx, opts: PlanOptions): Promise<Step[]> {
   const bundle = path.join(dir, 'bundle');
   fs.mkdirSync(bundle, { recursive: true });
   const spec = runtimeSpec(input, { cgroupsPath: `/berth/${ctx.root.key}/${record.Id}`, seccomp: await seccompProfile(confinement(record.HostConfig)), devices: devices.rules });
-  writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
   fs.rmSync(pidFile, { force: true });
   // The runtime's own state lives in the container's directory and goes with it; what a
   // runtime killed with its monitor left there is forgotten before the next start.

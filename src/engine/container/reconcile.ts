@@ -10,6 +10,7 @@ import { sweepSandboxes } from '../../network/sweep.ts';
 import type { ShimExit } from '../../runtime/shim.ts';
 import { readJsonFile, readTextFile } from '../../util/atomic.ts';
 import { emit, type Ctx } from './context.ts';
+import { adoptStart, dropStartClaim } from '../start-claim.ts';
 import { deriveStatus, hasRestartPolicy, liveInitPid, type Action, type Derived } from './status.ts';
 import { ContainerStore } from './store.ts';
 import type { Container } from './types.ts';
@@ -48,10 +49,24 @@ export function view(ctx: Ctx, id: string): Container | undefined {
 
 /** Reads a container and applies what its facts imply (the reconcile step for one container). */
 export function settle(ctx: Ctx, id: string, known?: { record: ContainerRecord; state?: ContainerState }): Container | undefined {
+  known ??= ctx.store.read(id);
+  if (known) known = { record: known.record, state: adoptKilledStart(ctx, known.record, known.state ?? initialState()) };
   const d = derive(ctx, id, known);
   if (!d) return undefined;
   apply(ctx, d.record, d.state, d.actions);
   return d.state && { record: d.record, state: d.state };
+}
+
+/** A start whose starter was killed after spawning the monitor: running after all (start-claim.ts). */
+function adoptKilledStart(ctx: Ctx, record: ContainerRecord, state: ContainerState): ContainerState {
+  if (state.Status !== 'created' && state.Status !== 'exited') return state;
+  const dir = ctx.store.cdir(record.Id);
+  const adopted = adoptStart(dir, () => ctx.host.cgroups().pids(record.Id));
+  if (!adopted) return state;
+  const next: ContainerState = { ...initialState(), Status: 'running', Pid: adopted.pid, Monitor: adopted.monitor, StartedAt: ctx.host.now().toISOString() };
+  ctx.store.saveState(record, next);
+  dropStartClaim(dir);
+  return next;
 }
 
 function apply(ctx: Ctx, record: ContainerRecord, state: ContainerState | undefined, actions: Action[]): void {

@@ -9,6 +9,7 @@ import { deviceRules, hostDevices } from '../../kernel/devices.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
 import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
+import { claimStart } from '../start-claim.ts';
 import { mark } from '../../util/trace.ts';
 import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
@@ -26,6 +27,8 @@ interface Launched {
   shim: ShimHandle;
   state: ContainerState;
   monitor: ProcessRef;
+  /** Ends the start claim (start-claim.ts) once the state says how the start went. */
+  release: () => void;
 }
 
 /**
@@ -71,12 +74,13 @@ export async function startStreams(ctx: Ctx, record: ContainerRecord, opts: { st
 }
 
 /** Waits for the command to run, then saves the state (or, if it could not start, the failure). */
-async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor }: Launched): Promise<void> {
+async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor, release }: Launched): Promise<void> {
   let pid: number;
   try {
     pid = await shim.started;
   } catch (err) {
     settleFailure(ctx, record, state, err);
+    release();
     throw err;
   }
   mark('container started');
@@ -84,6 +88,7 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
   state.Monitor = monitor;
   state.StartedAt = ctx.host.now().toISOString();
   ctx.store.saveState(record, state);
+  release(); // the state says how the start went: the claim has done its work
   emit(ctx, 'start', record);
 }
 
@@ -115,8 +120,21 @@ function settleFailure(ctx: Ctx, record: ContainerRecord, state: ContainerState,
   ctx.store.saveState(record, state);
 }
 
-/** Everything up to a running monitor; undefined when the container is up already. */
+/** launchClaimed under the container's start claim (start-claim.ts), released once its state says how the start went. */
 async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?: Size, api = false): Promise<Launched | undefined> {
+  const release = claimStart(ctx.store.cdir(record.Id), record.Id);
+  try {
+    const launched = await launchClaimed(ctx, record, stdio, size, api);
+    if (!launched) release();
+    return launched && { ...launched, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** Everything up to a running monitor; undefined when the container is up already. */
+async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?: Size, api = false): Promise<Omit<Launched, 'release'> | undefined> {
   const current = settle(ctx, record.Id)?.state ?? initialState();
   if (isUp(current.Status)) return undefined; // docker: starting a running container is a no-op
   const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };

@@ -8,7 +8,7 @@ import type { ContainerRecord, ContainerState } from '../../core/container.ts';
 import { conflict, invalid, notFound } from '../../core/errors.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
-import { NAME_PATTERN, randomName } from '../names.ts';
+import { checkName, NAME_PATTERN, randomName } from '../names.ts';
 
 const ID = /^[a-f0-9]{64}$/;
 
@@ -147,7 +147,7 @@ export class ContainerStore {
   }
 
   saveRecord(record: ContainerRecord, durable = !record.HostConfig.AutoRemove): void {
-    writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable });
+    writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable, mode: 0o600 });
   }
 
   /**
@@ -161,7 +161,7 @@ export class ContainerStore {
     const tmp = path.join(this.dir, `.new-${owner.pid}.${owner.start}.${record.Id.slice(0, 12)}`);
     fs.mkdirSync(tmp);
     try {
-      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
+      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record), { mode: 0o600 }); // its Env: root's alone
       record.Name = this.reserveName(wanted, record.Id);
       fill(tmp);
       const fd = fs.openSync(path.join(tmp, 'config.json'), 'w');
@@ -210,8 +210,7 @@ export class ContainerStore {
 
   /** docker rename: the new name is claimed before the record takes it, the old one freed after. */
   rename(record: ContainerRecord, newName: string): string {
-    const name = newName.replace(/^\//, '');
-    if (!NAME_PATTERN.test(name)) throw invalid(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const name = checkName(newName);
     if (name === record.Name) throw invalid(`Renaming a container with the same name as its current name`);
     this.claim(name, record.Id, true);
     const old = record.Name;
@@ -225,8 +224,7 @@ export class ContainerStore {
   private reserveName(wanted: string | undefined, id: string): string {
     fs.mkdirSync(this.namesDir, { recursive: true });
     if (wanted !== undefined) {
-      const name = wanted.replace(/^\//, '');
-      if (!NAME_PATTERN.test(name)) throw invalid(`Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const name = checkName(wanted);
       this.claim(name, id, true);
       return name;
     }
