@@ -57,12 +57,11 @@ export function claimStart(dir: string, id: string): () => void {
 /**
  * For a container not recorded as running: if a dead starter's claim is there and a process of
  * the container (`pids`, its cgroup's) runs under a live monitor, that start succeeded: returns
- * its init and monitor, for the state to say running. A stale claim with nothing running is
- * removed. A live starter's claim is left alone (it records its own start).
+ * its init and monitor, for the state to say running. It only reads: a stale claim with nothing
+ * running is taken over by the next start. A live starter's claim is left alone (it records its own start).
  */
 export function adoptStart(dir: string, pids: () => number[]): { pid: number; monitor: ProcessRef } | undefined {
-  const file = path.join(dir, FILE);
-  const h = holder(file);
+  const h = holder(path.join(dir, FILE));
   if (!h || isAlive(h)) return undefined;
   const inside = pids();
   const set = new Set(inside);
@@ -75,8 +74,7 @@ export function adoptStart(dir: string, pids: () => number[]): { pid: number; mo
       if (monitor.start) return { pid, monitor };
     }
   }
-  fs.rmSync(file, { force: true });
-  return undefined;
+  return undefined; // a stale claim with nothing running: the next start takes it over
 }
 
 /** Removes the claim once the adopted state is saved. */

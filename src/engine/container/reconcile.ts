@@ -37,6 +37,8 @@ export function derive(ctx: Ctx, id: string, known?: { record: ContainerRecord; 
       } catch {}
     }
   }
+  const adopted = adoption(ctx, record, state);
+  if (adopted) return { state: adopted, actions: [{ do: 'save' }, { do: 'dropClaim' }], record };
   const derived = deriveStatus({ record, state, exit, exitTime }, { monitor, owner, init: () => liveInit(ctx, id, state) }, host.now());
   return { ...derived, record };
 }
@@ -49,24 +51,22 @@ export function view(ctx: Ctx, id: string): Container | undefined {
 
 /** Reads a container and applies what its facts imply (the reconcile step for one container). */
 export function settle(ctx: Ctx, id: string, known?: { record: ContainerRecord; state?: ContainerState }): Container | undefined {
-  known ??= ctx.store.read(id);
-  if (known) known = { record: known.record, state: adoptKilledStart(ctx, known.record, known.state ?? initialState()) };
   const d = derive(ctx, id, known);
   if (!d) return undefined;
   apply(ctx, d.record, d.state, d.actions);
   return d.state && { record: d.record, state: d.state };
 }
 
-/** A start whose starter was killed after spawning the monitor: running after all (start-claim.ts). */
-function adoptKilledStart(ctx: Ctx, record: ContainerRecord, state: ContainerState): ContainerState {
-  if (state.Status !== 'created' && state.Status !== 'exited') return state;
-  const dir = ctx.store.cdir(record.Id);
-  const adopted = adoptStart(dir, () => ctx.host.cgroups().pids(record.Id));
-  if (!adopted) return state;
-  const next: ContainerState = { ...initialState(), Status: 'running', Pid: adopted.pid, Monitor: adopted.monitor, StartedAt: ctx.host.now().toISOString() };
-  ctx.store.saveState(record, next);
-  dropStartClaim(dir);
-  return next;
+/**
+ * A start whose starter was killed after it spawned the monitor (kill -9 of a daemon in the
+ * middle of `start`): its claim is still there, and the container's process runs under a live
+ * monitor. That start succeeded: the container is running (start-claim.ts).
+ */
+function adoption(ctx: Ctx, record: ContainerRecord, state: ContainerState): ContainerState | undefined {
+  if (state.Status !== 'created' && state.Status !== 'exited') return undefined;
+  const found = adoptStart(ctx.store.cdir(record.Id), () => ctx.host.cgroups().pids(record.Id));
+  if (!found) return undefined;
+  return { ...initialState(), Status: 'running', Pid: found.pid, Monitor: found.monitor, StartedAt: ctx.host.now().toISOString() };
 }
 
 function apply(ctx: Ctx, record: ContainerRecord, state: ContainerState | undefined, actions: Action[]): void {
@@ -75,6 +75,7 @@ function apply(ctx: Ctx, record: ContainerRecord, state: ContainerState | undefi
     else if (a.do === 'event') emit(ctx, a.action, record, { exitCode: String(a.exitCode) });
     else if (a.do === 'save') ctx.store.saveState(record, state!);
     else if (a.do === 'destroy') destroy(ctx, record);
+    else if (a.do === 'dropClaim') dropStartClaim(ctx.store.cdir(record.Id));
   }
 }
 

@@ -29,7 +29,8 @@ export type Action =
   | { do: 'removeCgroups' } // kill what is left in them, remove them
   | { do: 'event'; action: 'die'; exitCode: number }
   | { do: 'save' } // the derived state becomes the saved one
-  | { do: 'destroy' }; // the container goes (directory, name, `destroy` event)
+  | { do: 'destroy' } // the container goes (directory, name, `destroy` event)
+  | { do: 'dropClaim' }; // a killed starter's claim, once its start is adopted and saved
 
 export interface Derived {
   /** The status to report; undefined once the actions remove the container. */
