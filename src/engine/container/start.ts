@@ -182,8 +182,8 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     // From here the monitor owns the cgroups and the sandbox: it removes and releases them at its end.
     undo.release('cgroups');
     undo.release('network');
-    if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, ctx.host.refOf(shim.shimPid));
     const monitor = ctx.host.refOf(shim.shimPid);
+    if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, monitor);
     if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
     return { shim, state, monitor };
   });
