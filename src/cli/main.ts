@@ -118,6 +118,9 @@ Global options:
 
 /** Exit codes follow the docker CLI: 125 berth failed, 126 cannot invoke, 127 not found. */
 export function exitCodeFor(err: unknown): number {
+  // An error may carry the status docker gives for it (a template error: 1, or 64 for inspect).
+  const status = (err as { exitStatus?: unknown } | undefined)?.exitStatus;
+  if (err instanceof BerthError && typeof status === 'number') return status;
   if (err instanceof BerthError) return err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 125;
   return 125;
 }

@@ -1,0 +1,130 @@
+// Template data as Go sees it. Our data is JSON-shaped; docker's is Go structs and maps, and some
+// of what it prints depends on which: these rules say which JSON object plays which part.
+//   undefined  Go's invalid value (a missing map key): prints "<no value>"
+//   null       nil: prints "<nil>"
+//   goStruct() a docker formatter context (ps, images...): a missing field is an error, functions
+//              are methods (`.Label "k"`)
+//   goMap()    a map with methods (docker's table header)
+//   plain objects: a struct when all keys look like Go field names (inspect's State, Config), else
+//              a map (Labels, Networks, Ports); a missing key in a struct is an error (as docker
+//              reports after its raw-JSON fallback), in a map "<no value>".
+
+const STRUCT = Symbol('go struct');
+const MAP = Symbol('go map');
+
+type Obj = Record<string, unknown>;
+
+export function goStruct<T extends object>(typeName: string, fields: T): T {
+  Object.defineProperty(fields, STRUCT, { value: typeName, enumerable: false });
+  return fields;
+}
+
+export function goMap<T extends object>(entries: T): T {
+  Object.defineProperty(entries, MAP, { value: true, enumerable: false });
+  return entries;
+}
+
+export function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function structType(v: Obj): string | undefined {
+  return (v as { [STRUCT]?: string })[STRUCT];
+}
+
+/** Whether a missing key is an error (struct) or "<no value>" (map). */
+export function isStructLike(v: Obj): boolean {
+  if (structType(v) !== undefined) return true;
+  if ((v as { [MAP]?: boolean })[MAP]) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => /^[A-Z][A-Za-z0-9_]*$/.test(k));
+}
+
+/** The keys fmt and json visit: a map's sorted, a struct's in declaration order. */
+export function visitKeys(v: Obj): string[] {
+  const keys = Object.keys(v).filter((k) => typeof v[k] !== 'function');
+  return isStructLike(v) && structType(v) === undefined ? keys : keys.sort();
+}
+
+export function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** Go's name for a value's type, as its error messages print it. */
+export function typeName(v: unknown): string {
+  if (v === undefined || v === null) return '<nil>';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (Array.isArray(v)) return v.every((x) => typeof x === 'string') && v.length ? '[]string' : '[]interface {}';
+  if (isObject(v)) return structType(v) ?? 'map[string]interface {}';
+  return typeof v;
+}
+
+/** text/template's truth: zero values, nil and empty things are false. */
+export function truth(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return v.length > 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (isObject(v)) return structType(v) !== undefined || isStructLike(v) || Object.keys(v).length > 0;
+  return true;
+}
+
+/** Go's strconv.FormatFloat(f, 'g', -1, 64) as fmt's %v uses it. */
+export function formatFloat(f: number, exponentAt = 6): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf';
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const [mant, expText] = f.toExponential().split('e');
+  const exp = Number(expText);
+  if (exp < -4 || exp >= exponentAt) {
+    return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  return String(f);
+}
+
+/** fmt's %v: how Go prints a value with Print and in templates. */
+export function formatValue(v: unknown, top = true): string {
+  if (v === undefined) return top ? '<no value>' : '<nil>';
+  if (v === null) return '<nil>';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return String(v);
+  // A JSON integer was a Go int; anything else a float64, which %v prints in %g form.
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e21 ? String(v) : formatFloat(v, 6);
+  if (Array.isArray(v)) return `[${v.map((x) => formatValue(x, false)).join(' ')}]`;
+  if (isObject(v)) {
+    const keys = visitKeys(v);
+    if (isStructLike(v) && structType(v) === undefined) return `{${keys.map((k) => formatValue(v[k], false)).join(' ')}}`;
+    return `map[${keys.map((k) => `${k}:${formatValue(v[k], false)}`).join(' ')}]`;
+  }
+  return String(v);
+}
+
+/** Go's encoding/json as docker's `json` function uses it: no HTML escaping, maps sorted. */
+export function toJSON(v: unknown): string {
+  if (v === undefined || v === null || typeof v === 'function') return 'null';
+  if (typeof v === 'string') return JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  if (typeof v === 'number') return Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : jsonFloat(v)) : 'null';
+  if (typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(toJSON).join(',')}]`;
+  if (isObject(v)) {
+    // A formatter context marshals its values (not its methods), sorted, as docker's MarshalJSON does.
+    const keys = structType(v) !== undefined ? Object.keys(v).filter((k) => typeof v[k] !== 'function').sort() : visitKeys(v);
+    return `{${keys.map((k) => `${toJSON(k)}:${toJSON(v[k])}`).join(',')}}`;
+  }
+  return 'null';
+}
+
+/** encoding/json's float form: exponent only below 1e-6 or from 1e21, as "1e-07". */
+function jsonFloat(f: number): string {
+  const abs = Math.abs(f);
+  if (abs < 1e-6 || abs >= 1e21) return formatFloat(f, 0).replace(/e([+-])0(\d)$/, 'e$1$2');
+  return String(f);
+}
+
+/** Bytes of a string as Go counts them (len, slice, truncate work on UTF-8 bytes). */
+export function utf8(s: string): Buffer {
+  return Buffer.from(s, 'utf8');
+}
