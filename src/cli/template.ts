@@ -100,7 +100,8 @@ function headerLabel(name: string): string {
  * docker inspect's --format: each object through the template (a failing object is reported and
  * the others still print); `json` prints one compact array. Returns what to print and the errors.
  */
-export function formatInspect(format: string, objects: readonly unknown[]): { out: string; errors: string[] } {
+export function formatInspect(format: string | undefined, objects: readonly unknown[]): { out: string; errors: string[] } {
+  if (!format) return { out: JSON.stringify(objects, null, 4) + '\n', errors: [] };
   if (format === 'json') return { out: `[${objects.map((o) => JSON.stringify(o)).join(',')}]\n`, errors: [] };
   let t: Template;
   try {

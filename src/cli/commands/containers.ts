@@ -1,10 +1,11 @@
 import { invalid } from '../../core/errors.ts';
 import { parseArgs } from '../args.ts';
 import { matches, parseFilters } from '../../engine/filters.ts';
-import { since, table } from '../format.ts';
-import { statusText } from '../../engine/summary.ts';
+import { since } from '../format.ts';
+import { containerSummary } from '../../engine/summary.ts';
+import { CONTAINER_LIST, containerContext } from '../contexts.ts';
 import type { Context } from '../main.ts';
-import { renderTemplate } from '../template.ts';
+import { formatList } from '../template.ts';
 import { psPorts } from '../../network/ports.ts';
 
 export async function ps(ctx: Context, argv: string[]): Promise<number> {
@@ -34,25 +35,38 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const everything = list;
   list = list.filter((c) => matches(c, filters, imageOf, everything));
   if (last !== undefined) list = list.slice(0, last);
+  // docker's ps is its formatter over the API's container summaries.
   const rows = list.map((c) => {
-    const cmd = [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' ');
-    return {
-      ID: noTrunc ? c.record.Id : c.record.Id.slice(0, 12),
-      Image: c.record.ImageName,
-      Command: noTrunc ? `"${cmd}"` : `"${cmd.length > 20 ? cmd.slice(0, 19) + '…' : cmd}"`,
-      CreatedAt: c.record.Created,
-      RunningFor: since(c.record.Created),
-      Status: statusText(c, containers.health(c.record)?.Status),
-      State: c.state.Status,
-      Ports: psPorts(containers.networkView(c)?.Ports ?? []),
-      Names: c.record.Name,
-    };
+    const sum = containerSummary(c, containers.health(c.record)?.Status, containers.networkView(c)) as ContainerSummary;
+    return containerContext({
+      id: noTrunc ? sum.Id : sum.Id.slice(0, 12),
+      names: sum.Names.map((n) => n.replace(/^\//, '')),
+      image: sum.Image,
+      command: sum.Command,
+      created: c.record.Created,
+      runningFor: since(c.record.Created),
+      ports: psPorts(containers.networkView(c)?.Ports ?? []),
+      state: sum.State,
+      status: sum.Status,
+      labels: sum.Labels,
+      mounts: sum.Mounts.map((m) => ({ name: m.Name || m.Source, driver: m.Type === 'volume' ? 'local' : undefined })),
+      networks: Object.keys(sum.NetworkSettings.Networks).sort(),
+    }, !noTrunc);
   });
-  const format = flags.get('format') as string | undefined;
-  if (flags.get('quiet')) ctx.out(rows.map((r) => r.ID + '\n').join(''));
-  else if (format) ctx.out(rows.map((r) => renderTemplate(format, r) + '\n').join(''));
-  else ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names])));
+  ctx.out(formatList(flags.get('format') as string | undefined, rows, CONTAINER_LIST, { quiet: flags.get('quiet') === true }));
   return 0;
+}
+
+interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  Command: string;
+  State: string;
+  Status: string;
+  Labels: Record<string, string>;
+  Mounts: { Type: string; Name?: string; Source: string }[];
+  NetworkSettings: { Networks: Record<string, unknown> };
 }
 
 export async function rm(ctx: Context, argv: string[]): Promise<number> {

@@ -5,7 +5,8 @@ import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
 import type { Context } from '../main.ts';
-import { renderTemplate } from '../template.ts';
+import { DF_SUMMARY, dfContext } from '../contexts.ts';
+import { formatList, renderTemplate } from '../template.ts';
 
 const reclaim = (r: number, total: number) => `${humanSize(r)}${total ? ` (${Math.round((r / total) * 100)}%)` : ''}`;
 
@@ -36,8 +37,8 @@ export async function df(ctx: Context, argv: string[]): Promise<number> {
     { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
   ];
   const format = flags.get('format') as string | undefined;
-  if (format && !flags.get('verbose')) {
-    ctx.out(summary.map((r) => renderTemplate(format, r) + '\n').join(''));
+  if (!flags.get('verbose')) {
+    ctx.out(formatList(format, summary.map(dfContext), DF_SUMMARY));
     return 0;
   }
   const imageRows = u.images.flatMap((i) => {
@@ -61,10 +62,6 @@ export async function df(ctx: Context, argv: string[]): Promise<number> {
   const volumeRows = u.volumes.map((v) => ({ Name: v.volume.Name, Links: String(v.links), Size: humanSize(v.size) }));
   if (format) {
     ctx.out(renderTemplate(format, { Images: imageRows, Containers: containerRows, Volumes: volumeRows, BuildCache: [] }) + '\n');
-    return 0;
-  }
-  if (!flags.get('verbose')) {
-    ctx.out(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], summary.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])));
     return 0;
   }
   ctx.out(`Images space usage:\n\n`);

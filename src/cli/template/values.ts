@@ -10,12 +10,18 @@
 //              reports after its raw-JSON fallback), in a map "<no value>".
 
 const STRUCT = Symbol('go struct');
+const HTML_JSON = Symbol('json.Marshal escapes HTML');
 const MAP = Symbol('go map');
 
 type Obj = Record<string, unknown>;
 
-export function goStruct<T extends object>(typeName: string, fields: T): T {
+/**
+ * A Go struct. `marshalsHTML`: its JSON comes from its own MarshalJSON through json.Marshal, which
+ * escapes <, > and & (docker's formatter contexts: "Digest":"\u003cnone\u003e").
+ */
+export function goStruct<T extends object>(typeName: string, fields: T, opts: { marshalsHTML?: boolean } = {}): T {
   Object.defineProperty(fields, STRUCT, { value: typeName, enumerable: false });
+  if (opts.marshalsHTML) Object.defineProperty(fields, HTML_JSON, { value: true, enumerable: false });
   return fields;
 }
 
@@ -43,7 +49,7 @@ export function isStructLike(v: Obj): boolean {
 /** The keys fmt and json visit: a map's sorted, a struct's in declaration order. */
 export function visitKeys(v: Obj): string[] {
   const keys = Object.keys(v).filter((k) => typeof v[k] !== 'function');
-  return isStructLike(v) && structType(v) === undefined ? keys : keys.sort();
+  return isStructLike(v) ? keys : keys.sort();
 }
 
 export function isInt(v: unknown): v is number {
@@ -103,16 +109,20 @@ export function formatValue(v: unknown, top = true): string {
 }
 
 /** Go's encoding/json as docker's `json` function uses it: no HTML escaping, maps sorted. */
-export function toJSON(v: unknown): string {
+export function toJSON(v: unknown, html = false): string {
   if (v === undefined || v === null || typeof v === 'function') return 'null';
-  if (typeof v === 'string') return JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  if (typeof v === 'string') {
+    const s = JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    return html ? s.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : s;
+  }
   if (typeof v === 'number') return Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : jsonFloat(v)) : 'null';
   if (typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `[${v.map(toJSON).join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => toJSON(x, html)).join(',')}]`;
   if (isObject(v)) {
-    // A formatter context marshals its values (not its methods), sorted, as docker's MarshalJSON does.
-    const keys = structType(v) !== undefined ? Object.keys(v).filter((k) => typeof v[k] !== 'function').sort() : visitKeys(v);
-    return `{${keys.map((k) => `${toJSON(k)}:${toJSON(v[k])}`).join(',')}}`;
+    // A struct marshals its fields in their order (formatter contexts list theirs sorted, as
+    // docker's MarshalJSON does), a map its keys sorted; methods are not data.
+    const inner = html || (v as { [HTML_JSON]?: boolean })[HTML_JSON] === true;
+    return `{${visitKeys(v).map((k) => `${toJSON(k, inner)}:${toJSON(v[k], inner)}`).join(',')}}`;
   }
   return 'null';
 }
