@@ -7,7 +7,7 @@ import { goStruct, type ListSpec } from './template.ts';
 /** A formatter context: docker marshals one (`{{json .}}`) through a map with json.Marshal, so its keys sorted and HTML escaped. */
 function context(typeName: string, fields: Record<string, unknown>): object {
   const sorted = Object.fromEntries(Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return goStruct(typeName, sorted, { marshalsHTML: true });
+  return goStruct(typeName, sorted, { formatterContext: true });
 }
 
 /**
@@ -49,7 +49,7 @@ export const CONTAINER_LIST: ListSpec = {
     ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
     State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS', Platform: 'PLATFORM',
   },
-  messages: { parse: 'failed to parse template: ', exec: 'failed to execute template: ' },
+  validate: () => containerContext(EMPTY_CONTAINER, true),
 };
 
 export interface ContainerRow {
@@ -67,6 +67,11 @@ export interface ContainerRow {
   mounts: { name: string; driver?: string }[];
   networks: string[];
 }
+
+/** What docker's ps checks a format against: a context with no container behind it. */
+const EMPTY_CONTAINER: ContainerRow = {
+  id: '', names: [], image: '', command: '', created: '1970-01-01T00:00:00Z', runningFor: '', ports: '', state: '', status: '', labels: {}, mounts: [], networks: [],
+};
 
 export function containerContext(c: ContainerRow, trunc: boolean): object {
   return context('*formatter.ContainerContext', {

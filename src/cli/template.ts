@@ -35,11 +35,14 @@ export interface ListSpec {
   table: string; // docker's default `table ...` format
   headers: Record<string, string>;
   quiet?: string; // the format -q selects
-  /** docker's prefixes for the two failures differ by command (ps says "failed to parse template"). */
-  messages?: { parse: string; exec: string };
+  /**
+   * docker ps first parses the format as typed ("table " and "\\t" included) and runs it on an
+   * empty context, failing with its own prefixes and positions in that text.
+   */
+  validate?: () => object;
 }
 
-const DEFAULT_MESSAGES = { parse: 'template parsing error: ', exec: 'template parsing error: ' };
+const PREFIX = 'template parsing error: ';
 
 /** Format.templateString: the `table` word off, spaces trimmed, `\t` and `\n` typed as escapes made real. */
 function templateString(format: string): string {
@@ -60,7 +63,7 @@ function prefixed(err: unknown, prefix: string, exitStatus?: number): unknown {
  * a row fails, as docker buffers until the end.
  */
 export function formatList(format: string | undefined, rows: readonly object[], spec: ListSpec, opts: { quiet?: boolean } = {}): string {
-  const messages = spec.messages ?? DEFAULT_MESSAGES;
+  if (format && spec.validate) validate(format, spec.validate());
   let source = format || 'table';
   if (opts.quiet) source = spec.quiet ?? '{{.ID}}';
   else if (source === 'table') source = spec.table;
@@ -69,13 +72,13 @@ export function formatList(format: string | undefined, rows: readonly object[], 
   try {
     t = compile(text);
   } catch (err) {
-    throw prefixed(err, messages.parse);
+    throw prefixed(err, PREFIX);
   }
   let body = '';
   try {
     for (const row of rows) body += run(t, row) + '\n';
   } catch (err) {
-    throw prefixed(err, messages.exec);
+    throw prefixed(err, PREFIX);
   }
   if (!source.startsWith('table')) return body;
   const header = goMap({ ...spec.headers, Label: (name: string) => headerLabel(name) });
@@ -88,6 +91,20 @@ export function formatList(format: string | undefined, rows: readonly object[], 
     head = err.partial;
   }
   return tabwrite(`${head}\n${body}`);
+}
+
+function validate(format: string, empty: object): void {
+  let t: Template;
+  try {
+    t = compile(format);
+  } catch (err) {
+    throw prefixed(err, 'failed to parse template: ');
+  }
+  try {
+    run(t, empty);
+  } catch (err) {
+    throw prefixed(err, 'failed to execute template: ');
+  }
 }
 
 /** SubHeaderContext.Label: `.Label "com.example.vendor"` is headed "vendor"... as docker does. */

@@ -4,7 +4,7 @@
 import { TemplateError } from './errors.ts';
 import { CallError, type Func, type Param } from './funcs.ts';
 import { argText, commandText, pipeText, type Arg, type Command, type Node, type Parsed, type Pipe, type Pos } from './parser.ts';
-import { formatValue, isInt, isObject, isStructLike, structType, truth, typeName, utf8, visitKeys } from './values.ts';
+import { formatValue, isFormatterContext, isInt, isObject, isStructLike, structType, truth, typeName, utf8, visitKeys } from './values.ts';
 
 const NO_FINAL = Symbol('no final');
 type Final = unknown | typeof NO_FINAL;
@@ -132,21 +132,24 @@ class State {
     const mark = this.vars.length;
     const v = this.evalPipeline(dot, node.pipe);
     const decl = node.pipe.decl;
-    const items: [unknown, unknown][] = [];
-    if (Array.isArray(v)) v.forEach((e, i) => items.push([i, e]));
-    else if (isObject(v) && structType(v) === undefined) for (const k of visitKeys(v).sort()) items.push([k, v[k]]);
+    let items: Iterable<[unknown, unknown]> = [];
+    if (Array.isArray(v)) items = v.map((e, i) => [i, e]);
+    else if (isObject(v) && structType(v) === undefined) items = visitKeys(v).sort().map((k) => [k, v[k]]);
     else if (isInt(v)) {
+      // Go 1.22 ranges over an int: 0..n-1, one variable only.
       if (decl.length > 1) this.fail(node.pipe, `range ${argText(node.pipe.cmds[0].args[0])}`, `can't use ${v} to iterate over more than one variable`);
-      for (let i = 0; i < v; i++) {
-        if (++this.steps > MAX_STEPS) this.fail(node, 'range', 'template too expensive to execute');
-        items.push([i, i]);
-      }
+      items = (function* count(): Generator<[number, number]> {
+        for (let i = 0; i < v; i++) yield [i, i];
+      })();
     } else if (v !== undefined && v !== null) {
       // Go names the node it evaluated last: the last argument of the last command.
       const last = node.pipe.cmds[node.pipe.cmds.length - 1].args.at(-1)!;
       this.fail(last, argText(last), `range can't iterate over ${formatValue(v)}`);
     }
+    let any = false;
     for (const [key, elem] of items) {
+      any = true;
+      if (++this.steps > MAX_STEPS) this.fail(node, 'range', 'template too expensive to execute');
       const inner = this.vars.length;
       // One variable is the element; two are the index (or key) and the element.
       if (decl.length === 1) this.setVar(decl[0], elem, node.pipe);
@@ -163,7 +166,7 @@ class State {
         this.vars.length = inner;
       }
     }
-    if (!items.length && node.elseList) this.walkList(dot, node.elseList);
+    if (!any && node.elseList) this.walkList(dot, node.elseList);
     this.vars.length = mark;
   }
 
@@ -265,6 +268,9 @@ class State {
     }
     const struct = structType(receiver);
     if (Object.hasOwn(receiver, name)) {
+      if (hasArgs && isFormatterContext(receiver)) {
+        this.fail(node, ctx, `wrong number of args for ${name}: want 0 got ${(cmd?.args.length ?? 1) - 1 + (final === NO_FINAL ? 0 : 1)}`);
+      }
       if (hasArgs) this.fail(node, ctx, struct ? `${name} has arguments but cannot be invoked as function` : `${name} is not a method but has arguments`);
       return v;
     }

@@ -94,7 +94,9 @@ function slice(item: unknown, ...idx: unknown[]): unknown {
 }
 
 function len(item: unknown): number {
-  if (isNil(item)) err('reflect: call of reflect.Value.Type on zero Value');
+  // JSON's null was mostly a nil slice or map in docker's types, whose len is 0.
+  if (item === null) return 0;
+  if (item === undefined) err('reflect: call of reflect.Value.Type on zero Value');
   if (typeof item === 'string') return utf8(item).length;
   if (Array.isArray(item)) return item.length;
   if (isObject(item)) return visitKeys(item).length;

@@ -10,19 +10,24 @@
 //              reports after its raw-JSON fallback), in a map "<no value>".
 
 const STRUCT = Symbol('go struct');
-const HTML_JSON = Symbol('json.Marshal escapes HTML');
+const CONTEXT = Symbol('docker formatter context');
 const MAP = Symbol('go map');
 
 type Obj = Record<string, unknown>;
 
 /**
- * A Go struct. `marshalsHTML`: its JSON comes from its own MarshalJSON through json.Marshal, which
- * escapes <, > and & (docker's formatter contexts: "Digest":"\u003cnone\u003e").
+ * A Go struct. `formatterContext`: one of docker's formatter contexts, whose fields are all
+ * methods (`.Names "x"` is a wrong argument count) and whose JSON comes from its own MarshalJSON
+ * through json.Marshal, which escapes <, > and & ("Digest":"\u003cnone\u003e").
  */
-export function goStruct<T extends object>(typeName: string, fields: T, opts: { marshalsHTML?: boolean } = {}): T {
+export function goStruct<T extends object>(typeName: string, fields: T, opts: { formatterContext?: boolean } = {}): T {
   Object.defineProperty(fields, STRUCT, { value: typeName, enumerable: false });
-  if (opts.marshalsHTML) Object.defineProperty(fields, HTML_JSON, { value: true, enumerable: false });
+  if (opts.formatterContext) Object.defineProperty(fields, CONTEXT, { value: true, enumerable: false });
   return fields;
+}
+
+export function isFormatterContext(v: Obj): boolean {
+  return (v as { [CONTEXT]?: boolean })[CONTEXT] === true;
 }
 
 export function goMap<T extends object>(entries: T): T {
@@ -121,7 +126,7 @@ export function toJSON(v: unknown, html = false): string {
   if (isObject(v)) {
     // A struct marshals its fields in their order (formatter contexts list theirs sorted, as
     // docker's MarshalJSON does), a map its keys sorted; methods are not data.
-    const inner = html || (v as { [HTML_JSON]?: boolean })[HTML_JSON] === true;
+    const inner = html || isFormatterContext(v);
     return `{${visitKeys(v).map((k) => `${toJSON(k, inner)}:${toJSON(v[k], inner)}`).join(',')}}`;
   }
   return 'null';
