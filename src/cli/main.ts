@@ -56,10 +56,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./commands/lifecycle.ts')).attach,
   events: async () => (await import('./commands/events.ts')).events,
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
-  version: async () => async (ctx) => {
-    ctx.out(`berth version ${VERSION}\n`);
-    return 0;
-  },
+  version: async () => (await import('./commands/version.ts')).version,
 };
 
 export { VERSION } from '../core/version.ts';
@@ -147,7 +144,11 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE);
       return 0;
-    } else if (a === '-v' || a === '--version') argv = [...argv.slice(0, i), 'version'];
+    } else if (a === '-v' || a === '--version') {
+      // The command is `version`, at this index (the loop must not step past it).
+      argv = [...argv.slice(0, i), 'version'];
+      break;
+    }
     else {
       process.stderr.write(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
       return 125;

@@ -17,8 +17,8 @@ export interface Template {
 }
 
 /** Parses a Go template with docker's functions; throws TemplateError. */
-export function compile(text: string): Template {
-  return { text, parsed: parse(text, FUNC_NAMES) };
+export function compile(text: string, name = ''): Template {
+  return { text, parsed: parse(text, FUNC_NAMES, name) };
 }
 
 export function run(t: Template, data: unknown): string {

@@ -75,4 +75,16 @@ describe('--format', { skip: !isRoot && 'needs root' }, () => {
     assert.match((await root.run(['system', 'df', '--format', 'table {{.Type}}\t{{.TotalCount}}'])).stdout, /^TYPE            TOTAL\nImages          1\nContainers      2\n/);
     assert.equal((await root.run(['volume', 'rm', 'fvol'])).code, 0);
   });
+
+  test('version --format: docker\'s Client/Server data and messages; --version works', async () => {
+    const v = await root.run(['version', '--format', '{{.Client.Context}} {{.Server.ApiVersion}} {{json .Server.Platform}}']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /^default \d+\.\d+ \{"Name":"Berth"\}\n$/);
+    const bad = await root.run(['version', '--format', 'a{{.Server.Nope}}b']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, 'a\n');
+    assert.match(bad.stderr, /template: version:1:10: executing "version" at <\.Server\.Nope>: can't evaluate field Nope in type \*types\.Version/);
+    assert.equal((await root.run(['version', '--format', '{{.Nope'])).code, 64);
+    assert.match((await root.run(['--version'])).stdout, /^berth version /);
+  });
 });

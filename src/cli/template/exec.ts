@@ -69,6 +69,7 @@ class State {
 
   run(data: unknown): string {
     this.vars = [{ name: '$', value: data }];
+    this.name = this.parsed.name;
     this.walkList(data, this.parsed.root);
     return this.out;
   }
@@ -76,7 +77,7 @@ class State {
   private fail(at: Pos, context: string, msg: string): never {
     const lineStart = this.bytes.lastIndexOf(0x0a, at.pos - 1) + 1;
     const col = at.pos - (at.pos === 0 ? 0 : lineStart);
-    throw new TemplateError(`template: :${at.line}:${col}: executing ${JSON.stringify(this.name)} at <${context}>: ${msg}`, 'exec');
+    throw new TemplateError(`template: ${this.parsed.name}:${at.line}:${col}: executing ${JSON.stringify(this.name)} at <${context}>: ${msg}`, 'exec');
   }
 
   private walkList(dot: unknown, list: Node[]): void {

@@ -20,8 +20,8 @@ const SPACE = new Set([' ', '\t', '\r', '\n']);
 const isAlnum = (c: string) => /^[\p{L}\p{Nd}_]$/u.test(c);
 
 /** Tokens of a whole template; throws TemplateError on the first lexical error, as Go does. */
-export function lex(input: string): Token[] {
-  return new Lexer(input).run();
+export function lex(input: string, name = ''): Token[] {
+  return new Lexer(input, name).run();
 }
 
 class Lexer {
@@ -34,9 +34,11 @@ class Lexer {
   private readonly bytePos: number[];
 
   private readonly input: string;
+  private readonly name: string;
 
-  constructor(input: string) {
+  constructor(input: string, name: string) {
     this.input = input;
+    this.name = name;
     // UTF-16 index -> UTF-8 byte offset, computed once.
     this.bytePos = new Array(input.length + 1);
     let b = 0;
@@ -49,7 +51,7 @@ class Lexer {
   }
 
   private fail(msg: string): never {
-    throw new TemplateError(`template: :${this.startLine}: ${msg}`, 'parse');
+    throw new TemplateError(`template: ${this.name}:${this.startLine}: ${msg}`, 'parse');
   }
 
   private emit(type: TokenType, value = this.input.slice(this.start, this.i)): void {

@@ -43,13 +43,14 @@ type Item = Node | ({ kind: 'end' | 'else' } & Pos);
 
 /** The main template and those {{define}} and {{block}} name. */
 export interface Parsed {
+  name: string; // the template's name in messages ("template: version:1: ...")
   root: Node[];
   defs: Map<string, Node[]>;
 }
 
 /** Parses a template; `funcs` are the function names it may call (Go checks them at parse time). */
-export function parse(text: string, funcs: ReadonlySet<string>): Parsed {
-  return new Parser(lex(text), funcs).parse();
+export function parse(text: string, funcs: ReadonlySet<string>, name = ''): Parsed {
+  return new Parser(lex(text, name), funcs, name).parse();
 }
 
 function tokenText(t: Token): string {
@@ -68,14 +69,16 @@ class Parser {
 
   private readonly tokens: Token[];
   private readonly funcs: ReadonlySet<string>;
+  private readonly name: string;
 
-  constructor(tokens: Token[], funcs: ReadonlySet<string>) {
+  constructor(tokens: Token[], funcs: ReadonlySet<string>, name: string) {
     this.tokens = tokens;
     this.funcs = funcs;
+    this.name = name;
   }
 
   private fail(msg: string, line = this.tokens[Math.max(0, this.i - 1)].line): never {
-    throw new TemplateError(`template: :${line}: ${msg}`, 'parse');
+    throw new TemplateError(`template: ${this.name}:${line}: ${msg}`, 'parse');
   }
 
   private next(): Token {
@@ -126,7 +129,7 @@ class Parser {
       if (n.kind === 'end' || n.kind === 'else') this.fail(`unexpected {{${n.kind}}}`, n.line);
       root.push(n as Node);
     }
-    return { root, defs: this.defs };
+    return { name: this.name, root, defs: this.defs };
   }
 
   private define(): void {
