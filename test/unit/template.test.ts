@@ -40,6 +40,8 @@ test('a few of those by name, for the reader', () => {
   assert.equal(inspect('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}').out, 'a=b;com.x=y;\n');
   assert.equal(inspect('{{json .Config.Labels}}').out, '{"a":"b","com.x":"y"}\n');
   assert.equal(inspect('{{.Config.Labels.nope}}').out, '<no value>\n');
+  // A null where docker has a nil slice, a nil map or a nil pointer prints as Go prints each.
+  assert.equal(inspect('{{.HostConfig.Binds}} {{.NetworkSettings.Networks.bridge.DriverOpts}} {{.HostConfig.MemorySwappiness}} {{json .HostConfig.Binds}}').out, '[] map[] <nil> null\n');
   assert.deepEqual(inspect('{{.Nope}}'), { out: '\n', err: 'template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"', code: 1 });
   assert.deepEqual(inspect('{{if}}'), { out: '', err: 'template parsing error: template: :1: missing value for if', code: 64 });
   assert.equal(inspect('{{printf "%5.2f|%-6s|%q|%x" 3.14159 "ab" "q" 255}}').out, ' 3.14|ab    |"q"|ff\n');

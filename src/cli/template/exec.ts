@@ -4,7 +4,7 @@
 import { TemplateError } from './errors.ts';
 import { CallError, type Func, type Param } from './funcs.ts';
 import { argText, commandText, pipeText, type Arg, type Command, type Node, type Parsed, type Pipe, type Pos } from './parser.ts';
-import { formatValue, isFormatterContext, isInt, isObject, isStructLike, structType, truth, typeName, utf8, visitKeys } from './values.ts';
+import { formatValue, isFormatterContext, isInt, isObject, typedNil, isStructLike, structType, truth, typeName, utf8, visitKeys } from './values.ts';
 
 const NO_FINAL = Symbol('no final');
 type Final = unknown | typeof NO_FINAL;
@@ -273,7 +273,7 @@ class State {
         this.fail(node, ctx, `wrong number of args for ${name}: want 0 got ${(cmd?.args.length ?? 1) - 1 + (final === NO_FINAL ? 0 : 1)}`);
       }
       if (hasArgs) this.fail(node, ctx, struct ? `${name} has arguments but cannot be invoked as function` : `${name} is not a method but has arguments`);
-      return v;
+      return v === null && !struct && !this.raw ? typedNil(name) : v;
     }
     if (struct) this.fail(node, ctx, `can't evaluate field ${name} in type ${struct}`);
     if (this.raw || isStructLike(receiver)) this.fail(node, ctx, `map has no entry for key ${JSON.stringify(name)}`);

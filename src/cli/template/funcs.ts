@@ -2,7 +2,7 @@
 // (templates.go: json, split, join, title, lower, upper, pad, truncate), with their arities and
 // parameter types so that calls fail as Go's do.
 import { sprint, sprintf, sprintln } from './printf.ts';
-import { formatValue, isInt, isObject, toJSON, truth, typeName, utf8, visitKeys } from './values.ts';
+import { formatValue, isInt, isObject, isTypedNil, toJSON, truth, typeName, utf8, visitKeys } from './values.ts';
 
 export type Param = 'any' | 'string' | 'int' | 'strings';
 
@@ -19,7 +19,7 @@ function err(msg: string): never {
   throw new CallError(msg);
 }
 
-const isNil = (v: unknown) => v === null || v === undefined;
+const isNil = (v: unknown) => v === null || v === undefined || isTypedNil(v);
 
 function kind(v: unknown): string {
   if (typeof v === 'number') return 'number';
@@ -54,9 +54,10 @@ function less(a: unknown, b: unknown): boolean {
 }
 
 function index(item: unknown, ...keys: unknown[]): unknown {
-  if (isNil(item)) err('index of untyped nil');
+  // A typed nil slice or map indexes as an empty one.
+  if (item === null || item === undefined) err('index of untyped nil');
   for (const k of keys) {
-    if (isNil(item)) err('index of nil pointer');
+    if (item === null || item === undefined) err('index of nil pointer');
     if (Array.isArray(item) || typeof item === 'string') {
       if (isNil(k)) err('cannot index slice/array with nil');
       if (!isInt(k)) err(`cannot index slice/array with type ${typeName(k)}`);
@@ -74,7 +75,7 @@ function index(item: unknown, ...keys: unknown[]): unknown {
 }
 
 function slice(item: unknown, ...idx: unknown[]): unknown {
-  if (isNil(item)) err('slice of untyped nil');
+  if (item === null || item === undefined) err('slice of untyped nil');
   if (idx.length > 3) err(`too many slice indexes: ${idx.length}`);
   let len: number;
   if (typeof item === 'string') {
@@ -94,9 +95,8 @@ function slice(item: unknown, ...idx: unknown[]): unknown {
 }
 
 function len(item: unknown): number {
-  // JSON's null was mostly a nil slice or map in docker's types, whose len is 0.
-  if (item === null) return 0;
-  if (item === undefined) err('reflect: call of reflect.Value.Type on zero Value');
+  if (isTypedNil(item)) return 0;
+  if (item === null || item === undefined) err('reflect: call of reflect.Value.Type on zero Value');
   if (typeof item === 'string') return utf8(item).length;
   if (Array.isArray(item)) return item.length;
   if (isObject(item)) return visitKeys(item).length;

@@ -35,6 +35,30 @@ export function goMap<T extends object>(entries: T): T {
   return entries;
 }
 
+// JSON's null stands for docker's nil slices, nil maps and nil pointers alike, which Go prints
+// differently ("[]", "map[]", "<nil>"). A null read from a field docker types as a slice or a
+// map becomes one of these: empty and false as Go's nil slice and map are, but null in JSON.
+const TYPED_NIL = Symbol('typed nil');
+export const NIL_SLICE: readonly unknown[] = Object.freeze(Object.defineProperty([], TYPED_NIL, { value: true }));
+export const NIL_MAP: Readonly<Obj> = Object.freeze(Object.defineProperty({}, TYPED_NIL, { value: true }));
+
+export function isTypedNil(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as { [TYPED_NIL]?: boolean })[TYPED_NIL] === true;
+}
+
+const SLICE_FIELDS = new Set([
+  'Args', 'Aliases', 'Binds', 'BlkioDeviceReadBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteBps', 'BlkioDeviceWriteIOps', 'BlkioWeightDevice', 'CapAdd', 'CapDrop',
+  'Cmd', 'DNSNames', 'DeviceCgroupRules', 'DeviceRequests', 'Devices', 'Dns', 'DnsOptions', 'DnsSearch', 'Entrypoint', 'Env', 'ExecIDs', 'ExtraHosts', 'GroupAdd',
+  'Layers', 'Links', 'MaskedPaths', 'Mounts', 'OnBuild', 'ReadonlyPaths', 'RepoDigests', 'RepoTags', 'SecondaryIPAddresses', 'SecondaryIPv6Addresses', 'SecurityOpt',
+  'Shell', 'Test', 'Ulimits', 'VolumesFrom',
+]);
+const MAP_FIELDS = new Set(['Config', 'Data', 'DriverOpts', 'ExposedPorts', 'Labels', 'Options', 'PortBindings', 'Ports', 'StorageOpt', 'Sysctls', 'Tmpfs', 'Volumes']);
+
+/** The typed nil docker's structs have for a null at this field, or null (a nil pointer). */
+export function typedNil(field: string): unknown {
+  return SLICE_FIELDS.has(field) ? NIL_SLICE : MAP_FIELDS.has(field) ? NIL_MAP : null;
+}
+
 export function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -115,7 +139,7 @@ export function formatValue(v: unknown, top = true): string {
 
 /** Go's encoding/json as docker's `json` function uses it: no HTML escaping, maps sorted. */
 export function toJSON(v: unknown, html = false): string {
-  if (v === undefined || v === null || typeof v === 'function') return 'null';
+  if (v === undefined || v === null || typeof v === 'function' || isTypedNil(v)) return 'null';
   if (typeof v === 'string') {
     const s = JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
     return html ? s.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : s;
