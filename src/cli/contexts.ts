@@ -2,7 +2,7 @@
 // field for field, with their table headers and default formats. Values are computed here, so
 // a template reads the same strings docker's methods return.
 import { goQuote } from './template/printf.ts';
-import { goStruct, type ListSpec } from './template.ts';
+import { goStruct, validateFormat, type ListSpec } from './template.ts';
 
 /** A formatter context: docker marshals one (`{{json .}}`) through a map with json.Marshal, so its keys sorted and HTML escaped. */
 function context(typeName: string, fields: Record<string, unknown>): object {
@@ -49,7 +49,6 @@ export const CONTAINER_LIST: ListSpec = {
     ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
     State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS', Platform: 'PLATFORM',
   },
-  validate: () => containerContext(EMPTY_CONTAINER, true),
 };
 
 export interface ContainerRow {
@@ -72,6 +71,19 @@ export interface ContainerRow {
 const EMPTY_CONTAINER: ContainerRow = {
   id: '', names: [], image: '', command: '', created: '1970-01-01T00:00:00Z', runningFor: '', ports: '', state: '', status: '', labels: {}, mounts: [], networks: [],
 };
+
+/**
+ * docker ps's check of the format as typed ("table " and "\\t" included), on an empty context,
+ * with its own messages and positions in that text. Returns whether the format reads .Size,
+ * which makes docker compute sizes.
+ */
+export function checkContainerFormat(format: string): boolean {
+  let used = false;
+  const probe = containerContext(EMPTY_CONTAINER, true);
+  Object.defineProperty(probe, 'Size', { enumerable: true, get: () => ((used = true), '0B') });
+  validateFormat(format, probe);
+  return used;
+}
 
 export function containerContext(c: ContainerRow, trunc: boolean): object {
   return context('*formatter.ContainerContext', {

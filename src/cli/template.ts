@@ -35,11 +35,6 @@ export interface ListSpec {
   table: string; // docker's default `table ...` format
   headers: Record<string, string>;
   quiet?: string; // the format -q selects
-  /**
-   * docker ps first parses the format as typed ("table " and "\\t" included) and runs it on an
-   * empty context, failing with its own prefixes and positions in that text.
-   */
-  validate?: () => object;
 }
 
 const PREFIX = 'template parsing error: ';
@@ -63,7 +58,6 @@ function prefixed(err: unknown, prefix: string, exitStatus?: number): unknown {
  * a row fails, as docker buffers until the end.
  */
 export function formatList(format: string | undefined, rows: readonly object[], spec: ListSpec, opts: { quiet?: boolean } = {}): string {
-  if (format && spec.validate) validate(format, spec.validate());
   let source = format || 'table';
   if (opts.quiet) source = spec.quiet ?? '{{.ID}}';
   else if (source === 'table') source = spec.table;
@@ -93,7 +87,8 @@ export function formatList(format: string | undefined, rows: readonly object[], 
   return tabwrite(`${head}\n${body}`);
 }
 
-function validate(format: string, empty: object): void {
+/** docker ps's first check: the format as typed, run on an empty context, with its own prefixes. */
+export function validateFormat(format: string, empty: object): void {
   let t: Template;
   try {
     t = compile(format);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { CONTAINER_LIST, containerContext, NETWORK_LIST, networkContext, VOLUME_LIST, volumeContext, type ContainerRow } from '../../src/cli/contexts.ts';
+import { checkContainerFormat, CONTAINER_LIST, containerContext, NETWORK_LIST, networkContext, VOLUME_LIST, volumeContext, type ContainerRow } from '../../src/cli/contexts.ts';
 import { compile, formatInspect, formatList, renderTemplate, run, TemplateError } from '../../src/cli/template.ts';
 import { formatPrec } from '../../src/cli/template/float.ts';
 import { sprintf } from '../../src/cli/template/printf.ts';
@@ -57,7 +57,11 @@ const ROWS: ContainerRow[] = [
   { id: '88df6e0ef051', names: ['c2'], image: 'busybox', command: 'echo hello world and more words here', created: '2026-12-07T16:03:18Z', runningFor: '16 seconds ago', ports: '', state: 'created', status: 'Created', labels: {}, mounts: [], networks: ['bridge'] },
   { id: 'f969daa7cdf2', names: ['c1'], image: 'busybox', command: 'sleep 100', created: '2026-12-07T16:03:18Z', runningFor: '16 seconds ago', ports: '', state: 'created', status: 'Created', labels: { a: 'b', 'com.x': 'y' }, mounts: [], networks: ['bridge'] },
 ];
-const ps = (format: string | undefined, rows = ROWS) => formatList(format, rows.map((r) => containerContext(r, true)), CONTAINER_LIST);
+/** berth ps: the check docker makes of the format as typed, then the formatter. */
+function ps(format: string | undefined, rows = ROWS): string {
+  if (format) checkContainerFormat(format);
+  return formatList(format, rows.map((r) => containerContext(r, true)), CONTAINER_LIST);
+}
 
 test('docker ps: the default table and table formats, as docker prints them', () => {
   assert.equal(ps(undefined), [
@@ -120,6 +124,14 @@ test('docker ps: errors say what docker says (positions in the format as typed),
   assert.deepEqual(err('{{if}}'), ['failed to parse template: template: :1: missing value for if', 1]);
   assert.deepEqual(err('{{end}}'), ['failed to parse template: template: :1: unexpected {{end}}', 1]);
   assert.deepEqual(err('{{range .Names}}x'), ['failed to parse template: template: :1: unexpected EOF', 1]);
+});
+
+test('docker ps: a format that reads .Size asks for sizes, as docker decides it', () => {
+  assert.equal(checkContainerFormat('{{.Names}}'), false);
+  assert.equal(checkContainerFormat('table {{.Names}}\\t{{.Size}}'), true);
+  assert.equal(checkContainerFormat('{{json .}}'), true);
+  assert.equal(checkContainerFormat('json'), false); // the shortcut is not looked into
+  assert.equal(checkContainerFormat('{{if false}}{{.Size}}{{end}}'), false);
 });
 
 test('volume ls and network ls: their headers and .Label header names', () => {

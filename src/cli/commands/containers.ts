@@ -1,9 +1,9 @@
 import { invalid } from '../../core/errors.ts';
 import { parseArgs } from '../args.ts';
 import { matches, parseFilters } from '../../engine/filters.ts';
-import { since } from '../format.ts';
+import { humanSize, since } from '../format.ts';
 import { containerSummary } from '../../engine/summary.ts';
-import { CONTAINER_LIST, containerContext } from '../contexts.ts';
+import { checkContainerFormat, CONTAINER_LIST, containerContext } from '../contexts.ts';
 import type { Context } from '../main.ts';
 import { formatList } from '../template.ts';
 import { psPorts } from '../../network/ports.ts';
@@ -17,12 +17,17 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     { name: 'filter', short: 'f', type: 'list' },
     { name: 'last', short: 'n', type: 'string' },
     { name: 'latest', short: 'l', type: 'bool' },
+    { name: 'size', short: 's', type: 'bool' },
     { name: 'help', type: 'bool' },
   ]);
   if (flags.get('help')) {
     ctx.out('Usage:  berth ps [OPTIONS]\n\nList containers\n');
     return 0;
   }
+  const format = flags.get('format') as string | undefined;
+  // As docker: the format as typed is checked first, and one that reads .Size asks for sizes.
+  const sizeUsed = format ? checkContainerFormat(format) : false;
+  const withSize = flags.get('size') === true || sizeUsed;
   const noTrunc = flags.get('no-trunc') === true;
   const engine = ctx.engine();
   const containers = engine.containers;
@@ -35,6 +40,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const everything = list;
   list = list.filter((c) => matches(c, filters, imageOf, everything));
   if (last !== undefined) list = list.slice(0, last);
+  const sizes = withSize ? await containerSizes(ctx) : undefined;
   // docker's ps is its formatter over the API's container summaries.
   const rows = list.map((c) => {
     const sum = containerSummary(c, containers.health(c.record)?.Status, containers.networkView(c)) as ContainerSummary;
@@ -51,10 +57,23 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
       labels: sum.Labels,
       mounts: sum.Mounts.map((m) => ({ name: m.Name || m.Source, driver: m.Type === 'volume' ? 'local' : undefined })),
       networks: Object.keys(sum.NetworkSettings.Networks).sort(),
+      size: sizes?.get(c.record.Id),
     }, !noTrunc);
   });
-  ctx.out(formatList(flags.get('format') as string | undefined, rows, CONTAINER_LIST, { quiet: flags.get('quiet') === true }));
+  // -s adds docker's SIZE column to the default table.
+  const spec = withSize && (!format || format === 'table') ? { ...CONTAINER_LIST, table: `${CONTAINER_LIST.table}\t{{.Size}}` } : CONTAINER_LIST;
+  ctx.out(formatList(format, rows, spec, { quiet: flags.get('quiet') === true }));
   return 0;
+}
+
+/** docker's "2B (virtual 21.5MB)": the writable layer, and with the image under it. */
+async function containerSizes(ctx: Context): Promise<Map<string, string>> {
+  const u = await ctx.engine().diskUsage();
+  const imageSize = new Map(u.images.map((i) => [i.id, i.size]));
+  return new Map(u.containers.map(({ container: c, size }) => {
+    const rootFs = size + (imageSize.get(c.record.Image) ?? 0);
+    return [c.record.Id, rootFs > 0 ? `${humanSize(size)} (virtual ${humanSize(rootFs)})` : humanSize(size)];
+  }));
 }
 
 interface ContainerSummary {
