@@ -57,6 +57,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   events: async () => (await import('./commands/events.ts')).events,
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
   version: async () => (await import('./commands/version.ts')).version,
+  info: async () => (await import('./commands/info.ts')).info,
 };
 
 export { VERSION } from '../core/version.ts';
@@ -105,6 +106,7 @@ Commands:
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   events    Get real time events from the engine
   daemon    Serve the Docker Engine API on a unix socket
+  info      Display system-wide information
   version   Show the berth version
 
 Global options:

@@ -87,4 +87,15 @@ describe('--format', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await root.run(['version', '--format', '{{.Nope'])).code, 64);
     assert.match((await root.run(['--version'])).stdout, /^berth version /);
   });
+
+  test('info --format: docker\'s Info fields with ClientInfo beside them', async () => {
+    const r = await root.run(['info', '--format', '{{.Containers}} {{.Images}} {{.ClientInfo.Context}} {{.Swarm.LocalNodeState}} {{.Plugins.Volume}}']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '2 1 default inactive [local]\n');
+    const bad = await root.run(['info', '--format', '{{.Nope}}']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /can't evaluate field Nope in type system\.dockerInfo/);
+    assert.equal((await root.run(['info', '--format', '{{.Nope'])).code, 64);
+    assert.match((await root.run(['info'])).stdout, /^Client:\n Version: +\S+\n[\s\S]*\nServer:\n Containers: 2\n/);
+  });
 });
