@@ -6,9 +6,9 @@ export function humanSize(bytes: number, precision = 3): string {
   return scaled(bytes, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB'], precision);
 }
 
-/** docker's units.BytesSize, used by stats: binary units ("32MiB"). */
+/** docker's units.BytesSize ("%.4g"), used by stats: binary units ("32MiB", "1.523MiB"). */
 export function binarySize(bytes: number): string {
-  return scaled(bytes, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']);
+  return scaled(bytes, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], 4);
 }
 
 function scaled(n: number, base: number, units: string[], precision = 3): string {

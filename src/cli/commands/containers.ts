@@ -142,8 +142,9 @@ export async function container(ctx: Context, argv: string[]): Promise<number> {
     case 'rm': case 'remove': return rm(ctx, rest);
     case 'run': return (await import('./run.ts')).run(ctx, rest);
     case 'prune': return prune(ctx, rest);
+    case 'inspect': return (await import('./lifecycle.ts')).inspect(ctx, ['--type', 'container', ...rest]);
     default:
-      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  ls     List containers\n  prune  Remove all stopped containers\n  rm     Remove one or more containers\n  run    Create and run a new container\n');
+      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  inspect  Display detailed information on one or more containers\n  ls       List containers\n  prune    Remove all stopped containers\n  rm       Remove one or more containers\n  run      Create and run a new container\n');
       return sub === undefined || sub === '--help' ? 0 : 125;
   }
 }
