@@ -49,6 +49,11 @@ export const CONTAINER_LIST: ListSpec = {
     ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
     State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS', Platform: 'PLATFORM',
   },
+  quietOverrides: true,
+  raw: {
+    format: 'container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\ncreated_at: {{.CreatedAt}}\nstate: {{- pad .State 1 0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n',
+    quiet: 'container_id: {{.ID}}',
+  },
 };
 
 export interface ContainerRow {
@@ -112,6 +117,10 @@ export const IMAGE_LIST: ListSpec = {
     ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE',
     Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE',
   },
+  raw: {
+    format: 'repository: {{ .Repository }}\ntag: {{.Tag}}\nimage_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n',
+    quiet: 'image_id: {{.ID}}',
+  },
 };
 export const IMAGE_TABLE_DIGESTS = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
 
@@ -132,6 +141,7 @@ export const VOLUME_LIST: ListSpec = {
     ID: 'ID', Name: 'VOLUME NAME', Group: 'GROUP', Driver: 'DRIVER', Scope: 'SCOPE', Availability: 'AVAILABILITY', Mountpoint: 'MOUNTPOINT',
     Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Status: 'STATUS',
   },
+  raw: { format: 'name: {{.Name}}\\ndriver: {{.Driver}}\\n', quiet: 'name: {{.Name}}' },
 };
 
 export function volumeContext(v: { Name: string; Driver: string; Scope: string; Mountpoint: string; Labels: Record<string, string> | null }): object {
@@ -146,6 +156,7 @@ export const NETWORK_LIST: ListSpec = {
   headers: {
     ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv4: 'IPV4', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT',
   },
+  raw: { format: 'network_id: {{.ID}}\\nname: {{.Name}}\\ndriver: {{.Driver}}\\nscope: {{.Scope}}\\n', quiet: 'network_id: {{.ID}}' },
 };
 
 export function networkContext(n: { Id: string; Name: string; Driver: string; Created: string; Labels: Record<string, string> | null; Internal?: boolean }, trunc: boolean): object {

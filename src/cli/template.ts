@@ -35,6 +35,10 @@ export interface ListSpec {
   table: string; // docker's default `table ...` format
   headers: Record<string, string>;
   quiet?: string; // the format -q selects
+  /** `--format raw`: docker's "key: value" lines per object (and with -q). */
+  raw?: { format: string; quiet: string };
+  /** -q wins over a custom format too (ps); elsewhere it only replaces the table. */
+  quietOverrides?: boolean;
 }
 
 const PREFIX = 'template parsing error: ';
@@ -59,7 +63,9 @@ function prefixed(err: unknown, prefix: string, exitStatus?: number): unknown {
  */
 export function formatList(format: string | undefined, rows: readonly object[], spec: ListSpec, opts: { quiet?: boolean } = {}): string {
   let source = format || 'table';
-  if (opts.quiet) source = spec.quiet ?? '{{.ID}}';
+  const quiet = opts.quiet === true;
+  if (source === 'raw' && spec.raw) source = quiet ? spec.raw.quiet : spec.raw.format;
+  else if (quiet && (source === 'table' || spec.quietOverrides)) source = spec.quiet ?? '{{.ID}}';
   else if (source === 'table') source = spec.table;
   const text = templateString(source);
   let t: Template;

@@ -103,7 +103,6 @@ test('docker ps: custom formats, json, quiet, and the spaces docker trims', () =
   assert.equal(ps('  {{.Names}}\\t{{.ID}}  '), 'c2\t88df6e0ef051\nc1\tf969daa7cdf2\n');
   assert.equal(ps('json').split('\n')[1],
     '{"Command":"\\"sleep 100\\"","CreatedAt":"2026-12-07 16:03:18 +0000 UTC","ID":"f969daa7cdf2","Image":"busybox","Labels":"a=b,com.x=y","LocalVolumes":"0","Mounts":"","Names":"c1","Networks":"bridge","Platform":null,"Ports":"","RunningFor":"16 seconds ago","Size":"0B","State":"created","Status":"Created"}');
-  assert.equal(formatList('{{.Names}}', ROWS.map((r) => containerContext(r, true)), CONTAINER_LIST, { quiet: true }), '88df6e0ef051\nf969daa7cdf2\n');
 });
 
 test('docker ps: errors say what docker says (positions in the format as typed), exit 1, and print nothing', () => {
@@ -132,6 +131,16 @@ test('docker ps: a format that reads .Size asks for sizes, as docker decides it'
   assert.equal(checkContainerFormat('{{json .}}'), true);
   assert.equal(checkContainerFormat('json'), false); // the shortcut is not looked into
   assert.equal(checkContainerFormat('{{if false}}{{.Size}}{{end}}'), false);
+});
+
+test('--format raw, and -q with a format: per command, as docker', () => {
+  assert.equal(ps('raw').split('\n\n')[1], 'container_id: f969daa7cdf2\nimage: busybox\ncommand: "sleep 100"\ncreated_at: 2026-12-07 16:03:18 +0000 UTC\nstate: created\nstatus: Created\nnames: c1\nlabels: a=b,com.x=y\nports:');
+  const vols = [volumeContext({ Name: 'vol1', Driver: 'local', Scope: 'local', Mountpoint: '/v', Labels: null })];
+  assert.equal(formatList('raw', vols, VOLUME_LIST), 'name: vol1\ndriver: local\n\n');
+  assert.equal(formatList('raw', vols, VOLUME_LIST, { quiet: true }), 'name: vol1\n');
+  // A custom format wins over -q for volumes, networks and images; for ps, -q wins.
+  assert.equal(formatList('{{.Driver}}', vols, VOLUME_LIST, { quiet: true }), 'local\n');
+  assert.equal(formatList('{{.Names}}', ROWS.map((r) => containerContext(r, true)), CONTAINER_LIST, { quiet: true }), '88df6e0ef051\nf969daa7cdf2\n');
 });
 
 test('volume ls and network ls: their headers and .Label header names', () => {

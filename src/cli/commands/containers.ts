@@ -25,6 +25,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     return 0;
   }
   const format = flags.get('format') as string | undefined;
+  if (format && format !== 'table' && flags.get('quiet')) ctx.err('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
   // As docker: the format as typed is checked first, and one that reads .Size asks for sizes.
   const sizeUsed = format ? checkContainerFormat(format) : false;
   const withSize = flags.get('size') === true || sizeUsed;

@@ -91,14 +91,18 @@ export async function images(ctx: Context, argv: string[]): Promise<number> {
       rows.push({ Repository: repo, Tag: ref.tag ?? '<none>', ...base, Digest: digestIn(repo) });
     }
   }
-  if (flags.get('quiet')) {
+  let format = flags.get('format') as string | undefined;
+  const quiet = flags.get('quiet') === true;
+  if (quiet && (!format || format === 'table')) {
     // One line per image, not per name: docker's -q lists each ID once.
     ctx.out([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
     return 0;
   }
-  const format = flags.get('format') as string | undefined;
-  const spec = flags.get('digests') === true && (!format || format === 'table') ? { ...IMAGE_LIST, table: IMAGE_TABLE_DIGESTS } : IMAGE_LIST;
-  ctx.out(formatList(format, rows.map(imageContext), spec));
+  const digests = flags.get('digests') === true;
+  // --digests adds the column to a table format that lacks it, as docker does.
+  if (digests && format?.startsWith('table') && format !== 'table' && !format.includes('{{.Digest}}')) format += '\t{{.Digest}}';
+  const spec = digests ? { ...IMAGE_LIST, table: IMAGE_TABLE_DIGESTS } : IMAGE_LIST;
+  ctx.out(formatList(format, rows.map(imageContext), spec, { quiet }));
   return 0;
 }
 
