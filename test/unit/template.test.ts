@@ -176,6 +176,8 @@ test('fmt: Go verbs, flags and marks', () => {
     ['%6.2f%%', [12.3456], ' 12.35%'],
     ['%.1f %.2f %.0f', [-1.25, 1.005, 2.5], '-1.2 1.00 2'],
     ['%e %g %g', [1234.5678, 0.00001, 1234567.8], '1.234568e+03 1e-05 1.2345678e+06'],
+    ['%5.1f|%.2f', [3, 0], '%!f(int=    3)|%!f(int=00)'], // whole numbers are Go ints
+    ['%x %X', [1.5, -0.1], '0x1.8p+00 -0X1.999999999999AP-04'],
   ];
   for (const [f, args, want] of cases) assert.equal(sprintf(f, args), want, f);
   assert.equal(formatPrec(0.125, 'f', 2), '0.12');

@@ -4,7 +4,7 @@
 import { TemplateError } from './errors.ts';
 import { CallError, type Func, type Param } from './funcs.ts';
 import { argText, commandText, pipeText, type Arg, type Command, type Node, type Parsed, type Pipe, type Pos } from './parser.ts';
-import { formatValue, isFormatterContext, isInt, isObject, typedNil, isStructLike, structType, truth, typeName, utf8, visitKeys } from './values.ts';
+import { formatValue, GoFloat, isFormatterContext, isInt, isObject, typedNil, isStructLike, structType, truth, typeName, utf8, visitKeys } from './values.ts';
 
 const NO_FINAL = Symbol('no final');
 type Final = unknown | typeof NO_FINAL;
@@ -337,6 +337,8 @@ class State {
     }
     const ok = param === 'string' ? typeof v === 'string' : isInt(v);
     if (ok) return v;
+    // A float constant with an integral value is an int where one is wanted (Go's constants).
+    if (param === 'int' && node?.kind === 'number' && v instanceof GoFloat && Number.isInteger(v.value)) return v.value;
     const goType = param === 'string' ? 'string' : 'int';
     if (literal) this.fail(where, argText(where), `expected ${param === 'string' ? 'string' : 'integer'}; found ${argText(node)}`);
     if (node?.kind === 'nil') this.fail(where, argText(where), `cannot assign nil to ${goType}`);

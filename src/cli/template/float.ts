@@ -78,3 +78,29 @@ export function formatPrec(x: number, verb: 'e' | 'f' | 'g', prec: number, sharp
   if (!sharp) s = s.replace(/\.(\d*?)0+(e|$)/, (_m, keep: string, tail: string) => (keep ? `.${keep}` : '') + tail);
   return s;
 }
+
+/** %x of a float: Go's hexadecimal mantissa and binary exponent ("0x1.8p+00"). */
+export function hexFloat(x: number, upper = false): string {
+  let s: string;
+  if (x === 0) s = '0x0p+00';
+  else {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, x);
+    const bits = view.getBigUint64(0);
+    let exp = Number((bits >> 52n) & 0x7ffn);
+    let mant = bits & ((1n << 52n) - 1n);
+    if (exp === 0) {
+      // Subnormal: shift the mantissa up to a leading 1, as Go normalizes it.
+      exp = 1;
+      while (!(mant & (1n << 52n))) {
+        mant <<= 1n;
+        exp--;
+      }
+      mant &= (1n << 52n) - 1n;
+    }
+    const e = exp - 1023;
+    const frac = mant.toString(16).padStart(13, '0').replace(/0+$/, '');
+    s = `0x1${frac ? `.${frac}` : ''}p${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  return upper ? s.toUpperCase() : s;
+}

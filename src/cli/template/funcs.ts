@@ -2,7 +2,7 @@
 // (templates.go: json, split, join, title, lower, upper, pad, truncate), with their arities and
 // parameter types so that calls fail as Go's do.
 import { sprint, sprintf, sprintln } from './printf.ts';
-import { formatValue, isInt, isObject, isTypedNil, toJSON, truth, typeName, utf8, visitKeys } from './values.ts';
+import { formatValue, GoFloat, isFloat, isInt, isObject, isTypedNil, numberOf, toJSON, truth, typeName, utf8, visitKeys } from './values.ts';
 
 export type Param = 'any' | 'string' | 'int' | 'strings';
 
@@ -22,7 +22,7 @@ function err(msg: string): never {
 const isNil = (v: unknown) => v === null || v === undefined || isTypedNil(v);
 
 function kind(v: unknown): string {
-  if (typeof v === 'number') return 'number';
+  if (typeof v === 'number' || v instanceof GoFloat) return isFloat(v) ? 'float' : 'int';
   if (typeof v === 'string' || typeof v === 'boolean') return typeof v;
   return isNil(v) ? 'nil' : 'other';
 }
@@ -41,7 +41,7 @@ function eq(a: unknown, ...rest: unknown[]): boolean {
     }
     if (ka === 'nil') return true;
     if (ka === 'other') err(`non-comparable type ${formatValue(a, false)}: ${typeName(a)}`);
-    if (a === b) return true;
+    if (a === b || (numberOf(a) !== undefined && numberOf(a) === numberOf(b))) return true;
   }
   return false;
 }
@@ -50,7 +50,7 @@ function less(a: unknown, b: unknown): boolean {
   const [ka, kb] = [kind(a), kind(b)];
   if (ka === 'nil' || ka === 'other' || ka === 'boolean') err('invalid type for comparison');
   if (ka !== kb) err('incompatible types for comparison');
-  return ka === 'string' ? compareBytes(a as string, b as string) < 0 : (a as number) < (b as number);
+  return ka === 'string' ? compareBytes(a as string, b as string) < 0 : numberOf(a)! < numberOf(b)!;
 }
 
 function index(item: unknown, ...keys: unknown[]): unknown {

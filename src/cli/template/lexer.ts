@@ -279,6 +279,13 @@ export function parseGoNumber(text: string): number | undefined {
   if (/^0[xX][0-9a-fA-F]+$/.test(body)) v = parseInt(body.slice(2), 16);
   else if (/^0[oO]?[0-7]+$/.test(body)) v = parseInt(body.replace(/^0[oO]?/, ''), 8);
   else if (/^0[bB][01]+$/.test(body)) v = parseInt(body.slice(2), 2);
+  else if (/^0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+$/.test(body)) {
+    // A hex float: mantissa digits in base 16, exponent a power of two.
+    const [mant, exp] = body.slice(2).split(/[pP]/);
+    const [whole, frac = ''] = mant.split('.');
+    v = parseInt(whole || '0', 16) + (frac ? parseInt(frac, 16) / 16 ** frac.length : 0);
+    v *= 2 ** Number(exp);
+  }
   else if (/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(body)) v = Number(body);
   else return undefined;
   return Number.isFinite(v) ? sign * v : undefined;

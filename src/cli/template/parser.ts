@@ -2,6 +2,7 @@
 // {{end}} and {{else}} placement, pipeline shape) and Go's error messages.
 import { TemplateError } from './errors.ts';
 import { lex, parseGoNumber, type Token } from './lexer.ts';
+import { GoFloat } from './values.ts';
 
 export interface Pos {
   pos: number; // byte offset in the template
@@ -15,7 +16,7 @@ export type Arg =
   | ({ kind: 'dot' } & Pos)
   | ({ kind: 'nil' } & Pos)
   | ({ kind: 'bool'; value: boolean } & Pos)
-  | ({ kind: 'number'; value: number; text: string } & Pos)
+  | ({ kind: 'number'; value: number | GoFloat; text: string } & Pos)
   | ({ kind: 'string'; value: string; text: string } & Pos)
   | ({ kind: 'chain'; node: Arg; fields: string[] } & Pos)
   | ({ kind: 'pipe'; pipe: Pipe } & Pos);
@@ -367,7 +368,9 @@ class Parser {
       case 'number': {
         const value = parseGoNumber(t.value);
         if (value === undefined) this.fail(`bad number syntax: ${JSON.stringify(t.value)}`, t.line);
-        return { kind: 'number', value, text: t.value, ...at };
+        // A decimal point or an exponent makes a float64 constant.
+        const float = /^[+-]?0[xX]/.test(t.value) ? /[pP]/.test(t.value) : /[.eE]/.test(t.value);
+        return { kind: 'number', value: float ? new GoFloat(value) : value, text: t.value, ...at };
       }
       case 'leftParen': return { kind: 'pipe', pipe: this.pipeline('parenthesized pipeline', 'rightParen'), ...at };
       case 'string': return { kind: 'string', value: unquote(t, this), text: t.value, ...at };

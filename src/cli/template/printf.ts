@@ -1,8 +1,8 @@
 // Go's fmt as templates reach it: print, println and printf with the verbs scripts use
 // (%v %s %q %d %t %x %X %o %b %c %U %e %f %g and width, precision, flags), with Go's
 // "%!d(string=x)" marks for a wrong operand.
-import { formatPrec } from './float.ts';
-import { formatFloat, formatValue, isInt, isObject, typeName, utf8, visitKeys } from './values.ts';
+import { formatPrec, hexFloat } from './float.ts';
+import { formatFloat, formatValue, GoFloat, isInt, isObject, typeName, utf8, visitKeys } from './values.ts';
 
 /** fmt.Sprint: a space between operands when neither is a string. */
 export function sprint(args: unknown[]): string {
@@ -105,6 +105,12 @@ function hexString(a: string, verb: string, f: Spec): string {
 
 /** One operand under one verb, as fmt prints it. */
 function one(verb: string, a: unknown, f: Spec): string {
+  if (a instanceof GoFloat || (typeof a === 'number' && !isInt(a))) {
+    const v = a instanceof GoFloat ? a.value : (a as number);
+    if ('vgGeEfF'.includes(verb)) return float(v, verb === 'v' ? 'g' : verb, verb === 'v' ? { ...f, plus: false } : f);
+    if (verb === 'x' || verb === 'X') return pad(signed(hexFloat(Math.abs(v), verb === 'X'), v < 0, f), f, true);
+    return verb === 'T' ? pad('float64', f) : bad(verb, a, f);
+  }
   if (Array.isArray(a) && verb !== 'v' && verb !== 'T') return pad(`[${a.map((x) => one(verb, x, { ...f, width: undefined })).join(' ')}]`, f);
   if (isObject(a) && verb !== 'T' && verb !== 'v') {
     return pad(`map[${visitKeys(a).map((k) => `${one(verb, k, { ...f, width: undefined })}:${one(verb, a[k], { ...f, width: undefined })}`).join(' ')}]`, f);
@@ -130,8 +136,8 @@ function one(verb: string, a: unknown, f: Spec): string {
     case 'c': return isInt(a) ? pad(String.fromCodePoint(a), f) : bad(verb, a, f);
     case 'U': return isInt(a) ? pad(`U+${a.toString(16).toUpperCase().padStart(4, '0')}`, f) : bad(verb, a, f);
     case 'e': case 'E': case 'f': case 'F': case 'g': case 'G':
-      // Go refuses an int here, but a JSON number may have been a whole float64: print it as one.
-      return typeof a === 'number' ? float(a, verb, f) : bad(verb, a, f);
+      // An int (a whole number in the data, or an integer constant) is refused, as Go does.
+      return bad(verb, a, f);
     default: return bad(verb, a, f);
   }
 }

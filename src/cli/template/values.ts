@@ -59,8 +59,29 @@ export function typedNil(field: string): unknown {
   return SLICE_FIELDS.has(field) ? NIL_SLICE : MAP_FIELDS.has(field) ? NIL_MAP : null;
 }
 
+/**
+ * A float64 constant written in the template (1.5, 1e6, 3.0): Go keeps these apart from ints,
+ * so {{1e6}} prints 1e+06 and {{eq .Pid 0.0}} is a type mismatch. (Numbers in the data are ints
+ * when whole, as docker's integer fields are, else floats.)
+ */
+export class GoFloat {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+}
+
+/** A number's value, float constant or not. */
+export function numberOf(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : v instanceof GoFloat ? v.value : undefined;
+}
+
+export function isFloat(v: unknown): boolean {
+  return v instanceof GoFloat || (typeof v === 'number' && !Number.isInteger(v));
+}
+
 export function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoFloat);
 }
 
 export function structType(v: Obj): string | undefined {
@@ -91,6 +112,7 @@ export function typeName(v: unknown): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (v instanceof GoFloat) return 'float64';
   if (Array.isArray(v)) return v.every((x) => typeof x === 'string') && v.length ? '[]string' : '[]interface {}';
   if (isObject(v)) return structType(v) ?? 'map[string]interface {}';
   return typeof v;
@@ -101,6 +123,7 @@ export function truth(v: unknown): boolean {
   if (v === undefined || v === null) return false;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0;
+  if (v instanceof GoFloat) return v.value !== 0;
   if (typeof v === 'string') return v.length > 0;
   if (Array.isArray(v)) return v.length > 0;
   if (isObject(v)) return structType(v) !== undefined || isStructLike(v) || Object.keys(v).length > 0;
@@ -128,6 +151,7 @@ export function formatValue(v: unknown, top = true): string {
   if (typeof v === 'boolean') return String(v);
   // A JSON integer was a Go int; anything else a float64, which %v prints in %g form.
   if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e21 ? String(v) : formatFloat(v, 6);
+  if (v instanceof GoFloat) return formatFloat(v.value, 6);
   if (Array.isArray(v)) return `[${v.map((x) => formatValue(x, false)).join(' ')}]`;
   if (isObject(v)) {
     const keys = visitKeys(v);
@@ -145,6 +169,7 @@ export function toJSON(v: unknown, html = false): string {
     return html ? s.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : s;
   }
   if (typeof v === 'number') return Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : jsonFloat(v)) : 'null';
+  if (v instanceof GoFloat) return Number.isFinite(v.value) ? jsonFloat(v.value) : 'null';
   if (typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map((x) => toJSON(x, html)).join(',')}]`;
   if (isObject(v)) {
