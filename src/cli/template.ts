@@ -25,7 +25,7 @@ export function run(t: Template, data: unknown): string {
   return execute(t.parsed, t.text, data, FUNCS);
 }
 
-/** One value through a template, for commands that print one object per line (events). */
+/** One value through a template (system df -v with a format renders its whole usage object). */
 export function renderTemplate(format: string, data: unknown): string {
   return run(compile(format === 'json' ? '{{json .}}' : format), data);
 }
