@@ -285,6 +285,14 @@ class State {
     const fn = this.funcs[ident.name];
     if (!fn) this.fail(ident, ident.name, `${JSON.stringify(ident.name)} is not a defined function`);
     if (ident.name === 'and' || ident.name === 'or') return this.andOr(dot, ident, cmd, final);
+    // Go's call names the argument that is not a function; data here holds no function values.
+    const target = cmd.args[1];
+    if (ident.name === 'call' && target) {
+      const f = this.evalArg(dot, target);
+      if (typeof f !== 'function') {
+        this.fail(cmd, commandText(cmd), `error calling call: ${f === null || f === undefined ? 'call of nil' : `non-function ${argText(target)} of type ${this.typeOf(f)}`}`);
+      }
+    }
     return this.evalCall(dot, fn, ident.name, ident, cmd, final);
   }
 

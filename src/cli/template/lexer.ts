@@ -248,45 +248,77 @@ class Lexer {
     this.emit('char');
   }
 
+  /** Go's lexNumber: a sign, a base prefix, digits, a fraction, an exponent; a letter after it is an error. */
   private number(): void {
-    const s = this.input;
-    // Go scans sign, digits, letters, dots, exponents greedily and then checks the whole word.
-    if (s[this.i] === '+' || s[this.i] === '-') this.i++;
-    const hex = /^[+-]?0[xX]/.test(s.slice(this.start, this.start + 3));
-    for (;;) {
-      const c = s[this.i] ?? '';
-      const prev = s[this.i - 1];
-      if (c !== '' && /[0-9A-Za-z_.]/.test(c)) this.i++;
-      else if ((c === '+' || c === '-') && (hex ? /[pP]/ : /[eE]/).test(prev)) this.i++;
-      else break;
+    if (!this.scanNumber()) this.fail(`bad number syntax: ${JSON.stringify(this.input.slice(this.start, this.i))}`);
+    // 1+2i is a complex constant, which berth does not evaluate; anything else like 3- is an error.
+    const sign = this.input[this.i];
+    if (sign === '+' || sign === '-') {
+      this.scanNumber();
+      this.fail(`bad number syntax: ${JSON.stringify(this.input.slice(this.start, this.i))}`);
     }
-    const text = s.slice(this.start, this.i);
-    if (isAlnum(s[this.i] ?? '') || parseGoNumber(text) === undefined) this.fail(`bad number syntax: "${text}"`);
     this.emit('number');
+  }
+
+  private scanNumber(): boolean {
+    const s = this.input;
+    const accept = (set: string) => (s[this.i] !== undefined && set.includes(s[this.i]) ? (this.i++, true) : false);
+    const run = (set: string) => {
+      while (accept(set));
+    };
+    accept('+-');
+    let digits = '0123456789_';
+    if (accept('0')) {
+      if (accept('xX')) digits = '0123456789abcdefABCDEF_';
+      else if (accept('oO')) digits = '01234567_';
+      else if (accept('bB')) digits = '01_';
+    }
+    run(digits);
+    if (accept('.')) run(digits);
+    if (digits.length === 11 && accept('eE')) {
+      accept('+-');
+      run('0123456789_');
+    }
+    if (digits.length === 23 && accept('pP')) {
+      accept('+-');
+      run('0123456789_');
+    }
+    accept('i');
+    if (isAlnum(s[this.i] ?? '')) {
+      this.i++;
+      return false;
+    }
+    return true;
   }
 }
 
-/** A Go number literal's value (ints, floats, hex/octal/binary, underscores), or undefined. */
-export function parseGoNumber(text: string): number | undefined {
+/**
+ * A number token's value as Go's parser reads it: an integer (base prefixes, underscores), else a
+ * float; a whole number too large for 64 bits is an overflow, anything else illegal.
+ */
+export function parseGoNumber(text: string): number | 'overflow' | 'illegal' {
   const m = /^([+-]?)(.*)$/.exec(text)!;
   const sign = m[1] === '-' ? -1 : 1;
   let body = m[2];
   if (body.includes('_')) {
-    if (/__|^_|_$|_\.|\._/.test(body)) return undefined;
+    if (/__|_$|_\.|\._|^_|[eEpP]_|_[eEpP]/.test(body) || !/^0[xXoObB]|^\d/.test(body)) return 'illegal';
     body = body.replace(/_/g, '');
   }
-  let v: number;
-  if (/^0[xX][0-9a-fA-F]+$/.test(body)) v = parseInt(body.slice(2), 16);
-  else if (/^0[oO]?[0-7]+$/.test(body)) v = parseInt(body.replace(/^0[oO]?/, ''), 8);
-  else if (/^0[bB][01]+$/.test(body)) v = parseInt(body.slice(2), 2);
+  let int: bigint | undefined;
+  if (/^0[xX][0-9a-fA-F]+$/.test(body) || /^0[bB][01]+$/.test(body)) int = BigInt(body);
+  else if (/^0[oO]?[0-7]+$/.test(body)) int = BigInt(`0o${body.replace(/^0[oO]?/, '')}`);
+  else if (/^(0|[1-9]\d*)$/.test(body)) int = BigInt(body);
+  if (int !== undefined && int <= (sign < 0 ? 1n << 63n : (1n << 64n) - 1n)) return sign * Number(int);
+  let v: number | undefined;
+  if (/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(body)) v = Number(body);
   else if (/^0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+$/.test(body)) {
     // A hex float: mantissa digits in base 16, exponent a power of two.
     const [mant, exp] = body.slice(2).split(/[pP]/);
     const [whole, frac = ''] = mant.split('.');
-    v = parseInt(whole || '0', 16) + (frac ? parseInt(frac, 16) / 16 ** frac.length : 0);
-    v *= 2 ** Number(exp);
+    v = (parseInt(whole || '0', 16) + (frac ? parseInt(frac, 16) / 16 ** frac.length : 0)) * 2 ** Number(exp);
   }
-  else if (/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(body)) v = Number(body);
-  else return undefined;
-  return Number.isFinite(v) ? sign * v : undefined;
+  if (v === undefined || !Number.isFinite(v)) return 'illegal';
+  // Parsed as a float but written as an integer: too large for an int (or 08, not octal).
+  if (!/[.eEpP]/.test(text)) return 'overflow';
+  return sign * v;
 }

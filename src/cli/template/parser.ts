@@ -367,7 +367,8 @@ class Parser {
       case 'char': return { kind: 'number', value: unquoteChar(t, this), text: t.value, ...at };
       case 'number': {
         const value = parseGoNumber(t.value);
-        if (value === undefined) this.fail(`bad number syntax: ${JSON.stringify(t.value)}`, t.line);
+        if (value === 'overflow') this.fail(`integer overflow: ${JSON.stringify(t.value)}`, t.line);
+        if (value === 'illegal') this.fail(`illegal number syntax: ${JSON.stringify(t.value)}`, t.line);
         // A decimal point or an exponent makes a float64 constant.
         const float = /^[+-]?0[xX]/.test(t.value) ? /[pP]/.test(t.value) : /[.eE]/.test(t.value);
         return { kind: 'number', value: float ? new GoFloat(value) : value, text: t.value, ...at };
