@@ -5,7 +5,7 @@ import { execute } from './template/exec.ts';
 import { FUNC_NAMES, FUNCS, HEADER_FUNCS } from './template/funcs.ts';
 import { parse, type Parsed } from './template/parser.ts';
 import { tabwrite } from './template/tabwriter.ts';
-import { goMap } from './template/values.ts';
+import { goMap, markMaps } from './template/values.ts';
 
 export { TemplateError } from './template/errors.ts';
 export { goStruct } from './template/values.ts';
@@ -130,6 +130,7 @@ export function formatInspect(format: string | undefined, objects: readonly unkn
   let out = '';
   const errors: string[] = [];
   for (const o of objects) {
+    markMaps(o);
     try {
       out += run(t, o) + '\n';
     } catch {

@@ -47,6 +47,14 @@ test('a few of those by name, for the reader', () => {
   assert.equal(inspect('{{printf "%5.2f|%-6s|%q|%x" 3.14159 "ab" "q" 255}}').out, ' 3.14|ab    |"q"|ff\n');
 });
 
+test('formatInspect: a map is a map by where it sits, whatever its keys look like', () => {
+  const obj = () => ({ Config: { Labels: { Vendor: 'x', License: 'y' }, Image: 'i' }, HostConfig: { LogConfig: { Type: 'json-file', Config: { Mode: 'blocking' } } } });
+  assert.equal(formatInspect('{{.Config.Labels}} {{.Config.Labels.Nope}} {{json .Config.Labels}} {{.HostConfig.LogConfig.Config}}', [obj()]).out,
+    'map[License:y Vendor:x] <no value> {"License":"y","Vendor":"x"} map[Mode:blocking]\n');
+  // Config itself is a struct: a missing field is docker's error.
+  assert.match(formatInspect('{{.Config.Nope}}', [obj()]).errors[0], /map has no entry for key "Nope"/);
+});
+
 test('formatInspect: json is one array; no format is indented JSON', () => {
   assert.equal(formatInspect('json', [{ A: 1 }, { A: 2 }]).out, '[{"A":1},{"A":2}]\n');
   assert.equal(formatInspect(undefined, []).out, '[]\n');

@@ -54,6 +54,25 @@ const SLICE_FIELDS = new Set([
 ]);
 const MAP_FIELDS = new Set(['Config', 'Data', 'DriverOpts', 'ExposedPorts', 'Labels', 'Options', 'PortBindings', 'Ports', 'StorageOpt', 'Sysctls', 'Tmpfs', 'Volumes']);
 
+// Fields docker types as maps even when their keys look like Go field names (a label "Vendor").
+const MAP_VALUED = new Set(['Annotations', 'Attributes', 'Containers', 'Data', 'Details', 'DriverOpts', 'ExposedPorts', 'IndexConfigs', 'Labels', 'Networks',
+  'Options', 'PortBindings', 'Ports', 'Runtimes', 'Status', 'StorageOpt', 'Sysctls', 'Tmpfs', 'Volumes']);
+
+/**
+ * Marks the maps in API data by where they sit (Config.Labels, NetworkSettings.Networks,
+ * HostConfig.LogConfig.Config...), so that a map whose keys look like field names still prints,
+ * sorts and misses keys as a map.
+ */
+export function markMaps(v: unknown, key = '', parent = ''): void {
+  if (Array.isArray(v)) {
+    for (const x of v) markMaps(x, '', key);
+    return;
+  }
+  if (!isObject(v) || structType(v) !== undefined || isTypedNil(v)) return;
+  if (MAP_VALUED.has(key) || (key === 'Config' && parent === 'LogConfig')) goMap(v);
+  for (const [k, x] of Object.entries(v)) markMaps(x, k, key);
+}
+
 /** The typed nil docker's structs have for a null at this field, or null (a nil pointer). */
 export function typedNil(field: string): unknown {
   return SLICE_FIELDS.has(field) ? NIL_SLICE : MAP_FIELDS.has(field) ? NIL_MAP : null;
