@@ -124,14 +124,12 @@ export const IMAGE_LIST: ListSpec = {
 };
 export const IMAGE_TABLE_DIGESTS = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
 
-export function imageContext(row: { Repository: string; Tag: string; Digest: string; ID: string; CreatedSince: string; CreatedAt: string; Size: string; VirtualSize: string }): object {
-  return context('*formatter.imageContext', {
-    ...row,
-    CreatedAt: goTime(row.CreatedAt),
-    Containers: 'N/A',
-    SharedSize: 'N/A',
-    UniqueSize: 'N/A',
-  });
+/** An image row; the usage columns are N/A unless known (system df -v knows them). */
+export function imageContext(
+  row: { Repository: string; Tag: string; Digest: string; ID: string; CreatedSince: string; CreatedAt: string; Size: string; VirtualSize: string },
+  usage: { Containers: string; SharedSize: string; UniqueSize: string } = { Containers: 'N/A', SharedSize: 'N/A', UniqueSize: 'N/A' },
+): object {
+  return context('*formatter.imageContext', { ...row, CreatedAt: goTime(row.CreatedAt), ...usage });
 }
 
 export const VOLUME_LIST: ListSpec = {
@@ -144,10 +142,10 @@ export const VOLUME_LIST: ListSpec = {
   raw: { format: 'name: {{.Name}}\\ndriver: {{.Driver}}\\n', quiet: 'name: {{.Name}}' },
 };
 
-export function volumeContext(v: { Name: string; Driver: string; Scope: string; Mountpoint: string; Labels: Record<string, string> | null }): object {
+export function volumeContext(v: { Name: string; Driver: string; Scope: string; Mountpoint: string; Labels: Record<string, string> | null }, usage?: { links: number; size: string }): object {
   return context('*formatter.volumeContext', {
     Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, Labels: joinLabels(v.Labels), Label: label(v.Labels),
-    Links: 'N/A', Size: 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
+    Links: usage ? String(usage.links) : 'N/A', Size: usage?.size ?? 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
   });
 }
 

@@ -73,6 +73,9 @@ describe('--format', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await root.run(['volume', 'ls', '--format', 'table {{.Name}}\t{{.Label "k"}}\t{{.Driver}}'])).stdout, 'VOLUME NAME   k         DRIVER\nfvol          v         local\n');
     assert.match((await root.run(['network', 'ls', '--format', 'table {{.Name}}\t{{.Driver}}'])).stdout, /^NAME      DRIVER\nbridge    bridge\n/);
     assert.match((await root.run(['system', 'df', '--format', 'table {{.Type}}\t{{.TotalCount}}'])).stdout, /^TYPE            TOTAL\nImages          1\nContainers      2\n/);
+    // -v with a format: one run over docker's diskUsageContext, its lists holding the contexts.
+    const v = await root.run(['system', 'df', '-v', '--format', '{{range .Volumes}}{{.Name}}:{{.Links}} {{end}}{{len .Containers}} {{range .Images}}{{.Repository}} {{.Containers}}{{end}}']);
+    assert.equal(v.stdout, 'fvol:0 2 busybox 2');
     assert.equal((await root.run(['volume', 'rm', 'fvol'])).code, 0);
   });
 

@@ -102,7 +102,7 @@ export async function images(ctx: Context, argv: string[]): Promise<number> {
   // --digests adds the column to a table format that lacks it, as docker does.
   if (digests && format?.startsWith('table') && format !== 'table' && !format.includes('{{.Digest}}')) format += '\t{{.Digest}}';
   const spec = digests ? { ...IMAGE_LIST, table: IMAGE_TABLE_DIGESTS } : IMAGE_LIST;
-  ctx.out(formatList(format, rows.map(imageContext), spec, { quiet }));
+  ctx.out(formatList(format, rows.map((r) => imageContext(r)), spec, { quiet }));
   return 0;
 }
 

@@ -36,7 +36,7 @@ export async function volume(ctx: Context, argv: string[]): Promise<number> {
     case 'ls': case 'list': {
       const { flags } = parseArgs(rest, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }, { name: 'filter', short: 'f', type: 'list' }]);
       const vols = containers().volumes.list().sort((a, b) => a.Name.localeCompare(b.Name));
-      ctx.out(formatList(flags.get('format') as string | undefined, vols.map(volumeContext), VOLUME_LIST, { quiet: flags.get('quiet') === true }));
+      ctx.out(formatList(flags.get('format') as string | undefined, vols.map((v) => volumeContext(v)), VOLUME_LIST, { quiet: flags.get('quiet') === true }));
       return 0;
     }
     case 'inspect': {
