@@ -4,7 +4,7 @@ import { matches, parseFilters } from '../../engine/filters.ts';
 import { humanSize, since } from '../format.ts';
 import { containerSummary } from '../../engine/summary.ts';
 import { checkContainerFormat, CONTAINER_LIST, containerContext } from '../contexts.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { formatList } from '../template.ts';
 import { psPorts } from '../../network/ports.ts';
 
@@ -41,6 +41,12 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const everything = list;
   list = list.filter((c) => matches(c, filters, imageOf, everything));
   if (last !== undefined) list = list.slice(0, last);
+  // -q needs only the ids: no status texts, health or port files per container (a format
+  // was checked above, as docker checks it).
+  if (flags.get('quiet') && format !== 'raw') {
+    ctx.out(list.map((c) => (noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join(''));
+    return 0;
+  }
   const sizes = withSize ? await containerSizes(ctx) : undefined;
   // docker's ps is its formatter over the API's container summaries.
   const rows = list.map((c) => {

@@ -6,7 +6,7 @@ import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since } from '../format.ts';
 import { IMAGE_LIST, IMAGE_TABLE_DIGESTS, imageContext } from '../contexts.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { formatInspect, formatList } from '../template.ts';
 
 const shortId = (id: string) => digestHex(id).slice(0, 12);

@@ -4,7 +4,7 @@
 import { VERSION } from '../../core/version.ts';
 import { parseArgs } from '../args.ts';
 import { binarySize } from '../format.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { compile, goStruct, run, TemplateError } from '../template.ts';
 
 export async function info(ctx: Context, argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@ import { invalid } from '../../core/errors.ts';
 import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { containerContext, DF_SUMMARY, dfContext, imageContext, volumeContext } from '../contexts.ts';
 import { containerSummary, statusText } from '../../engine/summary.ts';
 import { compile, formatList, goStruct, run, TemplateError } from '../template.ts';

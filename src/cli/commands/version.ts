@@ -2,7 +2,7 @@
 // {{.Server.Version}}, {{json .}}); without a format, berth's one line.
 import { VERSION } from '../../core/version.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { compile, goStruct, run, TemplateError } from '../template.ts';
 
 export async function version(ctx: Context, argv: string[]): Promise<number> {
