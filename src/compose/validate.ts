@@ -1,0 +1,55 @@
+// A compose file checked against the spec's schema (schema.ts) with ajv. Of ajv's errors the
+// one deepest in the file is reported, in compose's words: the file, the path in it, and what
+// was expected (`compose.yaml: services.web.ports[0] must be a string or number`).
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { invalid } from '../core/errors.ts';
+import { COMPOSE_SCHEMA } from './schema.ts';
+
+// ajv is CommonJS: under Node's ESM loader its class is the default export's `default`.
+type AjvClass = new (opts: object) => { compile(schema: object): ValidateFunction };
+const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as unknown as AjvClass;
+let compiled: ValidateFunction | undefined;
+
+/** `/services/web/ports/0` as compose writes it: `services.web.ports[0]`. */
+function dotted(pointer: string): string {
+  let out = '';
+  for (const seg of pointer.split('/').slice(1)) {
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(key) ? `[${key}]` : out ? `.${key}` : key;
+  }
+  return out;
+}
+
+const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+
+function describe(errors: ErrorObject[], path: string): string {
+  const here = errors.filter((e) => e.instancePath === path);
+  const extra = here.find((e) => e.keyword === 'additionalProperties');
+  const where = dotted(path) || '(top level)';
+  if (extra) return `${where}: additional property ${(extra.params as { additionalProperty: string }).additionalProperty} is not allowed`;
+  const required = here.find((e) => e.keyword === 'required');
+  if (required) return `${where}: ${(required.params as { missingProperty: string }).missingProperty} is required`;
+  const en = here.find((e) => e.keyword === 'enum');
+  if (en) return `${where} must be one of ${(en.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  const pattern = here.find((e) => e.keyword === 'pattern');
+  if (pattern) return `${where} does not match ${(pattern.params as { pattern: string }).pattern}`;
+  const types = new Set<string>();
+  for (const e of here) if (e.keyword === 'type') for (const t of ([] as string[]).concat((e.params as { type: string | string[] }).type)) types.add(t === 'integer' ? 'number' : t === 'object' ? 'mapping' : t === 'array' ? 'list' : t);
+  if (types.size) {
+    const list = [...types].map(article);
+    return `${where} must be ${list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list.at(-1)}` : list[0]}`;
+  }
+  const e = here[0] ?? errors[0];
+  return `${where} ${e.message ?? 'is invalid'}`;
+}
+
+export function validate(model: unknown, file: string): void {
+  const check = (compiled ??= new Ajv({ allErrors: true, strict: false }).compile(COMPOSE_SCHEMA));
+  if (check(model)) return;
+  const errors = check.errors ?? [];
+  // The deepest path is the most precise (a oneOf's branches all fail at the value itself).
+  const depth = (p: string) => p.split('/').length;
+  let best = errors[0];
+  for (const e of errors) if (depth(e.instancePath) > depth(best.instancePath)) best = e;
+  throw invalid(`${file}: ${describe(errors, best.instancePath)}`);
+}
