@@ -659,6 +659,19 @@ function hostsLine(ip: string, names: string[], sandbox: string): string {
 }
 
 /** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
+/**
+ * Whether a host port could be published now: no live claim on it (any berth root) and no host
+ * process listening. For callers that check before they create anything (compose up).
+ */
+export async function checkPortFree(m: { protocol: Proto; hostPort: number; hostIP: string }): Promise<void> {
+  let claim: string[] = [];
+  try {
+    claim = fs.readFileSync(path.join(PORT_CLAIMS, `${m.protocol}-${m.hostPort}`), 'utf8').split('\n');
+  } catch {}
+  if (claim[0] && claim[1] && fs.existsSync(path.join(claim[0], 'networks', 'sandboxes', `${claim[1]}.json`))) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+  await hostPortFree({ ...m, containerPort: 0 });
+}
+
 async function hostPortFree(m: PortMapping): Promise<void> {
   // Loaded here: every command loads this module, few publish ports.
   const [net, dgram] = await Promise.all([import('node:net'), import('node:dgram')]);
