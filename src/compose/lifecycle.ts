@@ -21,15 +21,23 @@ function ordered(p: Project, cs: ProjectContainer[]): ProjectContainer[] {
   return [...cs].sort((a, b) => rank(a) - rank(b) || a.number - b.number);
 }
 
-/** Groups by service in reverse start order, each group's containers in parallel. */
+/**
+ * Acts on containers in reverse dependency order: a service's containers once every service
+ * depending on it is done; independent services at the same time (as compose stops them).
+ */
 async function inReverse(p: Project, cs: ProjectContainer[], act: (c: ProjectContainer) => Promise<void>): Promise<void> {
-  const groups: ProjectContainer[][] = [];
-  for (const c of ordered(p, cs).reverse()) {
-    const last = groups.at(-1);
-    if (last && last[0].service === c.service) last.push(c);
-    else groups.push([c]);
-  }
-  for (const g of groups) await Promise.all(g.map(act));
+  const all = { ...p.disabled, ...p.services };
+  const services = [...new Set(cs.map((c) => c.service))];
+  const done = new Map<string, Promise<void>>();
+  const finish = (name: string): Promise<void> => {
+    let pr = done.get(name);
+    if (pr) return pr;
+    const dependents = services.filter((d) => d !== name && all[d]?.depends_on?.[name]);
+    pr = Promise.all(dependents.map(finish)).then(() => Promise.all(cs.filter((c) => c.service === name).map(act))).then(() => undefined);
+    done.set(name, pr);
+    return pr;
+  };
+  await Promise.all(services.map(finish));
 }
 
 export interface DownOptions {

@@ -13,6 +13,7 @@ import { projectContainers, type EventSink, type ProjectContainer } from './obse
 import { createOptions, extraEndpoints, stopTimeout, warnings } from './options.ts';
 import { ensureNetworks, ensureVolumes, fileObject, usedResources } from './resources.ts';
 import type { Project, Service } from './types.ts';
+import { mark } from '../util/trace.ts';
 
 export interface UpOptions {
   services?: string[];
@@ -196,15 +197,18 @@ async function startContainer(engine: Engine, id: string, name: string, emit: Ev
   }
   emit({ kind: 'Container', name, status: 'Starting' });
   await engine.containers.start(c.record);
+  mark(`compose started ${name}`);
   emit({ kind: 'Container', name, status: 'Started', done: true });
 }
 
 export async function removeContainer(engine: Engine, c: ProjectContainer, timeout: number, emit: EventSink, volumes = false): Promise<void> {
   emit({ kind: 'Container', name: c.name, status: 'Stopping' });
   await engine.containers.stop(c.id, timeout);
+  mark(`compose stopped ${c.name}`);
   emit({ kind: 'Container', name: c.name, status: 'Stopped', done: true });
   emit({ kind: 'Container', name: c.name, status: 'Removing' });
   await engine.containers.remove(c.id, true, volumes);
+  mark(`compose removed ${c.name}`);
   emit({ kind: 'Container', name: c.name, status: 'Removed', done: true });
 }
 
@@ -237,6 +241,7 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, emit: Even
   const names = selectServices(p, opts.services, opts.noDeps);
   const existing = projectContainers(engine, p.name);
   const images = await preflight(engine, p, names, existing, opts, emit, warn);
+  mark('compose preflight done');
 
   const lost = orphans(p, existing);
   if (lost.length && opts.removeOrphans) for (const c of lost) await removeContainer(engine, c, 10, emit);
@@ -245,6 +250,7 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, emit: Even
   const res = usedResources(p, names);
   await ensureNetworks(engine, p, res.networks, emit);
   ensureVolumes(engine, p, res.volumes, emit);
+  mark('compose networks and volumes ready');
 
   // Each service starts once its dependencies are ready; independent ones run at the same time.
   const done = new Map<string, Promise<void>>();

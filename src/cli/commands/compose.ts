@@ -8,6 +8,7 @@ import type { Project } from '../../compose/types.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { COMPOSE_FLAGS } from '../flags.ts';
 import type { Context } from '../main.ts';
+import { mark } from '../../util/trace.ts';
 
 const USAGE = `Usage:  berth compose [OPTIONS] COMMAND
 
@@ -110,6 +111,7 @@ export async function compose(ctx: Context, argv: string[]): Promise<number> {
       if (project) return project;
       // Loaded on use: `compose ls` and `version` need no file.
       project = loadProject({ ...loadOpts, targets });
+      mark('compose project loaded');
       for (const w of project.warnings) c.warn(w);
       return project;
     },
