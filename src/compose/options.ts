@@ -213,3 +213,21 @@ export function stopTimeout(s: Service | undefined): number {
   const d = ns(s?.stop_grace_period, 'stop_grace_period');
   return d === undefined ? 10 : Math.ceil(d / 1e9);
 }
+
+/** What top-level networks and volumes ask for that berth does not do: warned about. */
+export function resourceWarnings(p: Project, networks: string[], volumes: string[]): string[] {
+  const out: string[] = [];
+  for (const key of networks) {
+    const n = p.networks[key];
+    if (n.external) continue;
+    for (const k of ['driver_opts', 'enable_ipv6', 'attachable', 'enable_ipv4']) if (n[k] !== undefined) out.push(`network "${key}": ${k} is ignored (not supported)`);
+    if (n.ipam?.driver && n.ipam.driver !== 'default') out.push(`network "${key}": ipam driver "${n.ipam.driver}" is ignored (only the default)`);
+    if ((n.ipam?.config?.length ?? 0) > 1) out.push(`network "${key}": only the first ipam config is used`);
+    if (n.ipam?.config?.[0]?.ip_range) out.push(`network "${key}": ipam ip_range is ignored (the whole subnet is used)`);
+  }
+  for (const key of volumes) {
+    const v = p.volumes[key];
+    if (!v.external && v.driver_opts !== undefined) out.push(`volume "${key}": driver_opts are ignored (local volumes are plain directories)`);
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import type { Proto } from '../network/ports.ts';
 import { startOrder } from './finalize.ts';
 import { configHash, containerLabels, containerName } from './labels.ts';
 import { projectContainers, type EventSink, type ProjectContainer } from './observe.ts';
-import { createOptions, extraEndpoints, stopTimeout, warnings } from './options.ts';
+import { createOptions, extraEndpoints, resourceWarnings, stopTimeout, warnings } from './options.ts';
 import { ensureNetworks, ensureVolumes, fileObject, usedResources } from './resources.ts';
 import type { Project, Service } from './types.ts';
 import { mark } from '../util/trace.ts';
@@ -120,6 +120,8 @@ async function preflight(engine: Engine, p: Project, names: string[], existing: 
     createOptions(p, name, s, containerName(p, name, s, 1), {}, naming);
     for (const [kind, refs] of [['secret', s.secrets], ['config', s.configs]] as const) for (const r of refs ?? []) fileObject(engine, p, kind, r.source);
   }
+  const used = usedResources(p, names);
+  for (const w of resourceWarnings(p, used.networks, used.volumes)) warn(w);
   // Published ports of containers that are not running now must be free.
   const taken = new Map<string, string>();
   for (const name of names) {
