@@ -65,6 +65,8 @@ interface LogView {
   timestamps: boolean;
   color: boolean;
   prefix: boolean;
+  /** up's attached mode: say when each container's output ends, with its exit code. */
+  exits?: boolean;
 }
 
 /** Lines of several containers, each prefixed with its name (coloured per service on a terminal). */
@@ -73,11 +75,8 @@ async function streamLogs(c: ComposeCtx, list: ProjectContainer[], v: LogView): 
   const width = Math.max(0, ...list.map((x) => x.name.length));
   const services = [...new Set(list.map((x) => x.service))];
   const colour = v.color && process.stdout.isTTY === true;
-  const prefixOf = (x: ProjectContainer) => {
-    if (!v.prefix) return '';
-    const text = `${x.name.padEnd(width)}  | `;
-    return colour ? `\x1b[${COLOURS[services.indexOf(x.service) % COLOURS.length]}m${text}\x1b[0m` : text;
-  };
+  const paint = (x: ProjectContainer, text: string) => (colour ? `\x1b[${COLOURS[services.indexOf(x.service) % COLOURS.length]}m${text}\x1b[0m` : text);
+  const prefixOf = (x: ProjectContainer) => (v.prefix ? paint(x, `${x.name.padEnd(width)}  | `) : '');
   const running = (id: string) => () => {
     try {
       return ['running', 'paused', 'restarting'].includes(engine.containers.get(id).state.Status);
@@ -92,7 +91,14 @@ async function streamLogs(c: ComposeCtx, list: ProjectContainer[], v: LogView): 
     }
   };
   if (v.follow) {
-    await Promise.all(list.map((x) => one(x, (line, _t, err) => (err ? c.err(line) : c.out(line)))));
+    await Promise.all(list.map(async (x) => {
+      await one(x, (line, _t, err) => (err ? c.err(line) : c.out(line)));
+      if (!v.exits) return;
+      try {
+        const st = engine.containers.get(x.id).state;
+        if (st.Status === 'exited') c.out(`${paint(x, x.name)} exited with code ${st.ExitCode}\n`);
+      } catch {}
+    }));
     return;
   }
   // Not following: every container's lines, in time order.
@@ -136,7 +142,7 @@ export async function attachUntilStopped(c: ComposeCtx, p: Project, services: st
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await streamLogs(c, list, { follow: true, timestamps: false, color: o.color, prefix: o.prefix });
+    await streamLogs(c, list, { follow: true, timestamps: false, color: o.color, prefix: o.prefix, exits: true });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
