@@ -198,7 +198,12 @@ async function startContainer(engine: Engine, id: string, name: string, emit: Ev
     return;
   }
   emit({ kind: 'Container', name, status: 'Starting' });
-  await engine.containers.start(c.record);
+  try {
+    await engine.containers.start(c.record);
+  } catch (err) {
+    emit({ kind: 'Container', name, status: `Error: ${(err as Error).message}`, error: true });
+    throw err;
+  }
   mark(`compose started ${name}`);
   emit({ kind: 'Container', name, status: 'Started', done: true });
 }
