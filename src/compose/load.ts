@@ -77,8 +77,12 @@ function readFile(file: string, baseDir: string, ctx: FileCtx): Json {
   const inner = { ...ctx, stack: [...ctx.stack, file] };
 
   const services: Record<string, Service> = {};
-  for (const [name, raw] of Object.entries((model.services as Record<string, Json | null>) ?? {})) services[name] = normalizeTagged(name, raw ?? {}, baseDir, ctx.lookup, shown);
-  for (const name of Object.keys(services)) services[name] = resolveExtends(name, services, file, baseDir, inner, []);
+  for (const [name, raw] of Object.entries((model.services as Record<string, Json | Tagged | null>) ?? {})) {
+    // A whole service may be tagged too: `!reset` drops it, `!override` replaces it.
+    if (raw instanceof Tagged) services[name] = (raw.tag === 'reset' ? raw : new Tagged('override', normalizeTagged(name, (raw.value as Json) ?? {}, baseDir, ctx.lookup, shown))) as unknown as Service;
+    else services[name] = normalizeTagged(name, raw ?? {}, baseDir, ctx.lookup, shown);
+  }
+  for (const name of Object.keys(services)) if (!(services[name] instanceof Tagged)) services[name] = resolveExtends(name, services, file, baseDir, inner, []);
   model.services = services;
 
   for (const entry of (model.include as Array<string | Json> | undefined) ?? []) {

@@ -220,9 +220,17 @@ export async function removeContainer(engine: Engine, c: ProjectContainer, timeo
 }
 
 /** Brings one service to its plan: returns once its containers run (or are created, noStart). */
-async function converge(engine: Engine, p: Project, plan: ServicePlan, imageId: string, opts: UpOptions, emit: EventSink): Promise<void> {
+async function converge(engine: Engine, p: Project, plan: ServicePlan, imageId: string, opts: UpOptions, emit: EventSink, restart = false): Promise<void> {
   const s = p.services[plan.name];
   const timeout = stopTimeout(s);
+  // depends_on with restart: true: a recreated dependency restarts the containers kept here.
+  if (restart && !opts.noStart) {
+    for (const c of plan.keep) {
+      if (!['running', 'paused', 'restarting'].includes(engine.containers.get(c.id).state.Status)) continue;
+      emit({ kind: 'Container', name: c.name, status: 'Restarting' });
+      await engine.containers.stop(c.id, timeout);
+    }
+  }
   for (const c of plan.remove.reverse()) await removeContainer(engine, c, timeout, emit);
   const ids: Array<[string, string]> = [];
   for (const c of plan.keep) ids.push([c.id, c.name]);
@@ -261,6 +269,7 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, emit: Even
 
   // Each service starts once its dependencies are ready; independent ones run at the same time.
   const done = new Map<string, Promise<void>>();
+  const recreated = new Set<string>();
   const failures: string[] = [];
   const run = (name: string): Promise<void> => {
     let pr = done.get(name);
@@ -282,7 +291,10 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, emit: Even
           }
         }
       }
-      await converge(engine, p, planService(p, name, existing, opts), images.get(name)!, opts, emit);
+      const plan = planService(p, name, existing, opts);
+      if (plan.recreate.length) recreated.add(name);
+      const restart = Object.entries(s.depends_on ?? {}).some(([d, x]) => x.restart && recreated.has(d));
+      await converge(engine, p, plan, images.get(name)!, opts, emit, restart);
     })();
     pr.catch((err) => {
       if (!failures.some((f) => f.includes((err as Error).message))) failures.push(`service "${name}": ${(err as Error).message}`);

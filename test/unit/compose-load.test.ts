@@ -71,6 +71,10 @@ test('merge: -f files in order; ports and volumes unique by key, command replace
   assert.deepEqual(web.dns, ['1.1.1.1', '8.8.8.8']);
   assert.equal(web.labels, undefined);
   assert.equal(load(d, { files: ['a.yaml', 'b.yaml'] }).services.web.ports?.length, 3);
+  fs.writeFileSync(path.join(d, 'd.yaml'), 'services:\n  web: !override\n    image: y\n  extra: {image: z}\n');
+  assert.deepEqual(load(d, { files: ['a.yaml', 'd.yaml'] }).services.web, { image: 'y', networks: { default: null } });
+  fs.writeFileSync(path.join(d, 'e.yaml'), 'services:\n  extra: !reset null\n');
+  assert.deepEqual(Object.keys(load(d, { files: ['a.yaml', 'd.yaml', 'e.yaml'] }).services), ['web']);
 });
 
 test('extends (same file and another file), include, anchors and merge keys', () => {
