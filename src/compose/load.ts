@@ -27,6 +27,8 @@ export interface LoadOptions {
   targets?: string[];
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Where the schema's compiled validator may be kept between commands. */
+  cacheDir?: string;
 }
 
 const CANDIDATES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -56,6 +58,7 @@ interface FileCtx {
   warnings: string[];
   /** Files being read (include and extends chains), to refuse cycles. */
   stack: string[];
+  cacheDir?: string;
 }
 
 /** One file read and made canonical; `baseDir` is where its relative paths start. */
@@ -71,7 +74,7 @@ function readFile(file: string, baseDir: string, ctx: FileCtx): Json {
   const parsed = parseYaml(text, shown) ?? {};
   if (typeof parsed !== 'object' || Array.isArray(parsed) || parsed instanceof Tagged) throw invalid(`${shown}: the top level must be a mapping`);
   const model = interpolateTree(parsed, ctx.lookup, ctx.unset) as Json;
-  validate(stripTags(model), shown);
+  validate(stripTags(model), shown, ctx.cacheDir);
   if (model.version !== undefined) ctx.warnings.push(`${shown}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
   delete model.version;
   const inner = { ...ctx, stack: [...ctx.stack, file] };
@@ -165,7 +168,7 @@ export function loadProject(opts: LoadOptions = {}): Project {
     Object.assign(dotenv, parseDotenv(text, f, (n) => env[n] ?? dotenv[n]));
   }
   const lookup: Lookup = (n) => env[n] ?? dotenv[n];
-  const ctx: FileCtx = { lookup, unset: new Set(), warnings: [], stack: [] };
+  const ctx: FileCtx = { lookup, unset: new Set(), warnings: [], stack: [], cacheDir: opts.cacheDir };
 
   let model: Json = {};
   for (const f of files) model = mergeValue(model, readFile(f, projectDir, ctx), []) as Json;

@@ -110,7 +110,7 @@ export async function compose(ctx: Context, argv: string[]): Promise<number> {
     load: (targets) => {
       if (project) return project;
       // Loaded on use: `compose ls` and `version` need no file.
-      project = loadProject({ ...loadOpts, targets });
+      project = loadProject({ ...loadOpts, targets, cacheDir: path.join(ctx.engine().root.dir, 'cache') });
       mark('compose project loaded');
       for (const w of project.warnings) c.warn(w);
       return project;
