@@ -16,7 +16,7 @@ type AjvClass = new (opts: object) => AjvInstance;
 const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as unknown as AjvClass;
 type Standalone = (ajv: AjvInstance, v: ValidateFunction) => string;
 const standalone = ((standaloneModule as unknown as { default?: Standalone }).default ?? standaloneModule) as unknown as Standalone;
-let compiled: ValidateFunction | undefined;
+let compiled: { ajv: AjvInstance; fn: ValidateFunction } | undefined;
 
 // Our own schema needs no meta-validation (a unit test compiles it with that), and the code
 // ajv generates for it runs once per command: unoptimised code compiles in half the time.
@@ -29,28 +29,37 @@ const OPTIONS = { allErrors: true, strict: false, validateSchema: false, code: {
  * holds needs nothing of ajv at run time, so it stays valid whatever ajv is installed.
  */
 function validator(cacheDir?: string): ValidateFunction {
-  if (compiled) return compiled;
-  const key = createHash('sha256').update(JSON.stringify([COMPOSE_SCHEMA, OPTIONS])).digest('hex').slice(0, 16);
-  const file = cacheDir && path.join(cacheDir, `compose-schema-${key}.cjs`);
-  if (file) {
-    try {
-      const code = fs.readFileSync(file, 'utf8');
-      const module: { exports: { default?: ValidateFunction } } = { exports: {} };
-      new Function('module', 'exports', 'require', code)(module, module.exports, (id: string) => {
-        throw new Error(`compose schema code asks for ${id}`);
-      });
-      return (compiled = (module.exports.default ?? module.exports) as ValidateFunction);
-    } catch {}
-  }
-  const ajv = new Ajv(OPTIONS);
-  compiled = ajv.compile(COMPOSE_SCHEMA);
-  if (file) {
+  const file = cacheDir && path.join(cacheDir, `compose-schema-${createHash('sha256').update(JSON.stringify([COMPOSE_SCHEMA, OPTIONS])).digest('hex').slice(0, 16)}.cjs`);
+  if (!file) return fresh().fn;
+  let fn = loaded.get(file);
+  if (fn) return fn;
+  try {
+    const code = fs.readFileSync(file, 'utf8');
+    const module: { exports: { default?: ValidateFunction } } = { exports: {} };
+    new Function('module', 'exports', 'require', code)(module, module.exports, (id: string) => {
+      throw new Error(`compose schema code asks for ${id}`);
+    });
+    fn = (module.exports.default ?? module.exports) as ValidateFunction;
+    if (typeof fn !== 'function') throw new Error('not a validator');
+  } catch {
+    // Missing or damaged: compiled again, and kept for the next command.
+    const f = fresh();
+    fn = f.fn;
     try {
       fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-      writeFileAtomic(file, standalone(ajv, compiled), { mode: 0o600 });
+      writeFileAtomic(file, standalone(f.ajv, f.fn), { mode: 0o600 });
     } catch {}
   }
-  return compiled;
+  loaded.set(file, fn);
+  return fn;
+}
+
+const loaded = new Map<string, ValidateFunction>();
+
+function fresh(): { ajv: AjvInstance; fn: ValidateFunction } {
+  if (compiled) return compiled;
+  const ajv = new Ajv(OPTIONS);
+  return (compiled = { ajv, fn: ajv.compile(COMPOSE_SCHEMA) });
 }
 
 /** `/services/web/ports/0` as compose writes it: `services.web.ports[0]`. */

@@ -129,3 +129,19 @@ test('short syntax: ports, volumes and commands', () => {
   assert.deepEqual(parseServiceVolume('name:/b:nocopy', '/proj', 'v'), { type: 'volume', source: 'name', target: '/b', volume: { nocopy: true } });
   assert.deepEqual(shellSplit(`sh -c 'echo "$A" b' "x y" z\\ w`), ['sh', '-c', 'echo "$A" b', 'x y', 'z w']);
 });
+
+test('the validator kept in a cache directory reports as the freshly compiled one', () => {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-cache-'));
+  const d = dir({ 'compose.yaml': 'services:\n  web:\n    image: x\n    ports: [true]\n' });
+  const run = () => assert.throws(() => load(d, { cacheDir: cache }), /services\.web\.ports\[0\] must be a number, a string or a mapping/);
+  run();
+  const files = fs.readdirSync(cache);
+  assert.equal(files.length, 1);
+  assert.match(files[0], /^compose-schema-[0-9a-f]{16}\.cjs$/);
+  run();
+  // A damaged cache file is compiled again, not trusted, and written anew.
+  const other = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-cache-'));
+  fs.writeFileSync(path.join(other, files[0]), 'syntax error(');
+  assert.throws(() => load(d, { cacheDir: other }), /ports\[0\] must be/);
+  assert.equal(fs.readFileSync(path.join(other, files[0]), 'utf8'), fs.readFileSync(path.join(cache, files[0]), 'utf8'));
+});
