@@ -50,11 +50,26 @@ function refuse(name: string, s: Service): void {
   if (logging?.driver && !['json-file', 'local'].includes(logging.driver)) throw no(`the logging driver "${logging.driver}" (only json-file)`);
   for (const v of s.volumes ?? []) if (!['bind', 'volume', 'tmpfs'].includes(v.type)) throw no(`a volume of type ${v.type}`);
   for (const p of s.ports ?? []) if (p.published?.includes('-')) throw no(`the published port range ${p.published} for one container port (${p.target})`);
+  for (const v of s.volumes ?? []) if (v.volume?.subpath) throw no(`volume subpath (${v.target})`);
 }
 
 export function warnings(name: string, s: Service): string[] {
   const out: string[] = [];
   for (const [k, why] of Object.entries(ADVISORY)) if (s[k] !== undefined && s[k] !== false) out.push(`service "${name}": ${k} is ignored: ${why}`);
+  for (const k of ['placement', 'update_config', 'rollback_config', 'labels', 'endpoint_mode']) if (s.deploy?.[k] !== undefined) out.push(`service "${name}": deploy.${k} is ignored (swarm only)`);
+  if (s.deploy?.resources?.limits?.devices) out.push(`service "${name}": deploy.resources.limits.devices are ignored (not supported)`);
+  if (s.healthcheck?.start_interval) out.push(`service "${name}": healthcheck.start_interval is ignored (checks run at the interval from the start)`);
+  for (const v of s.volumes ?? []) {
+    if (v.bind?.propagation) out.push(`service "${name}": volume ${v.target}: bind propagation "${v.bind.propagation}" is ignored`);
+    if (v.bind?.selinux) out.push(`service "${name}": volume ${v.target}: SELinux relabelling (:${v.bind.selinux}) is ignored`);
+    if (v.bind?.create_host_path === false) out.push(`service "${name}": volume ${v.target}: create_host_path: false is ignored (a missing source directory is created)`);
+    if (v.volume?.nocopy) out.push(`service "${name}": volume ${v.target}: nocopy is ignored`);
+  }
+  for (const [net, n] of Object.entries(s.networks ?? {})) {
+    for (const k of ['ipv6_address', 'link_local_ips', 'interface_name', 'priority', 'gw_priority', 'driver_opts'] as const) if ((n as Record<string, unknown> | null)?.[k] !== undefined) out.push(`service "${name}": networks.${net}.${k} is ignored (not supported)`);
+  }
+  const mode = s.network_mode ?? '';
+  if (s.ports?.length && (mode === 'host' || mode === 'none' || mode.startsWith('service:') || mode.startsWith('container:'))) out.push(`service "${name}": ports are not published with network_mode ${mode}`);
   const res = s.deploy?.resources?.reservations;
   if (res && Object.keys(res).length) out.push(`service "${name}": deploy.resources.reservations are ignored: reservations are not enforced`);
   return out;

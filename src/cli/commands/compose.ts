@@ -92,6 +92,10 @@ export async function compose(ctx: Context, argv: string[]): Promise<number> {
     ctx.out(USAGE);
     return 0;
   }
+  if (rest[0] === '--help') {
+    ctx.out(USAGE);
+    return 0;
+  }
   const get = VERBS[verb];
   if (!get) throw invalid(`unknown compose command "${verb}"\nSee 'berth compose --help'`);
   const list = (k: string) => (flags.get(k) as string[] | undefined) ?? [];
