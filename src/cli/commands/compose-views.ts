@@ -343,6 +343,26 @@ export async function pull(c: ComposeCtx, argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+export async function push(c: ComposeCtx, argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, [{ name: 'ignore-push-failures', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }, { name: 'include-deps', type: 'bool' }]);
+  const p = c.load(positionals);
+  checkServices(p, positionals);
+  let failed = false;
+  // compose pushes the images a service names (built ones are tagged with that name).
+  for (const [name, s] of Object.entries(p.services)) {
+    if ((positionals.length && !positionals.includes(name)) || !s.image) continue;
+    c.emit({ kind: 'Image', name: s.image, status: 'Pushing' });
+    try {
+      await c.engine().push(s.image);
+      c.emit({ kind: 'Image', name: s.image, status: 'Pushed', done: true });
+    } catch (err) {
+      c.emit({ kind: 'Image', name: s.image, status: (err as Error).message, error: true });
+      if (!flags.get('ignore-push-failures')) failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
 export async function events(c: ComposeCtx, argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, [{ name: 'json', type: 'bool' }]);
   const p = c.load();

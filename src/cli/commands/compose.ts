@@ -32,7 +32,7 @@ Commands:
   exec      Execute a command in a running container (-T, -d, -e, -u, -w, --index)
   run       Run a one-off command on a service (--rm, -d, -e, --no-deps, --entrypoint, -T, --service-ports)
   start, stop, restart, kill, pause, unpause, rm
-  top, port, images, ls, cp, pull, events, wait, version
+  top, port, images, ls, cp, build, pull, push, events, wait, version
 `;
 
 export interface ComposeCtx extends Context {
@@ -65,6 +65,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   ls: async () => (await import('./compose-views.ts')).ls,
   cp: async () => (await import('./compose-views.ts')).cp,
   pull: async () => (await import('./compose-views.ts')).pull,
+  push: async () => (await import('./compose-views.ts')).push,
   events: async () => (await import('./compose-views.ts')).events,
   wait: async () => (await import('./compose-views.ts')).wait,
   build: async () => build,
