@@ -78,6 +78,8 @@ export function finalize(model: Json, o: FinalizeOptions): Project {
     }
     const mode = s.network_mode ?? '';
     if (mode.startsWith('service:') && !all[mode.slice(8)]) throw bad(`service "${name}" refers to undefined service ${mode.slice(8)} in network_mode`);
+    // Joining another service's network namespace needs that service's container first.
+    if (mode.startsWith('service:')) s.depends_on = { [mode.slice(8)]: { condition: 'service_started', required: true }, ...s.depends_on };
     for (const v of s.volumes ?? []) {
       if (v.type === 'volume' && v.source && !volumes[v.source]) throw bad(`service "${name}" refers to undefined volume ${v.source}`);
     }
