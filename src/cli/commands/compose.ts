@@ -115,7 +115,13 @@ export async function compose(ctx: Context, argv: string[]): Promise<number> {
     load: (targets) => {
       if (project) return project;
       // Loaded on use: `compose ls` and `version` need no file.
-      project = loadProject({ ...loadOpts, targets, cacheDir: path.join(ctx.engine().root.dir, 'cache') });
+      try {
+        project = loadProject({ ...loadOpts, targets, cacheDir: path.join(ctx.engine().root.dir, 'cache') });
+      } catch (err) {
+        // `-p NAME` without a file still names a project: down, ps, logs... act on what exists.
+        if (!loadOpts.projectName || loadOpts.files?.length || !/no configuration file provided/.test((err as Error).message)) throw err;
+        project = { name: loadOpts.projectName, workingDir: process.cwd(), configFiles: [], services: {}, disabled: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, environment: {}, warnings: [] };
+      }
       mark('compose project loaded');
       for (const w of project.warnings) c.warn(w);
       return project;
@@ -183,7 +189,8 @@ async function down(c: ComposeCtx, argv: string[]): Promise<number> {
   const p = c.load();
   const { down: doDown } = await import('../../compose/lifecycle.ts');
   await doDown(c.engine(), p, {
-    volumes: flags.get('volumes') === true, rmi: rmi as 'local' | undefined, removeOrphans: flags.get('remove-orphans') === true,
+    // Without a file every container of the project is its own, not an orphan.
+    volumes: flags.get('volumes') === true, rmi: rmi as 'local' | undefined, removeOrphans: flags.get('remove-orphans') === true || !p.configFiles.length,
     timeout: flags.get('timeout') !== undefined ? Number(flags.get('timeout')) : undefined,
   }, c.emit, c.warn);
   return 0;
