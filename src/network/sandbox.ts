@@ -569,7 +569,7 @@ export class Sandboxes {
     try {
       for (const m of mappings) {
         if (picked.some((p) => p.port === m.hostPort && p.proto === m.protocol)) continue;
-        if (!this.claim(id, m)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+        if (!this.claim(id, m) && !((await this.releaseStaleClaim(m, id)) && this.claim(id, m))) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
         picked.push({ proto: m.protocol, port: m.hostPort });
       }
       for (const m of mappings) {
@@ -592,6 +592,20 @@ export class Sandboxes {
       throw err;
     }
     return mappings;
+  }
+
+  /**
+   * A port still claimed by a sandbox of this root whose container has exited (its release runs
+   * asynchronously after the exit): released now, as docker frees a stopped container's ports
+   * before the next start (docker-compose 1.29 stops the old container, then starts its new one).
+   */
+  private async releaseStaleClaim(m: PortMapping, id: string): Promise<boolean> {
+    const [rootDir, holder] = (readTextFile(this.claimFile(m)) ?? '').split('\n');
+    if (rootDir !== this.root.dir || !holder || holder === id) return false;
+    const sb = this.get(holder);
+    if (!sb || inUse(sb)) return false;
+    await this.release(holder, (now) => !inUse(now)).catch(() => undefined);
+    return true;
   }
 
   private claimFile(m: { protocol: Proto; hostPort: number }): string {

@@ -243,4 +243,15 @@ describe('docker-compose 1.29 through berth daemon', { skip: skip || (!fs.exists
     assert.doesNotMatch((await root.run(['volume', 'ls'])).stdout, /legacy_data/);
     assert.doesNotMatch((await root.run(['network', 'ls'])).stdout, /legacy_default/);
   });
+
+  test('docker-compose 1.29 takes over an app berth compose started (recreating it), and takes it down', async () => {
+    const mine = await root.run(['compose', '-f', path.join(dir, 'compose.yaml'), '-p', 'legacy', 'up', '-d'], { timeoutMs: 120_000 });
+    assert.equal(mine.code, 0, mine.stderr);
+    const up = await dc(['up', '-d']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match((await dc(['ps'])).stdout, /legacy_web_1 .*Up \(healthy\)/);
+    const down = await dc(['down', '-v']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal((await root.run(['ps', '-aq'])).stdout, '');
+  });
 });
