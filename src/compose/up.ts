@@ -20,6 +20,10 @@ export interface UpOptions {
   noDeps?: boolean;
   forceRecreate?: boolean;
   noRecreate?: boolean;
+  /** -V: recreated containers get new anonymous volumes instead of their predecessors'. */
+  renewAnonVolumes?: boolean;
+  /** Seconds to wait for a container to stop when it is replaced or removed (else stop_grace_period). */
+  timeout?: number;
   scale?: Record<string, number>;
   removeOrphans?: boolean;
   wait?: boolean;
@@ -171,7 +175,7 @@ async function waitFor(engine: Engine, p: Project, dep: string, condition: strin
 }
 
 /** Creates container number `n` of a service (stopped); returns its id. */
-async function createContainer(engine: Engine, p: Project, name: string, n: number, imageId: string, emit: EventSink): Promise<string> {
+async function createContainer(engine: Engine, p: Project, name: string, n: number, imageId: string, emit: EventSink, anonymous: Record<string, string> = {}): Promise<string> {
   const s = p.services[name];
   const cname = containerName(p, name, s, n);
   const naming = {
@@ -183,6 +187,8 @@ async function createContainer(engine: Engine, p: Project, name: string, n: numb
     fileOf: (kind: 'secret' | 'config', obj: string) => fileObject(engine, p, kind, obj),
   };
   const opts = createOptions(p, name, s, cname, containerLabels(p, name, s, n, false, imageId), naming);
+  // A replacement keeps its predecessor's anonymous volumes (their data), as compose does.
+  for (const m of opts.host?.Mounts ?? []) if (m.Anonymous && anonymous[m.Target]) m.Source = anonymous[m.Target];
   emit({ kind: 'Container', name: cname, status: 'Creating' });
   const record = await engine.containers.create(opts);
   const extra = extraEndpoints(p, name, s);
@@ -222,7 +228,7 @@ export async function removeContainer(engine: Engine, c: ProjectContainer, timeo
 /** Brings one service to its plan: returns once its containers run (or are created, noStart). */
 async function converge(engine: Engine, p: Project, plan: ServicePlan, imageId: string, opts: UpOptions, emit: EventSink, restart = false): Promise<void> {
   const s = p.services[plan.name];
-  const timeout = stopTimeout(s);
+  const timeout = opts.timeout ?? stopTimeout(s);
   // depends_on with restart: true: a recreated dependency restarts the containers kept here.
   if (restart && !opts.noStart) {
     for (const c of plan.keep) {
@@ -231,13 +237,14 @@ async function converge(engine: Engine, p: Project, plan: ServicePlan, imageId: 
       await engine.containers.stop(c.id, timeout);
     }
   }
-  for (const c of plan.remove.reverse()) await removeContainer(engine, c, timeout, emit);
+  for (const c of plan.remove.reverse()) await removeContainer(engine, c, timeout, emit, true);
   const ids: Array<[string, string]> = [];
   for (const c of plan.keep) ids.push([c.id, c.name]);
   for (const c of plan.recreate) {
     emit({ kind: 'Container', name: c.name, status: 'Recreate' });
-    await removeContainer(engine, c, timeout, () => undefined);
-    ids.push([await createContainer(engine, p, plan.name, c.number, imageId, () => undefined), c.name]);
+    const anonymous = Object.fromEntries(c.record.HostConfig.Mounts.filter((m) => m.Type === 'volume' && m.Anonymous).map((m) => [m.Target, m.Source]));
+    await removeContainer(engine, c, timeout, () => undefined, opts.renewAnonVolumes === true);
+    ids.push([await createContainer(engine, p, plan.name, c.number, imageId, () => undefined, opts.renewAnonVolumes ? {} : anonymous), c.name]);
     emit({ kind: 'Container', name: c.name, status: 'Recreated', done: true });
   }
   for (const n of plan.create) ids.push([await createContainer(engine, p, plan.name, n, imageId, emit), containerName(p, plan.name, s, n)]);

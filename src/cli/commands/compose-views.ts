@@ -67,6 +67,7 @@ interface LogView {
   prefix: boolean;
   /** up's attached mode: say when each container's output ends, with its exit code. */
   exits?: boolean;
+  onExit?: (x: ProjectContainer, code: number) => void;
 }
 
 /** Lines of several containers, each prefixed with its name (coloured per service on a terminal). */
@@ -97,6 +98,7 @@ async function streamLogs(c: ComposeCtx, list: ProjectContainer[], v: LogView): 
       try {
         const st = engine.containers.get(x.id).state;
         if (st.Status === 'exited') c.out(`${paint(x, x.name)} exited with code ${st.ExitCode}\n`);
+        if (st.Status === 'exited') v.onExit?.(x, st.ExitCode);
       } catch {}
     }));
     return;
@@ -129,25 +131,37 @@ export async function logs(c: ComposeCtx, argv: string[]): Promise<number> {
 }
 
 /** `up` without -d: the services' output until they all end; Ctrl-C stops them (compose's behaviour). */
-export async function attachUntilStopped(c: ComposeCtx, p: Project, services: string[], o: { color: boolean; prefix: boolean }): Promise<number> {
+export async function attachUntilStopped(c: ComposeCtx, p: Project, services: string[], o: { color: boolean; prefix: boolean; abort?: boolean; exitCodeFrom?: string; since?: number }): Promise<number> {
   const list = await observe(c, p, { services });
   let stopping = false;
-  const onSignal = async () => {
-    if (stopping) process.exit(130);
+  let interrupted = false;
+  let code: number | undefined;
+  const stopAll = async () => {
+    if (stopping) return;
     stopping = true;
-    c.err('Gracefully stopping... (press Ctrl+C again to force)\n');
+    c.err(interrupted ? 'Gracefully stopping... (press Ctrl+C again to force)\n' : 'Aborting on container exit...\n');
     const { act } = await import('../../compose/lifecycle.ts');
     await act(c.engine(), p, 'stop', { services }, c.emit);
+  };
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    interrupted = true;
+    void stopAll();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await streamLogs(c, list, { follow: true, timestamps: false, color: o.color, prefix: o.prefix, exits: true });
+    // --abort-on-container-exit: the first container to end stops the others; its code (or
+    // that of --exit-code-from's service) is up's.
+    await streamLogs(c, list, { follow: true, since: o.since, timestamps: false, color: o.color, prefix: o.prefix, exits: true, onExit: o.abort ? (x, exit) => {
+      if (o.exitCodeFrom ? x.service === o.exitCodeFrom : code === undefined) code = exit;
+      void stopAll();
+    } : undefined });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  return stopping ? 130 : 0;
+  return interrupted ? 130 : code ?? 0;
 }
 
 async function containerOf(c: ComposeCtx, p: Project, service: string, index: number): Promise<ProjectContainer> {

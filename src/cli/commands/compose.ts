@@ -148,8 +148,8 @@ const UP_FLAGS: FlagSpec[] = [
   { name: 'force-recreate', type: 'bool' }, { name: 'no-recreate', type: 'bool' }, { name: 'no-deps', type: 'bool' },
   { name: 'remove-orphans', type: 'bool' }, { name: 'no-start', type: 'bool' }, { name: 'pull', type: 'string' },
   { name: 'quiet-pull', type: 'bool' }, { name: 'timeout', short: 't', type: 'string' }, { name: 'no-color', type: 'bool' },
-  { name: 'no-log-prefix', type: 'bool' }, { name: 'abort-on-container-exit', type: 'bool' }, { name: 'attach-dependencies', type: 'bool' },
-  { name: 'renew-anon-volumes', short: 'V', type: 'bool' }, { name: 'always-recreate-deps', type: 'bool' }, { name: 'yes', short: 'y', type: 'bool' },
+  { name: 'no-log-prefix', type: 'bool' }, { name: 'abort-on-container-exit', type: 'bool' }, { name: 'exit-code-from', type: 'string' },
+  { name: 'renew-anon-volumes', short: 'V', type: 'bool' }, { name: 'yes', short: 'y', type: 'bool' },
 ];
 
 async function up(c: ComposeCtx, argv: string[]): Promise<number> {
@@ -157,6 +157,7 @@ async function up(c: ComposeCtx, argv: string[]): Promise<number> {
   const p = c.load(positionals);
   const engine = c.engine();
   const { up: doUp } = await import('../../compose/up.ts');
+  const began = Date.now();
   const pull = flags.get('pull') as string | undefined;
   if (pull !== undefined && !['always', 'missing', 'never'].includes(pull)) throw invalid(`invalid --pull "${pull}": always, missing or never`);
   await doUp(engine, p, {
@@ -164,6 +165,8 @@ async function up(c: ComposeCtx, argv: string[]): Promise<number> {
     noDeps: flags.get('no-deps') === true,
     forceRecreate: flags.get('force-recreate') === true,
     noRecreate: flags.get('no-recreate') === true,
+    renewAnonVolumes: flags.get('renew-anon-volumes') === true,
+    timeout: flags.get('timeout') !== undefined ? Number(flags.get('timeout')) : undefined,
     scale: scaleFlag((flags.get('scale') as string[] | undefined) ?? []),
     removeOrphans: flags.get('remove-orphans') === true,
     wait: flags.get('wait') === true,
@@ -176,7 +179,12 @@ async function up(c: ComposeCtx, argv: string[]): Promise<number> {
   if (flags.get('detach') || flags.get('wait') || flags.get('no-start')) return 0;
   // Attached: follow the services' output until they all end, or Ctrl-C stops them.
   const views = await import('./compose-views.ts');
-  return views.attachUntilStopped(c, p, positionals, { color: flags.get('no-color') !== true, prefix: flags.get('no-log-prefix') !== true });
+  const exitFrom = flags.get('exit-code-from') as string | undefined;
+  if (exitFrom !== undefined && !p.services[exitFrom]) throw invalid(`no such service: ${exitFrom}`);
+  return views.attachUntilStopped(c, p, positionals, {
+    color: flags.get('no-color') !== true, prefix: flags.get('no-log-prefix') !== true,
+    abort: flags.get('abort-on-container-exit') === true || exitFrom !== undefined, exitCodeFrom: exitFrom, since: began,
+  });
 }
 
 async function down(c: ComposeCtx, argv: string[]): Promise<number> {
