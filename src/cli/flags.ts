@@ -109,10 +109,7 @@ export const COMPOSE_RUN_FLAGS: FlagSpec[] = [
   { name: 'publish', short: 'p', type: 'list' },
   { name: 'volume', short: 'v', type: 'list' },
   { name: 'label', short: 'l', type: 'list' },
-  { name: 'use-aliases', type: 'bool' },
-  { name: 'build', type: 'bool' },
   { name: 'quiet-pull', type: 'bool' },
-  { name: 'remove-orphans', type: 'bool' },
 ];
 
 /**

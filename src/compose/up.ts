@@ -30,6 +30,7 @@ export interface UpOptions {
   /** Seconds --wait waits at most (0: no limit). */
   waitTimeout?: number;
   build?: boolean;
+  noBuild?: boolean;
   noStart?: boolean;
   pull?: 'always' | 'missing' | 'never';
   /** Builds an image for a service (berth build), when the builder exists. */
@@ -68,6 +69,8 @@ export async function ensureImage(engine: Engine, p: Project, name: string, opts
       have = true;
     } catch {}
     if (opts.build || !have) {
+      if (opts.noBuild && !have) throw new BerthError('FailedPrecondition', `service "${name}": image ${ref} not found, and --no-build forbids building it`);
+      if (opts.noBuild) return engine.images.resolve(ref).id;
       if (!opts.builder) throw new BerthError('FailedPrecondition', `service "${name}" needs an image built from ${s.build.context}: build not available in this berth (build the image with another tool and tag it ${ref}, or give the service an image)`);
       await opts.builder(name, s);
     }

@@ -24,6 +24,12 @@ export async function ps(c: ComposeCtx, argv: string[]): Promise<number> {
     { name: 'all', short: 'a', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }, { name: 'services', type: 'bool' },
     { name: 'format', type: 'string' }, { name: 'status', type: 'list' }, { name: 'filter', type: 'list' }, { name: 'no-trunc', type: 'bool' },
   ]);
+  // --filter status=X is compose's other spelling of --status X; it knows no other filter.
+  for (const f of (flags.get('filter') as string[] | undefined) ?? []) {
+    const m = /^status=(.+)$/.exec(f);
+    if (!m) throw invalid(`invalid filter "${f}": only status=STATE`);
+    flags.set('status', [...((flags.get('status') as string[] | undefined) ?? []), m[1]]);
+  }
   const p = c.load();
   checkServices(p, positionals);
   const engine = c.engine();
@@ -114,7 +120,6 @@ export async function logs(c: ComposeCtx, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [
     { name: 'follow', short: 'f', type: 'bool' }, { name: 'tail', short: 'n', type: 'string' }, { name: 'timestamps', short: 't', type: 'bool' },
     { name: 'no-color', type: 'bool' }, { name: 'no-log-prefix', type: 'bool' }, { name: 'since', type: 'string' }, { name: 'until', type: 'string' },
-    { name: 'index', type: 'string' },
   ]);
   const p = c.load();
   checkServices(p, positionals);
@@ -304,7 +309,7 @@ export async function images(c: ComposeCtx, argv: string[]): Promise<number> {
 }
 
 export async function ls(c: ComposeCtx, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, [{ name: 'all', short: 'a', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }, { name: 'filter', type: 'list' }]);
+  const { flags } = parseArgs(argv, [{ name: 'all', short: 'a', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }]);
   const { projects } = await import('../../compose/observe.ts');
   const rows: Array<{ Name: string; Status: string; ConfigFiles: string }> = [];
   for (const [name, e] of [...projects(c.engine())].sort(([a], [b]) => a.localeCompare(b))) {
@@ -320,7 +325,7 @@ export async function ls(c: ComposeCtx, argv: string[]): Promise<number> {
 }
 
 export async function cp(c: ComposeCtx, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, [{ name: 'index', type: 'string' }, { name: 'all', type: 'bool' }, { name: 'archive', short: 'a', type: 'bool' }, { name: 'follow-link', short: 'L', type: 'bool' }]);
+  const { flags, positionals } = parseArgs(argv, [{ name: 'index', type: 'string' }]);
   if (positionals.length !== 2) throw invalid('"compose cp" requires 2 arguments: SERVICE:SRC_PATH DEST_PATH or SRC_PATH SERVICE:DEST_PATH');
   const [a, b] = positionals;
   const split = (s: string) => {
@@ -338,7 +343,7 @@ export async function cp(c: ComposeCtx, argv: string[]): Promise<number> {
 }
 
 export async function pull(c: ComposeCtx, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'ignore-pull-failures', type: 'bool' }, { name: 'include-deps', type: 'bool' }, { name: 'policy', type: 'string' }]);
+  const { flags, positionals } = parseArgs(argv, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'ignore-pull-failures', type: 'bool' }]);
   const p = c.load(positionals);
   checkServices(p, positionals);
   let failed = false;
@@ -358,7 +363,7 @@ export async function pull(c: ComposeCtx, argv: string[]): Promise<number> {
 }
 
 export async function push(c: ComposeCtx, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, [{ name: 'ignore-push-failures', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }, { name: 'include-deps', type: 'bool' }]);
+  const { flags, positionals } = parseArgs(argv, [{ name: 'ignore-push-failures', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }]);
   const p = c.load(positionals);
   checkServices(p, positionals);
   let failed = false;
@@ -398,7 +403,7 @@ export async function events(c: ComposeCtx, argv: string[]): Promise<number> {
 }
 
 export async function wait(c: ComposeCtx, argv: string[]): Promise<number> {
-  const { positionals } = parseArgs(argv, [{ name: 'down-project', type: 'bool' }]);
+  const { positionals } = parseArgs(argv, []);
   const p = c.load();
   checkServices(p, positionals);
   const list = await observe(c, p, { services: positionals });

@@ -143,11 +143,12 @@ const scaleFlag = (list: string[]) => Object.fromEntries(list.map((s) => {
 }));
 
 const UP_FLAGS: FlagSpec[] = [
-  { name: 'detach', short: 'd', type: 'bool' }, { name: 'build', type: 'bool' }, { name: 'no-build', type: 'bool' },
+  { name: 'detach', short: 'd', type: 'bool' }, { name: 'build', type: 'bool' },
   { name: 'wait', type: 'bool' }, { name: 'wait-timeout', type: 'string' }, { name: 'scale', type: 'list' },
   { name: 'force-recreate', type: 'bool' }, { name: 'no-recreate', type: 'bool' }, { name: 'no-deps', type: 'bool' },
   { name: 'remove-orphans', type: 'bool' }, { name: 'no-start', type: 'bool' }, { name: 'pull', type: 'string' },
   { name: 'quiet-pull', type: 'bool' }, { name: 'timeout', short: 't', type: 'string' }, { name: 'no-color', type: 'bool' },
+  { name: 'no-build', type: 'bool' },
   { name: 'no-log-prefix', type: 'bool' }, { name: 'abort-on-container-exit', type: 'bool' }, { name: 'exit-code-from', type: 'string' },
   { name: 'renew-anon-volumes', short: 'V', type: 'bool' }, { name: 'yes', short: 'y', type: 'bool' },
 ];
@@ -174,6 +175,8 @@ async function up(c: ComposeCtx, argv: string[]): Promise<number> {
     build: flags.get('build') === true,
     noStart: flags.get('no-start') === true,
     pull: pull as 'always' | undefined,
+    // --no-build: an image that is missing is an error, never built.
+    noBuild: flags.get('no-build') === true,
     builder: builder(c, p),
   }, c.emit, c.warn);
   if (flags.get('detach') || flags.get('wait') || flags.get('no-start')) return 0;
@@ -206,10 +209,12 @@ async function down(c: ComposeCtx, argv: string[]): Promise<number> {
 
 function lifecycleVerb(verb: 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause' | 'rm'): Verb {
   return async (c, argv) => {
-    const { flags, positionals } = parseArgs(argv, [
-      { name: 'timeout', short: 't', type: 'string' }, { name: 'signal', short: 's', type: 'string' },
-      { name: 'force', short: 'f', type: 'bool' }, { name: 'stop', type: 'bool' }, { name: 'volumes', short: 'v', type: 'bool' },
-    ]);
+    // Each verb its own flags: rm's -s is --stop, kill's -s is --signal.
+    const specs: FlagSpec[] = verb === 'rm'
+      ? [{ name: 'force', short: 'f', type: 'bool' }, { name: 'stop', short: 's', type: 'bool' }, { name: 'volumes', short: 'v', type: 'bool' }]
+      : verb === 'kill' ? [{ name: 'signal', short: 's', type: 'string' }]
+        : verb === 'stop' || verb === 'restart' ? [{ name: 'timeout', short: 't', type: 'string' }] : [];
+    const { flags, positionals } = parseArgs(argv, specs);
     const p = c.load(positionals);
     for (const n of positionals) if (!p.services[n] && !p.disabled[n]) throw invalid(`no such service: ${n}`);
     const { act } = await import('../../compose/lifecycle.ts');
@@ -218,7 +223,7 @@ function lifecycleVerb(verb: 'start' | 'stop' | 'restart' | 'kill' | 'pause' | '
       timeout: flags.get('timeout') !== undefined ? Number(flags.get('timeout')) : undefined,
       signal: flags.get('signal') as string | undefined,
       // rm -s stops first; -f only skips the question compose would ask.
-      stop: verb === 'rm' ? flags.get('signal') !== undefined || flags.get('stop') === true : undefined,
+      stop: flags.get('stop') === true,
       volumes: flags.get('volumes') === true,
     }, c.emit);
     return 0;
@@ -230,7 +235,7 @@ async function config(c: ComposeCtx, argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, [
     { name: 'services', type: 'bool' }, { name: 'volumes', type: 'bool' }, { name: 'networks', type: 'bool' },
     { name: 'images', type: 'bool' }, { name: 'profiles', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' },
-    { name: 'format', type: 'string' }, { name: 'no-interpolate', type: 'bool' }, { name: 'resolve-image-digests', type: 'bool' },
+    { name: 'format', type: 'string' },
   ]);
   const p = c.load();
   if (flags.get('quiet')) return 0;
@@ -243,7 +248,9 @@ async function config(c: ComposeCtx, argv: string[]): Promise<number> {
   const model: Record<string, unknown> = { name: p.name, services: p.services };
   for (const k of ['networks', 'volumes', 'secrets', 'configs'] as const) if (Object.keys(p[k]).length) model[k] = p[k];
   const sorted = sortKeys(model);
-  if (flags.get('format') === 'json') c.out(JSON.stringify(sorted, null, 2) + '\n');
+  const format = (flags.get('format') as string | undefined) ?? 'yaml';
+  if (format !== 'yaml' && format !== 'json') throw invalid(`invalid --format "${format}": yaml or json`);
+  if (format === 'json') c.out(JSON.stringify(sorted, null, 2) + '\n');
   else c.out((await import('yaml')).stringify(sorted, { lineWidth: 0 }));
   return 0;
 }
