@@ -164,6 +164,23 @@ describe('berth compose', { skip }, () => {
     }
   });
 
+  test('a failed up leaves what started running and names what failed', async () => {
+    const f = path.join(dir, 'fail.yaml');
+    fs.writeFileSync(f, [
+      'services:',
+      `  sick: {image: busybox, command: ${forever('true')}, healthcheck: {test: [CMD, "false"], interval: 1s, retries: 1}}`,
+      '  needy: {image: busybox, command: [echo, never], depends_on: {sick: {condition: service_healthy}}}',
+    ].join('\n'));
+    const r = await root.run(['compose', '-f', f, '-p', 'fail', 'up', '-d'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /service "needy": dependency failed to start: container fail-sick-1 is unhealthy/);
+    const ps = await root.run(['compose', '-p', 'fail', 'ps', '-a', '--format', '{{.Name}} {{.State}}']);
+    assert.equal(ps.stdout, 'fail-sick-1 running\n');
+    // -p alone (no file) names the project: down takes all of it.
+    assert.equal((await root.run(['compose', '-p', 'fail', 'down', '-t', '1'])).code, 0);
+    assert.equal((await root.run(['compose', '-p', 'fail', 'ps', '-aq'])).stdout, '');
+  });
+
   test('down -v leaves nothing of the project', async () => {
     const down = await compose(['down', '-v']);
     assert.equal(down.code, 0, down.stderr);
