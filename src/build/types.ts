@@ -18,6 +18,7 @@ export type Command = { form: 'exec'; args: string[] } | { form: 'shell'; text: 
 /** A here-document (`<<EOT`, `<<-EOT`, `<<"EOT"`). */
 export interface Heredoc {
   name: string;
+  /** The body as written, every line with its newline; `<<-` tabs NOT yet stripped (heredocText()). */
   content: string;
   /** `<<-`: leading tabs stripped. */
   chomp: boolean;
@@ -47,10 +48,21 @@ interface Base {
 }
 
 export type Instruction =
+  /**
+   * RUN with heredocs (shell form only; the command text keeps its `<<EOF` markers). BuildKit runs
+   * them thus, and the builder should too:
+   * - when the command is exactly one marker (`RUN <<EOF`), the first heredoc is the script: if its
+   *   text (heredocText()) starts with `#!` it is written to a file (mode 0755) and executed
+   *   directly; otherwise the text is run as the shell-form command (`sh -c <text>`);
+   * - otherwise (`RUN python3 <<EOF`, several heredocs, `RUN <<A <<B`), the command text, then for
+   *   each heredoc "\n" + content + name, is passed to the shell, which feeds the bodies itself.
+   * Expansion (`expand`) is left to the shell in both cases, as BuildKit does.
+   */
   | (Base & { kind: 'RUN'; command: Command; mounts: RunMount[]; network?: 'default' | 'none' | 'host'; security?: 'sandbox' | 'insecure'; heredocs: Heredoc[] })
   | (Base & { kind: 'CMD' | 'ENTRYPOINT'; command: Command })
-  /** Values raw: the builder removes quotes and expands them (expandWord). */
+  /** Keys and values raw: the builder removes quotes and expands both (expandWord). */
   | (Base & { kind: 'ENV' | 'LABEL'; pairs: [string, string][] })
+  /** Names and defaults raw, like ENV's. */
   | (Base & { kind: 'ARG'; args: { name: string; value?: string }[] })
   | (Base & { kind: 'EXPOSE' | 'VOLUME'; values: string[] })
   | (Base & { kind: 'USER' | 'WORKDIR' | 'STOPSIGNAL' | 'MAINTAINER'; value: string })
@@ -60,10 +72,20 @@ export type Instruction =
       /** Undefined for HEALTHCHECK NONE. Durations as written ("30s"), raw. */
       check?: { command: Command; interval?: string; timeout?: string; startPeriod?: string; startInterval?: string; retries?: string };
     })
-  | (Base & { kind: 'ONBUILD'; trigger: Instruction })
+  /**
+   * `expression` is the trigger's text as docker stores it in the image config's OnBuild list (the
+   * instruction without `ONBUILD`, heredoc bodies written out after it); a child build parses those
+   * with parseTriggers().
+   */
+  | (Base & { kind: 'ONBUILD'; trigger: Instruction; expression: string })
   | (Base & {
       kind: 'COPY' | 'ADD';
-      /** Raw, as written (wildcards and variables unexpanded); heredoc sources are named in `heredocs`. */
+      /**
+       * Raw, as written (wildcards and variables unexpanded). Heredoc sources (`COPY <<EOF /dst`)
+       * are not in this list but in `heredocs`, in order: each becomes a file named after its
+       * delimiter, its content given by heredocFile() (tabs stripped for `<<-`, variables expanded
+       * unless the delimiter was quoted).
+       */
       sources: string[];
       dest: string;
       from?: string;
@@ -75,6 +97,8 @@ export type Instruction =
       /** ADD only. */
       checksum?: string;
       keepGitDir?: boolean;
+      /** ADD only: `--unpack` (whether to extract a local or remote archive), when given. */
+      unpack?: boolean;
       heredocs: Heredoc[];
     });
 

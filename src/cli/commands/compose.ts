@@ -9,7 +9,7 @@ import type { ComposeEvent } from '../../compose/observe.ts';
 import type { Project, Service } from '../../compose/types.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { COMPOSE_FLAGS } from '../flags.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { mark } from '../../util/trace.ts';
 
 const USAGE = `Usage:  berth compose [OPTIONS] COMMAND
