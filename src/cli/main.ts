@@ -52,6 +52,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./commands/lifecycle.ts')).attach,
   events: async () => (await import('./commands/events.ts')).events,
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
+  compose: async () => (await import('./commands/compose.ts')).compose,
   version: async () => (await import('./commands/version.ts')).version,
   info: async () => (await import('./commands/info.ts')).info,
 };
@@ -101,6 +102,7 @@ Commands:
   rmi       Remove one or more images
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   events    Get real time events from the engine
+  compose   Define and run multi-container applications (compose.yaml)
   daemon    Serve the Docker Engine API on a unix socket
   info      Display system-wide information
   version   Show the berth version
