@@ -56,6 +56,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./commands/lifecycle.ts')).attach,
   events: async () => (await import('./commands/events.ts')).events,
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
+  build: async () => (await import('./commands/build.ts')).build,
+  history: async () => (await import('./commands/build.ts')).history,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -105,6 +107,8 @@ Commands:
   image     Manage images (ls, inspect, rm, import, tag, prune, push, save, load)
   system    Manage berth (df)
   rmi       Remove one or more images
+  build     Build an image from a Dockerfile
+  history   Show the history of an image
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   events    Get real time events from the engine
   daemon    Serve the Docker Engine API on a unix socket
