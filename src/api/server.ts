@@ -8,6 +8,7 @@ import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { ContainerApi } from './containers.ts';
 import { errorReply, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
+import { buildRoutes } from './build.ts';
 import { imageRoutes } from './images.ts';
 import { systemRoutes } from './system.ts';
 
@@ -19,6 +20,7 @@ export function buildRouter(engine: Engine): Router {
   systemRoutes(r, engine);
   new ContainerApi(engine).routes(r);
   imageRoutes(r, engine);
+  buildRoutes(r, engine);
   return r;
 }
 

@@ -86,7 +86,7 @@ class Run {
   }
 
   info(node: Instruction | Stage, stage: Stage, text: string): StepInfo {
-    return { index: this.stepNumbers.get(node) ?? 0, total: this.total, stage: stage.from.name ?? String(stage.index), text };
+    return { index: this.stepNumbers.get(node) ?? 0, total: this.total, stage: stage.from.name ?? `stage-${stage.index}`, text };
   }
 
   /** Runs one step: cached result, else `exec`; the result is cached and reported. */
@@ -152,9 +152,15 @@ class Run {
 
   async buildStage(stage: Stage): Promise<StageState> {
     const fromInfo = this.info(stage, stage, stage.from.source.text);
-    this.emit({ type: 'step', step: fromInfo });
     const t0 = performance.now();
-    let state = await this.base(stage);
+    let state: StageState;
+    try {
+      state = await this.base(stage);
+    } catch (err) {
+      throw this.signal.aborted ? err : atStep(err, fromInfo);
+    }
+    // Reported once the base is there: a stage waiting for another shows up after it.
+    this.emit({ type: 'step', step: fromInfo });
     // A base image's ONBUILD triggers run first, in this build; the new image does not inherit them.
     const triggers = state.config.config?.OnBuild ?? [];
     if (state.config.config?.OnBuild) state = { ...state, config: { ...state.config, config: { ...state.config.config, OnBuild: null } } };
@@ -169,7 +175,11 @@ class Run {
     for (const ins of [...onbuild, ...stage.instructions]) {
       const info = this.info(ins, stage, ins.source.text);
       const x = expander(scope(), this.df.escape);
-      state = await this.instruction(stage, ins, info, state, x, args);
+      try {
+        state = await this.instruction(stage, ins, info, state, x, args);
+      } catch (err) {
+        throw this.signal.aborted ? err : atStep(err, info);
+      }
     }
     return state;
   }
@@ -317,6 +327,13 @@ class Run {
       }
     });
   }
+}
+
+/** A step's failure names the step: "[base 4/9] RUN make: process ... exit code: 2". */
+function atStep(err: unknown, info: StepInfo): BerthError {
+  const text = info.text.split('\n')[0];
+  const message = `[${info.stage} ${info.index}/${info.total}] ${text}: ${(err as Error).message}`;
+  return new BerthError(err instanceof BerthError ? err.code : 'Internal', message, { cause: err });
 }
 
 /** A matched source copied out of a view into a host directory (a bind mount's scratch copy). */

@@ -42,7 +42,7 @@ export async function openContext(src: { dir: string } | { tar: AsyncIterable<Bu
   } else {
     scratch = scratchDir(rootDir, 'context');
     try {
-      await applyLayer(decompress(src.tar), scratch, shimSpecialFs);
+      await applyLayer(padded(decompress(src.tar)), scratch, shimSpecialFs);
     } catch (err) {
       fs.rmSync(scratch, { recursive: true, force: true });
       throw err;
@@ -52,6 +52,19 @@ export async function openContext(src: { dir: string } | { tar: AsyncIterable<Bu
   // <Dockerfile>.dockerignore beside a named Dockerfile first, then .dockerignore (docker's order).
   const ignore = loadIgnore(dir, dockerfile);
   return { dir, view: new LayeredFs([dir]), ignore, close: () => scratch && fs.rmSync(scratch, { recursive: true, force: true }) };
+}
+
+/**
+ * The docker CLI sends a context whose last file may lack its padding and the end-of-archive
+ * blocks (its -f rewrite ends the stream there); docker's daemon takes it, so we complete it.
+ */
+async function* padded(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let n = 0;
+  for await (const chunk of tar) {
+    n += chunk.length;
+    yield chunk;
+  }
+  yield Buffer.alloc((512 - (n % 512)) % 512 + 1024);
 }
 
 /** A source path's components cleaned; one that climbs above the root is refused, as docker does. */

@@ -9,7 +9,7 @@ export interface BuildRenderer {
   finish(): void;
 }
 
-const label = (s: StepInfo) => `[${s.stage === String(0) || /^\d+$/.test(s.stage) ? `stage-${s.stage}` : s.stage} ${s.index}/${s.total}] ${s.text}`;
+const label = (s: StepInfo) => `[${s.stage} ${s.index}/${s.total}] ${s.text}`;
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 export function plainRenderer(write: (s: string) => void): BuildRenderer {
