@@ -173,21 +173,29 @@ export async function runStep(p: {
     });
     id = record.Id;
     p.onContainer(id);
+    let ended = false;
+    // The container may not count as running yet (its state is saved just after it starts):
+    // the kill is tried again until it lands or the container has ended.
     const onAbort = () => {
+      if (ended) return;
       try {
         cs.kill(id!, 'KILL');
-      } catch {}
+      } catch {
+        setTimeout(onAbort, 50).unref();
+      }
     };
     p.signal?.addEventListener('abort', onAbort, { once: true });
     let exit;
     try {
       const streams = await cs.startStreams(record, { stdin: false });
       if (!streams) throw new BerthError('Internal', 'build container did not start');
+      if (p.signal?.aborted) onAbort(); // aborted while it was starting
       streams.stdout.on('data', (d: Buffer) => p.onOutput('stdout', d));
       streams.stderr.on('data', (d: Buffer) => p.onOutput('stderr', d));
       exit = await streams.exited;
       await streams.gone;
     } finally {
+      ended = true;
       p.signal?.removeEventListener('abort', onAbort);
     }
     p.signal?.throwIfAborted();
