@@ -11,14 +11,14 @@ import { formatPlatform, hostPlatform, parsePlatform } from '../image/manifest.t
 import { MEDIA } from '../image/store.ts';
 import { parseReference } from '../image/reference.ts';
 import { BuildCache, chainKey } from './cache.ts';
-import { openContext, scratchDir, type BuildContext } from './context.ts';
+import { FileHashes, openContext, scratchDir, type BuildContext } from './context.ts';
 import { planCopy } from './copy.ts';
 import { parseDockerfile, parseTriggers, expandWord, expandWords } from './dockerfile/parse.ts';
 import type { BuildEvent, BuildOptions, BuildResult, StepInfo, Timings } from './events.ts';
 import { neededStages, stageRef, targetStage } from './graph.ts';
 import { LayeredFs } from './layered.ts';
 import { exportOutputs } from './output.ts';
-import { mountSpecs, runArgs, runCreatedBy, runStep } from './run.ts';
+import { mountSpecs, runArgs, runCreatedBy, runStep, ScratchImages } from './run.ts';
 import { advance, applyConfig, envMap, stateId, type Expand, type StageState } from './state.ts';
 import type { Dockerfile, Instruction, Stage } from './types.ts';
 import { hashSources, matchSource } from './context.ts';
@@ -38,6 +38,10 @@ class Run {
   readonly ctx: BuildContext;
   readonly df: Dockerfile;
   readonly cache: BuildCache;
+  readonly hashes: FileHashes;
+  readonly scratchImages: ScratchImages;
+  /** Cleanups still running (RUN containers being removed); the build waits for them. */
+  readonly deferred: Promise<void>[] = [];
   readonly abort = new AbortController();
   readonly timings: Timings = { context: 0, cacheLookup: 0, run: 0, commit: 0, total: 0 };
   readonly stages = new Map<number, Promise<StageState>>();
@@ -53,6 +57,8 @@ class Run {
     this.ctx = ctx;
     this.df = df;
     this.cache = new BuildCache(engine.root.dir, engine.images);
+    this.hashes = new FileHashes(engine.root.dir);
+    this.scratchImages = new ScratchImages(engine.images);
     for (const a of df.globalArgs) for (const { name, value } of a.args) {
       const given = opts.buildArgs?.[name];
       if (given !== undefined) this.usedArgs.add(name);
@@ -231,24 +237,31 @@ class Run {
     const from = ins.from ? await this.fromSource(stage, ins.from, x) : undefined;
     const src = from
       ? { view: this.layersView(from.state), keepOwners: true, where: `stage ${ins.from}` }
-      : { view: this.ctx.view, ignore: this.ctx.ignore, keepOwners: false, where: 'build context' };
+      : { view: this.ctx.view, ignore: this.ctx.ignore, keepOwners: false, where: 'build context', hashes: this.hashes };
     const scratches: string[] = [];
     const scratch = () => {
       const d = scratchDir(this.engine.root.dir, 'copy');
       scratches.push(d);
       return d;
     };
+    const plan = () => planCopy({ ins, x, state, src, images: this.engine.images, scratch, signal: this.signal });
+    const apply = async (key: string, p: Awaited<ReturnType<typeof plan>>) => {
+      const t1 = performance.now();
+      const layer = await p.apply(info.stage);
+      this.timings.commit += performance.now() - t1;
+      return advance(state, { key, createdBy: p.createdBy, layer: { descriptor: { mediaType: MEDIA.ociLayerTar, digest: layer.diffId, size: layer.size }, size: layer.size } });
+    };
     try {
+      if (from) {
+        // A stage's (or image's) files are fixed by its key: nothing to read unless the step runs.
+        const key = chainKey(state.key, { t: ins.source.text, from: from.key, workdir: state.config.config?.WorkingDir });
+        return await this.step(info, key, async () => apply(key, await plan()));
+      }
       const t0 = performance.now();
-      const plan = await planCopy({ ins, x, state, src, images: this.engine.images, scratch, signal: this.signal });
+      const p = await plan();
       this.timings.cacheLookup += performance.now() - t0;
-      const key = chainKey(state.key, { t: ins.source.text, from: from?.key, hash: plan.hash, workdir: state.config.config?.WorkingDir });
-      return await this.step(info, key, async () => {
-        const t1 = performance.now();
-        const layer = await plan.apply(info.stage);
-        this.timings.commit += performance.now() - t1;
-        return advance(state, { key, createdBy: plan.createdBy, layer: { descriptor: { mediaType: MEDIA.ociLayerTar, digest: layer.diffId, size: layer.size }, size: layer.size } });
-      });
+      const key = chainKey(state.key, { t: ins.source.text, hash: p.hash, workdir: state.config.config?.WorkingDir });
+      return await this.step(info, key, () => apply(key, p));
     } finally {
       for (const d of scratches) fs.rmSync(d, { recursive: true, force: true });
     }
@@ -283,7 +296,7 @@ class Run {
       const view = from ? this.layersView(from.state) : this.ctx.view;
       const source = m.source !== undefined ? x.word(m.source) : '/';
       binds.set(`${m.from ?? ''}\0${source}`, { view, key: from?.key });
-      bindHashes.push(from ? `${from.key}:${source}` : hashSources(matchSource(view, source, { ignore: this.ctx.ignore, where: 'build context' }), false));
+      bindHashes.push(from ? `${from.key}:${source}` : hashSources(matchSource(view, source, { ignore: this.ctx.ignore, where: 'build context' }), false, this.hashes));
     }
     const network = ins.network && ins.network !== 'default' ? ins.network : (this.opts.network || 'bridge');
     const key = chainKey(state.key, { t: ins.source.text, argv, buildArgs, mounts: ins.mounts, bindHashes, network });
@@ -317,6 +330,7 @@ class Run {
         const t0 = performance.now();
         const out = await this.locked(lockIds, () => runStep({
           engine: this.engine, state, args: argv, buildEnv: buildArgs.map(([k, v]) => `${k}=${v}`), mounts, network, signal: this.signal,
+          scratchImages: this.scratchImages, defer: (w) => this.deferred.push(w),
           onContainer: (id) => this.emit({ type: 'container', step: info, id }),
           onOutput: (stream, data) => this.emit({ type: 'log', step: info, stream, data }),
         }));
@@ -404,6 +418,8 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
     const outputs = opts.outputs ?? [];
     const wantImage = !outputs.length || outputs.some((o) => o.type === 'image') || (opts.tags ?? []).length > 0;
     let id = stateId({ ...final, config });
+    // Scratch records are gone before the image is recorded: one with the same config is the image.
+    await Promise.allSettled(r.deferred);
     if (wantImage) {
       const { record } = engine.images.registerBuilt({ config, layers: final.layers, layerSizes: final.layerSizes });
       id = record.id;
@@ -416,6 +432,8 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
     return { id, tags: opts.tags ?? [], timings: r.timings };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    run?.hashes.save();
+    if (run) await Promise.allSettled(run.deferred);
     ctx.close();
   }
 }

@@ -11,6 +11,7 @@ import { decompress } from '../image/compression.ts';
 import { selfRef } from '../kernel/process.ts';
 import { shimSpecialFs } from '../runtime/shim.ts';
 import { randomHex } from '../util/random.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { LayeredFs } from './layered.ts';
 import { loadIgnore, type IgnoreMatcher } from './ignore.ts';
 
@@ -174,7 +175,7 @@ export function matchSource(view: LayeredFs, source: string, opts: { ignore?: Ig
  * A hash of what a COPY would copy: names, types, modes, owners, link targets and file
  * contents, never timestamps (a touched file with the same bytes is a cache hit).
  */
-export function hashSources(sources: Matched[], withOwners: boolean): string {
+export function hashSources(sources: Matched[], withOwners: boolean, memo?: FileHashes): string {
   const h = createHash('sha256');
   for (const m of sources) {
     h.update(`source ${m.name} ${m.isDir}\n`);
@@ -183,7 +184,7 @@ export function hashSources(sources: Matched[], withOwners: boolean): string {
       const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.isFile() ? 'f' : 'o';
       h.update(`${kind} ${JSON.stringify(it.rel)} ${(st.mode & 0o7777).toString(8)}${withOwners ? ` ${st.uid}:${st.gid}` : ''}`);
       if (kind === 'l') h.update(` -> ${fs.readlinkSync(it.abs)}`);
-      if (kind === 'f') h.update(` ${fileHash(it.abs)}`);
+      if (kind === 'f') h.update(` ${memo ? memo.hash(it.abs, st) : fileHash(it.abs)}`);
       h.update('\n');
     }
   }
@@ -200,4 +201,47 @@ function fileHash(p: string): string {
     fs.closeSync(fd);
   }
   return h.digest('hex');
+}
+
+/**
+ * File hashes remembered by what stat says of the file (device, inode, size, modification and
+ * change times), so a rebuild reads only files that changed: a write changes ctime, whatever
+ * it does to mtime. Kept in <root>/build/file-hashes.json between builds.
+ */
+export class FileHashes {
+  private readonly file: string;
+  private map?: Map<string, string>;
+  private dirty = false;
+  constructor(rootDir: string) {
+    this.file = path.join(rootDir, 'build', 'file-hashes.json');
+  }
+
+  private load(): Map<string, string> {
+    if (this.map) return this.map;
+    let entries: Array<[string, string]> = [];
+    try {
+      entries = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+    } catch {}
+    return (this.map = new Map(Array.isArray(entries) ? entries : []));
+  }
+
+  hash(abs: string, st: fs.Stats): string {
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const map = this.load();
+    const known = map.get(key);
+    if (known) return known;
+    const h = fileHash(abs);
+    map.set(key, h);
+    this.dirty = true;
+    return h;
+  }
+
+  /** Writes the table back (the newest 100k entries) if it changed. */
+  save(): void {
+    if (!this.dirty || !this.map) return;
+    const entries = [...this.map].slice(-100_000);
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    writeFileAtomic(this.file, JSON.stringify(entries));
+    this.dirty = false;
+  }
 }

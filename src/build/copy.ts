@@ -13,7 +13,7 @@ import { shimSpecialFs } from '../runtime/shim.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { layerTar } from '../snapshot/diff.ts';
 import { isArchive, uncompressed } from './archive.ts';
-import { hashSources, matchSource, type Matched } from './context.ts';
+import { hashSources, matchSource, type FileHashes, type Matched } from './context.ts';
 import type { IgnoreMatcher } from './ignore.ts';
 import { LayeredFs } from './layered.ts';
 import { normalizePath, type Expand, type StageState } from './state.ts';
@@ -27,6 +27,7 @@ export interface CopySource {
   /** Context files belong to root in the image; a stage's or image's keep their owners. */
   keepOwners: boolean;
   where: string;
+  hashes?: FileHashes;
 }
 
 type Piece =
@@ -100,7 +101,7 @@ export async function planCopy(p: {
     for (const m of matchSource(p.src.view, s, { ignore: p.src.ignore, where: p.src.where })) {
       const archive = ins.kind === 'ADD' && !m.isDir && m.items[0].st.isFile() && (await isArchive(m.items[0].abs));
       pieces.push(archive ? { kind: 'archive', m } : { kind: 'tree', m });
-      h.update(`${archive ? 'archive' : 'tree'} ${hashSources([m], p.src.keepOwners)}\n`);
+      h.update(`${archive ? 'archive' : 'tree'} ${hashSources([m], p.src.keepOwners, p.src.hashes)}\n`);
     }
   }
   const destRaw = x.word(ins.dest);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { BerthError, invalid } from '../core/errors.ts';
 import type { MountSpec } from '../core/container.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { ImageStore } from '../image/store.ts';
 import { readXattrs } from '../runtime/shim.ts';
 import { layerTar, unshifter } from '../snapshot/diff.ts';
 import { LayeredFs } from './layered.ts';
@@ -135,6 +136,34 @@ function mountStubs(upper: string, image: LayeredFs, targets: string[]): string[
   return skip;
 }
 
+/**
+ * A stage state recorded as an image for as long as some RUN container is being made from it:
+ * counted, so that two steps on the same state (parallel stages) never drop it under each other;
+ * an image that existed before (a FROM's base) is never dropped.
+ */
+export class ScratchImages {
+  private readonly images: ImageStore;
+  private readonly held = new Map<string, { count: number; created: boolean }>();
+  constructor(images: ImageStore) {
+    this.images = images;
+  }
+
+  acquire(state: StageState): string {
+    const { record, created } = this.images.registerBuilt({ config: state.config, layers: state.layers, layerSizes: state.layerSizes });
+    const h = this.held.get(record.id);
+    if (h) h.count++;
+    else this.held.set(record.id, { count: 1, created });
+    return record.id;
+  }
+
+  release(id: string): void {
+    const h = this.held.get(id);
+    if (!h || --h.count > 0) return;
+    this.held.delete(id);
+    if (h.created) this.images.forget(id);
+  }
+}
+
 export interface RunOutcome {
   layer?: { diffId: string; size: number };
 }
@@ -148,6 +177,10 @@ export async function runStep(p: {
   mounts: MountSpec[];
   network: string;
   signal?: AbortSignal;
+  /** The scratch image records RUN containers are created from, shared by concurrent steps. */
+  scratchImages: ScratchImages;
+  /** Work to finish before the build ends (the container's removal). */
+  defer(work: Promise<void>): void;
   onContainer(id: string): void;
   onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
 }): Promise<RunOutcome> {
@@ -155,12 +188,12 @@ export async function runStep(p: {
   const images = engine.images;
   const cs = engine.containers;
   const cfg = state.config.config ?? {};
-  const base = images.registerBuilt({ config: state.config, layers: state.layers, layerSizes: state.layerSizes });
+  const baseId = p.scratchImages.acquire(state);
   let id: string | undefined;
   try {
     p.signal?.throwIfAborted();
     const record = await cs.create({
-      image: base.record.id,
+      image: baseId,
       cmd: p.args,
       entrypoint: [],
       env: p.buildEnv,
@@ -220,7 +253,11 @@ export async function runStep(p: {
     })();
     return { layer: await images.storeLayer(all) };
   } finally {
-    if (id) await cs.remove(id, true).catch(() => undefined);
-    if (base.created) images.forget(base.record.id);
+    // Removing the container (its network's release above all) is off the build's critical
+    // path: the builder waits for every removal before it ends, however it ends.
+    p.defer((async () => {
+      if (id) await cs.remove(id, true).catch(() => undefined);
+      p.scratchImages.release(baseId);
+    })());
   }
 }
