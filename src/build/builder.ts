@@ -19,7 +19,7 @@ import { neededStages, stageRef, targetStage } from './graph.ts';
 import { LayeredFs } from './layered.ts';
 import { exportOutputs } from './output.ts';
 import { mountSpecs, runArgs, runCreatedBy, runStep, ScratchImages } from './run.ts';
-import { advance, applyConfig, envMap, stateId, type Expand, type StageState } from './state.ts';
+import { advance, applyConfig, CACHE_KEYS_FIELD, envMap, historyKeys, stateId, type Expand, type StageState } from './state.ts';
 import type { Dockerfile, Instruction, Stage } from './types.ts';
 import { hashSources, matchSource } from './context.ts';
 
@@ -96,12 +96,12 @@ class Run {
   }
 
   /** Runs one step: cached result, else `exec`; the result is cached and reported. */
-  async step(info: StepInfo, key: string, exec: () => Promise<StageState>): Promise<StageState> {
+  async step(info: StepInfo, key: string, exec: () => Promise<StageState>, before?: StageState): Promise<StageState> {
     this.signal.throwIfAborted();
     const t0 = performance.now();
     this.emit({ type: 'step', step: info });
     if (!this.opts.noCache) {
-      const hit = this.cache.get(key);
+      const hit = this.cache.get(key) ?? (before && (await this.cacheFromHit(key, before)));
       this.timings.cacheLookup += performance.now() - t0;
       if (hit) {
         this.emit({ type: 'cached', step: info, stateId: stateId(hit) });
@@ -113,6 +113,50 @@ class Run {
     this.cache.put(next);
     this.emit({ type: 'done', step: info, ms: performance.now() - t0, stateId: stateId(next), layer: next.layers.length > 0 });
     return next;
+  }
+
+  private cacheFromIndex?: Promise<Map<string, { rec: ImageRecord; index: number }>>;
+
+  /** The --cache-from images' steps by chain key (an image missing here is pulled; one that cannot be is skipped with a warning). */
+  private cacheFromImages(): Promise<Map<string, { rec: ImageRecord; index: number }>> {
+    return (this.cacheFromIndex ??= (async () => {
+      const index = new Map<string, { rec: ImageRecord; index: number }>();
+      for (const ref of this.opts.cacheFrom ?? []) {
+        let rec: ImageRecord;
+        try {
+          rec = await this.image(ref);
+        } catch (err) {
+          this.emit({ type: 'warning', message: `--cache-from ${ref}: ${(err as Error).message}` });
+          continue;
+        }
+        (rec.config[CACHE_KEYS_FIELD] ?? []).forEach((k, i) => k && !index.has(k) && index.set(k, { rec, index: i }));
+      }
+      return index;
+    })());
+  }
+
+  /**
+   * A step found in a --cache-from image: the state after it is that image cut after the step's
+   * history entry (its layers up to there), with the run config this build computed.
+   */
+  private async cacheFromHit(key: string, before: StageState): Promise<StageState | undefined> {
+    if (!this.opts.cacheFrom?.length) return undefined;
+    const found = (await this.cacheFromImages()).get(key);
+    if (!found) return undefined;
+    const { rec, index } = found;
+    const history = (rec.config.history ?? []).slice(0, index + 1);
+    const n = history.filter((h) => !h.empty_layer).length;
+    const diffIds = rec.layers.slice(0, n);
+    if (diffIds.length !== n || !diffIds.every((d) => this.engine.images.layers.has(d))) return undefined;
+    const layers = this.engine.images.layerDescriptors(rec).slice(0, n);
+    const sizes = diffIds.map((d, i) => rec.layerSizes?.[i] ?? this.engine.images.layerSize(d));
+    return {
+      config: { ...before.config, created: history[index].created, rootfs: { type: 'layers', diff_ids: diffIds }, history },
+      layers,
+      layerSizes: sizes,
+      key,
+      keys: (rec.config[CACHE_KEYS_FIELD] ?? []).slice(0, index + 1),
+    };
   }
 
   async base(stage: Stage): Promise<StageState> {
@@ -133,7 +177,10 @@ class Run {
   fromImage(rec: ImageRecord): StageState {
     const layers: Descriptor[] = this.engine.images.layerDescriptors(rec);
     const sizes = rec.layers.map((d, i) => rec.layerSizes?.[i] ?? this.engine.images.layerSize(d));
-    return { config: structuredClone(rec.config), layers, layerSizes: sizes, key: rec.id };
+    const config = structuredClone(rec.config);
+    const keys = config[CACHE_KEYS_FIELD];
+    delete config[CACHE_KEYS_FIELD]; // the image built from this one writes its own list
+    return { config, layers, layerSizes: sizes, key: rec.id, keys: keys?.length === (config.history ?? []).length ? keys : undefined };
   }
 
   /** A base image: the local one, or pulled (always with --pull); only the host's platform is built here. */
@@ -255,13 +302,13 @@ class Run {
       if (from) {
         // A stage's (or image's) files are fixed by its key: nothing to read unless the step runs.
         const key = chainKey(state.key, { t: ins.source.text, from: from.key, workdir: state.config.config?.WorkingDir });
-        return await this.step(info, key, async () => apply(key, await plan()));
+        return await this.step(info, key, async () => apply(key, await plan()), state);
       }
       const t0 = performance.now();
       const p = await plan();
       this.timings.cacheLookup += performance.now() - t0;
       const key = chainKey(state.key, { t: ins.source.text, hash: p.hash, workdir: state.config.config?.WorkingDir });
-      return await this.step(info, key, () => apply(key, p));
+      return await this.step(info, key, () => apply(key, p), state);
     } finally {
       for (const d of scratches) fs.rmSync(d, { recursive: true, force: true });
     }
@@ -339,7 +386,7 @@ class Run {
       } finally {
         for (const d of scratches) fs.rmSync(d, { recursive: true, force: true });
       }
-    });
+    }, state);
   }
 }
 
@@ -377,6 +424,7 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
   const onAbort = () => run?.abort.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let run: Run | undefined;
+  engine.images.sweepInterrupted(); // scratch a killed build left behind
   const ctx = await openContext(opts.context, engine.root.dir, opts.dockerfile);
   try {
     const name = opts.dockerfile || 'Dockerfile';
@@ -414,7 +462,10 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
     if (unused.length) r.emit({ type: 'warning', message: `One or more build-args [${unused.join(' ')}] were not consumed` });
     const tc = performance.now();
     const labels = opts.labels && Object.keys(opts.labels).length ? opts.labels : undefined;
-    const config = labels ? { ...final.config, config: { ...final.config.config, Labels: { ...(final.config.config?.Labels ?? {}), ...labels } } } : final.config;
+    const config = {
+      ...(labels ? { ...final.config, config: { ...final.config.config, Labels: { ...(final.config.config?.Labels ?? {}), ...labels } } } : final.config),
+      [CACHE_KEYS_FIELD]: historyKeys(final),
+    };
     const outputs = opts.outputs ?? [];
     const wantImage = !outputs.length || outputs.some((o) => o.type === 'image') || (opts.tags ?? []).length > 0;
     let id = stateId({ ...final, config });

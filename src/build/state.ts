@@ -17,7 +17,12 @@ export interface StageState {
   layerSizes: number[];
   /** The cache chain: the base's id, then a hash over each step on top. */
   key: string;
+  /** The chain key of each history entry ('' where unknown): kept in the image for --cache-from. */
+  keys?: string[];
 }
+
+/** Where a built image keeps its steps' chain keys (a config field other tools ignore). */
+export const CACHE_KEYS_FIELD = 'berth.build.cache';
 
 /** The id the state would have as an image: the digest of its config. */
 export function stateId(s: StageState): string {
@@ -48,7 +53,15 @@ export function advance(s: StageState, p: { key: string; runConfig?: RunConfig; 
     layers: p.layer ? [...s.layers, p.layer.descriptor] : s.layers,
     layerSizes: p.layer ? [...s.layerSizes, p.layer.size] : s.layerSizes,
     key: p.key,
+    keys: [...historyKeys(s), p.key],
   };
+}
+
+/** The state's history keys, padded with '' for entries whose keys are not known. */
+export function historyKeys(s: StageState): string[] {
+  const n = s.config.history?.length ?? 0;
+  const k = s.keys ?? [];
+  return k.length === n ? k : [...Array(Math.max(0, n - k.length)).fill(''), ...k].slice(-n || n);
 }
 
 /** A command as the image config stores it: exec form as is, shell form through the stage's shell. */

@@ -28,6 +28,8 @@ export interface ImageConfig {
   config?: RunConfig;
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
+  /** berth build: the cache key of each history entry, so the image can serve as --cache-from. */
+  'berth.build.cache'?: string[];
 }
 
 export interface Platform {

@@ -290,7 +290,7 @@ export class ImageStore {
     return record;
   }
 
-  /** What killed pulls, imports and loads left: unpack dirs, claims, ingest files, load staging. */
+  /** What killed pulls, imports, loads and builds left: unpack dirs, claims, ingest files, staging. */
   sweepInterrupted(): void {
     this.layers.sweep();
     this.content.sweepIngest();
@@ -298,7 +298,8 @@ export class ImageStore {
     try {
       names = fs.readdirSync(this.tmpDir);
     } catch {}
-    for (const n of names) if (ownerDead(n, 'load-')) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
+    // load-*: archives being loaded; build-*: build contexts and COPY/RUN scratch (build/context.ts).
+    for (const n of names) if (ownerDead(n, 'load-') || ownerDead(n, 'build-')) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
   }
 
   /**

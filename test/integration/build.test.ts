@@ -278,6 +278,72 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
     assert.match(execFileSync('tar', ['-tf', `${dir}/out.tar`]).toString(), /^hello$/m);
   });
 
+  test('--cache-from: an image built here serves as the cache when the local cache is gone', async () => {
+    const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo cf-$((1+1)) > /x\nCOPY f.txt /f\nRUN echo cf-$((2+1)) >> /x\n', 'f.txt': 'one' });
+    assert.equal((await build(['-t', 'cf:1', dir])).code, 0);
+    fs.rmSync(path.join(root.dir, 'build', 'cache'), { recursive: true, force: true });
+    const hit = await build(['--cache-from', 'cf:1', '-t', 'cf:2', dir]);
+    assert.equal(hit.code, 0, hit.stderr);
+    assert.doesNotMatch(hit.stderr, /cf-\d/);
+    assert.equal((hit.stderr.match(/CACHED/g) ?? []).length, 3);
+    // Changed content is not taken from the cache image: the COPY and what follows run again.
+    fs.writeFileSync(path.join(dir, 'f.txt'), 'two');
+    fs.rmSync(path.join(root.dir, 'build', 'cache'), { recursive: true, force: true });
+    const partial = await build(['--cache-from', 'cf:1', '-t', 'cf:3', dir]);
+    assert.equal((partial.stderr.match(/CACHED/g) ?? []).length, 1);
+    assert.equal(await out('cf:3', 'cat', '/x', '/f'), 'cf-2\ncf-3\ntwo');
+    const missing = await build(['--cache-from', 'no-such-image-here:1', dir]);
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.match(missing.stderr, /WARNING: --cache-from no-such-image-here:1/);
+  });
+
+  test('ONBUILD, ADD from a URL with --checksum, --chown/--chmod, RUN bind and cache mounts, --network none, --platform', async () => {
+    const http = await import('node:http');
+    const crypto = await import('node:crypto');
+    const body = 'downloaded\n';
+    const server = http.createServer((_req, res) => res.end(body));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const parent = ctx({ Dockerfile: 'FROM busybox\nONBUILD COPY trigger.txt /trigger.txt\nONBUILD RUN echo onbuild-ran\n' });
+      assert.equal((await build(['-t', 'parent:1', parent])).code, 0);
+      const sum = crypto.createHash('sha256').update(body).digest('hex');
+      const dir = ctx({
+        'trigger.txt': 'triggered\n',
+        'data/a': 'bound\n',
+        Dockerfile: [
+          'FROM parent:1',
+          `ADD --checksum=sha256:${sum} http://127.0.0.1:${port}/file.txt /dl/`,
+          'COPY --chown=1234:99 --chmod=640 trigger.txt /owned',
+          'RUN --mount=type=bind,source=data,target=/mnt cat /mnt/a > /from-bind',
+          'RUN --mount=type=cache,target=/cache,id=c1 echo n >> /cache/count && wc -l < /cache/count > /cache-count',
+          'RUN ip -o link | grep -v " lo" | wc -l > /links',
+          '',
+        ].join('\n'),
+      });
+      const r = await build(['-t', 'child:1', '--network', 'none', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /onbuild-ran/);
+      assert.equal(await out('child:1', 'sh', '-c', 'cat /trigger.txt /dl/file.txt /from-bind /cache-count /links; stat -c "%u:%g %a" /owned; test -e /mnt/a || echo unbound'), 'triggered\ndownloaded\nbound\n1\n0\n1234:99 640\nunbound\n');
+      // The triggers ran here and are not passed on.
+      const insp = JSON.parse((await root.run(['image', 'inspect', 'child:1'])).stdout)[0];
+      assert.equal(insp.Config.OnBuild ?? null, null);
+      // The cache mount persists across builds.
+      const again = await build(['--no-cache', '-t', 'child:2', '--network', 'none', dir]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(await out('child:2', 'cat', '/cache-count'), '2\n');
+      const badSum = await build(['-f', '-', dir], `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/file.txt /x\n`);
+      assert.equal(badSum.code, 1);
+      assert.match(badSum.stderr, /digest mismatch/);
+      const arm = await build(['--platform', 'linux/arm64', '-f', '-', dir], 'FROM busybox\n');
+      assert.equal(arm.code, 1);
+      assert.match(arm.stderr, /host's platform/);
+    } finally {
+      server.close();
+    }
+    assertClean();
+  });
+
   describe('through the daemon', () => {
     let daemon: ReturnType<typeof spawn> | undefined;
     let sock = '';
