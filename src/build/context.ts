@@ -142,10 +142,12 @@ export function matchSource(view: LayeredFs, source: string, opts: { ignore?: Ig
   const out: Matched[] = [];
   for (const c of cands) {
     const written = c.join('/');
-    if (ignored(written)) continue;
     const resolved = view.resolve(written).join('/');
     const e = view.lstat(resolved);
     if (!e) continue;
+    // An ignored directory still counts when an exception brings back something inside it.
+    const hidden = ignored(written);
+    if (hidden && !(e.st.isDirectory() && opts.ignore?.mayReinclude(written))) continue;
     const items: Item[] = [];
     // An ignored directory is still entered: a `!` exception may bring back something inside
     // it, and then the directory comes along (docker's rule).
@@ -165,6 +167,7 @@ export function matchSource(view: LayeredFs, source: string, opts: { ignore?: Ig
       }
     };
     if (e.st.isDirectory()) walk(resolved, written, items);
+    if (hidden && !items.length) continue;
     out.push({ name: c.at(-1) ?? '', path: resolved, isDir: e.st.isDirectory(), items: e.st.isDirectory() ? items : [{ rel: '', abs: e.abs, st: e.st }] });
   }
   if (!out.length) throw notFound(`failed to compute cache key: "${source}" not found${GLOB.test(source) ? ' (no source files were specified)' : ''}`);
