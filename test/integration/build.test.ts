@@ -379,6 +379,22 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
       assertClean();
     });
 
+    test('dockerode buildImage and docker-compose 1.x build', async () => {
+      const { default: Docker } = await import('dockerode');
+      const dir = ctx({ Dockerfile: 'FROM busybox\nARG N\nRUN echo "n=$N" > /n\n', 'docker-compose.yml': 'version: "3"\nservices:\n  app:\n    build: .\n    image: composed:1\n' });
+      const d = new Docker({ socketPath: sock });
+      const stream = await d.buildImage({ context: dir, src: ['Dockerfile'] }, { t: 'dode:1', buildargs: { N: '3' } });
+      const msgs = await new Promise<Array<{ stream?: string; aux?: { ID: string }; error?: string }>>((resolve, reject) => d.modem.followProgress(stream, (err: Error | null, r: Array<{ stream?: string; aux?: { ID: string }; error?: string }>) => (err ? reject(err) : resolve(r))));
+      assert.ok(msgs.some((m) => m.aux?.ID?.startsWith('sha256:')));
+      assert.ok(!msgs.some((m) => m.error), JSON.stringify(msgs));
+      assert.equal(await out('dode:1', 'cat', '/n'), 'n=3\n');
+      if (spawnSync('sh', ['-c', 'command -v docker-compose']).status === 0) {
+        const r = spawnSync('docker-compose', ['build'], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${sock}` }, encoding: 'utf8', timeout: 120_000 });
+        assert.equal(r.status, 0, r.stderr + r.stdout);
+        assert.equal(await out('composed:1', 'cat', '/n'), 'n=\n');
+      }
+    });
+
     test('docker-py: client.images.build(path=...)', { skip: spawnSync('python3', ['-c', 'import docker']).status !== 0 && 'needs python3-docker' }, () => {
       const dir = ctx({ Dockerfile: 'FROM busybox\nARG X\nRUN echo "x=$X" > /x\nLABEL made=py\n' });
       const script = `
