@@ -331,6 +331,7 @@ class Run {
 
   async run(stage: Stage, ins: Extract<Instruction, { kind: 'RUN' }>, info: StepInfo, state: StageState, x: Expand, args: Map<string, string>): Promise<StageState> {
     const cfg = state.config.config ?? {};
+    if (ins.security === 'insecure') throw invalid('RUN --security=insecure is not allowed: build containers get the same confinement as run');
     const argv = runArgs(ins, cfg.Shell ?? ['/bin/sh', '-c']);
     const env = envMap(cfg.Env);
     const buildArgs = [...args].filter(([k]) => !env.has(k));

@@ -80,6 +80,7 @@ export async function planCopy(p: {
   const { ins, x, state } = p;
   const cfg = state.config.config ?? {};
   if (ins.kind === 'COPY' && ins.sources.some(isUrl)) throw invalid(`${ins.source.file}:${ins.source.line}: source can't be a URL for COPY`);
+  if (ins.parents || ins.exclude.length) throw invalid(`${ins.kind} ${ins.parents ? '--parents' : '--exclude'} is not supported by this builder yet`);
   const pieces: Piece[] = [];
   const h = createHash('sha256');
   let wildcard = false;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, invalid } from '../core/errors.ts';
+import { BerthError, invalid, isCode } from '../core/errors.ts';
 import type { MountSpec } from '../core/container.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { ImageStore } from '../image/store.ts';
@@ -168,7 +168,20 @@ export interface RunOutcome {
   layer?: { diffId: string; size: number };
 }
 
-export async function runStep(p: {
+type RunParams = Parameters<typeof runOnce>[0];
+
+export async function runStep(p: RunParams): Promise<RunOutcome> {
+  try {
+    return await runOnce(p);
+  } catch (err) {
+    // Another build's scratch record for the same state may be dropped between our lookup and our
+    // start (records are counted per build): then the step is tried once more, with a fresh record.
+    if (isCode(err, 'NotFound') && !p.signal?.aborted && /image .* is gone|No such image/.test((err as Error).message)) return runOnce(p);
+    throw err;
+  }
+}
+
+async function runOnce(p: {
   engine: Engine;
   state: StageState;
   args: string[];

@@ -7,6 +7,8 @@ export interface BuildRenderer {
   event(e: BuildEvent): void;
   line(text: string): void;
   finish(): void;
+  /** The build failed: on a terminal, the output of the steps that did not finish comes first. */
+  failed(message: string): void;
 }
 
 const label = (s: StepInfo) => `[${s.stage} ${s.index}/${s.total}] ${s.text}`;
@@ -39,12 +41,13 @@ export function plainRenderer(write: (s: string) => void): BuildRenderer {
     },
     line: (text) => write(text + '\n'),
     finish() {},
+    failed: (message) => write(`ERROR: ${message}\n`),
   };
 }
 
 export function ttyRenderer(write: (s: string) => void): BuildRenderer {
   const t0 = performance.now();
-  const steps = new Map<number, { info: StepInfo; start: number; ms?: number; cached?: boolean; last?: string }>();
+  const steps = new Map<number, { info: StepInfo; start: number; ms?: number; cached?: boolean; last?: string; tail: string[] }>();
   const extra: string[] = [];
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -74,11 +77,15 @@ export function ttyRenderer(write: (s: string) => void): BuildRenderer {
       }
       if (e.type === 'result') return;
       const n = e.step.index;
-      if (e.type === 'step') steps.set(n, { info: e.step, start: performance.now() });
+      if (e.type === 'step') steps.set(n, { info: e.step, start: performance.now(), tail: [] });
       const s = steps.get(n);
       if (!s) return;
       if (e.type === 'cached') s.cached = true;
-      else if (e.type === 'log') s.last = e.data.toString('utf8').trimEnd().split('\n').pop() || s.last;
+      else if (e.type === 'log') {
+        const lines = e.data.toString('utf8').trimEnd().split('\n');
+        s.last = lines.at(-1) || s.last;
+        s.tail = [...s.tail, ...lines].slice(-10);
+      }
       else if (e.type === 'done') s.ms = e.ms;
       schedule();
     },
@@ -87,11 +94,20 @@ export function ttyRenderer(write: (s: string) => void): BuildRenderer {
     },
     finish() {
       if (timer) clearInterval(timer);
+      timer = undefined;
       draw();
+    },
+    failed(message) {
+      this.finish();
+      for (const s of steps.values()) {
+        if (s.ms !== undefined || !s.tail.length) continue;
+        write(`------\n > ${label(s.info)}:\n${s.tail.map((l) => `${l}\n`).join('')}------\n`);
+      }
+      write(`ERROR: ${message}\n`);
     },
   };
 }
 
-export function quietRenderer(): BuildRenderer {
-  return { event() {}, line() {}, finish() {} };
+export function quietRenderer(write: (s: string) => void): BuildRenderer {
+  return { event() {}, line() {}, finish() {}, failed: (message) => write(`ERROR: ${message}\n`) };
 }

@@ -3,7 +3,7 @@
 // (a directory, a tar or a lone Dockerfile on stdin) and renders progress on stderr.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { invalid, isCode } from '../../core/errors.ts';
+import { invalid } from '../../core/errors.ts';
 import type { BuildOptions, Output, Secret } from '../../build/events.ts';
 import { familiarReference, parseReference } from '../../image/reference.ts';
 import { imageHistory } from '../../image/history.ts';
@@ -169,7 +169,7 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
     throw invalid(`unable to prepare context: path "${where}" not found`);
   }
   const tty = progress === 'tty' || (progress === 'auto' && process.stderr.isTTY === true);
-  const r = progress === 'quiet' ? quietRenderer() : tty ? ttyRenderer((s) => process.stderr.write(s)) : plainRenderer((s) => process.stderr.write(s));
+  const r = progress === 'quiet' ? quietRenderer((s) => process.stderr.write(s)) : tty ? ttyRenderer((s) => process.stderr.write(s)) : plainRenderer((s) => process.stderr.write(s));
   opts.onEvent = (e) => r.event(e);
   const controller = new AbortController();
   opts.signal = controller.signal;
@@ -186,13 +186,12 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
     const { build: run } = await import('../../build/builder.ts');
     result = await run(ctx.engine(), opts);
   } catch (err) {
-    r.finish();
     if (controller.signal.aborted) {
-      ctx.err('ERROR: build canceled\n');
+      r.failed('build canceled');
       return 130;
     }
-    ctx.err(`ERROR: ${(err as Error).message}\n`);
-    return isCode(err, 'InvalidArgument') || isCode(err, 'NotFound') || isCode(err, 'FailedPrecondition') ? 1 : 1;
+    r.failed((err as Error).message);
+    return 1; // docker build's status for any failed build
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
