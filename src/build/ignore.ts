@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalid } from '../core/errors.ts';
+import { compileGlob } from './glob.ts';
 
 export interface IgnorePattern {
   /** Cleaned, without the `!`. */
@@ -67,57 +68,27 @@ export function readIgnoreLines(text: string): string[] {
   return out;
 }
 
-const REGEX_SPECIAL = new Set(['.', '+', '(', ')', '|', '{', '}', '$']);
-
-/** An escaped character, literally (unicode-mode regexps refuse escapes of ordinary characters). */
-const literal = (ch: string) => (/[\^$\\.*+?()[\]{}|/]/.test(ch) ? '\\' + ch : ch);
-
-/** One pattern, matched against a whole cleaned relative path. */
+/**
+ * One pattern, matched against a whole cleaned relative path. Like moby's patternmatcher: plain
+ * text is compared as is; `x/**` is a prefix and `**` + plain text a suffix; anything else with
+ * wildcards goes through the glob automaton.
+ */
 function compile(pattern: string, exclusion: boolean): IgnorePattern {
   const chars = Array.from(pattern);
-  let re = '^';
-  let kind: 'exact' | 'prefix' | 'suffix' | 'regexp' = 'exact';
-  let inClass = false;
+  let kind: 'exact' | 'prefix' | 'suffix' | 'glob' = 'exact';
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i];
     const first = i === 0;
-    if (ch === '*') {
-      if (chars[i + 1] === '*') {
-        i++;
-        if (chars[i + 1] === '/') i++;
-        if (i + 1 >= chars.length) {
-          if (kind === 'exact') kind = 'prefix';
-          else {
-            re += '.*';
-            kind = 'regexp';
-          }
-        } else {
-          re += '(.*/)?';
-          kind = 'regexp';
-        }
-        if (first) kind = 'suffix';
-      } else {
-        re += '[^/]*';
-        kind = 'regexp';
-      }
-    } else if (ch === '?') {
-      re += '[^/]';
-      kind = 'regexp';
-    } else if (REGEX_SPECIAL.has(ch)) re += '\\' + ch;
+    if (ch === '*' && chars[i + 1] === '*') {
+      i++;
+      if (chars[i + 1] === '/') i++;
+      kind = i + 1 >= chars.length && kind === 'exact' ? 'prefix' : 'glob';
+      if (first) kind = 'suffix';
+    } else if (ch === '*' || ch === '?' || ch === '[' || ch === ']') kind = 'glob';
     else if (ch === '\\') {
-      if (i + 1 >= chars.length) throw new Error('syntax error in pattern');
-      re += literal(chars[++i]);
-      kind = 'regexp';
-    } else if (ch === '[') {
-      re += ch;
-      inClass = true;
-      kind = 'regexp';
-    } else if (ch === ']') {
-      // Outside a class Go's regexp takes `]` literally; JavaScript's (unicode mode) wants it escaped.
-      re += inClass ? ch : '\\]';
-      inClass = false;
-      kind = 'regexp';
-    } else re += ch;
+      i++;
+      kind = 'glob';
+    }
   }
   switch (kind) {
     case 'exact':
@@ -130,15 +101,8 @@ function compile(pattern: string, exclusion: boolean): IgnorePattern {
       const suffix = pattern.slice(2);
       return { pattern, exclusion, test: (p) => p.endsWith(suffix) || (suffix.startsWith('/') && p === suffix.slice(1)) };
     }
-    case 'regexp': {
-      let rx: RegExp;
-      try {
-        rx = new RegExp(re + '$', 'u');
-      } catch {
-        throw new Error('syntax error in pattern');
-      }
-      return { pattern, exclusion, test: (p) => rx.test(p) };
-    }
+    case 'glob':
+      return { pattern, exclusion, test: compileGlob(pattern) };
   }
 }
 

@@ -83,8 +83,8 @@ export type Instruction =
       /**
        * Raw, as written (wildcards and variables unexpanded). Heredoc sources (`COPY <<EOF /dst`)
        * are not in this list but in `heredocs`, in order: each becomes a file named after its
-       * delimiter, with its content (expanded when `expand`, tabs stripped when `chomp`: see
-       * heredocText()).
+       * delimiter, its content given by heredocFile() (tabs stripped for `<<-`, variables expanded
+       * unless the delimiter was quoted).
        */
       sources: string[];
       dest: string;

@@ -46,6 +46,7 @@ export function parseDuration(s: string): number {
     total += Number(m[1]) * units[m[2]];
     end = re.lastIndex;
   }
+  if (s === '0') return 0; // Go takes a bare zero without a unit (HEALTHCHECK --timeout=0)
   if (!s || end !== s.length) throw invalid(`invalid duration: "${s}"`);
   return Math.round(total);
 }

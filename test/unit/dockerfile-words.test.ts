@@ -185,3 +185,25 @@ test('property: the parser never throws anything but a BerthError and never hang
   );
   assert.ok(slowest < 500, `slowest parse took ${slowest} ms`);
 });
+
+test('hostile inputs stay fast: long runs, deep nesting', () => {
+  const cases: (() => unknown)[] = [
+    () => parseDockerfile('FROM x\nRUN a' + '\r'.repeat(50000) + 'b\n'),
+    () => parseDockerfile('# syntax=a' + ' '.repeat(50000) + 'b\nFROM x\n'),
+    () => parseDockerfile('FROM x\nRUN ' + '['.repeat(50000) + '\n'),
+    () => parseDockerfile('FROM x\nENV a' + ' '.repeat(50000) + 'b\n'),
+    () => parseDockerfile('FROM x\nRUN ' + 'a\\ '.repeat(20000) + '\n'),
+    () => parseDockerfile('FROM x\nRUN ' + '<<A '.repeat(5000) + '\n'),
+    () => assert.throws(() => expandWord('${a:-'.repeat(5000) + '}'.repeat(5000), {}), /nested deeper than 100/),
+    () => assert.throws(() => expandWord('"${a:-'.repeat(3000), {}), { code: 'InvalidArgument' }),
+  ];
+  for (const [i, f] of cases.entries()) {
+    const t0 = performance.now();
+    try {
+      f();
+    } catch (err) {
+      assert.ok(err instanceof BerthError, String(err));
+    }
+    assert.ok(performance.now() - t0 < 1000, `case ${i} took ${performance.now() - t0} ms`);
+  }
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { heredocText, parseDockerfile, parseTriggers } from '../../src/build/dockerfile/parse.ts';
+import { heredocFile, heredocText, parseDockerfile, parseTriggers } from '../../src/build/dockerfile/parse.ts';
 import type { Instruction } from '../../src/build/types.ts';
 
 /** The instructions of the first stage. */
@@ -182,6 +182,11 @@ test('COPY and ADD: flags, JSON form, heredoc sources', () => {
     { name: 'RAW', chomp: false, expand: false, content: '$NOT_EXPANDED\n' },
   ]);
   assert.equal(heredocText(h.heredocs[0]), 'echo "hello world"\n');
+  // The files they become: expanded (quotes kept literal, escapes removed) unless quoted.
+  const env = { NOT_EXPANDED: 'x', WHO: 'world' };
+  assert.equal(heredocFile(h.heredocs[0], env), 'echo "hello world"\n');
+  assert.equal(heredocFile(h.heredocs[1], env), '$NOT_EXPANDED\n');
+  assert.equal(heredocFile({ name: 'E', chomp: false, expand: true, content: `say "hi $WHO" 'and $WHO' \\$WHO\n` }, env), `say "hi world" 'and world' $WHO\n`);
   assert.deepEqual([h.source.line, h.source.endLine], [2, 6]);
   fails('FROM x\nCOPY onlyone\n', 'Dockerfile:2: COPY requires at least two arguments, but only one was provided. Destination could not be determined');
   fails('FROM x\nCOPY a <<EOF\nx\nEOF\n', 'Dockerfile:2: COPY cannot accept a heredoc as a destination');
@@ -265,7 +270,9 @@ test('ONBUILD: the trigger parsed now, its expression kept for the image config'
   const triggers = parseTriggers([o.expression, h.expression, 'ADD . /app/src'], 'base:1');
   assert.deepEqual(triggers.map((t) => t.kind), ['RUN', 'COPY', 'ADD']);
   assert.equal(triggers[1].kind === 'COPY' && triggers[1].heredocs[0].content, 'hello\n');
-  assert.throws(() => parseTriggers(['FROM x'], 'base:1'), /^BerthError: base:1 \(ONBUILD trigger 1\):1: FROM isn't allowed as an ONBUILD trigger|FROM isn't allowed/);
+  assert.throws(() => parseTriggers(['RUN a', 'FROM x'], 'base:1'), { code: 'InvalidArgument', message: "base:1 (ONBUILD trigger 2):1: FROM isn't allowed as an ONBUILD trigger" });
+  assert.throws(() => parseTriggers(['RUN a\nRUN b'], 'base:1'), { message: 'base:1 (ONBUILD trigger 1):1: onbuild trigger should be a single expression' });
+  assert.throws(() => parseTriggers([''], 'base:1'), { message: 'base:1 (ONBUILD trigger 1):1: onbuild trigger should be a single expression' });
   fails('FROM x\nONBUILD ONBUILD RUN x\n', 'Dockerfile:2: Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
   fails('FROM x\nONBUILD FROM y\n', "Dockerfile:2: FROM isn't allowed as an ONBUILD trigger");
   fails('FROM x\nONBUILD MAINTAINER y\n', "Dockerfile:2: MAINTAINER isn't allowed as an ONBUILD trigger");
@@ -294,4 +301,33 @@ test('Source.text: the instruction as written, continuations joined', () => {
   const [a, b] = steps('FROM x\nRUN set -e; \\\n    echo "a  b" \\\n  # note\n    && true\nLABEL  a=b   \n');
   assert.equal(a.source.text, 'RUN set -e;     echo "a  b"     && true');
   assert.equal(b.source.text, 'LABEL  a=b');
+});
+
+test('heredoc delimiters: quoting parts, escapes, blanks after <<, variables, several in one COPY', () => {
+  const text = [
+    'FROM alpine',
+    'RUN 3<<EMPTY2', 'EMPTY2',
+    'RUN "<<NOHEREDOC"',
+    'COPY <<X <<Y /dest', 'Y', 'X', 'X', 'Y',
+    "RUN <<eo'f'", 'echo foo', 'eof',
+    "RUN <<eo\\'f", 'echo foo', "eo'f",
+    "RUN <<'e'o\\'f", 'echo foo', "eo'f",
+    "RUN <<'one two'", 'echo bar', 'one two',
+    'RUN <<$EOF', '$EOF',
+    'RUN <<  EOF  > foo', 'EOF',
+    'RUN --mount=type=cache,target=/foo <<MOUNT', 'echo hello', 'MOUNT',
+  ].join('\n');
+  const got = parseDockerfile(text).stages[0].instructions.map((i) => (i.kind === 'RUN' || i.kind === 'COPY' ? i.heredocs : []).map((h) => [h.name, h.expand, h.content]));
+  assert.deepEqual(got, [
+    [['EMPTY2', true, '']],
+    [],
+    [['X', true, 'Y\n'], ['Y', true, 'X\n']],
+    [['eof', false, 'echo foo\n']],
+    [["eo'f", true, 'echo foo\n']],
+    [["eo'f", false, 'echo foo\n']],
+    [['one two', false, 'echo bar\n']],
+    [['$EOF', true, '']],
+    [['EOF', true, '']],
+    [['MOUNT', true, 'echo hello\n']],
+  ]);
 });

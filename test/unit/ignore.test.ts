@@ -65,6 +65,20 @@ test('wildcards: * and ? stay in one element, classes, escapes', () => {
   expect('a+(b)|{c}$', ['a+(b)|{c}$'], ['aab']);
   expect('x]', ['x]'], ['x']);
   expect('é?', ['éa', 'é€'], ['é']);
+  // `^` outside a class anchors (docker builds a regexp): only useful first, never in the middle.
+  expect('^foo*', ['foo', 'foo1'], ['^foo']);
+  expect('a^b*', [], ['a^b', 'ab']);
+  expect('^foo', ['^foo'], ['foo']); // no wildcard: compared as plain text
+  expect('[a\\-z]x', ['-x', 'ax', 'zx'], ['bx']);
+  expect('**/*.go', ['a.go', 'a/b/c.go'], []);
+});
+
+test('wildcard matching takes linear time (docker\'s regexps never backtrack)', () => {
+  const t0 = performance.now();
+  assert.equal(parseIgnore('*a*a*a*a*a*a*a*a*a*b').matches('a'.repeat(200)), false);
+  assert.equal(parseIgnore('**/a*/**/b*/**/c*/**/d*/**/e').matches(Array(40).fill('ab').join('/') + '/x'), false);
+  assert.equal(parseIgnore('**/a*/**/b*/**/c*/**/d*/**/e').matches('a/b/c/d/e'), true);
+  assert.ok(performance.now() - t0 < 500, `took ${performance.now() - t0} ms`);
 });
 
 test('malformed patterns are InvalidArgument errors', () => {
@@ -72,6 +86,9 @@ test('malformed patterns are InvalidArgument errors', () => {
   assert.throws(() => parseIgnore('a\\'), { code: 'InvalidArgument' });
   assert.throws(() => parseIgnore('!'), { code: 'InvalidArgument', message: '.dockerignore: illegal exclusion pattern: "!"' });
   assert.throws(() => parseIgnore(' ! '), { code: 'InvalidArgument' });
+  // Classes as Go's filepath.Match validates them: not empty, no `]` or `-` first, ranges in order.
+  for (const bad of ['[]a]', '[a-]', '[z-a]', '[-a]', '[^]', '[a', 'x[\\'])
+    assert.throws(() => parseIgnore(bad), { code: 'InvalidArgument', message: `.dockerignore: bad pattern "${bad}": syntax error in pattern` }, bad);
 });
 
 test('walking: check() with the parent state agrees with matches(); mayReinclude() says where to descend', () => {
@@ -96,6 +113,36 @@ test('walking: check() with the parent state agrees with matches(); mayReinclude
   }
   // `*.log` matches at the root only: `*` never crosses a `/` (docker's well-known surprise).
   assert.deepEqual(tree.filter((p) => !m.matches(p)), ['a', 'a/b', 'a/b/c.log', 'build/keep.txt', 'src', 'src/x.log', 'src/main.ts']);
+});
+
+// What `docker build` (docker CLI 28.2.2, classic builder, dockerd 20.10.24) sent for a context of
+// these files: `COPY . /c` from scratch, then `docker export`. Each row: .dockerignore, files left out.
+const CONTEXT = [".git/HEAD",".git/config","README-secret.md","README.md","a.txt","a/b/c/temp","a/b/temporary.txt","b.md","br[a]cket","build/keep.txt","build/other","build/sub/y","docs/README.md","docs/x.md","node_modules/m/index.js","sp ace/f","src/main.go","src/sub/deep.go","src/sub/temp1","src/x.log","temp","tempa","tempab","vendor/v.go","vendor/v.txt","x]"];
+const DOCKER: [string, string[]][] = [
+  ["# comment\n*/temp*\n*/*/temp*\ntemp?\n", ["a/b/temporary.txt","src/sub/temp1","tempa"]],
+  ["*.md\n!README*.md\nREADME-secret.md\n", ["README-secret.md","b.md"]],
+  ["*.md\nREADME-secret.md\n!README*.md\n", ["b.md"]],
+  ["**/*.go\n", ["src/main.go","src/sub/deep.go","vendor/v.go"]],
+  ["build\n!build/keep.txt\n", ["build/other","build/sub/y"]],
+  ["*\n!src\n!build/keep.txt\nsrc/sub\n", [".git/HEAD",".git/config","README-secret.md","README.md","a.txt","a/b/c/temp","a/b/temporary.txt","b.md","br[a]cket","build/other","build/sub/y","docs/README.md","docs/x.md","node_modules/m/index.js","sp ace/f","src/sub/deep.go","src/sub/temp1","temp","tempa","tempab","vendor/v.go","vendor/v.txt","x]"]],
+  ["/node_modules/\n./.git\n*.log\n", [".git/HEAD",".git/config","node_modules/m/index.js"]],
+  ["a/**/temp*\n**/temp1\n", ["a/b/c/temp","a/b/temporary.txt","src/sub/temp1"]],
+  ["br[a]cket\nx\\]\nsp?ace\n", ["sp ace/f","x]"]],
+  ["**\n!vendor/*.go\n!docs\n", [".git/HEAD",".git/config","README-secret.md","README.md","a.txt","a/b/c/temp","a/b/temporary.txt","b.md","br[a]cket","build/keep.txt","build/other","build/sub/y","node_modules/m/index.js","sp ace/f","src/main.go","src/sub/deep.go","src/sub/temp1","src/x.log","temp","tempa","tempab","vendor/v.txt","x]"]],
+  // The classic builder also left out vendor/v.go here: its walker skips an excluded directory unless
+  // an exception starts with the directory's path. BuildKit's walker (fsutil) goes in when an
+  // exception has wildcards, so `!**/*.go` re-includes vendor/v.go; berth follows BuildKit.
+  ["vendor\n!**/*.go\n", ["vendor/v.txt"]],
+  ["a\n!a/b\na\n", []],
+  ["[^bt]*\n!a.txt\n", [".git/HEAD",".git/config","README-secret.md","README.md","a/b/c/temp","a/b/temporary.txt","docs/README.md","docs/x.md","node_modules/m/index.js","sp ace/f","src/main.go","src/sub/deep.go","src/sub/temp1","src/x.log","vendor/v.go","vendor/v.txt","x]"]],
+  ["  src/../docs  \n!docs/README.md\n #x\n", ["docs/x.md"]],
+];
+
+test('agrees with what the docker CLI leaves out of a context', () => {
+  for (const [text, excluded] of DOCKER) {
+    const m = parseIgnore(text);
+    assert.deepEqual(CONTEXT.filter((f) => m.matches(f)), excluded, text);
+  }
 });
 
 test('paths given to matches() are cleaned too', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { test } from 'node:test';
-import { parseBytes, parseCpus, parseMemory } from '../../src/core/units.ts';
+import { parseBytes, parseCpus, parseDuration, parseMemory } from '../../src/core/units.ts';
 
 const MiB = 1024 * 1024;
 
@@ -59,4 +59,14 @@ test('parseCpus errors match docker', () => {
   for (const bad of ['', '.', 'abc', '-1', '1,5', '1.5.2', '1e2'])
     assert.throws(() => parseCpus(bad), { code: 'InvalidArgument', message: `failed to parse ${bad} as a rational number` }, bad);
   assert.throws(() => parseCpus('0.0000000001'), /value is too precise/);
+});
+
+test('parseDuration takes Go durations, a bare 0 included', () => {
+  assert.equal(parseDuration('30s'), 30e9);
+  assert.equal(parseDuration('1m30s'), 90e9);
+  assert.equal(parseDuration('1.5h'), 5400e9);
+  assert.equal(parseDuration('300ms'), 300e6);
+  assert.equal(parseDuration('0'), 0);
+  assert.equal(parseDuration('0s'), 0);
+  for (const bad of ['', '5', 's', '1x', '00', '1s ']) assert.throws(() => parseDuration(bad), { code: 'InvalidArgument', message: `invalid duration: "${bad}"` }, bad);
 });

@@ -5,7 +5,14 @@
 import { trimLeftSpace } from './chars.ts';
 
 const KNOWN = new Set(['syntax', 'escape', 'check']);
-const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$/; // Go's \s
+// Go's `^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`; the trailing blanks are trimmed by hand, as a
+// lazy group before them is quadratic in a backtracking engine.
+const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.*)$/;
+function trimBlanksEnd(s: string): string {
+  let j = s.length;
+  while (j > 0 && '\t\n\f\r '.includes(s[j - 1])) j--;
+  return s.slice(0, j);
+}
 
 export class DirectiveScanner {
   readonly directives: Record<string, string> = {};
@@ -24,12 +31,12 @@ export class DirectiveScanner {
     }
     const m = DIRECTIVE.exec(trimLeftSpace(line.slice(1)));
     const name = m?.[1].toLowerCase();
-    if (!m || !name || !KNOWN.has(name)) {
+    const value = m ? trimBlanksEnd(m[2]) : '';
+    if (!m || !name || !value || !KNOWN.has(name)) {
       this.done = true;
       return false;
     }
     if (Object.hasOwn(this.directives, name)) throw new Error(`only one ${name} parser directive can be used`);
-    const value = m[2];
     if (name === 'escape') {
       if (value !== '`' && value !== '\\') throw new Error(`invalid escape token '${value}' does not match \` or \\`);
       this.escape = value;

@@ -3,7 +3,7 @@
 // Several on one line are read one after the other, in order.
 
 import type { Heredoc } from '../types.ts';
-import { expandWords } from './words.ts';
+import { expandWord, expandWords } from './words.ts';
 
 const MARKER = /^(\d*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
 
@@ -40,4 +40,14 @@ export function markersOf(line: string): Omit<Heredoc, 'content'>[] {
 /** A heredoc's body as used: with `<<-`, leading tabs removed from every line. */
 export function heredocText(h: Heredoc): string {
   return h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
+}
+
+/**
+ * The file a COPY/ADD heredoc source becomes: tabs stripped for `<<-`, then, unless the delimiter
+ * was quoted, `$` variables expanded and `\` escapes removed while quotes stay literal (BuildKit
+ * expands these bodies with `\` as escape whatever the Dockerfile's escape directive says).
+ */
+export function heredocFile(h: Heredoc, env: Record<string, string>, onUnset?: (name: string) => void): string {
+  const text = heredocText(h);
+  return h.expand ? expandWord(text, env, { skipQuotes: true, ...(onUnset ? { onUnset } : {}) }) : text;
 }

@@ -27,7 +27,7 @@ const atLeastOne = (kw: string) => new Error(`${kw} requires at least one argume
 const exactlyOne = (kw: string) => new Error(`${kw} requires exactly one argument`);
 
 /** Exec form when the arguments are a JSON array of strings, else shell form (as Docker does). */
-function command(kw: string, args: string): Command | undefined {
+function command(args: string): Command | undefined {
   if (!args) return undefined;
   const json = parseJsonArray(args);
   if (json.ok) return { form: 'exec', args: json.args };
@@ -36,11 +36,11 @@ function command(kw: string, args: string): Command | undefined {
 }
 
 /** A JSON array, or else words split at blanks (COPY, ADD, VOLUME). */
-function list(args: string): { words: string[]; json: boolean } {
+function list(args: string): string[] {
   const json = parseJsonArray(args);
-  if (json.ok) return { words: json.args, json: true };
+  if (json.ok) return json.args;
   if (json.notStrings) throw new Error('when using JSON array syntax, arrays must be comprised of strings only');
-  return { words: splitBlanks(args), json: false };
+  return splitBlanks(args);
 }
 
 /** True when the instruction's arguments can carry heredocs (RUN, COPY, ADD not in JSON form). */
@@ -87,7 +87,7 @@ function keyValues(kw: string, r: Request): [string, string][] {
 
 function parseRun(r: Request): Instruction {
   const flags = new Flags(r.flags).strings('mount').string('network').string('security').parse();
-  const cmd = command('RUN', r.args);
+  const cmd = command(r.args);
   if (!cmd) throw atLeastOne('RUN');
   const network = flags.get('network');
   if (network !== undefined && network !== 'default' && network !== 'none' && network !== 'host')
@@ -111,7 +111,7 @@ function parseCopy(kw: 'COPY' | 'ADD', r: Request): Instruction {
   if (kw === 'COPY') flags.string('from').bool('parents');
   else flags.string('checksum').bool('keep-git-dir').bool('unpack');
   flags.parse();
-  const { words } = list(r.args);
+  const words = list(r.args);
   if (words.length < 2)
     throw new Error(`${kw} requires at least two arguments, but only one was provided. Destination could not be determined`);
   const dest = words[words.length - 1];
@@ -153,7 +153,6 @@ function parseCopy(kw: 'COPY' | 'ADD', r: Request): Instruction {
 function interval(flags: Flags, name: string): string | undefined {
   const v = flags.get(name);
   if (!v) return undefined;
-  if (/^[+-]?0$/.test(v)) return v; // Go takes a bare 0 without a unit
   let ns: number;
   try {
     ns = parseDuration(v);
@@ -178,7 +177,7 @@ function parseHealthcheck(r: Request): Instruction {
   }
   const flags = new Flags(r.flags).string('interval').string('timeout').string('start-period').string('start-interval').string('retries').parse();
   if (type !== 'CMD') throw new Error(`Unknown type "${type}" in HEALTHCHECK (try CMD)`);
-  const cmd = command('HEALTHCHECK', rest);
+  const cmd = command(rest);
   if (!cmd || (cmd.form === 'exec' && !cmd.args.length)) throw new Error('Missing command after HEALTHCHECK CMD');
   const retries = flags.get('retries');
   if (retries) {
@@ -232,13 +231,13 @@ export function parseInstruction(r: Request): Instruction {
     case 'CMD':
     case 'ENTRYPOINT': {
       noFlags(r);
-      const cmd = command(kw, r.args);
+      const cmd = command(r.args);
       if (!cmd) throw atLeastOne(kw);
       return { kind: kw, source: r.source, command: cmd };
     }
     case 'SHELL': {
       noFlags(r);
-      const cmd = command(kw, r.args);
+      const cmd = command(r.args);
       if (!cmd || (cmd.form === 'exec' && !cmd.args.length)) throw atLeastOne(kw);
       if (cmd.form !== 'exec') throw new Error('SHELL requires the arguments to be in JSON form');
       return { kind: 'SHELL', source: r.source, args: cmd.args };
@@ -265,7 +264,7 @@ export function parseInstruction(r: Request): Instruction {
     }
     case 'VOLUME': {
       noFlags(r);
-      const values = list(r.args).words.map((v) => v.trim());
+      const values = list(r.args).map((v) => v.trim());
       if (!values.length) throw atLeastOne(kw);
       if (values.some((v) => !v)) throw new Error('VOLUME specified can not be an empty string');
       return { kind: 'VOLUME', source: r.source, values };

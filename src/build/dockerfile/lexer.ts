@@ -2,7 +2,7 @@
 // continuations (the escape character at the end of a line, blanks after it allowed) joined, also
 // across comment lines and empty lines inside a continuation; and the bodies of heredocs.
 
-import { isSpace, trimLeftSpace } from './chars.ts';
+import { trimLeftSpace } from './chars.ts';
 import { DirectiveScanner } from './directives.ts';
 import { parseError } from './errors.ts';
 
@@ -13,7 +13,12 @@ export interface LogicalLine {
   endLine: number;
 }
 
-const trimNewline = (s: string) => s.replace(/[\r\n]+$/, '');
+/** Go's bytes.TrimRight(s, "\r\n"), by hand: a regexp would be quadratic on a run of \r. */
+function trimNewline(s: string): string {
+  let j = s.length;
+  while (j > 0 && (s[j - 1] === '\n' || s[j - 1] === '\r')) j--;
+  return s.slice(0, j);
+}
 const isComment = (s: string) => trimLeftSpace(s).startsWith('#');
 
 export class LineReader {
@@ -78,7 +83,7 @@ export class LineReader {
         const cont = trimNewline(raw);
         this.scanDirective(cont);
         // Comment lines and empty lines inside a continuation are skipped (docker warns of the latter).
-        if (isComment(raw) || ![...cont].some((c) => !isSpace(c))) continue;
+        if (isComment(raw) || !trimLeftSpace(cont)) continue;
         const r = this.trimContinuation(cont);
         text += r.text;
         more = r.more;

@@ -3,6 +3,7 @@
 
 import { BerthError } from '../../core/errors.ts';
 import type { Dockerfile, From, Heredoc, Instruction, Stage } from '../types.ts';
+import { trimSpace } from './chars.ts';
 import { atLine, parseError } from './errors.ts';
 import { markersOf } from './heredoc.ts';
 import { parseFrom, parseInstruction, takesHeredocs, type Request } from './instructions.ts';
@@ -10,7 +11,7 @@ import { LineReader } from './lexer.ts';
 import { splitCommand } from './split.ts';
 
 export { expandWord, expandWords } from './words.ts';
-export { heredocText } from './heredoc.ts';
+export { heredocFile, heredocText } from './heredoc.ts';
 
 /** Reads the instructions of `text` one by one, heredoc bodies included. */
 function* requests(reader: LineReader, file: string): Generator<Request> {
@@ -26,7 +27,7 @@ function* requests(reader: LineReader, file: string): Generator<Request> {
           heredocs.push({ ...marker, content });
         }
       }
-      const source = { file, line, endLine: reader.lineNumber, text: ll.text.trim() };
+      const source = { file, line, endLine: reader.lineNumber, text: trimSpace(ll.text) };
       yield { ...split, source, heredocs, escape: reader.escape };
     } catch (err) {
       throw positioned(err, file, line);
@@ -79,24 +80,25 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
 
 /**
  * Parses the ONBUILD triggers inherited from a base image (its config's OnBuild list), for a child
- * build to run after its FROM. Each expression is one instruction, its heredoc bodies after it.
+ * build to run right after its FROM. Each expression must be one instruction (its heredoc bodies
+ * after it), read with the default escape character, as BuildKit does.
  */
-export function parseTriggers(expressions: string[], file: string, escape = '\\'): Instruction[] {
+export function parseTriggers(expressions: string[], file: string): Instruction[] {
   const out: Instruction[] = [];
   for (const [i, expr] of expressions.entries()) {
     const name = `${file} (ONBUILD trigger ${i + 1})`;
-    // An escape directive line keeps the trigger in the base image's escape character.
-    const prefix = escape === '\\' ? '' : `# escape=${escape}\n`;
-    const reader = new LineReader(prefix + expr, name);
-    for (const r of requests(reader, name)) {
+    const found: Instruction[] = [];
+    for (const r of requests(new LineReader(expr, name), name)) {
       const kw = r.keyword.toUpperCase();
       try {
         if (kw === 'ONBUILD' || kw === 'FROM' || kw === 'MAINTAINER') throw new Error(`${kw} isn't allowed as an ONBUILD trigger`);
-        out.push(parseInstruction(r));
+        found.push(parseInstruction(r));
       } catch (err) {
         throw positioned(err, name, r.source.line);
       }
     }
+    if (found.length !== 1) throw parseError(name, 1, 'onbuild trigger should be a single expression');
+    out.push(found[0]);
   }
   return out;
 }

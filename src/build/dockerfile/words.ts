@@ -17,11 +17,14 @@ export interface ExpandOptions {
   rawQuotes?: boolean;
   /** Keep escape characters in the result. */
   rawEscapes?: boolean;
+  /** Quotes are ordinary characters (BuildKit's expansion of heredoc bodies). */
+  skipQuotes?: boolean;
   /** Told of each variable referenced but not set (the builder may warn, as BuildKit's linter does). */
   onUnset?: (name: string) => void;
 }
 
 const EOF = '';
+const MAX_DEPTH = 100;
 
 /** The expansion's failures, without the "failed to process" wrapping. */
 class WordError extends Error {}
@@ -59,6 +62,7 @@ class Words {
 class Lexer {
   private readonly chars: string[];
   private pos = 0;
+  private depth = 0;
   private rawEscapes: boolean;
   private readonly escape: string;
   private readonly env: Record<string, string>;
@@ -109,7 +113,7 @@ class Lexer {
         words.addString(v); // an expanded value splits into words
         continue;
       }
-      if (ch === '<' || ch === "'" || ch === '"') {
+      if (ch === '<' || (!this.opts.skipQuotes && (ch === "'" || ch === '"'))) {
         const v = ch === '<' ? this.possibleHeredoc() : ch === "'" ? this.singleQuote() : this.doubleQuote();
         text += v;
         words.addRaw(v); // quoted text stays one word, spaces included
@@ -197,6 +201,16 @@ class Lexer {
   }
 
   private dollar(): string {
+    // `${a:-${b:-...}}` recurses; bound it so that hostile input is an error, not a stack overflow.
+    if (++this.depth > MAX_DEPTH) throw new WordError(`substitutions nested deeper than ${MAX_DEPTH}`);
+    try {
+      return this.dollarInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private dollarInner(): string {
     this.next(); // $
     if (this.peek() !== '{') {
       const name = this.name();
@@ -311,7 +325,10 @@ function process(raw: string, env: Record<string, string>, opts: ExpandOptions):
   try {
     return new Lexer(raw, env, opts).run(EOF, opts.rawEscapes ?? false);
   } catch (err) {
-    if (err instanceof WordError) throw invalid(`failed to process "${raw}": ${err.message}`);
+    if (err instanceof WordError) {
+      const shown = raw.length > 200 ? raw.slice(0, 200) + '...' : raw;
+      throw invalid(`failed to process "${shown}": ${err.message}`);
+    }
     throw err;
   }
 }
