@@ -13,7 +13,7 @@ import { parseReference } from '../image/reference.ts';
 import { BuildCache, chainKey } from './cache.ts';
 import { FileHashes, openContext, scratchDir, type BuildContext } from './context.ts';
 import { planCopy } from './copy.ts';
-import { parseDockerfile, parseTriggers, expandWord, expandWords } from './dockerfile/parse.ts';
+import { parseDockerfile, parseTriggers, expandWord, expandWords, heredocFile } from './dockerfile/parse.ts';
 import type { BuildEvent, BuildOptions, BuildResult, StepInfo, Timings } from './events.ts';
 import { neededStages, stageRef, targetStage } from './graph.ts';
 import { LayeredFs } from './layered.ts';
@@ -28,7 +28,7 @@ const PREDEFINED = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_pr
 
 function expander(vars: Map<string, string>, escape: string): Expand {
   const env: Record<string, string> = Object.assign(Object.create(null), Object.fromEntries(vars));
-  return { word: (raw) => expandWord(raw, env, { escape }), words: (raw) => expandWords(raw, env, { escape }) };
+  return { word: (raw) => expandWord(raw, env, { escape }), words: (raw) => expandWords(raw, env, { escape }), heredoc: (h) => heredocFile(h, env) };
 }
 
 /** One build's run: its context, options, stage results and timings. */
@@ -224,7 +224,7 @@ class Run {
       for (const [k, v] of envMap(state.config.config?.Env)) vars.set(k, v);
       return vars;
     };
-    const onbuild = triggers.length ? parseTriggers(triggers, stage.from.source.file, this.df.escape) : [];
+    const onbuild = triggers.length ? parseTriggers(triggers, stage.from.source.file) : [];
     for (const ins of [...onbuild, ...stage.instructions]) {
       const info = this.info(ins, stage, ins.source.text);
       const x = expander(scope(), this.df.escape);

@@ -12,6 +12,7 @@ import { selfRef } from '../kernel/process.ts';
 import { shimSpecialFs } from '../runtime/shim.ts';
 import { randomHex } from '../util/random.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { compileGlob } from './glob.ts';
 import { LayeredFs } from './layered.ts';
 import { loadIgnore, type IgnoreMatcher } from './ignore.ts';
 
@@ -83,23 +84,6 @@ export function cleanSource(p: string, where: string): string[] {
 
 const GLOB = /[*?[]/;
 
-function globRegex(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) throw invalid(`syntax error in pattern: ${pattern}`);
-      re += '[' + pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
-      i = end;
-    } else if (c === '\\' && i + 1 < pattern.length) re += '\\' + pattern[++i];
-    else re += c.replace(/[.+^${}()|\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
 /** One thing a COPY copies: a file system object at `rel` below the source it was found in. */
 export interface Item {
   rel: string;
@@ -128,13 +112,18 @@ export function matchSource(view: LayeredFs, source: string, opts: { ignore?: Ig
       cands = cands.map((c) => [...c, part]);
       continue;
     }
-    const re = globRegex(part);
+    let matches: (name: string) => boolean;
+    try {
+      matches = compileGlob(part); // names hold no "/": the .dockerignore matcher is filepath.Match here
+    } catch {
+      throw invalid(`syntax error in pattern: ${source}`);
+    }
     const next: string[][] = [];
     for (const c of cands) {
       const dir = view.resolve(c.join('/'));
       const e = view.lstat(dir.join('/'));
       if (!e?.st.isDirectory()) continue;
-      for (const n of view.readdir(dir.join('/'))) if (re.test(n)) next.push([...c, n]);
+      for (const n of view.readdir(dir.join('/'))) if (matches(n)) next.push([...c, n]);
     }
     cands = next;
   }

@@ -85,7 +85,7 @@ export async function planCopy(p: {
   const h = createHash('sha256');
   let wildcard = false;
   for (const doc of ins.heredocs) {
-    const data = Buffer.from(doc.expand ? x.word(doc.content) : doc.content);
+    const data = Buffer.from(x.heredoc(doc));
     pieces.push({ kind: 'data', name: doc.name, data, mode: 0o644 });
     h.update(`heredoc ${doc.name} ${createHash('sha256').update(data).digest('hex')}\n`);
   }

@@ -14,6 +14,7 @@ import { layerTar, unshifter } from '../snapshot/diff.ts';
 import { LayeredFs } from './layered.ts';
 import { commandArgs, DEFAULT_SHELL, type Expand, type StageState } from './state.ts';
 import type { Instruction, RunMount } from './types.ts';
+import { heredocText } from './dockerfile/parse.ts';
 import type { Secret } from './events.ts';
 
 type RunIns = Extract<Instruction, { kind: 'RUN' }>;
@@ -25,7 +26,7 @@ export function runArgs(ins: RunIns, shell: string[]): string[] {
   // `RUN <<EOF` alone runs the document as the script; otherwise the shell gets the command line
   // with the documents after it, and does the here-document itself (BuildKit's behaviour).
   const only = /^<<-?(["']?)(\w+)\1$/.exec(text);
-  if (only && ins.heredocs.length === 1) return [...shell, ins.heredocs[0].content];
+  if (only && ins.heredocs.length === 1) return [...shell, heredocText(ins.heredocs[0])];
   return [...shell, [text, ...ins.heredocs.flatMap((d) => [d.content.replace(/\n$/, ''), d.name])].join('\n')];
 }
 

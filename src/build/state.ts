@@ -4,7 +4,7 @@ import { invalid } from '../core/errors.ts';
 import type { Descriptor, ImageConfig, RunConfig } from '../core/types.ts';
 import { parseDuration } from '../core/units.ts';
 import { sha256 } from '../content/store.ts';
-import type { Command, Instruction } from './types.ts';
+import type { Command, Heredoc, Instruction } from './types.ts';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 /** BuildKit marks every history entry a Dockerfile made with this comment. */
@@ -32,6 +32,8 @@ export function stateId(s: StageState): string {
 export interface Expand {
   word(raw: string): string;
   words(raw: string): string[];
+  /** A COPY/ADD heredoc's file content (expanded as BuildKit does, unless its delimiter was quoted). */
+  heredoc(h: Heredoc): string;
 }
 
 export function runConfig(s: StageState): RunConfig {

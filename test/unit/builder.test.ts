@@ -16,7 +16,7 @@ import type { Instruction } from '../../src/build/types.ts';
 import { imageHistory } from '../../src/image/history.ts';
 import type { ImageRecord } from '../../src/core/types.ts';
 
-const same: Expand = { word: (s) => s.replace(/^"(.*)"$/, '$1'), words: (s) => s.split(/\s+/).filter(Boolean) };
+const same: Expand = { word: (s) => s.replace(/^"(.*)"$/, '$1'), words: (s) => s.split(/\s+/).filter(Boolean), heredoc: (h) => h.content };
 const first = (text: string): Instruction => parseDockerfile(`FROM scratch\n${text}\n`).stages[0].instructions[0];
 
 test('the target needs only the stages it names, through FROM, COPY --from and RUN --mount from=', () => {
