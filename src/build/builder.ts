@@ -31,6 +31,20 @@ function expander(vars: Map<string, string>, escape: string): Expand {
   return { word: (raw) => expandWord(raw, env, { escape }), words: (raw) => expandWords(raw, env, { escape }), heredoc: (h) => heredocFile(h, env) };
 }
 
+/** BUILDPLATFORM, TARGETPLATFORM and their parts (the target is the host's unless --platform). */
+export function platformArgs(target?: string): Map<string, string> {
+  const host = hostPlatform();
+  const want = target ? parsePlatform(target) : host;
+  const out = new Map<string, string>();
+  for (const [prefix, p] of [['BUILD', host], ['TARGET', want]] as const) {
+    out.set(`${prefix}PLATFORM`, formatPlatform(p));
+    out.set(`${prefix}OS`, p.os);
+    out.set(`${prefix}ARCH`, p.architecture);
+    out.set(`${prefix}VARIANT`, p.variant ?? '');
+  }
+  return out;
+}
+
 /** One build's run: its context, options, stage results and timings. */
 class Run {
   readonly engine: Engine;
@@ -59,6 +73,8 @@ class Run {
     this.cache = new BuildCache(engine.root.dir, engine.images);
     this.hashes = new FileHashes(engine.root.dir);
     this.scratchImages = new ScratchImages(engine.images);
+    // BuildKit's automatic platform args: usable in FROM, and in a stage that declares them.
+    for (const [k, v] of platformArgs(opts.platform)) this.globalArgs.set(k, v);
     for (const a of df.globalArgs) for (const { name, value } of a.args) {
       const given = opts.buildArgs?.[name];
       if (given !== undefined) this.usedArgs.add(name);

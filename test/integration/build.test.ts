@@ -169,8 +169,9 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
     const dir = ctx({
       Dockerfile: [
         'ARG BASE=busybox',
-        'FROM ${BASE}',
-        'ARG WHO',
+        'FROM --platform=$BUILDPLATFORM ${BASE}',
+        'ARG WHO TARGETARCH',
+        'RUN echo "arch=$TARGETARCH" > /arch',
         'ENV DIR=/data WHO=${WHO:-nobody}',
         'WORKDIR $DIR',
         'RUN <<EOF',
@@ -190,6 +191,7 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
     assert.match(r.stderr, /heredoc-ran/);
     assert.match(r.stderr, /build-args \[UNUSED\] were not consumed/);
     assert.equal(await out('vars:1', 'cat', 'made', 'conf'), 'made by tester\ndir=/data\n');
+    assert.match(await out('vars:1', 'cat', '/arch'), /^arch=(amd64|arm64)\n$/);
   });
 
   test('secrets reach RUN only: in no layer, history entry or log', async () => {

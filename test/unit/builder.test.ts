@@ -11,6 +11,7 @@ import { neededStages, stageRef, targetStage } from '../../src/build/graph.ts';
 import { parseIgnore } from '../../src/build/ignore.ts';
 import { LayeredFs } from '../../src/build/layered.ts';
 import { runArgs, runCreatedBy } from '../../src/build/run.ts';
+import { platformArgs } from '../../src/build/builder.ts';
 import { advance, applyConfig, historyKeys, normalizePath, type Expand, type StageState } from '../../src/build/state.ts';
 import type { Instruction } from '../../src/build/types.ts';
 import { imageHistory } from '../../src/image/history.ts';
@@ -74,6 +75,16 @@ test('advance adds history (empty_layer for config steps) and keeps one chain ke
   assert.deepEqual(s2.config.history!.map((h) => h.empty_layer ?? false), [false, true, false]);
   assert.deepEqual(s2.config.rootfs.diff_ids, ['sha256:a', 'sha256:b']);
   assert.deepEqual(historyKeys(s2), ['', 'k1', 'k2']);
+});
+
+test('automatic platform args: the host builds, the target is the host unless --platform', () => {
+  const a = platformArgs();
+  assert.equal(a.get('TARGETPLATFORM'), a.get('BUILDPLATFORM'));
+  assert.match(a.get('TARGETPLATFORM')!, /^linux\/\w+/);
+  const arm = platformArgs('linux/arm64/v8');
+  assert.equal(arm.get('TARGETARCH'), 'arm64');
+  assert.equal(arm.get('TARGETVARIANT'), 'v8');
+  assert.equal(arm.get('BUILDOS'), 'linux');
 });
 
 test('docker history rows: newest first, sizes from the layers, empty steps 0', () => {
