@@ -397,6 +397,33 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
       }
     });
 
+    test('a client that hangs up mid-build cancels it: nothing is left behind', async () => {
+      const http = await import('node:http');
+      const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
+      const tar = execFileSync('tar', ['-C', dir, '-c', '.']);
+      const t0 = Date.now();
+      await new Promise<void>((resolve, reject) => {
+        const req = http.request({ socketPath: sock, path: '/build?t=hangup:1', method: 'POST', headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+            if (text.includes('{"stream":"started\\n"}')) {
+              req.destroy();
+              resolve();
+            }
+          });
+        });
+        req.on('error', () => undefined);
+        setTimeout(() => reject(new Error('the RUN did not start')), 30_000).unref();
+        req.end(tar);
+      });
+      const tmp = path.join(root.dir, 'tmp');
+      await root.until(() => [...root.leftovers(), ...(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [])], (l) => l.length === 0, 15_000);
+      assertClean();
+      assert.ok(Date.now() - t0 < 30_000);
+      assert.equal((await root.run(['image', 'inspect', 'hangup:1'])).code, 1);
+    });
+
     test('docker-py: client.images.build(path=...)', { skip: spawnSync('python3', ['-c', 'import docker']).status !== 0 && 'needs python3-docker' }, () => {
       const dir = ctx({ Dockerfile: 'FROM busybox\nARG X\nRUN echo "x=$X" > /x\nLABEL made=py\n' });
       const script = `
