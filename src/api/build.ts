@@ -120,8 +120,8 @@ export function buildRoutes(r: Router, engine: Engine): void {
 
   r.on('POST', '/build/prune', async () => {
     const { BuildCache } = await import('../build/cache.ts');
-    new BuildCache(engine.root.dir, engine.images).prune();
-    return { status: 200, body: { CachesDeleted: null, SpaceReclaimed: 0 } };
+    const { reclaimed } = new BuildCache(engine.root.dir, engine.images).prune();
+    return { status: 200, body: { CachesDeleted: null, SpaceReclaimed: reclaimed } };
   });
 
   r.on('POST', '/session', async () => {

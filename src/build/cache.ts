@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ImageStore } from '../image/store.ts';
+import { dirUsage } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import type { StageState } from './state.ts';
 
@@ -37,13 +38,22 @@ export class BuildCache {
     writeFileAtomic(this.file(state.key), JSON.stringify(state));
   }
 
-  /** builder prune: every record (the layers go with the images that hold them, or image prune). */
-  prune(): number {
+  /**
+   * builder prune: every record and every RUN cache-mount directory. The layers the records
+   * named go with the images that hold them, or with image prune when no image does.
+   */
+  prune(): { records: number; reclaimed: number } {
     let names: string[] = [];
     try {
       names = fs.readdirSync(this.dir);
     } catch {}
     for (const f of names) fs.rmSync(path.join(this.dir, f), { force: true });
-    return names.length;
+    const mounts = path.join(path.dirname(this.dir), 'cache-mounts');
+    let reclaimed = 0;
+    try {
+      reclaimed = dirUsage(mounts);
+    } catch {}
+    fs.rmSync(mounts, { recursive: true, force: true });
+    return { records: names.length, reclaimed };
   }
 }

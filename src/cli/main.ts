@@ -58,6 +58,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
   build: async () => (await import('./commands/build.ts')).build,
   history: async () => (await import('./commands/build.ts')).history,
+  builder: async () => (await import('./commands/build.ts')).builder,
   version: async () => async (ctx) => {
     ctx.out(`berth version ${VERSION}\n`);
     return 0;
@@ -109,6 +110,7 @@ Commands:
   rmi       Remove one or more images
   build     Build an image from a Dockerfile
   history   Show the history of an image
+  builder   Manage the build cache (prune)
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   events    Get real time events from the engine
   daemon    Serve the Docker Engine API on a unix socket

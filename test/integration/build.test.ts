@@ -126,6 +126,11 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
     // --no-cache runs everything again.
     const nocache = await build(['--no-cache', '-t', 'cache:3', dir]);
     assert.match(nocache.stderr, /first-1-ran/);
+    // builder prune empties the cache: the next build runs its RUNs again.
+    const pruned = await root.run(['builder', 'prune', '-f']);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, /Total reclaimed space/);
+    assert.match((await build(['-t', 'cache:4', dir])).stderr, /first-1-ran/);
     assertClean();
   });
 

@@ -125,7 +125,7 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
   for (const t of tags) parseReference(t);
   const quiet = flags.get('quiet') === true;
   const progress = quiet ? 'quiet' : ((flags.get('progress') as string | undefined) ?? 'auto');
-  if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(progress)) throw invalid(`invalid progress mode ${progress} (auto, plain, tty, quiet)`);
+  if (!['auto', 'plain', 'tty', 'quiet'].includes(progress)) throw invalid(`invalid progress mode ${progress} (auto, plain, tty, quiet)`);
   const network = (flags.get('network') as string | undefined) ?? 'default';
   if (!['default', 'none', 'host', 'bridge'].includes(network)) throw invalid(`network mode "${network}" not supported by the builder (default, none, host)`);
   const file = flags.get('file') as string | undefined;
@@ -247,5 +247,24 @@ export async function history(ctx: Context, argv: string[]): Promise<number> {
     human ? humanSize(r.size) : String(r.size),
     r.comment,
   ])));
+  return 0;
+}
+
+/** `berth builder prune [-f] [-a]`: the build cache's records and RUN cache mounts. */
+export async function builder(ctx: Context, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'prune') {
+    ctx.out('Usage:  berth builder prune [-f] [-a]\n\nRemove build cache (step records and RUN cache mounts)\n');
+    return sub === undefined || sub === '--help' ? 0 : 125;
+  }
+  const { flags } = parseArgs(rest, [
+    { name: 'force', short: 'f', type: 'bool' },
+    { name: 'all', short: 'a', type: 'bool' },
+  ]);
+  if (!flags.get('force')) throw invalid('berth builder prune removes the whole build cache: add -f to confirm');
+  const { BuildCache } = await import('../../build/cache.ts');
+  const engine = ctx.engine();
+  const { records, reclaimed } = new BuildCache(engine.root.dir, engine.images).prune();
+  ctx.out(`Deleted build cache records: ${records}\nTotal reclaimed space: ${humanSize(reclaimed)}\n`);
   return 0;
 }
