@@ -64,6 +64,8 @@ class Run {
   readonly stepNumbers = new Map<Instruction | Stage, number>();
   total = 0;
   private readonly locks = new Map<string, Promise<void>>();
+  /** RUN steps using each cache mount now (sharing=private takes a fresh directory when in use). */
+  private readonly cacheUsers = new Map<string, number>();
 
   constructor(engine: Engine, opts: BuildOptions, ctx: BuildContext, df: Dockerfile) {
     this.engine = engine;
@@ -367,6 +369,7 @@ class Run {
     const createdBy = runCreatedBy(argv, buildArgs);
     return this.step(info, key, async () => {
       const scratches: string[] = [];
+      const held: string[] = [];
       const scratch = () => {
         const d = scratchDir(this.engine.root.dir, 'run');
         scratches.push(d);
@@ -383,7 +386,10 @@ class Run {
             return { source: copy, readonly: m.readonly !== false };
           },
           secret: (id) => this.opts.secrets?.find((s) => s.id === id),
-          cacheDir: (id) => {
+          cacheDir: (id, sharing) => {
+            if (sharing === 'private' && (this.cacheUsers.get(id) ?? 0) > 0) return scratch();
+            this.cacheUsers.set(id, (this.cacheUsers.get(id) ?? 0) + 1);
+            held.push(id);
             const d = path.join(this.engine.root.dir, 'build', 'cache-mounts', chainKey('cache', id).slice(0, 32));
             fs.mkdirSync(d, { recursive: true });
             return d;
@@ -401,6 +407,7 @@ class Run {
         this.timings.run += performance.now() - t0;
         return advance(state, { key, createdBy, layer: out.layer && { descriptor: { mediaType: MEDIA.ociLayerTar, digest: out.layer.diffId, size: out.layer.size }, size: out.layer.size } });
       } finally {
+        for (const id of held) this.cacheUsers.set(id, this.cacheUsers.get(id)! - 1);
         for (const d of scratches) fs.rmSync(d, { recursive: true, force: true });
       }
     }, state);

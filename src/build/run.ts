@@ -41,7 +41,8 @@ export interface MountSource {
   /** A context path or a stage's files, as a host directory to bind (a scratch copy for stages). */
   bind(m: RunMount, x: Expand): { source: string; readonly: boolean };
   secret(id: string): Secret | undefined;
-  cacheDir(id: string): string;
+  /** The cache mount's directory; `private` gets a fresh one while another step uses it. */
+  cacheDir(id: string, sharing: RunMount['sharing']): string;
   scratch(): string;
 }
 
@@ -60,7 +61,7 @@ export function mountSpecs(ins: RunIns, x: Expand, src: MountSource, workdir: st
       case 'cache': {
         if (!target) throw invalid('RUN --mount=type=cache needs a target');
         const id = m.id !== undefined ? x.word(m.id) : abs(target);
-        const dir = src.cacheDir(id);
+        const dir = src.cacheDir(id, m.sharing);
         const fresh = fs.readdirSync(dir).length === 0;
         if (fresh) {
           fs.chmodSync(dir, m.mode ? parseInt(x.word(m.mode), 8) : 0o755);
@@ -109,7 +110,7 @@ export function mountSpecs(ins: RunIns, x: Expand, src: MountSource, workdir: st
  * directories holding nothing else that the image did not have or has the same (copied up only
  * to hold a mount point). Leaving them out keeps a RUN that changed nothing from making a layer.
  */
-function mountStubs(upper: string, image: LayeredFs, targets: string[]): string[] {
+function mountStubs(upper: string, image: LayeredFs, targets: string[], ids: (id: number) => number): string[] {
   const stubs = new Set([...targets.map((t) => t.replace(/^\/+/, '')), 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'proc', 'sys', 'dev']);
   const skip: string[] = [];
   // Whether everything at rel is a stub; records the topmost such paths in `skip`.
@@ -120,7 +121,7 @@ function mountStubs(upper: string, image: LayeredFs, targets: string[]): string[
     const names = fs.readdirSync(path.join(upper, rel));
     const all = names.map((n) => onlyStubs(`${rel}/${n}`));
     const inImage = image.lstat(rel)?.st;
-    const same = !inImage || (inImage.isDirectory() && inImage.mode === st.mode && inImage.uid === st.uid && inImage.gid === st.gid);
+    const same = !inImage || (inImage.isDirectory() && inImage.mode === st.mode && inImage.uid === ids(st.uid) && inImage.gid === ids(st.gid));
     return same && all.every(Boolean) && names.length > 0;
   };
   for (const n of fs.readdirSync(upper)) {
@@ -252,8 +253,9 @@ async function runOnce(p: {
     // The container's own directory layout (containers/<id>/upper) is the engine's; diff reads it the same way.
     const upper = path.join(engine.root.dir, 'containers', id, 'upper');
     const image = new LayeredFs(images.layers.mount(state.config.rootfs.diff_ids).reverse());
-    const skip = mountStubs(upper, image, p.mounts.map((m) => m.Target));
-    const tar = layerTar(upper, await readXattrs(upper), skip, unshifter(record.HostConfig.IdMap));
+    const ids = unshifter(record.HostConfig.IdMap); // a remapped container's files as it sees them
+    const skip = mountStubs(upper, image, p.mounts.map((m) => m.Target), ids);
+    const tar = layerTar(upper, await readXattrs(upper), skip, ids);
     // An empty change makes no layer (BuildKit marks such steps empty_layer).
     const first = await tar.next();
     const only = first.done || (first.value.length === 1024 && first.value.every((b) => b === 0));
