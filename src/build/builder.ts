@@ -244,7 +244,8 @@ class Run {
     };
     const onbuild = triggers.length ? parseTriggers(triggers, stage.from.source.file) : [];
     for (const ins of [...onbuild, ...stage.instructions]) {
-      const info = this.info(ins, stage, ins.source.text);
+      // A trigger has no line of its own here: it is shown under its FROM, as an ONBUILD.
+      const info = onbuild.includes(ins) ? { ...fromInfo, text: `ONBUILD ${ins.source.text}` } : this.info(ins, stage, ins.source.text);
       const x = expander(scope(), this.df.escape);
       try {
         state = await this.instruction(stage, ins, info, state, x, args);
