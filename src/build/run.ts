@@ -15,6 +15,7 @@ import { LayeredFs } from './layered.ts';
 import { commandArgs, DEFAULT_SHELL, type Expand, type StageState } from './state.ts';
 import type { Instruction, RunMount } from './types.ts';
 import { heredocText } from './dockerfile/parse.ts';
+import { mark } from '../util/trace.ts';
 import type { Secret } from './events.ts';
 
 type RunIns = Extract<Instruction, { kind: 'RUN' }>;
@@ -203,7 +204,9 @@ async function runOnce(p: {
   const images = engine.images;
   const cs = engine.containers;
   const cfg = state.config.config ?? {};
+  mark('run: step');
   const baseId = p.scratchImages.acquire(state);
+  mark('run: scratch image recorded');
   let id: string | undefined;
   try {
     p.signal?.throwIfAborted();
@@ -220,6 +223,7 @@ async function runOnce(p: {
       host: { NetworkMode: p.network, Mounts: p.mounts, AutoRemove: false },
     });
     id = record.Id;
+    mark('run: container created');
     p.onContainer(id);
     let ended = false;
     // The container may not count as running yet (its state is saved just after it starts):
@@ -253,6 +257,7 @@ async function runOnce(p: {
     // The container's own directory layout (containers/<id>/upper) is the engine's; diff reads it the same way.
     const upper = path.join(engine.root.dir, 'containers', id, 'upper');
     const image = new LayeredFs(images.layers.mount(state.config.rootfs.diff_ids).reverse());
+    mark('run: exited');
     const ids = unshifter(record.HostConfig.IdMap); // a remapped container's files as it sees them
     const skip = mountStubs(upper, image, p.mounts.map((m) => m.Target), ids);
     const tar = layerTar(upper, await readXattrs(upper), skip, ids);
@@ -267,7 +272,9 @@ async function runOnce(p: {
       if (!first.done) yield first.value;
       yield* tar;
     })();
-    return { layer: await images.storeLayer(all) };
+    const layer = await images.storeLayer(all);
+    mark('run: layer stored');
+    return { layer };
   } finally {
     // Removing the container (its network's release above all) is off the build's critical
     // path: the builder waits for every removal before it ends, however it ends.
