@@ -19,9 +19,10 @@ import { neededStages, stageRef, targetStage } from './graph.ts';
 import { LayeredFs } from './layered.ts';
 import { exportOutputs } from './output.ts';
 import { mountSpecs, runArgs, runCreatedBy, runStep, ScratchImages } from './run.ts';
-import { advance, applyConfig, CACHE_KEYS_FIELD, envMap, historyKeys, stateId, type Expand, type StageState } from './state.ts';
+import { advance, applyConfig, CACHE_KEYS_FIELD, DEFAULT_SHELL, envMap, historyKeys, stateId, type Expand, type StageState } from './state.ts';
 import type { Dockerfile, Instruction, Stage } from './types.ts';
-import { hashSources, matchSource } from './context.ts';
+import { copyMatched, hashSources, matchSource } from './context.ts';
+import { CacheFrom } from './cache-from.ts';
 
 /** Build args every build accepts without an ARG (docker's predefined proxies). */
 const PREDEFINED = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
@@ -54,6 +55,7 @@ class Run {
   readonly cache: BuildCache;
   readonly hashes: FileHashes;
   readonly scratchImages: ScratchImages;
+  readonly cacheFrom: CacheFrom;
   /** Cleanups still running (RUN containers being removed); the build waits for them. */
   readonly deferred: Promise<void>[] = [];
   readonly abort = new AbortController();
@@ -75,6 +77,7 @@ class Run {
     this.cache = new BuildCache(engine.root.dir, engine.images);
     this.hashes = new FileHashes(engine.root.dir);
     this.scratchImages = new ScratchImages(engine.images);
+    this.cacheFrom = new CacheFrom(engine.images, opts.cacheFrom ?? [], (ref) => this.image(ref), (message) => this.emit({ type: 'warning', message }));
     // BuildKit's automatic platform args: usable in FROM, and in a stage that declares them.
     for (const [k, v] of platformArgs(opts.platform)) this.globalArgs.set(k, v);
     for (const a of df.globalArgs) for (const { name, value } of a.args) {
@@ -119,7 +122,7 @@ class Run {
     const t0 = performance.now();
     this.emit({ type: 'step', step: info });
     if (!this.opts.noCache) {
-      const hit = this.cache.get(key) ?? (before && (await this.cacheFromHit(key, before)));
+      const hit = this.cache.get(key) ?? (before && (await this.cacheFrom.hit(key, before)));
       this.timings.cacheLookup += performance.now() - t0;
       if (hit) {
         this.emit({ type: 'cached', step: info, stateId: stateId(hit) });
@@ -131,50 +134,6 @@ class Run {
     this.cache.put(next);
     this.emit({ type: 'done', step: info, ms: performance.now() - t0, stateId: stateId(next), layer: next.layers.length > 0 });
     return next;
-  }
-
-  private cacheFromIndex?: Promise<Map<string, { rec: ImageRecord; index: number }>>;
-
-  /** The --cache-from images' steps by chain key (an image missing here is pulled; one that cannot be is skipped with a warning). */
-  private cacheFromImages(): Promise<Map<string, { rec: ImageRecord; index: number }>> {
-    return (this.cacheFromIndex ??= (async () => {
-      const index = new Map<string, { rec: ImageRecord; index: number }>();
-      for (const ref of this.opts.cacheFrom ?? []) {
-        let rec: ImageRecord;
-        try {
-          rec = await this.image(ref);
-        } catch (err) {
-          this.emit({ type: 'warning', message: `--cache-from ${ref}: ${(err as Error).message}` });
-          continue;
-        }
-        (rec.config[CACHE_KEYS_FIELD] ?? []).forEach((k, i) => k && !index.has(k) && index.set(k, { rec, index: i }));
-      }
-      return index;
-    })());
-  }
-
-  /**
-   * A step found in a --cache-from image: the state after it is that image cut after the step's
-   * history entry (its layers up to there), with the run config this build computed.
-   */
-  private async cacheFromHit(key: string, before: StageState): Promise<StageState | undefined> {
-    if (!this.opts.cacheFrom?.length) return undefined;
-    const found = (await this.cacheFromImages()).get(key);
-    if (!found) return undefined;
-    const { rec, index } = found;
-    const history = (rec.config.history ?? []).slice(0, index + 1);
-    const n = history.filter((h) => !h.empty_layer).length;
-    const diffIds = rec.layers.slice(0, n);
-    if (diffIds.length !== n || !diffIds.every((d) => this.engine.images.layers.has(d))) return undefined;
-    const layers = this.engine.images.layerDescriptors(rec).slice(0, n);
-    const sizes = diffIds.map((d, i) => rec.layerSizes?.[i] ?? this.engine.images.layerSize(d));
-    return {
-      config: { ...before.config, created: history[index].created, rootfs: { type: 'layers', diff_ids: diffIds }, history },
-      layers,
-      layerSizes: sizes,
-      key,
-      keys: (rec.config[CACHE_KEYS_FIELD] ?? []).slice(0, index + 1),
-    };
   }
 
   async base(stage: Stage): Promise<StageState> {
@@ -351,7 +310,7 @@ class Run {
   async run(stage: Stage, ins: Extract<Instruction, { kind: 'RUN' }>, info: StepInfo, state: StageState, x: Expand, args: Map<string, string>): Promise<StageState> {
     const cfg = state.config.config ?? {};
     if (ins.security === 'insecure') throw invalid('RUN --security=insecure is not allowed: build containers get the same confinement as run');
-    const argv = runArgs(ins, cfg.Shell ?? ['/bin/sh', '-c']);
+    const argv = runArgs(ins, cfg.Shell ?? DEFAULT_SHELL);
     const env = envMap(cfg.Env);
     const buildArgs = [...args].filter(([k]) => !env.has(k));
     // Files a bind mount brings in are part of what the step depends on.
@@ -383,7 +342,7 @@ class Run {
             const b = binds.get(`${m.from ?? ''}\0${source}`)!;
             const dir = scratch();
             const copy = path.join(dir, 'src');
-            copyView(b.view, matchSource(b.view, source, { ignore: b.key ? undefined : this.ctx.ignore, where: 'build context' }), copy);
+            copyMatched(matchSource(b.view, source, { ignore: b.key ? undefined : this.ctx.ignore, where: 'build context' }), copy);
             return { source: copy, readonly: m.readonly !== false };
           },
           secret: (id) => this.opts.secrets?.find((s) => s.id === id),
@@ -420,26 +379,6 @@ function atStep(err: unknown, info: StepInfo): BerthError {
   const text = info.text.split('\n')[0];
   const message = `[${info.stage} ${info.index}/${info.total}] ${text}: ${(err as Error).message}`;
   return new BerthError(err instanceof BerthError ? err.code : 'Internal', message, { cause: err });
-}
-
-/** A matched source copied out of a view into a host directory (a bind mount's scratch copy). */
-function copyView(view: LayeredFs, matched: ReturnType<typeof matchSource>, dest: string): void {
-  const m = matched[0];
-  if (!m.isDir) {
-    fs.copyFileSync(m.items[0].abs, dest);
-    return;
-  }
-  fs.mkdirSync(dest);
-  for (const it of m.items) {
-    const to = path.join(dest, it.rel);
-    if (it.st.isDirectory()) fs.mkdirSync(to);
-    else if (it.st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(it.abs), to);
-    else if (it.st.isFile()) fs.copyFileSync(it.abs, to);
-    else continue;
-    if (!it.st.isSymbolicLink()) fs.chmodSync(to, it.st.mode & 0o7777);
-    fs.lchownSync(to, it.st.uid, it.st.gid);
-  }
-  void view;
 }
 
 /** Builds an image (and/or exports files) from a Dockerfile and a context. */

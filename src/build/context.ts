@@ -237,3 +237,22 @@ export class FileHashes {
     this.dirty = false;
   }
 }
+
+/** A matched source copied into a host directory (a RUN bind mount's scratch copy), owners kept. */
+export function copyMatched(matched: Matched[], dest: string): void {
+  const m = matched[0];
+  if (!m.isDir) {
+    fs.copyFileSync(m.items[0].abs, dest);
+    return;
+  }
+  fs.mkdirSync(dest);
+  for (const it of m.items) {
+    const to = path.join(dest, it.rel);
+    if (it.st.isDirectory()) fs.mkdirSync(to);
+    else if (it.st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(it.abs), to);
+    else if (it.st.isFile()) fs.copyFileSync(it.abs, to);
+    else continue;
+    if (!it.st.isSymbolicLink()) fs.chmodSync(to, it.st.mode & 0o7777);
+    fs.lchownSync(to, it.st.uid, it.st.gid);
+  }
+}

@@ -12,7 +12,7 @@ import type { ImageStore } from '../image/store.ts';
 import { readXattrs } from '../runtime/shim.ts';
 import { layerTar, unshifter } from '../snapshot/diff.ts';
 import { LayeredFs } from './layered.ts';
-import { commandArgs, DEFAULT_SHELL, type Expand, type StageState } from './state.ts';
+import { commandArgs, type Expand, type StageState } from './state.ts';
 import type { Instruction, RunMount } from './types.ts';
 import { heredocText } from './dockerfile/parse.ts';
 import { mark } from '../util/trace.ts';
