@@ -53,6 +53,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The daemon's socket belongs to root and the berth group (docker's docker group): members may
+# use the API, which is root-equivalent; add only users who may be root.
+getent group berth >/dev/null || groupadd -f berth
+
 # Node 24 and the type checker, pinned by package-lock.json.
 if [ ! -x node_modules/node/bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing Node 24 and dev tools from the npm registry"

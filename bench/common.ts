@@ -62,7 +62,7 @@ export function latencyTable(times: Map<string, number[]>, label: string): strin
 
 /** The per-root cgroup scopes (and docker's bench parent) a finished benchmark leaves. */
 export async function removeScopes(berthRoots: string[], extra: string[] = ['berth/docker-bench']): Promise<void> {
-  const { openRoot } = await import('../src/engine/root.ts');
+  const { openRoot } = await import('../src/core/root.ts');
   // The roots' layer images stay mounted while they exist: unmounted before the roots are deleted.
   const { Engine } = await import('../src/engine/engine.ts');
   for (const r of berthRoots) new Engine(r).images.layers.unmountAll();

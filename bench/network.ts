@@ -64,7 +64,7 @@ try {
   spawnSync('ip', ['link', 'del', bridge]);
   // Sandboxes are released after each run returns (and the last release tops the pool up): wait
   // for that, empty the pool, then take the root's networks down.
-  const { openRoot } = await import('../src/engine/root.ts');
+  const { openRoot } = await import('../src/core/root.ts');
   const { Networks } = await import('../src/network/store.ts');
   const { Sandboxes } = await import('../src/network/sandbox.ts');
   const { poolSize } = await import('../src/network/sweep.ts');

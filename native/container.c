@@ -33,7 +33,7 @@
 extern char **environ;
 
 static int rootfd = -1;
-int console_fd = -1;
+static struct monitor_link mon = { 0, -1, -1, -1 };
 
 /* One fd over a unix socket (SCM_RIGHTS), with one byte of data. */
 int send_fd(int sock, int fd) {
@@ -61,9 +61,9 @@ static int step_tty(char **f) {
   if (fchown(s, (uid_t)num(f[1]), (gid_t)-1) < 0) goto fail;
   struct winsize ws = { (unsigned short)num(f[2]), (unsigned short)num(f[3]), 0, 0 };
   if (ws.ws_row && ws.ws_col && ioctl(s, TIOCSWINSZ, &ws) < 0) goto fail;
-  if (send_fd(console_fd, m) < 0) goto fail;
+  if (send_fd(mon.console_fd, m) < 0) goto fail;
   close(m);
-  close(console_fd);
+  close(mon.console_fd);
   if (ioctl(s, TIOCSCTTY, 0) < 0) return -1;
   for (int i = 0; i <= 2; i++) if (dup2(s, i) < 0) return -1;
   if (s > 2) close(s);
@@ -299,142 +299,186 @@ static int step_seccomp(const char *hex) {
   return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
-int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg) {
-  static char *envp[4096];
-  int nenv = 0;
+/* The handlers of native/steps.c, one per step: r->f[0] is the step's name, r->f[1..] its
+ * arguments (their count already checked against the table); *arg names what failed, if it is
+ * not the first argument. */
+#define F (r->f)
+#define CLOSE_KEEP_ERRNO(fd) do { if ((fd) >= 0) { int e_ = errno; close(fd); errno = e_; } } while (0)
+
+int do_mount(struct record *r, const char **arg) {
+  *arg = F[2];
+  return mount(F[1], F[2], F[3], (unsigned long)num(F[4]), *F[5] ? F[5] : NULL);
+}
+int do_propagation(struct record *r, const char **arg) { (void)arg; return mount(NULL, "/", NULL, (unsigned long)num(F[1]), NULL); }
+int do_root(struct record *r, const char **arg) {
+  (void)arg;
+  rootfd = open(F[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return rootfd < 0 ? -1 : 0;
+}
+int do_mountin(struct record *r, const char **arg) { *arg = F[2]; return step_mountin(F, 0); }
+int do_bindin(struct record *r, const char **arg) { *arg = F[2]; return step_mountin(F, 1); }
+int do_maskin(struct record *r, const char **arg) { (void)arg; return step_mask(F[1], 0); }
+int do_roin(struct record *r, const char **arg) { (void)arg; return step_mask(F[1], 1); }
+int do_mknodin(struct record *r, const char **arg) { (void)arg; return step_at_parent(F, r->n, 'n'); }
+int do_symlinkin(struct record *r, const char **arg) { *arg = F[2]; return step_at_parent(F, r->n, 's'); }
+int do_usernsmap(struct record *r, const char **arg) { (void)arg; return step_usernsmap(F[1], F[2]); }
+int do_idmount(struct record *r, const char **arg) { *arg = F[2]; return step_idmount(F[1], F[2]); }
+int do_usernsopen(struct record *r, const char **arg) { (void)arg; return step_usernsopen(F[1]); }
+int do_userns(struct record *r, const char **arg) { (void)r; (void)arg; return step_userns(); }
+int do_pivot(struct record *r, const char **arg) { (void)r; (void)arg; return step_pivot(); }
+
+/* No mount namespace of our own (an OCI bundle without one): pivot_root would move the host's
+ * root for every process in it, so the root is entered with chroot instead. */
+int do_chroot(struct record *r, const char **arg) {
+  (void)r; (void)arg;
+  if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) return -1;
+  close(rootfd);
+  rootfd = AT_FDCWD;
+  return 0;
+}
+
+int do_loopback(struct record *r, const char **arg) { (void)r; (void)arg; return step_loopback(); }
+
+/* Writing "0" moves the calling thread. On cgroup v1 `tasks`, moving only oneself skips the
+ * global threadgroup lock whose write side waits for an RCU grace period (~10 ms per
+ * container); we are single-threaded, so the thread is the whole process. */
+int do_join(struct record *r, const char **arg) {
+  (void)arg;
+  int fd = open(F[1], O_WRONLY | O_CLOEXEC);
+  int res = fd < 0 ? -1 : (write(fd, "0", 1) < 0 ? -1 : 0);
+  CLOSE_KEEP_ERRNO(fd);
+  return res;
+}
+
+int do_cgroupns(struct record *r, const char **arg) { (void)r; (void)arg; return unshare(CLONE_NEWCGROUP); }
+int do_tty(struct record *r, const char **arg) { (void)arg; return step_tty(F); }
+
+/* setns PATH [TYPE]: join one namespace (of a running container for an exec, or a path an OCI
+ * config names); with TYPE (a CLONE_NEW* flag) the kernel refuses another kind. */
+int do_setns(struct record *r, const char **arg) {
+  (void)arg;
+  int fd = open(F[1], O_RDONLY | O_CLOEXEC);
+  int res = fd < 0 ? -1 : setns(fd, r->n > 2 ? (int)num(F[2]) : 0);
+  CLOSE_KEEP_ERRNO(fd);
+  return res;
+}
+
+int do_hostname(struct record *r, const char **arg) { (void)arg; return sethostname(F[1], strlen(F[1])); }
+int do_domainname(struct record *r, const char **arg) { (void)arg; return setdomainname(F[1], strlen(F[1])); }
+int do_umask(struct record *r, const char **arg) { (void)arg; umask((mode_t)num(F[1])); return 0; }
+
+/* propin TARGET FLAGS: a mount's propagation (shared, slave, private, unbindable). */
+int do_propin(struct record *r, const char **arg) {
+  (void)arg;
+  int fd = open_in_root(rootfd, F[1], O_PATH, 0);
+  int res = fd < 0 ? -1 : mount(NULL, fd_path(fd), NULL, (unsigned long)num(F[2]), NULL);
+  CLOSE_KEEP_ERRNO(fd);
+  return res;
+}
+
+int do_fifo(struct record *r, const char **arg) { (void)arg; return step_fifo(F[1]); }
+int do_fifowait(struct record *r, const char **arg) { (void)r; (void)arg; return step_fifowait(mon.report_pipe); }
+int do_hooksync(struct record *r, const char **arg) { (void)r; (void)arg; return step_hooksync(mon.report_pipe, mon.sync_fd); }
+
+/* Hooks for "container" run here (createContainer before pivot_root, startContainer after the
+ * fifo); the monitor runs the others. */
+int do_hook(struct record *r, const char **arg) {
+  *arg = F[4];
+  return strcmp(F[1], "container") ? 0 : run_hook(F, r->n, mon.host_pid);
+}
+
+int do_rlimit(struct record *r, const char **arg) {
+  (void)arg;
+  struct rlimit rl = { num(F[2]) < 0 ? RLIM_INFINITY : (rlim_t)num(F[2]), num(F[3]) < 0 ? RLIM_INFINITY : (rlim_t)num(F[3]) };
+  return setrlimit((int)num(F[1]), &rl);
+}
+
+/* sysctlin PATH VALUE: PATH under the container's /proc/sys, written before it turns read-only. */
+int do_sysctlin(struct record *r, const char **arg) {
+  (void)arg;
+  int fd = open_in_root(rootfd, F[1], O_WRONLY, RESOLVE_NO_SYMLINKS);
+  int res = fd < 0 ? -1 : (write(fd, F[2], strlen(F[2])) < 0 ? -1 : 0);
+  CLOSE_KEEP_ERRNO(fd);
+  return res;
+}
+
+int do_oomscore(struct record *r, const char **arg) {
+  (void)arg;
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  int res = fd < 0 ? -1 : (write(fd, F[1], strlen(F[1])) < 0 ? -1 : 0);
+  CLOSE_KEEP_ERRNO(fd);
+  return res;
+}
+
+int do_capbset(struct record *r, const char **arg) { (void)arg; return step_capbset(strtoull(F[1], NULL, 16)); }
+int do_keepcaps(struct record *r, const char **arg) { (void)r; (void)arg; return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0); }
+int do_user(struct record *r, const char **arg) { (void)arg; return step_user(F); }
+int do_capset(struct record *r, const char **arg) {
+  (void)arg;
+  return capset_sets(strtoull(F[1], NULL, 16), strtoull(F[2], NULL, 16), strtoull(F[3], NULL, 16));
+}
+int do_ambient(struct record *r, const char **arg) { (void)arg; return step_ambient(strtoull(F[1], NULL, 16)); }
+int do_nonewprivs(struct record *r, const char **arg) { (void)r; (void)arg; return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int do_seccomp(struct record *r, const char **arg) { *arg = ""; return step_seccomp(F[1]); }
+
+int do_cwd(struct record *r, const char **arg) {
+  /* The working directory is created if missing, as docker does, and must resolve inside the
+   * container (we are past pivot_root, so "/" is the container's root). */
+  int res = chdir(F[1]);
+  if (res < 0 && errno == ENOENT && mkdirs_in_root(F[1], 0755) == 0) res = chdir(F[1]);
+  /* A cwd reached through a leaked fd (/proc/self/fd/N) could be outside the container's root
+   * (CVE-2024-21626): the kernel then reports it as unreachable. Refuse that. */
+  char here[4096];
+  if (res == 0 && (getcwd(here, sizeof here) == NULL || here[0] != '/')) { errno = EPERM; *arg = "cwd outside the container's root"; res = -1; }
+  return res;
+}
+
+static char *envp[4096];
+static int nenv;
+
+int do_env(struct record *r, const char **arg) {
+  (void)arg;
+  if (nenv < 4095) envp[nenv++] = F[1];
+  return 0;
+}
+
+/* hold: instead of a command, keep this mount namespace (a stopped container's root, mounted
+ * for `cp`) alive until our stdin closes. Closing every fd above stdio closes the error pipe,
+ * which tells the monitor setup is done; the engine then works through /proc/PID/root and ends
+ * us by closing the pipe. */
+int do_hold(struct record *r, const char **arg) {
+  (void)r; (void)arg;
+  syscall(SYS_close_range, 3, ~0U, 0);
+  char c;
+  for (;;) {
+    ssize_t n = read(0, &c, 1);
+    if (n == 0 || (n < 0 && errno != EINTR)) break;
+  }
+  _exit(0);
+}
+
+int do_exec(struct record *r, const char **arg) {
+  if (r->n < 2) { errno = EINVAL; *arg = "no command"; return -1; }
+  envp[nenv] = NULL;
+  environ = envp;
+  /* Only stdio reaches the command: every other inherited fd closes at exec (including the
+   * error pipe, whose EOF tells the monitor the exec succeeded). */
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  execvp(F[1], F + 1);
+  return -1;
+}
+
+/* The plan's init steps in plan order; the monitor's records are skipped. The monitor checked
+ * the plan against the table (plan_check) before the clone. */
+int container_setup_and_exec(struct plan *p, const struct monitor_link *to_monitor, const char **failed_step, const char **failed_arg) {
+  mon = *to_monitor;
   for (int i = 0; i < p->n; i++) {
-    char **f = p->r[i].f;
-    int n = p->r[i].n;
-    const char *s = f[0];
-    int r = 0;
-    *failed_step = s;
-    *failed_arg = n > 1 ? f[1] : "";
-#define NEED(k) if (n < (k)) { errno = EINVAL; return -1; }
-    if (!strcmp(s, "mount")) { NEED(6); r = mount(f[1], f[2], f[3], (unsigned long)num(f[4]), *f[5] ? f[5] : NULL); }
-    else if (!strcmp(s, "propagation")) { NEED(2); r = mount(NULL, "/", NULL, (unsigned long)num(f[1]), NULL); }
-    else if (!strcmp(s, "root")) { NEED(2); rootfd = open(f[1], O_PATH | O_DIRECTORY | O_CLOEXEC); r = rootfd < 0 ? -1 : 0; }
-    else if (!strcmp(s, "mountin")) { NEED(6); *failed_arg = f[2]; r = step_mountin(f, 0); }
-    else if (!strcmp(s, "bindin")) { NEED(5); *failed_arg = f[2]; r = step_mountin(f, 1); }
-    else if (!strcmp(s, "maskin")) { NEED(2); r = step_mask(f[1], 0); }
-    else if (!strcmp(s, "roin")) { NEED(2); r = step_mask(f[1], 1); }
-    else if (!strcmp(s, "mknodin")) { NEED(5); r = step_at_parent(f, n, 'n'); }
-    else if (!strcmp(s, "usernsmap")) { NEED(3); r = step_usernsmap(f[1], f[2]); }
-    else if (!strcmp(s, "idmount")) { NEED(3); *failed_arg = f[2]; r = step_idmount(f[1], f[2]); }
-    else if (!strcmp(s, "usernsopen")) { NEED(2); r = step_usernsopen(f[1]); }
-    else if (!strcmp(s, "userns")) r = step_userns();
-    else if (!strcmp(s, "symlinkin")) { NEED(3); *failed_arg = f[2]; r = step_at_parent(f, n, 's'); }
-    else if (!strcmp(s, "pivot")) r = step_pivot();
-    else if (!strcmp(s, "chroot")) {
-      /* No mount namespace of our own (an OCI bundle without one): pivot_root would move the
-       * host's root for every process in it, so the root is entered with chroot instead. */
-      r = fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0 ? -1 : 0;
-      if (r == 0) { close(rootfd); rootfd = AT_FDCWD; }
-    }
-    else if (!strcmp(s, "loopback")) r = step_loopback();
-    else if (!strcmp(s, "join")) {
-      /* Writing "0" moves the calling thread. On cgroup v1 `tasks`, moving only oneself skips
-       * the global threadgroup lock whose write side waits for an RCU grace period (~10 ms per
-       * container); we are single-threaded, so the thread is the whole process. */
-      NEED(2);
-      int fd = open(f[1], O_WRONLY | O_CLOEXEC);
-      r = fd < 0 ? -1 : (write(fd, "0", 1) < 0 ? -1 : 0);
-      if (fd >= 0) { int e = errno; close(fd); errno = e; }
-    }
-    else if (!strcmp(s, "cgroupns")) r = unshare(CLONE_NEWCGROUP);
-    else if (!strcmp(s, "tty")) { NEED(4); r = step_tty(f); }
-    else if (!strcmp(s, "setns")) {
-      /* setns PATH [TYPE]: join one namespace (of a running container for an exec, or a path an
-       * OCI config names); with TYPE (a CLONE_NEW* flag) the kernel refuses another kind. */
-      NEED(2);
-      int fd = open(f[1], O_RDONLY | O_CLOEXEC);
-      r = fd < 0 ? -1 : setns(fd, n > 2 ? (int)num(f[2]) : 0);
-      if (fd >= 0) { int e = errno; close(fd); errno = e; }
-    }
-    else if (!strcmp(s, "hostname")) { NEED(2); r = sethostname(f[1], strlen(f[1])); }
-    else if (!strcmp(s, "domainname")) { NEED(2); r = setdomainname(f[1], strlen(f[1])); }
-    else if (!strcmp(s, "umask")) { NEED(2); umask((mode_t)num(f[1])); }
-    else if (!strcmp(s, "propin")) {
-      /* propin TARGET FLAGS: a mount's propagation (shared, slave, private, unbindable). */
-      NEED(3);
-      int fd = open_in_root(rootfd, f[1], O_PATH, 0);
-      r = fd < 0 ? -1 : mount(NULL, fd_path(fd), NULL, (unsigned long)num(f[2]), NULL);
-      if (fd >= 0) { int e = errno; close(fd); errno = e; }
-    }
-    else if (!strcmp(s, "fifo")) { NEED(2); r = step_fifo(f[1]); }
-    else if (!strcmp(s, "fifowait")) r = step_fifowait();
-    else if (!strcmp(s, "hooksync")) r = step_hooksync();
-    else if (!strcmp(s, "hook")) {
-      /* Hooks for "container" run here (createContainer before pivot_root, startContainer after
-       * the fifo); the monitor runs the others. */
-      NEED(6);
-      *failed_arg = f[4];
-      if (!strcmp(f[1], "container")) r = run_hook(f, n);
-    }
-    else if (!strcmp(s, "rlimit")) {
-      NEED(4);
-      struct rlimit rl = { num(f[2]) < 0 ? RLIM_INFINITY : (rlim_t)num(f[2]), num(f[3]) < 0 ? RLIM_INFINITY : (rlim_t)num(f[3]) };
-      r = setrlimit((int)num(f[1]), &rl);
-    }
-    else if (!strcmp(s, "sysctlin")) {
-      /* sysctlin PATH VALUE: PATH under the container's /proc/sys, written before it turns read-only. */
-      NEED(3);
-      int fd = open_in_root(rootfd, f[1], O_WRONLY, RESOLVE_NO_SYMLINKS);
-      r = fd < 0 ? -1 : (write(fd, f[2], strlen(f[2])) < 0 ? -1 : 0);
-      if (fd >= 0) { int e = errno; close(fd); errno = e; }
-    }
-    else if (!strcmp(s, "oomscore")) {
-      NEED(2);
-      int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-      r = fd < 0 ? -1 : (write(fd, f[1], strlen(f[1])) < 0 ? -1 : 0);
-      if (fd >= 0) close(fd);
-    }
-    else if (!strcmp(s, "capbset")) { NEED(2); r = step_capbset(strtoull(f[1], NULL, 16)); }
-    else if (!strcmp(s, "keepcaps")) r = prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
-    else if (!strcmp(s, "user")) { NEED(4); r = step_user(f); }
-    else if (!strcmp(s, "capset")) { NEED(4); r = capset_sets(strtoull(f[1], NULL, 16), strtoull(f[2], NULL, 16), strtoull(f[3], NULL, 16)); }
-    else if (!strcmp(s, "ambient")) { NEED(2); r = step_ambient(strtoull(f[1], NULL, 16)); }
-    else if (!strcmp(s, "nonewprivs")) r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    else if (!strcmp(s, "seccomp")) { NEED(2); *failed_arg = ""; r = step_seccomp(f[1]); }
-    else if (!strcmp(s, "cwd")) {
-      NEED(2);
-      /* The working directory is created if missing, as docker does, and must resolve inside
-       * the container (we are past pivot_root, so "/" is the container's root). */
-      r = chdir(f[1]);
-      if (r < 0 && errno == ENOENT && mkdirs_in_root(f[1], 0755) == 0) r = chdir(f[1]);
-      /* A cwd reached through a leaked fd (/proc/self/fd/N) could be outside the container's root
-       * (CVE-2024-21626): the kernel then reports it as unreachable. Refuse that. */
-      char here[4096];
-      if (r == 0 && (getcwd(here, sizeof here) == NULL || here[0] != '/')) { errno = EPERM; *failed_arg = "cwd outside the container's root"; r = -1; }
-    }
-    else if (!strcmp(s, "env")) { NEED(2); if (nenv < 4095) envp[nenv++] = f[1]; }
-    else if (!strcmp(s, "hold")) {
-      /* hold: instead of a command, keep this mount namespace (a stopped container's root,
-       * mounted for `cp`) alive until our stdin closes. Closing every fd above stdio closes the
-       * error pipe, which tells the monitor setup is done; the engine then works through
-       * /proc/PID/root and ends us by closing the pipe. */
-      syscall(SYS_close_range, 3, ~0U, 0);
-      char c;
-      for (;;) {
-        ssize_t n = read(0, &c, 1);
-        if (n == 0 || (n < 0 && errno != EINTR)) break;
-      }
-      _exit(0);
-    }
-    else if (!strcmp(s, "exec")) {
-      NEED(2);
-      envp[nenv] = NULL;
-      environ = envp;
-      /* Only stdio reaches the command: every other inherited fd closes at exec (including the
-       * error pipe, whose EOF tells the monitor the exec succeeded). */
-      syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-      execvp(f[1], f + 1);
-      return -1;
-    }
-    else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "console") || !strcmp(s, "stdin") ||
-             !strcmp(s, "restart") || !strcmp(s, "restartmax") || !strcmp(s, "stopmarker") || !strcmp(s, "pidfile") || !strcmp(s, "attachsock") || !strcmp(s, "health") || !strcmp(s, "rmdir") ||
-             !strcmp(s, "rmtree") || !strcmp(s, "exitfile") || !strcmp(s, "winsize") || !strcmp(s, "devcg") || !strcmp(s, "consolesock") || !strcmp(s, "umount") || !strcmp(s, "initpidfile") || !strcmp(s, "nodetach") || !strcmp(s, "rmscope")) { /* monitor's records */ }
-    else { errno = EINVAL; *failed_arg = "unknown step"; return -1; }
-    if (r < 0) return -1;
+    struct record *r = &p->r[i];
+    const struct step_def *d = step_find(r->f[0]);
+    *failed_step = r->f[0];
+    *failed_arg = r->n > 1 ? r->f[1] : "";
+    if (!d) { errno = EINVAL; *failed_arg = "unknown step"; return -1; }
+    if (d->run && d->run(r, failed_arg) < 0) return -1;
   }
   errno = EINVAL;
   *failed_step = "exec";

@@ -27,7 +27,10 @@ static void iso_now(char *out, size_t n) {
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
   gmtime_r(&ts.tv_sec, &tm);
-  snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+  /* strftime for the date: snprintf's %d of each field could, as far as the compiler knows, be
+   * 11 characters wide, and it warns of truncation. */
+  size_t len = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + len, n - len, ".%09uZ", (unsigned)(ts.tv_nsec % 1000000000));
 }
 
 /* health PLANFILE INTERVAL_MS TIMEOUT_MS RETRIES START_PERIOD_MS HEALTHFILE */

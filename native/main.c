@@ -14,7 +14,11 @@ int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "run")) {
     struct plan p;
     report_set_fd(3);
+    /* Before anything else: from here on, every process we start runs the sealed copy. */
+    if (exe_protect_and_reexec(argv) < 0) die_report("seal", "/proc/self/exe", errno);
     if (plan_read_fd(3, 1, &p) < 0) die_report("plan", "fd 3", errno);
+    const char *bad, *why;
+    if (plan_check(&p, &bad, &why) < 0) { report_error("plan", bad, errno, why); return 125; }
     return monitor_run(&p);
   }
   if (argc >= 3 && !strcmp(argv[1], "fsops")) return fsops_main(argv[2]);

@@ -17,14 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-pid_t host_pid; /* the init's pid as the host sees it (the child learns it from the monitor) */
-int report_pipe = -1; /* the child's error pipe; a 0x01 byte on it means "created", 0x02 "run the hooks" */
-int sync_fd = -1; /* the child's end of the monitor's sync pipe */
 static int fifo_fd = -1;
 
 /* hook WHERE STATE TIMEOUT PATH ARGC ARGS... ENV...: STATE has %PID% where the init's host pid
  * goes. The hook's own status decides: non-zero (or killed at the timeout) fails the step. */
-int run_hook(char **f, int n) {
+int run_hook(char **f, int n, pid_t host_pid) {
   if (n < 6) { errno = EINVAL; return -1; }
   int argc = (int)num(f[5]);
   if (argc < 0 || 6 + argc > n) { errno = EINVAL; return -1; }
@@ -90,19 +87,19 @@ int run_hook(char **f, int n) {
 
 /* Runs the plan's hooks for WHERE ("monitor": createRuntime/prestart, in the runtime's
  * namespaces), in plan order; the first failure stops them. */
-int run_hooks(struct plan *p, const char *where, const char **failed) {
+int run_hooks(struct plan *p, const char *where, pid_t host_pid, const char **failed) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n < 6 || strcmp(r->f[0], "hook") || strcmp(r->f[1], where)) continue;
     *failed = r->f[4];
-    if (run_hook(r->f, r->n) < 0) return -1;
+    if (run_hook(r->f, r->n, host_pid) < 0) return -1;
   }
   return 0;
 }
 
 /* hooksync: the root is ready (mounts made, before pivot_root): the monitor runs the prestart
  * and createRuntime hooks now, and lets us go on once they succeeded (if one fails it kills us). */
-int step_hooksync(void) {
+int step_hooksync(int report_pipe, int sync_fd) {
   char go = 2;
   if (report_pipe < 0 || sync_fd < 0 || write(report_pipe, &go, 1) != 1) { errno = EPIPE; return -1; }
   ssize_t n;
@@ -119,7 +116,7 @@ int step_fifo(const char *path) {
 
 /* fifowait: tell the monitor the container is created, then block until `start` opens the
  * fifo's read end. Reopened through our own fd, not by a path the container could replace. */
-int step_fifowait(void) {
+int step_fifowait(int report_pipe) {
   if (fifo_fd < 0) { errno = EINVAL; return -1; }
   char created = 1;
   if (report_pipe >= 0 && write(report_pipe, &created, 1) < 0) return -1;

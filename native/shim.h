@@ -30,11 +30,42 @@ void report_error(const char *step, const char *arg, int err, const char *detail
 void die_report(const char *step, const char *arg, int err) __attribute__((noreturn));
 size_t json_escape(char *out, size_t cap, const char *s);
 
+/* steps.c: the table of plan steps (src/runtime/steps.ts is its twin, checked by a unit test). */
+enum step_phase { STEP_PARENT, STEP_MONITOR, STEP_CHILD, STEP_BEFORE_PIVOT, STEP_PIVOT, STEP_AFTER_PIVOT };
+struct step_def {
+  const char *name;
+  int min, max; /* arguments after the name; max -1: no limit */
+  enum step_phase phase;
+  /* An init step's handler (container.c); NULL for the monitor's records. */
+  int (*run)(struct record *r, const char **failed_arg);
+};
+const struct step_def *step_find(const char *name);
+int plan_check(struct plan *p, const char **bad_step, const char **why);
+#define STEP_HANDLER(name) int do_##name(struct record *r, const char **failed_arg);
+STEP_HANDLER(join) STEP_HANDLER(cgroupns) STEP_HANDLER(setns) STEP_HANDLER(usernsmap) STEP_HANDLER(usernsopen)
+STEP_HANDLER(idmount) STEP_HANDLER(mount) STEP_HANDLER(root) STEP_HANDLER(mountin) STEP_HANDLER(bindin)
+STEP_HANDLER(propin) STEP_HANDLER(sysctlin) STEP_HANDLER(mknodin) STEP_HANDLER(symlinkin) STEP_HANDLER(maskin)
+STEP_HANDLER(roin) STEP_HANDLER(hooksync) STEP_HANDLER(fifo) STEP_HANDLER(hook) STEP_HANDLER(propagation)
+STEP_HANDLER(pivot) STEP_HANDLER(chroot) STEP_HANDLER(loopback) STEP_HANDLER(hostname) STEP_HANDLER(domainname)
+STEP_HANDLER(rlimit) STEP_HANDLER(oomscore) STEP_HANDLER(userns) STEP_HANDLER(tty) STEP_HANDLER(cwd)
+STEP_HANDLER(umask) STEP_HANDLER(fifowait) STEP_HANDLER(seccomp) STEP_HANDLER(capbset) STEP_HANDLER(keepcaps)
+STEP_HANDLER(user) STEP_HANDLER(capset) STEP_HANDLER(ambient) STEP_HANDLER(nonewprivs) STEP_HANDLER(env)
+STEP_HANDLER(hold) STEP_HANDLER(exec)
+#undef STEP_HANDLER
+
+/* The init's line to its monitor, handed to it once, right after the clone. */
+#include <sys/types.h>
+struct monitor_link {
+  pid_t host_pid;  /* the init's pid as the host sees it (hooks get it in their state) */
+  int report_pipe; /* the error pipe: a 0x01 byte means "created", 0x02 "run the hooks" */
+  int sync_fd;     /* the monitor's sync pipe, read end */
+  int console_fd;  /* where the `tty` step sends the pty master */
+};
+
 /* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
  * *failed_arg describe it). */
-extern int console_fd; /* where the `tty` step sends the pty master */
 int send_fd(int sock, int fd);
-int container_setup_and_exec(struct plan *p, const char **failed_step, const char **failed_arg);
+int container_setup_and_exec(struct plan *p, const struct monitor_link *link, const char **failed_step, const char **failed_arg);
 
 /* logger.c */
 #define LOG_LINE_MAX 16384
@@ -69,16 +100,16 @@ void health_read(struct health *h);
 void health_done(struct health *h, int status);
 
 /* oci.c: hooks and the exec fifo of the OCI runtime's create/start */
-#include <sys/types.h>
-extern pid_t host_pid;
-extern int report_pipe;
-extern int sync_fd;
-int step_hooksync(void);
-int run_hook(char **f, int n);
-int run_hooks(struct plan *p, const char *where, const char **failed);
+int step_hooksync(int report_pipe, int sync_fd);
+int run_hook(char **f, int n, pid_t host_pid);
+int run_hooks(struct plan *p, const char *where, pid_t host_pid, const char **failed);
 int step_fifo(const char *path);
-int step_fifowait(void);
+int step_fifowait(int report_pipe);
 int send_console(const char *path, int master);
+
+/* sealed.c: the shim runs a plan only from a copy of itself that nobody can write. */
+int exe_is_protected(void);
+int exe_protect_and_reexec(char **argv);
 
 /* monitor.c */
 int monitor_run(struct plan *p);

@@ -1,18 +1,17 @@
-// /containers/* and /exec/*: the daemon's side of create, attach, start, wait, logs and exec.
+// /containers/*: the daemon's side of create, attach, start, wait, logs (exec: exec.ts).
 // Containers the daemon starts have their stdio carried here (pipes from the monitor), so
 // clients attached before start see every byte; the monitor still logs and outlives us.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
-import { conflict, invalid, isCode, notFound } from '../core/errors.ts';
-import { parseSignal } from '../kernel/signals.ts';
+import { conflict, invalid, isCode } from '../core/errors.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
+import { ExecApi } from './exec.ts';
 import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
-import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
 import { createOptions } from './translate.ts';
 
 /** A client attached to a container's stdio through the daemon. */
@@ -28,24 +27,6 @@ interface Live {
   attachments: Set<Attachment>;
 }
 
-interface Exec {
-  id: string;
-  container: string; // '' for a berth command run for a remote client
-  cli?: boolean;
-  args: string[];
-  env: string[];
-  user?: string;
-  cwd?: string;
-  tty: boolean;
-  stdin: boolean;
-  running: boolean;
-  exitCode: number | null;
-  /** The signal that ended it, if one did (for a berth command's client to die of it too). */
-  signal?: number;
-  pid: number;
-  monitorPid: number;
-}
-
 const running = (c: Container) => isUp(c.state.Status);
 
 export class ContainerApi {
@@ -53,14 +34,17 @@ export class ContainerApi {
   /** Attached before start: they get the stream from its first byte. */
   private readonly pending = new Map<string, Set<Attachment>>();
   private readonly live = new Map<string, Live>();
-  private readonly execs = new Map<string, Exec>();
+  private readonly execs: ExecApi;
   /** Exit codes of containers that may be gone by the time a waiter asks (--rm). */
   private readonly exits = new Map<string, number>();
+  /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
+  private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
   private readonly waiters = new Set<() => void>();
   private poller?: NodeJS.Timeout;
 
   constructor(engine: Engine) {
     this.engine = engine;
+    this.execs = new ExecApi(engine);
   }
 
   private get containers() {
@@ -102,15 +86,8 @@ export class ContainerApi {
       .on('GET', '/containers/{id}/export', (c) => this.export(c))
       .on('GET', '/containers/{id}/archive', (c) => this.archiveGet(c))
       .on('PUT', '/containers/{id}/archive', (c) => this.archivePut(c))
-      .on('POST', '/containers/{id}/exec', (c) => this.execCreate(c))
-      .on('POST', '/exec/{id}/start', (c) => this.execStart(c))
-      .on('POST', '/exec/{id}/resize', (c) => this.execResize(c))
-      .on('GET', '/exec/{id}/json', (c) => this.execInspect(c))
-      // berth's own: the berth CLI run here for a remote client, then started, resized and
-      // inspected as an exec; signals go to it through its monitor.
-      .on('POST', '/berth/cli', (c) => this.cliCreate(c))
-      .on('POST', '/berth/cli/{id}/kill', (c) => this.cliKill(c))
       .on('POST', '/commit', (c) => this.commit(c));
+    this.execs.routes(r);
   }
 
   private async create(call: Call) {
@@ -150,12 +127,24 @@ export class ContainerApi {
       streams = await this.containers.startStreams(c.record, { stdin, size: size && { rows: size[0], cols: size[1] } });
     } catch (err) {
       for (const a of attachments) a.conduit.end();
-      this.wake();
+      await this.startFailed(c, err);
       throw err;
     }
     if (!streams) return { status: 304 };
     this.carry(c, streams, attachments);
     return { status: 204 };
+  }
+
+  /**
+   * A start that failed ends the run a waiter waits for (`next-exit` answers with the error), and
+   * an --rm container goes, as with dockerd (whose `docker run --rm` waits for `removed`).
+   */
+  private async startFailed(c: Container, err: unknown): Promise<void> {
+    const prev = this.failedStarts.get(c.record.Id)?.n ?? 0;
+    const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
+    this.failedStarts.set(c.record.Id, { n: prev + 1, code, message: (err as Error)?.message ?? String(err) });
+    if (c.record.HostConfig.AutoRemove) await this.containers.remove(c.record.Id, true, true).catch(() => undefined);
+    this.wake();
   }
 
   /** Copies a started container's output to its attached clients and their input to it. */
@@ -217,10 +206,14 @@ export class ContainerApi {
       live.attachments.add(a);
       this.feed(live, a, c);
     } else if (running(c)) {
-      // Started by someone else (the CLI, an earlier daemon): follow it through its monitor.
+      // Started by someone else (the CLI, an earlier daemon): follow it through its monitor,
+      // until the container ends or the client leaves (then that connection goes too).
+      const left = new AbortController();
+      a.conduit.onClose(() => left.abort());
+      a.conduit.onInput(() => {}); // no stdin this way; read on, to see the client's end
       this.containers.attach(c.record.Id, (s, data) => {
         if (s === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(s === 'stderr' ? 2 : 1, data));
-      }).catch(() => undefined).finally(() => a.conduit.end());
+      }, left.signal).catch(() => undefined).finally(() => a.conduit.end());
     } else {
       let set = this.pending.get(c.record.Id);
       if (!set) this.pending.set(c.record.Id, (set = new Set()));
@@ -303,6 +296,11 @@ export class ContainerApi {
     const id = first.record.Id;
     const startedAt = first.state.StartedAt;
     const wasRunning = running(first);
+    const failuresBefore = this.failedStarts.get(id)?.n ?? 0;
+    const failure = () => {
+      const f = this.failedStarts.get(id);
+      return f && f.n > failuresBefore ? f : undefined;
+    };
     const res = streamStart(call, 200, 'application/json');
     let closed = false;
     res.on('close', () => (closed = true));
@@ -313,12 +311,15 @@ export class ContainerApi {
       if (condition === 'removed') return !c;
       if (!c) return true;
       if (condition === 'not-running') return !running(c);
+      if (failure()) return true; // the start it waited for failed: that run is over
       // next-exit: the run going on at the call (or the next one to start) has ended.
       return !running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id);
     }, () => closed);
     if (closed) return;
-    const code = this.exits.get(id) ?? last?.state.ExitCode ?? 0;
-    const error = last?.state.Error ? { Message: last.state.Error } : null;
+    const failed = failure();
+    const code = failed?.code ?? this.exits.get(id) ?? last?.state.ExitCode ?? 0;
+    const message = failed?.message ?? last?.state.Error;
+    const error = message ? { Message: hidePaths(message) } : null;
     res.end(JSON.stringify({ Error: error, StatusCode: code }) + '\n');
   }
 
@@ -435,167 +436,6 @@ export class ContainerApi {
       pause: q.get('pause') === null ? true : flag(q, 'pause'),
     });
     return { status: 201, body: { Id: img.id } };
-  }
-
-  // ---- exec ----
-
-  private async execCreate(call: Call) {
-    const c = this.containers.get(call.params.id);
-    const body = await readJson(call.req);
-    if (!running(c)) throw conflict(`Container ${c.record.Id} is not running`);
-    if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
-    const cmd = body.Cmd;
-    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
-    if (body.Privileged === true) throw invalid('privileged exec is not supported');
-    const id = randomBytes(32).toString('hex');
-    this.execs.set(id, {
-      id, container: c.record.Id, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
-      user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
-      tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
-    });
-    this.containers.event('exec_create: ' + (cmd as string[]).join(' '), c.record, { execID: id });
-    return { status: 201, body: { Id: id } };
-  }
-
-  private async cliCreate(call: Call) {
-    const body = await readJson(call.req);
-    const cmd = body.Cmd;
-    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('Cmd: a berth command and its arguments are required');
-    // A command, not global flags (the state root is the daemon's), and not another daemon.
-    if (cmd[0].startsWith('-')) throw invalid(`Cmd must start with a berth command, not "${cmd[0]}"`);
-    if (cmd[0] === 'daemon') throw invalid('berth daemon cannot be run through a daemon');
-    const cwd = typeof body.WorkingDir === 'string' ? body.WorkingDir : '';
-    if (!cwd.startsWith('/') || !fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) throw invalid(`working directory "${cwd}" does not exist on the daemon's host`);
-    const id = randomBytes(32).toString('hex');
-    // Never started (a client that died in between): forgotten after a while.
-    setTimeout(() => {
-      const x = this.execs.get(id);
-      if (x && !x.running && x.exitCode === null) this.execs.delete(id);
-    }, 10 * 60_000).unref();
-    this.execs.set(id, {
-      id, container: '', cli: true, args: cmd as string[], env: (body.Env as string[] | null) ?? [], cwd,
-      tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
-    });
-    return { status: 201, body: { Id: id } };
-  }
-
-  private async cliKill(call: Call) {
-    const x = this.exec(call.params.id);
-    if (!x.cli) throw notFound(`No such berth command: ${x.id}`);
-    if (!x.running) throw conflict(`berth command ${x.id} is not running`);
-    process.kill(x.monitorPid, parseSignal(call.query.get('signal') ?? 'TERM'));
-    return { status: 204 };
-  }
-
-  private exec(id: string): Exec {
-    const x = this.execs.get(id);
-    if (!x) throw notFound(`No such exec instance: ${id}`);
-    return x;
-  }
-
-  private async execStart(call: Call) {
-    const x = this.exec(call.params.id);
-    const body = await readJson(call.req);
-    if (x.running || x.exitCode !== null) throw conflict(`Exec instance ${x.id} has already been started`);
-    const detach = body.Detach === true;
-    const tty = body.Tty === true || x.tty;
-    const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { rows: Number(body.ConsoleSize[0]), cols: Number(body.ConsoleSize[1]) } : { rows: 24, cols: 80 };
-    let streams: ContainerStreams;
-    try {
-      streams = x.cli
-        ? this.containers.cliStreams({ args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
-        : await this.containers.execStreams(x.container, {
-          args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
-        });
-    } catch (err) {
-      // A command that cannot run is the exec's outcome, not a failed request (docker's
-      // behaviour): the stream carries the message and the exec's status reads 126 or 127,
-      // which clients (testcontainers, the docker CLI) check.
-      if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
-      x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
-      if (detach) return { status: 200 };
-      const conduit = hijack(call, !tty);
-      const msg = Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`);
-      conduit.write(tty ? msg : frame(1, msg));
-      conduit.end();
-      return;
-    }
-    x.running = true;
-    x.monitorPid = streams.monitorPid;
-    streams.exited.then((e) => ((x.exitCode = e.exit), (x.signal = e.signal)), () => (x.exitCode = 126)).finally(() => {
-      x.running = false;
-      setTimeout(() => this.execs.delete(x.id), 10 * 60_000).unref();
-    });
-    if (detach) {
-      streams.stdout.resume();
-      streams.stderr.resume();
-      return { status: 200 };
-    }
-    const conduit = hijack(call, !tty);
-    let open = 2;
-    const done = () => --open === 0 && conduit.end();
-    // Backpressure both ways: a slow client pauses the output, a slow command the input.
-    const out = (stream: 1 | 2, d: Buffer) => {
-      if (!conduit.write(tty ? d : frame(stream, d))) {
-        streams.stdout.pause();
-        streams.stderr.pause();
-      }
-    };
-    conduit.onDrain(() => {
-      streams.stdout.resume();
-      streams.stderr.resume();
-    });
-    streams.stdout.on('data', (d: Buffer) => out(1, d)).on('end', done);
-    streams.stderr.on('data', (d: Buffer) => out(2, d)).on('end', done);
-    const stdin = streams.stdin;
-    // Input paused for a slow command resumes when it drains, or when it is gone (its input is
-    // then dropped): a paused socket would never see its client leave.
-    stdin?.on('error', () => conduit.resumeInput());
-    stdin?.on('close', () => conduit.resumeInput());
-    stdin?.on('drain', () => conduit.resumeInput());
-    conduit.onInput((d) => {
-      if (!stdin || stdin.destroyed) return;
-      if (d === null) stdin.end();
-      else if (!stdin.write(d)) conduit.pauseInput();
-    });
-    // A berth command lives for its client: when the client goes away, it hangs up (SIGHUP, as a
-    // closed terminal would), its output pipes break, and it is killed if it is still there
-    // 10 s later. A container's exec, as docker's, runs on, its output (never paused again:
-    // writes to a closed connection report no backpressure) dropped.
-    conduit.onClose(() => {
-      streams.stdout.resume();
-      streams.stderr.resume();
-      if (x.cli) {
-        streams.stdout.destroy();
-        streams.stderr.destroy();
-        const hangUp = (sig: NodeJS.Signals) => {
-          try {
-            if (x.running) process.kill(x.monitorPid, sig);
-          } catch {}
-        };
-        hangUp('SIGHUP');
-        setTimeout(() => hangUp('SIGTERM'), 1000).unref();
-        setTimeout(() => hangUp('SIGKILL'), 10_000).unref();
-      }
-    });
-  }
-
-  private async execResize(call: Call) {
-    const x = this.exec(call.params.id);
-    if (!x.running) throw conflict(`Exec instance ${x.id} is not running`);
-    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? this.containers.cliWinsizeFile(x.id) : this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
-    return { status: 201 };
-  }
-
-  private async execInspect(call: Call) {
-    const x = this.exec(call.params.id);
-    return {
-      status: 200,
-      body: {
-        ID: x.id, Running: x.running, ExitCode: x.exitCode, ...(x.cli ? { Signal: x.signal ?? 0 } : {}), ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: false, user: x.user ?? '' },
-        OpenStdin: x.stdin, OpenStderr: true, OpenStdout: true, CanRemove: false, ContainerID: x.container, DetachKeys: '', Pid: x.pid,
-      },
-    };
   }
 }
 

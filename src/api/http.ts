@@ -3,7 +3,7 @@
 // the plain 200 raw stream). Error codes become HTTP statuses here and nowhere else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BerthError, invalid, type ErrorCode } from '../core/errors.ts';
+import { BerthError, fromSystemError, invalid, type ErrorCode } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 
 export const API_VERSION = '1.47';
@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   // message ("executable file not found", "permission denied") to pick 127 or 126.
   CannotInvoke: 400,
   CommandNotFound: 400,
+  NoSpace: 500, // as dockerd answers a full disk
   Internal: 500,
 };
 
@@ -110,8 +111,25 @@ export function send(res: ServerResponse, reply: Reply): void {
 }
 
 export function errorReply(err: unknown): Reply {
+  err = fromSystemError(err);
   const message = err instanceof BerthError ? err.message : `internal error: ${(err as Error)?.message ?? err}`;
-  return { status: statusFor(err), body: { message } };
+  return { status: statusFor(err), body: { message: hidePaths(message) } };
+}
+
+let hidden: Array<[string, string]> = [];
+
+/**
+ * The host's own paths (the state root, where berth is installed) stay out of what clients read:
+ * they tell an API client about the host, and messages name the objects instead.
+ */
+export function hostPaths(pairs: Array<[path: string, shownAs: string]>): void {
+  hidden = pairs.filter(([p]) => p.length > 1).sort((a, b) => b[0].length - a[0].length);
+}
+
+/** A message with the host paths set by hostPaths() replaced by what they stand for. */
+export function hidePaths(message: string): string {
+  for (const [p, shown] of hidden) message = message.split(p).join(shown);
+  return message;
 }
 
 /** An ordinary HTTP response on a raw connection (errors before a hijack must be plain HTTP). */
@@ -193,6 +211,7 @@ export function filters(q: URLSearchParams): Map<string, string[]> {
 
 /** docker's multiplexed stream frame: [stream, 0, 0, 0, big-endian length] + payload. */
 export { frame } from '../util/frames.ts';
+import { frame } from '../util/frames.ts';
 
 /** Where a stream's bytes go once it is handed over, and how the client's input arrives. */
 export interface Conduit {
@@ -219,8 +238,12 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
     const { socket, head } = call.upgrade;
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     const pendingHead = head.length ? head : undefined;
+    const idle = multiplexed ? probeWhenIdle(socket) : undefined;
     return {
-      write: (d) => (!socket.destroyed && socket.writable ? socket.write(d) : true),
+      write: (d) => {
+        idle?.wrote();
+        return !socket.destroyed && socket.writable ? socket.write(d) : true;
+      },
       onDrain: (fn) => socket.on('drain', fn),
       pauseInput: () => socket.pause(),
       resumeInput: () => socket.resume(),
@@ -250,6 +273,27 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
     onClose: (fn) => (res.destroyed ? setImmediate(fn) : res.on('close', fn)),
   };
 }
+
+/**
+ * A client that half-closed its side (the docker CLI does at once when it sends no input) and
+ * then went away entirely is only seen on our next write. While such a stream is idle (a quiet
+ * container), an empty frame every second is that write, so the connection and its fd are let
+ * go instead of being held until the container prints something.
+ */
+function probeWhenIdle(socket: Duplex): { wrote(): void } {
+  let lastWrite = Date.now();
+  socket.once('end', () => {
+    const timer = setInterval(() => {
+      if (socket.destroyed || !socket.writable) return clearInterval(timer);
+      if (Date.now() - lastWrite >= PROBE_MS) socket.write(frame(1, Buffer.alloc(0)));
+    }, PROBE_MS);
+    timer.unref();
+    socket.once('close', () => clearInterval(timer));
+  });
+  return { wrote: () => void (lastWrite = Date.now()) };
+}
+
+const PROBE_MS = 1000;
 
 /** Starts a chunked streaming response (logs, events, pull progress, wait). */
 export function streamStart(call: Call, status: number, type: string): ServerResponse {

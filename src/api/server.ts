@@ -7,9 +7,12 @@ import type { Duplex } from 'node:stream';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { ContainerApi } from './containers.ts';
-import { errorReply, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
+import { errorReply, hostPaths, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
 import { buildRoutes } from './build.ts';
 import { imageRoutes } from './images.ts';
+import { LAYER_MOUNTS } from '../snapshot/layers.ts';
+import { REPO } from '../util/paths.ts';
+import { listenBacklog, secureSocket, tcpServer, tcpWarning, type TlsFiles } from './listen.ts';
 import { systemRoutes } from './system.ts';
 
 // BERTH_TRACE=1: each request's method, path, status and time to stderr.
@@ -33,10 +36,14 @@ export class ApiServer {
 
   constructor(engine: Engine) {
     this.router = buildRouter(engine);
+    hostPaths([[engine.root.dir, '<state root>'], [REPO, '<berth>'], [LAYER_MOUNTS, '<layer mounts>']]);
   }
 
-  async listen(address: string): Promise<string> {
-    const server = http.createServer({ keepAlive: true }, (req, res) => void this.handle(req, res));
+  /** Listens on a unix socket or a TCP address (with TLS when given); returns a warning to show, if any. */
+  async listen(address: string, tls?: TlsFiles): Promise<string | undefined> {
+    const url = parseAddress(address);
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    const server = url.unix ? http.createServer({ keepAlive: true }, handler) : tcpServer(tls, handler);
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       this.upgraded.add(socket);
       socket.once('close', () => this.upgraded.delete(socket));
@@ -44,7 +51,7 @@ export class ApiServer {
     });
     server.headersTimeout = 0; // streams (events, logs -f, wait) stay open as long as clients want
     server.requestTimeout = 0;
-    const url = parseAddress(address);
+    const backlog = listenBacklog();
     if (url.unix) {
       fs.mkdirSync(url.unix.slice(0, url.unix.lastIndexOf('/')) || '/', { recursive: true, mode: 0o755 });
       // A socket left by a daemon that was killed: refuse if one still answers, else replace it.
@@ -52,15 +59,16 @@ export class ApiServer {
         if (await answers(url.unix)) throw invalid(`another daemon is listening on ${url.unix}`);
         fs.rmSync(url.unix, { force: true });
       }
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(url.unix, resolve));
-      fs.chmodSync(url.unix, 0o660); // root and the socket's group, as docker.sock
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ path: url.unix, backlog }, resolve));
+      secureSocket(url.unix);
       this.sockets.push(url.unix);
     } else {
-      if (!isLoopback(url.host!)) throw invalid(`refusing to listen on ${url.host}: the API gives root on this machine; only loopback addresses are allowed`);
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(url.port, url.host, resolve));
+      // Client certificates make another address safe to offer; without them, loopback only.
+      if (!tls?.verify && !isLoopback(url.host!)) throw invalid(`refusing to listen on ${url.host} without --tlsverify: the API gives root on this machine`);
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ port: url.port, host: url.host, backlog }, resolve));
     }
     this.servers.push(server);
-    return address;
+    return url.unix ? undefined : tcpWarning(address, tls);
   }
 
   async close(): Promise<void> {

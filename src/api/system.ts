@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import type { Engine } from '../engine/engine.ts';
-import { runtimeCommand } from '../engine/containers.ts';
+import { runtimeCommand } from '../runtime/runtimes.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
@@ -26,7 +26,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       status: 200,
       body: {
         ID: engine.root.key, Containers: cs.length, ContainersRunning: count('running'), ContainersPaused: count('paused'), ContainersStopped: count('exited') + count('created'),
-        Images: engine.images.records().length, Driver: 'overlay2', DriverStatus: [['Backing Filesystem', 'extfs']], DockerRootDir: engine.root.dir,
+        Images: engine.images.records().length, Driver: 'overlay2', DriverStatus: engine.images.layers.status(), DockerRootDir: engine.root.dir,
         Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
         MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: false, PidsLimit: true, IPv4Forwarding: true,
         Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',

@@ -6,6 +6,7 @@ import type { CreateOptions } from '../engine/containers.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../engine/volumes.ts';
 import { deviceMapping } from '../kernel/devices.ts';
 import { parsePortKey, type PortBindings } from '../network/ports.ts';
+import { checkCpuset } from '../kernel/cpuset.ts';
 
 type Json = Record<string, unknown>;
 
@@ -91,6 +92,8 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
     const v = (host[field] as string | undefined) ?? '';
     if (!(allowed as readonly string[]).includes(v)) throw invalid(`invalid ${field.replace('Mode', '').toUpperCase()} mode: ${v} (not supported)`);
   }
+  checkCpuset(str(host.CpusetCpus), 'cpus');
+  checkCpuset(str(host.CpusetMems), 'mems');
   const shares = num(host.CpuShares, 'CpuShares');
   if (shares < 0) throw invalid('invalid CPU shares: must be a positive number');
   const memory = num(host.Memory, 'Memory');

@@ -1,17 +1,13 @@
 // The berth command line: global flags, then a docker-style verb. Commands are loaded on demand
 // so that each invocation loads only the code it runs.
 import * as fs from 'node:fs';
-import { BerthError } from '../core/errors.ts';
+import { BerthError, fromSystemError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Context } from './context.ts';
 import { mark } from '../util/trace.ts';
 import { VERSION } from '../core/version.ts';
 import { DEFAULT_SOCKET } from '../util/paths.ts';
 
-export interface Context {
-  engine(): Engine;
-  out(text: string): void;
-  err(text: string): void;
-}
 
 type Command = (ctx: Context, argv: string[]) => Promise<number>;
 
@@ -199,7 +195,8 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = await load();
     mark('modules loaded');
     return await cmd(ctx, argv.slice(i + 1));
-  } catch (err) {
+  } catch (caught) {
+    const err = fromSystemError(caught); // a full disk is "no space left on device", not a stack trace
     if (err instanceof BerthError) {
       process.stderr.write(`berth: ${err.message}${/[.!?]$/.test(err.message) ? '' : '.'}\n`);
       if (err.code === 'InvalidArgument' && /flag/.test(err.message)) process.stderr.write(`See 'berth ${name} --help'.\n`);

@@ -122,7 +122,7 @@ export class BlobWriter {
   constructor(store: ContentStore, tmp: string, resume = false) {
     this.store = store;
     this.tmp = tmp;
-    this.fd = fs.openSync(tmp, resume ? 'a' : 'wx', 0o644);
+    this.fd = fs.openSync(tmp, resume ? 'a' : 'wx', 0o600); // image configs hold an Env: root's alone
     if (resume) {
       // What an earlier writer left: hashed again (a hash's state cannot be saved), then appended to.
       const rfd = fs.openSync(tmp, 'r');

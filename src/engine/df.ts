@@ -5,7 +5,7 @@ import { isUp } from '../core/container.ts';
 import * as path from 'node:path';
 import type { ImageStore } from '../image/store.ts';
 import { dirUsage } from '../snapshot/layers.ts';
-import type { Container } from './containers.ts';
+import type { Container } from './container/types.ts';
 import type { VolumeRecord } from './volumes.ts';
 
 export interface ImageUsage {

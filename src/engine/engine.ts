@@ -5,11 +5,11 @@ import { ContentStore } from '../content/store.ts';
 import { ImageStore } from '../image/store.ts';
 import { detectCgroups, type CgroupDriver } from '../kernel/cgroups.ts';
 import { shimLayerMounts } from '../runtime/shim.ts';
-import { LAYER_MOUNTS, LayerStore } from '../snapshot/layers.ts';
+import { LAYER_MOUNTS, LayerStore, type LayerBuilder } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
 import type { PullOptions, PullResult } from './pull.ts';
 import type { PushEvent, PushResult } from './push.ts';
-import { openRoot, type StateRoot } from './root.ts';
+import { openRoot, type StateRoot } from '../core/root.ts';
 import { Events } from './events.ts';
 import type { Credentials } from '../registry/credentials.ts';
 
@@ -27,7 +27,9 @@ export class Engine {
   get images(): ImageStore {
     if (!this._images) {
       const content = new ContentStore(path.join(this.root.dir, 'content'));
-      const layers = new LayerStore(path.join(this.root.dir, 'layers'), shimLayerMounts, path.join(LAYER_MOUNTS, this.root.key));
+      // Loaded when a layer is unpacked: only unpacking needs the tar code.
+      const build: LayerBuilder = async (tar, fd) => (await import('../image/layer-image.ts')).buildLayerImage(tar, fd);
+      const layers = new LayerStore(path.join(this.root.dir, 'layers'), shimLayerMounts, path.join(LAYER_MOUNTS, this.root.key), build);
       this._images = new ImageStore(this.root.dir, content, layers);
     }
     return this._images;

@@ -1,7 +1,7 @@
 // docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed,
 // different keys are ANDed.
 import { invalid } from '../core/errors.ts';
-import type { Container } from './containers.ts';
+import type { Container } from './container/types.ts';
 
 export type Filters = Map<string, string[]>;
 

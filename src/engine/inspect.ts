@@ -2,7 +2,7 @@
 // every field clients read is present, `{}`/`[]` where docker gives them, never a missing key.
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/plan.ts';
 import { portsView } from '../network/ports.ts';
-import type { Container, NetworkView } from './containers.ts';
+import type { Container, NetworkView } from './container/types.ts';
 
 export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object; network?: NetworkView }): object {
   const { record: r, state: s } = c;

@@ -1,7 +1,7 @@
 // docker's one-line views of a container: the "Up 3 minutes (healthy)" status text and the
 // /containers/json list entry. The CLI's ps and the API's list both show these.
 import { since } from '../core/units.ts';
-import type { Container, NetworkView } from './containers.ts';
+import type { Container, NetworkView } from './container/types.ts';
 import { summaryPorts } from '../network/ports.ts';
 
 export function statusText(c: Container, health?: string): string {

@@ -285,7 +285,7 @@ export class ImageStore {
     };
     if (repoDigests.length) record.repoDigests = repoDigests;
     fs.mkdirSync(this.dir, { recursive: true });
-    writeFileAtomic(this.recordPath(record.id), JSON.stringify(record), { durable: true });
+    writeFileAtomic(this.recordPath(record.id), JSON.stringify(record), { durable: true, mode: 0o600 }); // its config's Env
     if (p.ref) this.tag(record.id, formatReference(p.ref));
     return record;
   }
@@ -327,7 +327,7 @@ export class ImageStore {
     const rec = this.get(id);
     if (!rec || rec.repoDigests?.includes(repoDigest)) return;
     rec.repoDigests = [...(rec.repoDigests ?? []), repoDigest];
-    writeFileAtomic(this.recordPath(id), JSON.stringify(rec), { durable: true });
+    writeFileAtomic(this.recordPath(id), JSON.stringify(rec), { durable: true, mode: 0o600 });
   }
 
   /** Blobs an image holds in the content store: config, manifest, layer blobs, the indexes it was pulled by. */

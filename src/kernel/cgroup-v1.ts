@@ -24,7 +24,7 @@ import {
   type CgroupPaths,
   type Limits,
   v1DeviceWrites,
-} from './cgroups.ts';
+} from './cgroup-common.ts';
 
 export interface Hierarchy {
   mount: string;

@@ -24,7 +24,7 @@ import {
   type CgroupStats,
   type CgroupPaths,
   type Limits,
-} from './cgroups.ts';
+} from './cgroup-common.ts';
 
 const WANTED = ['memory', 'pids', 'cpu'];
 

@@ -7,7 +7,7 @@
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openRoot } from '../engine/root.ts';
+import { openRoot } from '../core/root.ts';
 import { isAlive, selfRef } from '../kernel/process.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { contains, parseIp, parseSubnet } from './cidr.ts';

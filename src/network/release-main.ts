@@ -6,7 +6,7 @@
 // Usage: release-main.ts [--if-unused] ROOT SANDBOX_ID [POOL_SIZE] | release-main.ts --expire ROOT
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openRoot, rootKey } from '../engine/root.ts';
+import { openRoot, rootKey } from '../core/root.ts';
 import { plain, Sandboxes } from './sandbox.ts';
 import { deleteNamespaces, inUse, namespacesOf, POOL_TTL_MS } from './sweep.ts';
 import { Networks } from './store.ts';

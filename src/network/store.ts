@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.ts';
-import type { StateRoot } from '../engine/root.ts';
+import type { StateRoot } from '../core/root.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';

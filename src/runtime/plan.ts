@@ -7,6 +7,7 @@ import { RLIMIT_TYPES } from '../kernel/rlimits.ts';
 import type { SeccompProfile } from '../kernel/seccomp.ts';
 import { MS, mountOptions, OCI_VERSION, propagationFlag, type OciHook, type OciIdMapping, type OciMount, type OciSpec } from './spec.ts';
 import { DEFAULT_PATH } from '../util/paths.ts';
+import type { Step } from './steps.ts';
 
 export { MS };
 
@@ -91,7 +92,7 @@ export interface PlanInput {
   teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; rmscope?: string[] };
 }
 
-export type Step = string[];
+export type { Step } from './steps.ts';
 
 const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
@@ -474,7 +475,7 @@ export function buildHostPlan(x: { args: string[]; env: string[]; cwd: string; t
 }
 
 /** Records on the wire: each field "=" + value + NUL (empty values survive), a lone NUL ends a record. */
-export function encodeRecords(steps: Step[]): Buffer {
+export function encodeRecords(steps: ReadonlyArray<readonly string[]>): Buffer {
   let body = '';
   for (const s of steps) {
     for (const f of s) {
@@ -487,7 +488,7 @@ export function encodeRecords(steps: Step[]): Buffer {
 }
 
 /** A plan is its records behind "<length>\n": the socket stays open afterwards for reports. */
-export function encodePlan(steps: Step[]): Buffer {
+export function encodePlan(steps: ReadonlyArray<readonly string[]>): Buffer {
   const payload = encodeRecords(steps);
   return Buffer.concat([Buffer.from(`${payload.length}\n`), payload]);
 }

@@ -16,12 +16,20 @@ import { mountTable, type MountEntry } from '../kernel/mounts.ts';
 import { isAlive, ownerDead, selfRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 import { ErofsReader } from './erofs.ts';
+import { layerStatus, mountedImage } from './layer-mounts.ts';
 
 /** Mounting and unmounting layer images (a native helper: Node cannot mount). */
 export interface LayerMounts {
   mount(pairs: Array<[image: string, dir: string]>): void;
   unmount(dirs: string[]): void;
 }
+
+/**
+ * Writes an uncompressed layer tar as an EROFS image into fd, and says what it was. The image
+ * layer's format (tar, whiteouts) is image/'s business: the caller gives the builder
+ * (image/layer-image.ts), so that this store does not import the layer above it.
+ */
+export type LayerBuilder = (tar: AsyncIterable<Buffer>, fd: number) => Promise<{ diffId: string; size: number }>;
 
 const IMAGE = '.erofs';
 export const LAYER_MOUNTS = path.join(process.env.BERTH_RUN_DIR ?? '/run/berth', 'layers');
@@ -30,11 +38,13 @@ export class LayerStore {
   readonly root: string;
   private readonly mounts: LayerMounts;
   private readonly mountRoot: string;
-  /** Layers in root; their images mounted under mountRoot (LAYER_MOUNTS/<root key>). */
-  constructor(root: string, mounts: LayerMounts, mountRoot: string) {
+  private readonly build: LayerBuilder;
+  /** Layers in root; their images mounted under mountRoot (LAYER_MOUNTS/<root key>), written by build. */
+  constructor(root: string, mounts: LayerMounts, mountRoot: string, build: LayerBuilder) {
     this.root = root;
     this.mounts = mounts;
     this.mountRoot = mountRoot;
+    this.build = build;
   }
 
   /** Where the layer's files are seen: its image's mount point (once mount() ran for it), or its directory. */
@@ -77,8 +87,7 @@ export class LayerStore {
     const tmp = path.join(this.root, `.tmp-${me.pid}.${me.start}.${randomHex(6)}`);
     const fd = fs.openSync(tmp, 'wx', 0o644);
     try {
-      const { buildLayerImage } = await import('../image/layer-image.ts'); // only unpacking needs the tar code
-      const res = await buildLayerImage(tar, fd);
+      const res = await this.build(tar, fd);
       await opts.verify?.(res);
       fs.fsyncSync(fd);
       fs.closeSync(fd);
@@ -114,6 +123,11 @@ export class LayerStore {
     const st = fs.statSync(dir, { throwIfNoEntry: false });
     if (!st) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     return !!st && st.dev !== fs.statSync(this.mountRoot).dev;
+  }
+
+  /** docker's DriverStatus for this store: its file system and how its images are mounted. */
+  status(): Array<[string, string]> {
+    return layerStatus(this.root, this.mountRoot);
   }
 
   /** Unmounts every layer of the store (a state root about to be deleted as a whole). */
@@ -241,7 +255,7 @@ export function sweepStrayMounts(mounts: LayerMounts): void {
   } catch {
     return;
   }
-  const stray = table.filter((m) => m.fstype === 'erofs' && m.mountPoint.startsWith(LAYER_MOUNTS + '/') && !fs.existsSync(m.source)).map((m) => m.mountPoint);
+  const stray = table.filter((m) => m.fstype === 'erofs' && m.mountPoint.startsWith(LAYER_MOUNTS + '/') && !fs.existsSync(mountedImage(m))).map((m) => m.mountPoint);
   if (!stray.length) return;
   mounts.unmount(stray);
   rmdirQuiet(stray);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rootKey } from '../../src/engine/root.ts';
+import { rootKey } from '../../src/core/root.ts';
 import { mountTable } from '../../src/kernel/mounts.ts';
 import { bundle, stale } from '../../scripts/bundle.ts';
 
@@ -208,7 +208,7 @@ export class TestRoot {
   async drainPool(): Promise<void> {
     const { Networks } = await import('../../src/network/store.ts');
     const { Sandboxes } = await import('../../src/network/sandbox.ts');
-    const { openRoot } = await import('../../src/engine/root.ts');
+    const { openRoot } = await import('../../src/core/root.ts');
     const root = openRoot(this.dir);
     await new Sandboxes(root, new Networks(root), (c) => path.join(this.dir, 'containers', c, 'hosts')).drainPool();
   }
@@ -218,7 +218,7 @@ export class TestRoot {
     await this.drainPool();
     await this.until(() => { try { return fs.readdirSync(path.join(this.dir, 'networks', 'sandboxes')).length; } catch { return 0; } }, (n) => n === 0, 30_000);
     const { Networks } = await import('../../src/network/store.ts');
-    const { openRoot } = await import('../../src/engine/root.ts');
+    const { openRoot } = await import('../../src/core/root.ts');
     const nets = new Networks(openRoot(this.dir));
     for (const n of nets.list()) await nets.remove(n.Id, () => undefined).catch(() => undefined);
   }

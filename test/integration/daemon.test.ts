@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, busyboxTar, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
@@ -684,13 +685,18 @@ describe('berth through the daemon (BERTH_HOST, -H, a user who is not root)', { 
   });
 
   test('a user who is not root, given the socket\'s group, uses berth through it', async () => {
-    // The group may reach the socket (the test root around it is otherwise private).
+    // The group may reach the socket; the state root around it is root's alone (0700), so the
+    // client reaches it through a hard link outside, as /run/berth/berth.sock would be.
     fs.chownSync(d.socket, 0, 65534);
-    fs.chmodSync(root.dir, 0o711);
-    const r = await client(['run', '--rm', 'busybox', 'echo', 'hello from nobody'], { wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
+    const outside = path.join(os.tmpdir(), `berth-test-${process.pid}.sock`);
+    fs.rmSync(outside, { force: true });
+    fs.linkSync(d.socket, outside);
+    const env = { BERTH_HOST: `unix://${outside}` };
+    const r = await client(['run', '--rm', 'busybox', 'echo', 'hello from nobody'], { env, wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'hello from nobody\n');
-    const denied = await client(['ps'], { wrap: ['setpriv', '--reuid=65534', '--regid=65533', '--clear-groups'] });
+    const denied = await client(['ps'], { env, wrap: ['setpriv', '--reuid=65534', '--regid=65533', '--clear-groups'] });
+    fs.rmSync(outside);
     assert.equal(denied.code, 125);
     assert.match(denied.stderr, /cannot reach the daemon/);
   });

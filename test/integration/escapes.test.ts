@@ -1,11 +1,12 @@
 // Escapes other runtimes suffered, as regression tests with hostile images and options.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BERTH, busyboxTar, collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { BERTH, busyboxTar, collect, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
 describe('known escapes', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -58,7 +59,7 @@ describe('known escapes', { skip: !isRoot && 'needs root' }, () => {
     await imageWith('proclink:1', [['proc', '/tmp']]);
     const r = await root.run(['run', '--rm', 'proclink:1', 'true']);
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /setup failed at mountin \/proc: Too many levels of symbolic links|symbolic link|ELOOP/i);
+    assert.match(r.stderr, /setup failed: mounting \/proc: Too many levels of symbolic links|symbolic link|ELOOP/i);
     assert.deepEqual(root.leftovers(), []);
   });
 
@@ -70,7 +71,7 @@ describe('known escapes', { skip: !isRoot && 'needs root' }, () => {
     await imageWith('devlink:1', [['dev', '/etc']]);
     const d = await root.run(['run', '--rm', 'devlink:1', 'true']);
     assert.equal(d.code, 125);
-    assert.match(d.stderr, /mountin \/dev/);
+    assert.match(d.stderr, /mounting \/dev/);
     assert.deepEqual(root.leftovers(), []);
   });
 
@@ -105,6 +106,57 @@ describe('known escapes', { skip: !isRoot && 'needs root' }, () => {
       log = execFileSync('dmesg', { encoding: 'utf8' });
     } catch {}
     assert.equal(log.includes(marker), false, 'the container wrote into the host\'s kernel log');
+  });
+
+  // The attack: an image file starting `#!/proc/self/exe`, run by an exec, makes the kernel run
+  // the runtime's own binary inside the container; a container process opens it through
+  // /proc/PID/exe and, once nothing runs it any more, reopens that fd for writing and replaces
+  // the host's binary. Two copies of the shim keep the test's damage (if any) off the build: the
+  // container runs on copy A, the exec on copy B, so that nothing runs B once the exec is over.
+  test('the shim cannot be rewritten through /proc/PID/exe from inside the container (CVE-2019-5736)', async () => {
+    const shims = ['a', 'b'].map((n) => {
+      fs.mkdirSync(path.join(work, `shim-${n}`));
+      const p = path.join(work, `shim-${n}`, 'berth-shim');
+      fs.copyFileSync(path.join(REPO, 'native/build/berth-shim'), p);
+      return p;
+    });
+    const sum = (p: string) => createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+    const before = shims.map(sum);
+    const berth = (shim: string, args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess =>
+      spawn(BERTH, args, { env: { ...root.env(), BERTH_SHIM: shim }, stdio: [stdin, 'pipe', 'pipe'] });
+    const onA = (args: string[]) => collect(berth(shims[0], args), 30_000);
+    assert.equal((await onA(['run', '-d', '--name', 'cve5736', 'busybox', 'sleep', '300'])).code, 0);
+    // `fsops`: the shim then reads records from its stdin, which we hold open, until EOF.
+    await onA(['exec', 'cve5736', 'sh', '-c', 'printf "#!/proc/self/exe fsops\\n" > /evil && chmod +x /evil']);
+    const attacker = [
+      'pid=; i=0',
+      'while [ -z "$pid" ] && [ $i -lt 1000 ]; do',
+      '  for d in /proc/[0-9]*; do case "$(tr "\\0" " " < $d/cmdline 2>/dev/null)" in "/proc/self/exe fsops "*) pid=${d#/proc/};; esac; done',
+      '  i=$((i+1)); sleep 0.01',
+      'done',
+      '[ -n "$pid" ] || { echo no-pid; exit 1; }',
+      'echo "exe $(readlink /proc/$pid/exe)"',
+      'exec 4</proc/$pid/exe || { echo no-open; exit 1; }',
+      'if (printf X 1<>/proc/$pid/exe) 2>/dev/null; then echo live-write-ok; else echo live-write-refused; fi',
+      'touch /opened',
+      'while [ ! -e /go ]; do sleep 0.01; done',
+      'if (printf X 1<>/proc/self/fd/4) 2>/dev/null; then echo held-write-ok; else echo held-write-refused; fi',
+    ].join('\n');
+    const attack = collect(berth(shims[0], ['exec', 'cve5736', 'sh', '-c', attacker]), 30_000);
+    const evilChild = berth(shims[1], ['exec', '-i', 'cve5736', '/evil'], 'pipe');
+    const evil = collect(evilChild, 30_000);
+    const opened = await root.eventually(() => onA(['exec', 'cve5736', 'test', '-e', '/opened']), (r) => r.code === 0);
+    assert.equal(opened.code, 0, 'the attacker never found the process running the shim');
+    evilChild.stdin!.end(); // EOF: the shim in the container exits, and so does its exec
+    await evil;
+    await onA(['exec', 'cve5736', 'touch', '/go']);
+    const r = await attack;
+    await onA(['rm', '-f', 'cve5736']);
+    assert.match(r.stdout, /live-write-refused/, r.stdout + r.stderr);
+    assert.match(r.stdout, /held-write-refused/, r.stdout + r.stderr);
+    // What the container reached is not the file on the host.
+    assert.ok(!r.stdout.includes(work), r.stdout);
+    assert.deepEqual(shims.map(sum), before);
   });
 
   test('no abstract unix sockets of the engine are reachable (CVE-2020-15257)', async () => {

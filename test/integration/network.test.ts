@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
-import { openRoot } from '../../src/engine/root.ts';
+import { openRoot } from '../../src/core/root.ts';
 import { expireArgv } from '../../src/network/sweep.ts';
 
 const hasCni = fs.existsSync('/usr/lib/cni/bridge') || fs.existsSync('/opt/cni/bin/bridge');

@@ -7,7 +7,7 @@ import { CLONE, MS, specPlan, type SpecHost, type Step } from '../../src/runtime
 import { defaultSpec, mountOptions, parseSpec, type OciSpec } from '../../src/runtime/spec.ts';
 
 const host: SpecHost = { rootfs: { type: 'bind', source: '/b/rootfs', target: '/b/rootfs', options: [] }, cgroupJoin: ['/cg/cgroup.procs'] };
-const names = (steps: Step[]) => steps.map((s) => s[0]);
+const names = (steps: Step[]): string[] => steps.map((s) => s[0]);
 
 function spec(edit: (s: OciSpec) => void = () => {}): OciSpec {
   const s = defaultSpec();

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalid } from '../../core/errors.ts';
 import { familiarReference, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 
 export async function save(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [

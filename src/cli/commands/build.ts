@@ -9,7 +9,7 @@ import { familiarReference, parseReference } from '../../image/reference.ts';
 import { imageHistory } from '../../image/history.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, table } from '../format.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { plainRenderer, quietRenderer, ttyRenderer } from '../build-progress.ts';
 import { since } from '../../core/units.ts';
 

@@ -2,7 +2,7 @@
 import { invalid } from '../../core/errors.ts';
 import type { RunConfig } from '../../core/types.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { applyChange } from './images.ts';
 
 export async function diff(ctx: Context, argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@ import { invalid } from '../../core/errors.ts';
 import { eventMatches, type EngineEvent } from '../../engine/events.ts';
 import { parseTime } from '../../engine/logs.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { renderTemplate } from '../template.ts';
 
 const USAGE = `Usage:  berth events [OPTIONS]

@@ -5,7 +5,7 @@ import type { RunConfig } from '../../core/types.ts';
 import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { renderTemplate } from '../template.ts';
 
 const shortId = (id: string) => digestHex(id).slice(0, 12);

@@ -2,7 +2,7 @@
 import { invalid } from '../../core/errors.ts';
 import { parseTime, readLog } from '../../engine/logs.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { renderTemplate } from '../template.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import { CREATE_FLAGS, EXEC_FLAGS, START_FLAGS } from '../flags.ts';

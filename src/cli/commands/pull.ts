@@ -6,7 +6,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { PullEvent, PullResult } from '../../engine/pull.ts';
 import { familiarReference, formatReference, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { layerProgress, type LayerProgress } from '../progress.ts';
 
 const STATUS: Record<string, string> = {

@@ -3,7 +3,7 @@ import { invalid } from '../../core/errors.ts';
 import type { PushEvent } from '../../engine/push.ts';
 import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { layerProgress, type LayerProgress } from '../progress.ts';
 
 const STATUS: Record<string, string> = {

@@ -9,7 +9,7 @@ import { CREATE_FLAGS } from '../flags.ts';
 import { parsePublish, type PortBindings } from '../../network/ports.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { parseBytes, parseCpus, parseDuration, parseMemory } from '../../core/units.ts';
 
 const USAGE = `Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]

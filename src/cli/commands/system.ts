@@ -4,7 +4,7 @@ import { invalid } from '../../core/errors.ts';
 import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { renderTemplate } from '../template.ts';
 
 const reclaim = (r: number, total: number) => `${humanSize(r)}${total ? ` (${Math.round((r / total) * 100)}%)` : ''}`;

@@ -2,7 +2,7 @@
 import { invalid } from '../../core/errors.ts';
 import { labels, parseArgs } from '../args.ts';
 import { table } from '../format.ts';
-import type { Context } from '../main.ts';
+import type { Context } from '../context.ts';
 import { renderTemplate } from '../template.ts';
 
 const USAGE = `Usage:  berth volume COMMAND

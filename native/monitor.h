@@ -1,0 +1,60 @@
+/* The monitor's parts, each with its own state: monitor.c runs the init and restarts it,
+ * io.c is the loop while it runs, attach.c the clients following its output, console.c the
+ * handover of its terminal, teardown.c what is recorded and removed at the end. */
+#ifndef BERTH_MONITOR_H
+#define BERTH_MONITOR_H
+
+#include "shim.h"
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* attach.c: attachsock PATH. Clients (berth attach, the API) connect there to follow the output,
+ * framed as docker's multiplexed stream. */
+#define ATTACH_MAX 8
+struct attach {
+  const char *path; /* NULL: no socket */
+  int listener;
+  int clients[ATTACH_MAX];
+};
+int attach_open(struct attach *a, const char *path);
+void attach_broadcast(struct attach *a, int stream, const char *data, size_t n);
+void attach_accept(struct attach *a);
+void attach_client_ready(struct attach *a, int i);
+void attach_close(struct attach *a);
+
+/* console.c: the pty master, sent by the init over a socket pair (SCM_RIGHTS) once it has made
+ * its terminal; with a console socket (OCI --console-socket) handed on there. */
+struct console {
+  int sock;   /* our end of the pair; -1 once read */
+  int master; /* the terminal we serve; -1 if none (yet, or handed on) */
+  int handed; /* given to the console socket: the monitor has no terminal */
+};
+int console_open(struct console *c, int *child_end);
+int console_receive(struct console *c, const char *consolesock, pid_t init);
+int recv_fd(int sock);
+
+/* io.c: while the init runs. Forwards signals, copies output into the log and to clients, feeds
+ * the terminal our stdin, runs health probes, and notices the exit. */
+struct io {
+  pid_t init;
+  int sfd;              /* signalfd: SIGCHLD and the forwarded signals */
+  int out, err, master; /* output pipes, or the terminal; -1 when closed */
+  int in;               /* our stdin, fed to the terminal; -1 if not */
+  int nodetach;         /* no Ctrl-P Ctrl-Q detaching */
+  int ctrl_p;           /* the last byte from stdin was Ctrl-P */
+  int *attached;        /* our stdio still belongs to a client */
+  struct logger *lg;    /* NULL: output goes to our stdout/stderr while attached */
+  struct attach *at;
+  struct health *hc;
+  const char *winsize, *initpidfile;
+};
+int io_loop(struct io *io);
+void stdio_to_null(void);
+
+/* teardown.c */
+void write_exit_file(const char *path, const char *json);
+long oom_kills(const char *path);
+void teardown(struct plan *p);
+
+#endif

@@ -1,0 +1,55 @@
+// docker exec (a command in all of a running container's namespaces and cgroups) and attach.
+import { conflict, BerthError, invalid } from '../../core/errors.ts';
+import { buildExecPlan } from '../../runtime/plan.ts';
+import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
+import { deframer } from '../../util/frames.ts';
+import type { Ctx } from './context.ts';
+import { joinFiles, processSpec } from './process.ts';
+import { get, initPid } from './reconcile.ts';
+import { wait } from './stop.ts';
+import { drive, streamsOf } from './streams.ts';
+import type { ContainerStreams, ExecOptions } from './types.ts';
+
+/** Attached: resolves with the command's exit; detached: once it runs. */
+export async function exec(ctx: Ctx, nameOrId: string, x: ExecOptions & { attach?: { stdin: boolean } }): Promise<ShimExit | undefined> {
+  const shim = await execShim(ctx, nameOrId, x, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
+  return drive(shim, x.attach !== undefined, async () => {
+    await shim.started;
+    return x.attach ? await shim.exited : undefined;
+  });
+}
+
+/** An exec whose stdio are streams for the caller (the API); `exited` has its status. */
+export async function execStreams(ctx: Ctx, nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> {
+  const shim = await execShim(ctx, nameOrId, x, { stdin: x.stdin ? 'pipe' : 'ignore', output: 'pipe' });
+  await shim.started;
+  return streamsOf(shim, (exit) => exit);
+}
+
+async function execShim(ctx: Ctx, nameOrId: string, x: ExecOptions & { execId?: string }, stdio: ShimStdio): Promise<ShimHandle> {
+  const c = get(ctx, nameOrId);
+  if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
+  const pid = initPid(ctx, c);
+  if (!x.args.length) throw invalid('No exec command specified');
+  const tty = x.tty && { ...x.tty, interactive: stdio.stdin !== 'ignore', winsizeFile: x.execId ? ctx.store.winsizeFile(c.record.Id, x.execId) : undefined };
+  const plan = buildExecPlan({ pid, cgroupJoin: joinFiles(ctx, ctx.host.cgroups().paths(c.record.Id)), process: await processSpec(ctx, c.record, { ...x, tty }), userns: c.record.HostConfig.IdMap && `/proc/${pid}/ns/user` });
+  return ctx.host.spawn(plan, stdio);
+}
+
+/**
+ * docker attach: follows a running container's output until it stops, and returns its exit
+ * code. `write` gets each frame's payload with its stream.
+ */
+export async function attach(ctx: Ctx, nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal): Promise<number> {
+  const c = get(ctx, nameOrId);
+  initPid(ctx, c); // running
+  const { connect } = await import('node:net');
+  const sock = connect(ctx.store.attachSocket(c.record.Id));
+  signal?.addEventListener('abort', () => sock.destroy(), { once: true }); // its client left
+  await new Promise<void>((resolve, reject) => {
+    sock.on('data', deframer(write));
+    sock.on('error', (err) => reject(new BerthError('Unavailable', `cannot attach to ${c.record.Name}: ${err.message}`)));
+    sock.on('close', () => resolve());
+  });
+  return wait(ctx, c.record.Id);
+}

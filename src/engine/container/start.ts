@@ -1,0 +1,238 @@
+// docker start: everything up to a running monitor (network, devices, cgroups, plan, shim), each
+// acquired resource registered on one undo stack, then the state saved once the command runs.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initialState, isUp, transition, type ContainerRecord, type ContainerState } from '../../core/container.ts';
+import { BerthError, conflict, invalid, notFound } from '../../core/errors.ts';
+import type { CgroupPaths, Limits } from '../../kernel/cgroups.ts';
+import { deviceRules, hostDevices } from '../../kernel/devices.ts';
+import type { ProcessRef } from '../../kernel/process.ts';
+import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
+import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
+import { claimStart } from '../start-claim.ts';
+import { mark } from '../../util/trace.ts';
+import { parseBytes } from '../../core/units.ts';
+import { Undo } from '../../util/undo.ts';
+import { emit, type Ctx } from './context.ts';
+import { releaseSandboxes, setupNetwork } from './network.ts';
+import { plan } from './plan.ts';
+import { settle } from './reconcile.ts';
+import { hasRestartPolicy } from './status.ts';
+import { drive, streamsOf } from './streams.ts';
+import type { ContainerStreams } from './types.ts';
+
+type Size = { rows: number; cols: number };
+
+interface Launched {
+  shim: ShimHandle;
+  state: ContainerState;
+  monitor: ProcessRef;
+  /** Ends the start claim (start-claim.ts) once the state says how the start went. */
+  release: () => void;
+}
+
+/**
+ * Starts a created or exited container. Attached, its stdio is this process's and the promise
+ * resolves with its exit (docker's status: the command's, 128+n for a signal). Detached, it
+ * resolves once the command runs; the container's monitor keeps it, and its output goes to
+ * the json-file log.
+ */
+export async function start(ctx: Ctx, record: ContainerRecord, opts: { attach?: { stdin: boolean }; size?: Size } = {}): Promise<ShimExit | undefined> {
+  const attach = opts.attach;
+  const launched = await launch(ctx, record, attach ? { stdin: attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' }, opts.size);
+  if (!launched) return undefined;
+  const { shim, state } = launched;
+  const exit = await drive(shim, attach !== undefined, async () => {
+    await running(ctx, record, launched);
+    if (!attach) return undefined;
+    let exit: ShimExit;
+    try {
+      exit = await shim.exited;
+    } catch (err) {
+      settleFailure(ctx, record, state, err); // the shim failed after the start
+      throw err;
+    }
+    mark('container exited');
+    return settleExit(ctx, record, state, exit);
+  });
+  // An attached --rm container is gone once drive() returns: its monitor removed it.
+  if (exit && !exit.detached && record.HostConfig.AutoRemove) emit(ctx, 'destroy', record);
+  return exit;
+}
+
+/**
+ * Starts a container with its stdio as streams for the caller to carry (the API daemon):
+ * output goes to the json-file log and to the streams. Resolves once the command runs.
+ * `exited` settles the container's state; the monitor then tears down (removing an --rm
+ * container) and `gone` resolves. If the caller dies, the monitor carries on alone.
+ */
+export async function startStreams(ctx: Ctx, record: ContainerRecord, opts: { stdin: boolean; size?: Size }): Promise<ContainerStreams | undefined> {
+  const launched = await launch(ctx, record, { stdin: opts.stdin ? 'pipe' : 'ignore', output: 'pipe' }, opts.size, true);
+  if (!launched) return undefined;
+  await running(ctx, record, launched);
+  return streamsOf(launched.shim, (exit) => settleExit(ctx, record, launched.state, exit));
+}
+
+/** Waits for the command to run, then saves the state (or, if it could not start, the failure). */
+async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor, release }: Launched): Promise<void> {
+  let pid: number;
+  try {
+    pid = await shim.started;
+  } catch (err) {
+    settleFailure(ctx, record, state, err);
+    release();
+    throw err;
+  }
+  mark('container started');
+  state.Pid = pid;
+  state.Monitor = monitor;
+  state.StartedAt = ctx.host.now().toISOString();
+  ctx.store.saveState(record, state);
+  release(); // the state says how the start went: the claim has done its work
+  emit(ctx, 'start', record);
+}
+
+/** The exit of an attached container becomes its state (a restart policy's monitor carries on). */
+function settleExit(ctx: Ctx, record: ContainerRecord, state: ContainerState, exit: ShimExit): ShimExit {
+  if (exit.detached) return exit;
+  emit(ctx, 'die', record, { exitCode: String(exit.exit) });
+  if (exit.oom) emit(ctx, 'oom', record);
+  if (hasRestartPolicy(record)) return { ...exit, detached: true };
+  if (!record.HostConfig.AutoRemove) {
+    state.Status = transition(state.Status, 'exited', record.Id);
+    state.ExitCode = exit.exit;
+    state.OOMKilled = exit.oom;
+    state.Pid = 0;
+    state.FinishedAt = ctx.host.now().toISOString();
+    ctx.store.saveState(record, state);
+  }
+  return exit;
+}
+
+/** A container whose command could not be started is kept as exited (docker's statuses). */
+function settleFailure(ctx: Ctx, record: ContainerRecord, state: ContainerState, err: unknown): void {
+  if (record.HostConfig.AutoRemove || !(err instanceof BerthError)) return;
+  state.Status = transition(state.Status, 'exited', record.Id);
+  state.ExitCode = err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 128;
+  state.Error = err.message;
+  state.Pid = 0;
+  state.FinishedAt = ctx.host.now().toISOString();
+  ctx.store.saveState(record, state);
+}
+
+/** launchClaimed under the container's start claim (start-claim.ts), released once its state says how the start went. */
+async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?: Size, api = false): Promise<Launched | undefined> {
+  const release = claimStart(ctx.store.cdir(record.Id), record.Id);
+  try {
+    const launched = await launchClaimed(ctx, record, stdio, size, api);
+    if (!launched) release();
+    return launched && { ...launched, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** Everything up to a running monitor; undefined when the container is up already. */
+async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?: Size, api = false): Promise<Omit<Launched, 'release'> | undefined> {
+  const current = settle(ctx, record.Id)?.state ?? initialState();
+  if (isUp(current.Status)) return undefined; // docker: starting a running container is a no-op
+  const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
+  if (!ctx.images.get(record.Image)) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
+  const dir = ctx.store.cdir(record.Id);
+  for (const f of ['exit.json', 'stopped', 'pid.json', 'health.json']) fs.rmSync(path.join(dir, f), { force: true }); // from a previous run
+  // A previous run's network may still be being released (asynchronously, after its exit): its
+  // published ports must be free again before this run claims them.
+  if (current.Status !== 'created') await releaseSandboxes(ctx, record);
+  const undo = new Undo();
+  return undo.guard(async () => {
+    const net = await setupNetwork(ctx, record, undo);
+    mark('network ready');
+    const h = record.HostConfig;
+    const nodes = hostDevices(h.Devices ?? []); // privileged too: the rules allow all, the nodes are still made
+    const rules = h.Privileged ? 'all' : deviceRules(nodes, h.DeviceCgroupRules ?? []);
+    mark('container created');
+    const cgroups = createCgroups(ctx, record.Id, {
+      memory: h.Memory || undefined,
+      memorySwap: h.MemorySwap || undefined,
+      cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
+      cpuShares: h.CpuShares || undefined,
+      pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
+      devices: rules,
+    });
+    undo.push('cgroups', () => ctx.host.cgroups().remove(record.Id));
+    mark('cgroups created');
+    // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
+    // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
+    const lc = h.LogConfig?.Config ?? {};
+    const log = stdio.output === 'inherit' && h.AutoRemove ? undefined : {
+      path: ctx.store.logPath(record.Id), tee: stdio.output !== 'ignore',
+      maxSize: lc['max-size'] ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
+    };
+    const tty = record.Config.Tty
+      ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? ctx.store.winsizeFile(record.Id) : undefined }
+      : undefined;
+    const steps = await plan(ctx, { record, cgroups, log, tty, net, devices: { nodes, rules } });
+    mark('plan built');
+    let shim = ctx.host.spawn(steps, stdio);
+    if (!shim.shimPid) {
+      await undo.run(); // no monitor was born: nobody else would give these back
+      return { shim, state, monitor: { pid: 0, start: 0 } };
+    }
+    // From here the monitor owns the cgroups and the sandbox: it removes and releases them at its end.
+    undo.release('cgroups');
+    undo.release('network');
+    if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, ctx.host.refOf(shim.shimPid));
+    const monitor = ctx.host.refOf(shim.shimPid);
+    if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
+    return { shim, state, monitor };
+  });
+}
+
+/**
+ * The container's cgroups, limited. Cgroups with a process belong to a concurrent start; empty
+ * ones were left by a start killed before its container ran (it is still created or exited):
+ * they are replaced.
+ */
+function createCgroups(ctx: Ctx, id: string, limits: Limits): CgroupPaths {
+  const cg = ctx.host.cgroups();
+  try {
+    return cg.create(id, limits);
+  } catch (err) {
+    if (!(err instanceof BerthError && err.code === 'AlreadyExists')) throw err;
+    if (cg.pids(id).length) throw conflict(`Container ${id} is being started by another command`);
+    cg.remove(id);
+    return cg.create(id, limits);
+  }
+}
+
+/**
+ * Another runtime's container has started once that runtime wrote its init's pid (after its
+ * create, before its start), not when the monitor exec'd it: until then there is nothing to
+ * exec into, signal or inspect.
+ */
+function awaitRuntimeInit(ctx: Ctx, shim: ShimHandle, id: string): ShimHandle {
+  const file = ctx.store.runtimePidFile(id);
+  const started = shim.started.then(async (pid) => {
+    let gone = false;
+    void shim.exited.then(() => (gone = true), () => (gone = true));
+    for (let i = 0; !gone && i < 2000; i++) {
+      const inner = Number(readTextFile(file)?.trim());
+      if (inner > 0) return inner;
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    if (gone) return pid; // it failed or finished: its exit (and log) tell
+    throw new BerthError('Internal', `the runtime did not start container ${id} within 10 s`);
+  });
+  started.catch(() => {});
+  return { ...shim, started };
+}
+
+/** Resizes the terminal of a container (or of one of its execs) started through the API. */
+export function resize(ctx: Ctx, monitorPid: number, file: string, rows: number, cols: number): void {
+  if (!(rows > 0 && rows < 65536 && cols > 0 && cols < 65536)) throw invalid(`invalid terminal size ${rows}x${cols}`);
+  writeFileAtomic(file, `${rows} ${cols}\n`);
+  try {
+    ctx.host.kill(monitorPid, 'SIGWINCH');
+  } catch {}
+}

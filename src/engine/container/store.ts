@@ -1,0 +1,318 @@
+// Where containers live on disk, and the only code that writes their records: a directory per
+// container (named by its id, made complete in a temporary directory first), the name claims,
+// and removal. Every kernel object of a container is named by its id too, so recovery needs
+// nothing but the id.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ContainerRecord, ContainerState } from '../../core/container.ts';
+import { conflict, invalid, notFound } from '../../core/errors.ts';
+import type { ProcessRef } from '../../kernel/process.ts';
+import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
+import { checkName, NAME_PATTERN, randomName } from '../names.ts';
+
+const ID = /^[a-f0-9]{64}$/;
+
+/** A cached container: its directory's inode and mtime when read (k), its record and state. */
+interface IndexEntry {
+  k: string;
+  r: ContainerRecord;
+  s?: ContainerState;
+}
+
+export class ContainerStore {
+  /** <root>/containers: a directory per container, plus `.new-` and `.rm-` ones in passing. */
+  readonly dir: string;
+  /** <root>/names: a file per claimed name, holding its container's id. */
+  readonly namesDir: string;
+  private readonly rootDir: string;
+  private readonly alive: (ref: ProcessRef) => boolean;
+
+  constructor(rootDir: string, alive: (ref: ProcessRef) => boolean) {
+    this.rootDir = rootDir;
+    this.dir = path.join(rootDir, 'containers');
+    this.namesDir = path.join(rootDir, 'names');
+    this.alive = alive;
+  }
+
+  /** A container's directory. */
+  cdir(id: string): string {
+    return path.join(this.dir, id);
+  }
+
+  logPath(id: string): string {
+    return path.join(this.cdir(id), `${id}-json.log`);
+  }
+
+  /** With another runtime: where it writes the container's init pid (its own process is the monitor's child). */
+  runtimePidFile(id: string): string {
+    return path.join(this.cdir(id), 'runtime.pid');
+  }
+
+  /** Where an API client's terminal size goes before the monitor is sent SIGWINCH. */
+  winsizeFile(id: string, execId?: string): string {
+    return path.join(this.cdir(id), execId ? `exec-${execId.slice(0, 16)}.winsize` : 'winsize');
+  }
+
+  /** Short on purpose: a unix socket path must fit in 108 bytes, a container directory may not. */
+  attachSocket(id: string): string {
+    fs.mkdirSync(path.join(this.rootDir, 's'), { recursive: true, mode: 0o700 });
+    return path.join(this.rootDir, 's', id.slice(0, 16));
+  }
+
+  /** What the containers directory holds now (ids, and `.new-`/`.rm-` names in passing). */
+  entries(): string[] {
+    try {
+      return fs.readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+  }
+
+  ids(): string[] {
+    return this.entries().filter((n) => ID.test(n));
+  }
+
+  static isId(name: string): boolean {
+    return ID.test(name);
+  }
+
+  /** The record and the saved state (undefined: no such container, or not complete yet). */
+  read(id: string): { record: ContainerRecord; state?: ContainerState } | undefined {
+    let record: ContainerRecord | undefined;
+    try {
+      record = readJsonFile<ContainerRecord>(path.join(this.cdir(id), 'config.json'));
+    } catch {}
+    if (!record) return undefined;
+    return { record, state: readJsonFile<ContainerState>(path.join(this.cdir(id), 'state.json')) };
+  }
+
+  /**
+   * Every container's record and saved state, for a listing. The truth is each container's own
+   * files; the index (<root>/containers.index.json) caches them so that a listing reads one
+   * file and stats each directory instead of reading two files per container. An entry counts
+   * only while its directory's inode and mtime are what they were when it was read: every write
+   * of a record or a state renames a file into that directory, which changes its mtime. Entries
+   * changed within the last two seconds are not cached at all (a second write within the
+   * clock's granularity could keep the mtime, git's "racy" case). A stale or missing entry is
+   * read from the truth and the index rewritten (temp + rename: concurrent listers may each
+   * rewrite it, every version they write is valid).
+   */
+  readAll(ids: string[]): Map<string, { record: ContainerRecord; state?: ContainerState }> {
+    const index = this.loadIndex();
+    const out = new Map<string, { record: ContainerRecord; state?: ContainerState }>();
+    const next: Record<string, IndexEntry> = {};
+    let changed = Object.keys(index).length !== ids.length;
+    const stable = Date.now() - 2000;
+    for (const id of ids) {
+      // Milliseconds as a double keep sub-microsecond precision, and bigint stats cost ~40% more.
+      const st = fs.statSync(this.cdir(id), { throwIfNoEntry: false });
+      if (!st) continue; // removed meanwhile
+      const key = `${st.ino}:${st.mtimeMs}`;
+      const cached = index[id];
+      if (cached?.k === key) {
+        out.set(id, { record: cached.r, state: cached.s });
+        next[id] = cached;
+        continue;
+      }
+      changed = true;
+      const read = this.read(id);
+      if (!read) continue;
+      out.set(id, read);
+      if (st.mtimeMs < stable) next[id] = { k: key, r: read.record, ...(read.state ? { s: read.state } : {}) };
+    }
+    if (changed) {
+      try {
+        writeFileAtomic(this.indexFile, JSON.stringify(next));
+        // What listers killed mid-write left (their temp files).
+        sweepTemps(this.rootDir, fs.readdirSync(this.rootDir).filter((n) => n.startsWith('containers.index.json.')));
+      } catch {} // a cache: the next listing tries again
+    }
+    return out;
+  }
+
+  private get indexFile(): string {
+    return path.join(this.rootDir, 'containers.index.json');
+  }
+
+  private loadIndex(): Record<string, IndexEntry> {
+    try {
+      return readJsonFile<Record<string, IndexEntry>>(this.indexFile) ?? {};
+    } catch {
+      return {}; // unreadable: rebuilt from the truth
+    }
+  }
+
+  saveState(record: ContainerRecord, state: ContainerState): void {
+    writeFileAtomic(path.join(this.cdir(record.Id), 'state.json'), JSON.stringify(state), { durable: !record.HostConfig.AutoRemove });
+  }
+
+  saveRecord(record: ContainerRecord, durable = !record.HostConfig.AutoRemove): void {
+    writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable, mode: 0o600 });
+  }
+
+  /**
+   * Makes a container: the name is claimed (first: a name in use fails the create before
+   * anything else, such as a named volume, is made), `fill` writes its files into a temporary
+   * directory, and the directory appears under the id only when complete, the final record in
+   * it (on disk unless --rm). A killed creator leaves only a sweepable temporary directory.
+   */
+  create(record: ContainerRecord, wanted: string | undefined, owner: ProcessRef, fill: (tmp: string) => void): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(this.dir, `.new-${owner.pid}.${owner.start}.${record.Id.slice(0, 12)}`);
+    fs.mkdirSync(tmp);
+    try {
+      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record), { mode: 0o600 }); // its Env: root's alone
+      record.Name = this.reserveName(wanted, record.Id);
+      fill(tmp);
+      const fd = fs.openSync(path.join(tmp, 'config.json'), 'w');
+      try {
+        fs.writeSync(fd, JSON.stringify(record));
+        if (!record.HostConfig.AutoRemove) fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, this.cdir(record.Id));
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (record.Name) this.releaseName(record.Name, record.Id);
+      throw err;
+    }
+  }
+
+  /** Its directory and name go: out of sight first (readers skip dot names), then removed. */
+  destroy(record: ContainerRecord): void {
+    // A concurrent listing never sees a container directory that is half gone; a `.rm-` left
+    // by a crash is swept.
+    const gone = path.join(this.dir, `.rm-${record.Id}.${process.pid}`);
+    try {
+      fs.renameSync(this.cdir(record.Id), gone);
+    } catch {}
+    fs.rmSync(gone, { recursive: true, force: true });
+    fs.rmSync(this.cdir(record.Id), { recursive: true, force: true });
+    this.releaseName(record.Name, record.Id);
+  }
+
+  /** A name or an id (prefix) to the container's id. */
+  resolveId(nameOrId: string): string {
+    const name = nameOrId.replace(/^\//, '');
+    if (NAME_PATTERN.test(name)) {
+      try {
+        return fs.readFileSync(path.join(this.namesDir, name), 'utf8');
+      } catch {}
+    }
+    if (/^[a-f0-9]{1,64}$/.test(nameOrId)) {
+      const ids = this.ids().filter((id) => id.startsWith(nameOrId));
+      if (ids.length === 1) return ids[0];
+      if (ids.length > 1) throw invalid(`multiple containers match "${nameOrId}": use a longer prefix`);
+    }
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+
+  /** docker rename: the new name is claimed before the record takes it, the old one freed after. */
+  rename(record: ContainerRecord, newName: string): string {
+    const name = checkName(newName);
+    if (name === record.Name) throw invalid(`Renaming a container with the same name as its current name`);
+    this.claim(name, record.Id, true);
+    const old = record.Name;
+    record.Name = name;
+    this.saveRecord(record, true);
+    fs.rmSync(path.join(this.namesDir, old), { force: true });
+    return old;
+  }
+
+  /** Names are claimed with an exclusive create: of two concurrent creates, one wins. */
+  private reserveName(wanted: string | undefined, id: string): string {
+    fs.mkdirSync(this.namesDir, { recursive: true });
+    if (wanted !== undefined) {
+      const name = checkName(wanted);
+      this.claim(name, id, true);
+      return name;
+    }
+    for (let i = 0; ; i++) {
+      const name = i < 10 ? randomName() : `${randomName()}${i}`;
+      if (this.claim(name, id, false)) return name;
+    }
+  }
+
+  private claim(name: string, id: string, mustWin: boolean): boolean {
+    const p = path.join(this.namesDir, name);
+    // The name file appears whole or not at all: written aside, then hard-linked into place
+    // (link fails if the name exists). A plain O_EXCL create would let a loser read it empty.
+    const tmp = path.join(this.namesDir, `.tmp-${process.pid}-${id.slice(0, 12)}`);
+    fs.writeFileSync(tmp, id);
+    try {
+      fs.linkSync(tmp, p);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    const holder = fs.readFileSync(p, 'utf8');
+    // A name whose container no longer exists (a crash between claim and removal) is free again.
+    if (holder && !fs.existsSync(this.cdir(holder)) && !this.pendingCreate(holder)) {
+      fs.rmSync(p, { force: true });
+      return this.claim(name, id, mustWin);
+    }
+    if (mustWin) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    return false;
+  }
+
+  private releaseName(name: string, id: string): void {
+    const p = path.join(this.namesDir, name);
+    try {
+      if (fs.readFileSync(p, 'utf8') === id) fs.rmSync(p, { force: true });
+    } catch {}
+  }
+
+  private pendingCreate(id: string): boolean {
+    return this.entries().some((n) => n.startsWith('.new-') && n.endsWith(id.slice(0, 12)));
+  }
+
+  /** Sweeps half-created containers of dead creators (one directory listing). */
+  sweepCreates(): void {
+    for (const n of this.entries()) this.sweepPartial(n);
+  }
+
+  /**
+   * A container directory half made (`.new-`, its creator dead) or half removed (`.rm-`, its
+   * remover cut short, or still at work: two removers of one tree are harmless) is removed.
+   * True when the name is one of those.
+   */
+  sweepPartial(n: string): boolean {
+    const m = /^\.new-(\d+)\.(\d+)\./.exec(n);
+    if (!m && !n.startsWith('.rm-')) return false;
+    if (!m || !this.alive({ pid: Number(m[1]), start: Number(m[2]) })) {
+      try {
+        fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+      } catch {}
+    }
+    return true;
+  }
+
+  /**
+   * Frees names whose container is gone (a crash between claiming a name and publishing the
+   * container, or in the middle of a removal). The names are listed before the containers: a
+   * name claimed after that listing is not considered, and one claimed before it has its
+   * container directory (temporary or final) already in place. `held` (name -> id of containers
+   * just read) spares reading the names their records hold: a name is claimed before a record
+   * takes it, and never reclaimed while its container exists, so such a file points at them.
+   */
+  sweepNames(held: Map<string, string>): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.namesDir);
+    } catch {
+      return;
+    }
+    const present = new Set(this.entries().map((n) => (n.startsWith('.new-') ? n.slice(-12) : n.slice(0, 12))));
+    for (const n of names) {
+      if (present.has(held.get(n)?.slice(0, 12) ?? '')) continue;
+      let id = '';
+      try {
+        id = fs.readFileSync(path.join(this.namesDir, n), 'utf8');
+      } catch {}
+      if (!present.has(id.slice(0, 12))) fs.rmSync(path.join(this.namesDir, n), { force: true });
+    }
+  }
+}
