@@ -149,6 +149,14 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(r.code, 0, r.stderr);
     const listing = await out('ign:1', 'sh', '-c', 'cd /ctx && find . -type f | sort; ls /txt; cat /file-as-named; cat /subdir/inner/x');
     assert.equal(listing, './.dockerignore\n./Dockerfile\n./logs/keep.log\n./one.txt\n./sub/inner/x\n./two.txt\none.txt\ntwo.txt\n1x');
+    // A named Dockerfile's own ignore file (<name>.dockerignore) wins over .dockerignore.
+    fs.writeFileSync(path.join(dir, 'Other.Dockerfile'), 'FROM busybox\nCOPY . /ctx/\n');
+    fs.writeFileSync(path.join(dir, 'Other.Dockerfile.dockerignore'), '*.txt\n');
+    const other = await build(['-t', 'ign:2', '-f', path.join(dir, 'Other.Dockerfile'), dir]);
+    assert.equal(other.code, 0, other.stderr);
+    const files = await out('ign:2', 'sh', '-c', 'cd /ctx && ls');
+    assert.doesNotMatch(files, /one\.txt/);
+    assert.match(files, /secret\.key/);
   });
 
   test('ADD unpacks local archives (gzip, bzip2, xz, zstd); a plain file is copied', async () => {
@@ -378,6 +386,13 @@ describe('build', { skip: !isRoot && 'needs root' }, () => {
       assert.equal(await out('viadocker:1'), 'built\nfile\n');
       const again = spawnSync('docker', ['build', '-f', path.join(dir, 'Dockerfile'), '.'], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
       assert.match(again.stdout, /Using cache/);
+      fs.writeFileSync(path.join(dir, 'Multi'), 'FROM busybox AS one\nARG MSG\nRUN echo "$MSG" > /m\nFROM busybox AS two\nRUN exit 9\n');
+      const q = spawnSync('docker', ['build', '-q', '-f', 'Multi', '--target', 'one', '--build-arg', 'MSG=hi', '--label', 'via=docker', '-t', 'viadocker:3', '.'], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(q.status, 0, q.stderr);
+      assert.match(q.stdout.trim(), /^sha256:[a-f0-9]{64}$/);
+      assert.equal(await out('viadocker:3', 'cat', '/m'), 'hi\n');
+      const labels = spawnSync('docker', ['image', 'inspect', '-f', '{{json .Config.Labels}}', 'viadocker:3'], { env, encoding: 'utf8' });
+      assert.equal(labels.stdout.trim(), '{"via":"docker"}');
       const bad = spawnSync('docker', ['build', '-f', '-', '.'], { cwd: dir, env, input: 'FROM busybox\nRUN exit 4\n', encoding: 'utf8', timeout: 120_000 });
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr + bad.stdout, /exit code: 4/);
