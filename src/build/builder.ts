@@ -262,7 +262,7 @@ class Run {
     const from = ins.from ? await this.fromSource(stage, ins.from, x) : undefined;
     const src = from
       ? { view: this.layersView(from.state), keepOwners: true, where: `stage ${ins.from}` }
-      : { view: this.ctx.view, ignore: this.ctx.ignore, keepOwners: false, where: 'build context', hashes: this.hashes };
+      : { view: this.ctx.view, ignore: this.ctx.ignore, keepOwners: false, where: 'build context', hashes: this.ctx.streamed ? undefined : this.hashes };
     const scratches: string[] = [];
     const scratch = () => {
       const d = scratchDir(this.engine.root.dir, 'copy');
@@ -322,7 +322,7 @@ class Run {
       const view = from ? this.layersView(from.state) : this.ctx.view;
       const source = m.source !== undefined ? x.word(m.source) : '/';
       binds.set(`${m.from ?? ''}\0${source}`, { view, key: from?.key });
-      bindHashes.push(from ? `${from.key}:${source}` : hashSources(matchSource(view, source, { ignore: this.ctx.ignore, where: 'build context' }), false, this.hashes));
+      bindHashes.push(from ? `${from.key}:${source}` : hashSources(matchSource(view, source, { ignore: this.ctx.ignore, where: 'build context' }), false, this.ctx.streamed ? undefined : this.hashes));
     }
     const network = ins.network && ins.network !== 'default' ? ins.network : (this.opts.network || 'bridge');
     const key = chainKey(state.key, { t: ins.source.text, argv, buildArgs, mounts: ins.mounts, bindHashes, network });

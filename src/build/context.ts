@@ -20,6 +20,8 @@ export interface BuildContext {
   dir: string;
   view: LayeredFs;
   ignore?: IgnoreMatcher;
+  /** Unpacked from a stream into scratch space: new inodes every build, so hashes are not remembered. */
+  streamed: boolean;
   /** Removes the scratch copy of a streamed context (a directory context is left alone). */
   close(): void;
 }
@@ -53,7 +55,7 @@ export async function openContext(src: { dir: string } | { tar: AsyncIterable<Bu
   }
   // <Dockerfile>.dockerignore beside a named Dockerfile first, then .dockerignore (docker's order).
   const ignore = loadIgnore(dir, dockerfile);
-  return { dir, view: new LayeredFs([dir]), ignore, close: () => scratch && fs.rmSync(scratch, { recursive: true, force: true }) };
+  return { dir, view: new LayeredFs([dir]), ignore, streamed: scratch !== undefined, close: () => scratch && fs.rmSync(scratch, { recursive: true, force: true }) };
 }
 
 /**
