@@ -52,6 +52,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./commands/lifecycle.ts')).attach,
   events: async () => (await import('./commands/events.ts')).events,
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
+  build: async () => (await import('./commands/build.ts')).build,
+  history: async () => (await import('./commands/build.ts')).history,
+  builder: async () => (await import('./commands/build.ts')).builder,
   compose: async () => (await import('./commands/compose.ts')).compose,
   version: async () => (await import('./commands/version.ts')).version,
   info: async () => (await import('./commands/info.ts')).info,
@@ -100,6 +103,9 @@ Commands:
   image     Manage images (ls, inspect, rm, import, tag, prune, push, save, load)
   system    Manage berth (df)
   rmi       Remove one or more images
+  build     Build an image from a Dockerfile
+  history   Show the history of an image
+  builder   Manage the build cache (prune)
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   events    Get real time events from the engine
   compose   Define and run multi-container applications (compose.yaml)

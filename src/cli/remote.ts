@@ -51,6 +51,8 @@ export function streamsOf(argv: string[]): { stdin: boolean; tty: boolean } {
     case 'compose': return composeStreams(args, process.stdin.isTTY === true);
     case 'load': return { stdin: !args.some((a) => a === '-i' || a === '--input' || a.startsWith('--input=')), tty: false };
     case 'import': return { stdin: args.includes('-'), tty: false };
+    // build reads stdin for a context "-" or a Dockerfile "-f -" (also written -f- or --file=-).
+    case 'build': return { stdin: args.includes('-') || args.includes('-f-') || args.includes('--file=-'), tty: false };
     case 'login': return { stdin: args.includes('--password-stdin') || !args.some((a) => a === '-p' || a === '--password' || a.startsWith('--password=')), tty: false };
     default: return { stdin: false, tty: false };
   }
