@@ -2,6 +2,7 @@
 // field for field, with their table headers and default formats. Values are computed here, so
 // a template reads the same strings docker's methods return.
 import { goQuote } from './template/printf.ts';
+import { humanSize, since as sinceTime } from './format.ts';
 import { goStruct, validateFormat, type ListSpec } from './template.ts';
 
 /** A formatter context: docker marshals one (`{{json .}}`) through a map with json.Marshal, so its keys sorted and HTML escaped. */
@@ -161,6 +162,37 @@ export function networkContext(n: { Id: string; Name: string; Driver: string; Cr
   return context('*network.networkContext', {
     ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: 'local', IPv4: String(n.Driver === 'bridge'), IPv6: 'false',
     Internal: String(n.Internal === true), Labels: joinLabels(n.Labels), Label: label(n.Labels), CreatedAt: goTime(n.Created, { nanos: true, utc: true }),
+  });
+}
+
+export const HISTORY_LIST: ListSpec = {
+  table: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+  headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
+};
+export const HISTORY_TABLE_NOT_HUMAN = 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+
+/** Go's time.Unix(s, 0).Format(time.RFC3339) in the local zone ("Z" when it is UTC). */
+export function goRFC3339(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const off = -d.getTimezoneOffset();
+  const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, 19);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return local + (off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`);
+}
+
+/** docker history's historyContext; sizes and dates human unless -H=false. */
+export function historyContext(h: { id: string; created: number; createdBy: string; size: number; comment: string }, opts: { trunc: boolean; human: boolean }): object {
+  const createdAt = goRFC3339(h.created);
+  const createdBy = h.createdBy.replace(/\t/g, ' ');
+  // Dates before 2000 are not real build times (docker's epoch test).
+  const since = h.created <= 946684800 ? 'N/A' : sinceTime(new Date(h.created * 1000).toISOString());
+  return context('*image.historyContext', {
+    ID: opts.trunc && h.id.startsWith('sha256:') ? h.id.slice(7, 19) : h.id,
+    CreatedAt: createdAt,
+    CreatedSince: opts.human ? since : createdAt,
+    CreatedBy: opts.trunc ? ellipsis(createdBy, 45) : createdBy,
+    Size: opts.human ? humanSize(h.size) : String(h.size),
+    Comment: h.comment,
   });
 }
 

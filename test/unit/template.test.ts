@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { checkContainerFormat, CONTAINER_LIST, containerContext, NETWORK_LIST, networkContext, VOLUME_LIST, volumeContext, type ContainerRow } from '../../src/cli/contexts.ts';
+import { checkContainerFormat, CONTAINER_LIST, containerContext, HISTORY_LIST, historyContext, NETWORK_LIST, networkContext, VOLUME_LIST, volumeContext, type ContainerRow } from '../../src/cli/contexts.ts';
 import { compile, formatInspect, formatList, renderTemplate, run, TemplateError } from '../../src/cli/template.ts';
 import { formatPrec } from '../../src/cli/template/float.ts';
 import { sprintf } from '../../src/cli/template/printf.ts';
@@ -162,6 +162,21 @@ test('volume ls and network ls: their headers and .Label header names', () => {
   const none = networkContext({ Id: 'none'.padEnd(64, '0'), Name: 'none', Driver: 'null', Created: '2026-12-07T16:03:11.876451657Z', Labels: {} }, true);
   assert.equal(formatList('table {{.Name}}\\t{{.IPv6}}\\t{{.Internal}}\\t{{.Labels}}\\t{{.CreatedAt}}', [none], NETWORK_LIST),
     'NAME      IPV6      INTERNAL   LABELS    CREATED AT\nnone      false     false                2026-12-07 16:03:11.876451657 +0000 UTC\n');
+});
+
+test('history: docker\'s historyContext (truncation, -H=false, <missing>, json keys)', () => {
+  const rows = [
+    { id: 'sha256:0123456789abcdef0123', created: 1796660000, createdBy: 'RUN /bin/sh -c\techo a very long command line that goes on and on', size: 1234567, comment: 'buildkit' },
+    { id: '<missing>', created: 0, createdBy: 'CMD ["sh"]', size: 0, comment: '' },
+  ];
+  const out = formatList('table {{.ID}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.CreatedSince}}', rows.map((r) => historyContext(r, { trunc: true, human: true })), HISTORY_LIST);
+  assert.equal(out.split('\n')[0], 'IMAGE          CREATED BY                                      SIZE      CREATED');
+  // CreatedBy: tabs made spaces, cut to 45 runes with docker's ellipsis.
+  assert.match(out, /^0123456789ab   RUN \/bin\/sh -c echo a very long command line…   1\.23MB    [\w ]+ ago\n<missing>      CMD \["sh"\] +0B        N\/A\n$/m);
+  const raw = formatList('{{.Size}} {{.CreatedAt}}', [historyContext(rows[1], { trunc: false, human: false })], HISTORY_LIST);
+  assert.match(raw, /^0 1970-01-01T\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)\n$/);
+  assert.deepEqual(Object.keys(JSON.parse(formatList('json', [historyContext(rows[1], { trunc: true, human: true })], HISTORY_LIST))),
+    ['Comment', 'CreatedAt', 'CreatedBy', 'CreatedSince', 'ID', 'Size']);
 });
 
 test('tabwriter: Go text/tabwriter cells, columns and blocks', () => {

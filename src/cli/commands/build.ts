@@ -8,10 +8,9 @@ import type { BuildOptions, Output, Secret } from '../../build/events.ts';
 import { familiarReference, parseReference } from '../../image/reference.ts';
 import { imageHistory } from '../../image/history.ts';
 import { parseArgs } from '../args.ts';
-import { humanSize, table } from '../format.ts';
+import { humanSize } from '../format.ts';
 import type { Context } from '../context.ts';
 import { plainRenderer, quietRenderer, ttyRenderer } from '../build-progress.ts';
-import { since } from '../../core/units.ts';
 
 const USAGE = `Usage:  berth build [OPTIONS] PATH | -
 
@@ -214,7 +213,7 @@ export async function history(ctx: Context, argv: string[]): Promise<number> {
     { name: 'help', type: 'bool' },
   ]);
   if (flags.get('help')) {
-    ctx.out('Usage:  berth history [OPTIONS] IMAGE\n\nShow the history of an image\n\nOptions:\n      --format string   Format output using a custom template: \'json\'\n  -H, --human           Print sizes and dates in human readable format (default true)\n      --no-trunc        Don\'t truncate output\n  -q, --quiet           Only show image IDs\n');
+    ctx.out('Usage:  berth history [OPTIONS] IMAGE\n\nShow the history of an image\n\nOptions:\n      --format string   Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', \'TEMPLATE\'\n  -H, --human           Print sizes and dates in human readable format (default true)\n      --no-trunc        Don\'t truncate output\n  -q, --quiet           Only show image IDs\n');
     return 0;
   }
   if (positionals.length !== 1) throw invalid('"berth history" requires exactly 1 argument.');
@@ -223,30 +222,13 @@ export async function history(ctx: Context, argv: string[]): Promise<number> {
   const names = images.list().find((s) => s.record.id === rec.id)?.names ?? [];
   const rows = imageHistory(rec, names.map((n) => familiarReference(parseReference(n))));
   const noTrunc = flags.get('no-trunc') === true;
-  const shortId = (id: string) => (id.startsWith('sha256:') && !noTrunc ? id.slice(7, 19) : id);
-  if (flags.get('quiet')) {
-    for (const r of rows) ctx.out(`${shortId(r.id)}\n`);
-    return 0;
-  }
   const human = flags.get('human') !== 'false';
-  if (flags.get('format') === 'json') {
-    for (const r of rows) {
-      ctx.out(JSON.stringify({
-        Comment: r.comment, CreatedAt: new Date(r.created * 1000).toISOString(), CreatedBy: r.createdBy,
-        CreatedSince: since(new Date(r.created * 1000).toISOString()), ID: shortId(r.id), Size: humanSize(r.size),
-      }) + '\n');
-    }
-    return 0;
-  }
-  if (flags.get('format') !== undefined) throw invalid('history --format takes json only');
-  const createdBy = (s: string) => (noTrunc || s.length <= 45 ? s : s.slice(0, 44) + '…');
-  ctx.out(table(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [
-    shortId(r.id),
-    human ? since(new Date(r.created * 1000).toISOString()) : new Date(r.created * 1000).toISOString(),
-    createdBy(r.createdBy),
-    human ? humanSize(r.size) : String(r.size),
-    r.comment,
-  ])));
+  // docker's history formatter: its table (dates in RFC 3339 with -H=false), json, templates.
+  const { HISTORY_LIST, HISTORY_TABLE_NOT_HUMAN, historyContext } = await import('../contexts.ts');
+  const { formatList } = await import('../template.ts');
+  const spec = human ? HISTORY_LIST : { ...HISTORY_LIST, table: HISTORY_TABLE_NOT_HUMAN };
+  const contexts = rows.map((r) => historyContext(r, { trunc: !noTrunc, human }));
+  ctx.out(formatList(flags.get('format') as string | undefined, contexts, spec, { quiet: flags.get('quiet') === true }));
   return 0;
 }
 
