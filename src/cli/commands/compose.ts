@@ -116,7 +116,12 @@ export async function compose(ctx: Context, argv: string[]): Promise<number> {
       if (project) return project;
       // Loaded on use: `compose ls` and `version` need no file.
       try {
-        project = loadProject({ ...loadOpts, targets, cacheDir: path.join(ctx.engine().root.dir, 'cache') });
+        // The validator's cache is the state root's; a root we cannot open only costs a compile.
+        let cacheDir: string | undefined;
+        try {
+          cacheDir = path.join(ctx.engine().root.dir, 'cache');
+        } catch {}
+        project = loadProject({ ...loadOpts, targets, cacheDir });
       } catch (err) {
         // `-p NAME` without a file still names a project: down, ps, logs... act on what exists.
         if (!loadOpts.projectName || loadOpts.files?.length || !/no configuration file provided/.test((err as Error).message)) throw err;
