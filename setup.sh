@@ -42,6 +42,9 @@ command -v openssl >/dev/null || need+=(openssl)
 dpkg -s umoci >/dev/null 2>&1 || need+=(umoci)
 # Layer images: fsck.erofs (erofs-utils) checks what berth writes, independently of the kernel.
 command -v fsck.erofs >/dev/null || need+=(erofs-utils)
+# Real clients of the daemon in the tests: Debian's Docker SDK for Python and docker-compose 1.29.
+dpkg -s python3-docker >/dev/null 2>&1 || need+=(python3-docker)
+dpkg -s docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
