@@ -57,4 +57,31 @@ describe('build escapes', { skip: !isRoot && 'needs root' }, () => {
     assert.notEqual(f.code, 0);
     assert.match(f.stderr, /\.dockerignore.*not a regular file/);
   });
+
+  test('a file a COPY makes from a heredoc or an ADD URL is named inside its destination', async () => {
+    const up = '../'.repeat(24);
+    const hd = `/tmp/berth-heredoc-escape-${process.pid}`;
+    const url = `/tmp/berth-url-escape-${process.pid}`;
+    cleanups.push(() => fs.rmSync(hd, { force: true }));
+    cleanups.push(() => fs.rmSync(url, { force: true }));
+    const name = `${up}${hd.slice(1)}`;
+    const r = await build(['-'], streamed({ Dockerfile: `FROM busybox\nCOPY <<${name} /\nfrom the heredoc\n${name}\n` }, () => undefined));
+    assert.equal(fs.existsSync(hd), false, 'the heredoc was written on the host');
+    assert.notEqual(r.code, 0);
+    const http = await import('node:http');
+    const server = http.createServer((_req, res) => res.end('from the url\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      // %2f is a "/" only once decoded: the URL's last path segment is the whole climb.
+      const seg = encodeURIComponent(`${up}${url.slice(1)}`);
+      const u = await build(['-t', 'urlname:1', '-'], streamed({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/dl/${seg} /got/\n` }, () => undefined));
+      assert.equal(fs.existsSync(url), false, 'the download was written on the host');
+      assert.equal(u.code, 0, u.stderr);
+      const ls = await root.run(['run', '--rm', 'urlname:1', 'cat', `/got/${path.basename(url)}`]);
+      assert.equal(ls.stdout, 'from the url\n');
+    } finally {
+      server.close();
+    }
+  });
 });
