@@ -84,4 +84,20 @@ describe('build escapes', { skip: !isRoot && 'needs root' }, () => {
       server.close();
     }
   });
+
+  test('COPY --from a stage whose directory replaced a symlink in a lower layer reads only the stage', async () => {
+    // Layer 1 has /a -> a host directory (absolute); layer 2 makes /a a real, empty directory.
+    // A lookup of /a/secret in layer 1 must not let the host kernel follow that link.
+    const host = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-lower-'));
+    cleanups.push(() => fs.rmSync(host, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(host, 'secret'), 'host secret\n');
+    const df = `FROM busybox AS s\nRUN ln -s ${host} /a\nRUN rm /a && mkdir /a\nFROM busybox\nCOPY --from=s /a/secret /x\n`;
+    const r = await build(['-t', 'lower:1', '-'], streamed({ Dockerfile: df }, () => undefined));
+    if (r.code === 0) {
+      const got = await root.run(['run', '--rm', 'lower:1', 'cat', '/x']);
+      assert.notEqual(got.stdout, 'host secret\n', 'a host file was copied into the image');
+    }
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not found/);
+  });
 });
