@@ -244,6 +244,9 @@ export class FileHashes {
 export function copyMatched(matched: Matched[], dest: string): void {
   const m = matched[0];
   if (!m.isDir) {
+    // Only a regular file is opened: a fifo in an untrusted context would block this process for
+    // good, and a device node would be read on the host.
+    if (!m.items[0].st.isFile()) throw invalid(`${m.path}: not a regular file or directory`);
     fs.copyFileSync(m.items[0].abs, dest);
     return;
   }

@@ -63,9 +63,15 @@ async function download(url: string, checksum: string | undefined, signal?: Abor
   return data;
 }
 
+/** The file name a download gets: the last element of the decoded path (a `%2f` is a "/" too, as docker's path.Base). */
 function urlName(url: string): string {
-  const base = new URL(url).pathname.split('/').filter(Boolean).at(-1);
-  return base ? decodeURIComponent(base) : 'index.html';
+  const p = new URL(url).pathname;
+  let decoded = p;
+  try {
+    decoded = decodeURIComponent(p);
+  } catch {}
+  const base = decoded.split('/').filter(Boolean).at(-1);
+  return base && base !== '.' && base !== '..' ? base : 'index.html';
 }
 
 export async function planCopy(p: {
@@ -188,7 +194,10 @@ async function layOut(p: {
   const dirTimes: Array<[string, fs.Stats]> = [];
   for (const piece of p.pieces) {
     if (piece.kind === 'data') {
-      const parts = intoDir ? [...destParts, ...piece.name.split('/').filter(Boolean)] : destParts;
+      // The name comes from the Dockerfile (a heredoc's) or a URL: one plain name, or it could
+      // climb out of the staging directory.
+      if (!piece.name || piece.name === '.' || piece.name === '..' || piece.name.includes('/')) throw invalid(`${ins.kind}: invalid file name ${JSON.stringify(piece.name)}`);
+      const parts = intoDir ? [...destParts, piece.name] : destParts;
       clear(parts);
       const abs = path.join(S, ...parts);
       fs.writeFileSync(abs, piece.data, { mode: chmod ?? piece.mode, flag: 'wx' });

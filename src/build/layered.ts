@@ -16,14 +16,43 @@ export interface Entry {
 export class LayeredFs {
   /** Top first. */
   private readonly dirs: string[];
+  /** What a layer holds at a path, by `<layer index>\0<path>`: the layers never change while a view is used. */
+  private readonly kinds = new Map<string, 'dir' | 'none' | 'stop'>();
   constructor(dirsTopFirst: string[]) {
     this.dirs = dirsTopFirst;
   }
 
+  /**
+   * Whether layer i has a real directory at rel, nothing there, or something else ('stop': a
+   * symlink, file or whiteout there hides everything below it in this layer and the lower ones).
+   * Checked one component at a time, so the host never follows a link a layer holds: a lower
+   * layer's `a -> /etc` under an upper layer's directory `a` must not make `a/x` read /etc/x.
+   */
+  private kind(i: number, rel: string): 'dir' | 'none' | 'stop' {
+    if (!rel) return 'dir';
+    const key = `${i}\0${rel}`;
+    let k = this.kinds.get(key);
+    if (k) return k;
+    const slash = rel.lastIndexOf('/');
+    const up = slash < 0 ? 'dir' : this.kind(i, rel.slice(0, slash));
+    if (up !== 'dir') k = up;
+    else {
+      const st = fs.lstatSync(path.join(this.dirs[i], rel), { throwIfNoEntry: false });
+      k = !st ? 'none' : st.isDirectory() ? 'dir' : 'stop';
+    }
+    this.kinds.set(key, k);
+    return k;
+  }
+
   /** The entry at a root-relative path ("a/b"; "" is the root), not following a final symlink. */
   lstat(rel: string): Entry | undefined {
-    for (const d of this.dirs) {
-      const abs = rel ? path.join(d, rel) : d;
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? '' : rel.slice(0, slash);
+    for (let i = 0; i < this.dirs.length; i++) {
+      const k = this.kind(i, parent);
+      if (k === 'none') continue;
+      if (k === 'stop') return undefined;
+      const abs = rel ? path.join(this.dirs[i], rel) : this.dirs[i];
       const st = fs.lstatSync(abs, { throwIfNoEntry: false });
       if (!st) continue;
       if (isWhiteout(st)) return undefined;
@@ -35,11 +64,11 @@ export class LayeredFs {
   /** A directory's names, merged over the layers that have it (whiteouts removed), sorted. */
   readdir(rel: string): string[] {
     const seen = new Map<string, boolean>();
-    for (const d of this.dirs) {
-      const abs = rel ? path.join(d, rel) : d;
-      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (!st.isDirectory()) break; // a file or whiteout here hides any directory below
+    for (let i = 0; i < this.dirs.length; i++) {
+      const k = this.kind(i, rel);
+      if (k === 'none') continue;
+      if (k === 'stop') break; // a file or whiteout here hides any directory below
+      const abs = rel ? path.join(this.dirs[i], rel) : this.dirs[i];
       for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
         if (seen.has(e.name)) continue;
         seen.set(e.name, !(e.isCharacterDevice() && isWhiteout(fs.lstatSync(path.join(abs, e.name)))));
