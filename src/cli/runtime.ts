@@ -47,9 +47,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return cmd || global.flags.get('help') ? 0 : 1;
   }
-  if (global.flags.get('systemd-cgroup')) throw invalid('--systemd-cgroup is not supported');
+  log.file = global.flags.get('log') as string | undefined;
+  log.json = global.flags.get('log-format') === 'json';
+  if (global.flags.get('log-format') !== undefined && !['json', 'text'].includes(global.flags.get('log-format') as string)) throw invalid(`--log-format must be text or json`);
+  if (global.flags.get('systemd-cgroup')) throw invalid('--systemd-cgroup is not supported: berth-runtime drives cgroupfs only (set SystemdCgroup = false)');
   const rt = new OciRuntime((global.flags.get('root') as string | undefined) ?? DEFAULT_RUNTIME_ROOT);
-  const warn = (m: string) => process.stderr.write(`berth-runtime: warning: ${m}\n`);
+  const warn = (m: string) => report('warning', m);
   const one = (positionals: string[]): string[] => {
     if (!positionals.length) throw invalid(`"${cmd}" requires a container id`);
     return positionals;
@@ -58,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
     case 'create': {
       const a = parseArgs(rest, [{ name: 'bundle', short: 'b', type: 'string' }, { name: 'pid-file', type: 'string' }, { name: 'console-socket', type: 'string' }, { name: 'no-pivot', type: 'bool' }, { name: 'no-new-keyring', type: 'bool' }]);
       const [id] = one(a.positionals);
-      const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string });
+      // The init is our caller's once created, as runc's is: a supervisor that is a subreaper
+      // (containerd's shim, conmon) becomes its parent and sees its exit.
+      const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string, handoff: true });
       shim.detach();
       return 0;
     }
@@ -107,7 +112,11 @@ async function main(argv: string[]): Promise<number> {
     case 'delete': {
       const a = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
       const [id] = one(a.positionals);
-      await rt.delete(id, a.flags.get('force') === true, warn);
+      const force = a.flags.get('force') === true;
+      // --force of a container that is already gone succeeds (runc's too): a supervisor cleaning
+      // up after a crash cannot know how far the delete got.
+      if (force && !rt.exists(id)) return 0;
+      await rt.delete(id, force, warn);
       return 0;
     }
     case 'exec': {
@@ -128,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
           capabilities: { bounding: DEFAULT_RUNTIME_CAPS, effective: DEFAULT_RUNTIME_CAPS, permitted: DEFAULT_RUNTIME_CAPS } };
       }
       const detach = a.flags.get('detach') === true;
-      const shim = rt.exec(id, p, { consoleSocket: a.flags.get('console-socket') as string, foreground: !detach });
+      const shim = rt.exec(id, p, { consoleSocket: a.flags.get('console-socket') as string, foreground: !detach, handoff: detach });
       const pid = await shim.started;
       if (a.flags.get('pid-file')) fs.writeFileSync(path.resolve(a.flags.get('pid-file') as string), String(pid));
       if (detach) {
@@ -179,13 +188,33 @@ async function main(argv: string[]): Promise<number> {
 }
 
 
+/**
+ * Where errors and warnings go: stderr, and the --log file, in runc's formats (json: one
+ * {"level","msg","time"} object a line, which containerd's shim reads back to say why a call failed).
+ */
+const log: { file?: string; json: boolean } = { json: false };
+
+function report(level: 'error' | 'warning', msg: string): void {
+  process.stderr.write(`berth-runtime: ${level === 'warning' ? 'warning: ' : ''}${msg}\n`);
+  if (!log.file) return;
+  const time = new Date().toISOString();
+  const lvl = level === 'warning' ? 'warning' : 'error';
+  const line = log.json ? JSON.stringify({ level: lvl, msg, time }) : `time="${time}" level=${lvl} msg=${JSON.stringify(msg)}`;
+  try {
+    fs.appendFileSync(log.file, line + '\n');
+  } catch {}
+}
+
+// A supervisor may give us a stdout or stderr we cannot write (containerd's shim hands a
+// read-only /dev/null): a failed write must not kill us before the error reaches the --log file.
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    const msg = err instanceof BerthError ? err.message : (err as Error)?.stack ?? String(err);
-    process.stderr.write(`berth-runtime: ${msg}\n`);
+    report('error', err instanceof BerthError ? err.message : (err as Error)?.stack ?? String(err));
     process.exitCode = 1;
   },
 );
