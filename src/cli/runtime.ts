@@ -6,7 +6,9 @@ import { BerthError, invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import { FORWARDED_SIGNALS, parseSignal } from '../kernel/signals.ts';
 import { DEFAULT_RUNTIME_ROOT, OciRuntime } from '../runtime/oci.ts';
-import { DEFAULT_RUNTIME_CAPS, defaultSpec, OCI_VERSION, type OciProcess } from '../runtime/spec.ts';
+import { DEFAULT_RUNTIME_CAPS, defaultSpec, OCI_VERSION, type OciProcess, type OciResources } from '../runtime/spec.ts';
+import { CAPS } from '../kernel/capabilities.ts';
+import { ACTIONS as SECCOMP_ACTIONS } from '../kernel/seccomp.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
 import { DEFAULT_PATH } from '../util/paths.ts';
 
@@ -24,7 +26,13 @@ Commands:
   exec [--process F | CMD...] ID   run another process in a running container
   ps [--format table|json] ID   the container's processes
   list [--format table|json] [-q]  every container under the root
+  pause ID / resume ID          freeze or thaw the container's processes
+  update --resources F|- ID     new linux.resources limits (memory, cpu, pids)
+  events --stats ID             the container's usage, as one JSON stats event
+  features                      what this runtime supports, as JSON
   spec [--bundle DIR] [--rootless]  write a default config.json
+
+Global: --root DIR, --log FILE, --log-format text|json (errors and warnings, as runc's).
 `;
 
 const GLOBAL: FlagSpec[] = [
@@ -174,6 +182,32 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'pause':
+    case 'resume': {
+      const [id] = one(parseArgs(rest, []).positionals);
+      await rt.freeze(id, cmd === 'pause');
+      return 0;
+    }
+    case 'update': {
+      // containerd's runc shim: `update --resources - ID` with the linux.resources JSON on stdin.
+      const a = parseArgs(rest, [{ name: 'resources', short: 'r', type: 'string' }]);
+      const [id] = one(a.positionals);
+      const from = a.flags.get('resources') as string | undefined;
+      if (!from) throw invalid('update needs --resources FILE (- for stdin)');
+      rt.update(id, JSON.parse(fs.readFileSync(from === '-' ? 0 : from, 'utf8')) as OciResources);
+      return 0;
+    }
+    case 'events': {
+      const a = parseArgs(rest, [{ name: 'stats', type: 'bool' }, { name: 'interval', type: 'string' }]);
+      const [id] = one(a.positionals);
+      if (!a.flags.get('stats')) throw invalid('events streams only with --stats (one stats event) in berth-runtime');
+      process.stdout.write(JSON.stringify(rt.stats(id)) + '\n');
+      return 0;
+    }
+    case 'features': {
+      process.stdout.write(JSON.stringify(features(), null, 2) + '\n');
+      return 0;
+    }
     case 'spec': {
       const a = parseArgs(rest, [{ name: 'bundle', short: 'b', type: 'string' }, { name: 'rootless', type: 'bool' }]);
       const file = path.join((a.flags.get('bundle') as string) ?? '.', 'config.json');
@@ -187,6 +221,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+
+/** runc's `features` document: what this runtime accepts, for callers that ask before they use it. */
+function features(): object {
+  return {
+    ociVersionMin: '1.0.0', ociVersionMax: OCI_VERSION,
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    linux: {
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      capabilities: Object.keys(CAPS).map((c) => `CAP_${c}`),
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
+      seccomp: { enabled: true, actions: Object.keys(SECCOMP_ACTIONS) },
+      apparmor: { enabled: false }, selinux: { enabled: false },
+    },
+  };
+}
 
 /**
  * Where errors and warnings go: stderr, and the --log file, in runc's formats (json: one

@@ -16,10 +16,11 @@ import { compileProfile, parseProfile, toHex, type SeccompProfile } from '../ker
 import { writeFileAtomic, readJsonFile } from '../util/atomic.ts';
 import { rootKey } from '../util/hash.ts';
 import { buildExecPlan, sharesHostMounts, specPlan, type ProcessSpec, type Step } from './plan.ts';
+import { statsEvent, updateLimits } from './oci-cgroup.ts';
 import { runShim, type ShimHandle } from './shim.ts';
 import { mountOptions, OCI_VERSION, parseSpec, type OciHook, type OciProcess, type OciResources, type OciSpec } from './spec.ts';
 
-export type OciStatus = 'creating' | 'created' | 'running' | 'stopped';
+export type OciStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 export interface OciState {
   ociVersion: string;
@@ -47,6 +48,8 @@ interface Record_ {
   noNewPrivileges?: boolean;
   /** No mount namespace of its own: its mounts are in the host's, under <dir>/rootfs. */
   hostMounts?: boolean;
+  /** Frozen by `pause` (until `resume`). */
+  paused?: boolean;
 }
 
 export interface CreateOptions {
@@ -87,6 +90,7 @@ export class OciRuntime {
   private status(r: Record_): OciStatus {
     if (!r.init) return 'creating';
     if (!isAlive(r.init)) return 'stopped';
+    if (r.paused) return 'paused';
     return fs.existsSync(path.join(this.dir(r.id), 'exec.fifo')) ? 'created' : 'running';
   }
 
@@ -265,7 +269,7 @@ export class OciRuntime {
       return;
     }
     // "container not running" is the phrase containerd's shim takes for "already finished".
-    if (status !== 'created' && status !== 'running') throw conflict(`cannot kill a container that is ${status}: container not running`);
+    if (status !== 'created' && status !== 'running' && status !== 'paused') throw conflict(`cannot kill a container that is ${status}: container not running`);
     process.kill(r.init!.pid, signal);
   }
 
@@ -293,6 +297,28 @@ export class OciRuntime {
       }
     }
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** pause/resume: the container's cgroup frozen or thawed (runc's verbs; the state says paused). */
+  async freeze(id: string, frozen: boolean): Promise<void> {
+    const r = this.load(id);
+    const status = this.status(r);
+    if (frozen ? status !== 'running' : status !== 'paused') throw conflict(`cannot ${frozen ? 'pause' : 'resume'} a container that is ${status}`);
+    await cgroupDriver(r.cgroup.scope).freeze(r.cgroup.name, frozen);
+    writeFileAtomic(path.join(this.dir(id), 'state.json'), JSON.stringify({ ...r, paused: frozen }));
+  }
+
+  /** update --resources: new memory, cpu and pids limits for a container that is there. */
+  update(id: string, resources: OciResources): void {
+    const r = this.load(id);
+    if (this.status(r) === 'stopped') throw conflict(`cannot update a container that is stopped`);
+    updateLimits(cgroupDriver(r.cgroup.scope), r.cgroup, ociLimits({ ociVersion: OCI_VERSION, linux: { resources } }));
+  }
+
+  /** events --stats: one stats event, as runc's. */
+  stats(id: string): object {
+    const r = this.load(id);
+    return statsEvent(cgroupDriver(r.cgroup.scope), r.cgroup, id);
   }
 
   pids(id: string): number[] {
