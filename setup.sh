@@ -25,6 +25,8 @@ command -v make >/dev/null || need+=(make)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/libc.a ] || need+=(libc6-dev)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v runc >/dev/null || need+=(runc)
+# containerd (with ctr): berth-runtime is tested as its runc shim's runtime binary.
+command -v containerd >/dev/null || need+=(containerd)
 command -v ip >/dev/null || need+=(iproute2)
 command -v npm >/dev/null || need+=(npm)
 # Networking: the standard CNI plugins (bridge, host-local, portmap, tuning) and iptables, which

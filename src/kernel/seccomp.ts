@@ -43,7 +43,7 @@ const MAX_INSNS = 4096;
 
 // SECCOMP_RET_* (linux/seccomp.h); the low 16 bits carry errno / trace data.
 const RET_KILL_PROCESS = 0x80000000;
-const ACTIONS: Record<string, number> = {
+export const ACTIONS: Record<string, number> = {
   SCMP_ACT_KILL: 0, SCMP_ACT_KILL_THREAD: 0, SCMP_ACT_KILL_PROCESS: RET_KILL_PROCESS,
   SCMP_ACT_TRAP: 0x00030000, SCMP_ACT_ERRNO: 0x00050000, SCMP_ACT_TRACE: 0x7ff00000,
   SCMP_ACT_LOG: 0x7ffc0000, SCMP_ACT_ALLOW: 0x7fff0000,
