@@ -27,7 +27,7 @@ export const SLOW_MS = 2000;
 export interface Target<T = unknown> {
   name: string;
   arb: fc.Arbitrary<T>;
-  check(input: T): void;
+  check(input: T): void | Promise<void>;
 }
 
 /** A property failure that is not the parser's own error: what the fuzzer reports. */
@@ -60,9 +60,10 @@ export function corpus(target: string): Buffer[] {
   return fs.readdirSync(dir).sort().map((f) => fs.readFileSync(path.join(dir, f)));
 }
 
-type Op = [kind: number, pos: number, value: number];
+export type Op = [kind: number, pos: number, value: number];
 
-function mutate(seed: Buffer, ops: Op[]): Buffer {
+/** A few byte-level edits of a seed: flips, sets, truncations, insertions, deletions, splices. */
+export function mutateBytes(seed: Buffer, ops: Op[]): Buffer {
   let b = Buffer.from(seed);
   for (const [kind, pos, value] of ops) {
     const at = b.length ? pos % b.length : 0;
@@ -84,7 +85,7 @@ export function bytesFrom(seeds: Buffer[], maxLength = 4096): fc.Arbitrary<Buffe
   const raw = fc.uint8Array({ maxLength }).map((a) => Buffer.from(a));
   if (!seeds.length) return raw;
   const op = fc.tuple(fc.nat(6), fc.nat(), fc.nat(1 << 20)) as fc.Arbitrary<Op>;
-  const mutated = fc.tuple(fc.nat(seeds.length - 1), fc.array(op, { minLength: 1, maxLength: 8 })).map(([i, ops]) => mutate(seeds[i], ops));
+  const mutated = fc.tuple(fc.nat(seeds.length - 1), fc.array(op, { minLength: 1, maxLength: 8 })).map(([i, ops]) => mutateBytes(seeds[i], ops));
   return fc.oneof({ weight: 1, arbitrary: raw }, { weight: 4, arbitrary: mutated }, { weight: 1, arbitrary: fc.constantFrom(...seeds) });
 }
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { TARGETS } from '../fuzz/targets.ts';
+import { ALL as TARGETS } from '../fuzz/all.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +53,7 @@ for (const t of chosen) {
     for (const input of fc.sample(t.arb, { numRuns: 200, seed: seed++ })) {
       const t0 = performance.now();
       try {
-        t.check(input);
+        await t.check(input);
       } catch (err) {
         const k = kind(err);
         if (!failures.has(k)) {

@@ -3,23 +3,43 @@
 // found are kept below as regression cases.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import fc from 'fast-check';
-import { TARGETS, type Target } from '../../fuzz/targets.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { loadImages } from '../../src/image/archive.ts';
+import { ALL as TARGETS } from '../../fuzz/all.ts';
+import { seedArchives } from '../../fuzz/archive.ts';
+import { corpus } from '../../fuzz/targets.ts';
 
 const SEED = 21;
 const RUNS = Number(process.env.BERTH_FUZZ_RUNS ?? 500);
 
-const target = (name: string): Target => {
-  const t = TARGETS.find((x) => x.name === name);
-  assert.ok(t, `no target ${name}`);
-  return t;
-};
+// Loading is slower (a real store, layers unpacked): fewer inputs.
+const runsOf = (name: string) => (name === 'archive' ? Math.ceil(RUNS / 10) : RUNS);
 
 for (const t of TARGETS) {
-  test(`fuzz: ${t.name} (${RUNS} seeded inputs)`, () => {
-    fc.assert(fc.property(t.arb, (input) => t.check(input)), { seed: SEED, numRuns: RUNS });
+  test(`fuzz: ${t.name} (${runsOf(t.name)} seeded inputs)`, async () => {
+    await fc.assert(fc.asyncProperty(t.arb, async (input) => t.check(input)), { seed: SEED, numRuns: runsOf(t.name) });
   });
 }
+
+test('the archive corpus is what seedArchives() makes, and both seeds load', async () => {
+  assert.deepEqual(corpus('archive'), Object.values(seedArchives()));
+  // A seed that did not load would make every mutation a trivial refusal.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-fuzz-seed-'));
+  try {
+    const images = new Engine(dir).images;
+    for (const seed of corpus('archive')) {
+      const loaded = await loadImages(images, (async function* () { yield seed; })());
+      assert.equal(loaded.length, 1);
+    }
+    assert.deepEqual(images.list().flatMap((i) => i.names).sort(), ['docker.io/fuzz/docker:1', 'docker.io/fuzz/oci:1']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 // ---------------------------------------------------------------- regression cases found by fuzzing
 
