@@ -1,5 +1,5 @@
-// docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed,
-// different keys are ANDed.
+// docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed
+// (label values are ANDed: a container must carry every label asked for), different keys are ANDed.
 import { invalid } from '../core/errors.ts';
 import type { Container } from './container/types.ts';
 
@@ -36,7 +36,7 @@ export function matches(c: Container, filters: Filters, imageOf: (ref: string) =
   const r = c.record;
   const created = (ref: string) => all.find((x) => x.record.Id.startsWith(ref) || x.record.Name === ref)?.record.Created;
   for (const [key, values] of filters) {
-    const ok = values.some((v) => {
+    const ok = values[key === 'label' ? 'every' : 'some']((v) => {
       switch (key) {
         case 'label': {
           const eq = v.indexOf('=');

@@ -548,7 +548,7 @@ export class Sandboxes {
     try {
       for (const m of mappings) {
         if (picked.some((p) => p.port === m.hostPort && p.proto === m.protocol)) continue;
-        if (!this.claim(id, m)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+        if (!this.claim(id, m) && !((await this.releaseStaleClaim(m, id)) && this.claim(id, m))) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
         picked.push({ proto: m.protocol, port: m.hostPort });
       }
       for (const m of mappings) {
@@ -571,6 +571,20 @@ export class Sandboxes {
       throw err;
     }
     return mappings;
+  }
+
+  /**
+   * A port still claimed by a sandbox of this root whose container has exited (its release runs
+   * asynchronously after the exit): released now, as docker frees a stopped container's ports
+   * before the next start (docker-compose 1.29 stops the old container, then starts its new one).
+   */
+  private async releaseStaleClaim(m: PortMapping, id: string): Promise<boolean> {
+    const [rootDir, holder] = (readTextFile(this.claimFile(m)) ?? '').split('\n');
+    if (rootDir !== this.root.dir || !holder || holder === id) return false;
+    const sb = this.get(holder);
+    if (!sb || inUse(sb)) return false;
+    await this.release(holder, (now) => !inUse(now)).catch(() => undefined);
+    return true;
   }
 
   private claimFile(m: { protocol: Proto; hostPort: number }): string {
@@ -638,6 +652,19 @@ function hostsLine(ip: string, names: string[], sandbox: string): string {
 }
 
 /** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
+/**
+ * Whether a host port could be published now: no live claim on it (any berth root) and no host
+ * process listening. For callers that check before they create anything (compose up).
+ */
+export async function checkPortFree(m: { protocol: Proto; hostPort: number; hostIP: string }): Promise<void> {
+  let claim: string[] = [];
+  try {
+    claim = fs.readFileSync(path.join(PORT_CLAIMS, `${m.protocol}-${m.hostPort}`), 'utf8').split('\n');
+  } catch {}
+  if (claim[0] && claim[1] && fs.existsSync(path.join(claim[0], 'networks', 'sandboxes', `${claim[1]}.json`))) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+  await hostPortFree({ ...m, containerPort: 0 });
+}
+
 async function hostPortFree(m: PortMapping): Promise<void> {
   // Loaded here: every command loads this module, few publish ports.
   const [net, dgram] = await Promise.all([import('node:net'), import('node:dgram')]);

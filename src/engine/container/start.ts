@@ -122,6 +122,10 @@ function settleFailure(ctx: Ctx, record: ContainerRecord, state: ContainerState,
 
 /** launchClaimed under the container's start claim (start-claim.ts), released once its state says how the start went. */
 async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?: Size, api = false): Promise<Launched | undefined> {
+  // Settled first: a start whose starter was killed after spawning the monitor is adopted
+  // (running) before its stale claim could be taken over.
+  const before = settle(ctx, record.Id)?.state;
+  if (before && isUp(before.Status)) return undefined;
   const release = claimStart(ctx.store.cdir(record.Id), record.Id);
   try {
     const launched = await launchClaimed(ctx, record, stdio, size, api);

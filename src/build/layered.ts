@@ -1,0 +1,76 @@
+// A read-only view of a stack of directories as overlayfs would merge them (the top one wins, a
+// whiteout hides what is below), without mounting anything: the context (one directory), a
+// stage's or an image's layers (COPY --from), or the image a COPY writes into (to resolve its
+// destination). Paths resolve with the stack's root as "/": a symlink never leads out of it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { invalid } from '../core/errors.ts';
+
+const isWhiteout = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
+
+export interface Entry {
+  abs: string;
+  st: fs.Stats;
+}
+
+export class LayeredFs {
+  /** Top first. */
+  private readonly dirs: string[];
+  constructor(dirsTopFirst: string[]) {
+    this.dirs = dirsTopFirst;
+  }
+
+  /** The entry at a root-relative path ("a/b"; "" is the root), not following a final symlink. */
+  lstat(rel: string): Entry | undefined {
+    for (const d of this.dirs) {
+      const abs = rel ? path.join(d, rel) : d;
+      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (isWhiteout(st)) return undefined;
+      return { abs, st };
+    }
+    return undefined;
+  }
+
+  /** A directory's names, merged over the layers that have it (whiteouts removed), sorted. */
+  readdir(rel: string): string[] {
+    const seen = new Map<string, boolean>();
+    for (const d of this.dirs) {
+      const abs = rel ? path.join(d, rel) : d;
+      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (!st.isDirectory()) break; // a file or whiteout here hides any directory below
+      for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+        if (seen.has(e.name)) continue;
+        seen.set(e.name, !(e.isCharacterDevice() && isWhiteout(fs.lstatSync(path.join(abs, e.name)))));
+      }
+    }
+    return [...seen].filter(([, live]) => live).map(([n]) => n).sort();
+  }
+
+  /**
+   * Resolves p (absolute or relative to the root) to root-relative parts, following symlinks
+   * with the root as "/" and `..` stopping at the root; the last component is followed only if asked.
+   */
+  resolve(p: string, followLast = true): string[] {
+    const out: string[] = [];
+    let todo = p.split('/').filter((c) => c && c !== '.');
+    for (let links = 0; todo.length;) {
+      const c = todo.shift()!;
+      if (c === '..') {
+        out.pop();
+        continue;
+      }
+      const e = this.lstat([...out, c].join('/'));
+      if (e?.st.isSymbolicLink() && (todo.length > 0 || followLast)) {
+        if (++links > 40) throw invalid(`too many levels of symbolic links in ${p}`);
+        const target = fs.readlinkSync(e.abs);
+        if (target.startsWith('/')) out.length = 0;
+        todo = [...target.split('/').filter((x) => x && x !== '.'), ...todo];
+        continue;
+      }
+      out.push(c);
+    }
+    return out;
+  }
+}
