@@ -106,7 +106,9 @@ function images(): { images: ImageStore; dir: string } {
 
 /** What a refused load must leave as it was: records, blobs, layers, staging. */
 function snapshot(s: { images: ImageStore; dir: string }): string {
-  const list = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d, { recursive: true }).map(String).sort() : []);
+  // Files only: the stores make their (empty) directories on first use, which is not a leak.
+  const list = (d: string): string[] =>
+    fs.existsSync(d) ? fs.readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => path.join(e.parentPath, e.name)).sort() : [];
   return JSON.stringify([s.images.records().map((r) => r.id).sort(), list(path.join(s.dir, 'content')), list(path.join(s.dir, 'layers')), list(s.images.tmpDir)]);
 }
 

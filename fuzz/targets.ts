@@ -20,6 +20,10 @@ import { matches, parseFilters } from '../src/engine/filters.ts';
 import type { Container } from '../src/engine/container/types.ts';
 import { filters as apiFilters } from '../src/api/http.ts';
 import { createOptions } from '../src/api/translate.ts';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../src/engine/volumes.ts';
+import { parsePortKey, parsePublish } from '../src/network/ports.ts';
+import { parseDeviceFlag, parseDeviceRule } from '../src/kernel/devices.ts';
+import { checkCpuset } from '../src/kernel/cpuset.ts';
 
 /** An input slower than this is a failure (a hang in the making). */
 export const SLOW_MS = 2000;
@@ -354,4 +358,25 @@ const units: Target<string> = {
   },
 };
 
-export const TARGETS: Target<any>[] = [tarBytes, tarRoundTrip, reference, manifest, imageConfig, platform, seccomp, filters, createBody, units];
+// ---------------------------------------------------------------- run flags (also what the API's create body turns into)
+
+const flagText = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.array(fc.constantFrom('/data', 'vol', ':', ',', '=', 'ro', 'rw', 'z', 'type=bind', 'type=volume', 'type=tmpfs', 'source=', 'target=/x', 'readonly', 'tmpfs-size=', '1m', 'tmpfs-mode=', '777', '8080', '80/tcp', '-', '127.0.0.1', '[::1]', '/dev/null', 'c 1:3 rwm', 'a *:* m', '0-3', '99999999999999999999', '..', '\0'), { maxLength: 6 }).map((p) => p.join('')),
+);
+const flags: Target<string> = {
+  name: 'flags',
+  arb: flagText,
+  check(s) {
+    clean('parseVolumeFlag', () => parseVolumeFlag(s));
+    clean('parseMountFlag', () => parseMountFlag(s));
+    clean('parseTmpfsFlag', () => parseTmpfsFlag(s));
+    clean('parsePublish', () => parsePublish(s));
+    clean('parsePortKey', () => parsePortKey(s));
+    clean('parseDeviceFlag', () => parseDeviceFlag(s));
+    clean('parseDeviceRule', () => parseDeviceRule(s));
+    clean('checkCpuset', () => checkCpuset(s, 'cpus'));
+  },
+};
+
+export const TARGETS: Target<any>[] = [tarBytes, tarRoundTrip, reference, manifest, imageConfig, platform, seccomp, filters, createBody, flags, units];
