@@ -96,3 +96,9 @@ test('fuzz regression: create bodies with wrong JSON types are 400s naming the f
   assert.deepEqual(ok.host!.PortBindings, { '80/tcp': [] });
   assert.deepEqual(ok.host!.Mounts!.map((m) => m.Target), ['/run', '/data']);
 });
+
+test('fuzz regression: API filters with an object inside a value list are a 400, not a TypeError', () => {
+  refused(() => apiFilters(new URLSearchParams({ filters: '{"label":[{"toString":null}]}' })), /values of "label" must be strings/);
+  refused(() => apiFilters(new URLSearchParams({ filters: '{"label":[["a"]]}' })), /must be strings/);
+  assert.deepEqual(apiFilters(new URLSearchParams({ filters: '{"exited":[0],"label":{"a=b":true,"c":false}}' })), new Map([['exited', ['0']], ['label', ['a=b']]]));
+});
