@@ -23,6 +23,15 @@ export function parseFilters(list: string[]): Filters {
   return out;
 }
 
+/** A name filter's pattern; one that is not a valid regular expression matches nothing, as in moby. */
+function nameRegExp(v: string): RegExp | undefined {
+  try {
+    return new RegExp(v);
+  } catch {
+    return undefined;
+  }
+}
+
 export function matches(c: Container, filters: Filters, imageOf: (ref: string) => string | undefined, all: Container[]): boolean {
   const r = c.record;
   const created = (ref: string) => all.find((x) => x.record.Id.startsWith(ref) || x.record.Name === ref)?.record.Created;
@@ -34,7 +43,7 @@ export function matches(c: Container, filters: Filters, imageOf: (ref: string) =
           const labels = r.Config.Labels ?? {};
           return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
         }
-        case 'name': return new RegExp(v).test(r.Name);
+        case 'name': return nameRegExp(v)?.test(r.Name) ?? false;
         case 'id': return r.Id.startsWith(v);
         case 'status': return c.state.Status === v;
         case 'ancestor': return r.ImageName === v || r.Image === imageOf(v);

@@ -11,6 +11,7 @@ import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
 import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
 import { claimStart } from '../start-claim.ts';
 import { mark } from '../../util/trace.ts';
+import { crashPoint } from '../../util/crash.ts';
 import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
 import { emit, type Ctx } from './context.ts';
@@ -88,6 +89,7 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
   state.Monitor = monitor;
   state.StartedAt = ctx.host.now().toISOString();
   ctx.store.saveState(record, state);
+  crashPoint('start:state-saved');
   release(); // the state says how the start went: the claim has done its work
   emit(ctx, 'start', record);
 }
@@ -152,6 +154,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
   return undo.guard(async () => {
     const net = await setupNetwork(ctx, record, undo);
     mark('network ready');
+    crashPoint('start:network-ready');
     const h = record.HostConfig;
     const nodes = hostDevices(h.Devices ?? []); // privileged too: the rules allow all, the nodes are still made
     const rules = h.Privileged ? 'all' : deviceRules(nodes, h.DeviceCgroupRules ?? []);
@@ -166,6 +169,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     });
     undo.push('cgroups', () => ctx.host.cgroups().remove(record.Id));
     mark('cgroups created');
+    crashPoint('start:cgroups-created');
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
     // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
     const lc = h.LogConfig?.Config ?? {};
@@ -188,6 +192,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     undo.release('network');
     const monitor = ctx.host.refOf(shim.shimPid);
     if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, monitor);
+    crashPoint('start:monitor-spawned');
     if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
     return { shim, state, monitor };
   });
