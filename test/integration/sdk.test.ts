@@ -59,4 +59,25 @@ finally:
     assert.equal(out.bridges, 3);
     assert.equal(out.all, 5);
   });
+  test("a stopped container's volume is reached by get_archive and put_archive", async () => {
+    const out = await py(`
+import io, tarfile
+ctr = c.create_container('busybox', 'sh -c "echo inside > /vol1/data.txt"', volumes=['/vol1'])
+try:
+    c.start(ctr); c.wait(ctr)
+    strm, stat = c.get_archive(ctr, '/vol1/data.txt')
+    t = tarfile.open(fileobj=io.BytesIO(b''.join(strm)))
+    got = t.extractfile('data.txt').read().decode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w') as w:
+        info = tarfile.TarInfo('put.txt'); info.size = 3; w.addfile(info, io.BytesIO(b'put'))
+    put = c.put_archive(ctr, '/vol1', buf.getvalue())
+    strm2, _ = c.get_archive(ctr, '/vol1/put.txt')
+    back = tarfile.open(fileobj=io.BytesIO(b''.join(strm2))).extractfile('put.txt').read().decode()
+    print(json.dumps({'got': got, 'size': stat['size'], 'put': put, 'back': back}))
+finally:
+    c.remove_container(ctr, v=True)
+`) as Record<string, unknown>;
+    assert.deepEqual(out, { got: 'inside\n', size: 7, put: true, back: 'put' });
+  });
 });
