@@ -80,4 +80,16 @@ finally:
 `) as Record<string, unknown>;
     assert.deepEqual(out, { got: 'inside\n', size: 7, put: true, back: 'put' });
   });
+  test('kill (SIGKILL) answers once the container is down: inspect right after shows it exited', async () => {
+    const out = await py(`
+ctr = c.create_container('busybox', ['sleep', '9999'])
+try:
+    c.start(ctr); c.kill(ctr)
+    s = c.inspect_container(ctr)['State']
+    print(json.dumps({'running': s['Running'], 'code': s['ExitCode'], 'status': s['Status']}))
+finally:
+    c.remove_container(ctr, force=True)
+`);
+    assert.deepEqual(out, { running: false, code: 137, status: 'exited' });
+  });
 });
