@@ -60,7 +60,7 @@ export class ContainerApi {
       .on('POST', '/containers/{id}/stop', (c) => this.stop(c))
       .on('POST', '/containers/{id}/restart', (c) => this.restart(c))
       .on('POST', '/containers/{id}/kill', async (c) => {
-        this.containers.kill(c.params.id, c.query.get('signal') || 'KILL');
+        await this.containers.killAndWait(c.params.id, c.query.get('signal') || 'KILL');
         return { status: 204 };
       })
       .on('POST', '/containers/{id}/pause', async (c) => (await this.containers.pause(c.params.id), { status: 204 }))

@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.ts';
 import { runtimeCommand } from '../runtime/runtimes.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
+import { networkMatcher, type NetworkView } from '../engine/network-filters.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
 
 export function systemRoutes(r: Router, engine: Engine): void {
@@ -105,9 +106,11 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   // ---- networks: the engine's (the default bridge, user networks) and docker's host and none ----
   const admin = () => engine.networks();
-  r.on('GET', '/networks', async () => {
+  r.on('GET', '/networks', async (call) => {
     const a = await admin();
-    return { status: 200, body: await Promise.all((await a.list()).map((n) => a.inspect(n.Name))) };
+    const keep = networkMatcher(filters(call.query));
+    const all = (await Promise.all((await a.list()).map((n) => a.inspect(n.Name)))) as NetworkView[];
+    return { status: 200, body: all.filter(keep) };
   });
   r.on('GET', '/networks/{id}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
   r.on('POST', '/networks/create', async (call) => {

@@ -23,7 +23,7 @@ import * as net from './container/network.ts';
 import { get, newestFirst, reconcileAll, sweepOrphans } from './container/reconcile.ts';
 import { prune, remove, rename } from './container/remove.ts';
 import { resize, start, startStreams } from './container/start.ts';
-import { kill, pause, stop, unpause, wait } from './container/stop.ts';
+import { kill, killAndWait, pause, stop, unpause, wait } from './container/stop.ts';
 import { ContainerStore } from './container/store.ts';
 import { stats, top } from './container/top.ts';
 import type { Container, ContainerStreams, CreateOptions, ExecOptions, NetworkView } from './container/types.ts';
@@ -119,6 +119,7 @@ export class Containers {
   startStreams(record: ContainerRecord, opts: { stdin: boolean; size?: { rows: number; cols: number } }): Promise<ContainerStreams | undefined> { return startStreams(this.ctx, record, opts); }
   stop(nameOrId: string, timeoutSec?: number): Promise<string> { return stop(this.ctx, nameOrId, timeoutSec); }
   kill(nameOrId: string, signal = 'KILL'): string { return kill(this.ctx, nameOrId, signal); }
+  killAndWait(nameOrId: string, signal = 'KILL'): Promise<string> { return killAndWait(this.ctx, nameOrId, signal); }
   wait(nameOrId: string): Promise<number> { return wait(this.ctx, nameOrId); }
   pause(nameOrId: string): Promise<string> { return pause(this.ctx, nameOrId); }
   unpause(nameOrId: string): Promise<string> { return unpause(this.ctx, nameOrId); }

@@ -429,12 +429,15 @@ function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] =
  * A stopped container's root, mounted in a mount namespace of its own and held there until the
  * shim's stdin closes: `cp` works on it through /proc/PID/root as on a running container's.
  */
-export function buildHoldPlan(rootfs: Mount): Step[] {
+export function buildHoldPlan(rootfs: Mount, binds: Array<{ source: string; target: string; readonly: boolean }> = []): Step[] {
   return [
     ['ns', String(CLONE.NEWNS)],
     ['propagation', String(MS.REC | MS.SLAVE)],
     ['mount', rootfs.source, rootfs.target, rootfs.type, '0', rootfs.options.join(',')],
     ['root', rootfs.target],
+    // The container's volumes and binds where it sees them (docker cp reaches a stopped
+    // container's volumes too); resolved inside the root, as for a running one.
+    ...binds.map((b): Step => ['bindin', b.source, b.target, String(MS.REC | (b.readonly ? MS.RDONLY : 0)), '?']),
     ['pivot'],
     ['hold'],
   ];

@@ -10,7 +10,7 @@ import { readXattrs, shimSpecialFs } from '../../runtime/shim.ts';
 import type { Change } from '../../snapshot/diff.ts';
 import type { PathStat } from '../copy.ts';
 import type { Ctx } from './context.ts';
-import { lowerDirs, rootfs } from './plan.ts';
+import { lowerDirs, mountPlan, rootfs } from './plan.ts';
 import { get, initPid } from './reconcile.ts';
 
 // diff, commit, export, cp and inspect load their code on use: `run` should not pay for it.
@@ -119,7 +119,7 @@ async function inRoot<T>(ctx: Ctx, nameOrId: string, fn: (root: string) => T | P
 }
 
 async function inHeldRoot<T>(ctx: Ctx, record: ContainerRecord, fn: (root: string) => T | Promise<T>): Promise<T> {
-  const shim = ctx.host.spawn(buildHoldPlan(rootfs(ctx, record, lowerDirs(ctx, record))), { stdin: 'pipe', output: 'ignore' });
+  const shim = ctx.host.spawn(buildHoldPlan(rootfs(ctx, record, lowerDirs(ctx, record)), mountPlan(ctx, record).filter((m) => m.type === 'bind')), { stdin: 'pipe', output: 'ignore' });
   try {
     const pid = await shim.started;
     return await fn(`/proc/${pid}/root`);

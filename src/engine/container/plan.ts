@@ -121,7 +121,7 @@ function remapFiles(ctx: Ctx, record: ContainerRecord, lowers: string[], net: Ne
   return { uidMap: map, gidMap: map, idmounts, rootId: HostId };
 }
 
-function mountPlan(ctx: Ctx, record: ContainerRecord): NonNullable<PlanInput['mounts']> {
+export function mountPlan(ctx: Ctx, record: ContainerRecord): NonNullable<PlanInput['mounts']> {
   return record.HostConfig.Mounts.map((m) => {
     if (m.Type === 'tmpfs') return { type: 'tmpfs' as const, source: '', target: m.Target, readonly: m.ReadOnly, data: m.TmpfsOptions };
     const source = m.Type === 'volume' ? ctx.volumes.get(m.Source).Mountpoint : m.Source;

@@ -39,6 +39,16 @@ export function kill(ctx: Ctx, nameOrId: string, signal = 'KILL'): string {
   return c.record.Id;
 }
 
+/**
+ * kill, and for SIGKILL (docker's default) the wait until the container is down, as dockerd
+ * answers: an inspect right after the kill sees it exited with its status (up to 10 s).
+ */
+export async function killAndWait(ctx: Ctx, nameOrId: string, signal = 'KILL'): Promise<string> {
+  const id = kill(ctx, nameOrId, signal);
+  if (parseSignal(signal) === 9) await waitUntilStopped(ctx, id, Date.now() + 10_000);
+  return id;
+}
+
 /** The image's stop signal (default SIGTERM), then SIGKILL after the timeout. */
 export async function stop(ctx: Ctx, nameOrId: string, timeoutSec?: number): Promise<string> {
   const c = getSettled(ctx, nameOrId);
