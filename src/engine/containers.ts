@@ -25,6 +25,8 @@ import { randomHex } from '../util/random.ts';
 import { deframer } from '../util/frames.ts';
 import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProfile, seccompProgram } from './security.ts';
+import { checkNamespaceModes, sharedNamespaces, volumesFrom } from './namespaces.ts';
+import { limitsOf } from './update.ts';
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
 import { NAME_PATTERN, randomName } from './names.ts';
@@ -60,6 +62,8 @@ export interface CreateOptions {
   endpoint?: Partial<EndpointSpec>;
   /** Ports ("80/tcp") added to the image's ExposedPorts (--expose, and every -p). */
   expose?: string[];
+  /** Seconds a stop waits before SIGKILL (docker's Config.StopTimeout). */
+  stopTimeout?: number;
 }
 
 /** What a running container's network looks like (network.json; inspect and `port` read it). */
@@ -134,6 +138,11 @@ export class Containers {
   /** network connect/disconnect: the networks joined at the next start. */
   setEndpoints(record: ContainerRecord, endpoints: Record<string, EndpointSpec>): void {
     record.Endpoints = endpoints;
+    this.saveRecord(record);
+  }
+
+  /** Writes a changed record (network connect, docker update). */
+  saveRecord(record: ContainerRecord): void {
     writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable: !record.HostConfig.AutoRemove });
   }
 
@@ -260,6 +269,7 @@ export class Containers {
       CapAdd: null, CapDrop: null, Privileged: false, ReadonlyRootfs: false, SecurityOpt: null, Mounts: [],
       ...opts.host,
     };
+    if (host.VolumesFrom?.length) host.Mounts = volumesFrom(host.VolumesFrom, host.Mounts, (ref) => this.get(ref).record.HostConfig.Mounts);
     const targets = new Set<string>();
     for (const m of host.Mounts) {
       if (targets.has(m.Target)) throw invalid(`Duplicate mount point: ${m.Target}`);
@@ -267,6 +277,7 @@ export class Containers {
     }
     const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
     checkSysctls(host.Sysctls ?? {});
+    checkNamespaceModes(host, (ref) => this.get(ref).record.Id);
     host.IdMap = idMapFor(host);
     if (host.Runtime === '' || host.Runtime === 'berth') delete host.Runtime;
     if (host.Runtime) {
@@ -290,7 +301,7 @@ export class Containers {
     const id = randomHex(32);
     const endpoints = await this.checkNetwork(host, opts);
     const mode = parseNetworkMode(host.NetworkMode);
-    const hostname = opts.hostname ?? (mode.kind === 'host' ? os.hostname() : id.slice(0, 12));
+    const hostname = opts.hostname ?? (mode.kind === 'host' || host.UTSMode === 'host' ? os.hostname() : id.slice(0, 12));
     if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
     const record: ContainerRecord = {
       Id: id,
@@ -308,6 +319,7 @@ export class Containers {
         Labels: { ...(ic.Labels ?? {}), ...opts.labels },
         ...(ic.ExposedPorts || opts.expose?.length ? { ExposedPorts: { ...ic.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((k) => [k, {}])) } } : {}),
         StopSignal: opts.stopSignal ?? ic.StopSignal,
+        ...(opts.stopTimeout !== undefined ? { StopTimeout: opts.stopTimeout } : {}),
         // Flags refine the image's check: timings alone keep its test.
         Healthcheck: opts.healthcheck ? { ...ic.Healthcheck, ...opts.healthcheck } : ic.Healthcheck,
         Tty: opts.tty === true,
@@ -771,14 +783,7 @@ export class Containers {
       throw err;
     }
     const allowed = h.Privileged ? 'all' : deviceRules(devices, h.DeviceCgroupRules ?? []);
-    const limits: Limits = {
-      memory: h.Memory || undefined,
-      memorySwap: h.MemorySwap || undefined,
-      cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
-      cpuShares: h.CpuShares || undefined,
-      pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
-      devices: allowed,
-    };
+    const limits: Limits = { ...limitsOf(h), devices: allowed };
     mark('container created');
     let cgPaths;
     try {
@@ -804,9 +809,11 @@ export class Containers {
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
     // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
     const lc = h.LogConfig?.Config ?? {};
+    // Log driver none: the monitor still carries the output (attach), into nothing.
+    const none = h.LogConfig?.Type === 'none';
     const log = stdio.output === 'inherit' && h.AutoRemove ? undefined : {
-      path: this.logPath(record.Id), tee: attached,
-      maxSize: lc['max-size'] ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
+      path: none ? '/dev/null' : this.logPath(record.Id), tee: attached,
+      maxSize: lc['max-size'] && !none ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
     };
     let plan;
     try {
@@ -1132,7 +1139,7 @@ export class Containers {
     const c = this.get(nameOrId);
     if (!isUp(c.state.Status)) return c.record.Id; // docker: stopping a stopped container succeeds
     const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
-    const deadline = Date.now() + (timeoutSec ?? 10) * 1000;
+    const deadline = Date.now() + (timeoutSec ?? c.record.Config.StopTimeout ?? 10) * 1000;
     fs.writeFileSync(path.join(this.cdir(c.record.Id), 'stopped'), ''); // its monitor must not restart it
     if (c.state.Status === 'restarting') this.wakeMonitor(c);
     else {
@@ -1407,6 +1414,7 @@ export class Containers {
       hostname: net.hostname ?? record.Config.Hostname,
       etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
       network: net.network,
+      namespaces: sharedNamespaces(record.HostConfig, (ref) => this.initPid(this.get(ref))),
       process: await this.processSpec(record, { tty }),
       privileged: record.HostConfig.Privileged,
       sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...record.HostConfig.Sysctls } : record.HostConfig.Sysctls,
