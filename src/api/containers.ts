@@ -10,6 +10,7 @@ import { parseSignal } from '../kernel/signals.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
+import { pruneFilter } from '../engine/prune-filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
 import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
@@ -139,7 +140,8 @@ export class ContainerApi {
   }
 
   private async prune(call: Call) {
-    const deleted = await this.containers.prune(filters(call.query).get('label') ?? []);
+    const accept = pruneFilter(filters(call.query), ['until', 'label', 'label!']);
+    const deleted = await this.containers.prune([], (c) => accept({ labels: c.record.Config.Labels ?? {}, created: c.record.Created }));
     this.wake();
     return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: 0 } };
   }
@@ -219,7 +221,10 @@ export class ContainerApi {
         if (e.stream === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
       }
     }
-    if (!stream) return a.conduit.end();
+    if (!stream) {
+      a.conduit.end();
+      return;
+    }
     const live = this.live.get(c.record.Id);
     if (live) {
       live.attachments.add(a);
@@ -434,7 +439,8 @@ export class ContainerApi {
     const body = await readJson(call.req);
     const repo = q.get('repo');
     const ref = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
-    const changes = q.getAll('changes').filter(Boolean);
+    // One Dockerfile instruction per line: SDKs send several in one value.
+    const changes = q.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
     const { parseChanges } = await import('../image/changes.ts');
     const img = await this.containers.commit(name, {
       name: ref,

@@ -240,7 +240,7 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
       onDrain: (fn) => socket.on('drain', fn),
       pauseInput: () => socket.pause(),
       resumeInput: () => socket.resume(),
-      end: () => (held ? held.push(null) : socket.end()),
+      end: () => void (held ? held.push(null) : socket.end()),
       onInput: (fn) => {
         if (pendingHead) fn(pendingHead);
         socket.on('data', (d: Buffer) => fn(d));

@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.ts';
 import { runtimeCommand } from '../engine/containers.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
+import { pruneFilter } from '../engine/prune-filters.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
 
 export function systemRoutes(r: Router, engine: Engine): void {
@@ -109,10 +110,15 @@ export function systemRoutes(r: Router, engine: Engine): void {
     engine.events.emit('volume', 'destroy', call.params.name, { driver: 'local' });
     return { status: 204 };
   });
-  r.on('POST', '/volumes/prune', async () => {
+  r.on('POST', '/volumes/prune', async (call) => {
+    const f = filters(call.query);
+    // docker prunes only anonymous volumes unless all=true (API 1.42; older clients: every unused one)
+    const all = call.version < 1.42 || (f.get('all') ?? []).some((v) => v === 'true' || v === '1');
+    f.delete('all');
+    const accept = pruneFilter(f, ['label', 'label!']);
     const deleted: string[] = [];
     for (const v of volumes().list()) {
-      if (!v.Anonymous) continue; // docker prunes only anonymous volumes unless all=true
+      if ((!v.Anonymous && !all) || !accept({ labels: v.Labels ?? {} })) continue;
       try {
         volumes().remove(v.Name, (n) => engine.containers.volumeUser(n));
         deleted.push(v.Name);

@@ -658,12 +658,12 @@ export class Containers {
    * docker container prune: every container that is not up and matches the label filters
    * (`label=k`, `label=k=v`) is removed; those that cannot be (removed meanwhile) are skipped.
    */
-  async prune(labels: string[] = []): Promise<string[]> {
+  async prune(labels: string[] = [], accept: (c: Container) => boolean = () => true): Promise<string[]> {
     const { matches } = await import('./filters.ts');
     const f = new Map(labels.length ? [['label', labels]] : []);
     const deleted: string[] = [];
     for (const c of this.list(true)) {
-      if (isUp(c.state.Status) || !matches(c, f, () => undefined, [])) continue;
+      if (isUp(c.state.Status) || !matches(c, f, () => undefined, []) || !accept(c)) continue;
       try {
         await this.remove(c.record.Id, false);
         deleted.push(c.record.Id);
