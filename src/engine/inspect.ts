@@ -3,6 +3,7 @@
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/plan.ts';
 import { portsView } from '../network/ports.ts';
 import type { Container, NetworkView } from './containers.ts';
+import { mountPoints } from './summary.ts';
 
 export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object; network?: NetworkView }): object {
   const { record: r, state: s } = c;
@@ -131,16 +132,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
         MergedDir: `${paths.dir}/rootfs`,
       },
     },
-    // --tmpfs mounts are not listed (docker's Mounts are volumes, binds and --mount's).
-    Mounts: (r.HostConfig.Mounts ?? []).filter((m) => !(m.Type === 'tmpfs' && r.HostConfig.Tmpfs && m.Target in r.HostConfig.Tmpfs)).map((m) => ({
-      Type: m.Type,
-      ...(m.Type === 'volume' ? { Name: m.Source, Driver: 'local' } : {}),
-      Source: m.Type === 'volume' ? paths.volumePath(m.Source) : m.Source,
-      Destination: m.Target,
-      Mode: m.Type === 'volume' ? 'z' : '',
-      RW: !m.ReadOnly,
-      Propagation: m.Type === 'bind' ? 'rprivate' : '',
-    })),
+    Mounts: mountPoints(r, paths.volumePath, 'z'),
     Config: {
       Hostname: r.Config.Hostname,
       Domainname: '',
