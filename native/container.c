@@ -430,7 +430,7 @@ int container_setup_and_exec(struct plan *p, const char **failed_step, const cha
       execvp(f[1], f + 1);
       return -1;
     }
-    else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "console") || !strcmp(s, "stdin") ||
+    else if (!strcmp(s, "ns") || !strcmp(s, "oom") || !strcmp(s, "log") || !strcmp(s, "pidns") || !strcmp(s, "console") || !strcmp(s, "stdin") || !strcmp(s, "stdinpipe") ||
              !strcmp(s, "restart") || !strcmp(s, "restartmax") || !strcmp(s, "stopmarker") || !strcmp(s, "pidfile") || !strcmp(s, "attachsock") || !strcmp(s, "health") || !strcmp(s, "rmdir") ||
              !strcmp(s, "rmtree") || !strcmp(s, "exitfile") || !strcmp(s, "winsize") || !strcmp(s, "devcg") || !strcmp(s, "consolesock") || !strcmp(s, "umount") || !strcmp(s, "initpidfile") || !strcmp(s, "nodetach") || !strcmp(s, "rmscope")) { /* monitor's records */ }
     else { errno = EINVAL; *failed_arg = "unknown step"; return -1; }

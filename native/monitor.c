@@ -248,6 +248,16 @@ int monitor_run(struct plan *p) {
   const char *maxs = field(p, "restartmax");
   long max_restarts = maxs ? num(maxs) : 0;
   int restarts = 0, attached = 1;
+  /* stdinpipe [hold]: the container's stdin is a pipe the monitor feeds from its own stdin (a
+   * socket, from the API daemon): programs such as cat treat a socket unlike a pipe (splice).
+   * `hold`: the pipe stays open when our input ends (docker's OpenStdin without StdinOnce), so
+   * the container keeps its stdin whoever comes and goes. */
+  const char *stdinpipe = field(p, "console") ? NULL : field(p, "stdinpipe");
+  int in_pipe[2] = { -1, -1 };
+  if (stdinpipe && pipe2(in_pipe, O_CLOEXEC) < 0) die_report("pipe", "stdin", errno);
+  /* The monitor keeps the read end for restarts: a container that never reads must not block
+   * it, so input beyond what the pipe holds is dropped. */
+  if (in_pipe[1] >= 0) fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
   unsigned delay_ms = 100;
   /* attachsock PATH: clients (berth attach, later the API) connect here to follow the output,
    * framed as docker's multiplexed stream (8-byte header: stream, 0, 0, 0, big-endian size).
@@ -297,6 +307,7 @@ restart:
       dup2(out_pipe[1], 1);
       dup2(errout_pipe[1], 2);
     }
+    if (in_pipe[0] >= 0) dup2(in_pipe[0], 0);
     console_fd = console[1];
     report_pipe = err_pipe[1];
     /* Wait until the monitor is ready for us ("g" and our host pid, for hooks); EOF means it
@@ -424,7 +435,7 @@ restart:
     { logging && !tty ? out_pipe[0] : -1, POLLIN, 0 },
     { logging && !tty ? errout_pipe[0] : -1, POLLIN, 0 },
     { master, POLLIN, 0 },
-    { tty && interactive ? 0 : -1, POLLIN, 0 },
+    { (tty && interactive) || in_pipe[1] >= 0 ? 0 : -1, POLLIN, 0 },
     { listener, POLLIN, 0 },
   };
   int exited = 0, ctrl_p = 0, nodetach = field(p, "nodetach") != NULL;
@@ -489,6 +500,14 @@ restart:
       char drop[512];
       ssize_t r = read(clients[i], drop, sizeof drop);
       if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) { close(clients[i]); clients[i] = -1; }
+    }
+    if (in_pipe[1] >= 0 && fds[4].fd >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = read(0, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r > 0) { write_all(in_pipe[1], buf, (size_t)r); continue; }
+      fds[4].fd = -1;
+      if (strcmp(stdinpipe, "hold")) { close(in_pipe[1]); in_pipe[1] = -1; }
+      continue;
     }
     if (fds[4].fd >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t r = read(0, buf, sizeof buf);

@@ -827,6 +827,9 @@ export class Containers {
       throw err;
     }
     mark('plan built');
+    // Input from the API comes over a socket; the container reads it from a pipe (kept open for
+    // OpenStdin without StdinOnce, as docker keeps it).
+    if (stdio.stdin === 'pipe' && !record.Config.Tty) plan.push(['stdinpipe', record.Config.OpenStdin && !record.Config.StdinOnce ? 'hold' : 'close']);
     let shim = runShim(plan, stdio);
     if (h.Runtime) shim = this.awaitRuntimeInit(shim, record.Id);
     const monitor = refOf(shim.shimPid);

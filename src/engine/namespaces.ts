@@ -41,9 +41,10 @@ export function sharedNamespaces(h: HostConfig, initPid: (ref: string) => number
   out.pid = of(h.PidMode, 'pid');
   out.ipc = of(h.IpcMode, 'ipc');
   out.uts = of(h.UTSMode, 'uts');
-  // A shared IPC namespace shares its /dev/shm too (POSIX shared memory lives there).
+  // The host's IPC namespace comes with its /dev/shm (POSIX shared memory lives there). Another
+  // container's /dev/shm is a mount in its own mount namespace, which cannot be bound from
+  // here: such a container shares System V IPC and message queues, with a /dev/shm of its own.
   if (out.ipc === 'host') out.shm = '/dev/shm';
-  else if (out.ipc) out.shm = `/proc/${initPid(h.IpcMode!.slice(10))}/root/dev/shm`;
   return out.pid || out.ipc || out.uts ? out : undefined;
 }
 

@@ -24,7 +24,7 @@ test('PID, IPC and UTS modes: own, host, or another container\'s (resolved to it
 
   assert.equal(sharedNamespaces(base, () => 1), undefined);
   assert.deepEqual(sharedNamespaces({ ...base, PidMode: 'host', IpcMode: 'container:x', UTSMode: 'host' }, (ref) => (ref === 'x' ? 42 : 0)), {
-    pid: 'host', ipc: { path: '/proc/42/ns/ipc' }, uts: 'host', shm: '/proc/42/root/dev/shm',
+    pid: 'host', ipc: { path: '/proc/42/ns/ipc' }, uts: 'host',
   });
   assert.deepEqual(sharedNamespaces({ ...base, IpcMode: 'host' }, () => 0), { pid: undefined, ipc: 'host', uts: undefined, shm: '/dev/shm' });
 });
