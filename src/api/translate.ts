@@ -61,6 +61,8 @@ function mounts(host: Json, config: Json): MountSpec[] {
     const fields = [`type=${str(m.Type) ?? 'volume'}`, `target=${str(m.Target) ?? ''}`];
     if (str(m.Source)) fields.push(`source=${m.Source}`);
     if (m.ReadOnly === true) fields.push('readonly');
+    const bind = (m.BindOptions ?? {}) as Json;
+    if (str(bind.Propagation)) fields.push(`bind-propagation=${bind.Propagation}`);
     const t = (m.TmpfsOptions ?? {}) as Json;
     if (typeof t.SizeBytes === 'number' && t.SizeBytes > 0) fields.push(`tmpfs-size=${t.SizeBytes}`);
     if (typeof t.Mode === 'number') fields.push(`tmpfs-mode=${t.Mode.toString(8)}`);

@@ -39,6 +39,8 @@ export interface MountSpec {
   ReadOnly: boolean;
   TmpfsOptions?: string; // mount data for tmpfs, e.g. "size=64m,mode=1777"
   Anonymous?: boolean; // a volume created for this container only (-v /path)
+  /** A bind's propagation (docker's `rshared`, `rslave`, `private`...); absent: rprivate. */
+  Propagation?: string;
 }
 
 export interface HostConfig {

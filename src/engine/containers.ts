@@ -1253,7 +1253,7 @@ export class Containers {
       } catch {
         throw notFound(`mount source ${source} of ${m.Target} does not exist`);
       }
-      return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file };
+      return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file, propagation: m.Propagation };
     });
   }
 

@@ -54,6 +54,6 @@ export function mountPoints(r: Container['record'], volumePath: (name: string) =
     ...(m.Type === 'volume' ? { Driver: 'local' } : {}),
     Mode: m.Type === 'volume' ? mode : '',
     RW: !m.ReadOnly,
-    Propagation: m.Type === 'bind' ? 'rprivate' : '',
+    Propagation: m.Type === 'bind' ? m.Propagation ?? 'rprivate' : '',
   }));
 }

@@ -84,7 +84,7 @@ export interface PlanInput {
   /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
   deviceProgram?: { cgroup: string; program: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
-  mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
+  mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string; propagation?: string }>;
   /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
   network?: { mode: 'new' } | { mode: 'host' } | { mode: 'join'; path: string };
   /**
@@ -269,7 +269,7 @@ function engineMounts(p: PlanInput): OciMount[] {
   // Parents before children, so a mount inside another mount lands on top of it.
   const depth = (t: string) => t.split('/').length;
   for (const m of [...(p.mounts ?? [])].sort((a, b) => depth(a.target) - depth(b.target))) {
-    if (m.type === 'bind') mounts.push({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', ...(m.readonly ? ['ro', 'nosuid', 'nodev'] : [])] });
+    if (m.type === 'bind') mounts.push({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', ...(m.readonly ? ['ro', 'nosuid', 'nodev'] : []), ...(m.propagation ? [m.propagation] : [])] });
     else {
       const data = (m.data ?? '').split(',').filter(Boolean);
       const own = data.some((d) => /^uid=/.test(d)) ? [] : owner;
