@@ -26,6 +26,7 @@ import { deframer } from '../util/frames.ts';
 import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProfile, seccompProgram } from './security.ts';
 import { checkNamespaceModes, sharedNamespaces, volumesFrom } from './namespaces.ts';
+import { initMounts, withInit } from './init.ts';
 import { limitsOf } from './update.ts';
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
@@ -1418,7 +1419,7 @@ export class Containers {
       etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
       network: net.network,
       namespaces: sharedNamespaces(record.HostConfig, (ref) => this.initPid(this.get(ref))),
-      process: await this.processSpec(record, { tty }),
+      process: withInit(record, await this.processSpec(record, { tty })),
       privileged: record.HostConfig.Privileged,
       sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...record.HostConfig.Sysctls } : record.HostConfig.Sysctls,
       userns,
@@ -1433,7 +1434,7 @@ export class Containers {
       // cgroup v2 has no devices files: the same rules as v1's go in as a program.
       devices: devices.nodes.length ? devices.nodes : undefined,
       deviceProgram: this.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
-      mounts: this.mountPlan(record),
+      mounts: [...this.mountPlan(record), ...initMounts(record)],
       // An --rm container takes its anonymous volumes with it (docker's behaviour).
       teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: record.HostConfig.AutoRemove ? [dir, ...this.anonymousVolumeDirs(record)] : undefined, release: net.release },
     };

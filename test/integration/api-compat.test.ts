@@ -170,6 +170,30 @@ r.remove(force=True)
     assert.equal((await d.docker(['rm', '-f', 'holder'])).code, 0);
   });
 
+  test('--init: docker-init is pid 1, reaps orphans, forwards signals; bind propagation', async () => {
+    const ps = await d.docker(['run', '--rm', '--init', 'busybox', 'ps', '-o', 'pid,comm']);
+    assert.match(ps.stdout, /^\s*1 docker-init$/m);
+    // The orphan's parent is pid 1: without an init that reaps, `exec sleep` would leave a zombie.
+    assert.equal((await d.docker(['run', '-d', '--init', '--name', 'reap', 'busybox', 'sh', '-c', '(sleep 0.2 &); exec sleep 30'])).code, 0);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.doesNotMatch((await d.docker(['exec', 'reap', 'ps', '-o', 'stat,comm'])).stdout, /^Z/m);
+    const t0 = Date.now();
+    assert.equal((await d.docker(['stop', 'reap'])).code, 0);
+    assert.ok(Date.now() - t0 < 5000, 'SIGTERM reached the command through the init');
+    assert.equal((await d.docker(['inspect', '-f', '{{.HostConfig.Init}} {{.State.ExitCode}}', 'reap'])).stdout.trim(), 'true 143');
+    assert.equal((await d.docker(['rm', 'reap'])).code, 0);
+    assert.equal((await d.docker(['run', '--rm', '--init', 'busybox', 'nonexist'])).code, 127);
+
+    const dir = fs.mkdtempSync(path.join(root.dir, 'bind-'));
+    const shared = await d.docker(['run', '--rm', '-v', `${dir}:/bp:rw,rshared`, 'busybox', 'grep', ' /bp ', '/proc/self/mountinfo']);
+    assert.match(shared.stdout, / shared:\d+ /);
+    const priv = await d.docker(['run', '--rm', '--mount', `type=bind,src=${dir},dst=/bp,bind-propagation=private`, 'busybox', 'grep', ' /bp ', '/proc/self/mountinfo']);
+    assert.doesNotMatch(priv.stdout, /shared:/);
+    assert.equal((await d.docker(['create', '--name', 'prop', '-v', `${dir}:/bp:rslave`, 'busybox'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{range .Mounts}}{{.Propagation}}{{end}}', 'prop'])).stdout.trim(), 'rslave');
+    assert.equal((await d.docker(['rm', 'prop'])).code, 0);
+  });
+
   test('log drivers: none (logs refused as dockerd does, attach still works), local (read back), an unknown one refused', async () => {
     const none = await d.docker(['run', '--name', 'nolog', '--log-driver', 'none', 'busybox', 'echo', 'attached-output']);
     assert.equal(none.stdout, 'attached-output\n');

@@ -289,6 +289,14 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
     const run = await d.docker(['run', '--rm', ref, 'echo', 'pulled and ran']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.endsWith('pulled and ran\n'), true, run.stdout);
+    // distribution inspect: what the registry holds, nothing pulled
+    const dist = await d.request('GET', `/v1.47/distribution/${ref}/json`);
+    assert.equal(dist.status, 200, dist.body);
+    const body = JSON.parse(dist.body);
+    assert.match(body.Descriptor.digest, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(body.Descriptor.size > 0, true);
+    assert.deepEqual(body.Platforms, [{ architecture: 'amd64', os: 'linux' }]);
+    assert.equal((await d.request('GET', `/v1.47/distribution/${reg.host}/tools/nosuch:1/json`)).status, 404);
     const none = await d.docker(['pull', `${reg.host}/tools/nosuch:1`]);
     assert.notEqual(none.code, 0);
     assert.match(none.stderr, /not found|unknown/i);
