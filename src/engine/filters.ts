@@ -1,5 +1,5 @@
-// docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed,
-// different keys are ANDed.
+// docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed
+// (labels excepted: every label asked for must be there, as in docker), different keys are ANDed.
 import { invalid } from '../core/errors.ts';
 import type { Container } from './containers.ts';
 
@@ -27,7 +27,7 @@ export function matches(c: Container, filters: Filters, imageOf: (ref: string) =
   const r = c.record;
   const created = (ref: string) => all.find((x) => x.record.Id.startsWith(ref) || x.record.Name === ref)?.record.Created;
   for (const [key, values] of filters) {
-    const ok = values.some((v) => {
+    const test = (v: string): boolean => {
       switch (key) {
         case 'label': {
           const eq = v.indexOf('=');
@@ -43,8 +43,8 @@ export function matches(c: Container, filters: Filters, imageOf: (ref: string) =
         case 'since': { const t = created(v); return t !== undefined && r.Created > t; }
         default: return false;
       }
-    });
-    if (!ok) return false;
+    };
+    if (!(key === 'label' ? values.every(test) : values.some(test))) return false;
   }
   return true;
 }

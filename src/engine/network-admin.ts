@@ -66,7 +66,9 @@ export class NetworkAdmin {
       Name: net.Name, Id: net.Id, Created: net.Created, Scope: 'local', Driver: net.Driver, EnableIPv6: false,
       IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: net.Subnet, Gateway: net.Gateway }] },
       Internal: net.Internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
-      Containers: containers, Options: { 'com.docker.network.bridge.name': net.Bridge }, Labels: net.Labels,
+      // Options are what the network was created with (compose recreates a network whose options
+      // differ from its file's); only the default bridge shows its interface, as docker0's does.
+      Containers: containers, Options: net.Name === DEFAULT_NETWORK ? { 'com.docker.network.bridge.name': net.Bridge } : {}, Labels: net.Labels,
     };
   }
 

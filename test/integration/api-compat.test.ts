@@ -284,6 +284,61 @@ c.images.remove('committed')
   });
 });
 
+describe('docker-compose 1.29 (Debian\'s) runs a three-service app', { skip: skip || (!fs.existsSync('/usr/bin/docker-compose') && 'needs docker-compose') || (!fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins') }, () => {
+  let root: TestRoot;
+  let d: Daemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
+
+  test('up (service_healthy, volumes_from, init, a published port), ps, exec, run --rm, restart, stop, start, up again, down -v', async () => {
+    const dir = fs.mkdtempSync(path.join(root.dir, 'app-'));
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), [
+      'version: "3.8"',
+      'services:',
+      '  db:',
+      '    image: busybox',
+      '    command: sh -c "echo db up; exec httpd -f -p 8080"',
+      '    init: true',
+      '    healthcheck: { test: ["CMD", "true"], interval: 1s, retries: 3 }',
+      '    volumes: [ "data:/data" ]',
+      '  web:',
+      '    image: busybox',
+      '    command: sh -c "echo web up; exec sleep 300"',
+      '    init: true',
+      '    depends_on: { db: { condition: service_healthy } }',
+      '    ports: [ "8080" ]',
+      '  worker:',
+      '    image: busybox',
+      '    command: sleep 300',
+      '    init: true',
+      '    volumes_from: [ db ]',
+      'volumes: { data: {} }',
+      '',
+    ].join('\n'));
+    const compose = (args: string[]) => collect(spawn('/usr/bin/docker-compose', ['-p', 'app', ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${d.socket}` }, stdio: ['ignore', 'pipe', 'pipe'] }), 120_000);
+    const ok = async (args: string[]) => {
+      const r = await compose(args);
+      assert.equal(r.code, 0, `docker-compose ${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    await ok(['up', '-d']);
+    const ps = await ok(['ps']);
+    assert.match(ps.stdout, /app_db_1 .* Up \(healthy\)/);
+    assert.match(ps.stdout, /app_web_1 .* Up .*->8080\/tcp/);
+    assert.equal((await ok(['exec', '-T', 'web', 'echo', 'hi'])).stdout, 'hi\n');
+    assert.match((await ok(['run', '--rm', 'worker', 'sh', '-c', 'echo ran; ls -d /data'])).stdout, /ran\n\/data/);
+    await ok(['restart', 'worker']);
+    await ok(['stop']);
+    await ok(['start']);
+    assert.match((await ok(['up', '-d'])).stderr, /app_web_1 is up-to-date/);
+    assert.match((await ok(['logs', 'db'])).stdout, /db up/);
+    await ok(['down', '-v']);
+    assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
+    assert.equal((await d.docker(['volume', 'ls', '-q'])).stdout, '');
+    await root.until(() => root.leftovers(), (l) => l.length === 0, 5000);
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
+
 describe('berth\'s answers have dockerd\'s shapes (a private dockerd, side by side)', { skip: skip || (!fs.existsSync('/usr/sbin/dockerd') && 'needs dockerd (Debian docker.io)') }, () => {
   test('inspect, lists, info, version and system df: the same keys with the same types', async () => {
     const root = await TestRoot.withBusybox();
