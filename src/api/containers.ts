@@ -14,11 +14,14 @@ import { pruneFilter } from '../engine/prune-filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
 import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { createOptions } from './translate.ts';
 
 /** A client attached to a container's stdio through the daemon. */
 interface Attachment {
   conduit: Conduit;
+  /** Its detach keys (docker's detachKeys): the sequence ends this attachment. */
+  detach?: DetachScanner;
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
@@ -203,7 +206,14 @@ export class ContainerApi {
       if (!a.stdin || !stdin || stdin.destroyed) return;
       if (data === null) {
         if (c.record.Config.StdinOnce !== false) stdin.end();
-      } else stdin.write(data);
+        return;
+      }
+      const scan = a.detach?.feed(data) ?? { pass: data, detach: false };
+      if (scan.pass.length) stdin.write(scan.pass);
+      if (scan.detach) {
+        live.attachments.delete(a);
+        a.conduit.end();
+      }
     });
     stdin?.on('error', () => {});
     a.conduit.onClose(() => live.attachments.delete(a));
@@ -214,7 +224,12 @@ export class ContainerApi {
     const q = call.query;
     const logs = flag(q, 'logs');
     const stream = flag(q, 'stream') || !logs;
-    const a: Attachment = { conduit: hijack(call, c.record.Config.Tty !== true), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr') };
+    // Detach keys are read from a terminal's input only (docker's rule: other input is data).
+    const keys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS); // a bad one is a 400, before the hijack
+    const a: Attachment = {
+      conduit: hijack(call, c.record.Config.Tty !== true), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'),
+      ...(c.record.Config.Tty ? { detach: new DetachScanner(keys) } : {}),
+    };
     if (logs) {
       for await (const e of readLog(this.containers.logPath(c.record.Id), {})) {
         const data = Buffer.from(e.log);

@@ -125,6 +125,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
     cmd: strList(body.Cmd, 'Cmd') ?? [],
     entrypoint,
     env: strList(body.Env, 'Env') ?? [],
+    resolveEnv: false, // the client looked up `-e KEY` already; the daemon's environment is not the user's
     workdir: str(body.WorkingDir),
     user: str(body.User),
     hostname: str(body.Hostname),

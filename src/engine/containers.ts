@@ -63,6 +63,8 @@ export interface CreateOptions {
   endpoint?: Partial<EndpointSpec>;
   /** Ports ("80/tcp") added to the image's ExposedPorts (--expose, and every -p). */
   expose?: string[];
+  /** false (the API): a "KEY" without a value stays as given instead of being looked up here. */
+  resolveEnv?: boolean;
   /** Seconds a stop waits before SIGKILL (docker's Config.StopTimeout). */
   stopTimeout?: number;
 }
@@ -313,7 +315,7 @@ export class Containers {
       Config: {
         Hostname: hostname,
         User: opts.user ?? ic.User ?? '',
-        Env: mergeEnv(ic.Env ?? [], opts.env ?? []),
+        Env: mergeEnv(ic.Env ?? [], opts.env ?? [], opts.resolveEnv === false ? null : process.env),
         Cmd: cmd,
         Entrypoint: entrypoint,
         WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
@@ -1277,7 +1279,8 @@ export class Containers {
     const read = (p: string) => readImageFile(this.images.layers, record.Layers, p);
     const user = resolveUser(x.user ?? c.User, read('etc/passwd'), read('etc/group'));
     const groupAdd = (record.HostConfig.GroupAdd ?? []).map((g) => resolveGroup(g, read('etc/group')));
-    const env = mergeEnv(c.Env, x.env ?? []);
+    // "KEY" alone (kept as given through the API) is not in the process's environment (docker's too).
+    const env = mergeEnv(c.Env, x.env ?? []).filter((e) => e.includes('='));
     const has = (k: string) => env.some((e) => e.startsWith(k + '='));
     if (!has('PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
     if (!has('HOSTNAME')) env.push(`HOSTNAME=${c.Hostname}`);
@@ -1577,16 +1580,20 @@ export function runtimeCommand(name: string): string[] {
   throw invalid(`unknown or invalid runtime name: ${name}`);
 }
 
-/** Image env, then the user's: later keys win; "KEY" alone takes the value from our environment. */
-export function mergeEnv(base: string[], extra: string[]): string[] {
+/**
+ * Image env, then the user's: later keys win. "KEY" alone takes the value from `lookup` (the
+ * CLI's environment: `-e KEY`), and is dropped when it has none there; without a lookup (the
+ * API: the client already looked) it stays "KEY", as docker keeps it.
+ */
+export function mergeEnv(base: string[], extra: string[], lookup: Record<string, string | undefined> | null = process.env): string[] {
   const out = new Map<string, string>();
   for (const e of base) out.set(e.split('=', 1)[0], e);
   for (const e of extra) {
     const eq = e.indexOf('=');
     if (eq === 0) throw invalid(`invalid environment variable: ${e}`);
     if (eq < 0) {
-      const v = process.env[e];
-      if (v !== undefined) out.set(e, `${e}=${v}`);
+      if (!lookup) out.set(e, e);
+      else if (lookup[e] !== undefined) out.set(e, `${e}=${lookup[e]}`);
       continue;
     }
     out.set(e.slice(0, eq), e);

@@ -273,7 +273,38 @@ c.images.remove('committed')
     ].join('\n'));
   });
 
+  test('detach keys end an attachment to a terminal, the container running on (python SDK)', { skip: !hasPythonSdk && 'needs python3-docker' }, async () => {
+    const out = await py(d, `
+import socket
+r = c.containers.run('busybox', 'sh', tty=True, stdin_open=True, detach=True)
+s = api.attach_socket(r.id, params={'stdin': 1, 'stdout': 1, 'stream': 1, 'detachKeys': 'ctrl-a,a'})._sock
+s.settimeout(5)
+time.sleep(0.3)
+s.sendall(b'echo hi-$((1+1))\\n')
+time.sleep(0.5)
+print(b'hi-2' in s.recv(1000))
+s.sendall(b'\\x01a')
+while s.recv(1000): pass
+r.reload()
+print(r.status)
+try:
+    api.attach_socket(r.id, params={'stdin': 1, 'stream': 1, 'detachKeys': 'ctrl-1'})
+except docker.errors.APIError as e:
+    print(e.status_code, e.explanation)
+r.remove(force=True)
+`);
+    assert.equal(out, 'True\nrunning\n400 Invalid detach keys (ctrl-1) provided\n');
+  });
+
   test('legacy link removal and other container routes answer as dockerd', async () => {
+    // Env "KEY" without a value: kept as given (the client looked it up), not in the process's environment.
+    const env = await d.request('POST', '/containers/create?name=envc', JSON.stringify({ Image: 'busybox', Env: ['NOPE', 'X=1'], Cmd: ['env'] }));
+    assert.equal(env.status, 201);
+    assert.deepEqual(JSON.parse((await d.request('GET', '/containers/envc/json')).body).Config.Env, ['NOPE', 'X=1']);
+    const run = await d.docker(['start', '-a', 'envc']);
+    assert.match(run.stdout, /^X=1$/m);
+    assert.doesNotMatch(run.stdout, /NOPE/);
+    assert.equal((await d.docker(['rm', 'envc'])).code, 0);
     assert.equal((await d.docker(['create', '--name', 'parent', 'busybox', 'true'])).code, 0);
     const r = await d.request('DELETE', '/containers/parent/db?link=1');
     assert.equal(r.status, 404);

@@ -92,3 +92,16 @@ test('query values: booleans, filters in both JSON forms, multiplexed frames', (
   assert.throws(() => filters(new URLSearchParams('filters=notjson')), /invalid filters/);
   assert.deepEqual([...frame(2, Buffer.from('hey'))], [2, 0, 0, 0, 0, 0, 0, 3, 104, 101, 121]);
 });
+
+test('detach keys: docker\'s spellings, held while they may match, dropped when complete', async () => {
+  const { DetachScanner, parseDetachKeys } = await import('../../src/api/detach.ts');
+  assert.deepEqual([...parseDetachKeys('ctrl-p,ctrl-q')], [16, 17]);
+  assert.deepEqual([...parseDetachKeys('a,ctrl-@,ctrl-[,ctrl-_')], [97, 0, 27, 31]);
+  assert.throws(() => parseDetachKeys('ctrl-1'), /Invalid detach keys \(ctrl-1\) provided/);
+  assert.throws(() => parseDetachKeys('ab'), /Invalid detach keys/);
+  const s = new DetachScanner(parseDetachKeys('ctrl-p,ctrl-q'));
+  assert.deepEqual(s.feed(Buffer.from('ab\x10')), { pass: Buffer.from('ab'), detach: false });
+  assert.deepEqual(s.feed(Buffer.from('x')), { pass: Buffer.from('\x10x'), detach: false }); // broken: the held byte passes
+  assert.deepEqual(s.feed(Buffer.from('\x10\x10')), { pass: Buffer.from('\x10'), detach: false });
+  assert.deepEqual(s.feed(Buffer.from('\x11rest')), { pass: Buffer.alloc(0), detach: true });
+});
