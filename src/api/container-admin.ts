@@ -3,6 +3,7 @@
 import { invalid, notFound } from '../core/errors.ts';
 import type { HostConfig } from '../core/container.ts';
 import type { Engine } from '../engine/engine.ts';
+import { parseLink } from '../engine/links.ts';
 import { updateContainer, type ResourceUpdate } from '../engine/update.ts';
 import { flag, readJson, type Router } from './http.ts';
 import { registryAuth } from './images.ts';
@@ -35,7 +36,7 @@ export function containerAdminRoutes(r: Router, engine: Engine): void {
     if (!flag(call.query, 'link')) throw missing;
     const parent = engine.containers.get(call.params.parent);
     const links = parent.record.HostConfig.Links ?? [];
-    const kept = links.filter((l) => l.slice(l.lastIndexOf(':') + 1) !== call.params.alias);
+    const kept = links.filter((l) => parseLink(l).alias !== call.params.alias);
     if (kept.length === links.length) throw missing;
     parent.record.HostConfig.Links = kept.length ? kept : null;
     engine.containers.saveRecord(parent.record);

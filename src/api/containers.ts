@@ -163,6 +163,8 @@ export class ContainerApi {
       streams = await this.containers.startStreams(c.record, { stdin, size: size && { rows: size[0], cols: size[1] } });
     } catch (err) {
       for (const a of attachments) a.conduit.end();
+      // docker removes an --rm container whose start failed (its client waits for `removed`).
+      if (c.record.HostConfig.AutoRemove) await this.containers.remove(c.record.Id, true).catch(() => undefined);
       this.wake();
       throw err;
     }

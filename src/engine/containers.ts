@@ -27,6 +27,7 @@ import { mark } from '../util/trace.ts';
 import { checkSysctls, confinement, idMapFor, REMAPPED_SYSCTLS, rlimits, seccompProfile, seccompProgram } from './security.ts';
 import { checkNamespaceModes, sharedNamespaces, volumesFrom } from './namespaces.ts';
 import { initMounts, withInit } from './init.ts';
+import { linkHosts, normalizeLinks, withLinks, type LinkTarget } from './links.ts';
 import { limitsOf } from './update.ts';
 import { Volumes } from './volumes.ts';
 import { Events } from './events.ts';
@@ -227,7 +228,15 @@ export class Containers {
     const first = Object.values(views)[0];
     const self = first?.IPAddress ? { ip: first.IPAddress, names: [record.Config.Hostname] } : undefined;
     // In place: a running container has this very file (inode) bind-mounted.
-    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? [])], self }) + sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
+    // Links whose container is gone or stopped since (a later network connect) are left out.
+    const links = linkHosts(record.HostConfig.Links ?? [], (name) => {
+      try {
+        return this.linkTarget(name);
+      } catch {
+        return { name, ip: '', env: [], exposed: [] };
+      }
+    });
+    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? []), ...links], self }) + sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
     // On a network with name resolution, its DNS responder (on the gateway) is the resolver;
     // --dns still wins.
     const dnsNet = sb.attachments.find((a) => a.names?.length);
@@ -243,6 +252,25 @@ export class Containers {
   networkView(c: Container): NetworkView | undefined {
     if (c.state.Status !== 'running' && c.state.Status !== 'paused') return undefined;
     return readJsonFile<NetworkView>(path.join(this.cdir(c.record.Id), 'network.json'));
+  }
+
+  /** The name of a container a link names; a missing one is a bad request, not a 404 (which the docker CLI takes for a missing image). */
+  private linkName(ref: string): string {
+    try {
+      return this.get(ref).record.Name;
+    } catch (err) {
+      if (err instanceof BerthError && err.code === 'NotFound') throw invalid(`could not get container for ${ref}`);
+      throw err;
+    }
+  }
+
+  /** A running container a legacy link points at: its address on the default bridge, env and ports. */
+  private linkTarget(name: string): LinkTarget {
+    const c = this.get(name);
+    if (!isUp(c.state.Status)) throw conflict(`Cannot link to a non running container: /${c.record.Name}`);
+    const view = this.networkView(c);
+    const ip = (view?.Networks.bridge ?? Object.values(view?.Networks ?? {})[0])?.IPAddress ?? '';
+    return { name: c.record.Name, ip, env: c.record.Config.Env, exposed: Object.keys(c.record.Config.ExposedPorts ?? {}) };
   }
 
   /** docker port: the published ports of a running container. */
@@ -346,6 +374,7 @@ export class Containers {
       fs.writeFileSync(path.join(tmp, 'resolv.conf'), resolvFile(hostResolv(), { keepLoopback: mode.kind === 'host', dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record));
       record.Name = this.reserveName(opts.name, id);
+      if (host.Links?.length) host.Links = normalizeLinks(host.Links, record.Name, (ref) => this.linkName(ref));
       host.Mounts = this.prepareMounts(host.Mounts);
       // The final record, on disk (unless --rm) before the directory takes the container's id.
       const fd = fs.openSync(path.join(tmp, 'config.json'), 'w');
@@ -1422,7 +1451,7 @@ export class Containers {
       etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
       network: net.network,
       namespaces: sharedNamespaces(record.HostConfig, (ref) => this.initPid(this.get(ref))),
-      process: withInit(record, await this.processSpec(record, { tty })),
+      process: withLinks(record, withInit(record, await this.processSpec(record, { tty })), (name) => this.linkTarget(name)),
       privileged: record.HostConfig.Privileged,
       sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...record.HostConfig.Sysctls } : record.HostConfig.Sysctls,
       userns,

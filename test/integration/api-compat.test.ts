@@ -296,6 +296,30 @@ r.remove(force=True)
     assert.equal(out, 'True\nrunning\n400 Invalid detach keys (ctrl-1) provided\n');
   });
 
+  test('legacy links: the alias in /etc/hosts, docker\'s variables; refused to a missing or stopped container; removed by DELETE ?link=1', { skip: !fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins' }, async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'linked', '-e', 'SECRET=s1', '--expose', '80', 'busybox', 'sleep', '60'])).code, 0);
+    const ip = (await d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'linked'])).stdout.trim();
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    const r = await d.docker(['run', '--rm', '--name', 'linker', '--link', 'linked:db', 'busybox', 'sh', '-c', 'env | grep ^DB_ | sort; grep -w db /etc/hosts']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, [
+      'DB_ENV_SECRET=s1', 'DB_NAME=/linker/db', `DB_PORT=tcp://${ip}:80`, `DB_PORT_80_TCP=tcp://${ip}:80`, `DB_PORT_80_TCP_ADDR=${ip}`,
+      'DB_PORT_80_TCP_PORT=80', 'DB_PORT_80_TCP_PROTO=tcp', `${ip}\tdb`, '',
+    ].join('\n'));
+    const missing = await d.docker(['run', '--rm', '--link', 'nosuch:db', 'busybox', 'true']);
+    assert.match(missing.stderr, /could not get container for nosuch/);
+    assert.equal((await d.docker(['create', '--name', 'child', '--link', 'linked:db', 'busybox', 'true'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{json .HostConfig.Links}}', 'child'])).stdout.trim(), '["/linked:/child/db"]');
+    assert.equal((await d.request('DELETE', '/containers/child/db?link=1')).status, 204);
+    assert.equal((await d.docker(['inspect', '-f', '{{json .HostConfig.Links}}', 'child'])).stdout.trim(), 'null');
+    assert.equal((await d.docker(['stop', '-t', '0', 'linked'])).code, 0);
+    const stopped = await d.docker(['run', '--rm', '--link', 'linked:db', 'busybox', 'true']);
+    assert.match(stopped.stderr, /Cannot link to a non running container: \/linked/);
+    // An --rm container whose start failed is removed (docker run waits for that).
+    assert.equal((await d.docker(['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n').sort().join(' ').trim(), 'child linked');
+    assert.equal((await d.docker(['rm', 'child', 'linked'])).code, 0);
+  });
+
   test('legacy link removal and other container routes answer as dockerd', async () => {
     // Env "KEY" without a value: kept as given (the client looked it up), not in the process's environment.
     const env = await d.request('POST', '/containers/create?name=envc', JSON.stringify({ Image: 'busybox', Env: ['NOPE', 'X=1'], Cmd: ['env'] }));

@@ -56,3 +56,20 @@ test('docker update: zero leaves a field, limits are checked, CPU quota and nano
   assert.deepEqual(limitsOf(q), { memory: undefined, memorySwap: undefined, cpuQuota: 50000, cpuShares: undefined, pids: undefined });
   assert.equal(updatedHost(q, { NanoCpus: 2e9 }).CpuQuota, undefined);
 });
+
+test('legacy links: docker\'s stored form, variables (own environment wins) and hosts entries', async () => {
+  const { linkEnv, linkHosts, normalizeLinks, parseLink, withLinks } = await import('../../src/engine/links.ts');
+  assert.deepEqual(normalizeLinks(['web:db', 'cache'], 'app', (r) => r), ['/web:/app/db', '/cache:/app/cache']);
+  assert.deepEqual(parseLink('/web:/app/db'), { name: 'web', alias: 'db' });
+  assert.throws(() => parseLink('a:b:c'), /invalid link/);
+  const target = () => ({ name: 'web', ip: '10.0.0.2', env: ['PATH=/bin', 'K=v'], exposed: ['443/tcp', '80/tcp'] });
+  assert.deepEqual(linkEnv(['/web:/app/my-db'], 'app', target), [
+    'MY_DB_PORT=tcp://10.0.0.2:80',
+    'MY_DB_PORT_80_TCP=tcp://10.0.0.2:80', 'MY_DB_PORT_80_TCP_ADDR=10.0.0.2', 'MY_DB_PORT_80_TCP_PORT=80', 'MY_DB_PORT_80_TCP_PROTO=tcp',
+    'MY_DB_PORT_443_TCP=tcp://10.0.0.2:443', 'MY_DB_PORT_443_TCP_ADDR=10.0.0.2', 'MY_DB_PORT_443_TCP_PORT=443', 'MY_DB_PORT_443_TCP_PROTO=tcp',
+    'MY_DB_NAME=/app/my-db', 'MY_DB_ENV_K=v',
+  ]);
+  assert.deepEqual(linkHosts(['/web:/app/db'], target), ['db:10.0.0.2', 'web:10.0.0.2']);
+  const proc = withLinks({ Name: 'app', HostConfig: { Links: ['/web:/app/db'] } }, { env: ['DB_NAME=mine'] }, target);
+  assert.equal(proc.env.filter((e) => e.startsWith('DB_NAME=')).join(), 'DB_NAME=mine');
+});
