@@ -42,6 +42,10 @@ command -v openssl >/dev/null || need+=(openssl)
 dpkg -s umoci >/dev/null 2>&1 || need+=(umoci)
 # Layer images: fsck.erofs (erofs-utils) checks what berth writes, independently of the kernel.
 command -v fsck.erofs >/dev/null || need+=(erofs-utils)
+# The API tests: Debian's python SDK as a client, and dockerd (docker.io), which the tests run
+# privately (own socket and directories) to compare berth's answers with.
+dpkg -s python3-docker >/dev/null 2>&1 || need+=(python3-docker)
+[ -x /usr/sbin/dockerd ] || need+=(docker.io)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -10,6 +10,9 @@ import { checkCpuset } from '../kernel/cpuset.ts';
 
 type Json = Record<string, unknown>;
 
+/** The drivers dockerd has built in (berth has json-file, local and none of them). */
+const DOCKER_LOG_DRIVERS = new Set(['json-file', 'local', 'none', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries']);
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const strList = (v: unknown, what: string): string[] | undefined => {
   if (v === null || v === undefined) return undefined;
@@ -59,6 +62,8 @@ function mounts(host: Json, config: Json): MountSpec[] {
     const fields = [`type=${str(m.Type) ?? 'volume'}`, `target=${str(m.Target) ?? ''}`];
     if (str(m.Source)) fields.push(`source=${m.Source}`);
     if (m.ReadOnly === true) fields.push('readonly');
+    const bind = (m.BindOptions ?? {}) as Json;
+    if (str(bind.Propagation)) fields.push(`bind-propagation=${bind.Propagation}`);
     const t = (m.TmpfsOptions ?? {}) as Json;
     if (typeof t.SizeBytes === 'number' && t.SizeBytes > 0) fields.push(`tmpfs-size=${t.SizeBytes}`);
     if (typeof t.Mode === 'number') fields.push(`tmpfs-mode=${t.Mode.toString(8)}`);
@@ -88,10 +93,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   if (typeof host !== 'object' || Array.isArray(host)) throw invalid('HostConfig must be an object');
   const image = str(body.Image);
   if (!image) throw invalid('No image specified');
-  for (const [field, allowed] of [['IpcMode', ['', 'private', 'shareable']], ['PidMode', ['']], ['UTSMode', ['']], ['UsernsMode', ['']]] as const) {
-    const v = (host[field] as string | undefined) ?? '';
-    if (!(allowed as readonly string[]).includes(v)) throw invalid(`invalid ${field.replace('Mode', '').toUpperCase()} mode: ${v} (not supported)`);
-  }
+  // PID, IPC and UTS modes (host, container:NAME) are checked by the engine (namespaces.ts).
   checkCpuset(str(host.CpusetCpus), 'cpus');
   checkCpuset(str(host.CpusetMems), 'mems');
   const shares = num(host.CpuShares, 'CpuShares');
@@ -112,7 +114,11 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const health = body.Healthcheck as CreateOptions['healthcheck'] | null | undefined;
   const log = (host.LogConfig ?? {}) as Json;
   const logType = str(log.Type) ?? 'json-file';
-  if (logType !== 'json-file') throw invalid(`logging driver "${logType}" is not available: only "json-file"`);
+  if (logType !== 'json-file' && logType !== 'local' && logType !== 'none') {
+    // dockerd looks a driver it does not have up as a plugin; berth has no plugins.
+    if (!DOCKER_LOG_DRIVERS.has(logType)) throw invalid(`error looking up logging plugin ${logType}: plugin "${logType}" not found`);
+    throw invalid(`logging driver "${logType}" is not supported: berth has json-file, local and none`);
+  }
   // The endpoint of the container's network (docker's NetworkingConfig.EndpointsConfig[mode]).
   const endpoints = ((body.NetworkingConfig as Json | null | undefined)?.EndpointsConfig ?? {}) as Record<string, Json>;
   const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
@@ -123,6 +129,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
     cmd: strList(body.Cmd, 'Cmd') ?? [],
     entrypoint,
     env: strList(body.Env, 'Env') ?? [],
+    resolveEnv: false, // the client looked up `-e KEY` already; the daemon's environment is not the user's
     workdir: str(body.WorkingDir),
     user: str(body.User),
     hostname: str(body.Hostname),
@@ -154,7 +161,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       Devices: devices(host.Devices),
       UsernsMode: str(host.UsernsMode) ?? '',
       DeviceCgroupRules: strList(host.DeviceCgroupRules, 'DeviceCgroupRules') ?? [],
-      LogConfig: { Type: 'json-file', Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
+      LogConfig: { Type: logType, Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
       Mounts: mounts(host, body),
       ...(consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0 ? { ConsoleSize: consoleSize } : {}),
       NetworkMode: str(host.NetworkMode) ?? 'default',
@@ -164,7 +171,19 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       DnsSearch: strList(host.DnsSearch, 'DnsSearch') ?? [],
       DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
       ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
+      PidMode: str(host.PidMode) ?? '',
+      IpcMode: str(host.IpcMode) ?? '',
+      UTSMode: str(host.UTSMode) ?? '',
+      Binds: strList(host.Binds, 'HostConfig.Binds') ?? null,
+      ...(host.Tmpfs && typeof host.Tmpfs === 'object' ? { Tmpfs: host.Tmpfs as Record<string, string> } : {}),
+      ...(quota ? { CpuQuota: quota, CpuPeriod: num(host.CpuPeriod, 'CpuPeriod') } : {}),
+      ...(str(host.CpusetCpus) ? { CpusetCpus: str(host.CpusetCpus) } : {}),
+      ...(str(host.CpusetMems) ? { CpusetMems: str(host.CpusetMems) } : {}),
+      Init: typeof host.Init === 'boolean' ? host.Init : null,
+      Links: strList(host.Links, 'HostConfig.Links') ?? null,
+      VolumesFrom: strList(host.VolumesFrom, 'HostConfig.VolumesFrom') ?? null,
     },
+    ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
     expose: Object.keys((body.ExposedPorts as Record<string, unknown> | null | undefined) ?? {}),
     ...(endpoint ? { endpoint } : {}),
   };
