@@ -4,11 +4,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
-import { conflict, invalid, isCode } from '../core/errors.ts';
+import { BerthError, conflict, invalid, isCode, notFound } from '../core/errors.ts';
+import { parseSignal } from '../kernel/signals.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import { ExecApi } from './exec.ts';
 import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
+import { pruneFilter } from '../engine/prune-filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
 import { filters, flag, frame, headers, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
@@ -58,7 +60,13 @@ export class ContainerApi {
       .on('POST', '/containers/{id}/stop', (c) => this.stop(c))
       .on('POST', '/containers/{id}/restart', (c) => this.restart(c))
       .on('POST', '/containers/{id}/kill', async (c) => {
-        this.containers.kill(c.params.id, c.query.get('signal') || 'KILL');
+        try {
+          this.containers.kill(c.params.id, c.query.get('signal') || 'KILL');
+        } catch (err) {
+          // docker's words, which clients match: "Cannot kill container: NAME: Container ID is not running"
+          if (isCode(err, 'Conflict')) throw conflict(`Cannot kill container: ${c.params.id}: ${(err as Error).message}`);
+          throw err;
+        }
         return { status: 204 };
       })
       .on('POST', '/containers/{id}/pause', async (c) => (await this.containers.pause(c.params.id), { status: 204 }))
@@ -108,7 +116,8 @@ export class ContainerApi {
   }
 
   private async prune(call: Call) {
-    const deleted = await this.containers.prune(filters(call.query).get('label') ?? []);
+    const accept = pruneFilter(filters(call.query), ['until', 'label', 'label!']);
+    const deleted = await this.containers.prune([], (c) => accept({ labels: c.record.Config.Labels ?? {}, created: c.record.Created }));
     this.wake();
     return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: 0 } };
   }
@@ -118,7 +127,9 @@ export class ContainerApi {
     if (running(c)) return { status: 304 };
     const attachments = this.pending.get(c.record.Id) ?? new Set<Attachment>();
     this.pending.delete(c.record.Id);
-    const stdin = c.record.Config.OpenStdin === true && [...attachments].some((a) => a.stdin);
+    // OpenStdin: the container's stdin is a pipe from here, open until it exits (or a client
+    // attached to it closes it, with StdinOnce), attached or not: `docker run -di IMAGE cat` waits.
+    const stdin = c.record.Config.OpenStdin === true;
     const size = c.record.HostConfig.ConsoleSize;
     let streams: ContainerStreams | undefined;
     try {
@@ -186,7 +197,10 @@ export class ContainerApi {
         if (e.stream === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
       }
     }
-    if (!stream) return a.conduit.end();
+    if (!stream) {
+      a.conduit.end();
+      return;
+    }
     const live = this.live.get(c.record.Id);
     if (live) {
       live.attachments.add(a);
@@ -226,7 +240,7 @@ export class ContainerApi {
     const t = call.query.get('t') ?? call.query.get('timeout');
     if (running(c)) await this.containers.stop(c.record.Id, t === null || t === '' ? undefined : Number(t));
     await this.waitGone(c.record.Id);
-    const streams = await this.containers.startStreams(this.containers.get(c.record.Id).record, { stdin: false });
+    const streams = await this.containers.startStreams(this.containers.get(c.record.Id).record, { stdin: c.record.Config.OpenStdin === true });
     if (streams) this.carry(c, streams, new Set());
     this.containers.event('restart', c.record);
     return { status: 204 };
@@ -303,6 +317,7 @@ export class ContainerApi {
     const stdout = flag(q, 'stdout');
     const stderr = flag(q, 'stderr');
     if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    if (c.record.HostConfig.LogConfig?.Type === 'none') throw new BerthError('Unimplemented', 'configured logging driver does not support reading');
     const tail = q.get('tail');
     const since = q.get('since');
     const until = q.get('until');
@@ -400,7 +415,8 @@ export class ContainerApi {
     const body = await readJson(call.req);
     const repo = q.get('repo');
     const ref = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
-    const changes = q.getAll('changes').filter(Boolean);
+    // One Dockerfile instruction per line: SDKs send several in one value.
+    const changes = q.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
     const { parseChanges } = await import('../image/changes.ts');
     const img = await this.containers.commit(name, {
       name: ref,

@@ -6,9 +6,11 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import { containerAdminRoutes } from './container-admin.ts';
 import { ContainerApi } from './containers.ts';
 import { errorReply, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
 import { imageRoutes } from './images.ts';
+import { pluginRoutes, swarmRoutes } from './swarm.ts';
 import { systemRoutes } from './system.ts';
 
 // BERTH_TRACE=1: each request's method, path, status and time to stderr.
@@ -18,7 +20,10 @@ export function buildRouter(engine: Engine): Router {
   const r = new Router();
   systemRoutes(r, engine);
   new ContainerApi(engine).routes(r);
+  containerAdminRoutes(r, engine);
   imageRoutes(r, engine);
+  swarmRoutes(r);
+  pluginRoutes(r);
   return r;
 }
 

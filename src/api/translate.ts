@@ -9,6 +9,9 @@ import { parsePortKey, type PortBindings } from '../network/ports.ts';
 
 type Json = Record<string, unknown>;
 
+/** The drivers dockerd has built in (berth has json-file, local and none of them). */
+const DOCKER_LOG_DRIVERS = new Set(['json-file', 'local', 'none', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries']);
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const strList = (v: unknown, what: string): string[] | undefined => {
   if (v === null || v === undefined) return undefined;
@@ -87,10 +90,6 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   if (typeof host !== 'object' || Array.isArray(host)) throw invalid('HostConfig must be an object');
   const image = str(body.Image);
   if (!image) throw invalid('No image specified');
-  for (const [field, allowed] of [['IpcMode', ['', 'private', 'shareable']], ['PidMode', ['']], ['UTSMode', ['']], ['UsernsMode', ['']]] as const) {
-    const v = (host[field] as string | undefined) ?? '';
-    if (!(allowed as readonly string[]).includes(v)) throw invalid(`invalid ${field.replace('Mode', '').toUpperCase()} mode: ${v} (not supported)`);
-  }
   const shares = num(host.CpuShares, 'CpuShares');
   if (shares < 0) throw invalid('invalid CPU shares: must be a positive number');
   const memory = num(host.Memory, 'Memory');
@@ -109,7 +108,11 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const health = body.Healthcheck as CreateOptions['healthcheck'] | null | undefined;
   const log = (host.LogConfig ?? {}) as Json;
   const logType = str(log.Type) ?? 'json-file';
-  if (logType !== 'json-file') throw invalid(`logging driver "${logType}" is not available: only "json-file"`);
+  if (logType !== 'json-file' && logType !== 'local' && logType !== 'none') {
+    // dockerd looks a driver it does not have up as a plugin; berth has no plugins.
+    if (!DOCKER_LOG_DRIVERS.has(logType)) throw invalid(`error looking up logging plugin ${logType}: plugin "${logType}" not found`);
+    throw invalid(`logging driver "${logType}" is not supported: berth has json-file, local and none`);
+  }
   // The endpoint of the container's network (docker's NetworkingConfig.EndpointsConfig[mode]).
   const endpoints = ((body.NetworkingConfig as Json | null | undefined)?.EndpointsConfig ?? {}) as Record<string, Json>;
   const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
@@ -151,7 +154,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       Devices: devices(host.Devices),
       UsernsMode: str(host.UsernsMode) ?? '',
       DeviceCgroupRules: strList(host.DeviceCgroupRules, 'DeviceCgroupRules') ?? [],
-      LogConfig: { Type: 'json-file', Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
+      LogConfig: { Type: logType, Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
       Mounts: mounts(host, body),
       ...(consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0 ? { ConsoleSize: consoleSize } : {}),
       NetworkMode: str(host.NetworkMode) ?? 'default',
@@ -161,7 +164,19 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       DnsSearch: strList(host.DnsSearch, 'DnsSearch') ?? [],
       DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
       ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
+      PidMode: str(host.PidMode) ?? '',
+      IpcMode: str(host.IpcMode) ?? '',
+      UTSMode: str(host.UTSMode) ?? '',
+      Binds: strList(host.Binds, 'HostConfig.Binds') ?? null,
+      ...(host.Tmpfs && typeof host.Tmpfs === 'object' ? { Tmpfs: host.Tmpfs as Record<string, string> } : {}),
+      ...(quota ? { CpuQuota: quota, CpuPeriod: num(host.CpuPeriod, 'CpuPeriod') } : {}),
+      ...(str(host.CpusetCpus) ? { CpusetCpus: str(host.CpusetCpus) } : {}),
+      ...(str(host.CpusetMems) ? { CpusetMems: str(host.CpusetMems) } : {}),
+      Init: typeof host.Init === 'boolean' ? host.Init : null,
+      Links: strList(host.Links, 'HostConfig.Links') ?? null,
+      VolumesFrom: strList(host.VolumesFrom, 'HostConfig.VolumesFrom') ?? null,
     },
+    ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
     expose: Object.keys((body.ExposedPorts as Record<string, unknown> | null | undefined) ?? {}),
     ...(endpoint ? { endpoint } : {}),
   };

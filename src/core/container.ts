@@ -55,7 +55,8 @@ export interface HostConfig {
   SecurityOpt: string[] | null;
   Mounts: MountSpec[];
   RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
-  LogConfig?: { Type: 'json-file'; Config: Record<string, string> };
+  /** json-file (and local, stored the same way), or none: nothing is logged. */
+  LogConfig?: { Type: 'json-file' | 'local' | 'none'; Config: Record<string, string> };
   Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
   OomScoreAdj?: number;
   Sysctls?: Record<string, string>;
@@ -80,6 +81,24 @@ export interface HostConfig {
   IdMap?: { HostId: number; Size: number };
   /** `--runtime`: another OCI runtime's name (runc, crun...) to run the container; absent: berth's own. */
   Runtime?: string;
+  /** docker's CPU fields as given (NanoCpus holds the limit berth applies; these are shown by inspect). */
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  /** As the client gave them (inspect shows them; Mounts holds what berth mounts). */
+  Binds?: string[] | null;
+  Tmpfs?: Record<string, string>;
+  /** --init: a small init runs as pid 1, reaps zombies and forwards signals to the command. */
+  Init?: boolean | null;
+  /** "" (a namespace of its own), "host", or "container:<id>" (another container's). */
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
+  /** docker's legacy links, "NAME:ALIAS" (name resolved to the container's name at create). */
+  Links?: string[] | null;
+  /** Containers whose mounts this one had at create ("NAME[:ro|rw]"). */
+  VolumesFrom?: string[] | null;
 }
 
 /** docker's shape of one --device. */
@@ -102,7 +121,7 @@ export interface ContainerRecord {
   Created: string;
   Image: string; // image id
   ImageName: string; // as the user wrote it
-  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean; OpenStdin?: boolean; StdinOnce?: boolean };
+  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean; OpenStdin?: boolean; StdinOnce?: boolean; StopTimeout?: number | null };
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
   Owner?: ProcessRef; // the `run` that created it and starts it (for crash recovery before a monitor exists)

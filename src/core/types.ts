@@ -19,6 +19,7 @@ export interface RunConfig {
 export interface ImageConfig {
   architecture: string;
   os: string;
+  variant?: string;
   created?: string;
   author?: string;
   config?: RunConfig;

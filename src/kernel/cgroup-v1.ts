@@ -87,10 +87,23 @@ export class CgroupV1 implements CgroupDriver {
     return this.paths(id);
   }
 
+  update(id: string, limits: Limits): void {
+    // memsw may never be below limit_in_bytes: a raised memory limit needs memsw raised first.
+    const files = v1LimitFiles(limits);
+    const memory = this.find('memory');
+    const memsw = memory && readNumber(`${this.dir(memory, id)}/memory.memsw.limit_in_bytes`);
+    if (memsw && (limits.memory ?? 0) > memsw) files.sort((a, b) => Number(b[1] === 'memory.memsw.limit_in_bytes') - Number(a[1] === 'memory.memsw.limit_in_bytes'));
+    this.writeFiles(id, files);
+  }
+
   private writeLimits(id: string, l: Limits): void {
     const devices = this.find('devices');
     if (devices) for (const [file, value] of v1DeviceWrites(l.devices)) writeLimit(`${this.dir(devices, id)}/${file}`, value);
-    for (const [controller, file, value, optional] of v1LimitFiles(l)) {
+    this.writeFiles(id, v1LimitFiles(l));
+  }
+
+  private writeFiles(id: string, files: [string, string, string, boolean][]): void {
+    for (const [controller, file, value, optional] of files) {
       const f = `${this.dir(this.find(controller)!, id)}/${file}`;
       if (optional) writeOptionalLimit(f, value);
       else writeLimit(f, value);

@@ -128,6 +128,10 @@ export class CgroupV2 implements CgroupDriver {
     return this.paths(id);
   }
 
+  update(id: string, limits: Limits): void {
+    this.writeLimits(this.paths(id).dirs[0], limits);
+  }
+
   private writeLimits(d: string, l: Limits): void {
     for (const [file, value, optional] of v2LimitFiles(l)) {
       if (optional) writeOptionalLimit(`${d}/${file}`, value);

@@ -39,6 +39,8 @@ export interface CgroupDriver {
   create(id: string, limits: Limits): CgroupPaths;
   /** Pure: where they are/would be. */
   paths(id: string): CgroupPaths;
+  /** docker update: writes new limits into a running container's existing cgroup (devices untouched). */
+  update(id: string, limits: Limits): void;
   /** Kills every process still in the container's cgroup (SIGKILL; processes there are ours by construction), waits briefly until empty, and removes it. Missing = fine. Returns true if something was removed. */
   remove(id: string): boolean;
   /** Ids that exist under this driver's scope (union over hierarchies). */

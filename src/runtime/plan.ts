@@ -87,11 +87,20 @@ export interface PlanInput {
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
   /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
   network?: { mode: 'new' } | { mode: 'host' } | { mode: 'join'; path: string };
+  /**
+   * docker's --pid, --ipc and --uts: absent, a namespace of the container's own; 'host', the
+   * host's (none made); a path, another container's, joined. `shm`: the /dev/shm to bind in
+   * (the host's or that container's) when the IPC namespace is shared.
+   */
+  namespaces?: { pid?: SharedNs; ipc?: SharedNs; uts?: SharedNs; shm?: string };
   /** rmdir (cgroups), rmtree (--rm), and a program the monitor starts detached at the very end (network release); rmscope: one rmdir try each. */
   teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; rmscope?: string[] };
 }
 
 export type Step = string[];
+
+/** A namespace shared with the host ('host') or joined from another process ({ path }). */
+export type SharedNs = 'host' | { path: string };
 
 const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
@@ -248,7 +257,9 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/proc', type: 'proc', source: 'proc', options: nse },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k', ...owner] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', 'size=65536k', ...owner] },
+    p.namespaces?.shm
+      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', 'size=65536k', ...owner] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
     { destination: '/etc/hostname', type: 'bind', source: p.etcFiles.hostname, options: ['rbind'] },
@@ -271,9 +282,13 @@ function engineMounts(p: PlanInput): OciMount[] {
 /** The engine's container as an OCI spec (what `--runtime` hands another runtime, too). */
 export function engineSpec(p: PlanInput): OciSpec {
   const net = p.network ?? { mode: 'new' };
-  const namespaces: OciSpec['linux'] & {} = {
-    namespaces: [{ type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'pid' }],
-  };
+  const shared = p.namespaces ?? {};
+  const namespaces: OciSpec['linux'] & {} = { namespaces: [{ type: 'mount' }] };
+  for (const t of ['uts', 'ipc', 'pid'] as const) {
+    const mode = shared[t];
+    if (mode === 'host') continue; // the host's: none of its own
+    namespaces.namespaces!.push(mode ? { type: t, path: mode.path } : { type: t });
+  }
   if (net.mode === 'new') namespaces.namespaces!.push({ type: 'network' });
   if (net.mode === 'join') namespaces.namespaces!.push({ type: 'network', path: net.path });
   if (p.cgroupNamespace) namespaces.namespaces!.push({ type: 'cgroup' });
@@ -286,7 +301,8 @@ export function engineSpec(p: PlanInput): OciSpec {
   return {
     ociVersion: OCI_VERSION,
     root: { path: p.rootfs.target, readonly: p.readonlyRoot },
-    hostname: p.hostname,
+    // Only a UTS namespace of its own gets the container's name (never the host's or another's).
+    hostname: shared.uts ? undefined : p.hostname,
     mounts: engineMounts(p),
     linux: {
       ...namespaces,

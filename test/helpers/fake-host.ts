@@ -91,6 +91,9 @@ class FakeCgroups implements CgroupDriver {
     this.groups.set(id, { pids: [], frozen: false });
     return this.paths(id);
   }
+  update(id: string, _limits: Limits): void {
+    this.fake.log.push(`cgroup update ${id.slice(0, 12)}`);
+  }
   paths(id: string): CgroupPaths {
     return { procs: [`/fake/${id}/cgroup.procs`], dirs: [`/fake/${id}`], oom: `/fake/${id}/memory.events` } as CgroupPaths;
   }

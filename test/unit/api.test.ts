@@ -55,13 +55,12 @@ test('invalid host configs are refused with docker\'s messages', () => {
   bad({ CpuShares: -1 }, /CPU shares/);
   bad({ Memory: 1024 }, /Minimum memory limit/);
   bad({ MemorySwap: 100 << 20 }, /set the Memory limit/);
-  bad({ IpcMode: 'container:x' }, /invalid IPC mode/);
-  bad({ PidMode: 'host' }, /invalid PID mode/);
   bad({ RestartPolicy: { Name: 'sometimes' } }, /restart policy/);
   bad({ RestartPolicy: { Name: 'always' }, AutoRemove: true }, /AutoRemove/);
   bad({ PortBindings: { '80/icmp': [{ HostPort: '8080' }] } }, /invalid exposed port/);
   bad({ PortBindings: { '80/tcp': [{ HostPort: 'x' }] } }, /invalid host port/);
-  bad({ LogConfig: { Type: 'syslog' } }, /logging driver/);
+  bad({ LogConfig: { Type: 'syslog' } }, /logging driver "syslog" is not supported/);
+  bad({ LogConfig: { Type: 'foo' } }, /: error looking up logging plugin foo: plugin "foo" not found$/);
   bad({ Binds: ['relative:/x:zz'] }, /invalid mode|invalid volume/);
   assert.throws(() => createOptions({ HostConfig: {} }, null), /No image/);
   assert.throws(() => createOptions({ Image: 'b', Cmd: [1] }, null), /Cmd must be a list of strings/);

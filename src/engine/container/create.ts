@@ -13,6 +13,8 @@ import { Undo } from '../../util/undo.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from '../networking.ts';
 import { checkSysctls, confinement, idMapFor, seccompProgram } from '../security.ts';
 import { cacheDir, emit, type Ctx } from './context.ts';
+import { checkNamespaceModes, volumesFrom } from '../namespaces.ts';
+import { get } from './reconcile.ts';
 import { checkNetwork } from './network.ts';
 import type { CreateOptions } from './types.ts';
 
@@ -23,6 +25,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
     CapAdd: null, CapDrop: null, Privileged: false, ReadonlyRootfs: false, SecurityOpt: null, Mounts: [],
     ...opts.host,
   };
+  if (host.VolumesFrom?.length) host.Mounts = volumesFrom(host.VolumesFrom, host.Mounts, (ref) => get(ctx, ref).record.HostConfig.Mounts);
   const targets = new Set<string>();
   for (const m of host.Mounts) {
     if (targets.has(m.Target)) throw invalid(`Duplicate mount point: ${m.Target}`);
@@ -30,6 +33,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   }
   const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
   checkSysctls(host.Sysctls ?? {});
+  checkNamespaceModes(host, (ref) => get(ctx, ref).record.Id);
   host.IdMap = idMapFor(host);
   if (host.Runtime === '' || host.Runtime === 'berth') delete host.Runtime;
   if (host.Runtime) {
@@ -53,7 +57,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   const id = randomHex(32);
   const endpoints = await checkNetwork(ctx, host, opts);
   const mode = parseNetworkMode(host.NetworkMode);
-  const hostname = opts.hostname ?? (mode.kind === 'host' ? os.hostname() : id.slice(0, 12));
+  const hostname = opts.hostname ?? (mode.kind === 'host' || host.UTSMode === 'host' ? os.hostname() : id.slice(0, 12));
   if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
   const record: ContainerRecord = {
     Id: id,
@@ -71,6 +75,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
       Labels: { ...(ic.Labels ?? {}), ...opts.labels },
       ...(ic.ExposedPorts || opts.expose?.length ? { ExposedPorts: { ...ic.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((k) => [k, {}])) } } : {}),
       StopSignal: opts.stopSignal ?? ic.StopSignal,
+      ...(opts.stopTimeout !== undefined ? { StopTimeout: opts.stopTimeout } : {}),
       // Flags refine the image's check: timings alone keep its test.
       Healthcheck: opts.healthcheck ? { ...ic.Healthcheck, ...opts.healthcheck } : ic.Healthcheck,
       Tty: opts.tty === true,

@@ -13,7 +13,9 @@ import { runtimeCommand } from '../../runtime/runtimes.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { confinement, REMAPPED_SYSCTLS, seccompProfile } from '../security.ts';
 import type { Ctx } from './context.ts';
+import { sharedNamespaces } from '../namespaces.ts';
 import { healthPlan } from './health.ts';
+import { get, initPid } from './reconcile.ts';
 import { joinFiles, processSpec } from './process.ts';
 import type { NetSetup } from './types.ts';
 
@@ -73,6 +75,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     hostname: net.hostname ?? record.Config.Hostname,
     etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
     network: net.network,
+    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref))),
     process: await processSpec(ctx, record, { tty }),
     privileged: h.Privileged,
     sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...h.Sysctls } : h.Sysctls,

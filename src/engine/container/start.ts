@@ -12,6 +12,7 @@ import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
 import { mark } from '../../util/trace.ts';
 import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
+import { limitsOf } from '../update.ts';
 import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes, setupNetwork } from './network.ts';
 import { plan } from './plan.ts';
@@ -134,22 +135,17 @@ async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?
     const nodes = hostDevices(h.Devices ?? []); // privileged too: the rules allow all, the nodes are still made
     const rules = h.Privileged ? 'all' : deviceRules(nodes, h.DeviceCgroupRules ?? []);
     mark('container created');
-    const cgroups = createCgroups(ctx, record.Id, {
-      memory: h.Memory || undefined,
-      memorySwap: h.MemorySwap || undefined,
-      cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
-      cpuShares: h.CpuShares || undefined,
-      pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
-      devices: rules,
-    });
+    const cgroups = createCgroups(ctx, record.Id, { ...limitsOf(h), devices: rules });
     undo.push('cgroups', () => ctx.host.cgroups().remove(record.Id));
     mark('cgroups created');
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
     // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
     const lc = h.LogConfig?.Config ?? {};
+    // Log driver none: the monitor still carries the output (attach), into nothing.
+    const none = h.LogConfig?.Type === 'none';
     const log = stdio.output === 'inherit' && h.AutoRemove ? undefined : {
-      path: ctx.store.logPath(record.Id), tee: stdio.output !== 'ignore',
-      maxSize: lc['max-size'] ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
+      path: none ? '/dev/null' : ctx.store.logPath(record.Id), tee: stdio.output !== 'ignore',
+      maxSize: lc['max-size'] && !none ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
     };
     const tty = record.Config.Tty
       ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? ctx.store.winsizeFile(record.Id) : undefined }

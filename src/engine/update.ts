@@ -1,0 +1,81 @@
+// docker update: new resource limits (and restart policy) for a container. The record changes
+// for its next start; a running container's cgroup gets the new limits at once.
+import { isUp, type ContainerRecord, type HostConfig } from '../core/container.ts';
+import { BerthError, invalid } from '../core/errors.ts';
+import type { CgroupDriver, Limits } from '../kernel/cgroups.ts';
+import type { Containers } from './containers.ts';
+
+/** What docker update may change; absent or 0 leaves a field as it was (docker's rule). */
+export interface ResourceUpdate {
+  Memory?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  PidsLimit?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  RestartPolicy?: HostConfig['RestartPolicy'];
+}
+
+/** The new HostConfig (pure), with docker's checks. */
+export function updatedHost(h: HostConfig, u: ResourceUpdate): HostConfig {
+  const out: HostConfig = { ...h };
+  const set = (v: number | undefined) => v !== undefined && v !== null && v !== 0;
+  if (set(u.Memory)) {
+    if (u.Memory! < 6 * 1024 * 1024) throw invalid('Minimum memory limit allowed is 6MB');
+    out.Memory = u.Memory!;
+  }
+  if (set(u.MemorySwap)) out.MemorySwap = u.MemorySwap!;
+  if (out.MemorySwap > 0 && out.Memory === 0) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage.');
+  if (out.MemorySwap > 0 && out.MemorySwap < out.Memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage.');
+  if (set(u.NanoCpus) && (set(u.CpuQuota) || set(u.CpuPeriod))) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (set(u.NanoCpus)) {
+    out.NanoCpus = u.NanoCpus!;
+    delete out.CpuQuota;
+    delete out.CpuPeriod;
+  }
+  if (set(u.CpuQuota) || set(u.CpuPeriod)) {
+    if (h.NanoCpus && !h.CpuQuota) throw invalid('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set');
+    if (set(u.CpuQuota)) out.CpuQuota = u.CpuQuota!;
+    if (set(u.CpuPeriod)) out.CpuPeriod = u.CpuPeriod!;
+    out.NanoCpus = (out.CpuQuota ?? 0) > 0 ? Math.round((out.CpuQuota! / (out.CpuPeriod || 100_000)) * 1e9) : 0;
+  }
+  if (set(u.CpuShares)) out.CpuShares = u.CpuShares!;
+  if (set(u.PidsLimit)) out.PidsLimit = u.PidsLimit! < 0 ? 0 : u.PidsLimit!;
+  if (u.CpusetCpus) out.CpusetCpus = u.CpusetCpus;
+  if (u.CpusetMems) out.CpusetMems = u.CpusetMems;
+  if (u.RestartPolicy && u.RestartPolicy.Name) {
+    if (h.AutoRemove && u.RestartPolicy.Name !== 'no') throw invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
+    out.RestartPolicy = u.RestartPolicy;
+  }
+  return out;
+}
+
+/** The cgroup limits a HostConfig asks for (what a start writes, less the devices). */
+export function limitsOf(h: HostConfig): Limits {
+  return {
+    memory: h.Memory || undefined,
+    memorySwap: h.MemorySwap || undefined,
+    cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
+    cpuShares: h.CpuShares || undefined,
+    pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
+  };
+}
+
+/** Updates a container; a running one has the limits written into its cgroup first. */
+export function updateContainer(containers: Containers, cgroups: CgroupDriver, nameOrId: string, u: ResourceUpdate): ContainerRecord {
+  const c = containers.get(nameOrId);
+  let host: HostConfig;
+  try {
+    host = updatedHost(c.record.HostConfig, u);
+  } catch (err) {
+    throw new BerthError((err as BerthError).code ?? 'InvalidArgument', `Cannot update container ${c.record.Id}: ${(err as Error).message}`);
+  }
+  if (isUp(c.state.Status)) cgroups.update(c.record.Id, limitsOf(host));
+  c.record.HostConfig = host;
+  containers.saveRecord(c.record);
+  containers.event('update', c.record);
+  return c.record;
+}
