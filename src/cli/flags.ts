@@ -51,6 +51,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'no-healthcheck', type: 'bool' },
   { name: 'ulimit', type: 'list' },
   { name: 'oom-score-adj', type: 'string' },
+  { name: 'proc-views', type: 'bool' },
   { name: 'sysctl', type: 'list' },
   { name: 'device', type: 'list' },
   { name: 'userns', type: 'string' },

@@ -183,7 +183,12 @@ export async function main(argv: string[]): Promise<number> {
   let engine: Engine | undefined;
   let EngineClass: typeof Engine | undefined;
   const ctx: Context = {
-    engine: () => (engine ??= new EngineClass!(root)),
+    engine: () => {
+      if (engine) return engine;
+      engine = new EngineClass!(root);
+      engine.events.onWarning((m) => process.stderr.write(`WARNING: ${m}\n`));
+      return engine;
+    },
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
   };

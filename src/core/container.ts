@@ -81,6 +81,8 @@ export interface HostConfig {
   IdMap?: { HostId: number; Size: number };
   /** `--runtime`: another OCI runtime's name (runc, crun...) to run the container; absent: berth's own. */
   Runtime?: string;
+  /** berth's own: false turns the resource views (LXCFS's /proc/meminfo...) off for this container. */
+  ProcViews?: boolean;
   /** docker's CPU fields as given (NanoCpus holds the limit berth applies; these are shown by inspect). */
   CpuQuota?: number;
   CpuPeriod?: number;

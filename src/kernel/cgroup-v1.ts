@@ -1,5 +1,5 @@
 // cgroup v1: one directory per hierarchy (cpu and cpuacct may share one). Only the hierarchies
-// berth needs are used: memory, cpu, cpuacct, pids, freezer (for pause) and devices.
+// berth needs are used: memory, cpu, cpuacct, pids, freezer (for pause), devices, cpuset and blkio.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {

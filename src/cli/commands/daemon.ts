@@ -7,8 +7,11 @@ import { DEFAULT_SOCKET } from '../../util/paths.ts';
 export async function daemon(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [
     { name: 'host', short: 'H', type: 'list' },
+    { name: 'proc-views', type: 'bool' },
     { name: 'help', type: 'bool' },
   ]);
+  // Resource views off for every container this daemon starts (and the commands it runs).
+  if (flags.get('proc-views') === false) process.env.BERTH_PROC_VIEWS = '0';
   if (flags.get('help')) {
     ctx.out(`Usage:  berth daemon [-H unix:///run/berth/berth.sock] [-H tcp://127.0.0.1:PORT]\n\nServe the Docker Engine API (DOCKER_HOST=unix:///run/berth/berth.sock docker ...)\n`);
     return 0;

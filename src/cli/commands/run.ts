@@ -62,6 +62,8 @@ Options:
       --no-healthcheck     Disable any container-specified HEALTHCHECK
       --ulimit list        Ulimit options (nofile=1024:2048)
       --oom-score-adj int  Tune host's OOM preferences (-1000 to 1000)
+      --proc-views         /proc/meminfo, cpuinfo, stat, uptime... show the container's limits (default
+                           true, through lxcfs; --proc-views=false: the host's, as docker shows them)
       --sysctl list        Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
       --group-add list     Additional groups to join
       --device list        Add a host device (HOST[:CONTAINER][:rwm]; a directory adds the devices below it)
@@ -173,6 +175,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       RestartPolicy: restartPolicy(str('restart'), flags.get('rm') === true),
       Ulimits: ((flags.get('ulimit') as string[] | undefined) ?? []).map(parseUlimit),
       OomScoreAdj: str('oom-score-adj') !== undefined ? int('oom-score-adj', str('oom-score-adj')!) : undefined,
+      ...(flags.get('proc-views') === false ? { ProcViews: false } : {}),
       Sysctls: Object.fromEntries(((flags.get('sysctl') as string[] | undefined) ?? []).map((kv) => {
         const eq = kv.indexOf('=');
         if (eq <= 0) throw invalid(`invalid argument "${kv}" for "--sysctl" flag: expected key=value`);

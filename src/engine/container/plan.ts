@@ -29,6 +29,8 @@ export interface PlanOptions {
   tty: ProcessSpec['tty'];
   net: NetSetup;
   devices: { nodes: DeviceNode[]; rules: 'all' | string[] };
+  /** Resource views: the files bound in, and what gives them back at the end. */
+  views?: { views?: PlanInput['views']; release?: string[] };
 }
 
 /** The shim's plan: berth's own, or another runtime's run under berth's monitor. */
@@ -92,8 +94,9 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     devices: devices.nodes.length ? devices.nodes : undefined,
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
     mounts: mountPlan(ctx, record),
+    views: opts.views?.views,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
-    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release },
+    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release },
   };
 }
 

@@ -19,6 +19,7 @@ import { plan } from './plan.ts';
 import { settle } from './reconcile.ts';
 import { hasRestartPolicy } from './status.ts';
 import { drive, streamsOf } from './streams.ts';
+import { acquire as acquireViews } from './views.ts';
 import type { ContainerStreams } from './types.ts';
 
 type Size = { rows: number; cols: number };
@@ -150,7 +151,9 @@ async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?
     const tty = record.Config.Tty
       ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? ctx.store.winsizeFile(record.Id) : undefined }
       : undefined;
-    const steps = await plan(ctx, { record, cgroups, log, tty, net, devices: { nodes, rules } });
+    const views = await acquireViews(ctx, record, undo);
+    mark('views ready');
+    const steps = await plan(ctx, { record, cgroups, log, tty, net, devices: { nodes, rules }, views });
     mark('plan built');
     let shim = ctx.host.spawn(steps, stdio);
     if (!shim.shimPid) {
@@ -160,6 +163,7 @@ async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?
     // From here the monitor owns the cgroups and the sandbox: it removes and releases them at its end.
     undo.release('cgroups');
     undo.release('network');
+    undo.release('views');
     if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, ctx.host.refOf(shim.shimPid));
     const monitor = ctx.host.refOf(shim.shimPid);
     if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
