@@ -42,7 +42,7 @@ describe('detection from mountinfo', () => {
     const cg = detectCgroups(SCOPE, { mountinfo: info });
     assert.equal(cg.version, 1);
     const leaf = (h: string) => `${r}/${h}/${SCOPE}/c1`;
-    const dirs = [leaf('cpu,cpuacct'), leaf('memory'), leaf('devices'), leaf('free zer'), leaf('pids')];
+    const dirs = [leaf('cpu,cpuacct'), leaf('cpuset'), leaf('memory'), leaf('devices'), leaf('free zer'), leaf('blkio'), leaf('pids')];
     assert.deepEqual(cg.paths('c1'), { dirs, procs: dirs.map((d) => `${d}/cgroup.procs`), oom: `${leaf('memory')}/memory.oom_control` });
   });
 
