@@ -43,13 +43,15 @@ export interface ViewLease {
 
 // Run by the container's monitor at its end (detached; sh, because a node start costs ~40 ms of
 // CPU per container exit): drops the user, and stops lxcfs if that was the last and none came
-// in the grace period. A lock held by someone else means a start (which is a user) or another
+// in the grace period (users/ changes with every start and end: only the releaser that saw the
+// last change goes on). A lock held by someone else means a start (which is a user) or another
 // stopper (which decides): leave it.
 const RELEASE = `d=$1
 [ -n "$2" ] && rmdir "$d/users/$2" 2>/dev/null
 for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
 sleep "$3"
 for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
+[ $(($(date +%s) - $(stat -c %Y "$d/users"))) -ge "$3" ] || exit 0
 set -C
 { echo $$ > "$d/lock"; } 2>/dev/null || exit 0
 : > "$d/stopping"
