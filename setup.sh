@@ -42,6 +42,10 @@ command -v openssl >/dev/null || need+=(openssl)
 dpkg -s umoci >/dev/null 2>&1 || need+=(umoci)
 # Layer images: fsck.erofs (erofs-utils) checks what berth writes, independently of the kernel.
 command -v fsck.erofs >/dev/null || need+=(erofs-utils)
+# Resource views: lxcfs serves /proc/meminfo, cpuinfo, uptime... per container (berth starts it
+# itself on demand; the package's own service is not needed). losetup (util-linux) for the
+# block I/O tests.
+command -v lxcfs >/dev/null || need+=(lxcfs)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -35,9 +35,14 @@ export function viewMounts(mnt: string): Array<{ source: string; target: string 
   return VIEW_FILES.map((f) => ({ source: path.join(mnt, f), target: f }));
 }
 
-/** A container's use of the views: where lxcfs is mounted, and what its monitor runs at its end. */
+/**
+ * A container's use of the views: where lxcfs is mounted; its user directory, which its monitor
+ * removes at its end (at once, so that nothing of the container is left when its end is
+ * reported); then the program the monitor starts detached, which stops lxcfs if it was the last.
+ */
 export interface ViewLease {
   mnt: string;
+  user: string;
   release: string[];
 }
 
@@ -51,7 +56,7 @@ const RELEASE = `d=$1
 for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
 sleep "$3"
 for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
-[ $(($(date +%s) - $(stat -c %Y "$d/users"))) -ge "$3" ] || exit 0
+[ $(($(date +%s) - $(stat -c %Y "$d/users" 2>/dev/null || echo 0))) -ge "$3" ] || exit 0
 set -C
 { echo $$ > "$d/lock"; } 2>/dev/null || exit 0
 : > "$d/stopping"
@@ -83,7 +88,7 @@ export async function acquireViews(user: string, dir = lxcfsDir()): Promise<View
     if (code === 'ENOENT') fs.mkdirSync(mine, { recursive: true, mode: 0o755 });
     else if (code !== 'EEXIST') throw err;
   }
-  const lease = { mnt: path.join(dir, 'mnt'), release: releaseArgv(dir, user) };
+  const lease = { mnt: path.join(dir, 'mnt'), user: mine, release: releaseArgv(dir, '') };
   if (serving(dir)) return lease;
   const problem = await locked(dir, () => (serving(dir) ? undefined : startLxcfs(dir)));
   if (problem === undefined) return lease;

@@ -30,7 +30,7 @@ export interface PlanOptions {
   net: NetSetup;
   devices: { nodes: DeviceNode[]; rules: 'all' | string[] };
   /** Resource views: the files bound in, and what gives them back at the end. */
-  views?: { views?: PlanInput['views']; release?: string[] };
+  views?: { views?: PlanInput['views']; user?: string; release?: string[] };
 }
 
 /** The shim's plan: berth's own, or another runtime's run under berth's monitor. */
@@ -96,7 +96,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     mounts: mountPlan(ctx, record),
     views: opts.views?.views,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
-    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release },
+    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };
 }
 

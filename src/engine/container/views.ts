@@ -20,7 +20,7 @@ export function viewUser(ctx: Ctx, id: string): string {
  * The views' mounts and the program that gives them back (the monitor runs it at its end); none,
  * with one warning, where lxcfs cannot serve them. Given back here if the start fails first.
  */
-export async function acquire(ctx: Ctx, record: ContainerRecord, undo: Undo): Promise<Pick<PlanInput, 'views'> & { release?: string[] }> {
+export async function acquire(ctx: Ctx, record: ContainerRecord, undo: Undo): Promise<Pick<PlanInput, 'views'> & { user?: string; release?: string[] }> {
   if (!viewsWanted(record)) return {};
   const user = viewUser(ctx, record.Id);
   const lease = await ctx.host.acquireViews(user);
@@ -29,5 +29,5 @@ export async function acquire(ctx: Ctx, record: ContainerRecord, undo: Undo): Pr
     return {};
   }
   undo.push('views', () => ctx.host.releaseViews(user));
-  return { views: viewMounts(lease.mnt), release: lease.release };
+  return { views: viewMounts(lease.mnt), user: lease.user, release: lease.release };
 }
