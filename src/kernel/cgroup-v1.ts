@@ -14,6 +14,7 @@ import {
   rmdirQuiet,
   settle,
   swapTotal,
+  throttles,
   writeLimit,
   writeOptionalLimit,
   readNumber,
@@ -159,6 +160,16 @@ export function v1LimitFiles(l: Limits): [string, string, string, boolean][] {
   if ((l.cpuQuota ?? 0) > 0) out.push(['cpu', 'cpu.cfs_quota_us', String(l.cpuQuota), false]);
   if ((l.cpuShares ?? 0) > 0) out.push(['cpu', 'cpu.shares', String(l.cpuShares), false]);
   if ((l.pids ?? 0) > 0) out.push(['pids', 'pids.max', String(l.pids), false]);
+  if ((l.memoryReservation ?? 0) > 0) out.push(['memory', 'memory.soft_limit_in_bytes', String(l.memoryReservation), false]);
+  if (l.swappiness !== undefined && l.swappiness >= 0) out.push(['memory', 'memory.swappiness', String(l.swappiness), false]);
+  if (l.oomKillDisable) out.push(['memory', 'memory.oom_control', '1', false]);
+  if ((l.cpuRtRuntime ?? 0) > 0) out.push(['cpu', 'cpu.rt_runtime_us', String(l.cpuRtRuntime), false]);
+  if (l.cpusetCpus) out.push(['cpuset', 'cpuset.cpus', l.cpusetCpus, false]);
+  if (l.cpusetMems) out.push(['cpuset', 'cpuset.mems', l.cpusetMems, false]);
+  // The weight files exist only with a proportional I/O scheduler (CFQ, or BFQ's own name).
+  if (l.blkioWeight) out.push(['blkio', 'blkio.weight', String(l.blkioWeight), true], ['blkio', 'blkio.bfq.weight', String(l.blkioWeight), true]);
+  for (const d of l.blkioWeightDevice ?? []) out.push(['blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.rate}`, true], ['blkio', 'blkio.bfq.weight_device', `${d.major}:${d.minor} ${d.rate}`, true]);
+  for (const [file, , list] of throttles(l)) for (const d of list) out.push(['blkio', `blkio.throttle.${file}`, `${d.major}:${d.minor} ${d.rate}`, false]);
   return out;
 }
 

@@ -17,6 +17,31 @@ export interface Limits {
   cpuShares?: number;
   /** Which device nodes the container may use: allow rules (docker's short list when absent) or all (privileged). */
   devices?: 'all' | string[];
+  /** Block I/O: a relative weight (10-1000), per device too; throttles per device (bytes or operations per second). */
+  blkioWeight?: number;
+  blkioWeightDevice?: DeviceRate[];
+  readBps?: DeviceRate[];
+  writeBps?: DeviceRate[];
+  readIops?: DeviceRate[];
+  writeIops?: DeviceRate[];
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  memoryReservation?: number; // bytes (v1 soft limit, v2 memory.low)
+  swappiness?: number; // 0-100 (v1 only)
+  oomKillDisable?: boolean; // v1 only
+  cpuRtRuntime?: number; // microseconds per period (v1, kernels with RT group scheduling)
+}
+
+/** A block device by its numbers, with a rate (bytes/s, IO/s) or a weight. */
+export interface DeviceRate {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+/** The throttles as the kernel's files name them: [v1 file suffix, v2 io.max key, list]. */
+export function throttles(l: Limits): Array<[string, string, DeviceRate[]]> {
+  return [['read_bps_device', 'rbps', l.readBps ?? []], ['write_bps_device', 'wbps', l.writeBps ?? []], ['read_iops_device', 'riops', l.readIops ?? []], ['write_iops_device', 'wiops', l.writeIops ?? []]];
 }
 
 import { DEFAULT_DEVICE_RULES } from './devices.ts';
@@ -206,6 +231,8 @@ export function neededControllers(l: Limits): string[] {
   if (memory) out.push('memory');
   if ((l.cpuQuota ?? 0) > 0 || (l.cpuPeriod ?? 0) > 0 || (l.cpuShares ?? 0) > 0) out.push('cpu');
   if ((l.pids ?? 0) > 0) out.push('pids');
+  if (l.blkioWeight || l.blkioWeightDevice?.length || throttles(l).some(([, , list]) => list.length)) out.push('blkio');
+  if (l.cpusetCpus || l.cpusetMems) out.push('cpuset');
   return out;
 }
 

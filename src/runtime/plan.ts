@@ -98,6 +98,8 @@ export interface PlanInput {
    * (/proc/meminfo...), right after those filesystems are mounted.
    */
   views?: Array<{ source: string; target: string }>;
+  /** /dev/shm's size in bytes (--shm-size; default 64 MiB). */
+  shmSize?: number;
   /**
    * rmdir (cgroups), rmtree (--rm), and programs the monitor starts detached at the very end
    * (release: the network's; releaseViews: the resource views'); rmscope: one rmdir try each.
@@ -267,7 +269,7 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
     p.namespaces?.shm
       ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
-      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', 'size=65536k', ...owner] },
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
     ...(p.views ?? []).map((v) => ({ destination: v.target, type: 'bind', source: v.source, options: ['bind', 'ro', ...nse] })),

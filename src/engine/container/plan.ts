@@ -95,6 +95,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
     mounts: mountPlan(ctx, record),
     views: opts.views?.views,
+    shmSize: h.ShmSize || undefined,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
     teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };
