@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logs: async () => (await import('./commands/lifecycle.ts')).logs,
   inspect: async () => (await import('./commands/lifecycle.ts')).inspect,
   rename: async () => (await import('./commands/lifecycle.ts')).rename,
+  update: async () => (await import('./commands/update.ts')).update,
   exec: async () => (await import('./commands/lifecycle.ts')).exec,
   volume: async () => (await import('./commands/volumes.ts')).volume,
   network: async () => (await import('./commands/network.ts')).network,
@@ -79,6 +80,7 @@ Commands:
   logs      Fetch the logs of a container
   inspect   Return low-level information on containers or images
   rename    Rename a container
+  update    Update configuration (resource limits, restart policy) of one or more containers
   exec      Execute a command in a running container
   volume    Manage volumes
   network   Manage networks

@@ -17,6 +17,10 @@ export interface ResourceUpdate {
   PidsLimit?: number;
   CpusetCpus?: string;
   CpusetMems?: string;
+  BlkioWeight?: number;
+  MemoryReservation?: number;
+  CpuRealtimeRuntime?: number;
+  CpuRealtimePeriod?: number;
   RestartPolicy?: HostConfig['RestartPolicy'];
 }
 
@@ -47,6 +51,14 @@ export function updatedHost(h: HostConfig, u: ResourceUpdate): HostConfig {
   if (set(u.PidsLimit)) out.PidsLimit = u.PidsLimit! < 0 ? 0 : u.PidsLimit!;
   if (u.CpusetCpus) out.CpusetCpus = u.CpusetCpus;
   if (u.CpusetMems) out.CpusetMems = u.CpusetMems;
+  if (set(u.BlkioWeight)) {
+    if (u.BlkioWeight! < 10 || u.BlkioWeight! > 1000) throw invalid('Range of blkio weight is from 10 to 1000');
+    out.BlkioWeight = u.BlkioWeight!;
+  }
+  if (set(u.MemoryReservation)) out.MemoryReservation = u.MemoryReservation!;
+  if (out.Memory > 0 && (out.MemoryReservation ?? 0) > out.Memory) throw invalid('Minimum memory limit can not be less than memory reservation limit, see usage.');
+  if (set(u.CpuRealtimeRuntime)) out.CpuRealtimeRuntime = u.CpuRealtimeRuntime!;
+  if (set(u.CpuRealtimePeriod)) out.CpuRealtimePeriod = u.CpuRealtimePeriod!;
   if (u.RestartPolicy && u.RestartPolicy.Name) {
     if (h.AutoRemove && u.RestartPolicy.Name !== 'no') throw invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
     out.RestartPolicy = u.RestartPolicy;
@@ -93,7 +105,18 @@ export function updateContainer(containers: Containers, cgroups: CgroupDriver, n
   } catch (err) {
     throw new BerthError((err as BerthError).code ?? 'InvalidArgument', `Cannot update container ${c.record.Id}: ${(err as Error).message}`);
   }
-  if (isUp(c.state.Status)) cgroups.update(c.record.Id, limitsOf(host));
+  // Limits the kernel refuses leave the container as it was: what was written before the refusal
+  // is written back (the resource views read the cgroup, so they follow either way).
+  if (isUp(c.state.Status)) {
+    try {
+      cgroups.update(c.record.Id, limitsOf(host));
+    } catch (err) {
+      try {
+        cgroups.update(c.record.Id, limitsOf(c.record.HostConfig));
+      } catch {}
+      throw new BerthError((err as BerthError).code ?? 'InvalidArgument', `Cannot update container ${c.record.Id}: ${(err as Error).message}`);
+    }
+  }
   c.record.HostConfig = host;
   containers.saveRecord(c.record);
   containers.event('update', c.record);

@@ -89,7 +89,7 @@ function int(flag: string, v: string): number {
 }
 
 /** docker's --restart: no | always | unless-stopped | on-failure[:N]; not with --rm. */
-function restartPolicy(value: string | undefined, rm: boolean): HostConfig['RestartPolicy'] {
+export function restartPolicy(value: string | undefined, rm: boolean): HostConfig['RestartPolicy'] {
   if (value === undefined || value === 'no') return { Name: 'no', MaximumRetryCount: 0 };
   if (rm) throw invalid('Conflicting options: --restart and --rm');
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(value);
