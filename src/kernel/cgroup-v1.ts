@@ -14,6 +14,7 @@ import {
   rmdirQuiet,
   settle,
   swapTotal,
+  parseBlkioV1,
   throttles,
   writeLimit,
   writeOptionalLimit,
@@ -136,6 +137,10 @@ export class CgroupV1 implements CgroupDriver {
       memoryLimit: limit && limit < os.totalmem() ? limit : os.totalmem(),
       cpuNanos: readNumber(at('cpuacct', 'cpuacct.usage')),
       pids: readNumber(at('pids', 'pids.current')),
+      blkio: {
+        serviceBytes: parseBlkioV1(readOptional(at('blkio', 'blkio.throttle.io_service_bytes_recursive'))),
+        serviced: parseBlkioV1(readOptional(at('blkio', 'blkio.throttle.io_serviced_recursive'))),
+      },
     };
   }
 

@@ -15,6 +15,8 @@ import {
   rmdirQuiet,
   settle,
   swapTotal,
+  parseIoStatV2,
+  parsePressure,
   throttles,
   writeLimit,
   writeOptionalLimit,
@@ -180,6 +182,9 @@ export class CgroupV2 implements CgroupDriver {
       memoryLimit: max && /^\d+$/.test(max) ? Number(max) : os.totalmem(),
       cpuNanos: statValue(`${dir}/cpu.stat`, 'usage_usec') * 1000,
       pids: readNumber(`${dir}/pids.current`),
+      blkio: parseIoStatV2(readOptional(`${dir}/io.stat`)),
+      // PSI files exist only on kernels built with it (and psi not turned off at boot).
+      pressure: Object.fromEntries(['cpu', 'memory', 'io'].map((r) => [r, parsePressure(readOptional(`${dir}/${r}.pressure`))]).filter(([, v]) => v.length)),
     };
   }
 

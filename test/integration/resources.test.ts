@@ -74,3 +74,93 @@ describe('resource views', { skip: (!isRoot && 'needs root') || (!hasLxcfs && 'n
     assert.equal(fs.existsSync(path.join(lxcfsDir(), 'lxcfs.pid')), false);
   });
 });
+
+describe('block I/O, the other resource flags, update', { skip: !isRoot && 'needs root' }, () => {
+  let root: TestRoot;
+  let loop = '';
+  let image = '';
+  before(async () => {
+    root = await TestRoot.withBusybox();
+    image = path.join(root.dir, 'loop.img');
+    fs.writeFileSync(image, Buffer.alloc(0));
+    fs.truncateSync(image, 32 << 20);
+    loop = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  });
+  after(async () => {
+    if (loop) execFileSync('losetup', ['-d', loop]);
+    await root.cleanup();
+  });
+  const cgroupFile = (id: string, file: string) => {
+    for (const d of root.cgroupDirs(id)) if (fs.existsSync(path.join(d, file))) return fs.readFileSync(path.join(d, file), 'utf8').trim();
+    return undefined;
+  };
+
+  test('--device-write-bps: 2 MB written under 1 MB/s take their time, without the limit less', async () => {
+    const t0 = Date.now();
+    const r = await root.run(['run', '--rm', '--device', `${loop}:/dev/xvda`, '--device-write-bps', `${loop}:1mb`, 'busybox', 'dd', 'if=/dev/zero', 'of=/dev/xvda', 'bs=512k', 'count=4', 'oflag=direct']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - t0 >= 1500, `took ${Date.now() - t0} ms`);
+    const fast = Date.now();
+    assert.equal((await root.run(['run', '--rm', '--device', `${loop}:/dev/xvda`, 'busybox', 'dd', 'if=/dev/zero', 'of=/dev/xvda', 'bs=512k', 'count=4', 'oflag=direct'])).code, 0);
+    assert.ok(Date.now() - fast < Date.now() - t0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('the flags reach the cgroup files and inspect; a path that is no block device is refused', async () => {
+    const id = (await root.run(['run', '-d', '--device-read-iops', `${loop}:100`, '--device-read-bps', `${loop}:2mb`, '--blkio-weight', '300',
+      '--cpuset-cpus', '0', '--cpu-period', '50000', '--cpu-quota', '25000', '--memory-reservation', '64m', '--memory-swappiness', '0',
+      '--oom-kill-disable', '--shm-size', '16m', 'busybox', 'sleep', '30'])).stdout.trim();
+    const [major, minor] = fs.readFileSync(`/sys/class/block/${path.basename(loop)}/dev`, 'utf8').trim().split(':');
+    if (root.cgroupDirs(id).some((d) => d.includes('/blkio/'))) {
+      assert.equal(cgroupFile(id, 'blkio.throttle.read_iops_device'), `${major}:${minor} 100`);
+      assert.equal(cgroupFile(id, 'blkio.throttle.read_bps_device'), `${major}:${minor} ${2 << 20}`);
+      assert.equal(cgroupFile(id, 'cpuset.cpus'), '0');
+      assert.equal(cgroupFile(id, 'cpu.cfs_period_us'), '50000');
+      assert.equal(cgroupFile(id, 'cpu.cfs_quota_us'), '25000');
+      assert.equal(cgroupFile(id, 'memory.soft_limit_in_bytes'), String(64 << 20));
+      assert.equal(cgroupFile(id, 'memory.swappiness'), '0');
+      assert.match(cgroupFile(id, 'memory.oom_control')!, /oom_kill_disable 1/);
+    }
+    const shm = await root.run(['exec', id, 'df', '-k', '/dev/shm']);
+    assert.match(shm.stdout, /16384/);
+    const h = JSON.parse((await root.run(['inspect', id])).stdout)[0].HostConfig;
+    assert.deepEqual(h.BlkioDeviceReadIOps, [{ Path: loop, Rate: 100 }]);
+    assert.equal(h.BlkioWeight, 300);
+    assert.equal(h.CpusetCpus, '0');
+    assert.equal(h.CpuPeriod, 50000);
+    assert.equal(h.MemoryReservation, 64 << 20);
+    assert.equal(h.MemorySwappiness, 0);
+    assert.equal(h.OomKillDisable, true);
+    assert.equal(h.ShmSize, 16 << 20);
+    assert.equal((await root.run(['rm', '-f', id])).code, 0);
+    const bad = await root.run(['run', '--rm', '--device-write-bps', '/dev/null:1mb', 'busybox', 'true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /not a valid block device/);
+    const warned = await root.run(['run', '--rm', '--kernel-memory', '64m', 'busybox', 'true']);
+    assert.equal(warned.code, 0);
+    assert.match(warned.stderr, /kernel memory limit is deprecated/);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('update: cgroup, record, inspect and the /proc views together; a refused value keeps the old limits', async () => {
+    const id = (await root.run(['run', '-d', '-m', '256m', 'busybox', 'sleep', '30'])).stdout.trim();
+    const u = await root.run(['update', '-m', '512m', '--cpus', '1', '--pids-limit', '200', '--restart', 'unless-stopped', id]);
+    assert.equal(u.code, 0, u.stderr);
+    if (root.cgroupDirs(id).some((d) => d.includes('/memory/'))) {
+      assert.equal(cgroupFile(id, 'memory.limit_in_bytes'), String(512 << 20));
+      assert.equal(cgroupFile(id, 'pids.max'), '200');
+    }
+    const h = JSON.parse((await root.run(['inspect', id])).stdout)[0].HostConfig;
+    assert.equal(h.Memory, 512 << 20);
+    assert.equal(h.NanoCpus, 1e9);
+    assert.equal(h.PidsLimit, 200);
+    assert.equal(h.RestartPolicy.Name, 'unless-stopped');
+    if (hasLxcfs) assert.match((await root.run(['exec', id, 'head', '-1', '/proc/meminfo'])).stdout, /524288 kB/);
+    const refused = await root.run(['update', '--cpuset-cpus', '1000', id]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /cpuset\.cpus|cpuset/);
+    assert.equal(JSON.parse((await root.run(['inspect', id])).stdout)[0].HostConfig.CpusetCpus, '');
+    assert.equal((await root.run(['rm', '-f', id])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
