@@ -81,6 +81,7 @@ export class CgroupV1 implements CgroupDriver {
         created.push(leaf);
         if (h.cpuset) inheritCpuset(leaf);
       }
+      if (limits.cpuRtRuntime) this.rtBudget();
       this.writeLimits(id, limits);
     } catch (err) {
       rmdirQuiet(created.reverse());
@@ -89,7 +90,25 @@ export class CgroupV1 implements CgroupDriver {
     return this.paths(id);
   }
 
+  /**
+   * --cpu-rt-runtime: a cgroup's realtime runtime is carved out of its parent's, and a new cgroup
+   * has none. The scope's ancestors get the machine's whole budget (what the root cgroup has),
+   * from which each container takes what it asks for (docker asks the same of its daemon's
+   * --cpu-rt-runtime).
+   */
+  private rtBudget(): void {
+    const cpu = this.find('cpu');
+    const total = cpu && readOptional(`${cpu.mount}/cpu.rt_runtime_us`)?.trim();
+    if (!cpu || !total) throw failedPrecondition('--cpu-rt-runtime needs realtime group scheduling (CONFIG_RT_GROUP_SCHED), which this kernel does not have');
+    let dir = cpu.mount;
+    for (const part of this.scope.split('/')) {
+      dir += '/' + part;
+      if (Number(readOptional(`${dir}/cpu.rt_runtime_us`)?.trim() ?? 0) < Number(total)) writeLimit(`${dir}/cpu.rt_runtime_us`, total);
+    }
+  }
+
   update(id: string, limits: Limits): void {
+    if (limits.cpuRtRuntime) this.rtBudget();
     // memsw may never be below limit_in_bytes: a raised memory limit needs memsw raised first.
     const files = v1LimitFiles(limits);
     const memory = this.find('memory');

@@ -130,6 +130,7 @@ export class CgroupV2 implements CgroupDriver {
 
   create(id: string, limits: Limits): CgroupPaths {
     checkId(id);
+    if (limits.cpuRtRuntime) throw failedPrecondition('--cpu-rt-runtime needs realtime group scheduling, which cgroup v2 does not offer');
     const need = neededControllers(limits).map((c) => (c === 'blkio' ? 'io' : c));
     const { have, why } = this.delegate();
     for (const c of need) if (!have.has(c)) throw failedPrecondition(`a ${c} limit was requested but the ${c} cgroup controller is unavailable: ${why.get(c)}`);
@@ -147,6 +148,7 @@ export class CgroupV2 implements CgroupDriver {
   }
 
   update(id: string, limits: Limits): void {
+    if (limits.cpuRtRuntime) throw failedPrecondition('--cpu-rt-runtime needs realtime group scheduling, which cgroup v2 does not offer');
     this.writeLimits(this.paths(id).dirs[0], limits);
   }
 
