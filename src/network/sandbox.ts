@@ -28,7 +28,7 @@ import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { DEFAULT_PATH, SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
-import { deleteNetns, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { deleteNetns, dropStaleLock, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
 import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
@@ -434,30 +434,9 @@ export class Sandboxes {
       if (text === undefined) continue; // released meanwhile: try again
       const holder = JSON.parse(text || 'null') as ProcessRef | null;
       if (holder && isAlive(holder)) return false;
-      this.dropStaleLock(id, text);
+      dropStaleLock(this.lockPath(id), text); // its holder died
     }
     return false;
-  }
-
-  /**
-   * Its holder died: the lock is moved aside and dropped, but only if what was moved is still
-   * the stale lock that was read. Two processes taking over at once would otherwise both remove
-   * the file and both create it anew; the second one moves the first one's fresh lock aside,
-   * sees that, and puts it back.
-   */
-  private dropStaleLock(id: string, stale: string): void {
-    const aside = `${this.lockPath(id)}.${process.pid}.stale`;
-    try {
-      fs.renameSync(this.lockPath(id), aside);
-    } catch {
-      return; // gone already
-    }
-    if (readTextFile(aside) !== stale) {
-      try {
-        fs.linkSync(aside, this.lockPath(id));
-      } catch {}
-    }
-    fs.rmSync(aside, { force: true });
   }
 
   /**

@@ -1,14 +1,17 @@
 // The part of sandbox handling every reconcile runs, kept apart so that commands load it without
 // the CNI code: find sandboxes nothing uses any more and hand each to a detached releaser, and
 // unmount namespace files of the root that have no record. Synchronous and cheap.
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../engine/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile, sweepTemps } from '../util/atomic.ts';
+import { readJsonFile, readTextFile, sweepTemps } from '../util/atomic.ts';
 import { SRC } from '../util/paths.ts';
+
+// node:child_process (with net and dgram) loads on first use: commands that only read state
+// (ps, inspect) never start a process and should not pay ~3 ms to load it.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 // Our own directory, not /run/netns: `ip netns add` bind-mounts /run/netns over itself, which would
 // hide namespaces mounted there before it from a later unmount.
@@ -40,6 +43,27 @@ export const POOL_TTL_MS = 10 * 60_000;
 export function inUse(sb: SandboxOwners): boolean {
   if (sb.pooled !== undefined) return Date.now() - sb.pooled < POOL_TTL_MS;
   return sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner);
+}
+
+/**
+ * A lock whose holder died is moved aside and dropped, but only if what was moved is still the
+ * stale lock that was read (`stale`, its text). Two processes taking over at once would otherwise
+ * both remove the file and both create it anew; the second one moves the first one's fresh lock
+ * aside, sees that, and puts it back.
+ */
+export function dropStaleLock(file: string, stale: string): void {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    fs.renameSync(file, aside);
+  } catch {
+    return; // gone already
+  }
+  if (readTextFile(aside) !== stale) {
+    try {
+      fs.linkSync(aside, file);
+    } catch {}
+  }
+  fs.rmSync(aside, { force: true });
 }
 
 export function lockHeld(root: StateRoot, id: string): boolean {
@@ -82,7 +106,24 @@ export function netnsPath(root: StateRoot, id: string): string {
 export function sandboxIds(root: StateRoot, opts: { sweep?: boolean } = {}): string[] {
   try {
     const names = fs.readdirSync(sandboxDir(root));
-    if (opts.sweep) sweepTemps(sandboxDir(root), names); // records half-written by a killed writer
+    if (opts.sweep) {
+      sweepTemps(sandboxDir(root), names); // records half-written by a killed writer
+      // A releaser killed between removing a record and its lock leaves the lock alone: dropped
+      // once its holder is dead (a live holder may be about to write the record).
+      for (const n of names) {
+        const m = /^([a-f0-9]{64})\.lock$/.exec(n);
+        if (!m || names.includes(`${m[1]}.json`)) continue;
+        const file = path.join(sandboxDir(root), n);
+        const text = readTextFile(file);
+        let holder: ProcessRef | undefined;
+        try {
+          holder = JSON.parse(text ?? '');
+        } catch {
+          continue; // gone, or being written
+        }
+        if (holder && !isAlive(holder)) dropStaleLock(file, text!);
+      }
+    }
     return names.filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
   } catch {
     return [];
@@ -100,7 +141,7 @@ export function sweepSandboxes(root: StateRoot): void {
     if (!sb || inUse(sb) || lockHeld(root, id)) continue;
     // Checked again by the releaser under the sandbox's lock: it may be taken (pool) before then.
     const [cmd, ...args] = releaseArgv(root, id, { ifUnused: true });
-    spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
+    childProcess().spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
   }
   const names = namespacesOf(root.key);
   const prefix = `berth-${root.key}-`;
@@ -113,7 +154,7 @@ export function sweepSandboxes(root: StateRoot): void {
 
 /** Unmounts and removes a namespace file (its interfaces go with it). */
 export function deleteNetns(file: string) {
-  return spawnSync(SHIM_PATH, ['netns', 'del', file], { encoding: 'utf8', env: {} });
+  return childProcess().spawnSync(SHIM_PATH, ['netns', 'del', file], { encoding: 'utf8', env: {} });
 }
 
 /** deleteNetns for names in the namespace directory. */

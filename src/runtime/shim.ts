@@ -1,6 +1,6 @@
 // Client side of the shim protocol: spawn `berth-shim run` with the plan on fd 3 and read its
 // JSON-line reports from the same socket; and `berth-shim fsops` for layer file operations.
-import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import * as path from 'node:path';
@@ -9,6 +9,10 @@ import type { SpecialFs, SpecialOp } from '../image/apply.ts';
 import type { LayerMounts } from '../snapshot/layers.ts';
 import { encodePlan, encodeRecords, type Step } from './plan.ts';
 import { REPO } from '../util/paths.ts';
+
+// node:child_process (with net and dgram) loads on first use: commands that only read state
+// (ps, inspect) never start a process and should not pay ~3 ms to load it.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export const SHIM_PATH = process.env.BERTH_SHIM ?? path.join(REPO, 'native/build/berth-shim');
 
@@ -62,7 +66,7 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
   const io: StdioOptions = [stdio.stdin, stdio.output, stdio.output, 'pipe'];
   // detached: the shim gets its own session, so a terminal's ^C reaches the container once (we
   // forward it), and a hangup of our terminal does not take the monitor down.
-  const child = spawn(SHIM_PATH, ['run'], { stdio: io, env: {}, detached: true });
+  const child = childProcess().spawn(SHIM_PATH, ['run'], { stdio: io, env: {}, detached: true });
   const sock = child.stdio[3] as unknown as Socket;
   sock.write(encodePlan(steps));
 
@@ -155,7 +159,7 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
 /** mknod and setxattr through the shim, for layer unpacking. */
 export const shimSpecialFs: SpecialFs = {
   run(dir: string, ops: SpecialOp[]): Promise<void> {
-    const child = spawn(SHIM_PATH, ['fsops', dir], { stdio: ['pipe', 'ignore', 'pipe'], env: {} });
+    const child = childProcess().spawn(SHIM_PATH, ['fsops', dir], { stdio: ['pipe', 'ignore', 'pipe'], env: {} });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const records = ops.map((op) => op.op === 'mknod'
@@ -181,7 +185,7 @@ export const shimLayerMounts: LayerMounts = {
 };
 
 function layerOp(args: string[]): void {
-  const r = spawnSync(SHIM_PATH, ['layer', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: {}, encoding: 'utf8' });
+  const r = childProcess().spawnSync(SHIM_PATH, ['layer', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: {}, encoding: 'utf8' });
   if (r.status !== 0) throw new BerthError('Internal', `${args[0] === 'mount' ? 'mounting' : 'unmounting'} image layers: ${r.stderr?.trim() || r.error?.message || `exit ${r.status}`}`);
 }
 
@@ -191,7 +195,7 @@ function modeBits(type: 'char' | 'block' | 'fifo'): number {
 
 /** Every extended attribute under dir (paths relative to it), through the shim: Node has no getxattr. */
 export function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
-  const child = spawn(SHIM_PATH, ['xattrs', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
+  const child = childProcess().spawn(SHIM_PATH, ['xattrs', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
   const out: Buffer[] = [];
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => out.push(d));

@@ -8,7 +8,7 @@
 // (extended 64-byte inodes, their extended attributes, and the tails of directories and
 // symlinks inline); then the full blocks of large directories.
 import * as fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../util/random.ts';
 import { invalid } from '../core/errors.ts';
 
 export const BLOCK = 4096;

@@ -43,11 +43,20 @@ function saved(id: string): ContainerState | undefined {
 const make = (extra: Parameters<Containers['create']>[0] extends infer O ? Partial<O> : never = {}) =>
   cs.create({ image: 'scratch:1', cmd: [], ...extra, host: { NetworkMode: 'none', ...extra.host } } as Parameters<Containers['create']>[0]);
 
+/** The shim the start in progress spawns (a start awaits file I/O before it gets there). */
+async function nextShim(before: number) {
+  for (let i = 0; host.shims.length === before; i++) {
+    if (i > 5000) throw new Error('no shim was spawned');
+    await new Promise((res) => setTimeout(res, 1));
+  }
+  return host.shims.at(-1)!;
+}
+
 /** Starts detached and lets the command run. */
 async function startRunning(r: ContainerRecord) {
+  const before = host.shims.length;
   const p = cs.start(r);
-  await new Promise((res) => setImmediate(res));
-  const shim = host.shims.at(-1)!;
+  const shim = await nextShim(before);
   shim.run();
   await p;
   return shim;
@@ -62,7 +71,8 @@ describe('container lifecycle on a fake host', () => {
     assert.equal(cs.get('web').state.Status, 'created');
     assert.equal(cs.get(r.Id.slice(0, 8)).record.Name, 'web');
     assert.deepEqual(events(), ['create']);
-    await assert.rejects(make({ name: 'web' }), (e: BerthError) => e.code === 'Conflict');
+    await assert.rejects(make({ name: 'web', host: { Mounts: [{ Type: 'volume', Source: 'data', Target: '/data', ReadOnly: false }] } }), (e: BerthError) => e.code === 'Conflict');
+    assert.deepEqual(cs.volumes.list(), [], 'a refused create makes no volume');
     assert.deepEqual(cs.list(true).map((c) => c.record.Id), [r.Id]);
   });
 
@@ -264,8 +274,7 @@ describe('container lifecycle on a fake host', () => {
   test('a command that cannot run: exited 127 with the error, the state saved', async () => {
     const r = await make();
     const p = cs.start(r);
-    await new Promise((res) => setImmediate(res));
-    host.shims.at(-1)!.fail(new BerthError('CommandNotFound', 'exec: "/bin/app": executable file not found in $PATH'));
+    (await nextShim(0)).fail(new BerthError('CommandNotFound', 'exec: "/bin/app": executable file not found in $PATH'));
     await assert.rejects(p, (e: BerthError) => e.code === 'CommandNotFound');
     assert.equal(saved(r.Id)?.Status, 'exited');
     assert.equal(saved(r.Id)?.ExitCode, 127);

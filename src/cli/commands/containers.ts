@@ -34,6 +34,11 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const everything = list;
   list = list.filter((c) => matches(c, filters, imageOf, everything));
   if (last !== undefined) list = list.slice(0, last);
+  // -q needs only the ids: no status texts, health or port files per container.
+  if (flags.get('quiet')) {
+    ctx.out(list.map((c) => (noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join(''));
+    return 0;
+  }
   const rows = list.map((c) => {
     const cmd = [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' ');
     return {
@@ -49,8 +54,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     };
   });
   const format = flags.get('format') as string | undefined;
-  if (flags.get('quiet')) ctx.out(rows.map((r) => r.ID + '\n').join(''));
-  else if (format) ctx.out(rows.map((r) => renderTemplate(format, r) + '\n').join(''));
+  if (format) ctx.out(rows.map((r) => renderTemplate(format, r) + '\n').join(''));
   else ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names])));
   return 0;
 }

@@ -164,8 +164,8 @@ async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?
     undo.release('cgroups');
     undo.release('network');
     undo.release('views');
-    if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, ctx.host.refOf(shim.shimPid));
     const monitor = ctx.host.refOf(shim.shimPid);
+    if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, monitor);
     if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
     return { shim, state, monitor };
   });
