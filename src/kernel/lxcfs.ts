@@ -132,6 +132,7 @@ async function startLxcfs(dir: string): Promise<string | undefined> {
   if (state !== 'no') spawnSyncQuiet('umount', ['--lazy', mnt]);
   fs.mkdirSync(mnt, { recursive: true });
   fs.rmSync(path.join(dir, 'lxcfs.pid'), { force: true });
+  sweepPidFiles(dir);
   const log = fs.openSync(path.join(dir, 'lxcfs.log'), 'w', 0o600);
   // -l: /proc/loadavg per container; --enable-cfs: CPU counts from the CFS quota (--cpus), not
   // only the cpuset; --enable-pidfd: processes tracked safely against pid reuse. Its own pid
@@ -151,6 +152,18 @@ async function startLxcfs(dir: string): Promise<string | undefined> {
   }
   writeFileAtomic(path.join(dir, 'lxcfs.pid'), String(child.pid));
   return undefined;
+}
+
+/**
+ * Each lxcfs gets a pid file of its own (lxcfs locks it, and one still exiting would hold a shared
+ * one); a killed lxcfs leaves its file behind, swept here when its process is gone.
+ */
+function sweepPidFiles(dir: string): void {
+  for (const n of fs.readdirSync(dir)) {
+    if (!/^lxcfs\.\d+\.pid$/.test(n)) continue;
+    const pid = Number(fs.readFileSync(path.join(dir, n), 'utf8').trim());
+    if (!(pid > 0) || !fs.existsSync(`/proc/${pid}`)) fs.rmSync(path.join(dir, n), { force: true });
+  }
 }
 
 function spawnSyncQuiet(cmd: string, args: string[]): void {
