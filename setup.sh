@@ -46,6 +46,10 @@ command -v fsck.erofs >/dev/null || need+=(erofs-utils)
 # privately (own socket and directories) to compare berth's answers with.
 dpkg -s python3-docker >/dev/null 2>&1 || need+=(python3-docker)
 [ -x /usr/sbin/dockerd ] || need+=(docker.io)
+# Resource views: lxcfs serves /proc/meminfo, cpuinfo, uptime... per container (berth starts it
+# itself on demand; the package's own service is not needed). losetup (util-linux) for the
+# block I/O tests.
+command -v lxcfs >/dev/null || need+=(lxcfs)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

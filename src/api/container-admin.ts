@@ -23,6 +23,7 @@ export function containerAdminRoutes(r: Router, engine: Engine): void {
     const u: ResourceUpdate = {
       Memory: n('Memory'), MemorySwap: n('MemorySwap'), NanoCpus: n('NanoCpus'), CpuShares: n('CpuShares'), CpuQuota: n('CpuQuota'),
       CpuPeriod: n('CpuPeriod'), PidsLimit: n('PidsLimit'), CpusetCpus: s('CpusetCpus'), CpusetMems: s('CpusetMems'),
+      BlkioWeight: n('BlkioWeight'), MemoryReservation: n('MemoryReservation'), CpuRealtimeRuntime: n('CpuRealtimeRuntime'), CpuRealtimePeriod: n('CpuRealtimePeriod'),
       RestartPolicy: rp?.Name ? { Name: rp.Name as NonNullable<HostConfig['RestartPolicy']>['Name'], MaximumRetryCount: rp.MaximumRetryCount ?? 0 } : undefined,
     };
     updateContainer(engine.containers, engine.cgroups, call.params.id, u);

@@ -491,7 +491,15 @@ function statsJson(c: Container, now: Sample, pre: Sample): object {
   const cpus = (s: Sample) => ({ cpu_usage: { total_usage: s.cpuNanos, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: s.system, online_cpus: os.availableParallelism(), throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
   return {
     read: now.read, preread: pre.read, name: `/${c.record.Name}`, id: c.record.Id,
-    pids_stats: { current: now.pids }, blkio_stats: { io_service_bytes_recursive: null }, num_procs: 0, storage_stats: {},
+    pids_stats: { current: now.pids },
+    // dockerd's shape: the throttle counters on cgroup v1, io.stat on v2; the rest it leaves null.
+    blkio_stats: {
+      io_service_bytes_recursive: now.blkio?.serviceBytes.length ? now.blkio.serviceBytes : null,
+      io_serviced_recursive: now.blkio?.serviced.length ? now.blkio.serviced : null,
+      io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null,
+    },
+    ...(now.pressure && Object.keys(now.pressure).length ? { pressure: now.pressure } : {}),
+    num_procs: 0, storage_stats: {},
     cpu_stats: cpus(now), precpu_stats: cpus(pre),
     memory_stats: { usage: now.memoryUsage, limit: now.memoryLimit, stats: {} },
     networks: {},

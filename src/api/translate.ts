@@ -179,6 +179,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       ...(quota ? { CpuQuota: quota, CpuPeriod: num(host.CpuPeriod, 'CpuPeriod') } : {}),
       ...(str(host.CpusetCpus) ? { CpusetCpus: str(host.CpusetCpus) } : {}),
       ...(str(host.CpusetMems) ? { CpusetMems: str(host.CpusetMems) } : {}),
+      ...resourceFields(host),
       Init: typeof host.Init === 'boolean' ? host.Init : null,
       Links: strList(host.Links, 'HostConfig.Links') ?? null,
       VolumesFrom: strList(host.VolumesFrom, 'HostConfig.VolumesFrom') ?? null,
@@ -187,4 +188,28 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
     expose: Object.keys((body.ExposedPorts as Record<string, unknown> | null | undefined) ?? {}),
     ...(endpoint ? { endpoint } : {}),
   };
+}
+
+/** docker's block I/O, memory and realtime fields as given (checked as the CLI checks them). */
+function resourceFields(host: Record<string, unknown>): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  const list = <T>(k: string) => (Array.isArray(host[k]) && (host[k] as unknown[]).length ? (host[k] as T[]) : undefined);
+  const n = (k: string) => (typeof host[k] === 'number' && host[k] !== 0 ? (host[k] as number) : undefined);
+  if (n('BlkioWeight')) {
+    if (n('BlkioWeight')! < 10 || n('BlkioWeight')! > 1000) throw invalid('Range of blkio weight is from 10 to 1000');
+    out.BlkioWeight = n('BlkioWeight');
+  }
+  out.BlkioWeightDevice = list<{ Path: string; Weight: number }>('BlkioWeightDevice');
+  for (const k of ['BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'] as const) out[k] = list<{ Path: string; Rate: number }>(k);
+  if (n('MemoryReservation')) out.MemoryReservation = n('MemoryReservation');
+  if (typeof host.MemorySwappiness === 'number' && host.MemorySwappiness >= 0) {
+    if (host.MemorySwappiness > 100) throw invalid(`Invalid value: ${host.MemorySwappiness}, valid memory swappiness range is 0-100`);
+    out.MemorySwappiness = host.MemorySwappiness;
+  }
+  if (host.OomKillDisable === true) out.OomKillDisable = true;
+  if (n('CpuRealtimeRuntime')) out.CpuRealtimeRuntime = n('CpuRealtimeRuntime');
+  if (n('CpuRealtimePeriod')) out.CpuRealtimePeriod = n('CpuRealtimePeriod');
+  if (n('ShmSize')) out.ShmSize = n('ShmSize');
+  for (const k of Object.keys(out) as Array<keyof HostConfig>) if (out[k] === undefined) delete out[k];
+  return out;
 }

@@ -83,6 +83,23 @@ export interface HostConfig {
   IdMap?: { HostId: number; Size: number };
   /** `--runtime`: another OCI runtime's name (runc, crun...) to run the container; absent: berth's own. */
   Runtime?: string;
+  /** Block I/O: weight 10-1000 (0: the default), per device; throttles per device (docker's fields). */
+  BlkioWeight?: number;
+  BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  MemoryReservation?: number;
+  /** 0-100; null/absent: the kernel's default. */
+  MemorySwappiness?: number | null;
+  OomKillDisable?: boolean;
+  CpuRealtimeRuntime?: number;
+  CpuRealtimePeriod?: number;
+  /** /dev/shm's size in bytes (docker's default 64 MiB). */
+  ShmSize?: number;
+  /** berth's own: false turns the resource views (LXCFS's /proc/meminfo...) off for this container. */
+  ProcViews?: boolean;
   /** docker's CPU fields as given (NanoCpus holds the limit berth applies; these are shown by inspect). */
   CpuQuota?: number;
   CpuPeriod?: number;
@@ -101,6 +118,12 @@ export interface HostConfig {
   Links?: string[] | null;
   /** Containers whose mounts this one had at create ("NAME[:ro|rw]"). */
   VolumesFrom?: string[] | null;
+}
+
+/** docker's shape of one --device-read-bps etc.: a block device's path and a rate. */
+export interface ThrottleDevice {
+  Path: string;
+  Rate: number;
 }
 
 /** docker's shape of one --device. */

@@ -94,8 +94,18 @@ export interface PlanInput {
    * (the host's or that container's) when the IPC namespace is shared.
    */
   namespaces?: { pid?: SharedNs; ipc?: SharedNs; uts?: SharedNs; shm?: string };
-  /** rmdir (cgroups), rmtree (--rm), and a program the monitor starts detached at the very end (network release); rmscope: one rmdir try each. */
-  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; rmscope?: string[] };
+  /**
+   * Resource views (LXCFS): files bound read-only over the container's own /proc and /sys files
+   * (/proc/meminfo...), right after those filesystems are mounted.
+   */
+  views?: Array<{ source: string; target: string }>;
+  /** /dev/shm's size in bytes (--shm-size; default 64 MiB). */
+  shmSize?: number;
+  /**
+   * rmdir (cgroups), rmtree (--rm), and programs the monitor starts detached at the very end
+   * (release: the network's; releaseViews: the resource views'); rmscope: one rmdir try each.
+   */
+  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; releaseViews?: string[]; rmscope?: string[] };
 }
 
 export type { Step } from './steps.ts';
@@ -260,9 +270,10 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
     p.namespaces?.shm
       ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
-      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', 'size=65536k', ...owner] },
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
+    ...(p.views ?? []).map((v) => ({ destination: v.target, type: 'bind', source: v.source, options: ['bind', 'ro', ...nse] })),
     { destination: '/etc/hostname', type: 'bind', source: p.etcFiles.hostname, options: ['rbind'] },
     { destination: '/etc/hosts', type: 'bind', source: p.etcFiles.hosts, options: ['rbind'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: p.etcFiles.resolv, options: ['rbind'] },
@@ -339,6 +350,7 @@ function teardownSteps(p: PlanInput): Step[] {
   for (const s of p.teardown.rmscope ?? []) teardown.push(['rmscope', s]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);
+  if (p.teardown.releaseViews) teardown.push(['release', ...p.teardown.releaseViews]);
   return teardown;
 }
 

@@ -218,4 +218,12 @@ export class FakeHost implements Host {
     this.time += 1000;
     return new Date(this.time);
   }
+  /** No lxcfs on the fake machine: containers start without resource views. */
+  async acquireViews(user: string): Promise<string> {
+    this.log.push(`views ${user.slice(0, 12)}`);
+    return 'no lxcfs here';
+  }
+  releaseViews(user: string): void {
+    this.log.push(`views release ${user.slice(0, 12)}`);
+  }
 }

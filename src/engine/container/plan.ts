@@ -32,6 +32,8 @@ export interface PlanOptions {
   tty: ProcessSpec['tty'];
   net: NetSetup;
   devices: { nodes: DeviceNode[]; rules: 'all' | string[] };
+  /** Resource views: the files bound in, and what gives them back at the end. */
+  views?: { views?: PlanInput['views']; user?: string; release?: string[] };
 }
 
 /** The shim's plan: berth's own, or another runtime's run under berth's monitor. */
@@ -95,8 +97,10 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     devices: devices.nodes.length ? devices.nodes : undefined,
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
     mounts: [...mountPlan(ctx, record), ...initMounts(record)],
+    views: opts.views?.views,
+    shmSize: h.ShmSize || undefined,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
-    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release },
+    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };
 }
 

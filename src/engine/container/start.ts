@@ -20,6 +20,7 @@ import { plan } from './plan.ts';
 import { settle } from './reconcile.ts';
 import { hasRestartPolicy } from './status.ts';
 import { drive, streamsOf } from './streams.ts';
+import { acquire as acquireViews } from './views.ts';
 import type { ContainerStreams } from './types.ts';
 
 type Size = { rows: number; cols: number };
@@ -172,7 +173,9 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     const tty = record.Config.Tty
       ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? ctx.store.winsizeFile(record.Id) : undefined }
       : undefined;
-    const steps = await plan(ctx, { record, cgroups, log, tty, net, devices: { nodes, rules } });
+    const views = await acquireViews(ctx, record, undo);
+    mark('views ready');
+    const steps = await plan(ctx, { record, cgroups, log, tty, net, devices: { nodes, rules }, views });
     mark('plan built');
     // Input from the API comes over a socket; the container reads it from a pipe (kept open for
     // OpenStdin without StdinOnce, as docker keeps it).
@@ -185,6 +188,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     // From here the monitor owns the cgroups and the sandbox: it removes and releases them at its end.
     undo.release('cgroups');
     undo.release('network');
+    undo.release('views');
     const monitor = ctx.host.refOf(shim.shimPid);
     if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, monitor);
     if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
