@@ -296,7 +296,7 @@ r.remove(force=True)
     assert.equal(out, 'True\nrunning\n400 Invalid detach keys (ctrl-1) provided\n');
   });
 
-  test('legacy links: the alias in /etc/hosts, docker\'s variables; refused to a missing or stopped container; removed by DELETE ?link=1', { skip: !fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins' }, async () => {
+  test('legacy links: the alias in /etc/hosts, docker\'s variables (and a MAC address as older clients give it); refused to a missing or stopped container; removed by DELETE ?link=1', { skip: !fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins' }, async () => {
     assert.equal((await d.docker(['run', '-d', '--name', 'linked', '-e', 'SECRET=s1', '--expose', '80', 'busybox', 'sleep', '60'])).code, 0);
     const ip = (await d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'linked'])).stdout.trim();
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
@@ -306,6 +306,8 @@ r.remove(force=True)
       'DB_ENV_SECRET=s1', 'DB_NAME=/linker/db', `DB_PORT=tcp://${ip}:80`, `DB_PORT_80_TCP=tcp://${ip}:80`, `DB_PORT_80_TCP_ADDR=${ip}`,
       'DB_PORT_80_TCP_PORT=80', 'DB_PORT_80_TCP_PROTO=tcp', `${ip}\tdb`, '',
     ].join('\n'));
+    // Config.MacAddress without an endpoint (the python SDK's mac_address) is the container's.
+    if (hasPythonSdk) assert.equal(await py(d, `print(c.containers.run('busybox', 'cat /sys/class/net/eth0/address', mac_address='02:42:ac:11:00:42', remove=True))`), "b'02:42:ac:11:00:42\\n'\n");
     const missing = await d.docker(['run', '--rm', '--link', 'nosuch:db', 'busybox', 'true']);
     assert.match(missing.stderr, /could not get container for nosuch/);
     assert.equal((await d.docker(['create', '--name', 'child', '--link', 'linked:db', 'busybox', 'true'])).code, 0);
