@@ -107,7 +107,10 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const pids = host.PidsLimit === null || host.PidsLimit === undefined ? 0 : num(host.PidsLimit, 'PidsLimit');
   const autoRemove = host.AutoRemove === true;
   const entrypoint = body.Entrypoint === null || body.Entrypoint === undefined ? undefined : strList(body.Entrypoint, 'Entrypoint');
-  const health = body.Healthcheck as CreateOptions['healthcheck'] | null | undefined;
+  // Fields a client sent as null (python's SDK) are absent, as docker keeps them.
+  const health = body.Healthcheck && typeof body.Healthcheck === 'object'
+    ? (Object.fromEntries(Object.entries(body.Healthcheck).filter(([, v]) => v !== null && v !== undefined)) as CreateOptions['healthcheck'])
+    : undefined;
   const log = (host.LogConfig ?? {}) as Json;
   const logType = str(log.Type) ?? 'json-file';
   if (logType !== 'json-file' && logType !== 'local' && logType !== 'none') {

@@ -236,7 +236,7 @@ r.remove(force=True)
     assert.equal(out, "running b'in\\n'\n");
   });
 
-  test('prune filters, commit changes in one value, attach logs without a stream, diff kinds (python SDK)', { skip: !hasPythonSdk && 'needs python3-docker' }, async () => {
+  test('prune and list filters (containers, volumes, networks), commit changes in one value, attach logs without a stream, diff kinds (python SDK)', { skip: !hasPythonSdk && 'needs python3-docker' }, async () => {
     const out = await py(d, `
 lg = c.containers.run('busybox', ['sh', '-c', 'echo hello-logs; mkdir /newdir; rm -rf /home; echo > /etc/passwd'], detach=True, name='lg')
 lg.wait()
@@ -259,6 +259,15 @@ r = c.volumes.prune(filters={'label': 'a=1', 'all': 'true'})
 print(v.id in r['VolumesDeleted'], w.id in r['VolumesDeleted'])
 w.remove()
 c.images.remove('committed')
+named = c.volumes.create('named', labels={'k': 'v'})
+print([x.name for x in c.volumes.list(filters={'label': 'k=v'})], 'named' in [x.name for x in c.volumes.list(filters={'dangling': True})])
+named.remove()
+n = c.networks.create('filtered', labels={'l': '1'})
+print([x.name for x in c.networks.list(names=['filtered'])], [x.name for x in c.networks.list(filters={'label': 'l=1'})], sorted(x.name for x in c.networks.list(filters={'type': 'builtin'})))
+n.remove()
+h = c.containers.create('busybox', 'true', healthcheck={'test': ['CMD', 'true'], 'interval': 1000000000})
+print(h.attrs['Config']['Healthcheck'])
+h.remove()
 `);
     assert.equal(out, [
       "b'hello-logs\\n'",
@@ -269,6 +278,9 @@ c.images.remove('committed')
       'True False True',
       'True',
       'True False',
+      "['named'] True",
+      "['filtered'] ['filtered'] ['bridge', 'host', 'none']",
+      "{'Test': ['CMD', 'true'], 'Interval': 1000000000}",
       '',
     ].join('\n'));
   });
