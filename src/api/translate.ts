@@ -182,6 +182,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       ...(str(host.CpusetCpus) ? { CpusetCpus: str(host.CpusetCpus) } : {}),
       ...(str(host.CpusetMems) ? { CpusetMems: str(host.CpusetMems) } : {}),
       Init: typeof host.Init === 'boolean' ? host.Init : null,
+      ...(num(host.ShmSize, 'ShmSize') > 0 ? { ShmSize: num(host.ShmSize, 'ShmSize') } : {}),
       Links: strList(host.Links, 'HostConfig.Links') ?? null,
       VolumesFrom: strList(host.VolumesFrom, 'HostConfig.VolumesFrom') ?? null,
     },

@@ -99,6 +99,8 @@ export interface HostConfig {
   UTSMode?: string;
   /** docker's legacy links, "NAME:ALIAS" (name resolved to the container's name at create). */
   Links?: string[] | null;
+  /** Bytes of the container's /dev/shm (docker's default 64 MiB when absent). */
+  ShmSize?: number;
   /** Containers whose mounts this one had at create ("NAME[:ro|rw]"). */
   VolumesFrom?: string[] | null;
 }

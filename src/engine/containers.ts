@@ -1451,6 +1451,7 @@ export class Containers {
       etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
       network: net.network,
       namespaces: sharedNamespaces(record.HostConfig, (ref) => this.initPid(this.get(ref))),
+      shmSize: record.HostConfig.ShmSize,
       process: withLinks(record, withInit(record, await this.processSpec(record, { tty })), (name) => this.linkTarget(name)),
       privileged: record.HostConfig.Privileged,
       sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...record.HostConfig.Sysctls } : record.HostConfig.Sysctls,

@@ -82,7 +82,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       SecurityOpt: r.HostConfig.SecurityOpt,
       UTSMode: r.HostConfig.UTSMode ?? '',
       UsernsMode: r.HostConfig.UsernsMode ?? '',
-      ShmSize: 67108864,
+      ShmSize: r.HostConfig.ShmSize || 67108864,
       // dockerd's default runtime's name, which clients compare with; berth's own shim runs it.
       Runtime: r.HostConfig.Runtime ?? 'runc',
       Isolation: '',

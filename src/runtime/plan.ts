@@ -93,6 +93,8 @@ export interface PlanInput {
    * (the host's or that container's) when the IPC namespace is shared.
    */
   namespaces?: { pid?: SharedNs; ipc?: SharedNs; uts?: SharedNs; shm?: string };
+  /** Bytes of /dev/shm (64 MiB when absent). */
+  shmSize?: number;
   /** rmdir (cgroups), rmtree (--rm), and a program the monitor starts detached at the very end (network release); rmscope: one rmdir try each. */
   teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; rmscope?: string[] };
 }
@@ -259,7 +261,7 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
     p.namespaces?.shm
       ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
-      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', 'size=65536k', ...owner] },
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', `size=${Math.ceil((p.shmSize || 64 << 20) / 1024)}k`, ...owner] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
     { destination: '/etc/hostname', type: 'bind', source: p.etcFiles.hostname, options: ['rbind'] },

@@ -170,7 +170,7 @@ r.remove(force=True)
     assert.equal((await d.docker(['rm', '-f', 'holder'])).code, 0);
   });
 
-  test('--init: docker-init is pid 1, reaps orphans, forwards signals; bind propagation', async () => {
+  test('--init: docker-init is pid 1, reaps orphans, forwards signals; --shm-size; bind propagation', async () => {
     const ps = await d.docker(['run', '--rm', '--init', 'busybox', 'ps', '-o', 'pid,comm']);
     assert.match(ps.stdout, /^\s*1 docker-init$/m);
     // The orphan's parent is pid 1: without an init that reaps, `exec sleep` would leave a zombie.
@@ -183,6 +183,9 @@ r.remove(force=True)
     assert.equal((await d.docker(['inspect', '-f', '{{.HostConfig.Init}} {{.State.ExitCode}}', 'reap'])).stdout.trim(), 'true 143');
     assert.equal((await d.docker(['rm', 'reap'])).code, 0);
     assert.equal((await d.docker(['run', '--rm', '--init', 'busybox', 'nonexist'])).code, 127);
+
+    const shm = await d.docker(['run', '--rm', '--shm-size', '128m', 'busybox', 'df', '-k', '/dev/shm']);
+    assert.match(shm.stdout, /shm\s+131072 /);
 
     const dir = fs.mkdtempSync(path.join(root.dir, 'bind-'));
     const shared = await d.docker(['run', '--rm', '-v', `${dir}:/bp:rw,rshared`, 'busybox', 'grep', ' /bp ', '/proc/self/mountinfo']);
