@@ -7,7 +7,7 @@ import type { Engine } from '../engine/engine.ts';
 import { runtimeCommand } from '../runtime/runtimes.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
-import { pruneFilter } from '../engine/prune-filters.ts';
+import { hasLabel, pruneFilter } from '../engine/prune-filters.ts';
 import { containerSummary } from '../engine/summary.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
 
@@ -72,7 +72,13 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.on('GET', '/volumes', async (call) => {
     const f = filters(call.query);
     const names = f.get('name') ?? [];
-    return { status: 200, body: { Volumes: volumes().list().filter((v) => !names.length || names.some((n) => v.Name.includes(n))), Warnings: null } };
+    const labels = f.get('label') ?? [];
+    const dangling = f.get('dangling')?.[0];
+    const used = dangling === undefined ? undefined : (name: string) => engine.containers.volumeUser(name) !== undefined;
+    const list = volumes().list().filter((v) => (!names.length || names.some((n) => v.Name.includes(n)))
+      && labels.every((l) => hasLabel(v.Labels ?? {}, l))
+      && (!used || used(v.Name) !== (dangling === 'true' || dangling === '1')));
+    return { status: 200, body: { Volumes: list, Warnings: null } };
   });
   r.on('POST', '/volumes/create', async (call) => {
     const body = await readJson(call.req);
@@ -113,9 +119,16 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   // ---- networks: the engine's (the default bridge, user networks) and docker's host and none ----
   const admin = () => engine.networks();
-  r.on('GET', '/networks', async () => {
+  r.on('GET', '/networks', async (call) => {
+    const f = filters(call.query);
     const a = await admin();
-    return { status: 200, body: await Promise.all((await a.list()).map((n) => a.inspect(n.Name))) };
+    const all = (await Promise.all((await a.list()).map((n) => a.inspect(n.Name)))) as Array<{ Name: string; Id: string; Driver: string; Labels?: Record<string, string> }>;
+    // docker's network filters: name (substring), id (prefix), label (all of them), driver, type.
+    const builtin = (n: { Name: string }) => ['bridge', 'host', 'none'].includes(n.Name);
+    const any = (key: string, test: (v: string) => boolean) => !f.get(key)?.length || f.get(key)!.some(test);
+    const body = all.filter((n) => any('name', (v) => n.Name.includes(v)) && any('id', (v) => n.Id.startsWith(v)) && any('driver', (v) => n.Driver === v)
+      && any('type', (v) => (v === 'builtin') === builtin(n)) && (f.get('label') ?? []).every((l) => hasLabel(n.Labels ?? {}, l)));
+    return { status: 200, body };
   });
   r.on('GET', '/networks/{id}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
   r.on('POST', '/networks/create', async (call) => {

@@ -111,7 +111,10 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const pids = host.PidsLimit === null || host.PidsLimit === undefined ? 0 : num(host.PidsLimit, 'PidsLimit');
   const autoRemove = host.AutoRemove === true;
   const entrypoint = body.Entrypoint === null || body.Entrypoint === undefined ? undefined : strList(body.Entrypoint, 'Entrypoint');
-  const health = body.Healthcheck as CreateOptions['healthcheck'] | null | undefined;
+  // Fields a client sent as null (python's SDK) are absent, as docker keeps them.
+  const health = body.Healthcheck && typeof body.Healthcheck === 'object'
+    ? (Object.fromEntries(Object.entries(body.Healthcheck).filter(([, v]) => v !== null && v !== undefined)) as CreateOptions['healthcheck'])
+    : undefined;
   const log = (host.LogConfig ?? {}) as Json;
   const logType = str(log.Type) ?? 'json-file';
   if (logType !== 'json-file' && logType !== 'local' && logType !== 'none') {
@@ -122,7 +125,10 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   // The endpoint of the container's network (docker's NetworkingConfig.EndpointsConfig[mode]).
   const endpoints = ((body.NetworkingConfig as Json | null | undefined)?.EndpointsConfig ?? {}) as Record<string, Json>;
   const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
-  const endpoint = ep ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined } : undefined;
+  // Config.MacAddress: where clients before API 1.44 (python's SDK) put it, with or without an endpoint.
+  const endpoint = ep
+    ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined }
+    : str(body.MacAddress) ? { Aliases: [], MacAddress: str(body.MacAddress) } : undefined;
   const consoleSize = Array.isArray(host.ConsoleSize) && host.ConsoleSize.length === 2 ? (host.ConsoleSize as [number, number]) : undefined;
   return {
     image,

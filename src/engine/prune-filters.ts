@@ -10,7 +10,8 @@ export interface Prunable {
   created?: string;
 }
 
-function hasLabel(labels: Record<string, string>, spec: string): boolean {
+/** `k` (present) or `k=v` (with that value), as docker's label filters read them. */
+export function hasLabel(labels: Record<string, string>, spec: string): boolean {
   const eq = spec.indexOf('=');
   return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
 }

@@ -170,7 +170,7 @@ r.remove(force=True)
     assert.equal((await d.docker(['rm', '-f', 'holder'])).code, 0);
   });
 
-  test('--init: docker-init is pid 1, reaps orphans, forwards signals; bind propagation', async () => {
+  test('--init: docker-init is pid 1, reaps orphans, forwards signals; --shm-size; bind propagation', async () => {
     const ps = await d.docker(['run', '--rm', '--init', 'busybox', 'ps', '-o', 'pid,comm']);
     assert.match(ps.stdout, /^\s*1 docker-init$/m);
     // The orphan's parent is pid 1: without an init that reaps, `exec sleep` would leave a zombie.
@@ -183,6 +183,9 @@ r.remove(force=True)
     assert.equal((await d.docker(['inspect', '-f', '{{.HostConfig.Init}} {{.State.ExitCode}}', 'reap'])).stdout.trim(), 'true 143');
     assert.equal((await d.docker(['rm', 'reap'])).code, 0);
     assert.equal((await d.docker(['run', '--rm', '--init', 'busybox', 'nonexist'])).code, 127);
+
+    const shm = await d.docker(['run', '--rm', '--shm-size', '128m', 'busybox', 'df', '-k', '/dev/shm']);
+    assert.match(shm.stdout, /shm\s+131072 /);
 
     const dir = fs.mkdtempSync(path.join(root.dir, 'bind-'));
     const shared = await d.docker(['run', '--rm', '-v', `${dir}:/bp:rw,rshared`, 'busybox', 'grep', ' /bp ', '/proc/self/mountinfo']);
@@ -236,7 +239,7 @@ r.remove(force=True)
     assert.equal(out, "running b'in\\n'\n");
   });
 
-  test('prune filters, commit changes in one value, attach logs without a stream, diff kinds (python SDK)', { skip: !hasPythonSdk && 'needs python3-docker' }, async () => {
+  test('prune and list filters (containers, volumes, networks), commit changes in one value, attach logs without a stream, diff kinds (python SDK)', { skip: !hasPythonSdk && 'needs python3-docker' }, async () => {
     const out = await py(d, `
 lg = c.containers.run('busybox', ['sh', '-c', 'echo hello-logs; mkdir /newdir; rm -rf /home; echo > /etc/passwd'], detach=True, name='lg')
 lg.wait()
@@ -259,6 +262,15 @@ r = c.volumes.prune(filters={'label': 'a=1', 'all': 'true'})
 print(v.id in r['VolumesDeleted'], w.id in r['VolumesDeleted'])
 w.remove()
 c.images.remove('committed')
+named = c.volumes.create('named', labels={'k': 'v'})
+print([x.name for x in c.volumes.list(filters={'label': 'k=v'})], 'named' in [x.name for x in c.volumes.list(filters={'dangling': True})])
+named.remove()
+n = c.networks.create('filtered', labels={'l': '1'})
+print([x.name for x in c.networks.list(names=['filtered'])], [x.name for x in c.networks.list(filters={'label': 'l=1'})], sorted(x.name for x in c.networks.list(filters={'type': 'builtin'})))
+n.remove()
+h = c.containers.create('busybox', 'true', healthcheck={'test': ['CMD', 'true'], 'interval': 1000000000})
+print(h.attrs['Config']['Healthcheck'])
+h.remove()
 `);
     assert.equal(out, [
       "b'hello-logs\\n'",
@@ -269,6 +281,9 @@ c.images.remove('committed')
       'True False True',
       'True',
       'True False',
+      "['named'] True",
+      "['filtered'] ['filtered'] ['bridge', 'host', 'none']",
+      "{'Test': ['CMD', 'true'], 'Interval': 1000000000}",
       '',
     ].join('\n'));
   });
@@ -296,7 +311,7 @@ r.remove(force=True)
     assert.equal(out, 'True\nrunning\n400 Invalid detach keys (ctrl-1) provided\n');
   });
 
-  test('legacy links: the alias in /etc/hosts, docker\'s variables; refused to a missing or stopped container; removed by DELETE ?link=1', { skip: !fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins' }, async () => {
+  test('legacy links: the alias in /etc/hosts, docker\'s variables (and a MAC address as older clients give it); refused to a missing or stopped container; removed by DELETE ?link=1', { skip: !fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins' }, async () => {
     assert.equal((await d.docker(['run', '-d', '--name', 'linked', '-e', 'SECRET=s1', '--expose', '80', 'busybox', 'sleep', '60'])).code, 0);
     const ip = (await d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'linked'])).stdout.trim();
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
@@ -306,6 +321,8 @@ r.remove(force=True)
       'DB_ENV_SECRET=s1', 'DB_NAME=/linker/db', `DB_PORT=tcp://${ip}:80`, `DB_PORT_80_TCP=tcp://${ip}:80`, `DB_PORT_80_TCP_ADDR=${ip}`,
       'DB_PORT_80_TCP_PORT=80', 'DB_PORT_80_TCP_PROTO=tcp', `${ip}\tdb`, '',
     ].join('\n'));
+    // Config.MacAddress without an endpoint (the python SDK's mac_address) is the container's.
+    if (hasPythonSdk) assert.equal(await py(d, `print(c.containers.run('busybox', 'cat /sys/class/net/eth0/address', mac_address='02:42:ac:11:00:42', remove=True))`), "b'02:42:ac:11:00:42\\n'\n");
     const missing = await d.docker(['run', '--rm', '--link', 'nosuch:db', 'busybox', 'true']);
     assert.match(missing.stderr, /could not get container for nosuch/);
     assert.equal((await d.docker(['create', '--name', 'child', '--link', 'linked:db', 'busybox', 'true'])).code, 0);
