@@ -47,6 +47,12 @@ command -v fsck.erofs >/dev/null || need+=(erofs-utils)
 # Real clients of the daemon in the tests: Debian's Docker SDK for Python and docker-compose 1.29.
 dpkg -s python3-docker >/dev/null 2>&1 || need+=(python3-docker)
 dpkg -s docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# dockerd (docker.io), which the API tests run privately (own socket and directories) to compare
+# berth's answers with.
+[ -x /usr/sbin/dockerd ] || need+=(docker.io)
+# Resource views: lxcfs serves /proc/meminfo, cpuinfo, uptime... per container (berth starts it
+# itself on demand; the package's own service is not needed).
+command -v lxcfs >/dev/null || need+=(lxcfs)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -118,6 +118,13 @@ static void on_output(struct io *io, int *fd, int stream, char *buf, size_t cap)
  * or exec decides about the keys.) */
 static void on_stdin(struct io *io, char *buf, size_t cap) {
   ssize_t r = read(0, buf, cap);
+  if (*io->in_pipe >= 0) { /* no terminal: into the init's stdin pipe */
+    if (r < 0 && errno == EINTR) return;
+    if (r > 0) { write_all(*io->in_pipe, buf, (size_t)r); return; }
+    io->in = -1;
+    if (!io->in_hold) { close(*io->in_pipe); *io->in_pipe = -1; }
+    return;
+  }
   if (r <= 0) { io->in = -1; return; }
   for (ssize_t i = 0; i < r && !io->nodetach; i++) {
     if (io->ctrl_p && buf[i] == 0x11) {

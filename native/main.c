@@ -4,13 +4,16 @@
  *   fsops DIR   layer file operations from stdin (see fsops.c).
  *   xattrs DIR  every extended attribute under DIR, as records on stdout (see xattrs.c).
  *   netns add|del PATH   a persistent network namespace bind-mounted on PATH, or its removal (netns.c).
- *   layer mount|umount ...   layer images mounted on their directories, or unmounted (layers.c). */
+ *   layer mount|umount ...   layer images mounted on their directories, or unmounted (layers.c).
+ * Run as docker-init (bound into a container for --init): the container's init (init.c). */
 #include "shim.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <libgen.h>
 
 int main(int argc, char **argv) {
+  if (argc >= 1 && !strcmp(basename(argv[0]), "docker-init")) return init_main(argc - 1, argv + 1);
   if (argc >= 2 && !strcmp(argv[1], "run")) {
     struct plan p;
     report_set_fd(3);

@@ -48,6 +48,12 @@ struct monitor {
   struct attach at;
   int attached; /* our stdio still belongs to the client that started us */
   int restarts;
+  /* stdinpipe close|hold: the init's stdin is a pipe we feed from our own stdin (a socket, from
+   * the API daemon): programs such as cat treat a socket unlike a pipe (splice). `hold`: the
+   * pipe stays open when our input ends (docker's OpenStdin without StdinOnce), so the container
+   * keeps its stdin whoever comes and goes. Kept across restarts; -1 when none (or closed). */
+  int in_pipe[2];
+  int in_hold;
 };
 
 /* One life of the init. */
@@ -76,6 +82,7 @@ __attribute__((noreturn)) static void child_main(struct monitor *m, int sync_r, 
     dup2(out_w, 1);
     dup2(errout_w, 2);
   }
+  if (m->in_pipe[0] >= 0) dup2(m->in_pipe[0], 0);
   struct monitor_link link = { 0, err_w, sync_r, console_w };
   /* EOF instead of the go means the monitor died before PDEATHSIG was set. */
   char go[32];
@@ -274,6 +281,13 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
     if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) die_report("pidns", pidns, errno);
     close(fd);
   }
+  const char *stdinpipe = field(p, "console") ? NULL : field(p, "stdinpipe");
+  m->in_pipe[0] = m->in_pipe[1] = -1;
+  m->in_hold = stdinpipe && !strcmp(stdinpipe, "hold");
+  if (stdinpipe && pipe2(m->in_pipe, O_CLOEXEC) < 0) die_report("pipe", "stdin", errno);
+  /* We keep the read end for restarts: a container that never reads must not block us, so
+   * input beyond what the pipe holds is dropped. */
+  if (m->in_pipe[1] >= 0) fcntl(m->in_pipe[1], F_SETFL, O_NONBLOCK);
   if (attach_open(&m->at, field(p, "attachsock")) < 0) die_report("attachsock", field(p, "attachsock"), errno);
   /* devcg DIR PROGRAM: the device program goes on the cgroup before anything runs in it. */
   for (int i = 0; i < p->n; i++) {
@@ -298,7 +312,8 @@ int monitor_run(struct plan *p) {
     health_container_started(m.hc);
     struct io io = {
       .init = l.pid, .sfd = m.sfd, .out = l.out, .err = l.err, .master = l.con.master,
-      .in = l.con.master >= 0 && field(p, "stdin") && m.attached ? 0 : -1,
+      .in = (l.con.master >= 0 && field(p, "stdin") && m.attached) || m.in_pipe[1] >= 0 ? 0 : -1,
+      .in_pipe = &m.in_pipe[1], .in_hold = m.in_hold,
       .nodetach = field(p, "nodetach") != NULL, .attached = &m.attached, .lg = m.logging ? &m.lg : NULL,
       .at = &m.at, .hc = m.hc, .winsize = field(p, "winsize"), .initpidfile = field(p, "initpidfile"),
     };

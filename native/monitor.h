@@ -40,7 +40,9 @@ struct io {
   pid_t init;
   int sfd;              /* signalfd: SIGCHLD and the forwarded signals */
   int out, err, master; /* output pipes, or the terminal; -1 when closed */
-  int in;               /* our stdin, fed to the terminal; -1 if not */
+  int in;               /* our stdin, fed to the terminal or the stdin pipe; -1 if not */
+  int *in_pipe;         /* the write end of the init's stdin pipe (stdinpipe); -1 if none */
+  int in_hold;          /* the stdin pipe outlives our input's end */
   int nodetach;         /* no Ctrl-P Ctrl-Q detaching */
   int ctrl_p;           /* the last byte from stdin was Ctrl-P */
   int *attached;        /* our stdio still belongs to a client */

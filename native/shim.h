@@ -128,6 +128,7 @@ int xattrs_main(const char *dir);
 
 /* layers.c */
 int layers_main(int argc, char **argv);
+int init_main(int argc, char **argv);
 
 /* netns.c */
 int netns_main(const char *op, const char *path);

@@ -12,6 +12,7 @@ static const struct step_def steps[] = {
   { "pidns", 1, 1, STEP_PARENT, NULL },
   { "console", 1, 1, STEP_PARENT, NULL },
   { "stdin", 1, 1, STEP_PARENT, NULL },
+  { "stdinpipe", 1, 1, STEP_PARENT, NULL },
   { "log", 2, 4, STEP_PARENT, NULL },
   { "attachsock", 1, 1, STEP_PARENT, NULL },
   { "devcg", 2, 2, STEP_PARENT, NULL },

@@ -4,19 +4,23 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
-import { conflict, invalid, isCode } from '../core/errors.ts';
+import { BerthError, conflict, invalid, isCode } from '../core/errors.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import { ExecApi } from './exec.ts';
 import type { Engine } from '../engine/engine.ts';
 import { matches } from '../engine/filters.ts';
+import { pruneFilter } from '../engine/prune-filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
 import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { createOptions } from './translate.ts';
 
 /** A client attached to a container's stdio through the daemon. */
 interface Attachment {
   conduit: Conduit;
+  /** Its detach keys (docker's detachKeys): the sequence ends this attachment. */
+  detach?: DetachScanner;
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
@@ -60,7 +64,13 @@ export class ContainerApi {
       .on('POST', '/containers/{id}/stop', (c) => this.stop(c))
       .on('POST', '/containers/{id}/restart', (c) => this.restart(c))
       .on('POST', '/containers/{id}/kill', async (c) => {
-        await this.containers.killAndWait(c.params.id, c.query.get('signal') || 'KILL');
+        try {
+          await this.containers.killAndWait(c.params.id, c.query.get('signal') || 'KILL');
+        } catch (err) {
+          // docker's words, which clients match: "Cannot kill container: NAME: Container ID is not running"
+          if (isCode(err, 'Conflict')) throw conflict(`Cannot kill container: ${c.params.id}: ${(err as Error).message}`);
+          throw err;
+        }
         return { status: 204 };
       })
       .on('POST', '/containers/{id}/pause', async (c) => (await this.containers.pause(c.params.id), { status: 204 }))
@@ -110,7 +120,8 @@ export class ContainerApi {
   }
 
   private async prune(call: Call) {
-    const deleted = await this.containers.prune(filters(call.query).get('label') ?? []);
+    const accept = pruneFilter(filters(call.query), ['until', 'label', 'label!']);
+    const deleted = await this.containers.prune([], (c) => accept({ labels: c.record.Config.Labels ?? {}, created: c.record.Created }));
     this.wake();
     return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: 0 } };
   }
@@ -120,7 +131,9 @@ export class ContainerApi {
     if (running(c)) return { status: 304 };
     const attachments = this.pending.get(c.record.Id) ?? new Set<Attachment>();
     this.pending.delete(c.record.Id);
-    const stdin = c.record.Config.OpenStdin === true && [...attachments].some((a) => a.stdin);
+    // OpenStdin: the container's stdin is a pipe from here, open until it exits (or a client
+    // attached to it closes it, with StdinOnce), attached or not: `docker run -di IMAGE cat` waits.
+    const stdin = c.record.Config.OpenStdin === true;
     const size = c.record.HostConfig.ConsoleSize;
     let streams: ContainerStreams | undefined;
     try {
@@ -182,7 +195,14 @@ export class ContainerApi {
       if (!a.stdin || !stdin || stdin.destroyed) return;
       if (data === null) {
         if (c.record.Config.StdinOnce !== false) stdin.end();
-      } else stdin.write(data);
+        return;
+      }
+      const scan = a.detach?.feed(data) ?? { pass: data, detach: false };
+      if (scan.pass.length) stdin.write(scan.pass);
+      if (scan.detach) {
+        live.attachments.delete(a);
+        a.conduit.end();
+      }
     });
     stdin?.on('error', () => {});
     a.conduit.onClose(() => live.attachments.delete(a));
@@ -193,14 +213,22 @@ export class ContainerApi {
     const q = call.query;
     const logs = flag(q, 'logs');
     const stream = flag(q, 'stream') || !logs;
-    const a: Attachment = { conduit: hijack(call, c.record.Config.Tty !== true), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr') };
+    // Detach keys are read from a terminal's input only (docker's rule: other input is data).
+    const keys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS); // a bad one is a 400, before the hijack
+    const a: Attachment = {
+      conduit: hijack(call, c.record.Config.Tty !== true), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'),
+      ...(c.record.Config.Tty ? { detach: new DetachScanner(keys) } : {}),
+    };
     if (logs) {
       for await (const e of readLog(this.containers.logPath(c.record.Id), {})) {
         const data = Buffer.from(e.log);
         if (e.stream === 'stderr' ? a.stderr : a.stdout) a.conduit.write(c.record.Config.Tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
       }
     }
-    if (!stream) return a.conduit.end();
+    if (!stream) {
+      a.conduit.end();
+      return;
+    }
     const live = this.live.get(c.record.Id);
     if (live) {
       live.attachments.add(a);
@@ -244,7 +272,7 @@ export class ContainerApi {
     const t = call.query.get('t') ?? call.query.get('timeout');
     if (running(c)) await this.containers.stop(c.record.Id, t === null || t === '' ? undefined : Number(t));
     await this.waitGone(c.record.Id);
-    const streams = await this.containers.startStreams(this.containers.get(c.record.Id).record, { stdin: false });
+    const streams = await this.containers.startStreams(this.containers.get(c.record.Id).record, { stdin: c.record.Config.OpenStdin === true });
     if (streams) this.carry(c, streams, new Set());
     this.containers.event('restart', c.record);
     return { status: 204 };
@@ -329,6 +357,7 @@ export class ContainerApi {
     const stdout = flag(q, 'stdout');
     const stderr = flag(q, 'stderr');
     if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    if (c.record.HostConfig.LogConfig?.Type === 'none') throw new BerthError('Unimplemented', 'configured logging driver does not support reading');
     const tail = q.get('tail');
     const since = q.get('since');
     const until = q.get('until');
@@ -426,7 +455,8 @@ export class ContainerApi {
     const body = await readJson(call.req);
     const repo = q.get('repo');
     const ref = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
-    const changes = q.getAll('changes').filter(Boolean);
+    // One Dockerfile instruction per line: SDKs send several in one value.
+    const changes = q.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
     const { parseChanges } = await import('../image/changes.ts');
     const img = await this.containers.commit(name, {
       name: ref,
@@ -461,7 +491,15 @@ function statsJson(c: Container, now: Sample, pre: Sample): object {
   const cpus = (s: Sample) => ({ cpu_usage: { total_usage: s.cpuNanos, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: s.system, online_cpus: os.availableParallelism(), throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
   return {
     read: now.read, preread: pre.read, name: `/${c.record.Name}`, id: c.record.Id,
-    pids_stats: { current: now.pids }, blkio_stats: { io_service_bytes_recursive: null }, num_procs: 0, storage_stats: {},
+    pids_stats: { current: now.pids },
+    // dockerd's shape: the throttle counters on cgroup v1, io.stat on v2; the rest it leaves null.
+    blkio_stats: {
+      io_service_bytes_recursive: now.blkio?.serviceBytes.length ? now.blkio.serviceBytes : null,
+      io_serviced_recursive: now.blkio?.serviced.length ? now.blkio.serviced : null,
+      io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null,
+    },
+    ...(now.pressure && Object.keys(now.pressure).length ? { pressure: now.pressure } : {}),
+    num_procs: 0, storage_stats: {},
     cpu_stats: cpus(now), precpu_stats: cpus(pre),
     memory_stats: { usage: now.memoryUsage, limit: now.memoryLimit, stats: {} },
     networks: {},

@@ -16,6 +16,7 @@ const STATUS: Record<ErrorCode, number> = {
   Conflict: 409,
   FailedPrecondition: 412,
   Unavailable: 503,
+  Unimplemented: 501,
   PermissionDenied: 403,
   // The container's command cannot run: docker answers start with 400, and the CLI reads the
   // message ("executable file not found", "permission denied") to pick 127 or 126.
@@ -142,7 +143,7 @@ export function sendRaw(socket: Duplex, reply: Reply): void {
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found',
-  409: 'Conflict', 412: 'Precondition Failed', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  409: 'Conflict', 412: 'Precondition Failed', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
 };
 
 /**
@@ -233,6 +234,9 @@ export interface Conduit {
   onClose(fn: () => void): void;
 }
 
+/** How long the first bytes of an upgraded stream wait for the client to have read the 101. */
+const UPGRADE_HOLD_MS = 30;
+
 /**
  * Hands a connection over for a stream. With an upgrade request: `101 UPGRADED` and the raw
  * socket (the client's FIN is end of input, not a hang-up). Without (dockerode, testcontainers):
@@ -245,15 +249,28 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     const pendingHead = head.length ? head : undefined;
     const idle = multiplexed ? probeWhenIdle(socket) : undefined;
+    // Some clients (python's docker SDK) read the 101 through a buffered reader, then take the
+    // raw socket under it: bytes that arrived with the headers are lost. The first output is
+    // held back a moment, so that it arrives after the client has read the headers.
+    let held: Array<Buffer | null> | undefined = [];
+    setTimeout(() => {
+      const q = held!;
+      held = undefined;
+      for (const d of q) {
+        if (d === null) socket.end();
+        else if (!socket.destroyed && socket.writable) socket.write(d);
+      }
+    }, UPGRADE_HOLD_MS);
     return {
       write: (d) => {
         idle?.wrote();
+        if (held) return (held.push(d), true);
         return !socket.destroyed && socket.writable ? socket.write(d) : true;
       },
       onDrain: (fn) => socket.on('drain', fn),
       pauseInput: () => socket.pause(),
       resumeInput: () => socket.resume(),
-      end: () => socket.end(),
+      end: () => void (held ? held.push(null) : socket.end()),
       onInput: (fn) => {
         if (pendingHead) fn(pendingHead);
         socket.on('data', (d: Buffer) => fn(d));

@@ -55,7 +55,11 @@ export function imageRoutes(r: Router, engine: Engine): void {
 
   r.on('GET', '/images/{name*}/json', async (call) => {
     const rec = images().resolve(call.params.name);
-    return { status: 200, body: inspectImage(rec, images().list().find((s) => s.record.id === rec.id)?.names ?? []) };
+    const body = inspectImage(rec, images().list().find((s) => s.record.id === rec.id)?.names ?? []) as Record<string, unknown>;
+    // Fields later API versions dropped, for the clients that still ask for those versions.
+    if (call.version < 1.45) Object.assign(body, { Container: '', ContainerConfig: { ...(body.Config as object), Cmd: null, Env: null, Labels: null } });
+    if (call.version < 1.44) body.VirtualSize = body.Size;
+    return { status: 200, body };
   });
 
   r.on('GET', '/images/{name*}/history', async (call) => {

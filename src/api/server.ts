@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import { containerAdminRoutes } from './container-admin.ts';
 import { ContainerApi } from './containers.ts';
 import { errorReply, hostPaths, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
 import { buildRoutes } from './build.ts';
@@ -13,6 +14,7 @@ import { imageRoutes } from './images.ts';
 import { LAYER_MOUNTS } from '../snapshot/layers.ts';
 import { REPO } from '../util/paths.ts';
 import { listenBacklog, secureSocket, tcpServer, tcpWarning, type TlsFiles } from './listen.ts';
+import { pluginRoutes, swarmRoutes } from './swarm.ts';
 import { systemRoutes } from './system.ts';
 
 // BERTH_TRACE=1: each request's method, path, status and time to stderr.
@@ -22,8 +24,11 @@ export function buildRouter(engine: Engine): Router {
   const r = new Router();
   systemRoutes(r, engine);
   new ContainerApi(engine).routes(r);
+  containerAdminRoutes(r, engine);
   imageRoutes(r, engine);
   buildRoutes(r, engine);
+  swarmRoutes(r);
+  pluginRoutes(r);
   return r;
 }
 

@@ -8,6 +8,8 @@ import { runtimeCommand } from '../runtime/runtimes.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
 import { networkMatcher, type NetworkView } from '../engine/network-filters.ts';
+import { hasLabel, pruneFilter } from '../engine/prune-filters.ts';
+import { containerSummary } from '../engine/summary.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
 
 export function systemRoutes(r: Router, engine: Engine): void {
@@ -58,9 +60,10 @@ export function systemRoutes(r: Router, engine: Engine): void {
       body: {
         LayersSize: u.layersSize,
         Images: u.images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: ts(i.created), Size: i.size, SharedSize: i.shared, VirtualSize: i.size, Labels: {}, Containers: i.containers })),
-        Containers: u.containers.map(({ container: c, size }) => ({ Id: c.record.Id, Names: [`/${c.record.Name}`], Image: c.record.ImageName, ImageID: c.record.Image, Command: [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' '), Created: ts(c.record.Created), State: c.state.Status, Status: c.state.Status, SizeRw: size, SizeRootFs: size, Labels: c.record.Config.Labels ?? {}, Mounts: [] })),
+        Containers: u.containers.map(({ container: c, size }) => ({ ...containerSummary(c, undefined, engine.containers.networkView(c)), SizeRw: size, SizeRootFs: size })),
         Volumes: u.volumes.map(({ volume, links, size }) => ({ ...volume, UsageData: { Size: size, RefCount: links } })),
         BuildCache: [],
+        BuilderSize: 0,
       },
     };
   });
@@ -70,7 +73,13 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.on('GET', '/volumes', async (call) => {
     const f = filters(call.query);
     const names = f.get('name') ?? [];
-    return { status: 200, body: { Volumes: volumes().list().filter((v) => !names.length || names.some((n) => v.Name.includes(n))), Warnings: null } };
+    const labels = f.get('label') ?? [];
+    const dangling = f.get('dangling')?.[0];
+    const used = dangling === undefined ? undefined : (name: string) => engine.containers.volumeUser(name) !== undefined;
+    const list = volumes().list().filter((v) => (!names.length || names.some((n) => v.Name.includes(n)))
+      && labels.every((l) => hasLabel(v.Labels ?? {}, l))
+      && (!used || used(v.Name) !== (dangling === 'true' || dangling === '1')));
+    return { status: 200, body: { Volumes: list, Warnings: null } };
   });
   r.on('POST', '/volumes/create', async (call) => {
     const body = await readJson(call.req);
@@ -92,10 +101,15 @@ export function systemRoutes(r: Router, engine: Engine): void {
     engine.events.emit('volume', 'destroy', call.params.name, { driver: 'local' });
     return { status: 204 };
   });
-  r.on('POST', '/volumes/prune', async () => {
+  r.on('POST', '/volumes/prune', async (call) => {
+    const f = filters(call.query);
+    // docker prunes only anonymous volumes unless all=true (API 1.42; older clients: every unused one)
+    const all = call.version < 1.42 || (f.get('all') ?? []).some((v) => v === 'true' || v === '1');
+    f.delete('all');
+    const accept = pruneFilter(f, ['label', 'label!']);
     const deleted: string[] = [];
     for (const v of volumes().list()) {
-      if (!v.Anonymous) continue; // docker prunes only anonymous volumes unless all=true
+      if ((!v.Anonymous && !all) || !accept({ labels: v.Labels ?? {} })) continue;
       try {
         volumes().remove(v.Name, (n) => engine.containers.volumeUser(n));
         deleted.push(v.Name);
@@ -155,17 +169,23 @@ export function info(engine: Engine) {
     MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: false, PidsLimit: true, IPv4Forwarding: true,
     Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',
     CgroupDriver: 'cgroupfs', CgroupVersion: String(engine.cgroups.version), NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: osName(), OSVersion: '',
-    OSType: 'linux', Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+    OSType: 'linux', Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: {
+      AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [], InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [],
+      IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
+    },
     NCPU: os.availableParallelism(), MemTotal: os.totalmem(), Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: VERSION,
     Runtimes: { berth: { path: 'berth-shim' }, ...installedRuntimes() }, DefaultRuntime: 'berth', Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-    LiveRestoreEnabled: true, Isolation: '', InitBinary: '', SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'], Warnings: [],
+    LiveRestoreEnabled: true, Isolation: '', InitBinary: 'docker-init', SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'], Warnings: [],
+    KernelMemory: false, KernelMemoryTCP: false, BridgeNfIptables: true, BridgeNfIp6tables: true, GenericResources: null,
+    HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
+    ContainerdCommit: { ID: '', Expected: '' }, RuncCommit: { ID: '', Expected: '' }, InitCommit: { ID: '', Expected: '' },
   };
 }
 
 export function version() {
   return {
     Platform: { Name: 'Berth' },
-    Components: [{ Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release() } }],
+    Components: [{ Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release(), GitCommit: '', GoVersion: `node${process.versions.node}`, BuildTime: '', Experimental: 'false' } }],
     Version: VERSION, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '', GoVersion: `node${process.versions.node}`,
     Os: 'linux', Arch: goArch(), KernelVersion: os.release(), BuildTime: '',
   };

@@ -10,6 +10,9 @@ import { checkCpuset } from '../kernel/cpuset.ts';
 
 type Json = Record<string, unknown>;
 
+/** The drivers dockerd has built in (berth has json-file, local and none of them). */
+const DOCKER_LOG_DRIVERS = new Set(['json-file', 'local', 'none', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries']);
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const strList = (v: unknown, what: string): string[] | undefined => {
   if (v === null || v === undefined) return undefined;
@@ -75,6 +78,8 @@ function mounts(host: Json, config: Json): MountSpec[] {
     const fields = [`type=${str(m.Type) ?? 'volume'}`, `target=${str(m.Target) ?? ''}`];
     if (str(m.Source)) fields.push(`source=${m.Source}`);
     if (m.ReadOnly === true) fields.push('readonly');
+    const bind = dict(m.BindOptions, 'BindOptions');
+    if (str(bind.Propagation)) fields.push(`bind-propagation=${bind.Propagation}`);
     const t = dict(m.TmpfsOptions, 'TmpfsOptions');
     if (typeof t.SizeBytes === 'number' && t.SizeBytes > 0) fields.push(`tmpfs-size=${t.SizeBytes}`);
     if (typeof t.Mode === 'number') fields.push(`tmpfs-mode=${t.Mode.toString(8)}`);
@@ -104,10 +109,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   if (typeof host !== 'object' || Array.isArray(host)) throw invalid('HostConfig must be an object');
   const image = str(body.Image);
   if (!image) throw invalid('No image specified');
-  for (const [field, allowed] of [['IpcMode', ['', 'private', 'shareable']], ['PidMode', ['']], ['UTSMode', ['']], ['UsernsMode', ['']]] as const) {
-    const v = (host[field] as string | undefined) ?? '';
-    if (!(allowed as readonly string[]).includes(v)) throw invalid(`invalid ${field.replace('Mode', '').toUpperCase()} mode: ${v} (not supported)`);
-  }
+  // PID, IPC and UTS modes (host, container:NAME) are checked by the engine (namespaces.ts).
   checkCpuset(str(host.CpusetCpus), 'cpus');
   checkCpuset(str(host.CpusetMems), 'mems');
   const shares = num(host.CpuShares, 'CpuShares');
@@ -125,20 +127,31 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const pids = host.PidsLimit === null || host.PidsLimit === undefined ? 0 : num(host.PidsLimit, 'PidsLimit');
   const autoRemove = host.AutoRemove === true;
   const entrypoint = body.Entrypoint === null || body.Entrypoint === undefined ? undefined : strList(body.Entrypoint, 'Entrypoint');
-  const health = body.Healthcheck as CreateOptions['healthcheck'] | null | undefined;
+  // Fields a client sent as null (python's SDK) are absent, as docker keeps them.
+  const health = body.Healthcheck && typeof body.Healthcheck === 'object'
+    ? (Object.fromEntries(Object.entries(body.Healthcheck).filter(([, v]) => v !== null && v !== undefined)) as CreateOptions['healthcheck'])
+    : undefined;
   const log = dict(host.LogConfig, 'HostConfig.LogConfig');
   const logType = str(log.Type) ?? 'json-file';
-  if (logType !== 'json-file') throw invalid(`logging driver "${logType}" is not available: only "json-file"`);
+  if (logType !== 'json-file' && logType !== 'local' && logType !== 'none') {
+    // dockerd looks a driver it does not have up as a plugin; berth has no plugins.
+    if (!DOCKER_LOG_DRIVERS.has(logType)) throw invalid(`error looking up logging plugin ${logType}: plugin "${logType}" not found`);
+    throw invalid(`logging driver "${logType}" is not supported: berth has json-file, local and none`);
+  }
   // The endpoint of the container's network (docker's NetworkingConfig.EndpointsConfig[mode]).
   const endpoints = dict<Json>(dict(body.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, 'NetworkingConfig.EndpointsConfig');
   const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
-  const endpoint = ep ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined } : undefined;
+  // Config.MacAddress: where clients before API 1.44 (python's SDK) put it, with or without an endpoint.
+  const endpoint = ep
+    ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined }
+    : str(body.MacAddress) ? { Aliases: [], MacAddress: str(body.MacAddress) } : undefined;
   const consoleSize = Array.isArray(host.ConsoleSize) && host.ConsoleSize.length === 2 ? (host.ConsoleSize as [number, number]) : undefined;
   return {
     image,
     cmd: strList(body.Cmd, 'Cmd') ?? [],
     entrypoint,
     env: strList(body.Env, 'Env') ?? [],
+    resolveEnv: false, // the client looked up `-e KEY` already; the daemon's environment is not the user's
     workdir: str(body.WorkingDir),
     user: str(body.User),
     hostname: str(body.Hostname),
@@ -170,7 +183,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       Devices: devices(host.Devices),
       UsernsMode: str(host.UsernsMode) ?? '',
       DeviceCgroupRules: strList(host.DeviceCgroupRules, 'DeviceCgroupRules') ?? [],
-      LogConfig: { Type: 'json-file', Config: strDict(log.Config, 'HostConfig.LogConfig.Config') },
+      LogConfig: { Type: logType, Config: strDict(log.Config, 'HostConfig.LogConfig.Config') },
       Mounts: mounts(host, body),
       ...(consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0 ? { ConsoleSize: consoleSize } : {}),
       NetworkMode: str(host.NetworkMode) ?? 'default',
@@ -180,8 +193,45 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       DnsSearch: strList(host.DnsSearch, 'DnsSearch') ?? [],
       DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
       ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
+      PidMode: str(host.PidMode) ?? '',
+      IpcMode: str(host.IpcMode) ?? '',
+      UTSMode: str(host.UTSMode) ?? '',
+      Binds: strList(host.Binds, 'HostConfig.Binds') ?? null,
+      ...(host.Tmpfs && typeof host.Tmpfs === 'object' ? { Tmpfs: host.Tmpfs as Record<string, string> } : {}),
+      ...(quota ? { CpuQuota: quota, CpuPeriod: num(host.CpuPeriod, 'CpuPeriod') } : {}),
+      ...(str(host.CpusetCpus) ? { CpusetCpus: str(host.CpusetCpus) } : {}),
+      ...(str(host.CpusetMems) ? { CpusetMems: str(host.CpusetMems) } : {}),
+      ...resourceFields(host),
+      Init: typeof host.Init === 'boolean' ? host.Init : null,
+      Links: strList(host.Links, 'HostConfig.Links') ?? null,
+      VolumesFrom: strList(host.VolumesFrom, 'HostConfig.VolumesFrom') ?? null,
     },
     expose: Object.keys(dict(body.ExposedPorts, 'ExposedPorts')),
+    ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
     ...(endpoint ? { endpoint } : {}),
   };
+}
+
+/** docker's block I/O, memory and realtime fields as given (checked as the CLI checks them). */
+function resourceFields(host: Record<string, unknown>): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  const list = <T>(k: string) => (Array.isArray(host[k]) && (host[k] as unknown[]).length ? (host[k] as T[]) : undefined);
+  const n = (k: string) => (typeof host[k] === 'number' && host[k] !== 0 ? (host[k] as number) : undefined);
+  if (n('BlkioWeight')) {
+    if (n('BlkioWeight')! < 10 || n('BlkioWeight')! > 1000) throw invalid('Range of blkio weight is from 10 to 1000');
+    out.BlkioWeight = n('BlkioWeight');
+  }
+  out.BlkioWeightDevice = list<{ Path: string; Weight: number }>('BlkioWeightDevice');
+  for (const k of ['BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'] as const) out[k] = list<{ Path: string; Rate: number }>(k);
+  if (n('MemoryReservation')) out.MemoryReservation = n('MemoryReservation');
+  if (typeof host.MemorySwappiness === 'number' && host.MemorySwappiness >= 0) {
+    if (host.MemorySwappiness > 100) throw invalid(`Invalid value: ${host.MemorySwappiness}, valid memory swappiness range is 0-100`);
+    out.MemorySwappiness = host.MemorySwappiness;
+  }
+  if (host.OomKillDisable === true) out.OomKillDisable = true;
+  if (n('CpuRealtimeRuntime')) out.CpuRealtimeRuntime = n('CpuRealtimeRuntime');
+  if (n('CpuRealtimePeriod')) out.CpuRealtimePeriod = n('CpuRealtimePeriod');
+  if (n('ShmSize')) out.ShmSize = n('ShmSize');
+  for (const k of Object.keys(out) as Array<keyof HostConfig>) if (out[k] === undefined) delete out[k];
+  return out;
 }

@@ -37,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logs: async () => (await import('./commands/lifecycle.ts')).logs,
   inspect: async () => (await import('./commands/lifecycle.ts')).inspect,
   rename: async () => (await import('./commands/lifecycle.ts')).rename,
+  update: async () => (await import('./commands/update.ts')).update,
   exec: async () => (await import('./commands/lifecycle.ts')).exec,
   volume: async () => (await import('./commands/volumes.ts')).volume,
   network: async () => (await import('./commands/network.ts')).network,
@@ -77,6 +78,7 @@ Commands:
   logs      Fetch the logs of a container
   inspect   Return low-level information on containers or images
   rename    Rename a container
+  update    Update configuration (resource limits, restart policy) of one or more containers
   exec      Execute a command in a running container
   volume    Manage volumes
   network   Manage networks
@@ -193,7 +195,12 @@ export async function main(argv: string[]): Promise<number> {
   let engine: Engine | undefined;
   let EngineClass: typeof Engine | undefined;
   const ctx: Context = {
-    engine: () => (engine ??= new EngineClass!(root)),
+    engine: () => {
+      if (engine) return engine;
+      engine = new EngineClass!(root);
+      engine.events.onWarning((m) => process.stderr.write(`WARNING: ${m}\n`));
+      return engine;
+    },
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
   };

@@ -39,6 +39,8 @@ export interface MountSpec {
   ReadOnly: boolean;
   TmpfsOptions?: string; // mount data for tmpfs, e.g. "size=64m,mode=1777"
   Anonymous?: boolean; // a volume created for this container only (-v /path)
+  /** A bind's propagation (docker's `rshared`, `rslave`, `private`...); absent: rprivate. */
+  Propagation?: string;
 }
 
 export interface HostConfig {
@@ -55,7 +57,8 @@ export interface HostConfig {
   SecurityOpt: string[] | null;
   Mounts: MountSpec[];
   RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
-  LogConfig?: { Type: 'json-file'; Config: Record<string, string> };
+  /** json-file (and local, stored the same way), or none: nothing is logged. */
+  LogConfig?: { Type: 'json-file' | 'local' | 'none'; Config: Record<string, string> };
   Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
   OomScoreAdj?: number;
   Sysctls?: Record<string, string>;
@@ -80,6 +83,47 @@ export interface HostConfig {
   IdMap?: { HostId: number; Size: number };
   /** `--runtime`: another OCI runtime's name (runc, crun...) to run the container; absent: berth's own. */
   Runtime?: string;
+  /** Block I/O: weight 10-1000 (0: the default), per device; throttles per device (docker's fields). */
+  BlkioWeight?: number;
+  BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  MemoryReservation?: number;
+  /** 0-100; null/absent: the kernel's default. */
+  MemorySwappiness?: number | null;
+  OomKillDisable?: boolean;
+  CpuRealtimeRuntime?: number;
+  CpuRealtimePeriod?: number;
+  /** /dev/shm's size in bytes (docker's default 64 MiB). */
+  ShmSize?: number;
+  /** berth's own: false turns the resource views (LXCFS's /proc/meminfo...) off for this container. */
+  ProcViews?: boolean;
+  /** docker's CPU fields as given (NanoCpus holds the limit berth applies; these are shown by inspect). */
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  /** As the client gave them (inspect shows them; Mounts holds what berth mounts). */
+  Binds?: string[] | null;
+  Tmpfs?: Record<string, string>;
+  /** --init: a small init runs as pid 1, reaps zombies and forwards signals to the command. */
+  Init?: boolean | null;
+  /** "" (a namespace of its own), "host", or "container:<id>" (another container's). */
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
+  /** docker's legacy links, "NAME:ALIAS" (name resolved to the container's name at create). */
+  Links?: string[] | null;
+  /** Containers whose mounts this one had at create ("NAME[:ro|rw]"). */
+  VolumesFrom?: string[] | null;
+}
+
+/** docker's shape of one --device-read-bps etc.: a block device's path and a rate. */
+export interface ThrottleDevice {
+  Path: string;
+  Rate: number;
 }
 
 /** docker's shape of one --device. */
@@ -102,7 +146,7 @@ export interface ContainerRecord {
   Created: string;
   Image: string; // image id
   ImageName: string; // as the user wrote it
-  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean; OpenStdin?: boolean; StdinOnce?: boolean };
+  Config: RunConfig & { Hostname: string; Cmd: string[]; Entrypoint: string[] | null; Env: string[]; User: string; WorkingDir: string; Tty?: boolean; OpenStdin?: boolean; StdinOnce?: boolean; StopTimeout?: number | null };
   HostConfig: HostConfig;
   Layers: string[]; // the image's diff ids at creation, bottom first
   Owner?: ProcessRef; // the `run` that created it and starts it (for crash recovery before a monitor exists)

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'Conflict'
   | 'FailedPrecondition'
   | 'Unavailable'
+  | 'Unimplemented' // asked of something this container or engine does not provide (docker: 501)
   | 'PermissionDenied'
   | 'CannotInvoke' // the container's command exists but cannot be executed (docker: 126)
   | 'CommandNotFound' // the container's command does not exist (docker: 127)

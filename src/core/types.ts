@@ -23,6 +23,7 @@ export interface RunConfig {
 export interface ImageConfig {
   architecture: string;
   os: string;
+  variant?: string;
   created?: string;
   author?: string;
   config?: RunConfig;

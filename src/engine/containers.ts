@@ -77,7 +77,7 @@ export class Containers {
   sweepNames(live: Container[] = []): void { this.ctx.store.sweepNames(new Map(live.map((c) => [c.record.Name, c.record.Id]))); }
   rename(nameOrId: string, newName: string): void { rename(this.ctx, nameOrId, newName); }
   remove(nameOrId: string, force: boolean, volumes = false): Promise<string> { return remove(this.ctx, nameOrId, force, volumes); }
-  prune(labels: string[] = []): Promise<string[]> { return prune(this.ctx, labels); }
+  prune(labels: string[] = [], accept?: (c: Container) => boolean): Promise<string[]> { return prune(this.ctx, labels, accept); }
   event(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void { emit(this.ctx, action, record, extra); }
   logPath(id: string): string { return this.ctx.store.logPath(id); }
 
@@ -143,6 +143,8 @@ export class Containers {
 
   // The network.
   peerNames(record: ContainerRecord): string[] { return net.peerNames(record); }
+  /** Writes a changed record (network connect, docker update). */
+  saveRecord(record: ContainerRecord): void { this.ctx.store.saveRecord(record); }
   /** network connect/disconnect: the networks joined at the next start. */
   setEndpoints(record: ContainerRecord, endpoints: Record<string, EndpointSpec>): void {
     record.Endpoints = endpoints;

@@ -58,6 +58,12 @@ export class Engine {
     return new r.pull.Puller(this.images, r.credentials).pull(name, opts);
   }
 
+  /** What a registry holds under a reference (descriptor and platforms), nothing pulled. */
+  async distribution(name: string, credentials?: Credentials) {
+    const r = await this.registries();
+    return new r.pull.Puller(this.images, r.credentials).inspect(name, credentials);
+  }
+
   /** Pushes a tagged image to its registry; progress arrives through `opts.onEvent`. */
   async push(name: string, opts: { onEvent?: (e: PushEvent) => void; credentials?: Credentials } = {}): Promise<PushResult> {
     const [r, push] = await Promise.all([this.registries(), import('./push.ts')]);

@@ -25,6 +25,24 @@ export class Events {
     this.file = path.join(rootDir, 'events.log');
   }
 
+  private readonly warned = new Set<string>();
+  private readonly warningListeners: Array<(message: string) => void> = [];
+
+  /**
+   * Something the user should know that fails nothing (lxcfs missing: containers start without
+   * resource views). Not journaled: whoever runs the engine (the CLI, the daemon) renders it,
+   * each text once per process.
+   */
+  warn(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    for (const l of this.warningListeners) l(message);
+  }
+
+  onWarning(listener: (message: string) => void): void {
+    this.warningListeners.push(listener);
+  }
+
   emit(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): void {
     const now = Date.now();
     const e: EngineEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local', time: Math.floor(now / 1000), timeNano: now * 1e6 };

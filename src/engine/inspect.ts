@@ -3,12 +3,13 @@
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/plan.ts';
 import { portsView } from '../network/ports.ts';
 import type { Container, NetworkView } from './container/types.ts';
+import { mountPoints } from './summary.ts';
 
 export function inspectContainer(c: Container, paths: { dir: string; log: string; layers: string[]; volumePath: (name: string) => string; restarts: number; health?: object; network?: NetworkView }): object {
   const { record: r, state: s } = c;
   const mode = r.HostConfig.NetworkMode ?? 'none';
   const net = paths.network;
-  const empty = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  const empty = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
   // docker lists the container's networks even when it is stopped (with empty addresses).
   const names = r.Endpoints ? Object.keys(r.Endpoints) : mode.startsWith('container:') ? [] : [mode];
   const networks = Object.fromEntries(names.map((n) => {
@@ -36,7 +37,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Error: s.Error,
       StartedAt: s.StartedAt,
       FinishedAt: s.FinishedAt,
-      ...(paths.health ? { Health: paths.health } : {}),
+      ...(paths.health && s.Status !== 'created' ? { Health: paths.health } : {}),
     },
     Image: r.Image,
     ResolvConfPath: `${paths.dir}/resolv.conf`,
@@ -52,7 +53,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: null,
+      Binds: r.HostConfig.Binds?.length ? r.HostConfig.Binds : null,
       ContainerIDFile: '',
       LogConfig: r.HostConfig.LogConfig ?? { Type: 'json-file', Config: {} },
       NetworkMode: mode,
@@ -61,56 +62,64 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Dns: r.HostConfig.Dns ?? [],
       DnsSearch: r.HostConfig.DnsSearch ?? [],
       DnsOptions: r.HostConfig.DnsOptions ?? [],
-      ExtraHosts: r.HostConfig.ExtraHosts ?? null,
+      ExtraHosts: r.HostConfig.ExtraHosts?.length ? r.HostConfig.ExtraHosts : null,
       RestartPolicy: r.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: r.HostConfig.AutoRemove,
       VolumeDriver: '',
-      VolumesFrom: null,
+      VolumesFrom: r.HostConfig.VolumesFrom?.length ? r.HostConfig.VolumesFrom : null,
       ConsoleSize: r.HostConfig.ConsoleSize ?? [0, 0],
       CapAdd: r.HostConfig.CapAdd,
       CapDrop: r.HostConfig.CapDrop,
       CgroupnsMode: 'private',
       GroupAdd: r.HostConfig.GroupAdd?.length ? r.HostConfig.GroupAdd : null,
-      IpcMode: 'private',
+      IpcMode: r.HostConfig.IpcMode || 'private',
       Cgroup: '',
-      Links: null,
+      Links: r.HostConfig.Links?.length ? r.HostConfig.Links : null,
       OomScoreAdj: r.HostConfig.OomScoreAdj ?? 0,
-      PidMode: '',
+      PidMode: r.HostConfig.PidMode ?? '',
       Privileged: r.HostConfig.Privileged,
       ReadonlyRootfs: r.HostConfig.ReadonlyRootfs,
       SecurityOpt: r.HostConfig.SecurityOpt,
-      UTSMode: '',
+      UTSMode: r.HostConfig.UTSMode ?? '',
       UsernsMode: r.HostConfig.UsernsMode ?? '',
-      ShmSize: 67108864,
-      Runtime: r.HostConfig.Runtime ?? 'berth',
+      ShmSize: r.HostConfig.ShmSize || 67108864,
+      // dockerd's default runtime's name, which clients compare with; berth's own shim runs it.
+      Runtime: r.HostConfig.Runtime ?? 'runc',
       Isolation: '',
       CpuShares: r.HostConfig.CpuShares,
       Memory: r.HostConfig.Memory,
       NanoCpus: r.HostConfig.NanoCpus,
       CgroupParent: '',
-      BlkioWeight: 0,
-      BlkioWeightDevice: [],
-      BlkioDeviceReadBps: [],
-      BlkioDeviceWriteBps: [],
-      BlkioDeviceReadIOps: [],
-      BlkioDeviceWriteIOps: [],
-      CpuPeriod: 0,
-      CpuQuota: 0,
-      CpuRealtimePeriod: 0,
-      CpuRealtimeRuntime: 0,
-      CpusetCpus: '',
-      CpusetMems: '',
+      BlkioWeight: r.HostConfig.BlkioWeight ?? 0,
+      BlkioWeightDevice: r.HostConfig.BlkioWeightDevice ?? [],
+      BlkioDeviceReadBps: r.HostConfig.BlkioDeviceReadBps ?? [],
+      BlkioDeviceWriteBps: r.HostConfig.BlkioDeviceWriteBps ?? [],
+      BlkioDeviceReadIOps: r.HostConfig.BlkioDeviceReadIOps ?? [],
+      BlkioDeviceWriteIOps: r.HostConfig.BlkioDeviceWriteIOps ?? [],
+      CpuPeriod: r.HostConfig.CpuPeriod ?? 0,
+      CpuQuota: r.HostConfig.CpuQuota ?? 0,
+      CpuRealtimePeriod: r.HostConfig.CpuRealtimePeriod ?? 0,
+      CpuRealtimeRuntime: r.HostConfig.CpuRealtimeRuntime ?? 0,
+      CpusetCpus: r.HostConfig.CpusetCpus ?? '',
+      CpusetMems: r.HostConfig.CpusetMems ?? '',
       Devices: r.HostConfig.Devices ?? [],
       DeviceCgroupRules: r.HostConfig.DeviceCgroupRules?.length ? r.HostConfig.DeviceCgroupRules : null,
       DeviceRequests: null,
-      MemoryReservation: 0,
+      MemoryReservation: r.HostConfig.MemoryReservation ?? 0,
       MemorySwap: r.HostConfig.MemorySwap,
-      MemorySwappiness: null,
-      OomKillDisable: false,
+      MemorySwappiness: r.HostConfig.MemorySwappiness ?? null,
+      OomKillDisable: r.HostConfig.OomKillDisable ?? false,
       PidsLimit: r.HostConfig.PidsLimit || null,
       Ulimits: r.HostConfig.Ulimits ?? [],
-      Sysctls: r.HostConfig.Sysctls ?? {},
-      Mounts: r.HostConfig.Mounts ?? [],
+      ...(Object.keys(r.HostConfig.Sysctls ?? {}).length ? { Sysctls: r.HostConfig.Sysctls } : {}),
+      ...(r.HostConfig.Tmpfs ? { Tmpfs: r.HostConfig.Tmpfs } : {}),
+      ...(typeof r.HostConfig.Init === 'boolean' ? { Init: r.HostConfig.Init } : {}),
+      KernelMemory: 0,
+      KernelMemoryTCP: 0,
+      CpuCount: 0,
+      CpuPercent: 0,
+      IOMaximumIOps: 0,
+      IOMaximumBandwidth: 0,
       MaskedPaths: r.HostConfig.Privileged ? [] : MASKED_PATHS,
       ReadonlyPaths: r.HostConfig.Privileged ? [] : READONLY_PATHS,
     },
@@ -123,15 +132,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
         MergedDir: `${paths.dir}/rootfs`,
       },
     },
-    Mounts: (r.HostConfig.Mounts ?? []).map((m) => ({
-      Type: m.Type,
-      ...(m.Type === 'volume' ? { Name: m.Source, Driver: 'local' } : {}),
-      Source: m.Type === 'volume' ? paths.volumePath(m.Source) : m.Source,
-      Destination: m.Target,
-      Mode: m.Type === 'volume' ? 'z' : '',
-      RW: !m.ReadOnly,
-      Propagation: m.Type === 'bind' ? 'rprivate' : '',
-    })),
+    Mounts: mountPoints(r, paths.volumePath, 'z'),
     Config: {
       Hostname: r.Config.Hostname,
       Domainname: '',
@@ -145,7 +146,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Env: r.Config.Env,
       Cmd: r.Config.Cmd,
       Image: r.ImageName,
-      Volumes: r.Config.Volumes ?? null,
+      Volumes: volumes(r),
       WorkingDir: r.Config.WorkingDir,
       Entrypoint: r.Config.Entrypoint,
       OnBuild: null,
@@ -153,12 +154,22 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       ...(r.Config.ExposedPorts ? { ExposedPorts: r.Config.ExposedPorts } : {}),
       ...(r.Config.Healthcheck ? { Healthcheck: r.Config.Healthcheck } : {}),
       ...(r.Config.StopSignal ? { StopSignal: r.Config.StopSignal } : {}),
+      ...(typeof r.Config.StopTimeout === 'number' ? { StopTimeout: r.Config.StopTimeout } : {}),
     },
     NetworkSettings: {
       Bridge: '',
       SandboxID: net?.SandboxID ?? '',
       Ports: net ? portsView(net.Ports, Object.keys(r.Config.ExposedPorts ?? {})) : {},
       SandboxKey: net?.SandboxKey ?? '',
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: primary?.EndpointID ?? '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPv6Gateway: '',
       Gateway: primary?.Gateway ?? '',
       IPAddress: primary?.IPAddress ?? '',
       IPPrefixLen: primary?.IPPrefixLen ?? 0,
@@ -166,4 +177,11 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       Networks: networks,
     },
   };
+}
+
+/** Config.Volumes: the image's volumes and the anonymous ones of `-v /path`, as docker lists them. */
+function volumes(r: Container['record']): Record<string, object> | null {
+  const out: Record<string, object> = { ...r.Config.Volumes };
+  for (const m of r.HostConfig.Mounts ?? []) if (m.Type === 'volume' && m.Anonymous) out[m.Target] = {};
+  return Object.keys(out).length ? out : null;
 }

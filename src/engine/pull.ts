@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { digestHex, sha256 } from '../content/store.ts';
 import { BerthError, invalid, isCode, notFound } from '../core/errors.ts';
-import type { Descriptor, ImageRecord } from '../core/types.ts';
+import type { Descriptor, ImageRecord, Platform } from '../core/types.ts';
 import { formatPlatform, hostPlatform, MAX_CONFIG_BYTES, parseImageConfig, parseManifest, parsePlatform, selectManifest } from '../image/manifest.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.ts';
 import type { ImageStore } from '../image/store.ts';
@@ -123,6 +123,21 @@ export class Puller extends RegistryOp {
     const image = this.images.registerPulled({ ref, repoDigest, manifestBytes, manifest, configBytes, config, layerSizes, topBytes: indexBytes });
     emit({ type: 'done', ref, digest: top.digest, image, upToDate });
     return { ref, digest: top.digest, image, upToDate };
+  }
+
+  /**
+   * docker's distribution inspect: what the registry says a reference is (the descriptor of its
+   * manifest or index) and the platforms it has, without pulling it.
+   */
+  async inspect(name: string, credentials?: Credentials): Promise<{ Descriptor: Descriptor; Platforms: Platform[] }> {
+    const ref = parseReference(name);
+    const client = this.client(ref.domain, credentials);
+    const top = await client.manifest(ref.path, ref.digest ?? ref.tag!, `manifest for ${familiarReference(ref)}`);
+    const parsed = parseManifest(top.bytes, top.mediaType);
+    const descriptor: Descriptor = { mediaType: parsed.mediaType, digest: top.digest, size: top.bytes.length };
+    if (parsed.kind === 'index') return { Descriptor: descriptor, Platforms: parsed.index.manifests.flatMap((m) => (m.platform ? [m.platform] : [])) };
+    const config = parseImageConfig(await this.config(client, ref.path, parsed.manifest.config));
+    return { Descriptor: descriptor, Platforms: [{ architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) }] };
   }
 
   private existing(ref: Reference): ImageRecord | undefined {

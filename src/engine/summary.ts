@@ -21,7 +21,7 @@ export function statusText(c: Container, health?: string): string {
 export function containerSummary(c: Container, health?: string, net?: NetworkView): object {
   const r = c.record;
   const mode = r.HostConfig.NetworkMode ?? 'none';
-  const empty = { NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  const empty = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
   const names = r.Endpoints ? Object.keys(r.Endpoints) : mode.startsWith('container:') ? [] : [mode];
   return {
     Id: r.Id,
@@ -36,6 +36,24 @@ export function containerSummary(c: Container, health?: string, net?: NetworkVie
     Status: statusText(c, health),
     HostConfig: { NetworkMode: mode },
     NetworkSettings: { Networks: Object.fromEntries(names.map((n) => [n, { ...empty, ...net?.Networks[n] }])) },
-    Mounts: (r.HostConfig.Mounts ?? []).map((m) => ({ Type: m.Type, Name: m.Type === 'volume' ? m.Source : undefined, Source: m.Source, Destination: m.Target, RW: !m.ReadOnly })),
+    Mounts: mountPoints(r, (name) => name),
   };
+}
+
+/**
+ * docker's MountPoint list (inspect, ps): volumes, binds and --mount's tmpfs, not --tmpfs.
+ * `volumePath` gives a volume's host directory.
+ */
+export function mountPoints(r: Container['record'], volumePath: (name: string) => string, mode = ''): object[] {
+  const tmpfs = r.HostConfig.Tmpfs ?? {};
+  return (r.HostConfig.Mounts ?? []).filter((m) => !(m.Type === 'tmpfs' && m.Target in tmpfs)).map((m) => ({
+    Type: m.Type,
+    ...(m.Type === 'volume' ? { Name: m.Source } : {}),
+    Source: m.Type === 'volume' ? volumePath(m.Source) : m.Source,
+    Destination: m.Target,
+    ...(m.Type === 'volume' ? { Driver: 'local' } : {}),
+    Mode: m.Type === 'volume' ? mode : '',
+    RW: !m.ReadOnly,
+    Propagation: m.Type === 'bind' ? m.Propagation ?? 'rprivate' : '',
+  }));
 }

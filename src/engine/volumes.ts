@@ -29,18 +29,26 @@ function checkTarget(target: string, spec: string): string {
   return t;
 }
 
-/** `-v SRC:DST[:ro|rw]`, `-v NAME:DST`, `-v DST` (anonymous volume). */
+/** docker's bind propagation modes. */
+const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
+/** What `-v`'s last field may hold, comma-separated (z/Z: SELinux labels, nocopy: no copy-up; both without effect here). */
+const MODES = ['ro', 'rw', 'z', 'Z', 'nocopy', ...PROPAGATIONS];
+
+/** `-v SRC:DST[:ro|rw][,PROPAGATION]`, `-v NAME:DST`, `-v DST` (anonymous volume). */
 export function parseVolumeFlag(spec: string): MountSpec {
   const parts = spec.split(':');
   let mode = '';
-  if (parts.length === 3 || (parts.length === 2 && /^(ro|rw|z|Z)(,(ro|rw|z|Z))*$/.test(parts[1]))) mode = parts.pop()!;
+  if (parts.length === 3 || (parts.length === 2 && parts[1].split(',').every((m) => MODES.includes(m)))) mode = parts.pop()!;
   if (parts.length > 2 || parts.some((p) => p === '')) throw invalid(`invalid volume specification: '${spec}'`);
   const modes = mode ? mode.split(',') : [];
-  if (modes.some((m) => !['ro', 'rw', 'z', 'Z'].includes(m))) throw invalid(`invalid mode: ${mode}`);
+  if (modes.some((m) => !MODES.includes(m))) throw invalid(`invalid mode: ${mode}`);
   const ro = modes.includes('ro');
+  const propagation = modes.filter((m) => PROPAGATIONS.includes(m));
+  if (propagation.length > 1) throw invalid(`invalid mode: ${mode}`);
   if (parts.length === 1) return { Type: 'volume', Source: '', Target: checkTarget(parts[0], spec), ReadOnly: ro, Anonymous: true };
   const [src, dst] = parts;
-  if (src.startsWith('/')) return { Type: 'bind', Source: path.resolve(src), Target: checkTarget(dst, spec), ReadOnly: ro };
+  if (src.startsWith('/')) return { Type: 'bind', Source: path.resolve(src), Target: checkTarget(dst, spec), ReadOnly: ro, ...(propagation.length ? { Propagation: propagation[0] } : {}) };
+  if (propagation.length) throw invalid(`invalid mode: ${mode}: propagation is only for bind mounts`);
   if (!VOLUME_NAME.test(src)) throw invalid(`"${src}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   return { Type: 'volume', Source: src, Target: checkTarget(dst, spec), ReadOnly: ro };
 }
@@ -64,7 +72,9 @@ export function parseMountFlag(spec: string): MountSpec {
   if (type === 'bind') {
     if (!src.startsWith('/')) throw invalid(`invalid mount config for type "bind": invalid mount path: '${src}' mount path must be absolute`);
     if (!fs.existsSync(src)) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
-    return { Type: 'bind', Source: path.resolve(src), Target: target, ReadOnly: ro };
+    const propagation = kv.get('bind-propagation');
+    if (propagation !== undefined && !PROPAGATIONS.includes(propagation)) throw invalid(`invalid argument "${spec}" for "--mount" flag: invalid propagation mode: ${propagation}`);
+    return { Type: 'bind', Source: path.resolve(src), Target: target, ReadOnly: ro, ...(propagation ? { Propagation: propagation } : {}) };
   }
   if (type === 'volume') {
     if (src && !VOLUME_NAME.test(src)) throw invalid(`invalid volume name: "${src}"`);

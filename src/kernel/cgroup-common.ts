@@ -15,6 +15,31 @@ export interface Limits {
   cpuShares?: number;
   /** Which device nodes the container may use: allow rules (docker's short list when absent) or all (privileged). */
   devices?: 'all' | string[];
+  /** Block I/O: a relative weight (10-1000), per device too; throttles per device (bytes or operations per second). */
+  blkioWeight?: number;
+  blkioWeightDevice?: DeviceRate[];
+  readBps?: DeviceRate[];
+  writeBps?: DeviceRate[];
+  readIops?: DeviceRate[];
+  writeIops?: DeviceRate[];
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  memoryReservation?: number; // bytes (v1 soft limit, v2 memory.low)
+  swappiness?: number; // 0-100 (v1 only)
+  oomKillDisable?: boolean; // v1 only
+  cpuRtRuntime?: number; // microseconds per period (v1, kernels with RT group scheduling)
+}
+
+/** A block device by its numbers, with a rate (bytes/s, IO/s) or a weight. */
+export interface DeviceRate {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+/** The throttles as the kernel's files name them: [v1 file suffix, v2 io.max key, list]. */
+export function throttles(l: Limits): Array<[string, string, DeviceRate[]]> {
+  return [['read_bps_device', 'rbps', l.readBps ?? []], ['write_bps_device', 'wbps', l.writeBps ?? []], ['read_iops_device', 'riops', l.readIops ?? []], ['write_iops_device', 'wiops', l.writeIops ?? []]];
 }
 
 import { DEFAULT_DEVICE_RULES } from './devices.ts';
@@ -37,6 +62,8 @@ export interface CgroupDriver {
   create(id: string, limits: Limits): CgroupPaths;
   /** Pure: where they are/would be. */
   paths(id: string): CgroupPaths;
+  /** docker update: writes new limits into a running container's existing cgroup (devices untouched). */
+  update(id: string, limits: Limits): void;
   /** Kills every process still in the container's cgroup (SIGKILL; processes there are ours by construction), waits briefly until empty, and removes it. Missing = fine. Returns true if something was removed. */
   remove(id: string): boolean;
   /** Ids that exist under this driver's scope (union over hierarchies). */
@@ -56,6 +83,61 @@ export interface CgroupStats {
   memoryLimit: number; // bytes; the host's memory when unlimited
   cpuNanos: number; // total CPU time used
   pids: number;
+  /** Block I/O per device, as dockerd's blkio_stats lists it (bytes, operations). */
+  blkio?: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+  /** Pressure stall information (cgroup v2: cpu/memory/io.pressure), where the kernel has it. */
+  pressure?: Record<string, PressureLine[]>;
+}
+
+/** dockerd's BlkioStatEntry. */
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
+export interface PressureLine {
+  kind: 'some' | 'full';
+  avg10: number;
+  avg60: number;
+  avg300: number;
+  total: number;
+}
+
+/** v1 blkio.throttle.io_service_bytes(_recursive) / io_serviced: "8:0 Read 4096" lines, a "Total N" last. */
+export function parseBlkioV1(text: string | undefined): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** v2 io.stat ("8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..."): dockerd's lower-case read/write entries. */
+export function parseIoStatV2(text: string | undefined): { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] } {
+  const serviceBytes: BlkioEntry[] = [];
+  const serviced: BlkioEntry[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const m = /^(\d+):(\d+) (.*)$/.exec(line.trim());
+    if (!m) continue;
+    const kv = Object.fromEntries(m[3].split(' ').map((p) => p.split('=')).map(([k, v]) => [k, Number(v)]));
+    const dev = { major: Number(m[1]), minor: Number(m[2]) };
+    serviceBytes.push({ ...dev, op: 'read', value: kv.rbytes ?? 0 }, { ...dev, op: 'write', value: kv.wbytes ?? 0 });
+    serviced.push({ ...dev, op: 'read', value: kv.rios ?? 0 }, { ...dev, op: 'write', value: kv.wios ?? 0 });
+  }
+  return { serviceBytes, serviced };
+}
+
+/** A PSI file ("some avg10=0.00 avg60=0.00 avg300=0.00 total=0", and "full ..."). */
+export function parsePressure(text: string | undefined): PressureLine[] {
+  const out: PressureLine[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const m = /^(some|full) avg10=([\d.]+) avg60=([\d.]+) avg300=([\d.]+) total=(\d+)$/.exec(line.trim());
+    if (m) out.push({ kind: m[1] as 'some' | 'full', avg10: Number(m[2]), avg60: Number(m[3]), avg300: Number(m[4]), total: Number(m[5]) });
+  }
+  return out;
 }
 
 export function readNumber(file: string): number {
@@ -178,6 +260,8 @@ export function neededControllers(l: Limits): string[] {
   if (memory) out.push('memory');
   if ((l.cpuQuota ?? 0) > 0 || (l.cpuPeriod ?? 0) > 0 || (l.cpuShares ?? 0) > 0) out.push('cpu');
   if ((l.pids ?? 0) > 0) out.push('pids');
+  if (l.blkioWeight || l.blkioWeightDevice?.length || throttles(l).some(([, , list]) => list.length)) out.push('blkio');
+  if (l.cpusetCpus || l.cpusetMems) out.push('cpuset');
   return out;
 }
 

@@ -1,5 +1,5 @@
 // cgroup v1: one directory per hierarchy (cpu and cpuacct may share one). Only the hierarchies
-// berth needs are used: memory, cpu, cpuacct, pids, freezer (for pause) and devices.
+// berth needs are used: memory, cpu, cpuacct, pids, freezer (for pause), devices, cpuset and blkio.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {
@@ -14,6 +14,8 @@ import {
   rmdirQuiet,
   settle,
   swapTotal,
+  parseBlkioV1,
+  throttles,
   writeLimit,
   writeOptionalLimit,
   readNumber,
@@ -79,6 +81,7 @@ export class CgroupV1 implements CgroupDriver {
         created.push(leaf);
         if (h.cpuset) inheritCpuset(leaf);
       }
+      if (limits.cpuRtRuntime) this.rtBudget();
       this.writeLimits(id, limits);
     } catch (err) {
       rmdirQuiet(created.reverse());
@@ -87,10 +90,41 @@ export class CgroupV1 implements CgroupDriver {
     return this.paths(id);
   }
 
+  /**
+   * --cpu-rt-runtime: a cgroup's realtime runtime is carved out of its parent's, and a new cgroup
+   * has none. The scope's ancestors get the machine's whole budget (what the root cgroup has),
+   * from which each container takes what it asks for (docker asks the same of its daemon's
+   * --cpu-rt-runtime).
+   */
+  private rtBudget(): void {
+    const cpu = this.find('cpu');
+    const total = cpu && readOptional(`${cpu.mount}/cpu.rt_runtime_us`)?.trim();
+    if (!cpu || !total) throw failedPrecondition('--cpu-rt-runtime needs realtime group scheduling (CONFIG_RT_GROUP_SCHED), which this kernel does not have');
+    let dir = cpu.mount;
+    for (const part of this.scope.split('/')) {
+      dir += '/' + part;
+      if (Number(readOptional(`${dir}/cpu.rt_runtime_us`)?.trim() ?? 0) < Number(total)) writeLimit(`${dir}/cpu.rt_runtime_us`, total);
+    }
+  }
+
+  update(id: string, limits: Limits): void {
+    if (limits.cpuRtRuntime) this.rtBudget();
+    // memsw may never be below limit_in_bytes: a raised memory limit needs memsw raised first.
+    const files = v1LimitFiles(limits);
+    const memory = this.find('memory');
+    const memsw = memory && readNumber(`${this.dir(memory, id)}/memory.memsw.limit_in_bytes`);
+    if (memsw && (limits.memory ?? 0) > memsw) files.sort((a, b) => Number(b[1] === 'memory.memsw.limit_in_bytes') - Number(a[1] === 'memory.memsw.limit_in_bytes'));
+    this.writeFiles(id, files);
+  }
+
   private writeLimits(id: string, l: Limits): void {
     const devices = this.find('devices');
     if (devices) for (const [file, value] of v1DeviceWrites(l.devices)) writeLimit(`${this.dir(devices, id)}/${file}`, value);
-    for (const [controller, file, value, optional] of v1LimitFiles(l)) {
+    this.writeFiles(id, v1LimitFiles(l));
+  }
+
+  private writeFiles(id: string, files: [string, string, string, boolean][]): void {
+    for (const [controller, file, value, optional] of files) {
       const f = `${this.dir(this.find(controller)!, id)}/${file}`;
       if (optional) writeOptionalLimit(f, value);
       else writeLimit(f, value);
@@ -122,6 +156,10 @@ export class CgroupV1 implements CgroupDriver {
       memoryLimit: limit && limit < os.totalmem() ? limit : os.totalmem(),
       cpuNanos: readNumber(at('cpuacct', 'cpuacct.usage')),
       pids: readNumber(at('pids', 'pids.current')),
+      blkio: {
+        serviceBytes: parseBlkioV1(readOptional(at('blkio', 'blkio.throttle.io_service_bytes_recursive'))),
+        serviced: parseBlkioV1(readOptional(at('blkio', 'blkio.throttle.io_serviced_recursive'))),
+      },
     };
   }
 
@@ -146,6 +184,16 @@ export function v1LimitFiles(l: Limits): [string, string, string, boolean][] {
   if ((l.cpuQuota ?? 0) > 0) out.push(['cpu', 'cpu.cfs_quota_us', String(l.cpuQuota), false]);
   if ((l.cpuShares ?? 0) > 0) out.push(['cpu', 'cpu.shares', String(l.cpuShares), false]);
   if ((l.pids ?? 0) > 0) out.push(['pids', 'pids.max', String(l.pids), false]);
+  if ((l.memoryReservation ?? 0) > 0) out.push(['memory', 'memory.soft_limit_in_bytes', String(l.memoryReservation), false]);
+  if (l.swappiness !== undefined && l.swappiness >= 0) out.push(['memory', 'memory.swappiness', String(l.swappiness), false]);
+  if (l.oomKillDisable) out.push(['memory', 'memory.oom_control', '1', false]);
+  if ((l.cpuRtRuntime ?? 0) > 0) out.push(['cpu', 'cpu.rt_runtime_us', String(l.cpuRtRuntime), false]);
+  if (l.cpusetCpus) out.push(['cpuset', 'cpuset.cpus', l.cpusetCpus, false]);
+  if (l.cpusetMems) out.push(['cpuset', 'cpuset.mems', l.cpusetMems, false]);
+  // The weight files exist only with a proportional I/O scheduler (CFQ, or BFQ's own name).
+  if (l.blkioWeight) out.push(['blkio', 'blkio.weight', String(l.blkioWeight), true], ['blkio', 'blkio.bfq.weight', String(l.blkioWeight), true]);
+  for (const d of l.blkioWeightDevice ?? []) out.push(['blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.rate}`, true], ['blkio', 'blkio.bfq.weight_device', `${d.major}:${d.minor} ${d.rate}`, true]);
+  for (const [file, , list] of throttles(l)) for (const d of list) out.push(['blkio', `blkio.throttle.${file}`, `${d.major}:${d.minor} ${d.rate}`, false]);
   return out;
 }
 

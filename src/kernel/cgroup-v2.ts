@@ -15,6 +15,9 @@ import {
   rmdirQuiet,
   settle,
   swapTotal,
+  parseIoStatV2,
+  parsePressure,
+  throttles,
   writeLimit,
   writeOptionalLimit,
   readNumber,
@@ -26,7 +29,7 @@ import {
   type Limits,
 } from './cgroup-common.ts';
 
-const WANTED = ['memory', 'pids', 'cpu'];
+const WANTED = ['memory', 'pids', 'cpu', 'io', 'cpuset'];
 
 /** cgroup.subtree_control lists "memory pids"; tolerate the "+memory" form too (what was written). */
 function tokens(text: string | undefined): Set<string> {
@@ -50,7 +53,22 @@ export function v2LimitFiles(l: Limits): [string, string, boolean][] {
     out.push(['cpu.max', `${(l.cpuQuota ?? 0) > 0 ? l.cpuQuota : 'max'} ${(l.cpuPeriod ?? 0) > 0 ? l.cpuPeriod : 100000}`, false]);
   if ((l.cpuShares ?? 0) > 0) out.push(['cpu.weight', String(sharesToWeight(l.cpuShares!)), false]);
   if ((l.pids ?? 0) > 0) out.push(['pids.max', String(l.pids), false]);
+  if ((l.memoryReservation ?? 0) > 0) out.push(['memory.low', String(l.memoryReservation), false]);
+  if (l.cpusetCpus) out.push(['cpuset.cpus', l.cpusetCpus, false]);
+  if (l.cpusetMems) out.push(['cpuset.mems', l.cpusetMems, false]);
+  // io.weight is 1-10000 (default 100); docker's 10-1000 scale maps onto it as runc maps it.
+  if (l.blkioWeight) out.push(['io.weight', `default ${blkioToIoWeight(l.blkioWeight)}`, true], ['io.bfq.weight', String(l.blkioWeight), true]);
+  for (const d of l.blkioWeightDevice ?? []) out.push(['io.weight', `${d.major}:${d.minor} ${blkioToIoWeight(d.rate)}`, true], ['io.bfq.weight', `${d.major}:${d.minor} ${d.rate}`, true]);
+  // One io.max line per device with all of its throttles.
+  const max = new Map<string, string[]>();
+  for (const [, key, list] of throttles(l)) for (const d of list) max.set(`${d.major}:${d.minor}`, [...(max.get(`${d.major}:${d.minor}`) ?? []), `${key}=${d.rate}`]);
+  for (const [dev, keys] of max) out.push(['io.max', `${dev} ${keys.join(' ')}`, false]);
   return out;
+}
+
+/** runc's conversion of a blkio weight [10, 1000] to io.weight [1, 10000]. */
+export function blkioToIoWeight(w: number): number {
+  return Math.max(1, Math.min(10000, 1 + Math.floor(((w - 10) * 9999) / 990)));
 }
 
 export class CgroupV2 implements CgroupDriver {
@@ -112,7 +130,8 @@ export class CgroupV2 implements CgroupDriver {
 
   create(id: string, limits: Limits): CgroupPaths {
     checkId(id);
-    const need = neededControllers(limits);
+    if (limits.cpuRtRuntime) throw failedPrecondition('--cpu-rt-runtime needs realtime group scheduling, which cgroup v2 does not offer');
+    const need = neededControllers(limits).map((c) => (c === 'blkio' ? 'io' : c));
     const { have, why } = this.delegate();
     for (const c of need) if (!have.has(c)) throw failedPrecondition(`a ${c} limit was requested but the ${c} cgroup controller is unavailable: ${why.get(c)}`);
     let remade = false;
@@ -126,6 +145,11 @@ export class CgroupV2 implements CgroupDriver {
       throw err;
     }
     return this.paths(id);
+  }
+
+  update(id: string, limits: Limits): void {
+    if (limits.cpuRtRuntime) throw failedPrecondition('--cpu-rt-runtime needs realtime group scheduling, which cgroup v2 does not offer');
+    this.writeLimits(this.paths(id).dirs[0], limits);
   }
 
   private writeLimits(d: string, l: Limits): void {
@@ -160,6 +184,9 @@ export class CgroupV2 implements CgroupDriver {
       memoryLimit: max && /^\d+$/.test(max) ? Number(max) : os.totalmem(),
       cpuNanos: statValue(`${dir}/cpu.stat`, 'usage_usec') * 1000,
       pids: readNumber(`${dir}/pids.current`),
+      blkio: parseIoStatV2(readOptional(`${dir}/io.stat`)),
+      // PSI files exist only on kernels built with it (and psi not turned off at boot).
+      pressure: Object.fromEntries(['cpu', 'memory', 'io'].map((r) => [r, parsePressure(readOptional(`${dir}/${r}.pressure`))]).filter(([, v]) => v.length)),
     };
   }
 

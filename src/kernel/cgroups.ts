@@ -8,7 +8,8 @@ import { cgroupMountList, type CgroupDriver } from './cgroup-common.ts';
 
 export * from './cgroup-common.ts';
 
-const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'devices']);
+// cpuset: lxcfs sizes a container's CPU view (and --cpuset-cpus limits it) from its cpuset cgroup; blkio: block I/O limits and stats.
+const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'devices', 'cpuset', 'blkio']);
 
 export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?: string; topLevel?: boolean }): CgroupDriver {
   // topLevel: an empty scope is the hierarchies' roots themselves (an OCI bundle's cgroupsPath "/name").

@@ -74,6 +74,18 @@ export interface DeviceNode {
 // device listing skips them).
 const SKIPPED_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
 
+/** Linux's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31. */
+export function devNumbers(rdev: bigint): { major: number; minor: number } {
+  return { major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)), minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)) };
+}
+
+/** A block device's numbers, for the block I/O limits (docker: "PATH is not a valid block device"). */
+export function blockDevice(file: string): { major: number; minor: number } {
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!st?.isBlockDevice()) throw invalid(`${file} is not a valid block device`);
+  return devNumbers(st.rdev);
+}
+
 /**
  * The host's nodes behind --device mappings, read now (a node can change between create and
  * start). Like docker: a symlink on the host is followed, a directory gives every device node
@@ -85,9 +97,7 @@ export function hostDevices(mappings: DeviceMapping[]): Array<DeviceNode & { per
   const node = (file: string, inContainer: string, perms: string) => {
     const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
     if (!st || (!st.isCharacterDevice() && !st.isBlockDevice())) return undefined;
-    // Linux's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
-    const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
-    const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
+    const { major, minor } = devNumbers(st.rdev);
     const type = st.isBlockDevice() ? 'b' : 'c';
     return { path: inContainer, type, major, minor, mode: Number(st.mode & 0o777n), uid: Number(st.uid), gid: Number(st.gid), perms } as const;
   };

@@ -85,14 +85,33 @@ export interface PlanInput {
   /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
   deviceProgram?: { cgroup: string; program: string };
   /** The user's mounts: host directories/files bound in, or tmpfs. */
-  mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string }>;
+  mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string; propagation?: string }>;
   /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
   network?: { mode: 'new' } | { mode: 'host' } | { mode: 'join'; path: string };
-  /** rmdir (cgroups), rmtree (--rm), and a program the monitor starts detached at the very end (network release); rmscope: one rmdir try each. */
-  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; rmscope?: string[] };
+  /**
+   * docker's --pid, --ipc and --uts: absent, a namespace of the container's own; 'host', the
+   * host's (none made); a path, another container's, joined. `shm`: the /dev/shm to bind in
+   * (the host's or that container's) when the IPC namespace is shared.
+   */
+  namespaces?: { pid?: SharedNs; ipc?: SharedNs; uts?: SharedNs; shm?: string };
+  /**
+   * Resource views (LXCFS): files bound read-only over the container's own /proc and /sys files
+   * (/proc/meminfo...), right after those filesystems are mounted.
+   */
+  views?: Array<{ source: string; target: string }>;
+  /** /dev/shm's size in bytes (--shm-size; default 64 MiB). */
+  shmSize?: number;
+  /**
+   * rmdir (cgroups), rmtree (--rm), and programs the monitor starts detached at the very end
+   * (release: the network's; releaseViews: the resource views'); rmscope: one rmdir try each.
+   */
+  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; releaseViews?: string[]; rmscope?: string[] };
 }
 
 export type { Step } from './steps.ts';
+
+/** A namespace shared with the host ('host') or joined from another process ({ path }). */
+export type SharedNs = 'host' | { path: string };
 
 const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
@@ -249,9 +268,12 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/proc', type: 'proc', source: 'proc', options: nse },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k', ...owner] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', 'size=65536k', ...owner] },
+    p.namespaces?.shm
+      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
+    ...(p.views ?? []).map((v) => ({ destination: v.target, type: 'bind', source: v.source, options: ['bind', 'ro', ...nse] })),
     { destination: '/etc/hostname', type: 'bind', source: p.etcFiles.hostname, options: ['rbind'] },
     { destination: '/etc/hosts', type: 'bind', source: p.etcFiles.hosts, options: ['rbind'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: p.etcFiles.resolv, options: ['rbind'] },
@@ -259,7 +281,7 @@ function engineMounts(p: PlanInput): OciMount[] {
   // Parents before children, so a mount inside another mount lands on top of it.
   const depth = (t: string) => t.split('/').length;
   for (const m of [...(p.mounts ?? [])].sort((a, b) => depth(a.target) - depth(b.target))) {
-    if (m.type === 'bind') mounts.push({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', ...(m.readonly ? ['ro', 'nosuid', 'nodev'] : [])] });
+    if (m.type === 'bind') mounts.push({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', ...(m.readonly ? ['ro', 'nosuid', 'nodev'] : []), ...(m.propagation ? [m.propagation] : [])] });
     else {
       const data = (m.data ?? '').split(',').filter(Boolean);
       const own = data.some((d) => /^uid=/.test(d)) ? [] : owner;
@@ -272,9 +294,13 @@ function engineMounts(p: PlanInput): OciMount[] {
 /** The engine's container as an OCI spec (what `--runtime` hands another runtime, too). */
 export function engineSpec(p: PlanInput): OciSpec {
   const net = p.network ?? { mode: 'new' };
-  const namespaces: OciSpec['linux'] & {} = {
-    namespaces: [{ type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'pid' }],
-  };
+  const shared = p.namespaces ?? {};
+  const namespaces: OciSpec['linux'] & {} = { namespaces: [{ type: 'mount' }] };
+  for (const t of ['uts', 'ipc', 'pid'] as const) {
+    const mode = shared[t];
+    if (mode === 'host') continue; // the host's: none of its own
+    namespaces.namespaces!.push(mode ? { type: t, path: mode.path } : { type: t });
+  }
   if (net.mode === 'new') namespaces.namespaces!.push({ type: 'network' });
   if (net.mode === 'join') namespaces.namespaces!.push({ type: 'network', path: net.path });
   if (p.cgroupNamespace) namespaces.namespaces!.push({ type: 'cgroup' });
@@ -287,7 +313,8 @@ export function engineSpec(p: PlanInput): OciSpec {
   return {
     ociVersion: OCI_VERSION,
     root: { path: p.rootfs.target, readonly: p.readonlyRoot },
-    hostname: p.hostname,
+    // Only a UTS namespace of its own gets the container's name (never the host's or another's).
+    hostname: shared.uts ? undefined : p.hostname,
     mounts: engineMounts(p),
     linux: {
       ...namespaces,
@@ -323,6 +350,7 @@ function teardownSteps(p: PlanInput): Step[] {
   for (const s of p.teardown.rmscope ?? []) teardown.push(['rmscope', s]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);
+  if (p.teardown.releaseViews) teardown.push(['release', ...p.teardown.releaseViews]);
   return teardown;
 }
 

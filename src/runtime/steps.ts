@@ -31,6 +31,7 @@ export const STEPS = {
   pidns: { phase: 'parent', args: ['path'], says: 'entering the pid namespace' },
   console: { phase: 'parent', args: ['on'], says: 'receiving the terminal' },
   stdin: { phase: 'parent', args: ['on'], says: 'reading stdin' },
+  stdinpipe: { phase: 'parent', args: ['mode'], says: 'making the stdin pipe' },
   log: { phase: 'parent', args: ['path', 'tee'], optional: ['maxSize', 'maxFiles'], says: 'opening the log' },
   attachsock: { phase: 'parent', args: ['path'], says: 'listening on the attach socket' },
   devcg: { phase: 'parent', args: ['cgroupDir', 'programHex'], says: 'attaching the device program to' },

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rootKey } from '../../src/core/root.ts';
+import { lxcfsDir } from '../../src/kernel/lxcfs.ts';
 import { mountTable } from '../../src/kernel/mounts.ts';
 import { bundle, stale } from '../../scripts/bundle.ts';
 
@@ -87,6 +88,10 @@ export class TestRoot {
     } catch {}
     try {
       for (const n of fs.readdirSync(path.join(this.dir, 'layers'))) if (n.startsWith('.tmp')) found.push(n);
+    } catch {}
+    // A container's use of the resource views (lxcfs itself is the machine's, shared by all roots).
+    try {
+      for (const n of fs.readdirSync(path.join(lxcfsDir(), 'users'))) if (n.startsWith(`${this.key}-`)) found.push(`lxcfs user ${n}`);
     } catch {}
     return found;
   }

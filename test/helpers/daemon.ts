@@ -1,11 +1,15 @@
-// `berth daemon` on a test root, started with extra arguments and environment (a broken shim, TLS
-// flags), with the docker CLI and raw requests as clients.
+// `berth daemon` on a test root for integration tests: a private socket and state root, started
+// with extra arguments and environment when a test needs them (a broken shim, TLS flags), with
+// raw requests, the real docker CLI (plain or on a terminal) and berth itself as its clients.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { BERTH, collect, type Result, type TestRoot } from './berth.ts';
+import { after, before } from 'node:test';
+import { BERTH, collect, isRoot, TestRoot, type Result } from './berth.ts';
 
 export const DOCKER = '/usr/local/bin/docker';
+export const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : false;
 
 export class TestDaemon {
   readonly root: TestRoot;
@@ -50,22 +54,36 @@ export class TestDaemon {
     return this.request('GET', '/_ping').then((r) => r.status === 200, () => false);
   }
 
-  request(method: string, p: string, body?: string): Promise<{ status: number; body: string }> {
+  /** A raw API request on the daemon's socket. */
+  request(method: string, p: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socket, path: p, method, headers: body !== undefined ? { 'Content-Type': 'application/json' } : {} }, (res) => {
+      const req = http.request({ socketPath: this.socket, path: p, method, headers: body !== undefined ? { 'Content-Type': 'application/json', ...headers } : headers }, (res) => {
         let data = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (data += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, headers: res.headers }));
       });
       req.on('error', reject);
       req.end(body);
     });
   }
 
-  docker(args: string[], opts: { timeoutMs?: number; host?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
-    const env = { ...process.env, DOCKER_HOST: opts.host ?? `unix://${this.socket}`, DOCKER_CONFIG: path.join(this.root.dir, 'docker-config'), ...opts.env };
-    return collect(spawn(DOCKER, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }), opts.timeoutMs ?? 60_000);
+  /** The docker CLI's environment: this daemon (or `host`), a private config directory. */
+  private dockerEnv(opts: { host?: string; env?: NodeJS.ProcessEnv }): NodeJS.ProcessEnv {
+    return { ...process.env, DOCKER_HOST: opts.host ?? `unix://${this.socket}`, DOCKER_CONFIG: path.join(this.root.dir, 'docker-config'), ...opts.env };
+  }
+
+  docker(args: string[], opts: { input?: string; timeoutMs?: number; host?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+    const child = spawn(DOCKER, args, { env: this.dockerEnv(opts), stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    return collect(child, opts.timeoutMs ?? 60_000);
+  }
+
+  /** The docker CLI on a terminal (util-linux script gives it a pty of the given size). */
+  dockerTty(args: string[], rows: number, cols: number): Promise<Result> {
+    const cmd = `stty rows ${rows} cols ${cols}; exec ${DOCKER} ${args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
+    const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: this.dockerEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
+    return collect(child, 60_000);
   }
 
   /** berth itself through this daemon. */
@@ -74,4 +92,20 @@ export class TestDaemon {
     delete env.BERTH_ROOT;
     return collect(spawn(BERTH, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
   }
+}
+
+/** A suite's root with busybox imported and a daemon on it, stopped and cleaned up after. */
+export function daemonWithBusybox(set: (root: TestRoot, d: TestDaemon) => void): void {
+  let root: TestRoot | undefined;
+  let d: TestDaemon | undefined;
+  before(async () => {
+    root = await TestRoot.withBusybox();
+    d = new TestDaemon(root);
+    set(root, d);
+    await d.start();
+  });
+  after(async () => {
+    await d?.stop();
+    await root?.cleanup();
+  });
 }

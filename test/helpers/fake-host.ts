@@ -91,6 +91,9 @@ class FakeCgroups implements CgroupDriver {
     this.groups.set(id, { pids: [], frozen: false });
     return this.paths(id);
   }
+  update(id: string, _limits: Limits): void {
+    this.fake.log.push(`cgroup update ${id.slice(0, 12)}`);
+  }
   paths(id: string): CgroupPaths {
     return { procs: [`/fake/${id}/cgroup.procs`], dirs: [`/fake/${id}`], oom: `/fake/${id}/memory.events` } as CgroupPaths;
   }
@@ -214,5 +217,13 @@ export class FakeHost implements Host {
   now(): Date {
     this.time += 1000;
     return new Date(this.time);
+  }
+  /** No lxcfs on the fake machine: containers start without resource views. */
+  async acquireViews(user: string): Promise<string> {
+    this.log.push(`views ${user.slice(0, 12)}`);
+    return 'no lxcfs here';
+  }
+  releaseViews(user: string): void {
+    this.log.push(`views release ${user.slice(0, 12)}`);
   }
 }

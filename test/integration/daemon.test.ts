@@ -1,105 +1,20 @@
 // The API daemon with the real docker CLI as its client: the commands a docker user types,
 // unchanged, against `berth daemon` on a private socket and state root.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BERTH, busyboxTar, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
+import { BERTH, busyboxTar, collect, isRoot, TestRoot } from '../helpers/berth.ts';
 import { OciLayout } from '../helpers/oci.ts';
 import { hasRegistryTools, TestRegistry } from '../helpers/registry.ts';
-
-const DOCKER = '/usr/local/bin/docker';
-const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : false;
-
-class Daemon {
-  readonly root: TestRoot;
-  readonly socket: string;
-  private child?: ChildProcess;
-  log = '';
-
-  constructor(root: TestRoot) {
-    this.root = root;
-    this.socket = path.join(root.dir, 'd.sock');
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(BERTH, ['daemon', '-H', `unix://${this.socket}`], { env: this.root.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d) => (this.log += d));
-    child.stderr!.on('data', (d) => (this.log += d));
-    this.child = child;
-    const end = Date.now() + 15_000;
-    while (!(await this.ping())) {
-      if (Date.now() > end || child.exitCode !== null) throw new Error(`daemon did not come up: ${this.log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  get pid(): number {
-    return this.child?.pid ?? 0;
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await gone;
-  }
-
-  ping(): Promise<boolean> {
-    return this.request('GET', '/_ping').then((r) => r.status === 200, () => false);
-  }
-
-  /** A raw API request on the daemon's socket. */
-  request(method: string, p: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socket, path: p, method, headers: body !== undefined ? { 'Content-Type': 'application/json', ...headers } : headers }, (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (data += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, headers: res.headers }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  docker(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
-    const child = spawn(DOCKER, args, { env: { ...process.env, DOCKER_HOST: `unix://${this.socket}`, DOCKER_CONFIG: path.join(this.root.dir, 'docker-config') }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    return collect(child, opts.timeoutMs ?? 60_000);
-  }
-
-  /** The docker CLI on a terminal (util-linux script gives it a pty of the given size). */
-  dockerTty(args: string[], rows: number, cols: number): Promise<Result> {
-    const cmd = `stty rows ${rows} cols ${cols}; exec ${DOCKER} ${args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
-    const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, DOCKER_HOST: `unix://${this.socket}`, DOCKER_CONFIG: path.join(this.root.dir, 'docker-config') }, stdio: ['pipe', 'pipe', 'pipe'] });
-    return collect(child, 60_000);
-  }
-}
-
-/** A suite's root with busybox imported and a daemon on it, stopped and cleaned up after. */
-function daemonWithBusybox(set: (root: TestRoot, d: Daemon) => void): void {
-  let root: TestRoot | undefined;
-  let d: Daemon | undefined;
-  before(async () => {
-    root = await TestRoot.withBusybox();
-    d = new Daemon(root);
-    set(root, d);
-    await d.start();
-  });
-  after(async () => {
-    await d?.stop();
-    await root?.cleanup();
-  });
-}
+import { TestDaemon, daemonWithBusybox, DOCKER, skip } from '../helpers/daemon.ts';
 
 describe('the API daemon, driven by the docker CLI', { skip }, () => {
   let root: TestRoot;
-  let d: Daemon;
+  let d: TestDaemon;
   daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
 
   test('version, info and _ping speak docker', async () => {
@@ -291,8 +206,10 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
     assert.equal(text.status, 400);
     const shares = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { CpuShares: -1 } }));
     assert.equal(shares.status, 400);
+    // another container's namespace that does not exist: 404 No such container, as dockerd
     const ipc = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { IpcMode: 'container:nope' } }));
-    assert.equal(ipc.status, 400);
+    assert.equal(ipc.status, 404);
+    assert.equal(JSON.parse(ipc.body).message, 'No such container: nope');
     assert.equal((await d.request('GET', '/containers/nosuch/json')).status, 404);
     assert.equal((await d.request('GET', '/no/such/path')).status, 404);
     assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
@@ -337,13 +254,13 @@ describe('the API daemon, driven by the docker CLI', { skip }, () => {
 
 describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTools && 'needs docker-registry and skopeo') }, () => {
   let root: TestRoot;
-  let d: Daemon;
+  let d: TestDaemon;
   let reg: TestRegistry;
   let locked: TestRegistry;
 
   before(async () => {
     root = new TestRoot();
-    d = new Daemon(root);
+    d = new TestDaemon(root);
     await d.start();
     reg = await TestRegistry.start();
     const layout = path.join(root.dir, 'layout');
@@ -373,6 +290,14 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
     const run = await d.docker(['run', '--rm', ref, 'echo', 'pulled and ran']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.endsWith('pulled and ran\n'), true, run.stdout);
+    // distribution inspect: what the registry holds, nothing pulled
+    const dist = await d.request('GET', `/v1.47/distribution/${ref}/json`);
+    assert.equal(dist.status, 200, dist.body);
+    const body = JSON.parse(dist.body);
+    assert.match(body.Descriptor.digest, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(body.Descriptor.size > 0, true);
+    assert.deepEqual(body.Platforms, [{ architecture: 'amd64', os: 'linux' }]);
+    assert.equal((await d.request('GET', `/v1.47/distribution/${reg.host}/tools/nosuch:1/json`)).status, 404);
     const none = await d.docker(['pull', `${reg.host}/tools/nosuch:1`]);
     assert.notEqual(none.code, 0);
     assert.match(none.stderr, /not found|unknown/i);
@@ -410,7 +335,7 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
     const tarFile = path.join(root.dir, 'saved.tar');
     const save = await d.docker(['save', '-o', tarFile, target]);
     assert.equal(save.code, 0, save.stderr);
-    const other = new Daemon(new TestRoot());
+    const other = new TestDaemon(new TestRoot());
     try {
       await other.start();
       const load = await other.docker(['load', '-i', tarFile]);
@@ -433,7 +358,7 @@ describe('the API daemon pulls from a registry', { skip: skip || (!hasRegistryTo
 
 describe('the API daemon, driven by dockerode (an SDK from npm)', { skip }, () => {
   let root: TestRoot;
-  let d: Daemon;
+  let d: TestDaemon;
   daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
 
   test('create, attach (raw 200 stream), start, wait, logs, exec, remove', async () => {
@@ -483,7 +408,7 @@ describe('the API daemon, driven by dockerode (an SDK from npm)', { skip }, () =
 
 describe('the API daemon, driven by testcontainers (its own flow, unchanged)', { skip }, () => {
   let root: TestRoot;
-  let d: Daemon;
+  let d: TestDaemon;
   daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
 
   test('copy before start, wait for a log line, exec, logs, stop', async () => {
@@ -535,10 +460,10 @@ describe('the API daemon, driven by testcontainers (its own flow, unchanged)', {
 
 describe('the API daemon: networks through the docker CLI', { skip: skip || (!fs.existsSync('/usr/lib/cni/bridge') && 'needs the CNI plugins') }, () => {
   let root: TestRoot;
-  let d: Daemon;
+  let d: TestDaemon;
   before(async () => {
     root = await TestRoot.withBusybox();
-    d = new Daemon(root);
+    d = new TestDaemon(root);
     await d.start();
   });
   after(async () => {
@@ -581,7 +506,7 @@ describe('the API daemon: networks through the docker CLI', { skip: skip || (!fs
 // its streams, terminal, signals and status carried over the API.
 describe('berth through the daemon (BERTH_HOST, -H, a user who is not root)', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
-  let d: Daemon;
+  let d: TestDaemon;
   daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
   // A client with no state root of its own: everything it sees comes through the socket.
   const client = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}) => {

@@ -9,10 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, TestRoot } from '../helpers/berth.ts';
-import { DOCKER, TestDaemon } from '../helpers/daemon.ts';
+import { DOCKER, skip, TestDaemon } from '../helpers/daemon.ts';
 import { berthGroup } from '../../src/api/listen.ts';
 
-const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : false;
 
 describe('a missing or broken shim behind the daemon is a clear error within a second', { skip }, () => {
   let root: TestRoot;

@@ -55,13 +55,12 @@ test('invalid host configs are refused with docker\'s messages', () => {
   bad({ CpuShares: -1 }, /CPU shares/);
   bad({ Memory: 1024 }, /Minimum memory limit/);
   bad({ MemorySwap: 100 << 20 }, /set the Memory limit/);
-  bad({ IpcMode: 'container:x' }, /invalid IPC mode/);
-  bad({ PidMode: 'host' }, /invalid PID mode/);
   bad({ RestartPolicy: { Name: 'sometimes' } }, /restart policy/);
   bad({ RestartPolicy: { Name: 'always' }, AutoRemove: true }, /AutoRemove/);
   bad({ PortBindings: { '80/icmp': [{ HostPort: '8080' }] } }, /invalid exposed port/);
   bad({ PortBindings: { '80/tcp': [{ HostPort: 'x' }] } }, /invalid host port/);
-  bad({ LogConfig: { Type: 'syslog' } }, /logging driver/);
+  bad({ LogConfig: { Type: 'syslog' } }, /logging driver "syslog" is not supported/);
+  bad({ LogConfig: { Type: 'foo' } }, /: error looking up logging plugin foo: plugin "foo" not found$/);
   bad({ Binds: ['relative:/x:zz'] }, /invalid mode|invalid volume/);
   assert.throws(() => createOptions({ HostConfig: {} }, null), /No image/);
   assert.throws(() => createOptions({ Image: 'b', Cmd: [1] }, null), /Cmd must be a list of strings/);
@@ -92,4 +91,17 @@ test('query values: booleans, filters in both JSON forms, multiplexed frames', (
   assert.deepEqual(f.get('status'), ['running']);
   assert.throws(() => filters(new URLSearchParams('filters=notjson')), /invalid filters/);
   assert.deepEqual([...frame(2, Buffer.from('hey'))], [2, 0, 0, 0, 0, 0, 0, 3, 104, 101, 121]);
+});
+
+test('detach keys: docker\'s spellings, held while they may match, dropped when complete', async () => {
+  const { DetachScanner, parseDetachKeys } = await import('../../src/api/detach.ts');
+  assert.deepEqual([...parseDetachKeys('ctrl-p,ctrl-q')], [16, 17]);
+  assert.deepEqual([...parseDetachKeys('a,ctrl-@,ctrl-[,ctrl-_')], [97, 0, 27, 31]);
+  assert.throws(() => parseDetachKeys('ctrl-1'), /Invalid detach keys \(ctrl-1\) provided/);
+  assert.throws(() => parseDetachKeys('ab'), /Invalid detach keys/);
+  const s = new DetachScanner(parseDetachKeys('ctrl-p,ctrl-q'));
+  assert.deepEqual(s.feed(Buffer.from('ab\x10')), { pass: Buffer.from('ab'), detach: false });
+  assert.deepEqual(s.feed(Buffer.from('x')), { pass: Buffer.from('\x10x'), detach: false }); // broken: the held byte passes
+  assert.deepEqual(s.feed(Buffer.from('\x10\x10')), { pass: Buffer.from('\x10'), detach: false });
+  assert.deepEqual(s.feed(Buffer.from('\x11rest')), { pass: Buffer.alloc(0), detach: true });
 });

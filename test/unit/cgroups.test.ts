@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { v1LimitFiles } from '../../src/kernel/cgroup-v1.ts';
-import { sharesToWeight, v2LimitFiles } from '../../src/kernel/cgroup-v2.ts';
-import { detectCgroups, v1DeviceWrites, type CgroupDriver } from '../../src/kernel/cgroups.ts';
+import { blkioToIoWeight, sharesToWeight, v2LimitFiles } from '../../src/kernel/cgroup-v2.ts';
+import { detectCgroups, neededControllers, v1DeviceWrites, type CgroupDriver } from '../../src/kernel/cgroups.ts';
 
 const MiB = 1024 * 1024;
 const SCOPE = 'berth/0123abcd';
@@ -42,7 +42,7 @@ describe('detection from mountinfo', () => {
     const cg = detectCgroups(SCOPE, { mountinfo: info });
     assert.equal(cg.version, 1);
     const leaf = (h: string) => `${r}/${h}/${SCOPE}/c1`;
-    const dirs = [leaf('cpu,cpuacct'), leaf('memory'), leaf('devices'), leaf('free zer'), leaf('pids')];
+    const dirs = [leaf('cpu,cpuacct'), leaf('cpuset'), leaf('memory'), leaf('devices'), leaf('free zer'), leaf('blkio'), leaf('pids')];
     assert.deepEqual(cg.paths('c1'), { dirs, procs: dirs.map((d) => `${d}/cgroup.procs`), oom: `${leaf('memory')}/memory.oom_control` });
   });
 
@@ -198,6 +198,42 @@ describe('v1 driver on a fake tree', () => {
   });
 });
 
+describe('block I/O, cpuset and memory reservation limits', () => {
+  const loop = { major: 7, minor: 3 };
+  const l = {
+    blkioWeight: 300, blkioWeightDevice: [{ ...loop, rate: 200 }],
+    writeBps: [{ ...loop, rate: 1 << 20 }], readIops: [{ ...loop, rate: 100 }], readBps: [{ major: 8, minor: 0, rate: 5000 }],
+    cpusetCpus: '0', cpusetMems: '0', memoryReservation: 64 * MiB, swappiness: 0, oomKillDisable: true,
+  };
+  test('v1: weights (CFQ or BFQ file, whichever exists), one throttle line per device and kind', () => {
+    assert.deepEqual(v1LimitFiles(l).filter(([c]) => c === 'blkio'), [
+      ['blkio', 'blkio.weight', '300', true], ['blkio', 'blkio.bfq.weight', '300', true],
+      ['blkio', 'blkio.weight_device', '7:3 200', true], ['blkio', 'blkio.bfq.weight_device', '7:3 200', true],
+      ['blkio', 'blkio.throttle.read_bps_device', '8:0 5000', false],
+      ['blkio', 'blkio.throttle.write_bps_device', `7:3 ${1 << 20}`, false],
+      ['blkio', 'blkio.throttle.read_iops_device', '7:3 100', false],
+    ]);
+    assert.deepEqual(v1LimitFiles(l).filter(([c]) => c !== 'blkio'), [
+      ['memory', 'memory.soft_limit_in_bytes', String(64 * MiB), false], ['memory', 'memory.swappiness', '0', false],
+      ['memory', 'memory.oom_control', '1', false], ['cpuset', 'cpuset.cpus', '0', false], ['cpuset', 'cpuset.mems', '0', false],
+    ]);
+  });
+  test('v2: io.weight on its own scale, io.bfq.weight on docker\'s, one io.max line per device', () => {
+    assert.equal(blkioToIoWeight(10), 1);
+    assert.equal(blkioToIoWeight(1000), 10000);
+    assert.deepEqual(v2LimitFiles(l), [
+      ['memory.low', String(64 * MiB), false], ['cpuset.cpus', '0', false], ['cpuset.mems', '0', false],
+      ['io.weight', `default ${blkioToIoWeight(300)}`, true], ['io.bfq.weight', '300', true],
+      ['io.weight', `7:3 ${blkioToIoWeight(200)}`, true], ['io.bfq.weight', '7:3 200', true],
+      ['io.max', '8:0 rbps=5000', false], ['io.max', `7:3 wbps=${1 << 20} riops=100`, false],
+    ]);
+  });
+  test('the controllers they need', () => {
+    assert.deepEqual(neededControllers({ writeBps: l.writeBps }), ['blkio']);
+    assert.deepEqual(neededControllers({ cpusetCpus: '0' }), ['cpuset']);
+  });
+});
+
 describe('v2 driver on a fake tree', () => {
   let t: string;
   let info: string;
@@ -210,15 +246,15 @@ describe('v2 driver on a fake tree', () => {
   });
   after(() => fs.rmSync(t, { recursive: true, force: true }));
 
-  test('create enables memory, pids and cpu down to the scope, then writes the leaf', () => {
+  test('create enables memory, pids, cpu, io and cpuset down to the scope, then writes the leaf', () => {
     const cg = detectCgroups(SCOPE, { mountinfo: info, root: t });
     assert.equal(cg.version, 2);
     const p = cg.create('c1', { memory: 64 * MiB, cpuQuota: 50000, cpuShares: 512, pids: 50 });
     const leaf = `${t}/${SCOPE}/c1`;
     assert.deepEqual(p, { procs: [`${leaf}/cgroup.procs`], dirs: [leaf], oom: `${leaf}/memory.events` });
-    assert.equal(read(`${t}/cgroup.subtree_control`), '+pids', 'only what the root lacked');
-    assert.equal(read(`${t}/berth/cgroup.subtree_control`), '+memory +pids +cpu');
-    assert.equal(read(`${t}/${SCOPE}/cgroup.subtree_control`), '+memory +pids +cpu');
+    assert.equal(read(`${t}/cgroup.subtree_control`), '+pids +io +cpuset', 'only what the root lacked');
+    assert.equal(read(`${t}/berth/cgroup.subtree_control`), '+memory +pids +cpu +io +cpuset');
+    assert.equal(read(`${t}/${SCOPE}/cgroup.subtree_control`), '+memory +pids +cpu +io +cpuset');
     assert.equal(read(`${leaf}/memory.max`), String(64 * MiB));
     assert.equal(fs.existsSync(`${leaf}/memory.swap.max`), false);
     assert.equal(read(`${leaf}/cpu.max`), '50000 100000');

@@ -13,8 +13,11 @@ export async function daemon(ctx: Context, argv: string[]): Promise<number> {
     { name: 'tlscacert', type: 'string' },
     { name: 'tlscert', type: 'string' },
     { name: 'tlskey', type: 'string' },
+    { name: 'proc-views', type: 'bool' },
     { name: 'help', type: 'bool' },
   ]);
+  // Resource views off for every container this daemon starts (and the commands it runs).
+  if (flags.get('proc-views') === false) process.env.BERTH_PROC_VIEWS = '0';
   if (flags.get('help')) {
     ctx.out(`Usage:  berth daemon [-H unix:///run/berth/berth.sock] [-H tcp://HOST:PORT [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]]\n\nServe the Docker Engine API (DOCKER_HOST=unix:///run/berth/berth.sock docker ...)\n`);
     return 0;

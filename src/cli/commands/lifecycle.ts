@@ -222,7 +222,7 @@ export async function stats(ctx: Context, argv: string[]): Promise<number> {
     { name: 'format', type: 'string' }, { name: 'no-trunc', type: 'bool' },
   ]);
   const containers = ctx.engine().containers;
-  const { binarySize } = await import('../format.ts');
+  const { binarySize, humanSize } = await import('../format.ts');
   const names = () => (positionals.length ? positionals : containers.list(flags.get('all') === true).map((c) => c.record.Id));
   const sample = async () => {
     const before = names().map((n) => containers.stats(n));
@@ -237,9 +237,14 @@ export async function stats(ctx: Context, argv: string[]): Promise<number> {
         CPUPerc: `${cpu.toFixed(2)}%`,
         MemUsage: `${binarySize(a.memoryUsage)} / ${binarySize(a.memoryLimit)}`,
         MemPerc: `${a.memoryLimit ? ((a.memoryUsage / a.memoryLimit) * 100).toFixed(2) : '0.00'}%`,
-        NetIO: '0B / 0B', BlockIO: '0B / 0B', PIDs: String(a.pids),
+        NetIO: '0B / 0B', BlockIO: blockIo(a.blkio?.serviceBytes ?? []), PIDs: String(a.pids),
       };
     });
+  };
+  // docker sums reads and writes over every device (v1 "Read"/"Write", v2 "read"/"write").
+  const blockIo = (entries: Array<{ op: string; value: number }>) => {
+    const sum = (op: string) => entries.filter((e) => e.op.toLowerCase() === op).reduce((n, e) => n + e.value, 0);
+    return `${humanSize(sum('read'))} / ${humanSize(sum('write'))}`;
   };
   const { STATS_LIST, statsContext } = await import('../contexts.ts');
   const render = (rows: Awaited<ReturnType<typeof sample>>) => formatList(flags.get('format') as string | undefined, rows.map(statsContext), STATS_LIST);

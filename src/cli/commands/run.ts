@@ -6,6 +6,7 @@ import { parseDeviceFlag } from '../../kernel/devices.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../engine/volumes.ts';
 import { labels, parseArgs } from '../args.ts';
 import { CREATE_FLAGS } from '../flags.ts';
+import { resourceFlags } from '../resources.ts';
 import { parsePublish, type PortBindings } from '../../network/ports.ts';
 import { mark } from '../../util/trace.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
@@ -62,6 +63,18 @@ Options:
       --no-healthcheck     Disable any container-specified HEALTHCHECK
       --ulimit list        Ulimit options (nofile=1024:2048)
       --oom-score-adj int  Tune host's OOM preferences (-1000 to 1000)
+      --blkio-weight int   Block IO weight (10-1000); --blkio-weight-device PATH:WEIGHT per device
+      --device-read-bps list   Limit read rate from a device (/dev/sdb:10mb); --device-write-bps likewise
+      --device-read-iops list  Limit read operations per second (/dev/sdb:100); --device-write-iops likewise
+      --cpuset-cpus string CPUs in which to allow execution (0-3, 0,1); --cpuset-mems: memory nodes
+      --cpu-period int     CFS period (µs), with --cpu-quota int: CFS quota (µs per period)
+      --cpu-rt-runtime int Realtime runtime (µs per --cpu-rt-period)
+      --memory-reservation bytes  Memory soft limit
+      --memory-swappiness int     Swappiness 0-100 (-1: the kernel's default)
+      --oom-kill-disable   Disable the OOM killer
+      --shm-size bytes     Size of /dev/shm (default 64m)
+      --proc-views         /proc/meminfo, cpuinfo, stat, uptime... show the container's limits (default
+                           true, through lxcfs; --proc-views=false: the host's, as docker shows them)
       --sysctl list        Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
       --group-add list     Additional groups to join
       --device list        Add a host device (HOST[:CONTAINER][:rwm]; a directory adds the devices below it)
@@ -76,7 +89,7 @@ function int(flag: string, v: string): number {
 }
 
 /** docker's --restart: no | always | unless-stopped | on-failure[:N]; not with --rm. */
-function restartPolicy(value: string | undefined, rm: boolean): HostConfig['RestartPolicy'] {
+export function restartPolicy(value: string | undefined, rm: boolean): HostConfig['RestartPolicy'] {
   if (value === undefined || value === 'no') return { Name: 'no', MaximumRetryCount: 0 };
   if (rm) throw invalid('Conflicting options: --restart and --rm');
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(value);
@@ -173,6 +186,8 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       RestartPolicy: restartPolicy(str('restart'), flags.get('rm') === true),
       Ulimits: ((flags.get('ulimit') as string[] | undefined) ?? []).map(parseUlimit),
       OomScoreAdj: str('oom-score-adj') !== undefined ? int('oom-score-adj', str('oom-score-adj')!) : undefined,
+      ...(flags.get('proc-views') === false ? { ProcViews: false } : {}),
+      ...resourceFlags(flags, (m) => process.stderr.write(`WARNING: ${m}\n`)),
       Sysctls: Object.fromEntries(((flags.get('sysctl') as string[] | undefined) ?? []).map((kv) => {
         const eq = kv.indexOf('=');
         if (eq <= 0) throw invalid(`invalid argument "${kv}" for "--sysctl" flag: expected key=value`);

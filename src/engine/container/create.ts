@@ -13,7 +13,10 @@ import { Undo } from '../../util/undo.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from '../networking.ts';
 import { checkSysctls, confinement, idMapFor, seccompProgram } from '../security.ts';
 import { cacheDir, emit, type Ctx } from './context.ts';
-import { checkNetwork } from './network.ts';
+import { checkNamespaceModes, volumesFrom } from '../namespaces.ts';
+import { get } from './reconcile.ts';
+import { checkNetwork, linkName } from './network.ts';
+import { normalizeLinks } from '../links.ts';
 import type { CreateOptions } from './types.ts';
 
 export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRecord> {
@@ -23,6 +26,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
     CapAdd: null, CapDrop: null, Privileged: false, ReadonlyRootfs: false, SecurityOpt: null, Mounts: [],
     ...opts.host,
   };
+  if (host.VolumesFrom?.length) host.Mounts = volumesFrom(host.VolumesFrom, host.Mounts, (ref) => get(ctx, ref).record.HostConfig.Mounts);
   const targets = new Set<string>();
   for (const m of host.Mounts) {
     if (targets.has(m.Target)) throw invalid(`Duplicate mount point: ${m.Target}`);
@@ -30,6 +34,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   }
   const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
   checkSysctls(host.Sysctls ?? {});
+  checkNamespaceModes(host, (ref) => get(ctx, ref).record.Id);
   host.IdMap = idMapFor(host);
   if (host.Runtime === '' || host.Runtime === 'berth') delete host.Runtime;
   if (host.Runtime) {
@@ -53,7 +58,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   const id = randomHex(32);
   const endpoints = await checkNetwork(ctx, host, opts);
   const mode = parseNetworkMode(host.NetworkMode);
-  const hostname = opts.hostname ?? (mode.kind === 'host' ? os.hostname() : id.slice(0, 12));
+  const hostname = opts.hostname ?? (mode.kind === 'host' || host.UTSMode === 'host' ? os.hostname() : id.slice(0, 12));
   if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
   const record: ContainerRecord = {
     Id: id,
@@ -64,13 +69,14 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
     Config: {
       Hostname: hostname,
       User: opts.user ?? ic.User ?? '',
-      Env: mergeEnv(ic.Env ?? [], opts.env ?? []),
+      Env: mergeEnv(ic.Env ?? [], opts.env ?? [], opts.resolveEnv === false ? null : process.env),
       Cmd: cmd,
       Entrypoint: entrypoint,
       WorkingDir: opts.workdir ?? ic.WorkingDir ?? '',
       Labels: { ...(ic.Labels ?? {}), ...opts.labels },
       ...(ic.ExposedPorts || opts.expose?.length ? { ExposedPorts: { ...ic.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((k) => [k, {}])) } } : {}),
       StopSignal: opts.stopSignal ?? ic.StopSignal,
+      ...(opts.stopTimeout !== undefined ? { StopTimeout: opts.stopTimeout } : {}),
       // Flags refine the image's check: timings alone keep its test.
       Healthcheck: opts.healthcheck ? { ...ic.Healthcheck, ...opts.healthcheck } : ic.Healthcheck,
       Tty: opts.tty === true,
@@ -87,6 +93,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
     fs.writeFileSync(path.join(tmp, 'hostname'), hostname + '\n');
     fs.writeFileSync(path.join(tmp, 'hosts'), hostsFile({ base: mode.kind === 'host' ? hostHosts() : undefined, extra: host.ExtraHosts }));
     fs.writeFileSync(path.join(tmp, 'resolv.conf'), resolvFile(hostResolv(), { keepLoopback: mode.kind === 'host', dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
+    if (host.Links?.length) host.Links = normalizeLinks(host.Links, record.Name, (ref) => linkName(ctx, ref));
     host.Mounts = prepareMounts(ctx, host.Mounts, undo);
   }));
   emit(ctx, 'create', record);
@@ -106,16 +113,20 @@ function prepareMounts(ctx: Ctx, mounts: MountSpec[], undo: Undo): MountSpec[] {
   });
 }
 
-/** Image env, then the user's: later keys win; "KEY" alone takes the value from our environment. */
-export function mergeEnv(base: string[], extra: string[]): string[] {
+/**
+ * Image env, then the user's: later keys win. "KEY" alone takes the value from `lookup` (the
+ * CLI's environment: `-e KEY`), and is dropped when it has none there; without a lookup (the
+ * API: the client already looked) it stays "KEY", as docker keeps it.
+ */
+export function mergeEnv(base: string[], extra: string[], lookup: Record<string, string | undefined> | null = process.env): string[] {
   const out = new Map<string, string>();
   for (const e of base) out.set(e.split('=', 1)[0], e);
   for (const e of extra) {
     const eq = e.indexOf('=');
     if (eq === 0) throw invalid(`invalid environment variable: ${e}`);
     if (eq < 0) {
-      const v = process.env[e];
-      if (v !== undefined) out.set(e, `${e}=${v}`);
+      if (!lookup) out.set(e, e);
+      else if (lookup[e] !== undefined) out.set(e, `${e}=${lookup[e]}`);
       continue;
     }
     out.set(e.slice(0, eq), e);

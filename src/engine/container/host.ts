@@ -2,6 +2,7 @@
 // recorded process still lives, signals, the shim, cgroups, network sandboxes, the clock. The
 // engine runs on realHost(); the lifecycle's unit tests run on a recording fake, without root.
 import type { CgroupDriver } from '../../kernel/cgroups.ts';
+import { acquireViews, releaseViews, type ViewLease } from '../../kernel/lxcfs.ts';
 import { isAlive, parentPid, refOf, selfRef, type ProcessRef } from '../../kernel/process.ts';
 import type { Sandboxes } from '../../network/sandbox.ts';
 import type { Step } from '../../runtime/plan.ts';
@@ -24,6 +25,10 @@ export interface Host {
   sandboxes(): Promise<Sandboxes>;
   /** The clock, for the times recorded in a container's state. */
   now(): Date;
+  /** Resource views (LXCFS) for a container about to start, as `user`; a string says why there are none. */
+  acquireViews(user: string): Promise<ViewLease | string>;
+  /** The views' user gone (its monitor died before doing it): lxcfs stops if it was the last. */
+  releaseViews(user: string): void;
 }
 
 export function realHost(cgroups: () => CgroupDriver, sandboxes: () => Promise<Sandboxes>): Host {
@@ -37,5 +42,7 @@ export function realHost(cgroups: () => CgroupDriver, sandboxes: () => Promise<S
     cgroups,
     sandboxes,
     now: () => new Date(),
+    acquireViews: (user) => acquireViews(user),
+    releaseViews: (user) => releaseViews(user),
   };
 }

@@ -2,12 +2,13 @@
 // inspect and `port` read, and the release of sandboxes nothing uses any more.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ContainerRecord, EndpointSpec, HostConfig } from '../../core/container.ts';
-import { invalid, notFound } from '../../core/errors.ts';
+import { isUp, type ContainerRecord, type EndpointSpec, type HostConfig } from '../../core/container.ts';
+import { BerthError, conflict, invalid, notFound } from '../../core/errors.ts';
 import type { SandboxRecord, Sandboxes } from '../../network/sandbox.ts';
 import { inUse } from '../../network/sweep.ts';
 import { readJsonFile, writeFileAtomic } from '../../util/atomic.ts';
 import type { Undo } from '../../util/undo.ts';
+import { linkHosts, type LinkTarget } from '../links.ts';
 import { hostResolv, hostsFile, parseNetworkMode, resolvFile } from '../networking.ts';
 import type { Ctx } from './context.ts';
 import { get, initPid } from './reconcile.ts';
@@ -93,7 +94,15 @@ export function writeNetworkView(ctx: Ctx, record: ContainerRecord, sb: SandboxR
   const first = Object.values(views)[0];
   const self = first?.IPAddress ? { ip: first.IPAddress, names: [record.Config.Hostname] } : undefined;
   // In place: a running container has this very file (inode) bind-mounted.
-  fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? [])], self }) + sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
+  // Links whose container is gone or stopped since (a later network connect) are left out.
+  const links = linkHosts(record.HostConfig.Links ?? [], (name) => {
+    try {
+      return linkTarget(ctx, name);
+    } catch {
+      return { name, ip: '', env: [], exposed: [] };
+    }
+  });
+  fs.writeFileSync(path.join(dir, 'hosts'), hostsFile({ extra: [...(record.HostConfig.ExtraHosts ?? []), ...links], self }) + sandboxes.peerLines(sb).map((l) => l + '\n').join(''));
   // On a network with name resolution, its DNS responder (on the gateway) is the resolver;
   // --dns still wins.
   const dnsNet = sb.attachments.find((a) => a.names?.length);
@@ -109,6 +118,25 @@ export function writeNetworkView(ctx: Ctx, record: ContainerRecord, sb: SandboxR
 export function networkView(ctx: Ctx, c: Container): NetworkView | undefined {
   if (c.state.Status !== 'running' && c.state.Status !== 'paused') return undefined;
   return readJsonFile<NetworkView>(path.join(ctx.store.cdir(c.record.Id), 'network.json'));
+}
+
+/** The name of a container a link names; a missing one is a bad request, not a 404 (which the docker CLI takes for a missing image). */
+export function linkName(ctx: Ctx, ref: string): string {
+  try {
+    return get(ctx, ref).record.Name;
+  } catch (err) {
+    if (err instanceof BerthError && err.code === 'NotFound') throw invalid(`could not get container for ${ref}`);
+    throw err;
+  }
+}
+
+/** A running container a legacy link points at: its address on the default bridge, env and ports. */
+export function linkTarget(ctx: Ctx, name: string): LinkTarget {
+  const c = get(ctx, name);
+  if (!isUp(c.state.Status)) throw conflict(`Cannot link to a non running container: /${c.record.Name}`);
+  const view = networkView(ctx, c);
+  const ip = (view?.Networks.bridge ?? Object.values(view?.Networks ?? {})[0])?.IPAddress ?? '';
+  return { name: c.record.Name, ip, env: c.record.Config.Env, exposed: Object.keys(c.record.Config.ExposedPorts ?? {}) };
 }
 
 /** Sandboxes of a container that nothing uses any more are released (and a release in progress waited for). */

@@ -13,7 +13,12 @@ import { runtimeCommand } from '../../runtime/runtimes.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { confinement, REMAPPED_SYSCTLS, seccompProfile } from '../security.ts';
 import type { Ctx } from './context.ts';
+import { sharedNamespaces } from '../namespaces.ts';
+import { initMounts, withInit } from '../init.ts';
+import { withLinks } from '../links.ts';
+import { linkTarget } from './network.ts';
 import { healthPlan } from './health.ts';
+import { get, initPid } from './reconcile.ts';
 import { joinFiles, processSpec } from './process.ts';
 import type { NetSetup } from './types.ts';
 
@@ -27,6 +32,8 @@ export interface PlanOptions {
   tty: ProcessSpec['tty'];
   net: NetSetup;
   devices: { nodes: DeviceNode[]; rules: 'all' | string[] };
+  /** Resource views: the files bound in, and what gives them back at the end. */
+  views?: { views?: PlanInput['views']; user?: string; release?: string[] };
 }
 
 /** The shim's plan: berth's own, or another runtime's run under berth's monitor. */
@@ -73,7 +80,8 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     hostname: net.hostname ?? record.Config.Hostname,
     etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
     network: net.network,
-    process: await processSpec(ctx, record, { tty }),
+    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref))),
+    process: withLinks(record, withInit(record, await processSpec(ctx, record, { tty })), (name) => linkTarget(ctx, name)),
     privileged: h.Privileged,
     sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...h.Sysctls } : h.Sysctls,
     userns,
@@ -88,9 +96,11 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     // cgroup v2 has no devices files: the same rules as v1's go in as a program.
     devices: devices.nodes.length ? devices.nodes : undefined,
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
-    mounts: mountPlan(ctx, record),
+    mounts: [...mountPlan(ctx, record), ...initMounts(record)],
+    views: opts.views?.views,
+    shmSize: h.ShmSize || undefined,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
-    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release },
+    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };
 }
 
@@ -131,7 +141,7 @@ export function mountPlan(ctx: Ctx, record: ContainerRecord): NonNullable<PlanIn
     } catch {
       throw notFound(`mount source ${source} of ${m.Target} does not exist`);
     }
-    return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file };
+    return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file, propagation: m.Propagation };
   });
 }
 

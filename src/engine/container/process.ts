@@ -17,7 +17,8 @@ export async function processSpec(ctx: Ctx, record: ContainerRecord, x: { args?:
   const read = (p: string) => readImageFile(ctx.images.layers, record.Layers, p);
   const user = resolveUser(x.user ?? c.User, read('etc/passwd'), read('etc/group'));
   const groupAdd = (record.HostConfig.GroupAdd ?? []).map((g) => resolveGroup(g, read('etc/group')));
-  const env = mergeEnv(c.Env, x.env ?? []);
+  // "KEY" alone (kept as given through the API) is not in the process's environment (docker's too).
+  const env = mergeEnv(c.Env, x.env ?? []).filter((e) => e.includes('='));
   const has = (k: string) => env.some((e) => e.startsWith(k + '='));
   if (!has('PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
   if (!has('HOSTNAME')) env.push(`HOSTNAME=${c.Hostname}`);

@@ -14,6 +14,7 @@ import { adoptStart, dropStartClaim } from '../start-claim.ts';
 import { deriveStatus, hasRestartPolicy, liveInitPid, type Action, type Derived } from './status.ts';
 import { ContainerStore } from './store.ts';
 import type { Container } from './types.ts';
+import { viewUser } from './views.ts';
 
 /** The facts and liveness of one container, read in that order, and what they imply. */
 export function derive(ctx: Ctx, id: string, known?: { record: ContainerRecord; state?: ContainerState }): (Derived & { record: ContainerRecord }) | undefined {
@@ -140,6 +141,8 @@ export function initPid(ctx: Ctx, c: Container): number {
  */
 export function removeCgroups(ctx: Ctx, record: ContainerRecord): void {
   ctx.host.cgroups().remove(record.Id);
+  // Its monitor died before giving the resource views back.
+  ctx.host.releaseViews(viewUser(ctx, record.Id));
   if (record.HostConfig.Runtime) killAndRemove(cgroupMounts().map((m) => path.join(m, 'berth', ctx.root.key, record.Id)));
 }
 

@@ -8,6 +8,7 @@ import { releaseSandboxes } from './network.ts';
 import { destroy, getSettled, markDead, newestFirst, reconcileAll, removeCgroups } from './reconcile.ts';
 import { wakeMonitor } from './stop.ts';
 import { crashPoint } from '../../util/crash.ts';
+import type { Container } from './types.ts';
 
 export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes = false): Promise<string> {
   const c = getSettled(ctx, nameOrId);
@@ -48,13 +49,13 @@ export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes
  * docker container prune: every container that is not up and matches the label filters
  * (`label=k`, `label=k=v`) is removed; those that cannot be (removed meanwhile) are skipped.
  */
-export async function prune(ctx: Ctx, labels: string[] = []): Promise<string[]> {
+export async function prune(ctx: Ctx, labels: string[] = [], accept: (c: Container) => boolean = () => true): Promise<string[]> {
   const { matches } = await import('../filters.ts');
   const f = new Map(labels.length ? [['label', labels]] : []);
   const deleted: string[] = [];
   const all = newestFirst(reconcileAll(ctx));
   for (const c of all) {
-    if (isUp(c.state.Status) || !matches(c, f, () => undefined, [])) continue;
+    if (isUp(c.state.Status) || !matches(c, f, () => undefined, []) || !accept(c)) continue;
     try {
       await remove(ctx, c.record.Id, false);
       deleted.push(c.record.Id);

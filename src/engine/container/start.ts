@@ -14,12 +14,14 @@ import { mark } from '../../util/trace.ts';
 import { crashPoint } from '../../util/crash.ts';
 import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
+import { limitsOf } from '../update.ts';
 import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes, setupNetwork } from './network.ts';
 import { plan } from './plan.ts';
 import { settle } from './reconcile.ts';
 import { hasRestartPolicy } from './status.ts';
 import { drive, streamsOf } from './streams.ts';
+import { acquire as acquireViews } from './views.ts';
 import type { ContainerStreams } from './types.ts';
 
 type Size = { rows: number; cols: number };
@@ -159,29 +161,29 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     const nodes = hostDevices(h.Devices ?? []); // privileged too: the rules allow all, the nodes are still made
     const rules = h.Privileged ? 'all' : deviceRules(nodes, h.DeviceCgroupRules ?? []);
     mark('container created');
-    const cgroups = createCgroups(ctx, record.Id, {
-      memory: h.Memory || undefined,
-      memorySwap: h.MemorySwap || undefined,
-      cpuQuota: h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
-      cpuShares: h.CpuShares || undefined,
-      pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
-      devices: rules,
-    });
+    const cgroups = createCgroups(ctx, record.Id, { ...limitsOf(h), devices: rules });
     undo.push('cgroups', () => ctx.host.cgroups().remove(record.Id));
     mark('cgroups created');
     crashPoint('start:cgroups-created');
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
     // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
     const lc = h.LogConfig?.Config ?? {};
+    // Log driver none: the monitor still carries the output (attach), into nothing.
+    const none = h.LogConfig?.Type === 'none';
     const log = stdio.output === 'inherit' && h.AutoRemove ? undefined : {
-      path: ctx.store.logPath(record.Id), tee: stdio.output !== 'ignore',
-      maxSize: lc['max-size'] ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
+      path: none ? '/dev/null' : ctx.store.logPath(record.Id), tee: stdio.output !== 'ignore',
+      maxSize: lc['max-size'] && !none ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
     };
     const tty = record.Config.Tty
       ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? ctx.store.winsizeFile(record.Id) : undefined }
       : undefined;
-    const steps = await plan(ctx, { record, cgroups, log, tty, net, devices: { nodes, rules } });
+    const views = await acquireViews(ctx, record, undo);
+    mark('views ready');
+    const steps = await plan(ctx, { record, cgroups, log, tty, net, devices: { nodes, rules }, views });
     mark('plan built');
+    // Input from the API comes over a socket; the container reads it from a pipe (kept open for
+    // OpenStdin without StdinOnce, as docker keeps it).
+    if (stdio.stdin === 'pipe' && !record.Config.Tty) steps.push(['stdinpipe', record.Config.OpenStdin && !record.Config.StdinOnce ? 'hold' : 'close']);
     let shim = ctx.host.spawn(steps, stdio);
     if (!shim.shimPid) {
       await undo.run(); // no monitor was born: nobody else would give these back
@@ -190,6 +192,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     // From here the monitor owns the cgroups and the sandbox: it removes and releases them at its end.
     undo.release('cgroups');
     undo.release('network');
+    undo.release('views');
     const monitor = ctx.host.refOf(shim.shimPid);
     if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, monitor);
     crashPoint('start:monitor-spawned');

@@ -54,7 +54,7 @@ export async function stop(ctx: Ctx, nameOrId: string, timeoutSec?: number): Pro
   const c = getSettled(ctx, nameOrId);
   if (!isUp(c.state.Status)) return c.record.Id; // docker: stopping a stopped container succeeds
   const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
-  const deadline = Date.now() + (timeoutSec ?? 10) * 1000;
+  const deadline = Date.now() + (timeoutSec ?? c.record.Config.StopTimeout ?? 10) * 1000;
   fs.writeFileSync(path.join(ctx.store.cdir(c.record.Id), 'stopped'), ''); // its monitor must not restart it
   if (c.state.Status === 'restarting') wakeMonitor(ctx, c);
   else {

@@ -31,6 +31,10 @@ export interface CreateOptions {
   endpoint?: Partial<EndpointSpec>;
   /** Ports ("80/tcp") added to the image's ExposedPorts (--expose, and every -p). */
   expose?: string[];
+  /** false (the API): a "KEY" without a value stays as given instead of being looked up here. */
+  resolveEnv?: boolean;
+  /** Seconds a stop waits before SIGKILL (docker's Config.StopTimeout). */
+  stopTimeout?: number;
 }
 
 /** What a running container's network looks like (network.json; inspect and `port` read it). */

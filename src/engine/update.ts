@@ -1,0 +1,124 @@
+// docker update: new resource limits (and restart policy) for a container. The record changes
+// for its next start; a running container's cgroup gets the new limits at once.
+import { isUp, type ContainerRecord, type HostConfig, type ThrottleDevice } from '../core/container.ts';
+import { BerthError, invalid } from '../core/errors.ts';
+import type { CgroupDriver, DeviceRate, Limits } from '../kernel/cgroups.ts';
+import { blockDevice } from '../kernel/devices.ts';
+import type { Containers } from './containers.ts';
+
+/** What docker update may change; absent or 0 leaves a field as it was (docker's rule). */
+export interface ResourceUpdate {
+  Memory?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  PidsLimit?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  BlkioWeight?: number;
+  MemoryReservation?: number;
+  CpuRealtimeRuntime?: number;
+  CpuRealtimePeriod?: number;
+  RestartPolicy?: HostConfig['RestartPolicy'];
+}
+
+/** The new HostConfig (pure), with docker's checks. */
+export function updatedHost(h: HostConfig, u: ResourceUpdate): HostConfig {
+  const out: HostConfig = { ...h };
+  const set = (v: number | undefined) => v !== undefined && v !== null && v !== 0;
+  if (set(u.Memory)) {
+    if (u.Memory! < 6 * 1024 * 1024) throw invalid('Minimum memory limit allowed is 6MB');
+    out.Memory = u.Memory!;
+  }
+  if (set(u.MemorySwap)) out.MemorySwap = u.MemorySwap!;
+  if (out.MemorySwap > 0 && out.Memory === 0) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage.');
+  if (out.MemorySwap > 0 && out.MemorySwap < out.Memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage.');
+  if (set(u.NanoCpus) && (set(u.CpuQuota) || set(u.CpuPeriod))) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (set(u.NanoCpus)) {
+    out.NanoCpus = u.NanoCpus!;
+    delete out.CpuQuota;
+    delete out.CpuPeriod;
+  }
+  if (set(u.CpuQuota) || set(u.CpuPeriod)) {
+    if (h.NanoCpus && !h.CpuQuota) throw invalid('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set');
+    if (set(u.CpuQuota)) out.CpuQuota = u.CpuQuota!;
+    if (set(u.CpuPeriod)) out.CpuPeriod = u.CpuPeriod!;
+    out.NanoCpus = (out.CpuQuota ?? 0) > 0 ? Math.round((out.CpuQuota! / (out.CpuPeriod || 100_000)) * 1e9) : 0;
+  }
+  if (set(u.CpuShares)) out.CpuShares = u.CpuShares!;
+  if (set(u.PidsLimit)) out.PidsLimit = u.PidsLimit! < 0 ? 0 : u.PidsLimit!;
+  if (u.CpusetCpus) out.CpusetCpus = u.CpusetCpus;
+  if (u.CpusetMems) out.CpusetMems = u.CpusetMems;
+  if (set(u.BlkioWeight)) {
+    if (u.BlkioWeight! < 10 || u.BlkioWeight! > 1000) throw invalid('Range of blkio weight is from 10 to 1000');
+    out.BlkioWeight = u.BlkioWeight!;
+  }
+  if (set(u.MemoryReservation)) out.MemoryReservation = u.MemoryReservation!;
+  if (out.Memory > 0 && (out.MemoryReservation ?? 0) > out.Memory) throw invalid('Minimum memory limit can not be less than memory reservation limit, see usage.');
+  if (set(u.CpuRealtimeRuntime)) out.CpuRealtimeRuntime = u.CpuRealtimeRuntime!;
+  if (set(u.CpuRealtimePeriod)) out.CpuRealtimePeriod = u.CpuRealtimePeriod!;
+  if (u.RestartPolicy && u.RestartPolicy.Name) {
+    if (h.AutoRemove && u.RestartPolicy.Name !== 'no') throw invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
+    out.RestartPolicy = u.RestartPolicy;
+  }
+  return out;
+}
+
+/**
+ * The cgroup limits a HostConfig asks for (what a start writes, less the devices). Block devices
+ * are named by path and looked up now (a path that is no block device is an error).
+ */
+export function limitsOf(h: HostConfig): Limits {
+  const rates = (list: ThrottleDevice[] | null | undefined): DeviceRate[] | undefined => list?.length ? list.map((d) => ({ ...blockDevice(d.Path), rate: d.Rate })) : undefined;
+  const explicit = (h.CpuQuota ?? 0) > 0 || (h.CpuPeriod ?? 0) > 0;
+  return {
+    memory: h.Memory || undefined,
+    memorySwap: h.MemorySwap || undefined,
+    // --cpu-period/--cpu-quota as given; --cpus as a quota on the default period.
+    cpuQuota: explicit ? h.CpuQuota || undefined : h.NanoCpus ? Math.round(h.NanoCpus / 1e4) : undefined,
+    cpuPeriod: explicit ? h.CpuPeriod || undefined : undefined,
+    cpuShares: h.CpuShares || undefined,
+    pids: h.PidsLimit > 0 ? h.PidsLimit : undefined,
+    blkioWeight: h.BlkioWeight || undefined,
+    blkioWeightDevice: h.BlkioWeightDevice?.length ? h.BlkioWeightDevice.map((d) => ({ ...blockDevice(d.Path), rate: d.Weight })) : undefined,
+    readBps: rates(h.BlkioDeviceReadBps),
+    writeBps: rates(h.BlkioDeviceWriteBps),
+    readIops: rates(h.BlkioDeviceReadIOps),
+    writeIops: rates(h.BlkioDeviceWriteIOps),
+    cpusetCpus: h.CpusetCpus || undefined,
+    cpusetMems: h.CpusetMems || undefined,
+    memoryReservation: h.MemoryReservation || undefined,
+    swappiness: h.MemorySwappiness ?? undefined,
+    oomKillDisable: h.OomKillDisable || undefined,
+    cpuRtRuntime: h.CpuRealtimeRuntime || undefined,
+  };
+}
+
+/** Updates a container; a running one has the limits written into its cgroup first. */
+export function updateContainer(containers: Containers, cgroups: CgroupDriver, nameOrId: string, u: ResourceUpdate): ContainerRecord {
+  const c = containers.get(nameOrId);
+  let host: HostConfig;
+  try {
+    host = updatedHost(c.record.HostConfig, u);
+  } catch (err) {
+    throw new BerthError((err as BerthError).code ?? 'InvalidArgument', `Cannot update container ${c.record.Id}: ${(err as Error).message}`);
+  }
+  // Limits the kernel refuses leave the container as it was: what was written before the refusal
+  // is written back (the resource views read the cgroup, so they follow either way).
+  if (isUp(c.state.Status)) {
+    try {
+      cgroups.update(c.record.Id, limitsOf(host));
+    } catch (err) {
+      try {
+        cgroups.update(c.record.Id, limitsOf(c.record.HostConfig));
+      } catch {}
+      throw new BerthError((err as BerthError).code ?? 'InvalidArgument', `Cannot update container ${c.record.Id}: ${(err as Error).message}`);
+    }
+  }
+  c.record.HostConfig = host;
+  containers.saveRecord(c.record);
+  containers.event('update', c.record);
+  return c.record;
+}

@@ -1,0 +1,217 @@
+// Resource views: /proc and /sys files that show a container its own limits (memory, CPUs) and its
+// own uptime instead of the host's, served by LXCFS (a FUSE filesystem) as LXD and Incus do.
+//
+// One lxcfs per machine, under the run directory (<run>/lxcfs): `mnt/` is its mount, `lxcfs.pid`
+// its pid (ours: lxcfs removes the pid file it is given when it exits, so it gets one of its own),
+// `users/<root key>-<container id>/` one directory per container whose mount namespace has its
+// files bound in. A start adds its container's directory and makes sure lxcfs runs; the
+// container's monitor removes it at its end and, if it was the last, stops lxcfs after a grace
+// period (BERTH_LXCFS_LINGER seconds, default 30) in which no container started (the shell
+// script below). So lxcfs lives while a container of any state root uses it, and a little
+// longer: back-to-back `run --rm`s do not pay for starting it each time.
+//
+// Two processes must not start two, nor stop one that a start just counted on: `lock` (created
+// exclusively, holding its holder's pid) serialises starting and stopping, and a stopper first
+// says so (`stopping`), then looks for users; a start first adds its user, then looks for that
+// word. Whichever order they meet in, either the stopper sees the new user and keeps lxcfs, or
+// the start sees `stopping` (or the pid file gone) and takes the lock, waits, and starts a new one.
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../util/atomic.ts';
+
+/** The files LXCFS virtualises, where a container sees them (LXD's list). */
+export const VIEW_FILES = [
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/loadavg', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/sys/devices/system/cpu/online',
+];
+
+export function lxcfsDir(): string {
+  return path.join(process.env.BERTH_RUN_DIR ?? '/run/berth', 'lxcfs');
+}
+
+/** Pure: the read-only bind mounts of the views from an lxcfs mounted at `mnt`. */
+export function viewMounts(mnt: string): Array<{ source: string; target: string }> {
+  return VIEW_FILES.map((f) => ({ source: path.join(mnt, f), target: f }));
+}
+
+/**
+ * A container's use of the views: where lxcfs is mounted; its user directory, which its monitor
+ * removes at its end (at once, so that nothing of the container is left when its end is
+ * reported); then the program the monitor starts detached, which stops lxcfs if it was the last.
+ */
+export interface ViewLease {
+  mnt: string;
+  user: string;
+  release: string[];
+}
+
+// Run by the container's monitor at its end (detached; sh, because a node start costs ~40 ms of
+// CPU per container exit): drops the user, and stops lxcfs if that was the last and none came
+// in the grace period (users/ changes with every start and end: only the releaser that saw the
+// last change goes on). A lock held by someone else means a start (which is a user) or another
+// stopper (which decides): leave it.
+const RELEASE = `d=$1
+[ -n "$2" ] && rmdir "$d/users/$2" 2>/dev/null
+for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
+sleep "$3"
+for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
+[ $(($(date +%s) - $(stat -c %Y "$d/users" 2>/dev/null || echo 0))) -ge "$3" ] || exit 0
+set -C
+{ echo $$ > "$d/lock"; } 2>/dev/null || exit 0
+: > "$d/stopping"
+for u in "$d"/users/*; do [ -e "$u" ] && { rm -f "$d/stopping" "$d/lock"; exit 0; }; done
+p=$(cat "$d/lxcfs.pid" 2>/dev/null)
+rm -f "$d/lxcfs.pid"
+[ -n "$p" ] && [ "$(cat /proc/$p/comm 2>/dev/null)" = lxcfs ] && kill "$p"
+rm -f "$d/stopping" "$d/lock"
+`;
+
+/** The command a monitor runs when the container `user` no longer needs the views. */
+export function releaseArgv(dir: string, user: string): string[] {
+  const linger = Number(process.env.BERTH_LXCFS_LINGER ?? 30);
+  return [RELEASE_SHELL, '-c', RELEASE, 'berth-lxcfs-release', dir, user, String(Number.isFinite(linger) && linger >= 0 ? linger : 30)];
+}
+
+/**
+ * Registers `user` (a container about to start) and makes sure lxcfs serves the views. A string
+ * is the reason there are none (lxcfs missing, or it would not start): the user is dropped again
+ * and the container starts without them.
+ */
+export async function acquireViews(user: string, dir = lxcfsDir()): Promise<ViewLease | string> {
+  const users = path.join(dir, 'users');
+  const mine = path.join(users, user);
+  try {
+    fs.mkdirSync(mine);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') fs.mkdirSync(mine, { recursive: true, mode: 0o755 });
+    else if (code !== 'EEXIST') throw err;
+  }
+  const lease = { mnt: path.join(dir, 'mnt'), user: mine, release: releaseArgv(dir, '') };
+  if (serving(dir)) return lease;
+  const problem = await locked(dir, () => (serving(dir) ? undefined : startLxcfs(dir)));
+  if (problem === undefined) return lease;
+  fs.rmSync(mine, { recursive: true, force: true });
+  return problem;
+}
+
+/** lxcfs is up and nobody is stopping it: no stop under way, its pid recorded, its mount answering. */
+function serving(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, 'stopping')) || !fs.existsSync(path.join(dir, 'lxcfs.pid'))) return false;
+  return mounted(dir) === 'yes';
+}
+
+/** Whether mnt is lxcfs's mount: a device of its own (a dead FUSE daemon's mount answers ENOTCONN). */
+function mounted(dir: string): 'yes' | 'no' | 'dead' {
+  try {
+    return fs.statSync(path.join(dir, 'mnt')).dev !== fs.statSync(dir).dev ? 'yes' : 'no';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no' : 'dead';
+  }
+}
+
+function findLxcfs(): string | undefined {
+  for (const d of ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin']) {
+    const f = path.join(d, 'lxcfs');
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch {}
+  }
+  return undefined;
+}
+
+/** Starts lxcfs on <dir>/mnt (detached, in a session of its own); a string says why it did not. */
+async function startLxcfs(dir: string): Promise<string | undefined> {
+  const bin = findLxcfs();
+  if (!bin) return 'lxcfs is not installed: containers see the host\'s /proc/meminfo, /proc/cpuinfo and uptime (install lxcfs, or turn the views off with --proc-views=false)';
+  const mnt = path.join(dir, 'mnt');
+  const state = mounted(dir);
+  // What a killed or dying lxcfs left: detached, so that the new one mounts on the directory itself.
+  if (state !== 'no') spawnSyncQuiet('umount', ['--lazy', mnt]);
+  fs.mkdirSync(mnt, { recursive: true });
+  fs.rmSync(path.join(dir, 'lxcfs.pid'), { force: true });
+  sweepPidFiles(dir);
+  const log = fs.openSync(path.join(dir, 'lxcfs.log'), 'w', 0o600);
+  // -l: /proc/loadavg per container; --enable-cfs: CPU counts from the CFS quota (--cpus), not
+  // only the cpuset; --enable-pidfd: processes tracked safely against pid reuse. Its own pid
+  // file (removed by it at its exit), so that it never removes a successor's.
+  const own = path.join(dir, `lxcfs.${process.pid}.pid`);
+  const child = spawn(bin, ['-f', '-l', '--enable-cfs', '--enable-pidfd', '-p', own, mnt], { detached: true, stdio: ['ignore', log, log], cwd: '/' });
+  fs.closeSync(log);
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  child.on('error', () => (exited = true));
+  child.unref();
+  for (let i = 0; i < 1500 && !exited && mounted(dir) !== 'yes'; i++) await new Promise((r) => setTimeout(r, 2));
+  if (exited || mounted(dir) !== 'yes' || !child.pid) {
+    if (!exited && child.pid) try { process.kill(child.pid, 'SIGKILL'); } catch {}
+    const why = fs.readFileSync(path.join(dir, 'lxcfs.log'), 'utf8').trim().split('\n').slice(-1)[0] ?? '';
+    return `lxcfs would not start (${why || 'no mount'}): containers see the host's /proc files`;
+  }
+  writeFileAtomic(path.join(dir, 'lxcfs.pid'), String(child.pid));
+  return undefined;
+}
+
+/**
+ * Each lxcfs gets a pid file of its own (lxcfs locks it, and one still exiting would hold a shared
+ * one); a killed lxcfs leaves its file behind, swept here when its process is gone.
+ */
+function sweepPidFiles(dir: string): void {
+  for (const n of fs.readdirSync(dir)) {
+    if (!/^lxcfs\.\d+\.pid$/.test(n)) continue;
+    const pid = Number(fs.readFileSync(path.join(dir, n), 'utf8').trim());
+    if (!(pid > 0) || !fs.existsSync(`/proc/${pid}`)) fs.rmSync(path.join(dir, n), { force: true });
+  }
+}
+
+function spawnSyncQuiet(cmd: string, args: string[]): void {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+  } catch {}
+}
+
+/** Runs fn holding <dir>/lock; a lock whose holder died is taken over. */
+async function locked<T>(dir: string, fn: () => Promise<T> | T): Promise<T> {
+  const lock = path.join(dir, 'lock');
+  for (let i = 0; ; i++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder = 0;
+    let age = 0;
+    try {
+      holder = Number(fs.readFileSync(lock, 'utf8').trim());
+      age = Date.now() - fs.statSync(lock).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // A holder that is gone (or never wrote its pid) left it: taken over.
+    if ((holder > 0 && !fs.existsSync(`/proc/${holder}`)) || (!holder && age > 2000) || i > 2500) fs.rmSync(lock, { force: true });
+    else await new Promise((r) => setTimeout(r, 4));
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      if (fs.readFileSync(lock, 'utf8').trim() === String(process.pid)) fs.rmSync(lock);
+    } catch {}
+  }
+}
+
+/**
+ * What a container's monitor would have done at its end, for one that died first (the engine's
+ * cleanup of a dead run): its user dropped, lxcfs stopped if it was the last.
+ */
+export function releaseViews(user: string, dir = lxcfsDir()): void {
+  const mine = path.join(dir, 'users', user);
+  if (!fs.existsSync(mine)) return;
+  fs.rmSync(mine, { recursive: true, force: true }); // at once; only the stop waits its grace period
+  const [cmd, ...args] = releaseArgv(dir, '');
+  spawn(cmd, args, { detached: true, stdio: 'ignore' }).unref();
+}
+const RELEASE_SHELL = '/bin/sh';
