@@ -21,14 +21,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, isCode } from '../core/errors.ts';
+import { claim, holderDead, release, selfHolder } from '../kernel/claim.ts';
 import { isAlive, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
+import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { DEFAULT_PATH, SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
-import { deleteNetns, dropStaleLock, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { deleteNetns, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
 import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
@@ -176,7 +177,7 @@ export class Sandboxes {
         fs.rmSync(path.join(this.poolDir(), id), { force: true });
         return fresh;
       } finally {
-        fs.rmSync(this.lockPath(id), { force: true });
+        this.unlock(id);
       }
     }
     return undefined;
@@ -205,7 +206,7 @@ export class Sandboxes {
         made++;
       }
     } finally {
-      fs.rmSync(this.lockPath('pool'), { force: true });
+      this.unlock('pool');
     }
     return made;
   }
@@ -265,7 +266,7 @@ export class Sandboxes {
       if (timer && isAlive(timer)) process.kill(-timer.pid, 'SIGTERM');
       fs.rmSync(this.timerFile(), { force: true });
     } finally {
-      fs.rmSync(this.lockPath('pool'), { force: true });
+      this.unlock('pool');
     }
   }
 
@@ -301,7 +302,7 @@ export class Sandboxes {
     try {
       a = await this.record(sb, ep, ifname);
     } finally {
-      fs.rmSync(this.lockPath(netLock(ep.net.Id)), { force: true });
+      this.unlock(netLock(ep.net.Id));
     }
     a.result = await cniAdd(a.conflist, a.rt);
     this.save(sb);
@@ -416,27 +417,16 @@ export class Sandboxes {
     return releaseArgv(this.root, id);
   }
 
-  private lockPath(id: string): string {
-    return path.join(this.dir, `${id}.lock`);
+  /**
+   * Takes a sandbox (or `pool`, or a network's netLock) for this process (kernel/claim.ts): false
+   * while another live process has it. Ended by unlock().
+   */
+  private lock(id: string): boolean {
+    return claim(this.dir, `${id}.lock`, selfHolder(), holderDead) !== undefined;
   }
 
-  /** Takes the release of a sandbox for this process; false while another live process has it. */
-  private lock(id: string): boolean {
-    const me = selfRef();
-    for (let i = 0; i < 2; i++) {
-      try {
-        fs.writeFileSync(this.lockPath(id), JSON.stringify(me), { flag: 'wx' });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const text = readTextFile(this.lockPath(id));
-      if (text === undefined) continue; // released meanwhile: try again
-      const holder = JSON.parse(text || 'null') as ProcessRef | null;
-      if (holder && isAlive(holder)) return false;
-      dropStaleLock(this.lockPath(id), text); // its holder died
-    }
-    return false;
+  private unlock(id: string): void {
+    release(this.dir, `${id}.lock`, selfHolder());
   }
 
   /**
@@ -452,7 +442,7 @@ export class Sandboxes {
     const sb = this.get(id);
     // Decided again under the lock: a sandbox found unused a moment ago may have been taken since.
     if (sb && onlyIf && !onlyIf(sb)) {
-      fs.rmSync(this.lockPath(id), { force: true });
+      this.unlock(id);
       return;
     }
     let first: unknown;
@@ -476,7 +466,7 @@ export class Sandboxes {
       if (first) {
         this.save(sb);
         if (!sb.attachments.some((a) => a.conflist.plugins.some((p) => p.ipMasq))) deleteNetns(this.netnsPath(id));
-        fs.rmSync(this.lockPath(id), { force: true });
+        this.unlock(id);
         throw first;
       }
     }
@@ -485,7 +475,7 @@ export class Sandboxes {
     if (sb) for (const p of sb.ports) this.unclaimPort(p, id);
     fs.rmSync(path.join(this.poolDir(), id), { force: true });
     fs.rmSync(this.file(id), { force: true });
-    fs.rmSync(this.lockPath(id), { force: true });
+    this.unlock(id);
     for (const net of networks) await this.releaseIdleHost(net);
     if (first) throw first;
   }
@@ -501,7 +491,7 @@ export class Sandboxes {
     try {
       if (!this.list().some((other) => other.attachments.some((a) => a.network === networkId))) await this.networks.releaseHost(net);
     } finally {
-      fs.rmSync(this.lockPath(netLock(networkId)), { force: true });
+      this.unlock(netLock(networkId));
     }
   }
 
@@ -573,38 +563,24 @@ export class Sandboxes {
     return mappings;
   }
 
-  private claimFile(m: { protocol: Proto; hostPort: number }): string {
-    return path.join(PORT_CLAIMS, `${m.protocol}-${m.hostPort}`);
+  private claimName(m: { protocol: Proto; hostPort: number }): string {
+    return `${m.protocol}-${m.hostPort}`;
   }
 
+  /**
+   * A port's claim names the root and the sandbox; one whose sandbox record is gone is stale (a
+   * crash between release steps): the record is written before ports are claimed, and removed
+   * after they are released.
+   */
   private claim(id: string, m: PortMapping): boolean {
-    const file = this.claimFile(m);
-    for (let i = 0; i < 2; i++) {
-      try {
-        fs.writeFileSync(file, `${this.root.dir}\n${id}\n`, { flag: 'wx' });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      // A claim whose sandbox record is gone is stale (a crash between release steps).
-      const [rootDir, holder] = (() => {
-        try {
-          return fs.readFileSync(file, 'utf8').split('\n');
-        } catch {
-          return ['', ''];
-        }
-      })();
-      if (rootDir && holder && fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`))) return false;
-      fs.rmSync(file, { force: true });
-    }
-    return false;
+    return claim(PORT_CLAIMS, this.claimName(m), `${this.root.dir}\n${id}\n`, (held) => {
+      const [rootDir, holder] = held.split('\n');
+      return !rootDir || !holder || !fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`));
+    }) !== undefined;
   }
 
   private unclaimPort(m: PortMapping, id: string): void {
-    const file = this.claimFile(m);
-    try {
-      if (fs.readFileSync(file, 'utf8').split('\n')[1] === id) fs.rmSync(file, { force: true });
-    } catch {}
+    release(PORT_CLAIMS, this.claimName(m), `${this.root.dir}\n${id}\n`);
   }
 }
 
