@@ -20,7 +20,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, conflict, isCode } from '../core/errors.ts';
+import { BerthError, isCode } from '../core/errors.ts';
 import { claim, holderDead, release, selfHolder } from '../kernel/claim.ts';
 import { isAlive, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
@@ -30,71 +30,13 @@ import { randomHex } from '../util/random.ts';
 import { DEFAULT_PATH, SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
 import { deleteNetns, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
-import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
-import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
+import { cniAdd, cniDel } from './cni.ts';
+import type { PortBindings } from './ports.ts';
+import { claimPorts, unclaimPort } from './host-ports.ts';
+import { endpointView, hostsLine, netLock, poolable, takeable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
 import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
 
-const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
-
-export interface Attachment {
-  network: string; // network id
-  name: string; // network name at attach time
-  conflist: NetConfList;
-  rt: RuntimeConf;
-  aliases: string[];
-  /** Names other containers on the network resolve to it (name, short id, aliases); empty without name resolution. */
-  names?: string[];
-  result?: CniResult; // cached ADD result, for DEL and inspect
-}
-
-export interface SandboxRecord {
-  id: string;
-  container: string;
-  netns: string;
-  owner: ProcessRef; // the process creating it
-  monitor?: ProcessRef; // the container's monitor, once it exists
-  attachments: Attachment[];
-  ports: PortMapping[];
-  /** Set while it waits in the pool, ready, with no container: when it was made (ms). */
-  pooled?: number;
-}
-
-/** A pooled sandbox is not handed out in the last minute before a reconcile may release it. */
-const CLAIM_MARGIN_MS = 60_000;
-
-export interface Endpoint {
-  net: NetworkRecord;
-  aliases: string[];
-  /** The container's own names on the network (name, short id). */
-  names: string[];
-  ip?: string;
-  mac?: string;
-}
-
-/** What inspect shows of one attachment. */
-export interface EndpointView {
-  NetworkID: string;
-  EndpointID: string;
-  Aliases: string[];
-  IPAddress: string;
-  IPPrefixLen: number;
-  Gateway: string;
-  MacAddress: string;
-}
-
-export function endpointView(a: Attachment): EndpointView {
-  const ip = a.result?.ips?.[0];
-  const iface = ip?.interface !== undefined ? a.result?.interfaces?.[ip.interface] : a.result?.interfaces?.find((i) => i.sandbox);
-  return {
-    NetworkID: a.network,
-    EndpointID: a.rt.containerId.slice(0, 32) + a.network.slice(0, 32),
-    Aliases: a.aliases,
-    IPAddress: ip ? ip.address.split('/')[0] : '',
-    IPPrefixLen: ip ? Number(ip.address.split('/')[1]) : 0,
-    Gateway: ip?.gateway ?? '',
-    MacAddress: iface?.mac ?? '',
-  };
-}
+export { endpointView, plain, poolable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
 
 export class Sandboxes {
   private readonly root: StateRoot;
@@ -276,7 +218,7 @@ export class Sandboxes {
     const sb: SandboxRecord = { id, container, netns: this.netnsPath(id), owner: selfRef(), attachments: [], ports: [] };
     this.save(sb); // first: whatever follows can be undone from this record
     try {
-      sb.ports = await this.claimPorts(id, bindings);
+      sb.ports = await claimPorts(this.root.dir, id, bindings);
       this.save(sb);
       mark('ports claimed');
       fs.mkdirSync(NETNS_DIR, { recursive: true });
@@ -472,7 +414,7 @@ export class Sandboxes {
     }
     const del = deleteNetns(this.netnsPath(id));
     if (del.status !== 0) first ??= new BerthError('Unavailable', `removing the network namespace: ${del.stderr.trim()}`);
-    if (sb) for (const p of sb.ports) this.unclaimPort(p, id);
+    if (sb) for (const p of sb.ports) unclaimPort(this.root.dir, p, id);
     fs.rmSync(path.join(this.poolDir(), id), { force: true });
     fs.rmSync(this.file(id), { force: true });
     this.unlock(id);
@@ -517,120 +459,4 @@ export class Sandboxes {
     return Object.fromEntries(sb.attachments.map((a) => [a.name, endpointView(a)]));
   }
 
-  // Published ports are claimed machine-wide (one file per protocol and port, naming the root and
-  // sandbox), so two containers, or two roots, never publish the same host port; a host process
-  // already listening there is found by binding the port for a moment.
-  private async claimPorts(id: string, bindings: PortBindings): Promise<PortMapping[]> {
-    fs.mkdirSync(PORT_CLAIMS, { recursive: true, mode: 0o700 });
-    const picked: Array<{ proto: Proto; port: number }> = [];
-    const random = (proto: Proto, hostIP: string): number => {
-      for (let i = 0; i < 200; i++) {
-        const port = 32768 + Math.floor(Math.random() * (60999 - 32768));
-        if (picked.some((p) => p.port === port && p.proto === proto)) continue;
-        if (this.claim(id, { hostPort: port, containerPort: 0, protocol: proto, hostIP })) {
-          picked.push({ proto, port });
-          return port;
-        }
-      }
-      throw conflict('no free host port left to publish on');
-    };
-    const mappings = toMappings(bindings, random);
-    try {
-      for (const m of mappings) {
-        if (picked.some((p) => p.port === m.hostPort && p.proto === m.protocol)) continue;
-        if (!this.claim(id, m)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
-        picked.push({ proto: m.protocol, port: m.hostPort });
-      }
-      for (const m of mappings) {
-        for (let tries = 0; ; tries++) {
-          try {
-            await hostPortFree(m);
-            break;
-          } catch (err) {
-            // A random port a host process happens to listen on: pick another.
-            const wasRandom = !(bindings[`${m.containerPort}/${m.protocol}`] ?? []).some((b) => Number(b.HostPort) === m.hostPort);
-            if (!wasRandom || tries >= 20 || !isCode(err, 'Conflict')) throw err;
-            this.unclaimPort(m, id);
-            m.hostPort = random(m.protocol, m.hostIP);
-          }
-        }
-      }
-      for (const a of mappings) for (const b of mappings) if (a !== b && clash(a, b)) throw conflict(`Bind for ${a.hostIP || '0.0.0.0'}:${a.hostPort} failed: port is already allocated`);
-    } catch (err) {
-      for (const m of mappings) this.unclaimPort(m, id);
-      throw err;
-    }
-    return mappings;
-  }
-
-  private claimName(m: { protocol: Proto; hostPort: number }): string {
-    return `${m.protocol}-${m.hostPort}`;
-  }
-
-  /**
-   * A port's claim names the root and the sandbox; one whose sandbox record is gone is stale (a
-   * crash between release steps): the record is written before ports are claimed, and removed
-   * after they are released.
-   */
-  private claim(id: string, m: PortMapping): boolean {
-    return claim(PORT_CLAIMS, this.claimName(m), `${this.root.dir}\n${id}\n`, (held) => {
-      const [rootDir, holder] = held.split('\n');
-      return !rootDir || !holder || !fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`));
-    }) !== undefined;
-  }
-
-  private unclaimPort(m: PortMapping, id: string): void {
-    release(PORT_CLAIMS, this.claimName(m), `${this.root.dir}\n${id}\n`);
-  }
-}
-
-/** A start that needs nothing per-container in its CNI ADD can take a pooled sandbox. Pure. */
-export function poolable(endpoints: Endpoint[], bindings: PortBindings): boolean {
-  if (!poolSize() || endpoints.length !== 1) return false;
-  const [ep] = endpoints;
-  return ep.net.Name === DEFAULT_NETWORK && !ep.ip && !ep.mac && !ep.aliases.length && !Object.keys(bindings).length;
-}
-
-/** Whether a sandbox is of the kind the pool prepares (so its container could have taken one). Pure. */
-export function plain(sb: SandboxRecord): boolean {
-  if (sb.attachments.length !== 1 || sb.ports.length) return false;
-  const [a] = sb.attachments;
-  return a.name === DEFAULT_NETWORK && !a.aliases.length && Object.keys(a.rt.capabilityArgs ?? {}).length === 0;
-}
-
-/** The lock a network's attachments and the release of its idle bridge share (in the sandboxes' directory). */
-function netLock(networkId: string): string {
-  return `net-${networkId.slice(0, 12)}`;
-}
-
-/** Whether a pooled sandbox can be handed to a container on this network now. Pure but for the clock. */
-function takeable(sb: SandboxRecord, net: NetworkRecord): boolean {
-  return sb.pooled !== undefined && Date.now() - sb.pooled < POOL_TTL_MS - CLAIM_MARGIN_MS &&
-    sb.attachments.length === 1 && sb.attachments[0].network === net.Id && sb.attachments[0].result !== undefined;
-}
-
-function hostsLine(ip: string, names: string[], sandbox: string): string {
-  return `${ip}\t${names.join(' ')}\t# berth ${sandbox.slice(0, 12)}`;
-}
-
-/** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
-async function hostPortFree(m: PortMapping): Promise<void> {
-  // Loaded here: every command loads this module, few publish ports.
-  const [net, dgram] = await Promise.all([import('node:net'), import('node:dgram')]);
-  const where = `${m.hostIP || '0.0.0.0'}:${m.hostPort}`;
-  const busy = (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE'
-    ? conflict(`Bind for ${where} failed: port is already allocated (a host process listens on it)`)
-    : new BerthError('Unavailable', `cannot publish ${where}: ${e.message}`));
-  return new Promise((resolve, reject) => {
-    if (m.protocol === 'udp') {
-      const s = dgram.createSocket('udp4');
-      s.once('error', (e) => { s.close(); reject(busy(e)); });
-      s.bind({ port: m.hostPort, address: m.hostIP || '0.0.0.0', exclusive: true }, () => s.close(() => resolve()));
-      return;
-    }
-    if (m.protocol === 'sctp') return resolve();
-    const srv = net.createServer();
-    srv.once('error', (e) => reject(busy(e)));
-    srv.listen({ port: m.hostPort, host: m.hostIP || '0.0.0.0', exclusive: true }, () => srv.close(() => resolve()));
-  });
 }
