@@ -9,45 +9,62 @@
 // engine's reconcile releases sandboxes whose monitor and creator are both dead and that no
 // live releaser holds.
 //
-// The pool: namespace creation and CNI ADD are most of a bridge start's network time, so a few
-// sandboxes on the default network are prepared ahead (BERTH_NETNS_POOL, default 2; 0 turns it
-// off) and a plain start (default network, no published ports, no fixed address) takes one. The
-// releaser of such a container's sandbox tops the pool up after its DEL, in the same detached
-// process, so the preparing happens after the user has the answer and costs no extra process.
-// A pooled record says so (pooled: when it was made); it is taken under its lock, and a reconcile
-// releases one that has waited POOL_TTL_MS. A preparer killed half-way leaves a record with a dead
-// owner and no pooled mark: reconcile releases it like any other.
+// The pool of prepared sandboxes is pool.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, isCode } from '../core/errors.ts';
 import { claim, holderDead, release, selfHolder } from '../kernel/claim.ts';
-import { isAlive, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
+import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
-import { DEFAULT_PATH, SRC } from '../util/paths.ts';
+import { SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
-import { deleteNetns, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { deleteNetns, inUse, lockHeld, NETNS_DIR, netnsPath, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
 import { cniAdd, cniDel } from './cni.ts';
 import type { PortBindings } from './ports.ts';
 import { claimPorts, unclaimPort } from './host-ports.ts';
-import { endpointView, hostsLine, netLock, poolable, takeable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
-import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
+import { endpointView, hostsLine, netLock, poolable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
+import type { NetworkRecord, Networks } from './store.ts';
+import { SandboxPool } from './pool.ts';
 
 export { endpointView, plain, poolable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
 
 export class Sandboxes {
-  private readonly root: StateRoot;
+  readonly root: StateRoot;
   readonly networks: Networks;
-  private readonly dir: string;
+  /** <root>/networks/sandboxes: the records, their locks, the pool's index and timer. */
+  readonly dir: string;
   private readonly hostsPath: (container: string) => string;
+  private readonly pool: SandboxPool;
   constructor(root: StateRoot, networks: Networks, hostsPath: (container: string) => string) {
     this.root = root;
     this.networks = networks;
     this.hostsPath = hostsPath;
     this.dir = path.join(root.dir, 'networks', 'sandboxes');
+    this.pool = new SandboxPool(this);
+  }
+
+  /** pool.ts: prepares sandboxes until the pool holds `size`; how many it made. */
+  fillPool(size = poolSize()): Promise<number> {
+    return this.pool.fillPool(size);
+  }
+
+  /** pool.ts: a timer that expires the pool when it is due. */
+  armPoolTimer(delayMs: number): void {
+    this.pool.armPoolTimer(delayMs);
+  }
+
+  /** pool.ts: what the timer runs. */
+  expiryDue(): Promise<void> {
+    return this.pool.expiryDue();
+  }
+
+  /** pool.ts: every pooled sandbox released. */
+  drainPool(): Promise<void> {
+    return this.pool.drainPool();
   }
 
   private file(id: string): string {
@@ -58,7 +75,8 @@ export class Sandboxes {
     return readJsonFile<SandboxRecord>(this.file(id));
   }
 
-  private save(sb: SandboxRecord): void {
+  /** (for pool.ts too) */
+  save(sb: SandboxRecord): void {
     writeFileAtomic(this.file(sb.id), JSON.stringify(sb));
   }
 
@@ -76,7 +94,7 @@ export class Sandboxes {
    */
   async create(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
     if (poolable(endpoints, bindings)) {
-      const taken = this.take(container, endpoints[0].net);
+      const taken = this.pool.take(container, endpoints[0].net);
       if (taken) {
         mark('pooled sandbox taken');
         return taken;
@@ -85,134 +103,8 @@ export class Sandboxes {
     return this.make(container, endpoints, bindings);
   }
 
-  // The pool's index: an empty file per pooled sandbox, so that taking one reads a short directory
-  // rather than every sandbox record. The record's pooled mark is what counts; the index only
-  // points at candidates (a stale entry is dropped when found).
-  private poolDir(): string {
-    return path.join(this.dir, 'pool');
-  }
-
-  private pooledIds(): string[] {
-    try {
-      return fs.readdirSync(this.poolDir()).filter((n) => /^[a-f0-9]{64}$/.test(n));
-    } catch {
-      return [];
-    }
-  }
-
-  /** A sandbox from the pool, now the container's; undefined when none is ready. */
-  private take(container: string, net: NetworkRecord): SandboxRecord | undefined {
-    for (const id of this.pooledIds()) {
-      const sb = this.get(id);
-      if (!sb || !takeable(sb, net)) {
-        if (!sb || sb.pooled === undefined) fs.rmSync(path.join(this.poolDir(), id), { force: true });
-        continue;
-      }
-      if (!this.lock(id)) continue;
-      try {
-        const fresh = this.get(id); // another process may have taken it before our lock
-        if (!fresh || !takeable(fresh, net) || !fs.existsSync(fresh.netns)) continue;
-        fresh.container = container;
-        fresh.owner = selfRef();
-        delete fresh.pooled;
-        this.save(fresh);
-        fs.rmSync(path.join(this.poolDir(), id), { force: true });
-        return fresh;
-      } finally {
-        this.unlock(id);
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * Prepares sandboxes on the default network until the pool holds poolSize() (one preparer per
-   * root at a time; another one running makes this a no-op).
-   */
-  async fillPool(size = poolSize()): Promise<number> {
-    if (!size) return 0;
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    if (!this.lock('pool')) return 0;
-    let made = 0;
-    try {
-      const net = await this.networks.get(DEFAULT_NETWORK);
-      // Pooled sandboxes whose namespace is gone (a reboot) are of no use: released, not counted.
-      for (const id of this.pooledIds()) await this.release(id, (now) => now.pooled !== undefined && !fs.existsSync(now.netns)).catch(() => undefined);
-      const ready = this.pooledIds().map((id) => this.get(id)).filter((sb) => sb && takeable(sb, net)).length;
-      fs.mkdirSync(this.poolDir(), { recursive: true, mode: 0o700 });
-      for (let i = ready; i < size; i++) {
-        const sb = await this.make('', [{ net, aliases: [], names: [] }], {});
-        sb.pooled = Date.now();
-        this.save(sb);
-        fs.writeFileSync(path.join(this.poolDir(), sb.id), '');
-        made++;
-      }
-    } finally {
-      this.unlock('pool');
-    }
-    return made;
-  }
-
-  /** Releases pooled sandboxes that have waited their time; returns when the next one is due (ms), if any is left. */
-  async expirePool(): Promise<number | undefined> {
-    let next: number | undefined;
-    for (const sb of this.list()) {
-      if (sb.pooled === undefined) continue;
-      const left = sb.pooled + POOL_TTL_MS - Date.now();
-      if (left <= 0) await this.release(sb.id, (now) => now.pooled !== undefined && !inUse(now)).catch(() => undefined);
-      else next = Math.min(next ?? left, left);
-    }
-    return next;
-  }
-
-  /**
-   * One timer per root (`pool.timer`): a detached `sh -c 'sleep N; exec release-main.ts --expire'`
-   * (a shell and a sleep, not a Node process, wait), so that a pool expires on a machine where no
-   * other berth command runs. A live timer is left alone: when it fires it re-arms for what is left.
-   */
-  armPoolTimer(delayMs: number): void {
-    const file = this.timerFile();
-    if (isAlive(readJsonFile<ProcessRef>(file))) return;
-    const secs = Math.ceil(delayMs / 1000) + 1;
-    const child = spawn('/bin/sh', ['-c', `sleep ${secs}; exec "$0" "$@"`, ...expireArgv(this.root)],
-      { detached: true, stdio: 'ignore', env: { PATH: DEFAULT_PATH } });
-    child.unref();
-    if (child.pid) writeFileAtomic(file, JSON.stringify(refOf(child.pid)));
-  }
-
-  /**
-   * What the timer runs (release-main.ts --expire): the expired go, and a timer is armed for the
-   * rest. When this process is the timer (the shell exec'd it, same pid), its record goes first;
-   * run by hand, a waiting timer is left as it is.
-   */
-  async expiryDue(): Promise<void> {
-    if (readJsonFile<ProcessRef>(this.timerFile())?.pid === process.pid) fs.rmSync(this.timerFile(), { force: true });
-    const next = await this.expirePool();
-    if (next !== undefined) this.armPoolTimer(next);
-  }
-
-  private timerFile(): string {
-    return path.join(this.dir, 'pool.timer');
-  }
-
-  /** Releases every pooled sandbox (before the default network goes, or to leave nothing idle). */
-  async drainPool(): Promise<void> {
-    if (!fs.existsSync(this.dir)) return; // no sandbox was ever made here
-    // A preparer at work first finishes (its lock), so that nothing it makes outlives the drain.
-    for (const end = Date.now() + 60_000; !this.lock('pool') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-    try {
-      for (const sb of this.list()) if (sb.pooled !== undefined) await this.release(sb.id).catch(() => undefined);
-      fs.rmSync(this.poolDir(), { recursive: true, force: true });
-      // Nothing left to expire: the timer (a shell and its sleep, one process group of ours) goes.
-      const timer = readJsonFile<ProcessRef>(this.timerFile());
-      if (timer && isAlive(timer)) process.kill(-timer.pid, 'SIGTERM');
-      fs.rmSync(this.timerFile(), { force: true });
-    } finally {
-      this.unlock('pool');
-    }
-  }
-
-  private async make(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
+  /** A new sandbox (pool.ts makes its prepared ones with it). */
+  async make(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
     const id = randomHex(32);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const sb: SandboxRecord = { id, container, netns: this.netnsPath(id), owner: selfRef(), attachments: [], ports: [] };
@@ -363,11 +255,11 @@ export class Sandboxes {
    * Takes a sandbox (or `pool`, or a network's netLock) for this process (kernel/claim.ts): false
    * while another live process has it. Ended by unlock().
    */
-  private lock(id: string): boolean {
+  lock(id: string): boolean {
     return claim(this.dir, `${id}.lock`, selfHolder(), holderDead) !== undefined;
   }
 
-  private unlock(id: string): void {
+  unlock(id: string): void {
     release(this.dir, `${id}.lock`, selfHolder());
   }
 
@@ -415,7 +307,7 @@ export class Sandboxes {
     const del = deleteNetns(this.netnsPath(id));
     if (del.status !== 0) first ??= new BerthError('Unavailable', `removing the network namespace: ${del.stderr.trim()}`);
     if (sb) for (const p of sb.ports) unclaimPort(this.root.dir, p, id);
-    fs.rmSync(path.join(this.poolDir(), id), { force: true });
+    this.pool.unindex(id);
     fs.rmSync(this.file(id), { force: true });
     this.unlock(id);
     for (const net of networks) await this.releaseIdleHost(net);
