@@ -25,6 +25,8 @@ command -v make >/dev/null || need+=(make)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/libc.a ] || need+=(libc6-dev)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v runc >/dev/null || need+=(runc)
+# containerd (with ctr): berth-runtime is tested as its runc shim's runtime binary.
+command -v containerd >/dev/null || need+=(containerd)
 command -v ip >/dev/null || need+=(iproute2)
 command -v npm >/dev/null || need+=(npm)
 # Networking: the standard CNI plugins (bridge, host-local, portmap, tuning) and iptables, which
@@ -42,6 +44,9 @@ command -v openssl >/dev/null || need+=(openssl)
 dpkg -s umoci >/dev/null 2>&1 || need+=(umoci)
 # Layer images: fsck.erofs (erofs-utils) checks what berth writes, independently of the kernel.
 command -v fsck.erofs >/dev/null || need+=(erofs-utils)
+# Real clients of the daemon in the tests: Debian's Docker SDK for Python and docker-compose 1.29.
+dpkg -s python3-docker >/dev/null 2>&1 || need+=(python3-docker)
+dpkg -s docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -285,8 +285,8 @@ static int step_user(char **f) {
   if (setresgid((gid_t)num(f[2]), (gid_t)num(f[2]), (gid_t)num(f[2])) < 0) return -1;
   if (setresuid((uid_t)num(f[1]), (uid_t)num(f[1]), (uid_t)num(f[1])) < 0) return -1;
   /* Changing credentials clears the parent-death signal; the container must still die with
-   * its monitor. */
-  return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+   * its monitor (unless it is handed off: then it outlives the monitor). */
+  return handoff ? 0 : prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }
 
 static int step_seccomp(const char *hex) {

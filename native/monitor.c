@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+int handoff;
+
 static const char *field(struct plan *p, const char *name) {
   for (int i = 0; i < p->n; i++)
     if (p->r[i].n > 1 && !strcmp(p->r[i].f[0], name)) return p->r[i].f[1];
@@ -61,7 +63,9 @@ struct life {
 /* In the clone: wait for the monitor's go (with our host pid, for hooks), then run the plan.
  * Only returns by exiting. */
 __attribute__((noreturn)) static void child_main(struct monitor *m, int sync_r, int err_w, int out_w, int errout_w, int console_w) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* Handed off, the process outlives the monitor (its caller, a subreaper such as containerd's
+   * shim, becomes its parent); an exit of the monitor before the go still ends it (EOF below). */
+  if (!handoff) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* Non-dumpable until exec: nothing in the container can open this process's /proc entries
    * (exe, fds, mem) while it still runs monitor code (the CVE-2019-5736 class). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -89,6 +93,12 @@ __attribute__((noreturn)) static void child_main(struct monitor *m, int sync_r, 
   char msg[4600];
   int e = errno;
   int len = snprintf(msg, sizeof msg, "%d\t%s\t%s", e, step, arg);
+  /* A monitor that handed us off no longer reads: EPIPE, not death by SIGPIPE, so the exit
+   * status still says what failed (127: not found, 126: cannot run). */
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_only, NULL);
   if (write(err_w, msg, (size_t)len) < 0) {}
   _exit(exit_code_for_errno(step, e));
 }
@@ -171,6 +181,9 @@ static int wait_setup(struct monitor *m, struct life *l) {
       }
       if (l->tty) console_receive(&l->con, consolesock, l->pid);
       report_raw("{\"created\":true}");
+      /* OCI create under a supervisor: the init waits at its fifo and becomes the child of the
+       * nearest subreaper once we are gone; `delete` removes what the teardown would. */
+      if (handoff) _exit(0);
     }
   }
   close(l->sync_w);
@@ -225,6 +238,7 @@ static void back_off(struct monitor *m, const struct life *l, unsigned *delay_ms
 /* Everything the monitor holds for the container's whole life, made before the first clone. */
 static void monitor_setup(struct monitor *m, struct plan *p) {
   m->p = p;
+  handoff = field(p, "handoff") != NULL;
   const char *ns = field(p, "ns");
   m->clone_flags = ns ? (int)num(ns) : 0;
   m->attached = 1;
@@ -279,6 +293,8 @@ int monitor_run(struct plan *p) {
     int failed = wait_setup(&m, &l);
     if (failed >= 0) return failed;
     if (m.restarts == 0) report_raw("{\"started\":true}");
+    /* A detached OCI exec: the process is our caller's (its subreaper's) from now on. */
+    if (handoff) _exit(0);
     health_container_started(m.hc);
     struct io io = {
       .init = l.pid, .sfd = m.sfd, .out = l.out, .err = l.err, .master = l.con.master,

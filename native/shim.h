@@ -26,6 +26,9 @@ long long num(const char *s);
 /* report.c: one JSON object per line on the report fd (fd 3), conmon-style. */
 void report_set_fd(int fd);
 void report_raw(const char *json);
+/* A plan with `handoff`: the process is our caller's once it is created (or, for an exec,
+ * running), the monitor leaves, and nothing kills the process when it does (monitor.c). */
+extern int handoff;
 void report_error(const char *step, const char *arg, int err, const char *detail);
 void die_report(const char *step, const char *arg, int err) __attribute__((noreturn));
 size_t json_escape(char *out, size_t cap, const char *s);

@@ -203,7 +203,13 @@ export function filters(q: URLSearchParams): Map<string, string[]> {
   }
   if (!parsed || typeof parsed !== 'object') throw invalid(`invalid filters: ${raw}`);
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    const values = Array.isArray(v) ? v.map(String) : v && typeof v === 'object' ? Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]) : [];
+    // A value inside a list is a string (numbers and booleans are taken as text); an object or a
+    // list there is a 400, as moby's decoder refuses it (String() of {"toString": null} would throw).
+    const value = (x: unknown) => {
+      if (x !== null && typeof x === 'object') throw invalid(`invalid filters: the values of "${k}" must be strings`);
+      return String(x);
+    };
+    const values = Array.isArray(v) ? v.map(value) : v && typeof v === 'object' ? Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]) : [];
     out.set(k, values);
   }
   return out;

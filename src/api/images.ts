@@ -4,6 +4,7 @@ import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PullEvent } from '../engine/pull.ts';
 import type { PushEvent } from '../engine/push.ts';
+import { imageHistory } from '../image/history.ts';
 import { inspectImage } from '../image/inspect.ts';
 import { familiarReference, familiarRepository, parseReference } from '../image/reference.ts';
 import { parseChanges } from '../image/changes.ts';
@@ -59,12 +60,11 @@ export function imageRoutes(r: Router, engine: Engine): void {
 
   r.on('GET', '/images/{name*}/history', async (call) => {
     const rec = images().resolve(call.params.name);
-    const history = rec.config.history ?? [];
+    const names = images().list().find((s) => s.record.id === rec.id)?.names ?? [];
     return {
       status: 200,
-      body: [...history].reverse().map((h, i) => ({
-        Id: i === 0 ? rec.id : '<missing>', Created: Math.floor(Date.parse(h.created ?? rec.created) / 1000), CreatedBy: h.created_by ?? '',
-        Tags: null, Size: 0, Comment: h.comment ?? '',
+      body: imageHistory(rec, names.map((n) => familiarReference(parseReference(n)))).map((h) => ({
+        Id: h.id, Created: h.created, CreatedBy: h.createdBy, Tags: h.tags, Size: h.size, Comment: h.comment,
       })),
     };
   });

@@ -8,6 +8,7 @@ import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { ContainerApi } from './containers.ts';
 import { errorReply, hostPaths, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
+import { buildRoutes } from './build.ts';
 import { imageRoutes } from './images.ts';
 import { LAYER_MOUNTS } from '../snapshot/layers.ts';
 import { REPO } from '../util/paths.ts';
@@ -22,6 +23,7 @@ export function buildRouter(engine: Engine): Router {
   systemRoutes(r, engine);
   new ContainerApi(engine).routes(r);
   imageRoutes(r, engine);
+  buildRoutes(r, engine);
   return r;
 }
 

@@ -19,25 +19,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.on('GET', '/version', async () => ({ status: 200, body: version() }));
 
-  r.on('GET', '/info', async () => {
-    const cs = engine.containers.list(true);
-    const count = (s: string) => cs.filter((c) => c.state.Status === s).length;
-    return {
-      status: 200,
-      body: {
-        ID: engine.root.key, Containers: cs.length, ContainersRunning: count('running'), ContainersPaused: count('paused'), ContainersStopped: count('exited') + count('created'),
-        Images: engine.images.records().length, Driver: 'overlay2', DriverStatus: engine.images.layers.status(), DockerRootDir: engine.root.dir,
-        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
-        MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: false, PidsLimit: true, IPv4Forwarding: true,
-        Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',
-        CgroupDriver: 'cgroupfs', CgroupVersion: String(engine.cgroups.version), NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: osName(), OSVersion: '',
-        OSType: 'linux', Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
-        NCPU: os.availableParallelism(), MemTotal: os.totalmem(), Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: VERSION,
-        Runtimes: { berth: { path: 'berth-shim' }, ...installedRuntimes() }, DefaultRuntime: 'berth', Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-        LiveRestoreEnabled: true, Isolation: '', InitBinary: '', SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'], Warnings: [],
-      },
-    };
-  });
+  r.on('GET', '/info', async () => ({ status: 200, body: info(engine) }));
 
   r.on('GET', '/events', async (call) => {
     const f = filters(call.query);
@@ -157,6 +139,24 @@ export function systemRoutes(r: Router, engine: Engine): void {
     return { status: 200 };
   });
   r.on('POST', '/networks/prune', async () => ({ status: 200, body: { NetworksDeleted: await (await admin()).prune() } }));
+}
+
+/** GET /info's answer (docker's system.Info); `berth info` shows the same. */
+export function info(engine: Engine) {
+  const cs = engine.containers.list(true);
+  const count = (s: string) => cs.filter((c) => c.state.Status === s).length;
+  return {
+    ID: engine.root.key, Containers: cs.length, ContainersRunning: count('running'), ContainersPaused: count('paused'), ContainersStopped: count('exited') + count('created'),
+    Images: engine.images.records().length, Driver: 'overlay2', DriverStatus: engine.images.layers.status(), DockerRootDir: engine.root.dir,
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+    MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: false, PidsLimit: true, IPv4Forwarding: true,
+    Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',
+    CgroupDriver: 'cgroupfs', CgroupVersion: String(engine.cgroups.version), NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: osName(), OSVersion: '',
+    OSType: 'linux', Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+    NCPU: os.availableParallelism(), MemTotal: os.totalmem(), Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: VERSION,
+    Runtimes: { berth: { path: 'berth-shim' }, ...installedRuntimes() }, DefaultRuntime: 'berth', Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    LiveRestoreEnabled: true, Isolation: '', InitBinary: '', SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'], Warnings: [],
+  };
 }
 
 export function version() {

@@ -17,6 +17,22 @@ const strList = (v: unknown, what: string): string[] | undefined => {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`${what} must be a list of strings`);
   return v as string[];
 };
+// Wrong JSON types are 400s with the field's name, as moby's decoder gives, never a TypeError here.
+const list = (v: unknown, what: string): unknown[] => {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw invalid(`${what} must be a list`);
+  return v;
+};
+const dict = <T = unknown>(v: unknown, what: string): Record<string, T> => {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`${what} must be an object`);
+  return v as Record<string, T>;
+};
+const strDict = (v: unknown, what: string): Record<string, string> => {
+  const d = dict(v, what);
+  for (const [k, x] of Object.entries(d)) if (typeof x !== 'string') throw invalid(`${what}: the value of "${k}" must be a string`);
+  return d as Record<string, string>;
+};
 const num = (v: unknown, what: string): number => {
   if (v === null || v === undefined) return 0;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${what} must be a number`);
@@ -40,9 +56,9 @@ function portBindings(v: unknown): PortBindings {
   if (v === null || v === undefined) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw invalid('HostConfig.PortBindings must be an object');
   const out: PortBindings = {};
-  for (const [key, list] of Object.entries(v as Record<string, unknown>)) {
+  for (const [key, bindings] of Object.entries(v as Record<string, unknown>)) {
     const { port, proto } = parsePortKey(key);
-    out[`${port}/${proto}`] = ((list as Json[] | null) ?? []).map((b) => {
+    out[`${port}/${proto}`] = (list(bindings, `HostConfig.PortBindings["${key}"]`) as Json[]).map((b) => {
       const hostPort = str(b?.HostPort) ?? '';
       if (hostPort && !/^\d{1,5}$/.test(hostPort)) throw invalid(`invalid host port "${hostPort}" for ${key}`);
       return { HostIp: str(b?.HostIp) ?? '', HostPort: hostPort };
@@ -54,26 +70,26 @@ function portBindings(v: unknown): PortBindings {
 function mounts(host: Json, config: Json): MountSpec[] {
   const out: MountSpec[] = [];
   for (const b of strList(host.Binds, 'HostConfig.Binds') ?? []) out.push(parseVolumeFlag(b));
-  for (const m of (host.Mounts as Json[] | null | undefined) ?? []) {
+  for (const m of list(host.Mounts, 'HostConfig.Mounts') as Json[]) {
     if (!m || typeof m !== 'object') throw invalid('HostConfig.Mounts entries must be objects');
     const fields = [`type=${str(m.Type) ?? 'volume'}`, `target=${str(m.Target) ?? ''}`];
     if (str(m.Source)) fields.push(`source=${m.Source}`);
     if (m.ReadOnly === true) fields.push('readonly');
-    const t = (m.TmpfsOptions ?? {}) as Json;
+    const t = dict(m.TmpfsOptions, 'TmpfsOptions');
     if (typeof t.SizeBytes === 'number' && t.SizeBytes > 0) fields.push(`tmpfs-size=${t.SizeBytes}`);
     if (typeof t.Mode === 'number') fields.push(`tmpfs-mode=${t.Mode.toString(8)}`);
     if (!str(m.Target)) throw invalid('invalid mount config: Target is required');
     out.push(parseMountFlag(fields.join(',')));
   }
-  for (const [target, opts] of Object.entries((host.Tmpfs as Record<string, string> | null | undefined) ?? {})) out.push(parseTmpfsFlag(opts ? `${target}:${opts}` : target));
+  for (const [target, opts] of Object.entries(strDict(host.Tmpfs, 'HostConfig.Tmpfs'))) out.push(parseTmpfsFlag(opts ? `${target}:${opts}` : target));
   // Config.Volumes: the anonymous volumes of `-v /path` (and of the image's VOLUME).
   const taken = new Set(out.map((m) => m.Target));
-  for (const target of Object.keys((config.Volumes as Json | null | undefined) ?? {})) if (!taken.has(target)) out.push(parseVolumeFlag(target));
+  for (const target of Object.keys(dict(config.Volumes, 'Volumes'))) if (!taken.has(target)) out.push(parseVolumeFlag(target));
   return out;
 }
 
 function restartPolicy(v: unknown, autoRemove: boolean): HostConfig['RestartPolicy'] {
-  const p = (v ?? {}) as Json;
+  const p = dict(v, 'HostConfig.RestartPolicy');
   const name = str(p.Name) ?? 'no';
   if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(name)) throw invalid(`invalid restart policy '${name}'`);
   if (name !== 'no' && autoRemove) throw invalid('can\'t create \'AutoRemove\' container with restart policy');
@@ -110,11 +126,11 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const autoRemove = host.AutoRemove === true;
   const entrypoint = body.Entrypoint === null || body.Entrypoint === undefined ? undefined : strList(body.Entrypoint, 'Entrypoint');
   const health = body.Healthcheck as CreateOptions['healthcheck'] | null | undefined;
-  const log = (host.LogConfig ?? {}) as Json;
+  const log = dict(host.LogConfig, 'HostConfig.LogConfig');
   const logType = str(log.Type) ?? 'json-file';
   if (logType !== 'json-file') throw invalid(`logging driver "${logType}" is not available: only "json-file"`);
   // The endpoint of the container's network (docker's NetworkingConfig.EndpointsConfig[mode]).
-  const endpoints = ((body.NetworkingConfig as Json | null | undefined)?.EndpointsConfig ?? {}) as Record<string, Json>;
+  const endpoints = dict<Json>(dict(body.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, 'NetworkingConfig.EndpointsConfig');
   const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
   const endpoint = ep ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined } : undefined;
   const consoleSize = Array.isArray(host.ConsoleSize) && host.ConsoleSize.length === 2 ? (host.ConsoleSize as [number, number]) : undefined;
@@ -131,7 +147,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
     tty: body.Tty === true,
     openStdin: body.OpenStdin === true,
     stdinOnce: body.StdinOnce === true,
-    labels: (body.Labels as Record<string, string> | null | undefined) ?? {},
+    labels: strDict(body.Labels, 'Labels'),
     healthcheck: health && (health.Test?.length || health.Interval || health.Timeout || health.Retries || health.StartPeriod) ? health : undefined,
     host: {
       AutoRemove: autoRemove,
@@ -147,14 +163,14 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       ReadonlyRootfs: host.ReadonlyRootfs === true,
       SecurityOpt: strList(host.SecurityOpt, 'SecurityOpt') ?? null,
       RestartPolicy: restartPolicy(host.RestartPolicy, autoRemove),
-      Ulimits: (host.Ulimits as HostConfig['Ulimits'] | null | undefined) ?? [],
+      Ulimits: list(host.Ulimits, 'HostConfig.Ulimits') as HostConfig['Ulimits'],
       OomScoreAdj: host.OomScoreAdj ? num(host.OomScoreAdj, 'OomScoreAdj') : undefined,
-      Sysctls: (host.Sysctls as Record<string, string> | null | undefined) ?? {},
+      Sysctls: strDict(host.Sysctls, 'HostConfig.Sysctls'),
       GroupAdd: strList(host.GroupAdd, 'GroupAdd') ?? [],
       Devices: devices(host.Devices),
       UsernsMode: str(host.UsernsMode) ?? '',
       DeviceCgroupRules: strList(host.DeviceCgroupRules, 'DeviceCgroupRules') ?? [],
-      LogConfig: { Type: 'json-file', Config: (log.Config as Record<string, string> | null | undefined) ?? {} },
+      LogConfig: { Type: 'json-file', Config: strDict(log.Config, 'HostConfig.LogConfig.Config') },
       Mounts: mounts(host, body),
       ...(consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0 ? { ConsoleSize: consoleSize } : {}),
       NetworkMode: str(host.NetworkMode) ?? 'default',
@@ -165,7 +181,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
       ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
     },
-    expose: Object.keys((body.ExposedPorts as Record<string, unknown> | null | undefined) ?? {}),
+    expose: Object.keys(dict(body.ExposedPorts, 'ExposedPorts')),
     ...(endpoint ? { endpoint } : {}),
   };
 }

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalid } from '../core/errors.ts';
 import { compileGlob } from './glob.ts';
+import { LayeredFs } from './layered.ts';
 
 export interface IgnorePattern {
   /** Cleaned, without the `!`. */
@@ -195,23 +196,38 @@ function cleanRel(p: string): string {
  * context's `.dockerignore` (as BuildKit and the docker CLI choose). Paths in the order to try.
  */
 export function ignoreFileCandidates(contextDir: string, dockerfile?: string): string[] {
+  // Resolved with the context as "/" (symlinks and `..` never lead out): the context and the
+  // Dockerfile's name may both come from a remote client.
+  const view = new LayeredFs([contextDir]);
+  const inside = (rel: string) => path.join(contextDir, ...view.resolve(rel));
   const out: string[] = [];
-  if (dockerfile) out.push(path.resolve(contextDir, dockerfile) + '.dockerignore');
-  out.push(path.join(contextDir, '.dockerignore'));
+  if (dockerfile) out.push(inside(dockerfile + '.dockerignore'));
+  out.push(inside('.dockerignore'));
   return out;
 }
 
 /** Reads the ignore file that applies (none: a matcher that excludes nothing). */
 export function loadIgnore(contextDir: string, dockerfile?: string): IgnoreMatcher {
   for (const candidate of ignoreFileCandidates(contextDir, dockerfile)) {
-    let text: string;
+    const st = fs.lstatSync(candidate, { throwIfNoEntry: false });
+    if (!st) continue;
+    // A fifo would block this process for good, a device node would be read on the host.
+    if (!st.isFile()) throw invalid(`${path.basename(candidate)}: not a regular file`);
+    let fd: number;
     try {
-      text = fs.readFileSync(candidate, 'utf8');
+      // Non-blocking and checked again once open: the file may change between lstat and open.
+      fd = fs.openSync(candidate, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
       throw err;
     }
-    return parseIgnore(text);
+    try {
+      if (!fs.fstatSync(fd).isFile()) throw invalid(`${path.basename(candidate)}: not a regular file`);
+      return parseIgnore(fs.readFileSync(fd, 'utf8'));
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   return ignoreMatcher([]);
 }

@@ -1,7 +1,7 @@
 // Flag tables of the commands that run something (run, create, exec, start): also read by the
 // client that sends a command to the daemon, to tell whether the command wants stdin or a
 // terminal, so they live apart from the commands' code.
-import type { FlagSpec } from './args.ts';
+import { parseArgs, type FlagSpec } from './args.ts';
 
 export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'rm', type: 'bool' },
@@ -71,3 +71,61 @@ export const START_FLAGS: FlagSpec[] = [
   { name: 'attach', short: 'a', type: 'bool' },
   { name: 'interactive', short: 'i', type: 'bool' },
 ];
+
+/** `berth compose`'s own flags, before its verb. */
+export const COMPOSE_FLAGS: FlagSpec[] = [
+  { name: 'file', short: 'f', type: 'list' },
+  { name: 'project-name', short: 'p', type: 'string' },
+  { name: 'project-directory', type: 'string' },
+  { name: 'env-file', type: 'list' },
+  { name: 'profile', type: 'list' },
+  { name: 'ansi', type: 'string' },
+  { name: 'progress', type: 'string' },
+  { name: 'parallel', type: 'string' },
+  { name: 'compatibility', type: 'bool' },
+  { name: 'dry-run', type: 'bool' },
+  { name: 'help', type: 'bool' },
+];
+
+export const COMPOSE_EXEC_FLAGS: FlagSpec[] = [
+  { name: 'detach', short: 'd', type: 'bool' },
+  { name: 'no-TTY', short: 'T', type: 'bool' },
+  { name: 'env', short: 'e', type: 'list' },
+  { name: 'user', short: 'u', type: 'string' },
+  { name: 'workdir', short: 'w', type: 'string' },
+  { name: 'index', type: 'string' },
+  { name: 'privileged', type: 'bool' },
+  { name: 'interactive', short: 'i', type: 'bool' },
+  { name: 'tty', short: 't', type: 'bool' },
+];
+
+export const COMPOSE_RUN_FLAGS: FlagSpec[] = [
+  ...COMPOSE_EXEC_FLAGS.filter((f) => f.name !== 'index' && f.name !== 'privileged'),
+  { name: 'rm', type: 'bool' },
+  { name: 'name', type: 'string' },
+  { name: 'entrypoint', type: 'string' },
+  { name: 'no-deps', type: 'bool' },
+  { name: 'service-ports', type: 'bool' },
+  { name: 'publish', short: 'p', type: 'list' },
+  { name: 'volume', short: 'v', type: 'list' },
+  { name: 'label', short: 'l', type: 'list' },
+  { name: 'quiet-pull', type: 'bool' },
+];
+
+/**
+ * compose exec and run read stdin unless detached, with a terminal when the client's stdin is
+ * one and -T is not given (compose's rule); other compose verbs use neither.
+ */
+export function composeStreams(argv: string[], stdinIsTTY: boolean): { stdin: boolean; tty: boolean } {
+  const none = { stdin: false, tty: false };
+  try {
+    const { positionals } = parseArgs(argv, COMPOSE_FLAGS, { stopAtPositional: true });
+    const [verb, ...rest] = positionals;
+    if (verb !== 'exec' && verb !== 'run') return none;
+    const { flags } = parseArgs(rest, verb === 'exec' ? COMPOSE_EXEC_FLAGS : COMPOSE_RUN_FLAGS, { stopAtPositional: true });
+    if (flags.get('detach')) return none;
+    return { stdin: true, tty: flags.get('tty') === true || (stdinIsTTY && flags.get('no-TTY') !== true) };
+  } catch {
+    return none;
+  }
+}

@@ -52,10 +52,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./commands/lifecycle.ts')).attach,
   events: async () => (await import('./commands/events.ts')).events,
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
-  version: async () => async (ctx) => {
-    ctx.out(`berth version ${VERSION}\n`);
-    return 0;
-  },
+  build: async () => (await import('./commands/build.ts')).build,
+  history: async () => (await import('./commands/build.ts')).history,
+  builder: async () => (await import('./commands/build.ts')).builder,
+  compose: async () => (await import('./commands/compose.ts')).compose,
+  version: async () => (await import('./commands/version.ts')).version,
+  info: async () => (await import('./commands/info.ts')).info,
 };
 
 export { VERSION } from '../core/version.ts';
@@ -101,9 +103,14 @@ Commands:
   image     Manage images (ls, inspect, rm, import, tag, prune, push, save, load)
   system    Manage berth (df)
   rmi       Remove one or more images
+  build     Build an image from a Dockerfile
+  history   Show the history of an image
+  builder   Manage the build cache (prune)
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   events    Get real time events from the engine
+  compose   Define and run multi-container applications (compose.yaml)
   daemon    Serve the Docker Engine API on a unix socket
+  info      Display system-wide information
   version   Show the berth version
 
 Global options:
@@ -114,6 +121,9 @@ Global options:
 
 /** Exit codes follow the docker CLI: 125 berth failed, 126 cannot invoke, 127 not found. */
 export function exitCodeFor(err: unknown): number {
+  // An error may carry the status docker gives for it (a template error: 1, or 64 for inspect).
+  const status = (err as { exitStatus?: unknown } | undefined)?.exitStatus;
+  if (err instanceof BerthError && typeof status === 'number') return status;
   if (err instanceof BerthError) return err.code === 'CommandNotFound' ? 127 : err.code === 'CannotInvoke' ? 126 : 125;
   return 125;
 }
@@ -140,7 +150,11 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE);
       return 0;
-    } else if (a === '-v' || a === '--version') argv = [...argv.slice(0, i), 'version'];
+    } else if (a === '-v' || a === '--version') {
+      // The command is `version`, at this index (the loop must not step past it).
+      argv = [...argv.slice(0, i), 'version'];
+      break;
+    }
     else {
       process.stderr.write(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
       return 125;

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { FORWARDED_SIGNALS, parseSignal } from '../kernel/signals.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
-import { CREATE_FLAGS, EXEC_FLAGS, START_FLAGS } from './flags.ts';
+import { composeStreams, CREATE_FLAGS, EXEC_FLAGS, START_FLAGS } from './flags.ts';
 import { deframer } from '../util/frames.ts';
 
 interface Target {
@@ -48,8 +48,11 @@ export function streamsOf(argv: string[]): { stdin: boolean; tty: boolean } {
       return { stdin: f?.flags.get('interactive') === true, tty: false };
     }
     case 'attach': return { stdin: !args.includes('--no-stdin'), tty: false };
+    case 'compose': return composeStreams(args, process.stdin.isTTY === true);
     case 'load': return { stdin: !args.some((a) => a === '-i' || a === '--input' || a.startsWith('--input=')), tty: false };
     case 'import': return { stdin: args.includes('-'), tty: false };
+    // build reads stdin for a context "-" or a Dockerfile "-f -" (also written -f- or --file=-).
+    case 'build': return { stdin: args.includes('-') || args.includes('-f-') || args.includes('--file=-'), tty: false };
     case 'login': return { stdin: args.includes('--password-stdin') || !args.some((a) => a === '-p' || a === '--password' || a.startsWith('--password=')), tty: false };
     default: return { stdin: false, tty: false };
   }

@@ -6,7 +6,9 @@ import { BerthError, invalid } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import { FORWARDED_SIGNALS, parseSignal } from '../kernel/signals.ts';
 import { DEFAULT_RUNTIME_ROOT, OciRuntime } from '../runtime/oci.ts';
-import { DEFAULT_RUNTIME_CAPS, defaultSpec, OCI_VERSION, type OciProcess } from '../runtime/spec.ts';
+import { DEFAULT_RUNTIME_CAPS, defaultSpec, OCI_VERSION, type OciProcess, type OciResources } from '../runtime/spec.ts';
+import { CAPS } from '../kernel/capabilities.ts';
+import { ACTIONS as SECCOMP_ACTIONS } from '../kernel/seccomp.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
 import { DEFAULT_PATH } from '../util/paths.ts';
 
@@ -24,7 +26,13 @@ Commands:
   exec [--process F | CMD...] ID   run another process in a running container
   ps [--format table|json] ID   the container's processes
   list [--format table|json] [-q]  every container under the root
+  pause ID / resume ID          freeze or thaw the container's processes
+  update --resources F|- ID     new linux.resources limits (memory, cpu, pids)
+  events --stats ID             the container's usage, as one JSON stats event
+  features                      what this runtime supports, as JSON
   spec [--bundle DIR] [--rootless]  write a default config.json
+
+Global: --root DIR, --log FILE, --log-format text|json (errors and warnings, as runc's).
 `;
 
 const GLOBAL: FlagSpec[] = [
@@ -47,9 +55,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return cmd || global.flags.get('help') ? 0 : 1;
   }
-  if (global.flags.get('systemd-cgroup')) throw invalid('--systemd-cgroup is not supported');
+  log.file = global.flags.get('log') as string | undefined;
+  log.json = global.flags.get('log-format') === 'json';
+  if (global.flags.get('log-format') !== undefined && !['json', 'text'].includes(global.flags.get('log-format') as string)) throw invalid(`--log-format must be text or json`);
+  if (global.flags.get('systemd-cgroup')) throw invalid('--systemd-cgroup is not supported: berth-runtime drives cgroupfs only (set SystemdCgroup = false)');
   const rt = new OciRuntime((global.flags.get('root') as string | undefined) ?? DEFAULT_RUNTIME_ROOT);
-  const warn = (m: string) => process.stderr.write(`berth-runtime: warning: ${m}\n`);
+  const warn = (m: string) => report('warning', m);
   const one = (positionals: string[]): string[] => {
     if (!positionals.length) throw invalid(`"${cmd}" requires a container id`);
     return positionals;
@@ -58,7 +69,9 @@ async function main(argv: string[]): Promise<number> {
     case 'create': {
       const a = parseArgs(rest, [{ name: 'bundle', short: 'b', type: 'string' }, { name: 'pid-file', type: 'string' }, { name: 'console-socket', type: 'string' }, { name: 'no-pivot', type: 'bool' }, { name: 'no-new-keyring', type: 'bool' }]);
       const [id] = one(a.positionals);
-      const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string });
+      // The init is our caller's once created, as runc's is: a supervisor that is a subreaper
+      // (containerd's shim, conmon) becomes its parent and sees its exit.
+      const { shim } = await rt.create(id, { bundle: (a.flags.get('bundle') as string) ?? '.', pidFile: a.flags.get('pid-file') as string, consoleSocket: a.flags.get('console-socket') as string, handoff: true });
       shim.detach();
       return 0;
     }
@@ -107,7 +120,11 @@ async function main(argv: string[]): Promise<number> {
     case 'delete': {
       const a = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
       const [id] = one(a.positionals);
-      await rt.delete(id, a.flags.get('force') === true, warn);
+      const force = a.flags.get('force') === true;
+      // --force of a container that is already gone succeeds (runc's too): a supervisor cleaning
+      // up after a crash cannot know how far the delete got.
+      if (force && !rt.exists(id)) return 0;
+      await rt.delete(id, force, warn);
       return 0;
     }
     case 'exec': {
@@ -128,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
           capabilities: { bounding: DEFAULT_RUNTIME_CAPS, effective: DEFAULT_RUNTIME_CAPS, permitted: DEFAULT_RUNTIME_CAPS } };
       }
       const detach = a.flags.get('detach') === true;
-      const shim = rt.exec(id, p, { consoleSocket: a.flags.get('console-socket') as string, foreground: !detach });
+      const shim = rt.exec(id, p, { consoleSocket: a.flags.get('console-socket') as string, foreground: !detach, handoff: detach });
       const pid = await shim.started;
       if (a.flags.get('pid-file')) fs.writeFileSync(path.resolve(a.flags.get('pid-file') as string), String(pid));
       if (detach) {
@@ -165,6 +182,32 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'pause':
+    case 'resume': {
+      const [id] = one(parseArgs(rest, []).positionals);
+      await rt.freeze(id, cmd === 'pause');
+      return 0;
+    }
+    case 'update': {
+      // containerd's runc shim: `update --resources - ID` with the linux.resources JSON on stdin.
+      const a = parseArgs(rest, [{ name: 'resources', short: 'r', type: 'string' }]);
+      const [id] = one(a.positionals);
+      const from = a.flags.get('resources') as string | undefined;
+      if (!from) throw invalid('update needs --resources FILE (- for stdin)');
+      rt.update(id, JSON.parse(fs.readFileSync(from === '-' ? 0 : from, 'utf8')) as OciResources);
+      return 0;
+    }
+    case 'events': {
+      const a = parseArgs(rest, [{ name: 'stats', type: 'bool' }, { name: 'interval', type: 'string' }]);
+      const [id] = one(a.positionals);
+      if (!a.flags.get('stats')) throw invalid('events streams only with --stats (one stats event) in berth-runtime');
+      process.stdout.write(JSON.stringify(rt.stats(id)) + '\n');
+      return 0;
+    }
+    case 'features': {
+      process.stdout.write(JSON.stringify(features(), null, 2) + '\n');
+      return 0;
+    }
     case 'spec': {
       const a = parseArgs(rest, [{ name: 'bundle', short: 'b', type: 'string' }, { name: 'rootless', type: 'bool' }]);
       const file = path.join((a.flags.get('bundle') as string) ?? '.', 'config.json');
@@ -179,13 +222,48 @@ async function main(argv: string[]): Promise<number> {
 }
 
 
+/** runc's `features` document: what this runtime accepts, for callers that ask before they use it. */
+function features(): object {
+  return {
+    ociVersionMin: '1.0.0', ociVersionMax: OCI_VERSION,
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    linux: {
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      capabilities: Object.keys(CAPS).map((c) => `CAP_${c}`),
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
+      seccomp: { enabled: true, actions: Object.keys(SECCOMP_ACTIONS) },
+      apparmor: { enabled: false }, selinux: { enabled: false },
+    },
+  };
+}
+
+/**
+ * Where errors and warnings go: stderr, and the --log file, in runc's formats (json: one
+ * {"level","msg","time"} object a line, which containerd's shim reads back to say why a call failed).
+ */
+const log: { file?: string; json: boolean } = { json: false };
+
+function report(level: 'error' | 'warning', msg: string): void {
+  process.stderr.write(`berth-runtime: ${level === 'warning' ? 'warning: ' : ''}${msg}\n`);
+  if (!log.file) return;
+  const time = new Date().toISOString();
+  const lvl = level === 'warning' ? 'warning' : 'error';
+  const line = log.json ? JSON.stringify({ level: lvl, msg, time }) : `time="${time}" level=${lvl} msg=${JSON.stringify(msg)}`;
+  try {
+    fs.appendFileSync(log.file, line + '\n');
+  } catch {}
+}
+
+// A supervisor may give us a stdout or stderr we cannot write (containerd's shim hands a
+// read-only /dev/null): a failed write must not kill us before the error reaches the --log file.
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    const msg = err instanceof BerthError ? err.message : (err as Error)?.stack ?? String(err);
-    process.stderr.write(`berth-runtime: ${msg}\n`);
+    report('error', err instanceof BerthError ? err.message : (err as Error)?.stack ?? String(err));
     process.exitCode = 1;
   },
 );

@@ -13,6 +13,10 @@ export interface RunConfig {
   /** docker's HEALTHCHECK: Test is ["CMD", ...], ["CMD-SHELL", "cmd"] or ["NONE"]; durations in ns. */
   Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
   Volumes?: Record<string, object>;
+  /** Dockerfile SHELL: the shell RUN/CMD/ENTRYPOINT shell forms run with. */
+  Shell?: string[];
+  /** Dockerfile ONBUILD: triggers a build FROM this image runs first. */
+  OnBuild?: string[] | null;
 }
 
 /** OCI image config (application/vnd.oci.image.config.v1+json). */
@@ -24,6 +28,8 @@ export interface ImageConfig {
   config?: RunConfig;
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
+  /** berth build: the cache key of each history entry, so the image can serve as --cache-from. */
+  'berth.build.cache'?: string[];
 }
 
 export interface Platform {

@@ -1,5 +1,5 @@
-// docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed,
-// different keys are ANDed.
+// docker's container filters (ps --filter, and the API's `filters`): each key's values are ORed
+// (label values are ANDed: a container must carry every label asked for), different keys are ANDed.
 import { invalid } from '../core/errors.ts';
 import type { Container } from './container/types.ts';
 
@@ -23,18 +23,27 @@ export function parseFilters(list: string[]): Filters {
   return out;
 }
 
+/** A name filter's pattern; one that is not a valid regular expression matches nothing, as in moby. */
+function nameRegExp(v: string): RegExp | undefined {
+  try {
+    return new RegExp(v);
+  } catch {
+    return undefined;
+  }
+}
+
 export function matches(c: Container, filters: Filters, imageOf: (ref: string) => string | undefined, all: Container[]): boolean {
   const r = c.record;
   const created = (ref: string) => all.find((x) => x.record.Id.startsWith(ref) || x.record.Name === ref)?.record.Created;
   for (const [key, values] of filters) {
-    const ok = values.some((v) => {
+    const ok = values[key === 'label' ? 'every' : 'some']((v) => {
       switch (key) {
         case 'label': {
           const eq = v.indexOf('=');
           const labels = r.Config.Labels ?? {};
           return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
         }
-        case 'name': return new RegExp(v).test(r.Name);
+        case 'name': return nameRegExp(v)?.test(r.Name) ?? false;
         case 'id': return r.Id.startsWith(v);
         case 'status': return c.state.Status === v;
         case 'ancestor': return r.ImageName === v || r.Image === imageOf(v);

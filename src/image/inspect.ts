@@ -2,6 +2,8 @@
 import type { ImageRecord } from '../core/types.ts';
 import { familiarReference, familiarRepository, parseReference } from './reference.ts';
 
+const EMPTY_CONFIG = { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null };
+
 /** docker's image inspect shape. */
 export function inspectImage(rec: ImageRecord, names: string[]): object {
   const cfg = rec.config.config ?? {};
@@ -17,7 +19,10 @@ export function inspectImage(rec: ImageRecord, names: string[]): object {
     Created: rec.created,
     DockerVersion: '',
     Author: rec.config.author ?? '',
-    Config: { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null, ...cfg },
+    Config: { ...EMPTY_CONFIG, ...cfg },
+    // The config of the container an image was committed from: docker dropped it in API 1.45,
+    // but older clients read it (docker-compose 1.29 looks up its Volumes when it recreates).
+    ContainerConfig: EMPTY_CONFIG,
     Architecture: rec.config.architecture,
     Os: rec.config.os,
     Size: rec.size,

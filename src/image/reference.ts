@@ -54,6 +54,10 @@ export function parseReference(input: string): Reference {
 /** The repository as docker prints it: "busybox", "my/busybox", "localhost:5000/x". */
 export function familiarRepository(ref: Reference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return `${ref.domain}/${ref.path}`;
+  // A first component that reads as a registry ("a.b/c", "localhost/c") keeps its docker.io/,
+  // or the short form would name another registry.
+  const first = ref.path.split('/')[0];
+  if (ref.path.includes('/') && (first.includes('.') || first === 'localhost')) return `${ref.domain}/${ref.path}`;
   return ref.path.startsWith('library/') ? ref.path.slice(8) : ref.path;
 }
 

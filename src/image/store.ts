@@ -146,22 +146,7 @@ export class ImageStore {
    */
   async addLayer(source: AsyncIterable<Buffer>, opts: { parent?: ImageRecord; name?: string; runConfig: RunConfig; createdBy: string; comment?: string; author?: string }): Promise<ImageRecord> {
     const ref = opts.name ? parseReference(opts.name) : undefined; // reject a bad name before reading anything
-    const blob = this.content.writer();
-    let layer: { diffId: string; size: number };
-    try {
-      const { decompress } = await import('./compression.ts'); // zlib only when importing
-      const tee = async function* (): AsyncGenerator<Buffer> {
-        for await (const chunk of decompress(source)) {
-          blob.write(chunk);
-          yield chunk;
-        }
-      };
-      layer = await this.layers.unpack(tee());
-      blob.commit(layer.diffId);
-    } catch (err) {
-      blob.abort();
-      throw err;
-    }
+    const layer = await this.storeLayer(source);
     const created = new Date().toISOString();
     const parent = opts.parent;
     const config: ImageConfig = {
@@ -183,6 +168,60 @@ export class ImageStore {
     };
     const layerSizes = [...(parent?.layers.map((d) => this.layerSize(d)) ?? []), layer.size];
     return this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes, ref });
+  }
+
+  /**
+   * A layer from a tar stream (plain, gzip or zstd): unpacked into the layer store and kept as
+   * an uncompressed blob (digest = diff id), with no image yet (the builder records one later).
+   */
+  async storeLayer(source: AsyncIterable<Buffer>): Promise<{ diffId: string; size: number }> {
+    const blob = this.content.writer();
+    try {
+      const { decompress } = await import('./compression.ts'); // zlib only when importing
+      const tee = async function* (): AsyncGenerator<Buffer> {
+        for await (const chunk of decompress(source)) {
+          blob.write(chunk);
+          yield chunk;
+        }
+      };
+      const layer = await this.layers.unpack(tee());
+      blob.commit(layer.diffId);
+      return layer;
+    } catch (err) {
+      blob.abort();
+      throw err;
+    }
+  }
+
+  /** The layer descriptors of an image's stored manifest (what a new image on top of it repeats). */
+  layerDescriptors(rec: ImageRecord): ImageManifest['layers'] {
+    return (JSON.parse(this.content.read(rec.manifest).toString()) as ImageManifest).layers;
+  }
+
+  /**
+   * Records an image the builder assembled: its config (whose rootfs names layers already in the
+   * layer store) and a manifest over the given layer blobs. Returns the record and whether it is
+   * new (a build's scratch records are forgotten again; an existing image is left alone).
+   */
+  registerBuilt(p: { config: ImageConfig; layers: ImageManifest['layers']; layerSizes: number[] }): { record: ImageRecord; created: boolean } {
+    const missing = p.config.rootfs.diff_ids.find((d) => !this.layers.has(d));
+    if (missing) throw new BerthError('FailedPrecondition', `layer ${missing} is not in the layer store`);
+    const configBytes = Buffer.from(JSON.stringify(p.config));
+    const existing = this.get(sha256(configBytes));
+    if (existing) return { record: existing, created: false };
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: sha256(configBytes), size: configBytes.length },
+      layers: p.layers,
+    };
+    const record = this.commitImage({ config: p.config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes: p.layerSizes });
+    return { record, created: true };
+  }
+
+  /** Drops an image record only (never its layers or blobs): a build's scratch record after its step. */
+  forget(id: string): void {
+    fs.rmSync(this.recordPath(id), { force: true });
   }
 
   /**
@@ -251,7 +290,7 @@ export class ImageStore {
     return record;
   }
 
-  /** What killed pulls, imports and loads left: unpack dirs, claims, ingest files, load staging. */
+  /** What killed pulls, imports, loads and builds left: unpack dirs, claims, ingest files, staging. */
   sweepInterrupted(): void {
     this.layers.sweep();
     this.content.sweepIngest();
@@ -259,7 +298,8 @@ export class ImageStore {
     try {
       names = fs.readdirSync(this.tmpDir);
     } catch {}
-    for (const n of names) if (ownerDead(n, 'load-')) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
+    // load-*: archives being loaded; build-*: build contexts and COPY/RUN scratch (build/context.ts).
+    for (const n of names) if (ownerDead(n, 'load-') || ownerDead(n, 'build-')) fs.rmSync(path.join(this.tmpDir, n), { recursive: true, force: true });
   }
 
   /**

@@ -43,7 +43,7 @@ const MAX_INSNS = 4096;
 
 // SECCOMP_RET_* (linux/seccomp.h); the low 16 bits carry errno / trace data.
 const RET_KILL_PROCESS = 0x80000000;
-const ACTIONS: Record<string, number> = {
+export const ACTIONS: Record<string, number> = {
   SCMP_ACT_KILL: 0, SCMP_ACT_KILL_THREAD: 0, SCMP_ACT_KILL_PROCESS: RET_KILL_PROCESS,
   SCMP_ACT_TRAP: 0x00030000, SCMP_ACT_ERRNO: 0x00050000, SCMP_ACT_TRACE: 0x7ff00000,
   SCMP_ACT_LOG: 0x7ffc0000, SCMP_ACT_ALLOW: 0x7fff0000,
@@ -59,6 +59,8 @@ type Insn = [code: number, jt: number, jf: number, k: number];
 const FAIL = -1, NEXT = -2;
 
 const own = (o: object, k: string) => Object.hasOwn(o, k);
+// A value for an error message: the parser keeps big integers as BigInt, which JSON.stringify refuses.
+const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 
 // ---- parsing and validation ----
 
@@ -87,7 +89,7 @@ function validate(raw: unknown): SeccompProfile {
   const action = (v: unknown, where: string): string => {
     if (typeof v !== 'string' || !own(ACTIONS, v)) {
       const hint = v === 'SCMP_ACT_NOTIFY' ? ' (user notification is not supported)' : `; expected one of ${Object.keys(ACTIONS).join(', ')}`;
-      throw invalid(`seccomp profile: ${where}: unknown action ${JSON.stringify(v)}${hint}`);
+      throw invalid(`seccomp profile: ${where}: unknown action ${show(v)}${hint}`);
     }
     return v;
   };
@@ -105,7 +107,7 @@ function validate(raw: unknown): SeccompProfile {
     if (v === undefined || v === null) return undefined;
     const f = obj(v, where);
     if (f.minKernel !== undefined && (typeof f.minKernel !== 'string' || !/^\d+\.\d+$/.test(f.minKernel))) {
-      throw invalid(`seccomp profile: ${where}.minKernel must look like "4.8", got ${JSON.stringify(f.minKernel)}`);
+      throw invalid(`seccomp profile: ${where}.minKernel must look like "4.8", got ${show(f.minKernel)}`);
     }
     return { caps: strs(f.caps, `${where}.caps`), arches: strs(f.arches, `${where}.arches`), minKernel: f.minKernel as string | undefined };
   };
@@ -135,10 +137,10 @@ function validate(raw: unknown): SeccompProfile {
           const aw = `${w}.args[${j}]`;
           const o = obj(a, aw);
           if (!Number.isInteger(o.index) || (o.index as number) < 0 || (o.index as number) > 5) {
-            throw invalid(`seccomp profile: ${aw}.index must be 0-5, got ${JSON.stringify(o.index)}`);
+            throw invalid(`seccomp profile: ${aw}.index must be 0-5, got ${show(o.index)}`);
           }
           if (typeof o.op !== 'string' || !OPS.includes(o.op)) {
-            throw invalid(`seccomp profile: ${aw}: unknown operator ${JSON.stringify(o.op)}; expected one of ${OPS.join(', ')}`);
+            throw invalid(`seccomp profile: ${aw}: unknown operator ${show(o.op)}; expected one of ${OPS.join(', ')}`);
           }
           return { index: o.index as number, op: o.op, value: u64(o.value, `${aw}.value`), valueTwo: u64(o.valueTwo ?? 0, `${aw}.valueTwo`) };
         }),

@@ -4,12 +4,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, isCode } from '../core/errors.ts';
-import { claim, release } from '../kernel/claim.ts';
+import { claim, owner, release } from '../kernel/claim.ts';
 import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
 
 const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
 
-export async function claimPorts(rootDir: string, id: string, bindings: PortBindings): Promise<PortMapping[]> {
+/**
+ * Claims the host ports of `bindings` for sandbox `id` of the root at `rootDir`. A port claimed
+ * by another sandbox of this root is offered to `releaseExited` (its container may have exited
+ * with its release still to run), and claimed again if that released it.
+ */
+export async function claimPorts(rootDir: string, id: string, bindings: PortBindings, releaseExited: (sandbox: string) => Promise<boolean>): Promise<PortMapping[]> {
   fs.mkdirSync(PORT_CLAIMS, { recursive: true, mode: 0o700 });
   const picked: Array<{ proto: Proto; port: number }> = [];
   const random = (proto: Proto, hostIP: string): number => {
@@ -27,7 +32,7 @@ export async function claimPorts(rootDir: string, id: string, bindings: PortBind
   try {
     for (const m of mappings) {
       if (picked.some((p) => p.port === m.hostPort && p.proto === m.protocol)) continue;
-      if (!claimPort(rootDir, id, m)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+      if (!claimPort(rootDir, id, m) && !((await releaseHeld(rootDir, id, m, releaseExited)) && claimPort(rootDir, id, m))) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
       picked.push({ proto: m.protocol, port: m.hostPort });
     }
     for (const m of mappings) {
@@ -52,6 +57,29 @@ export async function claimPorts(rootDir: string, id: string, bindings: PortBind
   return mappings;
 }
 
+/** The port's holder, if another sandbox of this root, handed to `releaseExited`. */
+async function releaseHeld(rootDir: string, id: string, m: PortMapping, releaseExited: (sandbox: string) => Promise<boolean>): Promise<boolean> {
+  const [holderRoot, holder] = (owner(PORT_CLAIMS, claimName(m)) ?? '').split('\n');
+  if (holderRoot !== rootDir || !holder || holder === id) return false;
+  return releaseExited(holder);
+}
+
+/**
+ * Whether a host port could be published now: no live claim on it (any berth root) and no host
+ * process listening. For callers that check before they create anything (compose up).
+ */
+export async function checkPortFree(m: { protocol: Proto; hostPort: number; hostIP: string }): Promise<void> {
+  const held = owner(PORT_CLAIMS, claimName(m));
+  if (held !== undefined && !portClaimStale(held)) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
+  await hostPortFree({ ...m, containerPort: 0 });
+}
+
+/** A port's claim (`<root dir>\n<sandbox id>\n`) is stale once its sandbox's record is gone. */
+function portClaimStale(held: string): boolean {
+  const [rootDir, holder] = held.split('\n');
+  return !rootDir || !holder || !fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`));
+}
+
 function claimName(m: { protocol: Proto; hostPort: number }): string {
   return `${m.protocol}-${m.hostPort}`;
 }
@@ -62,10 +90,7 @@ function claimName(m: { protocol: Proto; hostPort: number }): string {
  * after they are released.
  */
 function claimPort(rootDir: string, id: string, m: PortMapping): boolean {
-  return claim(PORT_CLAIMS, claimName(m), `${rootDir}\n${id}\n`, (held) => {
-    const [rootDir, holder] = held.split('\n');
-    return !rootDir || !holder || !fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`));
-  }) !== undefined;
+  return claim(PORT_CLAIMS, claimName(m), `${rootDir}\n${id}\n`, portClaimStale) !== undefined;
 }
 
 export function unclaimPort(rootDir: string, m: PortMapping, id: string): void {

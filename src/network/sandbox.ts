@@ -30,6 +30,7 @@ import { endpointView, hostsLine, netLock, poolable, type Attachment, type Endpo
 import type { NetworkRecord, Networks } from './store.ts';
 import { SandboxPool } from './pool.ts';
 
+export { checkPortFree } from './host-ports.ts';
 export { endpointView, plain, poolable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
 
 export class Sandboxes {
@@ -110,7 +111,7 @@ export class Sandboxes {
     const sb: SandboxRecord = { id, container, netns: this.netnsPath(id), owner: selfRef(), attachments: [], ports: [] };
     this.save(sb); // first: whatever follows can be undone from this record
     try {
-      sb.ports = await claimPorts(this.root.dir, id, bindings);
+      sb.ports = await claimPorts(this.root.dir, id, bindings, (holder) => this.releaseExited(holder));
       this.save(sb);
       mark('ports claimed');
       fs.mkdirSync(NETNS_DIR, { recursive: true });
@@ -344,6 +345,19 @@ export class Sandboxes {
 
   sweep(): void {
     sweepSandboxes(this.root);
+  }
+
+  /**
+   * A sandbox of this root whose container has exited but whose release has not run yet (it
+   * runs asynchronously after the exit): released now, so that its ports are free for the next
+   * start, as docker frees a stopped container's ports at once (docker-compose 1.29 stops the
+   * old container, then starts its new one). True if it was such a sandbox.
+   */
+  private async releaseExited(id: string): Promise<boolean> {
+    const sb = this.get(id);
+    if (!sb || inUse(sb)) return false;
+    await this.release(id, (now) => !inUse(now)).catch(() => undefined);
+    return true;
   }
 
   /** What inspect shows of each attachment, by network name. */

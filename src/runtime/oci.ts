@@ -16,10 +16,11 @@ import { compileProfile, parseProfile, toHex, type SeccompProfile } from '../ker
 import { writeFileAtomic, readJsonFile } from '../util/atomic.ts';
 import { rootKey } from '../util/hash.ts';
 import { buildExecPlan, sharesHostMounts, specPlan, type ProcessSpec, type Step } from './plan.ts';
+import { statsEvent, updateLimits } from './oci-cgroup.ts';
 import { runShim, type ShimHandle } from './shim.ts';
 import { mountOptions, OCI_VERSION, parseSpec, type OciHook, type OciProcess, type OciResources, type OciSpec } from './spec.ts';
 
-export type OciStatus = 'creating' | 'created' | 'running' | 'stopped';
+export type OciStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 export interface OciState {
   ociVersion: string;
@@ -47,6 +48,8 @@ interface Record_ {
   noNewPrivileges?: boolean;
   /** No mount namespace of its own: its mounts are in the host's, under <dir>/rootfs. */
   hostMounts?: boolean;
+  /** Frozen by `pause` (until `resume`). */
+  paused?: boolean;
 }
 
 export interface CreateOptions {
@@ -55,6 +58,12 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** run: the terminal is ours (the monitor relays it) rather than handed to a console socket. */
   foreground?: boolean;
+  /**
+   * create: the init becomes our caller's once it waits at its fifo (the monitor leaves), as
+   * runc's does, so that a supervisor that is a subreaper (containerd's shim, conmon) is its
+   * parent and sees its exit. Without it the monitor stays its parent (run in the foreground).
+   */
+  handoff?: boolean;
 }
 
 export const DEFAULT_RUNTIME_ROOT = '/run/berth-runtime';
@@ -81,7 +90,12 @@ export class OciRuntime {
   private status(r: Record_): OciStatus {
     if (!r.init) return 'creating';
     if (!isAlive(r.init)) return 'stopped';
+    if (r.paused) return 'paused';
     return fs.existsSync(path.join(this.dir(r.id), 'exec.fifo')) ? 'created' : 'running';
+  }
+
+  exists(id: string): boolean {
+    return fs.existsSync(path.join(this.dir(id), 'state.json'));
   }
 
   state(id: string): OciState {
@@ -174,6 +188,7 @@ export class OciRuntime {
       fs.rmSync(fifo, { force: true });
       mkfifo(fifo);
       const records: Step[] = [['oom', paths.oom]];
+      if (o.handoff) records.push(['handoff', '1']);
       if (o.consoleSocket) records.push(['consolesock', path.resolve(o.consoleSocket)]);
       if (driver.version === 2 && limits.devices !== 'all') records.push(['devcg', paths.dirs[0], deviceProgramHex(limits.devices)]);
       const hookState = (status: string) => JSON.stringify({ ociVersion: OCI_VERSION, id, status, pid: 0, bundle, annotations: spec.annotations ?? {} }).replace('"pid":0', '"pid":%PID%');
@@ -247,9 +262,15 @@ export class OciRuntime {
   kill(id: string, signal: number, all = false): void {
     const r = this.load(id);
     const status = this.status(r);
-    if (status !== 'created' && status !== 'running') throw conflict(`cannot kill a container that is ${status}`);
-    if (all) for (const pid of this.pids(id)) tryKill(pid, signal);
-    else process.kill(r.init!.pid, signal);
+    // --all signals whatever is left in the cgroup, even once the init is gone (as runc's): a
+    // supervisor cleans up an exec that outlived its container this way.
+    if (all) {
+      for (const pid of this.pids(id)) tryKill(pid, signal);
+      return;
+    }
+    // "container not running" is the phrase containerd's shim takes for "already finished".
+    if (status !== 'created' && status !== 'running' && status !== 'paused') throw conflict(`cannot kill a container that is ${status}: container not running`);
+    process.kill(r.init!.pid, signal);
   }
 
   /** delete: a stopped container (or any, with force) and what it holds; then poststop hooks. */
@@ -278,13 +299,35 @@ export class OciRuntime {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
+  /** pause/resume: the container's cgroup frozen or thawed (runc's verbs; the state says paused). */
+  async freeze(id: string, frozen: boolean): Promise<void> {
+    const r = this.load(id);
+    const status = this.status(r);
+    if (frozen ? status !== 'running' : status !== 'paused') throw conflict(`cannot ${frozen ? 'pause' : 'resume'} a container that is ${status}`);
+    await cgroupDriver(r.cgroup.scope).freeze(r.cgroup.name, frozen);
+    writeFileAtomic(path.join(this.dir(id), 'state.json'), JSON.stringify({ ...r, paused: frozen }));
+  }
+
+  /** update --resources: new memory, cpu and pids limits for a container that is there. */
+  update(id: string, resources: OciResources): void {
+    const r = this.load(id);
+    if (this.status(r) === 'stopped') throw conflict(`cannot update a container that is stopped`);
+    updateLimits(cgroupDriver(r.cgroup.scope), r.cgroup, ociLimits({ ociVersion: OCI_VERSION, linux: { resources } }));
+  }
+
+  /** events --stats: one stats event, as runc's. */
+  stats(id: string): object {
+    const r = this.load(id);
+    return statsEvent(cgroupDriver(r.cgroup.scope), r.cgroup, id);
+  }
+
   pids(id: string): number[] {
     const r = this.load(id);
     return cgroupDriver(r.cgroup.scope).pids(r.cgroup.name);
   }
 
   /** exec: a process in a running container's namespaces and cgroups. */
-  exec(id: string, p: OciProcess, o: { consoleSocket?: string; foreground: boolean }): ShimHandle {
+  exec(id: string, p: OciProcess, o: { consoleSocket?: string; foreground: boolean; handoff?: boolean }): ShimHandle {
     const r = this.load(id);
     if (this.status(r) !== 'running') throw conflict(`cannot exec in a container that is ${this.status(r)}`);
     if (p.terminal && !o.consoleSocket && !o.foreground) throw invalid('process.terminal needs --console-socket');
@@ -294,6 +337,8 @@ export class OciRuntime {
     const driver = cgroupDriver(r.cgroup.scope);
     const steps = buildExecPlan({ pid, cgroupJoin: driver.paths(r.cgroup.name).procs, process: proc, userns: r.userns ? `/proc/${pid}/ns/user` : undefined });
     if (o.consoleSocket) steps.splice(1, 0, ['consolesock', path.resolve(o.consoleSocket)]);
+    // Detached: the process is our caller's once it runs (see CreateOptions.handoff).
+    if (o.handoff) steps.splice(1, 0, ['handoff', '1']);
     return runShim(steps, { stdin: 'inherit', output: 'inherit' });
   }
 }

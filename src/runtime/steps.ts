@@ -35,6 +35,7 @@ export const STEPS = {
   attachsock: { phase: 'parent', args: ['path'], says: 'listening on the attach socket' },
   devcg: { phase: 'parent', args: ['cgroupDir', 'programHex'], says: 'attaching the device program to' },
   health: { phase: 'parent', args: ['planFile', 'intervalMs', 'timeoutMs', 'retries', 'startPeriodMs', 'resultFile'], says: 'reading the health check plan' },
+  handoff: { phase: 'parent', args: ['on'], says: 'handing the process to our caller' },
   // The monitor, while the container runs and after it exited.
   winsize: { phase: 'monitor', args: ['path'], says: 'resizing the terminal' },
   nodetach: { phase: 'monitor', args: ['on'], says: 'keeping the client attached' },

@@ -69,7 +69,7 @@ test('the berth group is read from the group file', () => {
   fs.rmSync(dir, { recursive: true });
 });
 
-test('start claims: one live starter at a time, a dead one\'s taken over, its stale claim dropped', () => {
+test('start claims: one live starter at a time, a dead one\'s adopted when its container runs, else taken over', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-claim-'));
   const release = claimStart(dir, 'c1');
   assert.throws(() => claimStart(dir, 'c1'), { code: 'Conflict', message: 'Container c1 is being started by another command' });
@@ -84,10 +84,11 @@ test('start claims: one live starter at a time, a dead one\'s taken over, its st
   const adopted = adoptStart(dir, () => [process.pid]);
   assert.equal(adopted?.pid, process.pid);
   assert.equal(adopted?.monitor.pid, process.ppid);
-  // Nothing runs: the stale claim goes; and a new start takes a dead holder's claim over.
+  // Nothing runs: nothing to adopt, and reading leaves the claim alone; a new start takes the
+  // dead holder's claim over, and its release removes it.
   assert.equal(adoptStart(dir, () => []), undefined);
-  assert.ok(!fs.existsSync(path.join(dir, 'starting')));
-  fs.writeFileSync(path.join(dir, 'starting'), '999999999 1');
+  assert.ok(fs.existsSync(path.join(dir, 'starting')));
   claimStart(dir, 'c1')();
+  assert.ok(!fs.existsSync(path.join(dir, 'starting')));
   fs.rmSync(dir, { recursive: true });
 });

@@ -172,6 +172,37 @@ test('<Dockerfile>.dockerignore beside the Dockerfile wins over the context\'s .
   }
 });
 
+test('the ignore file is looked up inside the context: a Dockerfile name with .. or / and symlinks stay in it', () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ignore-'));
+  try {
+    const dir = path.join(base, 'ctx');
+    fs.mkdirSync(dir);
+    // Outside the context: what a remote client's dockerfile=../out/Dockerfile would name.
+    fs.mkdirSync(path.join(base, 'out'));
+    fs.writeFileSync(path.join(base, 'out/Dockerfile.dockerignore'), 'host-rule\n');
+    fs.writeFileSync(path.join(base, 'rules'), 'host-rule\n');
+    assert.deepEqual(ignoreFileCandidates(dir, '../out/Dockerfile'), [path.join(dir, 'out/Dockerfile.dockerignore'), path.join(dir, '.dockerignore')]);
+    assert.deepEqual(ignoreFileCandidates(dir, path.join(base, 'out/Dockerfile'))[0], path.join(dir, base, 'out/Dockerfile.dockerignore'));
+    assert.equal(loadIgnore(dir, '../out/Dockerfile').matches('host-rule'), false);
+    assert.equal(loadIgnore(dir, path.join(base, 'out/Dockerfile')).matches('host-rule'), false);
+    fs.symlinkSync(path.join(base, 'rules'), path.join(dir, '.dockerignore'));
+    assert.equal(loadIgnore(dir).matches('host-rule'), false);
+    fs.rmSync(path.join(dir, '.dockerignore'));
+    fs.symlinkSync('../../rules', path.join(dir, '.dockerignore'));
+    assert.equal(loadIgnore(dir).matches('host-rule'), false);
+    // A link that stays inside is followed.
+    fs.rmSync(path.join(dir, '.dockerignore'));
+    fs.writeFileSync(path.join(dir, 'mine'), 'my-rule\n');
+    fs.symlinkSync('/mine', path.join(dir, '.dockerignore'));
+    assert.equal(loadIgnore(dir).matches('my-rule'), true);
+    fs.rmSync(path.join(dir, '.dockerignore'));
+    fs.mkdirSync(path.join(dir, '.dockerignore'));
+    assert.throws(() => loadIgnore(dir), /not a regular file/);
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
+
 test('property: matching never throws, and a plain pattern excludes exactly that path and what is under it', () => {
   const elem = fc.string({ unit: fc.constantFrom(...'abc.-_ é'), minLength: 1, maxLength: 4 }).filter((s) => s !== '.' && s !== '..' && s.trim() === s);
   const rel = fc.array(elem, { minLength: 1, maxLength: 4 }).map((a) => a.join('/'));

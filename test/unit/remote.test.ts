@@ -11,6 +11,7 @@ test('stdin and a terminal go over as the command asks, read with its own flags 
     [['start', '-ai', 'c'], true, false], [['container', 'run', '-i', 'busybox'], true, false], [['create', '-i', 'busybox'], false, false],
     [['attach', 'c'], true, false], [['attach', '--no-stdin', 'c'], false, false], [['load'], true, false], [['image', 'load'], true, false],
     [['load', '-i', 'f.tar'], false, false], [['import', '-', 'img'], true, false], [['import', 'f.tar', 'img'], false, false],
+    [['build', '-'], true, false], [['build', '-f-', '.'], true, false], [['build', '-t', 'x', '.'], false, false],
     [['login', 'reg'], true, false], [['login', '-u', 'me', '--password-stdin', 'reg'], true, false], [['login', '-u', 'me', '-p', 'pw', 'reg'], false, false],
     [['ps', '-a'], false, false], [['logs', '-f', 'c'], false, false], [['cp', 'c:/x', '-'], false, false], [['run', '--bogus', '-i'], false, false],
   ] as Array<[string[], boolean, boolean]>) assert.deepEqual(streamsOf(argv), { stdin, tty }, argv.join(' '));

@@ -1,10 +1,11 @@
 import { invalid } from '../../core/errors.ts';
 import { parseArgs } from '../args.ts';
 import { matches, parseFilters } from '../../engine/filters.ts';
-import { since, table } from '../format.ts';
-import { statusText } from '../../engine/summary.ts';
+import { humanSize, since } from '../format.ts';
+import { containerSummary } from '../../engine/summary.ts';
+import { checkContainerFormat, CONTAINER_LIST, containerContext } from '../contexts.ts';
 import type { Context } from '../context.ts';
-import { renderTemplate } from '../template.ts';
+import { formatList } from '../template.ts';
 import { psPorts } from '../../network/ports.ts';
 
 export async function ps(ctx: Context, argv: string[]): Promise<number> {
@@ -16,12 +17,18 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     { name: 'filter', short: 'f', type: 'list' },
     { name: 'last', short: 'n', type: 'string' },
     { name: 'latest', short: 'l', type: 'bool' },
+    { name: 'size', short: 's', type: 'bool' },
     { name: 'help', type: 'bool' },
   ]);
   if (flags.get('help')) {
     ctx.out('Usage:  berth ps [OPTIONS]\n\nList containers\n');
     return 0;
   }
+  const format = flags.get('format') as string | undefined;
+  if (format && format !== 'table' && flags.get('quiet')) ctx.err('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+  // As docker: the format as typed is checked first, and one that reads .Size asks for sizes.
+  const sizeUsed = format ? checkContainerFormat(format) : false;
+  const withSize = flags.get('size') === true || sizeUsed;
   const noTrunc = flags.get('no-trunc') === true;
   const engine = ctx.engine();
   const containers = engine.containers;
@@ -34,29 +41,58 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const everything = list;
   list = list.filter((c) => matches(c, filters, imageOf, everything));
   if (last !== undefined) list = list.slice(0, last);
-  // -q needs only the ids: no status texts, health or port files per container.
-  if (flags.get('quiet')) {
+  // -q needs only the ids: no status texts, health or port files per container (a format
+  // was checked above, as docker checks it).
+  if (flags.get('quiet') && format !== 'raw') {
     ctx.out(list.map((c) => (noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join(''));
     return 0;
   }
+  const sizes = withSize ? await containerSizes(ctx) : undefined;
+  // docker's ps is its formatter over the API's container summaries.
   const rows = list.map((c) => {
-    const cmd = [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' ');
-    return {
-      ID: noTrunc ? c.record.Id : c.record.Id.slice(0, 12),
-      Image: c.record.ImageName,
-      Command: noTrunc ? `"${cmd}"` : `"${cmd.length > 20 ? cmd.slice(0, 19) + '…' : cmd}"`,
-      CreatedAt: c.record.Created,
-      RunningFor: since(c.record.Created),
-      Status: statusText(c, containers.health(c.record)?.Status),
-      State: c.state.Status,
-      Ports: psPorts(containers.networkView(c)?.Ports ?? []),
-      Names: c.record.Name,
-    };
+    const sum = containerSummary(c, containers.health(c.record)?.Status, containers.networkView(c)) as ContainerSummary;
+    return containerContext({
+      id: noTrunc ? sum.Id : sum.Id.slice(0, 12),
+      names: sum.Names.map((n) => n.replace(/^\//, '')),
+      image: sum.Image,
+      command: sum.Command,
+      created: c.record.Created,
+      runningFor: since(c.record.Created),
+      ports: psPorts(containers.networkView(c)?.Ports ?? []),
+      state: sum.State,
+      status: sum.Status,
+      labels: sum.Labels,
+      mounts: sum.Mounts.map((m) => ({ name: m.Name || m.Source, driver: m.Type === 'volume' ? 'local' : undefined })),
+      networks: Object.keys(sum.NetworkSettings.Networks).sort(),
+      size: sizes?.get(c.record.Id),
+    }, !noTrunc);
   });
-  const format = flags.get('format') as string | undefined;
-  if (format) ctx.out(rows.map((r) => renderTemplate(format, r) + '\n').join(''));
-  else ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names])));
+  // -s adds docker's SIZE column to the default table.
+  const spec = withSize && (!format || format === 'table') ? { ...CONTAINER_LIST, table: `${CONTAINER_LIST.table}\t{{.Size}}` } : CONTAINER_LIST;
+  ctx.out(formatList(format, rows, spec, { quiet: flags.get('quiet') === true }));
   return 0;
+}
+
+/** docker's "2B (virtual 21.5MB)": the writable layer, and with the image under it. */
+async function containerSizes(ctx: Context): Promise<Map<string, string>> {
+  const u = await ctx.engine().diskUsage();
+  const imageSize = new Map(u.images.map((i) => [i.id, i.size]));
+  return new Map(u.containers.map(({ container: c, size }) => {
+    const rootFs = size + (imageSize.get(c.record.Image) ?? 0);
+    return [c.record.Id, rootFs > 0 ? `${humanSize(size)} (virtual ${humanSize(rootFs)})` : humanSize(size)];
+  }));
+}
+
+interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  Command: string;
+  State: string;
+  Status: string;
+  Labels: Record<string, string>;
+  Mounts: { Type: string; Name?: string; Source: string }[];
+  NetworkSettings: { Networks: Record<string, unknown> };
 }
 
 export async function rm(ctx: Context, argv: string[]): Promise<number> {
@@ -113,8 +149,9 @@ export async function container(ctx: Context, argv: string[]): Promise<number> {
     case 'rm': case 'remove': return rm(ctx, rest);
     case 'run': return (await import('./run.ts')).run(ctx, rest);
     case 'prune': return prune(ctx, rest);
+    case 'inspect': return (await import('./lifecycle.ts')).inspect(ctx, ['--type', 'container', ...rest]);
     default:
-      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  ls     List containers\n  prune  Remove all stopped containers\n  rm     Remove one or more containers\n  run    Create and run a new container\n');
+      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  inspect  Display detailed information on one or more containers\n  ls       List containers\n  prune    Remove all stopped containers\n  rm       Remove one or more containers\n  run      Create and run a new container\n');
       return sub === undefined || sub === '--help' ? 0 : 125;
   }
 }

@@ -5,7 +5,7 @@ import { eventMatches, type EngineEvent } from '../../engine/events.ts';
 import { parseTime } from '../../engine/logs.ts';
 import { parseArgs } from '../args.ts';
 import type { Context } from '../context.ts';
-import { renderTemplate } from '../template.ts';
+import { compile, goStruct, run, TemplateError, type Template } from '../template.ts';
 
 const USAGE = `Usage:  berth events [OPTIONS]
 
@@ -26,6 +26,26 @@ export function eventLine(e: EngineEvent): string {
   const when = `${new Date(ms).toISOString().slice(0, 19)}.${String((ms % 1000) * 1e6).padStart(9, '0')}Z`;
   const attrs = Object.keys(e.Actor.Attributes).sort().map((k) => `${k}=${e.Actor.Attributes[k]}`).join(', ');
   return `${when} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}`;
+}
+
+/** The API's message shape (docker's events.Message, fields in its order), which templates address. */
+function eventMessage(e: EngineEvent): object {
+  return goStruct('*events.Message', {
+    status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image, Type: e.Type, Action: e.Action,
+    Actor: goStruct('events.Actor', { ID: e.Actor.ID, Attributes: e.Actor.Attributes }), scope: e.scope, time: e.time, timeNano: e.timeNano,
+  });
+}
+
+/** docker checks the format up front, on an empty message, and exits 64 when it fails. */
+function eventTemplate(format: string): Template {
+  try {
+    const t = compile(format === 'json' ? '{{json .}}' : format);
+    run(t, eventMessage({ Type: '' as EngineEvent['Type'], Action: '', Actor: { ID: '', Attributes: {} }, scope: 'local', time: 0, timeNano: 0 }));
+    return t;
+  } catch (err) {
+    if (err instanceof TemplateError) throw new TemplateError(`Error parsing format: ${err.message}`, err.phase, 64);
+    throw err;
+  }
 }
 
 export async function events(ctx: Context, argv: string[]): Promise<number> {
@@ -52,11 +72,11 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
   const sinceMs = since ? parseTime(since) : undefined;
   const untilMs = until ? parseTime(until) : undefined;
   const format = flags.get('format') as string | undefined;
+  const tmpl = format ? eventTemplate(format) : undefined;
   const engine = ctx.engine();
   const show = (e: EngineEvent) => {
     if (!eventMatches(e, filters) || (untilMs !== undefined && e.timeNano / 1e6 > untilMs)) return;
-    // The API's message shape, which templates and json address.
-    ctx.out((format ? renderTemplate(format, { status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image, ...e }) : eventLine(e)) + '\n');
+    ctx.out((tmpl ? run(tmpl, eventMessage(e)) : eventLine(e)) + '\n');
   };
   return new Promise((resolve) => {
     const unsubscribe = engine.events.subscribe(show, sinceMs);

@@ -4,9 +4,10 @@ import { invalid } from '../../core/errors.ts';
 import type { RunConfig } from '../../core/types.ts';
 import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
-import { humanSize, since, table } from '../format.ts';
+import { humanSize, since } from '../format.ts';
+import { IMAGE_LIST, IMAGE_TABLE_DIGESTS, imageContext } from '../contexts.ts';
 import type { Context } from '../context.ts';
-import { renderTemplate } from '../template.ts';
+import { formatInspect, formatList } from '../template.ts';
 
 const shortId = (id: string) => digestHex(id).slice(0, 12);
 
@@ -49,6 +50,7 @@ interface Row {
   CreatedSince: string;
   CreatedAt: string;
   Size: string;
+  VirtualSize: string;
 }
 
 export async function images(ctx: Context, argv: string[]): Promise<number> {
@@ -69,7 +71,7 @@ export async function images(ctx: Context, argv: string[]): Promise<number> {
   const filter = positionals[0];
   for (const { record, names } of ctx.engine().images.list().sort((a, b) => b.record.created.localeCompare(a.record.created))) {
     const id = noTrunc ? record.id : shortId(record.id);
-    const base = { Digest: '<none>', ID: id, CreatedSince: since(record.created), CreatedAt: record.created, Size: humanSize(record.size) };
+    const base = { Digest: '<none>', ID: id, CreatedSince: since(record.created), CreatedAt: record.created, Size: humanSize(record.size), VirtualSize: humanSize(record.size, 4) };
     // The digest a repository knows this image by, if it was pulled from there.
     const digestIn = (repo: string) => {
       const d = (record.repoDigests ?? []).map((r) => parseReference(r)).find((r) => familiarRepository(r) === repo);
@@ -89,14 +91,18 @@ export async function images(ctx: Context, argv: string[]): Promise<number> {
       rows.push({ Repository: repo, Tag: ref.tag ?? '<none>', ...base, Digest: digestIn(repo) });
     }
   }
-  const format = flags.get('format') as string | undefined;
-  if (flags.get('quiet')) ctx.out([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
-  else if (format) ctx.out(rows.map((r) => renderTemplate(format, r) + '\n').join(''));
-  else {
-    const digests = flags.get('digests') === true;
-    const header = digests ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'] : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-    ctx.out(table(header, rows.map((r) => (digests ? [r.Repository, r.Tag, r.Digest, r.ID, r.CreatedSince, r.Size] : [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size]))));
+  let format = flags.get('format') as string | undefined;
+  const quiet = flags.get('quiet') === true;
+  if (quiet && (!format || format === 'table')) {
+    // One line per image, not per name: docker's -q lists each ID once.
+    ctx.out([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
+    return 0;
   }
+  const digests = flags.get('digests') === true;
+  // --digests adds the column to a table format that lacks it, as docker does.
+  if (digests && format?.startsWith('table') && format !== 'table' && !format.includes('{{.Digest}}')) format += '\t{{.Digest}}';
+  const spec = digests ? { ...IMAGE_LIST, table: IMAGE_TABLE_DIGESTS } : IMAGE_LIST;
+  ctx.out(formatList(format, rows.map((r) => imageContext(r)), spec, { quiet }));
   return 0;
 }
 
@@ -169,10 +175,10 @@ export async function imageInspect(ctx: Context, argv: string[]): Promise<number
       ctx.err(`Error: ${(err as Error).message}\n`);
     }
   }
-  const format = flags.get('format') as string | undefined;
-  if (format) ctx.out(out.map((o) => renderTemplate(format, o) + '\n').join(''));
-  else ctx.out(JSON.stringify(out, null, 4) + '\n');
-  return failed ? 1 : 0;
+  const shown = formatInspect(flags.get('format') as string | undefined, out);
+  ctx.out(shown.out);
+  for (const e of shown.errors) ctx.err(`${e}\n`);
+  return failed || shown.errors.length ? 1 : 0;
 }
 
 export async function image(ctx: Context, argv: string[]): Promise<number> {

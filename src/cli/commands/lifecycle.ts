@@ -3,7 +3,7 @@ import { invalid } from '../../core/errors.ts';
 import { parseTime, readLog } from '../../engine/logs.ts';
 import { parseArgs } from '../args.ts';
 import type { Context } from '../context.ts';
-import { renderTemplate } from '../template.ts';
+import { formatInspect, formatList } from '../template.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import { CREATE_FLAGS, EXEC_FLAGS, START_FLAGS } from '../flags.ts';
 import { createOptions } from './run.ts';
@@ -146,10 +146,10 @@ export async function inspect(ctx: Context, argv: string[]): Promise<number> {
       }
     }
   }
-  const format = flags.get('format') as string | undefined;
-  if (format) ctx.out(out.map((o) => renderTemplate(format, o) + '\n').join(''));
-  else ctx.out(JSON.stringify(out, null, 4) + '\n');
-  return failed ? 1 : 0;
+  const shown = formatInspect(flags.get('format') as string | undefined, out);
+  ctx.out(shown.out);
+  for (const e of shown.errors) ctx.err(`${e}\n`);
+  return failed || shown.errors.length ? 1 : 0;
 }
 
 export async function logs(ctx: Context, argv: string[]): Promise<number> {
@@ -211,7 +211,8 @@ export async function top(ctx: Context, argv: string[]): Promise<number> {
   need(positionals, 1, 'top CONTAINER [ps OPTIONS]');
   const t = ctx.engine().containers.top(positionals[0]);
   const { table } = await import('../format.ts');
-  ctx.out(table(t.Titles, t.Processes));
+  // docker top's own tabwriter: columns at least 20 wide.
+  ctx.out(table(t.Titles, t.Processes, { minWidth: 20, padding: 3 }));
   return 0;
 }
 
@@ -221,7 +222,7 @@ export async function stats(ctx: Context, argv: string[]): Promise<number> {
     { name: 'format', type: 'string' }, { name: 'no-trunc', type: 'bool' },
   ]);
   const containers = ctx.engine().containers;
-  const { binarySize, table } = await import('../format.ts');
+  const { binarySize } = await import('../format.ts');
   const names = () => (positionals.length ? positionals : containers.list(flags.get('all') === true).map((c) => c.record.Id));
   const sample = async () => {
     const before = names().map((n) => containers.stats(n));
@@ -240,12 +241,8 @@ export async function stats(ctx: Context, argv: string[]): Promise<number> {
       };
     });
   };
-  const render = (rows: Awaited<ReturnType<typeof sample>>) => {
-    const format = flags.get('format') as string | undefined;
-    if (format) return rows.map((r) => renderTemplate(format, r) + '\n').join('');
-    return table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
-      rows.map((r) => [r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs]));
-  };
+  const { STATS_LIST, statsContext } = await import('../contexts.ts');
+  const render = (rows: Awaited<ReturnType<typeof sample>>) => formatList(flags.get('format') as string | undefined, rows.map(statsContext), STATS_LIST);
   if (flags.get('no-stream')) {
     ctx.out(render(await sample()));
     return 0;

@@ -2,9 +2,9 @@
 import { invalid } from '../../core/errors.ts';
 import { portLines } from '../../network/ports.ts';
 import { labels, parseArgs } from '../args.ts';
-import { table } from '../format.ts';
+import { NETWORK_LIST, networkContext } from '../contexts.ts';
 import type { Context } from '../context.ts';
-import { renderTemplate } from '../template.ts';
+import { formatInspect, formatList } from '../template.ts';
 
 const USAGE = `Usage:  berth network COMMAND
 
@@ -56,12 +56,8 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
     case 'ls': case 'list': {
       const { flags } = parseArgs(rest, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }, { name: 'no-trunc', type: 'bool' }]);
       const nets = (await (await admin()).list()).sort((a, b) => a.Name.localeCompare(b.Name));
-      const format = flags.get('format') as string | undefined;
-      const id = (i: string) => (flags.get('no-trunc') ? i : i.slice(0, 12));
-      if (flags.get('quiet')) ctx.out(nets.map((n) => id(n.Id) + '\n').join(''));
-      else if (format === 'json') ctx.out(nets.map((n) => JSON.stringify(n) + '\n').join(''));
-      else if (format) ctx.out(nets.map((n) => renderTemplate(format, { ...n, ID: id(n.Id), Scope: 'local' }) + '\n').join(''));
-      else ctx.out(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], nets.map((n) => [id(n.Id), n.Name, n.Driver, 'local'])));
+      const rows = nets.map((n) => networkContext(n, flags.get('no-trunc') !== true));
+      ctx.out(formatList(flags.get('format') as string | undefined, rows, NETWORK_LIST, { quiet: flags.get('quiet') === true }));
       return 0;
     }
     case 'inspect': {
@@ -72,9 +68,10 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
       const code = await each(ctx, positionals, async (n) => {
         out.push(await a.inspect(n));
       });
-      const format = flags.get('format') as string | undefined;
-      ctx.out(format ? out.map((o) => renderTemplate(format, o) + '\n').join('') : JSON.stringify(out, null, 4) + '\n');
-      return code;
+      const shown = formatInspect(flags.get('format') as string | undefined, out);
+      ctx.out(shown.out);
+      for (const e of shown.errors) ctx.err(`${e}\n`);
+      return shown.errors.length ? 1 : code;
     }
     case 'rm': case 'remove': {
       const { positionals } = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);

@@ -5,7 +5,9 @@ import { familiarRepository, parseReference } from '../../image/reference.ts';
 import { parseArgs } from '../args.ts';
 import { humanSize, since, table } from '../format.ts';
 import type { Context } from '../context.ts';
-import { renderTemplate } from '../template.ts';
+import { containerContext, DF_SUMMARY, dfContext, imageContext, volumeContext } from '../contexts.ts';
+import { containerSummary, statusText } from '../../engine/summary.ts';
+import { compile, formatList, goStruct, run, TemplateError } from '../template.ts';
 
 const reclaim = (r: number, total: number) => `${humanSize(r)}${total ? ` (${Math.round((r / total) * 100)}%)` : ''}`;
 
@@ -36,8 +38,8 @@ export async function df(ctx: Context, argv: string[]): Promise<number> {
     { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
   ];
   const format = flags.get('format') as string | undefined;
-  if (format && !flags.get('verbose')) {
-    ctx.out(summary.map((r) => renderTemplate(format, r) + '\n').join(''));
+  if (!flags.get('verbose')) {
+    ctx.out(formatList(format, summary.map(dfContext), DF_SUMMARY));
     return 0;
   }
   const imageRows = u.images.flatMap((i) => {
@@ -60,11 +62,7 @@ export async function df(ctx: Context, argv: string[]): Promise<number> {
   }));
   const volumeRows = u.volumes.map((v) => ({ Name: v.volume.Name, Links: String(v.links), Size: humanSize(v.size) }));
   if (format) {
-    ctx.out(renderTemplate(format, { Images: imageRows, Containers: containerRows, Volumes: volumeRows, BuildCache: [] }) + '\n');
-    return 0;
-  }
-  if (!flags.get('verbose')) {
-    ctx.out(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], summary.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])));
+    ctx.out(verboseFormat(format, u));
     return 0;
   }
   ctx.out(`Images space usage:\n\n`);
@@ -82,4 +80,31 @@ export async function system(ctx: Context, argv: string[]): Promise<number> {
   if (sub === 'df') return df(ctx, rest);
   ctx.out('Usage:  berth system COMMAND\n\nCommands:\n  df   Show berth disk usage\n');
   return sub === undefined || sub === '--help' ? 0 : 125;
+}
+
+/**
+ * system df -v with a format: docker runs it once over its diskUsageContext, whose lists hold
+ * the listing commands' contexts (IDs in full) with the usage columns filled; no newline added.
+ */
+function verboseFormat(format: string, u: Awaited<ReturnType<ReturnType<Context['engine']>['diskUsage']>>): string {
+  const images = u.images.flatMap((i) => {
+    const usage = { Containers: String(i.containers), SharedSize: humanSize(i.shared, 4), UniqueSize: humanSize(i.unique, 4) };
+    const base = { Digest: '', ID: i.id, CreatedSince: since(i.created), CreatedAt: i.created, Size: humanSize(i.size), VirtualSize: humanSize(i.size, 4) };
+    const names = i.names.length ? i.names.map((n) => parseReference(n)) : [undefined];
+    return names.map((ref) => imageContext({ Repository: ref ? familiarRepository(ref) : '<none>', Tag: ref?.tag ?? '<none>', ...base }, usage));
+  });
+  const containers = u.containers.map(({ container: c, size }) => containerContext({
+    id: c.record.Id, names: [c.record.Name], image: c.record.ImageName, command: [...(c.record.Config.Entrypoint ?? []), ...c.record.Config.Cmd].join(' '),
+    created: c.record.Created, runningFor: since(c.record.Created), ports: '', state: c.state.Status, status: statusText(c), labels: c.record.Config.Labels ?? {},
+    mounts: c.record.HostConfig.Mounts.map((m) => ({ name: m.Source, driver: m.Type === 'volume' ? 'local' : undefined })),
+    networks: Object.keys((containerSummary(c) as { NetworkSettings: { Networks: object } }).NetworkSettings.Networks).sort(), size: humanSize(size),
+  }, false));
+  const volumes = u.volumes.map((v) => volumeContext(v.volume, { links: v.links, size: humanSize(v.size, 4) }));
+  const data = goStruct('*formatter.diskUsageContext', { Images: images, Containers: containers, Volumes: volumes, BuildCache: [] });
+  try {
+    return run(compile(format === 'json' ? '{{json .}}' : format), data);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new TemplateError(`template parsing error: ${err.message}`, err.phase);
+    throw err;
+  }
 }

@@ -1,9 +1,9 @@
 // berth volume create|ls|inspect|rm|prune
 import { invalid } from '../../core/errors.ts';
 import { labels, parseArgs } from '../args.ts';
-import { table } from '../format.ts';
+import { VOLUME_LIST, volumeContext } from '../contexts.ts';
 import type { Context } from '../context.ts';
-import { renderTemplate } from '../template.ts';
+import { formatInspect, formatList } from '../template.ts';
 
 const USAGE = `Usage:  berth volume COMMAND
 
@@ -36,10 +36,7 @@ export async function volume(ctx: Context, argv: string[]): Promise<number> {
     case 'ls': case 'list': {
       const { flags } = parseArgs(rest, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }, { name: 'filter', short: 'f', type: 'list' }]);
       const vols = containers().volumes.list().sort((a, b) => a.Name.localeCompare(b.Name));
-      const format = flags.get('format') as string | undefined;
-      if (flags.get('quiet')) ctx.out(vols.map((v) => v.Name + '\n').join(''));
-      else if (format) ctx.out(vols.map((v) => renderTemplate(format, v) + '\n').join(''));
-      else ctx.out(table(['DRIVER', 'VOLUME NAME'], vols.map((v) => [v.Driver, v.Name])));
+      ctx.out(formatList(flags.get('format') as string | undefined, vols.map((v) => volumeContext(v)), VOLUME_LIST, { quiet: flags.get('quiet') === true }));
       return 0;
     }
     case 'inspect': {
@@ -56,9 +53,10 @@ export async function volume(ctx: Context, argv: string[]): Promise<number> {
           ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
         }
       }
-      const format = flags.get('format') as string | undefined;
-      ctx.out(format ? out.map((o) => renderTemplate(format, o) + '\n').join('') : JSON.stringify(out, null, 4) + '\n');
-      return failed ? 1 : 0;
+      const shown = formatInspect(flags.get('format') as string | undefined, out);
+      ctx.out(shown.out);
+      for (const e of shown.errors) ctx.err(`${e}\n`);
+      return failed || shown.errors.length ? 1 : 0;
     }
     case 'rm': case 'remove': {
       const { flags, positionals } = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);

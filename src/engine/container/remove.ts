@@ -7,6 +7,7 @@ import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes } from './network.ts';
 import { destroy, getSettled, markDead, newestFirst, reconcileAll, removeCgroups } from './reconcile.ts';
 import { wakeMonitor } from './stop.ts';
+import { crashPoint } from '../../util/crash.ts';
 
 export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes = false): Promise<string> {
   const c = getSettled(ctx, nameOrId);
@@ -21,6 +22,7 @@ export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes
     c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
     ctx.store.saveState(c.record, c.state);
   }
+  crashPoint('rm:removing-saved');
   // Frozen processes die only once thawed (cgroup v1).
   if (wasPaused) await ctx.host.cgroups().freeze(c.record.Id, false).catch(() => undefined);
   try {
@@ -29,6 +31,7 @@ export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes
     markDead(ctx, c.record, err); // half removed: only another rm can end it
     throw err;
   }
+  crashPoint('rm:cgroups-removed');
   // Its monitor still writes the exit status and tears down: let it finish before the
   // directory goes, or the two would race over it.
   for (const end = Date.now() + 10_000; ctx.host.isAlive(c.state.Monitor) && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));

@@ -11,6 +11,7 @@ import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
 import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
 import { claimStart } from '../start-claim.ts';
 import { mark } from '../../util/trace.ts';
+import { crashPoint } from '../../util/crash.ts';
 import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
 import { emit, type Ctx } from './context.ts';
@@ -88,6 +89,7 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
   state.Monitor = monitor;
   state.StartedAt = ctx.host.now().toISOString();
   ctx.store.saveState(record, state);
+  crashPoint('start:state-saved');
   release(); // the state says how the start went: the claim has done its work
   emit(ctx, 'start', record);
 }
@@ -122,6 +124,10 @@ function settleFailure(ctx: Ctx, record: ContainerRecord, state: ContainerState,
 
 /** launchClaimed under the container's start claim (start-claim.ts), released once its state says how the start went. */
 async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?: Size, api = false): Promise<Launched | undefined> {
+  // Settled first: a start whose starter was killed after spawning the monitor is adopted
+  // (running) before its stale claim could be taken over.
+  const before = settle(ctx, record.Id)?.state;
+  if (before && isUp(before.Status)) return undefined;
   const release = claimStart(ctx.store.cdir(record.Id), record.Id);
   try {
     const launched = await launchClaimed(ctx, record, stdio, size, api);
@@ -148,6 +154,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
   return undo.guard(async () => {
     const net = await setupNetwork(ctx, record, undo);
     mark('network ready');
+    crashPoint('start:network-ready');
     const h = record.HostConfig;
     const nodes = hostDevices(h.Devices ?? []); // privileged too: the rules allow all, the nodes are still made
     const rules = h.Privileged ? 'all' : deviceRules(nodes, h.DeviceCgroupRules ?? []);
@@ -162,6 +169,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     });
     undo.push('cgroups', () => ctx.host.cgroups().remove(record.Id));
     mark('cgroups created');
+    crashPoint('start:cgroups-created');
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
     // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
     const lc = h.LogConfig?.Config ?? {};
@@ -184,6 +192,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     undo.release('network');
     const monitor = ctx.host.refOf(shim.shimPid);
     if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, monitor);
+    crashPoint('start:monitor-spawned');
     if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
     return { shim, state, monitor };
   });

@@ -9,6 +9,7 @@ import { conflict, invalid, notFound } from '../../core/errors.ts';
 import { claim, dropIf, owner, release } from '../../kernel/claim.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
+import { crashPoint } from '../../util/crash.ts';
 import { checkName, NAME_PATTERN, randomName } from '../names.ts';
 
 const ID = /^[a-f0-9]{64}$/;
@@ -164,7 +165,9 @@ export class ContainerStore {
     try {
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(record), { mode: 0o600 }); // its Env: root's alone
       record.Name = this.reserveName(wanted, record.Id);
+      crashPoint('create:name-reserved');
       fill(tmp);
+      crashPoint('create:filled');
       const fd = fs.openSync(path.join(tmp, 'config.json'), 'w');
       try {
         fs.writeSync(fd, JSON.stringify(record));
@@ -173,6 +176,7 @@ export class ContainerStore {
         fs.closeSync(fd);
       }
       fs.renameSync(tmp, this.cdir(record.Id));
+      crashPoint('create:stored');
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (record.Name) this.releaseName(record.Name, record.Id);
@@ -188,8 +192,10 @@ export class ContainerStore {
     try {
       fs.renameSync(this.cdir(record.Id), gone);
     } catch {}
+    crashPoint('rm:hidden');
     fs.rmSync(gone, { recursive: true, force: true });
     fs.rmSync(this.cdir(record.Id), { recursive: true, force: true });
+    crashPoint('rm:dir-removed');
     this.releaseName(record.Name, record.Id);
   }
 

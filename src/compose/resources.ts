@@ -1,0 +1,130 @@
+// A project's networks, volumes, secrets and configs: made (with compose's labels) when missing,
+// checked when external, removed by down. Names are the project-scoped ones finalize gave them.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { invalid, isCode, notFound } from '../core/errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { COMPOSE_VERSION, LABEL } from './labels.ts';
+import type { EventSink } from './observe.ts';
+import type { Project } from './types.ts';
+
+/** The networks and volumes the given services use (keys of the project's maps). */
+export function usedResources(p: Project, services: string[]): { networks: string[]; volumes: string[] } {
+  const networks = new Set<string>();
+  const volumes = new Set<string>();
+  for (const name of services) {
+    const s = p.services[name];
+    for (const n of Object.keys(s.networks ?? {})) networks.add(n);
+    for (const v of s.volumes ?? []) if (v.type === 'volume' && v.source) volumes.add(v.source);
+  }
+  return { networks: [...networks], volumes: [...volumes] };
+}
+
+export async function ensureNetworks(engine: Engine, p: Project, keys: string[], emit: EventSink): Promise<void> {
+  if (!keys.length) return;
+  const admin = await engine.networks();
+  const existing = new Map((await admin.list()).map((n) => [n.Name, n]));
+  for (const key of keys) {
+    const def = p.networks[key];
+    const have = existing.get(def.name);
+    if (def.external) {
+      if (!have) throw notFound(`network ${def.name} declared as external, but could not be found`);
+      continue;
+    }
+    if (have) {
+      const owner = have.Labels?.[LABEL.project];
+      if (owner && owner !== p.name) emit({ kind: 'Network', name: def.name, status: `exists but was created for project "${owner}"`, done: true });
+      continue;
+    }
+    if (def.driver && def.driver !== 'bridge') throw invalid(`network ${key}: driver "${def.driver}" is not supported (only bridge)`);
+    const ipam = def.ipam?.config?.[0];
+    emit({ kind: 'Network', name: def.name, status: 'Creating' });
+    await admin.create({
+      name: def.name, subnet: ipam?.subnet, gateway: ipam?.gateway, internal: def.internal === true,
+      labels: { ...(def.labels ?? {}), [LABEL.project]: p.name, [LABEL.network]: key, [LABEL.version]: COMPOSE_VERSION },
+    });
+    emit({ kind: 'Network', name: def.name, status: 'Created', done: true });
+  }
+}
+
+export function ensureVolumes(engine: Engine, p: Project, keys: string[], emit: EventSink): void {
+  const volumes = engine.containers.volumes;
+  for (const key of keys) {
+    const def = p.volumes[key];
+    let exists = true;
+    try {
+      volumes.get(def.name);
+    } catch (err) {
+      if (!isCode(err, 'NotFound')) throw err;
+      exists = false;
+    }
+    if (def.external) {
+      if (!exists) throw notFound(`external volume "${def.name}" not found`);
+      continue;
+    }
+    if (exists) continue;
+    if (def.driver && def.driver !== 'local') throw invalid(`volume ${key}: driver "${def.driver}" is not supported (only local)`);
+    emit({ kind: 'Volume', name: def.name, status: 'Creating' });
+    volumes.create(def.name, { labels: { ...(def.labels ?? {}), [LABEL.project]: p.name, [LABEL.volume]: key, [LABEL.version]: COMPOSE_VERSION } });
+    emit({ kind: 'Volume', name: def.name, status: 'Created', done: true });
+  }
+}
+
+/** Where the contents of `environment:` and `content:` secrets and configs are kept for binding. */
+export function filesDir(engine: Engine, project: string): string {
+  return path.join(engine.root.dir, 'compose', project);
+}
+
+/** A secret's or config's file on the host: its `file`, or one written from its content. */
+export function fileObject(engine: Engine, p: Project, kind: 'secret' | 'config', name: string): string {
+  const def = (kind === 'secret' ? p.secrets : p.configs)[name];
+  if (def.external) throw invalid(`${kind} "${name}": external ${kind}s are swarm objects, not supported`);
+  if (def.file) {
+    const f = path.resolve(p.workingDir, def.file);
+    if (!fs.existsSync(f)) throw notFound(`${kind} "${name}": file ${f} not found`);
+    return f;
+  }
+  let content: string | undefined = def.content;
+  if (def.environment !== undefined) {
+    content = p.environment[def.environment];
+    if (content === undefined) throw invalid(`${kind} "${name}": environment variable ${def.environment} is not set`);
+  }
+  if (content === undefined) throw invalid(`${kind} "${name}": needs file, environment or content`);
+  const f = path.join(filesDir(engine, p.name), `${kind}s`, name);
+  fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
+  writeFileAtomic(f, content, { mode: 0o444 });
+  return f;
+}
+
+/** down: the project's own networks (and with -v its volumes), whoever listed them. */
+export async function removeResources(engine: Engine, project: string, opts: { volumes: boolean }, emit: EventSink): Promise<string[]> {
+  const failed: string[] = [];
+  const admin = await engine.networks();
+  for (const n of await admin.list()) {
+    if (n.Labels?.[LABEL.project] !== project) continue;
+    emit({ kind: 'Network', name: n.Name, status: 'Removing' });
+    try {
+      await admin.remove(n.Name);
+      emit({ kind: 'Network', name: n.Name, status: 'Removed', done: true });
+    } catch (err) {
+      failed.push(`network ${n.Name}: ${(err as Error).message}`);
+      emit({ kind: 'Network', name: n.Name, status: (err as Error).message, error: true });
+    }
+  }
+  if (opts.volumes) {
+    const volumes = engine.containers.volumes;
+    for (const v of volumes.list()) {
+      if (v.Labels?.[LABEL.project] !== project) continue;
+      emit({ kind: 'Volume', name: v.Name, status: 'Removing' });
+      try {
+        volumes.remove(v.Name, () => undefined);
+        emit({ kind: 'Volume', name: v.Name, status: 'Removed', done: true });
+      } catch (err) {
+        failed.push(`volume ${v.Name}: ${(err as Error).message}`);
+      }
+    }
+  }
+  fs.rmSync(filesDir(engine, project), { recursive: true, force: true });
+  return failed;
+}

@@ -1,0 +1,70 @@
+// Compose files as plain data: YAML with anchors, aliases and merge keys (`<<`), plus compose's
+// two tags for overrides, `!reset` (drop what earlier files set) and `!override` (replace instead
+// of merge). The tree is converted by hand so the tags survive as markers for the merge.
+import YAML from 'yaml';
+import { invalid } from '../core/errors.ts';
+
+/** A value carrying compose's `!reset` or `!override` tag until the files are merged. */
+export class Tagged {
+  readonly tag: 'reset' | 'override';
+  readonly value: unknown;
+  constructor(tag: 'reset' | 'override', value: unknown) {
+    this.tag = tag;
+    this.value = value;
+  }
+}
+
+const TAGS = ['!reset', '!override'].flatMap((tag) => [
+  { tag, resolve: (v: string) => v },
+  { tag, collection: 'map' as const, resolve: (n: unknown) => n },
+  { tag, collection: 'seq' as const, resolve: (n: unknown) => n },
+]);
+
+// Billion-laughs guard: aliases expanded more than this many times in one file is an attack or a bug.
+const MAX_ALIASES = 10_000;
+
+/** Parses one file's text; `file` names it in errors. */
+export function parseYaml(text: string, file: string): unknown {
+  const doc = YAML.parseDocument(text, { merge: true, customTags: TAGS as never, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const at = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+    throw invalid(`${file}: yaml: ${e.message.split('\n')[0]}${at}`);
+  }
+  let aliases = 0;
+  const convert = (node: unknown): unknown => {
+    if (YAML.isAlias(node)) {
+      if (++aliases > MAX_ALIASES) throw invalid(`${file}: yaml: too many alias expansions`);
+      return convert(node.resolve(doc));
+    }
+    let out: unknown;
+    if (YAML.isScalar(node)) out = node.value;
+    else if (YAML.isSeq(node)) out = node.items.map(convert);
+    else if (YAML.isMap(node)) {
+      const map: Record<string, unknown> = {};
+      const merged: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        const key = YAML.isScalar(pair.key) ? pair.key.value : pair.key;
+        if (typeof key === 'symbol' || key === '<<') {
+          // Merge keys: earlier sources win over later ones, the map's own keys over all.
+          const sources = YAML.isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const src of sources) {
+            const v = convert(src);
+            if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalid(`${file}: yaml: a merge key (<<) takes a mapping or a list of mappings`);
+            for (const [k, x] of Object.entries(v)) if (!(k in merged)) merged[k] = x;
+          }
+          continue;
+        }
+        if (key !== null && typeof key === 'object') throw invalid(`${file}: yaml: mapping keys must be scalars`);
+        map[String(key)] = convert(pair.value);
+      }
+      out = { ...merged, ...map };
+    } else if (node === null || node === undefined) out = null;
+    else out = node;
+    const tag = (node as { tag?: string } | null)?.tag;
+    if (tag === '!reset') return new Tagged('reset', out);
+    if (tag === '!override') return new Tagged('override', out);
+    return out;
+  };
+  return convert(doc.contents);
+}
