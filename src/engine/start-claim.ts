@@ -3,55 +3,27 @@
 // lives; a dead starter's claim is taken over. A starter killed after its shim was spawned
 // (kill -9 of the daemon in the middle of `start`) leaves a container running under a live
 // monitor that its state never heard of: the claim says so, and adoptStart() finds the monitor.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { conflict } from '../core/errors.ts';
-import { isAlive, parentPid, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
+import { claim, dropIf, holderDead, owner, parseHolder, selfHolder } from '../kernel/claim.ts';
+import { isAlive, parentPid, refOf, type ProcessRef } from '../kernel/process.ts';
 
 const FILE = 'starting';
 
-function holder(file: string): ProcessRef | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const m = /^(\d+) (\d+)$/.exec(text.trim());
-  return m ? { pid: Number(m[1]), start: Number(m[2]) } : { pid: 0, start: 0 };
+function holder(dir: string): ProcessRef | undefined {
+  const text = owner(dir, FILE);
+  return text === undefined ? undefined : (parseHolder(text) ?? { pid: 0, start: 0 });
 }
 
 /**
- * Claims the start of the container in `dir`; returns its release (idempotent). Conflict while
- * a live process holds the claim (`id` names the container in the message).
+ * Claims the start of the container in `dir` (kernel/claim.ts, held by this process); returns
+ * its release (idempotent). Conflict while a live process holds the claim (`id` names the
+ * container in the message). A dead starter's claim is taken over (any container it left
+ * running was adopted first).
  */
 export function claimStart(dir: string, id: string): () => void {
-  const file = path.join(dir, FILE);
-  const me = selfRef();
-  for (let tries = 0; ; tries++) {
-    try {
-      // Written aside and linked into place: the claim appears whole (a reader never sees it empty).
-      const tmp = `${file}.${me.pid}.${tries}.tmp`;
-      fs.writeFileSync(tmp, `${me.pid} ${me.start}`);
-      try {
-        fs.linkSync(tmp, file);
-      } finally {
-        fs.rmSync(tmp, { force: true });
-      }
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        const h = holder(file);
-        if (h && h.pid === me.pid && h.start === me.start) fs.rmSync(file, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 5) throw err;
-    }
-    const h = holder(file);
-    if (h && isAlive(h)) throw conflict(`Container ${id} is being started by another command`);
-    fs.rmSync(file, { force: true }); // its starter died: taken over (any container it left running was adopted first)
-  }
+  const release = claim(dir, FILE, selfHolder(), holderDead);
+  if (!release) throw conflict(`Container ${id} is being started by another command`);
+  return release;
 }
 
 /**
@@ -61,7 +33,7 @@ export function claimStart(dir: string, id: string): () => void {
  * running is taken over by the next start. A live starter's claim is left alone (it records its own start).
  */
 export function adoptStart(dir: string, pids: () => number[]): { pid: number; monitor: ProcessRef } | undefined {
-  const h = holder(path.join(dir, FILE));
+  const h = holder(dir);
   if (!h || isAlive(h)) return undefined;
   const inside = pids();
   const set = new Set(inside);
@@ -77,7 +49,7 @@ export function adoptStart(dir: string, pids: () => number[]): { pid: number; mo
   return undefined; // a stale claim with nothing running: the next start takes it over
 }
 
-/** Removes the claim once the adopted state is saved. */
+/** Removes a dead starter's claim once the adopted state is saved. */
 export function dropStartClaim(dir: string): void {
-  fs.rmSync(path.join(dir, FILE), { force: true });
+  dropIf(dir, FILE, holderDead);
 }

@@ -9,102 +9,63 @@
 // engine's reconcile releases sandboxes whose monitor and creator are both dead and that no
 // live releaser holds.
 //
-// The pool: namespace creation and CNI ADD are most of a bridge start's network time, so a few
-// sandboxes on the default network are prepared ahead (BERTH_NETNS_POOL, default 2; 0 turns it
-// off) and a plain start (default network, no published ports, no fixed address) takes one. The
-// releaser of such a container's sandbox tops the pool up after its DEL, in the same detached
-// process, so the preparing happens after the user has the answer and costs no extra process.
-// A pooled record says so (pooled: when it was made); it is taken under its lock, and a reconcile
-// releases one that has waited POOL_TTL_MS. A preparer killed half-way leaves a record with a dead
-// owner and no pooled mark: reconcile releases it like any other.
+// The pool of prepared sandboxes is pool.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, conflict, isCode } from '../core/errors.ts';
-import { isAlive, refOf, selfRef, type ProcessRef } from '../kernel/process.ts';
+import { BerthError, isCode } from '../core/errors.ts';
+import { claim, holderDead, release, selfHolder } from '../kernel/claim.ts';
+import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile, readTextFile, writeFileAtomic } from '../util/atomic.ts';
+import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
-import { DEFAULT_PATH, SRC } from '../util/paths.ts';
+import { SRC } from '../util/paths.ts';
 import { mark } from '../util/trace.ts';
-import { deleteNetns, dropStaleLock, expireArgv, inUse, lockHeld, NETNS_DIR, netnsPath, POOL_TTL_MS, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
-import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
-import { clash, toMappings, type PortBindings, type PortMapping, type Proto } from './ports.ts';
-import { DEFAULT_NETWORK, type NetworkRecord, type Networks } from './store.ts';
+import { deleteNetns, inUse, lockHeld, NETNS_DIR, netnsPath, poolSize, releaseArgv, sandboxIds, sweepSandboxes } from './sweep.ts';
+import { cniAdd, cniDel } from './cni.ts';
+import type { PortBindings } from './ports.ts';
+import { claimPorts, unclaimPort } from './host-ports.ts';
+import { endpointView, hostsLine, netLock, poolable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
+import type { NetworkRecord, Networks } from './store.ts';
+import { SandboxPool } from './pool.ts';
 
-const PORT_CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'ports') : '/run/berth/ports';
-
-export interface Attachment {
-  network: string; // network id
-  name: string; // network name at attach time
-  conflist: NetConfList;
-  rt: RuntimeConf;
-  aliases: string[];
-  /** Names other containers on the network resolve to it (name, short id, aliases); empty without name resolution. */
-  names?: string[];
-  result?: CniResult; // cached ADD result, for DEL and inspect
-}
-
-export interface SandboxRecord {
-  id: string;
-  container: string;
-  netns: string;
-  owner: ProcessRef; // the process creating it
-  monitor?: ProcessRef; // the container's monitor, once it exists
-  attachments: Attachment[];
-  ports: PortMapping[];
-  /** Set while it waits in the pool, ready, with no container: when it was made (ms). */
-  pooled?: number;
-}
-
-/** A pooled sandbox is not handed out in the last minute before a reconcile may release it. */
-const CLAIM_MARGIN_MS = 60_000;
-
-export interface Endpoint {
-  net: NetworkRecord;
-  aliases: string[];
-  /** The container's own names on the network (name, short id). */
-  names: string[];
-  ip?: string;
-  mac?: string;
-}
-
-/** What inspect shows of one attachment. */
-export interface EndpointView {
-  NetworkID: string;
-  EndpointID: string;
-  Aliases: string[];
-  IPAddress: string;
-  IPPrefixLen: number;
-  Gateway: string;
-  MacAddress: string;
-}
-
-export function endpointView(a: Attachment): EndpointView {
-  const ip = a.result?.ips?.[0];
-  const iface = ip?.interface !== undefined ? a.result?.interfaces?.[ip.interface] : a.result?.interfaces?.find((i) => i.sandbox);
-  return {
-    NetworkID: a.network,
-    EndpointID: a.rt.containerId.slice(0, 32) + a.network.slice(0, 32),
-    Aliases: a.aliases,
-    IPAddress: ip ? ip.address.split('/')[0] : '',
-    IPPrefixLen: ip ? Number(ip.address.split('/')[1]) : 0,
-    Gateway: ip?.gateway ?? '',
-    MacAddress: iface?.mac ?? '',
-  };
-}
+export { checkPortFree } from './host-ports.ts';
+export { endpointView, plain, poolable, type Attachment, type Endpoint, type EndpointView, type SandboxRecord } from './sandbox-types.ts';
 
 export class Sandboxes {
-  private readonly root: StateRoot;
+  readonly root: StateRoot;
   readonly networks: Networks;
-  private readonly dir: string;
+  /** <root>/networks/sandboxes: the records, their locks, the pool's index and timer. */
+  readonly dir: string;
   private readonly hostsPath: (container: string) => string;
+  private readonly pool: SandboxPool;
   constructor(root: StateRoot, networks: Networks, hostsPath: (container: string) => string) {
     this.root = root;
     this.networks = networks;
     this.hostsPath = hostsPath;
     this.dir = path.join(root.dir, 'networks', 'sandboxes');
+    this.pool = new SandboxPool(this);
+  }
+
+  /** pool.ts: prepares sandboxes until the pool holds `size`; how many it made. */
+  fillPool(size = poolSize()): Promise<number> {
+    return this.pool.fillPool(size);
+  }
+
+  /** pool.ts: a timer that expires the pool when it is due. */
+  armPoolTimer(delayMs: number): void {
+    this.pool.armPoolTimer(delayMs);
+  }
+
+  /** pool.ts: what the timer runs. */
+  expiryDue(): Promise<void> {
+    return this.pool.expiryDue();
+  }
+
+  /** pool.ts: every pooled sandbox released. */
+  drainPool(): Promise<void> {
+    return this.pool.drainPool();
   }
 
   private file(id: string): string {
@@ -115,7 +76,8 @@ export class Sandboxes {
     return readJsonFile<SandboxRecord>(this.file(id));
   }
 
-  private save(sb: SandboxRecord): void {
+  /** (for pool.ts too) */
+  save(sb: SandboxRecord): void {
     writeFileAtomic(this.file(sb.id), JSON.stringify(sb));
   }
 
@@ -133,7 +95,7 @@ export class Sandboxes {
    */
   async create(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
     if (poolable(endpoints, bindings)) {
-      const taken = this.take(container, endpoints[0].net);
+      const taken = this.pool.take(container, endpoints[0].net);
       if (taken) {
         mark('pooled sandbox taken');
         return taken;
@@ -142,140 +104,14 @@ export class Sandboxes {
     return this.make(container, endpoints, bindings);
   }
 
-  // The pool's index: an empty file per pooled sandbox, so that taking one reads a short directory
-  // rather than every sandbox record. The record's pooled mark is what counts; the index only
-  // points at candidates (a stale entry is dropped when found).
-  private poolDir(): string {
-    return path.join(this.dir, 'pool');
-  }
-
-  private pooledIds(): string[] {
-    try {
-      return fs.readdirSync(this.poolDir()).filter((n) => /^[a-f0-9]{64}$/.test(n));
-    } catch {
-      return [];
-    }
-  }
-
-  /** A sandbox from the pool, now the container's; undefined when none is ready. */
-  private take(container: string, net: NetworkRecord): SandboxRecord | undefined {
-    for (const id of this.pooledIds()) {
-      const sb = this.get(id);
-      if (!sb || !takeable(sb, net)) {
-        if (!sb || sb.pooled === undefined) fs.rmSync(path.join(this.poolDir(), id), { force: true });
-        continue;
-      }
-      if (!this.lock(id)) continue;
-      try {
-        const fresh = this.get(id); // another process may have taken it before our lock
-        if (!fresh || !takeable(fresh, net) || !fs.existsSync(fresh.netns)) continue;
-        fresh.container = container;
-        fresh.owner = selfRef();
-        delete fresh.pooled;
-        this.save(fresh);
-        fs.rmSync(path.join(this.poolDir(), id), { force: true });
-        return fresh;
-      } finally {
-        fs.rmSync(this.lockPath(id), { force: true });
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * Prepares sandboxes on the default network until the pool holds poolSize() (one preparer per
-   * root at a time; another one running makes this a no-op).
-   */
-  async fillPool(size = poolSize()): Promise<number> {
-    if (!size) return 0;
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    if (!this.lock('pool')) return 0;
-    let made = 0;
-    try {
-      const net = await this.networks.get(DEFAULT_NETWORK);
-      // Pooled sandboxes whose namespace is gone (a reboot) are of no use: released, not counted.
-      for (const id of this.pooledIds()) await this.release(id, (now) => now.pooled !== undefined && !fs.existsSync(now.netns)).catch(() => undefined);
-      const ready = this.pooledIds().map((id) => this.get(id)).filter((sb) => sb && takeable(sb, net)).length;
-      fs.mkdirSync(this.poolDir(), { recursive: true, mode: 0o700 });
-      for (let i = ready; i < size; i++) {
-        const sb = await this.make('', [{ net, aliases: [], names: [] }], {});
-        sb.pooled = Date.now();
-        this.save(sb);
-        fs.writeFileSync(path.join(this.poolDir(), sb.id), '');
-        made++;
-      }
-    } finally {
-      fs.rmSync(this.lockPath('pool'), { force: true });
-    }
-    return made;
-  }
-
-  /** Releases pooled sandboxes that have waited their time; returns when the next one is due (ms), if any is left. */
-  async expirePool(): Promise<number | undefined> {
-    let next: number | undefined;
-    for (const sb of this.list()) {
-      if (sb.pooled === undefined) continue;
-      const left = sb.pooled + POOL_TTL_MS - Date.now();
-      if (left <= 0) await this.release(sb.id, (now) => now.pooled !== undefined && !inUse(now)).catch(() => undefined);
-      else next = Math.min(next ?? left, left);
-    }
-    return next;
-  }
-
-  /**
-   * One timer per root (`pool.timer`): a detached `sh -c 'sleep N; exec release-main.ts --expire'`
-   * (a shell and a sleep, not a Node process, wait), so that a pool expires on a machine where no
-   * other berth command runs. A live timer is left alone: when it fires it re-arms for what is left.
-   */
-  armPoolTimer(delayMs: number): void {
-    const file = this.timerFile();
-    if (isAlive(readJsonFile<ProcessRef>(file))) return;
-    const secs = Math.ceil(delayMs / 1000) + 1;
-    const child = spawn('/bin/sh', ['-c', `sleep ${secs}; exec "$0" "$@"`, ...expireArgv(this.root)],
-      { detached: true, stdio: 'ignore', env: { PATH: DEFAULT_PATH } });
-    child.unref();
-    if (child.pid) writeFileAtomic(file, JSON.stringify(refOf(child.pid)));
-  }
-
-  /**
-   * What the timer runs (release-main.ts --expire): the expired go, and a timer is armed for the
-   * rest. When this process is the timer (the shell exec'd it, same pid), its record goes first;
-   * run by hand, a waiting timer is left as it is.
-   */
-  async expiryDue(): Promise<void> {
-    if (readJsonFile<ProcessRef>(this.timerFile())?.pid === process.pid) fs.rmSync(this.timerFile(), { force: true });
-    const next = await this.expirePool();
-    if (next !== undefined) this.armPoolTimer(next);
-  }
-
-  private timerFile(): string {
-    return path.join(this.dir, 'pool.timer');
-  }
-
-  /** Releases every pooled sandbox (before the default network goes, or to leave nothing idle). */
-  async drainPool(): Promise<void> {
-    if (!fs.existsSync(this.dir)) return; // no sandbox was ever made here
-    // A preparer at work first finishes (its lock), so that nothing it makes outlives the drain.
-    for (const end = Date.now() + 60_000; !this.lock('pool') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-    try {
-      for (const sb of this.list()) if (sb.pooled !== undefined) await this.release(sb.id).catch(() => undefined);
-      fs.rmSync(this.poolDir(), { recursive: true, force: true });
-      // Nothing left to expire: the timer (a shell and its sleep, one process group of ours) goes.
-      const timer = readJsonFile<ProcessRef>(this.timerFile());
-      if (timer && isAlive(timer)) process.kill(-timer.pid, 'SIGTERM');
-      fs.rmSync(this.timerFile(), { force: true });
-    } finally {
-      fs.rmSync(this.lockPath('pool'), { force: true });
-    }
-  }
-
-  private async make(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
+  /** A new sandbox (pool.ts makes its prepared ones with it). */
+  async make(container: string, endpoints: Endpoint[], bindings: PortBindings): Promise<SandboxRecord> {
     const id = randomHex(32);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const sb: SandboxRecord = { id, container, netns: this.netnsPath(id), owner: selfRef(), attachments: [], ports: [] };
     this.save(sb); // first: whatever follows can be undone from this record
     try {
-      sb.ports = await this.claimPorts(id, bindings);
+      sb.ports = await claimPorts(this.root.dir, id, bindings, (holder) => this.releaseExited(holder));
       this.save(sb);
       mark('ports claimed');
       fs.mkdirSync(NETNS_DIR, { recursive: true });
@@ -301,7 +137,7 @@ export class Sandboxes {
     try {
       a = await this.record(sb, ep, ifname);
     } finally {
-      fs.rmSync(this.lockPath(netLock(ep.net.Id)), { force: true });
+      this.unlock(netLock(ep.net.Id));
     }
     a.result = await cniAdd(a.conflist, a.rt);
     this.save(sb);
@@ -416,27 +252,16 @@ export class Sandboxes {
     return releaseArgv(this.root, id);
   }
 
-  private lockPath(id: string): string {
-    return path.join(this.dir, `${id}.lock`);
+  /**
+   * Takes a sandbox (or `pool`, or a network's netLock) for this process (kernel/claim.ts): false
+   * while another live process has it. Ended by unlock().
+   */
+  lock(id: string): boolean {
+    return claim(this.dir, `${id}.lock`, selfHolder(), holderDead) !== undefined;
   }
 
-  /** Takes the release of a sandbox for this process; false while another live process has it. */
-  private lock(id: string): boolean {
-    const me = selfRef();
-    for (let i = 0; i < 2; i++) {
-      try {
-        fs.writeFileSync(this.lockPath(id), JSON.stringify(me), { flag: 'wx' });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const text = readTextFile(this.lockPath(id));
-      if (text === undefined) continue; // released meanwhile: try again
-      const holder = JSON.parse(text || 'null') as ProcessRef | null;
-      if (holder && isAlive(holder)) return false;
-      dropStaleLock(this.lockPath(id), text); // its holder died
-    }
-    return false;
+  unlock(id: string): void {
+    release(this.dir, `${id}.lock`, selfHolder());
   }
 
   /**
@@ -452,7 +277,7 @@ export class Sandboxes {
     const sb = this.get(id);
     // Decided again under the lock: a sandbox found unused a moment ago may have been taken since.
     if (sb && onlyIf && !onlyIf(sb)) {
-      fs.rmSync(this.lockPath(id), { force: true });
+      this.unlock(id);
       return;
     }
     let first: unknown;
@@ -476,16 +301,16 @@ export class Sandboxes {
       if (first) {
         this.save(sb);
         if (!sb.attachments.some((a) => a.conflist.plugins.some((p) => p.ipMasq))) deleteNetns(this.netnsPath(id));
-        fs.rmSync(this.lockPath(id), { force: true });
+        this.unlock(id);
         throw first;
       }
     }
     const del = deleteNetns(this.netnsPath(id));
     if (del.status !== 0) first ??= new BerthError('Unavailable', `removing the network namespace: ${del.stderr.trim()}`);
-    if (sb) for (const p of sb.ports) this.unclaimPort(p, id);
-    fs.rmSync(path.join(this.poolDir(), id), { force: true });
+    if (sb) for (const p of sb.ports) unclaimPort(this.root.dir, p, id);
+    this.pool.unindex(id);
     fs.rmSync(this.file(id), { force: true });
-    fs.rmSync(this.lockPath(id), { force: true });
+    this.unlock(id);
     for (const net of networks) await this.releaseIdleHost(net);
     if (first) throw first;
   }
@@ -501,7 +326,7 @@ export class Sandboxes {
     try {
       if (!this.list().some((other) => other.attachments.some((a) => a.network === networkId))) await this.networks.releaseHost(net);
     } finally {
-      fs.rmSync(this.lockPath(netLock(networkId)), { force: true });
+      this.unlock(netLock(networkId));
     }
   }
 
@@ -522,166 +347,22 @@ export class Sandboxes {
     sweepSandboxes(this.root);
   }
 
+  /**
+   * A sandbox of this root whose container has exited but whose release has not run yet (it
+   * runs asynchronously after the exit): released now, so that its ports are free for the next
+   * start, as docker frees a stopped container's ports at once (docker-compose 1.29 stops the
+   * old container, then starts its new one). True if it was such a sandbox.
+   */
+  private async releaseExited(id: string): Promise<boolean> {
+    const sb = this.get(id);
+    if (!sb || inUse(sb)) return false;
+    await this.release(id, (now) => !inUse(now)).catch(() => undefined);
+    return true;
+  }
+
   /** What inspect shows of each attachment, by network name. */
   views(sb: SandboxRecord): Record<string, EndpointView> {
     return Object.fromEntries(sb.attachments.map((a) => [a.name, endpointView(a)]));
   }
 
-  // Published ports are claimed machine-wide (one file per protocol and port, naming the root and
-  // sandbox), so two containers, or two roots, never publish the same host port; a host process
-  // already listening there is found by binding the port for a moment.
-  private async claimPorts(id: string, bindings: PortBindings): Promise<PortMapping[]> {
-    fs.mkdirSync(PORT_CLAIMS, { recursive: true, mode: 0o700 });
-    const picked: Array<{ proto: Proto; port: number }> = [];
-    const random = (proto: Proto, hostIP: string): number => {
-      for (let i = 0; i < 200; i++) {
-        const port = 32768 + Math.floor(Math.random() * (60999 - 32768));
-        if (picked.some((p) => p.port === port && p.proto === proto)) continue;
-        if (this.claim(id, { hostPort: port, containerPort: 0, protocol: proto, hostIP })) {
-          picked.push({ proto, port });
-          return port;
-        }
-      }
-      throw conflict('no free host port left to publish on');
-    };
-    const mappings = toMappings(bindings, random);
-    try {
-      for (const m of mappings) {
-        if (picked.some((p) => p.port === m.hostPort && p.proto === m.protocol)) continue;
-        if (!this.claim(id, m) && !((await this.releaseStaleClaim(m, id)) && this.claim(id, m))) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
-        picked.push({ proto: m.protocol, port: m.hostPort });
-      }
-      for (const m of mappings) {
-        for (let tries = 0; ; tries++) {
-          try {
-            await hostPortFree(m);
-            break;
-          } catch (err) {
-            // A random port a host process happens to listen on: pick another.
-            const wasRandom = !(bindings[`${m.containerPort}/${m.protocol}`] ?? []).some((b) => Number(b.HostPort) === m.hostPort);
-            if (!wasRandom || tries >= 20 || !isCode(err, 'Conflict')) throw err;
-            this.unclaimPort(m, id);
-            m.hostPort = random(m.protocol, m.hostIP);
-          }
-        }
-      }
-      for (const a of mappings) for (const b of mappings) if (a !== b && clash(a, b)) throw conflict(`Bind for ${a.hostIP || '0.0.0.0'}:${a.hostPort} failed: port is already allocated`);
-    } catch (err) {
-      for (const m of mappings) this.unclaimPort(m, id);
-      throw err;
-    }
-    return mappings;
-  }
-
-  /**
-   * A port still claimed by a sandbox of this root whose container has exited (its release runs
-   * asynchronously after the exit): released now, as docker frees a stopped container's ports
-   * before the next start (docker-compose 1.29 stops the old container, then starts its new one).
-   */
-  private async releaseStaleClaim(m: PortMapping, id: string): Promise<boolean> {
-    const [rootDir, holder] = (readTextFile(this.claimFile(m)) ?? '').split('\n');
-    if (rootDir !== this.root.dir || !holder || holder === id) return false;
-    const sb = this.get(holder);
-    if (!sb || inUse(sb)) return false;
-    await this.release(holder, (now) => !inUse(now)).catch(() => undefined);
-    return true;
-  }
-
-  private claimFile(m: { protocol: Proto; hostPort: number }): string {
-    return path.join(PORT_CLAIMS, `${m.protocol}-${m.hostPort}`);
-  }
-
-  private claim(id: string, m: PortMapping): boolean {
-    const file = this.claimFile(m);
-    for (let i = 0; i < 2; i++) {
-      try {
-        fs.writeFileSync(file, `${this.root.dir}\n${id}\n`, { flag: 'wx' });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      // A claim whose sandbox record is gone is stale (a crash between release steps).
-      const [rootDir, holder] = (() => {
-        try {
-          return fs.readFileSync(file, 'utf8').split('\n');
-        } catch {
-          return ['', ''];
-        }
-      })();
-      if (rootDir && holder && fs.existsSync(path.join(rootDir, 'networks', 'sandboxes', `${holder}.json`))) return false;
-      fs.rmSync(file, { force: true });
-    }
-    return false;
-  }
-
-  private unclaimPort(m: PortMapping, id: string): void {
-    const file = this.claimFile(m);
-    try {
-      if (fs.readFileSync(file, 'utf8').split('\n')[1] === id) fs.rmSync(file, { force: true });
-    } catch {}
-  }
-}
-
-/** A start that needs nothing per-container in its CNI ADD can take a pooled sandbox. Pure. */
-export function poolable(endpoints: Endpoint[], bindings: PortBindings): boolean {
-  if (!poolSize() || endpoints.length !== 1) return false;
-  const [ep] = endpoints;
-  return ep.net.Name === DEFAULT_NETWORK && !ep.ip && !ep.mac && !ep.aliases.length && !Object.keys(bindings).length;
-}
-
-/** Whether a sandbox is of the kind the pool prepares (so its container could have taken one). Pure. */
-export function plain(sb: SandboxRecord): boolean {
-  if (sb.attachments.length !== 1 || sb.ports.length) return false;
-  const [a] = sb.attachments;
-  return a.name === DEFAULT_NETWORK && !a.aliases.length && Object.keys(a.rt.capabilityArgs ?? {}).length === 0;
-}
-
-/** The lock a network's attachments and the release of its idle bridge share (in the sandboxes' directory). */
-function netLock(networkId: string): string {
-  return `net-${networkId.slice(0, 12)}`;
-}
-
-/** Whether a pooled sandbox can be handed to a container on this network now. Pure but for the clock. */
-function takeable(sb: SandboxRecord, net: NetworkRecord): boolean {
-  return sb.pooled !== undefined && Date.now() - sb.pooled < POOL_TTL_MS - CLAIM_MARGIN_MS &&
-    sb.attachments.length === 1 && sb.attachments[0].network === net.Id && sb.attachments[0].result !== undefined;
-}
-
-function hostsLine(ip: string, names: string[], sandbox: string): string {
-  return `${ip}\t${names.join(' ')}\t# berth ${sandbox.slice(0, 12)}`;
-}
-
-/** A host process already listening on the port would be shadowed by the DNAT rule: refuse. */
-/**
- * Whether a host port could be published now: no live claim on it (any berth root) and no host
- * process listening. For callers that check before they create anything (compose up).
- */
-export async function checkPortFree(m: { protocol: Proto; hostPort: number; hostIP: string }): Promise<void> {
-  let claim: string[] = [];
-  try {
-    claim = fs.readFileSync(path.join(PORT_CLAIMS, `${m.protocol}-${m.hostPort}`), 'utf8').split('\n');
-  } catch {}
-  if (claim[0] && claim[1] && fs.existsSync(path.join(claim[0], 'networks', 'sandboxes', `${claim[1]}.json`))) throw conflict(`Bind for ${m.hostIP || '0.0.0.0'}:${m.hostPort} failed: port is already allocated`);
-  await hostPortFree({ ...m, containerPort: 0 });
-}
-
-async function hostPortFree(m: PortMapping): Promise<void> {
-  // Loaded here: every command loads this module, few publish ports.
-  const [net, dgram] = await Promise.all([import('node:net'), import('node:dgram')]);
-  const where = `${m.hostIP || '0.0.0.0'}:${m.hostPort}`;
-  const busy = (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE'
-    ? conflict(`Bind for ${where} failed: port is already allocated (a host process listens on it)`)
-    : new BerthError('Unavailable', `cannot publish ${where}: ${e.message}`));
-  return new Promise((resolve, reject) => {
-    if (m.protocol === 'udp') {
-      const s = dgram.createSocket('udp4');
-      s.once('error', (e) => { s.close(); reject(busy(e)); });
-      s.bind({ port: m.hostPort, address: m.hostIP || '0.0.0.0', exclusive: true }, () => s.close(() => resolve()));
-      return;
-    }
-    if (m.protocol === 'sctp') return resolve();
-    const srv = net.createServer();
-    srv.once('error', (e) => reject(busy(e)));
-    srv.listen({ port: m.hostPort, host: m.hostIP || '0.0.0.0', exclusive: true }, () => srv.close(() => resolve()));
-  });
 }

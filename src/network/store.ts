@@ -1,12 +1,13 @@
-// Networks of one state root: records under <root>/networks, names claimed with O_EXCL, subnets
-// claimed machine-wide under /run/berth/subnets (two roots never pick the same one), and the CNI
-// conflist each network is. The default `bridge` network is created on first use.
+// Networks of one state root: records under <root>/networks, names claimed (kernel/claim.ts),
+// subnets claimed machine-wide under /run/berth/subnets (two roots never pick the same one), and
+// the CNI conflist each network is. The default `bridge` network is created on first use.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import type { StateRoot } from '../core/root.ts';
-import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { readJsonFile, sweepTemps, writeFileAtomic } from '../util/atomic.ts';
+import { claim, dropIf, holderDead, owner, release, selfHolder } from '../kernel/claim.ts';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 import { contains, firstHost, overlaps, formatIp, formatSubnet, parseIp, parseProcRoutes, parseSubnet, pickSubnet, type Subnet } from './cidr.ts';
@@ -61,7 +62,7 @@ export class Networks {
   list(): NetworkRecord[] {
     let names: string[] = [];
     try {
-      names = fs.readdirSync(path.join(this.dir, 'names'));
+      names = fs.readdirSync(path.join(this.dir, 'names')).filter((n) => !n.startsWith('.')); // not claims' temp files
     } catch {}
     return names.map((n) => this.byName(n)).filter((n): n is NetworkRecord => n !== undefined);
   }
@@ -112,16 +113,16 @@ export class Networks {
       Dns: !isDefault, Nat: true,
     };
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
+    // The record first, then the name: a name always points at a record (a name whose record is
+    // gone, left by a crash in the middle of a removal, is taken over).
     writeFileAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(rec), { durable: true });
-    try {
-      fs.writeFileSync(this.namePath(opts.name), id, { flag: 'wx' });
-    } catch (err) {
+    if (!claim(path.join(this.dir, 'names'), opts.name, id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)))) {
       fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
       this.unclaimSubnet(chosen, id);
       // Two first uses of the default network at once: the other one made it.
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && isDefault) return this.byName(opts.name)!;
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`network with name ${opts.name} already exists`);
-      throw err;
+      const other = isDefault ? this.byName(opts.name) : undefined;
+      if (other) return other;
+      throw conflict(`network with name ${opts.name} already exists`);
     }
     try {
       await addBridgeRules(this.root.key, rec, this.cniName(rec));
@@ -132,7 +133,12 @@ export class Networks {
     return rec;
   }
 
-  /** A subnet no host route, no network of ours and no other root's network uses, claimed machine-wide. */
+  /**
+   * A subnet no host route, no network of ours and no other root's network uses, claimed
+   * machine-wide (kernel/claim.ts). The claim is made before the network's record exists, so it
+   * names its creator too: it stands while the creator lives, and after that while a network
+   * uses it (subnetClaimStale).
+   */
   private claimSubnet(id: string, wanted?: Subnet): Subnet {
     fs.mkdirSync(CLAIMS, { recursive: true, mode: 0o700 });
     let routes: Subnet[] = [];
@@ -141,52 +147,19 @@ export class Networks {
     } catch {}
     const taken = this.list().map((n) => parseSubnet(n.Subnet));
     for (let attempt = 0; attempt < 64; attempt++) {
-      const claimed = this.liveClaims();
+      const claimed = liveClaims();
       const s = wanted ?? pickSubnet([...taken, ...claimed], routes);
       if (!s) throw conflict('no free subnet for a new network: every candidate overlaps a route or a network (choose one with --subnet)');
       if (wanted && [...taken, ...claimed].some((t) => overlaps(t, wanted))) throw conflict(`subnet ${formatSubnet(wanted)} overlaps a subnet in use by another network`);
-      try {
-        fs.writeFileSync(path.join(CLAIMS, formatSubnet(s).replace('/', '_')), `${this.root.dir}\n${id}\n`, { flag: 'wx' });
-        return s;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        if (wanted) throw conflict(`subnet ${formatSubnet(wanted)} is in use by another network`);
-      }
+      if (claim(CLAIMS, claimName(s), `${this.root.dir}\n${id}\n${selfHolder()}\n`, subnetClaimStale)) return s;
+      if (wanted) throw conflict(`subnet ${formatSubnet(wanted)} is in use by another network`);
+      // Another create took it a moment ago: the next listing has its claim.
     }
     throw conflict('no free subnet for a new network');
   }
 
-  /** Claims whose network still exists (a claim of a root or network that is gone is swept). */
-  private liveClaims(): Subnet[] {
-    const out: Subnet[] = [];
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(CLAIMS);
-    } catch {}
-    for (const n of names) {
-      const file = path.join(CLAIMS, n);
-      let owner: string[] = [];
-      try {
-        owner = fs.readFileSync(file, 'utf8').split('\n');
-      } catch {
-        continue;
-      }
-      if (owner.length >= 2 && !fs.existsSync(path.join(owner[0], 'networks', `${owner[1]}.json`))) {
-        fs.rmSync(file, { force: true });
-        continue;
-      }
-      try {
-        out.push(parseSubnet(n.replace('_', '/')));
-      } catch {}
-    }
-    return out;
-  }
-
   private unclaimSubnet(s: Subnet, id: string): void {
-    const file = path.join(CLAIMS, formatSubnet(s).replace('/', '_'));
-    try {
-      if (fs.readFileSync(file, 'utf8').split('\n')[1] === id) fs.rmSync(file, { force: true });
-    } catch {}
+    dropIf(CLAIMS, claimName(s), (held) => held.split('\n')[1] === id);
   }
 
   /** Removes a network no container uses: its rules, its bridge, its address allocations. */
@@ -196,7 +169,7 @@ export class Networks {
     if (!net) throw notFound(`network ${nameOrId} not found`);
     const holder = user(net.Id);
     if (holder) throw conflict(`error while removing network: network ${net.Name} id ${net.Id} has active endpoints (${holder})`);
-    fs.rmSync(this.namePath(net.Name), { force: true });
+    release(path.join(this.dir, 'names'), net.Name, net.Id);
     // Its DNS responder (ours: a pid with its start time) goes first: it listens on the bridge.
     const dns = readJsonFile<ProcessRef>(path.join(this.dir, 'dns', `${net.Id}.json`));
     if (dns && isAlive(dns)) process.kill(dns.pid, 'SIGTERM');
@@ -240,6 +213,43 @@ export class Networks {
   conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean } = {}): NetConfList {
     return buildConflist(this.cniName(net), net, path.join(this.root.dir, 'networks', 'ipam'), opts);
   }
+}
+
+function claimName(s: Subnet): string {
+  return formatSubnet(s).replace('/', '_');
+}
+
+/**
+ * A subnet claim (`<root dir>\n<network id>\n<creator pid> <start>\n`) is stale once its
+ * creator is gone and no network uses it: the network's record is gone, or was never named (a
+ * creator killed between the two). Claims of older versions name no creator: their record decides.
+ */
+function subnetClaimStale(held: string): boolean {
+  const [rootDir, id, creator] = held.split('\n');
+  if (creator && !holderDead(creator)) return false;
+  if (!rootDir || !id) return true;
+  const dir = path.join(rootDir, 'networks');
+  const rec = readJsonFile<NetworkRecord>(path.join(dir, `${id}.json`));
+  return !rec || owner(path.join(dir, 'names'), rec.Name) !== id;
+}
+
+/** Subnets claimed by any root; stale claims are swept on the way. */
+function liveClaims(): Subnet[] {
+  const out: Subnet[] = [];
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(CLAIMS);
+  } catch {}
+  sweepTemps(CLAIMS, names); // claims half-written by a killed claimer
+  for (const n of names) {
+    if (n.startsWith('.')) continue;
+    dropIf(CLAIMS, n, subnetClaimStale);
+    if (owner(CLAIMS, n) === undefined) continue;
+    try {
+      out.push(parseSubnet(n.replace('_', '/')));
+    } catch {}
+  }
+  return out;
 }
 
 /**

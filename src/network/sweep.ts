@@ -3,10 +3,11 @@
 // unmount namespace files of the root that have no record. Synchronous and cheap.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dropIf, holderDead, owner } from '../kernel/claim.ts';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile, readTextFile, sweepTemps } from '../util/atomic.ts';
+import { readJsonFile, sweepTemps } from '../util/atomic.ts';
 import { SRC } from '../util/paths.ts';
 
 // node:child_process (with net and dgram) loads on first use: commands that only read state
@@ -45,30 +46,9 @@ export function inUse(sb: SandboxOwners): boolean {
   return sb.monitor ? isAlive(sb.monitor) : isAlive(sb.owner);
 }
 
-/**
- * A lock whose holder died is moved aside and dropped, but only if what was moved is still the
- * stale lock that was read (`stale`, its text). Two processes taking over at once would otherwise
- * both remove the file and both create it anew; the second one moves the first one's fresh lock
- * aside, sees that, and puts it back.
- */
-export function dropStaleLock(file: string, stale: string): void {
-  const aside = `${file}.${process.pid}.stale`;
-  try {
-    fs.renameSync(file, aside);
-  } catch {
-    return; // gone already
-  }
-  if (readTextFile(aside) !== stale) {
-    try {
-      fs.linkSync(aside, file);
-    } catch {}
-  }
-  fs.rmSync(aside, { force: true });
-}
-
+/** Whether a live process holds the sandbox's lock (sandbox.ts lock(): a kernel/claim.ts claim). */
 export function lockHeld(root: StateRoot, id: string): boolean {
-  const holder = readJsonFile<ProcessRef>(path.join(sandboxDir(root), `${id}.lock`));
-  return holder !== undefined && isAlive(holder);
+  return !holderDead(owner(sandboxDir(root), `${id}.lock`) ?? '');
 }
 
 /** Prepared sandboxes to keep on the default network (sandbox.ts): BERTH_NETNS_POOL, default 2. */
@@ -112,16 +92,7 @@ export function sandboxIds(root: StateRoot, opts: { sweep?: boolean } = {}): str
       // once its holder is dead (a live holder may be about to write the record).
       for (const n of names) {
         const m = /^([a-f0-9]{64})\.lock$/.exec(n);
-        if (!m || names.includes(`${m[1]}.json`)) continue;
-        const file = path.join(sandboxDir(root), n);
-        const text = readTextFile(file);
-        let holder: ProcessRef | undefined;
-        try {
-          holder = JSON.parse(text ?? '');
-        } catch {
-          continue; // gone, or being written
-        }
-        if (holder && !isAlive(holder)) dropStaleLock(file, text!);
+        if (m && !names.includes(`${m[1]}.json`)) dropIf(sandboxDir(root), n, holderDead);
       }
     }
     return names.filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));

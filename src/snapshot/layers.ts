@@ -13,7 +13,9 @@ import { digestHex } from '../content/store.ts';
 import type { Mount } from '../core/types.ts';
 import { rmdirQuiet } from '../kernel/cgroups.ts';
 import { mountTable, type MountEntry } from '../kernel/mounts.ts';
-import { isAlive, ownerDead, selfRef } from '../kernel/process.ts';
+import { claim, dropIf, holderDead, selfHolder } from '../kernel/claim.ts';
+import { ownerDead, selfRef } from '../kernel/process.ts';
+import { sweepTemps } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { ErofsReader } from './erofs.ts';
 import { layerStatus, mountedImage } from './layer-mounts.ts';
@@ -178,26 +180,12 @@ export class LayerStore {
     } catch {
       return;
     }
+    sweepTemps(this.root, names); // claims half-written by a killed claimer
     for (const n of names) {
       if (ownerDead(n, '.tmp-')) fs.rmSync(path.join(this.root, n), { recursive: true, force: true });
-      if (n.startsWith('.claim-') && !this.holderAlive(path.join(this.root, n))) fs.rmSync(path.join(this.root, n), { force: true });
+      if (n.startsWith('.claim-')) dropIf(this.root, n, holderDead);
     }
     sweepStrayMounts(this.mounts);
-  }
-
-  private holderAlive(claim: string): boolean {
-    let text: string;
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(claim);
-      text = fs.readFileSync(claim, 'utf8');
-    } catch {
-      return false;
-    }
-    const m = /^(\d+) (\d+)$/.exec(text.trim());
-    // Empty: the holder is between creating and writing it, or died there (then it is old).
-    if (!m) return Date.now() - st.mtimeMs < 5000;
-    return isAlive({ pid: Number(m[1]), start: Number(m[2]) });
   }
 
   /**
@@ -207,24 +195,12 @@ export class LayerStore {
    */
   async claim(diffId: string, signal?: AbortSignal): Promise<(() => void) | undefined> {
     fs.mkdirSync(this.root, { recursive: true });
-    const file = path.join(this.root, `.claim-${digestHex(diffId)}`);
     for (;;) {
       if (this.has(diffId)) return undefined;
       signal?.throwIfAborted();
-      let fd: number | undefined;
-      try {
-        fd = fs.openSync(file, 'wx', 0o644);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      if (fd !== undefined) {
-        const me = selfRef();
-        fs.writeSync(fd, `${me.pid} ${me.start}`);
-        fs.closeSync(fd);
-        return () => fs.rmSync(file, { force: true });
-      }
-      if (!this.holderAlive(file)) fs.rmSync(file, { force: true });
-      else await new Promise((r) => setTimeout(r, 50));
+      const release = claim(this.root, `.claim-${digestHex(diffId)}`, selfHolder(), holderDead);
+      if (release) return release;
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 

@@ -266,6 +266,28 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     assert.ok(records().length === 0);
   }
 
+  test('concurrent network creates each get a subnet of their own, and every claim survives the others\' sweeps', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `race${i}`);
+    const results = await Promise.all(names.map((n) => root.run(['network', 'create', n])));
+    for (const [i, r] of results.entries()) assert.equal(r.code, 0, `${names[i]}: ${r.stderr}`);
+    const { Networks } = await import('../../src/network/store.ts');
+    const nets = new Networks(openRoot(root.dir)).list().filter((n) => names.includes(n.Name));
+    assert.equal(nets.length, 8);
+    assert.equal(new Set(nets.map((n) => n.Subnet)).size, 8, `distinct subnets: ${nets.map((n) => n.Subnet).join(' ')}`);
+    // Each subnet is still claimed machine-wide by its network (a create sweeping the claim of
+    // another one still at work was the bug), and a later create, which sweeps stale claims,
+    // neither frees nor reuses any of them.
+    const claims = process.env.BERTH_RUN_DIR ? `${process.env.BERTH_RUN_DIR}/subnets` : '/run/berth/subnets';
+    const claimOf = (subnet: string) => fs.readFileSync(`${claims}/${subnet.replace('/', '_')}`, 'utf8').split('\n')[1];
+    const one = await root.run(['network', 'create', 'race-late']);
+    assert.equal(one.code, 0, one.stderr);
+    for (const n of nets) assert.equal(claimOf(n.Subnet), n.Id, `${n.Name}'s claim on ${n.Subnet}`);
+    const late = new Networks(openRoot(root.dir)).find('race-late')!;
+    assert.ok(!nets.some((n) => n.Subnet === late.Subnet));
+    for (const n of [...names, 'race-late']) assert.equal((await root.run(['network', 'rm', n])).code, 0);
+    for (const n of [...nets, late]) assert.throws(() => claimOf(n.Subnet), /ENOENT/, `${n.Subnet} released`);
+  });
+
   test('bad input is refused clearly', async () => {
     for (const [args, msg] of [
       [['run', '--rm', '--network', 'nope', 'busybox', 'true'], /network nope not found/],

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../core/container.ts';
 import { conflict, invalid, notFound } from '../../core/errors.ts';
+import { claim, dropIf, owner, release } from '../../kernel/claim.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
 import { crashPoint } from '../../util/crash.ts';
@@ -222,7 +223,7 @@ export class ContainerStore {
     const old = record.Name;
     record.Name = name;
     this.saveRecord(record, true);
-    fs.rmSync(path.join(this.namesDir, old), { force: true });
+    this.releaseName(old, record.Id);
     return old;
   }
 
@@ -240,35 +241,24 @@ export class ContainerStore {
     }
   }
 
+  /** Names are claimed (kernel/claim.ts): of two concurrent creates, one wins. */
   private claim(name: string, id: string, mustWin: boolean): boolean {
-    const p = path.join(this.namesDir, name);
-    // The name file appears whole or not at all: written aside, then hard-linked into place
-    // (link fails if the name exists). A plain O_EXCL create would let a loser read it empty.
-    const tmp = path.join(this.namesDir, `.tmp-${process.pid}-${id.slice(0, 12)}`);
-    fs.writeFileSync(tmp, id);
-    try {
-      fs.linkSync(tmp, p);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
-    const holder = fs.readFileSync(p, 'utf8');
-    // A name whose container no longer exists (a crash between claim and removal) is free again.
-    if (holder && !fs.existsSync(this.cdir(holder)) && !this.pendingCreate(holder)) {
-      fs.rmSync(p, { force: true });
-      return this.claim(name, id, mustWin);
-    }
-    if (mustWin) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    if (claim(this.namesDir, name, id, (holder) => this.gone(holder))) return true;
+    if (mustWin) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${owner(this.namesDir, name) ?? ''}". You have to remove (or rename) that container to be able to reuse that name.`);
     return false;
   }
 
+  /**
+   * A name whose container no longer exists (a crash between claim and removal) is free again.
+   * A create in progress is looked for first: its temporary directory is renamed to the final
+   * one, so looking the other way round could miss both.
+   */
+  private gone(id: string): boolean {
+    return !this.pendingCreate(id) && !fs.existsSync(this.cdir(id));
+  }
+
   private releaseName(name: string, id: string): void {
-    const p = path.join(this.namesDir, name);
-    try {
-      if (fs.readFileSync(p, 'utf8') === id) fs.rmSync(p, { force: true });
-    } catch {}
+    release(this.namesDir, name, id);
   }
 
   private pendingCreate(id: string): boolean {
@@ -311,14 +301,13 @@ export class ContainerStore {
     } catch {
       return;
     }
+    sweepTemps(this.namesDir, names); // claims half-written by a killed claimer
     const present = new Set(this.entries().map((n) => (n.startsWith('.new-') ? n.slice(-12) : n.slice(0, 12))));
     for (const n of names) {
       if (present.has(held.get(n)?.slice(0, 12) ?? '')) continue;
-      let id = '';
-      try {
-        id = fs.readFileSync(path.join(this.namesDir, n), 'utf8');
-      } catch {}
-      if (!present.has(id.slice(0, 12))) fs.rmSync(path.join(this.namesDir, n), { force: true });
+      if (n.startsWith('.')) continue; // a claim's temporary file or guard (kernel/claim.ts)
+      // Asked again of a name's container (a name read now may have been claimed since the listing).
+      dropIf(this.namesDir, n, (id) => !present.has(id.slice(0, 12)) && this.gone(id));
     }
   }
 }

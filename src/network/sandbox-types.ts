@@ -1,0 +1,97 @@
+// What a network sandbox is (sandbox.ts has the code that makes and releases them): its record,
+// the endpoints asked for, what inspect shows, and the pure rules of the pool.
+import type { ProcessRef } from '../kernel/process.ts';
+import type { CniResult, NetConfList, RuntimeConf } from './cni.ts';
+import type { PortBindings, PortMapping } from './ports.ts';
+import { DEFAULT_NETWORK, type NetworkRecord } from './store.ts';
+import { POOL_TTL_MS, poolSize } from './sweep.ts';
+
+export interface Attachment {
+  network: string; // network id
+  name: string; // network name at attach time
+  conflist: NetConfList;
+  rt: RuntimeConf;
+  aliases: string[];
+  /** Names other containers on the network resolve to it (name, short id, aliases); empty without name resolution. */
+  names?: string[];
+  result?: CniResult; // cached ADD result, for DEL and inspect
+}
+
+export interface SandboxRecord {
+  id: string;
+  container: string;
+  netns: string;
+  owner: ProcessRef; // the process creating it
+  monitor?: ProcessRef; // the container's monitor, once it exists
+  attachments: Attachment[];
+  ports: PortMapping[];
+  /** Set while it waits in the pool, ready, with no container: when it was made (ms). */
+  pooled?: number;
+}
+
+/** A pooled sandbox is not handed out in the last minute before a reconcile may release it. */
+const CLAIM_MARGIN_MS = 60_000;
+
+export interface Endpoint {
+  net: NetworkRecord;
+  aliases: string[];
+  /** The container's own names on the network (name, short id). */
+  names: string[];
+  ip?: string;
+  mac?: string;
+}
+
+/** What inspect shows of one attachment. */
+export interface EndpointView {
+  NetworkID: string;
+  EndpointID: string;
+  Aliases: string[];
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+}
+
+export function endpointView(a: Attachment): EndpointView {
+  const ip = a.result?.ips?.[0];
+  const iface = ip?.interface !== undefined ? a.result?.interfaces?.[ip.interface] : a.result?.interfaces?.find((i) => i.sandbox);
+  return {
+    NetworkID: a.network,
+    EndpointID: a.rt.containerId.slice(0, 32) + a.network.slice(0, 32),
+    Aliases: a.aliases,
+    IPAddress: ip ? ip.address.split('/')[0] : '',
+    IPPrefixLen: ip ? Number(ip.address.split('/')[1]) : 0,
+    Gateway: ip?.gateway ?? '',
+    MacAddress: iface?.mac ?? '',
+  };
+}
+
+/** A start that needs nothing per-container in its CNI ADD can take a pooled sandbox. Pure. */
+export function poolable(endpoints: Endpoint[], bindings: PortBindings): boolean {
+  if (!poolSize() || endpoints.length !== 1) return false;
+  const [ep] = endpoints;
+  return ep.net.Name === DEFAULT_NETWORK && !ep.ip && !ep.mac && !ep.aliases.length && !Object.keys(bindings).length;
+}
+
+/** Whether a sandbox is of the kind the pool prepares (so its container could have taken one). Pure. */
+export function plain(sb: SandboxRecord): boolean {
+  if (sb.attachments.length !== 1 || sb.ports.length) return false;
+  const [a] = sb.attachments;
+  return a.name === DEFAULT_NETWORK && !a.aliases.length && Object.keys(a.rt.capabilityArgs ?? {}).length === 0;
+}
+
+/** The lock a network's attachments and the release of its idle bridge share (in the sandboxes' directory). */
+export function netLock(networkId: string): string {
+  return `net-${networkId.slice(0, 12)}`;
+}
+
+/** Whether a pooled sandbox can be handed to a container on this network now. Pure but for the clock. */
+export function takeable(sb: SandboxRecord, net: NetworkRecord): boolean {
+  return sb.pooled !== undefined && Date.now() - sb.pooled < POOL_TTL_MS - CLAIM_MARGIN_MS &&
+    sb.attachments.length === 1 && sb.attachments[0].network === net.Id && sb.attachments[0].result !== undefined;
+}
+
+export function hostsLine(ip: string, names: string[], sandbox: string): string {
+  return `${ip}\t${names.join(' ')}\t# berth ${sandbox.slice(0, 12)}`;
+}
+
