@@ -61,7 +61,7 @@ export function owner(dir: string, name: string): string | undefined {
 /** Puts `content` at dir/name unless the name exists; true if this call placed it. */
 function place(dir: string, name: string, content: string): boolean {
   // Temp names end `.<pid>.<n>.tmp`: util/atomic.ts sweepTemps removes those of dead writers.
-  const tmp = path.join(dir, `.c-${process.pid}.${++seq}.tmp`);
+  const tmp = path.join(dir, `.c.${process.pid}.${++seq}.tmp`);
   fs.writeFileSync(tmp, content);
   try {
     fs.linkSync(tmp, path.join(dir, name));
@@ -128,7 +128,13 @@ export function dropIf(dir: string, name: string, test: Stale): boolean {
 function drop(dir: string, name: string, held: string): boolean {
   const guard = `.t-${fnv64(`${name}\n${held}`)}`;
   const mine = selfHolder();
-  if (!claimGuard(dir, guard, mine)) return false;
+  try {
+    if (!claimGuard(dir, guard, mine)) return false;
+  } catch (err) {
+    // The directory went (a container's, removed with its claims): nothing is left to drop.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(dir)) return true;
+    throw err;
+  }
   try {
     if (owner(dir, name) === held) fs.rmSync(path.join(dir, name), { force: true });
   } finally {
@@ -147,4 +153,12 @@ function claimGuard(dir: string, guard: string, mine: string): boolean {
     drop(dir, guard, held); // its taker was killed mid-takeover
   }
   return false;
+}
+
+/**
+ * Guards (`.t-...`) whose taker was killed in the middle of a takeover: dropped once their holder
+ * is dead. Given a directory's listing, as util/atomic.ts sweepTemps is.
+ */
+export function sweepGuards(dir: string, names: string[]): void {
+  for (const n of names) if (n.startsWith('.t-')) dropIf(dir, n, holderDead);
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import type { StateRoot } from '../core/root.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../util/atomic.ts';
-import { claim, dropIf, holderDead, owner, release, selfHolder } from '../kernel/claim.ts';
+import { claim, dropIf, holderDead, owner, release, selfHolder, sweepGuards } from '../kernel/claim.ts';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import { randomHex } from '../util/random.ts';
 import { contains, firstHost, overlaps, formatIp, formatSubnet, parseIp, parseProcRoutes, parseSubnet, pickSubnet, type Subnet } from './cidr.ts';
@@ -241,6 +241,7 @@ function liveClaims(): Subnet[] {
     names = fs.readdirSync(CLAIMS);
   } catch {}
   sweepTemps(CLAIMS, names); // claims half-written by a killed claimer
+  sweepGuards(CLAIMS, names); // takeovers cut short by a kill
   for (const n of names) {
     if (n.startsWith('.')) continue;
     dropIf(CLAIMS, n, subnetClaimStale);

@@ -3,7 +3,7 @@
 // unmount namespace files of the root that have no record. Synchronous and cheap.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dropIf, holderDead, owner } from '../kernel/claim.ts';
+import { dropIf, holderDead, owner, sweepGuards } from '../kernel/claim.ts';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
@@ -88,6 +88,7 @@ export function sandboxIds(root: StateRoot, opts: { sweep?: boolean } = {}): str
     const names = fs.readdirSync(sandboxDir(root));
     if (opts.sweep) {
       sweepTemps(sandboxDir(root), names); // records half-written by a killed writer
+      sweepGuards(sandboxDir(root), names); // takeovers cut short by a kill
       // A releaser killed between removing a record and its lock leaves the lock alone: dropped
       // once its holder is dead (a live holder may be about to write the record).
       for (const n of names) {

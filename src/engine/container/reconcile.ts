@@ -85,6 +85,9 @@ function apply(ctx: Ctx, record: ContainerRecord, state: ContainerState | undefi
  * way leaves the container `dead` (docker's status for it): only another rm can end it.
  */
 export function destroy(ctx: Ctx, record: ContainerRecord): void {
+  // A start killed between taking the resource views and spawning the monitor left its use of
+  // them behind, with nobody to give it back but the container's removal (a no-op otherwise).
+  ctx.host.releaseViews(viewUser(ctx, record.Id));
   try {
     ctx.store.destroy(record);
   } catch (err) {

@@ -21,7 +21,7 @@ import { plan } from './plan.ts';
 import { settle } from './reconcile.ts';
 import { hasRestartPolicy } from './status.ts';
 import { drive, streamsOf } from './streams.ts';
-import { acquire as acquireViews } from './views.ts';
+import { acquire as acquireViews, viewUser } from './views.ts';
 import type { ContainerStreams } from './types.ts';
 
 type Size = { rows: number; cols: number };
@@ -83,6 +83,9 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
     pid = await shim.started;
   } catch (err) {
     settleFailure(ctx, record, state, err);
+    // The monitor gives the views back at its end too, but after this start has failed to its
+    // caller: given back here, so nothing of the failed start is left when the error arrives.
+    ctx.host.releaseViews(viewUser(ctx, record.Id));
     release();
     throw err;
   }

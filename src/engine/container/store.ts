@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../core/container.ts';
 import { conflict, invalid, notFound } from '../../core/errors.ts';
-import { claim, dropIf, owner, release } from '../../kernel/claim.ts';
+import { claim, dropIf, owner, release, sweepGuards } from '../../kernel/claim.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
 import { crashPoint } from '../../util/crash.ts';
@@ -302,6 +302,7 @@ export class ContainerStore {
       return;
     }
     sweepTemps(this.namesDir, names); // claims half-written by a killed claimer
+    sweepGuards(this.namesDir, names); // takeovers cut short by a kill
     const present = new Set(this.entries().map((n) => (n.startsWith('.new-') ? n.slice(-12) : n.slice(0, 12))));
     for (const n of names) {
       if (present.has(held.get(n)?.slice(0, 12) ?? '')) continue;
