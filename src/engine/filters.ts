@@ -3,6 +3,12 @@
 import { invalid } from '../core/errors.ts';
 import type { Container } from './container/types.ts';
 
+/** `k` (present) or `k=v` (with that value), as docker's label filters read them. */
+export function hasLabel(labels: Record<string, string>, spec: string): boolean {
+  const eq = spec.indexOf('=');
+  return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
+}
+
 export type Filters = Map<string, string[]>;
 
 const KEYS = ['label', 'name', 'id', 'status', 'ancestor', 'exited', 'before', 'since'];
@@ -38,11 +44,7 @@ export function matches(c: Container, filters: Filters, imageOf: (ref: string) =
   for (const [key, values] of filters) {
     const ok = values[key === 'label' ? 'every' : 'some']((v) => {
       switch (key) {
-        case 'label': {
-          const eq = v.indexOf('=');
-          const labels = r.Config.Labels ?? {};
-          return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
-        }
+        case 'label': return hasLabel(r.Config.Labels ?? {}, v);
         case 'name': return nameRegExp(v)?.test(r.Name) ?? false;
         case 'id': return r.Id.startsWith(v);
         case 'status': return c.state.Status === v;

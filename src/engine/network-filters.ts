@@ -1,6 +1,7 @@
 // docker's network list filters (GET /networks?filters=, `network ls --filter`): values of one key
 // are ORed, keys are ANDed; unknown keys are errors, as in docker.
 import { invalid } from '../core/errors.ts';
+import { hasLabel } from './filters.ts';
 
 /** The parts of a network's inspect shape the filters look at. */
 export interface NetworkView {
@@ -32,11 +33,7 @@ export function networkMatcher(filters: Map<string, string[]>): (n: NetworkView)
           case 'driver': return n.Driver === v;
           case 'scope': return n.Scope === v;
           case 'type': return (v === 'builtin') === BUILTIN.includes(n.Name);
-          case 'label': {
-            const eq = v.indexOf('=');
-            const labels = n.Labels ?? {};
-            return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
-          }
+          case 'label': return hasLabel(n.Labels ?? {}, v);
           case 'dangling': {
             // dangling: a custom network no container is attached to
             const dangling = !BUILTIN.includes(n.Name) && Object.keys(n.Containers ?? {}).length === 0;

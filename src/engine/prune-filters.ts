@@ -2,6 +2,7 @@
 // only things created before it), `label` (each given label must be there, with its value if
 // one is given) and `label!` (none of them may be). Pure: the clock is a parameter.
 import { invalid } from '../core/errors.ts';
+import { hasLabel } from './filters.ts';
 import { parseTime } from './logs.ts';
 
 export interface Prunable {
@@ -10,11 +11,7 @@ export interface Prunable {
   created?: string;
 }
 
-/** `k` (present) or `k=v` (with that value), as docker's label filters read them. */
-export function hasLabel(labels: Record<string, string>, spec: string): boolean {
-  const eq = spec.indexOf('=');
-  return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
-}
+export { hasLabel };
 
 /** A predicate for the things a prune may remove; unknown filter keys are refused as docker does. */
 export function pruneFilter(filters: Map<string, string[]>, allowed: string[], now = Date.now()): (x: Prunable) => boolean {
