@@ -53,3 +53,8 @@ export function adoptStart(dir: string, pids: () => number[]): { pid: number; mo
 export function dropStartClaim(dir: string): void {
   dropIf(dir, FILE, holderDead);
 }
+
+/** Whether a start claim is there (held, or left by a killed starter). */
+export function startClaimed(dir: string): boolean {
+  return owner(dir, FILE) !== undefined;
+}

@@ -9,7 +9,7 @@ import { deviceRules, hostDevices } from '../../kernel/devices.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
 import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
-import { claimStart } from '../start-claim.ts';
+import { claimStart, startClaimed } from '../start-claim.ts';
 import { mark } from '../../util/trace.ts';
 import { crashPoint } from '../../util/crash.ts';
 import { parseBytes } from '../../core/units.ts';
@@ -129,10 +129,13 @@ function settleFailure(ctx: Ctx, record: ContainerRecord, state: ContainerState,
 
 /** launchClaimed under the container's start claim (start-claim.ts), released once its state says how the start went. */
 async function launch(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio, size?: Size, api = false): Promise<Launched | undefined> {
-  // Settled first: a start whose starter was killed after spawning the monitor is adopted
-  // (running) before its stale claim could be taken over.
-  const before = settle(ctx, record.Id)?.state;
-  if (before && isUp(before.Status)) return undefined;
+  // A claim left by a starter killed after spawning the monitor: settled first, so that start is
+  // adopted (running) before its stale claim could be taken over. Without a claim (the usual
+  // start) there is nothing to adopt, and launchClaimed settles once.
+  if (startClaimed(ctx.store.cdir(record.Id))) {
+    const before = settle(ctx, record.Id)?.state;
+    if (before && isUp(before.Status)) return undefined;
+  }
   const release = claimStart(ctx.store.cdir(record.Id), record.Id);
   try {
     const launched = await launchClaimed(ctx, record, stdio, size, api);
