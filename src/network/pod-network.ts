@@ -18,6 +18,7 @@ import { namespaceType } from '../kernel/netns.ts';
 import { selfRef, type ProcessRef } from '../kernel/process.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { DEFAULT_PATH } from '../util/paths.ts';
 import { Undo } from '../util/undo.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { loadConf } from './cni-conf.ts';
@@ -194,15 +195,37 @@ function removeRecord(rec: PodNetRecord): void {
  */
 export async function teardownRecord(rec: PodNetRecord): Promise<void> {
   const alive = namespaceType(rec.netns) === 'net';
+  const stub = alive ? undefined : stubNamespace(rec);
   try {
-    await cniDel(rec.conflist, { ...rec.rt, netns: alive ? rec.netns : '' }, rec.result, rec.binDirs);
+    await cniDel(rec.conflist, { ...rec.rt, netns: alive ? rec.netns : (stub ?? '') }, rec.result, rec.binDirs);
   } catch (e) {
     // A plugin that is not installed (any more) made nothing in an ADD that never completed.
     if (rec.result || !isCode(e, 'FailedPrecondition')) throw e;
+  } finally {
+    if (stub) deleteNetns(stub);
   }
   const del = deleteNetns(rec.netns);
   if (del.status !== 0) throw new BerthError('Unavailable', `removing the pod's network namespace: ${(del.stderr || del.error?.message || '').trim()}`);
   removeRecord(rec);
+}
+
+/**
+ * For a DEL after the pod's namespace is gone: a new one (same name) holding an interface
+ * with the pod's recorded addresses. The bridge plugin (1.1) finds the addresses whose
+ * masquerading rules it removes on the interface itself, not in the cached result: with no
+ * namespace those rules would stay forever. (A veth pair, both ends inside: the dummy driver is
+ * not always there.) Undefined when there is nothing to stand in for.
+ */
+function stubNamespace(rec: PodNetRecord): string | undefined {
+  const ifaces = rec.result?.interfaces ?? [];
+  const addrs = (rec.result?.ips ?? []).filter((a) => a.interface === undefined || ifaces[a.interface]?.name === rec.rt.ifname).map((a) => a.address);
+  if (!addrs.length) return undefined;
+  if (spawnShim(['netns', 'add', rec.netns]).status !== 0) return undefined;
+  const cp = process.getBuiltinModule('node:child_process');
+  const ip = (args: string[]) => cp.spawnSync('nsenter', [`--net=${rec.netns}`, 'ip', ...args], { env: { PATH: DEFAULT_PATH }, stdio: 'ignore' }).status === 0;
+  if (ip(['link', 'add', rec.rt.ifname, 'type', 'veth', 'peer', 'name', 'berthstub']) && addrs.every((a) => ip(['addr', 'add', a, 'dev', rec.rt.ifname]))) return rec.netns;
+  deleteNetns(rec.netns);
+  return undefined;
 }
 
 /**

@@ -99,7 +99,14 @@ export async function setupNetwork(ctx: Ctx, record: ContainerRecord, undo: Undo
 /** `--network ns:PATH` joins only a network namespace (setns would take another kind, or fail late on a plain file). */
 function checkNetns(file: string): void {
   const kind = namespaceType(file);
-  if (kind !== 'net') throw invalid(`--network ns:${file}: ${kind ? `a namespace of type ${kind}, not a network namespace` : fs.existsSync(file) ? 'not a network namespace file' : 'no such file'}`);
+  if (kind === 'net') return;
+  let why = kind ? `a namespace of type ${kind}, not a network namespace` : 'not a network namespace file';
+  try {
+    fs.statSync(file);
+  } catch (e) {
+    why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+  }
+  throw invalid(`--network ns:${file}: ${why}`);
 }
 
 /** network.json (inspect, port) and /etc/hosts with the container's own address. */
