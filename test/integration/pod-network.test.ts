@@ -222,6 +222,32 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     assert.deepEqual(podLeftovers(id, p.netns), []);
   });
 
+  test('kill -9 in the middle of ADD (bridge done, a later plugin running): tearDown from the record leaves nothing', async () => {
+    const bin = path.join(tmp, 'bin-slow');
+    fs.mkdirSync(bin, { recursive: true });
+    const marker = path.join(tmp, 'slow-started');
+    fs.writeFileSync(path.join(bin, 'berth-slow'), `#!/bin/sh\ncat >/dev/null\nif [ "$CNI_COMMAND" = ADD ]; then : > ${marker}; sleep 2; fi\nexit 0\n`, { mode: 0o755 });
+    const slowDir = path.join(tmp, 'slow.d');
+    writeConf(slowDir, [{ type: 'berth-slow' }]);
+    const id = podId(6);
+    const script = path.join(tmp, 'setup-killed.ts');
+    fs.writeFileSync(script, [
+      `import { openRoot } from '${REPO}/src/core/root.ts';`,
+      `import { PodNetworks } from '${REPO}/src/network/pod-network.ts';`,
+      `const pn = new PodNetworks(openRoot(${JSON.stringify(root.dir)}), { confDir: ${JSON.stringify(slowDir)}, binDirs: ${JSON.stringify([bin, ...BIN_DIRS])} });`,
+      `await pn.setUp(${JSON.stringify(id)}, { name: 'k', namespace: 'default', uid: 'u', portMappings: [{ hostPort: ${await freePort()}, containerPort: 80, protocol: 'tcp' }] });`,
+    ].join('\n'));
+    const child = spawn(process.execPath, [script], { stdio: 'ignore' });
+    assert.ok(await root.until(() => fs.existsSync(marker), (x) => x, 15_000), 'the slow plugin started');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const netns = `/run/berth/netns/berth-${sroot.key}-${id.slice(0, 12)}`;
+    assert.ok(fs.existsSync(netns), 'killed with its namespace made');
+    assert.equal(pods.get(id), undefined, 'no network to report: ADD never completed');
+    await pods.tearDown(id);
+    assert.deepEqual(podLeftovers(id, netns), []);
+  });
+
   test('a namespace gone before the tear-down: DEL still frees the address and the rules', async () => {
     const id = podId(4);
     const p = await pods.setUp(id, pod('gone', [{ hostPort: await freePort(), containerPort: 80, protocol: 'tcp' }]));
