@@ -23,7 +23,7 @@ import { Undo } from '../util/undo.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { loadConf } from './cni-conf.ts';
 import { capabilityArgs, cniArgs, podAddresses, type PodNetwork, type PodNetworkParams } from './pod-cni-args.ts';
-import { deleteNetns, NETNS_DIR, netnsPath, POD_RUN_DIR, podDir } from './sweep.ts';
+import { deleteNetns, forgetPodRoot, NETNS_DIR, netnsPath, notePodRoot, POD_RUN_DIR, podDir } from './sweep.ts';
 
 export type { PodNetwork, PodNetworkParams } from './pod-cni-args.ts';
 
@@ -179,12 +179,14 @@ function saveRecord(rec: PodNetRecord, durable = false): void {
   fs.mkdirSync(path.dirname(rootFile(rec.root, rec.id)), { recursive: true, mode: 0o700 });
   writeFileAtomic(rootFile(rec.root, rec.id), text, { durable });
   fs.mkdirSync(POD_RUN_DIR, { recursive: true, mode: 0o700 });
+  notePodRoot({ dir: rec.root, key: rec.key });
   writeFileAtomic(runFile(rec.key, rec.id), text);
 }
 
 function removeRecord(rec: PodNetRecord): void {
   fs.rmSync(rootFile(rec.root, rec.id), { force: true });
   fs.rmSync(runFile(rec.key, rec.id), { force: true });
+  forgetPodRoot(rec.key);
 }
 
 /**

@@ -175,6 +175,7 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     assert.equal(pods.get(id), undefined);
     await pods.tearDown(id); // again: nothing to do, no error
     assert.deepEqual(root.netLeftovers(), []);
+    assert.ok(!fs.existsSync(path.join(POD_RUN_DIR, `${sroot.key}.root`)), 'the root is named machine-wide only while it has pods');
   });
 
   test('--network ns: refuses what is not a network namespace file', async () => {
@@ -267,5 +268,7 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     await root.run(['ps', '-a']); // reconciles: sweeps, machine-wide
     const left = await root.until(() => podLeftovers(id, p.netns, gone.key, gone.dir), (l) => l.length === 0, 15_000);
     assert.deepEqual(left, []);
+    // The name of the removed root goes with its last pod.
+    assert.equal(await root.until(() => fs.existsSync(path.join(POD_RUN_DIR, `${gone.key}.root`)), (x) => !x), false);
   });
 });
