@@ -166,6 +166,9 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     assert.deepEqual(ins.NetworkSettings.Networks, {});
     const resolv = await root.run(['exec', 'podweb', 'cat', '/etc/resolv.conf']);
     assert.match(resolv.stdout, /nameserver 10\.96\.0\.10\nsearch svc\.cluster\.local/);
+    // A pod's other containers join the sandbox's namespace (the CRI's container:<sandbox>).
+    const peer = await root.run(['run', '--rm', '--network', 'container:podweb', 'busybox', 'wget', '-qO-', 'http://127.0.0.1:80/']);
+    assert.equal(peer.stdout, 'hello-pod\n', peer.stderr);
     assert.equal((await root.run(['rm', '-f', 'podweb'])).code, 0);
     // berth never removes a namespace it did not make.
     assert.ok(fs.existsSync(p.netns));
