@@ -1,7 +1,8 @@
 /* berth-nsconnect NETNS PORT: connects to localhost:PORT inside the network namespace NETNS (a
  * pod's, for the CRI's port-forward) and relays stdin to the connection and the connection to
- * stdout, each way ending on its own (half-close). Node cannot enter a namespace itself. Errors go
- * to stderr with exit status 1. */
+ * stdout. The end of stdin half-closes the connection; the connection's end ends the forward (as
+ * containerd's: a client need not close its side). Node cannot enter a namespace itself. Errors
+ * go to stderr with exit status 1. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,7 +71,7 @@ int main(int argc, char **argv) {
   int sock = dial((int)port);
   if (sock < 0) return fail("connect to localhost port", argv[2]);
   int in = 0, out = 1; /* -1 once that way is done */
-  while (in >= 0 || out >= 0) {
+  while (out >= 0) {
     struct pollfd p[2] = { { in >= 0 ? 0 : -1, POLLIN, 0 }, { out >= 0 ? sock : -1, POLLIN, 0 } };
     if (poll(p, 2, -1) < 0) {
       if (errno == EINTR) continue;

@@ -149,6 +149,9 @@ export class SpdyConnection {
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.input(d));
     socket.on('error', () => {});
+    // The HTTP server's sockets allow half-open connections; a SPDY client that ends its side has
+    // left (it could not even reset a stream), so ours goes too.
+    socket.on('end', () => socket.destroy());
     socket.on('close', () => this.teardown());
     if (head.length) this.input(head);
   }

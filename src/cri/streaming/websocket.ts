@@ -41,6 +41,7 @@ export class WsConnection {
     this.done = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.setNoDelay(true);
     socket.on('error', () => {});
+    socket.on('end', () => socket.destroy()); // a client gone without a close frame
     socket.on('data', (d: Buffer) => this.input(d));
     if (head.length) this.input(head);
   }
