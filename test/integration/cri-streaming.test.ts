@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine.ts';
+import { CRI_DEFAULTS } from '../../src/cri/context.ts';
 import { handlers } from '../../src/cri/streaming/handlers.ts';
 import { EngineStreamRuntime } from '../../src/cri/streaming/runtime.ts';
 import { StreamingServer } from '../../src/cri/streaming/server.ts';
@@ -16,7 +17,7 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
   let engine: Engine;
   let server: StreamingServer;
-  let api: ReturnType<typeof handlers>;
+  let api: Record<'Exec' | 'Attach' | 'PortForward', (req: object) => Promise<object>>;
   let ctr: string; // a CRI container: sleeps
   let ticker: string; // a CRI container: prints a tick every 100 ms
   let pod: string; // a CRI sandbox: httpd on 8080, in its own network namespace
@@ -32,7 +33,7 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
     engine = new Engine(root.dir);
     server = new StreamingServer(new EngineStreamRuntime(engine), '127.0.0.1:0');
     await server.start();
-    api = handlers({ engine, streaming: server });
+    api = handlers({ engine, config: CRI_DEFAULTS, onClose: [], streaming: server }) as typeof api;
     ctr = await run(['run', '-d', '--label', 'io.berth.cri.kind=container', 'busybox', 'sleep', '1000']);
     ticker = await run(['run', '-d', '--label', 'io.berth.cri.kind=container', 'busybox', 'sh', '-c', 'while true; do echo tick; sleep 0.1; done']);
     pod = await run(['run', '-d', '--network', 'none', '--label', 'io.berth.cri.kind=sandbox', 'busybox', 'sh', '-c', 'mkdir -p /www && echo hello from the pod > /www/index.html && exec httpd -f -p 8080 -h /www']);
@@ -44,7 +45,7 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
   });
 
   const execUrl = async (cmd: string[], o: { tty?: boolean; stdin?: boolean; stderr?: boolean } = {}) =>
-    ((await api.Exec!({ container_id: ctr, cmd, tty: o.tty ?? false, stdin: o.stdin ?? false, stdout: true, stderr: o.stderr ?? !o.tty })) as { url: string }).url;
+    ((await api.Exec({ container_id: ctr, cmd, tty: o.tty ?? false, stdin: o.stdin ?? false, stdout: true, stderr: o.stderr ?? !o.tty })) as { url: string }).url;
 
   /** Opens remotecommand's streams in client-go's order. */
   const streams = (c: SpdyTestClient, o: { stdin?: boolean; stderr?: boolean; resize?: boolean }) => {
@@ -146,7 +147,7 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
   });
 
   test('SPDY port-forward: a connection to the pod\'s port, and a clear error for a closed one', async () => {
-    const { url } = (await api.PortForward!({ pod_sandbox_id: pod, port: [8080] })) as { url: string };
+    const { url } = (await api.PortForward({ pod_sandbox_id: pod, port: [8080] })) as { url: string };
     const c = await SpdyTestClient.connect(url, ['portforward.k8s.io']);
     assert.equal(c.protocol, 'portforward.k8s.io');
     const err = c.open({ streamtype: 'error', port: '8080', requestid: '0' });
@@ -213,7 +214,7 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
   });
 
   test('WebSocket attach follows a running container\'s output', async () => {
-    const { url } = (await api.Attach!({ container_id: ticker, stdout: true, stderr: true, tty: false, stdin: false })) as { url: string };
+    const { url } = (await api.Attach({ container_id: ticker, stdout: true, stderr: true, tty: false, stdin: false })) as { url: string };
     const w = wsOpen(url, ['v4.channel.k8s.io']);
     await w.opened;
     for (let i = 0; i < 50 && !w.text(1).includes('tick\ntick'); i++) await new Promise((r) => setTimeout(r, 100));
@@ -223,7 +224,7 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
   });
 
   test('WebSocket port-forward: the port first on both channels, then the pod\'s answer', async () => {
-    const { url } = (await api.PortForward!({ pod_sandbox_id: pod, port: [] })) as { url: string };
+    const { url } = (await api.PortForward({ pod_sandbox_id: pod, port: [] })) as { url: string };
     const w = wsOpen(`${url}?port=8080`, ['v4.channel.k8s.io']);
     await w.opened;
     w.send(0, 'GET / HTTP/1.0\r\n\r\n');
@@ -235,12 +236,12 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
   });
 
   test('the handlers check their requests', async () => {
-    await assert.rejects(api.Exec!({ container_id: ctr, cmd: [], stdout: true }), /cmd/);
-    await assert.rejects(api.Exec!({ container_id: ctr, cmd: ['ls'] }), /one of stdin, stdout, or stderr/);
-    await assert.rejects(api.Exec!({ container_id: ctr, cmd: ['ls'], tty: true, stdout: true, stderr: true }), /tty and stderr/);
-    await assert.rejects(api.Exec!({ container_id: 'f'.repeat(64), cmd: ['ls'], stdout: true }), { code: 'NotFound' });
-    await assert.rejects(api.Exec!({ container_id: pod, cmd: ['ls'], stdout: true }), { code: 'NotFound' }); // a sandbox is no container
-    await assert.rejects(api.PortForward!({ pod_sandbox_id: ctr, port: [80] }), { code: 'NotFound' });
-    await assert.rejects(api.PortForward!({ pod_sandbox_id: pod, port: [0] }), /invalid port/);
+    await assert.rejects(api.Exec({ container_id: ctr, cmd: [], stdout: true }), /cmd/);
+    await assert.rejects(api.Exec({ container_id: ctr, cmd: ['ls'] }), /one of stdin, stdout, or stderr/);
+    await assert.rejects(api.Exec({ container_id: ctr, cmd: ['ls'], tty: true, stdout: true, stderr: true }), /tty and stderr/);
+    await assert.rejects(api.Exec({ container_id: 'f'.repeat(64), cmd: ['ls'], stdout: true }), { code: 'NotFound' });
+    await assert.rejects(api.Exec({ container_id: pod, cmd: ['ls'], stdout: true }), { code: 'NotFound' }); // a sandbox is no container
+    await assert.rejects(api.PortForward({ pod_sandbox_id: ctr, port: [80] }), { code: 'NotFound' });
+    await assert.rejects(api.PortForward({ pod_sandbox_id: pod, port: [0] }), /invalid port/);
   });
 });

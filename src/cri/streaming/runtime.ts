@@ -34,6 +34,9 @@ export interface StreamRuntime {
 /** The port-forward helper (native/nsconnect.c), built beside the shim. */
 export const NSCONNECT_PATH = process.env.BERTH_NSCONNECT ?? path.join(path.dirname(SHIM_PATH), 'berth-nsconnect');
 
+/** How long an exec with a terminal waits for the client's size before it starts with 24x80. */
+const FIRST_SIZE_WAIT_MS = 500;
+
 /** Copies from into to (without ending to); resolves when from ends or to goes away. */
 function pump(from: Readable, to: Writable | null): Promise<void> {
   return new Promise((resolve) => {
@@ -60,17 +63,25 @@ export class EngineStreamRuntime implements StreamRuntime {
   async exec(containerId: string, cmd: string[], tty: boolean, stdio: Stdio, resize: AsyncIterable<TermSize> | null, gone?: AbortSignal): Promise<number> {
     const containers = this.engine.containers;
     const execId = randomBytes(16).toString('hex');
-    const streams = await containers.execStreams(containerId, { args: cmd, tty: tty ? { rows: 24, cols: 80 } : undefined, stdin: stdio.stdin !== null, execId });
+    // A client with a terminal sends its size first thing: the command starts with it (a
+    // `stty size` run at once sees the client's), unless it is slow to come.
+    const sizes = tty && resize ? resize[Symbol.asyncIterator]() : undefined;
+    const pending = sizes?.next();
+    const first = pending && (await Promise.race([pending, new Promise<undefined>((r) => void setTimeout(() => r(undefined), FIRST_SIZE_WAIT_MS).unref())]));
+    const size = first && !first.done ? { rows: first.value.height, cols: first.value.width } : { rows: 24, cols: 80 };
+    const streams = await containers.execStreams(containerId, { args: cmd, tty: tty ? size : undefined, stdin: stdio.stdin !== null, execId });
     let exited = false;
     if (stdio.stdin && streams.stdin) {
       const into = streams.stdin;
       into.on('error', () => {}); // the command closed its input or ended
       stdio.stdin.pipe(into);
     }
-    if (tty && resize) {
+    if (sizes) {
       const file = containers.winsizeFile(containerId, execId);
       (async () => {
-        for await (const s of resize) if (!exited) containers.resize(streams.monitorPid, file, s.height, s.width);
+        // The size the command started with is not applied twice; a late first one is.
+        let s = first ? (first.done ? first : await sizes.next()) : await pending!;
+        for (; !s.done; s = await sizes.next()) if (!exited) containers.resize(streams.monitorPid, file, s.value.height, s.value.width);
       })().catch(() => {});
     }
     // The client left before the command ended: hang up on it, then make sure it goes.
