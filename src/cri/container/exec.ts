@@ -1,5 +1,6 @@
 // ExecSync: a command in a running container, its output captured whole, with a timeout after
 // which the command is killed and the call fails as containerd's does (DEADLINE_EXCEEDED).
+import * as fs from 'node:fs';
 import { BerthError } from '../../core/errors.ts';
 import { randomHex } from '../../util/random.ts';
 import { findKind } from '../sandbox/lookup.ts';
@@ -28,14 +29,29 @@ export async function execSync(ctx: PodsContext, req: { container_id: string; cm
   try {
     const r = await (timedOut ? Promise.race([done, timedOut]) : done);
     if (r === 'timeout') {
-      // The exec's monitor takes its command down with it (the command dies with its parent).
-      try {
-        process.kill(streams.monitorPid, 'SIGKILL');
-      } catch {}
+      killCommand(streams.monitorPid);
+      await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
       throw new ExecTimeout(seconds);
     }
     return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exit_code: r.exit };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Kills a timed-out command: its monitor's child, so that the monitor reaps it and ends as usual
+ * (killing the monitor instead would leave the command to the container's init to reap, a
+ * zombie where that init reaps nothing). The monitor itself if its child cannot be read.
+ */
+function killCommand(monitorPid: number): void {
+  let children: number[] = [];
+  try {
+    children = fs.readFileSync(`/proc/${monitorPid}/task/${monitorPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {}
+  for (const pid of children.length ? children : [monitorPid]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
   }
 }

@@ -22,7 +22,7 @@ export function sandboxView(c: Container): object {
   };
 }
 
-export function sandboxStatus(c: Container, net: { ip: string; additionalIps: string[] } | undefined): object {
+export function sandboxStatus(c: Container, net: { netns?: string; ip: string; additionalIps: string[] } | undefined): object {
   const x = extraOf<SandboxExtra>(c.record);
   const ns = x.namespaces ?? { network: 'POD', pid: 'POD', ipc: 'POD', target_id: '' };
   // A stopped pod's network is gone: containerd reports no address then.
