@@ -77,6 +77,9 @@ Options:
                            true, through lxcfs; --proc-views=false: the host's, as docker shows them)
       --sysctl list        Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
       --group-add list     Additional groups to join
+      --pid string         PID namespace: host, or container:NAME|ID (default: its own)
+      --ipc string         IPC namespace: private, shareable, host, none, or container:NAME|ID
+      --uts string         UTS namespace: host, or container:NAME|ID (default: its own)
       --device list        Add a host device (HOST[:CONTAINER][:rwm]; a directory adds the devices below it)
       --device-cgroup-rule list  Add a rule to the container's allowed devices ("c 42:* rmw")
       --userns string      User namespace: "remap" (container root is an unprivileged host id) or "host"
@@ -194,6 +197,9 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
         return [kv.slice(0, eq), kv.slice(eq + 1)];
       })),
       GroupAdd: (flags.get('group-add') as string[] | undefined) ?? [],
+      ...(str('pid') !== undefined ? { PidMode: str('pid') } : {}),
+      ...(str('ipc') !== undefined ? { IpcMode: str('ipc') } : {}),
+      ...(str('uts') !== undefined ? { UTSMode: str('uts') } : {}),
       Devices: list('device').map(parseDeviceFlag),
       UsernsMode: str('userns') ?? '',
       DeviceCgroupRules: list('device-cgroup-rule'),
