@@ -23,7 +23,7 @@ import { Undo } from '../util/undo.ts';
 import { cniAdd, cniDel, type CniResult, type NetConfList, type RuntimeConf } from './cni.ts';
 import { loadConf } from './cni-conf.ts';
 import { capabilityArgs, cniArgs, podAddresses, type PodNetwork, type PodNetworkParams } from './pod-cni-args.ts';
-import { deleteNetns, NETNS_DIR, netnsPath, POD_RUN_DIR, podDir } from './sweep.ts';
+import { deleteNetns, forgetPodRoot, NETNS_DIR, netnsPath, notePodRoot, POD_RUN_DIR, podDir } from './sweep.ts';
 
 export type { PodNetwork, PodNetworkParams } from './pod-cni-args.ts';
 
@@ -97,24 +97,25 @@ export class PodNetworks {
       try {
         const had = readRecord(this.root, podId);
         if (had?.result) return view(had);
-        if (had) await teardownRecord(had);
         const netns = netnsPath(this.root, podId);
+        if (had) await teardownRecord(had);
+        else deleteNetns(netns); // one a crash left without its record would refuse the name
         const rec: PodNetRecord = {
           id: podId, root: this.root.dir, key: this.root.key, netns, owner: selfRef(), conflist: list, binDirs: this.binDirs,
           rt: { containerId: podId, netns, ifname: IFNAME, capabilityArgs: capabilityArgs(p), args: cniArgs(podId, p) },
         };
         const undo = new Undo();
         return await undo.guard(async () => {
-          undo.push('record', () => removeRecord(rec));
           saveRecord(rec); // first: whatever follows can be undone from it
+          // A chain that fails half way is DELeted whole (CNI: DEL of what never got added is
+          // no error), then the namespace and the record go; a DEL that fails keeps the record
+          // for the kubelet's tear-down to try again.
+          undo.push('network', () => teardownRecord(rec));
           fs.mkdirSync(NETNS_DIR, { recursive: true });
           // The shim's `netns add` brings lo up (as containerd's own loopback network does), so
           // the conf needs no loopback plugin.
           const made = spawnShim(['netns', 'add', netns]);
           if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the pod's network namespace: ${(made.stderr || made.error?.message || '').trim()}`);
-          undo.push('netns', () => deleteNetns(netns));
-          // A chain that fails half way is DELeted whole (CNI: DEL of what never got added is no error).
-          undo.push('cni', () => cniDel(list, rec.rt, undefined, this.binDirs));
           rec.result = await cniAdd(list, rec.rt, this.binDirs);
           const v = view(rec);
           if (!v.ip) throw new BerthError('Unavailable', `network ${list.name}: the plugins gave the pod no address on ${IFNAME}`);
@@ -179,12 +180,14 @@ function saveRecord(rec: PodNetRecord, durable = false): void {
   fs.mkdirSync(path.dirname(rootFile(rec.root, rec.id)), { recursive: true, mode: 0o700 });
   writeFileAtomic(rootFile(rec.root, rec.id), text, { durable });
   fs.mkdirSync(POD_RUN_DIR, { recursive: true, mode: 0o700 });
+  notePodRoot({ dir: rec.root, key: rec.key });
   writeFileAtomic(runFile(rec.key, rec.id), text);
 }
 
 function removeRecord(rec: PodNetRecord): void {
   fs.rmSync(rootFile(rec.root, rec.id), { force: true });
   fs.rmSync(runFile(rec.key, rec.id), { force: true });
+  forgetPodRoot(rec.key);
 }
 
 /**

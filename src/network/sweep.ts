@@ -7,7 +7,7 @@ import { dropIf, holderDead, owner, sweepGuards } from '../kernel/claim.ts';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile, sweepTemps } from '../util/atomic.ts';
+import { readJsonFile, readTextFile, sweepTemps, writeFileAtomic } from '../util/atomic.ts';
 import { SRC } from '../util/paths.ts';
 
 // node:child_process (with net and dgram) loads on first use: commands that only read state
@@ -162,14 +162,38 @@ function podRunNames(): string[] {
   }
 }
 
+/**
+ * `<key>.root` names the root of the records `<key>-*.json` (written with each of them, removed
+ * with the root's last one): a sweep reads one small file per root, not every record, to find
+ * the roots that are gone. A record whose root file a tear-down removed meanwhile names its root
+ * too.
+ */
+export function notePodRoot(root: StateRoot): void {
+  writeFileAtomic(path.join(POD_RUN_DIR, `${root.key}.root`), root.dir);
+}
+
+/** After a root's pod record is removed: its root file too, if that was its last. */
+export function forgetPodRoot(key: string): void {
+  if (!podRunNames().some((n) => n.startsWith(`${key}-`))) fs.rmSync(path.join(POD_RUN_DIR, `${key}.root`), { force: true });
+}
+
 /** The machine-wide records (file names) of pods whose root is gone and that no live process holds. */
 export function gonePods(): string[] {
+  const roots = new Map<string, string | undefined>();
+  const rootOf = (n: string) => {
+    const key = n.slice(0, 12);
+    if (!roots.has(key)) roots.set(key, readTextFile(path.join(POD_RUN_DIR, `${key}.root`)));
+    let dir = roots.get(key);
+    if (dir === undefined) {
+      try {
+        dir = readJsonFile<{ root?: string }>(path.join(POD_RUN_DIR, n))?.root;
+      } catch {} // written atomically: only a file put there by hand is not JSON
+    }
+    return dir;
+  };
   return podRunNames().filter((n) => {
-    let rec: { root?: string } | undefined;
-    try {
-      rec = readJsonFile<{ root?: string }>(path.join(POD_RUN_DIR, n));
-    } catch {} // written atomically: only a file put there by hand is not JSON
-    return rec?.root !== undefined && !fs.existsSync(rec.root) && holderDead(owner(POD_RUN_DIR, n.replace(/\.json$/, '.lock')) ?? '');
+    const dir = rootOf(n);
+    return dir !== undefined && !fs.existsSync(dir) && holderDead(owner(POD_RUN_DIR, n.replace(/\.json$/, '.lock')) ?? '');
   });
 }
 

@@ -166,6 +166,9 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     assert.deepEqual(ins.NetworkSettings.Networks, {});
     const resolv = await root.run(['exec', 'podweb', 'cat', '/etc/resolv.conf']);
     assert.match(resolv.stdout, /nameserver 10\.96\.0\.10\nsearch svc\.cluster\.local/);
+    // A pod's other containers join the sandbox's namespace (the CRI's container:<sandbox>).
+    const peer = await root.run(['run', '--rm', '--network', 'container:podweb', 'busybox', 'wget', '-qO-', 'http://127.0.0.1:80/']);
+    assert.equal(peer.stdout, 'hello-pod\n', peer.stderr);
     assert.equal((await root.run(['rm', '-f', 'podweb'])).code, 0);
     // berth never removes a namespace it did not make.
     assert.ok(fs.existsSync(p.netns));
@@ -175,6 +178,7 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     assert.equal(pods.get(id), undefined);
     await pods.tearDown(id); // again: nothing to do, no error
     assert.deepEqual(root.netLeftovers(), []);
+    assert.ok(!fs.existsSync(path.join(POD_RUN_DIR, `${sroot.key}.root`)), 'the root is named machine-wide only while it has pods');
   });
 
   test('--network ns: refuses what is not a network namespace file', async () => {
@@ -267,5 +271,7 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     await root.run(['ps', '-a']); // reconciles: sweeps, machine-wide
     const left = await root.until(() => podLeftovers(id, p.netns, gone.key, gone.dir), (l) => l.length === 0, 15_000);
     assert.deepEqual(left, []);
+    // The name of the removed root goes with its last pod.
+    assert.equal(await root.until(() => fs.existsSync(path.join(POD_RUN_DIR, `${gone.key}.root`)), (x) => !x), false);
   });
 });
