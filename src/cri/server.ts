@@ -18,9 +18,11 @@ import { rewritingConnection } from './uds-authority.ts';
 import { handlers as images } from './images.ts';
 import { handlers as runtimeInfo } from './runtime-info.ts';
 import { handlers as streams } from './streaming/handlers.ts';
+import { handlers as sandboxes } from './sandbox/handlers.ts';
+import { handlers as containers } from './container/handlers.ts';
 
 /** The handler modules, merged in this order (a later one may not take a method an earlier one has). */
-const MODULES: Array<(ctx: CriContext) => Handlers> = [runtimeInfo, images, streams];
+const MODULES: Array<(ctx: CriContext) => Handlers> = [runtimeInfo, images, streams, sandboxes, containers];
 
 export const PROTO_FILE = path.join(SRC, 'cri', 'runtime-v1.proto');
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
