@@ -9,7 +9,6 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
-import { PodNetworks } from '../network/pod-network.ts';
 import { SRC } from '../util/paths.ts';
 import { prepareSocketPath, secureSocket } from '../util/unix-socket.ts';
 import { CRI_DEFAULTS, type CriConfig, type CriContext, type Handler, type Handlers } from './context.ts';
@@ -71,8 +70,7 @@ export class CriServer {
   private closed = false;
 
   constructor(engine: Engine, config: Partial<CriConfig> = {}) {
-    const cfg = { ...CRI_DEFAULTS, ...config };
-    this.ctx = { engine, config: cfg, podNetworks: new PodNetworks(engine.root, { confDir: cfg.cniConfDir, binDirs: cfg.cniBinDirs }), onClose: [] };
+    this.ctx = { engine, config: { ...CRI_DEFAULTS, ...config }, onClose: [] };
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE });
     const table = mergeHandlers(this.ctx);
     const defs = serviceDefinitions();
