@@ -45,11 +45,26 @@ void attach_accept(struct attach *a) {
   close(cfd); /* full: the client sees EOF at once */
 }
 
-/* Clients only listen for now; their input is read and dropped, EOF ends them. */
-void attach_client_ready(struct attach *a, int i) {
+/* Clients only listen; their input is read and dropped, EOF ends them. One message is a
+ * request (the engine's, in one write): ATTACH_REOPEN_LOG, answered by attach_answer. Returns
+ * 1 for it. */
+int attach_client_ready(struct attach *a, int i) {
   char drop[512];
   ssize_t r = read(a->clients[i], drop, sizeof drop);
+  if (r == (ssize_t)sizeof ATTACH_REOPEN_LOG - 1 && !memcmp(drop, ATTACH_REOPEN_LOG, sizeof ATTACH_REOPEN_LOG - 1)) return 1;
   if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) { close(a->clients[i]); a->clients[i] = -1; }
+  return 0;
+}
+
+/* The answer to a request: one frame on stream 3 (docker's "system error" stream, which output
+ * never uses), then the end of that client's stream. */
+void attach_answer(struct attach *a, int i, const char *msg) {
+  size_t n = strlen(msg);
+  unsigned char hdr[8] = { 3, 0, 0, 0, (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
+  struct iovec iov[2] = { { hdr, 8 }, { (void *)msg, n } };
+  if (writev(a->clients[i], iov, 2) < 0) {}
+  close(a->clients[i]);
+  a->clients[i] = -1;
 }
 
 /* The container is gone for good: clients see the end of the stream. */

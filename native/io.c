@@ -113,6 +113,16 @@ static void on_output(struct io *io, int *fd, int stream, char *buf, size_t cap)
   }
 }
 
+/* The log file again, at its path (the kubelet renamed it): what is buffered of a line goes
+ * on in the new file. The answer says whether it worked. */
+static void on_reopen(struct io *io, int client) {
+  char msg[128];
+  if (!io->lg) snprintf(msg, sizeof msg, "error: the container has no log file");
+  else if (log_reopen(io->lg) < 0) snprintf(msg, sizeof msg, "error: %s", strerror(errno));
+  else snprintf(msg, sizeof msg, "reopened");
+  attach_answer(io->at, client, msg);
+}
+
 /* Our stdin into the terminal. Ctrl-P Ctrl-Q detaches the client; the container keeps running,
  * its output logged. (`nodetach`: not for a berth command run for a remote client; its own run
  * or exec decides about the keys.) */
@@ -171,7 +181,8 @@ int io_loop(struct io *io) {
     if (io->hc->out >= 0 && (fds[SLOT_HEALTH].revents & ready)) health_read(io->hc);
     if (io->at->listener >= 0 && (fds[SLOT_LISTENER].revents & POLLIN)) attach_accept(io->at);
     for (int i = 0; i < ATTACH_MAX; i++)
-      if (io->at->clients[i] >= 0 && fds[SLOT_CLIENTS + i].fd == io->at->clients[i] && (fds[SLOT_CLIENTS + i].revents & ready)) attach_client_ready(io->at, i);
+      if (io->at->clients[i] >= 0 && fds[SLOT_CLIENTS + i].fd == io->at->clients[i] && (fds[SLOT_CLIENTS + i].revents & ready) && attach_client_ready(io->at, i))
+        on_reopen(io, i);
     if (io->in >= 0 && (fds[SLOT_STDIN].revents & ready)) on_stdin(io, buf, sizeof buf);
   }
   if (io->hc->pid > 0) { /* a probe of a container that is gone tells nothing */

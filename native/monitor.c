@@ -261,11 +261,13 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n >= 3 && !strcmp(r->f[0], "log")) {
-      /* log PATH TEE [MAXSIZE MAXFILES]: the container's stdout/stderr go through us into PATH
-       * (and to our own stdout/stderr with TEE=1, for an attached client), rotated by size. */
+      /* log PATH TEE [MAXSIZE MAXFILES [FORMAT]]: the container's stdout/stderr go through us
+       * into PATH (and to our own stdout/stderr with TEE=1, for an attached client), rotated by
+       * size; FORMAT `cri` writes the kubelet's format (it rotates the file itself). */
       long long max_size = r->n >= 5 ? num(r->f[3]) : 0;
       int max_files = r->n >= 5 ? (int)num(r->f[4]) : 1;
-      if (log_open(&m->lg, r->f[1], r->f[2][0] == '1', max_size, max_files) < 0) { teardown(p); die_report("log", r->f[1], errno); }
+      int cri = r->n >= 6 && !strcmp(r->f[5], "cri");
+      if (log_open(&m->lg, r->f[1], r->f[2][0] == '1', max_size, max_files, cri) < 0) { teardown(p); die_report("log", r->f[1], errno); }
       m->logging = 1;
     }
   }

@@ -218,6 +218,7 @@ export class RegistryClient {
   /** Credentials and tokens are for the registry's own origin only: never for a redirect target or anyone else. */
   private authorization(url: URL, scope: string): string | undefined {
     if (url.origin !== this.base.origin) return undefined;
+    if (this.credentials?.registryToken) return `Bearer ${this.credentials.registryToken}`;
     if (this.scheme === 'basic' && this.credentials) return basicHeader(this.credentials);
     const token = this.scheme === 'bearer' ? this.tokens.get(scope) : undefined;
     return token ? `Bearer ${token}` : undefined;
@@ -238,7 +239,7 @@ export class RegistryClient {
       return send(url, { method: opts.method, headers, signal: opts.signal, body: opts.body, agent: extras.agent });
     };
     const res = await go();
-    if (res.statusCode !== 401) return res;
+    if (res.statusCode !== 401 || this.credentials?.registryToken) return res;
     const challenge = this.pick(parseChallenges(String(res.headers['www-authenticate'] ?? '')));
     if (!challenge) return res;
     res.resume();
@@ -269,12 +270,24 @@ export class RegistryClient {
     const wanted = scope || ch.params.scope;
     for (const one of (wanted ?? '').split(' ').filter(Boolean)) q.append('scope', one);
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    // As docker does, the registry's credentials go to the realm it named (and only there).
-    if (this.credentials) {
-      q.set('account', this.credentials.username);
-      headers.authorization = basicHeader(this.credentials);
+    let res: http.IncomingMessage;
+    if (this.credentials?.identityToken) {
+      // An identity token is an OAuth2 refresh token: POSTed to the realm for an access token (as docker).
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.credentials.identityToken, client_id: 'berth' });
+      if (ch.params.service) form.set('service', ch.params.service);
+      const scopes = q.getAll('scope');
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      const body = Buffer.from(form.toString());
+      realm.search = '';
+      res = await send(realm, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body, signal });
+    } else {
+      // As docker does, the registry's credentials go to the realm it named (and only there).
+      if (this.credentials) {
+        q.set('account', this.credentials.username);
+        headers.authorization = basicHeader(this.credentials);
+      }
+      res = await send(realm, { headers, signal });
     }
-    const res = await send(realm, { headers, signal });
     const shown = `${realm.origin}${realm.pathname}`;
     if (res.statusCode !== 200) {
       const why = await errorText(res);

@@ -2,6 +2,8 @@
 // pause image, CRI-format logs, cgroup parents, masked/read-only paths, namespace sharing.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { collect, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
@@ -51,6 +53,47 @@ const e = new Engine(process.env.BERTH_ROOT); const ref = await ensurePauseImage
     assert.ok(stopMs < 2000, `stop took ${stopMs} ms`);
     assert.equal((await root.run(['inspect', '-f', '{{.State.ExitCode}}', 'pod'])).stdout.trim(), '0');
     assert.equal((await root.run(['rm', 'pod'])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+  test('CRI log driver: both streams, long and unterminated lines as P records, parent dirs made, 0640, reopen after rename', async () => {
+    const dir = path.join(root.dir, 'pods', 'ns_pod_uid', 'ctr');
+    const file = path.join(dir, '0.log');
+    // A line of 20000 bytes (longer than the monitor's 16 KiB buffer), then one after the reopen, then a piece without its newline.
+    const script = 'echo out1; echo err1 >&2; head -c 20000 /dev/zero | tr "\\0" a; echo; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo after; echo err2 >&2; printf tail';
+    const r = await root.run(['run', '-d', '--name', 'crilog', '--log-driver', 'cri', '--log-opt', `path=${file}`, 'busybox', 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    await root.until(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').split('\n').length >= 5, (ok) => ok);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+    fs.renameSync(file, `${file}.1`);
+    const reopen = await root.run(['container', 'reopen-log', 'crilog']);
+    assert.equal(reopen.code, 0, reopen.stderr);
+    assert.ok(fs.existsSync(file), 'the monitor made the file again before answering');
+    assert.equal((await root.run(['exec', 'crilog', 'touch', '/tmp/go'])).code, 0);
+    assert.equal((await root.run(['wait', 'crilog'])).stdout.trim(), '0');
+    const record = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) (.*)$/;
+    const parse = (f: string) => fs.readFileSync(f, 'utf8').split('\n').slice(0, -1).map((l) => {
+      const m = record.exec(l);
+      assert.ok(m, `not a CRI record: ${l.slice(0, 80)}`);
+      return [m[2], m[3], m[4]];
+    });
+    const before = parse(`${file}.1`);
+    assert.deepEqual(before.filter(([s]) => s === 'stderr'), [['stderr', 'F', 'err1']]);
+    assert.deepEqual(before.filter(([s]) => s === 'stdout').map(([, t, c]) => [t, c.length]), [['F', 4], ['P', 16384], ['F', 20000 - 16384]]);
+    assert.equal(before.find(([, , c]) => c.startsWith('a'))![2], 'a'.repeat(16384));
+    const afterwards = parse(file);
+    assert.deepEqual(afterwards.filter(([s]) => s === 'stdout'), [['stdout', 'F', 'after'], ['stdout', 'P', 'tail']]);
+    assert.deepEqual(afterwards.filter(([s]) => s === 'stderr'), [['stderr', 'F', 'err2']]);
+    // berth logs reads the format back (the rotated file first), pieces joined.
+    const logs = await root.run(['logs', 'crilog']);
+    assert.equal(logs.stdout, `out1\n${'a'.repeat(20000)}\nafter\ntail`);
+    assert.equal(logs.stderr, 'err1\nerr2\n');
+    const stopped = await root.run(['container', 'reopen-log', 'crilog']);
+    assert.equal(stopped.code, 125);
+    assert.match(stopped.stderr, /is not running/);
+    const bad = await root.run(['create', '--log-driver', 'cri', '--log-opt', 'path=relative.log', 'busybox']);
+    assert.match(bad.stderr, /absolute log file path/);
+    assert.equal((await root.run(['rm', 'crilog'])).code, 0);
+    assert.ok(fs.existsSync(`${file}.1`), 'the kubelet owns the log files: rm leaves them');
     assert.deepEqual(root.leftovers(), []);
   });
 });
