@@ -41,15 +41,21 @@ void attach_accept(struct attach *a) {
   int cfd = accept4(a->listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (cfd < 0) return;
   for (int i = 0; i < ATTACH_MAX; i++)
-    if (a->clients[i] < 0) { a->clients[i] = cfd; return; }
+    if (a->clients[i] < 0) { a->clients[i] = cfd; a->wrote[i] = a->in_done[i] = 0; return; }
   close(cfd); /* full: the client sees EOF at once */
 }
 
-/* Clients only listen for now; their input is read and dropped, EOF ends them. */
-void attach_client_ready(struct attach *a, int i) {
-  char drop[512];
-  ssize_t r = read(a->clients[i], drop, sizeof drop);
-  if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) { close(a->clients[i]); a->clients[i] = -1; }
+/* A client's input, for the caller to give the container (> 0); 0 when a client that sent input
+ * ends it (it keeps following the output: the end of its stdin is not the end of its interest);
+ * -1 otherwise. A client that never sent input and reaches its end is gone, as before. */
+ssize_t attach_client_ready(struct attach *a, int i, char *buf, size_t cap) {
+  ssize_t r = read(a->clients[i], buf, cap);
+  if (r > 0) { a->wrote[i] = 1; return r; }
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return -1;
+  if (r == 0 && a->wrote[i] && !a->in_done[i]) { a->in_done[i] = 1; return 0; }
+  close(a->clients[i]);
+  a->clients[i] = -1;
+  return -1;
 }
 
 /* The container is gone for good: clients see the end of the stream. */

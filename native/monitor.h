@@ -16,11 +16,13 @@ struct attach {
   const char *path; /* NULL: no socket */
   int listener;
   int clients[ATTACH_MAX];
+  char wrote[ATTACH_MAX];   /* the client sent input (the CRI's attach with stdin) */
+  char in_done[ATTACH_MAX]; /* ... and then ended it: it only follows the output now */
 };
 int attach_open(struct attach *a, const char *path);
 void attach_broadcast(struct attach *a, int stream, const char *data, size_t n);
 void attach_accept(struct attach *a);
-void attach_client_ready(struct attach *a, int i);
+ssize_t attach_client_ready(struct attach *a, int i, char *buf, size_t cap);
 void attach_close(struct attach *a);
 
 /* console.c: the pty master, sent by the init over a socket pair (SCM_RIGHTS) once it has made
