@@ -47,15 +47,29 @@ void attach_accept(struct attach *a) {
 
 /* A client's input, for the caller to give the container (> 0); 0 when a client that sent input
  * ends it (it keeps following the output: the end of its stdin is not the end of its interest);
- * -1 otherwise. A client that never sent input and reaches its end is gone, as before. */
+ * -1 otherwise: a client that never sent input and reaches its end is gone. One message is a
+ * request instead (the engine's, in one write, before any input): ATTACH_REOPEN_LOG, answered by
+ * attach_answer; ATTACH_REQUEST for it. */
 ssize_t attach_client_ready(struct attach *a, int i, char *buf, size_t cap) {
   ssize_t r = read(a->clients[i], buf, cap);
+  if (!a->wrote[i] && r == (ssize_t)sizeof ATTACH_REOPEN_LOG - 1 && !memcmp(buf, ATTACH_REOPEN_LOG, sizeof ATTACH_REOPEN_LOG - 1)) return ATTACH_REQUEST;
   if (r > 0) { a->wrote[i] = 1; return r; }
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) return -1;
   if (r == 0 && a->wrote[i] && !a->in_done[i]) { a->in_done[i] = 1; return 0; }
   close(a->clients[i]);
   a->clients[i] = -1;
   return -1;
+}
+
+/* The answer to a request: one frame on stream 3 (docker's "system error" stream, which output
+ * never uses), then the end of that client's stream. */
+void attach_answer(struct attach *a, int i, const char *msg) {
+  size_t n = strlen(msg);
+  unsigned char hdr[8] = { 3, 0, 0, 0, (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
+  struct iovec iov[2] = { { hdr, 8 }, { (void *)msg, n } };
+  if (writev(a->clients[i], iov, 2) < 0) {}
+  close(a->clients[i]);
+  a->clients[i] = -1;
 }
 
 /* The container is gone for good: clients see the end of the stream. */

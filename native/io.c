@@ -113,6 +113,16 @@ static void on_output(struct io *io, int *fd, int stream, char *buf, size_t cap)
   }
 }
 
+/* The log file again, at its path (the kubelet renamed it): what is buffered of a line goes
+ * on in the new file. The answer says whether it worked. */
+static void on_reopen(struct io *io, int client) {
+  char msg[128];
+  if (!io->lg) snprintf(msg, sizeof msg, "error: the container has no log file");
+  else if (log_reopen(io->lg) < 0) snprintf(msg, sizeof msg, "error: %s", strerror(errno));
+  else snprintf(msg, sizeof msg, "reopened");
+  attach_answer(io->at, client, msg);
+}
+
 /* Our stdin into the terminal. Ctrl-P Ctrl-Q detaches the client; the container keeps running,
  * its output logged. (`nodetach`: not for a berth command run for a remote client; its own run
  * or exec decides about the keys.) */
@@ -145,6 +155,7 @@ static void on_stdin(struct io *io, char *buf, size_t cap) {
  * which its end closes unless the pipe is held (StdinOnce, as for our own stdin). */
 static void on_client(struct io *io, int i, char *buf, size_t cap) {
   ssize_t r = attach_client_ready(io->at, i, buf, cap);
+  if (r == ATTACH_REQUEST) { on_reopen(io, i); return; }
   int to = io->master >= 0 ? io->master : *io->in_pipe;
   if (r > 0 && to >= 0) write_all(to, buf, (size_t)r);
   if (r == 0 && io->master < 0 && *io->in_pipe >= 0 && !io->in_hold) { close(*io->in_pipe); *io->in_pipe = -1; }

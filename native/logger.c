@@ -69,14 +69,16 @@ static void entry(struct logger *lg, int stream, const char *p, size_t n) {
   if (lg->max_size > 0 && lg->size >= lg->max_size) rotate(lg);
 }
 
-int log_open(struct logger *lg, const char *path, int tee, long long max_size, int max_files) {
+int log_open(struct logger *lg, const char *path, int tee, long long max_size, int max_files, int cri) {
   memset(lg, 0, sizeof *lg);
+  lg->cri = cri;
   lg->tee = tee;
   lg->path = path;
   lg->max_size = max_size;
   lg->max_files = max_files < 1 ? 1 : max_files;
   lg->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (lg->fd < 0) return -1;
+  if (cri) fchmod(lg->fd, 0640); /* the kubelet's expectation, whatever our umask */
   struct stat st;
   if (fstat(lg->fd, &st) == 0) lg->size = st.st_size;
   return 0;
@@ -88,13 +90,15 @@ void log_feed(struct logger *lg, int stream, const char *data, size_t n) {
   for (size_t i = 0; i < n; i++) {
     buf[lg->len[stream]++] = data[i];
     if (data[i] == '\n' || lg->len[stream] == LOG_LINE_MAX) {
-      entry(lg, stream, buf, lg->len[stream]);
+      if (lg->cri) cri_entry(lg, stream, buf, lg->len[stream] - (data[i] == '\n'), data[i] != '\n');
+      else entry(lg, stream, buf, lg->len[stream]);
       lg->len[stream] = 0;
     }
   }
 }
 
 void log_flush(struct logger *lg, int stream) {
-  if (lg->len[stream]) entry(lg, stream, lg->buf[stream], lg->len[stream]);
+  if (lg->len[stream] && lg->cri) cri_entry(lg, stream, lg->buf[stream], lg->len[stream], 1); /* the unterminated rest */
+  else if (lg->len[stream]) entry(lg, stream, lg->buf[stream], lg->len[stream]);
   lg->len[stream] = 0;
 }

@@ -54,6 +54,8 @@ struct monitor {
    * keeps its stdin whoever comes and goes. Kept across restarts; -1 when none (or closed). */
   int in_pipe[2];
   int in_hold;
+  /* pidns: the namespace the init is born in, and ours, restored after each clone (-1: none). */
+  int pidns_fd, own_pidns_fd;
 };
 
 /* One life of the init. */
@@ -122,7 +124,14 @@ static int start_init(struct monitor *m, struct life *l) {
   /* Fork-style clone: the shim is single-threaded, so the child may keep running C code.
    * The child joins its cgroups itself (the plan's `join` steps) and enters its cgroup
    * namespace after that (`cgroupns`), so the namespace is rooted at its own cgroup. */
+  if (m->pidns_fd >= 0 && setns(m->pidns_fd, CLONE_NEWPID) < 0) { teardown(p); die_report("pidns", field(p, "pidns"), errno); }
   l->pid = (pid_t)syscall(SYS_clone, (unsigned long)(m->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, 0, 0, 0, 0);
+  int clone_errno = errno;
+  /* Only the init is born in the joined namespace: what we start later (health probes, the
+   * releases at teardown, hooks) stays out of the container's sight and out of its fate (a
+   * pod's pid 1 that exits kills everything in its namespace, and waits until it is reaped). */
+  if (m->pidns_fd >= 0 && l->pid != 0 && setns(m->own_pidns_fd, CLONE_NEWPID) < 0) { teardown(p); die_report("pidns", "/proc/self/ns/pid", errno); }
+  errno = clone_errno;
   if (l->pid < 0) { teardown(p); die_report("clone", field(p, "ns") ? field(p, "ns") : "", errno); }
   if (l->pid == 0) {
     close(sync_pipe[1]);
@@ -252,11 +261,13 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n >= 3 && !strcmp(r->f[0], "log")) {
-      /* log PATH TEE [MAXSIZE MAXFILES]: the container's stdout/stderr go through us into PATH
-       * (and to our own stdout/stderr with TEE=1, for an attached client), rotated by size. */
+      /* log PATH TEE [MAXSIZE MAXFILES [FORMAT]]: the container's stdout/stderr go through us
+       * into PATH (and to our own stdout/stderr with TEE=1, for an attached client), rotated by
+       * size; FORMAT `cri` writes the kubelet's format (it rotates the file itself). */
       long long max_size = r->n >= 5 ? num(r->f[3]) : 0;
       int max_files = r->n >= 5 ? (int)num(r->f[4]) : 1;
-      if (log_open(&m->lg, r->f[1], r->f[2][0] == '1', max_size, max_files) < 0) { teardown(p); die_report("log", r->f[1], errno); }
+      int cri = r->n >= 6 && !strcmp(r->f[5], "cri");
+      if (log_open(&m->lg, r->f[1], r->f[2][0] == '1', max_size, max_files, cri) < 0) { teardown(p); die_report("log", r->f[1], errno); }
       m->logging = 1;
     }
   }
@@ -273,13 +284,16 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
   if (health_init(m->hc, p, &m->child_mask) < 0) die_report("health", "", errno);
   /* A client that died must not kill the monitor when it reports: writes get EPIPE instead. */
   signal(SIGPIPE, SIG_IGN);
-  /* exec into a running container: the pid namespace can only be entered by children, so the
-   * monitor enters it (it stays in its own; only its future children are born there). */
+  /* exec into a running container, or a container sharing another's pids: the pid namespace
+   * can only be entered by children, so the monitor enters it around each clone of the init (it
+   * stays in its own; setns checks the type here, once). */
   const char *pidns = field(p, "pidns");
+  m->pidns_fd = m->own_pidns_fd = -1;
   if (pidns) {
-    int fd = open(pidns, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) die_report("pidns", pidns, errno);
-    close(fd);
+    m->pidns_fd = open(pidns, O_RDONLY | O_CLOEXEC);
+    m->own_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (m->pidns_fd < 0 || setns(m->pidns_fd, CLONE_NEWPID) < 0) die_report("pidns", pidns, errno);
+    if (m->own_pidns_fd < 0 || setns(m->own_pidns_fd, CLONE_NEWPID) < 0) die_report("pidns", "/proc/self/ns/pid", errno);
   }
   const char *stdinpipe = field(p, "console") ? NULL : field(p, "stdinpipe");
   m->in_pipe[0] = m->in_pipe[1] = -1;

@@ -74,15 +74,19 @@ int container_setup_and_exec(struct plan *p, const struct monitor_link *link, co
 #define LOG_LINE_MAX 16384
 struct logger {
   int fd, tee;
+  int cri; /* the CRI's format (crilog.c) instead of json-file: one record per line, no rotation */
   const char *path;
   long long size, max_size; /* max_size 0: never rotate */
   int max_files;
   size_t len[2];
   char buf[2][LOG_LINE_MAX];
 };
-int log_open(struct logger *lg, const char *path, int tee, long long max_size, int max_files);
+int log_open(struct logger *lg, const char *path, int tee, long long max_size, int max_files, int cri);
 void log_feed(struct logger *lg, int stream, const char *data, size_t n);
 void log_flush(struct logger *lg, int stream);
+/* crilog.c: the kubelet's log format, and reopening the file it renamed away. */
+void cri_entry(struct logger *lg, int stream, const char *p, size_t n, int partial);
+int log_reopen(struct logger *lg);
 
 /* health.c: health checks run by the monitor */
 #include <signal.h>

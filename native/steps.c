@@ -13,7 +13,7 @@ static const struct step_def steps[] = {
   { "console", 1, 1, STEP_PARENT, NULL },
   { "stdin", 1, 1, STEP_PARENT, NULL },
   { "stdinpipe", 1, 1, STEP_PARENT, NULL },
-  { "log", 2, 4, STEP_PARENT, NULL },
+  { "log", 2, 5, STEP_PARENT, NULL },
   { "attachsock", 1, 1, STEP_PARENT, NULL },
   { "devcg", 2, 2, STEP_PARENT, NULL },
   { "health", 6, 6, STEP_PARENT, NULL },

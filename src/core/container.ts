@@ -57,8 +57,11 @@ export interface HostConfig {
   SecurityOpt: string[] | null;
   Mounts: MountSpec[];
   RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
-  /** json-file (and local, stored the same way), or none: nothing is logged. */
-  LogConfig?: { Type: 'json-file' | 'local' | 'none'; Config: Record<string, string> };
+  /**
+   * json-file (and local, stored the same way), none: nothing is logged, or cri: the CRI's log
+   * format in the file `Config.path` names (the kubelet's, which it rotates with reopenLog).
+   */
+  LogConfig?: { Type: 'json-file' | 'local' | 'none' | 'cri'; Config: Record<string, string> };
   Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
   OomScoreAdj?: number;
   Sysctls?: Record<string, string>;

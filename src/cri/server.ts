@@ -14,11 +14,12 @@ import { prepareSocketPath, secureSocket } from '../util/unix-socket.ts';
 import { CRI_DEFAULTS, type CriConfig, type CriContext, type Handler, type Handlers } from './context.ts';
 import { toStatus, unimplemented } from './errors.ts';
 import { rewritingConnection } from './uds-authority.ts';
+import { handlers as images } from './images.ts';
 import { handlers as runtimeInfo } from './runtime-info.ts';
 import { handlers as streams } from './streaming/handlers.ts';
 
 /** The handler modules, merged in this order (a later one may not take a method an earlier one has). */
-const MODULES: Array<(ctx: CriContext) => Handlers> = [runtimeInfo, streams];
+const MODULES: Array<(ctx: CriContext) => Handlers> = [runtimeInfo, images, streams];
 
 export const PROTO_FILE = path.join(SRC, 'cri', 'runtime-v1.proto');
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };

@@ -19,6 +19,7 @@ import { create } from './container/create.ts';
 import { attach, exec, execStreams } from './container/exec.ts';
 import { health } from './container/health.ts';
 import { realHost, type Host } from './container/host.ts';
+import { logFileOf, reopenLog } from './container/logfile.ts';
 import * as net from './container/network.ts';
 import { get, newestFirst, reconcileAll, sweepOrphans } from './container/reconcile.ts';
 import { prune, remove, rename } from './container/remove.ts';
@@ -79,7 +80,10 @@ export class Containers {
   remove(nameOrId: string, force: boolean, volumes = false): Promise<string> { return remove(this.ctx, nameOrId, force, volumes); }
   prune(labels: string[] = [], accept?: (c: Container) => boolean): Promise<string[]> { return prune(this.ctx, labels, accept); }
   event(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void { emit(this.ctx, action, record, extra); }
-  logPath(id: string): string { return this.ctx.store.logPath(id); }
+  /** The file its output goes to: json-file's under its directory, or a CRI log's own path. */
+  logPath(id: string): string { return logFileOf(this.ctx, id); }
+  /** Makes a running container's monitor reopen its log file (the CRI's ReopenContainerLog, after the kubelet renamed it). */
+  reopenLog(nameOrId: string): Promise<void> { return reopenLog(this.ctx, nameOrId); }
 
   /** For rmi: which container (in any state) uses an image, and whether it runs. */
   imageUsers(): (imageId: string) => { id: string; running: boolean } | undefined {

@@ -1,4 +1,5 @@
-// Reading a container's json-file log: one JSON object per line, as the monitor writes it.
+// Reading a container's log: json-file (one JSON object per line) or the CRI's format
+// (`TIME STREAM F|P CONTENT` per line), as the monitor writes them.
 import * as fs from 'node:fs';
 import { invalid } from '../core/errors.ts';
 
@@ -25,10 +26,26 @@ export function parseTime(input: string, now = Date.now()): number {
   return t;
 }
 
+const CRI_LINE = /^(\d{4}-\d\d-\d\dT[^ ]+) (stdout|stderr) ([FP]) (.*)$/s;
+
+/**
+ * One line of a CRI log as docker's entry: a full line (F) gets its newline back, a piece of one
+ * (P) none, so that the pieces read back together. Undefined for a line that is not one.
+ */
+export function parseCriLine(line: string): LogEntry | undefined {
+  const m = CRI_LINE.exec(line);
+  return m ? { time: m[1], stream: m[2] as LogEntry['stream'], log: m[3] === 'F' ? m[4] + '\n' : m[4] } : undefined;
+}
+
 function parseLines(text: string): LogEntry[] {
   const out: LogEntry[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
+    if (line[0] !== '{') {
+      const e = parseCriLine(line);
+      if (e) out.push(e);
+      continue;
+    }
     try {
       out.push(JSON.parse(line) as LogEntry);
     } catch {
@@ -54,6 +71,7 @@ export async function* readLog(path: string, o: LogOptions): AsyncGenerator<LogE
   const old = rotated(path).flatMap((p) => parseLines(fs.readFileSync(p, 'utf8')));
   let offset = 0;
   let pending = '';
+  let ino: number | undefined;
   const readMore = (): LogEntry[] => {
     let fd: number;
     try {
@@ -62,7 +80,14 @@ export async function* readLog(path: string, o: LogOptions): AsyncGenerator<LogE
       return [];
     }
     try {
-      const size = fs.fstatSync(fd).size;
+      const st = fs.fstatSync(fd);
+      // A new file at the path (the kubelet rotated a CRI log, or json-file rotated): read it from its start.
+      if (ino !== undefined && st.ino !== ino) {
+        offset = 0;
+        pending = '';
+      }
+      ino = st.ino;
+      const size = st.size;
       if (size <= offset) return [];
       const buf = Buffer.alloc(size - offset);
       fs.readSync(fd, buf, 0, buf.length, offset);

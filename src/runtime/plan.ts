@@ -67,7 +67,7 @@ export interface PlanInput {
   readonlyRoot?: boolean;
   exitFile?: string;
   /** The container's stdout/stderr go through the monitor into this json-file log (and to its own stdio with tee). */
-  log?: { path: string; tee: boolean; maxSize?: number; maxFiles?: number };
+  log?: { path: string; tee: boolean; maxSize?: number; maxFiles?: number; format?: 'cri' };
   /** Health probes run by the monitor: an exec plan file (with %PID%), timings in ms, results file. */
   health?: { planFile: string; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; file: string };
   /** A unix socket where clients follow the output (docker's multiplexed stream framing). */
@@ -331,7 +331,10 @@ function monitorRecords(p: PlanInput): Step[] {
   const records: Step[] = [];
   if (p.oomFile) records.push(['oom', p.oomFile]);
   if (p.exitFile) records.push(['exitfile', p.exitFile]);
-  if (p.log) records.push(['log', p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)]);
+  if (p.log) {
+    const [path, tee, size, files] = [p.log.path, p.log.tee ? '1' : '0', String(p.log.maxSize ?? 0), String(p.log.maxFiles ?? 1)];
+    records.push(p.log.format ? ['log', path, tee, size, files, p.log.format] : ['log', path, tee, size, files]);
+  }
   if (p.attachSocket) records.push(['attachsock', p.attachSocket]);
   if (p.deviceProgram) records.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
   if (p.health) {

@@ -32,7 +32,7 @@ export const STEPS = {
   console: { phase: 'parent', args: ['on'], says: 'receiving the terminal' },
   stdin: { phase: 'parent', args: ['on'], says: 'reading stdin' },
   stdinpipe: { phase: 'parent', args: ['mode'], says: 'making the stdin pipe' },
-  log: { phase: 'parent', args: ['path', 'tee'], optional: ['maxSize', 'maxFiles'], says: 'opening the log' },
+  log: { phase: 'parent', args: ['path', 'tee'], optional: ['maxSize', 'maxFiles', 'format'], says: 'opening the log' },
   attachsock: { phase: 'parent', args: ['path'], says: 'listening on the attach socket' },
   devcg: { phase: 'parent', args: ['cgroupDir', 'programHex'], says: 'attaching the device program to' },
   health: { phase: 'parent', args: ['planFile', 'intervalMs', 'timeoutMs', 'retries', 'startPeriodMs', 'resultFile'], says: 'reading the health check plan' },

@@ -88,3 +88,24 @@ test('errors become gRPC statuses in one place', () => {
 test('src/cri/types.ts is generated from the proto as it is now', () => {
   execFileSync(process.execPath, ['scripts/cri-types.ts', '--check'], { cwd: REPO, stdio: 'pipe' });
 });
+
+test("images: the image's user as uid or username, credentials from every AuthConfig form, the chain id", async () => {
+  const { imageUser, pullCredentials, chainId } = await import('../../src/cri/images.ts');
+  assert.deepEqual(imageUser(''), { username: '' });
+  assert.deepEqual(imageUser('0'), { uid: 0, username: '' });
+  assert.deepEqual(imageUser('1003:1003'), { uid: 1003, username: '' });
+  assert.deepEqual(imageUser('www-data:www-data'), { username: 'www-data' });
+  assert.deepEqual(imageUser(':1000'), { username: '' });
+  const empty = { username: '', password: '', auth: '', server_address: '', identity_token: '', registry_token: '' };
+  assert.equal(pullCredentials(null), undefined);
+  assert.equal(pullCredentials(empty), undefined);
+  assert.deepEqual(pullCredentials({ ...empty, username: 'a', password: 'b' }), { username: 'a', password: 'b' });
+  assert.deepEqual(pullCredentials({ ...empty, auth: Buffer.from('a:b:c').toString('base64') }), { username: 'a', password: 'b:c' });
+  assert.throws(() => pullCredentials({ ...empty, auth: Buffer.from('abc').toString('base64') }), /AuthConfig.auth/);
+  assert.equal(pullCredentials({ ...empty, identity_token: 't' })?.identityToken, 't');
+  assert.equal(pullCredentials({ ...empty, registry_token: 'r' })?.registryToken, 'r');
+  const a = 'sha256:' + 'a'.repeat(64);
+  const b = 'sha256:' + 'b'.repeat(64);
+  assert.equal(chainId([a]), a);
+  assert.equal(chainId([a, b]), 'sha256:' + (await import('node:crypto')).createHash('sha256').update(`${a} ${b}`).digest('hex'));
+});

@@ -88,7 +88,7 @@ test('the checks find an unknown step, a wrong argument count and a step on the 
   assert.deepEqual(planErrors([['mountn', 'a']]), ['step 0: unknown step "mountn"']);
   assert.deepEqual(planErrors([['toString']]), ['step 0: unknown step "toString"']);
   assert.deepEqual(planErrors([['root']]), ['step 0 (root): 0 arguments, wants 1']);
-  assert.deepEqual(planErrors([['log', 'p', '1', '2', '3', '4']]), ['step 0 (log): 5 arguments, wants 2..4']);
+  assert.deepEqual(planErrors([['log', 'p', '1', '2', '3', 'cri', '5']]), ['step 0 (log): 6 arguments, wants 2..5']);
   assert.deepEqual(planErrors([['exec', 'sh', '-c', 'x']]), []);
   assert.deepEqual(planErrors([['cwd', '/'], ['pivot'], ['maskin', '/x'], ['exec', 'true']]),
     ['step 0 (cwd): before the pivot', 'step 2 (maskin): after the pivot']);

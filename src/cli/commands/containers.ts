@@ -150,8 +150,17 @@ export async function container(ctx: Context, argv: string[]): Promise<number> {
     case 'run': return (await import('./run.ts')).run(ctx, rest);
     case 'prune': return prune(ctx, rest);
     case 'inspect': return (await import('./lifecycle.ts')).inspect(ctx, ['--type', 'container', ...rest]);
+    case 'reopen-log': return reopenLog(ctx, rest);
     default:
-      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  inspect  Display detailed information on one or more containers\n  ls       List containers\n  prune    Remove all stopped containers\n  rm       Remove one or more containers\n  run      Create and run a new container\n');
+      ctx.out('Usage:  berth container COMMAND\n\nCommands:\n  inspect     Display detailed information on one or more containers\n  ls          List containers\n  prune       Remove all stopped containers\n  reopen-log  Make running containers reopen their log file (after it was renamed)\n  rm          Remove one or more containers\n  run         Create and run a new container\n');
       return sub === undefined || sub === '--help' ? 0 : 125;
   }
+}
+
+/** berth's own: what the CRI's ReopenContainerLog does, for a log file rotated by renaming it. */
+async function reopenLog(ctx: Context, argv: string[]): Promise<number> {
+  const { positionals } = parseArgs(argv, []);
+  if (!positionals.length) throw invalid('"berth container reopen-log" requires at least 1 argument.\nUsage:  berth container reopen-log CONTAINER [CONTAINER...]');
+  for (const n of positionals) await ctx.engine().containers.reopenLog(n);
+  return 0;
 }

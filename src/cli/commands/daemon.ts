@@ -44,6 +44,8 @@ CRI options:
   const hosts = (flags.get('host') as string[] | undefined) ?? [DEFAULT_SOCKET];
   const tls = tlsFiles(flags);
   const cri = criOptions(flags);
+  // Every pull the daemon makes (Docker API, CRI, proxied commands) reads the registry hosts there.
+  if (cri?.config.registryConfigDir) process.env.BERTH_REGISTRY_CONFIG = cri.config.registryConfigDir;
   const [{ ApiServer }, { endOrphanCommands }] = await Promise.all([import('../../api/server.ts'), import('../../api/cli-proxy.ts')]);
   const engine = ctx.engine();
   engine.containers.reconcile(); // what a crash left, before serving

@@ -58,6 +58,7 @@ Options:
       --tmpfs list         Mount a tmpfs directory (/run[:size=64m,mode=1777])
   -l, --label list         Set meta data on a container (key=value)
       --restart string     Restart policy: no, always, unless-stopped, on-failure[:max-retries]
+      --log-driver string  json-file (default), or cri: the CRI's log format in the file --log-opt path=FILE names
       --log-opt list       json-file options: max-size=10m, max-file=3
       --health-cmd string  Command to run to check health (and --health-interval/-timeout/-retries/-start-period)
       --no-healthcheck     Disable any container-specified HEALTHCHECK
@@ -77,6 +78,9 @@ Options:
                            true, through lxcfs; --proc-views=false: the host's, as docker shows them)
       --sysctl list        Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
       --group-add list     Additional groups to join
+      --pid string         PID namespace: host, or container:NAME|ID (default: its own)
+      --ipc string         IPC namespace: private, shareable, host, none, or container:NAME|ID
+      --uts string         UTS namespace: host, or container:NAME|ID (default: its own)
       --device list        Add a host device (HOST[:CONTAINER][:rwm]; a directory adds the devices below it)
       --device-cgroup-rule list  Add a rule to the container's allowed devices ("c 42:* rmw")
       --userns string      User namespace: "remap" (container root is an unprivileged host id) or "host"
@@ -97,9 +101,10 @@ export function restartPolicy(value: string | undefined, rm: boolean): HostConfi
   return { Name: m[1] as 'always' | 'unless-stopped' | 'on-failure', MaximumRetryCount: Number(m[2] ?? 0) };
 }
 
-/** --log-driver json-file (the only one) and its --log-opt max-size / max-file. */
+/** --log-driver json-file and its --log-opt max-size / max-file; cri with --log-opt path=FILE (the CRI's format). */
 function logConfig(driver: string | undefined, opts: string[]): HostConfig['LogConfig'] {
-  if (driver !== undefined && driver !== 'json-file') throw invalid(`logging driver "${driver}" is not available: only "json-file"`);
+  if (driver === 'cri') return { Type: 'cri', Config: Object.fromEntries(opts.map((o) => [o.split('=', 1)[0], o.slice(o.indexOf('=') + 1)])) };
+  if (driver !== undefined && driver !== 'json-file') throw invalid(`logging driver "${driver}" is not available: only "json-file" and "cri"`);
   const config: Record<string, string> = {};
   for (const o of opts) {
     const eq = o.indexOf('=');
@@ -194,6 +199,9 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
         return [kv.slice(0, eq), kv.slice(eq + 1)];
       })),
       GroupAdd: (flags.get('group-add') as string[] | undefined) ?? [],
+      ...(str('pid') !== undefined ? { PidMode: str('pid') } : {}),
+      ...(str('ipc') !== undefined ? { IpcMode: str('ipc') } : {}),
+      ...(str('uts') !== undefined ? { UTSMode: str('uts') } : {}),
       Devices: list('device').map(parseDeviceFlag),
       UsernsMode: str('userns') ?? '',
       DeviceCgroupRules: list('device-cgroup-rule'),

@@ -15,6 +15,7 @@ import { checkSysctls, confinement, idMapFor, seccompProgram } from '../security
 import { cacheDir, emit, type Ctx } from './context.ts';
 import { checkNamespaceModes, volumesFrom } from '../namespaces.ts';
 import { get } from './reconcile.ts';
+import { checkLogConfig } from './logfile.ts';
 import { checkNetwork, linkName } from './network.ts';
 import { normalizeLinks } from '../links.ts';
 import type { CreateOptions } from './types.ts';
@@ -34,6 +35,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   }
   const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
   checkSysctls(host.Sysctls ?? {});
+  checkLogConfig(host.LogConfig);
   checkNamespaceModes(host, (ref) => get(ctx, ref).record.Id);
   host.IdMap = idMapFor(host);
   if (host.Runtime === '' || host.Runtime === 'berth') delete host.Runtime;

@@ -15,6 +15,7 @@ import { crashPoint } from '../../util/crash.ts';
 import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
 import { limitsOf } from '../update.ts';
+import { prepareLogFile } from './logfile.ts';
 import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes, setupNetwork } from './network.ts';
 import { plan } from './plan.ts';
@@ -172,13 +173,16 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     mark('cgroups created');
     crashPoint('start:cgroups-created');
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
-    // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor logs.
+    // our stdio and nothing is logged (there would be nobody to read it). Otherwise the monitor
+    // logs (always to a CRI log: the kubelet reads it).
     const lc = h.LogConfig?.Config ?? {};
     // Log driver none: the monitor still carries the output (attach), into nothing.
     const none = h.LogConfig?.Type === 'none';
-    const log = stdio.output === 'inherit' && h.AutoRemove ? undefined : {
-      path: none ? '/dev/null' : ctx.store.logPath(record.Id), tee: stdio.output !== 'ignore',
+    const cri = h.LogConfig?.Type === 'cri';
+    const log = stdio.output === 'inherit' && h.AutoRemove && !cri ? undefined : {
+      path: none ? '/dev/null' : prepareLogFile(ctx, record), tee: stdio.output !== 'ignore',
       maxSize: lc['max-size'] && !none ? parseBytes(lc['max-size']) : 0, maxFiles: lc['max-file'] ? Number(lc['max-file']) : 1,
+      ...(cri ? { format: 'cri' as const } : {}),
     };
     const tty = record.Config.Tty
       ? { ...(size ?? { rows: 24, cols: 80 }), interactive: stdio.stdin !== 'ignore', winsizeFile: api ? ctx.store.winsizeFile(record.Id) : undefined }

@@ -1,0 +1,99 @@
+// What the CRI needs of the engine, each through berth's CLI or the Docker API on its own: the
+// pause image, CRI-format logs, cgroup parents, masked/read-only paths, namespace sharing.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { collect, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
+
+const NODE = process.execPath;
+
+describe('cri engine additions', { skip: !isRoot && 'needs root' }, () => {
+  let root: TestRoot;
+  before(async () => (root = await TestRoot.withBusybox()));
+  after(() => root.cleanup());
+
+  /** ensurePauseImage in a process of its own (as the daemon and a CLI would call it). */
+  const ensurePause = () =>
+    collect(spawn(NODE, ['-e', `const { Engine } = await import(${JSON.stringify(`${REPO}/src/engine/engine.ts`)});
+const { ensurePauseImage } = await import(${JSON.stringify(`${REPO}/src/engine/pause.ts`)});
+const e = new Engine(process.env.BERTH_ROOT); const ref = await ensurePauseImage(e); console.log(ref, e.images.resolve(ref).id);`, '--input-type=module'], { env: root.env(), stdio: ['ignore', 'pipe', 'pipe'] }), 30_000);
+
+  test('pause image: made once by concurrent callers, runs as pid 1, reaps orphans, stops at once on SIGTERM', async () => {
+    const [a, b] = await Promise.all([ensurePause(), ensurePause()]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(a.stdout, b.stdout, 'both callers got the same image');
+    const [ref, id] = a.stdout.trim().split(' ');
+    assert.match(ref, /^berth\.local\/pause:/);
+    assert.equal((await ensurePause()).stdout, a.stdout, 'idempotent');
+    const images = await root.run(['images', '--format', '{{.Repository}} {{.ID}}']);
+    assert.equal(images.stdout.split('\n').filter((l) => l.startsWith('berth.local/pause ')).length, 1);
+    assert.equal((await root.run(['image', 'inspect', '-f', '{{json .Config.Entrypoint}} {{len .RootFS.Layers}}', ref])).stdout.trim(), '["/pause"] 1');
+    assert.ok(id.startsWith('sha256:'));
+
+    assert.equal((await root.run(['run', '-d', '--name', 'pod', ref])).code, 0);
+    // A container in the pod's pid namespace leaves orphans: they become the pause process's
+    // children, and it reaps them.
+    const kid = await root.run(['run', '-d', '--name', 'kid', '--pid', 'container:pod', 'busybox', 'sh', '-c', '(sleep 2 &); (sleep 2 &); exec sleep 30']);
+    assert.equal(kid.code, 0, kid.stderr);
+    const ps = async () => (await root.run(['exec', 'kid', 'ps', '-o', 'pid,ppid,stat,args'])).stdout;
+    const orphans = (out: string) => out.split('\n').filter((l) => /^\s*\d+\s+1\s+\S+\s+sleep 2$/.test(l)).length;
+    const during = await root.eventually(ps, (out) => orphans(out) === 2);
+    assert.equal(orphans(during), 2, during);
+    assert.match(during, /^\s*1\s+0\s+S\s+\/pause$/m);
+    const afterwards = await root.eventually(ps, (out) => !/sleep 2$/m.test(out), 10_000);
+    assert.doesNotMatch(afterwards, /sleep 2$/m);
+    assert.doesNotMatch(afterwards, /^\s*\d+\s+\d+\s+Z/m, 'the orphans were reaped, not left as zombies');
+    assert.equal((await root.run(['rm', '-f', 'kid'])).code, 0);
+    const t0 = Date.now();
+    assert.equal((await root.run(['stop', 'pod'])).code, 0);
+    const stopMs = Date.now() - t0;
+    assert.ok(stopMs < 2000, `stop took ${stopMs} ms`);
+    assert.equal((await root.run(['inspect', '-f', '{{.State.ExitCode}}', 'pod'])).stdout.trim(), '0');
+    assert.equal((await root.run(['rm', 'pod'])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+  test('CRI log driver: both streams, long and unterminated lines as P records, parent dirs made, 0640, reopen after rename', async () => {
+    const dir = path.join(root.dir, 'pods', 'ns_pod_uid', 'ctr');
+    const file = path.join(dir, '0.log');
+    // A line of 20000 bytes (longer than the monitor's 16 KiB buffer), then one after the reopen, then a piece without its newline.
+    const script = 'echo out1; echo err1 >&2; head -c 20000 /dev/zero | tr "\\0" a; echo; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo after; echo err2 >&2; printf tail';
+    const r = await root.run(['run', '-d', '--name', 'crilog', '--log-driver', 'cri', '--log-opt', `path=${file}`, 'busybox', 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    await root.until(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').split('\n').length >= 5, (ok) => ok);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+    fs.renameSync(file, `${file}.1`);
+    const reopen = await root.run(['container', 'reopen-log', 'crilog']);
+    assert.equal(reopen.code, 0, reopen.stderr);
+    assert.ok(fs.existsSync(file), 'the monitor made the file again before answering');
+    assert.equal((await root.run(['exec', 'crilog', 'touch', '/tmp/go'])).code, 0);
+    assert.equal((await root.run(['wait', 'crilog'])).stdout.trim(), '0');
+    const record = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) (.*)$/;
+    const parse = (f: string) => fs.readFileSync(f, 'utf8').split('\n').slice(0, -1).map((l) => {
+      const m = record.exec(l);
+      assert.ok(m, `not a CRI record: ${l.slice(0, 80)}`);
+      return [m[2], m[3], m[4]];
+    });
+    const before = parse(`${file}.1`);
+    assert.deepEqual(before.filter(([s]) => s === 'stderr'), [['stderr', 'F', 'err1']]);
+    assert.deepEqual(before.filter(([s]) => s === 'stdout').map(([, t, c]) => [t, c.length]), [['F', 4], ['P', 16384], ['F', 20000 - 16384]]);
+    assert.equal(before.find(([, , c]) => c.startsWith('a'))![2], 'a'.repeat(16384));
+    const afterwards = parse(file);
+    assert.deepEqual(afterwards.filter(([s]) => s === 'stdout'), [['stdout', 'F', 'after'], ['stdout', 'P', 'tail']]);
+    assert.deepEqual(afterwards.filter(([s]) => s === 'stderr'), [['stderr', 'F', 'err2']]);
+    // berth logs reads the format back (the rotated file first), pieces joined.
+    const logs = await root.run(['logs', 'crilog']);
+    assert.equal(logs.stdout, `out1\n${'a'.repeat(20000)}\nafter\ntail`);
+    assert.equal(logs.stderr, 'err1\nerr2\n');
+    const stopped = await root.run(['container', 'reopen-log', 'crilog']);
+    assert.equal(stopped.code, 125);
+    assert.match(stopped.stderr, /is not running/);
+    const bad = await root.run(['create', '--log-driver', 'cri', '--log-opt', 'path=relative.log', 'busybox']);
+    assert.match(bad.stderr, /absolute log file path/);
+    assert.equal((await root.run(['rm', 'crilog'])).code, 0);
+    assert.ok(fs.existsSync(`${file}.1`), 'the kubelet owns the log files: rm leaves them');
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
