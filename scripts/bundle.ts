@@ -51,6 +51,8 @@ async function bundleOne(entry: string, out: string): Promise<void> {
       format: 'cjs',
       target: 'node24',
       logLevel: 'error',
+      // gRPC (~1 MB) only serves `daemon --cri`: required from node_modules then, not parsed by every command.
+      external: ['@grpc/grpc-js', '@grpc/proto-loader'],
       // util/paths.ts finds the tree from its own URL; in the bundle that is the bundle's.
       define: { 'import.meta.url': '__berth_url' },
       // "use strict" first: esbuild's own comes after the banner, where it would not count, and

@@ -6,6 +6,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { invalid } from '../core/errors.ts';
 
+export { berthGroup, secureSocket } from '../util/unix-socket.ts';
+
 export interface TlsFiles {
   /** --tlsverify: clients must present a certificate signed by `ca`. */
   verify: boolean;
@@ -24,28 +26,6 @@ export function listenBacklog(): number {
     if (Number.isInteger(n) && n > 0) return n;
   } catch {}
   return 511;
-}
-
-/** The gid of the `berth` group from /etc/group, if the host has one. */
-export function berthGroup(groupFile = '/etc/group'): number | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(groupFile, 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    const [name, , gid] = line.split(':');
-    if (name === 'berth' && /^\d+$/.test(gid ?? '')) return Number(gid);
-  }
-  return undefined;
-}
-
-/** A unix socket just bound: 0660, owned by root and the berth group when there is one. */
-export function secureSocket(file: string): void {
-  fs.chmodSync(file, 0o660);
-  const gid = berthGroup();
-  if (process.getuid?.() === 0) fs.chownSync(file, 0, gid ?? 0); // a daemon that is not root keeps its own
 }
 
 /** The server for a TCP address: HTTPS with the given files, else plain HTTP. */

@@ -132,7 +132,7 @@ export class Containers {
   unpause(nameOrId: string): Promise<string> { return unpause(this.ctx, nameOrId); }
   exec(nameOrId: string, x: ExecOptions & { attach?: { stdin: boolean } }): Promise<ShimExit | undefined> { return exec(this.ctx, nameOrId, x); }
   execStreams(nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> { return execStreams(this.ctx, nameOrId, x); }
-  attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal): Promise<number> { return attach(this.ctx, nameOrId, write, signal); }
+  attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal, stdin?: import('node:stream').Readable | null): Promise<number> { return attach(this.ctx, nameOrId, write, signal, stdin); }
   /** Where an API client's terminal size goes before the monitor is sent SIGWINCH. */
   winsizeFile(id: string, execId?: string): string { return this.ctx.store.winsizeFile(id, execId); }
   resize(monitorPid: number, file: string, rows: number, cols: number): void { resize(this.ctx, monitorPid, file, rows, cols); }

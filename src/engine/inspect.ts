@@ -11,7 +11,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
   const net = paths.network;
   const empty = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
   // docker lists the container's networks even when it is stopped (with empty addresses).
-  const names = r.Endpoints ? Object.keys(r.Endpoints) : mode.startsWith('container:') ? [] : [mode];
+  const names = r.Endpoints ? Object.keys(r.Endpoints) : mode.startsWith('container:') || mode.startsWith('ns:') ? [] : [mode];
   const networks = Object.fromEntries(names.map((n) => {
     const live = net?.Networks[n];
     const spec = r.Endpoints?.[n];

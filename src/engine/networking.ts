@@ -1,12 +1,13 @@
 // Network modes of a container (docker's --network): none (a namespace with loopback only, the
 // fast path: no CNI at all), host (the host's namespace), container:C (C's namespace and /etc
 // files), bridge (the default network) or a user network's name (a sandbox: persistent namespace
-// + CNI). Also the /etc/hosts and /etc/resolv.conf a container gets. Files and modes are pure
+// + CNI), or ns:PATH (a network namespace made by someone else, a CRI pod's: joined, never
+// changed nor removed). Also the /etc/hosts and /etc/resolv.conf a container gets. Files and modes are pure
 // here; the sandbox work lives in src/network/.
 import * as fs from 'node:fs';
 import { invalid } from '../core/errors.ts';
 
-export type NetworkMode = { kind: 'none' } | { kind: 'host' } | { kind: 'container'; ref: string } | { kind: 'network'; name: string };
+export type NetworkMode = { kind: 'none' } | { kind: 'host' } | { kind: 'container'; ref: string } | { kind: 'ns'; path: string } | { kind: 'network'; name: string };
 
 export function parseNetworkMode(mode: string | undefined): NetworkMode {
   const m = mode === undefined || mode === '' || mode === 'default' ? 'bridge' : mode;
@@ -16,6 +17,11 @@ export function parseNetworkMode(mode: string | undefined): NetworkMode {
     const ref = m.slice('container:'.length);
     if (!ref) throw invalid('--network container: needs a container name or id');
     return { kind: 'container', ref };
+  }
+  if (m.startsWith('ns:')) {
+    const file = m.slice('ns:'.length);
+    if (!file.startsWith('/')) throw invalid(`--network ns: needs the absolute path of a network namespace file, not "${file}"`);
+    return { kind: 'ns', path: file };
   }
   return { kind: 'network', name: m };
 }

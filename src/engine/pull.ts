@@ -12,6 +12,8 @@ import type { ImageStore } from '../image/store.ts';
 import { BlobReader, isVerificationError, verificationFailed } from '../registry/blob.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { normalizeRegistry, type CredentialStore, type Credentials } from '../registry/credentials.ts';
+import { registryHosts } from '../registry/hosts.ts';
+import { HostChain } from '../registry/mirrors.ts';
 import { Limiter } from '../util/limiter.ts';
 
 export type LayerStatus = 'waiting' | 'exists' | 'downloading' | 'retrying' | 'verifying' | 'complete';
@@ -59,8 +61,26 @@ export class RegistryOp {
     this.env = env;
   }
 
-  /** `override`: credentials for this operation only, instead of the stored ones. */
+  /**
+   * The hosts serving a registry: its mirrors and then itself, as its hosts.toml says (or itself
+   * alone). A mirror is asked with the credentials stored for the mirror's own host; `override`
+   * (credentials for this operation only) is for the registry itself.
+   */
+  protected hosts(registry: string, override?: Credentials, hosts = registryHosts(registry, this.env)): HostChain {
+    if (!hosts) return new HostChain(registry, [{ client: this.client(registry, override), capabilities: ['pull', 'resolve', 'push'] }]);
+    return new HostChain(
+      registry,
+      hosts.map((h) => {
+        const credentials = h.mirror ? this.credentials.get(h.url.host) : (override ?? this.credentials.get(registry));
+        return { client: new RegistryClient(registry, { credentials, env: this.env, endpoint: h }), capabilities: h.capabilities };
+      }),
+    );
+  }
+
+  /** The registry itself (or the host its hosts.toml allows to push); `override`: credentials for this operation only. */
   protected client(registry: string, override?: Credentials): RegistryClient {
+    const hosts = registryHosts(registry, this.env);
+    if (hosts) return this.hosts(registry, override, hosts).pushClient();
     return new RegistryClient(registry, { credentials: override ?? this.credentials.get(registry), env: this.env });
   }
 }
@@ -72,7 +92,7 @@ export class Puller extends RegistryOp {
     this.images.sweepInterrupted();
     const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     const emit: Emit = opts.onEvent ?? (() => {});
-    const client = this.client(ref.domain, opts.credentials);
+    const client = this.hosts(ref.domain, opts.credentials);
     const shown = familiarReference(ref);
 
     const top = await client.manifest(ref.path, ref.digest ?? ref.tag!, `manifest for ${shown}`);
@@ -131,7 +151,7 @@ export class Puller extends RegistryOp {
    */
   async inspect(name: string, credentials?: Credentials): Promise<{ Descriptor: Descriptor; Platforms: Platform[] }> {
     const ref = parseReference(name);
-    const client = this.client(ref.domain, credentials);
+    const client = this.hosts(ref.domain, credentials);
     const top = await client.manifest(ref.path, ref.digest ?? ref.tag!, `manifest for ${familiarReference(ref)}`);
     const parsed = parseManifest(top.bytes, top.mediaType);
     const descriptor: Descriptor = { mediaType: parsed.mediaType, digest: top.digest, size: top.bytes.length };
@@ -150,7 +170,7 @@ export class Puller extends RegistryOp {
   }
 
   /** The config's bytes: from the content store when an earlier pull or import left them there. */
-  private async config(client: RegistryClient, repo: string, desc: Descriptor): Promise<Buffer> {
+  private async config(client: HostChain, repo: string, desc: Descriptor): Promise<Buffer> {
     if (this.images.content.has(desc.digest)) return this.images.content.read(desc.digest);
     if (desc.size > MAX_CONFIG_BYTES) throw invalid(`image config ${desc.digest} is too large: ${desc.size} bytes`);
     const parts: Buffer[] = [];
@@ -165,7 +185,7 @@ export class Puller extends RegistryOp {
     return bytes;
   }
 
-  private layer(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
+  private layer(client: HostChain, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
     const key = `${desc.digest} ${diffId}`;
     let job = inflight.get(key);
     if (!job) {
@@ -186,7 +206,7 @@ export class Puller extends RegistryOp {
    * them) and through decompression into a fresh layer directory. Both are published only after
    * the blob digest and the diff id both matched; otherwise both are discarded.
    */
-  private async download(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
+  private async download(client: HostChain, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
     const id = desc.digest;
     // Another process may have finished it while this download waited for a slot, or be
     // downloading it now: then this waits for it rather than downloading it twice.
@@ -202,7 +222,7 @@ export class Puller extends RegistryOp {
     }
   }
 
-  private async fetchLayer(client: RegistryClient, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
+  private async fetchLayer(client: HostChain, repo: string, desc: Descriptor, diffId: string, emit: Emit): Promise<number> {
     const id = desc.digest;
     // Keyed by blob and diff id, as the claim and the in-process dedup are: what a killed pull of
     // this layer left is continued from where it stopped (verified at the end all the same).
@@ -275,7 +295,9 @@ export async function login(credentials: CredentialStore, registry: string, cred
   const host = normalizeRegistry(registry);
   if (!cred.username) throw invalid('Error: Non-null Username Required');
   if (!cred.password) throw invalid('Error: Non-null Password Required');
-  await new RegistryClient(host, { credentials: cred, env }).login();
+  // The registry itself, as its hosts.toml reaches it (scheme, TLS), when it has one.
+  const server = registryHosts(host, env)?.find((h) => !h.mirror);
+  await new RegistryClient(host, { credentials: cred, env, endpoint: server }).login();
   credentials.set(host, cred);
   return host;
 }

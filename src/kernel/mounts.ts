@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 
 export interface MountEntry {
+  /** The mounted part of its file system (for a namespace file: `net:[<inode>]`). */
+  root: string;
   mountPoint: string;
   fstype: string;
   source: string;
@@ -16,7 +18,8 @@ export function mountTable(mountinfo = fs.readFileSync('/proc/self/mountinfo', '
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const [fstype, source = '', superOpts = ''] = line.slice(sep + 3).split(' ');
-    out.push({ mountPoint: unescapeMount(line.slice(0, sep).split(' ')[4] ?? ''), fstype, source: unescapeMount(source), superOptions: superOpts.split(',') });
+    const fields = line.slice(0, sep).split(' ');
+    out.push({ root: unescapeMount(fields[3] ?? ''), mountPoint: unescapeMount(fields[4] ?? ''), fstype, source: unescapeMount(source), superOptions: superOpts.split(',') });
   }
   return out;
 }

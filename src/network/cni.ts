@@ -40,18 +40,20 @@ export interface RuntimeConf {
   ifname: string;
   /** Capability arguments (portMappings, ips, mac), handed only to plugins that declare them. */
   capabilityArgs: Record<string, unknown>;
+  /** CNI_ARGS (`K=V;K=V`): what the kubelet's runtimes pass of the pod. */
+  args?: string;
 }
 
-export function findPlugin(type: string): string {
+export function findPlugin(type: string, dirs = PLUGIN_DIRS): string {
   if (!/^[a-z0-9_-]+$/.test(type)) throw new BerthError('InvalidArgument', `invalid CNI plugin type "${type}"`);
-  for (const d of PLUGIN_DIRS) {
+  for (const d of dirs) {
     const p = path.join(d, type);
     try {
       fs.accessSync(p, fs.constants.X_OK);
       return p;
     } catch {}
   }
-  throw new BerthError('FailedPrecondition', `CNI plugin "${type}" not found in ${PLUGIN_DIRS.join(':')}: install Debian's containernetworking-plugins (./setup.sh does)`);
+  throw new BerthError('FailedPrecondition', `CNI plugin "${type}" not found in ${dirs.join(':')}: install Debian's containernetworking-plugins (./setup.sh does)`);
 }
 
 /** The JSON a plugin reads on stdin: its own conf plus name, version, runtimeConfig and prevResult. */
@@ -67,14 +69,15 @@ export function pluginInput(list: NetConfList, plugin: PluginConf, rt: RuntimeCo
   };
 }
 
-function execPlugin(command: 'ADD' | 'DEL' | 'CHECK', list: NetConfList, plugin: PluginConf, rt: RuntimeConf, prevResult?: CniResult): Promise<CniResult | undefined> {
-  const bin = findPlugin(plugin.type);
+function execPlugin(command: 'ADD' | 'DEL' | 'CHECK', list: NetConfList, plugin: PluginConf, rt: RuntimeConf, prevResult: CniResult | undefined, dirs: string[]): Promise<CniResult | undefined> {
+  const bin = findPlugin(plugin.type, dirs);
   const env = {
     CNI_COMMAND: command,
     CNI_CONTAINERID: rt.containerId,
     CNI_NETNS: rt.netns,
     CNI_IFNAME: rt.ifname,
-    CNI_PATH: PLUGIN_DIRS.join(':'),
+    CNI_PATH: dirs.join(':'),
+    ...(rt.args ? { CNI_ARGS: rt.args } : {}),
     // Plugins run iptables, ip and sysctl by name.
     PATH: DEFAULT_PATH,
   };
@@ -101,9 +104,9 @@ function execPlugin(command: 'ADD' | 'DEL' | 'CHECK', list: NetConfList, plugin:
 }
 
 /** ADD through the chain; the last plugin's result is the attachment's result (to be cached for DEL). */
-export async function cniAdd(list: NetConfList, rt: RuntimeConf): Promise<CniResult> {
+export async function cniAdd(list: NetConfList, rt: RuntimeConf, dirs = PLUGIN_DIRS): Promise<CniResult> {
   let prev: CniResult | undefined;
-  for (const p of list.plugins) prev = (await execPlugin('ADD', list, p, rt, prev)) ?? prev;
+  for (const p of list.plugins) prev = (await execPlugin('ADD', list, p, rt, prev, dirs)) ?? prev;
   if (!prev) throw new BerthError('Internal', `network ${list.name}: the plugins returned no result`);
   return prev;
 }
@@ -112,11 +115,11 @@ export async function cniAdd(list: NetConfList, rt: RuntimeConf): Promise<CniRes
  * DEL in reverse order with the cached result. Every plugin is asked even if one fails (each
  * frees its own things); the first failure is reported after all ran. DEL is idempotent by spec.
  */
-export async function cniDel(list: NetConfList, rt: RuntimeConf, cached?: CniResult): Promise<void> {
+export async function cniDel(list: NetConfList, rt: RuntimeConf, cached?: CniResult, dirs = PLUGIN_DIRS): Promise<void> {
   let first: unknown;
   for (const p of [...list.plugins].reverse()) {
     try {
-      await execPlugin('DEL', list, p, rt, cached);
+      await execPlugin('DEL', list, p, rt, cached, dirs);
     } catch (e) {
       first ??= e;
     }
@@ -125,6 +128,6 @@ export async function cniDel(list: NetConfList, rt: RuntimeConf, cached?: CniRes
 }
 
 /** CHECK: the plugins verify the attachment still matches the cached result. */
-export async function cniCheck(list: NetConfList, rt: RuntimeConf, cached: CniResult): Promise<void> {
-  for (const p of list.plugins) await execPlugin('CHECK', list, p, rt, cached);
+export async function cniCheck(list: NetConfList, rt: RuntimeConf, cached: CniResult, dirs = PLUGIN_DIRS): Promise<void> {
+  for (const p of list.plugins) await execPlugin('CHECK', list, p, rt, cached, dirs);
 }

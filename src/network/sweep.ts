@@ -7,7 +7,7 @@ import { dropIf, holderDead, owner, sweepGuards } from '../kernel/claim.ts';
 import { isAlive, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
-import { readJsonFile, sweepTemps } from '../util/atomic.ts';
+import { readJsonFile, readTextFile, sweepTemps, writeFileAtomic } from '../util/atomic.ts';
 import { SRC } from '../util/paths.ts';
 
 // node:child_process (with net and dgram) loads on first use: commands that only read state
@@ -74,9 +74,9 @@ export function expireArgv(root: StateRoot): string[] {
 // the settings that say where things are go with it, so it finds what its starter used.
 const CARRIED = ['BERTH_RUN_DIR', 'BERTH_CNI_PATH', 'BERTH_SHIM'];
 
-function releaseMain(): string[] {
+function releaseMain(script = 'network/release-main.ts'): string[] {
   const env = CARRIED.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
-  return [...(env.length ? ['/usr/bin/env', ...env] : []), process.execPath, '--disable-warning=ExperimentalWarning', path.join(SRC, 'network/release-main.ts')];
+  return [...(env.length ? ['/usr/bin/env', ...env] : []), process.execPath, '--disable-warning=ExperimentalWarning', path.join(SRC, script)];
 }
 
 export function netnsPath(root: StateRoot, id: string): string {
@@ -115,13 +115,93 @@ export function sweepSandboxes(root: StateRoot): void {
     const [cmd, ...args] = releaseArgv(root, id, { ifUnused: true });
     childProcess().spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
   }
+  sweepGonePods();
   const names = namespacesOf(root.key);
   const prefix = `berth-${root.key}-`;
-  const orphans = (known: Set<string>) => names.filter((n) => !known.has(n.slice(prefix.length)));
-  if (!orphans(new Set(ids.map((id) => id.slice(0, 12)))).length) return;
-  // Records listed again, after the namespaces: a sandbox made meanwhile (a start, the pool's
-  // preparer) wrote its record before its namespace, so it is in this second listing.
-  deleteNamespaces(orphans(new Set(sandboxIds(root).map((id) => id.slice(0, 12)))));
+  const orphans = (known: string[]) => {
+    const set = new Set(known.map((id) => id.slice(0, 12)));
+    return names.filter((n) => !set.has(n.slice(prefix.length)));
+  };
+  // A pod's namespace (pod-network.ts) has a record of its own, not a sandbox's.
+  if (!orphans([...ids, ...podIds(root)]).length) return;
+  // Records listed again, after the namespaces: a sandbox or pod network made meanwhile (a
+  // start, the pool's preparer, a pod's set-up) wrote its record before its namespace, so it is
+  // in this second listing.
+  deleteNamespaces(orphans([...sandboxIds(root), ...podIds(root)]));
+}
+
+// Pod networks (pod-network.ts) live until the kubelet stops their pod, whoever made them: no
+// reconcile of their root releases them. But a root can be removed with its pods' networks set
+// up; a copy of each record under the machine's run directory names its root, so the pods of a
+// root that is gone are torn down (CNI DEL: addresses, port rules; the namespace) by whichever
+// berth process sweeps next.
+
+/** Machine-wide copies of pod network records, `<root key>-<pod id>.json`, and their locks. */
+export const POD_RUN_DIR = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'pods') : '/run/berth/pods';
+
+/** A root's pod network records (the copies that survive a reboot). */
+export function podDir(root: StateRoot): string {
+  return path.join(root.dir, 'networks', 'pods');
+}
+
+/** The pods of a root with a network record, in the root or in the machine's run directory. */
+export function podIds(root: StateRoot): string[] {
+  const ids = new Set<string>();
+  try {
+    for (const n of fs.readdirSync(podDir(root))) if (/^[a-f0-9]{64}\.json$/.test(n)) ids.add(n.slice(0, 64));
+  } catch {}
+  for (const n of podRunNames()) if (n.startsWith(`${root.key}-`)) ids.add(n.slice(13, 77));
+  return [...ids];
+}
+
+function podRunNames(): string[] {
+  try {
+    return fs.readdirSync(POD_RUN_DIR).filter((n) => /^[a-f0-9]{12}-[a-f0-9]{64}\.json$/.test(n));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `<key>.root` names the root of the records `<key>-*.json` (written with each of them, removed
+ * with the root's last one): a sweep reads one small file per root, not every record, to find
+ * the roots that are gone. A record whose root file a tear-down removed meanwhile names its root
+ * too.
+ */
+export function notePodRoot(root: StateRoot): void {
+  writeFileAtomic(path.join(POD_RUN_DIR, `${root.key}.root`), root.dir);
+}
+
+/** After a root's pod record is removed: its root file too, if that was its last. */
+export function forgetPodRoot(key: string): void {
+  if (!podRunNames().some((n) => n.startsWith(`${key}-`))) fs.rmSync(path.join(POD_RUN_DIR, `${key}.root`), { force: true });
+}
+
+/** The machine-wide records (file names) of pods whose root is gone and that no live process holds. */
+export function gonePods(): string[] {
+  const roots = new Map<string, string | undefined>();
+  const rootOf = (n: string) => {
+    const key = n.slice(0, 12);
+    if (!roots.has(key)) roots.set(key, readTextFile(path.join(POD_RUN_DIR, `${key}.root`)));
+    let dir = roots.get(key);
+    if (dir === undefined) {
+      try {
+        dir = readJsonFile<{ root?: string }>(path.join(POD_RUN_DIR, n))?.root;
+      } catch {} // written atomically: only a file put there by hand is not JSON
+    }
+    return dir;
+  };
+  return podRunNames().filter((n) => {
+    const dir = rootOf(n);
+    return dir !== undefined && !fs.existsSync(dir) && holderDead(owner(POD_RUN_DIR, n.replace(/\.json$/, '.lock')) ?? '');
+  });
+}
+
+/** Hands the pods of removed roots to a detached releaser (pod-release-main.ts); cheap when there are none. */
+export function sweepGonePods(): void {
+  if (!gonePods().length) return;
+  const [cmd, ...args] = releaseMain('network/pod-release-main.ts');
+  childProcess().spawn(cmd, args, { detached: true, stdio: 'ignore', env: {} }).unref();
 }
 
 /** Unmounts and removes a namespace file (its interfaces go with it). */

@@ -3,7 +3,7 @@
 // is read again from the start with the part already delivered skipped.
 import type { IncomingMessage } from 'node:http';
 import { BerthError } from '../core/errors.ts';
-import type { RegistryClient } from './client.ts';
+import type { BlobSource } from './mirrors.ts';
 
 export interface BlobReaderOptions {
   /** Sees every byte delivered, in order, exactly once (the content-store writer and its hash). */
@@ -32,7 +32,7 @@ export function isVerificationError(err: unknown): boolean {
 const retriable = (err: unknown) => !(err instanceof BerthError) || err.code === 'Unavailable';
 
 export class BlobReader {
-  private readonly client: RegistryClient;
+  private readonly client: BlobSource;
   private readonly repo: string;
   readonly digest: string;
   readonly size: number;
@@ -44,7 +44,7 @@ export class BlobReader {
   private queue: Promise<unknown> = Promise.resolve();
   received = 0;
 
-  constructor(client: RegistryClient, repo: string, desc: { digest: string; size: number }, opts: BlobReaderOptions = {}) {
+  constructor(client: BlobSource, repo: string, desc: { digest: string; size: number }, opts: BlobReaderOptions = {}) {
     this.client = client;
     this.repo = repo;
     this.digest = desc.digest;

@@ -7,8 +7,10 @@
 // transparently, while a pull must see every resume to check Content-Range and to know what it
 // already wrote. What remains (redirects, retries, auth) is registry-specific and short, so it is
 // written here on the plain modules, with no dependency.
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { rootCertificates as tlsRoots } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { BerthError, invalid, notFound } from '../core/errors.ts';
 import { sha256 } from '../content/store.ts';
@@ -63,14 +65,14 @@ function networkError(err: unknown, method: string, url: URL): BerthError {
 /** A request body: bytes, or a stream made afresh for each attempt (a 401 retry sends it again). */
 export type Body = Buffer | (() => Readable);
 
-export function send(url: URL, opts: { method?: string; headers?: Record<string, string>; signal?: AbortSignal; body?: Body } = {}): Promise<http.IncomingMessage> {
+export function send(url: URL, opts: { method?: string; headers?: Record<string, string>; signal?: AbortSignal; body?: Body; agent?: https.Agent } = {}): Promise<http.IncomingMessage> {
   const method = opts.method ?? 'GET';
   const secure = url.protocol === 'https:';
   if (!secure && url.protocol !== 'http:') return Promise.reject(invalid(`unsupported URL scheme in ${url.href}`));
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(
       url,
-      { method, headers: opts.headers, agent: secure ? agents.https : agents.http, signal: opts.signal, timeout: IDLE_TIMEOUT_MS },
+      { method, headers: opts.headers, agent: secure ? (opts.agent ?? agents.https) : agents.http, signal: opts.signal, timeout: IDLE_TIMEOUT_MS },
       resolve,
     );
     // The timeout is the socket's idle time, so it also ends a body that stalls mid-transfer.
@@ -130,15 +132,62 @@ export interface Manifest {
   digest: string; // sha256 of the bytes received: the manifest's identity, whatever the registry says
 }
 
+/**
+ * Where and how to reach a registry when configuration says so (a hosts.toml entry): its URL,
+ * the path its API lives under, TLS settings and headers for every request to it.
+ */
+export interface Endpoint {
+  url: URL;
+  /** "/v2" by default; "/prefix/v2" for a host with a path; the path itself with override_path. */
+  apiRoot: string;
+  tls: { ca: string[]; client: Array<{ cert: string; key?: string }>; skipVerify: boolean };
+  headers: Record<string, string>;
+}
+
 export interface RegistryClientOptions {
   credentials?: Credentials;
   env?: NodeJS.ProcessEnv;
   userAgent?: string;
+  /** Instead of the registry's own address (registryBase). */
+  endpoint?: Endpoint;
+}
+
+// Agents for hosts with their own TLS settings, shared by every client for the same settings.
+const tlsAgents = new Map<string, https.Agent>();
+
+/** An HTTPS agent trusting the endpoint's CAs (besides the system's) and presenting its client certificate. */
+function tlsAgent(tls: Endpoint['tls']): https.Agent | undefined {
+  if (!tls.ca.length && !tls.client.length && !tls.skipVerify) return undefined;
+  const read = (file: string, what: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw invalid(`cannot read the ${what} ${file}: ${(err as Error).message}`, err);
+    }
+  };
+  const ca = tls.ca.map((f) => read(f, 'CA certificate'));
+  const pairs = tls.client.map((c) => ({ cert: read(c.cert, 'client certificate'), key: read(c.key ?? c.cert, 'client key') }));
+  const key = sha256(Buffer.concat([Buffer.from(tls.skipVerify ? '1' : '0'), ...ca, ...pairs.flatMap((p) => [p.cert, p.key])]));
+  let agent = tlsAgents.get(key);
+  if (!agent) {
+    agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 8,
+      rejectUnauthorized: !tls.skipVerify,
+      ...(ca.length ? { ca: [...tlsRoots, ...ca.map((b) => b.toString('utf8'))] } : {}),
+      ...(pairs.length ? { cert: pairs[0].cert, key: pairs[0].key } : {}),
+    });
+    tlsAgents.set(key, agent);
+  }
+  return agent;
 }
 
 export class RegistryClient {
   readonly registry: string;
   readonly base: URL;
+  private readonly apiRoot: string;
+  private readonly endpoint?: Endpoint;
+  private agent?: https.Agent | null; // null: the shared one; made on first use, a bad CA file fails a request
   private readonly credentials?: Credentials;
   private readonly userAgent: string;
   // What the registry asked for on its first 401; later requests authenticate up front.
@@ -147,14 +196,29 @@ export class RegistryClient {
 
   constructor(registry: string, opts: RegistryClientOptions = {}) {
     this.registry = registry;
-    this.base = registryBase(registry, opts.env);
+    this.endpoint = opts.endpoint;
+    this.base = opts.endpoint ? new URL(opts.endpoint.url.origin) : registryBase(registry, opts.env);
+    this.apiRoot = opts.endpoint?.apiRoot ?? '/v2';
     this.credentials = opts.credentials;
     this.userAgent = opts.userAgent ?? 'berth';
+  }
+
+  /** Where an API path ("/v2/...") lives on this host; absolute URLs (upload locations) stay as they are. */
+  url(apiPath: string): URL {
+    return new URL(apiPath.startsWith('/v2/') ? this.apiRoot + apiPath.slice(3) : apiPath, this.base);
+  }
+
+  /** The endpoint's headers and TLS agent, for requests to its own origin only. */
+  private extras(url: URL): { headers: Record<string, string>; agent?: https.Agent } {
+    if (!this.endpoint || url.origin !== this.base.origin) return { headers: {} };
+    if (this.agent === undefined) this.agent = tlsAgent(this.endpoint.tls) ?? null;
+    return { headers: this.endpoint.headers, agent: this.agent ?? undefined };
   }
 
   /** Credentials and tokens are for the registry's own origin only: never for a redirect target or anyone else. */
   private authorization(url: URL, scope: string): string | undefined {
     if (url.origin !== this.base.origin) return undefined;
+    if (this.credentials?.registryToken) return `Bearer ${this.credentials.registryToken}`;
     if (this.scheme === 'basic' && this.credentials) return basicHeader(this.credentials);
     const token = this.scheme === 'bearer' ? this.tokens.get(scope) : undefined;
     return token ? `Bearer ${token}` : undefined;
@@ -165,16 +229,17 @@ export class RegistryClient {
    * asked for; on 401, answers the challenge once and retries. Any other status is the caller's.
    */
   async request(path: string, opts: { scope?: string; headers?: Record<string, string>; method?: string; signal?: AbortSignal; body?: Body } = {}): Promise<http.IncomingMessage> {
-    const url = new URL(path, this.base);
+    const url = this.url(path);
     const scope = opts.scope ?? '';
     const go = () => {
-      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...opts.headers };
+      const extras = this.extras(url);
+      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...extras.headers, ...opts.headers };
       const auth = this.authorization(url, scope);
       if (auth) headers.authorization = auth;
-      return send(url, { method: opts.method, headers, signal: opts.signal, body: opts.body });
+      return send(url, { method: opts.method, headers, signal: opts.signal, body: opts.body, agent: extras.agent });
     };
     const res = await go();
-    if (res.statusCode !== 401) return res;
+    if (res.statusCode !== 401 || this.credentials?.registryToken) return res;
     const challenge = this.pick(parseChallenges(String(res.headers['www-authenticate'] ?? '')));
     if (!challenge) return res;
     res.resume();
@@ -205,12 +270,24 @@ export class RegistryClient {
     const wanted = scope || ch.params.scope;
     for (const one of (wanted ?? '').split(' ').filter(Boolean)) q.append('scope', one);
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    // As docker does, the registry's credentials go to the realm it named (and only there).
-    if (this.credentials) {
-      q.set('account', this.credentials.username);
-      headers.authorization = basicHeader(this.credentials);
+    let res: http.IncomingMessage;
+    if (this.credentials?.identityToken) {
+      // An identity token is an OAuth2 refresh token: POSTed to the realm for an access token (as docker).
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.credentials.identityToken, client_id: 'berth' });
+      if (ch.params.service) form.set('service', ch.params.service);
+      const scopes = q.getAll('scope');
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      const body = Buffer.from(form.toString());
+      realm.search = '';
+      res = await send(realm, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body, signal });
+    } else {
+      // As docker does, the registry's credentials go to the realm it named (and only there).
+      if (this.credentials) {
+        q.set('account', this.credentials.username);
+        headers.authorization = basicHeader(this.credentials);
+      }
+      res = await send(realm, { headers, signal });
     }
-    const res = await send(realm, { headers, signal });
     const shown = `${realm.origin}${realm.pathname}`;
     if (res.statusCode !== 200) {
       const why = await errorText(res);
@@ -238,8 +315,8 @@ export class RegistryClient {
       return;
     }
     const why = await errorText(res);
-    if (res.statusCode === 401) throw new BerthError('PermissionDenied', `login attempt to ${new URL('/v2/', this.base).href} failed with status: 401 Unauthorized (${why})`);
-    throw new BerthError('Unavailable', `login attempt to ${new URL('/v2/', this.base).href} failed with status: ${why}`);
+    if (res.statusCode === 401) throw new BerthError('PermissionDenied', `login attempt to ${this.url('/v2/').href} failed with status: 401 Unauthorized (${why})`);
+    throw new BerthError('Unavailable', `login attempt to ${this.url('/v2/').href} failed with status: ${why}`);
   }
 
   private static check(repo: string, reference: string): void {
@@ -283,15 +360,16 @@ export class RegistryClient {
     RegistryClient.check(repo, digest);
     const headers: Record<string, string> = opts.offset ? { range: `bytes=${opts.offset}-` } : {};
     let res = await this.request(`/v2/${repo}/blobs/${digest}`, { scope: `repository:${repo}:pull`, headers, signal: opts.signal });
-    let url = new URL(`/v2/${repo}/blobs/${digest}`, this.base);
+    let url = this.url(`/v2/${repo}/blobs/${digest}`);
     for (let hops = 0; res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location; hops++) {
       res.resume();
       if (hops === MAX_REDIRECTS) throw new BerthError('Unavailable', `blob ${digest}: stopped after ${MAX_REDIRECTS} redirects`);
       url = new URL(res.headers.location, url);
-      const h: Record<string, string> = { 'user-agent': this.userAgent, ...headers };
+      const extras = this.extras(url);
+      const h: Record<string, string> = { 'user-agent': this.userAgent, ...extras.headers, ...headers };
       const auth = this.authorization(url, `repository:${repo}:pull`);
       if (auth) h.authorization = auth;
-      res = await send(url, { headers: h, signal: opts.signal });
+      res = await send(url, { headers: h, signal: opts.signal, agent: extras.agent });
     }
     if (res.statusCode !== 200 && res.statusCode !== 206) return this.fail(res, repo, `blob ${digest}`);
     return res;
@@ -336,7 +414,7 @@ export class RegistryClient {
     start.resume();
     const location = start.headers.location;
     if (!location) throw new BerthError('Unavailable', `${what}: the registry sent no upload location`);
-    const url = new URL(location, this.base);
+    const url = new URL(location, this.base); // the registry's own path: not mapped again
     url.searchParams.set('digest', desc.digest);
     const res = await this.request(url.href, {
       method: 'PUT',

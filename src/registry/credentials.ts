@@ -10,6 +10,10 @@ import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 export interface Credentials {
   username: string;
   password: string;
+  /** An OAuth2 refresh token the registry's token server trades for access tokens (docker's IdentityToken). */
+  identityToken?: string;
+  /** A bearer token sent to the registry as it is (docker's RegistryToken). */
+  registryToken?: string;
 }
 
 interface AuthFile {

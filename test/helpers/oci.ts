@@ -25,8 +25,12 @@ export interface ImageSpec {
   variant?: string;
   cmd?: string[];
   env?: string[];
+  /** The config's User ("1002", "www-data:www-data"). */
+  user?: string;
   /** Replaces the config's diff ids (for images that lie about their layers). */
   diffIds?: string[];
+  /** More of the image config's `config` (User, Entrypoint, ExposedPorts...), over Cmd and Env. */
+  config?: Record<string, unknown>;
 }
 
 export interface BuiltImage {
@@ -73,7 +77,7 @@ export class OciLayout {
       architecture: spec.architecture ?? 'amd64',
       os: spec.os ?? 'linux',
       ...(spec.variant ? { variant: spec.variant } : {}),
-      config: { Cmd: spec.cmd ?? ['sh'], Env: spec.env ?? ['PATH=/bin'] },
+      config: { Cmd: spec.cmd ?? ['sh'], Env: spec.env ?? ['PATH=/bin'], ...(spec.user ? { User: spec.user } : {}), ...spec.config },
       rootfs: { type: 'layers', diff_ids: spec.diffIds ?? diffIds },
       history: spec.layers.map(() => ({ created: '2024-01-02T03:04:05Z', created_by: 'test' })),
     };

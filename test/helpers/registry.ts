@@ -49,7 +49,17 @@ class TokenServer {
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
+  /** OAuth2 refresh tokens (docker's identity tokens) this server accepts, and whose they are. */
+  readonly refreshTokens: Record<string, string> = {};
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method === 'POST') {
+      // The OAuth2 refresh-token grant: a form body with refresh_token, service and scope.
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => this.grant(req, res, new URLSearchParams(body)));
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ authorization: req.headers.authorization, query: url.search });
     let account = '';
@@ -63,7 +73,23 @@ class TokenServer {
       }
       account = user;
     }
-    const access = url.searchParams.getAll('scope').flatMap((scope) => {
+    this.issue(res, account, url.searchParams.getAll('scope'));
+  }
+
+  private grant(req: http.IncomingMessage, res: http.ServerResponse, form: URLSearchParams): void {
+    this.requests.push({ authorization: req.headers.authorization, query: `POST ${form}` });
+    const account = form.get('grant_type') === 'refresh_token' ? this.refreshTokens[form.get('refresh_token') ?? ''] : undefined;
+    if (!account) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ details: 'invalid refresh token' }));
+      return;
+    }
+    this.issue(res, account, (form.get('scope') ?? '').split(' ').filter(Boolean), true);
+  }
+
+  /** A signed token for `account` (anonymous when empty) with the access `scopes` allow it. */
+  private issue(res: http.ServerResponse, account: string, scopes: string[], oauth = false): void {
+    const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
       if (type !== 'repository' || !name) return [];
       if (account) return [{ type, name, actions: actions.split(',') }];
@@ -76,7 +102,7 @@ class TokenServer {
     const token = `${signing}.${b64url(sign('sha256', Buffer.from(signing), this.key))}`;
     res.writeHead(200, { 'content-type': 'application/json' });
     // Docker Hub sends both; a client must take either.
-    res.end(JSON.stringify(account ? { token, expires_in: 600 } : { access_token: token, expires_in: 600 }));
+    res.end(JSON.stringify(account && !oauth ? { token, expires_in: 600 } : { access_token: token, expires_in: 600 }));
   }
 }
 

@@ -1,4 +1,5 @@
 // docker exec (a command in all of a running container's namespaces and cgroups) and attach.
+import type { Readable } from 'node:stream';
 import { conflict, BerthError, invalid } from '../../core/errors.ts';
 import { buildExecPlan } from '../../runtime/plan.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
@@ -39,13 +40,15 @@ async function execShim(ctx: Ctx, nameOrId: string, x: ExecOptions & { execId?: 
 
 /**
  * docker attach: follows a running container's output until it stops, and returns its exit
- * code. `write` gets each frame's payload with its stream.
+ * code. `write` gets each frame's payload with its stream. `stdin` (the CRI's attach) goes to the
+ * container's terminal or stdin pipe through the monitor; its end closes a StdinOnce stdin.
  */
-export async function attach(ctx: Ctx, nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal): Promise<number> {
+export async function attach(ctx: Ctx, nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal, stdin?: Readable | null): Promise<number> {
   const c = get(ctx, nameOrId);
   initPid(ctx, c); // running
   const { connect } = await import('node:net');
   const sock = connect(ctx.store.attachSocket(c.record.Id));
+  stdin?.pipe(sock);
   signal?.addEventListener('abort', () => sock.destroy(), { once: true }); // its client left
   await new Promise<void>((resolve, reject) => {
     sock.on('data', deframer(write));

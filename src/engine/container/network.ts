@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isUp, type ContainerRecord, type EndpointSpec, type HostConfig } from '../../core/container.ts';
 import { BerthError, conflict, invalid, notFound } from '../../core/errors.ts';
+import { namespaceType } from '../../kernel/netns.ts';
 import type { SandboxRecord, Sandboxes } from '../../network/sandbox.ts';
 import { inUse } from '../../network/sweep.ts';
 import { readJsonFile, writeFileAtomic } from '../../util/atomic.ts';
@@ -30,9 +31,10 @@ export async function checkNetwork(ctx: Ctx, host: HostConfig, opts: CreateOptio
     if (host.Dns?.length || host.DnsSearch?.length || host.ExtraHosts?.length) throw invalid('conflicting options: dns and the network mode');
     host.NetworkMode = `container:${get(ctx, mode.ref).record.Id}`;
   }
+  if (mode.kind === 'ns') checkNetns(mode.path);
   if (mode.kind !== 'network') {
     if (ep.Aliases?.length || ep.IPv4Address || ep.MacAddress) throw invalid(`--network-alias, --ip and --mac-address need a network, not "${host.NetworkMode}"`);
-    if (mode.kind !== 'container') host.NetworkMode = mode.kind;
+    if (mode.kind !== 'container' && mode.kind !== 'ns') host.NetworkMode = mode.kind;
     // docker discards published ports without a network of the container's own.
     host.PortBindings = {};
     host.PublishAllPorts = false;
@@ -63,6 +65,13 @@ export async function setupNetwork(ctx: Ctx, record: ContainerRecord, undo: Undo
   fs.rmSync(path.join(dir, 'network.json'), { force: true });
   if (mode.kind === 'none') return { network: { mode: 'new' } };
   if (mode.kind === 'host') return { network: { mode: 'host' } };
+  if (mode.kind === 'ns') {
+    // Someone else's namespace: joined as it is (it may be gone since create), never released.
+    checkNetns(mode.path);
+    const view: NetworkView = { SandboxID: '', SandboxKey: mode.path, Ports: [], Networks: {} };
+    writeFileAtomic(path.join(dir, 'network.json'), JSON.stringify(view));
+    return { network: { mode: 'join', path: mode.path } };
+  }
   if (mode.kind === 'container') {
     const other = get(ctx, mode.ref);
     const pid = initPid(ctx, other);
@@ -85,6 +94,19 @@ export async function setupNetwork(ctx: Ctx, record: ContainerRecord, undo: Undo
   undo.push('network', () => sandboxes.release(sb.id).catch(() => undefined));
   writeNetworkView(ctx, record, sb, sandboxes);
   return { network: { mode: 'join', path: sb.netns }, sandbox: sb, sandboxes, release: sandboxes.releaseArgv(sb.id) };
+}
+
+/** `--network ns:PATH` joins only a network namespace (setns would take another kind, or fail late on a plain file). */
+function checkNetns(file: string): void {
+  const kind = namespaceType(file);
+  if (kind === 'net') return;
+  let why = kind ? `a namespace of type ${kind}, not a network namespace` : 'not a network namespace file';
+  try {
+    fs.statSync(file);
+  } catch (e) {
+    why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+  }
+  throw invalid(`--network ns:${file}: ${why}`);
 }
 
 /** network.json (inspect, port) and /etc/hosts with the container's own address. */
