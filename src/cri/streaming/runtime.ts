@@ -10,6 +10,7 @@ import { isUp } from '../../core/container.ts';
 import { BerthError, conflict, notFound } from '../../core/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { SHIM_PATH } from '../../runtime/shim.ts';
+import { attachStdin } from '../container/stdin.ts';
 
 export interface TermSize {
   width: number;
@@ -117,7 +118,7 @@ export class EngineStreamRuntime implements StreamRuntime {
         for await (const s of resize) containers.resize(monitorPid, file, s.height, s.width);
       })().catch(() => {});
     }
-    stdio.stdin?.resume(); // the monitor's attach socket carries output only
+    if (!(stdio.stdin && attachStdin(c.record.Id, stdio.stdin))) stdio.stdin?.resume(); // the monitor's attach socket carries output only
     await containers.attach(c.record.Id, (stream, data) => {
       const to = stream === 'stderr' && !tty ? stdio.stderr : stdio.stdout;
       if (to && !to.destroyed) to.write(data);
