@@ -146,6 +146,26 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
     assert.ok(!(await seen()), 'the command is gone once its client is');
   });
 
+  test('SPDY attach with stdin: input reaches the container through its monitor, and its end closes a StdinOnce stdin', async () => {
+    const id = await run(['create', '-i', '--label', 'io.berth.cri.kind=container', 'busybox', 'sh']);
+    const rec = engine.containers.get(id).record;
+    // Started as the CRI starts a container with stdin and stdin_once (critest's attach spec).
+    const life = await engine.containers.startStreams({ ...rec, Config: { ...rec.Config, StdinOnce: true } }, { stdin: true });
+    assert.ok(life);
+    life.stdout.resume();
+    life.stderr.resume();
+    const { url } = (await api.Attach({ container_id: id, stdin: true, stdout: true, stderr: true, tty: false })) as { url: string };
+    const c = await SpdyTestClient.connect(url, V4);
+    const s = streams(c, { stdin: true, stderr: true });
+    await s.stdin.write('echo hello\n');
+    await s.stdout.until(() => s.stdout.text() === 'hello\n');
+    await s.stdin.end();
+    await s.error.ended();
+    assert.deepEqual(JSON.parse(s.error.text()), { metadata: {}, status: 'Success' });
+    assert.equal(s.stderr.text(), '');
+    assert.equal((await life.exited).exit, 0, 'sh ends with its stdin');
+  });
+
   test('SPDY port-forward: a connection to the pod\'s port, and a clear error for a closed one', async () => {
     const { url } = (await api.PortForward({ pod_sandbox_id: pod, port: [8080] })) as { url: string };
     const c = await SpdyTestClient.connect(url, ['portforward.k8s.io']);

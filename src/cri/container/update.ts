@@ -9,7 +9,7 @@ import { resourcesOf } from './options.ts';
 export function updateContainerResources(ctx: CriContext, req: { container_id: string; linux?: LinuxContainerResources | null }): object {
   const c = findKind(ctx.engine, req.container_id, 'container');
   const r = resourcesOf(req.linux);
-  updateContainer(ctx.engine.containers, ctx.engine.cgroups, c.record.Id, {
+  updateContainer(ctx.engine.containers, c.record.Id, {
     Memory: r.Memory, MemorySwap: r.MemorySwap, CpuShares: r.CpuShares, CpuQuota: r.CpuQuota, CpuPeriod: r.CpuPeriod,
     CpusetCpus: r.CpusetCpus, CpusetMems: r.CpusetMems,
   });
