@@ -18,7 +18,7 @@ export async function startContainer(ctx: CriContext, req: { container_id: strin
   if (sandboxState(sb) !== 'SANDBOX_READY') throw conflict(`sandbox container ${JSON.stringify(sb.record.Id)} is not running`);
   if (c.record.Config.OpenStdin) {
     const streams = await ctx.engine.containers.startStreams(c.record, { stdin: true });
-    if (streams) holdStdin(c.record.Id, streams, c.record.Config.StdinOnce === true);
+    if (streams) holdStdin(streams);
   } else await ctx.engine.containers.start(c.record);
   return {};
 }

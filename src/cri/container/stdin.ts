@@ -1,35 +1,15 @@
 // The stdin of CRI containers created with `stdin`: a pipe from this daemon, held open while the
 // container runs (as containerd's shim holds its fifo), so a shell waits for an attach to type
-// into it. Attach clients write into it; with `stdin_once` the first client's end closes it.
-// Held in memory: after a daemon restart a container's stdin stays open at its monitor (which
-// keeps the pipe when the daemon's side goes, without StdinOnce) but takes no more input.
-import type { Readable, Writable } from 'node:stream';
+// into it instead of reading EOF. Attach clients' input reaches it through the monitor's attach
+// socket (which closes a StdinOnce stdin when the first client's input ends). Without StdinOnce
+// the monitor keeps the pipe open when this daemon's side goes (a daemon restart).
 import type { ContainerStreams } from '../../engine/container/types.ts';
 
-const held = new Map<string, { stdin: Writable; once: boolean; used: boolean }>();
-
 /** Takes a started container's streams: output is drained (the monitor logs it), stdin kept. */
-export function holdStdin(id: string, streams: ContainerStreams, once: boolean): void {
+export function holdStdin(streams: ContainerStreams): void {
   streams.stdout.resume();
   streams.stderr.resume();
-  if (streams.stdin) {
-    streams.stdin.on('error', () => {});
-    held.set(id, { stdin: streams.stdin, once, used: false });
-  }
-  streams.exited.catch(() => undefined).finally(() => held.delete(id));
-}
-
-/** Copies an attach client's input into the container's stdin; false when it has none here. */
-export function attachStdin(id: string, input: Readable): boolean {
-  const h = held.get(id);
-  if (!h || (h.once && h.used)) return false;
-  h.used = true;
-  input.on('data', (b: Buffer) => h.stdin.write(b));
-  input.once('end', () => {
-    if (h.once) {
-      h.stdin.end();
-      held.delete(id);
-    }
-  });
-  return true;
+  // The socket under it stays open while the container runs: nothing here writes to it.
+  streams.stdin?.on('error', () => {});
+  streams.exited.catch(() => undefined);
 }
