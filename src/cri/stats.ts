@@ -24,9 +24,10 @@ export function statLine(text: string, key: string): number {
 }
 
 /** rss and page faults: what memory.stat says (v1's hierarchical totals, v2's anon). */
-function memoryDetail(engine: Engine, id: string): { usage: number; rss: number; faults: number; major: number } {
-  const cg = engine.cgroups;
-  const procs = cg.paths(id).procs;
+function memoryDetail(engine: Engine, c: Container): { usage: number; rss: number; faults: number; major: number } {
+  // The driver of the container's own parent (the pod's cgroup), as the engine's stats read it.
+  const cg = engine.containers.ctx.host.cgroups(c.record.HostConfig.CgroupParent || undefined);
+  const procs = cg.paths(c.record.Id).procs;
   const dir = path.dirname(cg.version === 2 ? procs[0] : (procs.find((p) => /\/memory\//.test(p)) ?? procs[0]));
   const read = (f: string) => {
     try {
@@ -67,7 +68,7 @@ export function containerStats(engine: Engine, c: Container): object {
   const nanoCores = prev && up && now > prev.t && cpu >= prev.cpu ? ((cpu - prev.cpu) * 1_000_000_000n) / (now - prev.t) : 0n;
   if (up) previous.set(id, { t: now, cpu });
   else previous.delete(id);
-  const mem = up ? memoryDetail(engine, id) : { usage: 0, rss: 0, faults: 0, major: 0 };
+  const mem = up ? memoryDetail(engine, c) : { usage: 0, rss: 0, faults: 0, major: 0 };
   const upper = path.join(engine.root.dir, 'containers', id, 'upper');
   return {
     attributes: { id, metadata: metadataOf(c.record), labels: givenLabels(c.record), annotations: annotationsOf(c.record) },
