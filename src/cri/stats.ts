@@ -90,7 +90,8 @@ interface StatsFilter {
 export function handlers(ctx: CriContext): Handlers {
   const engine = ctx.engine;
   const podStats = (sb: Container, all: Container[]) => {
-    const cs = podContainers(engine, sb.record.Id, all).map((c) => containerStats(engine, c) as { cpu: { usage_core_nano_seconds: { value: string }; usage_nano_cores: { value: string } }; memory: Record<string, { value: string }> });
+    const members = podContainers(engine, sb.record.Id, all);
+    const cs = members.map((c) => containerStats(engine, c) as { cpu: { usage_core_nano_seconds: { value: string }; usage_nano_cores: { value: string } }; memory: Record<string, { value: string }> });
     const sum = (f: (x: (typeof cs)[number]) => { value: string }) => v(cs.reduce((a, x) => a + BigInt(f(x).value), 0n));
     const ts = String(BigInt(Date.now()) * 1_000_000n);
     return {
@@ -98,7 +99,7 @@ export function handlers(ctx: CriContext): Handlers {
       linux: {
         cpu: { timestamp: ts, usage_core_nano_seconds: sum((x) => x.cpu.usage_core_nano_seconds), usage_nano_cores: sum((x) => x.cpu.usage_nano_cores) },
         memory: { timestamp: ts, working_set_bytes: sum((x) => x.memory.working_set_bytes), usage_bytes: sum((x) => x.memory.usage_bytes), rss_bytes: sum((x) => x.memory.rss_bytes), page_faults: sum((x) => x.memory.page_faults), major_page_faults: sum((x) => x.memory.major_page_faults), available_bytes: v(0) },
-        process: { timestamp: ts, process_count: v(isUp(sb.state.Status) ? engine.containers.stats(sb.record.Id).pids + cs.length : 0) },
+        process: { timestamp: ts, process_count: v([sb, ...members].filter((c) => isUp(c.state.Status)).reduce((n, c) => n + engine.containers.stats(c.record.Id).pids, 0)) },
         containers: cs,
       },
     };
