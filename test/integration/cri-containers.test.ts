@@ -74,6 +74,13 @@ describe('CRI containers', { skip, concurrency: false }, () => {
     assert.match(w.err, /Read-only file system/);
   });
 
+  test('a container with stdin keeps it open: a shell waits for input instead of ending', async () => {
+    const p = await pod();
+    const id = await run(p, { command: ['sh'], stdin: true, stdin_once: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(((await cri.call('ContainerStatus', { container_id: id })) as any).status.state, 'CONTAINER_RUNNING');
+  });
+
   test('mounts: read-only, and propagation rslave and rshared', async () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cri-mnt-'));
     try {

@@ -194,6 +194,27 @@ describe('CRI pods', { skip, concurrency: false }, () => {
     assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0), []);
   });
 
+  test('a pod under the kubelet\'s cgroup parent: stats from there, its containers\' cgroups gone with it', async () => {
+    const parent = `/berthtest${root.key}/pod-cg`;
+    const pod = podConfig(root, 'cg', { linux: { cgroup_parent: parent } });
+    const { pod_sandbox_id: podId } = await cri.call('RunPodSandbox', { config: pod });
+    const { container_id: id } = await cri.call('CreateContainer', { pod_sandbox_id: podId, config: ctrConfig('cg', 'mem', ['sh', '-c', 'x=$(head -c 4000000 /dev/zero | tr "\\0" a); exec sleep 1000']), sandbox_config: pod });
+    await cri.call('StartContainer', { container_id: id });
+    const dirs = () => fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, parent, id)).filter((d) => fs.existsSync(d));
+    assert.ok(dirs().length > 0, 'the container\'s cgroup is under the parent');
+    const stats = ((await cri.call('ContainerStats', { container_id: id })) as any).stats;
+    assert.ok(BigInt(stats.memory.usage_bytes.value) > 0n);
+    assert.ok(BigInt(stats.memory.page_faults.value) > 0n);
+    await cri.call('StopPodSandbox', { pod_sandbox_id: podId });
+    await cri.call('RemovePodSandbox', { pod_sandbox_id: podId });
+    assert.deepEqual(dirs(), []);
+    assert.deepEqual(root.leftovers(), []);
+    // The parent is the kubelet's to remove.
+    for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+      for (const d of [path.join('/sys/fs/cgroup', h, parent), path.join('/sys/fs/cgroup', h, path.dirname(parent))]) try { fs.rmdirSync(d); } catch {}
+    }
+  });
+
   test('crictl: runp, create, start, ps, pods, inspect, inspectp, logs, stats, stopp, rmp', { skip: hasCrictl ? false : 'crictl is not here (BERTH_CRICTL)' }, async () => {
     const dir = fs.mkdtempSync(path.join(root.dir, 'crictl-'));
     const pod = podConfig(root, 'ctl');

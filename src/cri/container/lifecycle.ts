@@ -7,6 +7,7 @@ import { sandboxOf } from '../sandbox/meta.ts';
 import { sandboxState } from '../sandbox/status.ts';
 import type { CriContext } from './cri-types.ts';
 import { stateOf } from './status.ts';
+import { holdStdin } from './stdin.ts';
 
 /** Only a created container starts: an exited one is the kubelet's to recreate (containerd's rule). */
 export async function startContainer(ctx: CriContext, req: { container_id: string }): Promise<object> {
@@ -15,7 +16,10 @@ export async function startContainer(ctx: CriContext, req: { container_id: strin
   if (state !== 'CONTAINER_CREATED') throw conflict(`container ${JSON.stringify(c.record.Id)} is in ${state} state`);
   const sb = findKind(ctx.engine, sandboxOf(c.record), 'sandbox');
   if (sandboxState(sb) !== 'SANDBOX_READY') throw conflict(`sandbox container ${JSON.stringify(sb.record.Id)} is not running`);
-  await ctx.engine.containers.start(c.record);
+  if (c.record.Config.OpenStdin) {
+    const streams = await ctx.engine.containers.startStreams(c.record, { stdin: true });
+    if (streams) holdStdin(streams);
+  } else await ctx.engine.containers.start(c.record);
   return {};
 }
 
