@@ -234,6 +234,22 @@ describe('CRI streaming', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(JSON.parse(w.text(3)), { metadata: {}, status: 'Success' });
   });
 
+  test('WebSocket exec in base64.channel.k8s.io: text messages, the channel as a digit, the data in base64', async () => {
+    const ws = new WebSocket((await execUrl(['sh', '-c', 'head -c 3; echo; echo e >&2'], { stdin: true })).replace(/^http/, 'ws'), ['base64.channel.k8s.io']);
+    const got: Record<string, string> = {};
+    ws.addEventListener('message', (e) => {
+      const m = String(e.data);
+      got[m[0]] = (got[m[0]] ?? '') + Buffer.from(m.slice(1), 'base64').toString();
+    });
+    await new Promise((resolve) => ws.addEventListener('open', resolve));
+    assert.equal(ws.protocol, 'base64.channel.k8s.io');
+    ws.send('0' + Buffer.from('abc').toString('base64'));
+    await new Promise((resolve) => ws.addEventListener('close', resolve));
+    assert.equal(got['1'], 'abc\n');
+    assert.equal(got['2'], 'e\n');
+    assert.equal(got['3'] ?? '', ''); // before v4, success says nothing
+  });
+
   test('WebSocket attach follows a running container\'s output', async () => {
     const { url } = (await api.Attach({ container_id: ticker, stdout: true, stderr: true, tty: false, stdin: false })) as { url: string };
     const w = wsOpen(url, ['v4.channel.k8s.io']);
