@@ -193,6 +193,7 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       DnsSearch: strList(host.DnsSearch, 'DnsSearch') ?? [],
       DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
       ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
+      ...(str(host.CgroupParent) ? { CgroupParent: str(host.CgroupParent) } : {}),
       PidMode: str(host.PidMode) ?? '',
       IpcMode: str(host.IpcMode) ?? '',
       UTSMode: str(host.UTSMode) ?? '',

@@ -8,7 +8,8 @@ import { isUp } from '../core/container.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Container } from '../engine/container/types.ts';
 import { dirUsage } from '../snapshot/layers.ts';
-import type { PodsContext } from './container/cri-types.ts';
+import type { Handlers } from './context.ts';
+import type { CriContext } from './container/cri-types.ts';
 import { allOfKind, findKind, podContainers } from './sandbox/lookup.ts';
 import { annotationsOf, givenLabels, metadataOf, sandboxOf, selects } from './sandbox/meta.ts';
 
@@ -85,7 +86,7 @@ interface StatsFilter {
   label_selector?: Record<string, string>;
 }
 
-export function handlers(ctx: PodsContext): Record<string, (req: any) => object> {
+export function handlers(ctx: CriContext): Handlers {
   const engine = ctx.engine;
   const podStats = (sb: Container, all: Container[]) => {
     const cs = podContainers(engine, sb.record.Id, all).map((c) => containerStats(engine, c) as { cpu: { usage_core_nano_seconds: { value: string }; usage_nano_cores: { value: string } }; memory: Record<string, { value: string }> });

@@ -89,7 +89,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       CpuShares: r.HostConfig.CpuShares,
       Memory: r.HostConfig.Memory,
       NanoCpus: r.HostConfig.NanoCpus,
-      CgroupParent: '',
+      CgroupParent: r.HostConfig.CgroupParent ?? '',
       BlkioWeight: r.HostConfig.BlkioWeight ?? 0,
       BlkioWeightDevice: r.HostConfig.BlkioWeightDevice ?? [],
       BlkioDeviceReadBps: r.HostConfig.BlkioDeviceReadBps ?? [],

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { collect, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
+import { BERTH, collect, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
 
 const NODE = process.execPath;
 
@@ -95,5 +95,87 @@ const e = new Engine(process.env.BERTH_ROOT); const ref = await ensurePauseImage
     assert.equal((await root.run(['rm', 'crilog'])).code, 0);
     assert.ok(fs.existsSync(`${file}.1`), 'the kubelet owns the log files: rm leaves them');
     assert.deepEqual(root.leftovers(), []);
+  });
+  describe('CgroupParent', () => {
+    const tag = `berth-test-kubepods-${process.pid}`;
+    const cgroup2 = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => / - cgroup2 /.test(l))?.split(' ')[4];
+    /** Every hierarchy's mount (v1's, and the cgroup2 mount the v2 runs use). */
+    const mounts = () => [...new Set(fs.readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`).filter((d) => fs.statSync(d).isDirectory()).concat(cgroup2 ?? []))];
+    const under = (rel: string) => mounts().filter((m) => fs.existsSync(path.join(m, rel)));
+    after(() => {
+      // The test's parents (berth never removes a parent): children first.
+      for (const m of mounts()) {
+        for (const rel of [`${tag}/pod1`, `${tag}/pod2`, tag, `berthtest${process.pid}-pod3.slice`, `berthtest${process.pid}.slice`].map((r) => r.replace(`berthtest${process.pid}-pod3.slice`, `berthtest${process.pid}.slice/berthtest${process.pid}-pod3.slice`))) {
+          try {
+            fs.rmdirSync(path.join(m, rel));
+          } catch {}
+        }
+      }
+    });
+
+    for (const v2 of [false, true]) {
+      test(`the container's cgroup under a cgroupfs parent and a systemd slice, limits and update there, only its own removed (cgroup v${v2 ? 2 : 1})`, { skip: v2 && !cgroup2 && 'no cgroup2 mount' }, async () => {
+        const env = v2 ? { ...root.env(), BERTH_CGROUP_ROOT: cgroup2 } : root.env();
+        const run = (args: string[]) => collect(spawn(BERTH, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }), 30_000);
+        const parent = `/${tag}/pod1`;
+        // The hybrid host's cgroup2 mount has no controllers: there, placement only.
+        const c = await run(['run', '-d', '--name', 'parented', '--cgroup-parent', parent, ...(v2 ? [] : ['-m', '64m']), 'busybox', 'sleep', '60']);
+        assert.equal(c.code, 0, c.stderr);
+        const id = c.stdout.trim();
+        const pid = (await run(['inspect', '-f', '{{.State.Pid}}', 'parented'])).stdout.trim();
+        const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+        if (v2) {
+          assert.ok(fs.readFileSync(path.join(cgroup2!, tag, 'pod1', id, 'cgroup.procs'), 'utf8').split('\n').includes(pid));
+        } else {
+          for (const c of ['memory', 'pids', 'cpu', 'freezer', 'devices', 'cpuset', 'blkio']) assert.ok(lines.some((l) => l.split(':')[1]?.split(',').includes(c) && l.endsWith(`:${parent}/${id}`)), `${c}: ${lines.join(' | ')}`);
+          const mem = `/sys/fs/cgroup/memory${parent}/${id}/memory.limit_in_bytes`;
+          assert.equal(fs.readFileSync(mem, 'utf8').trim(), String(64 * 1024 * 1024));
+          assert.equal((await run(['update', '-m', '96m', 'parented'])).code, 0);
+          assert.equal(fs.readFileSync(mem, 'utf8').trim(), String(96 * 1024 * 1024));
+          assert.equal((await run(['pause', 'parented'])).code, 0);
+          assert.equal((await run(['unpause', 'parented'])).code, 0);
+        }
+        assert.equal((await run(['inspect', '-f', '{{.HostConfig.CgroupParent}}', 'parented'])).stdout.trim(), parent);
+        assert.match((await run(['top', 'parented'])).stdout, /sleep 60/);
+        // A systemd slice name is its cgroupfs path.
+        const slice = `berthtest${process.pid}-pod3.slice`;
+        const s = await run(['run', '--rm', '--cgroup-parent', slice, 'busybox', 'true']);
+        assert.equal(s.code, 0, s.stderr);
+        assert.ok(under(`berthtest${process.pid}.slice/${slice}`).length > 0, 'the slice was made where systemd puts it');
+        assert.deepEqual(under(`berthtest${process.pid}.slice/${slice}`).flatMap((m) => fs.readdirSync(path.join(m, `berthtest${process.pid}.slice`, slice), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)), [], '--rm took its own cgroup');
+        assert.equal((await run(['rm', '-f', 'parented'])).code, 0);
+        assert.deepEqual(under(`${tag}/pod1/${id}`), [], 'its own cgroup is gone');
+        assert.ok(under(`${tag}/pod1`).length > 0, 'the parent stays: it is the caller\'s');
+        assert.deepEqual(fs.readdirSync(path.join(root.dir, 'cgroup-parents')), []);
+        for (const bad of ['/a/../b', 'a-.slice', '/', 'x y']) {
+          const r = await run(['create', '--cgroup-parent', bad, 'busybox']);
+          assert.equal(r.code, 125, bad);
+          assert.match(r.stderr, /invalid cgroup parent/);
+        }
+        assert.deepEqual(root.leftovers(), []);
+      });
+    }
+
+    test('leak-free after kill -9: a start killed once the cgroup exists, and a monitor killed while it runs', async () => {
+      const parent = `/${tag}/pod2`;
+      const crash = (step: string, args: string[]) => collect(spawn(BERTH, args, { env: { ...root.env(), BERTH_TEST_CRASH: '1', BERTH_CRASH_AT: step }, stdio: ['ignore', 'pipe', 'pipe'] }), 30_000);
+      assert.equal((await root.run(['create', '--name', 'crashed', '--cgroup-parent', parent, 'busybox', 'sleep', '60'])).code, 0);
+      const id = (await root.run(['inspect', '-f', '{{.Id}}', 'crashed'])).stdout.trim();
+      const r = await crash('start:cgroups-created', ['start', 'crashed']);
+      assert.equal(r.signal, 'SIGKILL', r.stderr);
+      assert.ok(under(`${tag}/pod2/${id}`).length > 0, 'the killed start left its cgroup');
+      assert.equal((await root.run(['start', 'crashed'])).code, 0, 'the next start replaces it');
+      // The monitor (and with it the container) killed: the next command's sweep finds the cgroup through its marker.
+      const pid = Number((await root.run(['inspect', '-f', '{{.State.Pid}}', 'crashed'])).stdout.trim());
+      const monitor = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      process.kill(monitor, 'SIGKILL');
+      await root.until(() => fs.existsSync(`/proc/${pid}`), (alive) => !alive);
+      const ps = await root.run(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
+      assert.match(ps.stdout, /^crashed exited$/m);
+      assert.deepEqual(under(`${tag}/pod2/${id}`), []);
+      assert.equal((await root.run(['rm', 'crashed'])).code, 0);
+      assert.deepEqual(fs.readdirSync(path.join(root.dir, 'cgroup-parents')), []);
+      assert.deepEqual(root.leftovers(), []);
+    });
   });
 });

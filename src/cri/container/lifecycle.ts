@@ -5,11 +5,11 @@ import { conflict, isCode } from '../../core/errors.ts';
 import { findKind, maybeKind } from '../sandbox/lookup.ts';
 import { sandboxOf } from '../sandbox/meta.ts';
 import { sandboxState } from '../sandbox/status.ts';
-import type { PodsContext } from './cri-types.ts';
+import type { CriContext } from './cri-types.ts';
 import { stateOf } from './status.ts';
 
 /** Only a created container starts: an exited one is the kubelet's to recreate (containerd's rule). */
-export async function startContainer(ctx: PodsContext, req: { container_id: string }): Promise<object> {
+export async function startContainer(ctx: CriContext, req: { container_id: string }): Promise<object> {
   const c = findKind(ctx.engine, req.container_id, 'container');
   const state = stateOf(c);
   if (state !== 'CONTAINER_CREATED') throw conflict(`container ${JSON.stringify(c.record.Id)} is in ${state} state`);
@@ -20,7 +20,7 @@ export async function startContainer(ctx: PodsContext, req: { container_id: stri
 }
 
 /** The image's stop signal, then SIGKILL after `timeout` seconds. */
-export async function stopContainer(ctx: PodsContext, req: { container_id: string; timeout?: string | number }): Promise<object> {
+export async function stopContainer(ctx: CriContext, req: { container_id: string; timeout?: string | number }): Promise<object> {
   const c = findKind(ctx.engine, req.container_id, 'container');
   if (!isUp(c.state.Status)) return {};
   try {
@@ -32,7 +32,7 @@ export async function stopContainer(ctx: PodsContext, req: { container_id: strin
 }
 
 /** A running container is killed first (as containerd does); one already gone is success. */
-export async function removeContainer(ctx: PodsContext, req: { container_id: string }): Promise<object> {
+export async function removeContainer(ctx: CriContext, req: { container_id: string }): Promise<object> {
   const c = maybeKind(ctx.engine, req.container_id, 'container');
   if (!c) return {};
   try {

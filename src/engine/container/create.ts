@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { ContainerRecord, HostConfig, MountSpec } from '../../core/container.ts';
 import { invalid } from '../../core/errors.ts';
 import { deviceRules, hostDevices } from '../../kernel/devices.ts';
+import { cgroupParentScope } from '../../kernel/cgroup-parent.ts';
 import { parseSignal } from '../../kernel/signals.ts';
 import { runtimeCommand } from '../../runtime/runtimes.ts';
 import { randomHex } from '../../util/random.ts';
@@ -36,6 +37,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
   checkSysctls(host.Sysctls ?? {});
   checkLogConfig(host.LogConfig);
+  cgroupParentScope(host.CgroupParent); // a bad parent fails now
   checkNamespaceModes(host, (ref) => get(ctx, ref).record.Id);
   host.IdMap = idMapFor(host);
   if (host.Runtime === '' || host.Runtime === 'berth') delete host.Runtime;

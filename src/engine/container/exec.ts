@@ -5,6 +5,7 @@ import { buildExecPlan } from '../../runtime/plan.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
 import { deframer } from '../../util/frames.ts';
 import type { Ctx } from './context.ts';
+import { cgroupsOf } from './cgroup-parent.ts';
 import { joinFiles, processSpec } from './process.ts';
 import { get, initPid } from './reconcile.ts';
 import { wait } from './stop.ts';
@@ -33,7 +34,7 @@ async function execShim(ctx: Ctx, nameOrId: string, x: ExecOptions & { execId?: 
   const pid = initPid(ctx, c);
   if (!x.args.length) throw invalid('No exec command specified');
   const tty = x.tty && { ...x.tty, interactive: stdio.stdin !== 'ignore', winsizeFile: x.execId ? ctx.store.winsizeFile(c.record.Id, x.execId) : undefined };
-  const plan = buildExecPlan({ pid, cgroupJoin: joinFiles(ctx, ctx.host.cgroups().paths(c.record.Id)), process: await processSpec(ctx, c.record, { ...x, tty }), userns: c.record.HostConfig.IdMap && `/proc/${pid}/ns/user` });
+  const plan = buildExecPlan({ pid, cgroupJoin: joinFiles(ctx, cgroupsOf(ctx, c.record).paths(c.record.Id)), process: await processSpec(ctx, c.record, { ...x, tty }), userns: c.record.HostConfig.IdMap && `/proc/${pid}/ns/user` });
   return ctx.host.spawn(plan, stdio);
 }
 
