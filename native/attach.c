@@ -41,19 +41,24 @@ void attach_accept(struct attach *a) {
   int cfd = accept4(a->listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (cfd < 0) return;
   for (int i = 0; i < ATTACH_MAX; i++)
-    if (a->clients[i] < 0) { a->clients[i] = cfd; return; }
+    if (a->clients[i] < 0) { a->clients[i] = cfd; a->wrote[i] = a->in_done[i] = 0; return; }
   close(cfd); /* full: the client sees EOF at once */
 }
 
-/* Clients only listen; their input is read and dropped, EOF ends them. One message is a
- * request (the engine's, in one write): ATTACH_REOPEN_LOG, answered by attach_answer. Returns
- * 1 for it. */
-int attach_client_ready(struct attach *a, int i) {
-  char drop[512];
-  ssize_t r = read(a->clients[i], drop, sizeof drop);
-  if (r == (ssize_t)sizeof ATTACH_REOPEN_LOG - 1 && !memcmp(drop, ATTACH_REOPEN_LOG, sizeof ATTACH_REOPEN_LOG - 1)) return 1;
-  if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) { close(a->clients[i]); a->clients[i] = -1; }
-  return 0;
+/* A client's input, for the caller to give the container (> 0); 0 when a client that sent input
+ * ends it (it keeps following the output: the end of its stdin is not the end of its interest);
+ * -1 otherwise: a client that never sent input and reaches its end is gone. One message is a
+ * request instead (the engine's, in one write, before any input): ATTACH_REOPEN_LOG, answered by
+ * attach_answer; ATTACH_REQUEST for it. */
+ssize_t attach_client_ready(struct attach *a, int i, char *buf, size_t cap) {
+  ssize_t r = read(a->clients[i], buf, cap);
+  if (!a->wrote[i] && r == (ssize_t)sizeof ATTACH_REOPEN_LOG - 1 && !memcmp(buf, ATTACH_REOPEN_LOG, sizeof ATTACH_REOPEN_LOG - 1)) return ATTACH_REQUEST;
+  if (r > 0) { a->wrote[i] = 1; return r; }
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return -1;
+  if (r == 0 && a->wrote[i] && !a->in_done[i]) { a->in_done[i] = 1; return 0; }
+  close(a->clients[i]);
+  a->clients[i] = -1;
+  return -1;
 }
 
 /* The answer to a request: one frame on stream 3 (docker's "system error" stream, which output

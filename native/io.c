@@ -151,6 +151,16 @@ static void on_stdin(struct io *io, char *buf, size_t cap) {
   write_all(io->master, buf, (size_t)r);
 }
 
+/* An attached client's input (the CRI's attach with stdin): into the terminal, or the stdin pipe,
+ * which its end closes unless the pipe is held (StdinOnce, as for our own stdin). */
+static void on_client(struct io *io, int i, char *buf, size_t cap) {
+  ssize_t r = attach_client_ready(io->at, i, buf, cap);
+  if (r == ATTACH_REQUEST) { on_reopen(io, i); return; }
+  int to = io->master >= 0 ? io->master : *io->in_pipe;
+  if (r > 0 && to >= 0) write_all(to, buf, (size_t)r);
+  if (r == 0 && io->master < 0 && *io->in_pipe >= 0 && !io->in_hold) { close(*io->in_pipe); *io->in_pipe = -1; }
+}
+
 /* Ends when the init has exited and its output is drained (all writers are gone once the pid
  * namespace is torn down with its init). Returns the init's wait status. */
 int io_loop(struct io *io) {
@@ -165,7 +175,7 @@ int io_loop(struct io *io) {
     fds[SLOT_STDIN] = (struct pollfd){ io->in, POLLIN, 0 };
     fds[SLOT_LISTENER] = (struct pollfd){ io->at->listener, POLLIN, 0 };
     fds[SLOT_HEALTH] = (struct pollfd){ io->hc->out, POLLIN, 0 };
-    for (int i = 0; i < ATTACH_MAX; i++) fds[SLOT_CLIENTS + i] = (struct pollfd){ io->at->clients[i], POLLIN, 0 };
+    for (int i = 0; i < ATTACH_MAX; i++) fds[SLOT_CLIENTS + i] = (struct pollfd){ io->at->clients[i], io->at->in_done[i] ? 0 : POLLIN, 0 };
     /* Another runtime's init may not be there yet (or be between restarts): look again soon. */
     pid_t target = exited || !io->hc->enabled ? -1 : health_target(io->initpidfile, io->init);
     int timeout = exited ? -1 : target > 0 ? health_tick(io->hc, target) : io->hc->enabled ? 100 : -1;
@@ -181,8 +191,7 @@ int io_loop(struct io *io) {
     if (io->hc->out >= 0 && (fds[SLOT_HEALTH].revents & ready)) health_read(io->hc);
     if (io->at->listener >= 0 && (fds[SLOT_LISTENER].revents & POLLIN)) attach_accept(io->at);
     for (int i = 0; i < ATTACH_MAX; i++)
-      if (io->at->clients[i] >= 0 && fds[SLOT_CLIENTS + i].fd == io->at->clients[i] && (fds[SLOT_CLIENTS + i].revents & ready) && attach_client_ready(io->at, i))
-        on_reopen(io, i);
+      if (io->at->clients[i] >= 0 && fds[SLOT_CLIENTS + i].fd == io->at->clients[i] && (fds[SLOT_CLIENTS + i].revents & ready)) on_client(io, i, buf, sizeof buf);
     if (io->in >= 0 && (fds[SLOT_STDIN].revents & ready)) on_stdin(io, buf, sizeof buf);
   }
   if (io->hc->pid > 0) { /* a probe of a container that is gone tells nothing */

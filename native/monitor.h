@@ -16,14 +16,18 @@ struct attach {
   const char *path; /* NULL: no socket */
   int listener;
   int clients[ATTACH_MAX];
+  char wrote[ATTACH_MAX];   /* the client sent input (the CRI's attach with stdin) */
+  char in_done[ATTACH_MAX]; /* ... and then ended it: it only follows the output now */
 };
 int attach_open(struct attach *a, const char *path);
 void attach_broadcast(struct attach *a, int stream, const char *data, size_t n);
 void attach_accept(struct attach *a);
-int attach_client_ready(struct attach *a, int i);
+ssize_t attach_client_ready(struct attach *a, int i, char *buf, size_t cap);
 void attach_answer(struct attach *a, int i, const char *msg);
 /* A client's request to reopen the log file (src/engine/container/logfile.ts sends it). */
 #define ATTACH_REOPEN_LOG "\0berth:reopen-log\n"
+/* attach_client_ready's answer for that request. */
+#define ATTACH_REQUEST (-2)
 
 void attach_close(struct attach *a);
 

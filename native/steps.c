@@ -29,7 +29,7 @@ static const struct step_def steps[] = {
   { "pidfile", 1, 1, STEP_MONITOR, NULL },
   { "oom", 1, 1, STEP_MONITOR, NULL },
   { "exitfile", 1, 1, STEP_MONITOR, NULL },
-  { "rmdir", 1, 1, STEP_MONITOR, NULL },
+  { "rmdir", 1, 2, STEP_MONITOR, NULL },
   { "rmscope", 1, 1, STEP_MONITOR, NULL },
   { "rmtree", 1, 1, STEP_MONITOR, NULL },
   { "umount", 1, 1, STEP_MONITOR, NULL },

@@ -55,9 +55,11 @@ void teardown(struct plan *p) {
       /* Already gone (another runtime removes its own, or a `rm -f` was first): the scope may be
        * empty now all the same. */
       if (!gone && errno == ENOENT) gone = 1;
-      /* The root's scope goes with its last container: one try, another container keeps it busy. */
+      /* The root's scope goes with its last container: one try, another container keeps it busy.
+       * `rmdir DIR leaf`: the parent is not berth's (a CgroupParent, the kubelet's): left alone. */
       char scope[4096];
       const char *slash = strrchr(r->f[1], '/');
+      if (r->n >= 3 && !strcmp(r->f[2], "leaf")) slash = NULL;
       if (gone && slash && snprintf(scope, sizeof scope, "%.*s", (int)(slash - r->f[1]), r->f[1]) < (int)sizeof scope && rmdir(scope) < 0) {}
     } else if (!strcmp(r->f[0], "rmtree")) {
       /* Out of sight first (a dot name readers skip), then removed: nobody ever lists a

@@ -26,7 +26,7 @@ export function containerAdminRoutes(r: Router, engine: Engine): void {
       BlkioWeight: n('BlkioWeight'), MemoryReservation: n('MemoryReservation'), CpuRealtimeRuntime: n('CpuRealtimeRuntime'), CpuRealtimePeriod: n('CpuRealtimePeriod'),
       RestartPolicy: rp?.Name ? { Name: rp.Name as NonNullable<HostConfig['RestartPolicy']>['Name'], MaximumRetryCount: rp.MaximumRetryCount ?? 0 } : undefined,
     };
-    updateContainer(engine.containers, engine.cgroups, call.params.id, u);
+    updateContainer(engine.containers, call.params.id, u);
     return { status: 200, body: { Warnings: [] } };
   });
 

@@ -77,6 +77,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'pid', type: 'string' },
   { name: 'ipc', type: 'string' },
   { name: 'uts', type: 'string' },
+  { name: 'cgroup-parent', type: 'string' },
   { name: 'log-driver', type: 'string' },
   { name: 'log-opt', type: 'list' },
   { name: 'pull', type: 'string' },

@@ -113,6 +113,14 @@ export interface HostConfig {
   Tmpfs?: Record<string, string>;
   /** --init: a small init runs as pid 1, reaps zombies and forwards signals to the command. */
   Init?: boolean | null;
+  /**
+   * The cgroup the container's goes under (docker's --cgroup-parent; the kubelet's pod cgroup):
+   * a cgroupfs path, or a systemd slice name (kernel/cgroup-parent.ts). Absent: berth's own scope.
+   */
+  CgroupParent?: string;
+  /** docker's: paths masked (/dev/null or an empty tmpfs) and made read-only; null/absent: berth's defaults, []: none; privileged: none. */
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
   /** "" (a namespace of its own), "host", or "container:<id>" (another container's). */
   PidMode?: string;
   IpcMode?: string;

@@ -2,9 +2,11 @@
 // journal (so what another process did to a pod's containers shows too). A container that exits
 // under its monitor becomes a `die` event when someone looks: while a client follows, the
 // containers are reconciled every second, as the Docker API's /events does.
+import type * as grpc from '@grpc/grpc-js';
 import type { EngineEvent } from '../engine/events.ts';
 import type { Container } from '../engine/container/types.ts';
-import type { PodsContext } from './container/cri-types.ts';
+import type { Handlers } from './context.ts';
+import type { CriContext } from './container/cri-types.ts';
 import { containerStatus } from './container/status.ts';
 import { allOfKind, podContainers } from './sandbox/lookup.ts';
 import { KIND, SANDBOX } from './sandbox/meta.ts';
@@ -25,15 +27,11 @@ export function eventType(e: EngineEvent): string | undefined {
   return TYPES[e.Action];
 }
 
-interface Writable {
-  write(msg: object): unknown;
-  on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
-}
-
-export function handlers(ctx: PodsContext): Record<string, (req: any, call?: any) => void> {
+export function handlers(ctx: CriContext): Handlers {
   const engine = ctx.engine;
   return {
-    GetContainerEvents: (_req: object, call?: Writable) => {
+    GetContainerEvents: (_req, c) => {
+      const call = c as grpc.ServerWritableStream<object, object> | undefined;
       if (!call) return;
       const send = (e: EngineEvent) => {
         const type = eventType(e);

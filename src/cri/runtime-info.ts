@@ -1,7 +1,6 @@
 // The runtime's own calls: Version, Status (RuntimeReady, NetworkReady), UpdateRuntimeConfig (the
 // pod CIDR), RuntimeConfig (the cgroup driver), and CheckpointContainer, which berth cannot do yet.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { VERSION } from '../core/version.ts';
 import type { CriContext, Handlers } from './context.ts';
 import { unimplemented } from './errors.ts';
@@ -30,7 +29,7 @@ export function handlers(ctx: CriContext): Handlers {
 }
 
 function status(ctx: CriContext, verbose: boolean): Reply<StatusResponse> {
-  const net = ctx.podNetworks ? ctx.podNetworks.status() : cniConfStatus(ctx.config.cniConfDir);
+  const net = ctx.podNetworks?.status() ?? { ready: false, reason: 'NetworkPluginNotReady', message: 'no pod network' };
   const conditions: Reply<RuntimeCondition>[] = [
     { type: 'RuntimeReady', status: true, reason: '', message: '' },
     { type: 'NetworkReady', status: net.ready, reason: net.ready ? '' : (net.reason ?? 'NetworkPluginNotReady'), message: net.ready ? '' : (net.message ?? '') },
@@ -57,19 +56,4 @@ export function cniConfFiles(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/**
- * Whether a usable CNI configuration is there (a JSON object naming a plugin `type`, or a
- * conflist with plugins). PodNetworks.status() answers this once the pod network is wired in;
- * until then Status uses this.
- */
-export function cniConfStatus(dir: string): { ready: boolean; reason?: string; message?: string } {
-  for (const f of cniConfFiles(dir)) {
-    try {
-      const conf = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
-      if (conf && typeof conf === 'object' && (typeof conf.type === 'string' || (Array.isArray(conf.plugins) && conf.plugins.length > 0))) return { ready: true };
-    } catch {}
-  }
-  return { ready: false, reason: 'NetworkPluginNotReady', message: `Network plugin returns error: no CNI configuration in ${dir}` };
 }

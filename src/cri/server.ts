@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import { PodNetworks } from '../network/pod-network.ts';
 import { SRC } from '../util/paths.ts';
 import { prepareSocketPath, secureSocket } from '../util/unix-socket.ts';
 import { CRI_DEFAULTS, type CriConfig, type CriContext, type Handler, type Handlers } from './context.ts';
@@ -17,9 +18,11 @@ import { rewritingConnection } from './uds-authority.ts';
 import { handlers as images } from './images.ts';
 import { handlers as runtimeInfo } from './runtime-info.ts';
 import { handlers as streams } from './streaming/handlers.ts';
+import { handlers as sandboxes } from './sandbox/handlers.ts';
+import { handlers as containers } from './container/handlers.ts';
 
 /** The handler modules, merged in this order (a later one may not take a method an earlier one has). */
-const MODULES: Array<(ctx: CriContext) => Handlers> = [runtimeInfo, images, streams];
+const MODULES: Array<(ctx: CriContext) => Handlers> = [runtimeInfo, images, streams, sandboxes, containers];
 
 export const PROTO_FILE = path.join(SRC, 'cri', 'runtime-v1.proto');
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
@@ -72,7 +75,9 @@ export class CriServer {
   private closed = false;
 
   constructor(engine: Engine, config: Partial<CriConfig> = {}) {
-    this.ctx = { engine, config: { ...CRI_DEFAULTS, ...config }, onClose: [] };
+    const full = { ...CRI_DEFAULTS, ...config };
+    const podNetworks = new PodNetworks(engine.root, { confDir: full.cniConfDir, binDirs: full.cniBinDirs });
+    this.ctx = { engine, config: full, podNetworks, onClose: [] };
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE });
     const table = mergeHandlers(this.ctx);
     const defs = serviceDefinitions();

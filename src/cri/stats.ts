@@ -8,7 +8,8 @@ import { isUp } from '../core/container.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Container } from '../engine/container/types.ts';
 import { dirUsage } from '../snapshot/layers.ts';
-import type { PodsContext } from './container/cri-types.ts';
+import type { Handlers } from './context.ts';
+import type { CriContext } from './container/cri-types.ts';
 import { allOfKind, findKind, podContainers } from './sandbox/lookup.ts';
 import { annotationsOf, givenLabels, metadataOf, sandboxOf, selects } from './sandbox/meta.ts';
 
@@ -23,9 +24,10 @@ export function statLine(text: string, key: string): number {
 }
 
 /** rss and page faults: what memory.stat says (v1's hierarchical totals, v2's anon). */
-function memoryDetail(engine: Engine, id: string): { usage: number; rss: number; faults: number; major: number } {
-  const cg = engine.cgroups;
-  const procs = cg.paths(id).procs;
+function memoryDetail(engine: Engine, c: Container): { usage: number; rss: number; faults: number; major: number } {
+  // The driver of the container's own parent (the pod's cgroup), as the engine's stats read it.
+  const cg = engine.containers.ctx.host.cgroups(c.record.HostConfig.CgroupParent || undefined);
+  const procs = cg.paths(c.record.Id).procs;
   const dir = path.dirname(cg.version === 2 ? procs[0] : (procs.find((p) => /\/memory\//.test(p)) ?? procs[0]));
   const read = (f: string) => {
     try {
@@ -66,7 +68,7 @@ export function containerStats(engine: Engine, c: Container): object {
   const nanoCores = prev && up && now > prev.t && cpu >= prev.cpu ? ((cpu - prev.cpu) * 1_000_000_000n) / (now - prev.t) : 0n;
   if (up) previous.set(id, { t: now, cpu });
   else previous.delete(id);
-  const mem = up ? memoryDetail(engine, id) : { usage: 0, rss: 0, faults: 0, major: 0 };
+  const mem = up ? memoryDetail(engine, c) : { usage: 0, rss: 0, faults: 0, major: 0 };
   const upper = path.join(engine.root.dir, 'containers', id, 'upper');
   return {
     attributes: { id, metadata: metadataOf(c.record), labels: givenLabels(c.record), annotations: annotationsOf(c.record) },
@@ -85,10 +87,11 @@ interface StatsFilter {
   label_selector?: Record<string, string>;
 }
 
-export function handlers(ctx: PodsContext): Record<string, (req: any) => object> {
+export function handlers(ctx: CriContext): Handlers {
   const engine = ctx.engine;
   const podStats = (sb: Container, all: Container[]) => {
-    const cs = podContainers(engine, sb.record.Id, all).map((c) => containerStats(engine, c) as { cpu: { usage_core_nano_seconds: { value: string }; usage_nano_cores: { value: string } }; memory: Record<string, { value: string }> });
+    const members = podContainers(engine, sb.record.Id, all);
+    const cs = members.map((c) => containerStats(engine, c) as { cpu: { usage_core_nano_seconds: { value: string }; usage_nano_cores: { value: string } }; memory: Record<string, { value: string }> });
     const sum = (f: (x: (typeof cs)[number]) => { value: string }) => v(cs.reduce((a, x) => a + BigInt(f(x).value), 0n));
     const ts = String(BigInt(Date.now()) * 1_000_000n);
     return {
@@ -96,7 +99,7 @@ export function handlers(ctx: PodsContext): Record<string, (req: any) => object>
       linux: {
         cpu: { timestamp: ts, usage_core_nano_seconds: sum((x) => x.cpu.usage_core_nano_seconds), usage_nano_cores: sum((x) => x.cpu.usage_nano_cores) },
         memory: { timestamp: ts, working_set_bytes: sum((x) => x.memory.working_set_bytes), usage_bytes: sum((x) => x.memory.usage_bytes), rss_bytes: sum((x) => x.memory.rss_bytes), page_faults: sum((x) => x.memory.page_faults), major_page_faults: sum((x) => x.memory.major_page_faults), available_bytes: v(0) },
-        process: { timestamp: ts, process_count: v(isUp(sb.state.Status) ? engine.containers.stats(sb.record.Id).pids + cs.length : 0) },
+        process: { timestamp: ts, process_count: v([sb, ...members].filter((c) => isUp(c.state.Status)).reduce((n, c) => n + engine.containers.stats(c.record.Id).pids, 0)) },
         containers: cs,
       },
     };

@@ -20,6 +20,7 @@ import { attach, exec, execStreams } from './container/exec.ts';
 import { health } from './container/health.ts';
 import { realHost, type Host } from './container/host.ts';
 import { logFileOf, reopenLog } from './container/logfile.ts';
+import { cgroupsOf } from './container/cgroup-parent.ts';
 import * as net from './container/network.ts';
 import { get, newestFirst, reconcileAll, sweepOrphans } from './container/reconcile.ts';
 import { prune, remove, rename } from './container/remove.ts';
@@ -44,7 +45,7 @@ export class Containers {
   readonly ctx: Ctx;
   private _sandboxes?: Promise<Sandboxes>;
 
-  constructor(root: StateRoot, images: ImageStore, cgroups: () => CgroupDriver, events = new Events(root.dir), host?: Host) {
+  constructor(root: StateRoot, images: ImageStore, cgroups: (parent?: string) => CgroupDriver, events = new Events(root.dir), host?: Host) {
     this.events = events;
     this.volumes = new Volumes(root.dir);
     const h = host ?? realHost(cgroups, () => this.sandboxes());
@@ -82,6 +83,8 @@ export class Containers {
   event(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void { emit(this.ctx, action, record, extra); }
   /** The file its output goes to: json-file's under its directory, or a CRI log's own path. */
   logPath(id: string): string { return logFileOf(this.ctx, id); }
+  /** The cgroup driver that holds the container's cgroup (its CgroupParent's, or the root's scope). */
+  cgroupsOf(record: ContainerRecord): CgroupDriver { return cgroupsOf(this.ctx, record); }
   /** Makes a running container's monitor reopen its log file (the CRI's ReopenContainerLog, after the kubelet renamed it). */
   reopenLog(nameOrId: string): Promise<void> { return reopenLog(this.ctx, nameOrId); }
 
@@ -129,7 +132,7 @@ export class Containers {
   unpause(nameOrId: string): Promise<string> { return unpause(this.ctx, nameOrId); }
   exec(nameOrId: string, x: ExecOptions & { attach?: { stdin: boolean } }): Promise<ShimExit | undefined> { return exec(this.ctx, nameOrId, x); }
   execStreams(nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> { return execStreams(this.ctx, nameOrId, x); }
-  attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal): Promise<number> { return attach(this.ctx, nameOrId, write, signal); }
+  attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal, stdin?: import('node:stream').Readable | null): Promise<number> { return attach(this.ctx, nameOrId, write, signal, stdin); }
   /** Where an API client's terminal size goes before the monitor is sent SIGWINCH. */
   winsizeFile(id: string, execId?: string): string { return this.ctx.store.winsizeFile(id, execId); }
   resize(monitorPid: number, file: string, rows: number, cols: number): void { resize(this.ctx, monitorPid, file, rows, cols); }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ContentStore } from '../content/store.ts';
 import { ImageStore } from '../image/store.ts';
 import { detectCgroups, type CgroupDriver } from '../kernel/cgroups.ts';
+import { cgroupParentScope } from '../kernel/cgroup-parent.ts';
 import { shimLayerMounts } from '../runtime/shim.ts';
 import { LAYER_MOUNTS, LayerStore, type LayerBuilder } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
@@ -19,6 +20,7 @@ export class Engine {
   private _images?: ImageStore;
   private _containers?: Containers;
   private _cgroups?: CgroupDriver;
+  private readonly _parented = new Map<string, CgroupDriver>();
 
   constructor(rootDir: string) {
     this.root = openRoot(rootDir);
@@ -44,6 +46,15 @@ export class Engine {
     // BERTH_CGROUP_ROOT names a cgroup2 mount to use instead of what /sys/fs/cgroup holds (the
     // tests use it to run the v2 driver on a hybrid host's "unified" mount).
     return (this._cgroups ??= detectCgroups(`berth/${this.root.key}`, { root: process.env.BERTH_CGROUP_ROOT || undefined }));
+  }
+
+  /** The driver for containers under a CgroupParent (a scope that is not berth's: never removed); the root's own without one. */
+  cgroupsFor(parent?: string): CgroupDriver {
+    const scope = cgroupParentScope(parent);
+    if (!scope) return this.cgroups;
+    let d = this._parented.get(scope);
+    if (!d) this._parented.set(scope, (d = detectCgroups(scope, { root: process.env.BERTH_CGROUP_ROOT || undefined, keepScope: true })));
+    return d;
   }
 
   // Registry code (HTTP, TLS, zlib) loads only for the commands that talk to a registry.
@@ -113,6 +124,6 @@ export class Engine {
   }
 
   get containers(): Containers {
-    return (this._containers ??= new Containers(this.root, this.images, () => this.cgroups, this.events));
+    return (this._containers ??= new Containers(this.root, this.images, (parent) => this.cgroupsFor(parent), this.events));
   }
 }

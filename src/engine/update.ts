@@ -2,7 +2,7 @@
 // for its next start; a running container's cgroup gets the new limits at once.
 import { isUp, type ContainerRecord, type HostConfig, type ThrottleDevice } from '../core/container.ts';
 import { BerthError, invalid } from '../core/errors.ts';
-import type { CgroupDriver, DeviceRate, Limits } from '../kernel/cgroups.ts';
+import type { DeviceRate, Limits } from '../kernel/cgroups.ts';
 import { blockDevice } from '../kernel/devices.ts';
 import type { Containers } from './containers.ts';
 
@@ -97,8 +97,9 @@ export function limitsOf(h: HostConfig): Limits {
 }
 
 /** Updates a container; a running one has the limits written into its cgroup first. */
-export function updateContainer(containers: Containers, cgroups: CgroupDriver, nameOrId: string, u: ResourceUpdate): ContainerRecord {
+export function updateContainer(containers: Containers, nameOrId: string, u: ResourceUpdate): ContainerRecord {
   const c = containers.get(nameOrId);
+  const cgroups = containers.cgroupsOf(c.record);
   let host: HostConfig;
   try {
     host = updatedHost(c.record.HostConfig, u);

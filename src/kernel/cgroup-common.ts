@@ -66,7 +66,7 @@ export interface CgroupDriver {
   update(id: string, limits: Limits): void;
   /** Kills every process still in the container's cgroup (SIGKILL; processes there are ours by construction), waits briefly until empty, and removes it. Missing = fine. Returns true if something was removed. */
   remove(id: string): boolean;
-  /** Ids that exist under this driver's scope (union over hierarchies). */
+  /** Ids that exist under this driver's scope (union over hierarchies); for a scope that is not berth's, whatever else is there too. */
   list(): string[];
   /** The oom_kill counter, 0 if absent. */
   oomKilled(paths: CgroupPaths): number;
@@ -367,7 +367,7 @@ const REMOVE_TIMEOUT_MS = 5000;
  * SIGKILLs everything in the given cgroups (and sub-cgroups) until they are empty, then removes
  * them. Loops because a process may fork between our read of cgroup.procs and its death.
  */
-export function killAndRemove(leaves: string[]): boolean {
+export function killAndRemove(leaves: string[], opts: { keepParents?: boolean } = {}): boolean {
   const dirs = leaves.flatMap(subtree);
   if (!dirs.length) return false;
   const deadline = Date.now() + REMOVE_TIMEOUT_MS;
@@ -408,6 +408,6 @@ export function killAndRemove(leaves: string[]): boolean {
     }
   }
   // The root's scope goes with its last container (one try: another container keeps it busy).
-  if (removed) rmdirQuiet([...new Set(leaves.map((l) => path.dirname(l)))]);
+  if (removed && !opts.keepParents) rmdirQuiet([...new Set(leaves.map((l) => path.dirname(l)))]);
   return removed;
 }

@@ -38,10 +38,12 @@ export class CgroupV1 implements CgroupDriver {
   readonly version = 1 as const;
   private readonly hierarchies: Hierarchy[];
   private readonly scope: string;
+  private readonly keepScope: boolean;
 
-  constructor(hierarchies: Hierarchy[], scope: string) {
+  constructor(hierarchies: Hierarchy[], scope: string, keepScope = false) {
     this.hierarchies = hierarchies;
     this.scope = scope;
+    this.keepScope = keepScope;
   }
 
   private find(controller: string): Hierarchy | undefined {
@@ -132,7 +134,7 @@ export class CgroupV1 implements CgroupDriver {
   }
 
   remove(id: string): boolean {
-    return killAndRemove(this.paths(id).dirs);
+    return killAndRemove(this.paths(id).dirs, { keepParents: this.keepScope });
   }
 
   list(): string[] {

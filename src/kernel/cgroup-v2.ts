@@ -75,10 +75,12 @@ export class CgroupV2 implements CgroupDriver {
   readonly version = 2 as const;
   private readonly root: string;
   private readonly scope: string;
+  private readonly keepScope: boolean;
 
-  constructor(root: string, scope: string) {
+  constructor(root: string, scope: string, keepScope = false) {
     this.root = root;
     this.scope = scope;
+    this.keepScope = keepScope;
   }
 
   async freeze(id: string, frozen: boolean): Promise<void> {
@@ -165,7 +167,7 @@ export class CgroupV2 implements CgroupDriver {
     try {
       fs.writeFileSync(`${dir}/cgroup.kill`, '1', { flag: 'r+' });
     } catch {}
-    return killAndRemove([dir]);
+    return killAndRemove([dir], { keepParents: this.keepScope });
   }
 
   list(): string[] {

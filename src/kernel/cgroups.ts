@@ -11,7 +11,11 @@ export * from './cgroup-common.ts';
 // cpuset: lxcfs sizes a container's CPU view (and --cpuset-cpus limits it) from its cpuset cgroup; blkio: block I/O limits and stats.
 const V1_CONTROLLERS = new Set(['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'devices', 'cpuset', 'blkio']);
 
-export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?: string; topLevel?: boolean }): CgroupDriver {
+/**
+ * opts.keepScope: the scope is someone else's (a CgroupParent such as the kubelet's pod cgroup):
+ * removing a container never removes it, as the root's own scope goes with its last container.
+ */
+export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?: string; topLevel?: boolean; keepScope?: boolean }): CgroupDriver {
   // topLevel: an empty scope is the hierarchies' roots themselves (an OCI bundle's cgroupsPath "/name").
   if ((scope !== '' || !opts?.topLevel) && (scope.startsWith('/') || scope.split('/').some((s) => s === '' || s === '.' || s === '..'))) throw invalid(`invalid cgroup scope: "${scope}"`);
   const root = opts?.root ?? '/sys/fs/cgroup';
@@ -19,7 +23,7 @@ export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?:
   const seen = new Set<string>();
   for (const m of cgroupMountList(opts?.mountinfo)) {
     if (m.version === 2) {
-      if (m.mount === root) return new CgroupV2(root, scope);
+      if (m.mount === root) return new CgroupV2(root, scope, opts?.keepScope);
       continue;
     }
     const controllers = m.names.filter((o) => V1_CONTROLLERS.has(o));
@@ -29,5 +33,5 @@ export function detectCgroups(scope: string, opts?: { mountinfo?: string; root?:
     seen.add(key);
     v1.push({ mount: m.mount, controllers, cpuset: m.names.includes('cpuset') });
   }
-  return new CgroupV1(v1, scope);
+  return new CgroupV1(v1, scope, opts?.keepScope);
 }

@@ -51,7 +51,8 @@ export function chooseConf(dir: string, files: Array<[name: string, text: string
     if (typeof parsed === 'string') why.push(parsed);
     else return { list: parsed, file: path.join(dir, name) };
   }
-  return { message: `cni config load failed: no valid network config found in ${dir}${why.length ? ` (${why.join('; ')})` : ''}: cni plugin not initialized` };
+  // containerd's words first: what the kubelet's users search for.
+  return { message: `Network plugin returns error: cni plugin not initialized: no valid network config found in ${dir}${why.length ? ` (${why.join('; ')})` : ''}` };
 }
 
 /** chooseConf over the directory as it is now, and the plugins it names found in binDirs. */

@@ -104,8 +104,9 @@ export interface PlanInput {
   /**
    * rmdir (cgroups), rmtree (--rm), and programs the monitor starts detached at the very end
    * (release: the network's; releaseViews: the resource views'); rmscope: one rmdir try each.
+   * keepParents: the rmdirs' parents are not berth's scope (a CgroupParent): left alone.
    */
-  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; releaseViews?: string[]; rmscope?: string[] };
+  teardown: { rmdirs: string[]; rmtree?: string[]; release?: string[]; releaseViews?: string[]; rmscope?: string[]; keepParents?: boolean };
 }
 
 export type { Step } from './steps.ts';
@@ -349,7 +350,7 @@ function monitorRecords(p: PlanInput): Step[] {
 }
 
 function teardownSteps(p: PlanInput): Step[] {
-  const teardown: Step[] = p.teardown.rmdirs.map((d) => ['rmdir', d]);
+  const teardown: Step[] = p.teardown.rmdirs.map((d) => (p.teardown.keepParents ? ['rmdir', d, 'leaf'] : ['rmdir', d]));
   for (const s of p.teardown.rmscope ?? []) teardown.push(['rmscope', s]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);

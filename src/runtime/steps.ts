@@ -48,7 +48,7 @@ export const STEPS = {
   pidfile: { phase: 'monitor', args: ['path'], says: 'writing the pid file' },
   oom: { phase: 'monitor', args: ['eventsFile'], says: 'counting OOM kills' },
   exitfile: { phase: 'monitor', args: ['path'], says: 'writing the exit file' },
-  rmdir: { phase: 'monitor', args: ['cgroupDir'], says: 'removing the cgroup' },
+  rmdir: { phase: 'monitor', args: ['cgroupDir'], optional: ['leaf'], says: 'removing the cgroup' },
   rmscope: { phase: 'monitor', args: ['dir'], says: 'removing the scope' },
   rmtree: { phase: 'monitor', args: ['dir'], says: 'removing' },
   umount: { phase: 'monitor', args: ['target'], says: 'unmounting' },

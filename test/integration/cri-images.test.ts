@@ -140,6 +140,13 @@ describe('CRI ImageService', { skip }, () => {
     assert.equal(info.manifestDigest, img.uid.manifest.digest);
     assert.equal(info.chainID, img.uid.diffIds[0]); // one layer: its diff id
     assert.deepEqual((await c.call('ImageStatus', { image: { image: `${r}/user:uid` } })).info, {});
+    // StreamImages (the kubelet's paged list) is served from ListImages: the same images, and the stream ends.
+    const streamed = [];
+    for await (const m of c.stream('StreamImages', {})) streamed.push(...m.images);
+    assert.deepEqual(streamed.map((i) => i.id).sort(), [...all].sort());
+    const filtered = [];
+    for await (const m of c.stream('StreamImages', { filter: { image: { image: `${r}/user:uid` } } })) filtered.push(...m.images);
+    assert.deepEqual(filtered.map((i) => i.id), [img.uid.config.digest]);
     await rm(`${r}/user:uid`);
   });
 

@@ -46,7 +46,7 @@ describe('berth daemon --cri', { skip }, () => {
     assert.equal(s.RuntimeReady.status, true);
     assert.equal(s.NetworkReady.status, false);
     assert.equal(s.NetworkReady.reason, 'NetworkPluginNotReady');
-    assert.match(s.NetworkReady.message, /no CNI configuration/);
+    assert.match(s.NetworkReady.message, /no valid network config found/); // containerd's words
     // An unusable file does not count; a conflist with plugins does, without a restart.
     fs.writeFileSync(path.join(d.cniConfDir, '05-broken.conflist'), '{ not json');
     assert.equal((await cond()).NetworkReady.status, false);

@@ -41,3 +41,16 @@ test('elfIsDynamic: a PT_INTERP program header means dynamic', () => {
   assert.equal(elfIsDynamic(elf([6, 3, 1])), true);
   assert.throws(() => elfIsDynamic(Buffer.from('#!/bin/sh\n'.padEnd(64))), /not an ELF/);
 });
+
+test('cgroup parents: cgroupfs paths from the root, systemd slices where systemd puts them, escapes refused', async () => {
+  const { cgroupParentScope, expandSlice } = await import('../../src/kernel/cgroup-parent.ts');
+  assert.equal(cgroupParentScope(undefined), undefined);
+  assert.equal(cgroupParentScope(''), undefined);
+  assert.equal(cgroupParentScope('/kubepods/burstable/pod1234'), 'kubepods/burstable/pod1234');
+  assert.equal(cgroupParentScope('kubepods/'), 'kubepods');
+  assert.equal(cgroupParentScope('kubepods-burstable-pod12_34.slice'), 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12_34.slice');
+  assert.equal(expandSlice('a.slice'), 'a.slice');
+  assert.equal(expandSlice('-.slice'), '');
+  for (const bad of ['a--b.slice', '-a.slice', 'a-.slice', '.slice', 'a/b.slice']) assert.throws(() => expandSlice(bad), /not a valid systemd slice/, bad);
+  for (const bad of ['/', '-.slice', '/a/../b', '/a/./b', '/a//b', 'a b', '/a\nb']) assert.throws(() => cgroupParentScope(bad), /invalid cgroup parent/, JSON.stringify(bad));
+});

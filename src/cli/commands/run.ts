@@ -81,6 +81,7 @@ Options:
       --pid string         PID namespace: host, or container:NAME|ID (default: its own)
       --ipc string         IPC namespace: private, shareable, host, none, or container:NAME|ID
       --uts string         UTS namespace: host, or container:NAME|ID (default: its own)
+      --cgroup-parent string  Parent cgroup: a path (/kubepods/pod1) or a systemd slice (a-b.slice)
       --device list        Add a host device (HOST[:CONTAINER][:rwm]; a directory adds the devices below it)
       --device-cgroup-rule list  Add a rule to the container's allowed devices ("c 42:* rmw")
       --userns string      User namespace: "remap" (container root is an unprivileged host id) or "host"
@@ -187,7 +188,9 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       Privileged: flags.get('privileged') === true,
       Runtime: str('runtime'),
       ReadonlyRootfs: flags.get('read-only') === true,
-      SecurityOpt: (flags.get('security-opt') as string[] | undefined) ?? null,
+      // docker's CLI turns systempaths=unconfined into empty MaskedPaths and ReadonlyPaths.
+      SecurityOpt: list('security-opt').length ? list('security-opt').filter((o) => o !== 'systempaths=unconfined') : null,
+      ...(list('security-opt').includes('systempaths=unconfined') ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       RestartPolicy: restartPolicy(str('restart'), flags.get('rm') === true),
       Ulimits: ((flags.get('ulimit') as string[] | undefined) ?? []).map(parseUlimit),
       OomScoreAdj: str('oom-score-adj') !== undefined ? int('oom-score-adj', str('oom-score-adj')!) : undefined,
@@ -202,6 +205,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       ...(str('pid') !== undefined ? { PidMode: str('pid') } : {}),
       ...(str('ipc') !== undefined ? { IpcMode: str('ipc') } : {}),
       ...(str('uts') !== undefined ? { UTSMode: str('uts') } : {}),
+      ...(str('cgroup-parent') ? { CgroupParent: str('cgroup-parent') } : {}),
       Devices: list('device').map(parseDeviceFlag),
       UsernsMode: str('userns') ?? '',
       DeviceCgroupRules: list('device-cgroup-rule'),

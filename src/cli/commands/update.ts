@@ -69,7 +69,7 @@ export async function update(ctx: Context, argv: string[]): Promise<number> {
   let failed = false;
   for (const name of positionals) {
     try {
-      updateContainer(engine.containers, engine.cgroups, name, u);
+      updateContainer(engine.containers, name, u);
       ctx.out(`${name}\n`);
     } catch (err) {
       failed = true;

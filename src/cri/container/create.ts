@@ -7,10 +7,10 @@ import { conflict, invalid } from '../../core/errors.ts';
 import { findKind } from '../sandbox/lookup.ts';
 import { extraOf, metadataOf, type SandboxExtra } from '../sandbox/meta.ts';
 import { sandboxState } from '../sandbox/status.ts';
-import type { ContainerConfig, PodSandboxConfig, PodSandboxMetadata, PodsContext } from './cri-types.ts';
+import type { ContainerConfig, PodSandboxConfig, PodSandboxMetadata, CriContext } from './cri-types.ts';
 import { containerOptions } from './options.ts';
 
-export async function createContainer(ctx: PodsContext, req: { pod_sandbox_id: string; config: ContainerConfig | null; sandbox_config: PodSandboxConfig | null }): Promise<{ container_id: string }> {
+export async function createContainer(ctx: CriContext, req: { pod_sandbox_id: string; config: ContainerConfig | null; sandbox_config: PodSandboxConfig | null }): Promise<{ container_id: string }> {
   if (!req.config) throw invalid('container config must be set');
   const sb = findKind(ctx.engine, req.pod_sandbox_id, 'sandbox');
   if (sandboxState(sb) !== 'SANDBOX_READY') throw conflict(`sandbox container ${JSON.stringify(sb.record.Id)} is not running`);

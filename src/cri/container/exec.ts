@@ -1,20 +1,14 @@
 // ExecSync: a command in a running container, its output captured whole, with a timeout after
 // which the command is killed and the call fails as containerd's does (DEADLINE_EXCEEDED).
 import * as fs from 'node:fs';
-import { BerthError } from '../../core/errors.ts';
+import * as grpc from '@grpc/grpc-js';
+import { CriStatusError } from '../errors.ts';
 import { randomHex } from '../../util/random.ts';
 import { findKind } from '../sandbox/lookup.ts';
-import type { PodsContext } from './cri-types.ts';
+import type { CriContext } from './cri-types.ts';
 
-/** FALLBACK until cri-api's CriStatusError is on main: the server maps `grpcCode` through. */
-export class ExecTimeout extends BerthError {
-  readonly grpcCode = 4; // DEADLINE_EXCEEDED
-  constructor(seconds: number) {
-    super('Unavailable', `timeout ${seconds}s exceeded: context deadline exceeded`);
-  }
-}
 
-export async function execSync(ctx: PodsContext, req: { container_id: string; cmd: string[]; timeout?: string | number }): Promise<{ stdout: Buffer; stderr: Buffer; exit_code: number }> {
+export async function execSync(ctx: CriContext, req: { container_id: string; cmd: string[]; timeout?: string | number }): Promise<{ stdout: Buffer; stderr: Buffer; exit_code: number }> {
   const c = findKind(ctx.engine, req.container_id, 'container');
   const streams = await ctx.engine.containers.execStreams(c.record.Id, { args: req.cmd ?? [], stdin: false, execId: randomHex(16) });
   const out: Buffer[] = [];
@@ -31,7 +25,7 @@ export async function execSync(ctx: PodsContext, req: { container_id: string; cm
     if (r === 'timeout') {
       killCommand(streams.monitorPid);
       await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-      throw new ExecTimeout(seconds);
+      throw new CriStatusError(grpc.status.DEADLINE_EXCEEDED, `timeout ${seconds}s exceeded: context deadline exceeded`);
     }
     return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exit_code: r.exit };
   } finally {

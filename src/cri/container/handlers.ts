@@ -3,13 +3,14 @@
 import { handlers as eventHandlers } from '../events.ts';
 import { handlers as statsHandlers } from '../stats.ts';
 import { createContainer } from './create.ts';
-import type { PodsContext } from './cri-types.ts';
+import type { Handlers } from '../context.ts';
+import type { CriContext } from './cri-types.ts';
 import { execSync } from './exec.ts';
 import { removeContainer, startContainer, stopContainer } from './lifecycle.ts';
 import { containerStatusCall, listContainers } from './read.ts';
 import { reopenContainerLog, updateContainerResources } from './update.ts';
 
-export function handlers(ctx: PodsContext): Record<string, (req: any, call?: any) => Promise<object> | object | void> {
+export function handlers(ctx: CriContext): Handlers {
   return {
     CreateContainer: (req) => createContainer(ctx, req),
     StartContainer: (req) => startContainer(ctx, req),

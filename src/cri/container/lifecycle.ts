@@ -5,22 +5,26 @@ import { conflict, isCode } from '../../core/errors.ts';
 import { findKind, maybeKind } from '../sandbox/lookup.ts';
 import { sandboxOf } from '../sandbox/meta.ts';
 import { sandboxState } from '../sandbox/status.ts';
-import type { PodsContext } from './cri-types.ts';
+import type { CriContext } from './cri-types.ts';
 import { stateOf } from './status.ts';
+import { holdStdin } from './stdin.ts';
 
 /** Only a created container starts: an exited one is the kubelet's to recreate (containerd's rule). */
-export async function startContainer(ctx: PodsContext, req: { container_id: string }): Promise<object> {
+export async function startContainer(ctx: CriContext, req: { container_id: string }): Promise<object> {
   const c = findKind(ctx.engine, req.container_id, 'container');
   const state = stateOf(c);
   if (state !== 'CONTAINER_CREATED') throw conflict(`container ${JSON.stringify(c.record.Id)} is in ${state} state`);
   const sb = findKind(ctx.engine, sandboxOf(c.record), 'sandbox');
   if (sandboxState(sb) !== 'SANDBOX_READY') throw conflict(`sandbox container ${JSON.stringify(sb.record.Id)} is not running`);
-  await ctx.engine.containers.start(c.record);
+  if (c.record.Config.OpenStdin) {
+    const streams = await ctx.engine.containers.startStreams(c.record, { stdin: true });
+    if (streams) holdStdin(streams);
+  } else await ctx.engine.containers.start(c.record);
   return {};
 }
 
 /** The image's stop signal, then SIGKILL after `timeout` seconds. */
-export async function stopContainer(ctx: PodsContext, req: { container_id: string; timeout?: string | number }): Promise<object> {
+export async function stopContainer(ctx: CriContext, req: { container_id: string; timeout?: string | number }): Promise<object> {
   const c = findKind(ctx.engine, req.container_id, 'container');
   if (!isUp(c.state.Status)) return {};
   try {
@@ -32,7 +36,7 @@ export async function stopContainer(ctx: PodsContext, req: { container_id: strin
 }
 
 /** A running container is killed first (as containerd does); one already gone is success. */
-export async function removeContainer(ctx: PodsContext, req: { container_id: string }): Promise<object> {
+export async function removeContainer(ctx: CriContext, req: { container_id: string }): Promise<object> {
   const c = maybeKind(ctx.engine, req.container_id, 'container');
   if (!c) return {};
   try {

@@ -8,6 +8,10 @@ import type { CreateOptions } from '../../engine/container/types.ts';
 import { containerName, criLabels, int, type ContainerExtra } from '../sandbox/meta.ts';
 import type { ContainerConfig, LinuxContainerResources, Mount, Device, PodSandboxConfig } from './cri-types.ts';
 import { containerSecurity, type CriHost } from './security.ts';
+import { podMetadata } from '../sandbox/options.ts';
+
+/** FALLBACK switch: false until the engine takes UTSMode container:<id>. */
+export const UTS_JOIN = true;
 
 const PROPAGATION: Record<string, string | undefined> = {
   PROPAGATION_PRIVATE: undefined, // berth's default, rprivate
@@ -25,7 +29,10 @@ export function mountsOf(mounts: Mount[] | undefined): MountSpec[] {
 }
 
 export function devicesOf(devices: Device[] | undefined): DeviceMapping[] {
-  return (devices ?? []).map((d) => ({ PathOnHost: d.host_path, PathInContainer: d.container_path || d.host_path, CgroupPermissions: d.permissions || 'rwm' }));
+  return (devices ?? []).map((d) => {
+    if (!d.host_path) throw invalid('a device needs a host path');
+    return { PathOnHost: d.host_path, PathInContainer: d.container_path || d.host_path, CgroupPermissions: d.permissions || 'rwm' };
+  });
 }
 
 /** The CRI's resources as docker's fields (0 leaves a limit unset). */
@@ -59,8 +66,7 @@ export function containerOptions(sandboxId: string, config: ContainerConfig, pod
   if (!m || !m.name) throw invalid('container config must include metadata with a name');
   const image = config.image?.image;
   if (!image) throw invalid('container config must name an image');
-  const pm = pod.metadata;
-  if (!pm) throw invalid('sandbox config must include metadata');
+  const pm = podMetadata(pod);
   const linux = config.linux ?? {};
   const sc = linux.security_context;
   if (sc?.privileged && !(opts.podPrivileged ?? pod.linux?.security_context?.privileged)) throw invalid('no privileged container allowed in sandbox');
@@ -77,7 +83,9 @@ export function containerOptions(sandboxId: string, config: ContainerConfig, pod
     ...(config.devices?.length ? { Devices: devicesOf(config.devices) } : {}),
     NetworkMode: `container:${sandboxId}`,
     IpcMode: `container:${sandboxId}`,
-    UTSMode: `container:${sandboxId}`,
+    // FALLBACK until the engine joins another container's UTS namespace (cri-engine): a UTS
+    // namespace of its own (the engine refuses a hostname beside a container: network mode).
+    ...(UTS_JOIN ? { UTSMode: `container:${sandboxId}` } : {}),
     PidMode: pid === 'NODE' ? 'host' : pid === 'CONTAINER' ? '' : pid === 'TARGET' ? `container:${ns.target_id}` : `container:${sandboxId}`,
     ...(pod.linux?.cgroup_parent ? { CgroupParent: pod.linux.cgroup_parent } : {}),
     LogConfig: logPath ? { Type: 'cri', Config: { path: logPath } } : { Type: 'none', Config: {} },
@@ -92,7 +100,7 @@ export function containerOptions(sandboxId: string, config: ContainerConfig, pod
     env: envOf(config.envs),
     ...(config.working_dir ? { workdir: config.working_dir } : {}),
     ...(sec.user ? { user: sec.user } : {}),
-    name: containerName(m, pm),
+    name: containerName({ name: m.name, attempt: m.attempt ?? 0 }, pm),
     tty: config.tty === true,
     ...(config.stdin ? { openStdin: true, stdinOnce: config.stdin_once === true } : {}),
     labels: criLabels('container', { metadata: m, labels: config.labels, annotations: config.annotations, extra, sandbox: sandboxId }),

@@ -1,10 +1,10 @@
 // ContainerStatus and ListContainers.
 import { allOfKind, findKind } from '../sandbox/lookup.ts';
 import { givenLabels, sandboxOf, selects } from '../sandbox/meta.ts';
-import type { PodsContext } from './cri-types.ts';
+import type { CriContext } from './cri-types.ts';
 import { containerInfo, containerStatus, containerView, stateOf } from './status.ts';
 
-export function containerStatusCall(ctx: PodsContext, req: { container_id: string; verbose?: boolean }): object {
+export function containerStatusCall(ctx: CriContext, req: { container_id: string; verbose?: boolean }): object {
   const c = findKind(ctx.engine, req.container_id, 'container');
   return { status: containerStatus(c), info: req.verbose ? containerInfo(c) : {} };
 }
@@ -16,7 +16,7 @@ interface Filter {
   label_selector?: Record<string, string>;
 }
 
-export function listContainers(ctx: PodsContext, req: { filter?: Filter | null }): object {
+export function listContainers(ctx: CriContext, req: { filter?: Filter | null }): object {
   const f = req.filter ?? {};
   const items = allOfKind(ctx.engine, 'container').filter((c) =>
     (!f.id || c.record.Id.startsWith(f.id)) &&

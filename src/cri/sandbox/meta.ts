@@ -3,6 +3,7 @@
 // records (nothing is kept in the daemon's memory). CRI answers show only the labels and
 // annotations the kubelet gave; these are hidden.
 import type { ContainerRecord } from '../../core/container.ts';
+import { fnv64 } from '../../util/hash.ts';
 
 export const PREFIX = 'io.berth.cri.';
 export const KIND = 'io.berth.cri.kind';
@@ -75,13 +76,25 @@ export function extraOf<T extends object>(r: ContainerRecord): Partial<T> {
   return json(r.Config.Labels, EXTRA, {} as Partial<T>);
 }
 
+/** The engine's longest name (engine/names.ts). */
+const MAX_NAME = 253;
+
+/**
+ * A name the engine takes: one too long keeps its start and ends with a hash of the whole, so
+ * two configs that differ only past the cut still get different names, and the same config
+ * always the same (a second create of it is refused as the name's).
+ */
+export function fitName(name: string): string {
+  return name.length <= MAX_NAME ? name : `${name.slice(0, MAX_NAME - 17)}_${fnv64(name)}`;
+}
+
 /** dockershim's names: the kubelet's reconcile and humans reading `berth ps` both know them. */
 export function sandboxName(m: { name: string; namespace: string; uid: string; attempt: number }): string {
-  return ['k8s', 'POD', m.name, m.namespace, m.uid, String(m.attempt ?? 0)].join('_');
+  return fitName(['k8s', 'POD', m.name, m.namespace, m.uid, String(m.attempt ?? 0)].join('_'));
 }
 
 export function containerName(c: { name: string; attempt: number }, pod: { name: string; namespace: string; uid: string }): string {
-  return ['k8s', c.name, pod.name, pod.namespace, pod.uid, String(c.attempt ?? 0)].join('_');
+  return fitName(['k8s', c.name, pod.name, pod.namespace, pod.uid, String(c.attempt ?? 0)].join('_'));
 }
 
 /** A kubelet label selector (all pairs must match). */

@@ -5,7 +5,7 @@
 import type { HostConfig } from '../../core/container.ts';
 import { invalid } from '../../core/errors.ts';
 import type { CreateOptions } from '../../engine/container/types.ts';
-import type { PodSandboxConfig } from '../container/cri-types.ts';
+import type { PodSandboxConfig, PodSandboxMetadata } from '../container/cri-types.ts';
 import { sandboxSecurity, type CriHost } from '../container/security.ts';
 import { criLabels, sandboxName, type SandboxExtra } from './meta.ts';
 
@@ -23,9 +23,15 @@ export function isHostNetwork(config: PodSandboxConfig): boolean {
   return config.linux?.security_context?.namespace_options?.network === 'NODE';
 }
 
-export function sandboxOptions(config: PodSandboxConfig, plan: SandboxPlan): CreateOptions {
+/** The pod's metadata, all of it there (the kubelet always sends it). */
+export function podMetadata(config: PodSandboxConfig): PodSandboxMetadata {
   const m = config.metadata;
   if (!m || !m.name || !m.namespace || !m.uid) throw invalid('sandbox config must include metadata with name, namespace and uid');
+  return { name: m.name, namespace: m.namespace, uid: m.uid, attempt: m.attempt ?? 0 };
+}
+
+export function sandboxOptions(config: PodSandboxConfig, plan: SandboxPlan): CreateOptions {
+  const m = podMetadata(config);
   const linux = config.linux ?? {};
   const ns = linux.security_context?.namespace_options ?? {};
   const hostNet = ns.network === 'NODE';

@@ -1,7 +1,8 @@
-// The image a sandbox runs. FALLBACK until cri-engine's src/engine/pause.ts (ensurePauseImage)
-// lands on main: busybox sleeping stands in for the pause process.
+// The image a sandbox runs: berth's own pause image (engine/pause.ts), put into the store on
+// first use, never pulled.
+import { ensurePauseImage } from '../../engine/pause.ts';
 import type { Engine } from '../../engine/engine.ts';
 
-export async function pauseImage(_engine: Engine): Promise<{ image: string; cmd?: string[] }> {
-  return { image: 'busybox:latest', cmd: ['sleep', '2147483647'] };
+export async function pauseImage(engine: Engine): Promise<{ image: string; cmd?: string[] }> {
+  return { image: await ensurePauseImage(engine) };
 }

@@ -1,11 +1,11 @@
 // PodSandboxStatus and ListPodSandbox.
-import type { PodsContext } from '../container/cri-types.ts';
+import type { CriContext } from '../container/cri-types.ts';
 import { containerStatus } from '../container/status.ts';
 import { allOfKind, findKind, podContainers } from './lookup.ts';
 import { givenLabels, selects } from './meta.ts';
 import { sandboxInfo, sandboxState, sandboxStatus, sandboxView } from './status.ts';
 
-export function podSandboxStatus(ctx: PodsContext, req: { pod_sandbox_id: string; verbose?: boolean }): object {
+export function podSandboxStatus(ctx: CriContext, req: { pod_sandbox_id: string; verbose?: boolean }): object {
   const sb = findKind(ctx.engine, req.pod_sandbox_id, 'sandbox');
   const net = ctx.podNetworks?.get(sb.record.Id);
   return {
@@ -22,7 +22,7 @@ interface Filter {
   label_selector?: Record<string, string>;
 }
 
-export function listPodSandbox(ctx: PodsContext, req: { filter?: Filter | null }): object {
+export function listPodSandbox(ctx: CriContext, req: { filter?: Filter | null }): object {
   const f = req.filter ?? {};
   const items = allOfKind(ctx.engine, 'sandbox').filter((c) =>
     (!f.id || c.record.Id.startsWith(f.id)) &&

@@ -2,13 +2,13 @@
 // joining it; anything failing later gives back what was acquired, newest first.
 import { invalid } from '../../core/errors.ts';
 import { Undo } from '../../util/undo.ts';
-import type { PodsContext, PodSandboxConfig } from '../container/cri-types.ts';
-import { isHostNetwork, sandboxOptions } from './options.ts';
+import type { CriContext, PodSandboxConfig } from '../container/cri-types.ts';
+import { isHostNetwork, podMetadata, sandboxOptions } from './options.ts';
 import { pauseImage } from './pause.ts';
 
 const HANDLERS = new Set(['', 'berth', 'runc']);
 
-export async function runPodSandbox(ctx: PodsContext, req: { config: PodSandboxConfig | null; runtime_handler?: string }): Promise<{ pod_sandbox_id: string }> {
+export async function runPodSandbox(ctx: CriContext, req: { config: PodSandboxConfig | null; runtime_handler?: string }): Promise<{ pod_sandbox_id: string }> {
   const config = req.config;
   if (!config) throw invalid('sandbox config must be set');
   const handler = req.runtime_handler ?? '';
@@ -21,13 +21,13 @@ export async function runPodSandbox(ctx: PodsContext, req: { config: PodSandboxC
     const record = await engine.containers.create(sandboxOptions(config, { image: pause.image, cmd: pause.cmd, runtimeHandler: handler }));
     undo.push('sandbox', () => engine.containers.remove(record.Id, true));
     if (!isHostNetwork(config) && ctx.podNetworks) {
-      const m = config.metadata!;
+      const m = podMetadata(config);
       const dns = config.dns_config;
       undo.push('network', () => ctx.podNetworks!.tearDown(record.Id));
       const net = await ctx.podNetworks.setUp(record.Id, {
         name: m.name, namespace: m.namespace, uid: m.uid,
-        portMappings: (config.port_mappings ?? []).filter((p) => p.host_port > 0).map((p) => ({
-          hostPort: p.host_port, containerPort: p.container_port, protocol: (p.protocol ?? 'TCP').toLowerCase() as 'tcp' | 'udp' | 'sctp',
+        portMappings: (config.port_mappings ?? []).filter((p) => (p.host_port ?? 0) > 0).map((p) => ({
+          hostPort: p.host_port!, containerPort: p.container_port ?? 0, protocol: (p.protocol ?? 'TCP').toLowerCase() as 'tcp' | 'udp' | 'sctp',
           ...(p.host_ip ? { hostIP: p.host_ip } : {}),
         })),
         ...(dns ? { dns: { servers: dns.servers ?? [], searches: dns.searches ?? [], options: dns.options ?? [] } } : {}),

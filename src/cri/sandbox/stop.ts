@@ -2,7 +2,7 @@
 // succeed): a pod already stopped or gone is success. The kubelet owns the log directory.
 import { isUp } from '../../core/container.ts';
 import { isCode } from '../../core/errors.ts';
-import type { PodsContext } from '../container/cri-types.ts';
+import type { CriContext } from '../container/cri-types.ts';
 import { maybeKind, podContainers } from './lookup.ts';
 
 async function ignoreGone(p: Promise<unknown>): Promise<void> {
@@ -14,7 +14,7 @@ async function ignoreGone(p: Promise<unknown>): Promise<void> {
 }
 
 /** Every container of the pod (killed: the kubelet gave them their grace already), the pause, the network. */
-export async function stopPodSandbox(ctx: PodsContext, req: { pod_sandbox_id: string }): Promise<object> {
+export async function stopPodSandbox(ctx: CriContext, req: { pod_sandbox_id: string }): Promise<object> {
   const engine = ctx.engine;
   const sb = maybeKind(engine, req.pod_sandbox_id, 'sandbox');
   if (!sb) return {};
@@ -26,7 +26,7 @@ export async function stopPodSandbox(ctx: PodsContext, req: { pod_sandbox_id: st
 }
 
 /** Its containers, the pause container and the network; a pod not found is already removed. */
-export async function removePodSandbox(ctx: PodsContext, req: { pod_sandbox_id: string }): Promise<object> {
+export async function removePodSandbox(ctx: CriContext, req: { pod_sandbox_id: string }): Promise<object> {
   const engine = ctx.engine;
   const sb = maybeKind(engine, req.pod_sandbox_id, 'sandbox');
   if (!sb) return {};

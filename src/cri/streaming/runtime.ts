@@ -117,11 +117,10 @@ export class EngineStreamRuntime implements StreamRuntime {
         for await (const s of resize) containers.resize(monitorPid, file, s.height, s.width);
       })().catch(() => {});
     }
-    stdio.stdin?.resume(); // the monitor's attach socket carries output only
     await containers.attach(c.record.Id, (stream, data) => {
       const to = stream === 'stderr' && !tty ? stdio.stderr : stdio.stdout;
       if (to && !to.destroyed) to.write(data);
-    }, gone).catch((err) => {
+    }, gone, stdio.stdin).catch((err) => {
       if (!gone?.aborted) throw err;
     });
   }
@@ -134,13 +133,18 @@ export class EngineStreamRuntime implements StreamRuntime {
     child.stdin.on('error', () => {});
     stream.pipe(child.stdin);
     child.stdout.pipe(stream, { end: true });
-    // The client's stream going away (reset, connection gone) ends the helper.
-    stream.once('close', () => child.kill('SIGKILL'));
-    const code = await new Promise<number>((resolve, reject) => {
-      child.once('error', (e) => reject(new BerthError('Unavailable', `cannot run ${NSCONNECT_PATH}: ${e.message}`)));
-      child.once('close', (c) => resolve(c ?? 1));
+    // The client's stream going away (reset, connection gone, or both ends done while the
+    // helper is still finishing) ends the helper: not a failure.
+    let ended = false;
+    stream.once('close', () => {
+      ended = true;
+      child.kill('SIGKILL');
     });
-    if (code !== 0) throw new BerthError('Unavailable', err.trim() || `port-forward helper exited with ${code}`);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', (e) => reject(new BerthError('Unavailable', `cannot run ${NSCONNECT_PATH}: ${e.message}`)));
+      child.once('close', (c) => resolve(c));
+    });
+    if (code !== 0 && !(code === null && ended)) throw new BerthError('Unavailable', err.trim() || `port-forward helper exited with ${code}`);
   }
 
   /** The sandbox's network namespace through its running init. */

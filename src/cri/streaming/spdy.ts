@@ -104,6 +104,12 @@ export class SpdyStream extends Duplex {
   }
 
   private async send(chunk: Buffer): Promise<void> {
+    if (!this.conn.flowControl) {
+      // No windows to keep to: the chunk's frames go out in one write.
+      const frames: Buffer[] = [];
+      for (let at = 0; at < chunk.length; at += MAX_DATA_CHUNK) frames.push(dataFrame(this.id, 0, chunk.subarray(at, at + MAX_DATA_CHUNK)));
+      return this.conn.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    }
     let at = 0;
     while (at < chunk.length) {
       if (this.destroyed) throw new Error('stream closed');

@@ -10,6 +10,7 @@ import { readXattrs, shimSpecialFs } from '../../runtime/shim.ts';
 import type { Change } from '../../snapshot/diff.ts';
 import type { PathStat } from '../copy.ts';
 import type { Ctx } from './context.ts';
+import { cgroupsOf } from './cgroup-parent.ts';
 import { lowerDirs, mountPlan, rootfs } from './plan.ts';
 import { get, initPid } from './reconcile.ts';
 
@@ -109,7 +110,7 @@ async function inRoot<T>(ctx: Ctx, nameOrId: string, fn: (root: string) => T | P
   if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`cannot copy files while ${c.record.Name} is ${c.state.Status}`);
   const root = `/proc/${initPid(ctx, c)}/root`;
   const freeze = c.state.Status === 'running';
-  const cg = ctx.host.cgroups();
+  const cg = cgroupsOf(ctx, c.record);
   if (freeze) await cg.freeze(c.record.Id, true);
   try {
     return await fn(root);

@@ -1,9 +1,11 @@
 // docker exec (a command in all of a running container's namespaces and cgroups) and attach.
+import type { Readable } from 'node:stream';
 import { conflict, BerthError, invalid } from '../../core/errors.ts';
 import { buildExecPlan } from '../../runtime/plan.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
 import { deframer } from '../../util/frames.ts';
 import type { Ctx } from './context.ts';
+import { cgroupsOf } from './cgroup-parent.ts';
 import { joinFiles, processSpec } from './process.ts';
 import { get, initPid } from './reconcile.ts';
 import { wait } from './stop.ts';
@@ -32,19 +34,21 @@ async function execShim(ctx: Ctx, nameOrId: string, x: ExecOptions & { execId?: 
   const pid = initPid(ctx, c);
   if (!x.args.length) throw invalid('No exec command specified');
   const tty = x.tty && { ...x.tty, interactive: stdio.stdin !== 'ignore', winsizeFile: x.execId ? ctx.store.winsizeFile(c.record.Id, x.execId) : undefined };
-  const plan = buildExecPlan({ pid, cgroupJoin: joinFiles(ctx, ctx.host.cgroups().paths(c.record.Id)), process: await processSpec(ctx, c.record, { ...x, tty }), userns: c.record.HostConfig.IdMap && `/proc/${pid}/ns/user` });
+  const plan = buildExecPlan({ pid, cgroupJoin: joinFiles(ctx, cgroupsOf(ctx, c.record).paths(c.record.Id)), process: await processSpec(ctx, c.record, { ...x, tty }), userns: c.record.HostConfig.IdMap && `/proc/${pid}/ns/user` });
   return ctx.host.spawn(plan, stdio);
 }
 
 /**
  * docker attach: follows a running container's output until it stops, and returns its exit
- * code. `write` gets each frame's payload with its stream.
+ * code. `write` gets each frame's payload with its stream. `stdin` (the CRI's attach) goes to the
+ * container's terminal or stdin pipe through the monitor; its end closes a StdinOnce stdin.
  */
-export async function attach(ctx: Ctx, nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal): Promise<number> {
+export async function attach(ctx: Ctx, nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal, stdin?: Readable | null): Promise<number> {
   const c = get(ctx, nameOrId);
   initPid(ctx, c); // running
   const { connect } = await import('node:net');
   const sock = connect(ctx.store.attachSocket(c.record.Id));
+  stdin?.pipe(sock);
   signal?.addEventListener('abort', () => sock.destroy(), { once: true }); // its client left
   await new Promise<void>((resolve, reject) => {
     sock.on('data', deframer(write));

@@ -20,7 +20,8 @@ export interface Host {
   kill(pid: number, signal: NodeJS.Signals | number): void;
   /** Starts a shim on a plan: a container's monitor, an exec, a root holder. */
   spawn(plan: Step[], stdio: ShimStdio): ShimHandle;
-  cgroups(): CgroupDriver;
+  /** The cgroup driver for containers under `parent` (HostConfig.CgroupParent), or the root's own scope. */
+  cgroups(parent?: string): CgroupDriver;
   /** Networks and sandboxes (loaded on first use: `--network none` never needs the CNI code). */
   sandboxes(): Promise<Sandboxes>;
   /** The clock, for the times recorded in a container's state. */
@@ -31,7 +32,7 @@ export interface Host {
   releaseViews(user: string): void;
 }
 
-export function realHost(cgroups: () => CgroupDriver, sandboxes: () => Promise<Sandboxes>): Host {
+export function realHost(cgroups: (parent?: string) => CgroupDriver, sandboxes: () => Promise<Sandboxes>): Host {
   return {
     isAlive,
     parentPid,

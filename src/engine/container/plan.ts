@@ -7,12 +7,14 @@ import type { ContainerRecord } from '../../core/container.ts';
 import { notFound } from '../../core/errors.ts';
 import type { Mount } from '../../core/types.ts';
 import { cgroupMounts } from '../../kernel/cgroups.ts';
+import { cgroupParentScope } from '../../kernel/cgroup-parent.ts';
 import { deviceProgramHex, type DeviceNode } from '../../kernel/devices.ts';
 import { buildPlan, buildRuntimePlan, runtimeSpec, type PlanInput, type ProcessSpec, type Step } from '../../runtime/plan.ts';
 import { runtimeCommand } from '../../runtime/runtimes.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { confinement, REMAPPED_SYSCTLS, seccompProfile } from '../security.ts';
 import type { Ctx } from './context.ts';
+import { parentMarker } from './cgroup-parent.ts';
 import { sharedNamespaces } from '../namespaces.ts';
 import { initMounts, withInit } from '../init.ts';
 import { withLinks } from '../links.ts';
@@ -48,7 +50,7 @@ export async function plan(ctx: Ctx, opts: PlanOptions): Promise<Step[]> {
   // monitor; it joins the cgroup we made and limited (an absolute cgroupsPath).
   const bundle = path.join(dir, 'bundle');
   fs.mkdirSync(bundle, { recursive: true });
-  const spec = runtimeSpec(input, { cgroupsPath: `/berth/${ctx.root.key}/${record.Id}`, seccomp: await seccompProfile(confinement(record.HostConfig)), devices: devices.rules });
+  const spec = runtimeSpec(input, { cgroupsPath: `/${cgroupParentScope(record.HostConfig.CgroupParent) ?? `berth/${ctx.root.key}`}/${record.Id}`, seccomp: await seccompProfile(confinement(record.HostConfig)), devices: devices.rules });
   writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
   fs.rmSync(pidFile, { force: true });
   // The runtime's own state lives in the container's directory and goes with it; what a
@@ -83,6 +85,8 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref))),
     process: withLinks(record, withInit(record, await processSpec(ctx, record, { tty })), (name) => linkTarget(ctx, name)),
     privileged: h.Privileged,
+    maskedPaths: h.MaskedPaths ?? undefined,
+    readonlyPaths: h.ReadonlyPaths ?? undefined,
     sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...h.Sysctls } : h.Sysctls,
     userns,
     readonlyRoot: h.ReadonlyRootfs,
@@ -100,7 +104,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     views: opts.views?.views,
     shmSize: h.ShmSize || undefined,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
-    teardown: { rmdirs: [...cg.dirs].reverse(), rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
+    teardown: { rmdirs: [...cg.dirs].reverse().concat(parentMarker(ctx, record) ?? []), keepParents: !!h.CgroupParent, rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };
 }
 

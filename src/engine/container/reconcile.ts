@@ -5,11 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conflict, notFound } from '../../core/errors.ts';
 import { initialState, transition, type ContainerRecord, type ContainerState } from '../../core/container.ts';
-import { cgroupMounts, killAndRemove } from '../../kernel/cgroups.ts';
+import { cgroupMounts, killAndRemove, type CgroupDriver } from '../../kernel/cgroups.ts';
 import { sweepSandboxes } from '../../network/sweep.ts';
 import type { ShimExit } from '../../runtime/shim.ts';
 import { readJsonFile, readTextFile } from '../../util/atomic.ts';
 import { emit, type Ctx } from './context.ts';
+import { cgroupsOf, markedParents, unmarkParent } from './cgroup-parent.ts';
 import { adoptStart, dropStartClaim } from '../start-claim.ts';
 import { deriveStatus, hasRestartPolicy, liveInitPid, type Action, type Derived } from './status.ts';
 import { ContainerStore } from './store.ts';
@@ -65,7 +66,7 @@ export function settle(ctx: Ctx, id: string, known?: { record: ContainerRecord; 
  */
 function adoption(ctx: Ctx, record: ContainerRecord, state: ContainerState): ContainerState | undefined {
   if (state.Status !== 'created' && state.Status !== 'exited') return undefined;
-  const found = adoptStart(ctx.store.cdir(record.Id), () => ctx.host.cgroups().pids(record.Id));
+  const found = adoptStart(ctx.store.cdir(record.Id), () => cgroupsOf(ctx, record).pids(record.Id));
   if (!found) return undefined;
   return { ...initialState(), Status: 'running', Pid: found.pid, Monitor: found.monitor, StartedAt: ctx.host.now().toISOString() };
 }
@@ -143,7 +144,8 @@ export function initPid(ctx: Ctx, c: Container): number {
  * them itself when it ends normally, and here when it was killed first.
  */
 export function removeCgroups(ctx: Ctx, record: ContainerRecord): void {
-  ctx.host.cgroups().remove(record.Id);
+  cgroupsOf(ctx, record).remove(record.Id);
+  unmarkParent(ctx, record);
   // Its monitor died before giving the resource views back.
   ctx.host.releaseViews(viewUser(ctx, record.Id));
   if (record.HostConfig.Runtime) killAndRemove(cgroupMounts().map((m) => path.join(m, 'berth', ctx.root.key, record.Id)));
@@ -164,6 +166,7 @@ export function reconcileAll(ctx: Ctx): Container[] {
   // (unless it really is an orphan). The other order would race with a concurrent start.
   const cg = ctx.host.cgroups();
   const cgroupIds = cg.list();
+  const parented = markedParents(ctx);
   const ids = ctx.store.entries().filter((n) => !ctx.store.sweepPartial(n) && ContainerStore.isId(n));
   const out: Container[] = [];
   for (const [id, known] of ctx.store.readAll(ids)) {
@@ -173,6 +176,7 @@ export function reconcileAll(ctx: Ctx): Container[] {
   // Cgroups of containers that no longer exist (a crash between cgroup creation and cleanup).
   const known = new Set(out.map((c) => c.record.Id));
   for (const id of cgroupIds) if (!known.has(id)) cg.remove(id);
+  for (const p of parented) if (!known.has(p.id)) removeParented(p);
   // Network sandboxes whose monitor died (or whose creator died before there was one).
   sweepSandboxes(ctx.root);
   return out;
@@ -193,4 +197,15 @@ export function sweepOrphans(ctx: Ctx): void {
     if (cg.pids(id).length) continue;
     if (!settle(ctx, id)) cg.remove(id); // settled and removed, or a cgroup without a container
   }
+  // Cgroups under a CgroupParent, found by their markers (cgroup-parent.ts).
+  for (const p of markedParents(ctx)) {
+    if (p.cgroups.pids(p.id).length) continue;
+    if (!settle(ctx, p.id)) removeParented(p);
+  }
+}
+
+/** A cgroup under a parent whose container is gone, and its marker. */
+function removeParented(p: { id: string; cgroups: CgroupDriver; marker: string }): void {
+  p.cgroups.remove(p.id);
+  fs.rmSync(p.marker, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isUp, transition } from '../../core/container.ts';
 import { conflict } from '../../core/errors.ts';
 import { emit, type Ctx } from './context.ts';
+import { cgroupsOf } from './cgroup-parent.ts';
 import { releaseSandboxes } from './network.ts';
 import { destroy, getSettled, markDead, newestFirst, reconcileAll, removeCgroups } from './reconcile.ts';
 import { wakeMonitor } from './stop.ts';
@@ -25,7 +26,7 @@ export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes
   }
   crashPoint('rm:removing-saved');
   // Frozen processes die only once thawed (cgroup v1).
-  if (wasPaused) await ctx.host.cgroups().freeze(c.record.Id, false).catch(() => undefined);
+  if (wasPaused) await cgroupsOf(ctx, c.record).freeze(c.record.Id, false).catch(() => undefined);
   try {
     removeCgroups(ctx, c.record); // kills whatever still runs in it
   } catch (err) {

@@ -16,6 +16,7 @@ import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
 import { limitsOf } from '../update.ts';
 import { prepareLogFile } from './logfile.ts';
+import { cgroupsOf, markParent, unmarkParent } from './cgroup-parent.ts';
 import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes, setupNetwork } from './network.ts';
 import { plan } from './plan.ts';
@@ -168,8 +169,11 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     const nodes = hostDevices(h.Devices ?? []); // privileged too: the rules allow all, the nodes are still made
     const rules = h.Privileged ? 'all' : deviceRules(nodes, h.DeviceCgroupRules ?? []);
     mark('container created');
-    const cgroups = createCgroups(ctx, record.Id, { ...limitsOf(h), devices: rules });
-    undo.push('cgroups', () => ctx.host.cgroups().remove(record.Id));
+    const cgroups = createCgroups(ctx, record, { ...limitsOf(h), devices: rules });
+    undo.push('cgroups', () => {
+      cgroupsOf(ctx, record).remove(record.Id);
+      unmarkParent(ctx, record);
+    });
     mark('cgroups created');
     crashPoint('start:cgroups-created');
     // A foreground --rm container of the CLI keeps the fast path: its output goes straight to
@@ -194,6 +198,8 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     // Input from the API comes over a socket; the container reads it from a pipe (kept open for
     // OpenStdin without StdinOnce, as docker keeps it).
     if (stdio.stdin === 'pipe' && !record.Config.Tty) steps.push(['stdinpipe', record.Config.OpenStdin && !record.Config.StdinOnce ? 'hold' : 'close']);
+    // Detached with OpenStdin (the CRI's stdin): a pipe that attached clients feed (CRI Attach).
+    else if (stdio.stdin === 'ignore' && stdio.output === 'ignore' && record.Config.OpenStdin && !record.Config.Tty) steps.push(['stdinpipe', record.Config.StdinOnce ? 'attach-once' : 'attach']);
     let shim = ctx.host.spawn(steps, stdio);
     if (!shim.shimPid) {
       await undo.run(); // no monitor was born: nobody else would give these back
@@ -216,12 +222,17 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
  * ones were left by a start killed before its container ran (it is still created or exited):
  * they are replaced.
  */
-function createCgroups(ctx: Ctx, id: string, limits: Limits): CgroupPaths {
-  const cg = ctx.host.cgroups();
+function createCgroups(ctx: Ctx, record: ContainerRecord, limits: Limits): CgroupPaths {
+  const id = record.Id;
+  const cg = cgroupsOf(ctx, record);
+  markParent(ctx, record); // before the cgroup exists: a sweep finds it through the marker (cgroup-parent.ts)
   try {
     return cg.create(id, limits);
   } catch (err) {
-    if (!(err instanceof BerthError && err.code === 'AlreadyExists')) throw err;
+    if (!(err instanceof BerthError && err.code === 'AlreadyExists')) {
+      unmarkParent(ctx, record); // a failed create leaves no cgroup
+      throw err;
+    }
     if (cg.pids(id).length) throw conflict(`Container ${id} is being started by another command`);
     cg.remove(id);
     return cg.create(id, limits);

@@ -5,6 +5,7 @@ import { isUp, transition } from '../../core/container.ts';
 import { conflict } from '../../core/errors.ts';
 import { parseSignal } from '../../kernel/signals.ts';
 import { emit, type Ctx } from './context.ts';
+import { cgroupsOf } from './cgroup-parent.ts';
 import { getSettled, initPid, settle } from './reconcile.ts';
 import type { Container } from './types.ts';
 
@@ -13,7 +14,7 @@ export async function pause(ctx: Ctx, nameOrId: string): Promise<string> {
   const c = getSettled(ctx, nameOrId);
   if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is already paused`);
   initPid(ctx, c); // running, and really ours
-  await ctx.host.cgroups().freeze(c.record.Id, true);
+  await cgroupsOf(ctx, c.record).freeze(c.record.Id, true);
   c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
   ctx.store.saveState(c.record, c.state);
   emit(ctx, 'pause', c.record);
@@ -23,7 +24,7 @@ export async function pause(ctx: Ctx, nameOrId: string): Promise<string> {
 export async function unpause(ctx: Ctx, nameOrId: string): Promise<string> {
   const c = getSettled(ctx, nameOrId);
   if (c.state.Status !== 'paused') throw conflict(`Container ${c.record.Id} is not paused`);
-  await ctx.host.cgroups().freeze(c.record.Id, false);
+  await cgroupsOf(ctx, c.record).freeze(c.record.Id, false);
   c.state.Status = transition(c.state.Status, 'running', c.record.Id);
   ctx.store.saveState(c.record, c.state);
   emit(ctx, 'unpause', c.record);

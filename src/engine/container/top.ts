@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import type { CgroupStats } from '../../kernel/cgroups.ts';
 import type { Ctx } from './context.ts';
+import { cgroupsOf } from './cgroup-parent.ts';
 import { get, initPid } from './reconcile.ts';
 
 /** The container's processes as seen from the host (docker top's default columns). */
@@ -18,7 +19,7 @@ export function top(ctx: Ctx, nameOrId: string): { Titles: string[]; Processes: 
   const tick = 100; // USER_HZ
   const boot = Date.now() / 1000 - Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   const rows: string[][] = [];
-  for (const pid of ctx.host.cgroups().pids(c.record.Id).sort((a, b) => a - b)) {
+  for (const pid of cgroupsOf(ctx, c.record).pids(c.record.Id).sort((a, b) => a - b)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -39,6 +40,6 @@ export function top(ctx: Ctx, nameOrId: string): { Titles: string[]; Processes: 
 export function stats(ctx: Ctx, nameOrId: string): { id: string; name: string; running: boolean } & CgroupStats {
   const c = get(ctx, nameOrId);
   const running = c.state.Status === 'running' || c.state.Status === 'paused';
-  const s = running ? ctx.host.cgroups().stats(c.record.Id) : { memoryUsage: 0, memoryLimit: 0, cpuNanos: 0, pids: 0 };
+  const s = running ? cgroupsOf(ctx, c.record).stats(c.record.Id) : { memoryUsage: 0, memoryLimit: 0, cpuNanos: 0, pids: 0 };
   return { id: c.record.Id, name: c.record.Name, running, ...s };
 }
