@@ -7,6 +7,8 @@ import { goStruct, validateFormat, type ListSpec } from './template.ts';
 
 /** A formatter context: docker marshals one (`{{json .}}`) through a map with json.Marshal, so its keys sorted and HTML escaped. */
 function context(typeName: string, fields: Record<string, unknown>): object {
+  const keys = Object.keys(fields);
+  if (keys.every((k, i) => i === 0 || keys[i - 1] < k)) return goStruct(typeName, fields, { formatterContext: true });
   // Moved by descriptor: a field given as a getter is computed only if a format reads it.
   const descriptors = Object.getOwnPropertyDescriptors(fields);
   const sorted = {};
@@ -109,26 +111,27 @@ export function checkContainerFormat(format: string): boolean {
 }
 
 export function containerContext(c: ContainerRow, trunc: boolean): object {
+  // Fields in sorted order already (context() then keeps the object as it is: ps makes 1,000).
   return context('*formatter.ContainerContext', {
-    ID: c.id,
-    Names: trunc ? c.names[0] ?? '' : c.names.join(','),
-    Image: c.image || '<no image>',
     Command: goQuote(trunc ? ellipsis(c.command, 20) : c.command),
     // ps's default table does not show it, and a time zone's name costs ICU's start-up.
     get CreatedAt() {
       return goTime(c.created);
     },
-    RunningFor: c.runningFor,
-    Ports: c.ports,
-    State: c.state,
-    Status: c.status,
-    Size: c.size ?? '0B',
-    Labels: joinLabels(c.labels),
+    ID: c.id,
+    Image: c.image || '<no image>',
     Label: label(c.labels),
-    Mounts: c.mounts.map((m) => (trunc ? ellipsis(m.name, 15) : m.name)).join(','),
+    Labels: joinLabels(c.labels),
     LocalVolumes: String(c.mounts.filter((m) => m.driver === 'local').length),
+    Mounts: c.mounts.map((m) => (trunc ? ellipsis(m.name, 15) : m.name)).join(','),
+    Names: trunc ? c.names[0] ?? '' : c.names.join(','),
     Networks: c.networks.join(','),
     Platform: null,
+    Ports: c.ports,
+    RunningFor: c.runningFor,
+    Size: c.size ?? '0B',
+    State: c.state,
+    Status: c.status,
   });
 }
 
