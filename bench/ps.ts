@@ -2,7 +2,10 @@
 // liveness checks) against dockerd's in-memory one behind its API, each through its own CLI, so
 // that both start-ups count. Runs alternate between the two (a busy machine slows both alike).
 // Usage: node bench/ps.ts [--no-docker] [--containers 1000] [--running 50] [--runs 15]
-//   [--berth-root DIR --docker-host unix:///...]: measure roots already filled (nothing made or removed)
+//   [--berth-root DIR --docker-host unix:///... --dockerd-pid PID]: measure roots already filled
+//   (nothing made or removed)
+// Wall time is the median of the runs; CPU time (berth's process; docker's client plus what its
+// dockerd spent meanwhile) the mean, which a loaded machine disturbs less.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -33,11 +36,22 @@ async function fill(cmd: string, pre: string[], env: NodeJS.ProcessEnv): Promise
   await parallel(TOTAL - RUNNING, () => [...pre, 'create', '--network', 'none', 'bench/busybox:1', 'true'], cmd, env);
 }
 
-function wall(cmd: string, argv: string[], env: NodeJS.ProcessEnv): number {
+/** utime + stime of a process (self: with its waited-for children's), in clock ticks. */
+function ticks(pid: number | 'self'): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const x = f.slice(f.lastIndexOf(')') + 2).split(' ').map(Number);
+  return x[11] + x[12] + (pid === 'self' ? x[13] + x[14] : 0);
+}
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/** Wall ms of one run, and CPU ticks of its process plus `other`'s (dockerd) meanwhile. */
+function measure(cmd: string, argv: string[], env: NodeJS.ProcessEnv, other?: number): { wall: number; cpu: number } {
+  const c0 = ticks('self') + (other ? ticks(other) : 0);
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { wall, cpu: ticks('self') + (other ? ticks(other) : 0) - c0 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -46,6 +60,7 @@ const given = opt('--berth-root');
 let work: string | undefined;
 let docker: Dockerd | undefined;
 let host = opt('--docker-host');
+let dockerPid = Number(opt('--dockerd-pid') ?? 0);
 const env = { ...process.env, BERTH_ROOT: given ?? '' };
 try {
   if (!given) {
@@ -58,6 +73,7 @@ try {
       try {
         docker = await dockerd(work);
         host = docker.host;
+        dockerPid = docker.pid;
         quiet('docker', ['-H', host, 'import', w.tar, 'bench/busybox:1']);
         await fill('docker', ['-H', host], process.env);
       } catch (err) {
@@ -69,17 +85,19 @@ try {
   const count = spawnSync(BERTH, ['ps', '-a', '-q'], { env, encoding: 'utf8' }).stdout.trim().split('\n').length;
   const rows: string[][] = [];
   for (const argv of [['ps', '-a', '-q'], ['ps', '-a']]) {
-    const b: number[] = [];
-    const d: number[] = [];
-    wall(BERTH, argv, env); // the index and the compile cache as a user's second ps finds them
-    if (host) wall('docker', ['-H', host, ...argv], process.env);
+    const b: Array<{ wall: number; cpu: number }> = [];
+    const d: Array<{ wall: number; cpu: number }> = [];
+    measure(BERTH, argv, env); // the index and the compile cache as a user's second ps finds them
+    if (host) measure('docker', ['-H', host, ...argv], process.env);
     for (let i = 0; i < runs; i++) {
-      b.push(wall(BERTH, argv, env));
-      if (host && wantDocker) d.push(wall('docker', ['-H', host, ...argv], process.env));
+      b.push(measure(BERTH, argv, env));
+      if (host) d.push(measure('docker', ['-H', host, ...argv], process.env, dockerPid || undefined));
     }
-    const bm = median(b);
-    const dm = d.length ? median(d) : undefined;
-    rows.push([`${argv.join(' ')}, ${count} containers (median of ${runs})`, `${bm.toFixed(0)} ms`, dm ? `${dm.toFixed(0)} ms` : '-', dm ? (bm / dm).toFixed(2) : '-']);
+    const bw = median(b.map((x) => x.wall));
+    const dw = d.length ? median(d.map((x) => x.wall)) : undefined;
+    const cpu = (xs: typeof b) => (xs.reduce((a, x) => a + x.cpu, 0) * TICK_MS) / xs.length;
+    rows.push([`${argv.join(' ')}, ${count} containers, wall (median of ${runs})`, `${bw.toFixed(0)} ms`, dw ? `${dw.toFixed(0)} ms` : '-', dw ? (bw / dw).toFixed(2) : '-']);
+    if (d.length && dockerPid) rows.push([`${argv.join(' ')}, CPU (mean; docker: client + dockerd)`, `${cpu(b).toFixed(0)} ms`, `${cpu(d).toFixed(0)} ms`, (cpu(b) / cpu(d)).toFixed(2)]);
   }
   console.log(`\n${os.cpus().length} CPUs, ${os.release()}, load ${os.loadavg()[0].toFixed(1)}\n`);
   console.log('| measure | berth | docker | berth / docker |\n|---|---|---|---|');
