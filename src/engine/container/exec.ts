@@ -2,6 +2,7 @@
 import { conflict, BerthError, invalid } from '../../core/errors.ts';
 import { buildExecPlan } from '../../runtime/plan.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
+import { crashPoint } from '../../util/crash.ts';
 import { deframer } from '../../util/frames.ts';
 import type { Ctx } from './context.ts';
 import { joinFiles, processSpec } from './process.ts';
@@ -15,6 +16,7 @@ export async function exec(ctx: Ctx, nameOrId: string, x: ExecOptions & { attach
   const shim = await execShim(ctx, nameOrId, x, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
   return drive(shim, x.attach !== undefined, async () => {
     await shim.started;
+    crashPoint('exec:started');
     return x.attach ? await shim.exited : undefined;
   });
 }

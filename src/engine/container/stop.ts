@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isUp, transition } from '../../core/container.ts';
 import { conflict } from '../../core/errors.ts';
 import { parseSignal } from '../../kernel/signals.ts';
+import { crashPoint } from '../../util/crash.ts';
 import { emit, type Ctx } from './context.ts';
 import { getSettled, initPid, settle } from './reconcile.ts';
 import type { Container } from './types.ts';
@@ -56,12 +57,14 @@ export async function stop(ctx: Ctx, nameOrId: string, timeoutSec?: number): Pro
   const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
   const deadline = Date.now() + (timeoutSec ?? c.record.Config.StopTimeout ?? 10) * 1000;
   fs.writeFileSync(path.join(ctx.store.cdir(c.record.Id), 'stopped'), ''); // its monitor must not restart it
+  crashPoint('stop:marked');
   if (c.state.Status === 'restarting') wakeMonitor(ctx, c);
   else {
     try {
       ctx.host.kill(initPid(ctx, c), sig);
     } catch {}
   }
+  crashPoint('stop:signalled');
   // A frozen process handles no signal: thaw it so it can stop (or die).
   if (c.state.Status === 'paused') await unpause(ctx, c.record.Id).catch(() => undefined);
   if (!(await waitUntilStopped(ctx, c.record.Id, deadline))) {
