@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BERTH, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
+import { BERTH, busyboxTar, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
+import { OciLayout } from '../helpers/oci.ts';
+import { hasRegistryTools, TestRegistry } from '../helpers/registry.ts';
 
 describe('crash points in stop, exec, commit, load, network connect, volume create', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -134,5 +136,37 @@ describe('crash points in stop, exec, commit, load, network connect, volume crea
     assert.deepEqual(await ok(['ps', '-a', '-q']), '');
     assert.deepEqual(await root.until(() => root.leftovers(), (l) => l.length === 0, 10_000), []);
     assert.deepEqual(await root.eventually(async () => (await root.run(['ps', '-a']), root.netLeftovers()), (l) => l.length === 0, 30_000), []);
+  });
+});
+
+describe('crash points in pull', { skip: !isRoot ? 'needs root' : !hasRegistryTools && 'needs docker-registry and skopeo' }, () => {
+  let root: TestRoot;
+  let reg: TestRegistry;
+  before(async () => {
+    root = new TestRoot();
+    reg = await TestRegistry.start();
+    const layoutDir = path.join(root.dir, 'layout');
+    const lay = new OciLayout(layoutDir);
+    const bb = lay.image({ layers: [{ tar: fs.readFileSync(busyboxTar()), compression: 'gzip' }], cmd: ['sh'] });
+    lay.tag('busybox', { ...bb.manifest });
+    await reg.push(layoutDir, 'busybox', 'crash/busybox:1');
+  });
+  after(async () => {
+    await root?.cleanup();
+    await reg?.stop();
+  });
+
+  test('SIGKILL after the layers, after the blobs, after the record: no tag without its image; a retry pulls it whole', async () => {
+    const ref = `${reg.host}/crash/busybox:1`;
+    for (const step of ['pull:layers-stored', 'image:blobs-stored', 'image:recorded']) {
+      const r = await collect(spawn(BERTH, ['pull', ref], { env: { ...root.env(), BERTH_TEST_CRASH: '1', BERTH_CRASH_AT: step }, stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+      assert.equal(r.signal, 'SIGKILL', `did not reach ${step}: ${r.stderr}`);
+      assert.equal((await root.run(['image', 'inspect', ref])).code, 1, `${step}: no tag yet`);
+      const again = await root.run(['pull', ref]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((await root.run(['run', '--rm', ref, 'true'])).code, 0, step);
+      assert.equal((await root.run(['rmi', ref])).code, 0);
+    }
+    assert.deepEqual(root.leftovers(), []);
   });
 });
