@@ -79,6 +79,21 @@ describe('crash points in stop, exec, commit, load, network connect, volume crea
     });
   }
 
+  test('SIGKILL at commit:paused of a running container: the next command finds it running (thawed), not paused', async () => {
+    await ok(['run', '-d', '--name', 'commit-paused', 'busybox', 'sleep', '100']);
+    await killedAt('commit:paused', ['commit', 'commit-paused', 'crash/paused:1']);
+    assert.equal(await status('commit-paused'), 'running');
+    // Really thawed: a process of it runs (exec works), and a user's pause and unpause work.
+    assert.equal((await ok(['exec', 'commit-paused', 'echo', 'thawed'])).trim(), 'thawed');
+    await ok(['pause', 'commit-paused']);
+    assert.equal(await status('commit-paused'), 'paused');
+    await ok(['unpause', 'commit-paused']);
+    await ok(['commit', 'commit-paused', 'crash/paused:1']);
+    assert.equal(await status('commit-paused'), 'running');
+    await ok(['rm', '-f', 'commit-paused']);
+    await ok(['rmi', 'crash/paused:1']);
+  });
+
   test('SIGKILL in load (layers stored, then image recorded): the image is absent or whole; a retry loads it', async () => {
     await ok(['create', '--name', 'load-src', 'busybox', 'sh']);
     await ok(['commit', 'load-src', 'crash/load:1']);

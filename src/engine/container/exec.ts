@@ -6,7 +6,7 @@ import { crashPoint } from '../../util/crash.ts';
 import { deframer } from '../../util/frames.ts';
 import type { Ctx } from './context.ts';
 import { joinFiles, processSpec } from './process.ts';
-import { get, initPid } from './reconcile.ts';
+import { get, getSettled, initPid } from './reconcile.ts';
 import { wait } from './stop.ts';
 import { drive, streamsOf } from './streams.ts';
 import type { ContainerStreams, ExecOptions } from './types.ts';
@@ -29,7 +29,9 @@ export async function execStreams(ctx: Ctx, nameOrId: string, x: ExecOptions & {
 }
 
 async function execShim(ctx: Ctx, nameOrId: string, x: ExecOptions & { execId?: string }, stdio: ShimStdio): Promise<ShimHandle> {
-  const c = get(ctx, nameOrId);
+  // Settled first: what its facts imply is done before a process joins it (a commit killed
+  // while it had the container paused left it frozen: thawed now, not joined frozen).
+  const c = getSettled(ctx, nameOrId);
   if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
   const pid = initPid(ctx, c);
   if (!x.args.length) throw invalid('No exec command specified');

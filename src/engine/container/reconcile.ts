@@ -11,6 +11,7 @@ import type { ShimExit } from '../../runtime/shim.ts';
 import { readJsonFile, readTextFile } from '../../util/atomic.ts';
 import { emit, type Ctx } from './context.ts';
 import { adoptStart, dropStartClaim } from '../start-claim.ts';
+import { commitPauseOrphaned, thawAfterCommit } from './commit-pause.ts';
 import { deriveStatus, hasRestartPolicy, liveInitPid, type Action, type Derived } from './status.ts';
 import { ContainerStore, type Listed } from './store.ts';
 import type { Container } from './types.ts';
@@ -41,7 +42,8 @@ export function derive(ctx: Ctx, id: string, known?: Listed): (Derived & { recor
   // A listing knows whether a start claim is there (the index); other readers look.
   const adopted = known?.claimed === false ? undefined : adoption(ctx, record, state);
   if (adopted) return { state: adopted, actions: [{ do: 'save' }, { do: 'dropClaim' }], record };
-  const derived = deriveStatus({ record, state, exit, exitTime }, { monitor, owner, init: () => liveInit(ctx, id, state) }, host.now());
+  const pausedByDeadCommit = () => commitPauseOrphaned(ctx.store.cdir(id), host.isAlive);
+  const derived = deriveStatus({ record, state, exit, exitTime }, { monitor, owner, init: () => liveInit(ctx, id, state), pausedByDeadCommit }, host.now());
   return { ...derived, record };
 }
 
@@ -78,6 +80,7 @@ function apply(ctx: Ctx, record: ContainerRecord, state: ContainerState | undefi
     else if (a.do === 'save') ctx.store.saveState(record, state!);
     else if (a.do === 'destroy') destroy(ctx, record);
     else if (a.do === 'dropClaim') dropStartClaim(ctx.store.cdir(record.Id));
+    else if (a.do === 'thaw') thawAfterCommit(ctx, record.Id);
   }
 }
 

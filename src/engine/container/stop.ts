@@ -5,15 +5,18 @@ import { isUp, transition } from '../../core/container.ts';
 import { conflict } from '../../core/errors.ts';
 import { parseSignal } from '../../kernel/signals.ts';
 import { crashPoint } from '../../util/crash.ts';
+import { clearCommitPause } from './commit-pause.ts';
 import { emit, type Ctx } from './context.ts';
 import { getSettled, initPid, settle } from './reconcile.ts';
 import type { Container } from './types.ts';
 
 /** Freezes every process of a running container (docker pause). */
-export async function pause(ctx: Ctx, nameOrId: string): Promise<string> {
+export async function pause(ctx: Ctx, nameOrId: string, opts: { byCommit?: boolean } = {}): Promise<string> {
   const c = getSettled(ctx, nameOrId);
   if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is already paused`);
   initPid(ctx, c); // running, and really ours
+  // A user's pause is theirs to end: a marker left by a commit killed before it paused goes.
+  if (!opts.byCommit) clearCommitPause(ctx.store.cdir(c.record.Id));
   await ctx.host.cgroups().freeze(c.record.Id, true);
   c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
   ctx.store.saveState(c.record, c.state);
