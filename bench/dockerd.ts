@@ -7,6 +7,8 @@ import * as path from 'node:path';
 
 export interface Dockerd {
   host: string;
+  /** dockerd's own pid (for its CPU time: /proc/PID/stat). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function dockerd(work: string, opts: { bridge?: string } = {}): Pro
   }
   return {
     host,
+    pid: d.pid ?? 0,
     async stop() {
       d.kill('SIGTERM');
       await new Promise((r) => d.once('exit', r));

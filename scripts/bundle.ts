@@ -57,12 +57,22 @@ async function bundleOne(entry: string, out: string): Promise<void> {
       define: { 'import.meta.url': '__berth_url' },
       // "use strict" first: esbuild's own comes after the banner, where it would not count, and
       // src/ is ES modules, which are strict.
-      banner: { js: "'use strict';\nconst __berth_url = require('node:url').pathToFileURL(__filename).href;" },
+      banner: {
+        js: "'use strict';\nconst __berth_url = require('node:url').pathToFileURL(__filename).href;\n" +
+          'const __berth_lazy = (n) => { let m; const get = () => (m ??= require(n)); return new Proxy({}, { get: (_, k) => get()[k], has: (_, k) => k in get() }); };',
+      },
     });
     // `import * as fs from 'node:fs'` becomes __toESM(require('node:fs')), which copies every export
     // of the module into a new object, per importing module: ~4 ms of a `run`. berth imports no
     // builtin's default export (checked here), so the module object itself serves.
-    const code = fs.readFileSync(tmp, 'utf8').replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")');
+    // Builtins that Node's start-up has not loaded yet (child_process, http, zlib, crypto, ...: ~25
+    // ms of CPU together) are loaded on first use, not when the importing module initialises: most
+    // commands (ps, inspect, logs) never use them. Every use of a builtin in the bundle is a
+    // property read of its module object (no default imports, checked above), which the proxy
+    // forwards to the module, loaded then.
+    const code = fs.readFileSync(tmp, 'utf8')
+      .replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")')
+      .replace(/require\("(node:(?:child_process|crypto|http|https|net|stream|stream\/promises|tls|zlib|dns|dgram|readline|worker_threads))"\)/g, '__berth_lazy("$1")');
     fs.writeFileSync(tmp, code);
     fs.renameSync(tmp, out);
   } finally {

@@ -7,6 +7,7 @@ import { endpointView, type Sandboxes } from '../network/sandbox.ts';
 import { DEFAULT_NETWORK, PSEUDO_NETWORKS, type CreateNetwork, type NetworkRecord } from '../network/store.ts';
 import type { Containers } from './containers.ts';
 import { parseNetworkMode } from './networking.ts';
+import { crashPoint } from '../util/crash.ts';
 
 export class NetworkAdmin {
   private readonly containers: Containers;
@@ -107,9 +108,15 @@ export class NetworkAdmin {
     const view = this.containers.networkView(c);
     const sb = view && this.sandboxes.get(view.SandboxID);
     if (sb) {
-      await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record) }, freeIfname(sb.attachments.map((a) => a.rt.ifname)));
+      // A connect killed after attaching, before the container's record said so: its attachment is
+      // kept when whole (CNI's ADD done), else undone first (DEL is idempotent), so a retry converges.
+      const left = sb.attachments.find((a) => a.network === net.Id);
+      if (left && !left.result) await this.sandboxes.detach(sb, net.Id);
+      if (!left?.result) await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record) }, freeIfname(sb.attachments.map((a) => a.rt.ifname)));
+      crashPoint('network-connect:attached');
       this.containers.writeNetworkView(c.record, sb, this.sandboxes);
     }
+    crashPoint('network-connect:view-written');
     this.containers.setEndpoints(c.record, endpoints);
   }
 

@@ -14,6 +14,7 @@ import { RegistryClient } from '../registry/client.ts';
 import { normalizeRegistry, type CredentialStore, type Credentials } from '../registry/credentials.ts';
 import { registryHosts } from '../registry/hosts.ts';
 import { HostChain } from '../registry/mirrors.ts';
+import { crashPoint } from '../util/crash.ts';
 import { Limiter } from '../util/limiter.ts';
 
 export type LayerStatus = 'waiting' | 'exists' | 'downloading' | 'retrying' | 'verifying' | 'complete';
@@ -138,6 +139,7 @@ export class Puller extends RegistryOp {
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const layerSizes = settled.map((s) => (s as PromiseFulfilledResult<number>).value);
+    crashPoint('pull:layers-stored');
 
     const upToDate = before?.id === manifest.config.digest && (before.repoDigests ?? []).includes(repoDigest);
     const image = this.images.registerPulled({ ref, repoDigest, manifestBytes, manifest, configBytes, config, layerSizes, topBytes: indexBytes });

@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MountSpec } from '../core/container.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
+import { ownerDead, selfRef } from '../kernel/process.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { crashPoint } from '../util/crash.ts';
 import { randomHex } from '../util/random.ts';
 
 export interface VolumeRecord {
@@ -138,22 +140,57 @@ export class Volumes {
     if (!VOLUME_NAME.test(n)) throw invalid(`create ${n}: "${n}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
     const existing = readJsonFile<VolumeRecord>(this.meta(n));
     if (existing) return existing;
-    const vdir = path.join(this.dir, n);
-    fs.mkdirSync(path.join(vdir, '_data'), { recursive: true, mode: 0o755 });
+    // Made whole in a temporary directory (its creator's pid and start in its name), then renamed
+    // into place: a killed create leaves no volume, only that directory, which is swept.
+    this.sweep();
+    const me = selfRef();
+    const tmp = path.join(this.dir, `.new-${me.pid}.${me.start}.${randomHex(6)}`);
+    fs.mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
+    crashPoint('volume-create:data-made');
     const rec: VolumeRecord = {
-      Name: n, Driver: 'local', Mountpoint: path.join(vdir, '_data'), CreatedAt: new Date().toISOString(),
+      Name: n, Driver: 'local', Mountpoint: path.join(this.dir, n, '_data'), CreatedAt: new Date().toISOString(),
       Labels: opts.labels ?? {}, Scope: 'local', Options: null, ...(opts.anonymous ? { Anonymous: true } : {}),
     };
-    writeFileAtomic(this.meta(n), JSON.stringify(rec), { durable: true });
+    writeFileAtomic(path.join(tmp, 'volume.json'), JSON.stringify(rec), { durable: true });
+    try {
+      fs.renameSync(tmp, path.join(this.dir, n));
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      // A concurrent create of the same name won: docker returns the existing volume.
+      const other = readJsonFile<VolumeRecord>(this.meta(n));
+      if (other) return other;
+      throw conflict(`create ${n}: a volume of that name is being created or removed`);
+    }
+    crashPoint('volume-create:stored');
     return rec;
   }
 
+  /**
+   * What killed commands left: a create's temporary directory (its creator dead), and a
+   * directory whose record is gone (a remove cut short: the record goes first).
+   */
+  private sweep(): void {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      fs.mkdirSync(this.dir, { recursive: true });
+    }
+    for (const n of names) {
+      const orphan = VOLUME_NAME.test(n) && !fs.existsSync(this.meta(n));
+      if (ownerDead(n, '.new-') || orphan) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+    }
+  }
+
   list(): VolumeRecord[] {
+    this.sweep();
     let names: string[] = [];
     try {
       names = fs.readdirSync(this.dir);
     } catch {}
-    return names.map((n) => readJsonFile<VolumeRecord>(this.meta(n))).filter((v): v is VolumeRecord => v !== undefined);
+    return names.filter((n) => VOLUME_NAME.test(n)).map((n) => readJsonFile<VolumeRecord>(this.meta(n))).filter((v): v is VolumeRecord => v !== undefined);
   }
 
   /** `usedBy(name)` names a container using it, if any. */

@@ -14,6 +14,7 @@ import { BerthError, invalid } from '../core/errors.ts';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ImageRecord } from '../core/types.ts';
 import { tarHeader } from '../snapshot/diff.ts';
 import { selfRef } from '../kernel/process.ts';
+import { crashPoint } from '../util/crash.ts';
 import { randomHex } from '../util/random.ts';
 import { blobCompression, layerBlobs, uncompressedLayer } from './distribution.ts';
 import { hostPlatform, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, MEDIA_TYPES, parseImageConfig, parseManifest, selectManifest } from './manifest.ts';
@@ -355,6 +356,7 @@ export async function loadImages(images: ImageStore, source: AsyncIterable<Buffe
         );
       registrations.push(() => images.registerLoaded({ configBytes: item.configBytes, config: item.config, manifestBytes, layerSizes, names: item.names }));
     }
+    crashPoint('load:layers-stored');
     // Images become visible only once every layer of every image is in place.
     for (const [i, reg] of registrations.entries()) loaded.push({ id: reg().id, names: items[i].names });
     return loaded;

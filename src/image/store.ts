@@ -8,6 +8,7 @@ import type { ImageConfig, ImageManifest, ImageRecord, RunConfig } from '../core
 import { ownerDead } from '../kernel/process.ts';
 import type { LayerStore } from '../snapshot/layers.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
+import { crashPoint } from '../util/crash.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from './reference.ts';
 
 export const MEDIA = {
@@ -147,6 +148,7 @@ export class ImageStore {
   async addLayer(source: AsyncIterable<Buffer>, opts: { parent?: ImageRecord; name?: string; runConfig: RunConfig; createdBy: string; comment?: string; author?: string }): Promise<ImageRecord> {
     const ref = opts.name ? parseReference(opts.name) : undefined; // reject a bad name before reading anything
     const layer = await this.storeLayer(source);
+    crashPoint('image:layer-stored');
     const created = new Date().toISOString();
     const parent = opts.parent;
     const config: ImageConfig = {
@@ -272,6 +274,7 @@ export class ImageStore {
     const cfg = this.content.put(p.configBytes);
     const man = this.content.put(p.manifestBytes);
     for (const b of p.extra ?? []) this.content.put(b);
+    crashPoint('image:blobs-stored');
     const prev = this.get(cfg.digest);
     const repoDigests = [...new Set([...(prev?.repoDigests ?? []), ...(p.repoDigest ? [p.repoDigest] : [])])];
     const record: ImageRecord = {
@@ -286,6 +289,7 @@ export class ImageStore {
     if (repoDigests.length) record.repoDigests = repoDigests;
     fs.mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(this.recordPath(record.id), JSON.stringify(record), { durable: true, mode: 0o600 }); // its config's Env
+    crashPoint('image:recorded');
     if (p.ref) this.tag(record.id, formatReference(p.ref));
     return record;
   }

@@ -11,14 +11,23 @@
 // longer: back-to-back `run --rm`s do not pay for starting it each time.
 //
 // Two processes must not start two, nor stop one that a start just counted on: `lock` (created
-// exclusively, holding its holder's pid) serialises starting and stopping, and a stopper first
-// says so (`stopping`), then looks for users; a start first adds its user, then looks for that
-// word. Whichever order they meet in, either the stopper sees the new user and keeps lxcfs, or
-// the start sees `stopping` (or the pid file gone) and takes the lock, waits, and starts a new one.
+// exclusively, holding its holder's pid) serialises starting and stopping. `lxcfs.pid` holds the
+// instance's pid and start time, or the word `stopping` while a stopper decides: a stopper
+// first writes that word, then looks for users; a start first adds its user, then reads the
+// file. Whichever order they meet in, either the stopper sees the new user (and writes the pid
+// back) or the start sees `stopping` (or no file) and takes the lock, waits, and starts a new one.
+//
+// Whether lxcfs serves is read from its process (alive, the same start time), never from its
+// mount: the kernel answers stat() on a FUSE mount from cached attributes for a while after its
+// daemon died, so a mount that looked alive could be bound dead into a new container. A new
+// instance first ends any earlier one still exiting (which would otherwise unmount, by path, the
+// new mount at its exit) and detaches what they left mounted.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { mountTable } from './mounts.ts';
+import { isAlive, processStart, refOf } from './process.ts';
 
 /** The files LXCFS virtualises, where a container sees them (LXD's list). */
 export const VIEW_FILES = [
@@ -59,12 +68,16 @@ for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
 [ $(($(date +%s) - $(stat -c %Y "$d/users" 2>/dev/null || echo 0))) -ge "$3" ] || exit 0
 set -C
 { echo $$ > "$d/lock"; } 2>/dev/null || exit 0
-: > "$d/stopping"
-for u in "$d"/users/*; do [ -e "$u" ] && { rm -f "$d/stopping" "$d/lock"; exit 0; }; done
-p=$(cat "$d/lxcfs.pid" 2>/dev/null)
-rm -f "$d/lxcfs.pid"
-[ -n "$p" ] && [ "$(cat /proc/$p/comm 2>/dev/null)" = lxcfs ] && kill "$p"
-rm -f "$d/stopping" "$d/lock"
+set +C
+put() { echo "$1" > "$d/lxcfs.pid.$$" && mv -f "$d/lxcfs.pid.$$" "$d/lxcfs.pid"; }
+if read p s < "$d/lxcfs.pid" 2>/dev/null && [ "$p" != stopping ]; then
+  put stopping
+  for u in "$d"/users/*; do [ -e "$u" ] && { put "$p $s"; rm -f "$d/lock"; exit 0; }; done
+  rm -f "$d/lxcfs.pid"
+  if [ "$(cat /proc/$p/comm 2>/dev/null)" = lxcfs ] && { [ -z "$s" ] || [ "$(cut -d' ' -f22 /proc/$p/stat 2>/dev/null)" = "$s" ]; }; then kill "$p"
+  else umount -l "$d/mnt" 2>/dev/null; fi
+fi
+rm -f "$d/lock"
 `;
 
 /** The command a monitor runs when the container `user` no longer needs the views. */
@@ -96,18 +109,27 @@ export async function acquireViews(user: string, dir = lxcfsDir()): Promise<View
   return problem;
 }
 
-/** lxcfs is up and nobody is stopping it: no stop under way, its pid recorded, its mount answering. */
+/**
+ * lxcfs is up and nobody is stopping it: the one liveness probe of the start path (two small
+ * reads, none through FUSE): the recorded instance's process lives, with its recorded start time.
+ */
 function serving(dir: string): boolean {
-  if (fs.existsSync(path.join(dir, 'stopping')) || !fs.existsSync(path.join(dir, 'lxcfs.pid'))) return false;
-  return mounted(dir) === 'yes';
+  let rec: string;
+  try {
+    rec = fs.readFileSync(path.join(dir, 'lxcfs.pid'), 'latin1');
+  } catch {
+    return false;
+  }
+  const [pid, start] = rec.trim().split(' ').map(Number);
+  return pid > 0 && isAlive({ pid, start });
 }
 
-/** Whether mnt is lxcfs's mount: a device of its own (a dead FUSE daemon's mount answers ENOTCONN). */
-function mounted(dir: string): 'yes' | 'no' | 'dead' {
+/** Whether mnt has a mount of its own (used only while a new lxcfs comes up: a fresh mount's attributes are its own). */
+function mounted(dir: string): boolean {
   try {
-    return fs.statSync(path.join(dir, 'mnt')).dev !== fs.statSync(dir).dev ? 'yes' : 'no';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no' : 'dead';
+    return fs.statSync(path.join(dir, 'mnt')).dev !== fs.statSync(dir).dev;
+  } catch {
+    return false;
   }
 }
 
@@ -127,12 +149,17 @@ async function startLxcfs(dir: string): Promise<string | undefined> {
   const bin = findLxcfs();
   if (!bin) return 'lxcfs is not installed: containers see the host\'s /proc/meminfo, /proc/cpuinfo and uptime (install lxcfs, or turn the views off with --proc-views=false)';
   const mnt = path.join(dir, 'mnt');
-  const state = mounted(dir);
-  // What a killed or dying lxcfs left: detached, so that the new one mounts on the directory itself.
-  if (state !== 'no') spawnSyncQuiet('umount', ['--lazy', mnt]);
+  await endEarlier(dir);
+  // What a killed or dying lxcfs left (a dead FUSE mount answers ENOTCONN): detached, so that the
+  // new one mounts on the directory itself. Containers that bound it keep their (dead) views.
+  while (mountTable().some((m) => m.mountPoint === mnt)) {
+    try {
+      execFileSync('umount', ['--lazy', mnt], { stdio: 'ignore' });
+    } catch {
+      break;
+    }
+  }
   fs.mkdirSync(mnt, { recursive: true });
-  fs.rmSync(path.join(dir, 'lxcfs.pid'), { force: true });
-  sweepPidFiles(dir);
   const log = fs.openSync(path.join(dir, 'lxcfs.log'), 'w', 0o600);
   // -l: /proc/loadavg per container; --enable-cfs: CPU counts from the CFS quota (--cpus), not
   // only the cpuset; --enable-pidfd: processes tracked safely against pid reuse. Its own pid
@@ -144,32 +171,45 @@ async function startLxcfs(dir: string): Promise<string | undefined> {
   child.on('exit', () => (exited = true));
   child.on('error', () => (exited = true));
   child.unref();
-  for (let i = 0; i < 1500 && !exited && mounted(dir) !== 'yes'; i++) await new Promise((r) => setTimeout(r, 2));
-  if (exited || mounted(dir) !== 'yes' || !child.pid) {
+  for (let i = 0; i < 1500 && !exited && !mounted(dir); i++) await new Promise((r) => setTimeout(r, 2));
+  if (exited || !mounted(dir) || !child.pid) {
     if (!exited && child.pid) try { process.kill(child.pid, 'SIGKILL'); } catch {}
     const why = fs.readFileSync(path.join(dir, 'lxcfs.log'), 'utf8').trim().split('\n').slice(-1)[0] ?? '';
     return `lxcfs would not start (${why || 'no mount'}): containers see the host's /proc files`;
   }
-  writeFileAtomic(path.join(dir, 'lxcfs.pid'), String(child.pid));
+  writeFileAtomic(path.join(dir, 'lxcfs.pid'), `${child.pid} ${refOf(child.pid).start}\n`); // a line: sh's read wants its newline
   return undefined;
 }
 
 /**
  * Each lxcfs gets a pid file of its own (lxcfs locks it, and one still exiting would hold a shared
- * one); a killed lxcfs leaves its file behind, swept here when its process is gone.
+ * one). Before a new one starts (under the lock): any earlier one still there, stopped or dying,
+ * is killed and waited for (SIGKILL: no unmount by path of its successor's mount at its exit),
+ * and the files of those gone are swept.
  */
-function sweepPidFiles(dir: string): void {
+async function endEarlier(dir: string): Promise<void> {
   for (const n of fs.readdirSync(dir)) {
     if (!/^lxcfs\.\d+\.pid$/.test(n)) continue;
-    const pid = Number(fs.readFileSync(path.join(dir, n), 'utf8').trim());
-    if (!(pid > 0) || !fs.existsSync(`/proc/${pid}`)) fs.rmSync(path.join(dir, n), { force: true });
+    let pid = 0;
+    try {
+      pid = Number(fs.readFileSync(path.join(dir, n), 'utf8').trim());
+    } catch {}
+    if (pid > 0 && lxcfsProcess(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+      for (let i = 0; i < 2500 && processStart(pid) !== undefined; i++) await new Promise((r) => setTimeout(r, 2));
+    }
+    fs.rmSync(path.join(dir, n), { force: true });
   }
 }
 
-function spawnSyncQuiet(cmd: string, args: string[]): void {
+function lxcfsProcess(pid: number): boolean {
   try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-  } catch {}
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'lxcfs';
+  } catch {
+    return false;
+  }
 }
 
 /** Runs fn holding <dir>/lock; a lock whose holder died is taken over. */

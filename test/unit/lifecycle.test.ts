@@ -307,7 +307,15 @@ describe('container lifecycle on a fake host', () => {
     fs.utimesSync(cdir, old, old); // older than the racy window: cacheable
     assert.equal(cs.list(true)[0].state.Status, 'created');
     const index = path.join(dir, 'containers.index.json');
-    assert.ok(JSON.parse(fs.readFileSync(index, 'utf8'))[r.Id], 'cached');
+    const entry = () => JSON.parse(fs.readFileSync(index, 'utf8')).e[r.Id];
+    assert.ok(entry(), 'cached');
+    assert.equal(entry().c, undefined, 'no start claim');
+    // A start claim is a file in the directory: the entry goes stale, and says so once re-read.
+    fs.writeFileSync(path.join(cdir, 'starting'), '1 1');
+    fs.utimesSync(cdir, old, new Date(Date.now() - 30_000));
+    cs.list(true);
+    assert.equal(entry().c, 1, 'a start claim cached');
+    fs.rmSync(path.join(cdir, 'starting'));
     // A change by another process (a state saved) renames a file into the directory: seen.
     await startRunning(r);
     assert.equal(cs.list(true)[0].state.Status, 'running');

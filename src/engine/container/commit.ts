@@ -6,6 +6,8 @@ import { readXattrs } from '../../runtime/shim.ts';
 import { mountTargets } from './archive.ts';
 import type { Ctx } from './context.ts';
 import { get } from './reconcile.ts';
+import { crashPoint } from '../../util/crash.ts';
+import { clearCommitPause, markCommitPause } from './commit-pause.ts';
 import { pause, unpause } from './stop.ts';
 
 export interface CommitOptions {
@@ -26,7 +28,15 @@ export async function commit(ctx: Ctx, nameOrId: string, opts: CommitOptions): P
   if (!parent) throw notFound(`image ${c.record.Image} of container ${c.record.Id.slice(0, 12)} is gone`);
   const { layerTar, unshifter } = await import('../../snapshot/diff.ts');
   const paused = opts.pause !== false && c.state.Status === 'running';
-  if (paused) await pause(ctx, c.record.Id);
+  const dir = ctx.store.cdir(c.record.Id);
+  if (paused) {
+    markCommitPause(dir); // first: a commit killed once it paused is then seen (commit-pause.ts)
+    await pause(ctx, c.record.Id, { byCommit: true }).catch((err) => {
+      clearCommitPause(dir);
+      throw err;
+    });
+  }
+  crashPoint('commit:paused');
   try {
     const upper = path.join(ctx.store.cdir(c.record.Id), 'upper');
     const xattrs = await readXattrs(upper);
@@ -39,6 +49,9 @@ export async function commit(ctx: Ctx, nameOrId: string, opts: CommitOptions): P
       parent, name: opts.name, runConfig, createdBy: `berth commit ${c.record.Name}`, comment: opts.comment, author: opts.author,
     });
   } finally {
-    if (paused) await unpause(ctx, c.record.Id).catch(() => undefined);
+    if (paused) {
+      await unpause(ctx, c.record.Id).catch(() => undefined);
+      clearCommitPause(dir);
+    }
   }
 }

@@ -3,11 +3,12 @@ import type { Readable } from 'node:stream';
 import { conflict, BerthError, invalid } from '../../core/errors.ts';
 import { buildExecPlan } from '../../runtime/plan.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
+import { crashPoint } from '../../util/crash.ts';
 import { deframer } from '../../util/frames.ts';
 import type { Ctx } from './context.ts';
 import { cgroupsOf } from './cgroup-parent.ts';
 import { joinFiles, processSpec } from './process.ts';
-import { get, initPid } from './reconcile.ts';
+import { get, getSettled, initPid } from './reconcile.ts';
 import { wait } from './stop.ts';
 import { drive, streamsOf } from './streams.ts';
 import type { ContainerStreams, ExecOptions } from './types.ts';
@@ -17,6 +18,7 @@ export async function exec(ctx: Ctx, nameOrId: string, x: ExecOptions & { attach
   const shim = await execShim(ctx, nameOrId, x, x.attach ? { stdin: x.attach.stdin ? 'inherit' : 'ignore', output: 'inherit' } : { stdin: 'ignore', output: 'ignore' });
   return drive(shim, x.attach !== undefined, async () => {
     await shim.started;
+    crashPoint('exec:started');
     return x.attach ? await shim.exited : undefined;
   });
 }
@@ -29,7 +31,9 @@ export async function execStreams(ctx: Ctx, nameOrId: string, x: ExecOptions & {
 }
 
 async function execShim(ctx: Ctx, nameOrId: string, x: ExecOptions & { execId?: string }, stdio: ShimStdio): Promise<ShimHandle> {
-  const c = get(ctx, nameOrId);
+  // Settled first: what its facts imply is done before a process joins it (a commit killed
+  // while it had the container paused left it frozen: thawed now, not joined frozen).
+  const c = getSettled(ctx, nameOrId);
   if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
   const pid = initPid(ctx, c);
   if (!x.args.length) throw invalid('No exec command specified');

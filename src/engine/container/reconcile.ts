@@ -12,13 +12,14 @@ import { readJsonFile, readTextFile } from '../../util/atomic.ts';
 import { emit, type Ctx } from './context.ts';
 import { cgroupsOf, markedParents, unmarkParent } from './cgroup-parent.ts';
 import { adoptStart, dropStartClaim } from '../start-claim.ts';
+import { commitPauseOrphaned, thawAfterCommit } from './commit-pause.ts';
 import { deriveStatus, hasRestartPolicy, liveInitPid, type Action, type Derived } from './status.ts';
-import { ContainerStore } from './store.ts';
+import { ContainerStore, type Listed } from './store.ts';
 import type { Container } from './types.ts';
 import { viewUser } from './views.ts';
 
 /** The facts and liveness of one container, read in that order, and what they imply. */
-export function derive(ctx: Ctx, id: string, known?: { record: ContainerRecord; state?: ContainerState }): (Derived & { record: ContainerRecord }) | undefined {
+export function derive(ctx: Ctx, id: string, known?: Listed): (Derived & { record: ContainerRecord }) | undefined {
   const read = known ?? ctx.store.read(id);
   if (!read) return undefined;
   const { record } = read;
@@ -39,9 +40,11 @@ export function derive(ctx: Ctx, id: string, known?: { record: ContainerRecord; 
       } catch {}
     }
   }
-  const adopted = adoption(ctx, record, state);
+  // A listing knows whether a start claim is there (the index); other readers look.
+  const adopted = known?.claimed === false ? undefined : adoption(ctx, record, state);
   if (adopted) return { state: adopted, actions: [{ do: 'save' }, { do: 'dropClaim' }], record };
-  const derived = deriveStatus({ record, state, exit, exitTime }, { monitor, owner, init: () => liveInit(ctx, id, state) }, host.now());
+  const pausedByDeadCommit = () => commitPauseOrphaned(ctx.store.cdir(id), host.isAlive);
+  const derived = deriveStatus({ record, state, exit, exitTime }, { monitor, owner, init: () => liveInit(ctx, id, state), pausedByDeadCommit }, host.now());
   return { ...derived, record };
 }
 
@@ -52,7 +55,7 @@ export function view(ctx: Ctx, id: string): Container | undefined {
 }
 
 /** Reads a container and applies what its facts imply (the reconcile step for one container). */
-export function settle(ctx: Ctx, id: string, known?: { record: ContainerRecord; state?: ContainerState }): Container | undefined {
+export function settle(ctx: Ctx, id: string, known?: Listed): Container | undefined {
   const d = derive(ctx, id, known);
   if (!d) return undefined;
   apply(ctx, d.record, d.state, d.actions);
@@ -78,6 +81,7 @@ function apply(ctx: Ctx, record: ContainerRecord, state: ContainerState | undefi
     else if (a.do === 'save') ctx.store.saveState(record, state!);
     else if (a.do === 'destroy') destroy(ctx, record);
     else if (a.do === 'dropClaim') dropStartClaim(ctx.store.cdir(record.Id));
+    else if (a.do === 'thaw') thawAfterCommit(ctx, record);
   }
 }
 

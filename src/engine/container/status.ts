@@ -23,6 +23,8 @@ export interface Liveness {
   owner: boolean;
   /** The current init's pid when alive and its monitor's child, else 0 (only asked when needed). */
   init: () => number;
+  /** Paused by a commit whose process is gone (commit.ts's marker, its holder dead): only asked of a paused container. */
+  pausedByDeadCommit?: () => boolean;
 }
 
 export type Action =
@@ -30,7 +32,8 @@ export type Action =
   | { do: 'event'; action: 'die'; exitCode: number }
   | { do: 'save' } // the derived state becomes the saved one
   | { do: 'destroy' } // the container goes (directory, name, `destroy` event)
-  | { do: 'dropClaim' }; // a killed starter's claim, once its start is adopted and saved
+  | { do: 'dropClaim' } // a killed starter's claim, once its start is adopted and saved
+  | { do: 'thaw' }; // a killed commit's pause undone (its processes thawed, its marker dropped)
 
 export interface Derived {
   /** The status to report; undefined once the actions remove the container. */
@@ -56,6 +59,11 @@ export function deriveStatus(facts: Facts, live: Liveness, now: Date): Derived {
     const died: Action[] = [{ do: 'removeCgroups' }, { do: 'event', action: 'die', exitCode: state.ExitCode }];
     if (record.HostConfig.AutoRemove) return { actions: [...died, { do: 'destroy' }] };
     return { state, actions: [...died, { do: 'save' }] };
+  }
+  // A commit pauses a running container for its snapshot; one killed meanwhile never unpaused it.
+  if (state.Status === 'paused' && live.pausedByDeadCommit?.()) {
+    state.Status = transition(state.Status, 'running', record.Id);
+    return { state, actions: [{ do: 'thaw' }, { do: 'save' }] };
   }
   // A `run --rm` whose CLI died before the container started (`create --rm` waits for a start).
   if (state.Status === 'created' && record.HostConfig.AutoRemove && record.Owner && !live.owner) return gone;

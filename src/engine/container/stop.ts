@@ -4,16 +4,20 @@ import * as path from 'node:path';
 import { isUp, transition } from '../../core/container.ts';
 import { conflict } from '../../core/errors.ts';
 import { parseSignal } from '../../kernel/signals.ts';
+import { crashPoint } from '../../util/crash.ts';
+import { clearCommitPause } from './commit-pause.ts';
 import { emit, type Ctx } from './context.ts';
 import { cgroupsOf } from './cgroup-parent.ts';
 import { getSettled, initPid, settle } from './reconcile.ts';
 import type { Container } from './types.ts';
 
 /** Freezes every process of a running container (docker pause). */
-export async function pause(ctx: Ctx, nameOrId: string): Promise<string> {
+export async function pause(ctx: Ctx, nameOrId: string, opts: { byCommit?: boolean } = {}): Promise<string> {
   const c = getSettled(ctx, nameOrId);
   if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is already paused`);
   initPid(ctx, c); // running, and really ours
+  // A user's pause is theirs to end: a marker left by a commit killed before it paused goes.
+  if (!opts.byCommit) clearCommitPause(ctx.store.cdir(c.record.Id));
   await cgroupsOf(ctx, c.record).freeze(c.record.Id, true);
   c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
   ctx.store.saveState(c.record, c.state);
@@ -57,12 +61,14 @@ export async function stop(ctx: Ctx, nameOrId: string, timeoutSec?: number): Pro
   const sig = parseSignal(c.record.Config.StopSignal || 'SIGTERM');
   const deadline = Date.now() + (timeoutSec ?? c.record.Config.StopTimeout ?? 10) * 1000;
   fs.writeFileSync(path.join(ctx.store.cdir(c.record.Id), 'stopped'), ''); // its monitor must not restart it
+  crashPoint('stop:marked');
   if (c.state.Status === 'restarting') wakeMonitor(ctx, c);
   else {
     try {
       ctx.host.kill(initPid(ctx, c), sig);
     } catch {}
   }
+  crashPoint('stop:signalled');
   // A frozen process handles no signal: thaw it so it can stop (or die).
   if (c.state.Status === 'paused') await unpause(ctx, c.record.Id).catch(() => undefined);
   if (!(await waitUntilStopped(ctx, c.record.Id, deadline))) {

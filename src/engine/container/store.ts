@@ -11,14 +11,25 @@ import type { ProcessRef } from '../../kernel/process.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
 import { crashPoint } from '../../util/crash.ts';
 import { checkName, NAME_PATTERN, randomName } from '../names.ts';
+import { startClaimed } from '../start-claim.ts';
 
 const ID = /^[a-f0-9]{64}$/;
+/** The index's format: an index of another is rebuilt from the truth. */
+const INDEX_VERSION = 2;
 
-/** A cached container: its directory's inode and mtime when read (k), its record and state. */
+/** A cached container: its directory's inode and mtime when read (k), its record and state, whether a start claim was there (c). */
 interface IndexEntry {
   k: string;
   r: ContainerRecord;
   s?: ContainerState;
+  c?: 1;
+}
+
+/** A container as a listing reads it: `claimed` says whether a start claim is in its directory (start-claim.ts). */
+export interface Listed {
+  record: ContainerRecord;
+  state?: ContainerState;
+  claimed: boolean;
 }
 
 export class ContainerStore {
@@ -38,7 +49,7 @@ export class ContainerStore {
 
   /** A container's directory. */
   cdir(id: string): string {
-    return path.join(this.dir, id);
+    return `${this.dir}/${id}`; // an id is one plain name: no path.join (~14 µs a call in a 1,000-container listing)
   }
 
   logPath(id: string): string {
@@ -97,11 +108,12 @@ export class ContainerStore {
    * changed within the last two seconds are not cached at all (a second write within the
    * clock's granularity could keep the mtime, git's "racy" case). A stale or missing entry is
    * read from the truth and the index rewritten (temp + rename: concurrent listers may each
-   * rewrite it, every version they write is valid).
+   * rewrite it, every version they write is valid). A start claim is a file in the directory
+   * too: whether one was there is cached with the rest, so that status need not look for it.
    */
-  readAll(ids: string[]): Map<string, { record: ContainerRecord; state?: ContainerState }> {
+  readAll(ids: string[]): Map<string, Listed> {
     const index = this.loadIndex();
-    const out = new Map<string, { record: ContainerRecord; state?: ContainerState }>();
+    const out = new Map<string, Listed>();
     const next: Record<string, IndexEntry> = {};
     let changed = Object.keys(index).length !== ids.length;
     const stable = Date.now() - 2000;
@@ -112,19 +124,20 @@ export class ContainerStore {
       const key = `${st.ino}:${st.mtimeMs}`;
       const cached = index[id];
       if (cached?.k === key) {
-        out.set(id, { record: cached.r, state: cached.s });
+        out.set(id, { record: cached.r, state: cached.s, claimed: cached.c === 1 });
         next[id] = cached;
         continue;
       }
       changed = true;
       const read = this.read(id);
       if (!read) continue;
-      out.set(id, read);
-      if (st.mtimeMs < stable) next[id] = { k: key, r: read.record, ...(read.state ? { s: read.state } : {}) };
+      const claimed = startClaimed(this.cdir(id));
+      out.set(id, { ...read, claimed });
+      if (st.mtimeMs < stable) next[id] = { k: key, r: read.record, ...(read.state ? { s: read.state } : {}), ...(claimed ? { c: 1 as const } : {}) };
     }
     if (changed) {
       try {
-        writeFileAtomic(this.indexFile, JSON.stringify(next));
+        writeFileAtomic(this.indexFile, JSON.stringify({ v: INDEX_VERSION, e: next }));
         // What listers killed mid-write left (their temp files).
         sweepTemps(this.rootDir, fs.readdirSync(this.rootDir).filter((n) => n.startsWith('containers.index.json.')));
       } catch {} // a cache: the next listing tries again
@@ -138,7 +151,8 @@ export class ContainerStore {
 
   private loadIndex(): Record<string, IndexEntry> {
     try {
-      return readJsonFile<Record<string, IndexEntry>>(this.indexFile) ?? {};
+      const index = readJsonFile<{ v?: number; e?: Record<string, IndexEntry> }>(this.indexFile);
+      return index?.v === INDEX_VERSION && index.e ? index.e : {}; // an older berth's index: rebuilt
     } catch {
       return {}; // unreadable: rebuilt from the truth
     }
