@@ -7,4 +7,6 @@ cd "$(dirname "$0")"
 node_modules/.bin/tsc --noEmit -p .
 export NODE_COMPILE_CACHE="$PWD/.cache/node"
 # One file at a time: integration tests start real containers and measure what they leave behind.
-exec node_modules/node/bin/node --test --test-concurrency=1 'test/unit/*.test.ts' 'test/integration/*.test.ts'
+node_modules/node/bin/node --test --test-concurrency=1 'test/unit/*.test.ts' 'test/integration/*.test.ts'
+# cri-tools' critest against berth's CRI, only when BERTH_CRITEST names a binary (not built here).
+if [ -n "${BERTH_CRITEST:-}" ]; then node_modules/node/bin/node scripts/critest.ts berth; fi

@@ -76,11 +76,16 @@ const podConfig = (logs: string, i: number) => {
 };
 const containerConfig = { metadata: { name: 'sleeper', attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '3600'], log_path: 'sleeper.log', linux: {} };
 
-async function startPod(c: CriClient, logs: string, i: number): Promise<string> {
+/** Starts a pod with one container; `phases` gets the three calls' times (ms). */
+async function startPod(c: CriClient, logs: string, i: number, phases?: number[][]): Promise<string> {
   const config = podConfig(logs, i);
+  const t0 = performance.now();
   const { pod_sandbox_id } = await c.call('RunPodSandbox', { config });
+  const t1 = performance.now();
   const { container_id } = await c.call('CreateContainer', { pod_sandbox_id, config: containerConfig, sandbox_config: config });
+  const t2 = performance.now();
   await c.call('StartContainer', { container_id });
+  phases?.forEach((p, k) => p.push([t1 - t0, t2 - t1, performance.now() - t2][k]));
   return pod_sandbox_id;
 }
 
@@ -164,10 +169,11 @@ try {
   // Pod start, interleaved (machine noise hits both alike), after two warm-up pods each.
   const start = new Map(runtimes.map((r) => [r.name, [] as number[]]));
   const teardown = new Map(runtimes.map((r) => [r.name, [] as number[]]));
+  const phases = new Map(runtimes.map((r) => [r.name, [[], [], []] as number[][]]));
   for (let i = -2; i < RUNS; i++) {
     for (const r of runtimes) {
       const t0 = performance.now();
-      const id = await startPod(r.client, logs, i);
+      const id = await startPod(r.client, logs, i, i >= 0 ? phases.get(r.name) : undefined);
       const t1 = performance.now();
       await removePod(r.client, id);
       const t2 = performance.now();
@@ -199,6 +205,8 @@ try {
   console.log(`|---|${runtimes.map(() => '---').join('|')}|${c ? '---|' : ''}`);
   console.log(row('pod start p50 (run + create + start)', ms(start, 50), (n) => pct(start.get(n)!, 50)));
   console.log(row('pod start p90', ms(start, 90), (n) => pct(start.get(n)!, 90)));
+  for (const [k, call] of ['RunPodSandbox', 'CreateContainer', 'StartContainer'].entries())
+    console.log(row(`  ${call} p50`, (n) => `${pct(phases.get(n)![k], 50).toFixed(1)} ms`, (n) => pct(phases.get(n)![k], 50)));
   console.log(row('pod stop + remove p50', ms(teardown, 50), (n) => pct(teardown.get(n)!, 50)));
   console.log(row('memory per running pod (PSS)', (n) => mib(mem.get(n)!.pss), (n) => mem.get(n)!.pss));
   console.log(row('memory per running pod (RSS)', (n) => mib(mem.get(n)!.rss), (n) => mem.get(n)!.rss));

@@ -51,9 +51,13 @@ struct monitor {
   /* stdinpipe close|hold: the init's stdin is a pipe we feed from our own stdin (a socket, from
    * the API daemon): programs such as cat treat a socket unlike a pipe (splice). `hold`: the
    * pipe stays open when our input ends (docker's OpenStdin without StdinOnce), so the container
-   * keeps its stdin whoever comes and goes. Kept across restarts; -1 when none (or closed). */
+   * keeps its stdin whoever comes and goes. Kept across restarts; -1 when none (or closed).
+   * attach|attach-once: a detached start's (the CRI's stdin): only attached clients feed the
+   * pipe, never our own stdin; `attach` holds it, `attach-once` closes it at the end of the
+   * first client's input (StdinOnce). */
   int in_pipe[2];
   int in_hold;
+  int in_attach;
   /* pidns: the namespace the init is born in, and ours, restored after each clone (-1: none). */
   int pidns_fd, own_pidns_fd;
 };
@@ -297,7 +301,8 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
   }
   const char *stdinpipe = field(p, "console") ? NULL : field(p, "stdinpipe");
   m->in_pipe[0] = m->in_pipe[1] = -1;
-  m->in_hold = stdinpipe && !strcmp(stdinpipe, "hold");
+  m->in_hold = stdinpipe && (!strcmp(stdinpipe, "hold") || !strcmp(stdinpipe, "attach"));
+  m->in_attach = stdinpipe && !strncmp(stdinpipe, "attach", 6);
   if (stdinpipe && pipe2(m->in_pipe, O_CLOEXEC) < 0) die_report("pipe", "stdin", errno);
   /* We keep the read end for restarts: a container that never reads must not block us, so
    * input beyond what the pipe holds is dropped. */
@@ -326,7 +331,7 @@ int monitor_run(struct plan *p) {
     health_container_started(m.hc);
     struct io io = {
       .init = l.pid, .sfd = m.sfd, .out = l.out, .err = l.err, .master = l.con.master,
-      .in = (l.con.master >= 0 && field(p, "stdin") && m.attached) || m.in_pipe[1] >= 0 ? 0 : -1,
+      .in = (l.con.master >= 0 && field(p, "stdin") && m.attached) || (m.in_pipe[1] >= 0 && !m.in_attach) ? 0 : -1,
       .in_pipe = &m.in_pipe[1], .in_hold = m.in_hold,
       .nodetach = field(p, "nodetach") != NULL, .attached = &m.attached, .lg = m.logging ? &m.lg : NULL,
       .at = &m.at, .hc = m.hc, .winsize = field(p, "winsize"), .initpidfile = field(p, "initpidfile"),

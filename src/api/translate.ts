@@ -194,6 +194,8 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       DnsOptions: strList(host.DnsOptions, 'DnsOptions') ?? [],
       ExtraHosts: strList(host.ExtraHosts, 'ExtraHosts') ?? [],
       ...(str(host.CgroupParent) ? { CgroupParent: str(host.CgroupParent) } : {}),
+      ...(Array.isArray(host.MaskedPaths) ? { MaskedPaths: strList(host.MaskedPaths, 'HostConfig.MaskedPaths') } : {}),
+      ...(Array.isArray(host.ReadonlyPaths) ? { ReadonlyPaths: strList(host.ReadonlyPaths, 'HostConfig.ReadonlyPaths') } : {}),
       PidMode: str(host.PidMode) ?? '',
       IpcMode: str(host.IpcMode) ?? '',
       UTSMode: str(host.UTSMode) ?? '',

@@ -118,6 +118,9 @@ export interface HostConfig {
    * a cgroupfs path, or a systemd slice name (kernel/cgroup-parent.ts). Absent: berth's own scope.
    */
   CgroupParent?: string;
+  /** docker's: paths masked (/dev/null or an empty tmpfs) and made read-only; null/absent: berth's defaults, []: none; privileged: none. */
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
   /** "" (a namespace of its own), "host", or "container:<id>" (another container's). */
   PidMode?: string;
   IpcMode?: string;

@@ -120,8 +120,8 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       CpuPercent: 0,
       IOMaximumIOps: 0,
       IOMaximumBandwidth: 0,
-      MaskedPaths: r.HostConfig.Privileged ? [] : MASKED_PATHS,
-      ReadonlyPaths: r.HostConfig.Privileged ? [] : READONLY_PATHS,
+      MaskedPaths: r.HostConfig.Privileged ? [] : r.HostConfig.MaskedPaths ?? MASKED_PATHS,
+      ReadonlyPaths: r.HostConfig.Privileged ? [] : r.HostConfig.ReadonlyPaths ?? READONLY_PATHS,
     },
     GraphDriver: {
       Name: 'overlay2',

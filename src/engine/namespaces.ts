@@ -14,14 +14,15 @@ type Field = keyof typeof MODES;
 
 /**
  * Checks the modes at create; `container:<name>` becomes `container:<id>` (resolve throws for a
- * container that does not exist). UTS cannot be another container's (docker's rule).
+ * container that does not exist). UTS may be another container's too (docker refuses it; a
+ * CRI pod's containers share the sandbox's): the hostname is then that container's.
  */
 export function checkNamespaceModes(h: HostConfig, resolve: (ref: string) => string): void {
   for (const field of Object.keys(MODES) as Field[]) {
     const v = h[field] ?? '';
     const { own, name } = MODES[field];
     if ((own as readonly string[]).includes(v) || v === 'host') continue;
-    if (v.startsWith('container:') && field !== 'UTSMode' && v.length > 10) {
+    if (v.startsWith('container:') && v.length > 10) {
       h[field] = `container:${resolve(v.slice(10))}`;
       continue;
     }

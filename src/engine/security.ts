@@ -71,6 +71,13 @@ export function confinement(h: Pick<HostConfig, 'CapAdd' | 'CapDrop' | 'Privileg
   return out;
 }
 
+/** MaskedPaths/ReadonlyPaths: absolute paths in the container (docker's fields; null: the defaults). */
+export function checkSystemPaths(h: Pick<HostConfig, 'MaskedPaths' | 'ReadonlyPaths'>): void {
+  for (const [field, list] of [['MaskedPaths', h.MaskedPaths], ['ReadonlyPaths', h.ReadonlyPaths]] as const) {
+    for (const p of list ?? []) if (typeof p !== 'string' || !p.startsWith('/') || p.split('/').includes('..')) throw invalid(`invalid ${field} entry: "${p}": an absolute path without ".." is needed`);
+  }
+}
+
 // What the compiled program depends on: the compiler and the profile, as they run (the bundle
 // holds them when there is one).
 const SOURCES = BUNDLE_FILE ? [BUNDLE_FILE] : ['kernel/seccomp.ts', 'kernel/seccomp-default.ts'].map((p) => path.join(SRC, p));

@@ -52,7 +52,7 @@ export function chooseConf(dir: string, files: Array<[name: string, text: string
     else return { list: parsed, file: path.join(dir, name) };
   }
   // containerd's words first: what the kubelet's users search for.
-  return { message: `Network plugin returns error: cni plugin not initialized: no CNI configuration in ${dir}${why.length ? ` (${why.join('; ')})` : ''}` };
+  return { message: `Network plugin returns error: cni plugin not initialized: no valid network config found in ${dir}${why.length ? ` (${why.join('; ')})` : ''}` };
 }
 
 /** chooseConf over the directory as it is now, and the plugins it names found in binDirs. */

@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { BERTH, collect, isRoot, REPO, TestRoot } from '../helpers/berth.ts';
+import { daemonWithBusybox, skip as daemonSkip, TestDaemon } from '../helpers/daemon.ts';
 
 const NODE = process.execPath;
 
@@ -177,5 +179,121 @@ const e = new Engine(process.env.BERTH_ROOT); const ref = await ensurePauseImage
       assert.deepEqual(fs.readdirSync(path.join(root.dir, 'cgroup-parents')), []);
       assert.deepEqual(root.leftovers(), []);
     });
+  });
+  test('namespace sharing: UTS, IPC (shareable) and PID of another container', async () => {
+    const hold = await root.run(['run', '-d', '--name', 'holder', '--hostname', 'podhost', '--ipc', 'shareable', '--sysctl', 'kernel.shmmax=123456', 'busybox', 'sleep', '60']);
+    assert.equal(hold.code, 0, hold.stderr);
+    const j = await root.run(['run', '--rm', '--uts', 'container:holder', '--ipc', 'container:holder', '--pid', 'container:holder', 'busybox', 'sh', '-c',
+      'hostname; cat /etc/hostname /proc/sys/kernel/shmmax; ps -o args | grep -c "^sleep 60"']);
+    assert.equal(j.code, 0, j.stderr);
+    // The hostname of the joined UTS namespace, its IPC namespace's sysctl, its processes.
+    assert.equal(j.stdout, 'podhost\npodhost\n123456\n1\n');
+    const own = await root.run(['run', '--rm', '--ipc', 'shareable', 'busybox', 'cat', '/proc/sys/kernel/shmmax']);
+    assert.notEqual(own.stdout, '123456\n');
+    const conflict = await root.run(['run', '--rm', '--uts', 'container:holder', '--hostname', 'x', 'busybox', 'true']);
+    assert.match(conflict.stderr, /conflicting options: hostname and the UTS mode/);
+    assert.equal((await root.run(['rm', '-f', 'holder'])).code, 0);
+    assert.deepEqual(root.leftovers(), []);
+  });
+
+  test('what the CRI maps onto: seccomp JSON and unconfined, no-new-privileges, numeric groups, a uid without a passwd entry, read-only root, masked paths, rslave', async () => {
+    const profile = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] });
+    const out = async (args: string[]) => {
+      const r = await root.run(['run', '--rm', ...args]);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    assert.equal(await out(['--security-opt', `seccomp=${profile}`, 'busybox', 'sh', '-c', 'mkdir /x 2>/dev/null && echo made || echo refused']), 'refused\n');
+    assert.equal(await out(['--security-opt', 'seccomp=unconfined', 'busybox', 'grep', 'Seccomp:', '/proc/self/status']), 'Seccomp:\t0\n');
+    assert.equal(await out(['busybox', 'grep', 'Seccomp:', '/proc/self/status']), 'Seccomp:\t2\n');
+    assert.equal(await out(['--security-opt', 'no-new-privileges', 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status']), 'NoNewPrivs:\t1\n');
+    assert.equal(await out(['-u', '12345:23456', '--group-add', '777', '--group-add', '888', 'busybox', 'sh', '-c', 'id -u; id -g; id -G']), '12345\n23456\n23456 777 888\n');
+    assert.equal(await out(['--read-only', 'busybox', 'sh', '-c', 'touch /x 2>/dev/null && echo wrote || echo ro']), 'ro\n');
+    const masked = 'grep -cE " /proc/(keys|timer_list) " /proc/self/mountinfo; grep " /proc/sys " /proc/self/mountinfo | grep -c " ro,"';
+    assert.equal(await out(['busybox', 'sh', '-c', masked]), '2\n1\n');
+    assert.equal(await out(['--security-opt', 'systempaths=unconfined', 'busybox', 'sh', '-c', `${masked}; true`]), '0\n0\n');
+    assert.equal(await out(['--privileged', 'busybox', 'sh', '-c', `${masked}; true`]), '0\n0\n');
+    // rslave: a mount made on the host under the source after the start shows in the container
+    // (the source must be a shared mount, as the kubelet makes its directories).
+    const src = path.join(root.dir, 'prop');
+    fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+    execFileSync('mount', ['--bind', src, src]);
+    try {
+      execFileSync('mount', ['--make-shared', src]);
+      assert.equal((await root.run(['run', '-d', '--name', 'slave', '-v', `${src}:/m:rslave`, 'busybox', 'sleep', '60'])).code, 0);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'berthtest', path.join(src, 'sub')]);
+      fs.writeFileSync(path.join(src, 'sub', 'f'), 'from the host\n');
+      assert.equal((await root.run(['exec', 'slave', 'cat', '/m/sub/f'])).stdout, 'from the host\n');
+      execFileSync('umount', [path.join(src, 'sub')]);
+      assert.equal((await root.run(['exec', 'slave', 'ls', '/m/sub'])).stdout, '');
+      assert.equal((await root.run(['rm', '-f', 'slave'])).code, 0);
+    } finally {
+      execFileSync('umount', ['-R', src]);
+    }
+    assert.deepEqual(root.leftovers(), []);
+  });
+});
+
+describe('cri engine additions through the Docker API', { skip: daemonSkip }, () => {
+  let root: TestRoot;
+  let d: TestDaemon;
+  daemonWithBusybox((r, daemon) => {
+    root = r;
+    d = daemon;
+  });
+  const create = async (body: object) => {
+    const r = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', ...body }));
+    assert.equal(r.status, 201, r.body);
+    return (JSON.parse(r.body) as { Id: string }).Id;
+  };
+  const start = async (id: string) => assert.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
+
+  test('CgroupParent, MaskedPaths/ReadonlyPaths and UTSMode container: from the create body; docker update applies cpuset, shares, quota and memory live', async () => {
+    const tag = `berth-test-api-${process.pid}`;
+    try {
+      const r = await d.docker(['run', '-d', '--name', 'web', '--cgroup-parent', `/${tag}/pod1`, '--hostname', 'podhost', 'busybox', 'sleep', '60']);
+      assert.equal(r.code, 0, r.stderr);
+      const id = r.stdout.trim();
+      assert.equal((await d.docker(['inspect', '-f', '{{.HostConfig.CgroupParent}}', 'web'])).stdout.trim(), `/${tag}/pod1`);
+      const pid = (await d.docker(['inspect', '-f', '{{.State.Pid}}', 'web'])).stdout.trim();
+      assert.match(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`:memory:/${tag}/pod1/${id}$`, 'm'));
+      const up = await d.docker(['update', '--cpuset-cpus', '0', '--cpu-shares', '512', '--cpu-quota', '50000', '--cpu-period', '100000', '-m', '100m', '--memory-swap', '200m', 'web']);
+      assert.equal(up.code, 0, up.stderr);
+      const cg = (c: string, f: string) => fs.readFileSync(`/sys/fs/cgroup/${c}/${tag}/pod1/${id}/${f}`, 'utf8').trim();
+      assert.deepEqual([cg('cpuset', 'cpuset.cpus'), cg('cpu', 'cpu.shares'), cg('cpu', 'cpu.cfs_quota_us'), cg('memory', 'memory.limit_in_bytes')], ['0', '512', '50000', String(100 * 1024 * 1024)]);
+      assert.equal((await d.docker(['exec', 'web', 'grep', 'Cpus_allowed_list', '/proc/1/status'])).stdout, 'Cpus_allowed_list:\t0\n');
+
+      // Custom masked and read-only paths; [] for none.
+      const custom = await create({ Cmd: ['sh', '-c', 'cat /etc/hostname | wc -c; touch /etc/ro 2>/dev/null && echo rw || echo ro; grep -c "/proc/keys" /proc/self/mountinfo; true'], HostConfig: { MaskedPaths: ['/etc/hostname'], ReadonlyPaths: ['/etc'] } });
+      await start(custom);
+      assert.equal((await d.docker(['wait', custom])).stdout.trim(), '0');
+      assert.equal((await d.docker(['logs', custom])).stdout, '0\nro\n0\n');
+      assert.deepEqual(JSON.parse((await d.docker(['inspect', '-f', '{{json .HostConfig.MaskedPaths}}', custom])).stdout), ['/etc/hostname']);
+      const none = await d.docker(['run', '--rm', '--security-opt', 'systempaths=unconfined', 'busybox', 'grep', '-c', '/proc/keys', '/proc/self/mountinfo']);
+      assert.equal(none.stdout.trim(), '0');
+      const bad = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { MaskedPaths: ['relative'] } }));
+      assert.equal(bad.status, 400);
+
+      // The pod's containers share its UTS namespace (docker's CLI refuses --uts container:, the API takes it).
+      const joined = await create({ Cmd: ['hostname'], HostConfig: { UTSMode: 'container:web', PidMode: 'container:web', IpcMode: 'container:web' } });
+      await start(joined);
+      assert.equal((await d.docker(['wait', joined])).stdout.trim(), '0');
+      assert.equal((await d.docker(['logs', joined])).stdout, 'podhost\n');
+      assert.equal((await d.docker(['rm', joined, custom])).code, 0);
+      assert.equal((await d.docker(['rm', '-f', 'web'])).code, 0);
+      assert.ok(!fs.existsSync(`/sys/fs/cgroup/memory/${tag}/pod1/${id}`));
+    } finally {
+      for (const m of fs.readdirSync('/sys/fs/cgroup')) for (const rel of [`${tag}/pod1`, tag]) try { fs.rmdirSync(`/sys/fs/cgroup/${m}/${rel}`); } catch {}
+    }
+  });
+
+  test('docker logs reads a CRI log', async () => {
+    const file = path.join(root.dir, 'pods', 'api', '0.log');
+    assert.equal((await root.run(['run', '-d', '--name', 'crilog', '--log-driver', 'cri', '--log-opt', `path=${file}`, 'busybox', 'sh', '-c', 'echo out; echo err >&2; printf part'])).code, 0);
+    assert.equal((await d.docker(['wait', 'crilog'])).stdout.trim(), '0');
+    const logs = await d.docker(['logs', 'crilog']);
+    assert.equal(logs.stdout, 'out\npart');
+    assert.equal(logs.stderr, 'err\n');
+    assert.equal((await d.docker(['rm', 'crilog'])).code, 0);
   });
 });

@@ -383,8 +383,10 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(root.leftovers(), []);
   });
 
-  test('top lists the container\'s processes; stats reads its cgroup counters', async () => {
+  test('top lists the container\'s processes; stats reads its cgroup counters', async (tc) => {
     await root.run(['run', '-d', '--name', 'busy', '-m', '32m', 'busybox', 'sh', '-c', 'sleep 100 & while true; do :; done']);
+    // Removed whatever happens: a container left running would show up in every later leak check.
+    tc.after(() => root.run(['rm', '-f', 'busy']));
     const t = await root.run(['top', 'busy']);
     assert.equal(t.code, 0, t.stderr);
     const lines = t.stdout.trim().split('\n');
@@ -396,7 +398,8 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(row.Name, 'busy');
     assert.equal(row.PIDs, '2');
     assert.match(row.MemUsage, / \/ 32MiB$/);
-    assert.ok(parseFloat(row.CPUPerc) > 20, `a busy loop shows ${row.CPUPerc}`);
+    // Above zero, not near 100%: on a loaded 2-core machine a busy loop may get a small share.
+    assert.ok(parseFloat(row.CPUPerc) > 2, `a busy loop shows ${row.CPUPerc}`);
     await root.run(['rm', '-f', 'busy']);
     assert.equal((await root.run(['top', 'busy'])).code, 125);
   });

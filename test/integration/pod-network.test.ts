@@ -118,7 +118,7 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     const empty = new PodNetworks(sroot, { confDir: path.join(tmp, 'none'), binDirs: BIN_DIRS }).status();
     assert.equal(empty.ready, false);
     assert.equal(empty.reason, 'NetworkPluginNotReady');
-    assert.match(empty.message ?? '', /cni plugin not initialized: no CNI configuration in .*none$/);
+    assert.match(empty.message ?? '', /cni plugin not initialized: no valid network config found in .*none$/);
     const brokenDir = path.join(tmp, 'broken');
     fs.mkdirSync(brokenDir);
     fs.writeFileSync(path.join(brokenDir, '10-x.conflist'), '{"cniVersion": "1.0.0", "name": "x", "plugins": [');

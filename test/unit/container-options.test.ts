@@ -18,7 +18,10 @@ test('PID, IPC and UTS modes: own, host, or another container\'s (resolved to it
   assert.equal(h.PidMode, `container:${'a'.repeat(64)}`);
   for (const ok of ['', 'private', 'shareable', 'none']) assert.doesNotThrow(() => checkNamespaceModes({ ...base, IpcMode: ok }, resolve));
   assert.throws(() => checkNamespaceModes({ ...base, PidMode: 'bogus' }, resolve), /^BerthError: invalid PID mode: bogus$/);
-  assert.throws(() => checkNamespaceModes({ ...base, UTSMode: 'container:web' }, resolve), /invalid UTS mode/);
+  const uts: HostConfig = { ...base, UTSMode: 'container:web' };
+  checkNamespaceModes(uts, resolve); // a CRI pod's containers share the sandbox's
+  assert.equal(uts.UTSMode, `container:${'a'.repeat(64)}`);
+  assert.throws(() => checkNamespaceModes({ ...base, UTSMode: 'bogus' }, resolve), /invalid UTS mode/);
   assert.throws(() => checkNamespaceModes({ ...base, IpcMode: 'container:nope' }, resolve), /No such container: nope/);
   assert.throws(() => checkNamespaceModes({ ...base, IpcMode: 'container:' }, resolve), /invalid IPC mode/);
 

@@ -20,7 +20,7 @@ test('conf: the first file by name that parses; a single plugin becomes a list o
 test('conf: none usable says why, naming each file passed over', () => {
   const empty = chooseConf('/etc/cni/net.d', []);
   assert.equal(empty.list, undefined);
-  assert.match(!empty.list ? empty.message : '', /cni plugin not initialized: no CNI configuration in \/etc\/cni\/net\.d$/);
+  assert.match(!empty.list ? empty.message : '', /cni plugin not initialized: no valid network config found in \/etc\/cni\/net\.d$/);
   const bad = chooseConf('/d', [['a.conflist', '{"name":"x","plugins":[]}'], ['b.conf', '{"name":"y"}'], ['c.json', 'nope'], ['d.conf', undefined]]);
   assert.equal(bad.list, undefined);
   const msg = !bad.list ? bad.message : '';

@@ -188,7 +188,9 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
       Privileged: flags.get('privileged') === true,
       Runtime: str('runtime'),
       ReadonlyRootfs: flags.get('read-only') === true,
-      SecurityOpt: (flags.get('security-opt') as string[] | undefined) ?? null,
+      // docker's CLI turns systempaths=unconfined into empty MaskedPaths and ReadonlyPaths.
+      SecurityOpt: list('security-opt').length ? list('security-opt').filter((o) => o !== 'systempaths=unconfined') : null,
+      ...(list('security-opt').includes('systempaths=unconfined') ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       RestartPolicy: restartPolicy(str('restart'), flags.get('rm') === true),
       Ulimits: ((flags.get('ulimit') as string[] | undefined) ?? []).map(parseUlimit),
       OomScoreAdj: str('oom-score-adj') !== undefined ? int('oom-score-adj', str('oom-score-adj')!) : undefined,

@@ -11,7 +11,7 @@ import { containerSecurity, type CriHost } from './security.ts';
 import { podMetadata } from '../sandbox/options.ts';
 
 /** FALLBACK switch: false until the engine takes UTSMode container:<id>. */
-export const UTS_JOIN = false;
+export const UTS_JOIN = true;
 
 const PROPAGATION: Record<string, string | undefined> = {
   PROPAGATION_PRIVATE: undefined, // berth's default, rprivate

@@ -12,7 +12,7 @@ import { runtimeCommand } from '../../runtime/runtimes.ts';
 import { randomHex } from '../../util/random.ts';
 import { Undo } from '../../util/undo.ts';
 import { hostHosts, hostResolv, hostsFile, parseNetworkMode, resolvFile } from '../networking.ts';
-import { checkSysctls, confinement, idMapFor, seccompProgram } from '../security.ts';
+import { checkSysctls, checkSystemPaths, confinement, idMapFor, seccompProgram } from '../security.ts';
 import { cacheDir, emit, type Ctx } from './context.ts';
 import { checkNamespaceModes, volumesFrom } from '../namespaces.ts';
 import { get } from './reconcile.ts';
@@ -36,6 +36,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   }
   const conf = confinement(host); // bad capabilities or security options fail here, before anything exists
   checkSysctls(host.Sysctls ?? {});
+  checkSystemPaths(host);
   checkLogConfig(host.LogConfig);
   cgroupParentScope(host.CgroupParent); // a bad parent fails now
   checkNamespaceModes(host, (ref) => get(ctx, ref).record.Id);
@@ -62,7 +63,9 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   const id = randomHex(32);
   const endpoints = await checkNetwork(ctx, host, opts);
   const mode = parseNetworkMode(host.NetworkMode);
-  const hostname = opts.hostname ?? (mode.kind === 'host' || host.UTSMode === 'host' ? os.hostname() : id.slice(0, 12));
+  const utsOf = host.UTSMode?.startsWith('container:') ? get(ctx, host.UTSMode.slice(10)).record : undefined;
+  if (utsOf && opts.hostname !== undefined) throw invalid('conflicting options: hostname and the UTS mode');
+  const hostname = opts.hostname ?? utsOf?.Config.Hostname ?? (mode.kind === 'host' || host.UTSMode === 'host' ? os.hostname() : id.slice(0, 12));
   if (opts.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(opts.hostname)) throw invalid(`invalid hostname: "${opts.hostname}"`);
   const record: ContainerRecord = {
     Id: id,

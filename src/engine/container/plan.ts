@@ -85,6 +85,8 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref))),
     process: withLinks(record, withInit(record, await processSpec(ctx, record, { tty })), (name) => linkTarget(ctx, name)),
     privileged: h.Privileged,
+    maskedPaths: h.MaskedPaths ?? undefined,
+    readonlyPaths: h.ReadonlyPaths ?? undefined,
     sysctls: userns && (net.network?.mode === 'new' || net.sandbox) ? { ...REMAPPED_SYSCTLS, ...h.Sysctls } : h.Sysctls,
     userns,
     readonlyRoot: h.ReadonlyRootfs,

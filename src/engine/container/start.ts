@@ -198,6 +198,8 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     // Input from the API comes over a socket; the container reads it from a pipe (kept open for
     // OpenStdin without StdinOnce, as docker keeps it).
     if (stdio.stdin === 'pipe' && !record.Config.Tty) steps.push(['stdinpipe', record.Config.OpenStdin && !record.Config.StdinOnce ? 'hold' : 'close']);
+    // Detached with OpenStdin (the CRI's stdin): a pipe that attached clients feed (CRI Attach).
+    else if (stdio.stdin === 'ignore' && stdio.output === 'ignore' && record.Config.OpenStdin && !record.Config.Tty) steps.push(['stdinpipe', record.Config.StdinOnce ? 'attach-once' : 'attach']);
     let shim = ctx.host.spawn(steps, stdio);
     if (!shim.shimPid) {
       await undo.run(); // no monitor was born: nobody else would give these back
