@@ -10,13 +10,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BERTH, removeScopes } from '../bench/common.ts'; // also rebuilds the bundle bin/berth runs when src/ is newer
 import { PrivateContainerd, unmountUnder, waitForSocket, writeCniConf, CNI_BIN_DIR, CONTAINERD } from '../test/helpers/containerd.ts';
 import { PAUSE_IMAGE, prepareCritestImages, UNAVAILABLE } from '../test/helpers/critest-images.ts';
 import { hasRegistryTools, TestRegistry } from '../test/helpers/registry.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BERTH = path.join(REPO, 'bin/berth');
+
 
 /** Specs no runtime passes without the internet (see UNAVAILABLE in critest-images.ts). */
 const NEEDS_INTERNET = ['public image with digest should be pulled and removed'];
@@ -110,6 +109,9 @@ async function runBerth(bin: string, work: string, certsDir: string): Promise<Ou
       await gone;
     }
     fs.writeFileSync(path.join(work, 'berth-daemon.log'), log);
+    // The root's layer images stay mounted (under /run/berth/layers) and its cgroup scope stays
+    // until removed: both go with the run unless --keep keeps the root to look at.
+    if (!process.argv.includes('--keep')) await removeScopes([root]);
     spawnSync('ip', ['link', 'del', 'berthcribt0'], { stdio: 'ignore' });
   }
 }
