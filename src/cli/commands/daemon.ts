@@ -26,7 +26,7 @@ export async function daemon(ctx: Context, argv: string[]): Promise<number> {
   if (flags.get('proc-views') === false) process.env.BERTH_PROC_VIEWS = '0';
   if (flags.get('help')) {
     ctx.out(`Usage:  berth daemon [-H unix:///run/berth/berth.sock] [-H tcp://HOST:PORT [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]]
-                     [--cri unix:///run/berth/cri.sock [--cni-conf-dir DIR] [--cni-bin-dir DIR[:DIR]]... [--registry-config DIR] [--stream-address HOST:PORT]]
+                     [--registry-config DIR] [--cri unix:///run/berth/cri.sock [--cni-conf-dir DIR] [--cni-bin-dir DIR[:DIR]]... [--stream-address HOST:PORT]]
 
 Serve the Docker Engine API (DOCKER_HOST=unix:///run/berth/berth.sock docker ...)
 and, with --cri, the Kubernetes CRI (kubelet --container-runtime-endpoint unix:///run/berth/cri.sock)
@@ -44,8 +44,10 @@ CRI options:
   const hosts = (flags.get('host') as string[] | undefined) ?? [DEFAULT_SOCKET];
   const tls = tlsFiles(flags);
   const cri = criOptions(flags);
-  // Every pull the daemon makes (Docker API, CRI, proxied commands) reads the registry hosts there.
-  if (cri?.config.registryConfigDir) process.env.BERTH_REGISTRY_CONFIG = cri.config.registryConfigDir;
+  // Every pull the daemon makes (Docker API, CRI, proxied commands) reads the registry hosts
+  // there: a setting of the daemon, not of the CRI alone.
+  const registryConfig = flags.get('registry-config') as string | undefined;
+  if (registryConfig) process.env.BERTH_REGISTRY_CONFIG = registryConfig;
   const [{ ApiServer }, { endOrphanCommands }] = await Promise.all([import('../../api/server.ts'), import('../../api/cli-proxy.ts')]);
   const engine = ctx.engine();
   engine.containers.reconcile(); // what a crash left, before serving
@@ -79,7 +81,7 @@ CRI options:
 /** --cri and its settings (containerd's CRI plugin's conf_dir, bin_dir, config_path, stream address). */
 function criOptions(flags: Map<string, string | boolean | string[]>): { address: string; config: Partial<import('../../cri/context.ts').CriConfig> } | undefined {
   const address = flags.get('cri') as string | undefined;
-  const names = ['cni-conf-dir', 'cni-bin-dir', 'registry-config', 'stream-address'];
+  const names = ['cni-conf-dir', 'cni-bin-dir', 'stream-address'];
   if (!address) {
     const given = names.find((n) => flags.has(n));
     if (given) throw invalid(`--${given} needs --cri`);
