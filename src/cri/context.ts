@@ -31,7 +31,7 @@ export interface PodNetworksLike {
     name: string; namespace: string; uid: string;
     portMappings: Array<{ hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' | 'sctp'; hostIP?: string }>;
     dns?: { servers: string[]; searches: string[]; options: string[] };
-  }): Promise<{ netns: string; ip: string; additionalIps: string[] }>;
+  }, opts?: { alongside?: (netns: string) => Promise<unknown> }): Promise<{ netns: string; ip: string; additionalIps: string[] }>;
   /** Idempotent; works after a daemon was killed (the ADD result is kept). */
   tearDown(podId: string): Promise<void>;
   get(podId: string): { netns: string; ip: string; additionalIps: string[] } | undefined;

@@ -86,8 +86,13 @@ export class PodNetworks {
    * The pod's namespace, attached to the network (CNI ADD). A pod set up already answers as it
    * is; one whose set-up was cut short (a kill) is torn down and made again. On a failure,
    * whatever was made is undone before the error is thrown.
+   *
+   * `alongside(netns)` runs once the namespace exists, while the ADD chain runs (the sandbox's
+   * start: the plugins and the container's start are other processes, so the two overlap); setUp
+   * answers once both are done. If either fails, the network is torn down after both have
+   * settled and the first failure is thrown; what `alongside` made is its caller's to undo.
    */
-  setUp(podId: string, p: PodNetworkParams): Promise<PodNetwork> {
+  setUp(podId: string, p: PodNetworkParams, opts: { alongside?: (netns: string) => Promise<unknown> } = {}): Promise<PodNetwork> {
     return this.serial(podId, async () => {
       if (!/^[a-f0-9]{64}$/.test(podId)) throw new BerthError('InvalidArgument', `invalid pod id "${podId}"`);
       const conf = loadConf(this.confDir, this.binDirs);
@@ -99,7 +104,7 @@ export class PodNetworks {
         if (had?.result) return view(had);
         const netns = netnsPath(this.root, podId);
         if (had) await teardownRecord(had);
-        else deleteNetns(netns); // one a crash left without its record would refuse the name
+        else if (fs.existsSync(netns)) deleteNetns(netns); // one a crash left without its record would refuse the name
         const rec: PodNetRecord = {
           id: podId, root: this.root.dir, key: this.root.key, netns, owner: selfRef(), conflist: list, binDirs: this.binDirs,
           rt: { containerId: podId, netns, ifname: IFNAME, capabilityArgs: capabilityArgs(p), args: cniArgs(podId, p) },
@@ -116,7 +121,11 @@ export class PodNetworks {
           // the conf needs no loopback plugin.
           const made = spawnShim(['netns', 'add', netns]);
           if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the pod's network namespace: ${(made.stderr || made.error?.message || '').trim()}`);
-          rec.result = await cniAdd(list, rec.rt, this.binDirs);
+          const along = opts.alongside && Promise.resolve(netns).then(opts.alongside);
+          const [added, joined] = await Promise.allSettled([cniAdd(list, rec.rt, this.binDirs), along]);
+          if (added.status === 'fulfilled') rec.result = added.value; // the undo's DEL gets it
+          else throw added.reason;
+          if (joined.status === 'rejected') throw joined.reason;
           const v = view(rec);
           if (!v.ip) throw new BerthError('Unavailable', `network ${list.name}: the plugins gave the pod no address on ${IFNAME}`);
           saveRecord(rec, true);

@@ -16,6 +16,7 @@ import { openRoot, type StateRoot } from '../../src/core/root.ts';
 import { formatSubnet, overlaps, parseProcRoutes, parseSubnet } from '../../src/network/cidr.ts';
 import { PodNetworks } from '../../src/network/pod-network.ts';
 import { deleteNetns, POD_RUN_DIR } from '../../src/network/sweep.ts';
+import { namespaceType } from '../../src/kernel/netns.ts';
 
 const BIN_DIRS = ['/opt/cni/bin', '/usr/lib/cni'];
 const hasCni = BIN_DIRS.some((d) => fs.existsSync(path.join(d, 'bridge')));
@@ -202,6 +203,41 @@ describe('pod networks (CRI)', { skip: (!isRoot && 'needs root') || (!hasCni && 
     assert.deepEqual(podLeftovers(id, `/run/berth/netns/berth-${sroot.key}-${id.slice(0, 12)}`), []);
     // Not ready: the plugins are not all where the daemon looks.
     assert.equal(new PodNetworks(sroot, { confDir: failDir, binDirs: BIN_DIRS }).status().ready, false);
+  });
+
+  test('alongside: runs in the namespace while ADD runs; a failure of either undoes the network after both settled', async () => {
+    // Success: the namespace is there when it runs, the ADD result is not yet.
+    const id = podId(7);
+    let during: { kind?: string; net?: unknown } = {};
+    const p = await pods.setUp(id, pod('along'), {
+      alongside: async (netns) => {
+        during = { kind: namespaceType(netns), net: pods.get(id) };
+      },
+    });
+    assert.deepEqual(during, { kind: 'net', net: undefined });
+    assert.ok(p.ip);
+    await pods.tearDown(id);
+    assert.deepEqual(podLeftovers(id, p.netns), []);
+
+    // Its failure: thrown, the network (ADD done by then) torn down.
+    const id2 = podId(8);
+    const ns2 = `/run/berth/netns/berth-${sroot.key}-${id2.slice(0, 12)}`;
+    await assert.rejects(pods.setUp(id2, pod('along-fails'), { alongside: async () => { throw new Error('start refused'); } }), /start refused/);
+    assert.deepEqual(podLeftovers(id2, ns2), []);
+
+    // ADD failing: its error wins, and the tear-down waits for what runs alongside.
+    const bin = path.join(tmp, 'bin');
+    const failing = new PodNetworks(sroot, { confDir: path.join(tmp, 'fail.d'), binDirs: [bin, ...BIN_DIRS] });
+    let finished = false;
+    await assert.rejects(failing.setUp(id2, pod('both-fail'), {
+      alongside: async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        finished = true;
+        throw new Error('start refused');
+      },
+    }), /refused on purpose/);
+    assert.equal(finished, true);
+    assert.deepEqual(podLeftovers(id2, ns2), []);
   });
 
   test('kill -9 of the process that set it up: a new process tears it down from the record', async () => {

@@ -1,5 +1,7 @@
-// RunPodSandbox: the pod network first (CNI ADD into a new netns), then the pause container
-// joining it; anything failing later gives back what was acquired, newest first.
+// RunPodSandbox: the pause container created, its pod network's namespace made, then the CNI ADD
+// chain and the pause's start in that namespace at once (neither needs the other: the pod's
+// containers, the only users of the network, come after the answer); anything failing gives
+// back what was acquired, newest first.
 import { invalid } from '../../core/errors.ts';
 import { Undo } from '../../util/undo.ts';
 import type { CriContext, PodSandboxConfig } from '../container/cri-types.ts';
@@ -24,18 +26,21 @@ export async function runPodSandbox(ctx: CriContext, req: { config: PodSandboxCo
       const m = podMetadata(config);
       const dns = config.dns_config;
       undo.push('network', () => ctx.podNetworks!.tearDown(record.Id));
-      const net = await ctx.podNetworks.setUp(record.Id, {
+      await ctx.podNetworks.setUp(record.Id, {
         name: m.name, namespace: m.namespace, uid: m.uid,
         portMappings: (config.port_mappings ?? []).filter((p) => (p.host_port ?? 0) > 0).map((p) => ({
           hostPort: p.host_port!, containerPort: p.container_port ?? 0, protocol: (p.protocol ?? 'TCP').toLowerCase() as 'tcp' | 'udp' | 'sctp',
           ...(p.host_ip ? { hostIP: p.host_ip } : {}),
         })),
         ...(dns ? { dns: { servers: dns.servers ?? [], searches: dns.searches ?? [], options: dns.options ?? [] } } : {}),
+      }, {
+        alongside: async (netns) => {
+          record.HostConfig.NetworkMode = `ns:${netns}`;
+          engine.containers.saveRecord(record);
+          await engine.containers.start(record);
+        },
       });
-      record.HostConfig.NetworkMode = `ns:${net.netns}`;
-      engine.containers.saveRecord(record);
-    }
-    await engine.containers.start(record);
+    } else await engine.containers.start(record);
     return { pod_sandbox_id: record.Id };
   });
 }
