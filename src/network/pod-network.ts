@@ -144,7 +144,7 @@ export class PodNetworks {
       try {
         const rec = readRecord(this.root, podId);
         if (rec) await teardownRecord(rec);
-        else deleteNetns(netnsPath(this.root, podId)); // a namespace whose record was never written
+        else if (fs.existsSync(netnsPath(this.root, podId))) deleteNetns(netnsPath(this.root, podId)); // a namespace whose record was never written
       } finally {
         unlock();
       }

@@ -13,16 +13,28 @@ async function ignoreGone(p: Promise<unknown>): Promise<void> {
   }
 }
 
-/** Every container of the pod (killed: the kubelet gave them their grace already), the pause, the network. */
+/**
+ * Every container of the pod (killed: the kubelet gave them their grace already), then the pause;
+ * the network's tear-down meanwhile (the plugins and the kills are other processes; what is left
+ * in the pod is being killed, so it cannot miss the network).
+ */
 export async function stopPodSandbox(ctx: CriContext, req: { pod_sandbox_id: string }): Promise<object> {
   const engine = ctx.engine;
   const sb = maybeKind(engine, req.pod_sandbox_id, 'sandbox');
   if (!sb) return {};
   const id = sb.record.Id;
-  await Promise.all(podContainers(engine, id).filter((c) => isUp(c.state.Status)).map((c) => ignoreGone(engine.containers.stop(c.record.Id, 0))));
-  if (isUp(sb.state.Status)) await ignoreGone(engine.containers.stop(id, 0));
-  await ctx.podNetworks?.tearDown(id);
+  const stopped = (async () => {
+    await Promise.all(podContainers(engine, id).filter((c) => isUp(c.state.Status)).map((c) => ignoreGone(engine.containers.stop(c.record.Id, 0))));
+    if (isUp(sb.state.Status)) await ignoreGone(engine.containers.stop(id, 0));
+  })();
+  await settleAll([stopped, ctx.podNetworks?.tearDown(id)]);
   return {};
+}
+
+/** Waits for all, then throws the first failure (none is left running on its own). */
+async function settleAll(ps: Array<Promise<unknown> | undefined>): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Its containers, the pause container and the network; a pod not found is already removed. */
@@ -31,8 +43,8 @@ export async function removePodSandbox(ctx: CriContext, req: { pod_sandbox_id: s
   const sb = maybeKind(engine, req.pod_sandbox_id, 'sandbox');
   if (!sb) return {};
   const id = sb.record.Id;
-  for (const c of podContainers(engine, id)) await ignoreGone(engine.containers.remove(c.record.Id, true));
-  await ctx.podNetworks?.tearDown(id);
+  // The sandbox last: until it is gone a repeated call finds the pod, and what is left of it.
+  await settleAll([...podContainers(engine, id).map((c) => ignoreGone(engine.containers.remove(c.record.Id, true))), ctx.podNetworks?.tearDown(id)]);
   await ignoreGone(engine.containers.remove(id, true));
   return {};
 }
