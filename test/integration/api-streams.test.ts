@@ -1,6 +1,8 @@
-// Once `wait` answers, a container's log holds everything it wrote (docker's guarantee, which
-// docker-py's `containers.run` relies on): read after the wait, and read through a follow stream
-// opened before the wait whose container is removed before the stream is read.
+// What clients read of a container's output is all of it. Once `wait` answers, the log holds
+// everything the container wrote (docker's guarantee, which docker-py's `containers.run` relies
+// on): read after the wait, and read through a follow stream opened before the wait whose
+// container is removed before the stream is read. An exec's first bytes reach a client that
+// reads the 101 through a buffered reader (docker-py), however late it reads it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -79,6 +81,39 @@ for i in range(30):
     if out != b'hi\\n':
         bad.append((i, remove, out))
 c.containers.prune()
+print(bad)
+`;
+    const r = await collect(spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }), 120_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '[]\n');
+  });
+});
+
+describe('an exec\'s first output reaches a client that reads the 101 late', { skip: skip || (!hasPythonSdk && 'needs python3-docker') }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('python3-docker exec_run, with and without a tty, the client 100 ms late to read the headers: 10 runs each', async () => {
+    // docker-py reads the 101 through http.client's buffered reader, then reads the raw socket
+    // under it: anything sent before it read the headers would be in that buffer, lost. A
+    // client slow to be scheduled (a loaded machine) is made deterministic here by a sleep.
+    const script = `
+import docker, http.client, time
+c = docker.DockerClient(base_url='unix://${d.socket}')
+r = c.containers.run('busybox', 'sleep 600', detach=True)
+begin = http.client.HTTPResponse.begin
+def late(self):
+    time.sleep(0.1)
+    return begin(self)
+http.client.HTTPResponse.begin = late
+bad = []
+for i in range(10):
+    for tty in (False, True):
+        out = r.exec_run(['echo', 'x'], tty=tty).output
+        if out != (b'x\\r\\n' if tty else b'x\\n'):
+            bad.append((i, tty, out))
+http.client.HTTPResponse.begin = begin
+r.remove(force=True)
 print(bad)
 `;
     const r = await collect(spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }), 120_000);
