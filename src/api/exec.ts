@@ -20,6 +20,7 @@ interface Exec {
   cwd?: string;
   tty: boolean;
   stdin: boolean;
+  privileged?: boolean;
   running: boolean;
   exitCode: number | null;
   /** The signal that ended it, if one did (for a berth command's client to die of it too). */
@@ -58,12 +59,11 @@ export class ExecApi {
     if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
     const cmd = body.Cmd;
     if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
-    if (body.Privileged === true) throw invalid('privileged exec is not supported');
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, {
       id, container: c.record.Id, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
       user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
-      tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
+      tty: body.Tty === true, stdin: body.AttachStdin === true, privileged: body.Privileged === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
     });
     this.containers.event('exec_create: ' + (cmd as string[]).join(' '), c.record, { execID: id });
     return { status: 201, body: { Id: id } };
@@ -117,7 +117,7 @@ export class ExecApi {
       streams = x.cli
         ? await cliStreams(this.engine.root.dir, { args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
         : await this.containers.execStreams(x.container, {
-          args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
+          args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id, privileged: x.privileged,
         });
     } catch (err) {
       // A command that cannot run is the exec's outcome, not a failed request (docker's
@@ -204,7 +204,7 @@ export class ExecApi {
     return {
       status: 200,
       body: {
-        ID: x.id, Running: x.running, ExitCode: x.exitCode, ...(x.cli ? { Signal: x.signal ?? 0 } : {}), ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: false, user: x.user ?? '' },
+        ID: x.id, Running: x.running, ExitCode: x.exitCode, ...(x.cli ? { Signal: x.signal ?? 0 } : {}), ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: x.privileged === true, user: x.user ?? '' },
         OpenStdin: x.stdin, OpenStderr: true, OpenStdout: true, CanRemove: false, ContainerID: x.container, DetachKeys: '', Pid: x.pid,
       },
     };

@@ -1,0 +1,56 @@
+// Details of the Engine API as dockerd answers them: privileged exec (every capability for that
+// process, while the container's seccomp program and no-new-privileges still hold: dockerd's
+// seccomp is container-wide).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { describe, test } from 'node:test';
+import { collect, type TestRoot } from '../helpers/berth.ts';
+import { daemonWithBusybox, skip, type TestDaemon } from '../helpers/daemon.ts';
+
+const PYTHON = '/usr/bin/python3';
+const hasPythonSdk = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import docker']).status === 0;
+
+/** The capability bounding set this process holds: a privileged exec gets that much. */
+const heldCaps = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1];
+const field = (status: string, name: string) => new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(status)?.[1];
+
+describe('privileged exec', { skip }, () => {
+  let root: TestRoot;
+  let d: TestDaemon;
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
+
+  test('docker exec --privileged: all capabilities, the container\'s seccomp; without it the container\'s capabilities', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'pe', '--network', 'none', 'busybox', 'sleep', '60'])).code, 0);
+    const plain = await d.docker(['exec', 'pe', 'cat', '/proc/self/status']);
+    const priv = await d.docker(['exec', '--privileged', 'pe', 'cat', '/proc/self/status']);
+    assert.equal(field(plain.stdout, 'CapEff'), '00000000a80425fb'); // docker's default 14
+    assert.equal(field(priv.stdout, 'CapEff'), heldCaps);
+    assert.equal(field(priv.stdout, 'CapBnd'), heldCaps);
+    assert.equal(field(priv.stdout, 'Seccomp'), '2'); // the container's filter, as dockerd keeps it
+    // A capability the container lacks (NET_ADMIN) works in the privileged exec only.
+    assert.notEqual((await d.docker(['exec', 'pe', 'ip', 'link', 'set', 'lo', 'mtu', '1280'])).code, 0);
+    assert.equal((await d.docker(['exec', '--privileged', 'pe', 'ip', 'link', 'set', 'lo', 'mtu', '1280'])).code, 0);
+    // berth's own CLI on the same root.
+    const own = await root.run(['exec', '--privileged', 'pe', 'cat', '/proc/self/status']);
+    assert.equal(field(own.stdout, 'CapEff'), heldCaps);
+    assert.equal((await d.docker(['rm', '-f', 'pe'])).code, 0);
+  });
+
+  test('python3-docker exec_run(privileged=True) and exec inspect', { skip: !hasPythonSdk && 'needs python3-docker' }, async () => {
+    const script = `
+import docker, json
+c = docker.DockerClient(base_url='unix://${d.socket}')
+r = c.containers.run('busybox', 'sleep 60', detach=True, network_mode='none')
+e = c.api.exec_create(r.id, ['grep', 'CapEff', '/proc/self/status'], privileged=True)
+out = c.api.exec_start(e['Id'])
+print(json.dumps({'out': out.decode(), 'privileged': c.api.exec_inspect(e['Id'])['ProcessConfig']['privileged']}))
+r.remove(force=True)
+`;
+    const r = await collect(spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as { out: string; privileged: boolean };
+    assert.equal(got.out.trim(), `CapEff:\t${heldCaps}`);
+    assert.equal(got.privileged, true);
+  });
+});
