@@ -59,7 +59,7 @@ export class ContainerApi {
     r.on('POST', '/containers/create', (c) => this.create(c))
       .on('GET', '/containers/json', (c) => this.list(c))
       .on('POST', '/containers/prune', (c) => this.prune(c))
-      .on('GET', '/containers/{id}/json', async (c) => ({ status: 200, body: await this.containers.inspect(c.params.id) }))
+      .on('GET', '/containers/{id}/json', (c) => this.inspect(c))
       .on('POST', '/containers/{id}/start', (c) => this.start(c))
       .on('POST', '/containers/{id}/stop', (c) => this.stop(c))
       .on('POST', '/containers/{id}/restart', (c) => this.restart(c))
@@ -116,7 +116,22 @@ export class ContainerApi {
     let list = everything.filter((c) => (all || running(c)) && matches(c, f, imageOf, everything));
     const limit = Number(call.query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    return { status: 200, body: list.map((c) => containerSummary(c, this.containers.health(c.record)?.Status, this.containers.networkView(c))) };
+    const sizes = flag(call.query, 'size') ? await this.engine.containerSizes(list) : undefined;
+    return {
+      status: 200,
+      body: list.map((c) => {
+        const s = sizes?.get(c.record.Id);
+        return { ...containerSummary(c, this.containers.health(c.record)?.Status, this.containers.networkView(c)), ...(s && { SizeRw: s.rw, SizeRootFs: s.rootFs }) };
+      }),
+    };
+  }
+
+  /** Inspect; with `size`, SizeRw and SizeRootFs as dockerd adds them. */
+  private async inspect(call: Call) {
+    const body = await this.containers.inspect(call.params.id) as { Id: string };
+    if (!flag(call.query, 'size')) return { status: 200, body };
+    const s = (await this.engine.containerSizes([this.containers.get(body.Id)])).get(body.Id)!;
+    return { status: 200, body: { ...body, SizeRw: s.rw, SizeRootFs: s.rootFs } };
   }
 
   private async prune(call: Call) {

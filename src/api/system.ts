@@ -54,13 +54,14 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.on('GET', '/system/df', async () => {
     const u = await engine.diskUsage();
+    const sizes = await engine.containerSizes(u.containers.map((x) => x.container));
     const ts = (iso: string) => Math.floor(Date.parse(iso) / 1000);
     return {
       status: 200,
       body: {
         LayersSize: u.layersSize,
         Images: u.images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: ts(i.created), Size: i.size, SharedSize: i.shared, VirtualSize: i.size, Labels: {}, Containers: i.containers })),
-        Containers: u.containers.map(({ container: c, size }) => ({ ...containerSummary(c, undefined, engine.containers.networkView(c)), SizeRw: size, SizeRootFs: size })),
+        Containers: u.containers.map(({ container: c, size }) => ({ ...containerSummary(c, undefined, engine.containers.networkView(c)), SizeRw: size, SizeRootFs: sizes.get(c.record.Id)?.rootFs ?? size })),
         Volumes: u.volumes.map(({ volume, links, size }) => ({ ...volume, UsageData: { Size: size, RefCount: links } })),
         BuildCache: [],
         BuilderSize: 0,

@@ -1,6 +1,6 @@
 // Details of the Engine API as dockerd answers them: privileged exec (every capability for that
 // process, while the container's seccomp program and no-new-privileges still hold: dockerd's
-// seccomp is container-wide).
+// seccomp is container-wide), container sizes (SizeRw, SizeRootFs).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -52,5 +52,34 @@ r.remove(force=True)
     const got = JSON.parse(r.stdout) as { out: string; privileged: boolean };
     assert.equal(got.out.trim(), `CapEff:\t${heldCaps}`);
     assert.equal(got.privileged, true);
+  });
+});
+
+describe('container sizes', { skip }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('list and inspect with size=1: SizeRw is the writable layer, SizeRootFs the image and it; absent without size', async () => {
+    assert.equal((await d.docker(['run', '--name', 'sz', 'busybox', 'sh', '-c', 'head -c 1000000 /dev/zero > /big'])).code, 0);
+    assert.equal((await d.docker(['create', '--name', 'fresh', 'busybox', 'true'])).code, 0);
+    const image = JSON.parse((await d.request('GET', '/images/busybox/json')).body).Size as number;
+    const list = JSON.parse((await d.request('GET', '/containers/json?all=1&size=1')).body) as Array<{ Names: string[]; SizeRw: number; SizeRootFs: number }>;
+    const byName = new Map(list.map((c) => [c.Names[0], c]));
+    assert.ok(byName.get('/sz')!.SizeRw >= 1_000_000 && byName.get('/sz')!.SizeRw < 1_100_000, String(byName.get('/sz')!.SizeRw));
+    assert.equal(byName.get('/sz')!.SizeRootFs, image + byName.get('/sz')!.SizeRw);
+    assert.equal(byName.get('/fresh')!.SizeRw, 0);
+    assert.equal(byName.get('/fresh')!.SizeRootFs, image);
+    const plain = JSON.parse((await d.request('GET', '/containers/json?all=1')).body) as object[];
+    assert.ok(plain.every((c) => !('SizeRw' in c) && !('SizeRootFs' in c)));
+    const inspect = JSON.parse((await d.request('GET', '/containers/sz/json?size=1')).body);
+    assert.equal(inspect.SizeRw, byName.get('/sz')!.SizeRw);
+    assert.equal(inspect.SizeRootFs, byName.get('/sz')!.SizeRootFs);
+    const noSize = JSON.parse((await d.request('GET', '/containers/sz/json')).body);
+    assert.ok(!('SizeRw' in noSize) && !('SizeRootFs' in noSize));
+    const df = JSON.parse((await d.request('GET', '/system/df')).body) as { Containers: Array<{ Names: string[]; SizeRw: number; SizeRootFs: number }> };
+    const dfSz = df.Containers.find((c) => c.Names[0] === '/sz')!;
+    assert.deepEqual([dfSz.SizeRw, dfSz.SizeRootFs], [byName.get('/sz')!.SizeRw, byName.get('/sz')!.SizeRootFs]);
+    assert.match((await d.docker(['ps', '-as', '--filter', 'name=sz', '--format', '{{.Size}}'])).stdout, /^1MB \(virtual \d/);
+    assert.equal((await d.docker(['rm', 'sz', 'fresh'])).code, 0);
   });
 });
