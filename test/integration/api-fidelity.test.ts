@@ -83,3 +83,55 @@ describe('container sizes', { skip }, () => {
     assert.equal((await d.docker(['rm', 'sz', 'fresh'])).code, 0);
   });
 });
+
+describe('commit and the user\'s pause', { skip }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  const paused = async (name: string) => JSON.parse((await d.request('GET', `/containers/${name}/json`)).body).State.Paused as boolean;
+  /** A commit slow enough to act during it (a large writable layer); resolves with its status. */
+  async function slowCommit(name: string): Promise<{ done: Promise<number> }> {
+    const done = d.request('POST', `/commit?container=${name}&repo=snap-${name}`).then((r) => r.status);
+    const end = Date.now() + 20_000;
+    while (!(await paused(name))) {
+      if (Date.now() > end) throw new Error('the commit never paused the container');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return { done };
+  }
+
+  test('a pause during a commit holds after it; an unpause during a commit runs the container after it', async () => {
+    for (const name of ['cp1', 'cp2']) {
+      assert.equal((await d.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'dd if=/dev/urandom of=/big bs=1M count=48 2>/dev/null; sleep 600'])).code, 0);
+    }
+    // Until the file is written, so the commit has something to take time over.
+    for (const name of ['cp1', 'cp2']) {
+      for (let i = 0; i < 200; i++) {
+        if ((await d.docker(['exec', name, 'sh', '-c', 'test "$(stat -c %s /big)" = 50331648'])).code === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    // The user pauses while the commit has it paused: accepted, and kept when the commit ends.
+    const c1 = await slowCommit('cp1');
+    assert.equal((await d.request('POST', '/containers/cp1/pause')).status, 204);
+    assert.equal(await c1.done, 201);
+    assert.equal(await paused('cp1'), true);
+    assert.equal((await d.request('POST', '/containers/cp1/pause')).status, 409); // the user's pause now
+    assert.equal((await d.request('POST', '/containers/cp1/unpause')).status, 204);
+    assert.equal((await d.docker(['exec', 'cp1', 'true'])).code, 0); // thawed
+
+    // The user unpauses while the commit has it paused: the snapshot stays frozen, then it runs.
+    const c2 = await slowCommit('cp2');
+    assert.equal((await d.request('POST', '/containers/cp2/unpause')).status, 204);
+    assert.equal(await c2.done, 201);
+    assert.equal(await paused('cp2'), false);
+    assert.equal((await d.docker(['exec', 'cp2', 'true'])).code, 0);
+
+    // Paused before the commit: still paused after it.
+    assert.equal((await d.request('POST', '/containers/cp2/pause')).status, 204);
+    assert.equal((await d.request('POST', '/commit?container=cp2&repo=snap-again')).status, 201);
+    assert.equal(await paused('cp2'), true);
+    assert.equal((await d.docker(['rm', '-f', 'cp1', 'cp2'])).code, 0);
+    assert.equal((await d.docker(['rmi', 'snap-cp1', 'snap-cp2', 'snap-again'])).code, 0);
+  });
+});
