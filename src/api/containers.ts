@@ -44,6 +44,8 @@ export class ContainerApi {
   /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
   private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
   private readonly waiters = new Set<() => void>();
+  /** Exits the daemon saw of the containers it started (a restart policy's first run included). */
+  private readonly exitCount = new Map<string, number>();
   private poller?: NodeJS.Timeout;
 
   constructor(engine: Engine) {
@@ -193,13 +195,16 @@ export class ContainerApi {
     streams.stdout.on('data', out(1)).on('end', done).on('error', done);
     streams.stderr.on('data', out(2)).on('end', done).on('error', done);
     for (const a of attachments) this.feed(live, a, c);
-    streams.exited.then((exit) => this.exits.set(id, exit.exit), () => {}).finally(() => this.wake());
+    streams.exited.then((exit) => {
+      this.exits.set(id, exit.exit);
+      this.exitCount.set(id, (this.exitCount.get(id) ?? 0) + 1);
+    }, () => {}).finally(() => this.wake());
     streams.gone.finally(() => {
       this.live.delete(id);
       if (c.record.HostConfig.AutoRemove && !this.observe(id)) this.containers.event('destroy', c.record);
       this.wake();
       // Waiters for `removed` had their answer; keep the code a little for late ones.
-      setTimeout(() => this.exits.delete(id), 60_000).unref();
+      setTimeout(() => (this.exits.delete(id), this.exitCount.delete(id)), 60_000).unref();
     });
   }
 
@@ -340,6 +345,10 @@ export class ContainerApi {
     const startedAt = first.state.StartedAt;
     const wasRunning = running(first);
     const failuresBefore = this.failedStarts.get(id)?.n ?? 0;
+    const exitsBefore = this.exitCount.get(id) ?? 0;
+    // A restart policy's container stays up between its runs (restarting): as with dockerd, a
+    // run's end answers `not-running` and `next-exit` all the same.
+    const ended = (c: Container) => c.state.Status === 'restarting' || (this.exitCount.get(id) ?? 0) > exitsBefore;
     const failure = () => {
       const f = this.failedStarts.get(id);
       return f && f.n > failuresBefore ? f : undefined;
@@ -353,10 +362,10 @@ export class ContainerApi {
       if (c) last = c;
       if (condition === 'removed') return !c;
       if (!c) return true;
-      if (condition === 'not-running') return !running(c);
+      if (condition === 'not-running') return !running(c) || ended(c);
       if (failure()) return true; // the start it waited for failed: that run is over
       // next-exit: the run going on at the call (or the next one to start) has ended.
-      return !running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id);
+      return (!running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id)) || ended(c);
     }, () => closed);
     if (closed) return;
     const failed = failure();

@@ -135,3 +135,22 @@ describe('commit and the user\'s pause', { skip }, () => {
     assert.equal((await d.docker(['rmi', 'snap-cp1', 'snap-cp2', 'snap-again'])).code, 0);
   });
 });
+
+describe('wait on a container with a restart policy', { skip }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('answers when its run ends, though it restarts (docker-py test_create_with_restart_policy)', async () => {
+    const r = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '1'], HostConfig: { RestartPolicy: { Name: 'always' }, NetworkMode: 'none' } }));
+    const id = JSON.parse(r.body).Id as string;
+    assert.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
+    const t0 = Date.now();
+    const waited = await d.request('POST', `/containers/${id}/wait`);
+    assert.deepEqual(JSON.parse(waited.body), { Error: null, StatusCode: 0 });
+    assert.ok(Date.now() - t0 < 5000, `wait took ${Date.now() - t0} ms`);
+    const rm = await d.request('DELETE', `/containers/${id}`);
+    assert.equal(rm.status, 409);
+    assert.match(JSON.parse(rm.body).message, /You cannot remove a (running|restarting) container/);
+    assert.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
+  });
+});
