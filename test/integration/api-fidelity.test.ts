@@ -154,3 +154,32 @@ describe('wait on a container with a restart policy', { skip }, () => {
     assert.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
   });
 });
+
+describe('network create options', { skip }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('Options are echoed by inspect and the MTU holds in the container; bad or unsupported options and IPv6 are refused; a duplicate name is a 409 whatever CheckDuplicate says', async () => {
+    const create = (body: object) => d.request('POST', '/networks/create', JSON.stringify(body));
+    const opts = { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.bridge.enable_icc': 'true' };
+    assert.equal((await create({ Name: 'optnet', Options: opts })).status, 201);
+    assert.deepEqual(JSON.parse((await d.request('GET', '/networks/optnet')).body).Options, opts);
+    const mtu = await d.docker(['run', '--rm', '--network', 'optnet', 'busybox', 'cat', '/sys/class/net/eth0/mtu']);
+    assert.equal(mtu.stdout, '1400\n', mtu.stderr);
+    for (const CheckDuplicate of [true, false]) {
+      const dup = await create({ Name: 'optnet', CheckDuplicate });
+      assert.equal(dup.status, 409);
+      assert.equal(JSON.parse(dup.body).message, 'network with name optnet already exists');
+    }
+    const bad = await create({ Name: 'badnet', Options: { 'com.docker.network.driver.mtu': 'abc' } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.parse(bad.body).message, /failed to parse com.docker.network.driver.mtu value: abc/);
+    assert.equal((await create({ Name: 'iccnet', Options: { 'com.docker.network.bridge.enable_icc': 'false' } })).status, 400);
+    const v6 = await create({ Name: 'v6net', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:dead:beef::/64' }] } });
+    assert.equal(v6.status, 400);
+    assert.match(JSON.parse(v6.body).message, /IPv6/);
+    const names = (JSON.parse((await d.request('GET', '/networks')).body) as Array<{ Name: string }>).map((n) => n.Name);
+    assert.ok(!names.some((n) => ['badnet', 'iccnet', 'v6net'].includes(n)), names.join());
+    assert.equal((await d.docker(['network', 'rm', 'optnet'])).code, 0);
+  });
+});
