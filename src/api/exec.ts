@@ -110,7 +110,11 @@ export class ExecApi {
     const body = await readJson(call.req);
     if (x.running || x.exitCode !== null) throw conflict(`Exec instance ${x.id} has already been started`);
     const detach = body.Detach === true;
-    const tty = body.Tty === true || x.tty;
+    // The terminal is the exec's (its create); the stream is raw only when the start asks for a
+    // tty, as dockerd frames it: an exec made with a tty and started without one (docker-py's
+    // exec_start(tty=False)) sends its terminal's output in stdout frames.
+    const tty = x.cli ? body.Tty === true || x.tty : x.tty;
+    const raw = x.cli ? tty : body.Tty === true;
     const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { rows: Number(body.ConsoleSize[0]), cols: Number(body.ConsoleSize[1]) } : { rows: 24, cols: 80 };
     let streams: ContainerStreams;
     try {
@@ -126,9 +130,9 @@ export class ExecApi {
       if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
       x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
       if (detach) return { status: 200 };
-      const conduit = hijack(call, !tty);
+      const conduit = hijack(call, !raw);
       const msg = Buffer.from(`OCI runtime exec failed: ${hidePaths((err as Error).message)}\r\n`);
-      conduit.write(tty ? msg : frame(1, msg));
+      conduit.write(raw ? msg : frame(1, msg));
       conduit.end();
       return;
     }
@@ -143,12 +147,12 @@ export class ExecApi {
       streams.stderr.resume();
       return { status: 200 };
     }
-    const conduit = hijack(call, !tty);
+    const conduit = hijack(call, !raw);
     let open = 2;
     const done = () => --open === 0 && conduit.end();
     // Backpressure both ways: a slow client pauses the output, a slow command the input.
     const out = (stream: 1 | 2, d: Buffer) => {
-      if (!conduit.write(tty ? d : frame(stream, d))) {
+      if (!conduit.write(raw ? d : frame(stream, d))) {
         streams.stdout.pause();
         streams.stderr.pause();
       }

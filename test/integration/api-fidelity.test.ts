@@ -55,6 +55,29 @@ r.remove(force=True)
   });
 });
 
+describe('exec streams framed as the start asks', { skip: skip || (!hasPythonSdk && 'needs python3-docker') }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('an exec made with a tty and started without one sends its terminal\'s output in stdout frames (docker-py exec_start)', async () => {
+    const script = `
+import docker, json
+c = docker.APIClient(base_url='unix://${d.socket}')
+ct = c.create_container('busybox', 'cat', stdin_open=True, network_disabled=True)
+c.start(ct)
+e = c.exec_create(ct, ['sh', '-c', 'echo hello out; echo hello err >&2'], tty=True)
+out = c.exec_start(e, demux=True)
+e2 = c.exec_create(ct, ['printf', 'yay'], tty=True)
+raw = c.exec_start(e2, tty=True)
+c.remove_container(ct, force=True)
+print(json.dumps([out[0].decode(), out[1], raw.decode()]))
+`;
+    const r = await collect(spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), ['hello out\r\nhello err\r\n', null, 'yay']);
+  });
+});
+
 describe('container sizes', { skip }, () => {
   let d: TestDaemon;
   daemonWithBusybox((_r, dd) => (d = dd));
