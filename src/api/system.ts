@@ -1,7 +1,7 @@
 // /_ping, /version, /info, /events, /system/df, and the volume and network collections.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { invalid } from '../core/errors.ts';
+import { invalid, notFound } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import type { Engine } from '../engine/engine.ts';
 import { runtimeCommand } from '../runtime/runtimes.ts';
@@ -85,8 +85,9 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/volumes/create', async (call) => {
     const body = await readJson(call.req);
     const driver = (body.Driver as string) || 'local';
-    if (driver !== 'local') throw invalid(`volume driver "${driver}" is not available: only "local"`);
     const name = (body.Name as string) || undefined;
+    // dockerd's answer for a driver it has no plugin for (a 404, which SDKs raise as NotFound).
+    if (driver !== 'local') throw notFound(`create ${name ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     if (name) {
       try {
         return { status: 201, body: volumes().get(name) }; // docker: creating an existing volume returns it

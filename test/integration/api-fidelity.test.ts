@@ -103,7 +103,14 @@ describe('container sizes', { skip }, () => {
     const dfSz = df.Containers.find((c) => c.Names[0] === '/sz')!;
     assert.deepEqual([dfSz.SizeRw, dfSz.SizeRootFs], [byName.get('/sz')!.SizeRw, byName.get('/sz')!.SizeRootFs]);
     assert.match((await d.docker(['ps', '-as', '--filter', 'name=sz', '--format', '{{.Size}}'])).stdout, /^1MB \(virtual \d/);
-    assert.equal((await d.docker(['rm', 'sz', 'fresh'])).code, 0);
+    // Container prune reports the writable layers' bytes it freed.
+    const pruned = JSON.parse((await d.request('POST', '/containers/prune')).body) as { ContainersDeleted: string[]; SpaceReclaimed: number };
+    assert.equal(pruned.ContainersDeleted.length, 2);
+    assert.equal(pruned.SpaceReclaimed, byName.get('/sz')!.SizeRw);
+    // A volume driver there is no plugin for: dockerd's 404.
+    const vol = await d.request('POST', '/volumes/create', JSON.stringify({ Name: 'v', Driver: 'invalid.driver' }));
+    assert.equal(vol.status, 404);
+    assert.equal(JSON.parse(vol.body).message, 'create v: error looking up volume plugin invalid.driver: plugin "invalid.driver" not found');
   });
 });
 
