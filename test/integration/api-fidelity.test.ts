@@ -213,3 +213,24 @@ describe('network create options', { skip }, () => {
     assert.equal((await d.docker(['network', 'rm', 'optnet'])).code, 0);
   });
 });
+
+describe('HostConfig fields shown as given', { skip }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('Isolation (only default on Linux) and VolumeDriver (docker-py test_create_with_isolation, test_create_with_volume_driver)', async () => {
+    const create = (host: object) => d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: host }));
+    const made = await create({ Isolation: 'default', VolumeDriver: 'foo' });
+    assert.equal(made.status, 201, made.body);
+    const id = JSON.parse(made.body).Id;
+    const h = JSON.parse((await d.request('GET', `/containers/${id}/json`)).body).HostConfig;
+    assert.deepEqual([h.Isolation, h.VolumeDriver], ['default', 'foo']);
+    const plain = JSON.parse((await create({})).body).Id;
+    const p = JSON.parse((await d.request('GET', `/containers/${plain}/json`)).body).HostConfig;
+    assert.deepEqual([p.Isolation, p.VolumeDriver], ['', '']);
+    const bad = await create({ Isolation: 'hyperv' });
+    assert.equal(bad.status, 400);
+    assert.equal(JSON.parse(bad.body).message, 'Invalid isolation: "hyperv" - linux only supports \'default\'');
+    for (const x of [id, plain]) assert.equal((await d.request('DELETE', `/containers/${x}`)).status, 204);
+  });
+});
