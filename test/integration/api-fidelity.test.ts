@@ -234,3 +234,16 @@ describe('HostConfig fields shown as given', { skip }, () => {
     for (const x of [id, plain]) assert.equal((await d.request('DELETE', `/containers/${x}`)).status, 204);
   });
 });
+
+describe('diff', { skip }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('a container that only adds /test reports only that (/etc, copied up for /etc/hosts, is not a change: docker-py test_diff)', async () => {
+    assert.equal((await d.docker(['run', '--name', 'df1', 'busybox', 'touch', '/test'])).code, 0);
+    assert.deepEqual(JSON.parse((await d.request('GET', '/containers/df1/changes')).body), [{ Path: '/test', Kind: 1 }]);
+    assert.equal((await d.docker(['run', '--name', 'df2', 'busybox', 'touch', '/etc/new'])).code, 0);
+    assert.deepEqual(JSON.parse((await d.request('GET', '/containers/df2/changes')).body), [{ Path: '/etc', Kind: 0 }, { Path: '/etc/new', Kind: 1 }]);
+    assert.equal((await d.docker(['rm', 'df1', 'df2'])).code, 0);
+  });
+});
