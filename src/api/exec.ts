@@ -8,6 +8,7 @@ import { parseSignal } from '../kernel/signals.ts';
 import type { ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { cliStreams, cliWinsizeFile } from './cli-proxy.ts';
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { frame, hidePaths, hijack, readJson, type Call, type Router } from './http.ts';
 
 interface Exec {
@@ -21,6 +22,8 @@ interface Exec {
   tty: boolean;
   stdin: boolean;
   privileged?: boolean;
+  /** Its detach keys (exec create's DetachKeys, docker's default otherwise), read from a terminal's input. */
+  detachKeys?: Buffer;
   running: boolean;
   exitCode: number | null;
   /** The signal that ended it, if one did (for a berth command's client to die of it too). */
@@ -59,9 +62,12 @@ export class ExecApi {
     if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
     const cmd = body.Cmd;
     if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
+    // docker-py sends `detachKeys` (dockerd reads JSON keys without regard to case).
+    const keys = body.DetachKeys ?? body.detachKeys;
+    const detachKeys = parseDetachKeys(typeof keys === 'string' && keys ? keys : DEFAULT_DETACH_KEYS); // a bad one is a 400
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, {
-      id, container: c.record.Id, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
+      id, container: c.record.Id, detachKeys, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
       user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
       tty: body.Tty === true, stdin: body.AttachStdin === true, privileged: body.Privileged === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
     });
@@ -169,10 +175,18 @@ export class ExecApi {
     stdin?.on('error', () => conduit.resumeInput());
     stdin?.on('close', () => conduit.resumeInput());
     stdin?.on('drain', () => conduit.resumeInput());
+    // Detach keys end the client's stream, the command running on (a terminal's input only).
+    const scanner = x.tty && x.detachKeys ? new DetachScanner(x.detachKeys) : undefined;
+    let detached = false;
     conduit.onInput((d) => {
-      if (!stdin || stdin.destroyed) return;
-      if (d === null) stdin.end();
-      else if (!stdin.write(d)) conduit.pauseInput();
+      if (!stdin || stdin.destroyed || detached) return;
+      if (d === null) return void stdin.end();
+      const scan = scanner?.feed(d) ?? { pass: d, detach: false };
+      if (scan.pass.length && !stdin.write(scan.pass)) conduit.pauseInput();
+      if (scan.detach) {
+        detached = true;
+        conduit.end();
+      }
     });
     // A berth command lives for its client: when the client goes away, it hangs up (SIGHUP, as a
     // closed terminal would), its output pipes break, and it is killed if it is still there

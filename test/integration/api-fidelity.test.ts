@@ -78,6 +78,37 @@ print(json.dumps([out[0].decode(), out[1], raw.decode()]))
   });
 });
 
+describe('exec detach keys', { skip: skip || (!hasPythonSdk && 'needs python3-docker') }, () => {
+  let d: TestDaemon;
+  daemonWithBusybox((_r, dd) => (d = dd));
+
+  test('ctrl-p ctrl-q (or the exec\'s DetachKeys) on a terminal end the client\'s stream; the command runs on', async () => {
+    const script = `
+import docker, json, time
+c = docker.APIClient(base_url='unix://${d.socket}')
+ct = c.create_container('busybox', 'cat', stdin_open=True, network_disabled=True)
+c.start(ct)
+out = []
+for keys, send in ((None, b'\\x10\\x11'), ('ctrl-x', b'\\x18')):
+    e = c.exec_create(ct, 'cat', tty=True, stdin=True, detach_keys=keys) if keys else c.exec_create(ct, 'cat', tty=True, stdin=True)
+    s = c.exec_start(e, tty=True, socket=True)._sock
+    s.sendall(send)
+    s.settimeout(5)
+    got = b''
+    while True:
+        d = s.recv(128)
+        if not d: break
+        got += d
+    out.append([got.decode(), c.exec_inspect(e)['Running']])
+c.remove_container(ct, force=True)
+print(json.dumps(out))
+`;
+    const r = await collect(spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [['', true], ['', true]]);
+  });
+});
+
 describe('container sizes', { skip }, () => {
   let d: TestDaemon;
   daemonWithBusybox((_r, dd) => (d = dd));
