@@ -134,6 +134,9 @@ int xattrs_main(const char *dir);
 int layers_main(int argc, char **argv);
 int init_main(int argc, char **argv);
 
+/* peerread.c */
+int peerread_main(const char *ms);
+
 /* netns.c */
 int netns_main(const char *op, const char *path);
 

@@ -44,6 +44,8 @@ export class ContainerApi {
   /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
   private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
   private readonly waiters = new Set<() => void>();
+  /** Exits the daemon saw of the containers it started (a restart policy's first run included). */
+  private readonly exitCount = new Map<string, number>();
   private poller?: NodeJS.Timeout;
 
   constructor(engine: Engine) {
@@ -59,7 +61,7 @@ export class ContainerApi {
     r.on('POST', '/containers/create', (c) => this.create(c))
       .on('GET', '/containers/json', (c) => this.list(c))
       .on('POST', '/containers/prune', (c) => this.prune(c))
-      .on('GET', '/containers/{id}/json', async (c) => ({ status: 200, body: await this.containers.inspect(c.params.id) }))
+      .on('GET', '/containers/{id}/json', (c) => this.inspect(c))
       .on('POST', '/containers/{id}/start', (c) => this.start(c))
       .on('POST', '/containers/{id}/stop', (c) => this.stop(c))
       .on('POST', '/containers/{id}/restart', (c) => this.restart(c))
@@ -116,14 +118,33 @@ export class ContainerApi {
     let list = everything.filter((c) => (all || running(c)) && matches(c, f, imageOf, everything));
     const limit = Number(call.query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    return { status: 200, body: list.map((c) => containerSummary(c, this.containers.health(c.record)?.Status, this.containers.networkView(c))) };
+    const sizes = flag(call.query, 'size') ? await this.engine.containerSizes(list) : undefined;
+    return {
+      status: 200,
+      body: list.map((c) => {
+        const s = sizes?.get(c.record.Id);
+        return { ...containerSummary(c, this.containers.health(c.record)?.Status, this.containers.networkView(c)), ...(s && { SizeRw: s.rw, SizeRootFs: s.rootFs }) };
+      }),
+    };
+  }
+
+  /** Inspect; with `size`, SizeRw and SizeRootFs as dockerd adds them. */
+  private async inspect(call: Call) {
+    const body = await this.containers.inspect(call.params.id) as { Id: string };
+    if (!flag(call.query, 'size')) return { status: 200, body };
+    const s = (await this.engine.containerSizes([this.containers.get(body.Id)])).get(body.Id)!;
+    return { status: 200, body: { ...body, SizeRw: s.rw, SizeRootFs: s.rootFs } };
   }
 
   private async prune(call: Call) {
     const accept = pruneFilter(filters(call.query), ['until', 'label', 'label!']);
+    // What goes is measured first: SpaceReclaimed is their writable layers' bytes, as dockerd counts.
+    const stopped = this.containers.list(true).filter((c) => !running(c));
+    const sizes = await this.engine.containerSizes(stopped);
     const deleted = await this.containers.prune([], (c) => accept({ labels: c.record.Config.Labels ?? {}, created: c.record.Created }));
     this.wake();
-    return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: 0 } };
+    const reclaimed = (deleted ?? []).reduce((a, id) => a + (sizes.get(id)?.rw ?? 0), 0);
+    return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: reclaimed } };
   }
 
   private async start(call: Call) {
@@ -178,13 +199,16 @@ export class ContainerApi {
     streams.stdout.on('data', out(1)).on('end', done).on('error', done);
     streams.stderr.on('data', out(2)).on('end', done).on('error', done);
     for (const a of attachments) this.feed(live, a, c);
-    streams.exited.then((exit) => this.exits.set(id, exit.exit), () => {}).finally(() => this.wake());
+    streams.exited.then((exit) => {
+      this.exits.set(id, exit.exit);
+      this.exitCount.set(id, (this.exitCount.get(id) ?? 0) + 1);
+    }, () => {}).finally(() => this.wake());
     streams.gone.finally(() => {
       this.live.delete(id);
       if (c.record.HostConfig.AutoRemove && !this.observe(id)) this.containers.event('destroy', c.record);
       this.wake();
       // Waiters for `removed` had their answer; keep the code a little for late ones.
-      setTimeout(() => this.exits.delete(id), 60_000).unref();
+      setTimeout(() => (this.exits.delete(id), this.exitCount.delete(id)), 60_000).unref();
     });
   }
 
@@ -325,6 +349,10 @@ export class ContainerApi {
     const startedAt = first.state.StartedAt;
     const wasRunning = running(first);
     const failuresBefore = this.failedStarts.get(id)?.n ?? 0;
+    const exitsBefore = this.exitCount.get(id) ?? 0;
+    // A restart policy's container stays up between its runs (restarting): as with dockerd, a
+    // run's end answers `not-running` and `next-exit` all the same.
+    const ended = (c: Container) => c.state.Status === 'restarting' || (this.exitCount.get(id) ?? 0) > exitsBefore;
     const failure = () => {
       const f = this.failedStarts.get(id);
       return f && f.n > failuresBefore ? f : undefined;
@@ -338,10 +366,10 @@ export class ContainerApi {
       if (c) last = c;
       if (condition === 'removed') return !c;
       if (!c) return true;
-      if (condition === 'not-running') return !running(c);
+      if (condition === 'not-running') return !running(c) || ended(c);
       if (failure()) return true; // the start it waited for failed: that run is over
       // next-exit: the run going on at the call (or the next one to start) has ended.
-      return !running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id);
+      return (!running(c) && (wasRunning || c.state.StartedAt !== startedAt) && !this.live.has(id)) || ended(c);
     }, () => closed);
     if (closed) return;
     const failed = failure();

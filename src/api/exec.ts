@@ -8,6 +8,7 @@ import { parseSignal } from '../kernel/signals.ts';
 import type { ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { cliStreams, cliWinsizeFile } from './cli-proxy.ts';
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { frame, hidePaths, hijack, readJson, type Call, type Router } from './http.ts';
 
 interface Exec {
@@ -20,6 +21,9 @@ interface Exec {
   cwd?: string;
   tty: boolean;
   stdin: boolean;
+  privileged?: boolean;
+  /** Its detach keys (exec create's DetachKeys, docker's default otherwise), read from a terminal's input. */
+  detachKeys?: Buffer;
   running: boolean;
   exitCode: number | null;
   /** The signal that ended it, if one did (for a berth command's client to die of it too). */
@@ -58,12 +62,14 @@ export class ExecApi {
     if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
     const cmd = body.Cmd;
     if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
-    if (body.Privileged === true) throw invalid('privileged exec is not supported');
+    // docker-py sends `detachKeys` (dockerd reads JSON keys without regard to case).
+    const keys = body.DetachKeys ?? body.detachKeys;
+    const detachKeys = parseDetachKeys(typeof keys === 'string' && keys ? keys : DEFAULT_DETACH_KEYS); // a bad one is a 400
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, {
-      id, container: c.record.Id, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
+      id, container: c.record.Id, detachKeys, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
       user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
-      tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
+      tty: body.Tty === true, stdin: body.AttachStdin === true, privileged: body.Privileged === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
     });
     this.containers.event('exec_create: ' + (cmd as string[]).join(' '), c.record, { execID: id });
     return { status: 201, body: { Id: id } };
@@ -110,14 +116,18 @@ export class ExecApi {
     const body = await readJson(call.req);
     if (x.running || x.exitCode !== null) throw conflict(`Exec instance ${x.id} has already been started`);
     const detach = body.Detach === true;
-    const tty = body.Tty === true || x.tty;
+    // The terminal is the exec's (its create); the stream is raw only when the start asks for a
+    // tty, as dockerd frames it: an exec made with a tty and started without one (docker-py's
+    // exec_start(tty=False)) sends its terminal's output in stdout frames.
+    const tty = x.cli ? body.Tty === true || x.tty : x.tty;
+    const raw = x.cli ? tty : body.Tty === true;
     const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { rows: Number(body.ConsoleSize[0]), cols: Number(body.ConsoleSize[1]) } : { rows: 24, cols: 80 };
     let streams: ContainerStreams;
     try {
       streams = x.cli
         ? await cliStreams(this.engine.root.dir, { args: x.args, env: x.env, cwd: x.cwd ?? '/', tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id })
         : await this.containers.execStreams(x.container, {
-          args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id,
+          args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id, privileged: x.privileged,
         });
     } catch (err) {
       // A command that cannot run is the exec's outcome, not a failed request (docker's
@@ -126,9 +136,9 @@ export class ExecApi {
       if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
       x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
       if (detach) return { status: 200 };
-      const conduit = hijack(call, !tty);
+      const conduit = hijack(call, !raw);
       const msg = Buffer.from(`OCI runtime exec failed: ${hidePaths((err as Error).message)}\r\n`);
-      conduit.write(tty ? msg : frame(1, msg));
+      conduit.write(raw ? msg : frame(1, msg));
       conduit.end();
       return;
     }
@@ -143,12 +153,12 @@ export class ExecApi {
       streams.stderr.resume();
       return { status: 200 };
     }
-    const conduit = hijack(call, !tty);
+    const conduit = hijack(call, !raw);
     let open = 2;
     const done = () => --open === 0 && conduit.end();
     // Backpressure both ways: a slow client pauses the output, a slow command the input.
     const out = (stream: 1 | 2, d: Buffer) => {
-      if (!conduit.write(tty ? d : frame(stream, d))) {
+      if (!conduit.write(raw ? d : frame(stream, d))) {
         streams.stdout.pause();
         streams.stderr.pause();
       }
@@ -165,10 +175,18 @@ export class ExecApi {
     stdin?.on('error', () => conduit.resumeInput());
     stdin?.on('close', () => conduit.resumeInput());
     stdin?.on('drain', () => conduit.resumeInput());
+    // Detach keys end the client's stream, the command running on (a terminal's input only).
+    const scanner = x.tty && x.detachKeys ? new DetachScanner(x.detachKeys) : undefined;
+    let detached = false;
     conduit.onInput((d) => {
-      if (!stdin || stdin.destroyed) return;
-      if (d === null) stdin.end();
-      else if (!stdin.write(d)) conduit.pauseInput();
+      if (!stdin || stdin.destroyed || detached) return;
+      if (d === null) return void stdin.end();
+      const scan = scanner?.feed(d) ?? { pass: d, detach: false };
+      if (scan.pass.length && !stdin.write(scan.pass)) conduit.pauseInput();
+      if (scan.detach) {
+        detached = true;
+        conduit.end();
+      }
     });
     // A berth command lives for its client: when the client goes away, it hangs up (SIGHUP, as a
     // closed terminal would), its output pipes break, and it is killed if it is still there
@@ -204,7 +222,7 @@ export class ExecApi {
     return {
       status: 200,
       body: {
-        ID: x.id, Running: x.running, ExitCode: x.exitCode, ...(x.cli ? { Signal: x.signal ?? 0 } : {}), ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: false, user: x.user ?? '' },
+        ID: x.id, Running: x.running, ExitCode: x.exitCode, ...(x.cli ? { Signal: x.signal ?? 0 } : {}), ProcessConfig: { tty: x.tty, entrypoint: x.args[0], arguments: x.args.slice(1), privileged: x.privileged === true, user: x.user ?? '' },
         OpenStdin: x.stdin, OpenStderr: true, OpenStdout: true, CanRemove: false, ContainerID: x.container, DetachKeys: '', Pid: x.pid,
       },
     };

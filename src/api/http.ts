@@ -2,9 +2,11 @@
 // response headers, error bodies, and the two ways a stream is handed over (the 101 hijack and
 // the plain 200 raw stream). Error codes become HTTP statuses here and nowhere else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BerthError, fromSystemError, invalid, type ErrorCode } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
+import { peerHasRead } from '../runtime/shim.ts';
 
 export const API_VERSION = '1.47';
 export const MIN_API_VERSION = '1.24';
@@ -234,8 +236,13 @@ export interface Conduit {
   onClose(fn: () => void): void;
 }
 
-/** How long the first bytes of an upgraded stream wait for the client to have read the 101. */
+/**
+ * How long the first bytes of an upgraded stream wait for the client to have read the 101 on a
+ * connection where we cannot see that (TCP); on a unix socket, until the client has read it
+ * (at most PEER_READ_MS).
+ */
 const UPGRADE_HOLD_MS = 30;
+const PEER_READ_MS = 1000;
 
 /**
  * Hands a connection over for a stream. With an upgrade request: `101 UPGRADED` and the raw
@@ -246,21 +253,27 @@ export function hijack(call: Call, multiplexed: boolean): Conduit {
   const type = multiplexed && call.version >= 1.42 ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
   if (call.upgrade) {
     const { socket, head } = call.upgrade;
-    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     const pendingHead = head.length ? head : undefined;
     const idle = multiplexed ? probeWhenIdle(socket) : undefined;
     // Some clients (python's docker SDK) read the 101 through a buffered reader, then take the
-    // raw socket under it: bytes that arrived with the headers are lost. The first output is
-    // held back a moment, so that it arrives after the client has read the headers.
+    // raw socket under it: bytes that arrived with the headers are lost to them. The output is
+    // held until the client has read the headers: on a unix socket the kernel tells (its
+    // send queue is empty; a fixed 30 ms wait lost the first output of several execs in a hundred on a loaded
+    // machine), on TCP a short wait has to do.
     let held: Array<Buffer | null> | undefined = [];
-    setTimeout(() => {
-      const q = held!;
+    const release = () => {
+      const q = held ?? [];
       held = undefined;
       for (const d of q) {
         if (d === null) socket.end();
         else if (!socket.destroyed && socket.writable) socket.write(d);
       }
-    }, UPGRADE_HOLD_MS);
+    };
+    const later = () => setTimeout(release, UPGRADE_HOLD_MS);
+    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`, () => {
+      if (socket instanceof Socket && socket.remoteAddress === undefined && !socket.destroyed) void peerHasRead(socket, PEER_READ_MS).then((asked) => (asked ? release() : later()));
+      else later();
+    });
     return {
       write: (d) => {
         idle?.wrote();

@@ -1,7 +1,7 @@
 // /_ping, /version, /info, /events, /system/df, and the volume and network collections.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { invalid } from '../core/errors.ts';
+import { invalid, notFound } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
 import type { Engine } from '../engine/engine.ts';
 import { runtimeCommand } from '../runtime/runtimes.ts';
@@ -54,13 +54,14 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.on('GET', '/system/df', async () => {
     const u = await engine.diskUsage();
+    const sizes = await engine.containerSizes(u.containers.map((x) => x.container));
     const ts = (iso: string) => Math.floor(Date.parse(iso) / 1000);
     return {
       status: 200,
       body: {
         LayersSize: u.layersSize,
         Images: u.images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: ts(i.created), Size: i.size, SharedSize: i.shared, VirtualSize: i.size, Labels: {}, Containers: i.containers })),
-        Containers: u.containers.map(({ container: c, size }) => ({ ...containerSummary(c, undefined, engine.containers.networkView(c)), SizeRw: size, SizeRootFs: size })),
+        Containers: u.containers.map(({ container: c, size }) => ({ ...containerSummary(c, undefined, engine.containers.networkView(c)), SizeRw: size, SizeRootFs: sizes.get(c.record.Id)?.rootFs ?? size })),
         Volumes: u.volumes.map(({ volume, links, size }) => ({ ...volume, UsageData: { Size: size, RefCount: links } })),
         BuildCache: [],
         BuilderSize: 0,
@@ -84,8 +85,9 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/volumes/create', async (call) => {
     const body = await readJson(call.req);
     const driver = (body.Driver as string) || 'local';
-    if (driver !== 'local') throw invalid(`volume driver "${driver}" is not available: only "local"`);
     const name = (body.Name as string) || undefined;
+    // dockerd's answer for a driver it has no plugin for (a 404, which SDKs raise as NotFound).
+    if (driver !== 'local') throw notFound(`create ${name ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     if (name) {
       try {
         return { status: 201, body: volumes().get(name) }; // docker: creating an existing volume returns it
@@ -131,10 +133,14 @@ export function systemRoutes(r: Router, engine: Engine): void {
     const body = await readJson(call.req);
     const driver = (body.Driver as string) || 'bridge';
     if (driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
-    const ipam = ((body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string }> } | null)?.Config ?? [])[0];
+    const configs = (body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string }> } | null)?.Config ?? [];
+    // IPv4 only: an IPv6 network is refused whole rather than made without its IPv6 half.
+    if (body.EnableIPv6 === true || configs.some((c) => c.Subnet?.includes(':'))) throw invalid('IPv6 networks are not supported by berth: its networks are IPv4 only (EnableIPv6, an IPv6 subnet)');
+    const ipam = configs[0];
     const net = await (await admin()).create({
       name: String(body.Name ?? ''), subnet: ipam?.Subnet || undefined, gateway: ipam?.Gateway || undefined,
       internal: body.Internal === true, labels: (body.Labels as Record<string, string> | null) ?? {},
+      options: (body.Options as Record<string, string> | null) ?? {},
     });
     engine.events.emit('network', 'create', net.Id, { name: net.Name, type: 'bridge' });
     return { status: 201, body: { Id: net.Id, Warning: '' } };

@@ -173,6 +173,8 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       CapDrop: strList(host.CapDrop, 'CapDrop') ?? null,
       Privileged: host.Privileged === true,
       Runtime: typeof host.Runtime === 'string' ? host.Runtime : undefined,
+      ...(host.Isolation ? { Isolation: isolation(host.Isolation) } : {}),
+      ...(typeof host.VolumeDriver === 'string' && host.VolumeDriver ? { VolumeDriver: host.VolumeDriver } : {}),
       ReadonlyRootfs: host.ReadonlyRootfs === true,
       SecurityOpt: strList(host.SecurityOpt, 'SecurityOpt') ?? null,
       RestartPolicy: restartPolicy(host.RestartPolicy, autoRemove),
@@ -237,4 +239,10 @@ function resourceFields(host: Record<string, unknown>): Partial<HostConfig> {
   if (n('ShmSize')) out.ShmSize = n('ShmSize');
   for (const k of Object.keys(out) as Array<keyof HostConfig>) if (out[k] === undefined) delete out[k];
   return out;
+}
+
+/** dockerd's rule on Linux: the isolation is `default` or none. */
+function isolation(v: unknown): string {
+  if (v !== 'default') throw invalid(`Invalid isolation: "${String(v)}" - linux only supports 'default'`);
+  return v;
 }

@@ -86,6 +86,9 @@ export interface HostConfig {
   IdMap?: { HostId: number; Size: number };
   /** `--runtime`: another OCI runtime's name (runc, crun...) to run the container; absent: berth's own. */
   Runtime?: string;
+  /** As given (inspect shows them): `default` is Linux's only isolation; a volume driver name. */
+  Isolation?: string;
+  VolumeDriver?: string;
   /** Block I/O: weight 10-1000 (0: the default), per device; throttles per device (docker's fields). */
   BlkioWeight?: number;
   BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;

@@ -26,6 +26,15 @@ export interface DiskUsage {
   volumes: Array<{ volume: VolumeRecord; links: number; size: number }>;
 }
 
+/**
+ * docker's container sizes: SizeRw, the bytes of its writable layer; SizeRootFs, those and its
+ * image's (the image's size as `images` shows it, or its layers' if the image has gone).
+ */
+export function containerSize(images: ImageStore, c: Container, containersDir: string): { rw: number; rootFs: number } {
+  const rw = dirUsage(path.join(containersDir, c.record.Id, 'upper'));
+  const image = images.get(c.record.Image)?.size ?? [...new Set(c.record.Layers)].reduce((a, d) => a + images.layerSize(d), 0);
+  return { rw, rootFs: rw + image };
+}
 
 export function diskUsage(images: ImageStore, containers: Container[], volumes: VolumeRecord[], containersDir: string): DiskUsage {
   const list = images.list();

@@ -8,6 +8,7 @@ import { cgroupParentScope } from '../kernel/cgroup-parent.ts';
 import { shimLayerMounts } from '../runtime/shim.ts';
 import { LAYER_MOUNTS, LayerStore, type LayerBuilder } from '../snapshot/layers.ts';
 import { Containers } from './containers.ts';
+import type { Container } from './container/types.ts';
 import type { PullOptions, PullResult } from './pull.ts';
 import type { PushEvent, PushResult } from './push.ts';
 import { openRoot, type StateRoot } from '../core/root.ts';
@@ -115,6 +116,13 @@ export class Engine {
     const { diskUsage } = await import('./df.ts');
     const cs = this.containers;
     return diskUsage(this.images, cs.list(true), cs.volumes.list(), path.join(this.root.dir, 'containers'));
+  }
+
+  /** SizeRw and SizeRootFs of containers (list and inspect with `size`, ps -s). */
+  async containerSizes(cs: Container[]): Promise<Map<string, { rw: number; rootFs: number }>> {
+    const { containerSize } = await import('./df.ts');
+    const dir = path.join(this.root.dir, 'containers');
+    return new Map(cs.map((c) => [c.record.Id, containerSize(this.images, c, dir)]));
   }
 
   /** docker's network commands (create, ls, inspect, rm, prune, connect, disconnect). */

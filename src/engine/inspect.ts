@@ -65,7 +65,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       ExtraHosts: r.HostConfig.ExtraHosts?.length ? r.HostConfig.ExtraHosts : null,
       RestartPolicy: r.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: r.HostConfig.AutoRemove,
-      VolumeDriver: '',
+      VolumeDriver: r.HostConfig.VolumeDriver ?? '',
       VolumesFrom: r.HostConfig.VolumesFrom?.length ? r.HostConfig.VolumesFrom : null,
       ConsoleSize: r.HostConfig.ConsoleSize ?? [0, 0],
       CapAdd: r.HostConfig.CapAdd,
@@ -85,7 +85,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       ShmSize: r.HostConfig.ShmSize || 67108864,
       // dockerd's default runtime's name, which clients compare with; berth's own shim runs it.
       Runtime: r.HostConfig.Runtime ?? 'runc',
-      Isolation: '',
+      Isolation: r.HostConfig.Isolation ?? '',
       CpuShares: r.HostConfig.CpuShares,
       Memory: r.HostConfig.Memory,
       NanoCpus: r.HostConfig.NanoCpus,

@@ -67,47 +67,80 @@ function rotated(path: string): string[] {
   return out;
 }
 
+/**
+ * The live log file, read through one descriptor held from the first read to the end: what the
+ * monitor wrote stays readable when the file goes meanwhile (an --rm container removed, or any
+ * container removed by a client that has its exit, as docker-py's `containers.run(remove=True)`
+ * does before it reads the follow stream it opened), and a rotation is noticed by the path
+ * naming another file, after the old one is read to its end.
+ */
+class LiveLog {
+  private fd: number | undefined;
+  private offset = 0;
+  private pending = Buffer.alloc(0); // a line not yet complete (bytes: it may end inside a character)
+  private readonly path: string;
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  read(): LogEntry[] {
+    if (this.fd === undefined) {
+      try {
+        this.fd = fs.openSync(this.path, 'r');
+      } catch {
+        return []; // not written yet (or gone before we came)
+      }
+    }
+    const out = this.drain(this.fd);
+    const now = fs.statSync(this.path, { throwIfNoEntry: false });
+    const mine = fs.fstatSync(this.fd);
+    if (now && (now.ino !== mine.ino || now.dev !== mine.dev)) {
+      // Rotated: the old file (now PATH.1) is read to its end (what the monitor wrote to it
+      // before it moved on), then the new one from its start.
+      out.push(...this.drain(this.fd));
+      this.close();
+      this.offset = 0;
+      this.pending = Buffer.alloc(0);
+      out.push(...this.read());
+    }
+    return out;
+  }
+
+  private drain(fd: number): LogEntry[] {
+    const size = fs.fstatSync(fd).size;
+    // Truncated in place (rotation with max-file 1 starts the same file over).
+    if (size < this.offset) (this.offset = 0), (this.pending = Buffer.alloc(0));
+    if (size === this.offset) return [];
+    const buf = Buffer.alloc(size - this.offset);
+    const got = fs.readSync(fd, buf, 0, buf.length, this.offset);
+    this.offset += got;
+    const bytes = Buffer.concat([this.pending, buf.subarray(0, got)]);
+    const cut = bytes.lastIndexOf(0x0a) + 1;
+    this.pending = bytes.subarray(cut);
+    return parseLines(bytes.subarray(0, cut).toString('utf8'));
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
 export async function* readLog(path: string, o: LogOptions): AsyncGenerator<LogEntry> {
   const old = rotated(path).flatMap((p) => parseLines(fs.readFileSync(p, 'utf8')));
-  let offset = 0;
-  let pending = '';
-  let ino: number | undefined;
-  const readMore = (): LogEntry[] => {
-    let fd: number;
-    try {
-      fd = fs.openSync(path, 'r');
-    } catch {
-      return [];
+  const live = new LiveLog(path);
+  try {
+    let first = [...old, ...live.read()].filter((e) => wanted(e, o));
+    if (o.tail !== undefined) first = o.tail === 0 ? [] : first.slice(-o.tail);
+    yield* first;
+    if (!o.follow) return;
+    for (;;) {
+      const alive = o.follow();
+      for (const e of live.read()) if (wanted(e, o)) yield e;
+      if (!alive) return; // one last read after the container stopped, then done
+      await new Promise((r) => setTimeout(r, 50));
     }
-    try {
-      const st = fs.fstatSync(fd);
-      // A new file at the path (the kubelet rotated a CRI log, or json-file rotated): read it from its start.
-      if (ino !== undefined && st.ino !== ino) {
-        offset = 0;
-        pending = '';
-      }
-      ino = st.ino;
-      const size = st.size;
-      if (size <= offset) return [];
-      const buf = Buffer.alloc(size - offset);
-      fs.readSync(fd, buf, 0, buf.length, offset);
-      offset = size;
-      const text = pending + buf.toString('utf8');
-      const cut = text.lastIndexOf('\n') + 1;
-      pending = text.slice(cut);
-      return parseLines(text.slice(0, cut));
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  let first = [...old, ...readMore()].filter((e) => wanted(e, o));
-  if (o.tail !== undefined) first = o.tail === 0 ? [] : first.slice(-o.tail);
-  yield* first;
-  if (!o.follow) return;
-  for (;;) {
-    const alive = o.follow();
-    for (const e of readMore()) if (wanted(e, o)) yield e;
-    if (!alive) return; // one last read after the container stopped, then done
-    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    live.close();
   }
 }

@@ -67,9 +67,9 @@ export class NetworkAdmin {
       Name: net.Name, Id: net.Id, Created: net.Created, Scope: 'local', Driver: net.Driver, EnableIPv6: false,
       IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: net.Subnet, Gateway: net.Gateway }] },
       Internal: net.Internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
-      // docker shows driver options only as given (the default bridge has its own): a user network
-      // reports none, which clients compare with what they asked for (docker-compose 1.29 does).
-      Containers: containers, Options: net.Name === DEFAULT_NETWORK ? { 'com.docker.network.bridge.name': net.Bridge } : {}, Labels: net.Labels,
+      // docker shows driver options only as given (the default bridge has its own), which clients
+      // compare with what they asked for (docker-compose 1.29 does).
+      Containers: containers, Options: net.Name === DEFAULT_NETWORK ? { 'com.docker.network.bridge.name': net.Bridge } : net.Options ?? {}, Labels: net.Labels,
     };
   }
 

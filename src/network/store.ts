@@ -13,6 +13,7 @@ import { randomHex } from '../util/random.ts';
 import { contains, firstHost, overlaps, formatIp, formatSubnet, parseIp, parseProcRoutes, parseSubnet, pickSubnet, type Subnet } from './cidr.ts';
 import { CNI_VERSION, type NetConfList } from './cni.ts';
 import { addBridgeRules, BRIDGE_PREFIX, removeBridgeRules } from './firewall.ts';
+import { checkDriverOptions } from './driver-options.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
@@ -37,10 +38,13 @@ export interface NetworkRecord {
    * that relied on the bridge plugin's per-container rules: theirs is added on first use.
    */
   Nat?: boolean;
+  /** The driver options as given (docker echoes them in inspect; driver-options.ts checks them). */
+  Options?: Record<string, string>;
 }
 
 export interface CreateNetwork {
   name: string;
+  options?: Record<string, string>;
   subnet?: string;
   gateway?: string;
   internal?: boolean;
@@ -97,6 +101,7 @@ export class Networks {
     if (!NAME.test(opts.name)) throw invalid(`invalid network name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
     if (this.byName(opts.name)) throw conflict(`network with name ${opts.name} already exists`);
+    checkDriverOptions(opts.options ?? {});
     const id = randomHex(32);
     const subnet = opts.subnet ? parseSubnet(opts.subnet) : undefined;
     let gateway = opts.gateway ? parseIp(opts.gateway) : undefined;
@@ -110,7 +115,7 @@ export class Networks {
     const rec: NetworkRecord = {
       Name: opts.name, Id: id, Created: new Date().toISOString(), Driver: 'bridge', Internal: opts.internal === true,
       Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,
-      Dns: !isDefault, Nat: true,
+      Dns: !isDefault, Nat: true, ...(opts.options && Object.keys(opts.options).length ? { Options: opts.options } : {}),
     };
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
     // The record first, then the name: a name always points at a record (a name whose record is
@@ -259,9 +264,11 @@ function liveClaims(): Subnet[] {
  * attachment keeps its conflist, so its DEL runs exactly the plugins its ADD ran.
  */
 export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean }): NetConfList {
+  const { mtu } = checkDriverOptions(net.Options ?? {});
   const plugins: NetConfList['plugins'] = [
     {
       type: 'bridge', bridge: net.Bridge, isGateway: true, ipMasq: false, hairpinMode: true, // NAT: firewall.ts
+      ...(mtu ? { mtu } : {}),
       capabilities: { ips: true },
       ipam: {
         type: 'host-local', dataDir: ipamDataDir,

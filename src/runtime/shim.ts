@@ -223,3 +223,26 @@ export function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>
     });
   });
 }
+
+/**
+ * Resolves once the peer of a unix stream socket has read everything sent on it so far (its
+ * send queue is empty), or after `ms`, with true; false at once if that cannot be known (not a
+ * unix socket, no shim). Node cannot ask the kernel (SIOCOUTQ); the shim asks on a duplicate
+ * of the socket.
+ */
+export function peerHasRead(socket: Socket, ms: number): Promise<boolean> {
+  // The descriptor, not the socket: node stops reading a stream it hands to a child as stdio,
+  // and this socket's input is still ours to read.
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let child;
+    try {
+      child = childProcess().spawn(SHIM_PATH, ['peerread', String(ms)], { stdio: [fd, 'ignore', 'ignore'], env: {} });
+    } catch {
+      return resolve(false);
+    }
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0 || code === 1));
+  });
+}

@@ -35,11 +35,16 @@ export function changes(upper: string, lowers: string[], skip: string[] = []): C
     return false;
   };
   const out: Change[] = [];
+  const dirs = new Set<string>();
   walk(upper, '', new Set(skip), (rel, st) => {
     if (isWhiteout(st)) out.push({ Path: `/${rel}`, Kind: 2 });
     else out.push({ Path: `/${rel}`, Kind: inLower(rel) ? 0 : 1 });
+    if (st.isDirectory()) dirs.add(`/${rel}`);
   });
-  return out;
+  // A directory of the image copied up only to hold what is ours or mounted (/etc for
+  // /etc/hosts) is no change of the container's: dockerd keeps those in a layer of its own.
+  const held = (p: string) => dirs.has(p) && fs.readdirSync(path.join(upper, p)).length > 0 && !out.some((c) => c.Path.startsWith(`${p}/`));
+  return out.filter((c) => !(c.Kind === 0 && held(c.Path)));
 }
 
 // ---- tar writing (ustar, with PAX records where ustar cannot say it) ----

@@ -453,13 +453,15 @@ const KNOWN = [/^\.Runtimes\./, /^\.GraphDriver\.Data\./];
 /** Every key path of a JSON value with its type; arrays by their first element; maps keyed by ids normalised. */
 function shape(v: unknown, p = '', out = new Map<string, string>()): Map<string, string> {
   if (Array.isArray(v)) {
-    if (v.length) shape(v[0], `${p}[]`, out);
+    // Every element: lists come in no set order, and one element may have a map another lacks.
+    for (const e of v) shape(e, `${p}[]`, out);
   } else if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
       // Labels, Env-like maps and per-id maps: their keys are data, not shape.
       const key = /(Labels|Options|Attributes|Volumes|Tmpfs|Containers|Config|Data|IndexConfigs)$/.test(p) && !/^[A-Z]/.test(k) ? '*' : k;
       const kp = `${p}.${key}`;
-      out.set(kp, x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x);
+      const type = x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x;
+      if (type !== 'null' || !out.has(kp)) out.set(kp, type); // a null in one element does not hide another's type
       shape(x, kp, out);
     }
   }

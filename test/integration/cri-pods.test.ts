@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { isRoot, TestRoot } from '../helpers/berth.ts';
-import { UTS_JOIN } from '../../src/cri/container/options.ts';
 import { CriDaemon, hasCrictl, type CriClient } from '../helpers/cri.ts';
 
 const skip = !isRoot ? 'needs root' : false;
@@ -81,7 +80,7 @@ describe('CRI pods', { skip, concurrency: false }, () => {
 
     // exec: output, exit code, the pod's hostname (UTS shared) and network (the sandbox's address).
     const ex = (await cri.call('ExecSync', { container_id: id, cmd: ['sh', '-c', 'hostname; echo e >&2; exit 7'], timeout: 10 })) as any;
-    if (UTS_JOIN) assert.equal(Buffer.from(ex.stdout).toString(), 'life\n');
+    assert.equal(Buffer.from(ex.stdout).toString(), 'life\n');
     assert.equal(Buffer.from(ex.stderr).toString(), 'e\n');
     assert.equal(ex.exit_code, 7);
     const ip = ((await cri.call('ExecSync', { container_id: id, cmd: ['sh', '-c', 'ip -4 -o addr show eth0'], timeout: 10 })) as any).stdout.toString();

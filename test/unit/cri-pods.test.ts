@@ -95,6 +95,7 @@ test('a container config becomes create options joining its pod', () => {
   const h = o.host as Record<string, any>;
   assert.equal(h.NetworkMode, 'container:sb1');
   assert.equal(h.IpcMode, 'container:sb1');
+  assert.equal(h.UTSMode, 'container:sb1');
   assert.equal(h.PidMode, '');
   assert.equal(h.CgroupParent, '/kubepods/besteffort/podu-1');
   assert.deepEqual(h.LogConfig, { Type: 'cri', Config: { path: '/var/log/pods/default_web_u-1/app/2.log' } });

@@ -180,7 +180,6 @@ export async function exec(c: ComposeCtx, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, COMPOSE_EXEC_FLAGS, { stopAtPositional: true });
   const [service, ...args] = positionals;
   if (!service || !args.length) throw invalid('"compose exec" requires at least 2 arguments: SERVICE COMMAND [ARGS...]');
-  if (flags.get('privileged')) throw invalid('exec --privileged is not supported yet');
   const p = c.load();
   const x = await containerOf(c, p, service, Number(flags.get('index') ?? 1));
   const detach = flags.get('detach') === true;
@@ -192,6 +191,7 @@ export async function exec(c: ComposeCtx, argv: string[]): Promise<number> {
     cwd: flags.get('workdir') as string | undefined,
     attach: detach ? undefined : { stdin: true },
     tty: tty ? terminalSize() : undefined,
+    privileged: flags.get('privileged') === true,
   }));
   return exit?.exit ?? 0;
 }

@@ -5,6 +5,7 @@ import { humanSize, since } from '../format.ts';
 import { containerSummary } from '../../engine/summary.ts';
 import { checkContainerFormat, CONTAINER_LIST, containerContext } from '../contexts.ts';
 import type { Context } from '../context.ts';
+import type { Container } from '../../engine/container/types.ts';
 import { formatList } from '../template.ts';
 import { psPorts } from '../../network/ports.ts';
 
@@ -47,7 +48,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
     ctx.out(list.map((c) => (noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join(''));
     return 0;
   }
-  const sizes = withSize ? await containerSizes(ctx) : undefined;
+  const sizes = withSize ? await containerSizes(ctx, list) : undefined;
   // docker's ps is its formatter over the API's container summaries.
   const rows = list.map((c) => {
     const sum = containerSummary(c, containers.health(c.record)?.Status, containers.networkView(c)) as ContainerSummary;
@@ -74,13 +75,9 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
 }
 
 /** docker's "2B (virtual 21.5MB)": the writable layer, and with the image under it. */
-async function containerSizes(ctx: Context): Promise<Map<string, string>> {
-  const u = await ctx.engine().diskUsage();
-  const imageSize = new Map(u.images.map((i) => [i.id, i.size]));
-  return new Map(u.containers.map(({ container: c, size }) => {
-    const rootFs = size + (imageSize.get(c.record.Image) ?? 0);
-    return [c.record.Id, rootFs > 0 ? `${humanSize(size)} (virtual ${humanSize(rootFs)})` : humanSize(size)];
-  }));
+async function containerSizes(ctx: Context, list: Container[]): Promise<Map<string, string>> {
+  const sizes = await ctx.engine().containerSizes(list);
+  return new Map([...sizes].map(([id, { rw, rootFs }]) => [id, rootFs > 0 ? `${humanSize(rw)} (virtual ${humanSize(rootFs)})` : humanSize(rw)]));
 }
 
 interface ContainerSummary {

@@ -190,7 +190,6 @@ export async function logs(ctx: Context, argv: string[]): Promise<number> {
 export async function exec(ctx: Context, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, EXEC_FLAGS, { stopAtPositional: true });
   need(positionals, 2, 'exec [OPTIONS] CONTAINER COMMAND [ARG...]');
-  if (flags.get('privileged')) throw invalid('flag --privileged is not supported yet');
   const [name, ...args] = positionals;
   const detach = flags.get('detach') === true;
   const stdin = !detach && flags.get('interactive') === true;
@@ -202,6 +201,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
     cwd: flags.get('workdir') as string | undefined,
     attach: detach ? undefined : { stdin },
     tty: tty ? terminalSize() : undefined,
+    privileged: flags.get('privileged') === true,
   }));
   return exit?.exit ?? 0;
 }

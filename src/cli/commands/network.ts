@@ -41,14 +41,17 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
     case 'create': {
       const { flags, positionals } = parseArgs(rest, [
         { name: 'subnet', type: 'string' }, { name: 'gateway', type: 'string' }, { name: 'internal', type: 'bool' },
-        { name: 'label', short: 'l', type: 'list' }, { name: 'driver', short: 'd', type: 'string' },
+        { name: 'label', short: 'l', type: 'list' }, { name: 'driver', short: 'd', type: 'string' }, { name: 'opt', short: 'o', type: 'list' },
+        { name: 'ipv6', type: 'bool' },
       ]);
+      if (flags.get('ipv6')) throw invalid('IPv6 networks are not supported by berth: its networks are IPv4 only (EnableIPv6, an IPv6 subnet)');
       if (positionals.length !== 1) throw invalid('"berth network create" requires exactly 1 argument.');
       const driver = flags.get('driver') as string | undefined;
       if (driver && driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
       const net = await (await admin()).create({
         name: positionals[0], subnet: flags.get('subnet') as string | undefined, gateway: flags.get('gateway') as string | undefined,
         internal: flags.get('internal') === true, labels: labels(flags.get('label') as string[] | undefined),
+        options: labels(flags.get('opt') as string[] | undefined),
       });
       ctx.out(net.Id + '\n');
       return 0;

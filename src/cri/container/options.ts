@@ -10,9 +10,6 @@ import type { ContainerConfig, LinuxContainerResources, Mount, Device, PodSandbo
 import { containerSecurity, type CriHost } from './security.ts';
 import { podMetadata } from '../sandbox/options.ts';
 
-/** FALLBACK switch: false until the engine takes UTSMode container:<id>. */
-export const UTS_JOIN = true;
-
 const PROPAGATION: Record<string, string | undefined> = {
   PROPAGATION_PRIVATE: undefined, // berth's default, rprivate
   PROPAGATION_HOST_TO_CONTAINER: 'rslave',
@@ -83,9 +80,7 @@ export function containerOptions(sandboxId: string, config: ContainerConfig, pod
     ...(config.devices?.length ? { Devices: devicesOf(config.devices) } : {}),
     NetworkMode: `container:${sandboxId}`,
     IpcMode: `container:${sandboxId}`,
-    // FALLBACK until the engine joins another container's UTS namespace (cri-engine): a UTS
-    // namespace of its own (the engine refuses a hostname beside a container: network mode).
-    ...(UTS_JOIN ? { UTSMode: `container:${sandboxId}` } : {}),
+    UTSMode: `container:${sandboxId}`,
     PidMode: pid === 'NODE' ? 'host' : pid === 'CONTAINER' ? '' : pid === 'TARGET' ? `container:${ns.target_id}` : `container:${sandboxId}`,
     ...(pod.linux?.cgroup_parent ? { CgroupParent: pod.linux.cgroup_parent } : {}),
     LogConfig: logPath ? { Type: 'cri', Config: { path: logPath } } : { Type: 'none', Config: {} },

@@ -7,8 +7,7 @@ import { mountTargets } from './archive.ts';
 import type { Ctx } from './context.ts';
 import { get } from './reconcile.ts';
 import { crashPoint } from '../../util/crash.ts';
-import { clearCommitPause, markCommitPause } from './commit-pause.ts';
-import { pause, unpause } from './stop.ts';
+import { freezeForCommit } from './pause.ts';
 
 export interface CommitOptions {
   name?: string;
@@ -19,23 +18,16 @@ export interface CommitOptions {
 }
 
 /**
- * The new image has the container's run config (plus `changes`). A running container is paused
- * meanwhile, so the layer is a consistent snapshot.
+ * The new image has the container's run config (plus `changes`). A running container is frozen
+ * meanwhile, so the layer is a consistent snapshot; what the user does to its pause meanwhile
+ * is kept (pause.ts).
  */
 export async function commit(ctx: Ctx, nameOrId: string, opts: CommitOptions): Promise<ImageRecord> {
   const c = get(ctx, nameOrId);
   const parent = ctx.images.get(c.record.Image);
   if (!parent) throw notFound(`image ${c.record.Image} of container ${c.record.Id.slice(0, 12)} is gone`);
   const { layerTar, unshifter } = await import('../../snapshot/diff.ts');
-  const paused = opts.pause !== false && c.state.Status === 'running';
-  const dir = ctx.store.cdir(c.record.Id);
-  if (paused) {
-    markCommitPause(dir); // first: a commit killed once it paused is then seen (commit-pause.ts)
-    await pause(ctx, c.record.Id, { byCommit: true }).catch((err) => {
-      clearCommitPause(dir);
-      throw err;
-    });
-  }
+  const thaw = opts.pause !== false && (c.state.Status === 'running' || c.state.Status === 'paused') ? await freezeForCommit(ctx, c.record.Id) : undefined;
   crashPoint('commit:paused');
   try {
     const upper = path.join(ctx.store.cdir(c.record.Id), 'upper');
@@ -49,9 +41,6 @@ export async function commit(ctx: Ctx, nameOrId: string, opts: CommitOptions): P
       parent, name: opts.name, runConfig, createdBy: `berth commit ${c.record.Name}`, comment: opts.comment, author: opts.author,
     });
   } finally {
-    if (paused) {
-      await unpause(ctx, c.record.Id).catch(() => undefined);
-      clearCommitPause(dir);
-    }
+    await thaw?.();
   }
 }

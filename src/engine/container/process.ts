@@ -11,8 +11,11 @@ import { confinement, rlimits, seccompProgram } from '../security.ts';
 import { cacheDir, type Ctx } from './context.ts';
 import { mergeEnv } from './create.ts';
 
-export async function processSpec(ctx: Ctx, record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string; tty?: ProcessSpec['tty'] } = {}): Promise<ProcessSpec> {
+export async function processSpec(ctx: Ctx, record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string; tty?: ProcessSpec['tty']; privileged?: boolean } = {}): Promise<ProcessSpec> {
   const conf = confinement(record.HostConfig);
+  // A privileged exec gets every capability, as dockerd gives it; the seccomp program stays the
+  // container's (dockerd's is container-wide: runc applies it to every exec).
+  const caps = x.privileged ? confinement({ Privileged: true, CapAdd: [], CapDrop: [], SecurityOpt: [] }).caps : conf.caps;
   const c = record.Config;
   const read = (p: string) => readImageFile(ctx.images.layers, record.Layers, p);
   const user = resolveUser(x.user ?? c.User, read('etc/passwd'), read('etc/group'));
@@ -32,7 +35,7 @@ export async function processSpec(ctx: Ctx, record: ContainerRecord, x: { args?:
     uid: user.uid,
     gid: user.gid,
     groups: [...new Set([...user.groups, ...groupAdd])],
-    caps: capMask(conf.caps),
+    caps: capMask(caps),
     rlimits: rlimits(record.HostConfig.Ulimits),
     oomScoreAdj: record.HostConfig.OomScoreAdj || undefined,
     noNewPrivileges: conf.noNewPrivileges,

@@ -1,39 +1,15 @@
-// Signals and freezing: kill, stop (the stop signal, then SIGKILL), wait, pause and unpause.
+// Signals: kill, stop (the stop signal, then SIGKILL), wait (pause and unpause: pause.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isUp, transition } from '../../core/container.ts';
 import { conflict } from '../../core/errors.ts';
 import { parseSignal } from '../../kernel/signals.ts';
 import { crashPoint } from '../../util/crash.ts';
-import { clearCommitPause } from './commit-pause.ts';
 import { emit, type Ctx } from './context.ts';
 import { cgroupsOf } from './cgroup-parent.ts';
+import { unpause } from './pause.ts';
 import { getSettled, initPid, settle } from './reconcile.ts';
 import type { Container } from './types.ts';
-
-/** Freezes every process of a running container (docker pause). */
-export async function pause(ctx: Ctx, nameOrId: string, opts: { byCommit?: boolean } = {}): Promise<string> {
-  const c = getSettled(ctx, nameOrId);
-  if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is already paused`);
-  initPid(ctx, c); // running, and really ours
-  // A user's pause is theirs to end: a marker left by a commit killed before it paused goes.
-  if (!opts.byCommit) clearCommitPause(ctx.store.cdir(c.record.Id));
-  await cgroupsOf(ctx, c.record).freeze(c.record.Id, true);
-  c.state.Status = transition(c.state.Status, 'paused', c.record.Id);
-  ctx.store.saveState(c.record, c.state);
-  emit(ctx, 'pause', c.record);
-  return c.record.Id;
-}
-
-export async function unpause(ctx: Ctx, nameOrId: string): Promise<string> {
-  const c = getSettled(ctx, nameOrId);
-  if (c.state.Status !== 'paused') throw conflict(`Container ${c.record.Id} is not paused`);
-  await cgroupsOf(ctx, c.record).freeze(c.record.Id, false);
-  c.state.Status = transition(c.state.Status, 'running', c.record.Id);
-  ctx.store.saveState(c.record, c.state);
-  emit(ctx, 'unpause', c.record);
-  return c.record.Id;
-}
 
 /** Sends a signal (docker's names or numbers) to the container's init. */
 export function kill(ctx: Ctx, nameOrId: string, signal = 'KILL'): string {
@@ -69,8 +45,10 @@ export async function stop(ctx: Ctx, nameOrId: string, timeoutSec?: number): Pro
     } catch {}
   }
   crashPoint('stop:signalled');
-  // A frozen process handles no signal: thaw it so it can stop (or die).
+  // A frozen process handles no signal: thaw it so it can stop (or die), even while a commit
+  // takes its snapshot (pause.ts).
   if (c.state.Status === 'paused') await unpause(ctx, c.record.Id).catch(() => undefined);
+  if (fs.readdirSync(ctx.store.cdir(c.record.Id)).some((n) => n.startsWith('commit.'))) await cgroupsOf(ctx, c.record).freeze(c.record.Id, false).catch(() => undefined);
   if (!(await waitUntilStopped(ctx, c.record.Id, deadline))) {
     try {
       ctx.host.kill(initPid(ctx, getSettled(ctx, c.record.Id)), 'SIGKILL');

@@ -56,6 +56,8 @@ export interface ExecOptions {
   user?: string;
   cwd?: string;
   tty?: { rows: number; cols: number };
+  /** docker exec --privileged: every capability; the container's seccomp and no-new-privileges still hold (as with dockerd). */
+  privileged?: boolean;
 }
 
 /** A container's (or an exec's) stdio carried by the caller, and how it ends. */
