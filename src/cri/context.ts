@@ -35,6 +35,8 @@ export interface PodNetworksLike {
   /** Idempotent; works after a daemon was killed (the ADD result is kept). */
   tearDown(podId: string): Promise<void>;
   get(podId: string): { netns: string; ip: string; additionalIps: string[] } | undefined;
+  /** The pods whose set-up has not completed (being set up now, or cut short by a kill). */
+  unfinished(): string[];
 }
 
 export interface CriContext {

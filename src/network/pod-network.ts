@@ -82,6 +82,11 @@ export class PodNetworks {
     }
   }
 
+  /** The pods whose set-up has not completed: being set up now, or cut short by a kill. */
+  unfinished(): string[] {
+    return this.ids().filter((id) => !readRecord(this.root, id)?.result);
+  }
+
   /**
    * The pod's namespace, attached to the network (CNI ADD). A pod set up already answers as it
    * is; one whose set-up was cut short (a kill) is torn down and made again. On a failure,

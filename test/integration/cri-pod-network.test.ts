@@ -35,9 +35,14 @@ function get(url: string): Promise<string> {
 describe('CRI pod network', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs the CNI plugins') }, () => {
   let root: TestRoot;
   let daemon: CriDaemon;
+  let slowBin: string;
   before(async () => {
     root = await TestRoot.withBusybox();
-    daemon = new CriDaemon(root, { cni: true });
+    // A plugin that only the cut-short test puts into the conf list: ADD takes long there.
+    slowBin = path.join(root.dir, 'cni-slow-bin');
+    fs.mkdirSync(slowBin, { recursive: true });
+    fs.writeFileSync(path.join(slowBin, 'berth-slow'), `#!/bin/sh\ncat >/dev/null\nif [ "$CNI_COMMAND" = ADD ]; then : > ${path.join(root.dir, 'slow-started')}; sleep 3; fi\nexit 0\n`, { mode: 0o755 });
+    daemon = new CriDaemon(root, { cni: true, args: ['--cni-bin-dir', slowBin] });
     await daemon.start();
   });
   after(async () => {
@@ -90,5 +95,31 @@ describe('CRI pod network', { skip: (!isRoot && 'needs root') || (!hasCni && 'ne
     assert.deepEqual(addresses, []);
     assert.equal(execFileSync('ip', ['-o', 'link', 'show', 'master', daemon.bridge!], { encoding: 'utf8' }).trim(), '', 'no veth on the bridge');
     assert.deepEqual(root.netLeftovers(), []);
+  });
+
+  test('kill -9 while RunPodSandbox runs (the pause started, ADD not done): the next daemon reports the pod not ready; stop and remove leave nothing', async () => {
+    const conf = path.join(daemon.cniConfDir, fs.readdirSync(daemon.cniConfDir)[0]);
+    const original = fs.readFileSync(conf, 'utf8');
+    const list = JSON.parse(original);
+    list.plugins.splice(1, 0, { type: 'berth-slow' });
+    fs.writeFileSync(conf, JSON.stringify(list));
+    const c = daemon.client();
+    const pending = c.call('RunPodSandbox', { config: { metadata: { name: 'cut', namespace: 'default', uid: `uid-cut-${process.pid}`, attempt: 0 }, linux: {} } } as never).catch((e: Error) => e);
+    const list0 = async () => ((await daemon.client().call('ListPodSandbox', {} as never)) as { items: Array<{ id: string; state: string }> }).items;
+    const [pod] = await root.eventually(list0, (items) => items.length === 1 && items[0].state === 'SANDBOX_READY' && fs.existsSync(path.join(root.dir, 'slow-started')), 15_000);
+    assert.ok(pod, 'the pause runs while the slow plugin adds');
+    await daemon.stop('SIGKILL');
+    assert.ok((await pending) instanceof Error);
+    fs.writeFileSync(conf, original);
+    await daemon.start();
+    const after = await root.eventually(list0, (items) => items[0]?.state === 'SANDBOX_NOTREADY', 15_000);
+    assert.deepEqual(after.map((p) => [p.id, p.state]), [[pod.id, 'SANDBOX_NOTREADY']]);
+    const c2 = daemon.client();
+    await c2.call('StopPodSandbox', { pod_sandbox_id: pod.id } as never);
+    await c2.call('RemovePodSandbox', { pod_sandbox_id: pod.id } as never);
+    assert.deepEqual(await list0(), []);
+    assert.deepEqual(root.leftovers(), []);
+    assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0), []);
+    assert.equal(execFileSync('ip', ['-o', 'link', 'show', 'master', daemon.bridge!], { encoding: 'utf8' }).trim(), '', 'no veth on the bridge');
   });
 });
