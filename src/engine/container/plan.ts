@@ -4,9 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord } from '../../core/container.ts';
-import { notFound } from '../../core/errors.ts';
+import { BerthError, notFound } from '../../core/errors.ts';
 import type { Mount } from '../../core/types.ts';
 import { cgroupMounts } from '../../kernel/cgroups.ts';
+import { propagationProblem } from '../../kernel/mounts.ts';
 import { cgroupParentScope } from '../../kernel/cgroup-parent.ts';
 import { deviceProgramHex, type DeviceNode } from '../../kernel/devices.ts';
 import { buildPlan, buildRuntimePlan, runtimeSpec, type PlanInput, type ProcessSpec, type Step } from '../../runtime/plan.ts';
@@ -145,6 +146,8 @@ export function mountPlan(ctx: Ctx, record: ContainerRecord): NonNullable<PlanIn
     } catch {
       throw notFound(`mount source ${source} of ${m.Target} does not exist`);
     }
+    const problem = propagationProblem(fs.realpathSync(source), m.Propagation);
+    if (problem) throw new BerthError('FailedPrecondition', problem);
     return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file, propagation: m.Propagation };
   });
 }
