@@ -83,6 +83,13 @@ describe('bind mount propagation', { skip: !isRoot && 'needs root' }, () => {
       const slave = await root.run(['run', '--rm', '-v', `${src}:/mnt:slave`, 'busybox', 'true']);
       assert.match(slave.stderr, /is not a shared or slave mount/);
       assert.equal((await root.run(['run', '--rm', '-v', `${src}:/mnt:rprivate`, 'busybox', 'true'])).code, 0);
+      // Only a start checks: `cp` into the stopped container binds without propagation.
+      assert.equal((await root.run(['create', '--name', 'cp', '-v', `${src}:/mnt:rshared`, 'busybox'])).code, 0);
+      fs.writeFileSync(path.join(root.dir, 'f'), 'x');
+      const cp = await root.run(['cp', path.join(root.dir, 'f'), 'cp:/mnt/f']);
+      assert.equal(cp.code, 0, cp.stderr);
+      assert.equal(fs.readFileSync(path.join(src, 'f'), 'utf8'), 'x');
+      assert.equal((await root.run(['rm', 'cp'])).code, 0);
       assert.deepEqual(mountsUnder(src), []);
     } finally {
       undo();

@@ -101,7 +101,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     // cgroup v2 has no devices files: the same rules as v1's go in as a program.
     devices: devices.nodes.length ? devices.nodes : undefined,
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
-    mounts: [...mountPlan(ctx, record), ...initMounts(record)],
+    mounts: [...propagating(mountPlan(ctx, record)), ...initMounts(record)],
     views: opts.views?.views,
     shmSize: h.ShmSize || undefined,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
@@ -146,10 +146,18 @@ export function mountPlan(ctx: Ctx, record: ContainerRecord): NonNullable<PlanIn
     } catch {
       throw notFound(`mount source ${source} of ${m.Target} does not exist`);
     }
-    const problem = propagationProblem(fs.realpathSync(source), m.Propagation);
-    if (problem) throw new BerthError('FailedPrecondition', problem);
     return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file, propagation: m.Propagation };
   });
+}
+
+/** A start refuses a bind whose propagation its source's mount cannot give (dockerd's check; a
+ * `cp` into a stopped container, which binds without propagation, does not need it). */
+function propagating(mounts: NonNullable<PlanInput['mounts']>): NonNullable<PlanInput['mounts']> {
+  for (const m of mounts) {
+    const problem = m.type === 'bind' ? propagationProblem(fs.realpathSync(m.source), m.propagation) : undefined;
+    if (problem) throw new BerthError('FailedPrecondition', problem);
+  }
+  return mounts;
 }
 
 function anonymousVolumeDirs(ctx: Ctx, record: ContainerRecord): string[] {
