@@ -32,6 +32,8 @@
 
 extern char **environ;
 
+#define CLOSE_KEEP_ERRNO(fd) do { if ((fd) >= 0) { int e_ = errno; close(fd); errno = e_; } } while (0)
+
 static int rootfd = -1;
 static struct monitor_link mon = { 0, -1, -1, -1 };
 
@@ -144,8 +146,23 @@ static int remount_top(const char *path, unsigned long long resolve, unsigned lo
   return r;
 }
 
+/* Trees cloned by treeopen (a bind with shared propagation), each taken once by a treein. */
+static struct { const char *src; int fd; } trees[64];
+static int ntrees;
+
+static int take_tree(const char *src) {
+  for (int i = 0; i < ntrees; i++) {
+    if (trees[i].fd < 0 || strcmp(trees[i].src, src)) continue;
+    int fd = trees[i].fd;
+    trees[i].fd = -1;
+    return fd;
+  }
+  errno = ENOENT;
+  return -1;
+}
+
 static int step_mountin(char **f, int bind) {
-  /* mountin SRC TARGET FSTYPE FLAGS DATA | bindin SRC TARGET FLAGS KIND */
+  /* mountin SRC TARGET FSTYPE FLAGS DATA | bindin SRC TARGET FLAGS KIND | treein SRC TARGET FLAGS KIND */
   unsigned long flags = (unsigned long)num(bind ? f[3] : f[4]);
   char kind = bind ? f[4][0] : 'd';
   /* KIND "?": like the source (an OCI bundle's mounts do not say). */
@@ -160,7 +177,15 @@ static int step_mountin(char **f, int bind) {
     /* FLAGS: MS_REC for a recursive bind (rbind); the rest is applied by a remount of the new
      * mount (a bind ignores them). */
     unsigned long rest = flags & ~(unsigned long)(MS_REC | MS_BIND);
-    r = mount(f[1], fd_path(fd), NULL, MS_BIND | (flags & MS_REC), NULL);
+    if (f[0][0] == 't') {
+      /* treein: the clone treeopen made is attached here; it is still a peer of the host's
+       * shared mount, so mounts made on either side reach the other. */
+      int tree = take_tree(f[1]);
+      r = tree < 0 ? -1 : move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+      CLOSE_KEEP_ERRNO(tree);
+    } else {
+      r = mount(f[1], fd_path(fd), NULL, MS_BIND | (flags & MS_REC), NULL);
+    }
     if (r == 0 && rest) r = remount_top(f[2], 0, rest);
   } else {
     r = mount(f[1], fd_path(fd), f[3], flags, *f[5] ? f[5] : NULL);
@@ -303,7 +328,6 @@ static int step_seccomp(const char *hex) {
  * arguments (their count already checked against the table); *arg names what failed, if it is
  * not the first argument. */
 #define F (r->f)
-#define CLOSE_KEEP_ERRNO(fd) do { if ((fd) >= 0) { int e_ = errno; close(fd); errno = e_; } } while (0)
 
 int do_mount(struct record *r, const char **arg) {
   *arg = F[2];
@@ -317,6 +341,23 @@ int do_root(struct record *r, const char **arg) {
 }
 int do_mountin(struct record *r, const char **arg) { *arg = F[2]; return step_mountin(F, 0); }
 int do_bindin(struct record *r, const char **arg) { *arg = F[2]; return step_mountin(F, 1); }
+int do_treein(struct record *r, const char **arg) { *arg = F[2]; return step_mountin(F, 1); }
+
+/* treeopen SRC FLAGS: a bind whose propagation is shared, cloned while our namespace's mounts
+ * are still peers of the host's (before the namespace turns rslave, which would make the bind a
+ * slave with a peer group of its own: nothing the container mounts there would reach the host).
+ * The detached clone of a shared mount joins its peer group; treein attaches it in the root.
+ * FLAGS: the bind's, MS_REC for a recursive clone. */
+int do_treeopen(struct record *r, const char **arg) {
+  (void)arg;
+  if (ntrees == (int)(sizeof trees / sizeof *trees)) { errno = E2BIG; return -1; }
+  unsigned int rec = ((unsigned long)num(F[2]) & MS_REC) ? AT_RECURSIVE : 0;
+  int fd = open_tree(AT_FDCWD, F[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+  if (fd < 0) return -1;
+  trees[ntrees].src = F[1];
+  trees[ntrees++].fd = fd;
+  return 0;
+}
 int do_maskin(struct record *r, const char **arg) { (void)arg; return step_mask(F[1], 0); }
 int do_roin(struct record *r, const char **arg) { (void)arg; return step_mask(F[1], 1); }
 int do_mknodin(struct record *r, const char **arg) { (void)arg; return step_at_parent(F, r->n, 'n'); }

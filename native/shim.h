@@ -53,7 +53,7 @@ STEP_HANDLER(pivot) STEP_HANDLER(chroot) STEP_HANDLER(loopback) STEP_HANDLER(hos
 STEP_HANDLER(rlimit) STEP_HANDLER(oomscore) STEP_HANDLER(userns) STEP_HANDLER(tty) STEP_HANDLER(cwd)
 STEP_HANDLER(umask) STEP_HANDLER(fifowait) STEP_HANDLER(seccomp) STEP_HANDLER(capbset) STEP_HANDLER(keepcaps)
 STEP_HANDLER(user) STEP_HANDLER(capset) STEP_HANDLER(ambient) STEP_HANDLER(nonewprivs) STEP_HANDLER(env)
-STEP_HANDLER(hold) STEP_HANDLER(exec)
+STEP_HANDLER(hold) STEP_HANDLER(exec) STEP_HANDLER(treeopen) STEP_HANDLER(treein)
 #undef STEP_HANDLER
 
 /* The init's line to its monitor, handed to it once, right after the clone. */

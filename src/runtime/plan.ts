@@ -175,6 +175,10 @@ export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step
   for (const [t, f] of [['network', CLONE.NEWNET], ['ipc', CLONE.NEWIPC], ['uts', CLONE.NEWUTS], ['cgroup', CLONE.NEWCGROUP], ['mount', CLONE.NEWNS]] as const) {
     if (nsOf(t)?.path) steps.push(['setns', nsOf(t)!.path!, String(f)]);
   }
+  // A bind with shared propagation is cloned first, while it is still a peer of the host's
+  // mount (rslave would give it a peer group of its own: mounts would stop reaching the host).
+  const trees = ownMounts ? new Set((spec.mounts ?? []).filter(sharedBind)) : new Set<OciMount>();
+  for (const m of trees) steps.push(['treeopen', m.source ?? '', String(mountOptions(m.options, m.type).flags & ~MS.BIND)]);
   // Host mount events still reach us (slave), ours never reach the host.
   if (ownMounts) steps.push(['propagation', String(MS.REC | MS.SLAVE)]);
   const user = nsOf('user');
@@ -185,7 +189,7 @@ export function specPlan(spec: OciSpec, proc: ProcessSpec, host: SpecHost): Step
   steps.push(['root', host.rootfs.target]);
   const devices = linux.devices ?? [];
   for (const m of spec.mounts ?? []) {
-    mountSteps(steps, m, host);
+    mountSteps(steps, m, host, trees.has(m));
     // Right after /proc, before anything can be mounted under it: the sysctls, written while
     // /proc/sys is still writable (read-only paths come last).
     if (m.destination === '/proc' && m.type === 'proc') {
@@ -233,9 +237,16 @@ function hookStep(where: 'monitor' | 'container', h: OciHook, state: string): St
   return ['hook', where, state, String(h.timeout ?? 0), h.path, String(h.args?.length ?? 0), ...(h.args ?? []), ...(h.env ?? [])];
 }
 
-function mountSteps(steps: Step[], m: OciMount, host: SpecHost): void {
+/** A bind mount whose propagation is shared or rshared. */
+function sharedBind(m: OciMount): boolean {
   const o = mountOptions(m.options, m.type);
-  if (o.bind) {
+  return o.bind && (o.propagation & MS.SHARED) !== 0;
+}
+
+function mountSteps(steps: Step[], m: OciMount, host: SpecHost, tree = false): void {
+  const o = mountOptions(m.options, m.type);
+  if (tree) steps.push(['treein', m.source ?? '', m.destination, String(o.flags & ~MS.BIND), '?']);
+  else if (o.bind) {
     // A bind mount follows symlinks in the container only inside its root (openat2 RESOLVE_IN_ROOT).
     steps.push(['bindin', m.source ?? '', m.destination, String(o.flags & ~MS.BIND), '?']);
   } else if (m.type === 'cgroup' && host.cgroupFs?.version === 1) {

@@ -60,10 +60,13 @@ export const STEPS = {
   usernsmap: { phase: 'before-pivot', args: ['uidMap', 'gidMap'], says: 'mapping the user namespace' },
   usernsopen: { phase: 'before-pivot', args: ['path'], says: 'opening the user namespace' },
   idmount: { phase: 'before-pivot', args: ['source', 'target'], says: 'mounting idmapped' },
+  // A bind with shared propagation, cloned before the namespace turns rslave (treein attaches it).
+  treeopen: { phase: 'before-pivot', args: ['source', 'flags'], says: 'cloning the mount' },
   mount: { phase: 'before-pivot', args: ['source', 'target', 'fstype', 'flags', 'data'], says: 'mounting' },
   root: { phase: 'before-pivot', args: ['path'], says: 'opening the root' },
   mountin: { phase: 'before-pivot', args: ['source', 'target', 'fstype', 'flags', 'data'], says: 'mounting' },
   bindin: { phase: 'before-pivot', args: ['source', 'target', 'flags', 'kind'], says: 'binding' },
+  treein: { phase: 'before-pivot', args: ['source', 'target', 'flags', 'kind'], says: 'binding' },
   propin: { phase: 'before-pivot', args: ['target', 'flags'], says: 'setting the propagation of' },
   sysctlin: { phase: 'before-pivot', args: ['path', 'value'], says: 'setting the sysctl' },
   mknodin: { phase: 'before-pivot', args: ['path', 'mode', 'major', 'minor'], optional: ['uid', 'gid'], says: 'making the device node' },

@@ -188,7 +188,14 @@ r.remove(force=True)
     assert.match(shm.stdout, /shm\s+131072 /);
 
     const dir = fs.mkdtempSync(path.join(root.dir, 'bind-'));
+    // As dockerd, a shared bind needs a shared source: refused on the test's private root, then
+    // given one (the directory bound on itself and made shared).
+    const refused = await d.docker(['run', '--rm', '-v', `${dir}:/bp:rw,rshared`, 'busybox', 'true']);
+    assert.match(refused.stderr, /is mounted on .* but it is not a shared mount/);
+    spawnSync('mount', ['--bind', dir, dir]);
+    spawnSync('mount', ['--make-shared', dir]);
     const shared = await d.docker(['run', '--rm', '-v', `${dir}:/bp:rw,rshared`, 'busybox', 'grep', ' /bp ', '/proc/self/mountinfo']);
+    spawnSync('umount', ['-l', dir]);
     assert.match(shared.stdout, / shared:\d+ /);
     const priv = await d.docker(['run', '--rm', '--mount', `type=bind,src=${dir},dst=/bp,bind-propagation=private`, 'busybox', 'grep', ' /bp ', '/proc/self/mountinfo']);
     assert.doesNotMatch(priv.stdout, /shared:/);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { capMask, DEFAULT_CAPS } from '../../src/kernel/capabilities.ts';
+import { mountTable, propagationProblem } from '../../src/kernel/mounts.ts';
 import { buildPlan, CLONE, encodePlan, type PlanInput } from '../../src/runtime/plan.ts';
+import { MS } from '../../src/runtime/spec.ts';
 
 function input(over: Partial<PlanInput['process']> = {}): PlanInput {
   return {
@@ -56,4 +58,31 @@ test('wire encoding: length prefix, "=" + value + NUL per field, NUL per step; e
   const payload = '=a\0=b\0\0=mountin\0=\0\0';
   assert.equal(encodePlan([['a', 'b'], ['mountin', '']]).toString(), `${payload.length}\n${payload}`);
   assert.throws(() => encodePlan([['env', 'A=\0']]), /NUL/);
+});
+
+test('a shared bind is cloned before the namespace turns rslave and attached in the root; other binds are bound there', () => {
+  const mounts: PlanInput['mounts'] = [
+    { type: 'bind', source: '/h/shared', target: '/s', readonly: false, propagation: 'rshared' },
+    { type: 'bind', source: '/h/slave', target: '/l', readonly: true, propagation: 'rslave' },
+  ];
+  const steps = buildPlan({ ...input(), mounts });
+  const at = (name: string, arg?: string) => steps.findIndex((s) => s[0] === name && (arg === undefined || (s as readonly string[]).includes(arg)));
+  assert.deepEqual(steps.filter((s) => s[0] === 'treeopen'), [['treeopen', '/h/shared', String(MS.REC)]]);
+  assert.ok(at('treeopen') < at('propagation') && at('propagation') < at('mount'));
+  assert.ok(at('root') < at('treein', '/s') && at('treein', '/s') < at('propin', '/s'));
+  assert.equal(at('bindin', '/s'), -1);
+  assert.ok(at('bindin', '/l') > at('root') && at('treein', '/l') === -1);
+});
+
+test('propagation needs a source mount that propagates: shared for shared, shared or slave for slave', () => {
+  const line = (id: number, at: string, optional: string) => `${id} 1 8:1 / ${at} rw,relatime ${optional}- ext4 /dev/sda1 rw`;
+  const table = mountTable([line(1, '/', ''), line(2, '/srv', 'shared:5 '), line(3, '/var/lib', 'master:7 '), line(4, '/srv/priv', '')].join('\n'));
+  assert.equal(propagationProblem('/srv/a', 'rshared', table), undefined);
+  assert.equal(propagationProblem('/srv/a', 'rslave', table), undefined);
+  assert.equal(propagationProblem('/var/lib/x', 'rslave', table), undefined);
+  assert.equal(propagationProblem('/var/lib/x', 'rshared', table), 'path /var/lib/x is mounted on /var/lib but it is not a shared mount');
+  assert.equal(propagationProblem('/srv/priv/x', 'slave', table), 'path /srv/priv/x is mounted on /srv/priv but it is not a shared or slave mount');
+  assert.equal(propagationProblem('/srvx', 'shared', table), 'path /srvx is mounted on / but it is not a shared mount');
+  assert.equal(propagationProblem('/tmp', 'rprivate', table), undefined);
+  assert.equal(propagationProblem('/tmp', undefined, table), undefined);
 });

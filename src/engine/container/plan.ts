@@ -4,9 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord } from '../../core/container.ts';
-import { notFound } from '../../core/errors.ts';
+import { BerthError, notFound } from '../../core/errors.ts';
 import type { Mount } from '../../core/types.ts';
 import { cgroupMounts } from '../../kernel/cgroups.ts';
+import { propagationProblem } from '../../kernel/mounts.ts';
 import { cgroupParentScope } from '../../kernel/cgroup-parent.ts';
 import { deviceProgramHex, type DeviceNode } from '../../kernel/devices.ts';
 import { buildPlan, buildRuntimePlan, runtimeSpec, type PlanInput, type ProcessSpec, type Step } from '../../runtime/plan.ts';
@@ -100,7 +101,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     // cgroup v2 has no devices files: the same rules as v1's go in as a program.
     devices: devices.nodes.length ? devices.nodes : undefined,
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
-    mounts: [...mountPlan(ctx, record), ...initMounts(record)],
+    mounts: [...propagating(mountPlan(ctx, record)), ...initMounts(record)],
     views: opts.views?.views,
     shmSize: h.ShmSize || undefined,
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
@@ -147,6 +148,16 @@ export function mountPlan(ctx: Ctx, record: ContainerRecord): NonNullable<PlanIn
     }
     return { type: 'bind' as const, source, target: m.Target, readonly: m.ReadOnly, file, propagation: m.Propagation };
   });
+}
+
+/** A start refuses a bind whose propagation its source's mount cannot give (dockerd's check; a
+ * `cp` into a stopped container, which binds without propagation, does not need it). */
+function propagating(mounts: NonNullable<PlanInput['mounts']>): NonNullable<PlanInput['mounts']> {
+  for (const m of mounts) {
+    const problem = m.type === 'bind' ? propagationProblem(fs.realpathSync(m.source), m.propagation) : undefined;
+    if (problem) throw new BerthError('FailedPrecondition', problem);
+  }
+  return mounts;
 }
 
 function anonymousVolumeDirs(ctx: Ctx, record: ContainerRecord): string[] {
