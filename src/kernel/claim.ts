@@ -16,6 +16,7 @@
 // - Release removes the file only if it still holds the releaser's content (under the same guard).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BerthError } from '../core/errors.ts';
 import { fnv64 } from '../util/hash.ts';
 import { isAlive, selfRef, type ProcessRef } from './process.ts';
 
@@ -100,6 +101,21 @@ export function claim(dir: string, name: string, content: string, stale: Stale):
     if (!drop(dir, name, held)) pause(1);
   }
   return undefined;
+}
+
+/**
+ * A lock held by this process (a claim naming it, taken over once it is dead), waited for while
+ * another live holder, or another task of this process (claims do not nest), has it. Throws
+ * Unavailable after `timeoutMs`.
+ */
+export async function claimWait(dir: string, name: string, what: string, timeoutMs: number): Promise<() => void> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const end = Date.now() + timeoutMs; ;) {
+    const done = claim(dir, name, selfHolder(), holderDead);
+    if (done) return done;
+    if (Date.now() > end) throw new BerthError('Unavailable', `${what} is held by another process for more than ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Removes the claim if it still holds `content` (the holder's release: never someone else's claim). */

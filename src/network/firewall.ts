@@ -5,10 +5,14 @@
 // ipMasq, which makes a chain and rules per container: four iptables runs on every ADD and DEL.
 // Per network, not per container, so attaching a container adds no rule here.
 import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import { BerthError } from '../core/errors.ts';
+import { claimWait } from '../kernel/claim.ts';
 import { DEFAULT_PATH } from '../util/paths.ts';
 
 const PATH = DEFAULT_PATH;
+/** One lock file per root key (lockChain), machine-wide as the chains are. */
+const CHAIN_LOCKS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'chains') : '/run/berth/chains';
 
 function iptables(args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -53,7 +57,18 @@ export function natRule(net: BridgeNet, comment: string): string[] | undefined {
   return ['-s', net.Subnet, '!', '-o', net.Bridge, '!', '-d', '224.0.0.0/4', '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE'];
 }
 
-/** Idempotent: creates the chain and its jump if missing, then the network's rules if missing. */
+/**
+ * The root's chain is shared by its networks and by every process of the root (daemon, CLI,
+ * releasers): a create that finds it must not see it dropped, with its jump, by the removal of
+ * the root's last network before its own rules are in. So making the chain and its jump, adding
+ * or removing a network's rules, and the check "no rule left, drop the chain" all run under one
+ * machine-wide lock per root (kernel/claim.ts).
+ */
+function lockChain(rootKey: string): Promise<() => void> {
+  return claimWait(CHAIN_LOCKS, `${rootKey}.lock`, `the iptables chain ${chainName(rootKey)}`, 30_000);
+}
+
+/** Idempotent: creates the chain, then its jump, if missing, then the network's rules if missing. */
 export async function addBridgeRules(rootKey: string, net: BridgeNet, comment: string): Promise<void> {
   const { Bridge: bridge, Internal: internal } = net;
   const nat = natRule(net, comment);
@@ -63,32 +78,40 @@ export async function addBridgeRules(rootKey: string, net: BridgeNet, comment: s
     if (!r.ok) throw new BerthError('Unavailable', `iptables -t nat -I POSTROUTING: ${r.err.trim()}`);
   }
   const chain = chainName(rootKey);
-  if (!(await iptables(['-S', chain])).ok) {
-    const r = await iptables(['-N', chain]);
-    if (!r.ok && !/exists/i.test(r.err)) throw new BerthError('Unavailable', `iptables -N ${chain}: ${r.err.trim()}`);
-  }
-  if (!(await iptables(['-C', 'FORWARD', '-j', chain])).ok) {
-    const r = await iptables(['-I', 'FORWARD', '1', '-j', chain]);
-    if (!r.ok) throw new BerthError('Unavailable', `iptables -I FORWARD: ${r.err.trim()}`);
-  }
-  const rules = bridgeRules(bridge, internal);
-  if ((await iptables(['-C', chain, ...rules[0]])).ok) return;
-  for (const rule of rules) {
-    const r = await iptables(['-A', chain, ...rule]);
-    if (!r.ok) throw new BerthError('Unavailable', `iptables -A ${chain} ${rule.join(' ')}: ${r.err.trim()}`);
+  const unlock = await lockChain(rootKey);
+  try {
+    const made = await iptables(['-N', chain]);
+    if (!made.ok && !/exists/i.test(made.err)) throw new BerthError('Unavailable', `iptables -N ${chain}: ${made.err.trim()}`);
+    if (!(await iptables(['-C', 'FORWARD', '-j', chain])).ok) {
+      const r = await iptables(['-I', 'FORWARD', '1', '-j', chain]);
+      if (!r.ok) throw new BerthError('Unavailable', `iptables -I FORWARD: ${r.err.trim()}`);
+    }
+    const rules = bridgeRules(bridge, internal);
+    if ((await iptables(['-C', chain, ...rules[0]])).ok) return;
+    for (const rule of rules) {
+      const r = await iptables(['-A', chain, ...rule]);
+      if (!r.ok) throw new BerthError('Unavailable', `iptables -A ${chain} ${rule.join(' ')}: ${r.err.trim()}`);
+    }
+  } finally {
+    unlock();
   }
 }
 
-/** Removes the network's rules; the chain and its jump go with the root's last network. */
+/** Removes the network's rules; the chain and its jump go with the root's last rules (under the same lock as adds). */
 export async function removeBridgeRules(rootKey: string, net: BridgeNet, comment: string): Promise<void> {
   const { Bridge: bridge, Internal: internal } = net;
   const chain = chainName(rootKey);
   const nat = natRule(net, comment);
   if (nat) while ((await iptables(['-t', 'nat', '-D', 'POSTROUTING', ...nat])).ok) {}
-  for (const rule of bridgeRules(bridge, internal)) while ((await iptables(['-D', chain, ...rule])).ok) {}
-  const left = await iptables(['-S', chain]);
-  if (left.ok && left.out.trim().split('\n').filter((l) => l.startsWith('-A ')).length === 0) {
-    while ((await iptables(['-D', 'FORWARD', '-j', chain])).ok) {}
-    await iptables(['-X', chain]);
+  const unlock = await lockChain(rootKey);
+  try {
+    for (const rule of bridgeRules(bridge, internal)) while ((await iptables(['-D', chain, ...rule])).ok) {}
+    const left = await iptables(['-S', chain]);
+    if (left.ok && left.out.trim().split('\n').filter((l) => l.startsWith('-A ')).length === 0) {
+      while ((await iptables(['-D', 'FORWARD', '-j', chain])).ok) {}
+      await iptables(['-X', chain]);
+    }
+  } finally {
+    unlock();
   }
 }

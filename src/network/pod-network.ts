@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, isCode } from '../core/errors.ts';
 import type { StateRoot } from '../core/root.ts';
-import { claim, holderDead, selfHolder } from '../kernel/claim.ts';
+import { claimWait } from '../kernel/claim.ts';
 import { namespaceType } from '../kernel/netns.ts';
 import { selfRef, type ProcessRef } from '../kernel/process.ts';
 import { SHIM_PATH } from '../runtime/shim.ts';
@@ -249,12 +249,6 @@ function stubNamespace(rec: PodNetRecord): string | undefined {
  * The pod's lock, machine-wide (kernel/claim.ts; a root that is gone is swept by another root's
  * process): waited for while another live process holds it.
  */
-export async function lockPod(key: string, id: string): Promise<() => void> {
-  fs.mkdirSync(POD_RUN_DIR, { recursive: true, mode: 0o700 });
-  for (const end = Date.now() + 60_000; ;) {
-    const done = claim(POD_RUN_DIR, `${key}-${id}.lock`, selfHolder(), holderDead);
-    if (done) return done;
-    if (Date.now() > end) throw new BerthError('Unavailable', `the network of pod ${id.slice(0, 12)} is held by another process for more than 60 s`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function lockPod(key: string, id: string): Promise<() => void> {
+  return claimWait(POD_RUN_DIR, `${key}-${id}.lock`, `the network of pod ${id.slice(0, 12)}`, 60_000);
 }

@@ -290,6 +290,32 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     assert.deepEqual(await root.until(held, (l) => l.length === 0, 5000), [], 'subnets released');
   });
 
+  test('a network create racing the removal of the root\'s last network: the chain is there for the create, and goes with the last one', async () => {
+    // rm of the only network removes the root's chain and its FORWARD jump; a create at the same
+    // moment used to find the chain, skip -N, then fail its jump or rules once rm dropped it.
+    const { Networks } = await import('../../src/network/store.ts');
+    const key = openRoot(root.dir).key;
+    const chain = `BERTH-${key}`;
+    const before = new Set(sh('iptables', ['-S']).split('\n').filter((l) => l.includes(chain)));
+    assert.equal(before.size, 0, `no network of this root has rules yet: ${[...before].join('; ')}`);
+    let last = 'churn0';
+    assert.equal((await root.run(['network', 'create', last])).code, 0);
+    for (let i = 1; i <= 50; i++) {
+      const next = `churn${i}`;
+      const [rm, create] = await Promise.all([root.run(['network', 'rm', last]), root.run(['network', 'create', next])]);
+      assert.equal(rm.code, 0, `rm ${last}: ${rm.stderr}`);
+      assert.equal(create.code, 0, `create ${next} (iteration ${i}): ${create.stderr}`);
+      // The survivor's rules are in place: its chain, the jump to it, its first rule.
+      const { Bridge } = new Networks(openRoot(root.dir)).find(next)!;
+      const rules = sh('iptables', ['-S', chain]);
+      assert.ok(rules.includes(`-A ${chain} -i ${Bridge} -o ${Bridge} -j ACCEPT`), `iteration ${i}: ${rules}`);
+      assert.match(sh('iptables', ['-S', 'FORWARD']), new RegExp(`-A FORWARD -j ${chain}`), `iteration ${i}: the jump`);
+      last = next;
+    }
+    assert.equal((await root.run(['network', 'rm', last])).code, 0);
+    assert.ok(!sh('iptables', ['-S']).includes(chain), 'the chain and its jump go with the last network');
+  });
+
   test('bad input is refused clearly', async () => {
     for (const [args, msg] of [
       [['run', '--rm', '--network', 'nope', 'busybox', 'true'], /network nope not found/],
