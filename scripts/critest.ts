@@ -3,7 +3,7 @@
 // images served from a loopback registry (test/helpers/critest-images.ts), and prints the specs
 // side by side. Skips cleanly (exit 0) when BERTH_CRITEST is not set or not there.
 //
-//   BERTH_CRITEST=/path/to/critest node scripts/critest.ts [berth|containerd|both]
+//   BERTH_CRITEST=/path/to/critest node scripts/critest.ts [berth|containerd|containerd-berth-runtime|both|all]
 //       [--focus REGEXP] [--skip REGEXP] [--json FILE] [--keep]
 //   BERTH_CRITEST=... node scripts/critest.ts images     # only serve the images (Ctrl-C ends)
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,6 +16,9 @@ import { PAUSE_IMAGE, prepareCritestImages, UNAVAILABLE } from '../test/helpers/
 import { hasRegistryTools, TestRegistry } from '../test/helpers/registry.ts';
 
 
+
+/** berth's OCI runtime command line, which containerd's runc shim runs in place of runc in mode containerd-berth-runtime. */
+const BERTH_RUNTIME = path.join(path.dirname(BERTH), 'berth-runtime');
 
 /** Specs no runtime passes without the internet (see UNAVAILABLE in critest-images.ts). */
 const NEEDS_INTERNET = ['public image with digest should be pulled and removed'];
@@ -71,16 +74,19 @@ async function critest(bin: string, runtime: string, endpoint: string, work: str
   return { runtime, specs: readReport(report), seconds, log };
 }
 
-async function runContainerd(bin: string, work: string, certsDir: string): Promise<Outcome> {
-  const dir = path.join(work, 'containerd');
-  const cni = writeCniConf(dir, { bridge: 'berthcricd0', subnet: '10.239.0.0/24' });
-  const c = await PrivateContainerd.start(dir, { certsDir, cniConfDir: cni, sandboxImage: PAUSE_IMAGE });
+/** containerd + runc, or with `runtimeBinary` (bin/berth-runtime) as the runc shim's BinaryName. */
+async function runContainerd(bin: string, work: string, certsDir: string, runtimeBinary?: string): Promise<Outcome> {
+  const name = runtimeBinary ? 'containerd-berth-runtime' : 'containerd';
+  const bridge = runtimeBinary ? 'berthcricr0' : 'berthcricd0';
+  const dir = path.join(work, name);
+  const cni = writeCniConf(dir, { bridge, subnet: runtimeBinary ? '10.237.0.0/24' : '10.239.0.0/24' });
+  const c = await PrivateContainerd.start(dir, { certsDir, cniConfDir: cni, sandboxImage: PAUSE_IMAGE, runtimeBinary });
   try {
-    return await critest(bin, 'containerd', `unix://${c.socket}`, work);
+    return await critest(bin, name, `unix://${c.socket}`, work);
   } finally {
     await c.stop();
-    fs.writeFileSync(path.join(work, 'containerd.log'), c.log);
-    spawnSync('ip', ['link', 'del', 'berthcricd0'], { stdio: 'ignore' });
+    fs.writeFileSync(path.join(work, `${name}.log`), c.log);
+    spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
   }
 }
 
@@ -149,8 +155,9 @@ async function main(): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error('critest needs root (it runs pods)');
   if (!hasRegistryTools) throw new Error('needs docker-registry, skopeo, htpasswd and openssl (./setup.sh installs them)');
   const mode = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'berth';
-  if (!['berth', 'containerd', 'both', 'images'].includes(mode)) throw new Error(`unknown mode ${mode} (berth, containerd, both or images)`);
-  if ((mode === 'containerd' || mode === 'both') && !fs.existsSync(CONTAINERD)) throw new Error(`${CONTAINERD} is missing (apt-get install containerd)`);
+  const modes = ['berth', 'containerd', 'containerd-berth-runtime', 'both', 'all', 'images'];
+  if (!modes.includes(mode)) throw new Error(`unknown mode ${mode} (${modes.join(', ')})`);
+  if ((mode.startsWith('containerd') || mode === 'both' || mode === 'all') && !fs.existsSync(CONTAINERD)) throw new Error(`${CONTAINERD} is missing (apt-get install containerd)`);
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-critest-'));
   const registry = await TestRegistry.start();
@@ -165,8 +172,9 @@ async function main(): Promise<number> {
       return 0;
     }
     const outcomes: Outcome[] = [];
-    if (mode === 'containerd' || mode === 'both') outcomes.push(await runContainerd(bin, work, images.certsDir));
-    if (mode === 'berth' || mode === 'both') outcomes.push(await runBerth(bin, work, images.certsDir));
+    if (mode === 'containerd' || mode === 'both' || mode === 'all') outcomes.push(await runContainerd(bin, work, images.certsDir));
+    if (mode === 'containerd-berth-runtime' || mode === 'all') outcomes.push(await runContainerd(bin, work, images.certsDir, BERTH_RUNTIME));
+    if (mode === 'berth' || mode === 'both' || mode === 'all') outcomes.push(await runBerth(bin, work, images.certsDir));
     console.log(summary(outcomes));
     const json = arg('--json');
     if (json) fs.writeFileSync(json, JSON.stringify(outcomes.map((o) => ({ runtime: o.runtime, seconds: o.seconds, specs: o.specs })), null, 2));

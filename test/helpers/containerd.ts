@@ -66,9 +66,10 @@ export class PrivateContainerd {
 
   /**
    * Starts containerd in `dir` with the CRI reading `certsDir` (hosts.toml per registry host) and
-   * `cniConfDir`, its pods' sandbox image `sandboxImage`.
+   * `cniConfDir`, its pods' sandbox image `sandboxImage`; `runtimeBinary` replaces runc as the
+   * runc shim's OCI runtime (its BinaryName), as a node plugs in crun or berth-runtime.
    */
-  static async start(dir: string, opts: { certsDir: string; cniConfDir: string; sandboxImage: string }): Promise<PrivateContainerd> {
+  static async start(dir: string, opts: { certsDir: string; cniConfDir: string; sandboxImage: string; runtimeBinary?: string }): Promise<PrivateContainerd> {
     fs.mkdirSync(dir, { recursive: true });
     const c = new PrivateContainerd(dir);
     const streamPort = await freePort();
@@ -99,7 +100,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        Root = ${q(path.join(dir, 'runc'))}
+        Root = ${q(path.join(dir, 'runc'))}${opts.runtimeBinary ? `\n        BinaryName = ${q(opts.runtimeBinary)}` : ''}
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = ${q(CNI_BIN_DIR)}
     conf_dir = ${q(opts.cniConfDir)}
