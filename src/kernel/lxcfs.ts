@@ -4,11 +4,17 @@
 // One lxcfs per machine, under the run directory (<run>/lxcfs): `mnt/` is its mount, `lxcfs.pid`
 // its pid (ours: lxcfs removes the pid file it is given when it exits, so it gets one of its own),
 // `users/<root key>-<container id>/` one directory per container whose mount namespace has its
-// files bound in. A start adds its container's directory and makes sure lxcfs runs; the
+// files bound in, `holders/<same name>` the process that keeps that user alive ("pid start": the
+// starter, then the container's monitor, with the container's directory). A start adds its container's directory and makes sure lxcfs runs; the
 // container's monitor removes it at its end and, if it was the last, stops lxcfs after a grace
 // period (BERTH_LXCFS_LINGER seconds, default 30) in which no container started (the shell
 // script below). So lxcfs lives while a container of any state root uses it, and a little
 // longer: back-to-back `run --rm`s do not pay for starting it each time.
+//
+// A user whose holder died without giving it back (a monitor killed with SIGKILL), or whose
+// container's directory is gone (a state root removed under its running containers), counts for
+// nothing: the stopper checks each user's holder and
+// drops the dead ones, so that one crash does not keep lxcfs up for good.
 //
 // Two processes must not start two, nor stop one that a start just counted on: `lock` (created
 // exclusively, holding its holder's pid) serialises starting and stopping. `lxcfs.pid` holds the
@@ -27,7 +33,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { mountTable } from './mounts.ts';
-import { isAlive, processStart, refOf } from './process.ts';
+import { isAlive, processStart, refOf, selfRef, type ProcessRef } from './process.ts';
 
 /** The files LXCFS virtualises, where a container sees them (LXD's list). */
 export const VIEW_FILES = [
@@ -60,11 +66,38 @@ export interface ViewLease {
 // in the grace period (users/ changes with every start and end: only the releaser that saw the
 // last change goes on). A lock held by someone else means a start (which is a user) or another
 // stopper (which decides): leave it.
+//
+// busy: some user is live. A user is live while its holder (pid and start time, stat's field 22)
+// runs and its container's directory (if named) is there, or while it has no holder; the others
+// are dropped, and holders without a user swept.
 const RELEASE = `d=$1
-[ -n "$2" ] && rmdir "$d/users/$2" 2>/dev/null
-for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
+[ -n "$2" ] && rmdir "$d/users/$2" 2>/dev/null && rm -f "$d/holders/$2"
+live() {
+  if read hp hs hc < "$d/holders/$1" 2>/dev/null; then
+    [ -z "$hc" ] || [ -d "$hc" ] || return 1
+    st=$(cat "/proc/$hp/stat" 2>/dev/null) || return 1
+    set -- \${st##*) }
+    [ "$1" != Z ] && [ "$1" != X ] && [ "\${20}" = "$hs" ]
+  fi
+  # no holder: a start between its user's mkdir and its holder's write, or a user made before
+  # holders were (whose liveness cannot be told): it counts
+}
+busy() {
+  for u in "$d"/users/*; do
+    [ -e "$u" ] || continue
+    n=\${u##*/}
+    live "$n" && return 0
+    rm -rf "$u" && rm -f "$d/holders/$n"
+  done
+  for h in "$d"/holders/*; do
+    case $h in *.tmp) continue;; esac
+    [ -e "$h" ] && ! [ -e "$d/users/\${h##*/}" ] && rm -f "$h"
+  done
+  return 1
+}
+busy && exit 0
 sleep "$3"
-for u in "$d"/users/*; do [ -e "$u" ] && exit 0; done
+busy && exit 0
 [ $(($(date +%s) - $(stat -c %Y "$d/users" 2>/dev/null || echo 0))) -ge "$3" ] || exit 0
 set -C
 { echo $$ > "$d/lock"; } 2>/dev/null || exit 0
@@ -72,7 +105,7 @@ set +C
 put() { echo "$1" > "$d/lxcfs.pid.$$" && mv -f "$d/lxcfs.pid.$$" "$d/lxcfs.pid"; }
 if read p s < "$d/lxcfs.pid" 2>/dev/null && [ "$p" != stopping ]; then
   put stopping
-  for u in "$d"/users/*; do [ -e "$u" ] && { put "$p $s"; rm -f "$d/lock"; exit 0; }; done
+  busy && { put "$p $s"; rm -f "$d/lock"; exit 0; }
   rm -f "$d/lxcfs.pid"
   if [ "$(cat /proc/$p/comm 2>/dev/null)" = lxcfs ] && { [ -z "$s" ] || [ "$(cut -d' ' -f22 /proc/$p/stat 2>/dev/null)" = "$s" ]; }; then kill "$p"
   else umount -l "$d/mnt" 2>/dev/null; fi
@@ -101,12 +134,28 @@ export async function acquireViews(user: string, dir = lxcfsDir()): Promise<View
     if (code === 'ENOENT') fs.mkdirSync(mine, { recursive: true, mode: 0o755 });
     else if (code !== 'EEXIST') throw err;
   }
+  holdViews(user, selfRef(), dir);
   const lease = { mnt: path.join(dir, 'mnt'), user: mine, release: releaseArgv(dir, '') };
   if (serving(dir)) return lease;
   const problem = await locked(dir, () => (serving(dir) ? undefined : startLxcfs(dir)));
   if (problem === undefined) return lease;
   fs.rmSync(mine, { recursive: true, force: true });
+  fs.rmSync(path.join(dir, 'holders', user), { force: true });
   return problem;
+}
+
+/**
+ * `holder` keeps the user `user` alive from now on (the monitor, once spawned): the user counts
+ * while that process runs. A user given back meanwhile gets no holder.
+ */
+export function holdViews(user: string, holder: ProcessRef, containerDir = '', dir = lxcfsDir()): void {
+  const holders = path.join(dir, 'holders');
+  fs.mkdirSync(holders, { recursive: true, mode: 0o755 });
+  if (!fs.existsSync(path.join(dir, 'users', user))) return;
+  try {
+    // A line (sh's read wants its newline); a container directory with a space is left out.
+    writeFileAtomic(path.join(holders, user), `${holder.pid} ${holder.start}${/\s/.test(containerDir) ? '' : ` ${containerDir}`}\n`);
+  } catch {} // swept as holderless meanwhile: the user counts while young, and the monitor ends it
 }
 
 /**
@@ -251,6 +300,7 @@ export function releaseViews(user: string, dir = lxcfsDir()): void {
   const mine = path.join(dir, 'users', user);
   if (!fs.existsSync(mine)) return;
   fs.rmSync(mine, { recursive: true, force: true }); // at once; only the stop waits its grace period
+  fs.rmSync(path.join(dir, 'holders', user), { force: true });
   const [cmd, ...args] = releaseArgv(dir, '');
   spawn(cmd, args, { detached: true, stdio: 'ignore' }).unref();
 }

@@ -226,4 +226,5 @@ export class FakeHost implements Host {
   releaseViews(user: string): void {
     this.log.push(`views release ${user.slice(0, 12)}`);
   }
+  holdViews(): void {} // never called: the fake has no views
 }

@@ -76,9 +76,14 @@ export class SpdyTestClient {
     this.socket = socket;
     this.protocol = protocol;
     socket.on('data', (d: Buffer) => this.onData(d));
+    // The close is seen after every frame that came before it: frames wait in inQueue (a
+    // SYN_REPLY's header block is inflated asynchronously), and a close that overtook them would
+    // end a stream whose last data (an exec's status) was received but not yet handled.
     socket.on('close', () => {
-      this.closed = true;
-      for (const s of this.streams.values()) s.poke();
+      this.inQueue = this.inQueue.then(() => {
+        this.closed = true;
+        for (const s of this.streams.values()) s.poke();
+      });
     });
     socket.on('error', () => {});
     if (head.length) this.onData(head);

@@ -66,6 +66,27 @@ describe('resource views', { skip: (!isRoot && 'needs root') || (!hasLxcfs && 'n
     assert.deepEqual(root.leftovers(), []);
   });
 
+  test('a container whose monitor was killed (its root not touched again) does not keep lxcfs up', async () => {
+    const other = await TestRoot.withBusybox();
+    try {
+      const r = await other.run(['run', '-d', 'busybox', 'sleep', '1000']);
+      assert.equal(r.code, 0, r.stderr);
+      const pid = JSON.parse((await other.run(['inspect', r.stdout.trim()])).stdout)[0].State.Pid as number;
+      const monitor = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      process.kill(monitor, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
+      await root.until(() => fs.existsSync(`/proc/${pid}`) || fs.existsSync(`/proc/${monitor}`), (alive) => !alive);
+      // Nobody gives its user back (a release already lingering may drop it first): the next last container's end stops lxcfs all the same.
+      berthWith({ BERTH_LXCFS_LINGER: '0' }, ['run', '--rm', 'busybox', 'true']);
+      const mnt = path.join(lxcfsDir(), 'mnt');
+      const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === mnt);
+      assert.equal(await root.until(mounted, (m) => !m, 10_000), false);
+      assert.equal(fs.readdirSync(path.join(lxcfsDir(), 'users')).some((u) => u.endsWith(r.stdout.trim())), false, 'the dead user is dropped');
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   test('lxcfs stops after its last container (BERTH_LXCFS_LINGER=0), its mount with it', async () => {
     berthWith({ BERTH_LXCFS_LINGER: '0' }, ['run', '--rm', 'busybox', 'true']);
     const mnt = path.join(lxcfsDir(), 'mnt');

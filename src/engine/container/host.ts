@@ -2,7 +2,7 @@
 // recorded process still lives, signals, the shim, cgroups, network sandboxes, the clock. The
 // engine runs on realHost(); the lifecycle's unit tests run on a recording fake, without root.
 import type { CgroupDriver } from '../../kernel/cgroups.ts';
-import { acquireViews, releaseViews, type ViewLease } from '../../kernel/lxcfs.ts';
+import { acquireViews, holdViews, releaseViews, type ViewLease } from '../../kernel/lxcfs.ts';
 import { isAlive, parentPid, refOf, selfRef, type ProcessRef } from '../../kernel/process.ts';
 import type { Sandboxes } from '../../network/sandbox.ts';
 import type { Step } from '../../runtime/plan.ts';
@@ -30,6 +30,8 @@ export interface Host {
   acquireViews(user: string): Promise<ViewLease | string>;
   /** The views' user gone (its monitor died before doing it): lxcfs stops if it was the last. */
   releaseViews(user: string): void;
+  /** The views' user is kept alive by `holder` (its monitor) from now on, while containerDir is there. */
+  holdViews(user: string, holder: ProcessRef, containerDir: string): void;
 }
 
 export function realHost(cgroups: (parent?: string) => CgroupDriver, sandboxes: () => Promise<Sandboxes>): Host {
@@ -45,5 +47,6 @@ export function realHost(cgroups: (parent?: string) => CgroupDriver, sandboxes: 
     now: () => new Date(),
     acquireViews: (user) => acquireViews(user),
     releaseViews: (user) => releaseViews(user),
+    holdViews: (user, holder, containerDir) => holdViews(user, holder, containerDir),
   };
 }

@@ -210,6 +210,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
     undo.release('network');
     undo.release('views');
     const monitor = ctx.host.refOf(shim.shimPid);
+    if (views.user) ctx.host.holdViews(viewUser(ctx, record.Id), monitor, dir); // before anything that may crash: the views' user lives with the monitor
     if (net.sandbox) net.sandboxes!.setMonitor(net.sandbox, monitor);
     crashPoint('start:monitor-spawned');
     if (h.Runtime) shim = awaitRuntimeInit(ctx, shim, record.Id);
