@@ -463,10 +463,11 @@ int do_nonewprivs(struct record *r, const char **arg) { (void)r; (void)arg; retu
 int do_seccomp(struct record *r, const char **arg) { *arg = ""; return step_seccomp(F[1]); }
 
 int do_cwd(struct record *r, const char **arg) {
-  /* The working directory is created if missing, as docker does, and must resolve inside the
-   * container (we are past pivot_root, so "/" is the container's root). */
+  /* The working directory is created if missing when the container starts, as docker does, and
+   * must resolve inside the container (we are past pivot_root, so "/" is the container's root).
+   * An exec (no root of ours: rootfd is still -1) gets runc's answer instead, "no such file". */
   int res = chdir(F[1]);
-  if (res < 0 && errno == ENOENT && mkdirs_in_root(F[1], 0755) == 0) res = chdir(F[1]);
+  if (res < 0 && errno == ENOENT && rootfd != -1 && mkdirs_in_root(F[1], 0755) == 0) res = chdir(F[1]);
   /* A cwd reached through a leaked fd (/proc/self/fd/N) could be outside the container's root
    * (CVE-2024-21626): the kernel then reports it as unreachable. Refuse that. */
   char here[4096];

@@ -43,6 +43,16 @@ describe('bad input', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(root.leftovers(), []);
   });
 
+  test('exec in a working directory that is not there: no such file (a start makes it, an exec does not)', async () => {
+    assert.equal((await root.run(['run', '-d', '--name', 'wd', '-w', '/made/here', 'busybox', 'sleep', '60'])).code, 0);
+    assert.equal((await root.run(['exec', 'wd', 'pwd'])).stdout, '/made/here\n');
+    const r = await root.run(['exec', '-w', '/nope', 'wd', 'pwd']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /working directory \/nope: No such file or directory/);
+    assert.equal((await root.run(['exec', 'wd', 'test', '-e', '/nope'])).code, 1); // not made by the failed exec
+    await root.run(['rm', '-f', 'wd']);
+  });
+
   test('corrupt or hostile tarballs import nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bad-'));
     try {
