@@ -1,17 +1,12 @@
 // Exec over the streaming server: the command's stdio on the client's channels, its exit code on
 // the error channel.
+import type { ExecRequest as CriExecRequest } from '../types.ts';
 import type { Channels } from './channels.ts';
 import type { StreamRuntime } from './runtime.ts';
 import { errorStatus, exitStatus, finish, sizes } from './status.ts';
 
-export interface ExecRequest {
-  container_id: string;
-  cmd: string[];
-  tty: boolean;
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-}
+/** The protocol's ExecRequest as the token keeps it (the audit id is the kubelet's, not ours). */
+export type ExecRequest = Omit<CriExecRequest, 'audit_request_id'>;
 
 export async function serveExec(rt: StreamRuntime, req: ExecRequest, ch: Channels): Promise<void> {
   const gone = new AbortController();
