@@ -132,6 +132,7 @@ export const COMPOSE_RUN_FLAGS: FlagSpec[] = [
   { name: 'volume', short: 'v', type: 'list' },
   { name: 'label', short: 'l', type: 'list' },
   { name: 'quiet-pull', type: 'bool' },
+  { name: 'build', type: 'bool' },
 ];
 
 /**

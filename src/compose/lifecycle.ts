@@ -2,6 +2,7 @@
 // pause, unpause, rm): in dependency order (reverse order for those that stop things).
 import { BerthError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import { serviceImage } from './build.ts';
 import { startOrder } from './finalize.ts';
 import { projectContainers, type EventSink, type ProjectContainer } from './observe.ts';
 import { stopTimeout } from './options.ts';
@@ -61,7 +62,7 @@ export async function down(engine: Engine, p: Project, opts: DownOptions, emit: 
   if (opts.rmi) {
     // local: the images compose named itself (services without `image:`); all: every service's.
     const refs = new Set<string>();
-    for (const [name, s] of Object.entries({ ...p.services, ...p.disabled })) if (opts.rmi === 'all' || !s.image) refs.add(s.image ?? `${p.name}-${name}`);
+    for (const [name, s] of Object.entries({ ...p.services, ...p.disabled })) if (opts.rmi === 'all' || !s.image) refs.add(serviceImage(p, name));
     if (opts.rmi === 'all') for (const r of images) refs.add(r);
     const inUse = engine.containers.imageUsers();
     for (const ref of refs) {

@@ -237,7 +237,9 @@ export function normalizeService(name: string, raw: Json, baseDir: string, looku
   if (raw.build !== undefined) {
     const b: Json = typeof raw.build === 'string' ? { context: raw.build } : { ...(raw.build as Json) };
     b.context = resolvePath(String(b.context ?? '.'), baseDir);
-    if (b.args !== undefined) b.args = toMap(b.args);
+    // An argument named without a value takes the environment's (left out when unset, as compose).
+    if (b.args !== undefined) b.args = Object.fromEntries(Object.entries(toMap(b.args)).map(([k, v]) => [k, v ?? lookup(k) ?? null]));
+    if (b.labels !== undefined) b.labels = Object.fromEntries(Object.entries(toMap(b.labels)).map(([k, v]) => [k, v ?? '']));
     s.build = b as Service['build'];
   }
   if (raw.devices !== undefined) {

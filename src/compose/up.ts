@@ -7,8 +7,9 @@ import { BerthError, invalid, isCode } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { checkPortFree } from '../network/sandbox.ts';
 import type { Proto } from '../network/ports.ts';
+import { imageAction, serviceImage } from './build.ts';
 import { startOrder } from './finalize.ts';
-import { configHash, containerLabels, containerName } from './labels.ts';
+import { configHash, containerLabels, containerName, LABEL } from './labels.ts';
 import { projectContainers, type EventSink, type ProjectContainer } from './observe.ts';
 import { createOptions, extraEndpoints, resourceWarnings, stopTimeout, warnings } from './options.ts';
 import { ensureNetworks, ensureVolumes, fileObject, usedResources } from './resources.ts';
@@ -57,38 +58,38 @@ export function replicas(p: Project, name: string, scale?: Record<string, number
   return scale?.[name] ?? s.scale ?? s.deploy?.replicas ?? 1;
 }
 
-/** The image a service runs: present, pulled, or built; its id. */
+/** The image a service runs: present, pulled, or built (compose/build.ts decides which); its id. */
 export async function ensureImage(engine: Engine, p: Project, name: string, opts: UpOptions, emit: EventSink): Promise<string> {
   const s = p.services[name];
-  const ref = s.image ?? `${p.name}-${name}`;
-  const policy = (s.pull_policy as string | undefined) ?? (opts.pull ?? (s.build ? 'build' : 'missing'));
-  if (s.build && (opts.build || policy === 'build' || policy === 'always')) {
-    let have = false;
-    try {
-      engine.images.resolve(ref);
-      have = true;
-    } catch {}
-    if (opts.build || !have) {
-      if (opts.noBuild && !have) throw new BerthError('FailedPrecondition', `service "${name}": image ${ref} not found, and --no-build forbids building it`);
-      if (opts.noBuild) return engine.images.resolve(ref).id;
-      if (!opts.builder) throw new BerthError('FailedPrecondition', `service "${name}" needs an image built from ${s.build.context}: build not available in this berth (build the image with another tool and tag it ${ref}, or give the service an image)`);
-      await opts.builder(name, s);
-    }
+  const ref = serviceImage(p, name);
+  const resolve = () => engine.images.resolve(ref).id;
+  let present = true;
+  try {
+    resolve();
+  } catch (err) {
+    if (!isCode(err, 'NotFound')) throw err;
+    present = false;
   }
-  if (policy === 'always' && !s.build) {
+  const action = imageAction(name, s, present, opts);
+  const build = async () => {
+    if (!opts.builder) throw new BerthError('FailedPrecondition', `service "${name}" needs an image built from ${s.build!.context}: no builder here`);
+    await opts.builder(name, s);
+  };
+  if (action === 'build') await build();
+  if (action === 'pull') {
     emit({ kind: 'Image', name: ref, status: 'Pulling' });
-    await engine.pull(ref, { platform: s.platform as string | undefined });
+    try {
+      await engine.pull(ref, { platform: s.platform as string | undefined });
+    } catch (err) {
+      // A service that can be built is built when its image cannot be pulled (compose's fallback).
+      if (!s.build || opts.noBuild) throw err;
+      emit({ kind: 'Image', name: ref, status: `Pull failed: ${(err as Error).message}`, done: true });
+      await build();
+      return resolve();
+    }
     emit({ kind: 'Image', name: ref, status: 'Pulled', done: true });
   }
-  try {
-    return engine.images.resolve(ref).id;
-  } catch (err) {
-    if (!isCode(err, 'NotFound') || policy === 'never') throw err;
-  }
-  emit({ kind: 'Image', name: ref, status: 'Pulling' });
-  await engine.pull(ref, { platform: s.platform as string | undefined });
-  emit({ kind: 'Image', name: ref, status: 'Pulled', done: true });
-  return engine.images.resolve(ref).id;
+  return resolve();
 }
 
 /** What up will do to one service's containers. */
@@ -100,7 +101,7 @@ interface ServicePlan {
   remove: ProjectContainer[]; // beyond the scale
 }
 
-export function planService(p: Project, name: string, existing: ProjectContainer[], opts: UpOptions): ServicePlan {
+export function planService(p: Project, name: string, existing: ProjectContainer[], opts: UpOptions, imageId?: string): ServicePlan {
   const s = p.services[name];
   const want = replicas(p, name, opts.scale);
   const hash = configHash(s);
@@ -109,7 +110,9 @@ export function planService(p: Project, name: string, existing: ProjectContainer
   const kept = mine.slice(0, want);
   plan.remove = mine.slice(want);
   for (const c of kept) {
-    const stale = opts.forceRecreate || (!opts.noRecreate && c.hash !== hash);
+    // A container made from another image than the service's now (rebuilt, pulled) is out of date too.
+    const otherImage = imageId !== undefined && (c.record.Config.Labels?.[LABEL.image] ?? c.record.Image) !== imageId;
+    const stale = opts.forceRecreate || (!opts.noRecreate && (c.hash !== hash || otherImage));
     (stale ? plan.recreate : plan.keep).push(c);
   }
   const used = new Set(kept.map((c) => c.number));
@@ -301,7 +304,7 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, emit: Even
           }
         }
       }
-      const plan = planService(p, name, existing, opts);
+      const plan = planService(p, name, existing, opts, images.get(name));
       if (plan.recreate.length) recreated.add(name);
       const restart = Object.entries(s.depends_on ?? {}).some(([d, x]) => x.restart && recreated.has(d));
       await converge(engine, p, plan, images.get(name)!, opts, emit, restart);

@@ -154,6 +154,10 @@ test('plan: keep what matches, recreate what changed, add and remove to reach th
   assert.deepEqual(plan.remove.map((x) => x.number), [2, 3]);
   plan = planService(p, 'w', [c(1, hash)], { forceRecreate: true, scale: { w: 1 } });
   assert.deepEqual(plan.recreate.map((x) => x.number), [1]);
+  // Made from another image than the service's now (rebuilt or pulled): recreated.
+  const from = (n: number, image: string) => ({ ...c(n, hash), record: { Image: image, Config: { Labels: { 'com.docker.compose.image': image } } } }) as unknown as ProjectContainer;
+  plan = planService(p, 'w', [from(1, 'sha256:new'), from(2, 'sha256:old')], {}, 'sha256:new');
+  assert.deepEqual([plan.keep.map((x) => x.number), plan.recreate.map((x) => x.number)], [[1], [2]]);
   const labels = containerLabels(p, 'w', p.services.w, 2, false, 'sha256:abc');
   assert.equal(labels['com.docker.compose.container-number'], '2');
   assert.equal(labels['com.docker.compose.oneoff'], 'False');

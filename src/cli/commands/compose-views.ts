@@ -16,6 +16,8 @@ import type { ComposeCtx } from './compose.ts';
 const observe = async (c: ComposeCtx, p: Project, opts: { oneoff?: boolean; services?: string[] } = {}) => (await import('../../compose/observe.ts')).projectContainers(c.engine(), p.name, opts);
 
 function checkServices(p: Project, names: string[]): void {
+  // A project named by -p alone has no file: its containers' labels say which services exist.
+  if (!p.configFiles.length) return;
   for (const n of names) if (!p.services[n] && !p.disabled[n]) throw invalid(`no such service: ${n}`);
 }
 
@@ -201,7 +203,7 @@ export async function run(c: ComposeCtx, argv: string[]): Promise<number> {
   const [service, ...cmd] = positionals;
   if (!service) throw invalid('"compose run" requires at least 1 argument: SERVICE [COMMAND] [ARGS...]');
   const p = c.load([service]);
-  checkServices(p, [service]);
+  if (!p.services[service]) throw invalid(`no such service: ${service}`);
   const s = p.services[service];
   const engine = c.engine();
   const [{ up, ensureImage }, { createOptions, extraEndpoints }, labels, res, norm] = await Promise.all([
@@ -212,7 +214,7 @@ export async function run(c: ComposeCtx, argv: string[]): Promise<number> {
   const used = res.usedResources(p, [service]);
   await res.ensureNetworks(engine, p, used.networks, c.emit);
   res.ensureVolumes(engine, p, used.volumes, c.emit);
-  const imageId = await ensureImage(engine, p, service, {}, c.emit);
+  const imageId = await ensureImage(engine, p, service, { build: flags.get('build') === true, builder: (await import('./compose-build.ts')).builder(c, p) }, c.emit);
   const name = (flags.get('name') as string | undefined) ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
   const env = Object.fromEntries(((flags.get('env') as string[] | undefined) ?? []).map((e) => {
     const i = e.indexOf('=');

@@ -1,12 +1,11 @@
 // `berth compose`: the global flags (-f, -p, --env-file, --profile, --project-directory), the
 // project loaded once, and the verbs that change things (up, down, start/stop/...). The verbs
 // that show or enter containers are in compose-views.ts. Events from src/compose are rendered here.
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { BerthError, invalid } from '../../core/errors.ts';
+import { invalid } from '../../core/errors.ts';
 import type { LoadOptions } from '../../compose/load.ts';
 import type { ComposeEvent } from '../../compose/observe.ts';
-import type { Project, Service } from '../../compose/types.ts';
+import type { Project } from '../../compose/types.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { COMPOSE_FLAGS } from '../flags.ts';
 import type { Context } from '../context.ts';
@@ -68,7 +67,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   push: async () => (await import('./compose-views.ts')).push,
   events: async () => (await import('./compose-views.ts')).events,
   wait: async () => (await import('./compose-views.ts')).wait,
-  build: async () => build,
+  build: async () => (await import('./compose-build.ts')).buildVerb,
   version: async () => async (c) => {
     const { COMPOSE_VERSION } = await import('../../compose/labels.ts');
     c.out(`berth compose version v${COMPOSE_VERSION} (docker compose v2 compatible)\n`);
@@ -182,7 +181,7 @@ async function up(c: ComposeCtx, argv: string[]): Promise<number> {
     pull: pull as 'always' | undefined,
     // --no-build: an image that is missing is an error, never built.
     noBuild: flags.get('no-build') === true,
-    builder: builder(c, p),
+    builder: (await import('./compose-build.ts')).builder(c, p),
   }, c.emit, c.warn);
   if (flags.get('detach') || flags.get('wait') || flags.get('no-start')) return 0;
   // Attached: follow the services' output until they all end, or Ctrl-C stops them.
@@ -243,12 +242,13 @@ async function config(c: ComposeCtx, argv: string[]): Promise<number> {
     { name: 'format', type: 'string' },
   ]);
   const p = c.load();
+  const { serviceImage } = await import('../../compose/build.ts');
   if (flags.get('quiet')) return 0;
   const lines = (xs: string[]) => c.out(xs.map((x) => x + '\n').join(''));
   if (flags.get('services')) return lines(Object.keys(p.services)), 0;
   if (flags.get('volumes')) return lines(Object.keys(p.volumes)), 0;
   if (flags.get('networks')) return lines(Object.keys(p.networks)), 0;
-  if (flags.get('images')) return lines(Object.entries(p.services).map(([n, s]) => s.image ?? `${p.name}-${n}`)), 0;
+  if (flags.get('images')) return lines(Object.keys(p.services).map((n) => serviceImage(p, n))), 0;
   if (flags.get('profiles')) return lines([...new Set(Object.values({ ...p.services, ...p.disabled }).flatMap((s) => s.profiles ?? []))].sort()), 0;
   const model: Record<string, unknown> = { name: p.name, services: p.services };
   for (const k of ['networks', 'volumes', 'secrets', 'configs'] as const) if (Object.keys(p[k]).length) model[k] = p[k];
@@ -264,43 +264,4 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
   return v;
-}
-
-/**
- * Builds a service's image with `berth build` (the same berth, on the same state root), so the
- * builder stays a command of its own; a berth without one says so.
- */
-export function builder(c: ComposeCtx, p: Project, opts: { noCache?: boolean; pull?: boolean } = {}) {
-  return async (name: string, s: Service): Promise<void> => {
-    const b = s.build!;
-    const tag = s.image ?? `${p.name}-${name}`;
-    const args = ['--root', c.engine().root.dir, 'build', '-t', tag, '--label', `com.docker.compose.project=${p.name}`, '--label', `com.docker.compose.service=${name}`];
-    if (b.dockerfile) args.push('-f', path.resolve(b.context, String(b.dockerfile)));
-    for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args.push('--build-arg', `${k}=${v}`);
-    if (b.target) args.push('--target', String(b.target));
-    if (opts.noCache || b.no_cache === true) args.push('--no-cache');
-    if (opts.pull || b.pull === true) args.push('--pull');
-    args.push(b.context);
-    c.emit({ kind: 'Service', name, status: 'Building' });
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => c.err(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      c.err(d.toString());
-    });
-    const code = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    if (code !== 0 && /'build' is not a berth command/.test(err)) throw new BerthError('FailedPrecondition', `service "${name}" needs an image built from ${b.context}: build not available in this berth`);
-    if (code !== 0) throw new BerthError('FailedPrecondition', `service "${name}": build failed (exit ${code})`);
-    c.emit({ kind: 'Service', name, status: 'Built', done: true });
-  };
-}
-
-async function build(c: ComposeCtx, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, [{ name: 'no-cache', type: 'bool' }, { name: 'pull', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }, { name: 'build-arg', type: 'list' }]);
-  const p = c.load(positionals);
-  for (const n of positionals) if (!p.services[n]) throw invalid(`no such service: ${n}`);
-  const make = builder(c, p, { noCache: flags.get('no-cache') === true, pull: flags.get('pull') === true });
-  for (const [name, s] of Object.entries(p.services)) if (s.build && (!positionals.length || positionals.includes(name))) await make(name, s);
-  return 0;
 }
