@@ -135,6 +135,12 @@ export function containerContext(c: ContainerRow, trunc: boolean): object {
   });
 }
 
+/** docker compose v2's ps row: docker's container context (less Platform) and compose's own fields. */
+export function composeContainerContext(c: ContainerRow, trunc: boolean, extra: { Name: string; Project: string; Service: string; Health: string; ExitCode: number; Publishers: object[] }): object {
+  const { Platform: _p, ...base } = containerContext(c, trunc) as Record<string, unknown>;
+  return context('*formatter.ContainerContext', { ...base, ...extra });
+}
+
 export const IMAGE_LIST: ListSpec = {
   table: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}',
   headers: {

@@ -5,11 +5,9 @@ import { invalid, notFound } from '../../core/errors.ts';
 import type { ProjectContainer } from '../../compose/observe.ts';
 import type { Project } from '../../compose/types.ts';
 import { readLog, parseTime } from '../../engine/logs.ts';
-import { statusText } from '../../engine/summary.ts';
-import { psPorts } from '../../network/ports.ts';
 import { labels as labelFlags, parseArgs } from '../args.ts';
 import { COMPOSE_EXEC_FLAGS, COMPOSE_RUN_FLAGS } from '../flags.ts';
-import { humanSize, since, table } from '../format.ts';
+import { humanSize, table } from '../format.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import type { ComposeCtx } from './compose.ts';
 
@@ -41,17 +39,15 @@ export async function ps(c: ComposeCtx, argv: string[]): Promise<number> {
   if (statuses.length) list = list.filter((x) => statuses.includes(x.state.Status));
   if (flags.get('quiet')) return c.out(list.map((x) => x.id + '\n').join('')), 0;
   if (flags.get('services')) return c.out([...new Set(list.map((x) => x.service))].map((s) => s + '\n').join('')), 0;
+  const [{ containerRow }, { composeContainerContext }] = await Promise.all([import('./containers.ts'), import('../contexts.ts')]);
+  const trunc = flags.get('no-trunc') !== true;
   const rows = list.map((x) => {
-    const cmd = [...(x.record.Config.Entrypoint ?? []), ...x.record.Config.Cmd].join(' ');
-    const ports = engine.containers.networkView({ record: x.record, state: x.state })?.Ports ?? [];
-    const health = engine.containers.health(x.record)?.Status ?? '';
-    return {
-      ID: x.id, Name: x.name, Names: x.name, Image: x.record.ImageName, Command: `"${cmd.length > 20 ? cmd.slice(0, 19) + '…' : cmd}"`, Project: p.name, Service: x.service,
-      Created: Math.floor(Date.parse(x.record.Created) / 1000), RunningFor: since(x.record.Created), State: x.state.Status, Status: statusText({ record: x.record, state: x.state }, health || undefined),
-      Health: health, ExitCode: x.state.ExitCode, Ports: psPorts(ports),
+    const c = { record: x.record, state: x.state };
+    const ports = engine.containers.networkView(c)?.Ports ?? [];
+    return composeContainerContext(containerRow(engine, c, !trunc), trunc, {
+      Name: x.name, Project: p.name, Service: x.service, Health: engine.containers.health(x.record)?.Status ?? '', ExitCode: x.state.ExitCode,
       Publishers: ports.map((m) => ({ URL: m.hostIP || '0.0.0.0', TargetPort: m.containerPort, PublishedPort: m.hostPort, Protocol: m.protocol })),
-      Labels: Object.entries(x.record.Config.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
-    };
+    }) as Record<string, string>;
   });
   const format = flags.get('format') as string | undefined;
   if (format === 'json') c.out(rows.map((r) => JSON.stringify(r) + '\n').join(''));

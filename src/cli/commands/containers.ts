@@ -3,7 +3,8 @@ import { parseArgs } from '../args.ts';
 import { matches, parseFilters } from '../../engine/filters.ts';
 import { humanSize, since } from '../format.ts';
 import { containerSummary } from '../../engine/summary.ts';
-import { checkContainerFormat, CONTAINER_LIST, containerContext } from '../contexts.ts';
+import { checkContainerFormat, CONTAINER_LIST, containerContext, type ContainerRow } from '../contexts.ts';
+import type { Engine } from '../../engine/engine.ts';
 import type { Context } from '../context.ts';
 import type { Container } from '../../engine/container/types.ts';
 import { formatList } from '../template.ts';
@@ -50,28 +51,33 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   }
   const sizes = withSize ? await containerSizes(ctx, list) : undefined;
   // docker's ps is its formatter over the API's container summaries.
-  const rows = list.map((c) => {
-    const sum = containerSummary(c, containers.health(c.record)?.Status, containers.networkView(c)) as ContainerSummary;
-    return containerContext({
-      id: noTrunc ? sum.Id : sum.Id.slice(0, 12),
-      names: sum.Names.map((n) => n.replace(/^\//, '')),
-      image: sum.Image,
-      command: sum.Command,
-      created: c.record.Created,
-      runningFor: since(c.record.Created),
-      ports: psPorts(containers.networkView(c)?.Ports ?? []),
-      state: sum.State,
-      status: sum.Status,
-      labels: sum.Labels,
-      mounts: sum.Mounts.map((m) => ({ name: m.Name || m.Source, driver: m.Type === 'volume' ? 'local' : undefined })),
-      networks: Object.keys(sum.NetworkSettings.Networks).sort(),
-      size: sizes?.get(c.record.Id),
-    }, !noTrunc);
-  });
+  const rows = list.map((c) => containerContext(containerRow(engine, c, noTrunc, sizes?.get(c.record.Id)), !noTrunc));
   // -s adds docker's SIZE column to the default table.
   const spec = withSize && (!format || format === 'table') ? { ...CONTAINER_LIST, table: `${CONTAINER_LIST.table}\t{{.Size}}` } : CONTAINER_LIST;
   ctx.out(formatList(format, rows, spec, { quiet: flags.get('quiet') === true }));
   return 0;
+}
+
+/** A container as docker's ps formatter sees it (the API's summary of it); compose ps shows the same. */
+export function containerRow(engine: Engine, c: Container, noTrunc: boolean, size?: string): ContainerRow {
+  const containers = engine.containers;
+  const view = containers.networkView(c);
+  const sum = containerSummary(c, containers.health(c.record)?.Status, view) as ContainerSummary;
+  return {
+    id: noTrunc ? sum.Id : sum.Id.slice(0, 12),
+    names: sum.Names.map((n) => n.replace(/^\//, '')),
+    image: sum.Image,
+    command: sum.Command,
+    created: c.record.Created,
+    runningFor: since(c.record.Created),
+    ports: psPorts(view?.Ports ?? []),
+    state: sum.State,
+    status: sum.Status,
+    labels: sum.Labels,
+    mounts: sum.Mounts.map((m) => ({ name: m.Name || m.Source, driver: m.Type === 'volume' ? 'local' : undefined })),
+    networks: Object.keys(sum.NetworkSettings.Networks).sort(),
+    size,
+  };
 }
 
 /** docker's "2B (virtual 21.5MB)": the writable layer, and with the image under it. */

@@ -1,0 +1,225 @@
+// berth compose on an app that uses the rest of what the issue lists: include, extends from
+// another file, networks with fixed addresses and aliases, the container attributes a single
+// node honours, secrets and configs (file, environment, content), depends_on conditions, --wait,
+// profiles and orphans; and the verbs not covered by compose.test.ts (top, port, images, ls, cp,
+// pause, restart, kill, wait, rm, events, config --volumes, ps --format json).
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { isRoot, TestRoot } from '../helpers/berth.ts';
+
+const skip = !isRoot ? 'needs root' : false;
+const forever = JSON.stringify(['sh', '-c', "trap 'exit 0' TERM; sleep 1000 & wait"]);
+const subnet = `172.29.${100 + Math.floor(Math.random() * 100)}`;
+
+const FILES: Record<string, string> = {
+  'lib/base.yaml': `
+services:
+  base:
+    image: busybox
+    environment: {FROM_BASE: "yes"}
+    working_dir: /tmp
+    user: "1000:1000"
+`,
+  'lib/included.yaml': `
+services:
+  side:
+    image: busybox
+    command: ${forever}
+    networks:
+      back: {aliases: [sidecar]}
+networks:
+  back:
+    ipam: {config: [{subnet: ${subnet}.0/24}]}
+    labels: {com.example.net: "back"}
+`,
+  'secret.txt': 'from-file',
+  'compose.yaml': `
+name: feat
+include: [lib/included.yaml]
+services:
+  app:
+    extends: {file: lib/base.yaml, service: base}
+    command: ${forever}
+    hostname: apphost
+    networks:
+      back: {ipv4_address: ${subnet}.10}
+      default: {}
+    extra_hosts: ["gw.example:10.0.0.1"]
+    dns: [192.0.2.53]
+    cap_drop: [ALL]
+    read_only: true
+    tmpfs: [/scratch]
+    ulimits: {nofile: {soft: 1024, hard: 2048}}
+    deploy: {resources: {limits: {memory: 64m, cpus: "0.5", pids: 50}}}
+    stop_signal: SIGUSR1
+    stop_grace_period: 1s
+    labels: {com.example.x: "1"}
+    secrets: [s_file, s_env, {source: s_content, target: renamed}]
+    configs: [{source: c_content, target: /etc/app.conf}]
+    volumes: [data:/data]
+    depends_on:
+      side: {condition: service_started}
+      migrate: {condition: service_completed_successfully}
+  migrate:
+    image: busybox
+    command: ["sh", "-c", "echo migrated"]
+  web:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /www; echo hi > /www/index.html; httpd -f -p 8080 -h /www & wait"]
+    ports: ["127.0.0.1::8080"]
+    healthcheck: {test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, retries: 10}
+  dbg:
+    image: busybox
+    profiles: [debug]
+    command: ${forever}
+volumes:
+  data:
+secrets:
+  s_file: {file: ./secret.txt}
+  s_env: {environment: FEAT_SECRET}
+  s_content: {content: "inline secret"}
+configs:
+  c_content: {content: "conf=1"}
+`,
+};
+
+describe('berth compose: attributes and verbs', { skip }, () => {
+  let root: TestRoot;
+  let dir: string;
+  const compose = (args: string[], file = 'compose.yaml') => root.run(['compose', '-f', path.join(dir, file), ...args], { timeoutMs: 120_000 });
+  const exec = async (cmd: string) => {
+    const r = await compose(['exec', '-T', 'app', 'sh', '-c', cmd]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+
+  before(async () => {
+    root = await TestRoot.withBusybox();
+    dir = fs.mkdtempSync(path.join(root.dir, 'app-'));
+    for (const [f, text] of Object.entries(FILES)) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), text);
+    }
+    process.env.FEAT_SECRET = 'from-env';
+  });
+  after(async () => {
+    delete process.env.FEAT_SECRET;
+    await root?.cleanup();
+  });
+
+  test('up --wait: include, extends from another file, networks, attributes, secrets and configs', async () => {
+    const up = await compose(['up', '-d', '--wait']);
+    assert.equal(up.code, 0, up.stderr);
+    // migrate completed before app was created; web was healthy before --wait returned.
+    assert.ok(up.stderr.indexOf('Container feat-migrate-1  Exited') < up.stderr.indexOf('Container feat-app-1  Created'), up.stderr);
+    assert.match(up.stderr, /Container feat-web-1 {2}Healthy/);
+    assert.equal(await exec('id -u; id -g; pwd; hostname; echo $FROM_BASE'), '1000\n1000\n/tmp\napphost\nyes\n');
+    assert.match(await exec('cat /etc/hosts'), /^10\.0\.0\.1\tgw\.example$/m);
+    assert.match(await exec('cat /etc/hosts'), new RegExp(`^${subnet.replace(/\./g, '\\.')}\\.\\d+\\s.*\\bsidecar\\b`, 'm'));
+    assert.equal(await exec('grep nameserver /etc/resolv.conf'), 'nameserver 192.0.2.53\n');
+    assert.match(await exec('ip -4 addr'), new RegExp(`inet ${subnet.replace(/\./g, '\\.')}\\.10/24`));
+    assert.match(await exec('touch /x 2>&1 || true'), /Read-only file system/);
+    assert.equal(await exec('touch /scratch/y && echo ok; ulimit -n; ulimit -Hn'), 'ok\n1024\n2048\n');
+    assert.equal(await exec('cat /run/secrets/s_file; echo; cat /run/secrets/s_env; echo; cat /run/secrets/renamed; echo; cat /etc/app.conf'), 'from-file\nfrom-env\ninline secret\nconf=1');
+    const inspect = JSON.parse((await root.run(['inspect', 'feat-app-1'])).stdout)[0];
+    assert.equal(inspect.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(inspect.HostConfig.NanoCpus, 500_000_000);
+    assert.equal(inspect.HostConfig.PidsLimit, 50);
+    assert.deepEqual(inspect.HostConfig.CapDrop, ['ALL']);
+    assert.equal(inspect.Config.StopSignal, 'SIGUSR1');
+    assert.equal(inspect.Config.Labels['com.example.x'], '1');
+    const net = JSON.parse((await root.run(['network', 'inspect', 'feat_back'])).stdout)[0];
+    assert.equal(net.Labels['com.example.net'], 'back');
+    assert.equal(net.Labels['com.docker.compose.network'], 'back');
+    assert.deepEqual((await compose(['config', '--volumes'])).stdout, 'data\n');
+    assert.deepEqual((await compose(['config', '--services'])).stdout.trim().split('\n').sort(), ['app', 'migrate', 'side', 'web']);
+  });
+
+  test('ps --format json has docker compose v2\'s fields; top, port, images, ls, cp', async () => {
+    const ps = await compose(['ps', '--format', 'json', 'web']);
+    const row = JSON.parse(ps.stdout);
+    assert.deepEqual(Object.keys(row), ['Command', 'CreatedAt', 'ExitCode', 'Health', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Name', 'Names', 'Networks',
+      'Ports', 'Project', 'Publishers', 'RunningFor', 'Service', 'Size', 'State', 'Status']);
+    assert.equal(row.Name, 'feat-web-1');
+    assert.equal(row.Project, 'feat');
+    assert.equal(row.Service, 'web');
+    assert.equal(row.State, 'running');
+    assert.equal(row.Health, 'healthy');
+    assert.equal(row.ID.length, 12);
+    assert.equal(row.Networks, 'feat_default');
+    assert.equal(row.Publishers.length, 1);
+    assert.deepEqual({ ...row.Publishers[0], PublishedPort: 0 }, { URL: '127.0.0.1', TargetPort: 8080, PublishedPort: 0, Protocol: 'tcp' });
+    assert.equal(row.Ports, `127.0.0.1:${row.Publishers[0].PublishedPort}->8080/tcp`);
+    const port = await compose(['port', 'web', '8080']);
+    assert.equal(port.stdout, `127.0.0.1:${row.Publishers[0].PublishedPort}\n`);
+    const app = JSON.parse((await compose(['ps', '--format', 'json', 'app'])).stdout);
+    assert.equal(app.LocalVolumes, '1');
+    assert.equal(app.Networks, 'feat_back,feat_default');
+
+    const top = await compose(['top', 'app']);
+    assert.match(top.stdout, /^feat-app-1\nUID +PID +PPID/);
+    assert.match(top.stdout, /sleep 1000/);
+    assert.match((await compose(['images'])).stdout, /feat-app-1 +busybox +latest/);
+    // migrate ran to completion: compose ls counts it.
+    assert.match((await root.run(['compose', 'ls'])).stdout, /^feat +running\(3\), exited\(1\) +.*compose\.yaml$/m);
+    fs.writeFileSync(path.join(dir, 'in.txt'), 'copied in\n');
+    assert.equal((await compose(['cp', path.join(dir, 'in.txt'), 'side:/tmp/in.txt'])).code, 0);
+    assert.equal((await compose(['cp', 'side:/tmp/in.txt', path.join(dir, 'out.txt')])).code, 0);
+    assert.equal(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8'), 'copied in\n');
+  });
+
+  test('pause, unpause, restart, kill, wait, rm; events --json names the service', async () => {
+    assert.equal((await compose(['pause', 'side'])).code, 0);
+    assert.equal((await compose(['ps', '--format', '{{.State}}', 'side'])).stdout, 'paused\n');
+    assert.equal((await compose(['unpause', 'side'])).code, 0);
+    const events = root.spawn(['compose', '-f', path.join(dir, 'compose.yaml'), 'events', '--json']);
+    let seen = '';
+    events.stdout!.on('data', (d) => (seen += d));
+    await new Promise((r) => setTimeout(r, 500));
+    const restart = await compose(['restart', 'side']);
+    assert.equal(restart.code, 0, restart.stderr);
+    await root.until(() => seen, (s) => /"action":"start"/.test(s), 10_000);
+    events.kill();
+    const start = seen.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.action === 'start');
+    assert.equal(start.service, 'side');
+    assert.equal(start.attributes.name, 'feat-side-1');
+
+    assert.equal((await compose(['kill', '-s', 'KILL', 'side'])).code, 0);
+    // wait's status is the container's (compose v2 prints nothing).
+    assert.equal((await compose(['wait', 'side'])).code, 137);
+    assert.equal((await compose(['rm', '-f', 'side'])).code, 0);
+    assert.equal((await compose(['ps', '-a', '--format', '{{.Name}}', 'side'])).stdout, '');
+  });
+
+  test('profiles, orphans: reported, removed by up --remove-orphans; depends_on failures stop dependants', async () => {
+    const dbg = await compose(['--profile', 'debug', 'up', '-d', 'dbg']);
+    assert.equal(dbg.code, 0, dbg.stderr);
+    fs.writeFileSync(path.join(dir, 'smaller.yaml'), `name: feat\nservices:\n  web: {image: busybox, command: ${forever}}\n`);
+    const warned = await compose(['up', '-d'], 'smaller.yaml');
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /Found orphan containers \(\[.*feat-app-1.*\]\) for this project/);
+    const removed = await compose(['up', '-d', '--remove-orphans'], 'smaller.yaml');
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stderr, /Container feat-app-1 {2}Removed/);
+    assert.deepEqual((await compose(['ps', '-a', '--format', '{{.Name}}'], 'smaller.yaml')).stdout, 'feat-web-1\n');
+
+    fs.writeFileSync(path.join(dir, 'failing.yaml'), [
+      'name: feat',
+      'services:',
+      '  web: {image: busybox, command: ["sh", "-c", "exit 3"]}',
+      '  after: {image: busybox, command: [echo, never], depends_on: {web: {condition: service_completed_successfully}}}',
+    ].join('\n'));
+    const failed = await compose(['up', '-d'], 'failing.yaml');
+    assert.equal(failed.code, 125);
+    assert.match(failed.stderr, /service "web" didn't complete successfully: exit 3/);
+    assert.equal((await compose(['ps', '-a', '--format', '{{.Name}}', 'after'], 'failing.yaml')).stdout, '');
+
+    const down = await compose(['down', '-v', '--remove-orphans', '-t', '1'], 'failing.yaml');
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal((await root.run(['ps', '-aq'])).stdout, '');
+    assert.doesNotMatch((await root.run(['network', 'ls'])).stdout, /feat_/);
+    assert.doesNotMatch((await root.run(['volume', 'ls'])).stdout, /feat_data/);
+  });
+});
