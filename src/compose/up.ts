@@ -101,7 +101,11 @@ interface ServicePlan {
   remove: ProjectContainer[]; // beyond the scale
 }
 
-export function planService(p: Project, name: string, existing: ProjectContainer[], opts: UpOptions, imageId?: string): ServicePlan {
+/**
+ * `imageId`: the image the service runs now; `netOwner`: the container whose network namespace
+ * it joins now (network_mode: service:x). A container made from another is out of date.
+ */
+export function planService(p: Project, name: string, existing: ProjectContainer[], opts: UpOptions, imageId?: string, netOwner?: string): ServicePlan {
   const s = p.services[name];
   const want = replicas(p, name, opts.scale);
   const hash = configHash(s);
@@ -112,7 +116,8 @@ export function planService(p: Project, name: string, existing: ProjectContainer
   for (const c of kept) {
     // A container made from another image than the service's now (rebuilt, pulled) is out of date too.
     const otherImage = imageId !== undefined && (c.record.Config.Labels?.[LABEL.image] ?? c.record.Image) !== imageId;
-    const stale = opts.forceRecreate || (!opts.noRecreate && (c.hash !== hash || otherImage));
+    const otherNet = netOwner !== undefined && c.record.HostConfig.NetworkMode !== `container:${netOwner}`;
+    const stale = opts.forceRecreate || (!opts.noRecreate && (c.hash !== hash || otherImage || otherNet));
     (stale ? plan.recreate : plan.keep).push(c);
   }
   const used = new Set(kept.map((c) => c.number));
@@ -126,6 +131,7 @@ async function preflight(engine: Engine, p: Project, names: string[], existing: 
   const naming = { containerOf: (svc: string) => svc, fileOf: () => '/' };
   for (const name of names) {
     const s = p.services[name];
+    if (s.container_name && replicas(p, name, opts.scale) > 1) throw invalid(`service "${name}": container_name "${s.container_name}" cannot be given to ${replicas(p, name, opts.scale)} containers: names must be unique (remove container_name to scale the service)`);
     for (const w of warnings(name, s)) warn(w);
     createOptions(p, name, s, containerName(p, name, s, 1), {}, naming);
     for (const [kind, refs] of [['secret', s.secrets], ['config', s.configs]] as const) for (const r of refs ?? []) fileObject(engine, p, kind, r.source);
@@ -304,7 +310,8 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, emit: Even
           }
         }
       }
-      const plan = planService(p, name, existing, opts, images.get(name));
+      const owner = s.network_mode?.startsWith('service:') ? projectContainers(engine, p.name, { services: [s.network_mode.slice(8)] })[0]?.id : undefined;
+      const plan = planService(p, name, existing, opts, images.get(name), owner);
       if (plan.recreate.length) recreated.add(name);
       const restart = Object.entries(s.depends_on ?? {}).some(([d, x]) => x.restart && recreated.has(d));
       await converge(engine, p, plan, images.get(name)!, opts, emit, restart);

@@ -222,4 +222,24 @@ describe('berth compose: attributes and verbs', { skip }, () => {
     assert.doesNotMatch((await root.run(['network', 'ls'])).stdout, /feat_/);
     assert.doesNotMatch((await root.run(['volume', 'ls'])).stdout, /feat_data/);
   });
+
+  test('network_mode service:x follows a recreated x; container_name cannot be scaled', async () => {
+    const nm = (v: string) => `name: nm\nservices:\n  a: {image: busybox, container_name: nm-fixed, command: ${forever}, environment: {V: "${v}"}}\n  b: {image: busybox, network_mode: "service:a", command: ${forever}}\n`;
+    fs.writeFileSync(path.join(dir, 'nm.yaml'), nm('1'));
+    assert.equal((await compose(['up', '-d'], 'nm.yaml')).code, 0);
+    fs.writeFileSync(path.join(dir, 'nm.yaml'), nm('2'));
+    const up = await compose(['up', '-d'], 'nm.yaml');
+    assert.equal(up.code, 0, up.stderr);
+    // b's namespace was the old a's: b is recreated into the new one.
+    assert.match(up.stderr, /Container nm-b-1 {2}Recreated/);
+    const a = JSON.parse((await root.run(['inspect', 'nm-fixed'])).stdout)[0];
+    const b = JSON.parse((await root.run(['inspect', 'nm-b-1'])).stdout)[0];
+    assert.equal(b.HostConfig.NetworkMode, `container:${a.Id}`);
+    assert.equal(b.State.Status, 'running');
+    const scaled = await compose(['up', '-d', '--scale', 'a=2'], 'nm.yaml');
+    assert.equal(scaled.code, 125);
+    assert.match(scaled.stderr, /service "a": container_name "nm-fixed" cannot be given to 2 containers/);
+    assert.doesNotMatch(scaled.stderr, /Creating/);
+    assert.equal((await compose(['down', '-t', '1'], 'nm.yaml')).code, 0);
+  });
 });
