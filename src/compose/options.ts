@@ -28,7 +28,6 @@ const ADVISORY: Record<string, string> = {
   credential_spec: 'Windows only',
   isolation: 'Windows only',
   annotations: 'not supported',
-  develop: 'watch is not supported',
   attach: 'not supported',
   label_file: 'not supported',
   post_start: 'lifecycle hooks are not supported', pre_stop: 'lifecycle hooks are not supported',

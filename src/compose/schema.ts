@@ -72,8 +72,21 @@ const fileRef: S = {
   items: { oneOf: [str, obj({ source: str, target: str, uid: str, gid: str, mode: numStr })] },
 };
 
+const develop = obj({
+  watch: {
+    type: 'array',
+    items: {
+      ...obj({
+        path: str, action: { type: 'string', enum: ['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec'] }, target: str, ignore: stringOrList, include: stringOrList,
+        initial_sync: bool, exec: obj({ command, user: str, privileged: bool, working_dir: str, environment: listOrDict }),
+      }),
+      required: ['path', 'action'],
+    },
+  },
+});
+
 const service: S = obj({
-  develop: { type: 'object' }, deploy, annotations: listOrDict, attach: bool,
+  develop, deploy, annotations: listOrDict, attach: bool,
   build: { oneOf: [str, { type: 'object' }] },
   blkio_config: { type: 'object' },
   cap_add: strList, cap_drop: strList, cgroup: str, cgroup_parent: str, command, configs: fileRef, container_name: str,

@@ -31,6 +31,7 @@ Commands:
   exec      Execute a command in a running container (-T, -d, -e, -u, -w, --index)
   run       Run a one-off command on a service (--rm, -d, -e, --no-deps, --entrypoint, -T, --service-ports)
   start, stop, restart, kill, pause, unpause, rm
+  watch     Watch the develop.watch paths: sync files into containers, restart or rebuild (--no-up, --quiet)
   top, port, images, ls, cp, build, pull, push, events, wait, version
 `;
 
@@ -68,6 +69,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   events: async () => (await import('./compose-views.ts')).events,
   wait: async () => (await import('./compose-views.ts')).wait,
   build: async () => (await import('./compose-build.ts')).buildVerb,
+  watch: async () => (await import('./compose-watch.ts')).watch,
   version: async () => async (c) => {
     const { COMPOSE_VERSION } = await import('../../compose/labels.ts');
     c.out(`berth compose version v${COMPOSE_VERSION} (docker compose v2 compatible)\n`);
