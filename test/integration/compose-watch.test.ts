@@ -25,7 +25,7 @@ services:
     build: ./web
     develop:
       watch:
-        - {path: ./web/html, action: sync, target: /www, ignore: ["*.tmp"]}
+        - {path: ./web/html, action: sync, target: /www, ignore: ["**/*.tmp"]}
         - {path: ./web/web.conf, action: sync+restart, target: /etc/web.conf}
   api:
     build: ./api
@@ -91,6 +91,7 @@ describe('berth compose watch', { skip }, () => {
       fs.writeFileSync(path.join(dir, 'web/html/index.html'), 'v2\n');
       fs.mkdirSync(path.join(dir, 'web/html/a/b'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'web/html/a/b/new.html'), 'new\n');
+      fs.writeFileSync(path.join(dir, 'web/html/a/b/skip.tmp'), 'ignored in a new directory too\n');
       fs.writeFileSync(path.join(dir, 'web/html/scratch.tmp'), 'ignored by the rule\n');
       fs.mkdirSync(path.join(dir, 'web/html/drafts'));
       fs.writeFileSync(path.join(dir, 'web/html/drafts/d.html'), 'ignored by .dockerignore\n');
@@ -99,6 +100,7 @@ describe('berth compose watch', { skip }, () => {
       assert.equal(synced, 'v2\nnew\n');
       assert.match(w.stderr(), /Syncing service "web" after \d+ changes were detected/);
       assert.equal(await cat('web', 'ls -a /www | sort | tr "\\n" " "'), '. .. a index.html ');
+      assert.equal(await cat('web', 'ls /www/a/b'), 'new.html\n');
 
       // A deletion is one too.
       fs.rmSync(path.join(dir, 'web/html/a/b/new.html'));

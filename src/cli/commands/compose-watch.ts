@@ -41,7 +41,7 @@ export async function watch(c: ComposeCtx, argv: string[]): Promise<number> {
     const batch = [...pending];
     pending.clear();
     // One batch at a time: changes made meanwhile wait for the next.
-    running = running.then(() => apply(c, engine, p, planChanges(rules, batch), build)).catch((err) => c.err(`watch: ${(err as Error).message}\n`));
+    running = running.then(() => apply(c, engine, p, rules, planChanges(rules, batch), build)).catch((err) => c.err(`watch: ${(err as Error).message}\n`));
   };
   const changed = (abs: string) => {
     pending.add(abs);
@@ -76,8 +76,10 @@ function watchPath(rule: WatchRule, changed: (abs: string) => void): fs.FSWatche
   });
 }
 
-async function apply(c: ComposeCtx, engine: Engine, p: Project, plan: Map<string, ServiceChanges>, build: (name: string) => Promise<void>): Promise<void> {
-  const [{ projectContainers }, { act }, { up }] = await Promise.all([import('../../compose/observe.ts'), import('../../compose/lifecycle.ts'), import('../../compose/up.ts')]);
+async function apply(c: ComposeCtx, engine: Engine, p: Project, rules: WatchRule[], plan: Map<string, ServiceChanges>, build: (name: string) => Promise<void>): Promise<void> {
+  const [{ projectContainers }, { act }, { up }, { applies }] = await Promise.all([
+    import('../../compose/observe.ts'), import('../../compose/lifecycle.ts'), import('../../compose/up.ts'), import('../../compose/watch.ts'),
+  ]);
   for (const [service, ch] of plan) {
     if (ch.rebuild) {
       c.err(`Rebuilding service(s) ["${service}"] after changes were detected...\n`);
@@ -92,21 +94,34 @@ async function apply(c: ComposeCtx, engine: Engine, p: Project, plan: Map<string
     const containers = projectContainers(engine, p.name, { services: [service] }).filter((x) => x.state.Status === 'running');
     if (ch.syncs.size) {
       c.err(`Syncing service "${service}" after ${ch.count} changes were detected\n`);
-      for (const x of containers) await sync(engine, x.id, ch.syncs, (m) => c.err(`watch: ${x.name}: ${m}\n`));
+      const keep = (abs: string) => rules.some((r) => r.service === service && r.action.startsWith('sync') && applies(r, abs));
+      for (const x of containers) await sync(engine, x.id, ch.syncs, keep, (m) => c.err(`watch: ${x.name}: ${m}\n`));
     }
     if (ch.restart) await act(engine, p, 'restart', { services: [service] }, c.emit);
     for (const e of ch.execs) for (const x of containers) await run(engine, x.id, e, c);
   }
 }
 
-/** Copies present paths into the container (directories whole), removes deleted ones. */
-async function sync(engine: Engine, id: string, syncs: Map<string, string>, report: (m: string) => void): Promise<void> {
+/**
+ * Copies present paths into the container, removes deleted ones. A directory (new, or changed
+ * as a whole) goes file by file, so that what the rules leave out in it stays out.
+ */
+async function sync(engine: Engine, id: string, syncs: Map<string, string>, keep: (abs: string) => boolean, report: (m: string) => void): Promise<void> {
   const gone: string[] = [];
+  const copies: Array<[string, string]> = [];
   for (const [host, dest] of syncs) {
-    if (!fs.existsSync(host)) {
-      gone.push(dest);
-      continue;
+    const st = fs.lstatSync(host, { throwIfNoEntry: false });
+    if (!st) gone.push(dest);
+    else if (!st.isDirectory()) copies.push([host, dest]);
+    else {
+      copies.push([host, dest]);
+      for (const rel of fs.readdirSync(host, { recursive: true }) as string[]) {
+        const abs = path.join(host, rel);
+        if (keep(abs)) copies.push([abs, path.posix.join(dest, rel.split(path.sep).join('/'))]);
+      }
     }
+  }
+  for (const [host, dest] of copies) {
     try {
       await copyInto(engine, id, host, dest);
     } catch (err) {
@@ -122,28 +137,28 @@ async function sync(engine: Engine, id: string, syncs: Map<string, string>, repo
 const isDir = (engine: Engine, id: string, p: string) => engine.containers.pathStat(id, p).then((s) => s.isDir, () => false);
 
 /**
- * The engine's copy needs the destination's parent: directories missing in the container are
- * made by copying a scratch tree of them (only what is missing, so that nothing existing changes).
+ * One file, or one directory (made if missing, its contents left to their own copies). The
+ * engine's copy needs the destination's parent: directories missing in the container are made by
+ * copying a scratch tree of them (only what is missing, so that nothing existing changes).
  */
 async function copyInto(engine: Engine, id: string, host: string, dest: string): Promise<void> {
+  const dir = fs.lstatSync(host).isDirectory();
+  if (dir && (await isDir(engine, id, dest))) return;
   let parent = path.posix.dirname(dest);
   const missing: string[] = [];
   while (parent !== '/' && !(await isDir(engine, id, parent))) {
     missing.unshift(path.posix.basename(parent));
     parent = path.posix.dirname(parent);
   }
-  // A directory replaces its counterpart's contents item by item: its contents go in, into it.
-  const source = fs.statSync(host).isDirectory() ? `${host}/.` : host;
-  if (!missing.length) {
-    if (source !== host && !(await isDir(engine, id, dest))) return engine.containers.copy(id, { in: host, to: dest });
-    return engine.containers.copy(id, { in: source, to: dest });
-  }
+  if (!missing.length && !dir) return engine.containers.copy(id, { in: host, to: dest });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-watch-'));
   try {
     const deepest = path.join(scratch, ...missing);
+    const item = path.join(deepest, path.posix.basename(dest));
     fs.mkdirSync(deepest, { recursive: true });
-    fs.cpSync(host, path.join(deepest, path.posix.basename(dest)), { recursive: true });
-    await engine.containers.copy(id, { in: path.join(scratch, missing[0]), to: parent });
+    if (dir) fs.mkdirSync(item, { mode: fs.statSync(host).mode & 0o7777 });
+    else fs.cpSync(host, item, { preserveTimestamps: true, verbatimSymlinks: true });
+    await engine.containers.copy(id, { in: path.join(scratch, missing[0] ?? path.posix.basename(dest)), to: missing.length ? parent : dest });
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
