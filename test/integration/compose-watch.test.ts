@@ -132,6 +132,20 @@ describe('berth compose watch', { skip }, () => {
     assert.equal((await compose(['ps', '--format', '{{.Name}} {{.State}}'])).stdout, 'wat-api-1 running\nwat-web-1 running\n');
   });
 
+  test('up --watch: the logs attached, changes synced, Ctrl-C stops the services', async () => {
+    const w = await startWatch(() => root.spawn(['compose', '-f', file(), '-p', 'wat', 'up', '--watch', 'web']));
+    let out = '';
+    w.child.stdout!.on('data', (d) => (out += d));
+    fs.writeFileSync(path.join(dir, 'web/html/index.html'), 'from up --watch\n');
+    const synced = await root.eventually(() => cat('web', 'cat /www/index.html'), (o) => o === 'from up --watch\n', 15_000);
+    assert.equal(synced, 'from up --watch\n');
+    assert.match(w.stderr(), /Syncing service "web"/);
+    await stopWatch(w);
+    assert.match(out, /wat-web-1 exited with code/);
+    assert.equal((await compose(['ps', '-a', '--format', '{{.Name}} {{.State}}', 'web'])).stdout, 'wat-web-1 exited\n');
+    assert.equal((await compose(['start', 'web'])).code, 0);
+  });
+
   test('through berth\'s daemon, with --no-up: the files sync into the running service', async () => {
     const d = new TestDaemon(root);
     await d.start();

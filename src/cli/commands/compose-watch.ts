@@ -21,8 +21,23 @@ const QUIET_MS = 500;
 export async function watch(c: ComposeCtx, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [{ name: 'no-up', type: 'bool' }, { name: 'quiet', type: 'bool' }, { name: 'prune', type: 'bool' }]);
   const p = c.load(positionals);
+  const w = await startWatching(c, p, positionals, { quiet: flags.get('quiet') === true, up: flags.get('no-up') !== true });
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await w.stop();
+  return 0;
+}
+
+/**
+ * Checks the services' rules, brings them up when asked (building what needs it), and watches
+ * until stop() (which lets a batch in progress finish). `up --watch` uses it beside its logs.
+ */
+export async function startWatching(c: ComposeCtx, p: Project, names: string[], opts: { quiet?: boolean; up?: boolean }): Promise<{ stop(): Promise<void> }> {
   const [{ watchRules, planChanges }, upMod] = await Promise.all([import('../../compose/watch.ts'), import('../../compose/up.ts')]);
-  const rules = watchRules(p, positionals, (dir) => {
+  const rules = watchRules(p, names, (dir) => {
     try {
       return fs.readFileSync(path.join(dir, '.dockerignore'), 'utf8');
     } catch {
@@ -31,8 +46,8 @@ export async function watch(c: ComposeCtx, argv: string[]): Promise<number> {
   });
   const engine = c.engine();
   const services = [...new Set(rules.map((r) => r.service))];
-  const build = builder(c, p, { quiet: flags.get('quiet') === true });
-  if (!flags.get('no-up')) await upMod.up(engine, p, { services, builder: build }, c.emit, c.warn);
+  const build = builder(c, p, { quiet: opts.quiet });
+  if (opts.up) await upMod.up(engine, p, { services, builder: build }, c.emit, c.warn);
 
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -52,15 +67,13 @@ export async function watch(c: ComposeCtx, argv: string[]): Promise<number> {
   for (const r of rules) if (r.initialSync && r.action.startsWith('sync')) pending.add(r.path);
   if (pending.size) flush();
   c.err('Watch enabled\n');
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  clearTimeout(timer);
-  for (const w of watchers) w.close();
-  await running;
-  return 0;
+  return {
+    async stop() {
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+      await running;
+    },
+  };
 }
 
 /** Watches a rule's path: a directory recursively, a file through its directory (editors replace files). */

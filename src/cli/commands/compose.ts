@@ -23,7 +23,7 @@ Options:
       --profile list           Profiles to enable
 
 Commands:
-  up        Create and start containers (-d, --build, --wait, --scale S=N, --force-recreate, --no-deps, --remove-orphans)
+  up        Create and start containers (-d, --build, --wait, --watch, --scale S=N, --force-recreate, --no-deps, --remove-orphans)
   down      Stop and remove containers and networks (-v volumes, --rmi local|all, --remove-orphans)
   ps        List containers (-a, -q, --format json, --services)
   logs      View output from containers (-f, --tail N, -t, --no-color, --no-log-prefix)
@@ -157,6 +157,7 @@ const UP_FLAGS: FlagSpec[] = [
   { name: 'no-build', type: 'bool' },
   { name: 'no-log-prefix', type: 'bool' }, { name: 'abort-on-container-exit', type: 'bool' }, { name: 'exit-code-from', type: 'string' },
   { name: 'renew-anon-volumes', short: 'V', type: 'bool' }, { name: 'yes', short: 'y', type: 'bool' },
+  { name: 'watch', short: 'w', type: 'bool' },
 ];
 
 async function up(c: ComposeCtx, argv: string[]): Promise<number> {
@@ -185,15 +186,26 @@ async function up(c: ComposeCtx, argv: string[]): Promise<number> {
     noBuild: flags.get('no-build') === true,
     builder: (await import('./compose-build.ts')).builder(c, p),
   }, c.emit, c.warn);
+  // --watch: the develop.watch rules act while up runs (with -d, until interrupted).
+  const watching = flags.get('watch') ? await (await import('./compose-watch.ts')).startWatching(c, p, positionals, {}) : undefined;
+  if (watching && (flags.get('detach') || flags.get('wait'))) {
+    await new Promise<void>((resolve) => (process.once('SIGINT', () => resolve()), process.once('SIGTERM', () => resolve())));
+    await watching.stop();
+    return 0;
+  }
   if (flags.get('detach') || flags.get('wait') || flags.get('no-start')) return 0;
   // Attached: follow the services' output until they all end, or Ctrl-C stops them.
   const views = await import('./compose-views.ts');
   const exitFrom = flags.get('exit-code-from') as string | undefined;
   if (exitFrom !== undefined && !p.services[exitFrom]) throw invalid(`no such service: ${exitFrom}`);
-  return views.attachUntilStopped(c, p, positionals, {
-    color: flags.get('no-color') !== true, prefix: flags.get('no-log-prefix') !== true,
-    abort: flags.get('abort-on-container-exit') === true || exitFrom !== undefined, exitCodeFrom: exitFrom, since: began,
-  });
+  try {
+    return await views.attachUntilStopped(c, p, positionals, {
+      color: flags.get('no-color') !== true, prefix: flags.get('no-log-prefix') !== true,
+      abort: flags.get('abort-on-container-exit') === true || exitFrom !== undefined, exitCodeFrom: exitFrom, since: began,
+    });
+  } finally {
+    await watching?.stop();
+  }
 }
 
 async function down(c: ComposeCtx, argv: string[]): Promise<number> {
