@@ -100,6 +100,10 @@ describe('berth compose build', { skip }, () => {
     assert.match(rebuilt.stderr, /Container bld-tool-1 {2}Recreated/);
     const tool = await root.eventually(() => compose(['logs', 'tool']), (r) => /v2/.test(r.stdout));
     assert.match(tool.stdout, /bld-tool-1 +\| v2/);
+    // tool's image is in no registry: compose pull warns, the service is built instead.
+    const pull = await compose(['pull', 'tool']);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(pull.stderr, /Image berth-test\/tool:dev {2}\S/);
   });
 
   test('compose build takes --build-arg; the environment fills the file\'s variables; --no-build refuses a missing image', async () => {

@@ -341,20 +341,21 @@ export async function cp(c: ComposeCtx, argv: string[]): Promise<number> {
 }
 
 export async function pull(c: ComposeCtx, argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'ignore-pull-failures', type: 'bool' }]);
+  const { flags, positionals } = parseArgs(argv, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'ignore-pull-failures', type: 'bool' }, { name: 'ignore-buildable', type: 'bool' }]);
   const p = c.load(positionals);
   checkServices(p, positionals);
   let failed = false;
   for (const [name, s] of Object.entries(p.services)) {
     if (positionals.length && !positionals.includes(name)) continue;
-    if (!s.image) continue;
+    if (!s.image || (s.build && flags.get('ignore-buildable'))) continue;
     c.emit({ kind: 'Image', name: s.image, status: 'Pulling' });
     try {
       await c.engine().pull(s.image, { platform: s.platform as string | undefined });
       c.emit({ kind: 'Image', name: s.image, status: 'Pulled', done: true });
     } catch (err) {
-      c.emit({ kind: 'Image', name: s.image, status: (err as Error).message, error: true });
-      if (!flags.get('ignore-pull-failures')) failed = true;
+      // A service that can be built is not failed by its image missing from the registry (compose's rule).
+      c.emit({ kind: 'Image', name: s.image, status: (err as Error).message, error: !s.build });
+      if (!flags.get('ignore-pull-failures') && !s.build) failed = true;
     }
   }
   return failed ? 1 : 0;
