@@ -21,6 +21,36 @@ export function usedResources(p: Project, services: string[]): { networks: strin
   return { networks: [...networks], volumes: [...volumes] };
 }
 
+/** An external network that is not there, or a driver berth has not: the error up stops with. */
+function networkProblem(key: string, def: Project['networks'][string], exists: boolean): void {
+  if (def.external && !exists) throw notFound(`network ${def.name} declared as external, but could not be found`);
+  if (!def.external && !exists && def.driver && def.driver !== 'bridge') throw invalid(`network ${key}: driver "${def.driver}" is not supported (only bridge)`);
+}
+
+function volumeProblem(key: string, def: Project['volumes'][string], exists: boolean): void {
+  if (def.external && !exists) throw notFound(`external volume "${def.name}" not found`);
+  if (!def.external && !exists && def.driver && def.driver !== 'local') throw invalid(`volume ${key}: driver "${def.driver}" is not supported (only local)`);
+}
+
+function volumeExists(engine: Engine, name: string): boolean {
+  try {
+    engine.containers.volumes.get(name);
+    return true;
+  } catch (err) {
+    if (!isCode(err, 'NotFound')) throw err;
+    return false;
+  }
+}
+
+/** What ensureNetworks and ensureVolumes would refuse, checked before anything is made. */
+export async function checkResources(engine: Engine, p: Project, used: { networks: string[]; volumes: string[] }): Promise<void> {
+  if (used.networks.length) {
+    const names = new Set((await (await engine.networks()).list()).map((n) => n.Name));
+    for (const key of used.networks) networkProblem(key, p.networks[key], names.has(p.networks[key].name));
+  }
+  for (const key of used.volumes) volumeProblem(key, p.volumes[key], volumeExists(engine, p.volumes[key].name));
+}
+
 export async function ensureNetworks(engine: Engine, p: Project, keys: string[], emit: EventSink): Promise<void> {
   if (!keys.length) return;
   const admin = await engine.networks();
@@ -28,16 +58,13 @@ export async function ensureNetworks(engine: Engine, p: Project, keys: string[],
   for (const key of keys) {
     const def = p.networks[key];
     const have = existing.get(def.name);
-    if (def.external) {
-      if (!have) throw notFound(`network ${def.name} declared as external, but could not be found`);
-      continue;
-    }
+    networkProblem(key, def, !!have);
+    if (def.external) continue;
     if (have) {
       const owner = have.Labels?.[LABEL.project];
       if (owner && owner !== p.name) emit({ kind: 'Network', name: def.name, status: `exists but was created for project "${owner}"`, done: true });
       continue;
     }
-    if (def.driver && def.driver !== 'bridge') throw invalid(`network ${key}: driver "${def.driver}" is not supported (only bridge)`);
     const ipam = def.ipam?.config?.[0];
     emit({ kind: 'Network', name: def.name, status: 'Creating' });
     await admin.create({
@@ -52,19 +79,9 @@ export function ensureVolumes(engine: Engine, p: Project, keys: string[], emit: 
   const volumes = engine.containers.volumes;
   for (const key of keys) {
     const def = p.volumes[key];
-    let exists = true;
-    try {
-      volumes.get(def.name);
-    } catch (err) {
-      if (!isCode(err, 'NotFound')) throw err;
-      exists = false;
-    }
-    if (def.external) {
-      if (!exists) throw notFound(`external volume "${def.name}" not found`);
-      continue;
-    }
-    if (exists) continue;
-    if (def.driver && def.driver !== 'local') throw invalid(`volume ${key}: driver "${def.driver}" is not supported (only local)`);
+    const exists = volumeExists(engine, def.name);
+    volumeProblem(key, def, exists);
+    if (def.external || exists) continue;
     emit({ kind: 'Volume', name: def.name, status: 'Creating' });
     volumes.create(def.name, { labels: { ...(def.labels ?? {}), [LABEL.project]: p.name, [LABEL.volume]: key, [LABEL.version]: COMPOSE_VERSION } });
     emit({ kind: 'Volume', name: def.name, status: 'Created', done: true });

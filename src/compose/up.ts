@@ -12,7 +12,7 @@ import { startOrder } from './finalize.ts';
 import { configHash, containerLabels, containerName, LABEL } from './labels.ts';
 import { projectContainers, type EventSink, type ProjectContainer } from './observe.ts';
 import { createOptions, extraEndpoints, resourceWarnings, stopTimeout, warnings } from './options.ts';
-import { ensureNetworks, ensureVolumes, fileObject, usedResources } from './resources.ts';
+import { checkResources, ensureNetworks, ensureVolumes, fileObject, usedResources } from './resources.ts';
 import type { Project, Service } from './types.ts';
 import { mark } from '../util/trace.ts';
 
@@ -138,6 +138,7 @@ async function preflight(engine: Engine, p: Project, names: string[], existing: 
   }
   const used = usedResources(p, names);
   for (const w of resourceWarnings(p, used.networks, used.volumes)) warn(w);
+  await checkResources(engine, p, used);
   // Published ports of containers that are not running now must be free.
   const taken = new Map<string, string>();
   for (const name of names) {

@@ -242,4 +242,34 @@ describe('berth compose: attributes and verbs', { skip }, () => {
     assert.doesNotMatch(scaled.stderr, /Creating/);
     assert.equal((await compose(['down', '-t', '1'], 'nm.yaml')).code, 0);
   });
+
+  test('external networks and volumes: a missing one stops up before anything is made; present ones are used, and kept by down -v', async () => {
+    fs.writeFileSync(path.join(dir, 'ext.yaml'), [
+      'name: ext',
+      'services:',
+      `  a: {image: busybox, command: ${forever}, networks: [default, outside], volumes: ["kept:/kept"]}`,
+      'networks:',
+      '  outside: {external: true, name: berth-test-outside}',
+      'volumes:',
+      '  kept: {external: true, name: berth-test-kept}',
+    ].join('\n'));
+    const missing = await compose(['up', '-d'], 'ext.yaml');
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /network berth-test-outside declared as external, but could not be found/);
+    assert.doesNotMatch((await root.run(['network', 'ls'])).stdout, /ext_default/);
+    assert.equal((await root.run(['network', 'create', 'berth-test-outside'])).code, 0);
+    const noVolume = await compose(['up', '-d'], 'ext.yaml');
+    assert.match(noVolume.stderr, /external volume "berth-test-kept" not found/);
+    assert.doesNotMatch((await root.run(['network', 'ls'])).stdout, /ext_default/);
+    assert.equal((await root.run(['volume', 'create', 'berth-test-kept'])).code, 0);
+    const up = await compose(['up', '-d'], 'ext.yaml');
+    assert.equal(up.code, 0, up.stderr);
+    const nets = JSON.parse((await root.run(['inspect', 'ext-a-1'])).stdout)[0].NetworkSettings.Networks;
+    assert.deepEqual(Object.keys(nets).sort(), ['berth-test-outside', 'ext_default']);
+    assert.equal((await compose(['down', '-v', '-t', '1'], 'ext.yaml')).code, 0);
+    assert.match((await root.run(['network', 'ls'])).stdout, /berth-test-outside/);
+    assert.match((await root.run(['volume', 'ls'])).stdout, /berth-test-kept/);
+    assert.equal((await root.run(['network', 'rm', 'berth-test-outside'])).code, 0);
+    assert.equal((await root.run(['volume', 'rm', 'berth-test-kept'])).code, 0);
+  });
 });
