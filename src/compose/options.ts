@@ -175,6 +175,8 @@ export function createOptions(project: Project, name: string, s: Service, contai
     hostname: s.hostname as string | undefined,
     name: containerName,
     stopSignal: s.stop_signal as string | undefined,
+    // As compose v2: the container keeps its grace period, so any stop of it (an orphan's too) waits that long.
+    ...(s.stop_grace_period !== undefined ? { stopTimeout: stopTimeout(s) } : {}),
     tty: s.tty === true,
     openStdin: s.stdin_open === true,
     labels: { ...(s.labels ?? {}), ...labels },

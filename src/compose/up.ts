@@ -227,7 +227,8 @@ async function startContainer(engine: Engine, id: string, name: string, emit: Ev
   emit({ kind: 'Container', name, status: 'Started', done: true });
 }
 
-export async function removeContainer(engine: Engine, c: ProjectContainer, timeout: number, emit: EventSink, volumes = false): Promise<void> {
+/** `timeout` undefined: the container's own stop timeout (its stop_grace_period), else 10 s. */
+export async function removeContainer(engine: Engine, c: ProjectContainer, timeout: number | undefined, emit: EventSink, volumes = false): Promise<void> {
   emit({ kind: 'Container', name: c.name, status: 'Stopping' });
   await engine.containers.stop(c.id, timeout);
   mark(`compose stopped ${c.name}`);
@@ -279,7 +280,7 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, emit: Even
   mark('compose preflight done');
 
   const lost = orphans(p, existing);
-  if (lost.length && opts.removeOrphans) for (const c of lost) await removeContainer(engine, c, 10, emit);
+  if (lost.length && opts.removeOrphans) for (const c of lost) await removeContainer(engine, c, opts.timeout, emit);
   else if (lost.length) warn(`Found orphan containers ([${lost.map((c) => c.name).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
 
   const res = usedResources(p, names);
@@ -343,7 +344,7 @@ export async function waitRunning(engine: Engine, p: Project, names: string[], t
         if (cur.state.ExitCode === 0) break;
         throw new BerthError('FailedPrecondition', `container ${c.name} exited (${cur.state.ExitCode})`);
       }
-      if (Date.now() > deadline) throw new BerthError('Unavailable', `timeout waiting for ${c.name}`);
+      if (Date.now() > deadline) throw new BerthError('Unavailable', `application not healthy after ${timeoutSec}s (${c.name} is not yet)`);
       await sleep(100);
     }
     emit({ kind: 'Container', name: c.name, status: 'Healthy', done: true });

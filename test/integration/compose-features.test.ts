@@ -129,6 +129,8 @@ describe('berth compose: attributes and verbs', { skip }, () => {
     assert.equal(inspect.HostConfig.PidsLimit, 50);
     assert.deepEqual(inspect.HostConfig.CapDrop, ['ALL']);
     assert.equal(inspect.Config.StopSignal, 'SIGUSR1');
+    // The grace period stays with the container: an orphan's removal waits that long, not 10 s.
+    assert.equal(inspect.Config.StopTimeout, 1);
     assert.equal(inspect.Config.Labels['com.example.x'], '1');
     const net = JSON.parse((await root.run(['network', 'inspect', 'feat_back'])).stdout)[0];
     assert.equal(net.Labels['com.example.net'], 'back');
@@ -194,6 +196,13 @@ describe('berth compose: attributes and verbs', { skip }, () => {
   });
 
   test('profiles, orphans: reported, removed by up --remove-orphans; depends_on failures stop dependants', async () => {
+    // --wait-timeout: a service that is not healthy in time fails up, as compose says it.
+    fs.writeFileSync(path.join(dir, 'slow.yaml'), `name: slow\nservices:\n  s: {image: busybox, command: ${forever}, healthcheck: {test: [CMD, "false"], interval: 30s}}\n`);
+    const slow = await compose(['up', '-d', '--wait', '--wait-timeout', '1'], 'slow.yaml');
+    assert.equal(slow.code, 125);
+    assert.match(slow.stderr, /application not healthy after 1s/);
+    assert.equal((await compose(['down', '-t', '0'], 'slow.yaml')).code, 0);
+
     const dbg = await compose(['--profile', 'debug', 'up', '-d', 'dbg']);
     assert.equal(dbg.code, 0, dbg.stderr);
     fs.writeFileSync(path.join(dir, 'smaller.yaml'), `name: feat\nservices:\n  web: {image: busybox, command: ${forever}}\n`);
