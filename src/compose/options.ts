@@ -8,7 +8,7 @@ import { parseBytes, parseCpus, parseDuration, parseMemory } from '../core/units
 import type { CreateOptions } from '../engine/containers.ts';
 import { parseTmpfsFlag } from '../engine/volumes.ts';
 import { deviceMapping } from '../kernel/devices.ts';
-import type { Project, Service } from './types.ts';
+import type { FileReference, Project, Service } from './types.ts';
 
 /** Attributes berth cannot honour but that do not change what the service does: warned about. */
 const ADVISORY: Record<string, string> = {
@@ -109,7 +109,7 @@ export interface Naming {
   /** A service's container (network_mode: service:x) as the engine knows it. */
   containerOf(service: string): string;
   /** Where a secret's or config's content lives on the host (a file berth wrote, or the file). */
-  fileOf(kind: 'secret' | 'config', name: string): string;
+  fileOf(kind: 'secret' | 'config', name: string, ref: FileReference): string;
 }
 
 /** The create options of one container of a service (number `n`); labels come from the caller. */
@@ -131,7 +131,7 @@ export function createOptions(project: Project, name: string, s: Service, contai
   for (const [kind, refs] of [['secret', s.secrets], ['config', s.configs]] as const) {
     for (const r of refs ?? []) {
       const target = r.target ? (r.target.startsWith('/') ? r.target : kind === 'secret' ? `/run/secrets/${r.target}` : `/${r.target}`) : kind === 'secret' ? `/run/secrets/${r.source}` : `/${r.source}`;
-      mounts.push({ Type: 'bind', Source: naming.fileOf(kind, r.source), Target: target, ReadOnly: true });
+      mounts.push({ Type: 'bind', Source: naming.fileOf(kind, r.source, r), Target: target, ReadOnly: true });
     }
   }
 

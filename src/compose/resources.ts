@@ -7,7 +7,7 @@ import type { Engine } from '../engine/engine.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { COMPOSE_VERSION, LABEL } from './labels.ts';
 import type { EventSink } from './observe.ts';
-import type { Project } from './types.ts';
+import type { FileReference, Project } from './types.ts';
 
 /** The networks and volumes the given services use (keys of the project's maps). */
 export function usedResources(p: Project, services: string[]): { networks: string[]; volumes: string[] } {
@@ -93,8 +93,20 @@ export function filesDir(engine: Engine, project: string): string {
   return path.join(engine.root.dir, 'compose', project);
 }
 
-/** A secret's or config's file on the host: its `file`, or one written from its content. */
-export function fileObject(engine: Engine, p: Project, kind: 'secret' | 'config', name: string): string {
+/** A reference's mode: a number as given (YAML's 0440 is octal already), a string as octal. */
+function fileMode(mode: number | string | undefined): number | undefined {
+  if (mode === undefined) return undefined;
+  const n = typeof mode === 'number' ? mode : parseInt(mode, 8);
+  if (!Number.isInteger(n) || n < 0 || n > 0o7777) throw invalid(`invalid file mode ${mode}`);
+  return n;
+}
+
+/**
+ * A secret's or config's file on the host: its `file`, or one written from its content. A
+ * reference with uid, gid or mode gets its own copy with that owner and mode (compose v2 honours
+ * them for content and environment sources only; a host file is bound as it is).
+ */
+export function fileObject(engine: Engine, p: Project, kind: 'secret' | 'config', name: string, ref?: FileReference): string {
   const def = (kind === 'secret' ? p.secrets : p.configs)[name];
   if (def.external) throw invalid(`${kind} "${name}": external ${kind}s are swarm objects, not supported`);
   if (def.file) {
@@ -108,10 +120,29 @@ export function fileObject(engine: Engine, p: Project, kind: 'secret' | 'config'
     if (content === undefined) throw invalid(`${kind} "${name}": environment variable ${def.environment} is not set`);
   }
   if (content === undefined) throw invalid(`${kind} "${name}": needs file, environment or content`);
-  const f = path.join(filesDir(engine, p.name), `${kind}s`, name);
+  const mode = fileMode(ref?.mode) ?? 0o444;
+  const uid = ref?.uid !== undefined ? Number(ref.uid) : 0;
+  const gid = ref?.gid !== undefined ? Number(ref.gid) : 0;
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid < 0 || gid < 0) throw invalid(`${kind} "${name}": uid and gid must be numbers`);
+  const own = ref?.mode !== undefined || uid !== 0 || gid !== 0;
+  const f = path.join(filesDir(engine, p.name), `${kind}s`, own ? `${name}.${uid}.${gid}.${mode.toString(8)}` : name);
   fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
-  writeFileAtomic(f, content, { mode: 0o444 });
+  writeFileAtomic(f, content, { mode });
+  if (own) fs.chownSync(f, uid, gid);
   return f;
+}
+
+/** uid, gid and mode on references to host files: compose ignores them, and says so. */
+export function fileRefWarnings(p: Project, service: string): string[] {
+  const s = p.services[service];
+  const out: string[] = [];
+  for (const [kind, refs] of [['secret', s.secrets], ['config', s.configs]] as const) {
+    for (const r of refs ?? []) {
+      const def = (kind === 'secret' ? p.secrets : p.configs)[r.source];
+      if (def?.file && (r.uid !== undefined || r.gid !== undefined || r.mode !== undefined)) out.push(`service "${service}": ${kind} ${r.source} is a host file: its uid, gid and mode are ignored`);
+    }
+  }
+  return out;
 }
 
 /** down: the project's own networks (and with -v its volumes), whoever listed them. */

@@ -12,8 +12,8 @@ import { startOrder } from './finalize.ts';
 import { configHash, containerLabels, containerName, LABEL } from './labels.ts';
 import { projectContainers, type EventSink, type ProjectContainer } from './observe.ts';
 import { createOptions, extraEndpoints, resourceWarnings, stopTimeout, warnings } from './options.ts';
-import { checkResources, ensureNetworks, ensureVolumes, fileObject, usedResources } from './resources.ts';
-import type { Project, Service } from './types.ts';
+import { checkResources, ensureNetworks, ensureVolumes, fileObject, fileRefWarnings, usedResources } from './resources.ts';
+import type { FileReference, Project, Service } from './types.ts';
 import { mark } from '../util/trace.ts';
 
 export interface UpOptions {
@@ -134,7 +134,8 @@ async function preflight(engine: Engine, p: Project, names: string[], existing: 
     if (s.container_name && replicas(p, name, opts.scale) > 1) throw invalid(`service "${name}": container_name "${s.container_name}" cannot be given to ${replicas(p, name, opts.scale)} containers: names must be unique (remove container_name to scale the service)`);
     for (const w of warnings(name, s)) warn(w);
     createOptions(p, name, s, containerName(p, name, s, 1), {}, naming);
-    for (const [kind, refs] of [['secret', s.secrets], ['config', s.configs]] as const) for (const r of refs ?? []) fileObject(engine, p, kind, r.source);
+    for (const [kind, refs] of [['secret', s.secrets], ['config', s.configs]] as const) for (const r of refs ?? []) fileObject(engine, p, kind, r.source, r);
+    for (const w of fileRefWarnings(p, name)) warn(w);
   }
   const used = usedResources(p, names);
   for (const w of resourceWarnings(p, used.networks, used.volumes)) warn(w);
@@ -197,7 +198,7 @@ async function createContainer(engine: Engine, p: Project, name: string, n: numb
       if (!c) throw invalid(`service "${name}" uses the network of service "${svc}", which has no container`);
       return c.id;
     },
-    fileOf: (kind: 'secret' | 'config', obj: string) => fileObject(engine, p, kind, obj),
+    fileOf: (kind: 'secret' | 'config', obj: string, ref: FileReference) => fileObject(engine, p, kind, obj, ref),
   };
   const opts = createOptions(p, name, s, cname, containerLabels(p, name, s, n, false, imageId), naming);
   // A replacement keeps its predecessor's anonymous volumes (their data), as compose does.

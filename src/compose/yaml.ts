@@ -20,12 +20,16 @@ const TAGS = ['!reset', '!override'].flatMap((tag) => [
   { tag, collection: 'seq' as const, resolve: (n: unknown) => n },
 ]);
 
+// A plain integer with a leading zero is octal, as docker compose's YAML reader takes it: a
+// secret's `mode: 0440` is 0o440, not 440. Put before the core schema's decimal integers.
+const OCTAL = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:int', test: /^0[0-7]+$/, resolve: (s: string) => parseInt(s, 8) };
+
 // Billion-laughs guard: aliases expanded more than this many times in one file is an attack or a bug.
 const MAX_ALIASES = 10_000;
 
 /** Parses one file's text; `file` names it in errors. */
 export function parseYaml(text: string, file: string): unknown {
-  const doc = YAML.parseDocument(text, { merge: true, customTags: TAGS as never, uniqueKeys: true, prettyErrors: false });
+  const doc = YAML.parseDocument(text, { merge: true, customTags: ((tags: unknown[]) => [OCTAL, ...tags, ...TAGS]) as never, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const at = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';

@@ -56,7 +56,7 @@ services:
     stop_signal: SIGUSR1
     stop_grace_period: 1s
     labels: {com.example.x: "1"}
-    secrets: [s_file, s_env, {source: s_content, target: renamed}]
+    secrets: [s_file, s_env, {source: s_content, target: renamed, uid: "1000", gid: "1000", mode: 0400}]
     configs: [{source: c_content, target: /etc/app.conf}]
     volumes: [data:/data]
     depends_on:
@@ -123,6 +123,8 @@ describe('berth compose: attributes and verbs', { skip }, () => {
     assert.match(await exec('touch /x 2>&1 || true'), /Read-only file system/);
     assert.equal(await exec('touch /scratch/y && echo ok; ulimit -n; ulimit -Hn'), 'ok\n1024\n2048\n');
     assert.equal(await exec('cat /run/secrets/s_file; echo; cat /run/secrets/s_env; echo; cat /run/secrets/renamed; echo; cat /etc/app.conf'), 'from-file\nfrom-env\ninline secret\nconf=1');
+    // uid, gid and mode of a content secret (0400: YAML's leading zero is octal, as for compose).
+    assert.equal(await exec('stat -c "%u %g %a" /run/secrets/renamed'), '1000 1000 400\n');
     const inspect = JSON.parse((await root.run(['inspect', 'feat-app-1'])).stdout)[0];
     assert.equal(inspect.HostConfig.Memory, 64 * 1024 * 1024);
     assert.equal(inspect.HostConfig.NanoCpus, 500_000_000);

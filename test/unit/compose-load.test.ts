@@ -145,3 +145,8 @@ test('the validator kept in a cache directory reports as the freshly compiled on
   assert.throws(() => load(d, { cacheDir: other }), /ports\[0\] must be/);
   assert.equal(fs.readFileSync(path.join(other, files[0]), 'utf8'), fs.readFileSync(path.join(cache, files[0]), 'utf8'));
 });
+
+test('yaml: a plain integer with a leading zero is octal (a file mode), as docker compose reads it', async () => {
+  const { parseYaml } = await import('../../src/compose/yaml.ts');
+  assert.deepEqual(parseYaml('a: 0440\nb: 440\nc: "0440"\nd: 0\ne: 08\nf: yes\n', 'x.yaml'), { a: 0o440, b: 440, c: '0440', d: 0, e: 8, f: 'yes' });
+});

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalid, notFound } from '../../core/errors.ts';
 import type { ProjectContainer } from '../../compose/observe.ts';
-import type { Project } from '../../compose/types.ts';
+import type { FileReference, Project } from '../../compose/types.ts';
 import { readLog, parseTime } from '../../engine/logs.ts';
 import { labels as labelFlags, parseArgs } from '../args.ts';
 import { COMPOSE_EXEC_FLAGS, COMPOSE_RUN_FLAGS } from '../flags.ts';
@@ -238,7 +238,7 @@ export async function run(c: ComposeCtx, argv: string[]): Promise<number> {
     containerOf: (other: string) => {
       throw invalid(`compose run with network_mode service:${other} is not supported yet`);
     },
-    fileOf: (kind: 'secret' | 'config', obj: string) => res.fileObject(engine, p, kind, obj),
+    fileOf: (kind: 'secret' | 'config', obj: string, ref: FileReference) => res.fileObject(engine, p, kind, obj, ref),
   };
   const l = { ...labels.containerLabels(p, service, svc, 1, true, imageId), [labels.LABEL.slug]: name, ...labelFlags(flags.get('label') as string[] | undefined) };
   const opts = createOptions(p, service, svc, name, l, naming);
