@@ -1,6 +1,6 @@
 // /images/*: list, inspect, pull (JSON progress lines), import, tag, remove, history.
 import { digestHex } from '../content/store.ts';
-import { invalid } from '../core/errors.ts';
+import { BerthError, invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PullEvent } from '../engine/pull.ts';
 import type { PushEvent } from '../engine/push.ts';
@@ -53,6 +53,17 @@ export function imageRoutes(r: Router, engine: Engine): void {
     };
   });
 
+  // docker search: the index's v1 search API; the registry's credentials are not needed.
+  r.on('GET', '/images/search', async (call) => {
+    const { parseSearchFilters, searchImages } = await import('../registry/search.ts');
+    const limit = call.query.get('limit');
+    const body = await searchImages(call.query.get('term') ?? '', {
+      limit: limit ? Number(limit) : undefined,
+      filters: parseSearchFilters(Object.fromEntries(filters(call.query))),
+    });
+    return { status: 200, body };
+  });
+
   r.on('GET', '/images/{name*}/json', async (call) => {
     const rec = images().resolve(call.params.name);
     const body = inspectImage(rec, images().list().find((s) => s.record.id === rec.id)?.names ?? []) as Record<string, unknown>;
@@ -95,7 +106,9 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const body = await readJson(call.req);
     const username = body.username, password = body.password;
     if (typeof username !== 'string' || typeof password !== 'string' || !username) throw invalid('username and password are required');
-    await engine.login(typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io', { username, password });
+    await engine.login(typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io', { username, password }).catch((err) => {
+      throw asDockerd(err);
+    });
     return { status: 200, body: { Status: 'Login Succeeded', IdentityToken: '' } };
   });
 
@@ -119,7 +132,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
       line({ status: `${result.ref.tag ?? 'latest'}: digest: ${result.digest} size: ${result.size}` });
       line({ progressDetail: {}, aux: { Tag: result.ref.tag ?? 'latest', Digest: result.digest, Size: result.size } });
     } catch (err) {
-      if (!res) throw err;
+      if (!res) throw asDockerd(err);
       const message = (errorReply(err).body as { message: string }).message;
       line({ errorDetail: { message }, error: message });
     }
@@ -196,12 +209,20 @@ export function imageRoutes(r: Router, engine: Engine): void {
       line({ status: `Digest: ${result.digest}` });
       line({ status: result.upToDate ? `Status: Image is up to date for ${familiarReference(result.ref)}` : `Status: Downloaded newer image for ${familiarReference(result.ref)}` });
     } catch (err) {
-      if (!res) throw err;
+      if (!res) throw asDockerd(err);
       const message = (errorReply(err).body as { message: string }).message;
       line({ errorDetail: { message }, error: message });
     }
     res!.end();
   });
+}
+
+/**
+ * A registry that cannot be reached (or answers with a server error) is Unavailable to the engine,
+ * which retries it; dockerd answers such a pull or login with a 500, which clients expect.
+ */
+function asDockerd(err: unknown): unknown {
+  return err instanceof BerthError && err.code === 'Unavailable' ? new BerthError('Internal', err.message, { cause: err }) : err;
 }
 
 const PUSH_STATUS: Record<string, string> = {
