@@ -85,10 +85,11 @@ export function imageRoutes(r: Router, engine: Engine): void {
   });
 
   r.on('POST', '/images/{name*}/tag', async (call) => {
+    const source = images().resolve(call.params.name); // a missing image first, as dockerd
     const repo = call.query.get('repo');
     if (!repo) throw invalid('repository name must have at least one component');
     const tag = call.query.get('tag');
-    images().tag(images().resolve(call.params.name).id, tag ? `${repo}:${tag}` : repo);
+    images().tag(source.id, tag ? `${repo}:${tag}` : repo);
     return { status: 201 };
   });
 
@@ -118,12 +119,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const name = tag ? `${call.params.name}:${tag}` : call.params.name;
     let res: ReturnType<typeof streamStart> | undefined;
     const line = (o: object) => (res ??= streamStart(call, 200, 'application/json')).write(JSON.stringify(o) + '\r\n');
+    // dockerd names the repository before anything else, so that every later failure (no such
+    // image, the registry's refusal) is an error line in a 200 stream, which clients read.
+    const credentials = registryAuth(call.req.headers['x-registry-auth']);
+    const ref = parseReference(name);
+    line({ status: `The push refers to repository [${ref.domain}/${ref.path}]` }); // the full name, as dockerd
     try {
       const result = await engine.push(name, {
-        credentials: registryAuth(call.req.headers['x-registry-auth']),
+        credentials,
         onEvent: (e: PushEvent) => {
-          if (e.type === 'start') line({ status: `The push refers to repository [${familiarRepository(e.ref)}]` });
-          else if (e.type === 'layer') {
+          if (e.type === 'layer') {
             const status = e.status === 'mounted' ? `Mounted from ${e.from ?? ''}` : (PUSH_STATUS[e.status] ?? e.status);
             line({ status, progressDetail: e.total ? { current: e.current ?? 0, total: e.total } : {}, id: digestHex(e.id).slice(0, 12) });
           }
@@ -221,7 +226,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
  * A registry that cannot be reached (or answers with a server error) is Unavailable to the engine,
  * which retries it; dockerd answers such a pull or login with a 500, which clients expect.
  */
-function asDockerd(err: unknown): unknown {
+export function asDockerd(err: unknown): unknown {
   return err instanceof BerthError && err.code === 'Unavailable' ? new BerthError('Internal', err.message, { cause: err }) : err;
 }
 

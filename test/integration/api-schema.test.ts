@@ -111,6 +111,21 @@ describe('the Engine API reference', { skip }, () => {
     await call('POST', '/containers/create?name=stopped', { Image: 'busybox' }, 409);
     await call('POST', '/containers/stopped/kill', undefined, 409);
     await call('DELETE', '/containers/nope', undefined, 404);
+    // dockerd's order of checks: the parameters first, then the object.
+    await call('GET', '/containers/nope/export', undefined, 404);
+    // (Two 400s the reference does not list, answered as dockerd answers them.)
+    const logs = await d.request('GET', '/v1.41/containers/nope/logs');
+    assert.deepEqual([logs.status, JSON.parse(logs.body).message], [400, 'Bad parameters: you must choose at least one stream']);
+    const exec = await d.request('POST', '/v1.41/containers/nope/exec', '{}');
+    assert.deepEqual([exec.status, JSON.parse(exec.body).message], [400, 'No exec command specified']);
+    await call('POST', '/images/nope:1/tag', undefined, 404);
+    const resize = await d.request('POST', '/v1.41/containers/nope/resize?h=x&w=80');
+    assert.deepEqual([resize.status, JSON.parse(resize.body).message], [400, 'strconv.Atoi: parsing "x": invalid syntax']);
+    // A push names the repository first; what fails later is an error line in the stream.
+    const push = await d.request('POST', '/v1.41/images/nope:1/push', undefined, { 'X-Registry-Auth': 'e30=' });
+    assert.equal(push.status, 200);
+    assert.deepEqual(push.body.trim().split('\n').map((l) => Object.keys(JSON.parse(l))), [['status'], ['errorDetail', 'error']]);
+    assert.match(push.body, /The push refers to repository \[docker\.io\/library\/nope\]/);
     await call('GET', '/swarm', undefined, 503);
     await call('GET', '/services', undefined, 503);
     await call('GET', '/nodes', undefined, 503);
