@@ -159,7 +159,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
 
   // docker load: the body is the archive; what was loaded comes back as stream lines.
   r.on('POST', '/images/load', async (call) => {
-    const loaded = await engine.load(call.req as AsyncIterable<Buffer>);
+    // dockerd answers a load with a 200 stream whatever happens: an archive it refuses is an
+    // error line (which the docker CLI prints, and the SDKs return), not an HTTP error.
+    let loaded: Awaited<ReturnType<Engine['load']>>;
+    try {
+      loaded = await engine.load(call.req as AsyncIterable<Buffer>);
+    } catch (err) {
+      const message = (errorReply(err).body as { message: string }).message;
+      streamStart(call, 200, 'application/json').end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+      return;
+    }
     const res = streamStart(call, 200, 'application/json');
     for (const img of loaded) {
       const lines = img.names.length ? img.names.map((n) => `Loaded image: ${familiarReference(parseReference(n))}\n`) : [`Loaded image ID: ${img.id}\n`];

@@ -129,6 +129,10 @@ describe('the Engine API reference', { skip }, () => {
     await call('GET', '/swarm', undefined, 503);
     await call('GET', '/services', undefined, 503);
     await call('GET', '/nodes', undefined, 503);
+    // An archive that is not one: dockerd's 200 with an error line.
+    const load = await d.request('POST', '/v1.41/images/load?quiet=1', 'not a tar', { 'Content-Type': 'application/x-tar' });
+    assert.equal(load.status, 200);
+    assert.deepEqual(Object.keys(JSON.parse(load.body)), ['errorDetail', 'error']);
     // An unreachable registry: dockerd's 500 naming the request, for a pull and a login.
     const pull = await call('POST', '/images/create?fromImage=127.0.0.1:1/x&tag=1', undefined, 500);
     assert.match(pull.message, /127\.0\.0\.1:1.*connection refused/);
