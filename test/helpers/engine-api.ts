@@ -57,14 +57,24 @@ export class EngineApi {
     const where = `${method} ${found.template} -> ${status}`;
     if (!res) return [`${where}: status not documented (documented: ${Object.keys(found.op.responses).join(', ')})`];
     if (!res.schema || !contentType.includes('json')) return [];
-    let value: unknown;
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return [`${where}: body is not JSON: ${body.slice(0, 80)}`];
+    // A stream (events, progress) is one JSON document per line, each of the schema.
+    const docs = /^\/events/.test(found.template) ? body.split('\n').filter(Boolean) : [body];
+    const problems: string[] = [];
+    for (const doc of docs) {
+      let value: unknown;
+      try {
+        value = JSON.parse(doc);
+      } catch {
+        problems.push(`${where}: body is not JSON: ${doc.slice(0, 80)}`);
+        continue;
+      }
+      const validate = this.validator(res.schema);
+      if (!validate(value)) problems.push(...this.messages(where, validate));
     }
-    const validate = this.validator(res.schema);
-    if (validate(value)) return [];
+    return problems;
+  }
+
+  private messages(where: string, validate: ValidateFunction): string[] {
     return (validate.errors ?? []).map((e) => `${where}: ${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
   }
 

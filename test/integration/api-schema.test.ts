@@ -179,6 +179,29 @@ describe('the Engine API reference', { skip }, () => {
     }
   });
 
+  test('the events of all that, as a stream of the reference\'s event messages', async () => {
+    const body = await call('GET', `/events?since=0&until=${Math.ceil(Date.now() / 1000)}`, undefined, 200);
+    const events = String(body).trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(events.length > 20, `${events.length} events`);
+    for (const kind of ['container', 'image', 'network', 'volume']) assert.ok(events.some((e) => e.Type === kind), kind);
+  });
+
+  test('image events: the actions, actors and names dockerd 20.10 gives for tag, rmi, save, load, import', async () => {
+    const since = Math.floor(Date.now() / 1000);
+    const id = (await d.docker(['image', 'inspect', '-f', '{{.Id}}', 'busybox'])).stdout.trim();
+    const tar = `${root.dir}/ev.tar`;
+    for (const args of [['tag', 'busybox', 'ev:1'], ['rmi', 'ev:1'], ['save', 'busybox', '-o', tar], ['load', '-i', tar], ['import', tar, 'imp:1'], ['rmi', 'imp:1']]) {
+      const r = await d.docker(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    const imp = (await d.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'])).stdout.trim().split('\n');
+    const impId = imp.find((l) => l.startsWith('import '))?.split(' ')[1] ?? 'none';
+    assert.deepEqual(imp, [`tag ${id} ev:1`, `untag ${id} ${id}`, `save ${id} ${id}`, `load ${id} ${id}`, `tag ${impId} imp:1`, `import ${impId} ${impId}`, `untag ${impId} ${impId}`, `delete ${impId} ${impId}`]);
+    // dockerd's image filter: the actor or its name, with or without the tag.
+    const byName = await d.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'image=ev', '--format', '{{.Action}}']);
+    assert.equal(byName.stdout, 'tag\n');
+  });
+
   test('every answer is as the reference documents it', () => {
     assert.deepEqual(problems, []);
     assert.deepEqual(root.leftovers().filter((x) => !x.includes('walk')), []);
