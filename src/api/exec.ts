@@ -132,9 +132,11 @@ export class ExecApi {
     } catch (err) {
       // A command that cannot run is the exec's outcome, not a failed request (docker's
       // behaviour): the stream carries the message and the exec's status reads 126 or 127,
-      // which clients (testcontainers, the docker CLI) check.
+      // which clients (testcontainers, the docker CLI) check. dockerd 23 (API 1.42) began to
+      // tell a missing command (127) apart; before, any exec that failed to start read 126, as
+      // a client of API 1.41 (docker-py 5's default) still expects.
       if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
-      x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
+      x.exitCode = isCode(err, 'CommandNotFound') && call.version >= 1.42 ? 127 : 126;
       if (detach) return { status: 200 };
       const conduit = hijack(call, !raw);
       const msg = Buffer.from(`OCI runtime exec failed: ${hidePaths((err as Error).message)}\r\n`);
