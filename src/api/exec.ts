@@ -71,7 +71,7 @@ export class ExecApi {
       user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
       tty: body.Tty === true, stdin: body.AttachStdin === true, privileged: body.Privileged === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
     });
-    this.containers.event('exec_create: ' + (cmd as string[]).join(' '), c.record, { execID: id });
+    this.containers.event(`exec_create: ${execLine(cmd as string[])}`, c.record, { execID: id });
     return { status: 201, body: { Id: id } };
   }
 
@@ -122,6 +122,14 @@ export class ExecApi {
     const tty = x.cli ? body.Tty === true || x.tty : x.tty;
     const raw = x.cli ? tty : body.Tty === true;
     const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { rows: Number(body.ConsoleSize[0]), cols: Number(body.ConsoleSize[1]) } : { rows: 24, cols: 80 };
+    // dockerd's exec events: start (also of a command that then fails to run) and die with its code.
+    const event = (action: string, extra: Record<string, string> = {}) => {
+      if (x.cli) return;
+      try {
+        this.containers.event(action, this.containers.get(x.container).record, { execID: x.id, ...extra });
+      } catch {} // the container went meanwhile
+    };
+    event(`exec_start: ${execLine(x.args)}`);
     let streams: ContainerStreams;
     try {
       streams = x.cli
@@ -139,7 +147,8 @@ export class ExecApi {
       x.exitCode = isCode(err, 'CommandNotFound') && call.version >= 1.42 ? 127 : 126;
       if (detach) return { status: 200 };
       const conduit = hijack(call, !raw);
-      const msg = Buffer.from(`OCI runtime exec failed: ${hidePaths((err as Error).message)}\r\n`);
+      // runc's words, as dockerd passes them on.
+      const msg = Buffer.from(`OCI runtime exec failed: exec failed: unable to start container process: ${hidePaths((err as Error).message)}: unknown\r\n`);
       conduit.write(raw ? msg : frame(1, msg));
       conduit.end();
       return;
@@ -148,6 +157,7 @@ export class ExecApi {
     x.monitorPid = streams.monitorPid;
     streams.exited.then((e) => ((x.exitCode = e.exit), (x.signal = e.signal)), () => (x.exitCode = 126)).finally(() => {
       x.running = false;
+      event('exec_die', { exitCode: String(x.exitCode) });
       setTimeout(() => this.execs.delete(x.id), 10 * 60_000).unref();
     });
     if (detach) {
@@ -229,4 +239,9 @@ export class ExecApi {
       },
     };
   }
+}
+
+/** An exec's command as dockerd's events spell it: entrypoint, a space, the arguments. */
+function execLine(cmd: string[]): string {
+  return `${cmd[0]} ${cmd.slice(1).join(' ')}`;
 }

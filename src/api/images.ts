@@ -18,16 +18,22 @@ const STATUS: Record<string, string> = {
 
 export function imageRoutes(r: Router, engine: Engine): void {
   const images = () => engine.images;
+  // dockerd's image events: the image's labels and `name` (a reference, or the id itself).
+  const event = (action: string, id: string, name = id) => engine.events.emit('image', action, id, { ...images().get(id)?.config.config?.Labels, name });
 
   r.on('GET', '/images/json', async (call) => {
     const f = filters(call.query);
     const refFilter = f.get('reference') ?? [];
     const dangling = f.get('dangling')?.[0];
     const labelFilter = f.get('label') ?? [];
-    const out = images().list().filter(({ record, names }) => {
+    const matches = (n: string) => refFilter.some((p) => globMatch(p, familiarReference(parseReference(n))) || globMatch(p, familiarRepository(parseReference(n))));
+    // With a reference filter an image lists only its names that match (dockerd: `image ls bb`
+    // shows bb's tags, not the other names of the same image).
+    const listed = images().list().map((i) => (refFilter.length ? { ...i, names: i.names.filter(matches) } : i));
+    const out = listed.filter(({ record, names }) => {
       if (dangling === 'true' && names.length) return false;
       if (dangling === 'false' && !names.length) return false;
-      if (refFilter.length && !names.some((n) => refFilter.some((p) => globMatch(p, familiarReference(parseReference(n))) || globMatch(p, familiarRepository(parseReference(n)))))) return false;
+      if (refFilter.length && !names.length) return false;
       const labels = record.config.config?.Labels ?? {};
       return labelFilter.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));
     });
@@ -77,12 +83,21 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const repo = call.query.get('repo');
     if (!repo) throw invalid('repository name must have at least one component');
     const tag = call.query.get('tag');
-    images().tag(images().resolve(call.params.name).id, tag ? `${repo}:${tag}` : repo);
+    const id = images().resolve(call.params.name).id;
+    const name = tag ? `${repo}:${tag}` : repo;
+    images().tag(id, name);
+    event('tag', id, familiarReference(parseReference(name)));
     return { status: 201 };
   });
 
   r.on('DELETE', '/images/{name*}', async (call) => {
+    const id = images().resolve(call.params.name).id;
+    const labels = images().get(id)?.config.config?.Labels;
     const lines = images().remove(call.params.name, { force: flag(call.query, 'force'), inUse: engine.containers.imageUsers() });
+    for (const l of lines) {
+      if (l.startsWith('Untagged: ')) engine.events.emit('image', 'untag', id, { ...labels, name: id });
+      else if (l === `Deleted: ${id}`) engine.events.emit('image', 'delete', id, { ...labels, name: id });
+    }
     return {
       status: 200,
       body: lines.map((l) => (l.startsWith('Untagged: ') ? { Untagged: l.slice(10) } : { Deleted: l.slice(9) })),
@@ -116,6 +131,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
           }
         },
       });
+      engine.events.emit('image', 'push', familiarReference(result.ref), { name: familiarRepository(result.ref) });
       line({ status: `${result.ref.tag ?? 'latest'}: digest: ${result.digest} size: ${result.size}` });
       line({ progressDetail: {}, aux: { Tag: result.ref.tag ?? 'latest', Digest: result.digest, Size: result.size } });
     } catch (err) {
@@ -129,12 +145,13 @@ export function imageRoutes(r: Router, engine: Engine): void {
   // docker save: one image (/images/{name}/get) or several (/images/get?names=..), as a tar.
   const save = async (call: Call, names: string[]) => {
     if (!names.length) throw invalid('no images to save');
-    for (const n of names) images().resolve(n); // a missing one is a 404 before any byte
+    const ids = new Set(names.map((n) => images().resolve(n).id)); // a missing one is a 404 before any byte
     const res = streamStart(call, 200, 'application/x-tar');
     for await (const chunk of engine.save(names)) {
       if (!res.write(chunk)) await new Promise((done) => res.once('drain', done));
     }
     res.end();
+    for (const id of ids) event('save', id);
   };
   r.on('GET', '/images/get', (call) => save(call, call.query.getAll('names')));
   r.on('GET', '/images/{name*}/get', (call) => save(call, [call.params.name]));
@@ -144,6 +161,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const loaded = await engine.load(call.req as AsyncIterable<Buffer>);
     const res = streamStart(call, 200, 'application/json');
     for (const img of loaded) {
+      event('load', img.id);
       const lines = img.names.length ? img.names.map((n) => `Loaded image: ${familiarReference(parseReference(n))}\n`) : [`Loaded image ID: ${img.id}\n`];
       for (const l of lines) res.write(JSON.stringify({ stream: l }) + '\r\n');
     }
@@ -154,6 +172,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/images/prune', async (call) => {
     const all = filters(call.query).get('dangling')?.[0] === 'false';
     const { lines, reclaimed } = engine.pruneImages(all);
+    engine.events.emit('image', 'prune', '', { reclaimed: String(reclaimed) });
     const deleted = lines.filter((l) => /^(Untagged|Deleted): /.test(l)).map((l) => (l.startsWith('Untagged: ') ? { Untagged: l.slice(10) } : { Deleted: l.slice(9) }));
     return { status: 200, body: { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed } };
   });
@@ -169,6 +188,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
       const repo = q.get('repo');
       const name = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
       const rec = await images().importRootfs(call.req as AsyncIterable<Buffer>, { name, changes: parseChanges(q.getAll('changes')), message: q.get('message') ?? undefined });
+      event('import', rec.id);
       const res = streamStart(call, 200, 'application/json');
       res.end(JSON.stringify({ status: rec.id }) + '\n');
       return;
@@ -193,6 +213,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
           }
         },
       });
+      engine.events.emit('image', 'pull', familiarReference(result.ref), { ...result.image.config.config?.Labels, name: familiarRepository(result.ref) });
       line({ status: `Digest: ${result.digest}` });
       line({ status: result.upToDate ? `Status: Image is up to date for ${familiarReference(result.ref)}` : `Status: Downloaded newer image for ${familiarReference(result.ref)}` });
     } catch (err) {
