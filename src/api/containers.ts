@@ -69,8 +69,9 @@ export class ContainerApi {
         try {
           await this.containers.killAndWait(c.params.id, c.query.get('signal') || 'KILL');
         } catch (err) {
-          // docker's words, which clients match: "Cannot kill container: NAME: Container ID is not running"
-          if (isCode(err, 'Conflict')) throw conflict(`Cannot kill container: ${c.params.id}: ${(err as Error).message}`);
+          // docker's words, which clients match: "Cannot kill container: NAME: Container ID is not
+          // running" (any failure: "...: No such container: NAME"), with the failure's status.
+          if (err instanceof BerthError) throw new BerthError(err.code, `Cannot kill container: ${c.params.id}: ${err.message}`, { cause: err });
           throw err;
         }
         return { status: 204 };
@@ -144,6 +145,7 @@ export class ContainerApi {
     const deleted = await this.containers.prune([], (c) => accept({ labels: c.record.Config.Labels ?? {}, created: c.record.Created }));
     this.wake();
     const reclaimed = (deleted ?? []).reduce((a, id) => a + (sizes.get(id)?.rw ?? 0), 0);
+    this.engine.events.emit('container', 'prune', '', { reclaimed: String(reclaimed) });
     return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: reclaimed } };
   }
 
@@ -177,7 +179,11 @@ export class ContainerApi {
     const prev = this.failedStarts.get(c.record.Id)?.n ?? 0;
     const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
     this.failedStarts.set(c.record.Id, { n: prev + 1, code, message: (err as Error)?.message ?? String(err) });
-    if (c.record.HostConfig.AutoRemove) await this.containers.remove(c.record.Id, true, true).catch(() => undefined);
+    if (c.record.HostConfig.AutoRemove) {
+      const removed = await this.containers.remove(c.record.Id, true, true).then(() => true, () => false);
+      // Its monitor's teardown may have taken it first: dockerd reports the end all the same.
+      if (!removed && !this.observe(c.record.Id)) this.containers.event('destroy', c.record);
+    }
     this.wake();
   }
 
@@ -243,6 +249,7 @@ export class ContainerApi {
       conduit: hijack(call, c.record.Config.Tty !== true), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'),
       ...(c.record.Config.Tty ? { detach: new DetachScanner(keys) } : {}),
     };
+    this.containers.event('attach', c.record);
     if (logs) {
       for await (const e of readLog(this.containers.logPath(c.record.Id), {})) {
         const data = Buffer.from(e.log);
@@ -376,7 +383,9 @@ export class ContainerApi {
     const failed = failure();
     const code = failed?.code ?? this.exits.get(id) ?? last?.state.ExitCode ?? 0;
     const message = failed?.message ?? last?.state.Error;
-    const error = message ? { Message: hidePaths(message) } : null;
+    // `removed` reports the removal's error (dockerd: none when it went), not the run's: the
+    // CLI's `run --rm` would print a failed start twice.
+    const error = message && condition !== 'removed' ? { Message: hidePaths(message) } : null;
     res.end(JSON.stringify({ Error: error, StatusCode: code }) + '\n');
   }
 

@@ -24,10 +24,14 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const refFilter = f.get('reference') ?? [];
     const dangling = f.get('dangling')?.[0];
     const labelFilter = f.get('label') ?? [];
-    const out = images().list().filter(({ record, names }) => {
+    const matches = (n: string) => refFilter.some((p) => globMatch(p, familiarReference(parseReference(n))) || globMatch(p, familiarRepository(parseReference(n))));
+    // With a reference filter an image lists only its names that match (dockerd: `image ls bb`
+    // shows bb's tags, not the other names of the same image).
+    const listed = images().list().map((i) => (refFilter.length ? { ...i, names: i.names.filter(matches) } : i));
+    const out = listed.filter(({ record, names }) => {
       if (dangling === 'true' && names.length) return false;
       if (dangling === 'false' && !names.length) return false;
-      if (refFilter.length && !names.some((n) => refFilter.some((p) => globMatch(p, familiarReference(parseReference(n))) || globMatch(p, familiarRepository(parseReference(n)))))) return false;
+      if (refFilter.length && !names.length) return false;
       const labels = record.config.config?.Labels ?? {};
       return labelFilter.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));
     });
@@ -181,6 +185,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/images/prune', async (call) => {
     const all = filters(call.query).get('dangling')?.[0] === 'false';
     const { lines, reclaimed } = engine.pruneImages(all);
+    engine.events.emit('image', 'prune', '', { reclaimed: String(reclaimed) });
     const deleted = lines.filter((l) => /^(Untagged|Deleted): /.test(l)).map((l) => (l.startsWith('Untagged: ') ? { Untagged: l.slice(10) } : { Deleted: l.slice(9) }));
     return { status: 200, body: { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed } };
   });

@@ -215,7 +215,7 @@ export class ImageStore {
         }
       };
       const layer = await this.layers.unpack(tee());
-      blob.commit(layer.diffId);
+      await blob.commitAsync(layer.diffId);
       return layer;
     } catch (err) {
       blob.abort();

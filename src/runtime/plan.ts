@@ -84,6 +84,8 @@ export interface PlanInput {
   devices?: DeviceNode[];
   /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
   deviceProgram?: { cgroup: string; program: string };
+  /** The container's /sys/fs/cgroup (as docker mounts it: its own cgroups, read-only unless privileged); absent, none. */
+  cgroupFs?: SpecHost['cgroupFs'];
   /** The user's mounts: host directories/files bound in, or tmpfs. */
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string; propagation?: string }>;
   /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
@@ -261,8 +263,10 @@ function mountSteps(steps: Step[], m: OciMount, host: SpecHost, tree = false): v
     // namespace, so each shows the container's own cgroup as its root).
     steps.push(['mountin', 'tmpfs', m.destination, 'tmpfs', String(o.flags & ~MS.RDONLY), 'mode=755']);
     for (const h of host.cgroupFs.hierarchies) {
-      steps.push(['mountin', 'cgroup', `${m.destination}/${h}`, 'cgroup', String(o.flags), h.startsWith('name=') ? `none,${h}` : h]);
-      for (const c of h.includes(',') ? h.split(',') : []) steps.push(['symlinkin', h, `${m.destination}/${c}`]);
+      // A named hierarchy's directory goes without its "name=" (systemd), as runc and docker name it.
+      const dir = h.replace(/^name=/, '');
+      steps.push(['mountin', 'cgroup', `${m.destination}/${dir}`, 'cgroup', String(o.flags), h.startsWith('name=') ? `none,${h}` : h]);
+      for (const c of h.includes(',') ? h.split(',') : []) steps.push(['symlinkin', dir, `${m.destination}/${c}`]);
     }
     if (o.flags & MS.RDONLY) steps.push(['roin', m.destination]);
   } else {
@@ -292,6 +296,7 @@ function engineMounts(p: PlanInput): OciMount[] {
       : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, ...shmData(p, owner)] }]),
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
+    ...(p.cgroupFs ? [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...nse, 'relatime', p.privileged ? 'rw' : 'ro'] }] : []),
     ...(p.views ?? []).map((v) => ({ destination: v.target, type: 'bind', source: v.source, options: ['bind', 'ro', ...nse] })),
     { destination: '/etc/hostname', type: 'bind', source: p.etcFiles.hostname, options: ['rbind'] },
     { destination: '/etc/hosts', type: 'bind', source: p.etcFiles.hosts, options: ['rbind'] },
@@ -388,7 +393,7 @@ function teardownSteps(p: PlanInput): Step[] {
 /** The engine's container: its spec, run the same way as a bundle's, with the monitor's work added. */
 export function buildPlan(p: PlanInput): Step[] {
   return specPlan(engineSpec(p), { ...p.process, userns: p.process.userns ?? !!p.userns }, {
-    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records: monitorRecords(p), teardown: teardownSteps(p), idmounts: p.userns?.idmounts,
+    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records: monitorRecords(p), teardown: teardownSteps(p), idmounts: p.userns?.idmounts, cgroupFs: p.cgroupFs,
   });
 }
 

@@ -18,10 +18,11 @@ export class TestDaemon {
   private readonly opts: { env?: NodeJS.ProcessEnv; args?: string[] };
   log = '';
 
-  constructor(root: TestRoot, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}) {
+  /** `socket`: another name in the root, for a second daemon on it. */
+  constructor(root: TestRoot, opts: { env?: NodeJS.ProcessEnv; args?: string[]; socket?: string } = {}) {
     this.root = root;
     this.opts = opts;
-    this.socket = path.join(root.dir, 'd.sock');
+    this.socket = path.join(root.dir, opts.socket ?? 'd.sock');
   }
 
   /** Starts it; resolves once `ready` holds (default: the unix socket answers /_ping). */

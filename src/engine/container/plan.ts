@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { ContainerRecord } from '../../core/container.ts';
 import { BerthError, notFound } from '../../core/errors.ts';
 import type { Mount } from '../../core/types.ts';
-import { cgroupMounts } from '../../kernel/cgroups.ts';
+import { cgroupMounts, containerCgroupFs } from '../../kernel/cgroups.ts';
 import { propagationProblem } from '../../kernel/mounts.ts';
 import { cgroupParentScope } from '../../kernel/cgroup-parent.ts';
 import { deviceProgramHex, type DeviceNode } from '../../kernel/devices.ts';
@@ -101,6 +101,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
       : undefined,
     // cgroup v2 has no devices files: the same rules as v1's go in as a program.
     devices: devices.nodes.length ? devices.nodes : undefined,
+    cgroupFs: containerCgroupFs(ctx.host.cgroups().version),
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
     mounts: [...propagating(mountPlan(ctx, record)), ...initMounts(record)],
     views: opts.views?.views,
