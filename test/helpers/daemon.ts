@@ -42,6 +42,14 @@ export class TestDaemon {
     return this.child?.pid ?? 0;
   }
 
+  /** Once it is gone: the signal that ended it (null when it exited by itself). */
+  async gone(): Promise<NodeJS.Signals | null> {
+    const child = this.child;
+    if (!child) return null;
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+    return child.signalCode;
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
