@@ -4,9 +4,8 @@
 // a status that fits what happened, its name usable again; a container that was running before
 // (a bystander) still running; and once everything is removed, nothing leaked.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { TestRoot } from '../helpers/berth.ts';
+import { pidsRunning, TestRoot } from '../helpers/berth.ts';
 import { skip, TestDaemon } from '../helpers/daemon.ts';
 
 describe('crash points in the daemon', { skip }, () => {
@@ -134,7 +133,7 @@ describe('crash points in the daemon', { skip }, () => {
     assert.equal((await root.run(['run', '-d', '--name', 'd-exec', 'busybox', 'sleep', '100'])).code, 0);
     const d = new TestDaemon(root, { env: { BERTH_TEST_CRASH: '1', BERTH_CRASH_AT: 'exec:started' } });
     await d.start();
-    const made = await d.request('POST', '/containers/d-exec/exec', JSON.stringify({ Cmd: ['sleep', '77'], AttachStdout: true }));
+    const made = await d.request('POST', '/containers/d-exec/exec', JSON.stringify({ Cmd: ['sleep', '7717'], AttachStdout: true }));
     assert.equal(made.status, 201, made.body);
     await d.request('POST', `/exec/${JSON.parse(made.body).Id}/start`, JSON.stringify({ Detach: false })).catch(() => undefined);
     assert.equal(await d.gone(), 'SIGKILL', d.log);
@@ -143,7 +142,7 @@ describe('crash points in the daemon', { skip }, () => {
       assert.equal((await ok(d, ['exec', 'd-exec', 'echo', 'hi'])).trim(), 'hi');
       await ok(d, ['rm', '-f', 'd-exec']);
     });
-    assert.deepEqual(sleeping('77'), [], 'the exec\'d process went with its container');
+    assert.deepEqual(pidsRunning(['sleep', '7717']), [], 'the exec\'d process went with its container');
   });
 
   test('after all the crashes nothing leaked', async () => {
@@ -153,14 +152,3 @@ describe('crash points in the daemon', { skip }, () => {
     assert.deepEqual(await root.eventually(async () => (await root.run(['ps', '-a']), root.netLeftovers()), (l) => l.length === 0, 30_000), []);
   });
 });
-
-/** Pids of processes running `sleep <arg>`. */
-function sleeping(arg: string): string[] {
-  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\0${arg}\0`;
-    } catch {
-      return false;
-    }
-  });
-}

@@ -8,7 +8,7 @@ import type { CgroupPaths, Limits } from '../../kernel/cgroups.ts';
 import { deviceRules, hostDevices } from '../../kernel/devices.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
-import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
+import { readJsonFile, readTextFile, writeFileAtomic } from '../../util/atomic.ts';
 import { claimStart, startClaimed } from '../start-claim.ts';
 import { mark } from '../../util/trace.ts';
 import { crashPoint } from '../../util/crash.ts';
@@ -54,6 +54,9 @@ export async function start(ctx: Ctx, record: ContainerRecord, opts: { attach?: 
     try {
       exit = await shim.exited;
     } catch (err) {
+      // A monitor killed after it recorded the exit durably: that exit is the container's.
+      const recorded = readJsonFile<ShimExit>(path.join(ctx.store.cdir(record.Id), 'exit.json'));
+      if (recorded) return settleExit(ctx, record, state, recorded);
       settleFailure(ctx, record, state, err); // the shim failed after the start
       throw err;
     }
