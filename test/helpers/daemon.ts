@@ -15,10 +15,11 @@ export class TestDaemon {
   readonly root: TestRoot;
   readonly socket: string;
   private child?: ChildProcess;
-  private readonly opts: { env?: NodeJS.ProcessEnv; args?: string[] };
+  /** wrap: a command the daemon runs under (`unshare ... sh -c '...; exec "$@"' sh`). */
+  private readonly opts: { env?: NodeJS.ProcessEnv; args?: string[]; wrap?: string[] };
   log = '';
 
-  constructor(root: TestRoot, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}) {
+  constructor(root: TestRoot, opts: { env?: NodeJS.ProcessEnv; args?: string[]; wrap?: string[] } = {}) {
     this.root = root;
     this.opts = opts;
     this.socket = path.join(root.dir, 'd.sock');
@@ -27,7 +28,8 @@ export class TestDaemon {
   /** Starts it; resolves once `ready` holds (default: the unix socket answers /_ping). */
   async start(ready: () => Promise<boolean> = () => this.ping()): Promise<void> {
     const args = ['daemon', '-H', `unix://${this.socket}`, ...(this.opts.args ?? [])];
-    const child = spawn(BERTH, args, { env: { ...this.root.env(), ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = [...(this.opts.wrap ?? []), BERTH];
+    const child = spawn(cmd, [...pre, ...args], { env: { ...this.root.env(), ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));
     this.child = child;
