@@ -160,6 +160,7 @@ static int start_init(struct monitor *m, struct life *l) {
   const char *pidfile = field(p, "pidfile");
   if (pidfile) write_exit_file(pidfile, buf);
   if (m->restarts == 0) report_raw(buf);
+  crash_point("cloned");
   int golen = snprintf(buf, sizeof buf, "g%d", (int)l->pid);
   if (write(l->sync_w, buf, (size_t)golen) < 0) {}
   return 0;
@@ -330,6 +331,7 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
 int monitor_run(struct plan *p) {
   static struct monitor m; /* holds the logger's buffers: kept off the stack */
   monitor_setup(&m, p);
+  crash_point("setup");
   unsigned delay_ms = 100;
   int code;
   for (;;) {
@@ -338,6 +340,7 @@ int monitor_run(struct plan *p) {
     int failed = wait_setup(&m, &l);
     if (failed >= 0) return failed;
     if (m.restarts == 0) report_raw("{\"started\":true}");
+    crash_point("started");
     /* A detached OCI exec: the process is our caller's (its subreaper's) from now on. */
     if (handoff) _exit(0);
     health_container_started(m.hc);
@@ -350,11 +353,13 @@ int monitor_run(struct plan *p) {
     };
     int status = io_loop(&io);
     code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    crash_point("exited");
     char json[128];
     snprintf(json, sizeof json, "{\"exit\":%d,\"signal\":%d,\"oom\":%s}", code,
              WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom_kills(field(p, "oom")) > 0 ? "true" : "false");
     const char *exitfile = field(p, "exitfile");
     if (exitfile) write_exit_file(exitfile, json);
+    crash_point("exit-recorded");
     if (m.restarts == 0) report_raw(json);
     if (!restart_wanted(&m, code)) break;
     /* An attached client had its exit and is leaving: later runs are logged only. */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
-import { BerthError, conflict, invalid, isCode } from '../core/errors.ts';
+import { BerthError, conflict, fromSystemError, invalid, isCode } from '../core/errors.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import { ExecApi } from './exec.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -42,7 +42,8 @@ export class ContainerApi {
   /** Exit codes of containers that may be gone by the time a waiter asks (--rm). */
   private readonly exits = new Map<string, number>();
   /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
-  private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
+  /** kept: an --rm container that could not be removed after its failed start (a full disk). */
+  private readonly failedStarts = new Map<string, { n: number; code: number; message: string; kept?: boolean }>();
   private readonly waiters = new Set<() => void>();
   /** Exits the daemon saw of the containers it started (a restart policy's first run included). */
   private readonly exitCount = new Map<string, number>();
@@ -178,11 +179,14 @@ export class ContainerApi {
   private async startFailed(c: Container, err: unknown): Promise<void> {
     const prev = this.failedStarts.get(c.record.Id)?.n ?? 0;
     const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
-    this.failedStarts.set(c.record.Id, { n: prev + 1, code, message: (err as Error)?.message ?? String(err) });
+    const failed = { n: prev + 1, code, message: (fromSystemError(err) as Error)?.message ?? String(err), kept: false };
+    this.failedStarts.set(c.record.Id, failed);
     if (c.record.HostConfig.AutoRemove) {
       const removed = await this.containers.remove(c.record.Id, true, true).then(() => true, () => false);
       // Its monitor's teardown may have taken it first: dockerd reports the end all the same.
+      // One still there (a full disk refused its removal too) is kept: a waiter hears the failure.
       if (!removed && !this.observe(c.record.Id)) this.containers.event('destroy', c.record);
+      else if (!removed) failed.kept = true;
     }
     this.wake();
   }
@@ -372,7 +376,8 @@ export class ContainerApi {
     await this.until(() => {
       const c = this.observe(id);
       if (c) last = c;
-      if (condition === 'removed') return !c;
+      // A waiter for `removed` of an --rm container that stays (its removal failed too) would wait for good.
+      if (condition === 'removed') return !c || failure()?.kept === true;
       if (!c) return true;
       if (condition === 'not-running') return !running(c) || ended(c);
       if (failure()) return true; // the start it waited for failed: that run is over
