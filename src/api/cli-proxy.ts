@@ -10,13 +10,15 @@ import { buildHostPlan } from '../runtime/plan.ts';
 import { runShim } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { DEFAULT_PATH, REPO } from '../util/paths.ts';
+import { isClientEnvEntry } from '../util/client-env.ts';
 
 /**
  * A berth command run for a remote client, with the daemon's own berth settings (BERTH_*). Only
- * the client's terminal settings cross over from its environment.
+ * the client's terminal settings cross over from its environment, and (for compose) the whole of
+ * it in one variable that only interpolation reads (cli/client-env.ts).
  */
 export async function cliStreams(rootDir: string, x: { args: string[]; env: string[]; cwd: string; tty?: { rows: number; cols: number }; stdin: boolean; execId: string }): Promise<ContainerStreams> {
-  const passed = x.env.filter((e) => /^(TERM|LANG|LC_[A-Z_]+|NO_COLOR|COLUMNS|BERTH_TRACE)=/.test(e));
+  const passed = x.env.filter((e) => /^(TERM|LANG|LC_[A-Z_]+|NO_COLOR|COLUMNS|BERTH_TRACE)=/.test(e) || isClientEnvEntry(e));
   const own = Object.entries(process.env).filter(([k]) => k.startsWith('BERTH_') && k !== 'BERTH_HOST' && k !== 'BERTH_ROOT' && k !== 'BERTH_TRACE').map(([k, v]) => `${k}=${v}`);
   const env = [`PATH=${DEFAULT_PATH}`, 'HOME=/root', `BERTH_ROOT=${rootDir}`, ...own, ...passed];
   const tty = x.tty && { ...x.tty, interactive: x.stdin, winsizeFile: cliWinsizeFile(rootDir, x.execId) };

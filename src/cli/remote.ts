@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { FORWARDED_SIGNALS, parseSignal } from '../kernel/signals.ts';
 import { parseArgs, type FlagSpec } from './args.ts';
+import { clientEnvEntry } from '../util/client-env.ts';
 import { composeStreams, CREATE_FLAGS, EXEC_FLAGS, START_FLAGS } from './flags.ts';
 import { deframer } from '../util/frames.ts';
 
@@ -122,6 +123,9 @@ export async function remote(address: string, argv: string[]): Promise<number> {
   // the rest of its input.
   const attachStdin = tty || wants.stdin;
   const env = ['TERM', 'LANG', 'LC_ALL', 'NO_COLOR', 'BERTH_TRACE'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
+  // compose interpolates its files from the user's environment: ours goes along.
+  const user = argv[0] === 'compose' ? clientEnvEntry() : undefined;
+  if (user) env.push(user);
   let created;
   try {
     created = await request(t, 'POST', '/berth/cli', { Cmd: argv, Env: env, WorkingDir: process.cwd(), Tty: tty, AttachStdin: attachStdin });

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
+import { BERTH, collect, isRoot, TestRoot, type Result } from '../helpers/berth.ts';
 import { TestDaemon } from '../helpers/daemon.ts';
 
 const DOCKER_COMPOSE = '/usr/bin/docker-compose';
@@ -135,11 +135,14 @@ describe('berth compose build', { skip }, () => {
     const d = new TestDaemon(root);
     await d.start();
     try {
-      const up = await d.berth(['compose', '-f', path.join(dir, 'compose.yaml'), '-p', 'remote', 'up', '-d', '--build'], 120_000);
+      // The file is interpolated from the client's environment, not the daemon's.
+      const env: NodeJS.ProcessEnv = { ...process.env, BERTH_HOST: `unix://${d.socket}`, GREETING: 'from-the-client' };
+      delete env.BERTH_ROOT;
+      const up = await collect(spawn(BERTH, ['compose', '-f', path.join(dir, 'compose.yaml'), '-p', 'remote', 'up', '-d', '--build'], { env, stdio: ['ignore', 'pipe', 'pipe'] }), 120_000);
       assert.equal(up.code, 0, up.stderr);
       assert.match(up.stderr, /Service app {2}Built/);
       const logs = await root.eventually(() => d.berth(['compose', '-p', 'remote', 'logs', '--no-log-prefix', 'app']), (r) => r.stdout.includes('dev'));
-      assert.equal(logs.stdout, 'hello\ndev\n');
+      assert.equal(logs.stdout, 'from-the-client\ndev\n');
       assert.equal((await d.berth(['compose', '-f', path.join(dir, 'compose.yaml'), '-p', 'remote', 'down', '--rmi', 'local'])).code, 0);
       assert.equal((await root.run(['ps', '-aq'])).stdout, '');
     } finally {

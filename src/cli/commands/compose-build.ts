@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { BerthError, invalid } from '../../core/errors.ts';
 import type { Project, Service } from '../../compose/types.ts';
+import { clientEnv } from '../../util/client-env.ts';
 import { parseArgs } from '../args.ts';
 import { plainRenderer, quietRenderer, ttyRenderer } from '../build-progress.ts';
 import type { ComposeCtx } from './compose.ts';
@@ -54,7 +55,7 @@ function argFlags(list: string[]): Record<string, string> {
     const eq = kv.indexOf('=');
     if (eq === 0) throw invalid(`invalid --build-arg "${kv}"`);
     if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
-    else if (process.env[kv] !== undefined) out[kv] = process.env[kv]!;
+    else if (clientEnv()[kv] !== undefined) out[kv] = clientEnv()[kv]!;
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { readLog, parseTime } from '../../engine/logs.ts';
 import { labels as labelFlags, parseArgs } from '../args.ts';
 import { COMPOSE_EXEC_FLAGS, COMPOSE_RUN_FLAGS } from '../flags.ts';
 import { humanSize, table } from '../format.ts';
+import { clientEnv } from '../../util/client-env.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
 import type { ComposeCtx } from './compose.ts';
 
@@ -214,7 +215,7 @@ export async function run(c: ComposeCtx, argv: string[]): Promise<number> {
   const name = (flags.get('name') as string | undefined) ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
   const env = Object.fromEntries(((flags.get('env') as string[] | undefined) ?? []).map((e) => {
     const i = e.indexOf('=');
-    return i < 0 ? [e, process.env[e] ?? null] : [e.slice(0, i), e.slice(i + 1)];
+    return i < 0 ? [e, clientEnv()[e] ?? null] : [e.slice(0, i), e.slice(i + 1)];
   }));
   const entry = flags.get('entrypoint') as string | undefined;
   // One-off containers publish the service's ports only when asked (--service-ports, -p).

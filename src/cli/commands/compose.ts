@@ -9,6 +9,7 @@ import type { Project } from '../../compose/types.ts';
 import { parseArgs, type FlagSpec } from '../args.ts';
 import { COMPOSE_FLAGS } from '../flags.ts';
 import type { Context } from '../context.ts';
+import { clientEnv } from '../../util/client-env.ts';
 import { mark } from '../../util/trace.ts';
 
 const USAGE = `Usage:  berth compose [OPTIONS] COMMAND
@@ -107,6 +108,8 @@ export async function compose(ctx: Context, argv: string[]): Promise<number> {
     projectDirectory: flags.get('project-directory') as string | undefined,
     envFiles: list('env-file'),
     profiles: list('profile').flatMap((p) => p.split(',')),
+    // Through a daemon, the client's environment (util/client-env.ts).
+    env: clientEnv(),
   };
   const { loadProject } = await import('../../compose/load.ts');
   let project: Project | undefined;
