@@ -119,6 +119,12 @@ describe('berth compose build', { skip }, () => {
     assert.equal((await root.run(['image', 'inspect', 'bld-app'])).code, 1);
     // berth-test/tool:dev was named by the file (image:): --rmi local keeps it.
     assert.equal((await root.run(['image', 'inspect', 'berth-test/tool:dev'])).code, 0);
+    // run builds a missing image too.
+    const run = await compose(['run', '--rm', 'app', 'cat', '/greeting', '/stage']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'hello\ndev\n');
+    assert.match(run.stderr, /Service app {2}Built/);
+    assert.equal((await root.run(['rmi', 'bld-app'])).code, 0);
     const nobuild = await compose(['up', '-d', '--no-build', 'app']);
     assert.equal(nobuild.code, 125);
     assert.match(nobuild.stderr, /service "app": image not found, and --no-build forbids building it/);
