@@ -166,6 +166,11 @@ describe('berth compose watch', { skip }, () => {
     const bad = await root.run(['compose', '-f', file(), '-p', 'wat', 'watch', '--no-up', 'nosuch']);
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /no such service: nosuch/);
+    fs.writeFileSync(path.join(dir, 'missing.yaml'), 'services:\n  m:\n    image: busybox\n    develop: {watch: [{path: ./nowhere, action: sync+restart, target: /x}]}\n');
+    const missing = await root.run(['compose', '-f', path.join(dir, 'missing.yaml'), '-p', 'miss', 'watch']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /service "m": develop.watch path .*nowhere does not exist/);
+    assert.equal((await root.run(['compose', '-p', 'miss', 'ps', '-aq'])).stdout, '');
     assert.equal((await compose(['down', '--rmi', 'local', '-t', '1'])).code, 0);
     assert.equal((await root.run(['ps', '-aq'])).stdout, '');
   });

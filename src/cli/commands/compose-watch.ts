@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type { ServiceChanges, WatchExec, WatchRule } from '../../compose/watch.ts';
 import type { Project } from '../../compose/types.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { notFound } from '../../core/errors.ts';
 import { parseArgs } from '../args.ts';
 import { builder } from './compose-build.ts';
 import type { ComposeCtx } from './compose.ts';
@@ -47,6 +48,8 @@ export async function startWatching(c: ComposeCtx, p: Project, names: string[], 
   const engine = c.engine();
   const services = [...new Set(rules.map((r) => r.service))];
   const build = builder(c, p, { quiet: opts.quiet });
+  // Checked before anything is started.
+  for (const r of rules) if (!fs.existsSync(r.path)) throw notFound(`service "${r.service}": develop.watch path ${r.path} does not exist`);
   if (opts.up) await upMod.up(engine, p, { services, builder: build }, c.emit, c.warn);
 
   const pending = new Set<string>();
@@ -78,8 +81,7 @@ export async function startWatching(c: ComposeCtx, p: Project, names: string[], 
 
 /** Watches a rule's path: a directory recursively, a file through its directory (editors replace files). */
 function watchPath(rule: WatchRule, changed: (abs: string) => void): fs.FSWatcher {
-  const st = fs.statSync(rule.path, { throwIfNoEntry: false });
-  if (!st) throw new Error(`watch: ${rule.path} does not exist (service "${rule.service}")`);
+  const st = fs.statSync(rule.path);
   if (st.isDirectory()) {
     return fs.watch(rule.path, { recursive: true }, (_e, name) => changed(name ? path.join(rule.path, name.toString()) : rule.path));
   }
