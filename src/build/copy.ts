@@ -13,6 +13,7 @@ import { shimSpecialFs } from '../runtime/shim.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { layerTar } from '../snapshot/diff.ts';
 import { isArchive, uncompressed } from './archive.ts';
+import { excludeFrom, excludeMatcher, matchParents } from './copy-select.ts';
 import { hashSources, matchSource, type FileHashes, type Matched } from './context.ts';
 import type { IgnoreMatcher } from './ignore.ts';
 import { LayeredFs } from './layered.ts';
@@ -86,7 +87,7 @@ export async function planCopy(p: {
   const { ins, x, state } = p;
   const cfg = state.config.config ?? {};
   if (ins.kind === 'COPY' && ins.sources.some(isUrl)) throw invalid(`${ins.source.file}:${ins.source.line}: source can't be a URL for COPY`);
-  if (ins.parents || ins.exclude.length) throw invalid(`${ins.kind} ${ins.parents ? '--parents' : '--exclude'} is not supported by this builder yet`);
+  const exclude = excludeMatcher(ins.exclude.map((e) => x.word(e)));
   const pieces: Piece[] = [];
   const h = createHash('sha256');
   let wildcard = false;
@@ -104,8 +105,11 @@ export async function planCopy(p: {
       h.update(`url ${s} ${createHash('sha256').update(data).digest('hex')}\n`);
       continue;
     }
-    if (/[*?[]/.test(s)) wildcard = true;
-    for (const m of matchSource(p.src.view, s, { ignore: p.src.ignore, where: p.src.where })) {
+    const glob = /[*?[]/.test(s);
+    if (glob) wildcard = true;
+    const where = { ignore: p.src.ignore, where: p.src.where };
+    const matched = ins.parents ? matchParents(p.src.view, s, { ...where, exclude }) : excludeFrom(matchSource(p.src.view, s, where), exclude, glob);
+    for (const m of matched) {
       const archive = ins.kind === 'ADD' && !m.isDir && m.items[0].st.isFile() && (await isArchive(m.items[0].abs));
       pieces.push(archive ? { kind: 'archive', m } : { kind: 'tree', m });
       h.update(`${archive ? 'archive' : 'tree'} ${hashSources([m], p.src.keepOwners, p.src.hashes)}\n`);
@@ -114,8 +118,8 @@ export async function planCopy(p: {
   const destRaw = x.word(ins.dest);
   const dest = destRaw.startsWith('/') ? destRaw : `${cfg.WorkingDir || '/'}/${destRaw}`;
   const destIsDir = /\/\.?$/.test(destRaw) || pieces.length > 1 || wildcard;
-  h.update(`dest ${dest} ${destIsDir} chown=${ins.chown ?? ''} chmod=${ins.chmod ?? ''} link=${ins.link}\n`);
-  const flags = [ins.from ? `--from=${ins.from}` : '', ins.chown ? `--chown=${ins.chown}` : '', ins.chmod ? `--chmod=${ins.chmod}` : '', ins.link ? '--link' : ''].filter(Boolean);
+  h.update(`dest ${dest} ${destIsDir} chown=${ins.chown ?? ''} chmod=${ins.chmod ?? ''} link=${ins.link} parents=${ins.parents} exclude=${JSON.stringify(ins.exclude)}\n`);
+  const flags = [ins.parents ? '--parents' : '', ins.from ? `--from=${ins.from}` : '', ins.chown ? `--chown=${ins.chown}` : '', ins.chmod ? `--chmod=${ins.chmod}` : '', ins.link ? '--link' : ''].filter(Boolean);
   const shown = [...flags, ...ins.heredocs.map((d) => `<<${d.name}`), ...ins.sources, ins.dest].join(' ');
   return {
     hash: h.digest('hex'),
