@@ -389,10 +389,10 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let run: Run | undefined;
   engine.images.sweepInterrupted(); // scratch a killed build left behind
-  const ctx = await openContext(opts.context, engine.root.dir, opts.dockerfile);
+  const ctx = await openContext(opts.context, engine.root.dir, opts.dockerfile, opts.signal);
   try {
     const name = opts.dockerfile || 'Dockerfile';
-    let text = opts.dockerfileText;
+    let text = opts.dockerfileText ?? ctx.dockerfileText;
     if (text === undefined) {
       const p = path.join(ctx.dir, ...ctx.view.resolve(name));
       if (!fs.statSync(p, { throwIfNoEntry: false })?.isFile()) throw notFound(`Cannot locate specified Dockerfile: ${name}`);

@@ -40,8 +40,11 @@ export interface Secret {
 export type Output = { type: 'local'; dest: string } | { type: 'tar'; dest: string } | { type: 'image' };
 
 export interface BuildOptions {
-  /** The context: a directory, or a tar stream (plain or compressed) unpacked into a scratch directory. */
-  context: { dir: string } | { tar: AsyncIterable<Buffer> };
+  /**
+   * The context: a directory, a tar stream (plain or compressed) unpacked into a scratch directory,
+   * or a remote one (a Git URL, or a URL to an archive or a Dockerfile: build/remote.ts).
+   */
+  context: { dir: string } | { tar: AsyncIterable<Buffer> } | { remote: string };
   /** The Dockerfile's path inside the context (default "Dockerfile"), or its text (-f -). */
   dockerfile?: string;
   dockerfileText?: string;

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalid } from '../../core/errors.ts';
 import type { BuildOptions, Output, Secret } from '../../build/events.ts';
+import { isRemoteContext } from '../../build/remote.ts';
 import { familiarReference, parseReference } from '../../image/reference.ts';
 import { imageHistory } from '../../image/history.ts';
 import { parseArgs } from '../args.ts';
@@ -12,9 +13,10 @@ import { humanSize } from '../format.ts';
 import type { Context } from '../context.ts';
 import { plainRenderer, quietRenderer, ttyRenderer } from '../build-progress.ts';
 
-const USAGE = `Usage:  berth build [OPTIONS] PATH | -
+const USAGE = `Usage:  berth build [OPTIONS] PATH | URL | -
 
-Build an image from a Dockerfile
+Build an image from a Dockerfile (the context: a directory, a Git URL such as
+https://host/repo.git#ref:subdir, a URL to an archive or a Dockerfile, or - for stdin)
 
 Options:
       --build-arg list       Set build-time variables
@@ -129,8 +131,9 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
   if (!['default', 'none', 'host', 'bridge'].includes(network)) throw invalid(`network mode "${network}" not supported by the builder (default, none, host)`);
   const file = flags.get('file') as string | undefined;
   const where = positionals[0];
+  const remote = where !== '-' && isRemoteContext(where) && !fs.existsSync(where);
   const opts: BuildOptions = {
-    context: { dir: where },
+    context: remote ? { remote: where } : { dir: where },
     tags,
     buildArgs: keyValues(flags.get('build-arg') as string[] | undefined, 'build-arg'),
     labels: keyValues(flags.get('label') as string[] | undefined, 'label'),
@@ -146,6 +149,8 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
   if (file === '-') {
     if (where === '-') throw invalid('invalid argument: can\'t use stdin for both build context and dockerfile');
     opts.dockerfileText = (await readAll(process.stdin)).toString('utf8');
+  } else if (file !== undefined && remote) {
+    opts.dockerfile = file; // a path inside the remote context, as docker takes it
   } else if (file !== undefined) {
     // -f names a file relative to the working directory; inside the context it is also the
     // base name for its .dockerignore (Dockerfile.prod.dockerignore).
@@ -164,7 +169,7 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
       opts.dockerfileText = data.toString('utf8');
       opts.context = { tar: (async function* () { yield Buffer.alloc(1024); })() };
     }
-  } else if (!fs.statSync(where, { throwIfNoEntry: false })?.isDirectory()) {
+  } else if (!remote && !fs.statSync(where, { throwIfNoEntry: false })?.isDirectory()) {
     throw invalid(`unable to prepare context: path "${where}" not found`);
   }
   const tty = progress === 'tty' || (progress === 'auto' && process.stderr.isTTY === true);
