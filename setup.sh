@@ -55,6 +55,8 @@ dpkg -s docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v lxcfs >/dev/null || need+=(lxcfs)
 # Builds: git fetches remote (Git URL) build contexts; the tests serve them with git daemon.
 command -v git >/dev/null || need+=(git)
+# RUN --mount=type=ssh is tested with a real ssh-agent, ssh-add and ssh-keygen.
+command -v ssh-agent >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

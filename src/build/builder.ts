@@ -23,6 +23,7 @@ import { advance, applyConfig, CACHE_KEYS_FIELD, DEFAULT_SHELL, envMap, historyK
 import type { Dockerfile, Instruction, Stage } from './types.ts';
 import { copyMatched, hashSources, matchSource } from './context.ts';
 import { CacheFrom } from './cache-from.ts';
+import { openAgents, type RunAgents } from './ssh.ts';
 
 /** Build args every build accepts without an ARG (docker's predefined proxies). */
 const PREDEFINED = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
@@ -335,7 +336,10 @@ class Run {
         scratches.push(d);
         return d;
       };
+      let agents: RunAgents | undefined;
       try {
+        agents = await openAgents(ins.mounts, x, this.opts.ssh, scratch, cfg.WorkingDir || '/');
+        const ssh = agents;
         const mounts = mountSpecs(ins, x, {
           bind: (m, xx) => {
             const source = m.source !== undefined ? xx.word(m.source) : '/';
@@ -355,11 +359,12 @@ class Run {
             return d;
           },
           scratch,
+          ssh: (m) => ssh.socket(m),
         }, cfg.WorkingDir || '/');
         const lockIds = ins.mounts.filter((m) => m.type === 'cache' && m.sharing === 'locked').map((m) => m.id ?? m.target ?? '');
         const t0 = performance.now();
         const out = await this.locked(lockIds, () => runStep({
-          engine: this.engine, state, args: argv, buildEnv: buildArgs.map(([k, v]) => `${k}=${v}`), mounts, network, signal: this.signal,
+          engine: this.engine, state, args: argv, buildEnv: [...buildArgs.map(([k, v]) => `${k}=${v}`), ...(ssh.env && !env.has('SSH_AUTH_SOCK') ? [`SSH_AUTH_SOCK=${ssh.env}`] : [])], mounts, network, signal: this.signal,
           scratchImages: this.scratchImages, defer: (w) => this.deferred.push(w),
           onContainer: (id) => this.emit({ type: 'container', step: info, id }),
           onOutput: (stream, data) => this.emit({ type: 'log', step: info, stream, data }),
@@ -367,6 +372,7 @@ class Run {
         this.timings.run += performance.now() - t0;
         return advance(state, { key, createdBy, layer: out.layer && { descriptor: { mediaType: MEDIA.ociLayerTar, digest: out.layer.diffId, size: out.layer.size }, size: out.layer.size } });
       } finally {
+        await agents?.close();
         for (const id of held) this.cacheUsers.set(id, this.cacheUsers.get(id)! - 1);
         for (const d of scratches) fs.rmSync(d, { recursive: true, force: true });
       }

@@ -22,6 +22,8 @@ export type BuildEvent =
   /** The build's outcome: the image id, the tags it got, and where the time went (ms). */
   | { type: 'result'; id: string; tags: string[]; timings: Timings };
 
+import type { SshAgent } from './ssh.ts';
+
 export interface Timings {
   context: number;
   cacheLookup: number;
@@ -59,6 +61,8 @@ export interface BuildOptions {
   platform?: string;
   cacheFrom?: string[];
   secrets?: Secret[];
+  /** SSH agents for RUN --mount=type=ssh; undefined: no client session to carry any (the Engine API). */
+  ssh?: SshAgent[];
   outputs?: Output[];
   signal?: AbortSignal;
   onEvent?: (e: BuildEvent) => void;

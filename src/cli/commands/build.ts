@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { invalid } from '../../core/errors.ts';
 import type { BuildOptions, Output, Secret } from '../../build/events.ts';
 import { isRemoteContext } from '../../build/remote.ts';
+import { parseSshSpec } from '../../build/ssh.ts';
 import { familiarReference, parseReference } from '../../image/reference.ts';
 import { imageHistory } from '../../image/history.ts';
 import { parseArgs } from '../args.ts';
@@ -32,6 +33,7 @@ Options:
       --pull                 Always attempt to pull a newer version of the image
   -q, --quiet                Suppress the build output and print image ID on success
       --secret stringArray   Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")
+      --ssh stringArray      SSH agent socket to expose to the build (format: "default|<id>[=<socket>]")
   -t, --tag list             Name and optionally a tag in the "name:tag" format
       --target string        Set the target build stage to build
 `;
@@ -110,6 +112,7 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
     { name: 'platform', type: 'string' },
     { name: 'network', type: 'string' },
     { name: 'secret', type: 'list' },
+    { name: 'ssh', type: 'list' },
     { name: 'output', short: 'o', type: 'list' },
     { name: 'progress', type: 'string' },
     { name: 'cache-from', type: 'list' },
@@ -144,6 +147,8 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
     platform: flags.get('platform') as string | undefined,
     cacheFrom: flags.get('cache-from') as string[] | undefined,
     secrets: ((flags.get('secret') as string[] | undefined) ?? []).map(parseSecret),
+    // Always a list here: this client is the session, so only required=true mounts need an agent.
+    ssh: ((flags.get('ssh') as string[] | undefined) ?? []).map((s) => parseSshSpec(s)),
     outputs: ((flags.get('output') as string[] | undefined) ?? []).map(parseOutput),
   };
   if (file === '-') {

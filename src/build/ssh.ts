@@ -1,0 +1,115 @@
+// RUN --mount=type=ssh: the client's SSH agent, reachable from the RUN container at
+// /run/buildkit/ssh_agent.N (or the mount's target), with SSH_AUTH_SOCK pointing at the first.
+// The agent's own socket is never put in the container: a socket of the build's (in its scratch
+// space) takes its place, with the mount's owner and mode (root, 0600 unless told), and each
+// connection to it is passed through to the agent, as BuildKit forwards it through its session.
+// `berth build --ssh default|<id>[=<socket>]` names the agents; through the Engine API there is no
+// session to carry one, so a step that needs an agent fails there unless it says required=false.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { invalid } from '../core/errors.ts';
+import type { Expand } from './state.ts';
+import type { RunMount } from './types.ts';
+
+export interface SshAgent {
+  id: string;
+  /** The agent's socket on this machine. */
+  socket: string;
+}
+
+/** `--ssh default`, `--ssh default=$SSH_AUTH_SOCK`, `--ssh <id>=<socket>`: the agent to forward. */
+export function parseSshSpec(spec: string, env: NodeJS.ProcessEnv = process.env): SshAgent {
+  const eq = spec.indexOf('=');
+  const id = (eq < 0 ? spec : spec.slice(0, eq)).trim();
+  if (!id) throw invalid(`invalid --ssh ${JSON.stringify(spec)}: an id is required (default, or <id>=<agent socket>)`);
+  const paths = eq < 0 ? [] : spec.slice(eq + 1).split(',').filter(Boolean);
+  if (paths.length > 1) throw invalid(`--ssh ${id}: one agent socket per id`);
+  const socket = paths[0] ?? env.SSH_AUTH_SOCK;
+  if (!socket) throw invalid(`--ssh ${id}: no agent socket given and SSH_AUTH_SOCK is not set`);
+  const st = fs.statSync(socket, { throwIfNoEntry: false });
+  if (!st) throw invalid(`--ssh ${id}: ${socket} does not exist`);
+  // BuildKit also takes key files (it runs an agent for them); here the agent is the user's own.
+  if (!st.isSocket()) throw invalid(`--ssh ${id}: ${socket} is not an SSH agent socket (key files are not supported: ssh-add them to an agent)`);
+  return { id, socket: path.resolve(socket) };
+}
+
+/** The agent sockets opened for one RUN, by mount; closed once the step is over. */
+export interface RunAgents {
+  socket(m: RunMount): string | undefined;
+  /** SSH_AUTH_SOCK for the command (the first ssh mount's target), if the RUN has ssh mounts. */
+  env?: string;
+  close(): Promise<void>;
+}
+
+/** The container path of the ssh mount at `index` among the RUN's ssh mounts. */
+export function sshTarget(m: RunMount, index: number, x: Expand, workdir: string): string {
+  if (m.target === undefined) return `/run/buildkit/ssh_agent.${index}`;
+  const t = x.word(m.target);
+  return t.startsWith('/') ? t : path.posix.join(workdir || '/', t);
+}
+
+/**
+ * Opens a forwarding socket in scratch space for each ssh mount whose agent was given. `agents`
+ * undefined means the build has no client session (the Engine API): only `required=false` mounts
+ * may then go without; with a session, a missing id is an error only for `required=true` mounts.
+ */
+export async function openAgents(mounts: RunMount[], x: Expand, agents: SshAgent[] | undefined, scratch: () => string, workdir: string): Promise<RunAgents> {
+  const ssh = mounts.filter((m) => m.type === 'ssh');
+  const opened = new Map<RunMount, string>();
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    await Promise.all(closers.map((c) => c()));
+  };
+  try {
+    for (const m of ssh) {
+      const id = m.id !== undefined ? x.word(m.id) || 'default' : 'default';
+      const agent = agents?.find((a) => a.id === id);
+      if (!agent) {
+        if (!agents && m.required !== false)
+          throw invalid(`RUN --mount=type=ssh,id=${id}: no SSH agent can be forwarded through the Engine API (it carries no BuildKit session): use berth build --ssh ${id}, or mark the mount required=false`);
+        if (m.required === true) throw invalid(`RUN --mount=type=ssh: no SSH agent "${id}" forwarded from the client (berth build --ssh ${id}[=<socket>])`);
+        continue;
+      }
+      const at = path.join(scratch(), 'ssh-agent.sock');
+      const mode = m.mode !== undefined ? parseInt(x.word(m.mode), 8) : 0o600;
+      const owner = { uid: Number(m.uid !== undefined ? x.word(m.uid) : 0), gid: Number(m.gid !== undefined ? x.word(m.gid) : 0) };
+      closers.push(await forward(agent.socket, at, mode, owner));
+      opened.set(m, at);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { socket: (m) => opened.get(m), env: ssh.length ? sshTarget(ssh[0], 0, x, workdir) : undefined, close };
+}
+
+/** Listens at `at`, passing each connection through to the agent's socket. */
+async function forward(agent: string, at: string, mode: number, owner: { uid: number; gid: number }): Promise<() => Promise<void>> {
+  const live = new Set<net.Socket>();
+  const server = net.createServer((conn) => {
+    const up = net.connect(agent);
+    live.add(conn).add(up);
+    const end = () => {
+      conn.destroy();
+      up.destroy();
+      live.delete(conn);
+      live.delete(up);
+    };
+    conn.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+    conn.pipe(up);
+    up.pipe(conn);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at, () => resolve());
+  });
+  fs.chmodSync(at, mode);
+  fs.chownSync(at, owner.uid, owner.gid);
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const s of live) s.destroy();
+      server.close(() => resolve());
+    });
+}
