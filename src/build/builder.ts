@@ -24,6 +24,7 @@ import type { Dockerfile, Instruction, Stage } from './types.ts';
 import { copyMatched, hashSources, matchSource } from './context.ts';
 import { CacheFrom } from './cache-from.ts';
 import { openAgents, type RunAgents } from './ssh.ts';
+import { cacheMountName, cacheMountsDir, lockCacheMounts } from './cache-lock.ts';
 
 /** Build args every build accepts without an ARG (docker's predefined proxies). */
 const PREDEFINED = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
@@ -293,7 +294,7 @@ class Run {
     }
   }
 
-  /** One holder at a time of a `sharing=locked` cache mount, in this process. */
+  /** One holder at a time of a `sharing=locked` cache mount: in this process, then in the root. */
   private async locked<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
     if (!ids.length) return fn();
     const prev = Promise.all(ids.map((id) => this.locks.get(id)));
@@ -302,7 +303,13 @@ class Run {
     for (const id of ids) this.locks.set(id, mine);
     await prev;
     try {
-      return await fn();
+      // Then the root-wide lock, which other processes' builds take too.
+      const unlock = await lockCacheMounts(this.engine.root.dir, ids, this.signal);
+      try {
+        return await fn();
+      } finally {
+        unlock();
+      }
     } finally {
       release();
     }
@@ -340,6 +347,7 @@ class Run {
       try {
         agents = await openAgents(ins.mounts, x, this.opts.ssh, scratch, cfg.WorkingDir || '/');
         const ssh = agents;
+        const lockIds: string[] = [];
         const mounts = mountSpecs(ins, x, {
           bind: (m, xx) => {
             const source = m.source !== undefined ? xx.word(m.source) : '/';
@@ -351,17 +359,17 @@ class Run {
           },
           secret: (id) => this.opts.secrets?.find((s) => s.id === id),
           cacheDir: (id, sharing) => {
+            if (sharing === 'locked') lockIds.push(id);
             if (sharing === 'private' && (this.cacheUsers.get(id) ?? 0) > 0) return scratch();
             this.cacheUsers.set(id, (this.cacheUsers.get(id) ?? 0) + 1);
             held.push(id);
-            const d = path.join(this.engine.root.dir, 'build', 'cache-mounts', chainKey('cache', id).slice(0, 32));
+            const d = path.join(cacheMountsDir(this.engine.root.dir), cacheMountName(id));
             fs.mkdirSync(d, { recursive: true });
             return d;
           },
           scratch,
           ssh: (m) => ssh.socket(m),
         }, cfg.WorkingDir || '/');
-        const lockIds = ins.mounts.filter((m) => m.type === 'cache' && m.sharing === 'locked').map((m) => m.id ?? m.target ?? '');
         const t0 = performance.now();
         const out = await this.locked(lockIds, () => runStep({
           engine: this.engine, state, args: argv, buildEnv: [...buildArgs.map(([k, v]) => `${k}=${v}`), ...(ssh.env && !env.has('SSH_AUTH_SOCK') ? [`SSH_AUTH_SOCK=${ssh.env}`] : [])], mounts, network, signal: this.signal,

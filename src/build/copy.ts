@@ -13,6 +13,7 @@ import { shimSpecialFs } from '../runtime/shim.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { layerTar } from '../snapshot/diff.ts';
 import { isArchive, uncompressed } from './archive.ts';
+import { fetchToFile } from './fetch-file.ts';
 import { excludeFrom, excludeMatcher, matchParents } from './copy-select.ts';
 import { hashSources, matchSource, type FileHashes, type Matched } from './context.ts';
 import type { IgnoreMatcher } from './ignore.ts';
@@ -34,7 +35,8 @@ export interface CopySource {
 type Piece =
   | { kind: 'tree'; m: Matched }
   | { kind: 'archive'; m: Matched }
-  | { kind: 'data'; name: string; data: Buffer; mode: number };
+  | { kind: 'data'; name: string; data: Buffer; mode: number }
+  | { kind: 'file'; name: string; file: string; mode: number };
 
 export interface CopyPlan {
   /** What the cache key adds for this step: the sources' content hash. */
@@ -46,22 +48,20 @@ export interface CopyPlan {
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
-async function download(url: string, checksum: string | undefined, signal?: AbortSignal): Promise<Buffer> {
-  let res: Response;
+/** ADD <url>: downloaded into a scratch directory (streamed, not held in memory), checked against --checksum. */
+async function download(url: string, checksum: string | undefined, dir: string, signal?: AbortSignal): Promise<{ file: string; sha256: string }> {
+  const m = checksum === undefined ? undefined : /^sha256:([a-f0-9]{64})$/.exec(checksum);
+  if (checksum !== undefined && !m) throw invalid(`unsupported --checksum "${checksum}" (sha256:<hex> only)`);
+  const file = path.join(dir, 'download');
+  let got: string;
   try {
-    res = await fetch(url, { signal, redirect: 'follow' });
+    got = (await fetchToFile(url, file, signal)).sha256;
   } catch (err) {
+    if (signal?.aborted) throw err;
     throw invalid(`failed to load ${url}: ${(err as Error).message}`, err);
   }
-  if (!res.ok) throw invalid(`invalid response status ${res.status} for ${url}`);
-  const data = Buffer.from(await res.arrayBuffer());
-  if (checksum) {
-    const m = /^sha256:([a-f0-9]{64})$/.exec(checksum);
-    if (!m) throw invalid(`unsupported --checksum "${checksum}" (sha256:<hex> only)`);
-    const got = createHash('sha256').update(data).digest('hex');
-    if (got !== m[1]) throw invalid(`digest mismatch for ${url}: expected ${checksum}, got sha256:${got}`);
-  }
-  return data;
+  if (m && got !== m[1]) throw invalid(`digest mismatch for ${url}: expected ${checksum}, got sha256:${got}`);
+  return { file, sha256: got };
 }
 
 /** The file name a download gets: the last element of the decoded path (a `%2f` is a "/" too, as docker's path.Base). */
@@ -100,9 +100,9 @@ export async function planCopy(p: {
     if (raw.startsWith('<<')) continue; // a heredoc's name: its content came above
     const s = x.word(raw);
     if (isUrl(s)) {
-      const data = await download(s, ins.checksum && x.word(ins.checksum), p.signal);
-      pieces.push({ kind: 'data', name: urlName(s), data, mode: 0o600 });
-      h.update(`url ${s} ${createHash('sha256').update(data).digest('hex')}\n`);
+      const got = await download(s, (ins.checksum && x.word(ins.checksum)) || undefined, p.scratch(), p.signal);
+      pieces.push({ kind: 'file', name: urlName(s), file: got.file, mode: 0o600 });
+      h.update(`url ${s} ${got.sha256}\n`);
       continue;
     }
     const glob = /[*?[]/.test(s);
@@ -197,14 +197,15 @@ async function layOut(p: {
   };
   const dirTimes: Array<[string, fs.Stats]> = [];
   for (const piece of p.pieces) {
-    if (piece.kind === 'data') {
+    if (piece.kind === 'data' || piece.kind === 'file') {
       // The name comes from the Dockerfile (a heredoc's) or a URL: one plain name, or it could
       // climb out of the staging directory.
       if (!piece.name || piece.name === '.' || piece.name === '..' || piece.name.includes('/')) throw invalid(`${ins.kind}: invalid file name ${JSON.stringify(piece.name)}`);
       const parts = intoDir ? [...destParts, piece.name] : destParts;
       clear(parts);
       const abs = path.join(S, ...parts);
-      fs.writeFileSync(abs, piece.data, { mode: chmod ?? piece.mode, flag: 'wx' });
+      if (piece.kind === 'file') fs.copyFileSync(piece.file, abs, fs.constants.COPYFILE_EXCL);
+      else fs.writeFileSync(abs, piece.data, { mode: chmod ?? piece.mode, flag: 'wx' });
       fs.chmodSync(abs, chmod ?? piece.mode);
       fs.lchownSync(abs, owner?.uid ?? 0, owner?.gid ?? 0);
       continue;

@@ -10,10 +10,9 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { BerthError, invalid } from '../core/errors.ts';
 import { isArchive } from './archive.ts';
+import { fetchToFile } from './fetch-file.ts';
 import { LayeredFs } from './layered.ts';
 
 /** What a fetch leaves: a checked-out directory, an archive file to unpack, or a Dockerfile's text. */
@@ -90,26 +89,19 @@ function redact(u: string): string {
 }
 
 async function download(url: string, scratch: string, signal: AbortSignal): Promise<Fetched> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal, redirect: 'follow' });
-  } catch (err) {
-    if (signal.aborted) throw err;
-    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-    throw invalid(`unable to prepare context: unable to download remote context ${redact(url)}: ${cause}`, err);
-  }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw invalid(`unable to prepare context: unable to download remote context ${redact(url)}: ${res.status} ${res.statusText}`);
-  }
   // To a file, not memory: an archive may be large, and bzip2/xz are unpacked by their tools from it.
   const file = path.join(scratch, 'download');
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }), { signal });
+  let type: string;
+  try {
+    type = (await fetchToFile(url, file, signal)).contentType;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw invalid(`unable to prepare context: unable to download remote context ${redact(url)}: ${(err as Error).message}`, err);
+  }
   if (await isArchive(file)) return { kind: 'archive', file };
   // Not an archive: a Dockerfile when the server says it is text (docker's rule), or when it reads as text.
   const data = fs.readFileSync(file);
   fs.rmSync(file);
-  const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   const text = data.toString('utf8');
   if (type === 'text/plain' || (!data.includes(0) && !text.includes('\ufffd'))) return { kind: 'dockerfile', text };
   throw invalid(`unable to prepare context: ${redact(url)} is neither an archive nor a Dockerfile (content type ${type || 'unknown'})`);
