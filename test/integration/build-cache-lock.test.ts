@@ -3,14 +3,14 @@
 // ADD of a large URL goes to disk as it arrives: the builder's peak memory stays far below the
 // file's size.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BERTH, collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { isRoot, TestRoot } from '../helpers/berth.ts';
 import { cacheMountName } from '../../src/build/cache-lock.ts';
+import { builder } from '../helpers/build.ts';
 
 describe('build: locked cache mounts across processes, streamed ADD <url>', { skip: !isRoot && 'needs root' }, () => {
   let root: TestRoot;
@@ -24,11 +24,8 @@ describe('build: locked cache mounts across processes, streamed ADD <url>', { sk
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  const build = (args: string[], input?: string, wrap: string[] = []) => {
-    const child = spawn(wrap[0] ?? BERTH, [...wrap.slice(1), ...(wrap.length ? [BERTH] : []), 'build', '--progress', 'plain', ...args], { env: root.env(), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    if (input !== undefined) child.stdin!.end(input);
-    return collect(child, 120_000);
-  };
+  const { build: run } = builder(() => root);
+  const build = (args: string[], input?: string, wrap?: string[]) => run(args, { input, wrap });
   /** Two builds at once, each appending start/end around a sleep to the cache mount's log. */
   const race = async (sharing: string, id: string) => {
     const dockerfile = (who: string) => `FROM busybox\nRUN --mount=type=cache,id=${id},sharing=${sharing},target=/c echo start-${who} >> /c/log && sleep 2 && echo end-${who} >> /c/log\n`;

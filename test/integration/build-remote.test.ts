@@ -11,17 +11,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BERTH, collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { builder } from '../helpers/build.ts';
+import { daemonFor } from '../helpers/daemon.ts';
+import { freePort } from '../helpers/registry.ts';
 
 const hasGit = spawnSync('git', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function sh(cwd: string, cmd: string): string {
   return execFileSync('sh', ['-ec', cmd], { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
@@ -37,17 +32,7 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
   let mainSha = '';
   const hung: http.ServerResponse[] = [];
 
-  const build = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    collect(spawn(BERTH, ['build', '--progress', 'plain', ...args], { env: { ...root.env(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }), 120_000);
-  const out = async (image: string, ...cmd: string[]) => {
-    const r = await root.run(['run', '--rm', image, ...cmd]);
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout;
-  };
-  const scratchLeft = () => {
-    const tmp = path.join(root.dir, 'tmp');
-    return fs.existsSync(tmp) ? fs.readdirSync(tmp) : [];
-  };
+  const { build, out, scratchLeft } = builder(() => root);
 
   before(async () => {
     root = await TestRoot.withBusybox();
@@ -151,7 +136,7 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
     }
     assert.equal(fs.existsSync(path.join(work, 'pwned')), false);
     const t0 = Date.now();
-    const r = await build([`${webUrl}/hang`], { BERTH_BUILD_REMOTE_TIMEOUT: '2' });
+    const r = await build([`${webUrl}/hang`], { env: { BERTH_BUILD_REMOTE_TIMEOUT: '2' } });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /timed out after 2s/);
     assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
@@ -159,31 +144,8 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
   });
 
   describe('through the daemon', () => {
-    let daemon: ReturnType<typeof spawn> | undefined;
-    let sock = '';
-    before(async () => {
-      sock = path.join(root.dir, 'd.sock');
-      daemon = spawn(BERTH, ['daemon', '-H', `unix://${sock}`], { env: root.env(), stdio: 'ignore' });
-      await root.until(() => fs.existsSync(sock), (x) => x, 15_000);
-    });
-    after(async () => {
-      if (daemon && daemon.exitCode === null) {
-        const gone = new Promise((r) => daemon!.once('exit', r));
-        daemon.kill('SIGTERM');
-        await gone;
-      }
-    });
-
-    const post = (query: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request({ socketPath: sock, path: `/build?${query}`, method: 'POST' }, (res) => {
-          let body = '';
-          res.on('data', (d) => (body += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    const daemon = daemonFor(() => root);
+    const post = (query: string) => daemon().request('POST', `/build?${query}`);
 
     test('POST /build?remote=: a Git URL with dockerfile= inside it, an archive, a Dockerfile, and errors', async () => {
       const g = await post(`t=api:git&dockerfile=Other.Dockerfile&remote=${encodeURIComponent(`git://127.0.0.1:${gitPort}/app.git#main:sub`)}`);
@@ -205,7 +167,7 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
     test('docker-py: client.images.build(path=<git URL>)', { skip: spawnSync('python3', ['-c', 'import docker']).status !== 0 && 'needs python3-docker' }, async () => {
       const script = `
 import docker
-c = docker.DockerClient(base_url='unix://${sock}')
+c = docker.DockerClient(base_url='unix://${daemon().socket}')
 img, logs = c.images.build(path='git://127.0.0.1:${gitPort}/app.git#v1', tag='py:git')
 print(img.id)
 try:

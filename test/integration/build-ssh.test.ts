@@ -10,7 +10,9 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BERTH, collect, isRoot, TestRoot } from '../helpers/berth.ts';
+import { isRoot, TestRoot } from '../helpers/berth.ts';
+import { builder } from '../helpers/build.ts';
+import { daemonFor } from '../helpers/daemon.ts';
 
 const hasAgent = spawnSync('sh', ['-c', 'command -v ssh-agent && command -v ssh-add && command -v ssh-keygen']).status === 0;
 
@@ -22,18 +24,8 @@ describe('build: RUN --mount=type=ssh', { skip: (!isRoot && 'needs root') || (!h
   let fingerprint = '';
   let dir = '';
 
-  const build = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    collect(spawn(BERTH, ['build', '--progress', 'plain', ...args], { env: { ...root.env(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }), 120_000);
+  const { build, out, scratchLeft } = builder(() => root);
   const dockerfile = (text: string) => fs.writeFileSync(path.join(dir, 'Dockerfile'), text);
-  const out = async (image: string, ...cmd: string[]) => {
-    const r = await root.run(['run', '--rm', image, ...cmd]);
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout;
-  };
-  const scratchLeft = () => {
-    const tmp = path.join(root.dir, 'tmp');
-    return fs.existsSync(tmp) ? fs.readdirSync(tmp) : [];
-  };
   // The stage with ssh-add in it: the binary and the libraries ldd names, at their own paths.
   const BASE = 'FROM busybox AS tools\nCOPY --parents usr lib lib64 /\n';
 
@@ -64,7 +56,7 @@ describe('build: RUN --mount=type=ssh', { skip: (!isRoot && 'needs root') || (!h
 
   test('--ssh default: ssh-add -l lists the agent\'s key at /run/buildkit/ssh_agent.0; the image keeps nothing of it', async () => {
     dockerfile(`${BASE}RUN --mount=type=ssh echo "$SSH_AUTH_SOCK" > /where && ssh-add -l > /keys\n`);
-    const r = await build(['-t', 'ssh:1', '--ssh', 'default', dir], { SSH_AUTH_SOCK: sock });
+    const r = await build(['-t', 'ssh:1', '--ssh', 'default', dir], { env: { SSH_AUTH_SOCK: sock } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await out('ssh:1', 'cat', '/where'), '/run/buildkit/ssh_agent.0\n');
     assert.match(await out('ssh:1', 'cat', '/keys'), new RegExp(`^256 ${fingerprint.replace(/[+/]/g, '\\$&')} berth-test-key \\(ED25519\\)\n$`));
@@ -92,23 +84,10 @@ describe('build: RUN --mount=type=ssh', { skip: (!isRoot && 'needs root') || (!h
   });
 
   describe('through the daemon', () => {
-    let daemon: ReturnType<typeof spawn> | undefined;
-    let dsock = '';
-    before(async () => {
-      dsock = path.join(root.dir, 'd.sock');
-      daemon = spawn(BERTH, ['daemon', '-H', `unix://${dsock}`], { env: root.env(), stdio: 'ignore' });
-      await root.until(() => fs.existsSync(dsock), (x) => x, 15_000);
-    });
-    after(async () => {
-      if (daemon && daemon.exitCode === null) {
-        const gone = new Promise((r) => daemon!.once('exit', r));
-        daemon.kill('SIGTERM');
-        await gone;
-      }
-    });
+    const daemon = daemonFor(() => root);
     const post = (body: Buffer) =>
       new Promise<string>((resolve, reject) => {
-        const req = http.request({ socketPath: dsock, path: '/build?t=api:ssh', method: 'POST', headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+        const req = http.request({ socketPath: daemon().socket, path: '/build?t=api:ssh', method: 'POST', headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
           res.on('end', () => resolve(text));
