@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -312,6 +314,16 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n >= 3 && !strcmp(r->f[0], "devcg") && devcg_attach(r->f[1], r->f[2]) < 0) { teardown(p); die_report("devcg", r->f[1], errno); }
+    /* shm DIR OPTIONS: a shareable IPC namespace's /dev/shm lives in the host's mount namespace
+     * (another container's mounts cannot be bound from its namespace), for the containers that
+     * join it to bind too. A stale one (a monitor killed before its teardown) goes first. */
+    if (r->n >= 3 && !strcmp(r->f[0], "shm")) {
+      if (umount2(r->f[1], MNT_DETACH) < 0) {}
+      if ((mkdir(r->f[1], 0700) < 0 && errno != EEXIST) || mount("shm", r->f[1], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, r->f[2]) < 0) {
+        teardown(p);
+        die_report("shm", r->f[1], errno);
+      }
+    }
   }
 }
 

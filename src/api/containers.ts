@@ -12,7 +12,7 @@ import { matches } from '../engine/filters.ts';
 import { pruneFilter } from '../engine/prune-filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
-import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, terminalSize, type Call, type Conduit, type Router } from './http.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { createOptions } from './translate.ts';
 
@@ -275,10 +275,11 @@ export class ContainerApi {
   }
 
   private async resize(call: Call) {
+    const [h, w] = terminalSize(call.query);
     const c = this.containers.get(call.params.id);
     if (!running(c) || !c.state.Monitor) throw conflict(`Container ${c.record.Id} is not running`);
     if (!c.record.Config.Tty) return { status: 200 };
-    this.containers.resize(c.state.Monitor.pid, this.containers.winsizeFile(c.record.Id), Number(call.query.get('h')), Number(call.query.get('w')));
+    this.containers.resize(c.state.Monitor.pid, this.containers.winsizeFile(c.record.Id), h, w);
     return { status: 200 };
   }
 
@@ -380,11 +381,12 @@ export class ContainerApi {
   }
 
   private async logs(call: Call) {
-    const c = this.containers.get(call.params.id);
     const q = call.query;
     const stdout = flag(q, 'stdout');
     const stderr = flag(q, 'stderr');
+    // dockerd checks the streams before it looks the container up.
     if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    const c = this.containers.get(call.params.id);
     if (c.record.HostConfig.LogConfig?.Type === 'none') throw new BerthError('Unimplemented', 'configured logging driver does not support reading');
     const tail = q.get('tail');
     const since = q.get('since');
@@ -443,9 +445,12 @@ export class ContainerApi {
   }
 
   private async export(call: Call) {
+    // The first chunk before the headers: a missing container is a 404, not an empty 200.
+    const chunks = this.containers.export(call.params.id)[Symbol.asyncIterator]();
+    let next = await chunks.next();
     const res = streamStart(call, 200, 'application/x-tar');
-    for await (const chunk of this.containers.export(call.params.id)) {
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    for (; !next.done; next = await chunks.next()) {
+      if (!res.write(next.value)) await new Promise((r) => res.once('drain', r));
     }
     res.end();
   }

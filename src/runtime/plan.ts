@@ -102,6 +102,13 @@ export interface PlanInput {
   /** /dev/shm's size in bytes (--shm-size; default 64 MiB). */
   shmSize?: number;
   /**
+   * --ipc shareable: the directory on the host where the monitor mounts this container's
+   * /dev/shm (bound in from there), for the containers that join its IPC namespace to bind too.
+   */
+  shareableShm?: string;
+  /** --ipc none: no /dev/shm at all (docker's "own IPC namespace, /dev/shm not mounted"). */
+  noShm?: boolean;
+  /**
    * rmdir (cgroups), rmtree (--rm), and programs the monitor starts detached at the very end
    * (release: the network's; releaseViews: the resource views'); rmscope: one rmdir try each.
    * keepParents: the rmdirs' parents are not berth's scope (a CgroupParent): left alone.
@@ -280,9 +287,9 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/proc', type: 'proc', source: 'proc', options: nse },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k', ...owner] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
-    p.namespaces?.shm
-      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
-      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner] },
+    ...(p.noShm ? [] : [p.namespaces?.shm || p.shareableShm
+      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces?.shm || p.shareableShm, options: ['rbind'] }
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, ...shmData(p, owner)] }]),
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
     ...(p.views ?? []).map((v) => ({ destination: v.target, type: 'bind', source: v.source, options: ['bind', 'ro', ...nse] })),
@@ -349,6 +356,7 @@ function monitorRecords(p: PlanInput): Step[] {
   }
   if (p.attachSocket) records.push(['attachsock', p.attachSocket]);
   if (p.deviceProgram) records.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
+  if (p.shareableShm && !p.namespaces?.shm) records.push(['shm', p.shareableShm, shmData(p, p.userns ? [`uid=${p.userns.rootId}`, `gid=${p.userns.rootId}`] : []).join(',')]);
   if (p.health) {
     const h = p.health;
     records.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
@@ -360,8 +368,16 @@ function monitorRecords(p: PlanInput): Step[] {
   return records;
 }
 
+/** /dev/shm's tmpfs options: docker's mode and size, owned by the container's root. */
+function shmData(p: PlanInput, owner: string[]): string[] {
+  return ['mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner];
+}
+
 function teardownSteps(p: PlanInput): Step[] {
-  const teardown: Step[] = p.teardown.rmdirs.map((d) => (p.teardown.keepParents ? ['rmdir', d, 'leaf'] : ['rmdir', d]));
+  // The shareable /dev/shm first: an --rm container's directory goes next. Detached, so the
+  // containers that joined keep theirs.
+  const teardown: Step[] = p.shareableShm && !p.namespaces?.shm ? [['umount', p.shareableShm]] : [];
+  teardown.push(...p.teardown.rmdirs.map((d): Step => (p.teardown.keepParents ? ['rmdir', d, 'leaf'] : ['rmdir', d])));
   for (const s of p.teardown.rmscope ?? []) teardown.push(['rmscope', s]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);

@@ -21,6 +21,7 @@ import { initMounts, withInit } from '../init.ts';
 import { withLinks } from '../links.ts';
 import { linkTarget } from './network.ts';
 import { healthPlan } from './health.ts';
+import { donorShm, shareableShm } from './shm.ts';
 import { get, initPid } from './reconcile.ts';
 import { joinFiles, processSpec } from './process.ts';
 import type { NetSetup } from './types.ts';
@@ -83,7 +84,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     hostname: net.hostname ?? record.Config.Hostname,
     etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
     network: net.network,
-    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref))),
+    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref)), (ref) => donorShm(ctx, get(ctx, ref).record)),
     process: withLinks(record, withInit(record, await processSpec(ctx, record, { tty })), (name) => linkTarget(ctx, name)),
     privileged: h.Privileged,
     maskedPaths: h.MaskedPaths ?? undefined,
@@ -104,6 +105,8 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     mounts: [...propagating(mountPlan(ctx, record)), ...initMounts(record)],
     views: opts.views?.views,
     shmSize: h.ShmSize || undefined,
+    shareableShm: shareableShm(ctx, record),
+    noShm: h.IpcMode === 'none',
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
     teardown: { rmdirs: [...cg.dirs].reverse().concat(parentMarker(ctx, record) ?? []), keepParents: !!h.CgroupParent, rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };
