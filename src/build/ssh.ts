@@ -3,35 +3,40 @@
 // The agent's own socket is never put in the container: a socket of the build's (in its scratch
 // space) takes its place, with the mount's owner and mode (root, 0600 unless told), and each
 // connection to it is passed through to the agent, as BuildKit forwards it through its session.
-// `berth build --ssh default|<id>[=<socket>]` names the agents; through the Engine API there is no
-// session to carry one, so a step that needs an agent fails there unless it says required=false.
+// `berth build --ssh default|<id>[=<socket>|<key file>,...]` names the agents; key files (without
+// a passphrase, as BuildKit takes them) are loaded into an ssh-agent of the RUN's own. Through
+// the Engine API there is no session to carry one, so a step that needs an agent fails there
+// unless it says required=false.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { invalid } from '../core/errors.ts';
+import { BerthError, invalid } from '../core/errors.ts';
 import type { Expand } from './state.ts';
 import type { RunMount } from './types.ts';
 
-export interface SshAgent {
-  id: string;
-  /** The agent's socket on this machine. */
-  socket: string;
-}
+/** An agent to forward: a running agent's socket, or key files to load into one of the build's. */
+export type SshAgent = { id: string; socket: string } | { id: string; keys: string[] };
 
-/** `--ssh default`, `--ssh default=$SSH_AUTH_SOCK`, `--ssh <id>=<socket>`: the agent to forward. */
+/** `--ssh default`, `--ssh default=$SSH_AUTH_SOCK`, `--ssh <id>=<socket>`, `--ssh <id>=<key>[,<key>]`. */
 export function parseSshSpec(spec: string, env: NodeJS.ProcessEnv = process.env): SshAgent {
   const eq = spec.indexOf('=');
   const id = (eq < 0 ? spec : spec.slice(0, eq)).trim();
-  if (!id) throw invalid(`invalid --ssh ${JSON.stringify(spec)}: an id is required (default, or <id>=<agent socket>)`);
+  if (!id) throw invalid(`invalid --ssh ${JSON.stringify(spec)}: an id is required (default, or <id>=<agent socket or key files>)`);
   const paths = eq < 0 ? [] : spec.slice(eq + 1).split(',').filter(Boolean);
-  if (paths.length > 1) throw invalid(`--ssh ${id}: one agent socket per id`);
-  const socket = paths[0] ?? env.SSH_AUTH_SOCK;
-  if (!socket) throw invalid(`--ssh ${id}: no agent socket given and SSH_AUTH_SOCK is not set`);
-  const st = fs.statSync(socket, { throwIfNoEntry: false });
-  if (!st) throw invalid(`--ssh ${id}: ${socket} does not exist`);
-  // BuildKit also takes key files (it runs an agent for them); here the agent is the user's own.
-  if (!st.isSocket()) throw invalid(`--ssh ${id}: ${socket} is not an SSH agent socket (key files are not supported: ssh-add them to an agent)`);
-  return { id, socket: path.resolve(socket) };
+  if (!paths.length) {
+    if (!env.SSH_AUTH_SOCK) throw invalid(`--ssh ${id}: no agent socket given and SSH_AUTH_SOCK is not set`);
+    paths.push(env.SSH_AUTH_SOCK);
+  }
+  const stats = paths.map((p) => {
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (!st) throw invalid(`--ssh ${id}: ${p} does not exist`);
+    if (!st.isSocket() && !st.isFile()) throw invalid(`--ssh ${id}: ${p} is neither an SSH agent socket nor a key file`);
+    return st;
+  });
+  if (stats.length === 1 && stats[0].isSocket()) return { id, socket: path.resolve(paths[0]) };
+  if (stats.some((st) => st.isSocket())) throw invalid(`--ssh ${id}: one agent socket, or key files, not both`);
+  return { id, keys: paths.map((p) => path.resolve(p)) };
 }
 
 /** The agent sockets opened for one RUN, by mount; closed once the step is over. */
@@ -71,10 +76,18 @@ export async function openAgents(mounts: RunMount[], x: Expand, agents: SshAgent
         if (m.required === true) throw invalid(`RUN --mount=type=ssh: no SSH agent "${id}" forwarded from the client (berth build --ssh ${id}[=<socket>])`);
         continue;
       }
-      const at = path.join(scratch(), 'ssh-agent.sock');
+      const dir = scratch();
+      let socket: string;
+      if ('socket' in agent) socket = agent.socket;
+      else {
+        const own = await keyAgent(agent.id, agent.keys, dir);
+        closers.push(own.close);
+        socket = own.socket;
+      }
+      const at = path.join(dir, 'ssh-agent.sock');
       const mode = m.mode !== undefined ? parseInt(x.word(m.mode), 8) : 0o600;
       const owner = { uid: Number(m.uid !== undefined ? x.word(m.uid) : 0), gid: Number(m.gid !== undefined ? x.word(m.gid) : 0) };
-      closers.push(await forward(agent.socket, at, mode, owner));
+      closers.push(await forward(socket, at, mode, owner));
       opened.set(m, at);
     }
   } catch (err) {
@@ -112,4 +125,41 @@ async function forward(agent: string, at: string, mode: number, owner: { uid: nu
       for (const s of live) s.destroy();
       server.close(() => resolve());
     });
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('error', reject).once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * An ssh-agent of this RUN's holding the key files: it dies with this process (setpriv's
+ * parent-death signal), so a killed build leaves no agent behind; closed with the step.
+ */
+async function keyAgent(id: string, keys: string[], dir: string): Promise<{ socket: string; close: () => Promise<void> }> {
+  const socket = path.join(dir, 'key-agent.sock');
+  const agent = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'ssh-agent', '-D', '-a', socket], { stdio: 'ignore' });
+  const gone = exited(agent).catch(() => 1);
+  const close = async () => {
+    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+    await gone;
+  };
+  try {
+    for (const end = Date.now() + 10_000; !fs.existsSync(socket); ) {
+      if (agent.exitCode !== null || Date.now() > end) throw new BerthError('Unavailable', `--ssh ${id}: ssh-agent did not start (is openssh-client installed?)`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // No terminal and no askpass: a key with a passphrase fails instead of prompting.
+    // Its own session too: no controlling terminal to ask a passphrase on.
+    const add = spawn('ssh-add', ['-q', ...keys], { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, SSH_AUTH_SOCK: socket, SSH_ASKPASS_REQUIRE: 'never' }, timeout: 10_000 });
+    let err = '';
+    add.stderr!.on('data', (d) => (err += d));
+    if ((await exited(add)) !== 0) throw invalid(`--ssh ${id}: cannot load ${keys.join(', ')} (key files with a passphrase are not supported: add them to an agent): ${err.trim()}`);
+    return { socket, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -78,8 +78,21 @@ describe('build: RUN --mount=type=ssh', { skip: (!isRoot && 'needs root') || (!h
     // Without required, the mount is left out (BuildKit's default): the RUN finds no agent.
     dockerfile(`${BASE}RUN --mount=type=ssh test ! -e /run/buildkit/ssh_agent.0 && ! ssh-add -l\n`);
     assert.equal((await build([dir])).code, 0);
-    const bad = await build(['--ssh', `default=${path.join(work, 'id_ed25519')}`, dir]);
-    assert.match(bad.stderr, /not an SSH agent socket/);
+    assert.deepEqual(scratchLeft(), []);
+  });
+
+  test('--ssh <id>=<key file>: loaded into an agent of the RUN\'s own, gone afterwards; a key with a passphrase is refused', async () => {
+    dockerfile(`${BASE}RUN --mount=type=ssh ssh-add -l > /keys\n`);
+    const r = await build(['-t', 'ssh:3', '--ssh', `default=${path.join(work, 'id_ed25519')}`, dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await out('ssh:3', 'cat', '/keys'), new RegExp(fingerprint.replace(/[+/]/g, '\\$&')));
+    const agents = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(root.dir) && l.includes('ssh-agent'));
+    assert.deepEqual(agents, []);
+    const locked = path.join(work, 'locked');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret-pass', '-f', locked]);
+    const bad = await build(['--no-cache', '--ssh', `default=${locked}`, dir]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /key files with a passphrase are not supported/);
     assert.deepEqual(scratchLeft(), []);
   });
 

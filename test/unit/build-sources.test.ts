@@ -26,7 +26,7 @@ test('Git URLs as docker tells them apart, and their #ref:subdir', () => {
   assert.throws(() => parseGitUrl('git://h/r#--upload-pack=touch /tmp/x'), /invalid refspec/);
 });
 
-test('--ssh specs: default from SSH_AUTH_SOCK, <id>=<socket>; a key file or nothing is refused', async () => {
+test('--ssh specs: default from SSH_AUTH_SOCK, <id>=<socket>, <id>=<key files>; mixed or missing refused', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ssh-unit-'));
   const sock = path.join(dir, 'agent.sock');
   const server = net.createServer().listen(sock);
@@ -36,7 +36,10 @@ test('--ssh specs: default from SSH_AUTH_SOCK, <id>=<socket>; a key file or noth
     assert.deepEqual(parseSshSpec(`work=${sock}`, {}), { id: 'work', socket: sock });
     assert.throws(() => parseSshSpec('default', {}), /SSH_AUTH_SOCK is not set/);
     fs.writeFileSync(path.join(dir, 'key'), 'x');
-    assert.throws(() => parseSshSpec(`default=${path.join(dir, 'key')}`, {}), /not an SSH agent socket/);
+    fs.writeFileSync(path.join(dir, 'key2'), 'y');
+    assert.deepEqual(parseSshSpec(`k=${dir}/key,${dir}/key2`, {}), { id: 'k', keys: [path.join(dir, 'key'), path.join(dir, 'key2')] });
+    assert.throws(() => parseSshSpec(`k=${dir}/key,${sock}`, {}), /not both/);
+    assert.throws(() => parseSshSpec(`k=${dir}/nothing`, {}), /does not exist/);
     assert.throws(() => parseSshSpec(`=${sock}`, {}), /an id is required/);
   } finally {
     server.close();

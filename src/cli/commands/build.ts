@@ -33,7 +33,7 @@ Options:
       --pull                 Always attempt to pull a newer version of the image
   -q, --quiet                Suppress the build output and print image ID on success
       --secret stringArray   Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")
-      --ssh stringArray      SSH agent socket to expose to the build (format: "default|<id>[=<socket>]")
+      --ssh stringArray      SSH agent socket or keys to expose to the build (format: "default|<id>[=<socket>|<key>[,<key>]]")
   -t, --tag list             Name and optionally a tag in the "name:tag" format
       --target string        Set the target build stage to build
 `;
