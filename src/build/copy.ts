@@ -14,6 +14,7 @@ import { readImageFile } from '../snapshot/layers.ts';
 import { layerTar } from '../snapshot/diff.ts';
 import { isArchive, uncompressed } from './archive.ts';
 import { fetchToFile } from './fetch-file.ts';
+import { gitCheckout, isGitUrl } from './remote.ts';
 import { excludeFrom, excludeMatcher, matchParents } from './copy-select.ts';
 import { hashSources, matchSource, type FileHashes, type Matched } from './context.ts';
 import type { IgnoreMatcher } from './ignore.ts';
@@ -47,6 +48,8 @@ export interface CopyPlan {
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
+/** A Git URL that cannot be a context path (`github.com/x` can: BuildKit takes it as one too). */
+const isGitSource = (s: string) => isGitUrl(s) && !s.startsWith('github.com/');
 
 /** ADD <url>: downloaded into a scratch directory (streamed, not held in memory), checked against --checksum. */
 async function download(url: string, checksum: string | undefined, dir: string, signal?: AbortSignal): Promise<{ file: string; sha256: string }> {
@@ -87,6 +90,7 @@ export async function planCopy(p: {
   const { ins, x, state } = p;
   const cfg = state.config.config ?? {};
   if (ins.kind === 'COPY' && ins.sources.some(isUrl)) throw invalid(`${ins.source.file}:${ins.source.line}: source can't be a URL for COPY`);
+  if (ins.kind === 'COPY' && ins.sources.some(isGitSource)) throw invalid(`${ins.source.file}:${ins.source.line}: source can't be a git ref for COPY`);
   const exclude = excludeMatcher(ins.exclude.map((e) => x.word(e)));
   const pieces: Piece[] = [];
   const h = createHash('sha256');
@@ -99,6 +103,16 @@ export async function planCopy(p: {
   for (const raw of ins.sources) {
     if (raw.startsWith('<<')) continue; // a heredoc's name: its content came above
     const s = x.word(raw);
+    if (ins.kind === 'ADD' && isGitSource(s)) {
+      // ADD <git URL>: the tree at the ref (its subdir), without .git unless --keep-git-dir.
+      if (ins.checksum) throw invalid(`ADD --checksum is not supported for a Git source: ${s}`);
+      const dir = await gitCheckout(s, p.scratch(), { signal: p.signal, keepGitDir: ins.keepGitDir === true });
+      for (const m of excludeFrom(matchSource(new LayeredFs([dir]), '/', { where: 'Git repository' }), exclude, false)) {
+        pieces.push({ kind: 'tree', m });
+        h.update(`git ${s} ${hashSources([m], false)}\n`);
+      }
+      continue;
+    }
     if (isUrl(s)) {
       const got = await download(s, (ins.checksum && x.word(ins.checksum)) || undefined, p.scratch(), p.signal);
       pieces.push({ kind: 'file', name: urlName(s), file: got.file, mode: 0o600 });

@@ -66,13 +66,31 @@ export function parseGitUrl(s: string): GitSource {
 
 /** Fetches a remote context into `scratch` (an empty directory the caller removes). */
 export async function fetchRemote(remote: string, scratch: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Fetched> {
+  try {
+    if (!isGitUrl(remote)) return await withDeadline(remote, opts, (signal) => download(remote, scratch, signal));
+    return { kind: 'dir', dir: await gitCheckout(remote, scratch, opts) };
+  } catch (err) {
+    throw err instanceof BerthError && err.code === 'InvalidArgument' ? invalid(`unable to prepare context: ${err.message}`, err) : err;
+  }
+}
+
+/**
+ * A Git URL's tree (its #ref:subdir) checked out below `scratch`; its path. Without the .git
+ * directory unless `keepGitDir` (ADD --keep-git-dir).
+ */
+export function gitCheckout(url: string, scratch: string, opts: { signal?: AbortSignal; timeoutMs?: number; keepGitDir?: boolean } = {}): Promise<string> {
+  const src = parseGitUrl(url);
+  return withDeadline(url, opts, (signal) => checkout(src, scratch, signal, opts.keepGitDir === true));
+}
+
+async function withDeadline<T>(what: string, opts: { signal?: AbortSignal; timeoutMs?: number }, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? remoteTimeoutMs();
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
   try {
-    return isGitUrl(remote) ? await gitContext(parseGitUrl(remote), scratch, signal) : await download(remote, scratch, signal);
+    return await fn(signal);
   } catch (err) {
-    if (deadline.aborted && !opts.signal?.aborted) throw invalid(`unable to prepare context: fetching ${redact(remote)} timed out after ${Math.round(timeoutMs / 1000)}s`, err);
+    if (deadline.aborted && !opts.signal?.aborted) throw invalid(`fetching ${redact(what)} timed out after ${Math.round(timeoutMs / 1000)}s`, err);
     throw err;
   }
 }
@@ -96,7 +114,7 @@ async function download(url: string, scratch: string, signal: AbortSignal): Prom
     type = (await fetchToFile(url, file, signal)).contentType;
   } catch (err) {
     if (signal.aborted) throw err;
-    throw invalid(`unable to prepare context: unable to download remote context ${redact(url)}: ${(err as Error).message}`, err);
+    throw invalid(`unable to download remote context ${redact(url)}: ${(err as Error).message}`, err);
   }
   if (await isArchive(file)) return { kind: 'archive', file };
   // Not an archive: a Dockerfile when the server says it is text (docker's rule), or when it reads as text.
@@ -104,7 +122,7 @@ async function download(url: string, scratch: string, signal: AbortSignal): Prom
   fs.rmSync(file);
   const text = data.toString('utf8');
   if (type === 'text/plain' || (!data.includes(0) && !text.includes('\ufffd'))) return { kind: 'dockerfile', text };
-  throw invalid(`unable to prepare context: ${redact(url)} is neither an archive nor a Dockerfile (content type ${type || 'unknown'})`);
+  throw invalid(`${redact(url)} is neither an archive nor a Dockerfile (content type ${type || 'unknown'})`);
 }
 
 /** Runs git with nothing of the machine's configuration, no prompts, and the unsafe transports off. */
@@ -143,7 +161,7 @@ function git(args: string[], cwd: string, home: string, signal: AbortSignal): Pr
     signal.addEventListener('abort', stop, { once: true });
     child.once('error', (err) => {
       signal.removeEventListener('abort', stop);
-      reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? new BerthError('Unavailable', 'unable to prepare context: git is not installed on this machine', { cause: err }) : err);
+      reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? new BerthError('Unavailable', 'git is not installed on this machine (Git URLs need it)', { cause: err }) : err);
     });
     child.once('close', (code) => {
       signal.removeEventListener('abort', stop);
@@ -154,7 +172,7 @@ function git(args: string[], cwd: string, home: string, signal: AbortSignal): Pr
   });
 }
 
-async function gitContext(src: GitSource, scratch: string, signal: AbortSignal): Promise<Fetched> {
+async function checkout(src: GitSource, scratch: string, signal: AbortSignal, keepGitDir: boolean): Promise<string> {
   const home = path.join(scratch, 'home');
   const repo = path.join(scratch, 'git');
   fs.mkdirSync(home);
@@ -173,12 +191,12 @@ async function gitContext(src: GitSource, scratch: string, signal: AbortSignal):
     // A commit id the server will not serve by name, or a dumb HTTP server (no shallow fetch):
     // everything is fetched and the ref looked up here.
     const msg = (first as Error).message;
-    if (!/^[0-9a-f]{7,64}$/i.test(ref) && !/shallow|dumb/i.test(msg)) throw invalid(`unable to prepare context: error fetching ${ref === 'HEAD' ? '' : `${ref} from `}${shown}: ${msg}`, first);
+    if (!/^[0-9a-f]{7,64}$/i.test(ref) && !/shallow|dumb/i.test(msg)) throw invalid(`error fetching ${ref === 'HEAD' ? '' : `${ref} from `}${shown}: ${msg}`, first);
     try {
       await run(['fetch', '-q', '--tags', 'origin']);
     } catch (err) {
       if (signal.aborted) throw err;
-      throw invalid(`unable to prepare context: error fetching ${shown}: ${(err as Error).message}`, err);
+      throw invalid(`error fetching ${shown}: ${(err as Error).message}`, err);
     }
     if (src.ref) candidates = [src.ref, `origin/${src.ref}`];
   }
@@ -189,20 +207,20 @@ async function gitContext(src: GitSource, scratch: string, signal: AbortSignal):
     } catch (err) {
       if (signal.aborted) throw err;
       if (i + 1 < candidates.length) continue;
-      throw invalid(`unable to prepare context: error checking out ${ref} of ${shown}: ${(err as Error).message}`, err);
+      throw invalid(`error checking out ${ref} of ${shown}: ${(err as Error).message}`, err);
     }
   }
   await run(['submodule', 'update', '-q', '--init', '--recursive', '--depth=1']).catch((err) => {
     if (signal.aborted) throw err;
-    throw invalid(`unable to prepare context: error initializing submodules of ${shown}: ${(err as Error).message}`, err);
+    throw invalid(`error initializing submodules of ${shown}: ${(err as Error).message}`, err);
   });
-  fs.rmSync(path.join(repo, '.git'), { recursive: true, force: true });
-  if (!src.subdir) return { kind: 'dir', dir: repo };
+  if (!keepGitDir) fs.rmSync(path.join(repo, '.git'), { recursive: true, force: true });
+  if (!src.subdir) return repo;
   // The subdirectory is resolved with the checkout as "/": a symlink in the repository never leads out.
   const view = new LayeredFs([repo]);
   const rel = view.resolve(src.subdir).join('/');
   const e = view.lstat(rel);
-  if (!e) throw invalid(`unable to prepare context: error setting git context, ${JSON.stringify(src.subdir)} not found in ${shown}`);
-  if (!e.st.isDirectory()) throw invalid(`unable to prepare context: error setting git context, not a directory: ${src.subdir}`);
-  return { kind: 'dir', dir: e.abs };
+  if (!e) throw invalid(`error setting git context, ${JSON.stringify(src.subdir)} not found in ${shown}`);
+  if (!e.st.isDirectory()) throw invalid(`error setting git context, not a directory: ${src.subdir}`);
+  return e.abs;
 }

@@ -117,6 +117,24 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
     assert.deepEqual(scratchLeft(), []);
   });
 
+  test('ADD <git URL>: the tree at a ref and subdir, .git only with --keep-git-dir; COPY refuses one', async () => {
+    const ctx = path.join(work, 'addgit');
+    fs.mkdirSync(ctx, { recursive: true });
+    const base = `git://127.0.0.1:${gitPort}/app.git`;
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nADD ${base}#v1 /src/\nADD ${webUrl}/git/app.git#other:sub /sub/\nADD --keep-git-dir ${base}#other /full/\nADD --exclude=which ${base}#other /ex/\n`);
+    const r = await build(['-t', 'addgit:1', ctx]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await out('addgit:1', 'sh', '-c', 'cat /src/which; ls -A /src; ls -A /sub; cat /full/which; test -f /full/.git/HEAD && echo has-git; ls -A /ex'), 'main\nDockerfile\nsub\nwhich\nDockerfile\nOther.Dockerfile\nhello\nother\nhas-git\nDockerfile\nsub\n');
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nCOPY ${base.replace('git://', 'git@')} /x/\n`);
+    const copy = await build([ctx]);
+    assert.notEqual(copy.code, 0);
+    assert.match(copy.stderr, /source can't be a git ref for COPY/);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nADD ${base}#no-such-ref /x/\n`);
+    const bad = await build([ctx]);
+    assert.match(bad.stderr, /error fetching no-such-ref from .*couldn't find remote ref/s);
+    assert.deepEqual(scratchLeft(), []);
+  });
+
   test('clear errors, never a hang: a closed port, a bad ref, a missing subdirectory, a 404, a binary, a server that never answers', async () => {
     const closed = await freePort();
     for (const [url, message] of [
