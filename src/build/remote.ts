@@ -141,6 +141,10 @@ function git(args: string[], cwd: string, home: string, signal: AbortSignal): Pr
     GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=30',
     ...(process.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK } : {}),
   };
+  // The machine's proxy settings still apply (git reads them from the environment).
+  for (const k of ['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']) {
+    for (const name of [k, k.toUpperCase()]) if (process.env[name] !== undefined) env[name] = process.env[name];
+  }
   const safe = [
     '-c', 'protocol.ext.allow=never', '-c', 'protocol.file.allow=never',
     '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'advice.detachedHead=false',
