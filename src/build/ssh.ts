@@ -135,24 +135,32 @@ function exited(child: ChildProcess): Promise<number> {
 }
 
 /**
- * An ssh-agent of this RUN's holding the key files: it dies with this process (setpriv's
- * parent-death signal), so a killed build leaves no agent behind; closed with the step.
+ * An ssh-agent of this RUN's holding the key files, closed with the step. It must also go when this
+ * process is killed: ssh-agent is setgid, so a parent-death signal would not survive its exec.
+ * Instead it runs a command (`cat` on a pipe from us) and, as ssh-agent does for a command, exits
+ * once that command is gone; the command ends when the pipe closes, whichever way we end.
  */
 async function keyAgent(id: string, keys: string[], dir: string): Promise<{ socket: string; close: () => Promise<void> }> {
   const socket = path.join(dir, 'key-agent.sock');
-  const agent = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'ssh-agent', '-D', '-a', socket], { stdio: 'ignore' });
-  const gone = exited(agent).catch(() => 1);
+  const holder = spawn('ssh-agent', ['-a', socket, 'sh', '-c', 'echo "$SSH_AGENT_PID"; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const gone = exited(holder).catch(() => 1);
+  let agentPid = 0;
+  holder.stdout!.once('data', (d) => (agentPid = Number(String(d).trim())));
   const close = async () => {
-    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+    if (agentPid > 0) {
+      try {
+        process.kill(agentPid, 'SIGTERM'); // the agent this call started (its pid, as it told us)
+      } catch {}
+    }
+    holder.stdin!.end();
     await gone;
   };
   try {
-    for (const end = Date.now() + 10_000; !fs.existsSync(socket); ) {
-      if (agent.exitCode !== null || Date.now() > end) throw new BerthError('Unavailable', `--ssh ${id}: ssh-agent did not start (is openssh-client installed?)`);
+    for (const end = Date.now() + 10_000; !(agentPid > 0 && fs.existsSync(socket)); ) {
+      if (holder.exitCode !== null || Date.now() > end) throw new BerthError('Unavailable', `--ssh ${id}: ssh-agent did not start (is openssh-client installed?)`);
       await new Promise((r) => setTimeout(r, 10));
     }
-    // No terminal and no askpass: a key with a passphrase fails instead of prompting.
-    // Its own session too: no controlling terminal to ask a passphrase on.
+    // Its own session too: no controlling terminal to ask a passphrase on; no askpass either.
     const add = spawn('ssh-add', ['-q', ...keys], { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, SSH_AUTH_SOCK: socket, SSH_ASKPASS_REQUIRE: 'never' }, timeout: 10_000 });
     let err = '';
     add.stderr!.on('data', (d) => (err += d));
