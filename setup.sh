@@ -53,6 +53,10 @@ dpkg -s docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 # Resource views: lxcfs serves /proc/meminfo, cpuinfo, uptime... per container (berth starts it
 # itself on demand; the package's own service is not needed).
 command -v lxcfs >/dev/null || need+=(lxcfs)
+# Builds: git fetches remote (Git URL) build contexts; the tests serve them with git daemon.
+command -v git >/dev/null || need+=(git)
+# RUN --mount=type=ssh is tested with a real ssh-agent, ssh-add and ssh-keygen.
+command -v ssh-agent >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -120,3 +120,14 @@ export function daemonWithBusybox(set: (root: TestRoot, d: TestDaemon) => void):
     await root?.cleanup();
   });
 }
+
+/** A daemon on a suite's own root (made by its outer before), started for the enclosing describe. */
+export function daemonFor(root: () => TestRoot): () => TestDaemon {
+  let d: TestDaemon | undefined;
+  before(async () => {
+    d = new TestDaemon(root());
+    await d.start();
+  });
+  after(() => d?.stop());
+  return () => d!;
+}
