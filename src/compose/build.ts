@@ -9,7 +9,6 @@ import type { Project, Service } from './types.ts';
 
 /** Build attributes the builder has no counterpart for: warned about, the build goes on without them. */
 const IGNORED: Record<string, string> = {
-  ssh: 'SSH agent forwarding is not supported',
   cache_to: 'cache export is not supported',
   additional_contexts: 'not supported',
   entitlements: 'not supported',
@@ -29,6 +28,8 @@ export interface BuildPlan {
   opts: Omit<BuildOptions, 'onEvent' | 'signal'>;
   /** A Dockerfile outside the context: the caller reads it into opts.dockerfileText. */
   dockerfileOutside?: string;
+  /** build.ssh as `berth build --ssh` specs (the caller opens them, with the user's SSH_AUTH_SOCK). */
+  ssh: string[];
   warnings: string[];
 }
 
@@ -47,7 +48,8 @@ export function buildPlan(p: Project, name: string, over: BuildOverrides, secret
   const s = p.services[name];
   const b = s.build;
   if (!b) throw invalid(`service "${name}" has no build section`);
-  if (/^[a-z]+:\/\//.test(b.context) || b.context.startsWith('git@')) throw invalid(`service "${name}": a remote build context (${b.context}) is not supported`);
+  // normalize.ts left a remote context (a Git or HTTP URL) as written; a local one is absolute.
+  const remote = !path.isAbsolute(b.context);
   const warnings: string[] = [];
   for (const [k, why] of Object.entries(IGNORED)) if (b[k] !== undefined && b[k] !== false) warnings.push(`service "${name}": build.${k} is ignored: ${why}`);
   const buildArgs: Record<string, string> = {};
@@ -55,7 +57,7 @@ export function buildPlan(p: Project, name: string, over: BuildOverrides, secret
   Object.assign(buildArgs, over.args ?? {});
   const tags = [serviceImage(p, name), ...((b.tags as string[] | undefined) ?? [])];
   const opts: BuildPlan['opts'] = {
-    context: { dir: b.context },
+    context: remote ? { remote: b.context } : { dir: b.context },
     tags: [...new Set(tags)],
     buildArgs,
     labels: (b.labels as Record<string, string> | undefined) ?? {},
@@ -66,6 +68,7 @@ export function buildPlan(p: Project, name: string, over: BuildOverrides, secret
   };
   let dockerfileOutside: string | undefined;
   if (typeof b.dockerfile_inline === 'string') opts.dockerfileText = b.dockerfile_inline;
+  else if (b.dockerfile && remote) opts.dockerfile = String(b.dockerfile); // a path inside the remote context
   else if (b.dockerfile) {
     // dockerfile is relative to the context (the spec's rule), unless absolute.
     const abs = path.resolve(b.context, String(b.dockerfile));
@@ -86,7 +89,7 @@ export function buildPlan(p: Project, name: string, over: BuildOverrides, secret
     if (!p.secrets[ref.source]) throw invalid(`service "${name}": build.secrets refers to undefined secret ${ref.source}`);
     return { id: ref.target ?? ref.source, src: secretFile(ref.source) };
   });
-  return { opts, dockerfileOutside, warnings };
+  return { opts, dockerfileOutside, ssh: (b.ssh as string[] | undefined) ?? [], warnings };
 }
 
 export type ImageAction = 'build' | 'pull' | 'use';

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isRemoteContext } from '../build/remote.ts';
 import { invalid } from '../core/errors.ts';
 import { parseDotenv } from './dotenv.ts';
 import type { Lookup } from './interpolate.ts';
@@ -236,7 +237,17 @@ export function normalizeService(name: string, raw: Json, baseDir: string, looku
   if (raw.configs !== undefined) s.configs = fileRefs(raw.configs);
   if (raw.build !== undefined) {
     const b: Json = typeof raw.build === 'string' ? { context: raw.build } : { ...(raw.build as Json) };
-    b.context = resolvePath(String(b.context ?? '.'), baseDir);
+    // A Git or HTTP URL is a remote context (as `berth build` takes one): left as written.
+    const ctx = String(b.context ?? '.');
+    b.context = isRemoteContext(ctx) && !fs.existsSync(path.resolve(baseDir, ctx)) ? ctx : resolvePath(ctx, baseDir);
+    if (b.ssh !== undefined) {
+      // default, id=socket-or-keys (list or map); relative key paths from the file's directory.
+      const specs = Array.isArray(b.ssh) ? (b.ssh as string[]).map(String) : Object.entries(b.ssh as Json).map(([k, v]) => (v ? `${k}=${v}` : k));
+      b.ssh = specs.map((spec) => {
+        const eq = spec.indexOf('=');
+        return eq < 0 ? spec : `${spec.slice(0, eq)}=${spec.slice(eq + 1).split(',').map((f) => resolvePath(f, baseDir)).join(',')}`;
+      });
+    }
     // An argument named without a value takes the environment's (left out when unset, as compose).
     if (b.args !== undefined) b.args = Object.fromEntries(Object.entries(toMap(b.args)).map(([k, v]) => [k, v ?? lookup(k) ?? null]));
     if (b.labels !== undefined) b.labels = Object.fromEntries(Object.entries(toMap(b.labels)).map(([k, v]) => [k, v ?? '']));

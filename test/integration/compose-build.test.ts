@@ -3,7 +3,9 @@
 // labels and tags, a context relative to the compose file; in-process, through berth's daemon,
 // and docker-compose 1.29 building through the daemon.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -135,6 +137,23 @@ describe('berth compose build', { skip }, () => {
     const failed = await root.run(['compose', '-f', bad, '-p', 'bld', 'up', '-d']);
     assert.equal(failed.code, 125);
     assert.match(failed.stderr, /service "x" failed to build: .*nope/);
+  });
+
+  test('a remote context (an HTTP URL) and build.ssh with a key file', async () => {
+    const server = http.createServer((_req, res) => res.end('FROM busybox\nRUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent > /agent\nCMD ["cat", "/agent"]\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const key = path.join(dir, 'id_test');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/Dockerfile`;
+      fs.writeFileSync(path.join(dir, 'remote.yaml'), `services:\n  r:\n    build:\n      context: ${url}\n      ssh: ["default=./id_test"]\n`);
+      const up = await root.run(['compose', '-f', path.join(dir, 'remote.yaml'), '-p', 'rem', 'up'], { timeoutMs: 120_000 });
+      assert.equal(up.code, 0, up.stderr);
+      assert.match(up.stdout, /rem-r-1 +\| agent/);
+      assert.equal((await root.run(['compose', '-f', path.join(dir, 'remote.yaml'), '-p', 'rem', 'down', '--rmi', 'local'])).code, 0);
+    } finally {
+      server.close();
+    }
   });
 
   test('through berth\'s daemon: up --build builds in the daemon, relative to the client\'s file', async () => {

@@ -73,3 +73,18 @@ test('image action: --build, pull_policy, a missing image, --no-build', () => {
   assert.throws(() => imageAction('s', { ...pulled, pull_policy: 'never' }, false, {}), /pull_policy is never/);
   assert.throws(() => imageAction('s', { ...pulled, pull_policy: 'build' }, true, {}), /has no build section/);
 });
+
+test('build plan: a remote context stays a URL, with its dockerfile inside it; ssh key paths from the file\'s directory', () => {
+  const { dir, p } = project(`
+services:
+  r:
+    build:
+      context: https://example.com/repo.git#main:app
+      dockerfile: docker/Dockerfile
+      ssh: {default: "", deploy: ./keys/a}
+`);
+  const plan = buildPlan(p, 'r', {}, () => '');
+  assert.deepEqual(plan.opts.context, { remote: 'https://example.com/repo.git#main:app' });
+  assert.equal(plan.opts.dockerfile, 'docker/Dockerfile');
+  assert.deepEqual(plan.ssh, ['default', `deploy=${path.join(dir, 'keys/a')}`]);
+});

@@ -29,8 +29,11 @@ export function builder(c: ComposeCtx, p: Project, opts: BuilderOptions = {}) {
       if (!fs.statSync(plan.dockerfileOutside, { throwIfNoEntry: false })?.isFile()) throw invalid(`service "${name}": Dockerfile ${plan.dockerfileOutside} not found`);
       plan.opts.dockerfileText = fs.readFileSync(plan.dockerfileOutside, 'utf8');
     }
-    const dir = (plan.opts.context as { dir: string }).dir;
-    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw invalid(`service "${name}": build context ${dir} is not a directory`);
+    if ('dir' in plan.opts.context && !fs.statSync(plan.opts.context.dir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw invalid(`service "${name}": build context ${plan.opts.context.dir} is not a directory`);
+    }
+    const { parseSshSpec } = await import('../../build/ssh.ts');
+    plan.opts.ssh = plan.ssh.map((spec) => parseSshSpec(spec, clientEnv()));
     c.emit({ kind: 'Service', name, status: 'Building' });
     const write = (s: string) => c.err(s);
     const r = opts.quiet ? quietRenderer(write) : process.stderr.isTTY ? ttyRenderer(write) : plainRenderer(write);
