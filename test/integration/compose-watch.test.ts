@@ -17,6 +17,7 @@ const FILES: Record<string, string> = {
   'web/.dockerignore': 'html/drafts\n',
   'web/html/index.html': 'v1\n',
   'web/web.conf': 'conf 1\n',
+  'web/hook.txt': 'hook 1\n',
   'api/Dockerfile': 'FROM busybox\nCOPY version /version\nCMD ["sh", "-c", "trap \\"exit 0\\" TERM; cat /version; sleep 1000 & wait"]\n',
   'api/version': 'api 1\n',
   'compose.yaml': `
@@ -27,6 +28,7 @@ services:
       watch:
         - {path: ./web/html, action: sync, target: /www, ignore: ["**/*.tmp"]}
         - {path: ./web/web.conf, action: sync+restart, target: /etc/web.conf}
+        - {path: ./web/hook.txt, action: sync+exec, target: /hook.txt, initial_sync: true, exec: {command: "cp /hook.txt /www/hooked.html"}}
   api:
     build: ./api
     develop:
@@ -87,6 +89,14 @@ describe('berth compose watch', { skip }, () => {
       assert.match(w.stderr(), /Service web {2}Built/);
       assert.equal(await cat('web', 'cat /www/index.html'), 'v1\n');
 
+      // initial_sync: the hook file was copied (and its command run) when the watch began.
+      const initial = await root.eventually(() => cat('web', 'cat /www/hooked.html'), (o) => o === 'hook 1\n', 15_000);
+      assert.equal(initial, 'hook 1\n');
+      // sync+exec: copied, then the command runs in the container.
+      fs.writeFileSync(path.join(dir, 'web/hook.txt'), 'hook 2\n');
+      const hooked = await root.eventually(() => cat('web', 'cat /www/hooked.html'), (o) => o === 'hook 2\n', 15_000);
+      assert.equal(hooked, 'hook 2\n');
+
       // A changed page, a new one in new directories, and files the rules leave out.
       fs.writeFileSync(path.join(dir, 'web/html/index.html'), 'v2\n');
       fs.mkdirSync(path.join(dir, 'web/html/a/b'), { recursive: true });
@@ -99,7 +109,7 @@ describe('berth compose watch', { skip }, () => {
       const synced = await root.eventually(() => cat('web', 'cat /www/index.html /www/a/b/new.html'), (o) => o === 'v2\nnew\n', 15_000);
       assert.equal(synced, 'v2\nnew\n');
       assert.match(w.stderr(), /Syncing service "web" after \d+ changes were detected/);
-      assert.equal(await cat('web', 'ls -a /www | sort | tr "\\n" " "'), '. .. a index.html ');
+      assert.equal(await cat('web', 'ls -a /www | sort | tr "\\n" " "'), '. .. a hooked.html index.html ');
       assert.equal(await cat('web', 'ls /www/a/b'), 'new.html\n');
 
       // A deletion is one too.
