@@ -135,6 +135,9 @@ describe('berth compose watch', { skip }, () => {
       const api2 = JSON.parse((await root.run(['inspect', 'wat-api-1'])).stdout)[0];
       assert.notEqual(api2.Id, api1.Id);
       assert.notEqual(api2.Image, api1.Image);
+      // --prune (the default): the image the rebuild replaced is gone.
+      await root.until(() => w.stderr(), (e) => /service\(s\) \["api"\] successfully built/.test(e), 20_000);
+      assert.equal((await root.run(['image', 'inspect', api1.Image])).code, 1);
     } finally {
       assert.equal(await stopWatch(w), 0, w.stderr());
     }

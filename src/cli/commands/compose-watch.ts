@@ -1,9 +1,10 @@
-// `berth compose watch [--no-up] [--quiet] [SERVICE...]`: brings the services up (building what
-// needs it), then watches their develop.watch paths (fs.watch, recursive) and, once changes stop
-// for a moment, acts on each batch: sync copies changed files into the service's running
-// containers through the engine's copy (deleted ones are removed with rm in the container),
-// sync+restart then restarts them, sync+exec runs a command, rebuild builds the image and
-// recreates the service. Runs until interrupted; the services keep running.
+// `berth compose watch [--no-up] [--quiet] [--prune=false] [SERVICE...]`: brings the services up
+// (building what needs it), then watches their develop.watch paths (fs.watch, recursive) and,
+// once changes stop for a moment, acts on each batch: sync copies changed files into the
+// service's running containers through the engine's copy (deleted ones are removed with rm in the
+// container), sync+restart then restarts them, sync+exec runs a command, rebuild builds the image
+// and recreates the service (and, unless --prune=false, removes the image it replaced). Runs
+// until interrupted; the services keep running.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,7 +23,7 @@ const QUIET_MS = 500;
 export async function watch(c: ComposeCtx, argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, [{ name: 'no-up', type: 'bool' }, { name: 'quiet', type: 'bool' }, { name: 'prune', type: 'bool' }]);
   const p = c.load(positionals);
-  const w = await startWatching(c, p, positionals, { quiet: flags.get('quiet') === true, up: flags.get('no-up') !== true });
+  const w = await startWatching(c, p, positionals, { quiet: flags.get('quiet') === true, up: flags.get('no-up') !== true, prune: flags.get('prune') !== false });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -36,7 +37,7 @@ export async function watch(c: ComposeCtx, argv: string[]): Promise<number> {
  * Checks the services' rules, brings them up when asked (building what needs it), and watches
  * until stop() (which lets a batch in progress finish). `up --watch` uses it beside its logs.
  */
-export async function startWatching(c: ComposeCtx, p: Project, names: string[], opts: { quiet?: boolean; up?: boolean }): Promise<{ stop(): Promise<void> }> {
+export async function startWatching(c: ComposeCtx, p: Project, names: string[], opts: { quiet?: boolean; up?: boolean; prune?: boolean }): Promise<{ stop(): Promise<void> }> {
   const [{ watchRules, planChanges }, upMod] = await Promise.all([import('../../compose/watch.ts'), import('../../compose/up.ts')]);
   const rules = watchRules(p, names, (dir) => {
     try {
@@ -59,7 +60,7 @@ export async function startWatching(c: ComposeCtx, p: Project, names: string[], 
     const batch = [...pending];
     pending.clear();
     // One batch at a time: changes made meanwhile wait for the next.
-    running = running.then(() => apply(c, engine, p, rules, planChanges(rules, batch), build)).catch((err) => c.err(`watch: ${(err as Error).message}\n`));
+    running = running.then(() => apply(c, engine, p, rules, planChanges(rules, batch), build, opts.prune !== false)).catch((err) => c.err(`watch: ${(err as Error).message}\n`));
   };
   const changed = (abs: string) => {
     pending.add(abs);
@@ -91,15 +92,33 @@ function watchPath(rule: WatchRule, changed: (abs: string) => void): fs.FSWatche
   });
 }
 
-async function apply(c: ComposeCtx, engine: Engine, p: Project, rules: WatchRule[], plan: Map<string, ServiceChanges>, build: (name: string) => Promise<void>): Promise<void> {
-  const [{ projectContainers }, { act }, { up }, { applies }] = await Promise.all([
-    import('../../compose/observe.ts'), import('../../compose/lifecycle.ts'), import('../../compose/up.ts'), import('../../compose/watch.ts'),
+const imageId = (engine: Engine, ref: string) => {
+  try {
+    return engine.images.resolve(ref).id;
+  } catch {
+    return undefined;
+  }
+};
+
+/** --prune: the image a rebuild replaced goes, once nothing names or uses it (compose's default). */
+function pruneImage(engine: Engine, id: string): void {
+  if (engine.images.list().find((x) => x.record.id === id)?.names.length) return;
+  try {
+    engine.images.remove(id, { inUse: engine.containers.imageUsers() });
+  } catch {} // used by a container still: it stays
+}
+
+async function apply(c: ComposeCtx, engine: Engine, p: Project, rules: WatchRule[], plan: Map<string, ServiceChanges>, build: (name: string) => Promise<void>, prune: boolean): Promise<void> {
+  const [{ projectContainers }, { act }, { up }, { applies }, { serviceImage }] = await Promise.all([
+    import('../../compose/observe.ts'), import('../../compose/lifecycle.ts'), import('../../compose/up.ts'), import('../../compose/watch.ts'), import('../../compose/build.ts'),
   ]);
   for (const [service, ch] of plan) {
     if (ch.rebuild) {
       c.err(`Rebuilding service(s) ["${service}"] after changes were detected...\n`);
+      const before = imageId(engine, serviceImage(p, service));
       try {
         await up(engine, p, { services: [service], noDeps: true, build: true, builder: build }, c.emit, c.warn);
+        if (prune && before && before !== imageId(engine, serviceImage(p, service))) pruneImage(engine, before);
         c.err(`service(s) ["${service}"] successfully built\n`);
       } catch (err) {
         c.err(`Build failed: ${(err as Error).message}\n`);
