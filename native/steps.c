@@ -18,6 +18,7 @@ static const struct step_def steps[] = {
   { "devcg", 2, 2, STEP_PARENT, NULL },
   { "health", 6, 6, STEP_PARENT, NULL },
   { "handoff", 1, 1, STEP_PARENT, NULL },
+  { "sysinfo", 4, 5, STEP_PARENT, NULL },
   /* The monitor, while the container runs and after it exited. */
   { "winsize", 1, 1, STEP_MONITOR, NULL },
   { "nodetach", 1, 1, STEP_MONITOR, NULL },
@@ -72,6 +73,7 @@ static const struct step_def steps[] = {
   { "umask", 1, 1, STEP_AFTER_PIVOT, do_umask },
   { "fifowait", 0, 0, STEP_AFTER_PIVOT, do_fifowait },
   { "seccomp", 1, 1, STEP_AFTER_PIVOT, do_seccomp },
+  { "notify", 1, 1, STEP_AFTER_PIVOT, do_notify },
   { "capbset", 1, 1, STEP_AFTER_PIVOT, do_capbset },
   { "keepcaps", 0, 0, STEP_AFTER_PIVOT, do_keepcaps },
   { "user", 3, 3, STEP_AFTER_PIVOT, do_user },

@@ -104,6 +104,15 @@ export async function seccompProgram(c: Confinement, cacheDir: string): Promise<
   return hex;
 }
 
+/**
+ * The filter that sends sysinfo(2) to the container's monitor (the resource views' answer to
+ * `free` and `uptime`), or undefined where the kernel cannot let a notified syscall continue.
+ */
+export async function sysinfoProgram(): Promise<string | undefined> {
+  const { notifyProgram, toHex, userNotifySupported } = await import('../kernel/seccomp.ts');
+  return userNotifySupported() ? toHex(notifyProgram(['sysinfo'])) : undefined;
+}
+
 /** The profile itself, as another OCI runtime takes it (resolved for the capabilities), or undefined when unconfined. */
 export async function seccompProfile(c: Confinement): Promise<SeccompProfile | undefined> {
   if (c.seccomp === 'unconfined') return undefined;
