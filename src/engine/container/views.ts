@@ -7,7 +7,7 @@ import type { PlanInput, ProcessSpec } from '../../runtime/plan.ts';
 import type { Undo } from '../../util/undo.ts';
 import { sysinfoProgram, type Confinement } from '../security.ts';
 import { cgroupsOf } from './cgroup-parent.ts';
-import type { Ctx } from './context.ts';
+import { cacheDir, type Ctx } from './context.ts';
 
 export function viewsWanted(record: ContainerRecord): boolean {
   return record.HostConfig.ProcViews !== false && process.env.BERTH_PROC_VIEWS !== '0';
@@ -43,6 +43,6 @@ export async function acquire(ctx: Ctx, record: ContainerRecord, undo: Undo): Pr
  */
 export async function sysinfoNotify(ctx: Ctx, record: ContainerRecord, conf: Confinement): Promise<ProcessSpec['notify']> {
   if (!viewsWanted(record) || conf.seccomp === 'unconfined' || record.HostConfig.Runtime) return undefined;
-  const program = await sysinfoProgram();
+  const program = await sysinfoProgram(cacheDir(ctx));
   return program ? { program, source: cgroupsOf(ctx, record).sysinfoSource(record.Id) } : undefined;
 }
