@@ -162,8 +162,9 @@ static int start_init(struct monitor *m, struct life *l) {
 
   char buf[128];
   snprintf(buf, sizeof buf, "{\"pid\":%d,\"restarts\":%d}", l->pid, m->restarts);
+  /* The first init's pid is in the engine's state already: only a restart's needs recording. */
   const char *pidfile = field(p, "pidfile");
-  if (pidfile) write_exit_file(pidfile, buf);
+  if (pidfile && m->restarts > 0) write_exit_file(pidfile, buf);
   if (m->restarts == 0) report_raw(buf);
   int golen = snprintf(buf, sizeof buf, "g%d", (int)l->pid);
   if (write(l->sync_w, buf, (size_t)golen) < 0) {}
@@ -243,6 +244,17 @@ static int wait_setup(struct monitor *m, struct life *l) {
 static int restart_wanted(struct monitor *m, int code) {
   const char *policy = field(m->p, "restart"), *stopmark = field(m->p, "stopmarker"), *maxs = field(m->p, "restartmax");
   long max = maxs ? num(maxs) : 0;
+  /* restartfile PATH: "POLICY MAX" as `update` last set it, read at each exit so that a change
+   * applies at once; the plan's records until there is one. */
+  const char *file = field(m->p, "restartfile");
+  char line[64], name[32];
+  int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+  ssize_t n = fd < 0 ? -1 : read(fd, line, sizeof line - 1);
+  if (fd >= 0) close(fd);
+  if (n > 0) {
+    line[n] = '\0';
+    if (sscanf(line, "%31s %ld", name, &max) == 2) policy = name;
+  }
   int again = policy && (!strcmp(policy, "always") || !strcmp(policy, "unless-stopped") ||
                          (!strcmp(policy, "on-failure") && code != 0 && (max == 0 || m->restarts < max)));
   return again && !(stopmark && access(stopmark, F_OK) == 0);

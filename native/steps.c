@@ -26,6 +26,7 @@ static const struct step_def steps[] = {
   { "initpidfile", 1, 1, STEP_MONITOR, NULL },
   { "restart", 1, 1, STEP_MONITOR, NULL },
   { "restartmax", 1, 1, STEP_MONITOR, NULL },
+  { "restartfile", 1, 1, STEP_MONITOR, NULL },
   { "stopmarker", 1, 1, STEP_MONITOR, NULL },
   { "pidfile", 1, 1, STEP_MONITOR, NULL },
   { "oom", 1, 1, STEP_MONITOR, NULL },

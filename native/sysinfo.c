@@ -28,16 +28,22 @@
 
 #define UNLIMITED UINT64_MAX
 
+/* A small file whole (one read: cgroup and /proc files), NUL-terminated; -1 if none. */
+static ssize_t read_small(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  return n;
+}
+
 /* One small cgroup file as a number; "max" (v2) and v1's huge "no limit" are UNLIMITED. */
 static int read_u64(const char *dir, const char *file, uint64_t *out) {
   char path[4200], buf[64];
   snprintf(path, sizeof path, "%s/%s", dir, file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
+  if (read_small(path, buf, sizeof buf) < 0) return -1;
   if (!strncmp(buf, "max", 3)) { *out = UNLIMITED; return 0; }
   char *end;
   errno = 0;
@@ -67,12 +73,7 @@ static uint64_t min_limit(const struct sysinfo_view *v, const char *file) {
 static uint64_t stat_value(const char *dir, const char *key) {
   char path[4200], buf[8192];
   snprintf(path, sizeof path, "%s/memory.stat", dir);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  if (read_small(path, buf, sizeof buf) < 0) return 0;
   size_t k = strlen(key);
   for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
     if (!strncmp(line, key, k) && line[k] == ' ') return strtoull(line + k + 1, NULL, 10);
@@ -83,12 +84,7 @@ static uint64_t stat_value(const char *dir, const char *key) {
 static long age_of(pid_t pid) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
+  if (read_small(path, buf, sizeof buf) < 0) return -1;
   char *p = strrchr(buf, ')');
   unsigned long long start = 0;
   /* After the command: state (field 3) ... starttime (field 22). */

@@ -79,8 +79,11 @@ export interface PlanInput {
   health?: { planFile: string; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; file: string };
   /** A unix socket where clients follow the output (docker's multiplexed stream framing). */
   attachSocket?: string;
-  /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
-  restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
+  /**
+   * docker's restart policies, carried out by the monitor; a stop marker file means "stay down".
+   * policyFile: where `update` puts a new policy, which the monitor then follows at once.
+   */
+  restart?: { policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string; policyFile?: string };
   /**
    * --userns remap: the maps ("0 100000 65536"), the image layers to mount idmapped (the rootfs
    * options already name the targets), and the host id of the container's root, which owns the
@@ -363,6 +366,7 @@ function monitorRecords(p: PlanInput): Step[] {
   if (p.restart) {
     records.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
     records.push(['pidfile', p.restart.pidFile]);
+    if (p.restart.policyFile) records.push(['restartfile', p.restart.policyFile]);
   }
   return records;
 }

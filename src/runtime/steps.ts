@@ -46,6 +46,8 @@ export const STEPS = {
   initpidfile: { phase: 'monitor', args: ['path'], says: 'reading the init pid file' },
   restart: { phase: 'monitor', args: ['policy'], says: 'restarting' },
   restartmax: { phase: 'monitor', args: ['max'], says: 'counting restarts' },
+  // The policy as `update` last set it ("POLICY MAX"), read at each exit over the two above.
+  restartfile: { phase: 'monitor', args: ['path'], says: 'reading the restart policy' },
   stopmarker: { phase: 'monitor', args: ['path'], says: 'checking the stop marker' },
   pidfile: { phase: 'monitor', args: ['path'], says: 'writing the pid file' },
   oom: { phase: 'monitor', args: ['eventsFile'], says: 'counting OOM kills' },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, TestRoot } from '../helpers/berth.ts';
-import { skip as daemonSkip, TestDaemon } from '../helpers/daemon.ts';
+import { daemonWithBusybox, skip as daemonSkip, type TestDaemon } from '../helpers/daemon.ts';
 
 const hasLxcfs = fs.existsSync('/usr/bin/lxcfs');
 const hostMemKb = Math.floor(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))![1]));
@@ -89,15 +89,7 @@ describe('sysinfo(2) in a container', { skip: (!isRoot && 'needs root') || (!has
 describe('sysinfo(2) across a daemon restart', { skip: daemonSkip || (!hasLxcfs && 'needs lxcfs') }, () => {
   let root: TestRoot;
   let d: TestDaemon;
-  before(async () => {
-    root = await TestRoot.withBusybox();
-    d = new TestDaemon(root);
-    await d.start();
-  });
-  after(async () => {
-    await d.stop();
-    await root.cleanup();
-  });
+  daemonWithBusybox((r, daemon) => ((root = r), (d = daemon)));
 
   test('the monitor answers while the daemon is down and after it is back', async () => {
     const run = await d.docker(['run', '-d', '--name', 'si', '-m', '128m', 'busybox', 'sh', '-c', 'while true; do free | grep Mem > /tmp/m; sleep 0.2; done']);
