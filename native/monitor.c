@@ -127,7 +127,8 @@ static int start_init(struct monitor *m, struct life *l) {
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
   if (l->tty && console_open(&l->con, &console_w) < 0) die_report("socketpair", "", errno);
   if (m->logging && !l->tty && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0)) die_report("pipe", "", errno);
-  if (m->view.on && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_pair) < 0) die_report("socketpair", "notify", errno);
+  /* Handed off, nobody would serve the listener: the init then installs no filter. */
+  if (m->view.on && !handoff && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_pair) < 0) die_report("socketpair", "notify", errno);
   l->notify_sock = notify_pair[0];
 
   /* Fork-style clone: the shim is single-threaded, so the child may keep running C code.
