@@ -50,9 +50,10 @@ struct sysinfo_view {
   const char *mem, *memroot, *pids;
   pid_t reaper;  /* whose age is the uptime: 0 our init, -1 none (the host's pid namespace) */
   int listener;  /* the seccomp listener; -1 when none */
+  int opened, memfd[16], nmem, pidsfd; /* the cgroup directories, opened at the first answer */
 };
 int sysinfo_setup(struct sysinfo_view *v, struct plan *p);
-int sysinfo_fill(const struct sysinfo_view *v, pid_t init, struct sysinfo *si);
+int sysinfo_fill(struct sysinfo_view *v, pid_t init, struct sysinfo *si);
 void sysinfo_serve(struct sysinfo_view *v, pid_t init);
 void sysinfo_linger(struct sysinfo_view *v, pid_t init);
 

@@ -28,22 +28,35 @@
 
 #define UNLIMITED UINT64_MAX
 
-/* A small file whole (one read: cgroup and /proc files), NUL-terminated; -1 if none. */
-static ssize_t read_small(const char *path, char *buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+/* A small file whole, NUL-terminated; -1 if none. Cgroup files stay open after their first
+ * read and are read again from offset 0 (a fresh value each time): opening a cgroup file costs
+ * more than reading it, and an answer reads a dozen. */
+static struct { int dirfd; const char *name; int fd; } files[48];
+static int nfiles;
+
+static ssize_t read_small(int dirfd, const char *path, char *buf, size_t cap) {
+  int slot = -1;
+  for (int i = 0; i < nfiles && slot < 0; i++)
+    if (files[i].dirfd == dirfd && files[i].name == path) slot = i;
+  int fd = slot >= 0 ? files[slot].fd : openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, cap - 1);
-  close(fd);
+  if (slot < 0 && dirfd != AT_FDCWD && nfiles < (int)(sizeof files / sizeof *files)) files[slot = nfiles++] = (typeof(files[0])){ dirfd, path, fd };
+  ssize_t n = pread(fd, buf, cap - 1, 0);
+  if (slot < 0) close(fd);
   if (n <= 0) return -1;
   buf[n] = '\0';
   return n;
 }
 
+/* The cached files go with the directories (a lingering copy closed them all). */
+static void forget_files(void) {
+  nfiles = 0;
+}
+
 /* One small cgroup file as a number; "max" (v2) and v1's huge "no limit" are UNLIMITED. */
-static int read_u64(const char *dir, const char *file, uint64_t *out) {
-  char path[4200], buf[64];
-  snprintf(path, sizeof path, "%s/%s", dir, file);
-  if (read_small(path, buf, sizeof buf) < 0) return -1;
+static int read_u64(int dirfd, const char *file, uint64_t *out) {
+  char buf[64];
+  if (dirfd < 0 || read_small(dirfd, file, buf, sizeof buf) < 0) return -1;
   if (!strncmp(buf, "max", 3)) { *out = UNLIMITED; return 0; }
   char *end;
   errno = 0;
@@ -53,27 +66,37 @@ static int read_u64(const char *dir, const char *file, uint64_t *out) {
   return 0;
 }
 
-/* The lowest limit from the container's cgroup up to the hierarchy's root (a pod's or a parent's
- * limit binds too); UNLIMITED if none. */
-static uint64_t min_limit(const struct sysinfo_view *v, const char *file) {
+/* The cgroup directories, opened once (O_PATH): a lookup of a cgroup file's whole path costs
+ * more than reading it, and an answer reads a dozen. mem[0] is the container's, then each
+ * ancestor up to the hierarchy's root. */
+static void view_open(struct sysinfo_view *v) {
+  if (v->opened) return;
+  v->opened = 1;
   char dir[4096];
-  uint64_t lowest = UNLIMITED, x;
   snprintf(dir, sizeof dir, "%s", v->mem);
   size_t rootlen = strlen(v->memroot);
-  for (;;) {
-    if (read_u64(dir, file, &x) == 0 && x < lowest) lowest = x;
+  while (*dir && v->nmem < (int)(sizeof v->memfd / sizeof *v->memfd)) {
+    v->memfd[v->nmem++] = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     char *slash = strrchr(dir, '/');
     if (strlen(dir) <= rootlen || !slash || slash == dir) break;
     *slash = '\0';
   }
+  v->pidsfd = *v->pids ? open(v->pids, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+/* The lowest limit from the container's cgroup up to the hierarchy's root (a pod's or a parent's
+ * limit binds too); UNLIMITED if none. */
+static uint64_t min_limit(const struct sysinfo_view *v, const char *file) {
+  uint64_t lowest = UNLIMITED, x;
+  for (int i = 0; i < v->nmem; i++)
+    if (read_u64(v->memfd[i], file, &x) == 0 && x < lowest) lowest = x;
   return lowest;
 }
 
 /* "KEY N" from memory.stat. */
-static uint64_t stat_value(const char *dir, const char *key) {
-  char path[4200], buf[8192];
-  snprintf(path, sizeof path, "%s/memory.stat", dir);
-  if (read_small(path, buf, sizeof buf) < 0) return 0;
+static uint64_t stat_value(int dirfd, const char *key) {
+  char buf[8192];
+  if (dirfd < 0 || read_small(dirfd, "memory.stat", buf, sizeof buf) < 0) return 0;
   size_t k = strlen(key);
   for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
     if (!strncmp(line, key, k) && line[k] == ' ') return strtoull(line + k + 1, NULL, 10);
@@ -84,7 +107,7 @@ static uint64_t stat_value(const char *dir, const char *key) {
 static long age_of(pid_t pid) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  if (read_small(path, buf, sizeof buf) < 0) return -1;
+  if (read_small(AT_FDCWD, path, buf, sizeof buf) < 0) return -1;
   char *p = strrchr(buf, ')');
   unsigned long long start = 0;
   /* After the command: state (field 3) ... starttime (field 22). */
@@ -95,15 +118,17 @@ static long age_of(pid_t pid) {
   return age < 0 ? 0 : age;
 }
 
-int sysinfo_fill(const struct sysinfo_view *v, pid_t init, struct sysinfo *si) {
+int sysinfo_fill(struct sysinfo_view *v, pid_t init, struct sysinfo *si) {
   if (sysinfo(si) < 0) return -1;
+  view_open(v);
+  int mem = v->nmem ? v->memfd[0] : -1;
   /* Loads stay the host's, as lxcfs's loadavg would need its own sampling. */
   uint64_t unit = si->mem_unit ? si->mem_unit : 1;
   uint64_t host_ram = (uint64_t)si->totalram * unit, host_swap = (uint64_t)si->totalswap * unit;
   int v2 = v->version == 2;
   if (*v->mem) {
     uint64_t usage, raw = min_limit(v, v2 ? "memory.max" : "memory.limit_in_bytes");
-    if (read_u64(v->mem, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) < 0) return -1;
+    if (read_u64(mem, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) < 0) return -1;
     uint64_t limit = raw < host_ram ? raw : host_ram;
     /* Swap as lxcfs 5 counts it: on v1 the memsw limit (memory + swap) beyond the memory limit,
      * plus the memory shown; on v2 swap.max; then at most the host's swap, and none beyond what
@@ -111,22 +136,22 @@ int sysinfo_fill(const struct sysinfo_view *v, pid_t init, struct sysinfo *si) {
      * "max"; here that is the host's swap, which such a container may really use.) */
     uint64_t swlimit = min_limit(v, v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes"), swusage = 0, sw;
     uint64_t swtotal = swlimit == UNLIMITED || v2 ? swlimit : (swlimit > raw ? swlimit - raw : 0) + limit;
-    if (read_u64(v->mem, v2 ? "memory.swap.current" : "memory.memsw.usage_in_bytes", &sw) == 0)
+    if (read_u64(mem, v2 ? "memory.swap.current" : "memory.memsw.usage_in_bytes", &sw) == 0)
       swusage = v2 ? sw : sw > usage ? sw - usage : 0;
     if (swtotal > host_swap) swtotal = host_swap;
     uint64_t swappiness = 1;
-    if (!v2 && read_u64(v->mem, "memory.swappiness", &swappiness) == 0 && swappiness == 0) swtotal = swusage;
+    if (!v2 && read_u64(mem, "memory.swappiness", &swappiness) == 0 && swappiness == 0) swtotal = swusage;
     si->mem_unit = 1;
     si->totalram = limit;
     si->freeram = usage < limit ? limit - usage : 0;
-    si->sharedram = stat_value(v->mem, v2 ? "shmem" : "total_shmem");
+    si->sharedram = stat_value(mem, v2 ? "shmem" : "total_shmem");
     si->bufferram = 0; /* lxcfs: Buffers 0, the page cache is Cached (read from its meminfo) */
     si->totalswap = swtotal;
     si->freeswap = swusage < swtotal ? swtotal - swusage : 0;
     si->totalhigh = si->freehigh = 0;
   }
   uint64_t procs;
-  if (*v->pids && read_u64(v->pids, "pids.current", &procs) == 0) si->procs = (unsigned short)(procs > 65535 ? 65535 : procs);
+  if (read_u64(v->pidsfd, "pids.current", &procs) == 0) si->procs = (unsigned short)(procs > 65535 ? 65535 : procs);
   long age = age_of(v->reaper > 0 ? v->reaper : init);
   if (v->reaper >= 0 && age >= 0) si->uptime = age;
   return 0;
@@ -198,6 +223,8 @@ void sysinfo_linger(struct sysinfo_view *v, pid_t init) {
     if (dup2(v->listener, 3) < 0) _exit(1);
     syscall(SYS_close_range, 4, ~0U, 0);
     v->listener = 3;
+    v->opened = v->nmem = 0; /* its directories and files were closed with the rest: opened again */
+    forget_files();
     while (!hung_up(v->listener, -1)) sysinfo_serve(v, init);
     _exit(0);
   }
@@ -209,7 +236,7 @@ void sysinfo_linger(struct sysinfo_view *v, pid_t init) {
  * would be told, as JSON (for tests: the cgroup trees of both versions, made in a directory). */
 int sysinfo_main(int argc, char **argv) {
   if (argc < 4) return 125;
-  struct sysinfo_view v = { 1, (int)num(argv[0]), argv[1], argv[2], argv[3], argc > 4 ? (pid_t)num(argv[4]) : 0, -1 };
+  struct sysinfo_view v = { .on = 1, .version = (int)num(argv[0]), .mem = argv[1], .memroot = argv[2], .pids = argv[3], .reaper = argc > 4 ? (pid_t)num(argv[4]) : 0, .listener = -1 };
   struct sysinfo si;
   if (sysinfo_fill(&v, getpid(), &si) < 0) { perror("sysinfo"); return 1; }
   printf("{\"uptime\":%ld,\"totalram\":%lu,\"freeram\":%lu,\"sharedram\":%lu,\"bufferram\":%lu,"
