@@ -58,7 +58,7 @@ describe('sysinfo(2) in a container', { skip: (!isRoot && 'needs root') || (!has
     }
   });
 
-  test('exec\'d processes see it too, also a child that outlives its exec; a restarted init too', async () => {
+  test('exec\'d processes see it too, also a child that outlives its exec, and an update at once; a restarted init too', async () => {
     const id = (await root.run(['run', '-d', '-m', '128m', 'busybox', 'sleep', '300'])).stdout.trim();
     try {
       const r = await root.run(['exec', id, 'free']);
@@ -69,6 +69,9 @@ describe('sysinfo(2) in a container', { skip: (!isRoot && 'needs root') || (!has
       await new Promise((r) => setTimeout(r, 1800));
       const out = (await root.run(['exec', id, 'cat', '/tmp/late'])).stdout;
       assert.equal(parseFree(out).mem[0], 131072, out);
+      // update: the next answer follows the new limit (it is read from the cgroup each time).
+      assert.equal((await root.run(['update', '-m', '256m', '--memory-swap', '512m', id])).code, 0);
+      assert.equal(parseFree((await root.run(['exec', id, 'free'])).stdout).mem[0], 262144);
     } finally {
       assert.equal((await root.run(['rm', '-f', id])).code, 0);
     }
