@@ -64,6 +64,22 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The Engine API's reference (moby's api/swagger.yaml, v1.41, as Debian ships it in the Go
+# sources of docker.io): the API tests check berth's answers against its schemas. Only that file
+# is taken from the package (its Go dependencies are not needed).
+spec=.cache/engine-api/swagger.yaml
+if [ ! -s $spec ]; then
+  say "fetching the Engine API reference (golang-github-docker-docker-dev)"
+  tmp_spec=$(mktemp -d) && chmod 755 "$tmp_spec"
+  (cd "$tmp_spec" && { apt-get download golang-github-docker-docker-dev >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && apt-get download golang-github-docker-docker-dev >/dev/null 2>&1; }; })
+  mkdir -p "$(dirname $spec)"
+  dpkg-deb --fsys-tarfile "$tmp_spec"/golang-github-docker-docker-dev_*.deb |
+    tar -xO ./usr/share/gocode/src/github.com/docker/docker/api/swagger.yaml > $spec.tmp
+  mv $spec.tmp $spec
+  rm -rf "$tmp_spec"
+fi
+
 # The daemon's socket belongs to root and the berth group (docker's docker group): members may
 # use the API, which is root-equivalent; add only users who may be root.
 getent group berth >/dev/null || groupadd -f berth

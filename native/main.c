@@ -21,6 +21,7 @@ int main(int argc, char **argv) {
     report_set_fd(3);
     /* Before anything else: from here on, every process we start runs the sealed copy. */
     if (exe_protect_and_reexec(argv) < 0) die_report("seal", "/proc/self/exe", errno);
+    crash_init();
     if (plan_read_fd(3, 1, &p) < 0) die_report("plan", "fd 3", errno);
     const char *bad, *why;
     if (plan_check(&p, &bad, &why) < 0) { report_error("plan", bad, errno, why); return 125; }

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -167,6 +169,7 @@ static int start_init(struct monitor *m, struct life *l) {
   const char *pidfile = field(p, "pidfile");
   if (pidfile && m->restarts > 0) write_exit_file(pidfile, buf);
   if (m->restarts == 0) report_raw(buf);
+  crash_point("cloned");
   int golen = snprintf(buf, sizeof buf, "g%d", (int)l->pid);
   if (write(l->sync_w, buf, (size_t)golen) < 0) {}
   return 0;
@@ -333,12 +336,23 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n >= 3 && !strcmp(r->f[0], "devcg") && devcg_attach(r->f[1], r->f[2]) < 0) { teardown(p); die_report("devcg", r->f[1], errno); }
+    /* shm DIR OPTIONS: a shareable IPC namespace's /dev/shm lives in the host's mount namespace
+     * (another container's mounts cannot be bound from its namespace), for the containers that
+     * join it to bind too. A stale one (a monitor killed before its teardown) goes first. */
+    if (r->n >= 3 && !strcmp(r->f[0], "shm")) {
+      if (umount2(r->f[1], MNT_DETACH) < 0) {}
+      if ((mkdir(r->f[1], 0700) < 0 && errno != EEXIST) || mount("shm", r->f[1], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, r->f[2]) < 0) {
+        teardown(p);
+        die_report("shm", r->f[1], errno);
+      }
+    }
   }
 }
 
 int monitor_run(struct plan *p) {
   static struct monitor m; /* holds the logger's buffers: kept off the stack */
   monitor_setup(&m, p);
+  crash_point("setup");
   unsigned delay_ms = 100;
   int code;
   for (;;) {
@@ -352,6 +366,7 @@ int monitor_run(struct plan *p) {
     }
     if (failed >= 0) return failed;
     if (m.restarts == 0) report_raw("{\"started\":true}");
+    crash_point("started");
     /* A detached OCI exec: the process is our caller's (its subreaper's) from now on. */
     if (handoff) _exit(0);
     health_container_started(m.hc);
@@ -365,11 +380,13 @@ int monitor_run(struct plan *p) {
     int status = io_loop(&io);
     sysinfo_linger(&m.view, l.pid);
     code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    crash_point("exited");
     char json[128];
     snprintf(json, sizeof json, "{\"exit\":%d,\"signal\":%d,\"oom\":%s}", code,
              WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom_kills(field(p, "oom")) > 0 ? "true" : "false");
     const char *exitfile = field(p, "exitfile");
     if (exitfile) write_exit_file(exitfile, json);
+    crash_point("exit-recorded");
     if (m.restarts == 0) report_raw(json);
     if (!restart_wanted(&m, code)) break;
     /* An attached client had its exit and is leaving: later runs are logged only. */

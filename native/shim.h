@@ -152,4 +152,8 @@ int step_usernsopen(const char *path);
 int step_userns(void);
 int rmtree(const char *path);
 
+/* crash.c: test-only crash points (BERTH_TEST_CRASH=1, BERTH_CRASH_AT=shim:<step>). */
+void crash_init(void);
+void crash_point(const char *step);
+
 #endif

@@ -16,6 +16,7 @@ static const struct step_def steps[] = {
   { "log", 2, 5, STEP_PARENT, NULL },
   { "attachsock", 1, 1, STEP_PARENT, NULL },
   { "devcg", 2, 2, STEP_PARENT, NULL },
+  { "shm", 2, 2, STEP_PARENT, NULL },
   { "health", 6, 6, STEP_PARENT, NULL },
   { "handoff", 1, 1, STEP_PARENT, NULL },
   { "sysinfo", 4, 5, STEP_PARENT, NULL },

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
-import { BerthError, conflict, invalid, isCode } from '../core/errors.ts';
+import { BerthError, conflict, fromSystemError, invalid, isCode } from '../core/errors.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import { ExecApi } from './exec.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -12,7 +12,7 @@ import { matches } from '../engine/filters.ts';
 import { pruneFilter } from '../engine/prune-filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
-import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, terminalSize, type Call, type Conduit, type Router } from './http.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { createOptions } from './translate.ts';
 
@@ -42,7 +42,8 @@ export class ContainerApi {
   /** Exit codes of containers that may be gone by the time a waiter asks (--rm). */
   private readonly exits = new Map<string, number>();
   /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
-  private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
+  /** kept: an --rm container that could not be removed after its failed start (a full disk). */
+  private readonly failedStarts = new Map<string, { n: number; code: number; message: string; kept?: boolean }>();
   private readonly waiters = new Set<() => void>();
   /** Exits the daemon saw of the containers it started (a restart policy's first run included). */
   private readonly exitCount = new Map<string, number>();
@@ -69,8 +70,9 @@ export class ContainerApi {
         try {
           await this.containers.killAndWait(c.params.id, c.query.get('signal') || 'KILL');
         } catch (err) {
-          // docker's words, which clients match: "Cannot kill container: NAME: Container ID is not running"
-          if (isCode(err, 'Conflict')) throw conflict(`Cannot kill container: ${c.params.id}: ${(err as Error).message}`);
+          // docker's words, which clients match: "Cannot kill container: NAME: Container ID is not
+          // running" (any failure: "...: No such container: NAME"), with the failure's status.
+          if (err instanceof BerthError) throw new BerthError(err.code, `Cannot kill container: ${c.params.id}: ${err.message}`, { cause: err });
           throw err;
         }
         return { status: 204 };
@@ -144,6 +146,7 @@ export class ContainerApi {
     const deleted = await this.containers.prune([], (c) => accept({ labels: c.record.Config.Labels ?? {}, created: c.record.Created }));
     this.wake();
     const reclaimed = (deleted ?? []).reduce((a, id) => a + (sizes.get(id)?.rw ?? 0), 0);
+    this.engine.events.emit('container', 'prune', '', { reclaimed: String(reclaimed) });
     return { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: reclaimed } };
   }
 
@@ -176,8 +179,15 @@ export class ContainerApi {
   private async startFailed(c: Container, err: unknown): Promise<void> {
     const prev = this.failedStarts.get(c.record.Id)?.n ?? 0;
     const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
-    this.failedStarts.set(c.record.Id, { n: prev + 1, code, message: (err as Error)?.message ?? String(err) });
-    if (c.record.HostConfig.AutoRemove) await this.containers.remove(c.record.Id, true, true).catch(() => undefined);
+    const failed = { n: prev + 1, code, message: (fromSystemError(err) as Error)?.message ?? String(err), kept: false };
+    this.failedStarts.set(c.record.Id, failed);
+    if (c.record.HostConfig.AutoRemove) {
+      const removed = await this.containers.remove(c.record.Id, true, true).then(() => true, () => false);
+      // Its monitor's teardown may have taken it first: dockerd reports the end all the same.
+      // One still there (a full disk refused its removal too) is kept: a waiter hears the failure.
+      if (!removed && !this.observe(c.record.Id)) this.containers.event('destroy', c.record);
+      else if (!removed) failed.kept = true;
+    }
     this.wake();
   }
 
@@ -243,6 +253,7 @@ export class ContainerApi {
       conduit: hijack(call, c.record.Config.Tty !== true), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'),
       ...(c.record.Config.Tty ? { detach: new DetachScanner(keys) } : {}),
     };
+    this.containers.event('attach', c.record);
     if (logs) {
       for await (const e of readLog(this.containers.logPath(c.record.Id), {})) {
         const data = Buffer.from(e.log);
@@ -275,10 +286,11 @@ export class ContainerApi {
   }
 
   private async resize(call: Call) {
+    const [h, w] = terminalSize(call.query);
     const c = this.containers.get(call.params.id);
     if (!running(c) || !c.state.Monitor) throw conflict(`Container ${c.record.Id} is not running`);
     if (!c.record.Config.Tty) return { status: 200 };
-    this.containers.resize(c.state.Monitor.pid, this.containers.winsizeFile(c.record.Id), Number(call.query.get('h')), Number(call.query.get('w')));
+    this.containers.resize(c.state.Monitor.pid, this.containers.winsizeFile(c.record.Id), h, w);
     return { status: 200 };
   }
 
@@ -364,7 +376,8 @@ export class ContainerApi {
     await this.until(() => {
       const c = this.observe(id);
       if (c) last = c;
-      if (condition === 'removed') return !c;
+      // A waiter for `removed` of an --rm container that stays (its removal failed too) would wait for good.
+      if (condition === 'removed') return !c || failure()?.kept === true;
       if (!c) return true;
       if (condition === 'not-running') return !running(c) || ended(c);
       if (failure()) return true; // the start it waited for failed: that run is over
@@ -375,16 +388,19 @@ export class ContainerApi {
     const failed = failure();
     const code = failed?.code ?? this.exits.get(id) ?? last?.state.ExitCode ?? 0;
     const message = failed?.message ?? last?.state.Error;
-    const error = message ? { Message: hidePaths(message) } : null;
+    // `removed` reports the removal's error (dockerd: none when it went), not the run's: the
+    // CLI's `run --rm` would print a failed start twice.
+    const error = message && condition !== 'removed' ? { Message: hidePaths(message) } : null;
     res.end(JSON.stringify({ Error: error, StatusCode: code }) + '\n');
   }
 
   private async logs(call: Call) {
-    const c = this.containers.get(call.params.id);
     const q = call.query;
     const stdout = flag(q, 'stdout');
     const stderr = flag(q, 'stderr');
+    // dockerd checks the streams before it looks the container up.
     if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    const c = this.containers.get(call.params.id);
     if (c.record.HostConfig.LogConfig?.Type === 'none') throw new BerthError('Unimplemented', 'configured logging driver does not support reading');
     const tail = q.get('tail');
     const since = q.get('since');
@@ -443,9 +459,12 @@ export class ContainerApi {
   }
 
   private async export(call: Call) {
+    // The first chunk before the headers: a missing container is a 404, not an empty 200.
+    const chunks = this.containers.export(call.params.id)[Symbol.asyncIterator]();
+    let next = await chunks.next();
     const res = streamStart(call, 200, 'application/x-tar');
-    for await (const chunk of this.containers.export(call.params.id)) {
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    for (; !next.done; next = await chunks.next()) {
+      if (!res.write(next.value)) await new Promise((r) => res.once('drain', r));
     }
     res.end();
   }

@@ -9,7 +9,7 @@ import type { ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { cliStreams, cliWinsizeFile } from './cli-proxy.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
-import { frame, hidePaths, hijack, readJson, type Call, type Router } from './http.ts';
+import { frame, hidePaths, hijack, readJson, terminalSize, type Call, type Router } from './http.ts';
 
 interface Exec {
   id: string;
@@ -56,12 +56,13 @@ export class ExecApi {
   }
 
   private async execCreate(call: Call) {
-    const c = this.containers.get(call.params.id);
     const body = await readJson(call.req);
+    const cmd = body.Cmd;
+    // dockerd checks the command before it looks the container up.
+    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
+    const c = this.containers.get(call.params.id);
     if (!isUp(c.state.Status)) throw conflict(`Container ${c.record.Id} is not running`);
     if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
-    const cmd = body.Cmd;
-    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
     // docker-py sends `detachKeys` (dockerd reads JSON keys without regard to case).
     const keys = body.DetachKeys ?? body.detachKeys;
     const detachKeys = parseDetachKeys(typeof keys === 'string' && keys ? keys : DEFAULT_DETACH_KEYS); // a bad one is a 400
@@ -71,7 +72,7 @@ export class ExecApi {
       user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
       tty: body.Tty === true, stdin: body.AttachStdin === true, privileged: body.Privileged === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
     });
-    this.containers.event('exec_create: ' + (cmd as string[]).join(' '), c.record, { execID: id });
+    this.containers.event(`exec_create: ${execLine(cmd as string[])}`, c.record, { execID: id });
     return { status: 201, body: { Id: id } };
   }
 
@@ -122,6 +123,14 @@ export class ExecApi {
     const tty = x.cli ? body.Tty === true || x.tty : x.tty;
     const raw = x.cli ? tty : body.Tty === true;
     const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { rows: Number(body.ConsoleSize[0]), cols: Number(body.ConsoleSize[1]) } : { rows: 24, cols: 80 };
+    // dockerd's exec events: start (also of a command that then fails to run) and die with its code.
+    const event = (action: string, extra: Record<string, string> = {}) => {
+      if (x.cli) return;
+      try {
+        this.containers.event(action, this.containers.get(x.container).record, { execID: x.id, ...extra });
+      } catch {} // the container went meanwhile
+    };
+    event(`exec_start: ${execLine(x.args)}`);
     let streams: ContainerStreams;
     try {
       streams = x.cli
@@ -132,12 +141,15 @@ export class ExecApi {
     } catch (err) {
       // A command that cannot run is the exec's outcome, not a failed request (docker's
       // behaviour): the stream carries the message and the exec's status reads 126 or 127,
-      // which clients (testcontainers, the docker CLI) check.
+      // which clients (testcontainers, the docker CLI) check. dockerd 23 (API 1.42) began to
+      // tell a missing command (127) apart; before, any exec that failed to start read 126, as
+      // a client of API 1.41 (docker-py 5's default) still expects.
       if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
-      x.exitCode = isCode(err, 'CommandNotFound') ? 127 : 126;
+      x.exitCode = isCode(err, 'CommandNotFound') && call.version >= 1.42 ? 127 : 126;
       if (detach) return { status: 200 };
       const conduit = hijack(call, !raw);
-      const msg = Buffer.from(`OCI runtime exec failed: ${hidePaths((err as Error).message)}\r\n`);
+      // runc's words, as dockerd passes them on.
+      const msg = Buffer.from(`OCI runtime exec failed: exec failed: unable to start container process: ${hidePaths((err as Error).message)}: unknown\r\n`);
       conduit.write(raw ? msg : frame(1, msg));
       conduit.end();
       return;
@@ -146,6 +158,7 @@ export class ExecApi {
     x.monitorPid = streams.monitorPid;
     streams.exited.then((e) => ((x.exitCode = e.exit), (x.signal = e.signal)), () => (x.exitCode = 126)).finally(() => {
       x.running = false;
+      event('exec_die', { exitCode: String(x.exitCode) });
       setTimeout(() => this.execs.delete(x.id), 10 * 60_000).unref();
     });
     if (detach) {
@@ -211,9 +224,10 @@ export class ExecApi {
   }
 
   private async execResize(call: Call) {
+    const [h, w] = terminalSize(call.query);
     const x = this.exec(call.params.id);
     if (!x.running) throw conflict(`Exec instance ${x.id} is not running`);
-    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? cliWinsizeFile(this.engine.root.dir, x.id) : this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
+    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? cliWinsizeFile(this.engine.root.dir, x.id) : this.containers.winsizeFile(x.container, x.id), h, w);
     return { status: 201 };
   }
 
@@ -227,4 +241,9 @@ export class ExecApi {
       },
     };
   }
+}
+
+/** An exec's command as dockerd's events spell it: entrypoint, a space, the arguments. */
+function execLine(cmd: string[]): string {
+  return `${cmd[0]} ${cmd.slice(1).join(' ')}`;
 }

@@ -1,6 +1,6 @@
 // /images/*: list, inspect, pull (JSON progress lines), import, tag, remove, history.
 import { digestHex } from '../content/store.ts';
-import { invalid } from '../core/errors.ts';
+import { BerthError, invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PullEvent } from '../engine/pull.ts';
 import type { PushEvent } from '../engine/push.ts';
@@ -24,10 +24,14 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const refFilter = f.get('reference') ?? [];
     const dangling = f.get('dangling')?.[0];
     const labelFilter = f.get('label') ?? [];
-    const out = images().list().filter(({ record, names }) => {
+    const matches = (n: string) => refFilter.some((p) => globMatch(p, familiarReference(parseReference(n))) || globMatch(p, familiarRepository(parseReference(n))));
+    // With a reference filter an image lists only its names that match (dockerd: `image ls bb`
+    // shows bb's tags, not the other names of the same image).
+    const listed = images().list().map((i) => (refFilter.length ? { ...i, names: i.names.filter(matches) } : i));
+    const out = listed.filter(({ record, names }) => {
       if (dangling === 'true' && names.length) return false;
       if (dangling === 'false' && !names.length) return false;
-      if (refFilter.length && !names.some((n) => refFilter.some((p) => globMatch(p, familiarReference(parseReference(n))) || globMatch(p, familiarRepository(parseReference(n)))))) return false;
+      if (refFilter.length && !names.length) return false;
       const labels = record.config.config?.Labels ?? {};
       return labelFilter.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));
     });
@@ -53,6 +57,17 @@ export function imageRoutes(r: Router, engine: Engine): void {
     };
   });
 
+  // docker search: the index's v1 search API; the registry's credentials are not needed.
+  r.on('GET', '/images/search', async (call) => {
+    const { parseSearchFilters, searchImages } = await import('../registry/search.ts');
+    const limit = call.query.get('limit');
+    const body = await searchImages(call.query.get('term') ?? '', {
+      limit: limit ? Number(limit) : undefined,
+      filters: parseSearchFilters(Object.fromEntries(filters(call.query))),
+    });
+    return { status: 200, body };
+  });
+
   r.on('GET', '/images/{name*}/json', async (call) => {
     const rec = images().resolve(call.params.name);
     const body = inspectImage(rec, images().list().find((s) => s.record.id === rec.id)?.names ?? []) as Record<string, unknown>;
@@ -74,10 +89,11 @@ export function imageRoutes(r: Router, engine: Engine): void {
   });
 
   r.on('POST', '/images/{name*}/tag', async (call) => {
+    const source = images().resolve(call.params.name); // a missing image first, as dockerd
     const repo = call.query.get('repo');
     if (!repo) throw invalid('repository name must have at least one component');
     const tag = call.query.get('tag');
-    images().tag(images().resolve(call.params.name).id, tag ? `${repo}:${tag}` : repo);
+    images().tag(source.id, tag ? `${repo}:${tag}` : repo);
     return { status: 201 };
   });
 
@@ -95,7 +111,9 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const body = await readJson(call.req);
     const username = body.username, password = body.password;
     if (typeof username !== 'string' || typeof password !== 'string' || !username) throw invalid('username and password are required');
-    await engine.login(typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io', { username, password });
+    await engine.login(typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io', { username, password }).catch((err) => {
+      throw asDockerd(err);
+    });
     return { status: 200, body: { Status: 'Login Succeeded', IdentityToken: '' } };
   });
 
@@ -105,12 +123,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const name = tag ? `${call.params.name}:${tag}` : call.params.name;
     let res: ReturnType<typeof streamStart> | undefined;
     const line = (o: object) => (res ??= streamStart(call, 200, 'application/json')).write(JSON.stringify(o) + '\r\n');
+    // dockerd names the repository before anything else, so that every later failure (no such
+    // image, the registry's refusal) is an error line in a 200 stream, which clients read.
+    const credentials = registryAuth(call.req.headers['x-registry-auth']);
+    const ref = parseReference(name);
+    line({ status: `The push refers to repository [${ref.domain}/${ref.path}]` }); // the full name, as dockerd
     try {
       const result = await engine.push(name, {
-        credentials: registryAuth(call.req.headers['x-registry-auth']),
+        credentials,
         onEvent: (e: PushEvent) => {
-          if (e.type === 'start') line({ status: `The push refers to repository [${familiarRepository(e.ref)}]` });
-          else if (e.type === 'layer') {
+          if (e.type === 'layer') {
             const status = e.status === 'mounted' ? `Mounted from ${e.from ?? ''}` : (PUSH_STATUS[e.status] ?? e.status);
             line({ status, progressDetail: e.total ? { current: e.current ?? 0, total: e.total } : {}, id: digestHex(e.id).slice(0, 12) });
           }
@@ -119,7 +141,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
       line({ status: `${result.ref.tag ?? 'latest'}: digest: ${result.digest} size: ${result.size}` });
       line({ progressDetail: {}, aux: { Tag: result.ref.tag ?? 'latest', Digest: result.digest, Size: result.size } });
     } catch (err) {
-      if (!res) throw err;
+      if (!res) throw asDockerd(err);
       const message = (errorReply(err).body as { message: string }).message;
       line({ errorDetail: { message }, error: message });
     }
@@ -141,7 +163,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
 
   // docker load: the body is the archive; what was loaded comes back as stream lines.
   r.on('POST', '/images/load', async (call) => {
-    const loaded = await engine.load(call.req as AsyncIterable<Buffer>);
+    // dockerd answers a load with a 200 stream whatever happens: an archive it refuses is an
+    // error line (which the docker CLI prints, and the SDKs return), not an HTTP error.
+    let loaded: Awaited<ReturnType<Engine['load']>>;
+    try {
+      loaded = await engine.load(call.req as AsyncIterable<Buffer>);
+    } catch (err) {
+      const message = (errorReply(err).body as { message: string }).message;
+      streamStart(call, 200, 'application/json').end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+      return;
+    }
     const res = streamStart(call, 200, 'application/json');
     for (const img of loaded) {
       const lines = img.names.length ? img.names.map((n) => `Loaded image: ${familiarReference(parseReference(n))}\n`) : [`Loaded image ID: ${img.id}\n`];
@@ -154,6 +185,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/images/prune', async (call) => {
     const all = filters(call.query).get('dangling')?.[0] === 'false';
     const { lines, reclaimed } = engine.pruneImages(all);
+    engine.events.emit('image', 'prune', '', { reclaimed: String(reclaimed) });
     const deleted = lines.filter((l) => /^(Untagged|Deleted): /.test(l)).map((l) => (l.startsWith('Untagged: ') ? { Untagged: l.slice(10) } : { Deleted: l.slice(9) }));
     return { status: 200, body: { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed } };
   });
@@ -196,12 +228,20 @@ export function imageRoutes(r: Router, engine: Engine): void {
       line({ status: `Digest: ${result.digest}` });
       line({ status: result.upToDate ? `Status: Image is up to date for ${familiarReference(result.ref)}` : `Status: Downloaded newer image for ${familiarReference(result.ref)}` });
     } catch (err) {
-      if (!res) throw err;
+      if (!res) throw asDockerd(err);
       const message = (errorReply(err).body as { message: string }).message;
       line({ errorDetail: { message }, error: message });
     }
     res!.end();
   });
+}
+
+/**
+ * A registry that cannot be reached (or answers with a server error) is Unavailable to the engine,
+ * which retries it; dockerd answers such a pull or login with a 500, which clients expect.
+ */
+export function asDockerd(err: unknown): unknown {
+  return err instanceof BerthError && err.code === 'Unavailable' ? new BerthError('Internal', err.message, { cause: err }) : err;
 }
 
 const PUSH_STATUS: Record<string, string> = {

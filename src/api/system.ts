@@ -117,6 +117,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
         deleted.push(v.Name);
       } catch {}
     }
+    engine.events.emit('volume', 'prune', '', { reclaimed: '0' });
     return { status: 200, body: { VolumesDeleted: deleted, SpaceReclaimed: 0 } };
   });
 

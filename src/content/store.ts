@@ -151,12 +151,28 @@ export class BlobWriter {
 
   /** Verifies and publishes; returns the digest. Throws (and discards) on mismatch. */
   commit(expected?: string): string {
+    const actual = this.verify(expected);
+    fs.fsyncSync(this.fd);
+    return this.publish(actual);
+  }
+
+  /** commit, with the fsync on the thread pool: syncing a large blob holds no event loop. */
+  async commitAsync(expected?: string): Promise<string> {
+    const actual = this.verify(expected);
+    await new Promise<void>((resolve, reject) => fs.fsync(this.fd, (err) => (err ? reject(err) : resolve())));
+    return this.publish(actual);
+  }
+
+  private verify(expected: string | undefined): string {
     const actual = this.digest();
     if (expected && expected !== actual) {
       this.abort();
       throw invalid(`content verification failed: expected ${expected}, got ${actual}`);
     }
-    fs.fsyncSync(this.fd);
+    return actual;
+  }
+
+  private publish(actual: string): string {
     fs.closeSync(this.fd);
     fs.renameSync(this.tmp, this.store.path(actual));
     return actual;

@@ -17,6 +17,11 @@ export function statusText(c: Container, health?: string): string {
   return s.Status[0].toUpperCase() + s.Status.slice(1);
 }
 
+/** dockerd's one-line command: the arguments after the first in single quotes when they hold a space. */
+export function commandLine(argv: string[]): string {
+  return argv.map((a, i) => (i > 0 && a.includes(' ') ? `'${a}'` : a)).join(' ');
+}
+
 /** One entry of GET /containers/json (docker's ContainerSummary). */
 export function containerSummary(c: Container, health?: string, net?: NetworkView): object {
   const r = c.record;
@@ -28,7 +33,7 @@ export function containerSummary(c: Container, health?: string, net?: NetworkVie
     Names: [`/${r.Name}`],
     Image: r.ImageName,
     ImageID: r.Image,
-    Command: [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd].join(' '),
+    Command: commandLine([...(r.Config.Entrypoint ?? []), ...r.Config.Cmd]),
     Created: Math.floor(Date.parse(r.Created) / 1000),
     Ports: net ? summaryPorts(net.Ports) : [],
     Labels: r.Config.Labels ?? {},

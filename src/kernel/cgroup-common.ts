@@ -199,6 +199,16 @@ export function cgroupMounts(mountinfo?: string): string[] {
   return cgroupMountList(mountinfo).map((m) => m.mount);
 }
 
+/**
+ * How a container's /sys/fs/cgroup is made under this driver: cgroup2, or (v1) a tmpfs with one
+ * cgroup mount per hierarchy, named by its controller list.
+ */
+export function containerCgroupFs(version: 1 | 2, mountinfo?: string): { version: 2 } | { version: 1; hierarchies: string[] } {
+  if (version === 2) return { version: 2 };
+  const hierarchies = cgroupMountList(mountinfo).filter((m) => m.version === 1 && m.names.length).map((m) => m.names.join(','));
+  return { version: 1, hierarchies: [...new Set(hierarchies)] };
+}
+
 // ---- shared by both drivers ----
 
 export function checkId(id: string): void {

@@ -9,7 +9,7 @@ import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import { capMask } from '../kernel/capabilities.ts';
 import { rlimitByType } from '../kernel/rlimits.ts';
 import { sysctlNamespace } from '../kernel/sysctl.ts';
-import { cgroupMountList, cgroupMounts, detectCgroups, killAndRemove, readOptional, rmdirQuiet, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
+import { cgroupMountList, cgroupMounts, containerCgroupFs, detectCgroups, killAndRemove, readOptional, rmdirQuiet, writeLimit, type CgroupDriver, type Limits } from '../kernel/cgroups.ts';
 import { DEFAULT_DEVICE_RULES, deviceProgramHex } from '../kernel/devices.ts';
 import { isAlive, refOf, type ProcessRef } from '../kernel/process.ts';
 import { compileProfile, parseProfile, toHex, type SeccompProfile } from '../kernel/seccomp.ts';
@@ -197,7 +197,7 @@ export class OciRuntime {
         cgroupJoin: paths.procs,
         records,
         teardown: [...paths.dirs].reverse().map((d) => ['rmdir', d]),
-        cgroupFs: cgroupFs(driver),
+        cgroupFs: containerCgroupFs(driver.version),
         execFifo: fifo,
         hookState,
       });
@@ -437,12 +437,6 @@ function removeCgroup(driver: CgroupDriver, cg: { scope: string; name: string })
   if (!cg.scope.startsWith(`${RUNTIME_SCOPE}/`)) return;
   const mounts = process.env.BERTH_CGROUP_ROOT ? [process.env.BERTH_CGROUP_ROOT] : cgroupMounts();
   rmdirQuiet(mounts.flatMap((m) => [path.join(m, cg.scope), path.join(m, RUNTIME_SCOPE)]));
-}
-
-function cgroupFs(driver: CgroupDriver): { version: 2 } | { version: 1; hierarchies: string[] } {
-  if (driver.version === 2) return { version: 2 };
-  const hierarchies = cgroupMountList().filter((m) => m.version === 1 && m.names.length).map((m) => m.names.join(','));
-  return { version: 1, hierarchies: [...new Set(hierarchies)] };
 }
 
 /** The limits berth applies from linux.resources (memory, pids, cpu and devices). */

@@ -94,6 +94,8 @@ export interface PlanInput {
   devices?: DeviceNode[];
   /** cgroup v2: an eBPF device program (hex) the monitor attaches to the cgroup before the init exists. */
   deviceProgram?: { cgroup: string; program: string };
+  /** The container's /sys/fs/cgroup (as docker mounts it: its own cgroups, read-only unless privileged); absent, none. */
+  cgroupFs?: SpecHost['cgroupFs'];
   /** The user's mounts: host directories/files bound in, or tmpfs. */
   mounts?: Array<{ type: 'bind' | 'tmpfs'; source: string; target: string; readonly: boolean; file?: boolean; data?: string; propagation?: string }>;
   /** The network namespace: a new one with loopback only (default), the host's, or an existing one joined by path. */
@@ -111,6 +113,13 @@ export interface PlanInput {
   views?: Array<{ source: string; target: string }>;
   /** /dev/shm's size in bytes (--shm-size; default 64 MiB). */
   shmSize?: number;
+  /**
+   * --ipc shareable: the directory on the host where the monitor mounts this container's
+   * /dev/shm (bound in from there), for the containers that join its IPC namespace to bind too.
+   */
+  shareableShm?: string;
+  /** --ipc none: no /dev/shm at all (docker's "own IPC namespace, /dev/shm not mounted"). */
+  noShm?: boolean;
   /**
    * rmdir (cgroups), rmtree (--rm), and programs the monitor starts detached at the very end
    * (release: the network's; releaseViews: the resource views'); rmscope: one rmdir try each.
@@ -264,8 +273,10 @@ function mountSteps(steps: Step[], m: OciMount, host: SpecHost, tree = false): v
     // namespace, so each shows the container's own cgroup as its root).
     steps.push(['mountin', 'tmpfs', m.destination, 'tmpfs', String(o.flags & ~MS.RDONLY), 'mode=755']);
     for (const h of host.cgroupFs.hierarchies) {
-      steps.push(['mountin', 'cgroup', `${m.destination}/${h}`, 'cgroup', String(o.flags), h.startsWith('name=') ? `none,${h}` : h]);
-      for (const c of h.includes(',') ? h.split(',') : []) steps.push(['symlinkin', h, `${m.destination}/${c}`]);
+      // A named hierarchy's directory goes without its "name=" (systemd), as runc and docker name it.
+      const dir = h.replace(/^name=/, '');
+      steps.push(['mountin', 'cgroup', `${m.destination}/${dir}`, 'cgroup', String(o.flags), h.startsWith('name=') ? `none,${h}` : h]);
+      for (const c of h.includes(',') ? h.split(',') : []) steps.push(['symlinkin', dir, `${m.destination}/${c}`]);
     }
     if (o.flags & MS.RDONLY) steps.push(['roin', m.destination]);
   } else {
@@ -290,11 +301,12 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/proc', type: 'proc', source: 'proc', options: nse },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k', ...owner] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
-    p.namespaces?.shm
-      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
-      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner] },
+    ...(p.noShm ? [] : [p.namespaces?.shm || p.shareableShm
+      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces?.shm || p.shareableShm, options: ['rbind'] }
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, ...shmData(p, owner)] }]),
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
+    ...(p.cgroupFs ? [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...nse, 'relatime', p.privileged ? 'rw' : 'ro'] }] : []),
     ...(p.views ?? []).map((v) => ({ destination: v.target, type: 'bind', source: v.source, options: ['bind', 'ro', ...nse] })),
     { destination: '/etc/hostname', type: 'bind', source: p.etcFiles.hostname, options: ['rbind'] },
     { destination: '/etc/hosts', type: 'bind', source: p.etcFiles.hosts, options: ['rbind'] },
@@ -359,6 +371,7 @@ function monitorRecords(p: PlanInput): Step[] {
   }
   if (p.attachSocket) records.push(['attachsock', p.attachSocket]);
   if (p.deviceProgram) records.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
+  if (p.shareableShm && !p.namespaces?.shm) records.push(['shm', p.shareableShm, shmData(p, p.userns ? [`uid=${p.userns.rootId}`, `gid=${p.userns.rootId}`] : []).join(',')]);
   if (p.health) {
     const h = p.health;
     records.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
@@ -371,8 +384,16 @@ function monitorRecords(p: PlanInput): Step[] {
   return records;
 }
 
+/** /dev/shm's tmpfs options: docker's mode and size, owned by the container's root. */
+function shmData(p: PlanInput, owner: string[]): string[] {
+  return ['mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner];
+}
+
 function teardownSteps(p: PlanInput): Step[] {
-  const teardown: Step[] = p.teardown.rmdirs.map((d) => (p.teardown.keepParents ? ['rmdir', d, 'leaf'] : ['rmdir', d]));
+  // The shareable /dev/shm first: an --rm container's directory goes next. Detached, so the
+  // containers that joined keep theirs.
+  const teardown: Step[] = p.shareableShm && !p.namespaces?.shm ? [['umount', p.shareableShm]] : [];
+  teardown.push(...p.teardown.rmdirs.map((d): Step => (p.teardown.keepParents ? ['rmdir', d, 'leaf'] : ['rmdir', d])));
   for (const s of p.teardown.rmscope ?? []) teardown.push(['rmscope', s]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);
@@ -387,7 +408,7 @@ export function buildPlan(p: PlanInput): Step[] {
   const pidns = p.namespaces?.pid;
   const reaper = pidns === 'host' ? '-1' : pidns ? /^\/proc\/(\d+)\//.exec(pidns.path)?.[1] ?? '-1' : undefined;
   return specPlan(engineSpec(p), { ...p.process, userns: p.process.userns ?? !!p.userns }, {
-    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records: [...monitorRecords(p), ...sysinfoRecord(p.process, reaper)], teardown: teardownSteps(p), idmounts: p.userns?.idmounts,
+    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records: [...monitorRecords(p), ...sysinfoRecord(p.process, reaper)], teardown: teardownSteps(p), idmounts: p.userns?.idmounts, cgroupFs: p.cgroupFs,
   });
 }
 

@@ -35,6 +35,7 @@ export const STEPS = {
   log: { phase: 'parent', args: ['path', 'tee'], optional: ['maxSize', 'maxFiles', 'format'], says: 'opening the log' },
   attachsock: { phase: 'parent', args: ['path'], says: 'listening on the attach socket' },
   devcg: { phase: 'parent', args: ['cgroupDir', 'programHex'], says: 'attaching the device program to' },
+  shm: { phase: 'parent', args: ['dir', 'options'], says: 'mounting the shareable /dev/shm on' },
   health: { phase: 'parent', args: ['planFile', 'intervalMs', 'timeoutMs', 'retries', 'startPeriodMs', 'resultFile'], says: 'reading the health check plan' },
   handoff: { phase: 'parent', args: ['on'], says: 'handing the process to our caller' },
   // sysinfo(2) answered from the container's cgroup, for the processes of a `notify` filter.

@@ -1,6 +1,7 @@
 // A container's changes: its overlay upper directory read back as docker's `diff` list and as
 // a layer tar (whiteouts as `.wh.` entries, opaque directories as `.wh..wh..opq`), for `commit`.
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
 export interface Change {
@@ -209,20 +210,7 @@ async function* entryTar(abs: string, rel: string, st: fs.Stats, xattrs: Map<str
     }
     if (st.nlink > 1) links.set(key, rel);
     yield tarHeader({ ...base, name: rel, type: '0', size: st.size });
-    const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    try {
-      let left = st.size;
-      while (left > 0) {
-        const chunk = Buffer.allocUnsafe(Math.min(left, 1 << 20));
-        const n = fs.readSync(fd, chunk, 0, chunk.length, null);
-        if (n === 0) break;
-        left -= n;
-        yield chunk.subarray(0, n);
-      }
-      if (left > 0) yield Buffer.alloc(left); // the file shrank while we read it: keep the header's size
-    } finally {
-      fs.closeSync(fd);
-    }
+    yield* fileContent(abs, st.size);
     const pad = (512 - (st.size % 512)) % 512;
     if (pad) yield Buffer.alloc(pad);
   } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
@@ -230,4 +218,40 @@ async function* entryTar(abs: string, rel: string, st: fs.Stats, xattrs: Map<str
     yield tarHeader({ ...base, name: rel, type, devmajor: major(st.rdev), devminor: minor(st.rdev) });
   }
   // sockets are not part of a layer
+}
+
+// Files up to this size are read at once, synchronously (a thread-pool round trip would cost
+// more than the read); larger ones in chunks through the thread pool, so a commit of a large
+// file lets the daemon answer other requests between chunks.
+const SYNC_READ_MAX = 64 << 10;
+const CHUNK = 1 << 20;
+
+/** A regular file's bytes, exactly `size` of them (zeros if it shrank while read: the header said so). */
+async function* fileContent(abs: string, size: number): AsyncGenerator<Buffer> {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+  let left = size;
+  if (size <= SYNC_READ_MAX) {
+    const fd = fs.openSync(abs, flags);
+    try {
+      const chunk = Buffer.allocUnsafe(size);
+      for (let n; left > 0 && (n = fs.readSync(fd, chunk, size - left, left, null)) > 0; ) left -= n;
+      if (size > left) yield chunk.subarray(0, size - left);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } else {
+    const fh = await fsp.open(abs, flags);
+    try {
+      while (left > 0) {
+        const chunk = Buffer.allocUnsafe(Math.min(left, CHUNK));
+        const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        left -= bytesRead;
+        yield chunk.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  if (left > 0) yield Buffer.alloc(left);
 }

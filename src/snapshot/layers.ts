@@ -91,7 +91,8 @@ export class LayerStore {
     try {
       const res = await this.build(tar, fd);
       await opts.verify?.(res);
-      fs.fsyncSync(fd);
+      // On the thread pool: a large layer's sync would hold the daemon's event loop.
+      await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
       fs.closeSync(fd);
       // Another unpack of the same layer may have won the race: its image has the same files.
       fs.renameSync(tmp, this.image(res.diffId));

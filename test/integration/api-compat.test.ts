@@ -97,8 +97,9 @@ r.remove(force=True)
 `);
     const lines = out.split('\n');
     assert.match(lines[0], /^409 Cannot kill container: [0-9a-f]{64}: Container [0-9a-f]{64} is not running$/);
-    assert.match(lines[1], /^126 OCI runtime exec failed: exec: "\/tmp\/x": permission denied$/);
-    assert.match(lines[2], /^126 .*"\/etc": permission denied$/);
+    // runc's words, as dockerd passes them on.
+    assert.match(lines[1], /^126 OCI runtime exec failed: exec failed: unable to start container process: exec: "\/tmp\/x": permission denied: unknown$/);
+    assert.match(lines[2], /^126 .*"\/etc": permission denied: unknown$/);
     assert.equal(lines[3], 'True');
     // Output right behind the 101: the SDK reads the headers buffered, then the raw socket.
     assert.equal(lines[4], "[b'hi\\n', b'hi\\n', b'hi\\n', b'hi\\n', b'hi\\n']");

@@ -182,10 +182,11 @@ describe('container lifecycle', { skip: !isRoot && 'needs root' }, () => {
     const long = 'echo a-command-line-longer-than-twenty-characters';
     const id = (await root.run(['create', '--name', 'wide', 'busybox', 'sh', '-c', long])).stdout.trim();
     const short = await root.run(['ps', '-a', '--format', '{{.ID}} {{.Command}}']);
-    assert.equal(short.stdout, `${id.slice(0, 12)} "sh -c echo a-comman…"\n`);
+    // An argument with a space in single quotes, as dockerd's list gives the command.
+    assert.equal(short.stdout, `${id.slice(0, 12)} "sh -c 'echo a-comma…"\n`);
     const full = await root.run(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}']);
-    assert.equal(full.stdout, `${id} "sh -c ${long}"\n`);
-    assert.match((await root.run(['ps', '-a', '--no-trunc'])).stdout, new RegExp(`^${id}\\s+busybox\\s+"sh -c ${long}"`, 'm'));
+    assert.equal(full.stdout, `${id} "sh -c '${long}'"\n`);
+    assert.match((await root.run(['ps', '-a', '--no-trunc'])).stdout, new RegExp(`^${id}\\s+busybox\\s+"sh -c '${long}'"`, 'm'));
     await root.run(['rm', 'wide']);
   });
 

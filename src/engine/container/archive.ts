@@ -4,12 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord } from '../../core/container.ts';
-import { conflict, invalid } from '../../core/errors.ts';
+import { conflict, invalid, isCode, notFound } from '../../core/errors.ts';
 import { buildHoldPlan } from '../../runtime/plan.ts';
 import { readXattrs, shimSpecialFs } from '../../runtime/shim.ts';
 import type { Change } from '../../snapshot/diff.ts';
 import type { PathStat } from '../copy.ts';
-import type { Ctx } from './context.ts';
+import { emit, type Ctx } from './context.ts';
 import { cgroupsOf } from './cgroup-parent.ts';
 import { lowerDirs, mountPlan, rootfs } from './plan.ts';
 import { get, initPid } from './reconcile.ts';
@@ -50,6 +50,7 @@ export async function archiveOut(ctx: Ctx, nameOrId: string, ctrPath: string): P
       copyOut(root, ctrPath.replace(/\/\.$/, '/'), scratch);
       return st;
     });
+    emit(ctx, 'archive-path', get(ctx, nameOrId).record);
     const tar = (async function* () {
       try {
         yield* mergedTar([scratch], async () => new Map());
@@ -75,6 +76,7 @@ export async function archiveIn(ctx: Ctx, nameOrId: string, ctrPath: string, tar
     await applyLayer(tar, scratch, shimSpecialFs);
     const owner = rootOwner(get(ctx, nameOrId).record);
     await inRoot(ctx, nameOrId, (root) => copyIn(root, `${scratch}/.`, ctrPath, owner));
+    emit(ctx, 'extract-to-dir', get(ctx, nameOrId).record);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
@@ -105,6 +107,16 @@ function rootOwner(record: ContainerRecord): { uid: number; gid: number } | unde
  * meanwhile; a stopped one's mounted by a holder process in a mount namespace of its own.
  */
 async function inRoot<T>(ctx: Ctx, nameOrId: string, fn: (root: string) => T | Promise<T>): Promise<T> {
+  try {
+    return await inRootOf(ctx, nameOrId, fn);
+  } catch (err) {
+    // dockerd names the container as it was asked for: "Could not find the file /x in container c2".
+    if (isCode(err, 'NotFound') && (err as Error).message.endsWith(' in container')) throw notFound(`${(err as Error).message} ${nameOrId}`);
+    throw err;
+  }
+}
+
+async function inRootOf<T>(ctx: Ctx, nameOrId: string, fn: (root: string) => T | Promise<T>): Promise<T> {
   const c = get(ctx, nameOrId);
   if (c.state.Status === 'created' || c.state.Status === 'exited') return inHeldRoot(ctx, c.record, fn);
   if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`cannot copy files while ${c.record.Name} is ${c.state.Status}`);

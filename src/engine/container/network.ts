@@ -43,7 +43,8 @@ export async function checkNetwork(ctx: Ctx, host: HostConfig, opts: CreateOptio
   const net = mode.name === 'bridge' ? undefined : (await ctx.host.sandboxes()).networks.find(mode.name);
   if (mode.name !== 'bridge' && !net) throw notFound(`network ${mode.name} not found`);
   const name = net?.Name ?? 'bridge';
-  host.NetworkMode = name;
+  // "default" stays as asked (dockerd's inspect shows it; the docker CLI and SDKs send it).
+  host.NetworkMode = host.NetworkMode === 'default' ? 'default' : name;
   if (ep.IPv4Address) {
     (await import('../../network/cidr.ts')).parseIp(ep.IPv4Address);
     if (name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { ContainerRecord } from '../../core/container.ts';
 import { BerthError, notFound } from '../../core/errors.ts';
 import type { Mount } from '../../core/types.ts';
-import { cgroupMounts } from '../../kernel/cgroups.ts';
+import { cgroupMounts, containerCgroupFs } from '../../kernel/cgroups.ts';
 import { propagationProblem } from '../../kernel/mounts.ts';
 import { cgroupParentScope } from '../../kernel/cgroup-parent.ts';
 import { deviceProgramHex, type DeviceNode } from '../../kernel/devices.ts';
@@ -21,6 +21,7 @@ import { initMounts, withInit } from '../init.ts';
 import { withLinks } from '../links.ts';
 import { linkTarget } from './network.ts';
 import { healthPlan } from './health.ts';
+import { donorShm, shareableShm } from './shm.ts';
 import { get, initPid } from './reconcile.ts';
 import { joinFiles, processSpec } from './process.ts';
 import { restartPolicyFile } from './restart-policy.ts';
@@ -84,7 +85,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     hostname: net.hostname ?? record.Config.Hostname,
     etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
     network: net.network,
-    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref))),
+    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref)), (ref) => donorShm(ctx, get(ctx, ref).record)),
     process: withLinks(record, withInit(record, await processSpec(ctx, record, { tty })), (name) => linkTarget(ctx, name)),
     privileged: h.Privileged,
     maskedPaths: h.MaskedPaths ?? undefined,
@@ -102,10 +103,13 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
       : { policy: h.RestartPolicy?.Name ?? 'no', max: h.RestartPolicy?.MaximumRetryCount ?? 0, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json'), policyFile: restartPolicyFile(ctx, record.Id) },
     // cgroup v2 has no devices files: the same rules as v1's go in as a program.
     devices: devices.nodes.length ? devices.nodes : undefined,
+    cgroupFs: containerCgroupFs(ctx.host.cgroups().version),
     deviceProgram: ctx.host.cgroups().version === 2 && devices.rules !== 'all' ? { cgroup: cg.dirs[0], program: deviceProgramHex(devices.rules) } : undefined,
     mounts: [...propagating(mountPlan(ctx, record)), ...initMounts(record)],
     views: opts.views?.views,
     shmSize: h.ShmSize || undefined,
+    shareableShm: shareableShm(ctx, record),
+    noShm: h.IpcMode === 'none',
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
     teardown: { rmdirs: [...cg.dirs].reverse().concat(parentMarker(ctx, record) ?? []), keepParents: !!h.CgroupParent, rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };

@@ -3,12 +3,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initialState, isUp, transition, type ContainerRecord, type ContainerState } from '../../core/container.ts';
-import { BerthError, conflict, invalid, notFound } from '../../core/errors.ts';
+import { BerthError, conflict, fromSystemError, invalid, notFound } from '../../core/errors.ts';
 import type { CgroupPaths, Limits } from '../../kernel/cgroups.ts';
 import { deviceRules, hostDevices } from '../../kernel/devices.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
-import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
+import { readJsonFile, readTextFile, writeFileAtomic } from '../../util/atomic.ts';
 import { claimStart, startClaimed } from '../start-claim.ts';
 import { mark } from '../../util/trace.ts';
 import { crashPoint } from '../../util/crash.ts';
@@ -55,6 +55,9 @@ export async function start(ctx: Ctx, record: ContainerRecord, opts: { attach?: 
     try {
       exit = await shim.exited;
     } catch (err) {
+      // A monitor killed after it recorded the exit durably: that exit is the container's.
+      const recorded = readJsonFile<ShimExit>(path.join(ctx.store.cdir(record.Id), 'exit.json'));
+      if (recorded) return settleExit(ctx, record, state, recorded);
       settleFailure(ctx, record, state, err); // the shim failed after the start
       throw err;
     }
@@ -85,7 +88,9 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
   try {
     pid = await shim.started;
   } catch (err) {
-    settleFailure(ctx, record, state, err);
+    try {
+      settleFailure(ctx, record, state, err);
+    } catch {} // a full disk: the start's own error says more, and the claim must go all the same
     // The monitor gives the views back at its end too, but after this start has failed to its
     // caller: given back here, so nothing of the failed start is left when the error arrives.
     ctx.host.releaseViews(viewUser(ctx, record.Id));
@@ -96,9 +101,24 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
   state.Pid = pid;
   state.Monitor = monitor;
   state.StartedAt = ctx.host.now().toISOString();
-  ctx.store.saveState(record, state);
-  crashPoint('start:state-saved');
-  release(); // the state says how the start went: the claim has done its work
+  try {
+    ctx.store.saveState(record, state);
+    crashPoint('start:state-saved');
+    release(); // the state says how the start went: the claim has done its work
+  } catch (err) {
+    // The command runs, but no state says so (a full disk): unrecorded, nothing would ever stop
+    // it or hear of its exit, and its monitor would wait for us for good. It is ended instead;
+    // its monitor tears down as after any exit (an --rm container goes), and the start fails.
+    try {
+      ctx.host.kill(pid, 'SIGKILL');
+    } catch {} // it has exited already
+    shim.close();
+    ctx.host.releaseViews(viewUser(ctx, record.Id));
+    try {
+      release();
+    } catch {} // the start's own error says more
+    throw fromSystemError(err);
+  }
   emit(ctx, 'start', record);
 }
 

@@ -42,6 +42,7 @@ export async function stop(ctx: Ctx, nameOrId: string, timeoutSec?: number): Pro
   else {
     try {
       ctx.host.kill(initPid(ctx, c), sig);
+      emit(ctx, 'kill', c.record, { signal: String(sig) }); // dockerd reports each signal a stop sends
     } catch {}
   }
   crashPoint('stop:signalled');
@@ -52,6 +53,7 @@ export async function stop(ctx: Ctx, nameOrId: string, timeoutSec?: number): Pro
   if (!(await waitUntilStopped(ctx, c.record.Id, deadline))) {
     try {
       ctx.host.kill(initPid(ctx, getSettled(ctx, c.record.Id)), 'SIGKILL');
+      emit(ctx, 'kill', c.record, { signal: '9' });
     } catch {}
     await waitUntilStopped(ctx, c.record.Id, Date.now() + 10_000);
   }

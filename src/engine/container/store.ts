@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../core/container.ts';
-import { conflict, invalid, notFound } from '../../core/errors.ts';
+import { BerthError, conflict, invalid, notFound } from '../../core/errors.ts';
 import { claim, dropIf, owner, release, sweepGuards } from '../../kernel/claim.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts';
@@ -231,9 +231,18 @@ export class ContainerStore {
 
   /** docker rename: the new name is claimed before the record takes it, the old one freed after. */
   rename(record: ContainerRecord, newName: string): string {
-    const name = checkName(newName);
+    // dockerd's words: "Error when allocating new name: Invalid container name (/bad name)...".
+    const allocating = (fn: () => string) => {
+      try {
+        return fn();
+      } catch (err) {
+        if (err instanceof BerthError) throw new BerthError(err.code, `Error when allocating new name: ${err.message}`, { cause: err });
+        throw err;
+      }
+    };
+    const name = allocating(() => checkName(newName.startsWith('/') ? newName : `/${newName}`));
     if (name === record.Name) throw invalid(`Renaming a container with the same name as its current name`);
-    this.claim(name, record.Id, true);
+    allocating(() => (this.claim(name, record.Id, true), name));
     const old = record.Name;
     record.Name = name;
     this.saveRecord(record, true);
