@@ -171,13 +171,9 @@ export interface CgroupMount {
 }
 
 /** Every cgroup (v1 and v2) mount on this machine, as mountinfo lists them. */
-export function cgroupMountList(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): CgroupMount[] {
+export function cgroupMountList(mountinfo?: string): CgroupMount[] {
   const skip = ['rw', 'ro', 'clone_children', 'xattr', 'nsdelegate', 'memory_recursiveprot'];
-  // Only the cgroup lines are parsed: a host running containers has hundreds of other mounts
-  // (layer images, their overlays), and every command that touches containers looks for these.
-  // The fs type follows the line's one " - " (a space in a path is escaped as \040).
-  const lines = mountinfo.split('\n').filter((l) => l.includes(' - cgroup'));
-  return mountTable(lines.join('\n')).filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => ({
+  return mountTable(mountinfo, 'cgroup').filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => ({
     mount: m.mountPoint,
     version: m.fstype === 'cgroup2' ? 2 : 1,
     names: m.fstype === 'cgroup2' ? [] : m.superOptions.filter((o) => !skip.includes(o) && !o.startsWith('release_agent')),
