@@ -187,7 +187,7 @@ export interface CgroupMount {
 /** Every cgroup (v1 and v2) mount on this machine, as mountinfo lists them. */
 export function cgroupMountList(mountinfo?: string): CgroupMount[] {
   const skip = ['rw', 'ro', 'clone_children', 'xattr', 'nsdelegate', 'memory_recursiveprot'];
-  return mountTable(mountinfo).filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => ({
+  return mountTable(mountinfo, 'cgroup').filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => ({
     mount: m.mountPoint,
     version: m.fstype === 'cgroup2' ? 2 : 1,
     names: m.fstype === 'cgroup2' ? [] : m.superOptions.filter((o) => !skip.includes(o) && !o.startsWith('release_agent')),

@@ -51,7 +51,8 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const sizes = withSize ? await containerSizes(ctx, list) : undefined;
   // docker's ps is its formatter over the API's container summaries.
   const rows = list.map((c) => {
-    const sum = containerSummary(c, containers.health(c.record)?.Status, containers.networkView(c)) as ContainerSummary;
+    const net = containers.networkView(c);
+    const sum = containerSummary(c, containers.health(c.record)?.Status, net) as ContainerSummary;
     return containerContext({
       id: noTrunc ? sum.Id : sum.Id.slice(0, 12),
       names: sum.Names.map((n) => n.replace(/^\//, '')),
@@ -59,7 +60,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
       command: sum.Command,
       created: c.record.Created,
       runningFor: since(c.record.Created),
-      ports: psPorts(containers.networkView(c)?.Ports ?? []),
+      ports: psPorts(net?.Ports ?? []),
       state: sum.State,
       status: sum.Status,
       labels: sum.Labels,
