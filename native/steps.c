@@ -19,6 +19,7 @@ static const struct step_def steps[] = {
   { "shm", 2, 2, STEP_PARENT, NULL },
   { "health", 6, 6, STEP_PARENT, NULL },
   { "handoff", 1, 1, STEP_PARENT, NULL },
+  { "sysinfo", 4, 5, STEP_PARENT, NULL },
   /* The monitor, while the container runs and after it exited. */
   { "winsize", 1, 1, STEP_MONITOR, NULL },
   { "nodetach", 1, 1, STEP_MONITOR, NULL },
@@ -26,6 +27,7 @@ static const struct step_def steps[] = {
   { "initpidfile", 1, 1, STEP_MONITOR, NULL },
   { "restart", 1, 1, STEP_MONITOR, NULL },
   { "restartmax", 1, 1, STEP_MONITOR, NULL },
+  { "restartfile", 1, 1, STEP_MONITOR, NULL },
   { "stopmarker", 1, 1, STEP_MONITOR, NULL },
   { "pidfile", 1, 1, STEP_MONITOR, NULL },
   { "oom", 1, 1, STEP_MONITOR, NULL },
@@ -73,6 +75,7 @@ static const struct step_def steps[] = {
   { "umask", 1, 1, STEP_AFTER_PIVOT, do_umask },
   { "fifowait", 0, 0, STEP_AFTER_PIVOT, do_fifowait },
   { "seccomp", 1, 1, STEP_AFTER_PIVOT, do_seccomp },
+  { "notify", 1, 1, STEP_AFTER_PIVOT, do_notify },
   { "capbset", 1, 1, STEP_AFTER_PIVOT, do_capbset },
   { "keepcaps", 0, 0, STEP_AFTER_PIVOT, do_keepcaps },
   { "user", 3, 3, STEP_AFTER_PIVOT, do_user },

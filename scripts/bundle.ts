@@ -51,8 +51,10 @@ async function bundleOne(entry: string, out: string): Promise<void> {
       format: 'cjs',
       target: 'node24',
       logLevel: 'error',
-      // gRPC (~1 MB) only serves `daemon --cri`: required from node_modules then, not parsed by every command.
-      external: ['@grpc/grpc-js', '@grpc/proto-loader'],
+      // gRPC (~1 MB) only serves `daemon --cri`, yaml and ajv (~470 KB, a quarter of the bundle)
+      // only compose: required from node_modules then. In the bundle, every command paid to load
+      // them with the rest (~15 M instructions of a `ps`, for the code cache of their functions).
+      external: ['@grpc/grpc-js', '@grpc/proto-loader', 'yaml', 'ajv', 'ajv/*'],
       // util/paths.ts finds the tree from its own URL; in the bundle that is the bundle's.
       define: { 'import.meta.url': '__berth_url' },
       // "use strict" first: esbuild's own comes after the banner, where it would not count, and

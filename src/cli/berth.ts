@@ -2,6 +2,7 @@
 import { mark } from '../util/trace.ts';
 mark('node ready');
 import { main } from './main.ts';
+import { streamInUse, writeStdoutDirectly } from './stdout.ts';
 
 // process.stdout and process.stderr are built on first use (~4 ms each, with the stream modules
 // they load). Most of a foreground `run`'s output goes from the container straight to our fds, so
@@ -17,6 +18,7 @@ for (const name of ['stdout', 'stderr'] as const) {
     enumerable: desc.enumerable,
     get() {
       if (!stream) {
+        if (name === 'stdout') streamInUse();
         stream = desc.get!.call(process) as NodeJS.WriteStream;
         stream.on('error', (err: NodeJS.ErrnoException) => {
           if (err.code === 'EPIPE') process.exit(0);
@@ -27,6 +29,8 @@ for (const name of ['stdout', 'stderr'] as const) {
       return stream;
     },
   });
+  // A command's output goes to the fd itself until something builds process.stdout (stdout.ts).
+  if (name === 'stdout') writeStdoutDirectly();
 }
 
 // No top-level await: the same file is bundled as CommonJS (scripts/bundle.ts).

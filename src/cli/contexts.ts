@@ -52,6 +52,7 @@ function zoneName(d: Date, off: number): string {
 
 /** docker's formatter.Ellipsis: at most n runes, the last one "…" when cut. */
 export function ellipsis(s: string, n: number): string {
+  if (s.length <= n) return s; // never more runes than UTF-16 units
   const runes = [...s];
   return runes.length <= n ? s : runes.slice(0, n - 1).join('') + '…';
 }

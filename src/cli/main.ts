@@ -7,6 +7,7 @@ import type { Context } from './context.ts';
 import { mark } from '../util/trace.ts';
 import { VERSION } from '../core/version.ts';
 import { DEFAULT_SOCKET } from '../util/paths.ts';
+import { writeOut } from './stdout.ts';
 
 
 type Command = (ctx: Context, argv: string[]) => Promise<number>;
@@ -203,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       engine.events.onWarning((m) => process.stderr.write(`WARNING: ${m}\n`));
       return engine;
     },
-    out: (t) => process.stdout.write(t),
+    out: (t) => writeOut(t),
     err: (t) => process.stderr.write(t),
   };
   try {

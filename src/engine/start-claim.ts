@@ -6,6 +6,8 @@
 import { conflict } from '../core/errors.ts';
 import { claim, dropIf, holderDead, owner, parseHolder, selfHolder } from '../kernel/claim.ts';
 import { isAlive, parentPid, refOf, type ProcessRef } from '../kernel/process.ts';
+import * as path from 'node:path';
+import { touchContainers } from './container/touch.ts';
 
 const FILE = 'starting';
 
@@ -21,9 +23,17 @@ function holder(dir: string): ProcessRef | undefined {
  * running was adopted first).
  */
 export function claimStart(dir: string, id: string): () => void {
+  // Whether a claim is there is cached in the container index: its change marked (touch.ts).
+  const containers = path.dirname(dir);
+  touchContainers(containers);
   const release = claim(dir, FILE, selfHolder(), holderDead);
+  touchContainers(containers);
   if (!release) throw conflict(`Container ${id} is being started by another command`);
-  return release;
+  return () => {
+    touchContainers(containers);
+    release();
+    touchContainers(containers);
+  };
 }
 
 /**
@@ -51,7 +61,9 @@ export function adoptStart(dir: string, pids: () => number[]): { pid: number; mo
 
 /** Removes a dead starter's claim once the adopted state is saved. */
 export function dropStartClaim(dir: string): void {
+  touchContainers(path.dirname(dir));
   dropIf(dir, FILE, holderDead);
+  touchContainers(path.dirname(dir));
 }
 
 /** Whether a start claim is there (held, or left by a killed starter). */

@@ -13,12 +13,16 @@ export interface MountEntry {
   optional: string[];
 }
 
-export function mountTable(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): MountEntry[] {
+export function mountTable(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8'), fsTypePrefix = ''): MountEntry[] {
   const out: MountEntry[] = [];
+  // `fsTypePrefix` keeps the mounts whose fs type starts with it, unparsed otherwise: a host
+  // running containers has hundreds of mounts (layer images, overlays), and the commands that
+  // look for cgroup or layer mounts run often.
+  const mark = ` - ${fsTypePrefix}`;
   for (const line of mountinfo.split('\n')) {
     // Optional fields make the line variable-length: the fs type follows the lone " - ".
     const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
+    if (sep < 0 || (fsTypePrefix && !line.startsWith(mark, sep))) continue;
     const [fstype, source = '', superOpts = ''] = line.slice(sep + 3).split(' ');
     const fields = line.slice(0, sep).split(' ');
     out.push({ root: unescapeMount(fields[3] ?? ''), mountPoint: unescapeMount(fields[4] ?? ''), fstype, source: unescapeMount(source), superOptions: superOpts.split(','), optional: fields.slice(6) });

@@ -39,7 +39,7 @@ export function mountedImage(m: MountEntry): string {
 export function layerMountKind(layersDir: string, mountRoot: string): 'file' | 'loop' {
   let table: MountEntry[] = [];
   try {
-    table = mountTable();
+    table = mountTable(undefined, 'erofs');
   } catch {}
   const ours = table.filter((m) => m.fstype === 'erofs' && m.mountPoint.startsWith(mountRoot + '/'));
   if (ours.length) return ours.some((m) => m.source.startsWith('/dev/loop')) ? 'loop' : 'file';

@@ -228,7 +228,7 @@ export class LayerStore {
 export function sweepStrayMounts(mounts: LayerMounts): void {
   let table: MountEntry[];
   try {
-    table = mountTable();
+    table = mountTable(undefined, 'erofs');
   } catch {
     return;
   }

@@ -324,6 +324,29 @@ describe('container lifecycle on a fake host', () => {
     assert.equal(cs.list(true)[0].state.Status, 'running');
     assert.doesNotThrow(() => JSON.parse(fs.readFileSync(index, 'utf8')));
   });
+
+  test('the listing index under an unchanged containers directory: entries stand without a stat each, and a saved state marks the directory', async () => {
+    const r = await make();
+    const containers = path.join(dir, 'containers');
+    const cdir = path.join(containers, r.Id);
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(cdir, old, old);
+    fs.utimesSync(containers, old, old);
+    const index = () => JSON.parse(fs.readFileSync(path.join(dir, 'containers.index.json'), 'utf8'));
+    assert.equal(cs.list(true)[0].state.Status, 'created');
+    assert.ok(index().d, 'the directory recorded');
+    // A file the index does not cache changes the container's directory, not the containers
+    // directory: the entry stands (checked against its directory, it would be dropped as changed
+    // within the last two seconds).
+    const k = index().e[r.Id].k;
+    fs.writeFileSync(path.join(cdir, 'unrelated'), '');
+    assert.equal(cs.list(true)[0].state.Status, 'created');
+    assert.equal(index().e[r.Id]?.k, k, 'not checked against its directory');
+    // A start claims and saves through the store, which marks the containers directory: seen at once.
+    await startRunning(r);
+    assert.equal(cs.list(true)[0].state.Status, 'running');
+    assert.equal(index().d, undefined, 'a directory changed within two seconds is not recorded');
+  });
 });
 
 describe('status as a pure function', () => {

@@ -99,3 +99,15 @@ test('propagation needs a source mount that propagates: shared for shared, share
   assert.equal(propagationProblem('/tmp', 'rprivate', table), undefined);
   assert.equal(propagationProblem('/tmp', undefined, table), undefined);
 });
+
+test('mountTable with a fs type prefix keeps only those mounts, whatever the optional fields', () => {
+  const info = [
+    '30 1 0:26 / /sys/fs/cgroup/memory rw,nosuid shared:9 - cgroup cgroup rw,memory',
+    '31 1 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 master:2 - cgroup2 cgroup2 rw',
+    '32 1 7:1 / /run/berth/layers/a\\040b ro - erofs /dev/loop1 ro',
+    '33 1 0:28 / /mnt/cgroup\\040-\\040cgroup rw - ext4 /dev/sda1 rw',
+  ].join('\n');
+  assert.deepEqual(mountTable(info, 'cgroup').map((m) => [m.fstype, m.mountPoint]), [['cgroup', '/sys/fs/cgroup/memory'], ['cgroup2', '/sys/fs/cgroup/unified']]);
+  assert.deepEqual(mountTable(info, 'erofs').map((m) => m.mountPoint), ['/run/berth/layers/a b']);
+  assert.equal(mountTable(info).length, 4);
+});

@@ -28,7 +28,7 @@ export interface ExecOptions {
 }
 
 export function execute(parsed: Parsed, text: string, data: unknown, funcs: Record<string, Func>, opts: ExecOptions = {}): string {
-  const state = new State(parsed, utf8(text), funcs, opts.missingKeyError === true);
+  const state = new State(parsed, text, funcs, opts.missingKeyError === true);
   try {
     return state.run(data);
   } catch (err) {
@@ -45,13 +45,14 @@ class State {
   private steps = 0;
 
   private readonly parsed: Parsed;
-  private readonly bytes: Buffer;
+  /** The template's text, whose UTF-8 bytes give an error's column (made only then: ps runs one template per row). */
+  private readonly text: string;
   private readonly funcs: Record<string, Func>;
   private readonly raw: boolean;
 
-  constructor(parsed: Parsed, bytes: Buffer, funcs: Record<string, Func>, raw: boolean) {
+  constructor(parsed: Parsed, text: string, funcs: Record<string, Func>, raw: boolean) {
     this.parsed = parsed;
-    this.bytes = bytes;
+    this.text = text;
     this.funcs = funcs;
     this.raw = raw;
   }
@@ -75,7 +76,7 @@ class State {
   }
 
   private fail(at: Pos, context: string, msg: string): never {
-    const lineStart = this.bytes.lastIndexOf(0x0a, at.pos - 1) + 1;
+    const lineStart = utf8(this.text).lastIndexOf(0x0a, at.pos - 1) + 1;
     const col = at.pos - (at.pos === 0 ? 0 : lineStart);
     throw new TemplateError(`template: ${this.parsed.name}:${at.line}:${col}: executing ${JSON.stringify(this.name)} at <${context}>: ${msg}`, 'exec');
   }
@@ -254,14 +255,13 @@ class State {
   }
 
   private evalField(dot: unknown, name: string, node: Arg, cmd: Command | undefined, final: Final, receiver: unknown): unknown {
-    const ctx = argText(node);
     if (receiver === undefined) {
-      if (this.raw) this.fail(node, ctx, `nil data; no entry for key ${JSON.stringify(name)}`);
+      if (this.raw) this.fail(node, argText(node), `nil data; no entry for key ${JSON.stringify(name)}`);
       return undefined;
     }
-    if (receiver === null) this.fail(node, ctx, `nil pointer evaluating interface {}.${name}`);
+    if (receiver === null) this.fail(node, argText(node), `nil pointer evaluating interface {}.${name}`);
     const hasArgs = (cmd !== undefined && cmd.args.length > 1) || final !== NO_FINAL;
-    if (!isObject(receiver)) return this.fail(node, ctx, `can't evaluate field ${name} in type ${this.raw ? 'interface {}' : typeName(receiver)}`);
+    if (!isObject(receiver)) return this.fail(node, argText(node), `can't evaluate field ${name} in type ${this.raw ? 'interface {}' : typeName(receiver)}`);
     const v = Object.hasOwn(receiver, name) ? receiver[name] : undefined;
     if (typeof v === 'function') {
       const method: Func = { params: new Array<Param>(v.length).fill('string'), fn: v as Func['fn'] };
@@ -270,14 +270,14 @@ class State {
     const struct = structType(receiver);
     if (Object.hasOwn(receiver, name)) {
       if (hasArgs && isFormatterContext(receiver)) {
-        this.fail(node, ctx, `wrong number of args for ${name}: want 0 got ${(cmd?.args.length ?? 1) - 1 + (final === NO_FINAL ? 0 : 1)}`);
+        this.fail(node, argText(node), `wrong number of args for ${name}: want 0 got ${(cmd?.args.length ?? 1) - 1 + (final === NO_FINAL ? 0 : 1)}`);
       }
-      if (hasArgs) this.fail(node, ctx, struct ? `${name} has arguments but cannot be invoked as function` : `${name} is not a method but has arguments`);
+      if (hasArgs) this.fail(node, argText(node), struct ? `${name} has arguments but cannot be invoked as function` : `${name} is not a method but has arguments`);
       return v === null && !struct && !this.raw ? typedNil(name) : v;
     }
-    if (struct) this.fail(node, ctx, `can't evaluate field ${name} in type ${struct}`);
-    if (this.raw || isStructLike(receiver)) this.fail(node, ctx, `map has no entry for key ${JSON.stringify(name)}`);
-    if (hasArgs) this.fail(node, ctx, `${name} is not a method but has arguments`);
+    if (struct) this.fail(node, argText(node), `can't evaluate field ${name} in type ${struct}`);
+    if (this.raw || isStructLike(receiver)) this.fail(node, argText(node), `map has no entry for key ${JSON.stringify(name)}`);
+    if (hasArgs) this.fail(node, argText(node), `${name} is not a method but has arguments`);
     return undefined;
   }
 

@@ -18,10 +18,13 @@ export function sprintln(args: unknown[]): string {
   return args.map((a) => formatValue(a, false)).join(' ') + '\n';
 }
 
+const PLAIN_ASCII = /^[\x20-\x5b\x5d-\x7e]*$/;
 const ESC: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\' };
 
 /** strconv.Quote (asciiOnly for %+q): printable runes kept, others escaped. */
 export function goQuote(s: string, quote = '"', asciiOnly = false): string {
+  // Printable ASCII is kept as it is but for the quote and the backslash (ps quotes every row's command).
+  if (PLAIN_ASCII.test(s) && !s.includes(quote)) return quote + s + quote;
   let out = quote;
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;

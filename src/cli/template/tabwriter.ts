@@ -9,7 +9,10 @@ export interface TabOptions {
 
 export const DOCKER_TABLE: TabOptions = { minWidth: 10, padding: 3 };
 
-const width = (s: string) => [...s].length;
+// Cells are measured in runes (code points), as Go does. Without surrogates that is the length;
+// spreading every cell into an array of characters cost ~5 ms of a 1,000-row `ps -a`.
+const SURROGATE = /[\uD800-\uDFFF]/;
+const width = (s: string) => (SURROGATE.test(s) ? [...s].length : s.length);
 
 export function tabwrite(text: string, opts: TabOptions = DOCKER_TABLE): string {
   const trailing = text.endsWith('\n');

@@ -24,6 +24,7 @@ import { healthPlan } from './health.ts';
 import { donorShm, shareableShm } from './shm.ts';
 import { get, initPid } from './reconcile.ts';
 import { joinFiles, processSpec } from './process.ts';
+import { restartPolicyFile } from './restart-policy.ts';
 import type { NetSetup } from './types.ts';
 
 /** Everything a start has decided or acquired before its plan is built. */
@@ -96,9 +97,10 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     log,
     attachSocket: attachSocket && attachSocket.length < 100 ? attachSocket : undefined,
     health: await healthPlan(ctx, record, dir, cg),
-    restart: h.RestartPolicy && h.RestartPolicy.Name !== 'no'
-      ? { policy: h.RestartPolicy.Name, max: h.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
-      : undefined,
+    // Every container that outlives its run has the records, "no" included: `update` may give it
+    // a policy while it runs (restart-policy.ts), which its monitor then follows.
+    restart: h.AutoRemove ? undefined
+      : { policy: h.RestartPolicy?.Name ?? 'no', max: h.RestartPolicy?.MaximumRetryCount ?? 0, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json'), policyFile: restartPolicyFile(ctx, record.Id) },
     // cgroup v2 has no devices files: the same rules as v1's go in as a program.
     devices: devices.nodes.length ? devices.nodes : undefined,
     cgroupFs: containerCgroupFs(ctx.host.cgroups().version),

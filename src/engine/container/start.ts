@@ -21,6 +21,7 @@ import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes, setupNetwork } from './network.ts';
 import { plan } from './plan.ts';
 import { settle } from './reconcile.ts';
+import { RESTART_POLICY_FILE } from './restart-policy.ts';
 import { hasRestartPolicy } from './status.ts';
 import { drive, streamsOf } from './streams.ts';
 import { acquire as acquireViews, viewUser } from './views.ts';
@@ -126,7 +127,8 @@ function settleExit(ctx: Ctx, record: ContainerRecord, state: ContainerState, ex
   if (exit.detached) return exit;
   emit(ctx, 'die', record, { exitCode: String(exit.exit) });
   if (exit.oom) emit(ctx, 'oom', record);
-  if (hasRestartPolicy(record)) return { ...exit, detached: true };
+  // The record as it is now: `update` may have given it a policy while it ran.
+  if (hasRestartPolicy(ctx.store.read(record.Id)?.record ?? record)) return { ...exit, detached: true };
   if (!record.HostConfig.AutoRemove) {
     state.Status = transition(state.Status, 'exited', record.Id);
     state.ExitCode = exit.exit;
@@ -176,7 +178,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
   const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
   if (!ctx.images.get(record.Image)) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
   const dir = ctx.store.cdir(record.Id);
-  for (const f of ['exit.json', 'stopped', 'pid.json', 'health.json']) fs.rmSync(path.join(dir, f), { force: true }); // from a previous run
+  for (const f of ['exit.json', 'stopped', 'pid.json', 'health.json', RESTART_POLICY_FILE]) fs.rmSync(path.join(dir, f), { force: true }); // from a previous run
   // A previous run's network may still be being released (asynchronously, after its exit): its
   // published ports must be free again before this run claims them.
   if (current.Status !== 'created') await releaseSandboxes(ctx, record);

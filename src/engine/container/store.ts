@@ -12,10 +12,11 @@ import { readJsonFile, sweepTemps, writeFileAtomic } from '../../util/atomic.ts'
 import { crashPoint } from '../../util/crash.ts';
 import { checkName, NAME_PATTERN, randomName } from '../names.ts';
 import { startClaimed } from '../start-claim.ts';
+import { touchContainers } from './touch.ts';
 
 const ID = /^[a-f0-9]{64}$/;
 /** The index's format: an index of another is rebuilt from the truth. */
-const INDEX_VERSION = 2;
+const INDEX_VERSION = 3;
 
 /** A cached container: its directory's inode and mtime when read (k), its record and state, whether a start claim was there (c). */
 interface IndexEntry {
@@ -110,19 +111,31 @@ export class ContainerStore {
    * read from the truth and the index rewritten (temp + rename: concurrent listers may each
    * rewrite it, every version they write is valid). A start claim is a file in the directory
    * too: whether one was there is cached with the rest, so that status need not look for it.
+   * The index also records the containers directory's inode and mtime (`d`), when that mtime is
+   * two seconds old: every change of a cached fact changes it (touch.ts), so while it is what
+   * the index recorded, the entries stand without a stat of each directory (1,000 fewer
+   * syscalls in a listing of 1,000 containers).
    */
   readAll(ids: string[]): Map<string, Listed> {
-    const index = this.loadIndex();
+    const { e: index, d } = this.loadIndex();
     const out = new Map<string, Listed>();
     const next: Record<string, IndexEntry> = {};
-    let changed = Object.keys(index).length !== ids.length;
     const stable = Date.now() - 2000;
+    const dirSt = fs.statSync(this.dir, { throwIfNoEntry: false });
+    const dirKey = dirSt && dirSt.mtimeMs < stable ? `${dirSt.ino}:${dirSt.mtimeMs}` : undefined;
+    const trusted = dirKey !== undefined && d === dirKey;
+    let changed = Object.keys(index).length !== ids.length || d !== dirKey;
     for (const id of ids) {
+      const cached = index[id];
+      if (trusted && cached) {
+        out.set(id, { record: cached.r, state: cached.s, claimed: cached.c === 1 });
+        next[id] = cached;
+        continue;
+      }
       // Milliseconds as a double keep sub-microsecond precision, and bigint stats cost ~40% more.
       const st = fs.statSync(this.cdir(id), { throwIfNoEntry: false });
       if (!st) continue; // removed meanwhile
       const key = `${st.ino}:${st.mtimeMs}`;
-      const cached = index[id];
       if (cached?.k === key) {
         out.set(id, { record: cached.r, state: cached.s, claimed: cached.c === 1 });
         next[id] = cached;
@@ -137,7 +150,7 @@ export class ContainerStore {
     }
     if (changed) {
       try {
-        writeFileAtomic(this.indexFile, JSON.stringify({ v: INDEX_VERSION, e: next }));
+        writeFileAtomic(this.indexFile, JSON.stringify({ v: INDEX_VERSION, ...(dirKey ? { d: dirKey } : {}), e: next }));
         // What listers killed mid-write left (their temp files).
         sweepTemps(this.rootDir, fs.readdirSync(this.rootDir).filter((n) => n.startsWith('containers.index.json.')));
       } catch {} // a cache: the next listing tries again
@@ -149,21 +162,25 @@ export class ContainerStore {
     return path.join(this.rootDir, 'containers.index.json');
   }
 
-  private loadIndex(): Record<string, IndexEntry> {
+  private loadIndex(): { e: Record<string, IndexEntry>; d?: string } {
     try {
-      const index = readJsonFile<{ v?: number; e?: Record<string, IndexEntry> }>(this.indexFile);
-      return index?.v === INDEX_VERSION && index.e ? index.e : {}; // an older berth's index: rebuilt
+      const index = readJsonFile<{ v?: number; d?: string; e?: Record<string, IndexEntry> }>(this.indexFile);
+      return index?.v === INDEX_VERSION && index.e ? { e: index.e, d: index.d } : { e: {} }; // an older berth's index: rebuilt
     } catch {
-      return {}; // unreadable: rebuilt from the truth
+      return { e: {} }; // unreadable: rebuilt from the truth
     }
   }
 
   saveState(record: ContainerRecord, state: ContainerState): void {
+    touchContainers(this.dir);
     writeFileAtomic(path.join(this.cdir(record.Id), 'state.json'), JSON.stringify(state), { durable: !record.HostConfig.AutoRemove });
+    touchContainers(this.dir);
   }
 
   saveRecord(record: ContainerRecord, durable = !record.HostConfig.AutoRemove): void {
+    touchContainers(this.dir);
     writeFileAtomic(path.join(this.cdir(record.Id), 'config.json'), JSON.stringify(record), { durable, mode: 0o600 });
+    touchContainers(this.dir);
   }
 
   /**
