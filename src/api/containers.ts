@@ -15,6 +15,7 @@ import { containerSummary } from '../engine/summary.ts';
 import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { createOptions } from './translate.ts';
+import { canonicalCreateBody } from './json-keys.ts';
 
 /** A client attached to a container's stdio through the daemon. */
 interface Attachment {
@@ -105,7 +106,7 @@ export class ContainerApi {
 
   private async create(call: Call) {
     const body = await readJson(call.req);
-    const opts = createOptions(body, call.query.get('name'));
+    const opts = createOptions(canonicalCreateBody(body), call.query.get('name'));
     this.containers.sweepCreates();
     const record = await this.containers.create(opts);
     return { status: 201, body: { Id: record.Id, Warnings: [] } };

@@ -40,6 +40,14 @@ describe('docker CLI output as dockerd gives it', { skip }, () => {
     assert.match(kill.stderr, /^Error response from daemon: Cannot kill container: qq: No such container: qq$/m);
   });
 
+  test('create body keys in any case, as Go decodes them (docker-py sends CPURealtimePeriod)', async () => {
+    const made = await d.request('POST', '/containers/create?name=rt', JSON.stringify({ image: 'busybox', Cmd: ['true'], HostConfig: { CPURealtimePeriod: 1000, CPURealtimeRuntime: 500 } }));
+    assert.equal(made.status, 201, made.body);
+    const h = JSON.parse((await d.request('GET', '/containers/rt/json')).body).HostConfig;
+    assert.deepEqual([h.CpuRealtimePeriod, h.CpuRealtimeRuntime], [1000, 500]);
+    assert.equal((await d.request('DELETE', '/containers/rt')).status, 204);
+  });
+
   test('run --rm of a missing command: the start\'s error once, exit 127, no wait error', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const r = await d.docker(['run', '--rm', '--name', 'gone', 'busybox', 'nosuchcmd']);
