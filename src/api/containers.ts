@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
 import { BerthError, conflict, invalid, isCode } from '../core/errors.ts';
+import type { RunConfig } from '../core/types.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import { ExecApi } from './exec.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -495,10 +496,10 @@ export class ContainerApi {
     const ref = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
     // One Dockerfile instruction per line: SDKs send several in one value.
     const changes = q.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
-    const { parseChanges } = await import('../image/changes.ts');
     const img = await this.containers.commit(name, {
       name: ref,
-      changes: { ...(body as object), ...parseChanges(changes) },
+      changes: body as RunConfig,
+      instructions: changes,
       comment: q.get('comment') ?? undefined,
       author: q.get('author') ?? undefined,
       pause: q.get('pause') === null ? true : flag(q, 'pause'),

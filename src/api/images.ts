@@ -158,7 +158,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
 
   // docker load: the body is the archive; what was loaded comes back as stream lines.
   r.on('POST', '/images/load', async (call) => {
-    const loaded = await engine.load(call.req as AsyncIterable<Buffer>);
+    let loaded: Awaited<ReturnType<typeof engine.load>>;
+    try {
+      loaded = await engine.load(call.req as AsyncIterable<Buffer>);
+    } catch (err) {
+      // dockerd answers a load 200 whatever happens, a failure as the stream's error line
+      // (docker-py raises ImageLoadError from it).
+      const message = (errorReply(err).body as { message: string }).message;
+      streamStart(call, 200, 'application/json').end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+      return;
+    }
     const res = streamStart(call, 200, 'application/json');
     for (const img of loaded) {
       event('load', img.id);
