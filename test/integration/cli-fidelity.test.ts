@@ -56,6 +56,13 @@ describe('docker CLI output as dockerd gives it', { skip }, () => {
     assert.deepEqual(cfg.ExposedPorts, { '8000/tcp': {} });
     assert.deepEqual(cfg.Volumes, { '/data': {} });
     assert.ok(cfg.Env.includes('A=1') && cfg.Env.includes('B=c'), cfg.Env.join(' ')); // ENV adds to the container's
+    // Where it came from: Parent (any version), the container and its config (before API 1.45).
+    const cid = (await d.docker(['inspect', '-f', '{{.Id}}', 'cm'])).stdout.trim();
+    const parent = (await d.docker(['inspect', '-f', '{{.Id}}', 'busybox'])).stdout.trim();
+    const old = JSON.parse((await d.request('GET', '/v1.41/images/cm:1/json')).body);
+    assert.deepEqual([old.Container, old.ContainerConfig.Image, old.Parent], [cid, 'busybox', parent]);
+    const now = JSON.parse((await d.request('GET', '/v1.47/images/cm:1/json')).body);
+    assert.deepEqual(['Container' in now, now.Parent], [false, parent]);
     // Started and committed at once: the command ends during the commit (its cgroup goes).
     for (let i = 0; i < 5; i++) {
       assert.equal((await d.request('POST', `/containers/create?name=quick${i}`, JSON.stringify({ Image: 'busybox', Cmd: ['true'] }))).status, 201);

@@ -44,6 +44,7 @@ export async function commit(ctx: Ctx, nameOrId: string, opts: CommitOptions): P
     for (const i of opts.instructions ?? []) runConfig = applyChange(runConfig, i);
     return await ctx.images.addLayer(layerTar(upper, xattrs, mountTargets(c.record), unshifter(c.record.HostConfig.IdMap)), {
       parent, name: opts.name, runConfig, createdBy: `berth commit ${c.record.Name}`, comment: opts.comment, author: opts.author,
+      container: { id: c.record.Id, config: { ...cfg, Image: c.record.ImageName } },
     });
   } finally {
     await thaw?.();
