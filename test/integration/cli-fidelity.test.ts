@@ -88,6 +88,17 @@ describe('docker CLI output as dockerd gives it', { skip }, () => {
     assert.match(b.stderr, /The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/);
   });
 
+  test('an endpoint\'s DriverOpts, LinkLocalIPs and Links are kept and shown by inspect (docker-py\'s endpoint config)', async () => {
+    assert.equal((await d.docker(['network', 'create', 'epnet'])).code, 0);
+    const ep = { DriverOpts: { 'com.docker-py.setting': 'on' }, IPAMConfig: { LinkLocalIPs: ['169.254.8.8'] }, Links: ['up:bar'] };
+    const made = await d.request('POST', '/containers/create?name=ep', JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'epnet' }, NetworkingConfig: { EndpointsConfig: { epnet: ep } } }));
+    assert.equal(made.status, 201, made.body);
+    const net = JSON.parse((await d.request('GET', '/containers/ep/json')).body).NetworkSettings.Networks.epnet;
+    assert.deepEqual([net.DriverOpts, net.IPAMConfig, net.Links], [ep.DriverOpts, ep.IPAMConfig, ep.Links]);
+    assert.equal((await d.docker(['rm', 'ep'])).code, 0);
+    assert.equal((await d.docker(['network', 'rm', 'epnet'])).code, 0);
+  });
+
   test('run --rm of a missing command: the start\'s error once, exit 127, no wait error', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const r = await d.docker(['run', '--rm', '--name', 'gone', 'busybox', 'nosuchcmd']);
