@@ -53,6 +53,10 @@ dpkg -s docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 # Resource views: lxcfs serves /proc/meminfo, cpuinfo, uptime... per container (berth starts it
 # itself on demand; the package's own service is not needed).
 command -v lxcfs >/dev/null || need+=(lxcfs)
+# Builds: git fetches remote (Git URL) build contexts; the tests serve them with git daemon.
+command -v git >/dev/null || need+=(git)
+# RUN --mount=type=ssh is tested with a real ssh-agent, ssh-add and ssh-keygen.
+command -v ssh-agent >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -62,6 +66,22 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ $new_registry = 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now docker-registry >/dev/null 2>&1 || true
   fi
+fi
+
+# The Engine API's reference (moby's api/swagger.yaml, v1.41, as Debian ships it in the Go
+# sources of docker.io): the API tests check berth's answers against its schemas. Only that file
+# is taken from the package (its Go dependencies are not needed).
+spec=.cache/engine-api/swagger.yaml
+if [ ! -s $spec ]; then
+  say "fetching the Engine API reference (golang-github-docker-docker-dev)"
+  tmp_spec=$(mktemp -d) && chmod 755 "$tmp_spec"
+  (cd "$tmp_spec" && { apt-get download golang-github-docker-docker-dev >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && apt-get download golang-github-docker-docker-dev >/dev/null 2>&1; }; })
+  mkdir -p "$(dirname $spec)"
+  dpkg-deb --fsys-tarfile "$tmp_spec"/golang-github-docker-docker-dev_*.deb |
+    tar -xO ./usr/share/gocode/src/github.com/docker/docker/api/swagger.yaml > $spec.tmp
+  mv $spec.tmp $spec
+  rm -rf "$tmp_spec"
 fi
 
 # The daemon's socket belongs to root and the berth group (docker's docker group): members may

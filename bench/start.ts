@@ -1,7 +1,8 @@
 // Start latency, side by side in one run: `berth run --rm IMAGE true` against `runc run` on the
 // same busybox root filesystem and, where a Docker daemon can be started, against
 // `docker run --rm --network none`; and berth-runtime, berth's OCI runtime, against runc on the
-// same bundle. Runs are interleaved so machine noise hits every tool alike.
+// same bundle; berth with and without its resource views. Runs are interleaved so machine noise
+// hits every tool alike.
 // Usage: node bench/start.ts [--runs N] [--no-docker]
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -49,6 +50,8 @@ if (wantDocker) {
 const tools: Array<[string, () => void]> = [
   // --network none on both sides: start cost without networking (bench/network.ts has the bridge).
   ['berth run --rm', () => sh(BERTH, ['run', '--rm', '--network', 'none', 'bench/busybox:1', 'true'], berthEnv)],
+  // The resource views' cost (lxcfs binds, the sysinfo filter and its listener): the same without them.
+  ['berth run --rm --proc-views=false', () => sh(BERTH, ['run', '--rm', '--network', 'none', '--proc-views=false', 'bench/busybox:1', 'true'], berthEnv)],
   ['runc run', () => sh('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `b${process.pid}`])],
   ['berth-runtime run', () => sh(path.join(REPO, 'bin/berth-runtime'), ['--root', ociRoot, 'run', '--bundle', ociBundle, `b${process.pid}`])],
 ];

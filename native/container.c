@@ -35,7 +35,7 @@ extern char **environ;
 #define CLOSE_KEEP_ERRNO(fd) do { if ((fd) >= 0) { int e_ = errno; close(fd); errno = e_; } } while (0)
 
 static int rootfd = -1;
-static struct monitor_link mon = { 0, -1, -1, -1 };
+static struct monitor_link mon = { 0, -1, -1, -1, -1 };
 
 /* One fd over a unix socket (SCM_RIGHTS), with one byte of data. */
 int send_fd(int sock, int fd) {
@@ -314,14 +314,35 @@ static int step_user(char **f) {
   return handoff ? 0 : prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }
 
-static int step_seccomp(const char *hex) {
+/* Returns the syscall's result: 0, or with SECCOMP_FILTER_FLAG_NEW_LISTENER the listener's fd. */
+static int step_seccomp(const char *hex, unsigned long flags) {
   size_t len = strlen(hex) / 2;
   if (len == 0 || len % sizeof(struct sock_filter)) { errno = EINVAL; return -1; }
   unsigned char *bytes = malloc(len);
   if (!bytes) return -1;
   for (size_t i = 0; i < len; i++) sscanf(hex + 2 * i, "%2hhx", &bytes[i]);
   struct sock_fprog prog = { (unsigned short)(len / sizeof(struct sock_filter)), (struct sock_filter *)bytes };
-  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+  int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  int e = errno;
+  free(bytes);
+  errno = e;
+  return r;
+}
+
+/* notify PROGRAM: a filter that sends some syscalls (sysinfo) to the monitor, which answers them
+ * for the container (sysinfo.c); its listener goes to the monitor and is not kept here. Without
+ * a monitor to serve it (none asked for one), or where the kernel cannot make a listener (too
+ * old: EINVAL; a listener already up the tree: EBUSY), no filter: a notification nobody answers
+ * would fail the syscall with ENOSYS. */
+static int step_notify(const char *hex) {
+  if (mon.notify_fd < 0) return 0;
+  int listener = step_seccomp(hex, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+  if (listener < 0) return errno == EINVAL || errno == EBUSY ? 0 : -1;
+  int r = send_fd(mon.notify_fd, listener);
+  CLOSE_KEEP_ERRNO(listener);
+  CLOSE_KEEP_ERRNO(mon.notify_fd);
+  mon.notify_fd = -1;
+  return r;
 }
 
 /* The handlers of native/steps.c, one per step: r->f[0] is the step's name, r->f[1..] its
@@ -460,7 +481,8 @@ int do_capset(struct record *r, const char **arg) {
 }
 int do_ambient(struct record *r, const char **arg) { (void)arg; return step_ambient(strtoull(F[1], NULL, 16)); }
 int do_nonewprivs(struct record *r, const char **arg) { (void)r; (void)arg; return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
-int do_seccomp(struct record *r, const char **arg) { *arg = ""; return step_seccomp(F[1]); }
+int do_seccomp(struct record *r, const char **arg) { *arg = ""; return step_seccomp(F[1], 0); }
+int do_notify(struct record *r, const char **arg) { *arg = ""; return step_notify(F[1]); }
 
 int do_cwd(struct record *r, const char **arg) {
   /* The working directory is created if missing when the container starts, as docker does, and

@@ -15,7 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-enum { SLOT_SIGNALS, SLOT_OUT, SLOT_ERR, SLOT_MASTER, SLOT_STDIN, SLOT_LISTENER, SLOT_HEALTH, SLOT_CLIENTS, SLOTS = SLOT_CLIENTS + ATTACH_MAX };
+enum { SLOT_SIGNALS, SLOT_OUT, SLOT_ERR, SLOT_MASTER, SLOT_STDIN, SLOT_LISTENER, SLOT_HEALTH, SLOT_NOTIFY, SLOT_CLIENTS, SLOTS = SLOT_CLIENTS + ATTACH_MAX };
 
 static void write_all(int fd, const char *p, size_t n) {
   while (n > 0) {
@@ -175,6 +175,7 @@ int io_loop(struct io *io) {
     fds[SLOT_STDIN] = (struct pollfd){ io->in, POLLIN, 0 };
     fds[SLOT_LISTENER] = (struct pollfd){ io->at->listener, POLLIN, 0 };
     fds[SLOT_HEALTH] = (struct pollfd){ io->hc->out, POLLIN, 0 };
+    fds[SLOT_NOTIFY] = (struct pollfd){ io->view->listener, POLLIN, 0 };
     for (int i = 0; i < ATTACH_MAX; i++) fds[SLOT_CLIENTS + i] = (struct pollfd){ io->at->clients[i], io->at->in_done[i] ? 0 : POLLIN, 0 };
     /* Another runtime's init may not be there yet (or be between restarts): look again soon. */
     pid_t target = exited || !io->hc->enabled ? -1 : health_target(io->initpidfile, io->init);
@@ -190,6 +191,9 @@ int io_loop(struct io *io) {
     if (io->master >= 0 && (fds[SLOT_MASTER].revents & ready)) on_output(io, &io->master, 0, buf, sizeof buf);
     if (io->hc->out >= 0 && (fds[SLOT_HEALTH].revents & ready)) health_read(io->hc);
     if (io->at->listener >= 0 && (fds[SLOT_LISTENER].revents & POLLIN)) attach_accept(io->at);
+    /* A syscall waits for our answer; POLLHUP: no process uses the filter any more. */
+    if (io->view->listener >= 0 && (fds[SLOT_NOTIFY].revents & POLLIN)) sysinfo_serve(io->view, io->init);
+    else if (io->view->listener >= 0 && (fds[SLOT_NOTIFY].revents & (POLLHUP | POLLERR | POLLNVAL))) { close(io->view->listener); io->view->listener = -1; }
     for (int i = 0; i < ATTACH_MAX; i++)
       if (io->at->clients[i] >= 0 && fds[SLOT_CLIENTS + i].fd == io->at->clients[i] && (fds[SLOT_CLIENTS + i].revents & ready)) on_client(io, i, buf, sizeof buf);
     if (io->in >= 0 && (fds[SLOT_STDIN].revents & ready)) on_stdin(io, buf, sizeof buf);

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,6 +63,7 @@ struct monitor {
   int in_attach;
   /* pidns: the namespace the init is born in, and ours, restored after each clone (-1: none). */
   int pidns_fd, own_pidns_fd;
+  struct sysinfo_view view; /* sysinfo answered for the container (a listener per life) */
 };
 
 /* One life of the init. */
@@ -69,12 +73,13 @@ struct life {
   int out, err;      /* output pipes when logged without a terminal */
   struct console con;
   int tty;
+  int notify_sock; /* where the init sends its seccomp listener; -1 if it has none to send */
   struct timespec started;
 };
 
 /* In the clone: wait for the monitor's go (with our host pid, for hooks), then run the plan.
  * Only returns by exiting. */
-__attribute__((noreturn)) static void child_main(struct monitor *m, int sync_r, int err_w, int out_w, int errout_w, int console_w) {
+__attribute__((noreturn)) static void child_main(struct monitor *m, int sync_r, int err_w, int out_w, int errout_w, int console_w, int notify_w) {
   /* Handed off, the process outlives the monitor (its caller, a subreaper such as containerd's
    * shim, becomes its parent); an exit of the monitor before the go still ends it (EOF below). */
   if (!handoff) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -89,7 +94,7 @@ __attribute__((noreturn)) static void child_main(struct monitor *m, int sync_r, 
     dup2(errout_w, 2);
   }
   if (m->in_pipe[0] >= 0) dup2(m->in_pipe[0], 0);
-  struct monitor_link link = { 0, err_w, sync_r, console_w };
+  struct monitor_link link = { 0, err_w, sync_r, console_w, notify_w };
   /* EOF instead of the go means the monitor died before PDEATHSIG was set. */
   char go[32];
   const char *step = "sync", *arg = "";
@@ -118,12 +123,15 @@ __attribute__((noreturn)) static void child_main(struct monitor *m, int sync_r, 
 
 static int start_init(struct monitor *m, struct life *l) {
   struct plan *p = m->p;
-  int sync_pipe[2], err_pipe[2], out_pipe[2] = { -1, -1 }, errout_pipe[2] = { -1, -1 }, console_w = -1;
+  int sync_pipe[2], err_pipe[2], out_pipe[2] = { -1, -1 }, errout_pipe[2] = { -1, -1 }, console_w = -1, notify_pair[2] = { -1, -1 };
   l->tty = field(p, "console") != NULL;
   l->con = (struct console){ -1, -1, 0 };
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die_report("pipe", "", errno);
   if (l->tty && console_open(&l->con, &console_w) < 0) die_report("socketpair", "", errno);
   if (m->logging && !l->tty && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0)) die_report("pipe", "", errno);
+  /* Handed off, nobody would serve the listener: the init then installs no filter. */
+  if (m->view.on && !handoff && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_pair) < 0) die_report("socketpair", "notify", errno);
+  l->notify_sock = notify_pair[0];
 
   /* Fork-style clone: the shim is single-threaded, so the child may keep running C code.
    * The child joins its cgroups itself (the plan's `join` steps) and enters its cgroup
@@ -141,13 +149,15 @@ static int start_init(struct monitor *m, struct life *l) {
     close(sync_pipe[1]);
     close(err_pipe[0]);
     if (l->tty) close(l->con.sock);
-    child_main(m, sync_pipe[0], err_pipe[1], out_pipe[1], errout_pipe[1], console_w);
+    if (notify_pair[0] >= 0) close(notify_pair[0]);
+    child_main(m, sync_pipe[0], err_pipe[1], out_pipe[1], errout_pipe[1], console_w, notify_pair[1]);
   }
   clock_gettime(CLOCK_MONOTONIC, &l->started);
   close(sync_pipe[0]);
   close(err_pipe[1]);
   if (out_pipe[1] >= 0) { close(out_pipe[1]); close(errout_pipe[1]); }
   if (console_w >= 0) close(console_w);
+  if (notify_pair[1] >= 0) close(notify_pair[1]);
   l->sync_w = sync_pipe[1];
   l->err_r = err_pipe[0];
   l->out = out_pipe[0];
@@ -155,9 +165,11 @@ static int start_init(struct monitor *m, struct life *l) {
 
   char buf[128];
   snprintf(buf, sizeof buf, "{\"pid\":%d,\"restarts\":%d}", l->pid, m->restarts);
+  /* The first init's pid is in the engine's state already: only a restart's needs recording. */
   const char *pidfile = field(p, "pidfile");
-  if (pidfile) write_exit_file(pidfile, buf);
+  if (pidfile && m->restarts > 0) write_exit_file(pidfile, buf);
   if (m->restarts == 0) report_raw(buf);
+  crash_point("cloned");
   int golen = snprintf(buf, sizeof buf, "g%d", (int)l->pid);
   if (write(l->sync_w, buf, (size_t)golen) < 0) {}
   return 0;
@@ -236,6 +248,17 @@ static int wait_setup(struct monitor *m, struct life *l) {
 static int restart_wanted(struct monitor *m, int code) {
   const char *policy = field(m->p, "restart"), *stopmark = field(m->p, "stopmarker"), *maxs = field(m->p, "restartmax");
   long max = maxs ? num(maxs) : 0;
+  /* restartfile PATH: "POLICY MAX" as `update` last set it, read at each exit so that a change
+   * applies at once; the plan's records until there is one. */
+  const char *file = field(m->p, "restartfile");
+  char line[64], name[32];
+  int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+  ssize_t n = fd < 0 ? -1 : read(fd, line, sizeof line - 1);
+  if (fd >= 0) close(fd);
+  if (n > 0) {
+    line[n] = '\0';
+    if (sscanf(line, "%31s %ld", name, &max) == 2) policy = name;
+  }
   int again = policy && (!strcmp(policy, "always") || !strcmp(policy, "unless-stopped") ||
                          (!strcmp(policy, "on-failure") && code != 0 && (max == 0 || m->restarts < max)));
   return again && !(stopmark && access(stopmark, F_OK) == 0);
@@ -308,24 +331,42 @@ static void monitor_setup(struct monitor *m, struct plan *p) {
    * input beyond what the pipe holds is dropped. */
   if (m->in_pipe[1] >= 0) fcntl(m->in_pipe[1], F_SETFL, O_NONBLOCK);
   if (attach_open(&m->at, field(p, "attachsock")) < 0) die_report("attachsock", field(p, "attachsock"), errno);
+  sysinfo_setup(&m->view, p);
   /* devcg DIR PROGRAM: the device program goes on the cgroup before anything runs in it. */
   for (int i = 0; i < p->n; i++) {
     struct record *r = &p->r[i];
     if (r->n >= 3 && !strcmp(r->f[0], "devcg") && devcg_attach(r->f[1], r->f[2]) < 0) { teardown(p); die_report("devcg", r->f[1], errno); }
+    /* shm DIR OPTIONS: a shareable IPC namespace's /dev/shm lives in the host's mount namespace
+     * (another container's mounts cannot be bound from its namespace), for the containers that
+     * join it to bind too. A stale one (a monitor killed before its teardown) goes first. */
+    if (r->n >= 3 && !strcmp(r->f[0], "shm")) {
+      if (umount2(r->f[1], MNT_DETACH) < 0) {}
+      if ((mkdir(r->f[1], 0700) < 0 && errno != EEXIST) || mount("shm", r->f[1], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, r->f[2]) < 0) {
+        teardown(p);
+        die_report("shm", r->f[1], errno);
+      }
+    }
   }
 }
 
 int monitor_run(struct plan *p) {
   static struct monitor m; /* holds the logger's buffers: kept off the stack */
   monitor_setup(&m, p);
+  crash_point("setup");
   unsigned delay_ms = 100;
   int code;
   for (;;) {
     struct life l;
     start_init(&m, &l);
     int failed = wait_setup(&m, &l);
+    if (l.notify_sock >= 0) {
+      /* Sent before the exec, so it is there (or the init made none: EOF, as its end closed). */
+      m.view.listener = failed >= 0 ? -1 : recv_fd(l.notify_sock);
+      close(l.notify_sock);
+    }
     if (failed >= 0) return failed;
     if (m.restarts == 0) report_raw("{\"started\":true}");
+    crash_point("started");
     /* A detached OCI exec: the process is our caller's (its subreaper's) from now on. */
     if (handoff) _exit(0);
     health_container_started(m.hc);
@@ -334,15 +375,18 @@ int monitor_run(struct plan *p) {
       .in = (l.con.master >= 0 && field(p, "stdin") && m.attached) || (m.in_pipe[1] >= 0 && !m.in_attach) ? 0 : -1,
       .in_pipe = &m.in_pipe[1], .in_hold = m.in_hold,
       .nodetach = field(p, "nodetach") != NULL, .attached = &m.attached, .lg = m.logging ? &m.lg : NULL,
-      .at = &m.at, .hc = m.hc, .winsize = field(p, "winsize"), .initpidfile = field(p, "initpidfile"),
+      .at = &m.at, .hc = m.hc, .view = &m.view, .winsize = field(p, "winsize"), .initpidfile = field(p, "initpidfile"),
     };
     int status = io_loop(&io);
+    sysinfo_linger(&m.view, l.pid);
     code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    crash_point("exited");
     char json[128];
     snprintf(json, sizeof json, "{\"exit\":%d,\"signal\":%d,\"oom\":%s}", code,
              WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom_kills(field(p, "oom")) > 0 ? "true" : "false");
     const char *exitfile = field(p, "exitfile");
     if (exitfile) write_exit_file(exitfile, json);
+    crash_point("exit-recorded");
     if (m.restarts == 0) report_raw(json);
     if (!restart_wanted(&m, code)) break;
     /* An attached client had its exit and is leaving: later runs are logged only. */

@@ -42,6 +42,21 @@ int console_open(struct console *c, int *child_end);
 int console_receive(struct console *c, const char *consolesock, pid_t init);
 int recv_fd(int sock);
 
+/* sysinfo.c: sysinfo(2) answered from the container's cgroup, for the processes whose filter
+ * sends it to us (the init's listener, handed over once it has made it). */
+struct sysinfo;
+struct sysinfo_view {
+  int on, version;
+  const char *mem, *memroot, *pids;
+  pid_t reaper;  /* whose age is the uptime: 0 our init, -1 none (the host's pid namespace) */
+  int listener;  /* the seccomp listener; -1 when none */
+  int opened, memfd[16], nmem, pidsfd; /* the cgroup directories, opened at the first answer */
+};
+int sysinfo_setup(struct sysinfo_view *v, struct plan *p);
+int sysinfo_fill(struct sysinfo_view *v, pid_t init, struct sysinfo *si);
+void sysinfo_serve(struct sysinfo_view *v, pid_t init);
+void sysinfo_linger(struct sysinfo_view *v, pid_t init);
+
 /* io.c: while the init runs. Forwards signals, copies output into the log and to clients, feeds
  * the terminal our stdin, runs health probes, and notices the exit. */
 struct io {
@@ -57,6 +72,7 @@ struct io {
   struct logger *lg;    /* NULL: output goes to our stdout/stderr while attached */
   struct attach *at;
   struct health *hc;
+  struct sysinfo_view *view;
   const char *winsize, *initpidfile;
 };
 int io_loop(struct io *io);

@@ -53,7 +53,7 @@ STEP_HANDLER(pivot) STEP_HANDLER(chroot) STEP_HANDLER(loopback) STEP_HANDLER(hos
 STEP_HANDLER(rlimit) STEP_HANDLER(oomscore) STEP_HANDLER(userns) STEP_HANDLER(tty) STEP_HANDLER(cwd)
 STEP_HANDLER(umask) STEP_HANDLER(fifowait) STEP_HANDLER(seccomp) STEP_HANDLER(capbset) STEP_HANDLER(keepcaps)
 STEP_HANDLER(user) STEP_HANDLER(capset) STEP_HANDLER(ambient) STEP_HANDLER(nonewprivs) STEP_HANDLER(env)
-STEP_HANDLER(hold) STEP_HANDLER(exec) STEP_HANDLER(treeopen) STEP_HANDLER(treein)
+STEP_HANDLER(hold) STEP_HANDLER(exec) STEP_HANDLER(treeopen) STEP_HANDLER(treein) STEP_HANDLER(notify)
 #undef STEP_HANDLER
 
 /* The init's line to its monitor, handed to it once, right after the clone. */
@@ -63,6 +63,7 @@ struct monitor_link {
   int report_pipe; /* the error pipe: a 0x01 byte means "created", 0x02 "run the hooks" */
   int sync_fd;     /* the monitor's sync pipe, read end */
   int console_fd;  /* where the `tty` step sends the pty master */
+  int notify_fd;   /* where the `notify` step sends its seccomp listener; -1: nobody serves it */
 };
 
 /* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
@@ -134,6 +135,9 @@ int xattrs_main(const char *dir);
 int layers_main(int argc, char **argv);
 int init_main(int argc, char **argv);
 
+/* sysinfo.c: the monitor's sysinfo answer for a cgroup, printed (tests). */
+int sysinfo_main(int argc, char **argv);
+
 /* peerread.c */
 int peerread_main(const char *ms);
 
@@ -147,5 +151,9 @@ int step_idmount(const char *src, const char *dst);
 int step_usernsopen(const char *path);
 int step_userns(void);
 int rmtree(const char *path);
+
+/* crash.c: test-only crash points (BERTH_TEST_CRASH=1, BERTH_CRASH_AT=shim:<step>). */
+void crash_init(void);
+void crash_point(const char *step);
 
 #endif

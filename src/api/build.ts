@@ -31,7 +31,9 @@ const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 export function buildRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/build', async (call: Call) => {
     const q = call.query;
-    if (q.get('remote')) throw invalid('remote build contexts (a git repository or URL) are not supported: send the context as the request body');
+    // remote=: a Git URL or a URL to an archive or a Dockerfile, fetched here (the body is unused).
+    const remote = q.get('remote') || undefined;
+    if (remote && !(await import('../build/remote.ts')).isRemoteContext(remote)) throw invalid(`unable to prepare context: remote ${JSON.stringify(remote)} is neither a Git URL nor an http(s) URL`);
     if (q.get('version') === '2') throw invalid('BuildKit is not supported by this daemon: use the classic builder (DOCKER_BUILDKIT=0)');
     const networkmode = q.get('networkmode') || undefined;
     if (networkmode && !['default', 'none', 'host', 'bridge'].includes(networkmode)) throw invalid(`network mode "${networkmode}" not supported by the builder (default, none, host)`);
@@ -90,7 +92,7 @@ export function buildRoutes(r: Router, engine: Engine): void {
     try {
       const { build } = await import('../build/builder.ts');
       const result = await build(engine, {
-        context: { tar: call.req as AsyncIterable<Buffer> },
+        context: remote ? { remote } : { tar: call.req as AsyncIterable<Buffer> },
         dockerfile: q.get('dockerfile') || undefined,
         tags,
         buildArgs: stringMap(jsonParam(q, 'buildargs', {})),

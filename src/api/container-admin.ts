@@ -6,7 +6,7 @@ import type { Engine } from '../engine/engine.ts';
 import { parseLink } from '../engine/links.ts';
 import { updateContainer, type ResourceUpdate } from '../engine/update.ts';
 import { flag, readJson, type Router } from './http.ts';
-import { registryAuth } from './images.ts';
+import { asDockerd, registryAuth } from './images.ts';
 
 export function containerAdminRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/containers/{id}/update', async (call) => {
@@ -46,6 +46,8 @@ export function containerAdminRoutes(r: Router, engine: Engine): void {
 
   r.on('GET', '/distribution/{name*}/json', async (call) => ({
     status: 200,
-    body: await engine.distribution(call.params.name, registryAuth(call.req.headers['x-registry-auth'])),
+    body: await engine.distribution(call.params.name, registryAuth(call.req.headers['x-registry-auth'])).catch((err) => {
+      throw asDockerd(err);
+    }),
   }));
 }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
-import { BerthError, conflict, invalid, isCode } from '../core/errors.ts';
+import { BerthError, conflict, fromSystemError, invalid, isCode } from '../core/errors.ts';
 import type { RunConfig } from '../core/types.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import { ExecApi } from './exec.ts';
@@ -13,7 +13,7 @@ import { matches } from '../engine/filters.ts';
 import { pruneFilter } from '../engine/prune-filters.ts';
 import { parseTime, readLog } from '../engine/logs.ts';
 import { containerSummary } from '../engine/summary.ts';
-import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, type Call, type Conduit, type Router } from './http.ts';
+import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, terminalSize, type Call, type Conduit, type Router } from './http.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { createOptions } from './translate.ts';
 import { canonicalCreateBody } from './json-keys.ts';
@@ -44,7 +44,8 @@ export class ContainerApi {
   /** Exit codes of containers that may be gone by the time a waiter asks (--rm). */
   private readonly exits = new Map<string, number>();
   /** Starts that failed, counted per container: a `next-exit` waiter answers the one after it began. */
-  private readonly failedStarts = new Map<string, { n: number; code: number; message: string }>();
+  /** kept: an --rm container that could not be removed after its failed start (a full disk). */
+  private readonly failedStarts = new Map<string, { n: number; code: number; message: string; kept?: boolean }>();
   private readonly waiters = new Set<() => void>();
   /** Exits the daemon saw of the containers it started (a restart policy's first run included). */
   private readonly exitCount = new Map<string, number>();
@@ -180,11 +181,14 @@ export class ContainerApi {
   private async startFailed(c: Container, err: unknown): Promise<void> {
     const prev = this.failedStarts.get(c.record.Id)?.n ?? 0;
     const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
-    this.failedStarts.set(c.record.Id, { n: prev + 1, code, message: (err as Error)?.message ?? String(err) });
+    const failed = { n: prev + 1, code, message: (fromSystemError(err) as Error)?.message ?? String(err), kept: false };
+    this.failedStarts.set(c.record.Id, failed);
     if (c.record.HostConfig.AutoRemove) {
       const removed = await this.containers.remove(c.record.Id, true, true).then(() => true, () => false);
       // Its monitor's teardown may have taken it first: dockerd reports the end all the same.
+      // One still there (a full disk refused its removal too) is kept: a waiter hears the failure.
       if (!removed && !this.observe(c.record.Id)) this.containers.event('destroy', c.record);
+      else if (!removed) failed.kept = true;
     }
     this.wake();
   }
@@ -284,10 +288,11 @@ export class ContainerApi {
   }
 
   private async resize(call: Call) {
+    const [h, w] = terminalSize(call.query);
     const c = this.containers.get(call.params.id);
     if (!running(c) || !c.state.Monitor) throw conflict(`Container ${c.record.Id} is not running`);
     if (!c.record.Config.Tty) return { status: 200 };
-    this.containers.resize(c.state.Monitor.pid, this.containers.winsizeFile(c.record.Id), Number(call.query.get('h')), Number(call.query.get('w')));
+    this.containers.resize(c.state.Monitor.pid, this.containers.winsizeFile(c.record.Id), h, w);
     return { status: 200 };
   }
 
@@ -373,7 +378,8 @@ export class ContainerApi {
     await this.until(() => {
       const c = this.observe(id);
       if (c) last = c;
-      if (condition === 'removed') return !c;
+      // A waiter for `removed` of an --rm container that stays (its removal failed too) would wait for good.
+      if (condition === 'removed') return !c || failure()?.kept === true;
       if (!c) return true;
       if (condition === 'not-running') return !running(c) || ended(c);
       if (failure()) return true; // the start it waited for failed: that run is over
@@ -391,11 +397,12 @@ export class ContainerApi {
   }
 
   private async logs(call: Call) {
-    const c = this.containers.get(call.params.id);
     const q = call.query;
     const stdout = flag(q, 'stdout');
     const stderr = flag(q, 'stderr');
+    // dockerd checks the streams before it looks the container up.
     if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    const c = this.containers.get(call.params.id);
     if (c.record.HostConfig.LogConfig?.Type === 'none') throw new BerthError('Unimplemented', 'configured logging driver does not support reading');
     const tail = q.get('tail');
     const since = q.get('since');
@@ -454,9 +461,12 @@ export class ContainerApi {
   }
 
   private async export(call: Call) {
+    // The first chunk before the headers: a missing container is a 404, not an empty 200.
+    const chunks = this.containers.export(call.params.id)[Symbol.asyncIterator]();
+    let next = await chunks.next();
     const res = streamStart(call, 200, 'application/x-tar');
-    for await (const chunk of this.containers.export(call.params.id)) {
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    for (; !next.done; next = await chunks.next()) {
+      if (!res.write(next.value)) await new Promise((r) => res.once('drain', r));
     }
     res.end();
   }

@@ -10,7 +10,7 @@ import type { Engine } from '../engine/engine.ts';
 import { cliStreams, cliWinsizeFile } from './cli-proxy.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { execFailure } from './exec-failure.ts';
-import { frame, hidePaths, hijack, readJson, type Call, type Router } from './http.ts';
+import { frame, hidePaths, hijack, readJson, terminalSize, type Call, type Router } from './http.ts';
 
 interface Exec {
   id: string;
@@ -57,12 +57,13 @@ export class ExecApi {
   }
 
   private async execCreate(call: Call) {
-    const c = this.containers.get(call.params.id);
     const body = await readJson(call.req);
+    const cmd = body.Cmd;
+    // dockerd checks the command before it looks the container up.
+    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
+    const c = this.containers.get(call.params.id);
     if (!isUp(c.state.Status)) throw conflict(`Container ${c.record.Id} is not running`);
     if (c.state.Status === 'paused') throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
-    const cmd = body.Cmd;
-    if (!Array.isArray(cmd) || !cmd.length || cmd.some((x) => typeof x !== 'string')) throw invalid('No exec command specified');
     // docker-py sends `detachKeys` (dockerd reads JSON keys without regard to case).
     const keys = body.DetachKeys ?? body.detachKeys;
     const detachKeys = parseDetachKeys(typeof keys === 'string' && keys ? keys : DEFAULT_DETACH_KEYS); // a bad one is a 400
@@ -220,9 +221,10 @@ export class ExecApi {
   }
 
   private async execResize(call: Call) {
+    const [h, w] = terminalSize(call.query);
     const x = this.exec(call.params.id);
     if (!x.running) throw conflict(`Exec instance ${x.id} is not running`);
-    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? cliWinsizeFile(this.engine.root.dir, x.id) : this.containers.winsizeFile(x.container, x.id), Number(call.query.get('h')), Number(call.query.get('w')));
+    if (x.tty) this.containers.resize(x.monitorPid, x.cli ? cliWinsizeFile(this.engine.root.dir, x.id) : this.containers.winsizeFile(x.container, x.id), h, w);
     return { status: 201 };
   }
 

@@ -194,6 +194,14 @@ export function flag(q: URLSearchParams, name: string): boolean {
 }
 
 /** The `filters` query parameter: a JSON map of key -> [values] or key -> {value: true}. */
+/** A resize's h and w, refused as dockerd's strconv.Atoi refuses them. */
+export function terminalSize(q: URLSearchParams): [h: number, w: number] {
+  return [q.get('h') ?? '', q.get('w') ?? ''].map((v) => {
+    if (!/^[+-]?\d+$/.test(v)) throw invalid(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v);
+  }) as [number, number];
+}
+
 export function filters(q: URLSearchParams): Map<string, string[]> {
   const raw = q.get('filters');
   const out = new Map<string, string[]>();

@@ -1,6 +1,6 @@
 // /images/*: list, inspect, pull (JSON progress lines), import, tag, remove, history.
 import { digestHex } from '../content/store.ts';
-import { invalid } from '../core/errors.ts';
+import { BerthError, invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PullEvent } from '../engine/pull.ts';
 import type { PushEvent } from '../engine/push.ts';
@@ -18,8 +18,6 @@ const STATUS: Record<string, string> = {
 
 export function imageRoutes(r: Router, engine: Engine): void {
   const images = () => engine.images;
-  // dockerd's image events: the image's labels and `name` (a reference, or the id itself).
-  const event = (action: string, id: string, name = id) => engine.events.emit('image', action, id, { ...images().get(id)?.config.config?.Labels, name });
 
   r.on('GET', '/images/json', async (call) => {
     const f = filters(call.query);
@@ -59,6 +57,17 @@ export function imageRoutes(r: Router, engine: Engine): void {
     };
   });
 
+  // docker search: the index's v1 search API; the registry's credentials are not needed.
+  r.on('GET', '/images/search', async (call) => {
+    const { parseSearchFilters, searchImages } = await import('../registry/search.ts');
+    const limit = call.query.get('limit');
+    const body = await searchImages(call.query.get('term') ?? '', {
+      limit: limit ? Number(limit) : undefined,
+      filters: parseSearchFilters(Object.fromEntries(filters(call.query))),
+    });
+    return { status: 200, body };
+  });
+
   r.on('GET', '/images/{name*}/json', async (call) => {
     const rec = images().resolve(call.params.name);
     const body = inspectImage(rec, images().list().find((s) => s.record.id === rec.id)?.names ?? []) as Record<string, unknown>;
@@ -82,24 +91,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
   });
 
   r.on('POST', '/images/{name*}/tag', async (call) => {
+    const source = images().resolve(call.params.name); // a missing image first, as dockerd
     const repo = call.query.get('repo');
     if (!repo) throw invalid('repository name must have at least one component');
     const tag = call.query.get('tag');
-    const id = images().resolve(call.params.name).id;
-    const name = tag ? `${repo}:${tag}` : repo;
-    images().tag(id, name);
-    event('tag', id, familiarReference(parseReference(name)));
+    images().tag(source.id, tag ? `${repo}:${tag}` : repo);
     return { status: 201 };
   });
 
   r.on('DELETE', '/images/{name*}', async (call) => {
-    const id = images().resolve(call.params.name).id;
-    const labels = images().get(id)?.config.config?.Labels;
     const lines = images().remove(call.params.name, { force: flag(call.query, 'force'), inUse: engine.containers.imageUsers() });
-    for (const l of lines) {
-      if (l.startsWith('Untagged: ')) engine.events.emit('image', 'untag', id, { ...labels, name: id });
-      else if (l === `Deleted: ${id}`) engine.events.emit('image', 'delete', id, { ...labels, name: id });
-    }
     return {
       status: 200,
       body: lines.map((l) => (l.startsWith('Untagged: ') ? { Untagged: l.slice(10) } : { Deleted: l.slice(9) })),
@@ -112,7 +113,9 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const body = await readJson(call.req);
     const username = body.username, password = body.password;
     if (typeof username !== 'string' || typeof password !== 'string' || !username) throw invalid('username and password are required');
-    await engine.login(typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io', { username, password });
+    await engine.login(typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io', { username, password }).catch((err) => {
+      throw asDockerd(err);
+    });
     return { status: 200, body: { Status: 'Login Succeeded', IdentityToken: '' } };
   });
 
@@ -122,22 +125,25 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const name = tag ? `${call.params.name}:${tag}` : call.params.name;
     let res: ReturnType<typeof streamStart> | undefined;
     const line = (o: object) => (res ??= streamStart(call, 200, 'application/json')).write(JSON.stringify(o) + '\r\n');
+    // dockerd names the repository before anything else, so that every later failure (no such
+    // image, the registry's refusal) is an error line in a 200 stream, which clients read.
+    const credentials = registryAuth(call.req.headers['x-registry-auth']);
+    const ref = parseReference(name);
+    line({ status: `The push refers to repository [${ref.domain}/${ref.path}]` }); // the full name, as dockerd
     try {
       const result = await engine.push(name, {
-        credentials: registryAuth(call.req.headers['x-registry-auth']),
+        credentials,
         onEvent: (e: PushEvent) => {
-          if (e.type === 'start') line({ status: `The push refers to repository [${familiarRepository(e.ref)}]` });
-          else if (e.type === 'layer') {
+          if (e.type === 'layer') {
             const status = e.status === 'mounted' ? `Mounted from ${e.from ?? ''}` : (PUSH_STATUS[e.status] ?? e.status);
             line({ status, progressDetail: e.total ? { current: e.current ?? 0, total: e.total } : {}, id: digestHex(e.id).slice(0, 12) });
           }
         },
       });
-      engine.events.emit('image', 'push', familiarReference(result.ref), { name: familiarRepository(result.ref) });
       line({ status: `${result.ref.tag ?? 'latest'}: digest: ${result.digest} size: ${result.size}` });
       line({ progressDetail: {}, aux: { Tag: result.ref.tag ?? 'latest', Digest: result.digest, Size: result.size } });
     } catch (err) {
-      if (!res) throw err;
+      if (!res) throw asDockerd(err);
       const message = (errorReply(err).body as { message: string }).message;
       line({ errorDetail: { message }, error: message });
     }
@@ -147,32 +153,30 @@ export function imageRoutes(r: Router, engine: Engine): void {
   // docker save: one image (/images/{name}/get) or several (/images/get?names=..), as a tar.
   const save = async (call: Call, names: string[]) => {
     if (!names.length) throw invalid('no images to save');
-    const ids = new Set(names.map((n) => images().resolve(n).id)); // a missing one is a 404 before any byte
+    for (const n of names) images().resolve(n); // a missing one is a 404 before any byte
     const res = streamStart(call, 200, 'application/x-tar');
     for await (const chunk of engine.save(names)) {
       if (!res.write(chunk)) await new Promise((done) => res.once('drain', done));
     }
     res.end();
-    for (const id of ids) event('save', id);
   };
   r.on('GET', '/images/get', (call) => save(call, call.query.getAll('names')));
   r.on('GET', '/images/{name*}/get', (call) => save(call, [call.params.name]));
 
   // docker load: the body is the archive; what was loaded comes back as stream lines.
   r.on('POST', '/images/load', async (call) => {
-    let loaded: Awaited<ReturnType<typeof engine.load>>;
+    // dockerd answers a load with a 200 stream whatever happens: an archive it refuses is an
+    // error line (which the docker CLI prints, and the SDKs return), not an HTTP error.
+    let loaded: Awaited<ReturnType<Engine['load']>>;
     try {
       loaded = await engine.load(call.req as AsyncIterable<Buffer>);
     } catch (err) {
-      // dockerd answers a load 200 whatever happens, a failure as the stream's error line
-      // (docker-py raises ImageLoadError from it).
       const message = (errorReply(err).body as { message: string }).message;
       streamStart(call, 200, 'application/json').end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
       return;
     }
     const res = streamStart(call, 200, 'application/json');
     for (const img of loaded) {
-      event('load', img.id);
       const lines = img.names.length ? img.names.map((n) => `Loaded image: ${familiarReference(parseReference(n))}\n`) : [`Loaded image ID: ${img.id}\n`];
       for (const l of lines) res.write(JSON.stringify({ stream: l }) + '\r\n');
     }
@@ -199,7 +203,6 @@ export function imageRoutes(r: Router, engine: Engine): void {
       const repo = q.get('repo');
       const name = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
       const rec = await images().importRootfs(call.req as AsyncIterable<Buffer>, { name, changes: parseChanges(q.getAll('changes')), message: q.get('message') ?? undefined });
-      event('import', rec.id);
       const res = streamStart(call, 200, 'application/json');
       res.end(JSON.stringify({ status: rec.id }) + '\n');
       return;
@@ -224,16 +227,23 @@ export function imageRoutes(r: Router, engine: Engine): void {
           }
         },
       });
-      engine.events.emit('image', 'pull', familiarReference(result.ref), { ...result.image.config.config?.Labels, name: familiarRepository(result.ref) });
       line({ status: `Digest: ${result.digest}` });
       line({ status: result.upToDate ? `Status: Image is up to date for ${familiarReference(result.ref)}` : `Status: Downloaded newer image for ${familiarReference(result.ref)}` });
     } catch (err) {
-      if (!res) throw err;
+      if (!res) throw asDockerd(err);
       const message = (errorReply(err).body as { message: string }).message;
       line({ errorDetail: { message }, error: message });
     }
     res!.end();
   });
+}
+
+/**
+ * A registry that cannot be reached (or answers with a server error) is Unavailable to the engine,
+ * which retries it; dockerd answers such a pull or login with a 500, which clients expect.
+ */
+export function asDockerd(err: unknown): unknown {
+  return err instanceof BerthError && err.code === 'Unavailable' ? new BerthError('Internal', err.message, { cause: err }) : err;
 }
 
 const PUSH_STATUS: Record<string, string> = {

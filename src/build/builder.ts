@@ -23,6 +23,8 @@ import { advance, applyConfig, CACHE_KEYS_FIELD, DEFAULT_SHELL, envMap, historyK
 import type { Dockerfile, Instruction, Stage } from './types.ts';
 import { copyMatched, hashSources, matchSource } from './context.ts';
 import { CacheFrom } from './cache-from.ts';
+import { openAgents, type RunAgents } from './ssh.ts';
+import { cacheMountName, cacheMountsDir, lockCacheMounts } from './cache-lock.ts';
 
 /** Build args every build accepts without an ARG (docker's predefined proxies). */
 const PREDEFINED = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
@@ -292,7 +294,7 @@ class Run {
     }
   }
 
-  /** One holder at a time of a `sharing=locked` cache mount, in this process. */
+  /** One holder at a time of a `sharing=locked` cache mount: in this process, then in the root. */
   private async locked<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
     if (!ids.length) return fn();
     const prev = Promise.all(ids.map((id) => this.locks.get(id)));
@@ -301,7 +303,13 @@ class Run {
     for (const id of ids) this.locks.set(id, mine);
     await prev;
     try {
-      return await fn();
+      // Then the root-wide lock, which other processes' builds take too.
+      const unlock = await lockCacheMounts(this.engine.root.dir, ids, this.signal);
+      try {
+        return await fn();
+      } finally {
+        unlock();
+      }
     } finally {
       release();
     }
@@ -335,7 +343,11 @@ class Run {
         scratches.push(d);
         return d;
       };
+      let agents: RunAgents | undefined;
       try {
+        agents = await openAgents(ins.mounts, x, this.opts.ssh, scratch, cfg.WorkingDir || '/');
+        const ssh = agents;
+        const lockIds: string[] = [];
         const mounts = mountSpecs(ins, x, {
           bind: (m, xx) => {
             const source = m.source !== undefined ? xx.word(m.source) : '/';
@@ -347,19 +359,20 @@ class Run {
           },
           secret: (id) => this.opts.secrets?.find((s) => s.id === id),
           cacheDir: (id, sharing) => {
+            if (sharing === 'locked') lockIds.push(id);
             if (sharing === 'private' && (this.cacheUsers.get(id) ?? 0) > 0) return scratch();
             this.cacheUsers.set(id, (this.cacheUsers.get(id) ?? 0) + 1);
             held.push(id);
-            const d = path.join(this.engine.root.dir, 'build', 'cache-mounts', chainKey('cache', id).slice(0, 32));
+            const d = path.join(cacheMountsDir(this.engine.root.dir), cacheMountName(id));
             fs.mkdirSync(d, { recursive: true });
             return d;
           },
           scratch,
+          ssh: (m) => ssh.socket(m),
         }, cfg.WorkingDir || '/');
-        const lockIds = ins.mounts.filter((m) => m.type === 'cache' && m.sharing === 'locked').map((m) => m.id ?? m.target ?? '');
         const t0 = performance.now();
         const out = await this.locked(lockIds, () => runStep({
-          engine: this.engine, state, args: argv, buildEnv: buildArgs.map(([k, v]) => `${k}=${v}`), mounts, network, signal: this.signal,
+          engine: this.engine, state, args: argv, buildEnv: [...buildArgs.map(([k, v]) => `${k}=${v}`), ...(ssh.env && !env.has('SSH_AUTH_SOCK') ? [`SSH_AUTH_SOCK=${ssh.env}`] : [])], mounts, network, signal: this.signal,
           scratchImages: this.scratchImages, defer: (w) => this.deferred.push(w),
           onContainer: (id) => this.emit({ type: 'container', step: info, id }),
           onOutput: (stream, data) => this.emit({ type: 'log', step: info, stream, data }),
@@ -367,6 +380,7 @@ class Run {
         this.timings.run += performance.now() - t0;
         return advance(state, { key, createdBy, layer: out.layer && { descriptor: { mediaType: MEDIA.ociLayerTar, digest: out.layer.diffId, size: out.layer.size }, size: out.layer.size } });
       } finally {
+        await agents?.close();
         for (const id of held) this.cacheUsers.set(id, this.cacheUsers.get(id)! - 1);
         for (const d of scratches) fs.rmSync(d, { recursive: true, force: true });
       }
@@ -389,10 +403,10 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let run: Run | undefined;
   engine.images.sweepInterrupted(); // scratch a killed build left behind
-  const ctx = await openContext(opts.context, engine.root.dir, opts.dockerfile);
+  const ctx = await openContext(opts.context, engine.root.dir, opts.dockerfile, opts.signal);
   try {
     const name = opts.dockerfile || 'Dockerfile';
-    let text = opts.dockerfileText;
+    let text = opts.dockerfileText ?? ctx.dockerfileText;
     if (text === undefined) {
       const p = path.join(ctx.dir, ...ctx.view.resolve(name));
       if (!fs.statSync(p, { throwIfNoEntry: false })?.isFile()) throw notFound(`Cannot locate specified Dockerfile: ${name}`);

@@ -12,7 +12,9 @@ import { selfRef } from '../kernel/process.ts';
 import { shimSpecialFs } from '../runtime/shim.ts';
 import { randomHex } from '../util/random.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { uncompressed } from './archive.ts';
 import { compileGlob } from './glob.ts';
+import { fetchRemote } from './remote.ts';
 import { LayeredFs } from './layered.ts';
 import { loadIgnore, type IgnoreMatcher } from './ignore.ts';
 
@@ -22,6 +24,8 @@ export interface BuildContext {
   ignore?: IgnoreMatcher;
   /** Unpacked from a stream into scratch space: new inodes every build, so hashes are not remembered. */
   streamed: boolean;
+  /** A remote context that was a Dockerfile alone (the context is then empty). */
+  dockerfileText?: string;
   /** Removes the scratch copy of a streamed context (a directory context is left alone). */
   close(): void;
 }
@@ -36,10 +40,29 @@ export function scratchDir(rootDir: string, kind: string): string {
   return dir;
 }
 
-export async function openContext(src: { dir: string } | { tar: AsyncIterable<Buffer> }, rootDir: string, dockerfile?: string): Promise<BuildContext> {
+export async function openContext(src: { dir: string } | { tar: AsyncIterable<Buffer> } | { remote: string }, rootDir: string, dockerfile?: string, signal?: AbortSignal): Promise<BuildContext> {
   let dir: string;
   let scratch: string | undefined;
-  if ('dir' in src) {
+  let dockerfileText: string | undefined;
+  if ('remote' in src) {
+    scratch = scratchDir(rootDir, 'context');
+    try {
+      const got = await fetchRemote(src.remote, scratch, { signal });
+      if (got.kind === 'dir') dir = got.dir;
+      else {
+        dir = path.join(scratch, 'context');
+        fs.mkdirSync(dir);
+        if (got.kind === 'dockerfile') dockerfileText = got.text;
+        else {
+          await applyLayer(padded(uncompressed(got.file)), dir, shimSpecialFs);
+          fs.rmSync(got.file);
+        }
+      }
+    } catch (err) {
+      fs.rmSync(scratch, { recursive: true, force: true });
+      throw err;
+    }
+  } else if ('dir' in src) {
     const st = fs.statSync(src.dir, { throwIfNoEntry: false });
     if (!st?.isDirectory()) throw notFound(`unable to prepare context: path "${src.dir}" not found`);
     dir = fs.realpathSync(src.dir);
@@ -55,7 +78,7 @@ export async function openContext(src: { dir: string } | { tar: AsyncIterable<Bu
   }
   // <Dockerfile>.dockerignore beside a named Dockerfile first, then .dockerignore (docker's order).
   const ignore = loadIgnore(dir, dockerfile);
-  return { dir, view: new LayeredFs([dir]), ignore, streamed: scratch !== undefined, close: () => scratch && fs.rmSync(scratch, { recursive: true, force: true }) };
+  return { dir, view: new LayeredFs([dir]), ignore, streamed: scratch !== undefined, dockerfileText, close: () => scratch && fs.rmSync(scratch, { recursive: true, force: true }) };
 }
 
 /**

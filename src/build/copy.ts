@@ -13,6 +13,9 @@ import { shimSpecialFs } from '../runtime/shim.ts';
 import { readImageFile } from '../snapshot/layers.ts';
 import { layerTar } from '../snapshot/diff.ts';
 import { isArchive, uncompressed } from './archive.ts';
+import { fetchToFile } from './fetch-file.ts';
+import { gitCheckout, isGitUrl } from './remote.ts';
+import { excludeFrom, excludeMatcher, matchParents } from './copy-select.ts';
 import { hashSources, matchSource, type FileHashes, type Matched } from './context.ts';
 import type { IgnoreMatcher } from './ignore.ts';
 import { LayeredFs } from './layered.ts';
@@ -33,7 +36,8 @@ export interface CopySource {
 type Piece =
   | { kind: 'tree'; m: Matched }
   | { kind: 'archive'; m: Matched }
-  | { kind: 'data'; name: string; data: Buffer; mode: number };
+  | { kind: 'data'; name: string; data: Buffer; mode: number }
+  | { kind: 'file'; name: string; file: string; mode: number };
 
 export interface CopyPlan {
   /** What the cache key adds for this step: the sources' content hash. */
@@ -44,23 +48,23 @@ export interface CopyPlan {
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
+/** A Git URL that cannot be a context path (`github.com/x` can: BuildKit takes it as one too). */
+const isGitSource = (s: string) => isGitUrl(s) && !s.startsWith('github.com/');
 
-async function download(url: string, checksum: string | undefined, signal?: AbortSignal): Promise<Buffer> {
-  let res: Response;
+/** ADD <url>: downloaded into a scratch directory (streamed, not held in memory), checked against --checksum. */
+async function download(url: string, checksum: string | undefined, dir: string, signal?: AbortSignal): Promise<{ file: string; sha256: string }> {
+  const m = checksum === undefined ? undefined : /^sha256:([a-f0-9]{64})$/.exec(checksum);
+  if (checksum !== undefined && !m) throw invalid(`unsupported --checksum "${checksum}" (sha256:<hex> only)`);
+  const file = path.join(dir, 'download');
+  let got: string;
   try {
-    res = await fetch(url, { signal, redirect: 'follow' });
+    got = (await fetchToFile(url, file, signal)).sha256;
   } catch (err) {
+    if (signal?.aborted) throw err;
     throw invalid(`failed to load ${url}: ${(err as Error).message}`, err);
   }
-  if (!res.ok) throw invalid(`invalid response status ${res.status} for ${url}`);
-  const data = Buffer.from(await res.arrayBuffer());
-  if (checksum) {
-    const m = /^sha256:([a-f0-9]{64})$/.exec(checksum);
-    if (!m) throw invalid(`unsupported --checksum "${checksum}" (sha256:<hex> only)`);
-    const got = createHash('sha256').update(data).digest('hex');
-    if (got !== m[1]) throw invalid(`digest mismatch for ${url}: expected ${checksum}, got sha256:${got}`);
-  }
-  return data;
+  if (m && got !== m[1]) throw invalid(`digest mismatch for ${url}: expected ${checksum}, got sha256:${got}`);
+  return { file, sha256: got };
 }
 
 /** The file name a download gets: the last element of the decoded path (a `%2f` is a "/" too, as docker's path.Base). */
@@ -86,7 +90,8 @@ export async function planCopy(p: {
   const { ins, x, state } = p;
   const cfg = state.config.config ?? {};
   if (ins.kind === 'COPY' && ins.sources.some(isUrl)) throw invalid(`${ins.source.file}:${ins.source.line}: source can't be a URL for COPY`);
-  if (ins.parents || ins.exclude.length) throw invalid(`${ins.kind} ${ins.parents ? '--parents' : '--exclude'} is not supported by this builder yet`);
+  if (ins.kind === 'COPY' && ins.sources.some(isGitSource)) throw invalid(`${ins.source.file}:${ins.source.line}: source can't be a git ref for COPY`);
+  const exclude = excludeMatcher(ins.exclude.map((e) => x.word(e)));
   const pieces: Piece[] = [];
   const h = createHash('sha256');
   let wildcard = false;
@@ -98,14 +103,27 @@ export async function planCopy(p: {
   for (const raw of ins.sources) {
     if (raw.startsWith('<<')) continue; // a heredoc's name: its content came above
     const s = x.word(raw);
-    if (isUrl(s)) {
-      const data = await download(s, ins.checksum && x.word(ins.checksum), p.signal);
-      pieces.push({ kind: 'data', name: urlName(s), data, mode: 0o600 });
-      h.update(`url ${s} ${createHash('sha256').update(data).digest('hex')}\n`);
+    if (ins.kind === 'ADD' && isGitSource(s)) {
+      // ADD <git URL>: the tree at the ref (its subdir), without .git unless --keep-git-dir.
+      if (ins.checksum) throw invalid(`ADD --checksum is not supported for a Git source: ${s}`);
+      const dir = await gitCheckout(s, p.scratch(), { signal: p.signal, keepGitDir: ins.keepGitDir === true });
+      for (const m of excludeFrom(matchSource(new LayeredFs([dir]), '/', { where: 'Git repository' }), exclude, false)) {
+        pieces.push({ kind: 'tree', m });
+        h.update(`git ${s} ${hashSources([m], false)}\n`);
+      }
       continue;
     }
-    if (/[*?[]/.test(s)) wildcard = true;
-    for (const m of matchSource(p.src.view, s, { ignore: p.src.ignore, where: p.src.where })) {
+    if (isUrl(s)) {
+      const got = await download(s, (ins.checksum && x.word(ins.checksum)) || undefined, p.scratch(), p.signal);
+      pieces.push({ kind: 'file', name: urlName(s), file: got.file, mode: 0o600 });
+      h.update(`url ${s} ${got.sha256}\n`);
+      continue;
+    }
+    const glob = /[*?[]/.test(s);
+    if (glob) wildcard = true;
+    const where = { ignore: p.src.ignore, where: p.src.where };
+    const matched = ins.parents ? matchParents(p.src.view, s, { ...where, exclude }) : excludeFrom(matchSource(p.src.view, s, where), exclude, glob);
+    for (const m of matched) {
       const archive = ins.kind === 'ADD' && !m.isDir && m.items[0].st.isFile() && (await isArchive(m.items[0].abs));
       pieces.push(archive ? { kind: 'archive', m } : { kind: 'tree', m });
       h.update(`${archive ? 'archive' : 'tree'} ${hashSources([m], p.src.keepOwners, p.src.hashes)}\n`);
@@ -114,8 +132,8 @@ export async function planCopy(p: {
   const destRaw = x.word(ins.dest);
   const dest = destRaw.startsWith('/') ? destRaw : `${cfg.WorkingDir || '/'}/${destRaw}`;
   const destIsDir = /\/\.?$/.test(destRaw) || pieces.length > 1 || wildcard;
-  h.update(`dest ${dest} ${destIsDir} chown=${ins.chown ?? ''} chmod=${ins.chmod ?? ''} link=${ins.link}\n`);
-  const flags = [ins.from ? `--from=${ins.from}` : '', ins.chown ? `--chown=${ins.chown}` : '', ins.chmod ? `--chmod=${ins.chmod}` : '', ins.link ? '--link' : ''].filter(Boolean);
+  h.update(`dest ${dest} ${destIsDir} chown=${ins.chown ?? ''} chmod=${ins.chmod ?? ''} link=${ins.link} parents=${ins.parents} exclude=${JSON.stringify(ins.exclude)}\n`);
+  const flags = [ins.parents ? '--parents' : '', ins.from ? `--from=${ins.from}` : '', ins.chown ? `--chown=${ins.chown}` : '', ins.chmod ? `--chmod=${ins.chmod}` : '', ins.link ? '--link' : ''].filter(Boolean);
   const shown = [...flags, ...ins.heredocs.map((d) => `<<${d.name}`), ...ins.sources, ins.dest].join(' ');
   return {
     hash: h.digest('hex'),
@@ -193,14 +211,15 @@ async function layOut(p: {
   };
   const dirTimes: Array<[string, fs.Stats]> = [];
   for (const piece of p.pieces) {
-    if (piece.kind === 'data') {
+    if (piece.kind === 'data' || piece.kind === 'file') {
       // The name comes from the Dockerfile (a heredoc's) or a URL: one plain name, or it could
       // climb out of the staging directory.
       if (!piece.name || piece.name === '.' || piece.name === '..' || piece.name.includes('/')) throw invalid(`${ins.kind}: invalid file name ${JSON.stringify(piece.name)}`);
       const parts = intoDir ? [...destParts, piece.name] : destParts;
       clear(parts);
       const abs = path.join(S, ...parts);
-      fs.writeFileSync(abs, piece.data, { mode: chmod ?? piece.mode, flag: 'wx' });
+      if (piece.kind === 'file') fs.copyFileSync(piece.file, abs, fs.constants.COPYFILE_EXCL);
+      else fs.writeFileSync(abs, piece.data, { mode: chmod ?? piece.mode, flag: 'wx' });
       fs.chmodSync(abs, chmod ?? piece.mode);
       fs.lchownSync(abs, owner?.uid ?? 0, owner?.gid ?? 0);
       continue;

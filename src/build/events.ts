@@ -22,6 +22,8 @@ export type BuildEvent =
   /** The build's outcome: the image id, the tags it got, and where the time went (ms). */
   | { type: 'result'; id: string; tags: string[]; timings: Timings };
 
+import type { SshAgent } from './ssh.ts';
+
 export interface Timings {
   context: number;
   cacheLookup: number;
@@ -40,8 +42,11 @@ export interface Secret {
 export type Output = { type: 'local'; dest: string } | { type: 'tar'; dest: string } | { type: 'image' };
 
 export interface BuildOptions {
-  /** The context: a directory, or a tar stream (plain or compressed) unpacked into a scratch directory. */
-  context: { dir: string } | { tar: AsyncIterable<Buffer> };
+  /**
+   * The context: a directory, a tar stream (plain or compressed) unpacked into a scratch directory,
+   * or a remote one (a Git URL, or a URL to an archive or a Dockerfile: build/remote.ts).
+   */
+  context: { dir: string } | { tar: AsyncIterable<Buffer> } | { remote: string };
   /** The Dockerfile's path inside the context (default "Dockerfile"), or its text (-f -). */
   dockerfile?: string;
   dockerfileText?: string;
@@ -56,6 +61,8 @@ export interface BuildOptions {
   platform?: string;
   cacheFrom?: string[];
   secrets?: Secret[];
+  /** SSH agents for RUN --mount=type=ssh; undefined: no client session to carry any (the Engine API). */
+  ssh?: SshAgent[];
   outputs?: Output[];
   signal?: AbortSignal;
   onEvent?: (e: BuildEvent) => void;

@@ -17,6 +17,7 @@ import type { Instruction, RunMount } from './types.ts';
 import { heredocText } from './dockerfile/parse.ts';
 import { mark } from '../util/trace.ts';
 import type { Secret } from './events.ts';
+import { sshTarget } from './ssh.ts';
 
 type RunIns = Extract<Instruction, { kind: 'RUN' }>;
 
@@ -45,10 +46,13 @@ export interface MountSource {
   /** The cache mount's directory; `private` gets a fresh one while another step uses it. */
   cacheDir(id: string, sharing: RunMount['sharing']): string;
   scratch(): string;
+  /** The socket forwarding to the mount's SSH agent (build/ssh.ts); none: the mount is left out. */
+  ssh(m: RunMount): string | undefined;
 }
 
 export function mountSpecs(ins: RunIns, x: Expand, src: MountSource, workdir: string): MountSpec[] {
   const out: MountSpec[] = [];
+  let sshIndex = 0;
   for (const m of ins.mounts) {
     const target = m.target !== undefined ? x.word(m.target) : undefined;
     const abs = (t: string) => (t.startsWith('/') ? t : path.posix.join(workdir || '/', t));
@@ -98,8 +102,12 @@ export function mountSpecs(ins: RunIns, x: Expand, src: MountSource, workdir: st
         out.push({ Type: 'bind', Source: copy, Target: target ? abs(target) : `/run/secrets/${id}`, ReadOnly: true });
         break;
       }
-      case 'ssh':
-        throw invalid('RUN --mount=type=ssh is not supported');
+      case 'ssh': {
+        const at = sshTarget(m, sshIndex++, x, workdir);
+        const socket = src.ssh(m);
+        if (socket) out.push({ Type: 'bind', Source: socket, Target: at, ReadOnly: true });
+        break;
+      }
     }
   }
   return out;

@@ -55,6 +55,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   daemon: async () => (await import('./commands/daemon.ts')).daemon,
   build: async () => (await import('./commands/build.ts')).build,
   history: async () => (await import('./commands/build.ts')).history,
+  search: async () => (await import('./commands/search.ts')).search,
   builder: async () => (await import('./commands/build.ts')).builder,
   compose: async () => (await import('./commands/compose.ts')).compose,
   version: async () => (await import('./commands/version.ts')).version,
@@ -107,6 +108,7 @@ Commands:
   rmi       Remove one or more images
   build     Build an image from a Dockerfile
   history   Show the history of an image
+  search    Search Docker Hub (or the registry in the term) for images
   builder   Manage the build cache (prune)
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   events    Get real time events from the engine

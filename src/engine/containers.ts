@@ -3,7 +3,7 @@
 // methods are what the CLI, the API, build and compose call; each is a line into the module that
 // does the work, so a newcomer finds a verb by its file name.
 import * as path from 'node:path';
-import { isUp, type ContainerRecord, type EndpointSpec } from '../core/container.ts';
+import { isUp, type ContainerRecord, type ContainerState, type EndpointSpec } from '../core/container.ts';
 import type { ImageRecord } from '../core/types.ts';
 import type { ImageStore } from '../image/store.ts';
 import type { CgroupDriver } from '../kernel/cgroups.ts';
@@ -29,6 +29,7 @@ import { kill, killAndWait, stop, wait } from './container/stop.ts';
 import { pause, unpause } from './container/pause.ts';
 import { ContainerStore } from './container/store.ts';
 import { stats, top } from './container/top.ts';
+import { publishRestartPolicy } from './container/restart-policy.ts';
 import type { Container, ContainerStreams, CreateOptions, ExecOptions, NetworkView } from './container/types.ts';
 import type { PathStat } from './copy.ts';
 import { Events } from './events.ts';
@@ -153,6 +154,8 @@ export class Containers {
   peerNames(record: ContainerRecord): string[] { return net.peerNames(record); }
   /** Writes a changed record (network connect, docker update). */
   saveRecord(record: ContainerRecord): void { this.ctx.store.saveRecord(record); }
+  /** docker update --restart: a running container's monitor follows it from its next exit. */
+  publishRestartPolicy(record: ContainerRecord, state: ContainerState): void { publishRestartPolicy(this.ctx, record, state); }
   /** network connect/disconnect: the networks joined at the next start. */
   setEndpoints(record: ContainerRecord, endpoints: Record<string, EndpointSpec>): void {
     record.Endpoints = endpoints;

@@ -33,7 +33,8 @@ export class Engine {
       // Loaded when a layer is unpacked: only unpacking needs the tar code.
       const build: LayerBuilder = async (tar, fd) => (await import('../image/layer-image.ts')).buildLayerImage(tar, fd);
       const layers = new LayerStore(path.join(this.root.dir, 'layers'), shimLayerMounts, path.join(LAYER_MOUNTS, this.root.key), build);
-      this._images = new ImageStore(this.root.dir, content, layers);
+      // Image events go to the root's journal, with dockerd's actors and attributes.
+      this._images = new ImageStore(this.root.dir, content, layers, (action, actor, name, labels) => this.events.emit('image', action, actor, { ...labels, name }));
     }
     return this._images;
   }
@@ -67,7 +68,10 @@ export class Engine {
   /** Pulls an image from its registry; progress arrives through `opts.onEvent`. */
   async pull(name: string, opts: PullOptions = {}): Promise<PullResult> {
     const r = await this.registries();
-    return new r.pull.Puller(this.images, r.credentials).pull(name, opts);
+    const result = await new r.pull.Puller(this.images, r.credentials).pull(name, opts);
+    const { familiarReference, familiarRepository } = await import('../image/reference.ts');
+    this.images.event('pull', familiarReference(result.ref), familiarRepository(result.ref));
+    return result;
   }
 
   /** What a registry holds under a reference (descriptor and platforms), nothing pulled. */
@@ -79,7 +83,10 @@ export class Engine {
   /** Pushes a tagged image to its registry; progress arrives through `opts.onEvent`. */
   async push(name: string, opts: { onEvent?: (e: PushEvent) => void; credentials?: Credentials } = {}): Promise<PushResult> {
     const [r, push] = await Promise.all([this.registries(), import('./push.ts')]);
-    return new push.Pusher(this.images, r.credentials).push(name, opts);
+    const result = await new push.Pusher(this.images, r.credentials).push(name, opts);
+    const { familiarReference, familiarRepository } = await import('../image/reference.ts');
+    this.images.event('push', familiarReference(result.ref), familiarRepository(result.ref));
+    return result;
   }
 
   /** Verifies credentials against a registry, then keeps them (<root>/auth.json); returns the registry's key. */
@@ -97,6 +104,7 @@ export class Engine {
   async *save(names: string[]): AsyncGenerator<Buffer> {
     const { saveImages } = await import('../image/archive.ts');
     yield* saveImages(this.images, names);
+    for (const n of names) this.images.event('save', this.images.resolve(n).id, this.images.resolve(n).id);
   }
 
   /** Loads a docker-archive or OCI-layout tar (plain, gzip or zstd); nothing stays of a bad one. */

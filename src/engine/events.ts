@@ -147,7 +147,13 @@ export function eventMatches(e: EngineEvent, f: Map<string, string[]>): boolean 
         case 'type': return e.Type === v;
         case 'event': return e.Action === v || e.Action.startsWith(v + ':');
         case 'container': return e.Type === 'container' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
-        case 'image': return e.Actor.Attributes.image === v;
+        case 'image': {
+          // dockerd's rule: the actor or its image name (an image event's `name`, a container
+          // event's `image`), each also without its tag.
+          const name = e.Actor.Attributes[e.Type === 'image' ? 'name' : 'image'] ?? '';
+          const untagged = (s: string) => (s.startsWith('sha256:') ? s : s.replace(/:[^:/@]+$/, ''));
+          return [e.Actor.ID, name, untagged(e.Actor.ID), untagged(name)].includes(v);
+        }
         case 'label': {
           const eq = v.indexOf('=');
           return eq < 0 ? v in e.Actor.Attributes : e.Actor.Attributes[v.slice(0, eq)] === v.slice(eq + 1);

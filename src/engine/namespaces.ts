@@ -31,8 +31,11 @@ export function checkNamespaceModes(h: HostConfig, resolve: (ref: string) => str
   if (h.UTSMode === 'host' && (h.NetworkMode ?? '').startsWith('container:')) throw invalid('conflicting options: hostname and the network mode');
 }
 
-/** At start: what the plan shares; initPid gives a running container's init (or throws). */
-export function sharedNamespaces(h: HostConfig, initPid: (ref: string) => number): PlanInput['namespaces'] {
+/**
+ * At start: what the plan shares; initPid gives a running container's init (or throws), and
+ * donorShm the /dev/shm a container made shareable for others to bind (undefined otherwise).
+ */
+export function sharedNamespaces(h: HostConfig, initPid: (ref: string) => number, donorShm: (ref: string) => string | undefined = () => undefined): PlanInput['namespaces'] {
   const out: NonNullable<PlanInput['namespaces']> = {};
   const of = (v: string | undefined, ns: string): SharedNs | undefined => {
     if (v === 'host') return 'host';
@@ -42,10 +45,16 @@ export function sharedNamespaces(h: HostConfig, initPid: (ref: string) => number
   out.pid = of(h.PidMode, 'pid');
   out.ipc = of(h.IpcMode, 'ipc');
   out.uts = of(h.UTSMode, 'uts');
-  // The host's IPC namespace comes with its /dev/shm (POSIX shared memory lives there). Another
-  // container's /dev/shm is a mount in its own mount namespace, which cannot be bound from
-  // here: such a container shares System V IPC and message queues, with a /dev/shm of its own.
+  // The host's IPC namespace comes with its /dev/shm (POSIX shared memory lives there), and a
+  // shareable container's with the one its monitor mounted on the host (docker's --ipc
+  // shareable; a CRI pod's sandbox). A private container's /dev/shm is a mount in its own mount
+  // namespace, which cannot be bound from here: joining one shares System V IPC and message
+  // queues, with a /dev/shm of one's own.
   if (out.ipc === 'host') out.shm = '/dev/shm';
+  else if (h.IpcMode?.startsWith('container:')) {
+    const shm = donorShm(h.IpcMode.slice(10));
+    if (shm) out.shm = shm;
+  }
   return out.pid || out.ipc || out.uts ? out : undefined;
 }
 

@@ -100,7 +100,9 @@ export class NetworkAdmin {
     const net = await this.sandboxes.networks.get(nameOrId);
     const c = this.containers.get(container);
     const mode = parseNetworkMode(c.record.HostConfig.NetworkMode ?? 'none');
-    if (mode.kind !== 'network') throw invalid(`container ${c.record.Name} is in network mode "${c.record.HostConfig.NetworkMode ?? 'none'}": it cannot join networks`);
+    // dockerd's words (runconfig's ErrConflictNoNetwork and ErrConflictSharedNetwork).
+    if (mode.kind === 'none') throw invalid('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+    if (mode.kind !== 'network') throw invalid('container sharing network namespace with another container or host cannot be connected to any other network');
     const endpoints = { ...(c.record.Endpoints ?? { [mode.name]: { Aliases: [] } }) };
     if (endpoints[net.Name]) throw conflict(`endpoint with name ${c.record.Name} already exists in network ${net.Name}`);
     if (opts.ip && net.Name === DEFAULT_NETWORK) throw invalid('user specified IP address is supported on user defined networks only');

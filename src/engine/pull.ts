@@ -4,7 +4,7 @@
 // when all of it is verified. Progress leaves as events; only the CLI renders them.
 import * as fs from 'node:fs';
 import { digestHex, sha256 } from '../content/store.ts';
-import { BerthError, invalid, isCode, notFound } from '../core/errors.ts';
+import { BerthError, fromSystemError, invalid, isCode, notFound } from '../core/errors.ts';
 import type { Descriptor, ImageRecord, Platform } from '../core/types.ts';
 import { formatPlatform, hostPlatform, MAX_CONFIG_BYTES, parseImageConfig, parseManifest, parsePlatform, selectManifest } from '../image/manifest.ts';
 import { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.ts';
@@ -274,8 +274,8 @@ export class Puller extends RegistryOp {
    * user needs to hear; a network failure is reported as itself.
    */
   private async explain(err: unknown, reader: BlobReader, writer: { digest(): string; abort(): void; keep(): void }, desc: Descriptor): Promise<unknown> {
-    let out = err;
-    if (!isVerificationError(err) && !isCode(err, 'Unavailable')) {
+    let out = fromSystemError(err);
+    if (!isVerificationError(out) && !isCode(out, 'Unavailable') && !isCode(out, 'NoSpace')) {
       try {
         await reader.drain();
         if (writer.digest() !== desc.digest) out = verificationFailed(desc.digest, err);
@@ -284,7 +284,7 @@ export class Puller extends RegistryOp {
       }
     }
     // A network failure keeps what arrived for the next pull to continue; anything else
-    // (bytes that are not the blob, a hostile layer) discards it.
+    // (bytes that are not the blob, a hostile layer, a full disk: the space goes back) discards it.
     const network = !(out instanceof BerthError) || out.code === 'Unavailable';
     if (network && !isVerificationError(out)) writer.keep();
     else writer.abort();

@@ -89,16 +89,38 @@ export async function seccompProgram(c: Confinement, cacheDir: string): Promise<
     const { compileProfile, parseProfile, toHex } = await import('../kernel/seccomp.ts');
     return toHex(compileProfile(parseProfile(c.seccomp.profile), { caps: c.caps }));
   }
-  // The key covers everything the program depends on: the compiler and profile sources (by
-  // mtime, so an upgrade or edit recompiles), the capabilities and the kernel.
-  const key = [capMask(c.caps).toString(16), os.release(), ...SOURCES.map((s) => fs.statSync(s).mtimeMs)].join('|');
-  const file = path.join(cacheDir, `seccomp-default-${fnv64(key)}.hex`);
+  return cachedProgram(cacheDir, 'default', [capMask(c.caps).toString(16)], async () => {
+    const { compileProfile, toHex } = await import('../kernel/seccomp.ts');
+    const { DEFAULT_PROFILE } = await import('../kernel/seccomp-default.ts');
+    return toHex(compileProfile(DEFAULT_PROFILE, { caps: c.caps }));
+  });
+}
+
+/**
+ * The filter that sends sysinfo(2) to the container's monitor (the resource views' answer to
+ * `free` and `uptime`), or undefined where the kernel cannot let a notified syscall continue.
+ */
+export async function sysinfoProgram(cacheDir: string): Promise<string | undefined> {
+  const hex = await cachedProgram(cacheDir, 'sysinfo', [], async () => {
+    const { notifyProgram, toHex, userNotifySupported } = await import('../kernel/seccomp.ts');
+    return userNotifySupported() ? toHex(notifyProgram(['sysinfo'])) : '';
+  });
+  return hex || undefined;
+}
+
+/**
+ * A program compiled once and then read from the cache: loading the compiler and its syscall
+ * table costs milliseconds per start, reading the file back microseconds. The key covers
+ * everything the program depends on: the compiler and profile sources (by mtime, so an upgrade
+ * or edit recompiles), the kernel, and what the caller adds (the capabilities).
+ */
+async function cachedProgram(cacheDir: string, name: string, parts: string[], compile: () => Promise<string>): Promise<string> {
+  const key = [...parts, os.release(), ...SOURCES.map((s) => fs.statSync(s).mtimeMs)].join('|');
+  const file = path.join(cacheDir, `seccomp-${name}-${fnv64(key)}.hex`);
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {}
-  const { compileProfile, toHex } = await import('../kernel/seccomp.ts');
-  const { DEFAULT_PROFILE } = await import('../kernel/seccomp-default.ts');
-  const hex = toHex(compileProfile(DEFAULT_PROFILE, { caps: c.caps }));
+  const hex = await compile();
   fs.mkdirSync(cacheDir, { recursive: true });
   writeFileAtomic(file, hex);
   return hex;

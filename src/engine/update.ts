@@ -120,6 +120,8 @@ export function updateContainer(containers: Containers, nameOrId: string, u: Res
   }
   c.record.HostConfig = host;
   containers.saveRecord(c.record);
+  // A running container's monitor follows the new policy from its next exit.
+  if (u.RestartPolicy?.Name) containers.publishRestartPolicy(c.record, c.state);
   containers.event('update', c.record);
   return c.record;
 }

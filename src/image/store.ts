@@ -24,6 +24,12 @@ export interface ImageSummary {
   names: string[]; // canonical references pointing at it
 }
 
+/**
+ * What happened to an image, for the engine's event journal (dockerd's image events): the
+ * action, the image's id or reference (as dockerd names the actor), and the name attribute.
+ */
+export type ImageObserver = (action: string, actor: string, name: string, labels: Record<string, string>) => void;
+
 export class ImageStore {
   private readonly dir: string;
   private readonly refsDir: string;
@@ -32,7 +38,9 @@ export class ImageStore {
   readonly tmpDir: string;
   readonly content: ContentStore;
   readonly layers: LayerStore;
-  constructor(root: string, content: ContentStore, layers: LayerStore) {
+  private readonly observe: ImageObserver;
+  constructor(root: string, content: ContentStore, layers: LayerStore, observe: ImageObserver = () => undefined) {
+    this.observe = observe;
     this.dir = path.join(root, 'images');
     this.refsDir = path.join(root, 'refs');
     this.compressedDir = path.join(root, 'compressed');
@@ -126,7 +134,23 @@ export class ImageStore {
     return this.records().map((record) => ({ record, names: (names.get(record.id) ?? []).sort() }));
   }
 
+  /** Names an image (docker tag, an import's or a build's name): a `tag` event. */
   tag(id: string, name: string): void {
+    this.writeTag(id, name);
+    this.event('tag', id, familiarReference(parseReference(name)));
+  }
+
+  /** An image event with the image's labels (dockerd's attributes), by id or reference. */
+  event(action: string, actor: string, name: string): void {
+    let labels: Record<string, string> = {};
+    try {
+      labels = this.resolve(actor).config.config?.Labels ?? {};
+    } catch {}
+    this.observe(action, actor, name, labels);
+  }
+
+  /** Names an image without an event of its own (a pull's or a load's, which have theirs). */
+  private writeTag(id: string, name: string): void {
     const ref = parseReference(name);
     if (ref.digest) throw new BerthError('InvalidArgument', `refusing to create a tag with a digest reference: ${name}`);
     fs.mkdirSync(this.refsDir, { recursive: true });
@@ -137,8 +161,10 @@ export class ImageStore {
    * Builds an image from a root filesystem tarball (plain, gzip or zstd), like `docker import`:
    * one layer, the tarball's files, an empty run config plus `changes`.
    */
-  importRootfs(source: AsyncIterable<Buffer>, opts: { name?: string; changes?: RunConfig; message?: string } = {}): Promise<ImageRecord> {
-    return this.addLayer(source, { name: opts.name, runConfig: { ...opts.changes }, createdBy: 'berth import', comment: opts.message ?? 'Imported from tarball' });
+  async importRootfs(source: AsyncIterable<Buffer>, opts: { name?: string; changes?: RunConfig; message?: string } = {}): Promise<ImageRecord> {
+    const rec = await this.addLayer(source, { name: opts.name, runConfig: { ...opts.changes }, createdBy: 'berth import', comment: opts.message ?? 'Imported from tarball' });
+    this.event('import', rec.id, rec.id);
+    return rec;
   }
 
   /**
@@ -170,7 +196,9 @@ export class ImageStore {
       layers: [...parentLayers, { digest: layer.diffId, size: layer.size, mediaType: MEDIA.ociLayerTar }],
     };
     const layerSizes = [...(parent?.layers.map((d) => this.layerSize(d)) ?? []), layer.size];
-    return this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes, ref, parent: parent?.id });
+    const rec = this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes, ref, parent: parent?.id });
+    if (ref) this.event('tag', rec.id, familiarReference(ref)); // dockerd tags an import's or a commit's name
+    return rec;
   }
 
   /**
@@ -255,7 +283,8 @@ export class ImageStore {
     const missing = p.config.rootfs.diff_ids.find((d) => !this.layers.has(d));
     if (missing) throw new BerthError('FailedPrecondition', `layer ${missing} is not in the layer store`);
     const rec = this.commitImage({ config: p.config, configBytes: p.configBytes, manifestBytes: p.manifestBytes, layerSizes: p.layerSizes });
-    for (const n of p.names) this.tag(rec.id, n);
+    for (const n of p.names) this.writeTag(rec.id, n);
+    this.event('load', rec.id, rec.id);
     return rec;
   }
 
@@ -292,7 +321,7 @@ export class ImageStore {
     fs.mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(this.recordPath(record.id), JSON.stringify(record), { durable: true, mode: 0o600 }); // its config's Env
     crashPoint('image:recorded');
-    if (p.ref) this.tag(record.id, formatReference(p.ref));
+    if (p.ref) this.writeTag(record.id, formatReference(p.ref));
     return record;
   }
 
@@ -363,6 +392,7 @@ export class ImageStore {
     const untag = (list: string[]) =>
       list.map((n) => {
         fs.rmSync(this.refPath(parseReference(n)), { force: true });
+        this.event('untag', rec.id, rec.id); // dockerd names the id, not the tag
         return `Untagged: ${familiarReference(parseReference(n))}`;
       });
     if (byName && names.length > 1) return untag([byName]);
@@ -384,6 +414,7 @@ export class ImageStore {
     const blobs = this.blobsOf(rec);
     fs.rmSync(this.recordPath(rec.id), { force: true });
     out.push(`Deleted: ${rec.id}`); // docker's order: the image, then the layers it took along
+    this.observe('delete', rec.id, rec.id, rec.config.config?.Labels ?? {});
     const others = this.records();
     const stillUsed = new Set(others.flatMap((r) => r.layers));
     for (const l of rec.layers) {

@@ -56,12 +56,26 @@ export interface CgroupPaths {
   oom: string; // v1 memory.oom_control, v2 memory.events: both have an `oom_kill N` line
 }
 
+/**
+ * Where a container's totals are read as it runs (the monitor's sysinfo answers, native/sysinfo.c):
+ * its memory cgroup and the root of that hierarchy (limits up to there bind), and its pids
+ * cgroup; "" where the hierarchy is missing.
+ */
+export interface SysinfoSource {
+  version: 1 | 2;
+  memory: string;
+  memoryRoot: string;
+  pids: string;
+}
+
 export interface CgroupDriver {
   readonly version: 1 | 2;
   /** Creates the container's cgroup in every hierarchy with the limits written; throws BerthError (InvalidArgument for a limit the kernel rejects, with the file and value in the message) and removes what it created on failure. */
   create(id: string, limits: Limits): CgroupPaths;
   /** Pure: where they are/would be. */
   paths(id: string): CgroupPaths;
+  /** Pure: where the container's memory and process totals are read. */
+  sysinfoSource(id: string): SysinfoSource;
   /** docker update: writes new limits into a running container's existing cgroup (devices untouched). */
   update(id: string, limits: Limits): void;
   /** Kills every process still in the container's cgroup (SIGKILL; processes there are ours by construction), waits briefly until empty, and removes it. Missing = fine. Returns true if something was removed. */

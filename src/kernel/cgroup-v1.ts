@@ -24,6 +24,7 @@ import {
   type CgroupDriver,
   type CgroupStats,
   type CgroupPaths,
+  type SysinfoSource,
   type Limits,
   v1DeviceWrites,
 } from './cgroup-common.ts';
@@ -68,6 +69,12 @@ export class CgroupV1 implements CgroupDriver {
     const dirs = this.hierarchies.map((h) => this.dir(h, id));
     const memory = this.find('memory');
     return { procs: dirs.map((d) => `${d}/cgroup.procs`), dirs, oom: memory ? `${this.dir(memory, id)}/memory.oom_control` : '' };
+  }
+
+  sysinfoSource(id: string): SysinfoSource {
+    checkId(id);
+    const memory = this.find('memory'), pids = this.find('pids');
+    return { version: 1, memory: memory ? this.dir(memory, id) : '', memoryRoot: memory?.mount ?? '', pids: pids ? this.dir(pids, id) : '' };
   }
 
   create(id: string, limits: Limits): CgroupPaths {

@@ -26,6 +26,7 @@ import {
   type CgroupDriver,
   type CgroupStats,
   type CgroupPaths,
+  type SysinfoSource,
   type Limits,
 } from './cgroup-common.ts';
 
@@ -94,6 +95,11 @@ export class CgroupV2 implements CgroupDriver {
     checkId(id);
     const dir = `${this.root}/${this.scope}/${id}`;
     return { procs: [`${dir}/cgroup.procs`], dirs: [dir], oom: `${dir}/memory.events` };
+  }
+
+  sysinfoSource(id: string): SysinfoSource {
+    const dir = this.paths(id).dirs[0];
+    return { version: 2, memory: dir, memoryRoot: this.root, pids: dir };
   }
 
   /**

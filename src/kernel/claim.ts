@@ -63,8 +63,9 @@ export function owner(dir: string, name: string): string | undefined {
 function place(dir: string, name: string, content: string): boolean {
   // Temp names end `.<pid>.<n>.tmp`: util/atomic.ts sweepTemps removes those of dead writers.
   const tmp = path.join(dir, `.c.${process.pid}.${++seq}.tmp`);
-  fs.writeFileSync(tmp, content);
   try {
+    // Inside the try: a write that fails (a full disk) may have made the file all the same.
+    fs.writeFileSync(tmp, content);
     fs.linkSync(tmp, path.join(dir, name));
     return true;
   } catch (err) {
@@ -120,7 +121,15 @@ export async function claimWait(dir: string, name: string, what: string, timeout
 
 /** Removes the claim if it still holds `content` (the holder's release: never someone else's claim). */
 export function release(dir: string, name: string, content: string): void {
-  dropIf(dir, name, (held) => held === content);
+  try {
+    dropIf(dir, name, (held) => held === content);
+  } catch (err) {
+    // A full disk has no room for the guard's few bytes. Our own claim is taken over by nobody
+    // while we live (claims go stale with their holder), so it goes without the guard: a full
+    // disk must not leave a lock held (a start's claim would make its container look adopted).
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' || owner(dir, name) !== content) throw err;
+    fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 /**

@@ -305,6 +305,36 @@ export function compileProfile(profile: SeccompProfile, opts: CompileOptions): B
   return encode(prog);
 }
 
+const RET_USER_NOTIF = 0x7fc00000;
+
+/**
+ * A second filter, stacked on the profile's: these syscalls go to the listener of the process
+ * that installs it (its monitor answers them, native/sysinfo.c), everything else is allowed. The
+ * kernel takes the strictest answer of all filters (an error or a kill beats a notification), so
+ * a syscall the profile refuses stays refused; one it allows is answered by the monitor.
+ */
+export function notifyProgram(names: string[]): Buffer {
+  const nrs = names.map((n) => {
+    if (!own(SYSCALLS_X86_64, n)) throw invalid(`seccomp: unknown syscall ${n}`);
+    return SYSCALLS_X86_64[n];
+  });
+  const allow = ACTIONS.SCMP_ACT_ALLOW;
+  return encode([
+    [LD_W_ABS, 0, 0, 4], // seccomp_data.arch: other ABIs are the profile's business
+    [JEQ, 1, 0, AUDIT_ARCH_X86_64],
+    [RET, 0, 0, allow],
+    [LD_W_ABS, 0, 0, 0], // seccomp_data.nr
+    ...nrs.map((nr, i): Insn => [JEQ, nrs.length - i, 0, nr]),
+    [RET, 0, 0, allow],
+    [RET, 0, 0, RET_USER_NOTIF],
+  ]);
+}
+
+/** User notification with SECCOMP_USER_NOTIF_FLAG_CONTINUE (the monitor's "let it run"): Linux 5.5. */
+export function userNotifySupported(): boolean {
+  return kernelAtLeast('5.5');
+}
+
 export function toHex(bpf: Buffer): string {
   return bpf.toString('hex');
 }

@@ -11,13 +11,15 @@ import { claimWait } from '../kernel/claim.ts';
 import { DEFAULT_PATH } from '../util/paths.ts';
 
 const PATH = DEFAULT_PATH;
+/** iptables, found on PATH; BERTH_IPTABLES names another (the tests name a missing one). */
+const IPTABLES = process.env.BERTH_IPTABLES || 'iptables';
 /** One lock file per root key (lockChain), machine-wide as the chains are. */
 const CHAIN_LOCKS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'chains') : '/run/berth/chains';
 
 function iptables(args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile('iptables', ['-w', '5', ...args], { env: { PATH } }, (e, out, err) => {
-      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: 'iptables is not installed' });
+    execFile(IPTABLES, ['-w', '5', ...args], { env: { PATH } }, (e, out, err) => {
+      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: `${IPTABLES} is not installed (install Debian's iptables)` });
       else resolve({ ok: !e, out: String(out), err: String(err) });
     });
   });

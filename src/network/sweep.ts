@@ -72,7 +72,7 @@ export function expireArgv(root: StateRoot): string[] {
 
 // A releaser runs with no environment of its own (a monitor, a reconcile or a timer starts it):
 // the settings that say where things are go with it, so it finds what its starter used.
-const CARRIED = ['BERTH_RUN_DIR', 'BERTH_CNI_PATH', 'BERTH_SHIM'];
+const CARRIED = ['BERTH_RUN_DIR', 'BERTH_CNI_PATH', 'BERTH_SHIM', 'BERTH_IPTABLES'];
 
 function releaseMain(script = 'network/release-main.ts'): string[] {
   const env = CARRIED.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);

@@ -104,6 +104,17 @@ export class BlobReader {
   }
 
   private async readOne(): Promise<Buffer | null> {
+    const chunk = await this.receive();
+    // Outside the retries: a sink that cannot write (a full disk) is no fault of the network's,
+    // and trying the download again would only fail the same way, later.
+    if (chunk) {
+      this.opts.sink?.(chunk);
+      this.opts.onProgress?.(this.received);
+    }
+    return chunk;
+  }
+
+  private async receive(): Promise<Buffer | null> {
     const max = this.opts.attempts ?? 5;
     for (;;) {
       try {
@@ -127,8 +138,6 @@ export class BlobReader {
           throw verificationFailed(this.digest, new Error(`more than the ${this.size} bytes the manifest says`));
         }
         this.received += chunk.length;
-        this.opts.sink?.(chunk);
-        this.opts.onProgress?.(this.received);
         return chunk;
       } catch (err) {
         this.close();

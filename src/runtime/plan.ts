@@ -1,6 +1,7 @@
 // Turns a container's specification into the shim's plan: a linear list of steps the C side
 // executes in order (see native/container.c). Pure: no I/O, so it is unit-tested without root.
 import type { Mount } from '../core/types.ts';
+import type { SysinfoSource } from '../kernel/cgroup-common.ts';
 import type { DeviceNode } from '../kernel/devices.ts';
 import { capNames } from '../kernel/capabilities.ts';
 import { RLIMIT_TYPES } from '../kernel/rlimits.ts';
@@ -42,6 +43,12 @@ export interface ProcessSpec {
    * hold CAP_SYS_ADMIN (installing a filter needs one of the two). */
   seccomp?: string;
   /**
+   * sysinfo(2) as the container's (resource views): a filter (hex) stacked on `seccomp` that sends
+   * it to the monitor, which answers from these cgroup files. Only with a seccomp filter (without
+   * one the process may run software that needs a listener of its own) and a monitor that stays.
+   */
+  notify?: { program: string; source: SysinfoSource };
+  /**
    * Enter the user namespace prepared earlier in the plan (made by the init, or opened by an exec
    * before it joins the container's mount namespace) before the identity steps. Limits and the
    * OOM score are set before, as the host's root.
@@ -72,8 +79,11 @@ export interface PlanInput {
   health?: { planFile: string; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; file: string };
   /** A unix socket where clients follow the output (docker's multiplexed stream framing). */
   attachSocket?: string;
-  /** docker's restart policies, carried out by the monitor; a stop marker file means "stay down". */
-  restart?: { policy: 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string };
+  /**
+   * docker's restart policies, carried out by the monitor; a stop marker file means "stay down".
+   * policyFile: where `update` puts a new policy, which the monitor then follows at once.
+   */
+  restart?: { policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'; max: number; stopMarker: string; pidFile: string; policyFile?: string };
   /**
    * --userns remap: the maps ("0 100000 65536"), the image layers to mount idmapped (the rootfs
    * options already name the targets), and the host id of the container's root, which owns the
@@ -103,6 +113,13 @@ export interface PlanInput {
   views?: Array<{ source: string; target: string }>;
   /** /dev/shm's size in bytes (--shm-size; default 64 MiB). */
   shmSize?: number;
+  /**
+   * --ipc shareable: the directory on the host where the monitor mounts this container's
+   * /dev/shm (bound in from there), for the containers that join its IPC namespace to bind too.
+   */
+  shareableShm?: string;
+  /** --ipc none: no /dev/shm at all (docker's "own IPC namespace, /dev/shm not mounted"). */
+  noShm?: boolean;
   /**
    * rmdir (cgroups), rmtree (--rm), and programs the monitor starts detached at the very end
    * (release: the network's; releaseViews: the resource views'); rmscope: one rmdir try each.
@@ -284,9 +301,9 @@ function engineMounts(p: PlanInput): OciMount[] {
     { destination: '/proc', type: 'proc', source: 'proc', options: nse },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k', ...owner] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${(p.userns?.rootId ?? 0) + 5}`] },
-    p.namespaces?.shm
-      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces.shm, options: ['rbind'] }
-      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, 'mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner] },
+    ...(p.noShm ? [] : [p.namespaces?.shm || p.shareableShm
+      ? { destination: '/dev/shm', type: 'bind', source: p.namespaces?.shm || p.shareableShm, options: ['rbind'] }
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...nse, ...shmData(p, owner)] }]),
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nse },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nse, p.privileged ? 'rw' : 'ro'] },
     ...(p.cgroupFs ? [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...nse, 'relatime', p.privileged ? 'rw' : 'ro'] }] : []),
@@ -354,6 +371,7 @@ function monitorRecords(p: PlanInput): Step[] {
   }
   if (p.attachSocket) records.push(['attachsock', p.attachSocket]);
   if (p.deviceProgram) records.push(['devcg', p.deviceProgram.cgroup, p.deviceProgram.program]);
+  if (p.shareableShm && !p.namespaces?.shm) records.push(['shm', p.shareableShm, shmData(p, p.userns ? [`uid=${p.userns.rootId}`, `gid=${p.userns.rootId}`] : []).join(',')]);
   if (p.health) {
     const h = p.health;
     records.push(['health', h.planFile, String(h.intervalMs), String(h.timeoutMs), String(h.retries), String(h.startPeriodMs), h.file]);
@@ -361,12 +379,21 @@ function monitorRecords(p: PlanInput): Step[] {
   if (p.restart) {
     records.push(['restart', p.restart.policy], ['restartmax', String(p.restart.max)], ['stopmarker', p.restart.stopMarker]);
     records.push(['pidfile', p.restart.pidFile]);
+    if (p.restart.policyFile) records.push(['restartfile', p.restart.policyFile]);
   }
   return records;
 }
 
+/** /dev/shm's tmpfs options: docker's mode and size, owned by the container's root. */
+function shmData(p: PlanInput, owner: string[]): string[] {
+  return ['mode=1777', `size=${Math.floor((p.shmSize ?? 64 << 20) / 1024)}k`, ...owner];
+}
+
 function teardownSteps(p: PlanInput): Step[] {
-  const teardown: Step[] = p.teardown.rmdirs.map((d) => (p.teardown.keepParents ? ['rmdir', d, 'leaf'] : ['rmdir', d]));
+  // The shareable /dev/shm first: an --rm container's directory goes next. Detached, so the
+  // containers that joined keep theirs.
+  const teardown: Step[] = p.shareableShm && !p.namespaces?.shm ? [['umount', p.shareableShm]] : [];
+  teardown.push(...p.teardown.rmdirs.map((d): Step => (p.teardown.keepParents ? ['rmdir', d, 'leaf'] : ['rmdir', d])));
   for (const s of p.teardown.rmscope ?? []) teardown.push(['rmscope', s]);
   for (const t of p.teardown.rmtree ?? []) teardown.push(['rmtree', t]);
   if (p.teardown.release) teardown.push(['release', ...p.teardown.release]);
@@ -376,8 +403,12 @@ function teardownSteps(p: PlanInput): Step[] {
 
 /** The engine's container: its spec, run the same way as a bundle's, with the monitor's work added. */
 export function buildPlan(p: PlanInput): Step[] {
+  // The uptime is that of the init of the container's pid namespace: its own, the host's, or
+  // that of the container whose namespace it joined.
+  const pidns = p.namespaces?.pid;
+  const reaper = pidns === 'host' ? '-1' : pidns ? /^\/proc\/(\d+)\//.exec(pidns.path)?.[1] ?? '-1' : undefined;
   return specPlan(engineSpec(p), { ...p.process, userns: p.process.userns ?? !!p.userns }, {
-    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records: monitorRecords(p), teardown: teardownSteps(p), idmounts: p.userns?.idmounts, cgroupFs: p.cgroupFs,
+    rootfs: p.rootfs, cgroupJoin: p.cgroupJoin, records: [...monitorRecords(p), ...sysinfoRecord(p.process, reaper)], teardown: teardownSteps(p), idmounts: p.userns?.idmounts, cgroupFs: p.cgroupFs,
   });
 }
 
@@ -442,6 +473,21 @@ function consoleRecords(proc: ProcessSpec): Step[] {
   return steps;
 }
 
+function notifyStep(proc: ProcessSpec): Step[] {
+  return proc.notify ? [['notify', proc.notify.program]] : [];
+}
+
+/**
+ * The monitor's record for a process with a sysinfo filter: where it reads the totals, and whose
+ * age is the uptime (reaper: a pid; absent, the init it runs; -1, none: the host's pid namespace).
+ */
+function sysinfoRecord(proc: ProcessSpec, reaper?: string): Step[] {
+  if (!proc.notify || !proc.seccomp) return [];
+  const s = proc.notify.source;
+  const record: Step = ['sysinfo', String(s.version), s.memory, s.memoryRoot, s.pids];
+  return [reaper === undefined ? record : [...record, reaper] as Step];
+}
+
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */
 function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] = [], beforeExec: Step[] = []): void {
   const caps = proc.caps.toString(16);
@@ -454,7 +500,7 @@ function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] =
   if (proc.umask !== undefined) steps.push(['umask', String(proc.umask)]);
   // OCI create: the container is set up (its terminal handed over); it waits here for `start`.
   steps.push(...beforeIdentity);
-  if (proc.seccomp && !proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
+  if (proc.seccomp && !proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp], ...notifyStep(proc));
   // The bounding set is dropped while we still hold CAP_SETPCAP, before switching user.
   steps.push(['capbset', caps]);
   const sets = proc.capSets;
@@ -467,7 +513,7 @@ function processSteps(steps: Step[], proc: ProcessSpec, beforeIdentity: Step[] =
   steps.push(sets ? ['capset', sets.effective.toString(16), sets.permitted.toString(16), sets.inheritable.toString(16)] : ['capset', effective, effective, '0']);
   steps.push(['ambient', sets ? sets.ambient.toString(16) : '0']);
   if (proc.noNewPrivileges) steps.push(['nonewprivs']);
-  if (proc.seccomp && proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp]);
+  if (proc.seccomp && proc.noNewPrivileges) steps.push(['seccomp', proc.seccomp], ...notifyStep(proc));
   steps.push(...beforeExec);
   for (const e of proc.env) steps.push(['env', e]);
   steps.push(['exec', ...proc.args]);
@@ -503,7 +549,7 @@ export interface ExecInput {
 const EXEC_NAMESPACES = ['ipc', 'uts', 'net', 'cgroup', 'mnt']; // mnt last: it hides the host's /proc
 
 export function buildExecPlan(x: ExecInput): Step[] {
-  const steps: Step[] = [['ns', '0'], ['pidns', `/proc/${x.pid}/ns/pid`], ...consoleRecords(x.process)];
+  const steps: Step[] = [['ns', '0'], ['pidns', `/proc/${x.pid}/ns/pid`], ...consoleRecords(x.process), ...sysinfoRecord(x.process, String(x.pid))];
   for (const f of x.cgroupJoin) steps.push(['join', f]);
   if (x.userns) steps.push(['usernsopen', x.userns]);
   for (const ns of EXEC_NAMESPACES) steps.push(['setns', `/proc/${x.pid}/ns/${ns}`]);

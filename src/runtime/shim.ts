@@ -9,6 +9,7 @@ import type { SpecialFs, SpecialOp } from '../image/apply.ts';
 import type { LayerMounts } from '../snapshot/layers.ts';
 import { encodePlan, encodeRecords, type Step } from './plan.ts';
 import { stepSays } from './steps.ts';
+import { shimCrashEnv } from '../util/crash.ts';
 import { REPO } from '../util/paths.ts';
 
 // node:child_process (with net and dgram) loads on first use: commands that only read state
@@ -67,7 +68,7 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
   const io: StdioOptions = [stdio.stdin, stdio.output, stdio.output, 'pipe'];
   // detached: the shim gets its own session, so a terminal's ^C reaches the container once (we
   // forward it), and a hangup of our terminal does not take the monitor down.
-  const child = childProcess().spawn(SHIM_PATH, ['run'], { stdio: io, env: {}, detached: true });
+  const child = childProcess().spawn(SHIM_PATH, ['run'], { stdio: io, env: shimCrashEnv(), detached: true });
   const sock = child.stdio[3] as unknown as Socket;
   sock.write(encodePlan(steps));
 

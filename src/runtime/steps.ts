@@ -35,8 +35,11 @@ export const STEPS = {
   log: { phase: 'parent', args: ['path', 'tee'], optional: ['maxSize', 'maxFiles', 'format'], says: 'opening the log' },
   attachsock: { phase: 'parent', args: ['path'], says: 'listening on the attach socket' },
   devcg: { phase: 'parent', args: ['cgroupDir', 'programHex'], says: 'attaching the device program to' },
+  shm: { phase: 'parent', args: ['dir', 'options'], says: 'mounting the shareable /dev/shm on' },
   health: { phase: 'parent', args: ['planFile', 'intervalMs', 'timeoutMs', 'retries', 'startPeriodMs', 'resultFile'], says: 'reading the health check plan' },
   handoff: { phase: 'parent', args: ['on'], says: 'handing the process to our caller' },
+  // sysinfo(2) answered from the container's cgroup, for the processes of a `notify` filter.
+  sysinfo: { phase: 'parent', args: ['cgroupVersion', 'memoryDir', 'memoryRoot', 'pidsDir'], optional: ['reaper'], says: 'reading the cgroup for sysinfo' },
   // The monitor, while the container runs and after it exited.
   winsize: { phase: 'monitor', args: ['path'], says: 'resizing the terminal' },
   nodetach: { phase: 'monitor', args: ['on'], says: 'keeping the client attached' },
@@ -44,6 +47,8 @@ export const STEPS = {
   initpidfile: { phase: 'monitor', args: ['path'], says: 'reading the init pid file' },
   restart: { phase: 'monitor', args: ['policy'], says: 'restarting' },
   restartmax: { phase: 'monitor', args: ['max'], says: 'counting restarts' },
+  // The policy as `update` last set it ("POLICY MAX"), read at each exit over the two above.
+  restartfile: { phase: 'monitor', args: ['path'], says: 'reading the restart policy' },
   stopmarker: { phase: 'monitor', args: ['path'], says: 'checking the stop marker' },
   pidfile: { phase: 'monitor', args: ['path'], says: 'writing the pid file' },
   oom: { phase: 'monitor', args: ['eventsFile'], says: 'counting OOM kills' },
@@ -92,6 +97,7 @@ export const STEPS = {
   umask: { phase: 'after-pivot', args: ['mask'], says: 'setting the umask' },
   fifowait: { phase: 'after-pivot', args: [], says: 'waiting at the exec fifo' },
   seccomp: { phase: 'after-pivot', args: ['programHex'], says: 'installing the seccomp filter' },
+  notify: { phase: 'after-pivot', args: ['programHex'], says: 'installing the sysinfo filter' },
   capbset: { phase: 'after-pivot', args: ['maskHex'], says: 'dropping bounding capabilities' },
   keepcaps: { phase: 'after-pivot', args: [], says: 'keeping capabilities' },
   user: { phase: 'after-pivot', args: ['uid', 'gid', 'groups'], says: 'switching to the user' },

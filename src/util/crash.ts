@@ -7,3 +7,11 @@ const at = process.env.BERTH_TEST_CRASH === '1' ? process.env.BERTH_CRASH_AT : u
 export function crashPoint(step: string): void {
   if (at === step) process.kill(process.pid, 'SIGKILL');
 }
+
+/**
+ * The environment the shim starts with (it gets none of ours): the switch again when its step is
+ * one of the shim's (shim:<step>, native/crash.c), so a test can kill a container's monitor too.
+ */
+export function shimCrashEnv(): NodeJS.ProcessEnv {
+  return at?.startsWith('shim:') ? { BERTH_TEST_CRASH: '1', BERTH_CRASH_AT: at } : {};
+}

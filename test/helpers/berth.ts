@@ -245,6 +245,18 @@ export class TestRoot {
   }
 }
 
+/** Pids of the processes whose command line is `argv` (a test's processes, found by an unusual argument). */
+export function pidsRunning(argv: string[]): string[] {
+  const want = argv.map((a) => `${a}\0`).join('');
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === want;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 export function collect(child: ChildProcess, timeoutMs: number): Promise<Result> {
   let stdout = '';
   let stderr = '';

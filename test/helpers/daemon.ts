@@ -15,11 +15,12 @@ export class TestDaemon {
   readonly root: TestRoot;
   readonly socket: string;
   private child?: ChildProcess;
-  private readonly opts: { env?: NodeJS.ProcessEnv; args?: string[] };
+  /** wrap: a command the daemon runs under (`unshare ... sh -c '...; exec "$@"' sh`). */
+  private readonly opts: { env?: NodeJS.ProcessEnv; args?: string[]; socket?: string; wrap?: string[] };
   log = '';
 
   /** `socket`: another name in the root, for a second daemon on it. */
-  constructor(root: TestRoot, opts: { env?: NodeJS.ProcessEnv; args?: string[]; socket?: string } = {}) {
+  constructor(root: TestRoot, opts: { env?: NodeJS.ProcessEnv; args?: string[]; socket?: string; wrap?: string[] } = {}) {
     this.root = root;
     this.opts = opts;
     this.socket = path.join(root.dir, opts.socket ?? 'd.sock');
@@ -28,7 +29,8 @@ export class TestDaemon {
   /** Starts it; resolves once `ready` holds (default: the unix socket answers /_ping). */
   async start(ready: () => Promise<boolean> = () => this.ping()): Promise<void> {
     const args = ['daemon', '-H', `unix://${this.socket}`, ...(this.opts.args ?? [])];
-    const child = spawn(BERTH, args, { env: { ...this.root.env(), ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = [...(this.opts.wrap ?? []), BERTH];
+    const child = spawn(cmd, [...pre, ...args], { env: { ...this.root.env(), ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));
     this.child = child;
@@ -41,6 +43,14 @@ export class TestDaemon {
 
   get pid(): number {
     return this.child?.pid ?? 0;
+  }
+
+  /** Once it is gone: the signal that ended it (null when it exited by itself). */
+  async gone(): Promise<NodeJS.Signals | null> {
+    const child = this.child;
+    if (!child) return null;
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+    return child.signalCode;
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -109,4 +119,15 @@ export function daemonWithBusybox(set: (root: TestRoot, d: TestDaemon) => void):
     await d?.stop();
     await root?.cleanup();
   });
+}
+
+/** A daemon on a suite's own root (made by its outer before), started for the enclosing describe. */
+export function daemonFor(root: () => TestRoot): () => TestDaemon {
+  let d: TestDaemon | undefined;
+  before(async () => {
+    d = new TestDaemon(root());
+    await d.start();
+  });
+  after(() => d?.stop());
+  return () => d!;
 }

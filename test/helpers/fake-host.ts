@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { BerthError } from '../../src/core/errors.ts';
-import type { CgroupDriver, CgroupPaths, Limits } from '../../src/kernel/cgroups.ts';
+import type { CgroupDriver, CgroupPaths, Limits, SysinfoSource } from '../../src/kernel/cgroups.ts';
 import type { ProcessRef } from '../../src/kernel/process.ts';
 import { parseSignal } from '../../src/kernel/signals.ts';
 import type { Host } from '../../src/engine/container/host.ts';
@@ -96,6 +96,9 @@ class FakeCgroups implements CgroupDriver {
   }
   paths(id: string): CgroupPaths {
     return { procs: [`/fake/${id}/cgroup.procs`], dirs: [`/fake/${id}`], oom: `/fake/${id}/memory.events` } as CgroupPaths;
+  }
+  sysinfoSource(id: string): SysinfoSource {
+    return { version: 2, memory: `/fake/${id}`, memoryRoot: '/fake', pids: `/fake/${id}` };
   }
   remove(id: string): boolean {
     this.fake.log.push(`cgroup remove ${id.slice(0, 12)}`);

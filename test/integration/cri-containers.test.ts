@@ -193,6 +193,9 @@ describe('CRI containers', { skip, concurrency: false }, () => {
     assert.equal(await ns(a, 'ipc'), await ns(b, 'ipc'));
     assert.equal(await ns(a, 'uts'), await ns(b, 'uts'));
     assert.equal((await sh(b, 'hostname')).out, `${p.config.hostname}\n`);
+    // And its /dev/shm (POSIX shared memory), as containerd's pods do.
+    await sh(a, 'echo from-a > /dev/shm/x');
+    assert.equal((await sh(b, 'cat /dev/shm/x')).out, 'from-a\n');
   });
 });
 

@@ -181,13 +181,32 @@ const e = new Engine(process.env.BERTH_ROOT); const ref = await ensurePauseImage
     });
   });
   test('namespace sharing: UTS, IPC (shareable) and PID of another container', async () => {
-    const hold = await root.run(['run', '-d', '--name', 'holder', '--hostname', 'podhost', '--ipc', 'shareable', '--sysctl', 'kernel.shmmax=123456', 'busybox', 'sleep', '60']);
+    const hold = await root.run(['run', '-d', '--name', 'holder', '--hostname', 'podhost', '--ipc', 'shareable', '--shm-size', '8m', '--sysctl', 'kernel.shmmax=123456', 'busybox', 'sh', '-c', 'echo held > /dev/shm/mark; sleep 60']);
     assert.equal(hold.code, 0, hold.stderr);
     const j = await root.run(['run', '--rm', '--uts', 'container:holder', '--ipc', 'container:holder', '--pid', 'container:holder', 'busybox', 'sh', '-c',
-      'hostname; cat /etc/hostname /proc/sys/kernel/shmmax; ps -o args | grep -c "^sleep 60"']);
+      'hostname; cat /etc/hostname /proc/sys/kernel/shmmax; ps -o args | grep -c "^sleep 60"; cat /dev/shm/mark; echo joined > /dev/shm/back; df -k /dev/shm | tail -1 | awk \'{print $2}\'']);
     assert.equal(j.code, 0, j.stderr);
-    // The hostname of the joined UTS namespace, its IPC namespace's sysctl, its processes.
-    assert.equal(j.stdout, 'podhost\npodhost\n123456\n1\n');
+    // The hostname of the joined UTS namespace, its IPC namespace's sysctl, its processes, and
+    // its /dev/shm (POSIX shared memory), with the holder's size, both ways.
+    assert.equal(j.stdout, 'podhost\npodhost\n123456\n1\nheld\n8192\n');
+    assert.equal((await root.run(['exec', 'holder', 'cat', '/dev/shm/back'])).stdout, 'joined\n');
+    // A private container's /dev/shm is its own (docker's default).
+    assert.equal((await root.run(['run', '-d', '--name', 'private', 'busybox', 'sh', '-c', 'echo mine > /dev/shm/mark; sleep 60'])).code, 0);
+    const p = await root.run(['run', '--rm', '--ipc', 'container:private', 'busybox', 'sh', '-c', 'cat /dev/shm/mark 2>/dev/null || echo none']);
+    assert.equal(p.stdout, 'none\n');
+    assert.equal((await root.run(['rm', '-f', 'private'])).code, 0);
+    // A monitor killed before it unmounts: the next command's reconcile does, and a start mounts a fresh one.
+    const pid = Number((await root.run(['inspect', '-f', '{{.State.Pid}}', 'holder'])).stdout.trim());
+    const monitor = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    process.kill(monitor, 'SIGKILL');
+    await root.until(() => fs.existsSync(`/proc/${pid}`), (alive) => !alive);
+    assert.match((await root.run(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout, /^holder exited$/m);
+    assert.deepEqual(root.mounts(), []);
+    assert.equal((await root.run(['start', 'holder'])).code, 0);
+    assert.equal((await root.run(['exec', 'holder', 'sh', '-c', 'ls /dev/shm'])).stdout, 'mark\n');
+    // --ipc none: an IPC namespace of its own and no /dev/shm (docker's).
+    const none = await root.run(['run', '--rm', '--ipc', 'none', 'busybox', 'sh', '-c', 'grep -c " /dev/shm " /proc/self/mountinfo; true']);
+    assert.equal(none.stdout, '0\n');
     const own = await root.run(['run', '--rm', '--ipc', 'shareable', 'busybox', 'cat', '/proc/sys/kernel/shmmax']);
     assert.notEqual(own.stdout, '123456\n');
     const conflict = await root.run(['run', '--rm', '--uts', 'container:holder', '--hostname', 'x', 'busybox', 'true']);

@@ -30,6 +30,10 @@ test('PID, IPC and UTS modes: own, host, or another container\'s (resolved to it
     pid: 'host', ipc: { path: '/proc/42/ns/ipc' }, uts: 'host',
   });
   assert.deepEqual(sharedNamespaces({ ...base, IpcMode: 'host' }, () => 0), { pid: undefined, ipc: 'host', uts: undefined, shm: '/dev/shm' });
+  // A shareable donor's /dev/shm is bound too; a private one's is out of reach.
+  const shm = (ref: string) => (ref === 'x' ? '/state/containers/x/shm' : undefined);
+  assert.equal(sharedNamespaces({ ...base, IpcMode: 'container:x' }, () => 42, shm)?.shm, '/state/containers/x/shm');
+  assert.equal(sharedNamespaces({ ...base, IpcMode: 'container:y' }, () => 42, shm)?.shm, undefined);
 });
 
 test('volumes-from: the other container\'s volumes and binds, never as anonymous, ro/rw as asked, own mounts win', () => {

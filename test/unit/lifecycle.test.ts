@@ -29,10 +29,11 @@ function setup(): void {
   cs = new Containers(engine.root, engine.images, () => host.cg, new Events(engine.root.dir), host);
 }
 
+/** The containers' events (the image set-up has its own). */
 function events(): string[] {
   const file = path.join(dir, 'events.log');
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).Action);
+  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.Type === 'container').map((e) => e.Action);
 }
 
 function saved(id: string): ContainerState | undefined {

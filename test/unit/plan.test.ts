@@ -41,6 +41,19 @@ test('the plan orders steps as the kernel needs them', () => {
   assert.ok(steps.some((s) => s[0] === 'roin' && s[1] === '/proc/sys'));
 });
 
+test('a shareable /dev/shm: mounted on the host by the monitor, bound in, unmounted before the directory goes', () => {
+  const steps = buildPlan({ ...input(), shareableShm: '/c/shm', shmSize: 8 << 20 });
+  assert.deepEqual(steps.find((s) => s[0] === 'shm'), ['shm', '/c/shm', 'mode=1777,size=8192k']);
+  assert.deepEqual(steps.find((s) => s[0] === 'bindin' && s[2] === '/dev/shm')?.[1], '/c/shm');
+  assert.ok(!steps.some((s) => s[0] === 'mountin' && s[2] === '/dev/shm'));
+  const n = names(steps);
+  assert.ok(n.indexOf('umount') > n.indexOf('exec') && n.indexOf('umount') < n.indexOf('rmtree'));
+  // One that joins another's IPC namespace binds that one's and mounts none of its own.
+  const joined = buildPlan({ ...input(), shareableShm: '/c/shm', namespaces: { ipc: { path: '/proc/9/ns/ipc' }, shm: '/d/shm' } });
+  assert.ok(!joined.some((s) => s[0] === 'shm' || s[0] === 'umount'));
+  assert.deepEqual(joined.find((s) => s[0] === 'bindin' && s[2] === '/dev/shm')?.[1], '/d/shm');
+});
+
 test('capabilities: the 14 defaults for root, none effective for other users', () => {
   const root = buildPlan(input());
   const mask = capMask(DEFAULT_CAPS);

@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalid } from '../../core/errors.ts';
 import type { BuildOptions, Output, Secret } from '../../build/events.ts';
+import { isRemoteContext } from '../../build/remote.ts';
+import { parseSshSpec } from '../../build/ssh.ts';
 import { familiarReference, parseReference } from '../../image/reference.ts';
 import { imageHistory } from '../../image/history.ts';
 import { parseArgs } from '../args.ts';
@@ -12,9 +14,10 @@ import { humanSize } from '../format.ts';
 import type { Context } from '../context.ts';
 import { plainRenderer, quietRenderer, ttyRenderer } from '../build-progress.ts';
 
-const USAGE = `Usage:  berth build [OPTIONS] PATH | -
+const USAGE = `Usage:  berth build [OPTIONS] PATH | URL | -
 
-Build an image from a Dockerfile
+Build an image from a Dockerfile (the context: a directory, a Git URL such as
+https://host/repo.git#ref:subdir, a URL to an archive or a Dockerfile, or - for stdin)
 
 Options:
       --build-arg list       Set build-time variables
@@ -30,6 +33,7 @@ Options:
       --pull                 Always attempt to pull a newer version of the image
   -q, --quiet                Suppress the build output and print image ID on success
       --secret stringArray   Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")
+      --ssh stringArray      SSH agent socket or keys to expose to the build (format: "default|<id>[=<socket>|<key>[,<key>]]")
   -t, --tag list             Name and optionally a tag in the "name:tag" format
       --target string        Set the target build stage to build
 `;
@@ -108,6 +112,7 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
     { name: 'platform', type: 'string' },
     { name: 'network', type: 'string' },
     { name: 'secret', type: 'list' },
+    { name: 'ssh', type: 'list' },
     { name: 'output', short: 'o', type: 'list' },
     { name: 'progress', type: 'string' },
     { name: 'cache-from', type: 'list' },
@@ -129,8 +134,9 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
   if (!['default', 'none', 'host', 'bridge'].includes(network)) throw invalid(`network mode "${network}" not supported by the builder (default, none, host)`);
   const file = flags.get('file') as string | undefined;
   const where = positionals[0];
+  const remote = where !== '-' && isRemoteContext(where) && !fs.existsSync(where);
   const opts: BuildOptions = {
-    context: { dir: where },
+    context: remote ? { remote: where } : { dir: where },
     tags,
     buildArgs: keyValues(flags.get('build-arg') as string[] | undefined, 'build-arg'),
     labels: keyValues(flags.get('label') as string[] | undefined, 'label'),
@@ -141,11 +147,15 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
     platform: flags.get('platform') as string | undefined,
     cacheFrom: flags.get('cache-from') as string[] | undefined,
     secrets: ((flags.get('secret') as string[] | undefined) ?? []).map(parseSecret),
+    // Always a list here: this client is the session, so only required=true mounts need an agent.
+    ssh: ((flags.get('ssh') as string[] | undefined) ?? []).map((s) => parseSshSpec(s)),
     outputs: ((flags.get('output') as string[] | undefined) ?? []).map(parseOutput),
   };
   if (file === '-') {
     if (where === '-') throw invalid('invalid argument: can\'t use stdin for both build context and dockerfile');
     opts.dockerfileText = (await readAll(process.stdin)).toString('utf8');
+  } else if (file !== undefined && remote) {
+    opts.dockerfile = file; // a path inside the remote context, as docker takes it
   } else if (file !== undefined) {
     // -f names a file relative to the working directory; inside the context it is also the
     // base name for its .dockerignore (Dockerfile.prod.dockerignore).
@@ -164,7 +174,7 @@ export async function build(ctx: Context, argv: string[]): Promise<number> {
       opts.dockerfileText = data.toString('utf8');
       opts.context = { tar: (async function* () { yield Buffer.alloc(1024); })() };
     }
-  } else if (!fs.statSync(where, { throwIfNoEntry: false })?.isDirectory()) {
+  } else if (!remote && !fs.statSync(where, { throwIfNoEntry: false })?.isDirectory()) {
     throw invalid(`unable to prepare context: path "${where}" not found`);
   }
   const tty = progress === 'tty' || (progress === 'auto' && process.stderr.isTTY === true);

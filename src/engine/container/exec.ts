@@ -27,6 +27,7 @@ export async function exec(ctx: Ctx, nameOrId: string, x: ExecOptions & { attach
 export async function execStreams(ctx: Ctx, nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> {
   const shim = await execShim(ctx, nameOrId, x, { stdin: x.stdin ? 'pipe' : 'ignore', output: 'pipe' });
   await shim.started;
+  crashPoint('exec:started');
   return streamsOf(shim, (exit) => exit);
 }
 

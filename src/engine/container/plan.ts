@@ -21,8 +21,10 @@ import { initMounts, withInit } from '../init.ts';
 import { withLinks } from '../links.ts';
 import { linkTarget } from './network.ts';
 import { healthPlan } from './health.ts';
+import { donorShm, shareableShm } from './shm.ts';
 import { get, initPid } from './reconcile.ts';
 import { joinFiles, processSpec } from './process.ts';
+import { restartPolicyFile } from './restart-policy.ts';
 import type { NetSetup } from './types.ts';
 
 /** Everything a start has decided or acquired before its plan is built. */
@@ -83,7 +85,7 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     hostname: net.hostname ?? record.Config.Hostname,
     etcFiles: net.etc ?? { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') },
     network: net.network,
-    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref))),
+    namespaces: sharedNamespaces(h, (ref) => initPid(ctx, get(ctx, ref)), (ref) => donorShm(ctx, get(ctx, ref).record)),
     process: withLinks(record, withInit(record, await processSpec(ctx, record, { tty })), (name) => linkTarget(ctx, name)),
     privileged: h.Privileged,
     maskedPaths: h.MaskedPaths ?? undefined,
@@ -95,9 +97,10 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     log,
     attachSocket: attachSocket && attachSocket.length < 100 ? attachSocket : undefined,
     health: await healthPlan(ctx, record, dir, cg),
-    restart: h.RestartPolicy && h.RestartPolicy.Name !== 'no'
-      ? { policy: h.RestartPolicy.Name, max: h.RestartPolicy.MaximumRetryCount, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json') }
-      : undefined,
+    // Every container that outlives its run has the records, "no" included: `update` may give it
+    // a policy while it runs (restart-policy.ts), which its monitor then follows.
+    restart: h.AutoRemove ? undefined
+      : { policy: h.RestartPolicy?.Name ?? 'no', max: h.RestartPolicy?.MaximumRetryCount ?? 0, stopMarker: path.join(dir, 'stopped'), pidFile: path.join(dir, 'pid.json'), policyFile: restartPolicyFile(ctx, record.Id) },
     // cgroup v2 has no devices files: the same rules as v1's go in as a program.
     devices: devices.nodes.length ? devices.nodes : undefined,
     cgroupFs: containerCgroupFs(ctx.host.cgroups().version),
@@ -105,6 +108,8 @@ export async function planInput(ctx: Ctx, opts: PlanOptions): Promise<PlanInput>
     mounts: [...propagating(mountPlan(ctx, record)), ...initMounts(record)],
     views: opts.views?.views,
     shmSize: h.ShmSize || undefined,
+    shareableShm: shareableShm(ctx, record),
+    noShm: h.IpcMode === 'none',
     // An --rm container takes its anonymous volumes with it (docker's behaviour).
     teardown: { rmdirs: [...cg.dirs].reverse().concat(parentMarker(ctx, record) ?? []), keepParents: !!h.CgroupParent, rmtree: h.AutoRemove ? [dir, ...anonymousVolumeDirs(ctx, record)] : undefined, release: net.release, releaseViews: opts.views?.release, rmscope: opts.views?.user ? [opts.views.user] : undefined },
   };

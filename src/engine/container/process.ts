@@ -10,6 +10,7 @@ import { DEFAULT_PATH } from '../../util/paths.ts';
 import { confinement, rlimits, seccompProgram } from '../security.ts';
 import { cacheDir, type Ctx } from './context.ts';
 import { mergeEnv } from './create.ts';
+import { sysinfoNotify } from './views.ts';
 
 export async function processSpec(ctx: Ctx, record: ContainerRecord, x: { args?: string[]; env?: string[]; user?: string; cwd?: string; tty?: ProcessSpec['tty']; privileged?: boolean } = {}): Promise<ProcessSpec> {
   const conf = confinement(record.HostConfig);
@@ -40,6 +41,7 @@ export async function processSpec(ctx: Ctx, record: ContainerRecord, x: { args?:
     oomScoreAdj: record.HostConfig.OomScoreAdj || undefined,
     noNewPrivileges: conf.noNewPrivileges,
     seccomp: await seccompProgram(conf, cacheDir(ctx)),
+    notify: await sysinfoNotify(ctx, record, conf),
     tty: x.tty,
   };
 }

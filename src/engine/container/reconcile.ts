@@ -17,6 +17,7 @@ import { deriveStatus, hasRestartPolicy, liveInitPid, type Action, type Derived 
 import { ContainerStore, type Listed } from './store.ts';
 import type { Container } from './types.ts';
 import { viewUser } from './views.ts';
+import { releaseShm } from './shm.ts';
 
 /** The facts and liveness of one container, read in that order, and what they imply. */
 export function derive(ctx: Ctx, id: string, known?: Listed): (Derived & { record: ContainerRecord }) | undefined {
@@ -152,6 +153,7 @@ export function removeCgroups(ctx: Ctx, record: ContainerRecord): void {
   unmarkParent(ctx, record);
   // Its monitor died before giving the resource views back.
   ctx.host.releaseViews(viewUser(ctx, record.Id));
+  releaseShm(ctx, record);
   if (record.HostConfig.Runtime) killAndRemove(cgroupMounts().map((m) => path.join(m, 'berth', ctx.root.key, record.Id)));
 }
 

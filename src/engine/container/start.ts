@@ -3,12 +3,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initialState, isUp, transition, type ContainerRecord, type ContainerState } from '../../core/container.ts';
-import { BerthError, conflict, invalid, notFound } from '../../core/errors.ts';
+import { BerthError, conflict, fromSystemError, invalid, notFound } from '../../core/errors.ts';
 import type { CgroupPaths, Limits } from '../../kernel/cgroups.ts';
 import { deviceRules, hostDevices } from '../../kernel/devices.ts';
 import type { ProcessRef } from '../../kernel/process.ts';
 import type { ShimExit, ShimHandle, ShimStdio } from '../../runtime/shim.ts';
-import { readTextFile, writeFileAtomic } from '../../util/atomic.ts';
+import { readJsonFile, readTextFile, writeFileAtomic } from '../../util/atomic.ts';
 import { claimStart, startClaimed } from '../start-claim.ts';
 import { mark } from '../../util/trace.ts';
 import { crashPoint } from '../../util/crash.ts';
@@ -21,6 +21,7 @@ import { emit, type Ctx } from './context.ts';
 import { releaseSandboxes, setupNetwork } from './network.ts';
 import { plan } from './plan.ts';
 import { settle } from './reconcile.ts';
+import { RESTART_POLICY_FILE } from './restart-policy.ts';
 import { hasRestartPolicy } from './status.ts';
 import { drive, streamsOf } from './streams.ts';
 import { acquire as acquireViews, viewUser } from './views.ts';
@@ -54,6 +55,9 @@ export async function start(ctx: Ctx, record: ContainerRecord, opts: { attach?: 
     try {
       exit = await shim.exited;
     } catch (err) {
+      // A monitor killed after it recorded the exit durably: that exit is the container's.
+      const recorded = readJsonFile<ShimExit>(path.join(ctx.store.cdir(record.Id), 'exit.json'));
+      if (recorded) return settleExit(ctx, record, state, recorded);
       settleFailure(ctx, record, state, err); // the shim failed after the start
       throw err;
     }
@@ -84,7 +88,9 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
   try {
     pid = await shim.started;
   } catch (err) {
-    settleFailure(ctx, record, state, err);
+    try {
+      settleFailure(ctx, record, state, err);
+    } catch {} // a full disk: the start's own error says more, and the claim must go all the same
     // The monitor gives the views back at its end too, but after this start has failed to its
     // caller: given back here, so nothing of the failed start is left when the error arrives.
     ctx.host.releaseViews(viewUser(ctx, record.Id));
@@ -95,9 +101,24 @@ async function running(ctx: Ctx, record: ContainerRecord, { shim, state, monitor
   state.Pid = pid;
   state.Monitor = monitor;
   state.StartedAt = ctx.host.now().toISOString();
-  ctx.store.saveState(record, state);
-  crashPoint('start:state-saved');
-  release(); // the state says how the start went: the claim has done its work
+  try {
+    ctx.store.saveState(record, state);
+    crashPoint('start:state-saved');
+    release(); // the state says how the start went: the claim has done its work
+  } catch (err) {
+    // The command runs, but no state says so (a full disk): unrecorded, nothing would ever stop
+    // it or hear of its exit, and its monitor would wait for us for good. It is ended instead;
+    // its monitor tears down as after any exit (an --rm container goes), and the start fails.
+    try {
+      ctx.host.kill(pid, 'SIGKILL');
+    } catch {} // it has exited already
+    shim.close();
+    ctx.host.releaseViews(viewUser(ctx, record.Id));
+    try {
+      release();
+    } catch {} // the start's own error says more
+    throw fromSystemError(err);
+  }
   emit(ctx, 'start', record);
 }
 
@@ -106,7 +127,8 @@ function settleExit(ctx: Ctx, record: ContainerRecord, state: ContainerState, ex
   if (exit.detached) return exit;
   emit(ctx, 'die', record, { exitCode: String(exit.exit) });
   if (exit.oom) emit(ctx, 'oom', record);
-  if (hasRestartPolicy(record)) return { ...exit, detached: true };
+  // The record as it is now: `update` may have given it a policy while it ran.
+  if (hasRestartPolicy(ctx.store.read(record.Id)?.record ?? record)) return { ...exit, detached: true };
   if (!record.HostConfig.AutoRemove) {
     state.Status = transition(state.Status, 'exited', record.Id);
     state.ExitCode = exit.exit;
@@ -156,7 +178,7 @@ async function launchClaimed(ctx: Ctx, record: ContainerRecord, stdio: ShimStdio
   const state = { ...initialState(), Status: transition(current.Status, 'running', record.Id) };
   if (!ctx.images.get(record.Image)) throw notFound(`image ${record.Image} of container ${record.Id.slice(0, 12)} is gone`);
   const dir = ctx.store.cdir(record.Id);
-  for (const f of ['exit.json', 'stopped', 'pid.json', 'health.json']) fs.rmSync(path.join(dir, f), { force: true }); // from a previous run
+  for (const f of ['exit.json', 'stopped', 'pid.json', 'health.json', RESTART_POLICY_FILE]) fs.rmSync(path.join(dir, f), { force: true }); // from a previous run
   // A previous run's network may still be being released (asynchronously, after its exit): its
   // published ports must be free again before this run claims them.
   if (current.Status !== 'created') await releaseSandboxes(ctx, record);
