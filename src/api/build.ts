@@ -112,8 +112,9 @@ export function buildRoutes(r: Router, engine: Engine): void {
       for (const t of tags) say(`Successfully tagged ${familiarReference(parseReference(t))}\n`);
     } catch (err) {
       if (!res && !controller.signal.aborted) throw err; // nothing sent yet: a plain HTTP error
-      const message = (errorReply(err).body as { message: string }).message;
-      if (!controller.signal.aborted) line({ errorDetail: { message }, error: message });
+      const run = failedRun(err);
+      const message = run ? `The command '${run.command}' returned a non-zero code: ${run.code}` : (errorReply(err).body as { message: string }).message;
+      if (!controller.signal.aborted) line({ errorDetail: { ...(run ? { code: run.code } : {}), message }, error: message });
     } finally {
       finished = true;
     }
@@ -129,4 +130,17 @@ export function buildRoutes(r: Router, engine: Engine): void {
   r.on('POST', '/session', async () => {
     throw invalid('BuildKit sessions are not supported by this daemon: use the classic builder (DOCKER_BUILDKIT=0)');
   });
+}
+
+/**
+ * A RUN step whose command failed, found through the error's causes: the classic builder (this
+ * API) says so in its own words, "The command '...' returned a non-zero code: N" (docker-py
+ * matches them), where the builder's message is BuildKit's.
+ */
+function failedRun(err: unknown): { command: string; code: number } | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const m = /^process "(.*)" did not complete successfully: exit code: (\d+)$/s.exec(e.message);
+    if (m) return { command: m[1], code: Number(m[2]) };
+  }
+  return undefined;
 }

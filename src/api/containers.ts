@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isUp } from '../core/container.ts';
 import { BerthError, conflict, fromSystemError, invalid, isCode } from '../core/errors.ts';
+import type { RunConfig } from '../core/types.ts';
 import type { Container, ContainerStreams } from '../engine/containers.ts';
 import { ExecApi } from './exec.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -15,6 +16,7 @@ import { containerSummary } from '../engine/summary.ts';
 import { filters, flag, frame, headers, hidePaths, hijack, readJson, streamStart, terminalSize, type Call, type Conduit, type Router } from './http.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
 import { createOptions } from './translate.ts';
+import { canonicalCreateBody } from './json-keys.ts';
 
 /** A client attached to a container's stdio through the daemon. */
 interface Attachment {
@@ -106,7 +108,7 @@ export class ContainerApi {
 
   private async create(call: Call) {
     const body = await readJson(call.req);
-    const opts = createOptions(body, call.query.get('name'));
+    const opts = createOptions(canonicalCreateBody(body), call.query.get('name'));
     this.containers.sweepCreates();
     const record = await this.containers.create(opts);
     return { status: 201, body: { Id: record.Id, Warnings: [] } };
@@ -504,10 +506,10 @@ export class ContainerApi {
     const ref = repo ? `${repo}${q.get('tag') ? ':' + q.get('tag') : ''}` : undefined;
     // One Dockerfile instruction per line: SDKs send several in one value.
     const changes = q.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
-    const { parseChanges } = await import('../image/changes.ts');
     const img = await this.containers.commit(name, {
       name: ref,
-      changes: { ...(body as object), ...parseChanges(changes) },
+      changes: body as RunConfig,
+      instructions: changes,
       comment: q.get('comment') ?? undefined,
       author: q.get('author') ?? undefined,
       pause: q.get('pause') === null ? true : flag(q, 'pause'),

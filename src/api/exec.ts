@@ -3,12 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { isUp } from '../core/container.ts';
-import { conflict, invalid, isCode, notFound } from '../core/errors.ts';
+import { conflict, invalid, notFound } from '../core/errors.ts';
 import { parseSignal } from '../kernel/signals.ts';
 import type { ContainerStreams } from '../engine/containers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { cliStreams, cliWinsizeFile } from './cli-proxy.ts';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach.ts';
+import { execFailure } from './exec-failure.ts';
 import { frame, hidePaths, hijack, readJson, terminalSize, type Call, type Router } from './http.ts';
 
 interface Exec {
@@ -139,17 +140,13 @@ export class ExecApi {
           args: x.args, env: x.env, user: x.user, cwd: x.cwd, tty: tty ? size : undefined, stdin: x.stdin && !detach, execId: x.id, privileged: x.privileged,
         });
     } catch (err) {
-      // A command that cannot run is the exec's outcome, not a failed request (docker's
-      // behaviour): the stream carries the message and the exec's status reads 126 or 127,
-      // which clients (testcontainers, the docker CLI) check. dockerd 23 (API 1.42) began to
-      // tell a missing command (127) apart; before, any exec that failed to start read 126, as
-      // a client of API 1.41 (docker-py 5's default) still expects.
-      if (!isCode(err, 'CommandNotFound') && !isCode(err, 'CannotInvoke')) throw err;
-      x.exitCode = isCode(err, 'CommandNotFound') && call.version >= 1.42 ? 127 : 126;
+      // A process that cannot be started is the exec's outcome (exec-failure.ts).
+      const failed = execFailure(err, call.version);
+      if (!failed) throw err;
+      x.exitCode = failed.exitCode;
       if (detach) return { status: 200 };
       const conduit = hijack(call, !raw);
-      // runc's words, as dockerd passes them on.
-      const msg = Buffer.from(`OCI runtime exec failed: exec failed: unable to start container process: ${hidePaths((err as Error).message)}: unknown\r\n`);
+      const msg = Buffer.from(`${hidePaths(failed.message)}\r\n`);
       conduit.write(raw ? msg : frame(1, msg));
       conduit.end();
       return;

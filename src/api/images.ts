@@ -41,7 +41,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
       status: 200,
       body: out.map(({ record, names }) => ({
         Id: record.id,
-        ParentId: '',
+        ParentId: record.parent ?? '',
         RepoTags: names.map((n) => {
           const ref = parseReference(n);
           return `${familiarRepository(ref)}:${ref.tag}`;
@@ -72,7 +72,9 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const rec = images().resolve(call.params.name);
     const body = inspectImage(rec, images().list().find((s) => s.record.id === rec.id)?.names ?? []) as Record<string, unknown>;
     // Fields later API versions dropped, for the clients that still ask for those versions.
-    if (call.version < 1.45) Object.assign(body, { Container: '', ContainerConfig: { ...(body.Config as object), Cmd: null, Env: null, Labels: null } });
+    // A committed image's are its container's (docker-py's test_commit reads them).
+    const from = rec.config.container_config;
+    if (call.version < 1.45) Object.assign(body, { Container: rec.config.container ?? '', ContainerConfig: from ? { ...(body.ContainerConfig as object), ...from } : { ...(body.Config as object), Cmd: null, Env: null, Labels: null } });
     if (call.version < 1.44) body.VirtualSize = body.Size;
     return { status: 200, body };
   });

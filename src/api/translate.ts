@@ -143,7 +143,11 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const ep = endpoints[str(host.NetworkMode) ?? ''] ?? Object.values(endpoints)[0];
   // Config.MacAddress: where clients before API 1.44 (python's SDK) put it, with or without an endpoint.
   const endpoint = ep
-    ? { Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined }
+    ? {
+      Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined,
+      DriverOpts: ep.DriverOpts ? dict<string>(ep.DriverOpts, 'DriverOpts') : undefined,
+      LinkLocalIPs: strList((ep.IPAMConfig as Json | null)?.LinkLocalIPs, 'LinkLocalIPs') ?? undefined, Links: strList(ep.Links, 'Links') ?? undefined,
+    }
     : str(body.MacAddress) ? { Aliases: [], MacAddress: str(body.MacAddress) } : undefined;
   const consoleSize = Array.isArray(host.ConsoleSize) && host.ConsoleSize.length === 2 ? (host.ConsoleSize as [number, number]) : undefined;
   return {

@@ -152,6 +152,10 @@ export interface EndpointSpec {
   Aliases: string[];
   IPv4Address?: string;
   MacAddress?: string;
+  /** Kept as given and shown by inspect, as dockerd does (its bridge driver reads none of them). */
+  DriverOpts?: Record<string, string>;
+  LinkLocalIPs?: string[];
+  Links?: string[];
 }
 
 export interface ContainerRecord {

@@ -31,6 +31,9 @@ export interface ImageConfig {
   history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
   /** berth build: the cache key of each history entry, so the image can serve as --cache-from. */
   'berth.build.cache'?: string[];
+  /** A committed image: the container's id and config (docker's v1 image config has both). */
+  container?: string;
+  container_config?: RunConfig & { Image?: string };
 }
 
 export interface Platform {
@@ -72,6 +75,7 @@ export interface ImageRecord {
   created: string;
   layerSizes?: number[]; // uncompressed bytes per layer, as `layers`
   repoDigests?: string[]; // canonical "repo@digest" of every registry manifest this image was pulled by
+  parent?: string; // the local image a commit was made on (docker's Parent; never a pulled image's)
 }
 
 /** A filesystem mount: what a snapshotter produces and the runtime consumes. */

@@ -15,7 +15,8 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
   const networks = Object.fromEntries(names.map((n) => {
     const live = net?.Networks[n];
     const spec = r.Endpoints?.[n];
-    return [n, { ...empty, ...live, IPAMConfig: spec?.IPv4Address ? { IPv4Address: spec.IPv4Address } : null, Aliases: live?.Aliases ?? spec?.Aliases ?? null }];
+    const ipam = { ...(spec?.IPv4Address ? { IPv4Address: spec.IPv4Address } : {}), ...(spec?.LinkLocalIPs ? { LinkLocalIPs: spec.LinkLocalIPs } : {}) };
+    return [n, { ...empty, ...live, IPAMConfig: Object.keys(ipam).length ? ipam : null, Aliases: live?.Aliases ?? spec?.Aliases ?? null, Links: spec?.Links ?? null, DriverOpts: spec?.DriverOpts ?? null }];
   }));
   const primary = net ? Object.values(net.Networks)[0] : undefined;
   const cmd = [...(r.Config.Entrypoint ?? []), ...r.Config.Cmd];

@@ -3,7 +3,7 @@
 import { invalid } from '../core/errors.ts';
 import type { RunConfig } from '../core/types.ts';
 
-/** `--change` takes Dockerfile instructions; docker import honours CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, STOPSIGNAL. */
+/** `--change` takes Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, STOPSIGNAL, EXPOSE, VOLUME, ONBUILD (docker's list for commit and import). */
 export function applyChange(cfg: RunConfig, change: string): RunConfig {
   const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
   if (!m) throw invalid(`invalid --change "${change}"`);
@@ -42,6 +42,25 @@ export function applyChange(cfg: RunConfig, change: string): RunConfig {
       }
       return { ...cfg, Labels: labels };
     }
+    case 'EXPOSE': {
+      const ports = { ...(cfg.ExposedPorts ?? {}) };
+      for (const p of rest.trim().split(/\s+/)) {
+        if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw invalid(`invalid containerPort: ${p}`);
+        ports[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
+      }
+      return { ...cfg, ExposedPorts: ports };
+    }
+    case 'VOLUME': {
+      const t = rest.trim();
+      let paths = t.split(/\s+/);
+      if (t.startsWith('[')) {
+        const v = JSON.parse(t) as unknown;
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalid(`invalid VOLUME "${t}"`);
+        paths = v;
+      }
+      return { ...cfg, Volumes: { ...(cfg.Volumes ?? {}), ...Object.fromEntries(paths.map((p) => [p, {}])) } };
+    }
+    case 'ONBUILD': return { ...cfg, OnBuild: [...(cfg.OnBuild ?? []), rest.trim()] };
     default:
       throw invalid(`${instr} is not a valid change command`);
   }

@@ -14,7 +14,7 @@ export function inspectImage(rec: ImageRecord, names: string[]): object {
       return `${familiarRepository(r)}:${r.tag}`;
     }),
     RepoDigests: (rec.repoDigests ?? []).map((d) => familiarReference(parseReference(d))),
-    Parent: '',
+    Parent: rec.parent ?? '',
     Comment: rec.config.history?.at(-1)?.comment ?? '',
     Created: rec.created,
     DockerVersion: '',

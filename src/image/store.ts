@@ -171,7 +171,7 @@ export class ImageStore {
    * A new image: `parent`'s layers (none for an import) plus one layer from a tar stream, with
    * the given run config. `import` and `commit` both come through here.
    */
-  async addLayer(source: AsyncIterable<Buffer>, opts: { parent?: ImageRecord; name?: string; runConfig: RunConfig; createdBy: string; comment?: string; author?: string }): Promise<ImageRecord> {
+  async addLayer(source: AsyncIterable<Buffer>, opts: { parent?: ImageRecord; name?: string; runConfig: RunConfig; createdBy: string; comment?: string; author?: string; container?: { id: string; config: ImageConfig['container_config'] } }): Promise<ImageRecord> {
     const ref = opts.name ? parseReference(opts.name) : undefined; // reject a bad name before reading anything
     const layer = await this.storeLayer(source);
     crashPoint('image:layer-stored');
@@ -182,6 +182,7 @@ export class ImageStore {
       os: parent?.config.os ?? 'linux',
       created,
       ...(opts.author ? { author: opts.author } : {}),
+      ...(opts.container ? { container: opts.container.id, container_config: opts.container.config } : {}),
       config: opts.runConfig,
       rootfs: { type: 'layers', diff_ids: [...(parent?.layers ?? []), layer.diffId] },
       history: [...(parent?.config.history ?? []), { created, created_by: opts.createdBy, ...(opts.comment ? { comment: opts.comment } : {}) }],
@@ -195,7 +196,7 @@ export class ImageStore {
       layers: [...parentLayers, { digest: layer.diffId, size: layer.size, mediaType: MEDIA.ociLayerTar }],
     };
     const layerSizes = [...(parent?.layers.map((d) => this.layerSize(d)) ?? []), layer.size];
-    const rec = this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes, ref });
+    const rec = this.commitImage({ config, configBytes, manifestBytes: Buffer.from(JSON.stringify(manifest)), layerSizes, ref, parent: parent?.id });
     if (ref) this.event('tag', rec.id, familiarReference(ref)); // dockerd tags an import's or a commit's name
     return rec;
   }
@@ -299,7 +300,7 @@ export class ImageStore {
   }
 
   /** The one path by which an image comes to exist, whether imported or pulled. */
-  private commitImage(p: { config: ImageConfig; configBytes: Uint8Array; manifestBytes: Uint8Array; layerSizes: number[]; ref?: Reference; repoDigest?: string; extra?: Uint8Array[] }): ImageRecord {
+  private commitImage(p: { config: ImageConfig; configBytes: Uint8Array; manifestBytes: Uint8Array; layerSizes: number[]; ref?: Reference; repoDigest?: string; extra?: Uint8Array[]; parent?: string }): ImageRecord {
     const cfg = this.content.put(p.configBytes);
     const man = this.content.put(p.manifestBytes);
     for (const b of p.extra ?? []) this.content.put(b);
@@ -316,6 +317,7 @@ export class ImageStore {
       layerSizes: p.layerSizes,
     };
     if (repoDigests.length) record.repoDigests = repoDigests;
+    if (p.parent) record.parent = p.parent;
     fs.mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(this.recordPath(record.id), JSON.stringify(record), { durable: true, mode: 0o600 }); // its config's Env
     crashPoint('image:recorded');

@@ -40,6 +40,65 @@ describe('docker CLI output as dockerd gives it', { skip }, () => {
     assert.match(kill.stderr, /^Error response from daemon: Cannot kill container: qq: No such container: qq$/m);
   });
 
+  test('create body keys in any case, as Go decodes them (docker-py sends CPURealtimePeriod)', async () => {
+    const made = await d.request('POST', '/containers/create?name=rt', JSON.stringify({ image: 'busybox', Cmd: ['true'], HostConfig: { CPURealtimePeriod: 1000, CPURealtimeRuntime: 500 } }));
+    assert.equal(made.status, 201, made.body);
+    const h = JSON.parse((await d.request('GET', '/containers/rt/json')).body).HostConfig;
+    assert.deepEqual([h.CpuRealtimePeriod, h.CpuRealtimeRuntime], [1000, 500]);
+    assert.equal((await d.request('DELETE', '/containers/rt')).status, 204);
+  });
+
+  test('commit: --change EXPOSE/ENV/VOLUME over the container\'s config; a commit right after a short run\'s start', async () => {
+    assert.equal((await d.docker(['run', '--name', 'cm', '-e', 'A=1', 'busybox', 'true'])).code, 0);
+    const c = await d.docker(['commit', '-c', 'EXPOSE 8000', '-c', 'ENV B=c', '-c', 'VOLUME /data', 'cm', 'cm:1']);
+    assert.equal(c.code, 0, c.stderr);
+    const cfg = JSON.parse((await d.docker(['image', 'inspect', '-f', '{{json .Config}}', 'cm:1'])).stdout);
+    assert.deepEqual(cfg.ExposedPorts, { '8000/tcp': {} });
+    assert.deepEqual(cfg.Volumes, { '/data': {} });
+    assert.ok(cfg.Env.includes('A=1') && cfg.Env.includes('B=c'), cfg.Env.join(' ')); // ENV adds to the container's
+    // Where it came from: Parent (any version), the container and its config (before API 1.45).
+    const cid = (await d.docker(['inspect', '-f', '{{.Id}}', 'cm'])).stdout.trim();
+    const parent = (await d.docker(['inspect', '-f', '{{.Id}}', 'busybox'])).stdout.trim();
+    const old = JSON.parse((await d.request('GET', '/v1.41/images/cm:1/json')).body);
+    assert.deepEqual([old.Container, old.ContainerConfig.Image, old.Parent], [cid, 'busybox', parent]);
+    const now = JSON.parse((await d.request('GET', '/v1.47/images/cm:1/json')).body);
+    assert.deepEqual(['Container' in now, now.Parent], [false, parent]);
+    // Started and committed at once: the command ends during the commit (its cgroup goes).
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await d.request('POST', `/containers/create?name=quick${i}`, JSON.stringify({ Image: 'busybox', Cmd: ['true'] }))).status, 201);
+      assert.equal((await d.request('POST', `/containers/quick${i}/start`)).status, 204);
+      const r = await d.request('POST', `/commit?container=quick${i}`, '{}');
+      assert.equal(r.status, 201, r.body);
+      assert.equal((await d.docker(['rm', '-f', `quick${i}`])).code, 0);
+      assert.equal((await d.docker(['rmi', JSON.parse(r.body).Id])).code, 0);
+    }
+    assert.equal((await d.docker(['rm', 'cm'])).code, 0);
+    assert.equal((await d.docker(['rmi', 'cm:1'])).code, 0);
+  });
+
+  test('a load that fails answers 200 with an error line; a failed RUN in the classic builder\'s words', async () => {
+    const load = await d.request('POST', '/images/load', 'abc', { 'Content-Type': 'application/x-tar' });
+    assert.equal(load.status, 200);
+    assert.ok(JSON.parse(load.body.trim()).error, load.body);
+    const dir = path.join(root.dir, 'ctx');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\nRUN exit 3\n');
+    const b = await d.docker(['build', dir], { env: { DOCKER_BUILDKIT: '0' } });
+    assert.equal(b.code, 3, b.stderr);
+    assert.match(b.stderr, /The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/);
+  });
+
+  test('an endpoint\'s DriverOpts, LinkLocalIPs and Links are kept and shown by inspect (docker-py\'s endpoint config)', async () => {
+    assert.equal((await d.docker(['network', 'create', 'epnet'])).code, 0);
+    const ep = { DriverOpts: { 'com.docker-py.setting': 'on' }, IPAMConfig: { LinkLocalIPs: ['169.254.8.8'] }, Links: ['up:bar'] };
+    const made = await d.request('POST', '/containers/create?name=ep', JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'epnet' }, NetworkingConfig: { EndpointsConfig: { epnet: ep } } }));
+    assert.equal(made.status, 201, made.body);
+    const net = JSON.parse((await d.request('GET', '/containers/ep/json')).body).NetworkSettings.Networks.epnet;
+    assert.deepEqual([net.DriverOpts, net.IPAMConfig, net.Links], [ep.DriverOpts, ep.IPAMConfig, ep.Links]);
+    assert.equal((await d.docker(['rm', 'ep'])).code, 0);
+    assert.equal((await d.docker(['network', 'rm', 'epnet'])).code, 0);
+  });
+
   test('run --rm of a missing command: the start\'s error once, exit 127, no wait error', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const r = await d.docker(['run', '--rm', '--name', 'gone', 'busybox', 'nosuchcmd']);

@@ -1,6 +1,5 @@
 // berth diff / berth commit: a container's changes, listed or turned into an image layer.
 import { invalid } from '../../core/errors.ts';
-import type { RunConfig } from '../../core/types.ts';
 import { parseArgs } from '../args.ts';
 import type { Context } from '../context.ts';
 import { applyChange } from './images.ts';
@@ -21,11 +20,11 @@ export async function commit(ctx: Context, argv: string[]): Promise<number> {
     { name: 'pause', short: 'p', type: 'bool' },
   ]);
   if (positionals.length < 1 || positionals.length > 2) throw invalid('"berth commit" requires at least 1 and at most 2 arguments.\nUsage:  berth commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]');
-  let changes: RunConfig = {};
-  for (const c of (flags.get('change') as string[] | undefined) ?? []) changes = applyChange(changes, c);
+  const instructions = (flags.get('change') as string[] | undefined) ?? [];
+  for (const c of instructions) applyChange({}, c); // a bad one is refused before anything is read
   const rec = await ctx.engine().containers.commit(positionals[0], {
     name: positionals[1],
-    changes,
+    instructions,
     comment: flags.get('message') as string | undefined,
     author: flags.get('author') as string | undefined,
     pause: flags.get('pause') !== false,

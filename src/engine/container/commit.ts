@@ -8,10 +8,13 @@ import type { Ctx } from './context.ts';
 import { get } from './reconcile.ts';
 import { crashPoint } from '../../util/crash.ts';
 import { freezeForCommit } from './pause.ts';
+import { applyChange } from '../../image/changes.ts';
 
 export interface CommitOptions {
   name?: string;
   changes?: RunConfig;
+  /** Dockerfile instructions (docker's `--change`), applied over the config in order: ENV adds to the container's. */
+  instructions?: string[];
   comment?: string;
   author?: string;
   pause?: boolean;
@@ -33,12 +36,15 @@ export async function commit(ctx: Ctx, nameOrId: string, opts: CommitOptions): P
     const upper = path.join(ctx.store.cdir(c.record.Id), 'upper');
     const xattrs = await readXattrs(upper);
     const cfg = c.record.Config;
-    const runConfig: RunConfig = {
+    let runConfig: RunConfig = {
       User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint, WorkingDir: cfg.WorkingDir,
-      Labels: cfg.Labels, ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}), ...opts.changes,
+      Labels: cfg.Labels, ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}),
+      ...(cfg.ExposedPorts ? { ExposedPorts: cfg.ExposedPorts } : {}), ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}), ...opts.changes,
     };
+    for (const i of opts.instructions ?? []) runConfig = applyChange(runConfig, i);
     return await ctx.images.addLayer(layerTar(upper, xattrs, mountTargets(c.record), unshifter(c.record.HostConfig.IdMap)), {
       parent, name: opts.name, runConfig, createdBy: `berth commit ${c.record.Name}`, comment: opts.comment, author: opts.author,
+      container: { id: c.record.Id, config: { ...cfg, Image: c.record.ImageName } },
     });
   } finally {
     await thaw?.();

@@ -51,7 +51,8 @@ export async function checkNetwork(ctx: Ctx, host: HostConfig, opts: CreateOptio
   }
   if (ep.Aliases?.length && name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
   if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw invalid(`invalid MAC address: ${ep.MacAddress}`);
-  return { [name]: { Aliases: ep.Aliases ?? [], ...(ep.IPv4Address ? { IPv4Address: ep.IPv4Address } : {}), ...(ep.MacAddress ? { MacAddress: ep.MacAddress.toLowerCase() } : {}) } };
+  const kept = { ...(ep.DriverOpts ? { DriverOpts: ep.DriverOpts } : {}), ...(ep.LinkLocalIPs?.length ? { LinkLocalIPs: ep.LinkLocalIPs } : {}), ...(ep.Links?.length ? { Links: ep.Links } : {}) };
+  return { [name]: { Aliases: ep.Aliases ?? [], ...(ep.IPv4Address ? { IPv4Address: ep.IPv4Address } : {}), ...(ep.MacAddress ? { MacAddress: ep.MacAddress.toLowerCase() } : {}), ...kept } };
 }
 
 /**

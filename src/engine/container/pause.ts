@@ -11,7 +11,7 @@ import { claim, holderDead, selfHolder } from '../../kernel/claim.ts';
 import { cgroupsOf } from './cgroup-parent.ts';
 import { BY_COMMIT, commitsFreezing } from './commit-pause.ts';
 import { emit, type Ctx } from './context.ts';
-import { getSettled, initPid } from './reconcile.ts';
+import { getSettled, initPid, liveInit } from './reconcile.ts';
 
 let seq = 0;
 
@@ -82,8 +82,15 @@ export async function freezeForCommit(ctx: Ctx, id: string): Promise<() => Promi
     const c = getSettled(ctx, id);
     fs.writeFileSync(holder, '');
     if (c.state.Status !== 'running') return; // paused already: the user's, or another commit's
-    initPid(ctx, c);
-    await cgroupsOf(ctx, c.record).freeze(id, true);
+    // Its command may have ended since the state was read (a commit right after a short run's
+    // start): then there is nothing to freeze, and the commit takes the stopped container's files.
+    if (!liveInit(ctx, c.record.Id, c.state)) return;
+    try {
+      await cgroupsOf(ctx, c.record).freeze(id, true);
+    } catch (err) {
+      if (!liveInit(ctx, c.record.Id, c.state)) return; // it ended meanwhile, its cgroup with it
+      throw err;
+    }
     // As dockerd shows a committing container: paused (with its events).
     fs.writeFileSync(path.join(dir, BY_COMMIT), '');
     c.state.Status = transition(c.state.Status, 'paused', id);
