@@ -46,7 +46,7 @@ test('network settings of a create body reach the engine', () => {
   assert.equal(o.host!.NetworkMode, 'app');
   assert.deepEqual(o.host!.PortBindings, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
   assert.deepEqual(o.expose, ['53/udp']);
-  assert.deepEqual(o.endpoint, { Aliases: ['web'], IPv4Address: '10.5.0.9', MacAddress: undefined });
+  assert.deepEqual(o.endpoint, { Aliases: ['web'], IPv4Address: '10.5.0.9', MacAddress: undefined, DriverOpts: undefined, LinkLocalIPs: undefined, Links: undefined });
   assert.equal(createOptions({ Image: 'b' }, null).host!.NetworkMode, 'default');
 });
 
