@@ -78,8 +78,14 @@ export function finalize(model: Json, o: FinalizeOptions): Project {
     }
     const mode = s.network_mode ?? '';
     if (mode.startsWith('service:') && !all[mode.slice(8)]) throw bad(`service "${name}" refers to undefined service ${mode.slice(8)} in network_mode`);
-    // Joining another service's network namespace needs that service's container first.
-    if (mode.startsWith('service:')) s.depends_on = { [mode.slice(8)]: { condition: 'service_started', required: true }, ...s.depends_on };
+    // Joining another service's namespace (network, pid, ipc) or taking its volumes needs that
+    // service's container first.
+    const refs = [mode, String(s.pid ?? ''), String(s.ipc ?? '')].filter((m) => m.startsWith('service:')).map((m) => m.slice(8));
+    for (const v of (s.volumes_from as string[] | undefined) ?? []) if (!v.startsWith('container:')) refs.push(v.split(':')[0]);
+    for (const ref of refs) {
+      if (!all[ref]) throw bad(`service "${name}" refers to undefined service ${ref}`);
+      s.depends_on = { [ref]: { condition: 'service_started', required: true }, ...s.depends_on };
+    }
     for (const v of s.volumes ?? []) {
       if (v.type === 'volume' && v.source && !volumes[v.source]) throw bad(`service "${name}" refers to undefined volume ${v.source}`);
     }

@@ -12,18 +12,10 @@ import type { FileReference, Project, Service } from './types.ts';
 
 /** Attributes berth cannot honour but that do not change what the service does: warned about. */
 const ADVISORY: Record<string, string> = {
-  init: 'no init process is added (the command runs as pid 1)',
-  shm_size: '/dev/shm keeps its 64m default',
   links: 'services find each other by name on the project network anyway',
   external_links: 'not supported',
-  mem_reservation: 'reservations are not enforced',
-  mem_swappiness: 'not supported',
-  oom_kill_disable: 'not supported',
-  cpuset: 'not supported',
-  cpu_count: 'not supported', cpu_percent: 'not supported', cpu_rt_period: 'not supported', cpu_rt_runtime: 'not supported',
+  cpu_count: 'Windows only', cpu_percent: 'Windows only',
   domainname: 'not supported',
-  cgroup_parent: 'berth keeps containers in its own cgroup subtree',
-  blkio_config: 'block I/O limits are not supported',
   storage_opt: 'not supported',
   credential_spec: 'Windows only',
   isolation: 'Windows only',
@@ -39,14 +31,11 @@ const ADVISORY: Record<string, string> = {
 /** Attributes whose absence would change what runs: refused before anything is created. */
 function refuse(name: string, s: Service): void {
   const no = (what: string) => invalid(`service "${name}": ${what} is not supported by berth`);
-  if (s.volumes_from) throw no('volumes_from');
-  if (s.pid !== undefined && s.pid !== null && s.pid !== '') throw no(`pid: ${s.pid}`);
-  if (s.ipc !== undefined && !['', 'private', 'shareable'].includes(s.ipc as string)) throw no(`ipc: ${s.ipc}`);
-  if (s.uts !== undefined && s.uts !== '') throw no(`uts: ${s.uts}`);
+  if (s.uts !== undefined && s.uts !== '' && s.uts !== 'host') throw no(`uts: ${s.uts}`);
   if (s.cgroup !== undefined && s.cgroup !== 'private') throw no(`cgroup: ${s.cgroup}`);
   if (s.userns_mode !== undefined && !['', 'host'].includes(s.userns_mode as string)) throw no(`userns_mode: ${s.userns_mode}`);
   const logging = s.logging as { driver?: string } | undefined;
-  if (logging?.driver && !['json-file', 'local'].includes(logging.driver)) throw no(`the logging driver "${logging.driver}" (only json-file)`);
+  if (logging?.driver && !['json-file', 'local', 'none'].includes(logging.driver)) throw no(`the logging driver "${logging.driver}" (json-file, local and none are)`);
   for (const v of s.volumes ?? []) if (!['bind', 'volume', 'tmpfs'].includes(v.type)) throw no(`a volume of type ${v.type}`);
   for (const p of s.ports ?? []) if (p.published?.includes('-')) throw no(`the published port range ${p.published} for one container port (${p.target})`);
   for (const v of s.volumes ?? []) if (v.volume?.subpath) throw no(`volume subpath (${v.target})`);
@@ -59,7 +48,6 @@ export function warnings(name: string, s: Service): string[] {
   if (s.deploy?.resources?.limits?.devices) out.push(`service "${name}": deploy.resources.limits.devices are ignored (not supported)`);
   if (s.healthcheck?.start_interval) out.push(`service "${name}": healthcheck.start_interval is ignored (checks run at the interval from the start)`);
   for (const v of s.volumes ?? []) {
-    if (v.bind?.propagation) out.push(`service "${name}": volume ${v.target}: bind propagation "${v.bind.propagation}" is ignored`);
     if (v.bind?.selinux) out.push(`service "${name}": volume ${v.target}: SELinux relabelling (:${v.bind.selinux}) is ignored`);
     if (v.bind?.create_host_path === false) out.push(`service "${name}": volume ${v.target}: create_host_path: false is ignored (a missing source directory is created)`);
     if (v.volume?.nocopy) out.push(`service "${name}": volume ${v.target}: nocopy is ignored`);
@@ -69,8 +57,8 @@ export function warnings(name: string, s: Service): string[] {
   }
   const mode = s.network_mode ?? '';
   if (s.ports?.length && (mode === 'host' || mode === 'none' || mode.startsWith('service:') || mode.startsWith('container:'))) out.push(`service "${name}": ports are not published with network_mode ${mode}`);
-  const res = s.deploy?.resources?.reservations;
-  if (res && Object.keys(res).length) out.push(`service "${name}": deploy.resources.reservations are ignored: reservations are not enforced`);
+  const res = s.deploy?.resources?.reservations as Record<string, unknown> | undefined;
+  for (const k of Object.keys(res ?? {})) if (k !== 'memory') out.push(`service "${name}": deploy.resources.reservations.${k} is ignored (only memory is, as a soft limit)`);
   return out;
 }
 
@@ -123,7 +111,7 @@ export function createOptions(project: Project, name: string, s: Service, contai
     if (v.type === 'tmpfs') {
       const data = [v.tmpfs?.size !== undefined ? `size=${v.tmpfs.size}` : '', v.tmpfs?.mode !== undefined ? `mode=${Number(v.tmpfs.mode).toString(8)}` : ''].filter(Boolean).join(',');
       mounts.push({ Type: 'tmpfs', Source: '', Target: v.target, ReadOnly: v.read_only === true, TmpfsOptions: data });
-    } else if (v.type === 'bind') mounts.push({ Type: 'bind', Source: v.source!, Target: v.target, ReadOnly: v.read_only === true });
+    } else if (v.type === 'bind') mounts.push({ Type: 'bind', Source: v.source!, Target: v.target, ReadOnly: v.read_only === true, ...(v.bind?.propagation ? { Propagation: v.bind.propagation } : {}) });
     else if (v.source) mounts.push({ Type: 'volume', Source: project.volumes[v.source].name, Target: v.target, ReadOnly: v.read_only === true });
     else mounts.push({ Type: 'volume', Source: '', Target: v.target, ReadOnly: v.read_only === true, Anonymous: true });
   }
@@ -208,12 +196,58 @@ export function createOptions(project: Project, name: string, s: Service, contai
       DnsSearch: (s.dns_search as string[] | undefined) ?? [],
       DnsOptions: (s.dns_opt as string[] | undefined) ?? [],
       ExtraHosts: (s.extra_hosts as string[] | undefined) ?? [],
-      LogConfig: { Type: 'json-file', Config: Object.fromEntries(Object.entries(logging?.options ?? {}).map(([k, v]) => [k, String(v)])) },
+      LogConfig: { Type: (logging?.driver ?? 'json-file') as 'json-file' | 'local' | 'none', Config: Object.fromEntries(Object.entries(logging?.options ?? {}).map(([k, v]) => [k, String(v)])) },
+      ...engineHost(s, where, naming),
       ...(s.runtime ? { Runtime: s.runtime as string } : {}),
       Mounts: mounts,
     },
   };
 }
+
+/** A `service:x` reference of pid, ipc or volumes_from as the engine names that container. */
+function serviceRef(v: string, naming: Naming): string {
+  return v.startsWith('service:') ? `container:${naming.containerOf(v.slice(8))}` : v;
+}
+
+/**
+ * The attributes the engine has docker's options for: init, /dev/shm, the namespaces shared with
+ * the host or another service, volumes_from, the softer memory and CPU settings, block I/O and
+ * the cgroup parent (compose v2 passes each to the engine as docker run's flags would).
+ */
+function engineHost(s: Service, where: string, naming: Naming): Partial<HostConfig> {
+  const h: Partial<HostConfig> = {};
+  if (s.init === true) h.Init = true;
+  if (s.shm_size !== undefined) h.ShmSize = bytesOf(s.shm_size, `${where}: shm_size`);
+  if (s.pid) h.PidMode = serviceRef(String(s.pid), naming);
+  if (s.ipc) h.IpcMode = serviceRef(String(s.ipc), naming);
+  if (s.uts) h.UTSMode = String(s.uts);
+  const from = (s.volumes_from as string[] | undefined) ?? [];
+  // "svc", "svc:ro", "container:name", "container:name:rw".
+  if (from.length) h.VolumesFrom = from.map((v) => (v.startsWith('container:') ? v.slice(10) : `${naming.containerOf(v.split(':')[0])}${v.includes(':') ? v.slice(v.indexOf(':')) : ''}`));
+  const reservation = (s.deploy?.resources?.reservations as { memory?: string } | undefined)?.memory;
+  if (s.mem_reservation !== undefined || reservation !== undefined) h.MemoryReservation = bytesOf(s.mem_reservation ?? reservation, `${where}: memory reservation`, true);
+  if (s.mem_swappiness !== undefined) h.MemorySwappiness = Number(s.mem_swappiness);
+  if (s.oom_kill_disable !== undefined) h.OomKillDisable = s.oom_kill_disable === true;
+  if (s.cpuset !== undefined) h.CpusetCpus = String(s.cpuset);
+  // Microseconds: a plain number is that, a duration ("400ms") is converted.
+  const micros = (v: unknown, what: string) => (/^\d+$/.test(String(v)) ? Number(v) : Math.round((ns(v, `${where}: ${what}`) ?? 0) / 1000));
+  if (s.cpu_rt_runtime !== undefined) h.CpuRealtimeRuntime = micros(s.cpu_rt_runtime, 'cpu_rt_runtime');
+  if (s.cpu_rt_period !== undefined) h.CpuRealtimePeriod = micros(s.cpu_rt_period, 'cpu_rt_period');
+  if (s.cgroup_parent) h.CgroupParent = String(s.cgroup_parent);
+  const b = s.blkio_config as { weight?: number; weight_device?: Array<{ path: string; weight: number }>; device_read_bps?: Rate[]; device_write_bps?: Rate[]; device_read_iops?: Rate[]; device_write_iops?: Rate[] } | undefined;
+  if (b) {
+    const rates = (l: Rate[] | undefined, bytes: boolean) => (l ?? []).map((r) => ({ Path: r.path, Rate: bytes ? bytesOf(r.rate, `${where}: blkio_config rate`) : Number(r.rate) }));
+    if (b.weight !== undefined) h.BlkioWeight = Number(b.weight);
+    if (b.weight_device) h.BlkioWeightDevice = b.weight_device.map((w) => ({ Path: w.path, Weight: Number(w.weight) }));
+    if (b.device_read_bps) h.BlkioDeviceReadBps = rates(b.device_read_bps, true);
+    if (b.device_write_bps) h.BlkioDeviceWriteBps = rates(b.device_write_bps, true);
+    if (b.device_read_iops) h.BlkioDeviceReadIOps = rates(b.device_read_iops, false);
+    if (b.device_write_iops) h.BlkioDeviceWriteIOps = rates(b.device_write_iops, false);
+  }
+  return h;
+}
+
+type Rate = { path: string; rate: number | string };
 
 /** The further networks of a service (beyond the one it is created on), for the engine's endpoints. */
 export function extraEndpoints(project: Project, name: string, s: Service): Record<string, { Aliases: string[]; IPv4Address?: string; MacAddress?: string }> {

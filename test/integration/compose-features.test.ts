@@ -254,6 +254,38 @@ describe('berth compose: attributes and verbs', { skip }, () => {
     assert.equal((await compose(['down', '-t', '1'], 'nm.yaml')).code, 0);
   });
 
+  test('init, shm_size, and another service\'s ipc (with its /dev/shm), pid and volumes', async () => {
+    fs.writeFileSync(path.join(dir, 'ns.yaml'), `name: ns
+services:
+  holder:
+    image: busybox
+    ipc: shareable
+    shm_size: 8m
+    volumes: [/shared]
+    command: ["sh", "-c", "echo held > /dev/shm/mark; echo vol > /shared/f; trap 'exit 0' TERM; sleep 1000 & wait"]
+  joiner:
+    image: busybox
+    init: true
+    ipc: "service:holder"
+    pid: "service:holder"
+    volumes_from: ["holder:ro"]
+    command: ${forever}
+`);
+    const up = await compose(['up', '-d'], 'ns.yaml');
+    assert.equal(up.code, 0, up.stderr);
+    assert.doesNotMatch(up.stderr, /ignored|not supported/);
+    const sh = async (cmd: string) => (await root.run(['exec', 'ns-joiner-1', 'sh', '-c', cmd])).stdout;
+    // Its /dev/shm is the holder's (8m), it sees the holder's processes, and its volume read-only.
+    assert.equal(await root.eventually(() => sh('cat /dev/shm/mark'), (o) => o !== '', 5000), 'held\n');
+    assert.equal(await sh("df -k /dev/shm | tail -1 | awk '{print $2}'"), '8192\n');
+    assert.match(await sh('ps -o args'), /sleep 1000/);
+    assert.equal(await sh('cat /shared/f; touch /shared/x 2>/dev/null || echo ro'), 'vol\nro\n');
+    const inspect = JSON.parse((await root.run(['inspect', 'ns-joiner-1'])).stdout)[0];
+    assert.equal(inspect.HostConfig.Init, true);
+    assert.match(inspect.HostConfig.PidMode, /^container:[0-9a-f]{64}$/);
+    assert.equal((await compose(['down', '-t', '1'], 'ns.yaml')).code, 0);
+  });
+
   test('external networks and volumes: a missing one stops up before anything is made; present ones are used, and kept by down -v', async () => {
     fs.writeFileSync(path.join(dir, 'ext.yaml'), [
       'name: ext',

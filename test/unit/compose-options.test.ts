@@ -64,6 +64,16 @@ services:
     secrets: [token]
     configs: [{source: conf, target: /etc/app.conf}]
     init: true
+    shm_size: 128m
+    pid: host
+    uts: host
+    mem_reservation: 32m
+    mem_swappiness: 10
+    oom_kill_disable: true
+    cpuset: "0"
+    cpu_rt_runtime: 400ms
+    cgroup_parent: kube.slice
+    blkio_config: {weight: 300, device_read_bps: [{path: /dev/sda, rate: 12mb}], device_write_iops: [{path: /dev/sda, rate: 30}]}
 networks: {front: {ipam: {config: [{subnet: 10.99.0.0/24}]}}, back: {}}
 volumes: {data: {}}
 secrets: {token: {environment: HOSTVAR}}
@@ -114,14 +124,26 @@ configs: {conf: {content: "x=1"}}
     { Type: 'bind', Source: '/files/secret/token', Target: '/run/secrets/token', ReadOnly: true },
     { Type: 'bind', Source: '/files/config/conf', Target: '/etc/app.conf', ReadOnly: true },
   ]);
-  // What berth cannot honour is said, not dropped.
-  assert.deepEqual(warnings('web', s), ['service "web": init is ignored: no init process is added (the command runs as pid 1)']);
+  // The options the engine has docker's flags for.
+  assert.equal(h.Init, true);
+  assert.equal(h.ShmSize, 128 * 1024 * 1024);
+  assert.equal(h.PidMode, 'host');
+  assert.equal(h.UTSMode, 'host');
+  assert.equal(h.MemoryReservation, 32 * 1024 * 1024);
+  assert.equal(h.MemorySwappiness, 10);
+  assert.equal(h.OomKillDisable, true);
+  assert.equal(h.CpusetCpus, '0');
+  assert.equal(h.CpuRealtimeRuntime, 400000);
+  assert.equal(h.CgroupParent, 'kube.slice');
+  assert.equal(h.BlkioWeight, 300);
+  assert.deepEqual(h.BlkioDeviceReadBps, [{ Path: '/dev/sda', Rate: 12 * 1024 * 1024 }]);
+  assert.deepEqual(h.BlkioDeviceWriteIOps, [{ Path: '/dev/sda', Rate: 30 }]);
+  assert.deepEqual(warnings('web', s), []);
 });
 
 test('attributes that would change what runs are refused', () => {
   const cases: Array<[string, RegExp]> = [
-    ['pid: host', /pid: host is not supported/],
-    ['ipc: host', /ipc: host is not supported/],
+    ['uts: other', /uts: other is not supported/],
     ['logging: {driver: syslog}', /logging driver "syslog"/],
     ['ports: ["8000-8010:80"]', /published port range 8000-8010/],
     ['volumes: [{type: npipe, source: x, target: /x}]', /volume of type npipe/],
@@ -132,6 +154,11 @@ test('attributes that would change what runs are refused', () => {
   }
   const p = project('services:\n  a: {image: busybox, network_mode: "service:b"}\n  b: {image: busybox}\n');
   assert.equal(createOptions(p, 'a', p.services.a, 'x', {}, naming).host?.NetworkMode, 'container:id-of-b');
+  // Another service's pid and ipc namespaces and volumes, by its container; each is a dependency.
+  const q = project('services:\n  a: {image: busybox, pid: "service:b", ipc: "service:b", volumes_from: ["b:ro", "container:other"]}\n  b: {image: busybox, ipc: shareable}\n');
+  const h = createOptions(q, 'a', q.services.a, 'x', {}, naming).host!;
+  assert.deepEqual([h.PidMode, h.IpcMode, h.VolumesFrom], ['container:id-of-b', 'container:id-of-b', ['id-of-b:ro', 'other']]);
+  assert.deepEqual(Object.keys(q.services.a.depends_on ?? {}), ['b']);
 });
 
 test('the config hash follows what containers are made from, not scale or order', () => {
