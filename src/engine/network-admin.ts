@@ -65,7 +65,8 @@ export class NetworkAdmin {
     }
     return {
       Name: net.Name, Id: net.Id, Created: net.Created, Scope: 'local', Driver: net.Driver, EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: net.Subnet, Gateway: net.Gateway }] },
+      // The config as given when one was (dockerd's shows no gateway it was not given), else the chosen subnet.
+      IPAM: { Driver: 'default', Options: net.IpamOptions === undefined ? {} : net.IpamOptions, Config: [net.Ipam ?? { Subnet: net.Subnet, Gateway: net.Gateway }] },
       Internal: net.Internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
       // docker shows driver options only as given (the default bridge has its own), which clients
       // compare with what they asked for (docker-compose 1.29 does).

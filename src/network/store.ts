@@ -14,6 +14,7 @@ import { contains, firstHost, overlaps, formatIp, formatSubnet, parseIp, parsePr
 import { CNI_VERSION, type NetConfList } from './cni.ts';
 import { addBridgeRules, BRIDGE_PREFIX, removeBridgeRules } from './firewall.ts';
 import { checkDriverOptions } from './driver-options.ts';
+import { auxAddresses, rangeBounds, type IpamConfig } from './ipam-config.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
@@ -40,6 +41,10 @@ export interface NetworkRecord {
   Nat?: boolean;
   /** The driver options as given (docker echoes them in inspect; driver-options.ts checks them). */
   Options?: Record<string, string>;
+  /** The IPAM config as given (inspect shows it so); absent when the subnet was chosen. */
+  Ipam?: IpamConfig;
+  /** IPAM.Options as given: null when none were (dockerd's inspect shows null then). */
+  IpamOptions?: Record<string, string> | null;
 }
 
 export interface CreateNetwork {
@@ -47,6 +52,11 @@ export interface CreateNetwork {
   options?: Record<string, string>;
   subnet?: string;
   gateway?: string;
+  /** Containers' addresses come only from this part of the subnet (docker's --ip-range). */
+  ipRange?: string;
+  /** Addresses of the subnet never given out (docker's --aux-address). */
+  auxAddresses?: Record<string, string>;
+  ipamOptions?: Record<string, string> | null;
   internal?: boolean;
   labels?: Record<string, string>;
 }
@@ -106,23 +116,34 @@ export class Networks {
     const subnet = opts.subnet ? parseSubnet(opts.subnet) : undefined;
     let gateway = opts.gateway ? parseIp(opts.gateway) : undefined;
     if (gateway !== undefined && !subnet) throw invalid('--gateway needs --subnet');
+    if ((opts.ipRange || opts.auxAddresses) && !subnet) throw invalid(`${opts.ipRange ? '--ip-range' : '--aux-address'} needs --subnet`);
+    // Checked before the subnet is claimed: a refused create claims nothing.
+    if (subnet && opts.ipRange) rangeBounds(subnet, opts.ipRange);
+    const aux = subnet && opts.auxAddresses ? auxAddresses(subnet, opts.auxAddresses, opts.name) : [];
     const chosen = this.claimSubnet(id, subnet);
     if (gateway !== undefined && (!contains(chosen, gateway) || gateway === chosen.base)) {
       this.unclaimSubnet(chosen, id);
       throw invalid(`gateway ${opts.gateway} is not a host address of ${formatSubnet(chosen)}`);
     }
+    const given: IpamConfig | undefined = subnet && {
+      Subnet: formatSubnet(subnet), ...(opts.ipRange ? { IPRange: opts.ipRange } : {}), ...(opts.gateway ? { Gateway: opts.gateway } : {}),
+      ...(opts.auxAddresses && Object.keys(opts.auxAddresses).length ? { AuxiliaryAddresses: opts.auxAddresses } : {}),
+    };
     gateway ??= firstHost(chosen);
     const rec: NetworkRecord = {
       Name: opts.name, Id: id, Created: new Date().toISOString(), Driver: 'bridge', Internal: opts.internal === true,
       Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,
       Dns: !isDefault, Nat: true, ...(opts.options && Object.keys(opts.options).length ? { Options: opts.options } : {}),
+      ...(given ? { Ipam: given } : {}), ...(opts.ipamOptions !== undefined ? { IpamOptions: opts.ipamOptions } : {}),
     };
+    this.reserve(rec, aux);
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
     // The record first, then the name: a name always points at a record (a name whose record is
     // gone, left by a crash in the middle of a removal, is taken over).
     writeFileAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(rec), { durable: true });
     if (!claim(path.join(this.dir, 'names'), opts.name, id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)))) {
       fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
+      fs.rmSync(this.ipamDir(rec), { recursive: true, force: true });
       this.unclaimSubnet(chosen, id);
       // Two first uses of the default network at once: the other one made it.
       const other = isDefault ? this.byName(opts.name) : undefined;
@@ -184,6 +205,18 @@ export class Networks {
     this.unclaimSubnet(parseSubnet(net.Subnet), net.Id);
     fs.rmSync(path.join(this.dir, `${net.Id}.json`), { force: true });
     return net;
+  }
+
+  /**
+   * The auxiliary addresses taken in host-local's store before any container asks: host-local
+   * keeps one file per address given out and never hands out one whose file exists. Made before
+   * the network is named, so no container can be given one first; removed with the store.
+   */
+  private reserve(net: NetworkRecord, aux: string[]): void {
+    if (!aux.length) return;
+    const dir = this.ipamDir(net);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const ip of aux) writeFileAtomic(path.join(dir, ip), 'auxiliary-address', { durable: true });
   }
 
   /** host-local keeps its allocations here (one file per address), per root. */
@@ -272,7 +305,7 @@ export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: str
       capabilities: { ips: true },
       ipam: {
         type: 'host-local', dataDir: ipamDataDir,
-        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway }]],
+        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...(net.Ipam?.IPRange ? rangeBounds(parseSubnet(net.Subnet), net.Ipam.IPRange) : {}) }]],
         routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
       },
     },
