@@ -155,8 +155,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
   });
   r.on('POST', '/networks/{id}/connect', async (call) => {
     const body = await readJson(call.req);
-    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null };
-    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined });
+    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null };
+    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined, links: ep.Links ?? undefined });
     return { status: 200 };
   });
   r.on('POST', '/networks/{id}/disconnect', async (call) => {

@@ -38,4 +38,29 @@ describe('network IPAM config and links on user networks', { skip }, () => {
     assert.match(JSON.parse(aux.body).message, /non parsable secondary ip address \(a:bad\) passed for network bad2/);
     assert.equal((await d.request('GET', '/v1.41/networks/bad1')).status, 404);
   });
+
+  test('a legacy link alias on a user network resolves in the linking container only, also when the linked one starts later', async () => {
+    assert.equal((await d.docker(['network', 'create', 'linked'])).code, 0);
+    const up = await d.docker(['run', '-d', '--name', 'upstream', '--network', 'linked', 'busybox', 'sleep', '60']);
+    assert.equal(up.code, 0, up.stderr);
+    const upIp = (await d.docker(['inspect', '-f', '{{.NetworkSettings.Networks.linked.IPAddress}}', 'upstream'])).stdout.trim();
+    const withLink = await d.docker(['run', '--rm', '--network', 'linked', '--link', 'upstream:bar', 'busybox', 'nslookup', 'bar']);
+    assert.equal(withLink.code, 0, withLink.stdout + withLink.stderr);
+    assert.match(withLink.stdout, new RegExp(`Address: ${upIp.replace(/\./g, '\\.')}`));
+    const without = await d.docker(['run', '--rm', '--network', 'linked', 'busybox', 'nslookup', 'bar']);
+    assert.notEqual(without.code, 0, 'the alias is the linking container\'s only');
+    // An endpoint link (NetworkingConfig) to a container that does not run yet: resolved once it does.
+    const created = await d.request('POST', '/v1.41/containers/create?name=early', JSON.stringify({
+      Image: 'busybox', Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'linked' },
+      NetworkingConfig: { EndpointsConfig: { linked: { Links: ['later:baz'] } } },
+    }));
+    assert.equal(created.status, 201, created.body);
+    assert.equal((await d.docker(['start', 'early'])).code, 0);
+    assert.notEqual((await d.docker(['exec', 'early', 'nslookup', 'baz'])).code, 0);
+    assert.equal((await d.docker(['run', '-d', '--name', 'later', '--network', 'linked', 'busybox', 'sleep', '60'])).code, 0);
+    const late = await d.docker(['exec', 'early', 'nslookup', 'baz']);
+    assert.equal(late.code, 0, late.stdout + late.stderr);
+    await d.docker(['rm', '-f', 'upstream', 'early', 'later']);
+    assert.equal((await d.docker(['network', 'rm', 'linked'])).code, 0);
+  });
 });
