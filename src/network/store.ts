@@ -19,7 +19,14 @@ import { auxAddresses, rangeBounds, type IpamConfig } from './ipam-config.ts';
 export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
 export const PSEUDO_NETWORKS = ['host', 'none'];
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/**
+ * dockerd takes any name it can store: here a name is a file (its claim), so one without a slash,
+ * not starting with a dot (claims' temp files and guards do), within a file name's 255 bytes.
+ */
+const NAME = /^[^./\0][^/\0]*$/;
+function storable(name: string): boolean {
+  return NAME.test(name) && Buffer.byteLength(name) <= 255;
+}
 const CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'subnets') : '/run/berth/subnets';
 
 export interface NetworkRecord {
@@ -99,7 +106,7 @@ export class Networks {
   }
 
   find(nameOrId: string): NetworkRecord | undefined {
-    const byName = NAME.test(nameOrId) ? this.byName(nameOrId) : undefined;
+    const byName = storable(nameOrId) ? this.byName(nameOrId) : undefined;
     if (byName) return byName;
     if (!/^[a-f0-9]{1,64}$/.test(nameOrId)) return undefined;
     const matches = this.list().filter((n) => n.Id.startsWith(nameOrId));
@@ -108,7 +115,7 @@ export class Networks {
   }
 
   async create(opts: CreateNetwork, isDefault = false): Promise<NetworkRecord> {
-    if (!NAME.test(opts.name)) throw invalid(`invalid network name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (!storable(opts.name)) throw invalid(`invalid network name "${opts.name}": ${opts.name ? "berth's network names have no slash, do not start with a dot and are at most 255 bytes" : 'a name is needed'}`);
     if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
     if (this.byName(opts.name)) throw conflict(`network with name ${opts.name} already exists`);
     checkDriverOptions(opts.options ?? {});

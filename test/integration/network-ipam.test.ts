@@ -63,4 +63,15 @@ describe('network IPAM config and links on user networks', { skip }, () => {
     await d.docker(['rm', '-f', 'upstream', 'early', 'later']);
     assert.equal((await d.docker(['network', 'rm', 'linked'])).code, 0);
   });
+
+  test('a network name with a space is taken, used and removed (dockerd takes any name it can store); a slash is refused', async () => {
+    const made = await d.docker(['network', 'create', 'with space']);
+    assert.equal(made.code, 0, made.stderr);
+    const ran = await d.docker(['run', '--rm', '--network', 'with space', 'busybox', 'true']);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal((await d.docker(['network', 'inspect', '-f', '{{.Name}}', 'with space'])).stdout, 'with space\n');
+    assert.equal((await d.request('DELETE', `/v1.41/networks/${encodeURIComponent('with space')}`)).status, 204);
+    const slash = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'a/b' }));
+    assert.equal(slash.status, 400, slash.body);
+  });
 });
