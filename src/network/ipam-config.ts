@@ -28,7 +28,8 @@ function last(s: Subnet): number {
 
 /**
  * host-local's rangeStart/rangeEnd for an IPRange of the subnet: the range's addresses less the
- * subnet's network and broadcast addresses (host-local refuses those as bounds).
+ * subnet's network and broadcast addresses (host-local refuses those as bounds). Without a given
+ * gateway, rangeStart is the network's (dockerd takes the range's first address for it).
  */
 export function rangeBounds(subnet: Subnet, ipRange: string): { rangeStart: string; rangeEnd: string } {
   const r = parseRange(ipRange);

@@ -136,7 +136,7 @@ export class Networks {
       Subnet: formatSubnet(subnet), ...(opts.ipRange ? { IPRange: opts.ipRange } : {}), ...(opts.gateway ? { Gateway: opts.gateway } : {}),
       ...(opts.auxAddresses && Object.keys(opts.auxAddresses).length ? { AuxiliaryAddresses: opts.auxAddresses } : {}),
     };
-    gateway ??= firstHost(chosen);
+    gateway ??= subnet && opts.ipRange ? parseIp(rangeBounds(subnet, opts.ipRange).rangeStart) : firstHost(chosen);
     const rec: NetworkRecord = {
       Name: opts.name, Id: id, Created: new Date().toISOString(), Driver: 'bridge', Internal: opts.internal === true,
       Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,

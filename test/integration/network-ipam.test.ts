@@ -2,31 +2,34 @@
 // docker CLI and raw API requests use them (docker-py's network tests do), checked against dockerd 20.10.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { TestRoot } from '../helpers/berth.ts';
 import { TestDaemon, daemonWithBusybox, skip } from '../helpers/daemon.ts';
 
 describe('network IPAM config and links on user networks', { skip }, () => {
+  let root: TestRoot;
   let d: TestDaemon;
-  daemonWithBusybox((_r, dd) => (d = dd));
+  daemonWithBusybox((r, dd) => ((root = r), (d = dd)));
 
   test('IPRange gives containers addresses only from the range, AuxiliaryAddresses are never given out; inspect shows the config as given', async () => {
     const created = await d.request('POST', '/v1.41/networks/create', JSON.stringify({
-      Name: 'ranged', IPAM: { Driver: 'default', Config: [{ Subnet: '10.213.0.0/16', IPRange: '10.213.5.0/30', Gateway: '10.213.5.254', AuxiliaryAddresses: { a: '10.213.5.0', b: '10.213.5.1' } }] },
+      Name: 'ranged', IPAM: { Driver: 'default', Config: [{ Subnet: '10.213.0.0/16', IPRange: '10.213.5.0/30', Gateway: '10.213.5.254', AuxiliaryAddresses: { a: '10.213.5.1', b: '10.213.1.1' } }] },
     }));
     assert.equal(created.status, 201, created.body);
     const ipam = JSON.parse((await d.request('GET', '/v1.41/networks/ranged')).body).IPAM;
     // dockerd: the config as sent, and Options null when none were sent.
-    assert.deepEqual(ipam, { Driver: 'default', Options: null, Config: [{ Subnet: '10.213.0.0/16', IPRange: '10.213.5.0/30', Gateway: '10.213.5.254', AuxiliaryAddresses: { a: '10.213.5.0', b: '10.213.5.1' } }] });
+    assert.deepEqual(ipam, { Driver: 'default', Options: null, Config: [{ Subnet: '10.213.0.0/16', IPRange: '10.213.5.0/30', Gateway: '10.213.5.254', AuxiliaryAddresses: { a: '10.213.5.1', b: '10.213.1.1' } }] });
     const ips: string[] = [];
-    for (const name of ['r1', 'r2']) {
+    for (const name of ['r1', 'r2', 'r3']) {
       const run = await d.docker(['run', '-d', '--name', name, '--network', 'ranged', 'busybox', 'sleep', '60']);
       assert.equal(run.code, 0, run.stderr);
       ips.push((await d.docker(['inspect', '-f', '{{.NetworkSettings.Networks.ranged.IPAddress}}', name])).stdout.trim());
     }
-    assert.deepEqual(ips.sort(), ['10.213.5.2', '10.213.5.3']);
-    // The range is used up: the auxiliary addresses stay reserved.
-    const third = await d.docker(['run', '-d', '--name', 'r3', '--network', 'ranged', 'busybox', 'sleep', '60']);
-    assert.notEqual(third.code, 0);
-    await d.docker(['rm', '-f', 'r1', 'r2', 'r3']);
+    // dockerd 20.10 gives these three, in this order (the auxiliary .1 skipped).
+    assert.deepEqual(ips, ['10.213.5.0', '10.213.5.2', '10.213.5.3']);
+    // The range is used up: the auxiliary address stays reserved.
+    const fourth = await d.docker(['run', '-d', '--name', 'r4', '--network', 'ranged', 'busybox', 'sleep', '60']);
+    assert.notEqual(fourth.code, 0);
+    await d.docker(['rm', '-f', 'r1', 'r2', 'r3', 'r4']);
     assert.equal((await d.docker(['network', 'rm', 'ranged'])).code, 0);
   });
 
@@ -73,5 +76,22 @@ describe('network IPAM config and links on user networks', { skip }, () => {
     assert.equal((await d.request('DELETE', `/v1.41/networks/${encodeURIComponent('with space')}`)).status, 204);
     const slash = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'a/b' }));
     assert.equal(slash.status, 400, slash.body);
+  });
+
+  test('berth network create --ip-range --aux-address: the same config, as the docker CLI gives it', async () => {
+    const made = await root.run(['network', 'create', '--subnet', '10.216.0.0/16', '--ip-range', '10.216.7.0/24', '--gateway', '10.216.7.254', '--aux-address', 'a=10.216.1.5', 'cliranged']);
+    assert.equal(made.code, 0, made.stderr);
+    const ipam = JSON.parse((await d.request('GET', '/v1.41/networks/cliranged')).body).IPAM;
+    assert.deepEqual(ipam, { Driver: 'default', Options: {}, Config: [{ Subnet: '10.216.0.0/16', IPRange: '10.216.7.0/24', Gateway: '10.216.7.254', AuxiliaryAddresses: { a: '10.216.1.5' } }] });
+    assert.equal((await root.run(['network', 'rm', 'cliranged'])).code, 0);
+  });
+
+  test('without a gateway, an IPRange network\'s gateway is the range\'s first address and containers get the next ones (as dockerd)', async () => {
+    assert.equal((await d.docker(['network', 'create', '--subnet', '10.217.0.0/16', '--ip-range', '10.217.5.0/30', 'rangegw'])).code, 0);
+    const run = await d.docker(['run', '-d', '--name', 'g1', '--network', 'rangegw', 'busybox', 'sleep', '60']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((await d.docker(['inspect', '-f', '{{.NetworkSettings.Networks.rangegw.IPAddress}} {{.NetworkSettings.Networks.rangegw.Gateway}}', 'g1'])).stdout, '10.217.5.1 10.217.5.0\n');
+    await d.docker(['rm', '-f', 'g1']);
+    assert.equal((await d.docker(['network', 'rm', 'rangegw'])).code, 0);
   });
 });
