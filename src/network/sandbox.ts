@@ -158,7 +158,7 @@ export class Sandboxes {
     const a: Attachment = {
       network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases, names: ep.net.Dns ? [...new Set([...ep.names, ...ep.aliases])] : [],
       ...(ep.net.Dns && ep.links?.length ? { links: ep.links } : {}),
-      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish }),
+      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish, fixedIp: ep.ip !== undefined }),
       rt: { containerId: sb.id, netns: sb.netns, ifname, capabilityArgs },
     };
     sb.attachments.push(a);

@@ -255,7 +255,7 @@ export class Networks {
   }
 
   /** The network as a CNI conflist: bridge with host-local IPAM, portmap for published ports, tuning for a fixed MAC. */
-  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean } = {}): NetConfList {
+  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean } = {}): NetConfList {
     return buildConflist(this.cniName(net), net, path.join(this.root.dir, 'networks', 'ipam'), opts);
   }
 }
@@ -303,7 +303,10 @@ function liveClaims(): Subnet[] {
  * MAC, portmap without published ports): each is a process to start on ADD and on DEL. The
  * attachment keeps its conflist, so its DEL runs exactly the plugins its ADD ran.
  */
-export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean }): NetConfList {
+export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean }): NetConfList {
+  // An address asked for (--ip) may be anywhere in the subnet, as dockerd allows, not only in
+  // the IPRange dynamic ones come from: host-local takes a requested address only within its range.
+  const bounds = net.Ipam?.IPRange && !opts.fixedIp ? rangeBounds(parseSubnet(net.Subnet), net.Ipam.IPRange) : {};
   const { mtu } = checkDriverOptions(net.Options ?? {});
   const plugins: NetConfList['plugins'] = [
     {
@@ -312,7 +315,7 @@ export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: str
       capabilities: { ips: true },
       ipam: {
         type: 'host-local', dataDir: ipamDataDir,
-        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...(net.Ipam?.IPRange ? rangeBounds(parseSubnet(net.Subnet), net.Ipam.IPRange) : {}) }]],
+        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...bounds }]],
         routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
       },
     },

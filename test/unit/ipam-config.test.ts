@@ -22,11 +22,14 @@ test('AuxiliaryAddresses: addresses of the subnet, in libnetwork\'s words otherw
   assert.throws(() => auxAddresses(s, { a: '10.0.0.1' }, 'n'), /must belong to the master pool 172.28.0.0\/16/);
 });
 
-test('conflist: an IPRange becomes host-local\'s rangeStart/rangeEnd', () => {
+test('conflist: an IPRange becomes host-local\'s rangeStart/rangeEnd, except for an attachment with a requested address', () => {
   const net: NetworkRecord = {
     Name: 'r', Id: 'b'.repeat(64), Created: '', Driver: 'bridge', Internal: false, Labels: {}, Subnet: '172.28.0.0/16', Gateway: '172.28.5.254',
     Bridge: 'berthbbbbbbbbbb', Dns: true, Ipam: { Subnet: '172.28.0.0/16', IPRange: '172.28.5.0/24', Gateway: '172.28.5.254' },
   };
   const ranges = (buildConflist('x', net, '/d', {}).plugins[0] as unknown as { ipam: { ranges: unknown } }).ipam.ranges;
   assert.deepEqual(ranges, [[{ subnet: '172.28.0.0/16', gateway: '172.28.5.254', rangeStart: '172.28.5.0', rangeEnd: '172.28.5.255' }]]);
+  // A requested address may be anywhere in the subnet (dockerd takes one outside the range).
+  const fixed = (buildConflist('x', net, '/d', { fixedIp: true }).plugins[0] as unknown as { ipam: { ranges: unknown } }).ipam.ranges;
+  assert.deepEqual(fixed, [[{ subnet: '172.28.0.0/16', gateway: '172.28.5.254' }]]);
 });
