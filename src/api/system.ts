@@ -134,12 +134,14 @@ export function systemRoutes(r: Router, engine: Engine): void {
     const body = await readJson(call.req);
     const driver = (body.Driver as string) || 'bridge';
     if (driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
-    const configs = (body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string }> } | null)?.Config ?? [];
+    const ipamBody = body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }> | null; Options?: Record<string, string> | null } | null;
+    const configs = ipamBody?.Config ?? [];
     // IPv4 only: an IPv6 network is refused whole rather than made without its IPv6 half.
     if (body.EnableIPv6 === true || configs.some((c) => c.Subnet?.includes(':'))) throw invalid('IPv6 networks are not supported by berth: its networks are IPv4 only (EnableIPv6, an IPv6 subnet)');
     const ipam = configs[0];
     const net = await (await admin()).create({
       name: String(body.Name ?? ''), subnet: ipam?.Subnet || undefined, gateway: ipam?.Gateway || undefined,
+      ipRange: ipam?.IPRange || undefined, auxAddresses: ipam?.AuxiliaryAddresses ?? undefined, ipamOptions: ipamBody?.Options ?? null,
       internal: body.Internal === true, labels: (body.Labels as Record<string, string> | null) ?? {},
       options: (body.Options as Record<string, string> | null) ?? {},
     });
@@ -153,8 +155,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
   });
   r.on('POST', '/networks/{id}/connect', async (call) => {
     const body = await readJson(call.req);
-    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null };
-    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined });
+    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null };
+    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined, links: ep.Links ?? undefined });
     return { status: 200 };
   });
   r.on('POST', '/networks/{id}/disconnect', async (call) => {

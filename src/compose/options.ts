@@ -273,7 +273,6 @@ export function resourceWarnings(p: Project, networks: string[], volumes: string
     for (const k of ['driver_opts', 'enable_ipv6', 'attachable', 'enable_ipv4']) if (n[k] !== undefined) out.push(`network "${key}": ${k} is ignored (not supported)`);
     if (n.ipam?.driver && n.ipam.driver !== 'default') out.push(`network "${key}": ipam driver "${n.ipam.driver}" is ignored (only the default)`);
     if ((n.ipam?.config?.length ?? 0) > 1) out.push(`network "${key}": only the first ipam config is used`);
-    if (n.ipam?.config?.[0]?.ip_range) out.push(`network "${key}": ipam ip_range is ignored (the whole subnet is used)`);
   }
   for (const key of volumes) {
     const v = p.volumes[key];

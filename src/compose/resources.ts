@@ -68,7 +68,7 @@ export async function ensureNetworks(engine: Engine, p: Project, keys: string[],
     const ipam = def.ipam?.config?.[0];
     emit({ kind: 'Network', name: def.name, status: 'Creating' });
     await admin.create({
-      name: def.name, subnet: ipam?.subnet, gateway: ipam?.gateway, internal: def.internal === true,
+      name: def.name, subnet: ipam?.subnet, gateway: ipam?.gateway, ipRange: ipam?.ip_range, auxAddresses: ipam?.aux_addresses, internal: def.internal === true,
       labels: { ...(def.labels ?? {}), [LABEL.project]: p.name, [LABEL.network]: key, [LABEL.version]: COMPOSE_VERSION },
     });
     emit({ kind: 'Network', name: def.name, status: 'Created', done: true });

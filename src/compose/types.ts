@@ -85,7 +85,7 @@ export interface NetworkConfig {
   external?: boolean;
   driver?: string;
   internal?: boolean;
-  ipam?: { driver?: string; config?: Array<{ subnet?: string; gateway?: string; ip_range?: string }> };
+  ipam?: { driver?: string; config?: Array<{ subnet?: string; gateway?: string; ip_range?: string; aux_addresses?: Record<string, string> }> };
   labels?: Record<string, string>;
   [key: string]: unknown;
 }

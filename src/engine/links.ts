@@ -65,3 +65,12 @@ export function withLinks<P extends { env: string[] }>(record: { Name: string; H
   const own = new Set(proc.env.map((e) => e.split('=', 1)[0]));
   return { ...proc, env: [...linkEnv(links, record.Name, target).filter((e) => !own.has(e.split('=', 1)[0])), ...proc.env] };
 }
+
+/**
+ * A container's links on one user network, for its DNS: the endpoint's own (`NAME:ALIAS` as given
+ * in NetworkingConfig or at connect) and, on the network it was run on, its --link ones.
+ */
+export function networkLinks(record: { HostConfig: { Links?: string[] | null; NetworkMode?: string } }, network: string, endpointLinks: string[] | undefined): Array<{ name: string; alias: string }> {
+  const own = record.HostConfig.NetworkMode === network ? (record.HostConfig.Links ?? []) : [];
+  return [...own, ...(endpointLinks ?? [])].map(parseLink);
+}

@@ -6,6 +6,7 @@ import { inUse } from '../network/sweep.ts';
 import { endpointView, type Sandboxes } from '../network/sandbox.ts';
 import { DEFAULT_NETWORK, PSEUDO_NETWORKS, type CreateNetwork, type NetworkRecord } from '../network/store.ts';
 import type { Containers } from './containers.ts';
+import { networkLinks } from './links.ts';
 import { parseNetworkMode } from './networking.ts';
 import { crashPoint } from '../util/crash.ts';
 
@@ -65,7 +66,8 @@ export class NetworkAdmin {
     }
     return {
       Name: net.Name, Id: net.Id, Created: net.Created, Scope: 'local', Driver: net.Driver, EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: net.Subnet, Gateway: net.Gateway }] },
+      // The config as given when one was (dockerd's shows no gateway it was not given), else the chosen subnet.
+      IPAM: { Driver: 'default', Options: net.IpamOptions === undefined ? {} : net.IpamOptions, Config: [net.Ipam ?? { Subnet: net.Subnet, Gateway: net.Gateway }] },
       Internal: net.Internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
       // docker shows driver options only as given (the default bridge has its own), which clients
       // compare with what they asked for (docker-compose 1.29 does).
@@ -96,7 +98,7 @@ export class NetworkAdmin {
   }
 
   /** Attaches a container: now (eth1, eth2...) if it runs, at its next start otherwise. */
-  async connect(nameOrId: string, container: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+  async connect(nameOrId: string, container: string, opts: { aliases?: string[]; ip?: string; links?: string[] } = {}): Promise<void> {
     const net = await this.sandboxes.networks.get(nameOrId);
     const c = this.containers.get(container);
     const mode = parseNetworkMode(c.record.HostConfig.NetworkMode ?? 'none');
@@ -106,7 +108,7 @@ export class NetworkAdmin {
     const endpoints = { ...(c.record.Endpoints ?? { [mode.name]: { Aliases: [] } }) };
     if (endpoints[net.Name]) throw conflict(`endpoint with name ${c.record.Name} already exists in network ${net.Name}`);
     if (opts.ip && net.Name === DEFAULT_NETWORK) throw invalid('user specified IP address is supported on user defined networks only');
-    endpoints[net.Name] = { Aliases: opts.aliases ?? [], ...(opts.ip ? { IPv4Address: opts.ip } : {}) };
+    endpoints[net.Name] = { Aliases: opts.aliases ?? [], ...(opts.ip ? { IPv4Address: opts.ip } : {}), ...(opts.links?.length ? { Links: opts.links } : {}) };
     const view = this.containers.networkView(c);
     const sb = view && this.sandboxes.get(view.SandboxID);
     if (sb) {
@@ -114,7 +116,7 @@ export class NetworkAdmin {
       // kept when whole (CNI's ADD done), else undone first (DEL is idempotent), so a retry converges.
       const left = sb.attachments.find((a) => a.network === net.Id);
       if (left && !left.result) await this.sandboxes.detach(sb, net.Id);
-      if (!left?.result) await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record) }, freeIfname(sb.attachments.map((a) => a.rt.ifname)));
+      if (!left?.result) await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record), links: networkLinks(c.record, net.Name, opts.links) }, freeIfname(sb.attachments.map((a) => a.rt.ifname)));
       crashPoint('network-connect:attached');
       this.containers.writeNetworkView(c.record, sb, this.sandboxes);
     }

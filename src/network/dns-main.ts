@@ -29,6 +29,8 @@ const pidFile = path.join(root.dir, 'networks', 'dns', `${netId}.json`);
 let table = new Map<string, string[]>();
 let tableStamp = -1;
 let members = 0;
+/** Each linking container's address on this network -> its link aliases -> the linked container's name. */
+let linkAliases = new Map<string, Map<string, string>>();
 
 /** Names on this network from the live sandboxes; re-read when the sandbox directory changes. */
 function refresh(): void {
@@ -39,6 +41,7 @@ function refresh(): void {
   if (stamp === tableStamp) return;
   tableStamp = stamp;
   const next = new Map<string, string[]>();
+  const nextLinks = new Map<string, Map<string, string>>();
   let live = 0;
   let files: string[] = [];
   try {
@@ -58,9 +61,11 @@ function refresh(): void {
       const ip = a.result?.ips?.[0]?.address.split('/')[0];
       if (!ip) continue;
       for (const n of a.names ?? []) next.set(n.toLowerCase(), [...(next.get(n.toLowerCase()) ?? []), ip]);
+      if (a.links?.length) nextLinks.set(ip, new Map(a.links.map((l) => [l.alias.toLowerCase(), l.name.toLowerCase()])));
     }
   }
   table = next;
+  linkAliases = nextLinks;
   members = live;
 }
 
@@ -105,7 +110,9 @@ sock.on('message', (msg, rinfo) => {
   const q = parseQuery(msg);
   if (!q) return forward(msg, reply, upstreams());
   refresh();
-  const ips = table.get(q.name);
+  // A link alias of the asking container names the linked container (docker's: before other names).
+  const linked = linkAliases.get(rinfo.address)?.get(q.name);
+  const ips = (linked !== undefined ? table.get(linked) : undefined) ?? table.get(q.name);
   if (ips) return reply(buildAnswer(q, q.type === TYPE_A ? ips : []));
   // A bare name that is no container's: docker answers NXDOMAIN rather than asking the world.
   if (!q.name.includes('.')) return reply(buildAnswer(q, [], 3));

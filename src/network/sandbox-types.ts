@@ -14,6 +14,11 @@ export interface Attachment {
   aliases: string[];
   /** Names other containers on the network resolve to it (name, short id, aliases); empty without name resolution. */
   names?: string[];
+  /**
+   * Its legacy links on this network (docker's --link on a user network): `alias` resolves, for
+   * this container only, to the container named `name` on the network (dns-main.ts).
+   */
+  links?: LinkAlias[];
   result?: CniResult; // cached ADD result, for DEL and inspect
 }
 
@@ -37,8 +42,14 @@ export interface Endpoint {
   aliases: string[];
   /** The container's own names on the network (name, short id). */
   names: string[];
+  links?: LinkAlias[];
   ip?: string;
   mac?: string;
+}
+
+export interface LinkAlias {
+  name: string;
+  alias: string;
 }
 
 /** What inspect shows of one attachment. */

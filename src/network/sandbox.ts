@@ -157,7 +157,8 @@ export class Sandboxes {
     if (ep.mac) capabilityArgs.mac = ep.mac;
     const a: Attachment = {
       network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases, names: ep.net.Dns ? [...new Set([...ep.names, ...ep.aliases])] : [],
-      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish }),
+      ...(ep.net.Dns && ep.links?.length ? { links: ep.links } : {}),
+      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish, fixedIp: ep.ip !== undefined }),
       rt: { containerId: sb.id, netns: sb.netns, ifname, capabilityArgs },
     };
     sb.attachments.push(a);

@@ -14,11 +14,19 @@ import { contains, firstHost, overlaps, formatIp, formatSubnet, parseIp, parsePr
 import { CNI_VERSION, type NetConfList } from './cni.ts';
 import { addBridgeRules, BRIDGE_PREFIX, removeBridgeRules } from './firewall.ts';
 import { checkDriverOptions } from './driver-options.ts';
+import { auxAddresses, rangeBounds, type IpamConfig } from './ipam-config.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
 export const PSEUDO_NETWORKS = ['host', 'none'];
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/**
+ * dockerd takes any name it can store: here a name is a file (its claim), so one without a slash,
+ * not starting with a dot (claims' temp files and guards do), within a file name's 255 bytes.
+ */
+const NAME = /^[^./\0][^/\0]*$/;
+function storable(name: string): boolean {
+  return NAME.test(name) && Buffer.byteLength(name) <= 255;
+}
 const CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'subnets') : '/run/berth/subnets';
 
 export interface NetworkRecord {
@@ -40,6 +48,10 @@ export interface NetworkRecord {
   Nat?: boolean;
   /** The driver options as given (docker echoes them in inspect; driver-options.ts checks them). */
   Options?: Record<string, string>;
+  /** The IPAM config as given (inspect shows it so); absent when the subnet was chosen. */
+  Ipam?: IpamConfig;
+  /** IPAM.Options as given: null when none were (dockerd's inspect shows null then). */
+  IpamOptions?: Record<string, string> | null;
 }
 
 export interface CreateNetwork {
@@ -47,6 +59,11 @@ export interface CreateNetwork {
   options?: Record<string, string>;
   subnet?: string;
   gateway?: string;
+  /** Containers' addresses come only from this part of the subnet (docker's --ip-range). */
+  ipRange?: string;
+  /** Addresses of the subnet never given out (docker's --aux-address). */
+  auxAddresses?: Record<string, string>;
+  ipamOptions?: Record<string, string> | null;
   internal?: boolean;
   labels?: Record<string, string>;
 }
@@ -89,7 +106,7 @@ export class Networks {
   }
 
   find(nameOrId: string): NetworkRecord | undefined {
-    const byName = NAME.test(nameOrId) ? this.byName(nameOrId) : undefined;
+    const byName = storable(nameOrId) ? this.byName(nameOrId) : undefined;
     if (byName) return byName;
     if (!/^[a-f0-9]{1,64}$/.test(nameOrId)) return undefined;
     const matches = this.list().filter((n) => n.Id.startsWith(nameOrId));
@@ -98,7 +115,7 @@ export class Networks {
   }
 
   async create(opts: CreateNetwork, isDefault = false): Promise<NetworkRecord> {
-    if (!NAME.test(opts.name)) throw invalid(`invalid network name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (!storable(opts.name)) throw invalid(`invalid network name "${opts.name}": ${opts.name ? "berth's network names have no slash, do not start with a dot and are at most 255 bytes" : 'a name is needed'}`);
     if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
     if (this.byName(opts.name)) throw conflict(`network with name ${opts.name} already exists`);
     checkDriverOptions(opts.options ?? {});
@@ -106,23 +123,34 @@ export class Networks {
     const subnet = opts.subnet ? parseSubnet(opts.subnet) : undefined;
     let gateway = opts.gateway ? parseIp(opts.gateway) : undefined;
     if (gateway !== undefined && !subnet) throw invalid('--gateway needs --subnet');
+    if ((opts.ipRange || opts.auxAddresses) && !subnet) throw invalid(`${opts.ipRange ? '--ip-range' : '--aux-address'} needs --subnet`);
+    // Checked before the subnet is claimed: a refused create claims nothing.
+    if (subnet && opts.ipRange) rangeBounds(subnet, opts.ipRange);
+    const aux = subnet && opts.auxAddresses ? auxAddresses(subnet, opts.auxAddresses, opts.name) : [];
     const chosen = this.claimSubnet(id, subnet);
     if (gateway !== undefined && (!contains(chosen, gateway) || gateway === chosen.base)) {
       this.unclaimSubnet(chosen, id);
       throw invalid(`gateway ${opts.gateway} is not a host address of ${formatSubnet(chosen)}`);
     }
-    gateway ??= firstHost(chosen);
+    const given: IpamConfig | undefined = subnet && {
+      Subnet: formatSubnet(subnet), ...(opts.ipRange ? { IPRange: opts.ipRange } : {}), ...(opts.gateway ? { Gateway: opts.gateway } : {}),
+      ...(opts.auxAddresses && Object.keys(opts.auxAddresses).length ? { AuxiliaryAddresses: opts.auxAddresses } : {}),
+    };
+    gateway ??= subnet && opts.ipRange ? parseIp(rangeBounds(subnet, opts.ipRange).rangeStart) : firstHost(chosen);
     const rec: NetworkRecord = {
       Name: opts.name, Id: id, Created: new Date().toISOString(), Driver: 'bridge', Internal: opts.internal === true,
       Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,
       Dns: !isDefault, Nat: true, ...(opts.options && Object.keys(opts.options).length ? { Options: opts.options } : {}),
+      ...(given ? { Ipam: given } : {}), ...(opts.ipamOptions !== undefined ? { IpamOptions: opts.ipamOptions } : {}),
     };
+    this.reserve(rec, aux);
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
     // The record first, then the name: a name always points at a record (a name whose record is
     // gone, left by a crash in the middle of a removal, is taken over).
     writeFileAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(rec), { durable: true });
     if (!claim(path.join(this.dir, 'names'), opts.name, id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)))) {
       fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
+      fs.rmSync(this.ipamDir(rec), { recursive: true, force: true });
       this.unclaimSubnet(chosen, id);
       // Two first uses of the default network at once: the other one made it.
       const other = isDefault ? this.byName(opts.name) : undefined;
@@ -186,6 +214,18 @@ export class Networks {
     return net;
   }
 
+  /**
+   * The auxiliary addresses taken in host-local's store before any container asks: host-local
+   * keeps one file per address given out and never hands out one whose file exists. Made before
+   * the network is named, so no container can be given one first; removed with the store.
+   */
+  private reserve(net: NetworkRecord, aux: string[]): void {
+    if (!aux.length) return;
+    const dir = this.ipamDir(net);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const ip of aux) writeFileAtomic(path.join(dir, ip), 'auxiliary-address', { durable: true });
+  }
+
   /** host-local keeps its allocations here (one file per address), per root. */
   ipamDir(net: NetworkRecord): string {
     return path.join(this.root.dir, 'networks', 'ipam', this.cniName(net));
@@ -215,7 +255,7 @@ export class Networks {
   }
 
   /** The network as a CNI conflist: bridge with host-local IPAM, portmap for published ports, tuning for a fixed MAC. */
-  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean } = {}): NetConfList {
+  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean } = {}): NetConfList {
     return buildConflist(this.cniName(net), net, path.join(this.root.dir, 'networks', 'ipam'), opts);
   }
 }
@@ -263,7 +303,10 @@ function liveClaims(): Subnet[] {
  * MAC, portmap without published ports): each is a process to start on ADD and on DEL. The
  * attachment keeps its conflist, so its DEL runs exactly the plugins its ADD ran.
  */
-export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean }): NetConfList {
+export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean }): NetConfList {
+  // An address asked for (--ip) may be anywhere in the subnet, as dockerd allows, not only in
+  // the IPRange dynamic ones come from: host-local takes a requested address only within its range.
+  const bounds = net.Ipam?.IPRange && !opts.fixedIp ? rangeBounds(parseSubnet(net.Subnet), net.Ipam.IPRange) : {};
   const { mtu } = checkDriverOptions(net.Options ?? {});
   const plugins: NetConfList['plugins'] = [
     {
@@ -272,7 +315,7 @@ export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: str
       capabilities: { ips: true },
       ipam: {
         type: 'host-local', dataDir: ipamDataDir,
-        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway }]],
+        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...bounds }]],
         routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
       },
     },

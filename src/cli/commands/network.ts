@@ -42,7 +42,7 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
       const { flags, positionals } = parseArgs(rest, [
         { name: 'subnet', type: 'string' }, { name: 'gateway', type: 'string' }, { name: 'internal', type: 'bool' },
         { name: 'label', short: 'l', type: 'list' }, { name: 'driver', short: 'd', type: 'string' }, { name: 'opt', short: 'o', type: 'list' },
-        { name: 'ipv6', type: 'bool' },
+        { name: 'ipv6', type: 'bool' }, { name: 'ip-range', type: 'string' }, { name: 'aux-address', type: 'list' },
       ]);
       if (flags.get('ipv6')) throw invalid('IPv6 networks are not supported by berth: its networks are IPv4 only (EnableIPv6, an IPv6 subnet)');
       if (positionals.length !== 1) throw invalid('"berth network create" requires exactly 1 argument.');
@@ -52,6 +52,8 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
         name: positionals[0], subnet: flags.get('subnet') as string | undefined, gateway: flags.get('gateway') as string | undefined,
         internal: flags.get('internal') === true, labels: labels(flags.get('label') as string[] | undefined),
         options: labels(flags.get('opt') as string[] | undefined),
+        ipRange: flags.get('ip-range') as string | undefined, auxAddresses: flags.get('aux-address') ? labels(flags.get('aux-address') as string[]) : undefined,
+        ipamOptions: {}, // the docker CLI sends none: dockerd's inspect shows {}
       });
       ctx.out(net.Id + '\n');
       return 0;

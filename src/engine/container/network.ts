@@ -9,7 +9,7 @@ import type { SandboxRecord, Sandboxes } from '../../network/sandbox.ts';
 import { inUse } from '../../network/sweep.ts';
 import { readJsonFile, writeFileAtomic } from '../../util/atomic.ts';
 import type { Undo } from '../../util/undo.ts';
-import { linkHosts, type LinkTarget } from '../links.ts';
+import { linkHosts, networkLinks, type LinkTarget } from '../links.ts';
 import { hostResolv, hostsFile, parseNetworkMode, resolvFile } from '../networking.ts';
 import type { Ctx } from './context.ts';
 import { get, initPid } from './reconcile.ts';
@@ -88,7 +88,7 @@ export async function setupNetwork(ctx: Ctx, record: ContainerRecord, undo: Undo
   const sandboxes = await ctx.host.sandboxes();
   const endpoints = [];
   for (const [name, spec] of Object.entries(record.Endpoints ?? { [mode.name]: { Aliases: [] } })) {
-    endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, names: peerNames(record), ip: spec.IPv4Address, mac: spec.MacAddress });
+    endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, names: peerNames(record), links: networkLinks(record, name, spec.Links), ip: spec.IPv4Address, mac: spec.MacAddress });
   }
   let bindings = record.HostConfig.PortBindings ?? {};
   if (record.HostConfig.PublishAllPorts) bindings = (await import('../../network/ports.ts')).publishAll(bindings, Object.keys(record.Config.ExposedPorts ?? {}));

@@ -1,0 +1,55 @@
+// docker's IPAM.Config extras on a network: IPRange (containers' addresses come only from it) and
+// AuxiliaryAddresses (addresses of the subnet never given out). Pure: checked against the subnet
+// and turned into host-local's range bounds; the reservations are made by the store.
+import { invalid } from '../core/errors.ts';
+import { contains, formatIp, mask, parseIp, type Subnet } from './cidr.ts';
+
+/** The IPAM config as the client gave it: inspect echoes it (dockerd shows what was asked). */
+export interface IpamConfig {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string>;
+}
+
+/** A sub-range may be as small as one address (/32), unlike a network's subnet. */
+function parseRange(text: string): Subnet {
+  const m = /^([\d.]+)\/(\d{1,2})$/.exec(text);
+  if (!m || Number(m[2]) > 32) throw invalid(`invalid CIDR address: ${text}`);
+  const bits = Number(m[2]);
+  const ip = parseIp(m[1]);
+  if (((ip & ~mask(bits)) >>> 0) !== 0) throw invalid(`invalid ip range ${text}: host bits are set`);
+  return { base: ip, bits };
+}
+
+function last(s: Subnet): number {
+  return (s.base | ~mask(s.bits)) >>> 0;
+}
+
+/**
+ * host-local's rangeStart/rangeEnd for an IPRange of the subnet: the range's addresses less the
+ * subnet's network and broadcast addresses (host-local refuses those as bounds). Without a given
+ * gateway, rangeStart is the network's (dockerd takes the range's first address for it).
+ */
+export function rangeBounds(subnet: Subnet, ipRange: string): { rangeStart: string; rangeEnd: string } {
+  const r = parseRange(ipRange);
+  if (!contains(subnet, r.base) || r.bits < subnet.bits) throw invalid(`ip range ${ipRange} is not inside subnet ${formatIp(subnet.base)}/${subnet.bits}`);
+  const start = Math.max(r.base, subnet.base + 1);
+  const end = Math.min(last(r), last(subnet) - 1);
+  if (start > end) throw invalid(`ip range ${ipRange} has no usable address in subnet ${formatIp(subnet.base)}/${subnet.bits}`);
+  return { rangeStart: formatIp(start), rangeEnd: formatIp(end) };
+}
+
+/** The auxiliary addresses, each a host address of the subnet (libnetwork's words for the errors). */
+export function auxAddresses(subnet: Subnet, aux: Record<string, string>, network: string): string[] {
+  return Object.entries(aux).map(([k, v]) => {
+    let ip: number;
+    try {
+      ip = parseIp(v);
+    } catch {
+      throw invalid(`non parsable secondary ip address (${k}:${v}) passed for network ${network}`);
+    }
+    if (!contains(subnet, ip)) throw invalid(`secondary ip address (${k}:${v}) must belong to the master pool ${formatIp(subnet.base)}/${subnet.bits}`);
+    return formatIp(ip);
+  });
+}
