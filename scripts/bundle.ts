@@ -74,7 +74,12 @@ async function bundleOne(entry: string, out: string): Promise<void> {
     // forwards to the module, loaded then.
     const code = fs.readFileSync(tmp, 'utf8')
       .replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")')
-      .replace(/require\("(node:(?:child_process|crypto|http|https|net|stream|stream\/promises|tls|zlib|dns|dgram|readline|worker_threads))"\)/g, '__berth_lazy("$1")');
+      .replace(/require\("(node:(?:child_process|crypto|http|https|net|stream|stream\/promises|tls|zlib|dns|dgram|readline|worker_threads))"\)/g, '__berth_lazy("$1")')
+      // One non-ASCII character anywhere (esbuild leaves them in regular expressions) makes V8
+      // keep the whole 1.3 MB source as two-byte characters: ~24 M instructions (a seventh) of
+      // a `ps` on an empty root. \uXXXX means the same in strings, regular expressions and
+      // identifiers (UTF-16 units, so astral characters become their surrogate pairs).
+      .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     fs.writeFileSync(tmp, code);
     fs.renameSync(tmp, out);
   } finally {

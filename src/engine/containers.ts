@@ -1,7 +1,9 @@
 // The container service: one facade over the verb families in engine/container/ (store, status
 // and reconcile, create, start, stop, remove, network, archive, commit, exec, top, health). Its
 // methods are what the CLI, the API, build and compose call; each is a line into the module that
-// does the work, so a newcomer finds a verb by its file name.
+// does the work, so a newcomer finds a verb by its file name. The verbs that create, start, exec,
+// copy and commit (with the plan, process, namespace and tar code under them: ~30 modules) are
+// imported when first called: `ps` and `inspect` start a process each and never need them.
 import * as path from 'node:path';
 import { isUp, type ContainerRecord, type ContainerState, type EndpointSpec } from '../core/container.ts';
 import type { ImageRecord } from '../core/types.ts';
@@ -12,19 +14,16 @@ import type { PortMapping } from '../network/ports.ts';
 import type { ShimExit } from '../runtime/shim.ts';
 import type { Change } from '../snapshot/diff.ts';
 import { readJsonFile } from '../util/atomic.ts';
-import * as archive from './container/archive.ts';
-import { commit, type CommitOptions } from './container/commit.ts';
+import type { CommitOptions } from './container/commit.ts';
 import { emit, type Ctx } from './container/context.ts';
-import { create } from './container/create.ts';
-import { attach, exec, execStreams } from './container/exec.ts';
-import { health } from './container/health.ts';
+import { health } from './container/health-status.ts';
 import { realHost, type Host } from './container/host.ts';
 import { logFileOf, reopenLog } from './container/logfile.ts';
 import { cgroupsOf } from './container/cgroup-parent.ts';
 import * as net from './container/network.ts';
 import { get, newestFirst, reconcileAll, sweepOrphans } from './container/reconcile.ts';
 import { prune, remove, rename } from './container/remove.ts';
-import { resize, start, startStreams } from './container/start.ts';
+import { resize } from './container/resize.ts';
 import { kill, killAndWait, stop, wait } from './container/stop.ts';
 import { pause, unpause } from './container/pause.ts';
 import { ContainerStore } from './container/store.ts';
@@ -37,8 +36,8 @@ import type { StateRoot } from '../core/root.ts';
 import { Volumes } from './volumes.ts';
 
 export type { Container, ContainerStreams, CreateOptions, ExecOptions, NetworkView } from './container/types.ts';
-export { mergeEnv } from './container/create.ts';
-export { runtimeCommand } from '../runtime/runtimes.ts';
+
+const archive = () => import('./container/archive.ts');
 
 export class Containers {
   readonly volumes: Volumes;
@@ -64,7 +63,7 @@ export class Containers {
   }
 
   // Records and reading.
-  create(opts: CreateOptions): Promise<ContainerRecord> { return create(this.ctx, opts); }
+  async create(opts: CreateOptions): Promise<ContainerRecord> { return (await import('./container/create.ts')).create(this.ctx, opts); }
   /** A container as it is now; reading changes nothing (reconcile() applies what it implies). */
   get(nameOrId: string): Container { return get(this.ctx, nameOrId); }
   list(all: boolean): Container[] {
@@ -124,17 +123,17 @@ export class Containers {
   health(record: ContainerRecord): { Status: string; FailingStreak: number; Log: object[] } | undefined { return health(this.ctx, record); }
 
   // Running.
-  start(record: ContainerRecord, opts: { attach?: { stdin: boolean }; size?: { rows: number; cols: number } } = {}): Promise<ShimExit | undefined> { return start(this.ctx, record, opts); }
-  startStreams(record: ContainerRecord, opts: { stdin: boolean; size?: { rows: number; cols: number } }): Promise<ContainerStreams | undefined> { return startStreams(this.ctx, record, opts); }
+  async start(record: ContainerRecord, opts: { attach?: { stdin: boolean }; size?: { rows: number; cols: number } } = {}): Promise<ShimExit | undefined> { return (await import('./container/start.ts')).start(this.ctx, record, opts); }
+  async startStreams(record: ContainerRecord, opts: { stdin: boolean; size?: { rows: number; cols: number } }): Promise<ContainerStreams | undefined> { return (await import('./container/start.ts')).startStreams(this.ctx, record, opts); }
   stop(nameOrId: string, timeoutSec?: number): Promise<string> { return stop(this.ctx, nameOrId, timeoutSec); }
   kill(nameOrId: string, signal = 'KILL'): string { return kill(this.ctx, nameOrId, signal); }
   killAndWait(nameOrId: string, signal = 'KILL'): Promise<string> { return killAndWait(this.ctx, nameOrId, signal); }
   wait(nameOrId: string): Promise<number> { return wait(this.ctx, nameOrId); }
   pause(nameOrId: string): Promise<string> { return pause(this.ctx, nameOrId); }
   unpause(nameOrId: string): Promise<string> { return unpause(this.ctx, nameOrId); }
-  exec(nameOrId: string, x: ExecOptions & { attach?: { stdin: boolean } }): Promise<ShimExit | undefined> { return exec(this.ctx, nameOrId, x); }
-  execStreams(nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> { return execStreams(this.ctx, nameOrId, x); }
-  attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal, stdin?: import('node:stream').Readable | null): Promise<number> { return attach(this.ctx, nameOrId, write, signal, stdin); }
+  async exec(nameOrId: string, x: ExecOptions & { attach?: { stdin: boolean } }): Promise<ShimExit | undefined> { return (await import('./container/exec.ts')).exec(this.ctx, nameOrId, x); }
+  async execStreams(nameOrId: string, x: ExecOptions & { stdin: boolean; execId: string }): Promise<ContainerStreams> { return (await import('./container/exec.ts')).execStreams(this.ctx, nameOrId, x); }
+  async attach(nameOrId: string, write: (stream: 'stdout' | 'stderr', data: Buffer) => void, signal?: AbortSignal, stdin?: import('node:stream').Readable | null): Promise<number> { return (await import('./container/exec.ts')).attach(this.ctx, nameOrId, write, signal, stdin); }
   /** Where an API client's terminal size goes before the monitor is sent SIGWINCH. */
   winsizeFile(id: string, execId?: string): string { return this.ctx.store.winsizeFile(id, execId); }
   resize(monitorPid: number, file: string, rows: number, cols: number): void { resize(this.ctx, monitorPid, file, rows, cols); }
@@ -142,13 +141,14 @@ export class Containers {
   stats(nameOrId: string): ReturnType<typeof stats> { return stats(this.ctx, nameOrId); }
 
   // The filesystem.
-  diff(nameOrId: string): Promise<Change[]> { return archive.diff(this.ctx, nameOrId); }
-  copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> { return archive.copy(this.ctx, nameOrId, op); }
-  pathStat(nameOrId: string, ctrPath: string): Promise<PathStat> { return archive.pathStat(this.ctx, nameOrId, ctrPath); }
-  archiveOut(nameOrId: string, ctrPath: string): Promise<{ stat: PathStat; tar: AsyncGenerator<Buffer> }> { return archive.archiveOut(this.ctx, nameOrId, ctrPath); }
-  archiveIn(nameOrId: string, ctrPath: string, tar: AsyncIterable<Buffer>): Promise<void> { return archive.archiveIn(this.ctx, nameOrId, ctrPath, tar); }
-  export(nameOrId: string): AsyncGenerator<Buffer> { return archive.exportFs(this.ctx, nameOrId); }
-  commit(nameOrId: string, opts: CommitOptions): Promise<ImageRecord> { return commit(this.ctx, nameOrId, opts); }
+  // Loaded on first use (tar, diff and commit code): listing and inspecting never need it.
+  async diff(nameOrId: string): Promise<Change[]> { return (await archive()).diff(this.ctx, nameOrId); }
+  async copy(nameOrId: string, op: { out: string; to: string } | { in: string; to: string }): Promise<void> { return (await archive()).copy(this.ctx, nameOrId, op); }
+  async pathStat(nameOrId: string, ctrPath: string): Promise<PathStat> { return (await archive()).pathStat(this.ctx, nameOrId, ctrPath); }
+  async archiveOut(nameOrId: string, ctrPath: string): Promise<{ stat: PathStat; tar: AsyncGenerator<Buffer> }> { return (await archive()).archiveOut(this.ctx, nameOrId, ctrPath); }
+  async archiveIn(nameOrId: string, ctrPath: string, tar: AsyncIterable<Buffer>): Promise<void> { return (await archive()).archiveIn(this.ctx, nameOrId, ctrPath, tar); }
+  async *export(nameOrId: string): AsyncGenerator<Buffer> { yield* (await archive()).exportFs(this.ctx, nameOrId); }
+  async commit(nameOrId: string, opts: CommitOptions): Promise<ImageRecord> { return (await import('./container/commit.ts')).commit(this.ctx, nameOrId, opts); }
 
   // The network.
   peerNames(record: ContainerRecord): string[] { return net.peerNames(record); }

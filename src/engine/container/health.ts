@@ -1,16 +1,12 @@
-// Health checks: the probe as an exec plan the monitor runs, and docker's State.Health from what
-// the monitor's probes recorded.
+// Health checks: the probe as an exec plan the monitor runs (docker's State.Health from what the
+// probes recorded is health-status.ts, which listings read without loading the plan code).
 import * as path from 'node:path';
 import type { ContainerRecord } from '../../core/container.ts';
 import { buildExecPlan, encodeRecords, type PlanInput } from '../../runtime/plan.ts';
-import { readJsonFile, writeFileAtomic } from '../../util/atomic.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
 import type { Ctx } from './context.ts';
+import { checks } from './health-status.ts';
 import { joinFiles, processSpec } from './process.ts';
-
-function checks(record: ContainerRecord): string[] | undefined {
-  const test = record.Config.Healthcheck?.Test ?? [];
-  return !test.length || test[0] === 'NONE' ? undefined : test;
-}
 
 /** The health probe as an exec plan file for the monitor, when the container has a check. */
 export async function healthPlan(ctx: Ctx, record: ContainerRecord, dir: string, cg: { procs: string[] }): Promise<PlanInput['health']> {
@@ -26,10 +22,4 @@ export async function healthPlan(ctx: Ctx, record: ContainerRecord, dir: string,
     planFile, intervalMs: ms(hc?.Interval, 30_000), timeoutMs: ms(hc?.Timeout, 30_000), retries: hc?.Retries || 3,
     startPeriodMs: ms(hc?.StartPeriod, 0), file: path.join(dir, 'health.json'),
   };
-}
-
-/** docker's State.Health, from what the monitor's probes recorded. */
-export function health(ctx: Ctx, record: ContainerRecord): { Status: string; FailingStreak: number; Log: object[] } | undefined {
-  if (!checks(record)) return undefined;
-  return readJsonFile(path.join(ctx.store.cdir(record.Id), 'health.json')) ?? { Status: 'starting', FailingStreak: 0, Log: [] };
 }

@@ -283,12 +283,3 @@ function awaitRuntimeInit(ctx: Ctx, shim: ShimHandle, id: string): ShimHandle {
   started.catch(() => {});
   return { ...shim, started };
 }
-
-/** Resizes the terminal of a container (or of one of its execs) started through the API. */
-export function resize(ctx: Ctx, monitorPid: number, file: string, rows: number, cols: number): void {
-  if (!(rows > 0 && rows < 65536 && cols > 0 && cols < 65536)) throw invalid(`invalid terminal size ${rows}x${cols}`);
-  writeFileAtomic(file, `${rows} ${cols}\n`);
-  try {
-    ctx.host.kill(monitorPid, 'SIGWINCH');
-  } catch {}
-}
