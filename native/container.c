@@ -37,21 +37,6 @@ extern char **environ;
 static int rootfd = -1;
 static struct monitor_link mon = { 0, -1, -1, -1, -1 };
 
-/* One fd over a unix socket (SCM_RIGHTS), with one byte of data. */
-int send_fd(int sock, int fd) {
-  char byte = 0;
-  struct iovec iov = { &byte, 1 };
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return sendmsg(sock, &msg, 0) < 0 ? -1 : 0;
-}
-
 /* tty UID ROWS COLS: a pty from the container's own devpts becomes the controlling terminal
  * and stdio; the master goes to the monitor. Opened via TIOCGPTPEER, not by a path the
  * container could have replaced. */

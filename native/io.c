@@ -27,13 +27,6 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
-/* A client that leaves (detached, or the container exits for a restart) leaves our stdio too. */
-void stdio_to_null(void) {
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int k = 0; k <= 2 && null >= 0; k++) dup2(null, k);
-  if (null > 2) close(null);
-}
-
 /* winsize PATH: "ROWS COLS" written by a client that resizes the terminal through us. */
 static int read_winsize(const char *path, struct winsize *ws) {
   char buf[64];

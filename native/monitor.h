@@ -76,7 +76,6 @@ struct io {
   const char *winsize, *initpidfile;
 };
 int io_loop(struct io *io);
-void stdio_to_null(void);
 
 /* teardown.c */
 void write_exit_file(const char *path, const char *json);

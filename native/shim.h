@@ -69,6 +69,8 @@ struct monitor_link {
 /* container.c: runs in the cloned child; returns only on failure (errno set, *failed_step,
  * *failed_arg describe it). */
 int send_fd(int sock, int fd);
+/* Our stdio onto /dev/null (a client that left). */
+void stdio_to_null(void);
 int container_setup_and_exec(struct plan *p, const struct monitor_link *link, const char **failed_step, const char **failed_arg);
 
 /* logger.c */

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HostConfig, MountSpec } from '../../src/core/container.ts';
 import { checkNamespaceModes, sharedNamespaces, volumesFrom } from '../../src/engine/namespaces.ts';
-import { limitsOf, updatedHost } from '../../src/engine/update.ts';
+import { limitsOf } from '../../src/engine/limits.ts';
+import { updatedHost } from '../../src/engine/update.ts';
 
 const base: HostConfig = {
   AutoRemove: false, Memory: 0, MemorySwap: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0, CapAdd: null, CapDrop: null,

@@ -7,7 +7,7 @@ import type { Project, Service } from '../../compose/types.ts';
 import { clientEnv } from '../../util/client-env.ts';
 import { parseArgs } from '../args.ts';
 import { plainRenderer, quietRenderer, ttyRenderer } from '../build-progress.ts';
-import type { ComposeCtx } from './compose.ts';
+import type { ComposeCtx } from './compose-context.ts';
 
 export interface BuilderOptions {
   noCache?: boolean;

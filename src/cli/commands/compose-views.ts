@@ -10,7 +10,7 @@ import { COMPOSE_EXEC_FLAGS, COMPOSE_RUN_FLAGS } from '../flags.ts';
 import { humanSize, table } from '../format.ts';
 import { clientEnv } from '../../util/client-env.ts';
 import { terminalSize, withTerminal } from '../terminal.ts';
-import type { ComposeCtx } from './compose.ts';
+import type { ComposeCtx } from './compose-context.ts';
 
 const observe = async (c: ComposeCtx, p: Project, opts: { oneoff?: boolean; services?: string[] } = {}) => (await import('../../compose/observe.ts')).projectContainers(c.engine(), p.name, opts);
 

@@ -15,7 +15,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { notFound } from '../../core/errors.ts';
 import { parseArgs } from '../args.ts';
 import { builder } from './compose-build.ts';
-import type { ComposeCtx } from './compose.ts';
+import type { ComposeCtx } from './compose-context.ts';
 
 /** How long the files must stay unchanged before a batch is acted on (ms). */
 const QUIET_MS = 500;

@@ -36,11 +36,8 @@ Commands:
   top, port, images, ls, cp, build, pull, push, events, wait, version
 `;
 
-export interface ComposeCtx extends Context {
-  load(targets?: string[]): Project;
-  emit(e: ComposeEvent): void;
-  warn(msg: string): void;
-}
+
+import type { ComposeCtx } from './compose-context.ts';
 
 type Verb = (c: ComposeCtx, argv: string[]) => Promise<number>;
 

@@ -14,7 +14,7 @@ import { mark } from '../../util/trace.ts';
 import { crashPoint } from '../../util/crash.ts';
 import { parseBytes } from '../../core/units.ts';
 import { Undo } from '../../util/undo.ts';
-import { limitsOf } from '../update.ts';
+import { limitsOf } from '../limits.ts';
 import { prepareLogFile } from './logfile.ts';
 import { cgroupsOf, markParent, unmarkParent } from './cgroup-parent.ts';
 import { emit, type Ctx } from './context.ts';
