@@ -67,7 +67,8 @@ describe('berth compose', { skip }, () => {
       ['services:\n  a: {image: busybox, ports: [true]}\n', /bad\.yaml: services\.a\.ports\[0\] must be a number, a string or a mapping/],
       ['services:\n  a: {image: busybox, depends_on: [b]}\n  b: {image: busybox, depends_on: [a]}\n', /dependency cycle detected/],
       ['services:\n  a: {image: "busybox:${NOPE:?set NOPE first}"}\n', /required variable NOPE is missing a value: set NOPE first/],
-      ['services:\n  a: {image: busybox, volumes_from: [b]}\n  b: {image: busybox}\n', /volumes_from is not supported/],
+      ['services:\n  a: {image: busybox, volumes_from: [b]}\n', /service "a" refers to undefined service b/],
+      ['services:\n  a: {image: busybox, logging: {driver: syslog}}\n', /the logging driver "syslog"/],
     ];
     for (const [text, want] of cases) {
       fs.writeFileSync(bad, text);
