@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isUp, transition } from '../../core/container.ts';
-import { conflict } from '../../core/errors.ts';
+import { conflict, fromSystemError, isCode } from '../../core/errors.ts';
 import { emit, type Ctx } from './context.ts';
 import { cgroupsOf } from './cgroup-parent.ts';
 import { releaseSandboxes } from './network.ts';
@@ -22,7 +22,13 @@ export async function remove(ctx: Ctx, nameOrId: string, force: boolean, volumes
   if (c.state.Status === 'restarting') wakeMonitor(ctx, c);
   if (c.state.Status !== 'removing') {
     c.state.Status = transition(c.state.Status, 'removing', c.record.Id);
-    ctx.store.saveState(c.record, c.state);
+    try {
+      ctx.store.saveState(c.record, c.state);
+    } catch (err) {
+      // A full disk: the removal goes on without its marker (it is what frees the space); a
+      // remover killed now leaves the container as it was, for another rm.
+      if (!isCode(fromSystemError(err), 'NoSpace')) throw err;
+    }
   }
   crashPoint('rm:removing-saved');
   // Frozen processes die only once thawed (cgroup v1).
