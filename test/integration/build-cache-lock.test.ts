@@ -27,8 +27,8 @@ describe('build: locked cache mounts across processes, streamed ADD <url>', { sk
   const { build: run } = builder(() => root);
   const build = (args: string[], input?: string, wrap?: string[]) => run(args, { input, wrap });
   /** Two builds at once, each appending start/end around a sleep to the cache mount's log. */
-  const race = async (sharing: string, id: string) => {
-    const dockerfile = (who: string) => `FROM busybox\nRUN --mount=type=cache,id=${id},sharing=${sharing},target=/c echo start-${who} >> /c/log && sleep 2 && echo end-${who} >> /c/log\n`;
+  const race = async (sharing: string, id: string, seconds: number) => {
+    const dockerfile = (who: string) => `FROM busybox\nRUN --mount=type=cache,id=${id},sharing=${sharing},target=/c echo start-${who} >> /c/log && sleep ${seconds} && echo end-${who} >> /c/log\n`;
     const t0 = Date.now();
     const [a, b] = await Promise.all([build(['--no-cache', '-f', '-', work], dockerfile('a')), build(['--no-cache', '-f', '-', work], dockerfile('b'))]);
     assert.equal(a.code, 0, a.stderr);
@@ -38,9 +38,10 @@ describe('build: locked cache mounts across processes, streamed ADD <url>', { sk
   };
 
   test('sharing=locked: one RUN at a time across two build processes; sharing=shared overlaps', async () => {
-    const shared = await race('shared', 'overlap');
+    // Long enough that two builds started together overlap even on a loaded machine.
+    const shared = await race('shared', 'overlap', 8);
     assert.deepEqual(shared.lines, ['start', 'start', 'end', 'end']); // both ran at once
-    const locked = await race('locked', 'serial');
+    const locked = await race('locked', 'serial', 2);
     assert.deepEqual(locked.lines, ['start', 'end', 'start', 'end']);
     assert.ok(locked.ms >= 4000, `took ${locked.ms} ms`);
     // The lock is gone with its holders.
