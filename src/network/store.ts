@@ -117,7 +117,10 @@ export class Networks {
   async create(opts: CreateNetwork, isDefault = false): Promise<NetworkRecord> {
     if (!storable(opts.name)) throw invalid(`invalid network name "${opts.name}": ${opts.name ? "berth's network names have no slash, do not start with a dot and are at most 255 bytes" : 'a name is needed'}`);
     if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
-    if (this.byName(opts.name)) throw conflict(`network with name ${opts.name} already exists`);
+    const existing = this.byName(opts.name);
+    // Two first uses of the default network at once: the other one made it meanwhile.
+    if (existing && isDefault) return existing;
+    if (existing) throw conflict(`network with name ${opts.name} already exists`);
     checkDriverOptions(opts.options ?? {});
     const id = randomHex(32);
     const subnet = opts.subnet ? parseSubnet(opts.subnet) : undefined;

@@ -287,7 +287,7 @@ describe('networking', { skip: (!isRoot && 'needs root') || (!hasCni && 'needs t
     for (const n of [...names, 'race-late']) assert.equal((await root.run(['network', 'rm', n])).code, 0);
     // Released by rm, or (when a concurrent sweeper held the claim's guard) by that sweeper.
     const held = () => [...nets, late].filter((n) => fs.existsSync(`${claims}/${n.Subnet.replace('/', '_')}`)).map((n) => n.Subnet);
-    assert.deepEqual(await root.until(held, (l) => l.length === 0, 5000), [], 'subnets released');
+    assert.deepEqual(await root.until(held, (l) => l.length === 0, 15_000), [], 'subnets released');
   });
 
   test('a network create racing the removal of the root\'s last network: the chain is there for the create, and goes with the last one', async () => {

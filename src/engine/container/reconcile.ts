@@ -3,7 +3,7 @@
 // events, removal of an abandoned --rm container) is a separate, explicit step.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, notFound } from '../../core/errors.ts';
+import { conflict, fromSystemError, isCode, notFound } from '../../core/errors.ts';
 import { initialState, transition, type ContainerRecord, type ContainerState } from '../../core/container.ts';
 import { cgroupMounts, killAndRemove, type CgroupDriver } from '../../kernel/cgroups.ts';
 import { sweepSandboxes } from '../../network/sweep.ts';
@@ -79,10 +79,22 @@ function apply(ctx: Ctx, record: ContainerRecord, state: ContainerState | undefi
   for (const a of actions) {
     if (a.do === 'removeCgroups') removeCgroups(ctx, record);
     else if (a.do === 'event') emit(ctx, a.action, record, { exitCode: String(a.exitCode) });
-    else if (a.do === 'save') ctx.store.saveState(record, state!);
+    else if (a.do === 'save') saveDerived(ctx, record, state!);
     else if (a.do === 'destroy') destroy(ctx, record);
     else if (a.do === 'dropClaim') dropStartClaim(ctx.store.cdir(record.Id));
     else if (a.do === 'thaw') thawAfterCommit(ctx, record);
+  }
+}
+
+/**
+ * A derived state is saved to spare the next reader the work; on a full disk it is derived again
+ * next time instead (the facts it comes from are on disk already).
+ */
+function saveDerived(ctx: Ctx, record: ContainerRecord, state: ContainerState): void {
+  try {
+    ctx.store.saveState(record, state);
+  } catch (err) {
+    if (!isCode(fromSystemError(err), 'NoSpace')) throw err;
   }
 }
 
