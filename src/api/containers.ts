@@ -134,7 +134,9 @@ export class ContainerApi {
 
   /** Inspect; with `size`, SizeRw and SizeRootFs as dockerd adds them. */
   private async inspect(call: Call) {
-    const body = await this.containers.inspect(call.params.id) as { Id: string };
+    let body = await this.containers.inspect(call.params.id) as { Id: string; State?: { Error?: string } };
+    // The last start's error, kept in the state as the engine said it: an error like the others.
+    if (body.State?.Error) body = { ...body, State: { ...body.State, Error: hidePaths(body.State.Error) } };
     if (!flag(call.query, 'size')) return { status: 200, body };
     const s = (await this.engine.containerSizes([this.containers.get(body.Id)])).get(body.Id)!;
     return { status: 200, body: { ...body, SizeRw: s.rw, SizeRootFs: s.rootFs } };

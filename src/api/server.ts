@@ -11,6 +11,7 @@ import { ContainerApi } from './containers.ts';
 import { errorReply, hostPaths, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
 import { buildRoutes } from './build.ts';
 import { imageRoutes } from './images.ts';
+import { SHIM_PATH } from '../runtime/shim.ts';
 import { LAYER_MOUNTS } from '../snapshot/layers.ts';
 import { REPO } from '../util/paths.ts';
 import { listenBacklog, secureSocket, tcpServer, tcpWarning, type TlsFiles } from './listen.ts';
@@ -41,7 +42,7 @@ export class ApiServer {
 
   constructor(engine: Engine) {
     this.router = buildRouter(engine);
-    hostPaths([[engine.root.dir, '<state root>'], [REPO, '<berth>'], [LAYER_MOUNTS, '<layer mounts>']]);
+    hostPaths([[engine.root.dir, '<state root>'], [REPO, '<berth>'], [LAYER_MOUNTS, '<layer mounts>'], [SHIM_PATH, '<shim>']]);
   }
 
   /** Listens on a unix socket or a TCP address (with TLS when given); returns a warning to show, if any. */
