@@ -285,7 +285,8 @@ export class ContainerApi {
       let set = this.pending.get(c.record.Id);
       if (!set) this.pending.set(c.record.Id, (set = new Set()));
       set.add(a);
-      a.conduit.onClose(() => set.delete(a));
+      // The last client gone from a container that never starts (removed instead): its entry goes too.
+      a.conduit.onClose(() => set.delete(a) && !set.size && this.pending.get(c.record.Id) === set && this.pending.delete(c.record.Id));
     }
   }
 
