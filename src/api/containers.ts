@@ -185,6 +185,7 @@ export class ContainerApi {
     const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
     const failed = { n: prev + 1, code, message: (fromSystemError(err) as Error)?.message ?? String(err), kept: false };
     this.failedStarts.set(c.record.Id, failed);
+    if (!prev) this.forgetFailure(c.record.Id, false);
     if (c.record.HostConfig.AutoRemove) {
       const removed = await this.containers.remove(c.record.Id, true, true).then(() => true, () => false);
       // Its monitor's teardown may have taken it first: dockerd reports the end all the same.
@@ -193,6 +194,19 @@ export class ContainerApi {
       else if (!removed) failed.kept = true;
     }
     this.wake();
+  }
+
+  /**
+   * A failed start's record goes once its container has been gone a full minute (a late waiter
+   * still reads its code), not before: kept for good, each `run --rm` of a bad command added one.
+   */
+  private forgetFailure(id: string, goneBefore: boolean): void {
+    let gone = false;
+    try {
+      gone = !this.observe(id);
+    } catch {} // unreadable now: looked at again later
+    if (gone && goneBefore) this.failedStarts.delete(id);
+    else setTimeout(() => this.forgetFailure(id, gone), 60_000).unref();
   }
 
   /** Copies a started container's output to its attached clients and their input to it. */
