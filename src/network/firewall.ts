@@ -19,7 +19,7 @@ const CHAIN_LOCKS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_
 function iptables(args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
   return new Promise((resolve) => {
     execFile(IPTABLES, ['-w', '5', ...args], { env: { PATH } }, (e, out, err) => {
-      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: `${IPTABLES} is not installed (install Debian's iptables)` });
+      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: 'iptables is not installed (install Debian\'s iptables)' });
       else resolve({ ok: !e, out: String(out), err: String(err) });
     });
   });
