@@ -24,7 +24,10 @@ test('a docker CLI create body becomes create options', () => {
   assert.equal(o.openStdin, true);
   assert.equal(o.host!.AutoRemove, true);
   assert.equal(o.host!.Memory, 64 << 20);
-  assert.equal(o.host!.NanoCpus, 0.5e9);
+  // A quota and period as given: NanoCpus stays 0, as dockerd's inspect shows it.
+  assert.equal(o.host!.NanoCpus, 0);
+  assert.equal(o.host!.CpuQuota, 50000);
+  assert.equal(o.host!.CpuPeriod, 100000);
   assert.equal(o.host!.PidsLimit, 0);
   assert.deepEqual(o.host!.CapAdd, ['NET_ADMIN']);
   assert.deepEqual(o.host!.ConsoleSize, [40, 120]);
