@@ -136,10 +136,14 @@ export function systemRoutes(r: Router, engine: Engine): void {
     if (driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
     const ipamBody = body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }> | null; Options?: Record<string, string> | null } | null;
     const configs = ipamBody?.Config ?? [];
-    // IPv4 only: an IPv6 network is refused whole rather than made without its IPv6 half.
-    if (body.EnableIPv6 === true || configs.some((c) => c.Subnet?.includes(':'))) throw invalid('IPv6 networks are not supported by berth: its networks are IPv4 only (EnableIPv6, an IPv6 subnet)');
-    const ipam = configs[0];
+    // The IPv4 pool (one: the bridge driver's rule) and the IPv6 ones, told apart by the subnet.
+    const ipam = configs.find((c) => !c.Subnet?.includes(':'));
+    const ipam6 = configs.filter((c) => c.Subnet?.includes(':')).map((c) => ({
+      Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...(c.Gateway ? { Gateway: c.Gateway } : {}),
+      ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}),
+    }));
     const net = await (await admin()).create({
+      enableIPv6: body.EnableIPv6 === true, ipam6,
       name: String(body.Name ?? ''), subnet: ipam?.Subnet || undefined, gateway: ipam?.Gateway || undefined,
       ipRange: ipam?.IPRange || undefined, auxAddresses: ipam?.AuxiliaryAddresses ?? undefined, ipamOptions: ipamBody?.Options ?? null,
       internal: body.Internal === true, labels: (body.Labels as Record<string, string> | null) ?? {},
@@ -155,8 +159,9 @@ export function systemRoutes(r: Router, engine: Engine): void {
   });
   r.on('POST', '/networks/{id}/connect', async (call) => {
     const body = await readJson(call.req);
-    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null };
-    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined, links: ep.Links ?? undefined });
+    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; Links?: string[] | null };
+    await (await admin()).connect(call.params.id, String(body.Container ?? ''), {
+      aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined, ip6: ep.IPAMConfig?.IPv6Address || undefined, links: ep.Links ?? undefined });
     return { status: 200 };
   });
   r.on('POST', '/networks/{id}/disconnect', async (call) => {

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, invalid, notFound } from '../core/errors.ts';
+import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { StateRoot } from '../core/root.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../util/atomic.ts';
 import { claim, dropIf, holderDead, owner, release, selfHolder, sweepGuards } from '../kernel/claim.ts';
@@ -15,6 +15,8 @@ import { CNI_VERSION, type NetConfList } from './cni.ts';
 import { addBridgeRules, BRIDGE_PREFIX, removeBridgeRules } from './firewall.ts';
 import { checkDriverOptions } from './driver-options.ts';
 import { auxAddresses, rangeBounds, type IpamConfig } from './ipam-config.ts';
+import { formatSubnet6, overlaps6, parseSubnet6, type Subnet6 } from './cidr6.ts';
+import { ipv6Unavailable, planIpv6, range6 } from './ipv6.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
@@ -52,6 +54,13 @@ export interface NetworkRecord {
   Ipam?: IpamConfig;
   /** IPAM.Options as given: null when none were (dockerd's inspect shows null then). */
   IpamOptions?: Record<string, string> | null;
+  /** EnableIPv6 as asked: with it the network has Subnet6 and Gateway6 (ipv6.ts). */
+  EnableIPv6?: boolean;
+  /** The IPv6 subnet containers get addresses from (host bits dropped), claimed machine-wide. */
+  Subnet6?: string;
+  Gateway6?: string;
+  /** The IPv6 pools as given (inspect shows them after the IPv4 one, used or not). */
+  Ipam6?: IpamConfig[];
 }
 
 export interface CreateNetwork {
@@ -66,6 +75,9 @@ export interface CreateNetwork {
   ipamOptions?: Record<string, string> | null;
   internal?: boolean;
   labels?: Record<string, string>;
+  enableIPv6?: boolean;
+  /** IPAM configs with an IPv6 subnet (the IPv4 one is subnet, gateway... above). */
+  ipam6?: IpamConfig[];
 }
 
 export class Networks {
@@ -130,9 +142,20 @@ export class Networks {
     // Checked before the subnet is claimed: a refused create claims nothing.
     if (subnet && opts.ipRange) rangeBounds(subnet, opts.ipRange);
     const aux = subnet && opts.auxAddresses ? auxAddresses(subnet, opts.auxAddresses, opts.name) : [];
-    const chosen = this.claimSubnet(id, subnet);
+    const v6 = planIpv6(opts.enableIPv6 === true, opts.ipam6 ?? [], opts.name);
+    const noV6 = v6 && ipv6Unavailable();
+    if (noV6) throw new BerthError('FailedPrecondition', noV6);
+    if (v6) this.claimSubnet6(id, v6.subnet);
+    let chosen: Subnet;
+    try {
+      chosen = this.claimSubnet(id, subnet);
+    } catch (err) {
+      if (v6) this.unclaimName(claimName6(v6.subnet), id);
+      throw err;
+    }
     if (gateway !== undefined && (!contains(chosen, gateway) || gateway === chosen.base)) {
       this.unclaimSubnet(chosen, id);
+      if (v6) this.unclaimName(claimName6(v6.subnet), id);
       throw invalid(`gateway ${opts.gateway} is not a host address of ${formatSubnet(chosen)}`);
     }
     const given: IpamConfig | undefined = subnet && {
@@ -145,8 +168,10 @@ export class Networks {
       Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,
       Dns: !isDefault, Nat: true, ...(opts.options && Object.keys(opts.options).length ? { Options: opts.options } : {}),
       ...(given ? { Ipam: given } : {}), ...(opts.ipamOptions !== undefined ? { IpamOptions: opts.ipamOptions } : {}),
+      ...(opts.enableIPv6 ? { EnableIPv6: true } : {}), ...(v6 ? { Subnet6: formatSubnet6(v6.subnet), Gateway6: v6.gateway } : {}),
+      ...(opts.ipam6?.length ? { Ipam6: opts.ipam6 } : {}),
     };
-    this.reserve(rec, aux);
+    this.reserve(rec, [...aux, ...(v6?.aux ?? [])]);
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
     // The record first, then the name: a name always points at a record (a name whose record is
     // gone, left by a crash in the middle of a removal, is taken over).
@@ -155,6 +180,7 @@ export class Networks {
       fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
       fs.rmSync(this.ipamDir(rec), { recursive: true, force: true });
       this.unclaimSubnet(chosen, id);
+      if (v6) this.unclaimName(claimName6(v6.subnet), id);
       // Two first uses of the default network at once: the other one made it.
       const other = isDefault ? this.byName(opts.name) : undefined;
       if (other) return other;
@@ -194,8 +220,25 @@ export class Networks {
     throw conflict('no free subnet for a new network');
   }
 
+  /**
+   * An IPv6 subnet no other network of any root overlaps, claimed as IPv4 ones are (dockerd picks
+   * none by itself: the pool is always given). No host route check: dockerd makes none either.
+   */
+  private claimSubnet6(id: string, wanted: Subnet6): void {
+    fs.mkdirSync(CLAIMS, { recursive: true, mode: 0o700 });
+    const taken = [...this.list().flatMap((n) => (n.Subnet6 ? [parseSubnet6(n.Subnet6)] : [])), ...liveClaims6()];
+    // dockerd's words and status (403) for a pool that overlaps another network's.
+    const overlap = () => new BerthError('PermissionDenied', 'Pool overlaps with other one on this address space');
+    if (taken.some((t) => overlaps6(t, wanted))) throw overlap();
+    if (!claim(CLAIMS, claimName6(wanted), `${this.root.dir}\n${id}\n${selfHolder()}\n`, subnetClaimStale)) throw overlap();
+  }
+
   private unclaimSubnet(s: Subnet, id: string): void {
-    dropIf(CLAIMS, claimName(s), (held) => held.split('\n')[1] === id);
+    this.unclaimName(claimName(s), id);
+  }
+
+  private unclaimName(name: string, id: string): void {
+    dropIf(CLAIMS, name, (held) => held.split('\n')[1] === id);
   }
 
   /** Removes a network no container uses: its rules, its bridge, its address allocations. */
@@ -213,6 +256,7 @@ export class Networks {
     await this.releaseHost(net);
     fs.rmSync(this.ipamDir(net), { recursive: true, force: true });
     this.unclaimSubnet(parseSubnet(net.Subnet), net.Id);
+    if (net.Subnet6) this.unclaimName(claimName6(parseSubnet6(net.Subnet6)), net.Id);
     fs.rmSync(path.join(this.dir, `${net.Id}.json`), { force: true });
     return net;
   }
@@ -258,13 +302,17 @@ export class Networks {
   }
 
   /** The network as a CNI conflist: bridge with host-local IPAM, portmap for published ports, tuning for a fixed MAC. */
-  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean } = {}): NetConfList {
+  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean; fixedIp6?: boolean } = {}): NetConfList {
     return buildConflist(this.cniName(net), net, path.join(this.root.dir, 'networks', 'ipam'), opts);
   }
 }
 
 function claimName(s: Subnet): string {
   return formatSubnet(s).replace('/', '_');
+}
+
+function claimName6(s: Subnet6): string {
+  return formatSubnet6(s).replace('/', '_');
 }
 
 /**
@@ -283,7 +331,28 @@ function subnetClaimStale(held: string): boolean {
 
 /** Subnets claimed by any root; stale claims are swept on the way. */
 function liveClaims(): Subnet[] {
-  const out: Subnet[] = [];
+  return liveClaimNames().filter((n) => !n.includes(':')).flatMap((n) => {
+    try {
+      return [parseSubnet(n.replace('_', '/'))];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function liveClaims6(): Subnet6[] {
+  return liveClaimNames().filter((n) => n.includes(':')).flatMap((n) => {
+    try {
+      return [parseSubnet6(n.replace('_', '/'))];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The names of the live subnet claims of every root (IPv4 and IPv6). */
+function liveClaimNames(): string[] {
+  const out: string[] = [];
   let names: string[] = [];
   try {
     names = fs.readdirSync(CLAIMS);
@@ -294,9 +363,7 @@ function liveClaims(): Subnet[] {
     if (n.startsWith('.')) continue;
     dropIf(CLAIMS, n, subnetClaimStale);
     if (owner(CLAIMS, n) === undefined) continue;
-    try {
-      out.push(parseSubnet(n.replace('_', '/')));
-    } catch {}
+    out.push(n);
   }
   return out;
 }
@@ -306,10 +373,11 @@ function liveClaims(): Subnet[] {
  * MAC, portmap without published ports): each is a process to start on ADD and on DEL. The
  * attachment keeps its conflist, so its DEL runs exactly the plugins its ADD ran.
  */
-export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean }): NetConfList {
+export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean; fixedIp6?: boolean }): NetConfList {
   // An address asked for (--ip) may be anywhere in the subnet, as dockerd allows, not only in
   // the IPRange dynamic ones come from: host-local takes a requested address only within its range.
   const bounds = net.Ipam?.IPRange && !opts.fixedIp ? rangeBounds(parseSubnet(net.Subnet), net.Ipam.IPRange) : {};
+  const v6 = range6(net, opts.fixedIp6 === true);
   const { mtu } = checkDriverOptions(net.Options ?? {});
   const plugins: NetConfList['plugins'] = [
     {
@@ -318,8 +386,8 @@ export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: str
       capabilities: { ips: true },
       ipam: {
         type: 'host-local', dataDir: ipamDataDir,
-        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...bounds }]],
-        routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
+        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...bounds }], ...(v6 ? [[v6]] : [])],
+        routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }, ...(v6 ? [{ dst: '::/0' }] : [])],
       },
     },
   ];
