@@ -126,7 +126,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.on('GET', '/networks', async (call) => {
     const a = await admin();
     const keep = networkMatcher(filters(call.query));
-    const all = (await Promise.all((await a.list()).map((n) => a.inspect(n.Name)))) as NetworkView[];
+    const all = (await Promise.all((await a.list()).map((n) => a.inspect(n.Id)))) as NetworkView[];
     return { status: 200, body: all.filter(keep) };
   });
   r.on('GET', '/networks/{id}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
@@ -142,15 +142,20 @@ export function systemRoutes(r: Router, engine: Engine): void {
       Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...(c.Gateway ? { Gateway: c.Gateway } : {}),
       ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}),
     }));
-    const net = await (await admin()).create({
+    // Before API 1.44 dockerd makes a second network of a name unless CheckDuplicate is true (the
+    // docker CLI sends true; docker-py and compose 1.x leave it out), and warns.
+    const duplicate = call.version < 1.44 && body.CheckDuplicate !== true;
+    const a = await admin();
+    const net = await a.create({
       enableIPv6: body.EnableIPv6 === true, ipam6,
       name: String(body.Name ?? ''), subnet: ipam?.Subnet || undefined, gateway: ipam?.Gateway || undefined,
       ipRange: ipam?.IPRange || undefined, auxAddresses: ipam?.AuxiliaryAddresses ?? undefined, ipamOptions: ipamBody?.Options ?? null,
       internal: body.Internal === true, labels: (body.Labels as Record<string, string> | null) ?? {},
       options: (body.Options as Record<string, string> | null) ?? {},
-    });
+    }, duplicate);
     engine.events.emit('network', 'create', net.Id, { name: net.Name, type: 'bridge' });
-    return { status: 201, body: { Id: net.Id, Warning: '' } };
+    const first = duplicate ? (await a.list()).find((n) => n.Name === net.Name && n.Id !== net.Id) : undefined;
+    return { status: 201, body: { Id: net.Id, Warning: first ? `Network with name ${net.Name} (id : ${first.Id}) already exists` : '' } };
   });
   r.on('DELETE', '/networks/{id}', async (call) => {
     const net = await (await admin()).remove(call.params.id);

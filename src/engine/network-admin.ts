@@ -25,8 +25,9 @@ export class NetworkAdmin {
     return admin;
   }
 
-  create(opts: CreateNetwork): Promise<NetworkRecord> {
-    return this.sandboxes.networks.create(opts);
+  /** duplicate: the name may be another network's too (dockerd's CheckDuplicate=false before API 1.44). */
+  create(opts: CreateNetwork, duplicate = false): Promise<NetworkRecord> {
+    return this.sandboxes.networks.create(opts, false, duplicate);
   }
 
   /** The root's networks, the default bridge materialised, plus docker's host and none. */

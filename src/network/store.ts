@@ -97,7 +97,20 @@ export class Networks {
     try {
       names = fs.readdirSync(path.join(this.dir, 'names')).filter((n) => !n.startsWith('.')); // not claims' temp files
     } catch {}
-    return names.map((n) => this.byName(n)).filter((n): n is NetworkRecord => n !== undefined);
+    return [...names.map((n) => this.byName(n)), ...this.duplicates()].filter((n): n is NetworkRecord => n !== undefined);
+  }
+
+  /**
+   * Networks whose name another network had when they were made: dockerd before API 1.44 makes
+   * them when CheckDuplicate is false. The name's claim stays the first one's; each duplicate is
+   * marked by dups/<id> (written after its record), and looking the name up is then ambiguous.
+   */
+  private duplicates(name?: string): NetworkRecord[] {
+    let ids: string[] = [];
+    try {
+      ids = fs.readdirSync(path.join(this.dir, 'dups')).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch {}
+    return ids.map((id) => readJsonFile<NetworkRecord>(path.join(this.dir, `${id}.json`))).filter((n): n is NetworkRecord => n !== undefined && (name === undefined || n.Name === name));
   }
 
   private byName(name: string): NetworkRecord | undefined {
@@ -118,21 +131,24 @@ export class Networks {
   }
 
   find(nameOrId: string): NetworkRecord | undefined {
-    const byName = storable(nameOrId) ? this.byName(nameOrId) : undefined;
-    if (byName) return byName;
+    const named = storable(nameOrId) ? [this.byName(nameOrId), ...this.duplicates(nameOrId)].filter((n): n is NetworkRecord => n !== undefined) : [];
+    // A full id is never ambiguous; a name two networks share is (dockerd's words).
+    if (named.length > 1) return named.find((n) => n.Id === nameOrId) ?? ambiguousName(nameOrId, named.length);
+    if (named.length) return named[0];
     if (!/^[a-f0-9]{1,64}$/.test(nameOrId)) return undefined;
     const matches = this.list().filter((n) => n.Id.startsWith(nameOrId));
     if (matches.length > 1) throw invalid(`network ${nameOrId} is ambiguous (${matches.length} matches found based on ID prefix)`);
     return matches[0];
   }
 
-  async create(opts: CreateNetwork, isDefault = false): Promise<NetworkRecord> {
+  /** duplicate: another network may have the name (dockerd's CheckDuplicate=false before API 1.44). */
+  async create(opts: CreateNetwork, isDefault = false, duplicate = false): Promise<NetworkRecord> {
     if (!storable(opts.name)) throw invalid(`invalid network name "${opts.name}": ${opts.name ? "berth's network names have no slash, do not start with a dot and are at most 255 bytes" : 'a name is needed'}`);
     if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
-    const existing = this.byName(opts.name);
+    const existing = this.byName(opts.name) ?? this.duplicates(opts.name)[0];
     // Two first uses of the default network at once: the other one made it meanwhile.
     if (existing && isDefault) return existing;
-    if (existing) throw conflict(`network with name ${opts.name} already exists`);
+    if (existing && !duplicate) throw conflict(`network with name ${opts.name} already exists`);
     checkDriverOptions(opts.options ?? {});
     const id = randomHex(32);
     const subnet = opts.subnet ? parseSubnet(opts.subnet) : undefined;
@@ -176,7 +192,12 @@ export class Networks {
     // The record first, then the name: a name always points at a record (a name whose record is
     // gone, left by a crash in the middle of a removal, is taken over).
     writeFileAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(rec), { durable: true });
-    if (!claim(path.join(this.dir, 'names'), opts.name, id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)))) {
+    const named = claim(path.join(this.dir, 'names'), opts.name, id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)));
+    if (!named && duplicate) {
+      fs.mkdirSync(path.join(this.dir, 'dups'), { recursive: true, mode: 0o700 });
+      writeFileAtomic(path.join(this.dir, 'dups', id), opts.name, { durable: true });
+    }
+    if (!named && !duplicate) {
       fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
       fs.rmSync(this.ipamDir(rec), { recursive: true, force: true });
       this.unclaimSubnet(chosen, id);
@@ -249,6 +270,7 @@ export class Networks {
     const holder = user(net.Id);
     if (holder) throw conflict(`error while removing network: network ${net.Name} id ${net.Id} has active endpoints (${holder})`);
     release(path.join(this.dir, 'names'), net.Name, net.Id);
+    fs.rmSync(path.join(this.dir, 'dups', net.Id), { force: true });
     // Its DNS responder (ours: a pid with its start time) goes first: it listens on the bridge.
     const dns = readJsonFile<ProcessRef>(path.join(this.dir, 'dns', `${net.Id}.json`));
     if (dns && isAlive(dns)) process.kill(dns.pid, 'SIGTERM');
@@ -326,7 +348,11 @@ function subnetClaimStale(held: string): boolean {
   if (!rootDir || !id) return true;
   const dir = path.join(rootDir, 'networks');
   const rec = readJsonFile<NetworkRecord>(path.join(dir, `${id}.json`));
-  return !rec || owner(path.join(dir, 'names'), rec.Name) !== id;
+  return !rec || (owner(path.join(dir, 'names'), rec.Name) !== id && !fs.existsSync(path.join(dir, 'dups', id)));
+}
+
+function ambiguousName(name: string, n: number): never {
+  throw invalid(`network ${name} is ambiguous (${n} matches found based on name)`);
 }
 
 /** Subnets claimed by any root; stale claims are swept on the way. */
