@@ -129,7 +129,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
     const all = (await Promise.all((await a.list()).map((n) => a.inspect(n.Id)))) as NetworkView[];
     return { status: 200, body: all.filter(keep) };
   });
-  r.on('GET', '/networks/{id}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
+  // A network's name may hold slashes, as dockerd's routes ({id:.+}) take them.
+  r.on('GET', '/networks/{id*}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
   r.on('POST', '/networks/create', async (call) => {
     const body = await readJson(call.req);
     const driver = (body.Driver as string) || 'bridge';
@@ -157,19 +158,19 @@ export function systemRoutes(r: Router, engine: Engine): void {
     const first = duplicate ? (await a.list()).find((n) => n.Name === net.Name && n.Id !== net.Id) : undefined;
     return { status: 201, body: { Id: net.Id, Warning: first ? `Network with name ${net.Name} (id : ${first.Id}) already exists` : '' } };
   });
-  r.on('DELETE', '/networks/{id}', async (call) => {
+  r.on('DELETE', '/networks/{id*}', async (call) => {
     const net = await (await admin()).remove(call.params.id);
     engine.events.emit('network', 'destroy', net.Id, { name: net.Name, type: 'bridge' });
     return { status: 204 };
   });
-  r.on('POST', '/networks/{id}/connect', async (call) => {
+  r.on('POST', '/networks/{id*}/connect', async (call) => {
     const body = await readJson(call.req);
     const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; Links?: string[] | null };
     await (await admin()).connect(call.params.id, String(body.Container ?? ''), {
       aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined, ip6: ep.IPAMConfig?.IPv6Address || undefined, links: ep.Links ?? undefined });
     return { status: 200 };
   });
-  r.on('POST', '/networks/{id}/disconnect', async (call) => {
+  r.on('POST', '/networks/{id*}/disconnect', async (call) => {
     const body = await readJson(call.req);
     await (await admin()).disconnect(call.params.id, String(body.Container ?? ''));
     return { status: 200 };

@@ -2,6 +2,7 @@
 // subnets claimed machine-wide under /run/berth/subnets (two roots never pick the same one), and
 // the CNI conflist each network is. The default `bridge` network is created on first use.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
@@ -22,12 +23,14 @@ export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
 export const PSEUDO_NETWORKS = ['host', 'none'];
 /**
- * dockerd takes any name it can store: here a name is a file (its claim), so one without a slash,
- * not starting with a dot (claims' temp files and guards do), within a file name's 255 bytes.
+ * dockerd takes any name (a slash, a leading dot, 300 characters). Here a name is a file, its
+ * claim: the name itself when it can be a file name (no slash, not starting with a dot as claims'
+ * temp files and guards do, within 255 bytes: every name earlier versions took), else % and the
+ * name's sha256. The record holds the name (a lookup checks it); the file is only the claim.
  */
-const NAME = /^[^./\0][^/\0]*$/;
-function storable(name: string): boolean {
-  return NAME.test(name) && Buffer.byteLength(name) <= 255;
+const PLAIN = /^[^./\0][^/\0]*$/;
+export function nameKey(name: string): string {
+  return PLAIN.test(name) && Buffer.byteLength(name) <= 255 ? name : `%${createHash('sha256').update(name).digest('hex')}`;
 }
 const CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'subnets') : '/run/berth/subnets';
 
@@ -89,7 +92,7 @@ export class Networks {
   }
 
   private namePath(name: string): string {
-    return path.join(this.dir, 'names', name);
+    return path.join(this.dir, 'names', nameKey(name));
   }
 
   list(): NetworkRecord[] {
@@ -97,7 +100,7 @@ export class Networks {
     try {
       names = fs.readdirSync(path.join(this.dir, 'names')).filter((n) => !n.startsWith('.')); // not claims' temp files
     } catch {}
-    return [...names.map((n) => this.byName(n)), ...this.duplicates()].filter((n): n is NetworkRecord => n !== undefined);
+    return [...names.map((n) => this.byKey(n)), ...this.duplicates()].filter((n): n is NetworkRecord => n !== undefined);
   }
 
   /**
@@ -114,8 +117,14 @@ export class Networks {
   }
 
   private byName(name: string): NetworkRecord | undefined {
+    const rec = this.byKey(nameKey(name));
+    return rec?.Name === name ? rec : undefined;
+  }
+
+  /** The record a claim file (names/<key>) names. */
+  private byKey(key: string): NetworkRecord | undefined {
     try {
-      const id = fs.readFileSync(this.namePath(name), 'utf8');
+      const id = fs.readFileSync(path.join(this.dir, 'names', key), 'utf8');
       return readJsonFile<NetworkRecord>(path.join(this.dir, `${id}.json`));
     } catch {
       return undefined;
@@ -131,7 +140,7 @@ export class Networks {
   }
 
   find(nameOrId: string): NetworkRecord | undefined {
-    const named = storable(nameOrId) ? [this.byName(nameOrId), ...this.duplicates(nameOrId)].filter((n): n is NetworkRecord => n !== undefined) : [];
+    const named = [this.byName(nameOrId), ...this.duplicates(nameOrId)].filter((n): n is NetworkRecord => n !== undefined);
     // A full id is never ambiguous; a name two networks share is (dockerd's words).
     if (named.length > 1) return named.find((n) => n.Id === nameOrId) ?? ambiguousName(nameOrId, named.length);
     if (named.length) return named[0];
@@ -143,7 +152,7 @@ export class Networks {
 
   /** duplicate: another network may have the name (dockerd's CheckDuplicate=false before API 1.44). */
   async create(opts: CreateNetwork, isDefault = false, duplicate = false): Promise<NetworkRecord> {
-    if (!storable(opts.name)) throw invalid(`invalid network name "${opts.name}": ${opts.name ? "berth's network names have no slash, do not start with a dot and are at most 255 bytes" : 'a name is needed'}`);
+    if (!opts.name || opts.name.includes('\0')) throw invalid(`invalid network name "${opts.name}": ${opts.name ? 'a NUL byte' : 'a name is needed'}`);
     if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
     const existing = this.byName(opts.name) ?? this.duplicates(opts.name)[0];
     // Two first uses of the default network at once: the other one made it meanwhile.
@@ -192,7 +201,7 @@ export class Networks {
     // The record first, then the name: a name always points at a record (a name whose record is
     // gone, left by a crash in the middle of a removal, is taken over).
     writeFileAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(rec), { durable: true });
-    const named = claim(path.join(this.dir, 'names'), opts.name, id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)));
+    const named = claim(path.join(this.dir, 'names'), nameKey(opts.name), id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)));
     if (!named && duplicate) {
       fs.mkdirSync(path.join(this.dir, 'dups'), { recursive: true, mode: 0o700 });
       writeFileAtomic(path.join(this.dir, 'dups', id), opts.name, { durable: true });
@@ -269,7 +278,7 @@ export class Networks {
     if (!net) throw notFound(`network ${nameOrId} not found`);
     const holder = user(net.Id);
     if (holder) throw conflict(`error while removing network: network ${net.Name} id ${net.Id} has active endpoints (${holder})`);
-    release(path.join(this.dir, 'names'), net.Name, net.Id);
+    release(path.join(this.dir, 'names'), nameKey(net.Name), net.Id);
     fs.rmSync(path.join(this.dir, 'dups', net.Id), { force: true });
     // Its DNS responder (ours: a pid with its start time) goes first: it listens on the bridge.
     const dns = readJsonFile<ProcessRef>(path.join(this.dir, 'dns', `${net.Id}.json`));
@@ -348,7 +357,7 @@ function subnetClaimStale(held: string): boolean {
   if (!rootDir || !id) return true;
   const dir = path.join(rootDir, 'networks');
   const rec = readJsonFile<NetworkRecord>(path.join(dir, `${id}.json`));
-  return !rec || (owner(path.join(dir, 'names'), rec.Name) !== id && !fs.existsSync(path.join(dir, 'dups', id)));
+  return !rec || (owner(path.join(dir, 'names'), nameKey(rec.Name)) !== id && !fs.existsSync(path.join(dir, 'dups', id)));
 }
 
 function ambiguousName(name: string, n: number): never {
