@@ -108,6 +108,28 @@ describe('IPv6 bridge networks', { skip: skip || noIpv6 }, () => {
     assert.equal((await d.docker(['network', 'rm', 'x3'])).code, 0);
   });
 
+  test('berth network create --ipv6 with two subnets, and compose\'s enable_ipv6 with ipv6_address: the same networks', async () => {
+    const made = await root.run(['network', 'create', '--ipv6', '--subnet', 'fd00:b1c::/64', '--subnet', '10.218.0.0/16', '--gateway', 'fd00:b1c::fe', 'clisix']);
+    assert.equal(made.code, 0, made.stderr);
+    const net = JSON.parse((await d.request('GET', '/v1.41/networks/clisix')).body);
+    assert.deepEqual([net.EnableIPv6, net.IPAM.Config], [true, [{ Subnet: '10.218.0.0/16' }, { Subnet: 'fd00:b1c::/64', Gateway: 'fd00:b1c::fe' }]]);
+    assert.match((await root.run(['network', 'ls', '--format', '{{.Name}} {{.IPv6}}'])).stdout, /^clisix true$/m);
+    assert.equal((await root.run(['network', 'rm', 'clisix'])).code, 0);
+    const dir = fs.mkdtempSync(`${root.dir}/compose-`);
+    fs.writeFileSync(`${dir}/compose.yaml`, [
+      'services:', '  a:', '    image: busybox', '    command: sleep 120', '    networks:', '      six:', '        ipv6_address: fd00:b1d::a',
+      'networks:', '  six:', '    enable_ipv6: true', '    ipam:', '      config:', '        - subnet: fd00:b1d::/64', '',
+    ].join('\n'));
+    const compose = (args: string[]) => root.run(['compose', '-f', `${dir}/compose.yaml`, '-p', 'v6p', ...args], { timeoutMs: 120_000 });
+    const up = await compose(['up', '-d']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.doesNotMatch(up.stderr, /ignored/);
+    const ip6 = await root.run(['inspect', '-f', '{{.NetworkSettings.Networks.v6p_six.GlobalIPv6Address}}', 'v6p-a-1']);
+    assert.equal(ip6.stdout, 'fd00:b1d::a\n', ip6.stderr);
+    assert.equal((await compose(['down'])).code, 0);
+    assert.deepEqual(await root.until(() => root.netLeftovers(), (l) => l.length === 0, 20_000), []);
+  });
+
   test('a daemon killed with -9 while a container runs on an IPv6 network: its removal later leaves nothing behind', async () => {
     const d2 = new TestDaemon(root, { socket: 'd2.sock' });
     await d2.start();
