@@ -1,7 +1,7 @@
 // The network commands' engine side (docker's /networks): create, list, inspect, remove, prune,
 // connect and disconnect. Containers are asked who uses a network; the sandbox layer does the
 // CNI work. The CLI and the API both call this.
-import { conflict, invalid, notFound } from '../core/errors.ts';
+import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import { inUse } from '../network/sweep.ts';
 import { parseIp6 } from '../network/cidr6.ts';
 import { endpointView, type Sandboxes } from '../network/sandbox.ts';
@@ -80,9 +80,11 @@ export class NetworkAdmin {
   }
 
   async remove(nameOrId: string): Promise<NetworkRecord> {
+    const predefined = (name: string) => new BerthError('PermissionDenied', `${name} is a pre-defined network and cannot be removed`);
+    if (PSEUDO_NETWORKS.includes(nameOrId)) throw predefined(nameOrId); // dockerd's 403
     const net = this.sandboxes.networks.find(nameOrId);
     if (!net) throw notFound(`network ${nameOrId} not found`);
-    if (net.Name === DEFAULT_NETWORK) throw invalid(`${DEFAULT_NETWORK} is a pre-defined network and cannot be removed`);
+    if (net.Name === DEFAULT_NETWORK) throw predefined(DEFAULT_NETWORK);
     // Releases still running after containers exited hold the network: wait for them.
     for (const sb of this.sandboxes.list()) if (sb.attachments.some((a) => a.network === net.Id) && !inUse(sb)) await this.sandboxes.release(sb.id, (now) => !inUse(now)).catch(() => undefined);
     return this.sandboxes.networks.remove(nameOrId, (id) => {

@@ -153,7 +153,8 @@ export class Networks {
   /** duplicate: another network may have the name (dockerd's CheckDuplicate=false before API 1.44). */
   async create(opts: CreateNetwork, isDefault = false, duplicate = false): Promise<NetworkRecord> {
     if (!opts.name || opts.name.includes('\0')) throw invalid(`invalid network name "${opts.name}": ${opts.name ? 'a NUL byte' : 'a name is needed'}`);
-    if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
+    // dockerd's runconfig.IsPreDefinedNetwork names and its words (a 403, trailing space and all).
+    if (!isDefault && [DEFAULT_NETWORK, ...PSEUDO_NETWORKS, 'default'].includes(opts.name)) throw new BerthError('PermissionDenied', `operation is not permitted on predefined ${opts.name} network `);
     const existing = this.byName(opts.name) ?? this.duplicates(opts.name)[0];
     // Two first uses of the default network at once: the other one made it meanwhile.
     if (existing && isDefault) return existing;

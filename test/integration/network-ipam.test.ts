@@ -99,6 +99,19 @@ describe('network IPAM config and links on user networks', { skip }, () => {
     assert.equal((await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: '' }))).status, 400);
   });
 
+  test('the predefined networks cannot be made or removed: dockerd 20.10\'s 403s and words', async () => {
+    for (const n of ['bridge', 'host', 'none', 'default']) {
+      const made = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: n }));
+      assert.equal(made.status, 403, made.body);
+      assert.equal(JSON.parse(made.body).message, `operation is not permitted on predefined ${n} network `);
+    }
+    for (const n of ['bridge', 'host', 'none']) {
+      const rm = await d.request('DELETE', `/v1.41/networks/${n}`);
+      assert.equal(rm.status, 403, rm.body);
+      assert.equal(JSON.parse(rm.body).message, `${n} is a pre-defined network and cannot be removed`);
+    }
+  });
+
   test('berth network create --ip-range --aux-address: the same config, as the docker CLI gives it', async () => {
     const made = await root.run(['network', 'create', '--subnet', '10.216.0.0/16', '--ip-range', '10.216.7.0/24', '--gateway', '10.216.7.254', '--aux-address', 'a=10.216.1.5', 'cliranged']);
     assert.equal(made.code, 0, made.stderr);
