@@ -8,6 +8,7 @@ import { runtimeCommand } from '../runtime/runtimes.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
 import { networkMatcher, type NetworkView } from '../engine/network-filters.ts';
+import { splitPools } from '../network/ipam-config.ts';
 import { hasLabel, pruneFilter } from '../engine/prune-filters.ts';
 import { containerSummary } from '../engine/summary.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
@@ -138,8 +139,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
     const ipamBody = body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }> | null; Options?: Record<string, string> | null } | null;
     const configs = ipamBody?.Config ?? [];
     // The IPv4 pool (one: the bridge driver's rule) and the IPv6 ones, told apart by the subnet.
-    const ipam = configs.find((c) => !c.Subnet?.includes(':'));
-    const ipam6 = configs.filter((c) => c.Subnet?.includes(':')).map((c) => ({
+    const { v4: ipam, v6 } = splitPools(configs.map((c) => ({ ...c, AuxiliaryAddresses: c.AuxiliaryAddresses ?? undefined })));
+    const ipam6 = v6.map((c) => ({
       Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...(c.Gateway ? { Gateway: c.Gateway } : {}),
       ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}),
     }));

@@ -1,7 +1,7 @@
 // docker's IPAM.Config extras on a network: IPRange (containers' addresses come only from it) and
 // AuxiliaryAddresses (addresses of the subnet never given out). Pure: checked against the subnet
 // and turned into host-local's range bounds; the reservations are made by the store.
-import { invalid } from '../core/errors.ts';
+import { BerthError, invalid } from '../core/errors.ts';
 import { contains, formatIp, mask, parseIp, type Subnet } from './cidr.ts';
 
 /** The IPAM config as the client gave it: inspect echoes it (dockerd shows what was asked). */
@@ -10,6 +10,16 @@ export interface IpamConfig {
   IPRange?: string;
   Gateway?: string;
   AuxiliaryAddresses?: Record<string, string>;
+}
+
+/**
+ * A create's IPAM pools by family: the IPv4 one (at most one: the bridge driver's rule, in
+ * dockerd's words and status) and the IPv6 ones (ipv6.ts checks those). Pure.
+ */
+export function splitPools(configs: IpamConfig[]): { v4?: IpamConfig; v6: IpamConfig[] } {
+  const v4 = configs.filter((c) => !c.Subnet?.includes(':'));
+  if (v4.length > 1) throw new BerthError('PermissionDenied', "bridge driver doesn't support multiple subnets");
+  return { v4: v4[0], v6: configs.filter((c) => c.Subnet?.includes(':')) };
 }
 
 /** A sub-range may be as small as one address (/32), unlike a network's subnet. */

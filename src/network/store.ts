@@ -243,9 +243,9 @@ export class Networks {
       const claimed = liveClaims();
       const s = wanted ?? pickSubnet([...taken, ...claimed], routes);
       if (!s) throw conflict('no free subnet for a new network: every candidate overlaps a route or a network (choose one with --subnet)');
-      if (wanted && [...taken, ...claimed].some((t) => overlaps(t, wanted))) throw conflict(`subnet ${formatSubnet(wanted)} overlaps a subnet in use by another network`);
+      if (wanted && [...taken, ...claimed].some((t) => overlaps(t, wanted))) throw poolOverlaps();
       if (claim(CLAIMS, claimName(s), `${this.root.dir}\n${id}\n${selfHolder()}\n`, subnetClaimStale)) return s;
-      if (wanted) throw conflict(`subnet ${formatSubnet(wanted)} is in use by another network`);
+      if (wanted) throw poolOverlaps();
       // Another create took it a moment ago: the next listing has its claim.
     }
     throw conflict('no free subnet for a new network');
@@ -258,10 +258,8 @@ export class Networks {
   private claimSubnet6(id: string, wanted: Subnet6): void {
     fs.mkdirSync(CLAIMS, { recursive: true, mode: 0o700 });
     const taken = [...this.list().flatMap((n) => (n.Subnet6 ? [parseSubnet6(n.Subnet6)] : [])), ...liveClaims6()];
-    // dockerd's words and status (403) for a pool that overlaps another network's.
-    const overlap = () => new BerthError('PermissionDenied', 'Pool overlaps with other one on this address space');
-    if (taken.some((t) => overlaps6(t, wanted))) throw overlap();
-    if (!claim(CLAIMS, claimName6(wanted), `${this.root.dir}\n${id}\n${selfHolder()}\n`, subnetClaimStale)) throw overlap();
+    if (taken.some((t) => overlaps6(t, wanted))) throw poolOverlaps();
+    if (!claim(CLAIMS, claimName6(wanted), `${this.root.dir}\n${id}\n${selfHolder()}\n`, subnetClaimStale)) throw poolOverlaps();
   }
 
   private unclaimSubnet(s: Subnet, id: string): void {
@@ -359,6 +357,11 @@ function subnetClaimStale(held: string): boolean {
   const dir = path.join(rootDir, 'networks');
   const rec = readJsonFile<NetworkRecord>(path.join(dir, `${id}.json`));
   return !rec || (owner(path.join(dir, 'names'), nameKey(rec.Name)) !== id && !fs.existsSync(path.join(dir, 'dups', id)));
+}
+
+/** dockerd's words and status (403) for a pool that overlaps another network's (of any root here). */
+function poolOverlaps(): BerthError {
+  return new BerthError('PermissionDenied', 'Pool overlaps with other one on this address space');
 }
 
 function ambiguousName(name: string, n: number): never {

@@ -112,6 +112,18 @@ describe('network IPAM config and links on user networks', { skip }, () => {
     }
   });
 
+  test('an IPv4 pool overlapping another network\'s and two IPv4 pools are dockerd\'s 403s', async () => {
+    assert.equal((await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'ov1', IPAM: { Config: [{ Subnet: '10.231.0.0/16' }] } }))).status, 201);
+    const over = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'ov2', IPAM: { Config: [{ Subnet: '10.231.5.0/24' }] } }));
+    assert.equal(over.status, 403, over.body);
+    assert.equal(JSON.parse(over.body).message, 'Pool overlaps with other one on this address space');
+    const two = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'ov3', IPAM: { Config: [{ Subnet: '10.232.0.0/16' }, { Subnet: '10.233.0.0/16' }] } }));
+    assert.equal(two.status, 403, two.body);
+    assert.equal(JSON.parse(two.body).message, "bridge driver doesn't support multiple subnets");
+    assert.notEqual((await root.run(['network', 'create', '--subnet', '10.232.0.0/16', '--subnet', '10.233.0.0/16', 'ov4'])).code, 0);
+    assert.equal((await d.docker(['network', 'rm', 'ov1'])).code, 0);
+  });
+
   test('berth network create --ip-range --aux-address: the same config, as the docker CLI gives it', async () => {
     const made = await root.run(['network', 'create', '--subnet', '10.216.0.0/16', '--ip-range', '10.216.7.0/24', '--gateway', '10.216.7.254', '--aux-address', 'a=10.216.1.5', 'cliranged']);
     assert.equal(made.code, 0, made.stderr);

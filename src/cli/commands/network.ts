@@ -1,6 +1,7 @@
 // berth network create|ls|inspect|rm|prune|connect|disconnect, and berth port.
 import { invalid } from '../../core/errors.ts';
 import { portLines } from '../../network/ports.ts';
+import { splitPools } from '../../network/ipam-config.ts';
 import { labels, parseArgs } from '../args.ts';
 import { NETWORK_LIST, networkContext } from '../contexts.ts';
 import type { Context } from '../context.ts';
@@ -50,6 +51,7 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
       // An IPv4 and an IPv6 pool at most; a gateway or range goes with the subnet of its family.
       const v6 = (s: string) => s.includes(':');
       const pick = (name: string, six: boolean) => ((flags.get(name) as string[] | undefined) ?? []).find((x) => v6(x) === six);
+      splitPools(((flags.get('subnet') as string[] | undefined) ?? []).map((x) => ({ Subnet: x }))); // one IPv4 pool at most
       const subnet6 = pick('subnet', true);
       const net = await (await admin()).create({
         name: positionals[0], subnet: pick('subnet', false), gateway: pick('gateway', false),
