@@ -1,16 +1,14 @@
 // What the side-by-side benchmarks share: the repo's berth, quiet command runs, timing,
-// percentiles, and removing the cgroup scopes a benchmark's roots leave behind.
+// percentiles, and removing the cgroup scopes a benchmark's roots leave behind (the last with
+// scripts/critest.ts: scripts/harness.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { bundle, stale } from '../scripts/bundle.ts';
+import { REPO } from '../scripts/harness.ts';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const BERTH = path.join(REPO, 'bin/berth');
-// bin/berth runs the bundle: measure what src/ holds now, not an older build of it.
-if (stale()) await bundle();
+// The repo's berth (its bundle rebuilt when src/ is newer) and the clean-up of cgroup scopes.
+export { BERTH, REPO, removeScopes } from '../scripts/harness.ts';
 
 /** `--runs N` (or the default) and whether Docker is compared (`--no-docker` skips it). */
 export function benchArgs(defaultRuns: number): { runs: number; wantDocker: boolean } {
@@ -58,20 +56,4 @@ export function latencyTable(times: Map<string, number[]>, label: string): strin
   const lines = [`| ${label} | p50 ms | p95 ms | ${names[0]} / ${label} (p50) |`, '|---|---|---|---|'];
   for (const n of names) lines.push(`| ${n} | ${p50(n).toFixed(1)} | ${pct(times.get(n)!, 95).toFixed(1)} | ${(p50(names[0]) / p50(n)).toFixed(2)} |`);
   return lines.join('\n');
-}
-
-/** The per-root cgroup scopes (and docker's bench parent) a finished benchmark leaves. */
-export async function removeScopes(berthRoots: string[], extra: string[] = ['berth/docker-bench']): Promise<void> {
-  const { openRoot } = await import('../src/core/root.ts');
-  // The roots' layer images stay mounted while they exist: unmounted before the roots are deleted.
-  const { Engine } = await import('../src/engine/engine.ts');
-  for (const r of berthRoots) new Engine(r).images.layers.unmountAll();
-  const scopes = [...berthRoots.map((r) => `berth/${openRoot(r).key}`), ...extra];
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    for (const scope of scopes) {
-      try {
-        fs.rmdirSync(path.join('/sys/fs/cgroup', h, scope));
-      } catch {}
-    }
-  }
 }

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BERTH, removeScopes } from '../bench/common.ts'; // also rebuilds the bundle bin/berth runs when src/ is newer
+import { BERTH, removeScopes } from './harness.ts'; // also rebuilds the bundle bin/berth runs when src/ is newer
 import { PrivateContainerd, unmountUnder, waitForSocket, writeCniConf, CNI_BIN_DIR, CONTAINERD } from '../test/helpers/containerd.ts';
 import { PAUSE_IMAGE, prepareCritestImages, UNAVAILABLE } from '../test/helpers/critest-images.ts';
 import { hasRegistryTools, TestRegistry } from '../test/helpers/registry.ts';

@@ -134,7 +134,9 @@ export class ContainerApi {
 
   /** Inspect; with `size`, SizeRw and SizeRootFs as dockerd adds them. */
   private async inspect(call: Call) {
-    const body = await this.containers.inspect(call.params.id) as { Id: string };
+    let body = await this.containers.inspect(call.params.id) as { Id: string; State?: { Error?: string } };
+    // The last start's error, kept in the state as the engine said it: an error like the others.
+    if (body.State?.Error) body = { ...body, State: { ...body.State, Error: hidePaths(body.State.Error) } };
     if (!flag(call.query, 'size')) return { status: 200, body };
     const s = (await this.engine.containerSizes([this.containers.get(body.Id)])).get(body.Id)!;
     return { status: 200, body: { ...body, SizeRw: s.rw, SizeRootFs: s.rootFs } };
@@ -183,6 +185,7 @@ export class ContainerApi {
     const code = isCode(err, 'CommandNotFound') ? 127 : isCode(err, 'CannotInvoke') ? 126 : 128;
     const failed = { n: prev + 1, code, message: (fromSystemError(err) as Error)?.message ?? String(err), kept: false };
     this.failedStarts.set(c.record.Id, failed);
+    if (!prev) this.forgetFailure(c.record.Id, false);
     if (c.record.HostConfig.AutoRemove) {
       const removed = await this.containers.remove(c.record.Id, true, true).then(() => true, () => false);
       // Its monitor's teardown may have taken it first: dockerd reports the end all the same.
@@ -191,6 +194,19 @@ export class ContainerApi {
       else if (!removed) failed.kept = true;
     }
     this.wake();
+  }
+
+  /**
+   * A failed start's record goes once its container has been gone a full minute (a late waiter
+   * still reads its code), not before: kept for good, each `run --rm` of a bad command added one.
+   */
+  private forgetFailure(id: string, goneBefore: boolean): void {
+    let gone = false;
+    try {
+      gone = !this.observe(id);
+    } catch {} // unreadable now: looked at again later
+    if (gone && goneBefore) this.failedStarts.delete(id);
+    else setTimeout(() => this.forgetFailure(id, gone), 60_000).unref();
   }
 
   /** Copies a started container's output to its attached clients and their input to it. */
@@ -283,7 +299,8 @@ export class ContainerApi {
       let set = this.pending.get(c.record.Id);
       if (!set) this.pending.set(c.record.Id, (set = new Set()));
       set.add(a);
-      a.conduit.onClose(() => set.delete(a));
+      // The last client gone from a container that never starts (removed instead): its entry goes too.
+      a.conduit.onClose(() => set.delete(a) && !set.size && this.pending.get(c.record.Id) === set && this.pending.delete(c.record.Id));
     }
   }
 

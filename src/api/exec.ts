@@ -68,6 +68,7 @@ export class ExecApi {
     const keys = body.DetachKeys ?? body.detachKeys;
     const detachKeys = parseDetachKeys(typeof keys === 'string' && keys ? keys : DEFAULT_DETACH_KEYS); // a bad one is a 400
     const id = randomBytes(32).toString('hex');
+    this.forgetUnstarted(id);
     this.execs.set(id, {
       id, container: c.record.Id, detachKeys, args: cmd as string[], env: (body.Env as string[] | null) ?? [],
       user: (body.User as string) || undefined, cwd: (body.WorkingDir as string) || undefined,
@@ -75,6 +76,19 @@ export class ExecApi {
     });
     this.containers.event(`exec_create: ${execLine(cmd as string[])}`, c.record, { execID: id });
     return { status: 201, body: { Id: id } };
+  }
+
+  /** An ended exec stays inspectable a while (clients read its exit code), then is forgotten. */
+  private forgetLater(id: string): void {
+    setTimeout(() => this.execs.delete(id), 10 * 60_000).unref();
+  }
+
+  /** An exec never started (a client that died in between, or never meant to): forgotten after a while. */
+  private forgetUnstarted(id: string): void {
+    setTimeout(() => {
+      const x = this.execs.get(id);
+      if (x && !x.running && x.exitCode === null) this.execs.delete(id);
+    }, 10 * 60_000).unref();
   }
 
   private async cliCreate(call: Call) {
@@ -87,11 +101,7 @@ export class ExecApi {
     const cwd = typeof body.WorkingDir === 'string' ? body.WorkingDir : '';
     if (!cwd.startsWith('/') || !fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) throw invalid(`working directory "${cwd}" does not exist on the daemon's host`);
     const id = randomBytes(32).toString('hex');
-    // Never started (a client that died in between): forgotten after a while.
-    setTimeout(() => {
-      const x = this.execs.get(id);
-      if (x && !x.running && x.exitCode === null) this.execs.delete(id);
-    }, 10 * 60_000).unref();
+    this.forgetUnstarted(id);
     this.execs.set(id, {
       id, container: '', cli: true, args: cmd as string[], env: (body.Env as string[] | null) ?? [], cwd,
       tty: body.Tty === true, stdin: body.AttachStdin === true, running: false, exitCode: null, pid: 0, monitorPid: 0,
@@ -144,6 +154,7 @@ export class ExecApi {
       const failed = execFailure(err, call.version);
       if (!failed) throw err;
       x.exitCode = failed.exitCode;
+      this.forgetLater(x.id);
       if (detach) return { status: 200 };
       const conduit = hijack(call, !raw);
       const msg = Buffer.from(`${hidePaths(failed.message)}\r\n`);
@@ -156,7 +167,7 @@ export class ExecApi {
     streams.exited.then((e) => ((x.exitCode = e.exit), (x.signal = e.signal)), () => (x.exitCode = 126)).finally(() => {
       x.running = false;
       event('exec_die', { exitCode: String(x.exitCode) });
-      setTimeout(() => this.execs.delete(x.id), 10 * 60_000).unref();
+      this.forgetLater(x.id);
     });
     if (detach) {
       streams.stdout.resume();

@@ -3,6 +3,7 @@
 // their monitors whatever happens to the daemon; a new daemon finds them in the state root.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { invalid } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -11,6 +12,7 @@ import { ContainerApi } from './containers.ts';
 import { errorReply, hostPaths, upgradeBodies, headers, Router, send, sendRaw, splitVersion, MIN_API_VERSION, API_VERSION, type Call, type Reply } from './http.ts';
 import { buildRoutes } from './build.ts';
 import { imageRoutes } from './images.ts';
+import { SHIM_PATH } from '../runtime/shim.ts';
 import { LAYER_MOUNTS } from '../snapshot/layers.ts';
 import { REPO } from '../util/paths.ts';
 import { listenBacklog, secureSocket, tcpServer, tcpWarning, type TlsFiles } from './listen.ts';
@@ -32,6 +34,15 @@ export function buildRouter(engine: Engine): Router {
   return r;
 }
 
+/** Where the containers' cgroups are, per hierarchy: a message names a container's as <cgroup>/ID. */
+function cgroupScopes(engine: Engine): Array<[string, string]> {
+  try {
+    return engine.cgroups.paths('x').dirs.map((d) => [path.dirname(d), '<cgroup>']);
+  } catch {
+    return []; // no cgroups here: the starts will say so
+  }
+}
+
 export class ApiServer {
   private readonly router: Router;
   private readonly servers: http.Server[] = [];
@@ -41,7 +52,7 @@ export class ApiServer {
 
   constructor(engine: Engine) {
     this.router = buildRouter(engine);
-    hostPaths([[engine.root.dir, '<state root>'], [REPO, '<berth>'], [LAYER_MOUNTS, '<layer mounts>']]);
+    hostPaths([[engine.root.dir, '<state root>'], [REPO, '<berth>'], [LAYER_MOUNTS, '<layer mounts>'], [SHIM_PATH, '<shim>'], ...cgroupScopes(engine)]);
   }
 
   /** Listens on a unix socket or a TCP address (with TLS when given); returns a warning to show, if any. */

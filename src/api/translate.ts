@@ -120,10 +120,11 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   const memorySwap = num(host.MemorySwap, 'MemorySwap');
   if (memorySwap > 0 && memory === 0) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage.');
   if (memorySwap > 0 && memorySwap < memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage.');
-  let nanoCpus = num(host.NanoCpus, 'NanoCpus');
+  // --cpus, or --cpu-period/--cpu-quota as given (inspect shows NanoCpus 0 for the latter, as
+  // dockerd); the engine checks them together.
+  const nanoCpus = num(host.NanoCpus, 'NanoCpus');
   const quota = num(host.CpuQuota, 'CpuQuota');
-  if (nanoCpus && quota) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
-  if (!nanoCpus && quota > 0) nanoCpus = Math.round((quota / (num(host.CpuPeriod, 'CpuPeriod') || 100_000)) * 1e9);
+  const period = num(host.CpuPeriod, 'CpuPeriod');
   const pids = host.PidsLimit === null || host.PidsLimit === undefined ? 0 : num(host.PidsLimit, 'PidsLimit');
   const autoRemove = host.AutoRemove === true;
   const entrypoint = body.Entrypoint === null || body.Entrypoint === undefined ? undefined : strList(body.Entrypoint, 'Entrypoint');
@@ -208,7 +209,8 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
       UTSMode: str(host.UTSMode) ?? '',
       Binds: strList(host.Binds, 'HostConfig.Binds') ?? null,
       ...(host.Tmpfs && typeof host.Tmpfs === 'object' ? { Tmpfs: host.Tmpfs as Record<string, string> } : {}),
-      ...(quota ? { CpuQuota: quota, CpuPeriod: num(host.CpuPeriod, 'CpuPeriod') } : {}),
+      ...(quota ? { CpuQuota: quota } : {}),
+      ...(period ? { CpuPeriod: period } : {}),
       ...(str(host.CpusetCpus) ? { CpusetCpus: str(host.CpusetCpus) } : {}),
       ...(str(host.CpusetMems) ? { CpusetMems: str(host.CpusetMems) } : {}),
       ...resourceFields(host),

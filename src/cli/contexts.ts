@@ -122,11 +122,20 @@ export function containerContext(c: ContainerRow, trunc: boolean): object {
     ID: c.id,
     Image: c.image || '<no image>',
     Label: label(c.labels),
-    Labels: joinLabels(c.labels),
-    LocalVolumes: String(c.mounts.filter((m) => m.driver === 'local').length),
-    Mounts: c.mounts.map((m) => (trunc ? ellipsis(m.name, 15) : m.name)).join(','),
+    // Getters: the columns the default table does not show are made only when a format reads them.
+    get Labels() {
+      return joinLabels(c.labels);
+    },
+    get LocalVolumes() {
+      return String(c.mounts.filter((m) => m.driver === 'local').length);
+    },
+    get Mounts() {
+      return c.mounts.map((m) => (trunc ? ellipsis(m.name, 15) : m.name)).join(',');
+    },
     Names: trunc ? c.names[0] ?? '' : c.names.join(','),
-    Networks: c.networks.join(','),
+    get Networks() {
+      return c.networks.join(',');
+    },
     Platform: null,
     Ports: c.ports,
     RunningFor: c.runningFor,

@@ -47,8 +47,6 @@ export function resourceFlags(flags: Flags, warn: (m: string) => void = () => {}
   if (str('cpuset-mems') !== undefined) out.CpusetMems = cpuList('cpuset-mems', str('cpuset-mems')!);
   if (str('cpu-period') !== undefined) out.CpuPeriod = int('cpu-period', str('cpu-period')!);
   if (str('cpu-quota') !== undefined) out.CpuQuota = int('cpu-quota', str('cpu-quota')!);
-  if (out.CpuPeriod && (out.CpuPeriod < 1000 || out.CpuPeriod > 1_000_000)) throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
-  if (out.CpuQuota && out.CpuQuota > 0 && out.CpuQuota < 1000) throw invalid('CPU cfs quota can not be less than 1ms (i.e. 1000)');
   if (str('cpu-rt-runtime') !== undefined) out.CpuRealtimeRuntime = int('cpu-rt-runtime', str('cpu-rt-runtime')!);
   if (str('cpu-rt-period') !== undefined) out.CpuRealtimePeriod = int('cpu-rt-period', str('cpu-rt-period')!);
   if (str('memory-reservation') !== undefined) out.MemoryReservation = parseBytes(str('memory-reservation')!);

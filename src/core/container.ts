@@ -1,6 +1,6 @@
 // Containers as data: the record the engine keeps, and the status state machine every
 // operation checks before acting.
-import type { ProcessRef } from '../kernel/process.ts';
+import type { ProcessRef } from './types.ts';
 import { conflict } from './errors.ts';
 import type { RunConfig } from './types.ts';
 

@@ -85,3 +85,12 @@ export interface Mount {
   target: string;
   options: string[];
 }
+
+/**
+ * A process as recorded in state (a container's monitor, a create's owner): its pid and its start
+ * time (field 22 of /proc/PID/stat), which together survive pid reuse (kernel/process.ts reads them).
+ */
+export interface ProcessRef {
+  pid: number;
+  start: number;
+}

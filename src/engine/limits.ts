@@ -3,6 +3,21 @@
 import type { HostConfig, ThrottleDevice } from '../core/container.ts';
 import type { DeviceRate, Limits } from '../kernel/cgroups.ts';
 import { blockDevice } from '../kernel/devices.ts';
+import { invalid } from '../core/errors.ts';
+
+/**
+ * dockerd's checks of the CPU limit's values (create, and an update's values): --cpus excludes
+ * --cpu-period and --cpu-quota, and a CFS period of 1 ms to 1 s with a quota of at least 1 ms,
+ * which a kernel would refuse only when a start writes them.
+ */
+export function checkCpuLimit(h: { NanoCpus?: number; CpuPeriod?: number; CpuQuota?: number }): void {
+  const period = h.CpuPeriod ?? 0;
+  const quota = h.CpuQuota ?? 0;
+  if ((h.NanoCpus ?? 0) > 0 && period > 0) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if ((h.NanoCpus ?? 0) > 0 && quota > 0) throw invalid('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  if (period !== 0 && (period < 1000 || period > 1_000_000)) throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (quota > 0 && quota < 1000) throw invalid('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+}
 
 /**
  * The cgroup limits a HostConfig asks for (what a start writes, less the devices). Block devices

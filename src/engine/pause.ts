@@ -68,9 +68,9 @@ export async function ensurePauseImage(engine: { images: ImageStore }): Promise<
   try {
     binary = fs.readFileSync(PAUSE_BINARY);
   } catch (err) {
-    throw new BerthError('FailedPrecondition', `the pause binary is missing (${PAUSE_BINARY}): build native/ with make`, { cause: err });
+    throw new BerthError('FailedPrecondition', 'the pause binary is missing: build native/ with make', { cause: err });
   }
-  if (elfIsDynamic(binary)) throw new BerthError('FailedPrecondition', `${PAUSE_BINARY} is not static (no static C library when it was built): it cannot run alone in an image`);
+  if (elfIsDynamic(binary)) throw new BerthError('FailedPrecondition', 'the pause binary is not static (no static C library when it was built): it cannot run alone in an image');
   const tar = pauseLayerTar(binary);
   const diffId = sha256(tar);
   const config = pauseConfig(diffId);

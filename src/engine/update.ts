@@ -2,7 +2,7 @@
 // for its next start; a running container's cgroup gets the new limits at once.
 import { isUp, type ContainerRecord, type HostConfig } from '../core/container.ts';
 import { BerthError, invalid } from '../core/errors.ts';
-import { limitsOf } from './limits.ts';
+import { checkCpuLimit, limitsOf } from './limits.ts';
 import type { Containers } from './containers.ts';
 
 /** What docker update may change; absent or 0 leaves a field as it was (docker's rule). */
@@ -25,35 +25,31 @@ export interface ResourceUpdate {
 
 /** The new HostConfig (pure), with docker's checks. */
 export function updatedHost(h: HostConfig, u: ResourceUpdate): HostConfig {
+  checkResourceUpdate(u);
   const out: HostConfig = { ...h };
   const set = (v: number | undefined) => v !== undefined && v !== null && v !== 0;
-  if (set(u.Memory)) {
-    if (u.Memory! < 6 * 1024 * 1024) throw invalid('Minimum memory limit allowed is 6MB');
-    out.Memory = u.Memory!;
-  }
+  if (set(u.Memory)) out.Memory = u.Memory!;
   if (set(u.MemorySwap)) out.MemorySwap = u.MemorySwap!;
   if (out.MemorySwap > 0 && out.Memory === 0) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage.');
   if (out.MemorySwap > 0 && out.MemorySwap < out.Memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage.');
-  if (set(u.NanoCpus) && (set(u.CpuQuota) || set(u.CpuPeriod))) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
-  if (set(u.NanoCpus)) {
-    out.NanoCpus = u.NanoCpus!;
-    delete out.CpuQuota;
-    delete out.CpuPeriod;
-  }
-  if (set(u.CpuQuota) || set(u.CpuPeriod)) {
-    if (h.NanoCpus && !h.CpuQuota) throw invalid('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set');
-    if (set(u.CpuQuota)) out.CpuQuota = u.CpuQuota!;
-    if (set(u.CpuPeriod)) out.CpuPeriod = u.CpuPeriod!;
-    out.NanoCpus = (out.CpuQuota ?? 0) > 0 ? Math.round((out.CpuQuota! / (out.CpuPeriod || 100_000)) * 1e9) : 0;
-  }
+  // --cpus and --cpu-period/--cpu-quota are two ways to one limit: once one is set, the other
+  // cannot be updated (dockerd's rule). An older berth's record holds a NanoCpus worked out from
+  // its quota: that was no --cpus, and inspect shows 0 for it from now on.
+  const nano = (h.CpuQuota ?? 0) > 0 ? 0 : h.NanoCpus;
+  const conflict = (what: string) => invalid(`Conflicting options: ${what}`);
+  if ((u.NanoCpus ?? 0) > 0 && (h.CpuPeriod ?? 0) > 0) throw conflict('Nano CPUs cannot be updated as CPU Period has already been set');
+  if ((u.NanoCpus ?? 0) > 0 && (h.CpuQuota ?? 0) > 0) throw conflict('Nano CPUs cannot be updated as CPU Quota has already been set');
+  if ((u.CpuPeriod ?? 0) > 0 && nano > 0) throw conflict('CPU Period cannot be updated as NanoCPUs has already been set');
+  if ((u.CpuQuota ?? 0) > 0 && nano > 0) throw conflict('CPU Quota cannot be updated as NanoCPUs has already been set');
+  out.NanoCpus = nano;
+  if (set(u.NanoCpus)) out.NanoCpus = u.NanoCpus!;
+  if (set(u.CpuQuota)) out.CpuQuota = u.CpuQuota!;
+  if (set(u.CpuPeriod)) out.CpuPeriod = u.CpuPeriod!;
   if (set(u.CpuShares)) out.CpuShares = u.CpuShares!;
   if (set(u.PidsLimit)) out.PidsLimit = u.PidsLimit! < 0 ? 0 : u.PidsLimit!;
   if (u.CpusetCpus) out.CpusetCpus = u.CpusetCpus;
   if (u.CpusetMems) out.CpusetMems = u.CpusetMems;
-  if (set(u.BlkioWeight)) {
-    if (u.BlkioWeight! < 10 || u.BlkioWeight! > 1000) throw invalid('Range of blkio weight is from 10 to 1000');
-    out.BlkioWeight = u.BlkioWeight!;
-  }
+  if (set(u.BlkioWeight)) out.BlkioWeight = u.BlkioWeight!;
   if (set(u.MemoryReservation)) out.MemoryReservation = u.MemoryReservation!;
   if (out.Memory > 0 && (out.MemoryReservation ?? 0) > out.Memory) throw invalid('Minimum memory limit can not be less than memory reservation limit, see usage.');
   if (set(u.CpuRealtimeRuntime)) out.CpuRealtimeRuntime = u.CpuRealtimeRuntime!;
@@ -65,10 +61,21 @@ export function updatedHost(h: HostConfig, u: ResourceUpdate): HostConfig {
   return out;
 }
 
+/**
+ * The checks dockerd makes of an update's values alone, before it looks at the container: their
+ * errors name no container (the rest say "Cannot update container ID: ...").
+ */
+export function checkResourceUpdate(u: ResourceUpdate): void {
+  if (u.Memory && u.Memory < 6 * 1024 * 1024) throw invalid('Minimum memory limit allowed is 6MB');
+  checkCpuLimit(u);
+  if (u.BlkioWeight && (u.BlkioWeight < 10 || u.BlkioWeight > 1000)) throw invalid('Range of blkio weight is from 10 to 1000');
+}
+
 /** Updates a container; a running one has the limits written into its cgroup first. */
 export function updateContainer(containers: Containers, nameOrId: string, u: ResourceUpdate): ContainerRecord {
   const c = containers.get(nameOrId);
   const cgroups = containers.cgroupsOf(c.record);
+  checkResourceUpdate(u);
   let host: HostConfig;
   try {
     host = updatedHost(c.record.HostConfig, u);

@@ -84,11 +84,14 @@ export class CgroupV1 implements CgroupDriver {
     const created: string[] = [];
     try {
       for (const h of this.hierarchies) {
-        const leaf = makeLeaf(h.mount, this.scope, id, (d) => {
-          if (h.cpuset) inheritCpuset(d);
-        });
+        const leaf = makeLeaf(h.mount, this.scope, id, () => {});
         created.push(leaf);
-        if (h.cpuset) inheritCpuset(leaf);
+        // Every level, not only those this call made: a scope another process has just made may
+        // not have its cpus yet, and a leaf copied from it would be empty (joining it: ENOSPC).
+        if (h.cpuset) {
+          let dir = h.mount;
+          for (const part of [...this.scope.split('/').filter(Boolean), id]) inheritCpuset((dir += '/' + part));
+        }
       }
       if (limits.cpuRtRuntime) this.rtBudget();
       this.writeLimits(id, limits);

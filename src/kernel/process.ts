@@ -2,11 +2,9 @@
 // /proc/PID/stat, in clock ticks since boot). Used to tell whether a recorded monitor or
 // creator is still the same live process.
 import * as fs from 'node:fs';
+import type { ProcessRef } from '../core/types.ts';
 
-export interface ProcessRef {
-  pid: number;
-  start: number;
-}
+export type { ProcessRef } from '../core/types.ts';
 
 /** The fields of /proc/PID/stat after the command name (state first), or undefined if it is gone. */
 function statFields(pid: number): string[] | undefined {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../core/errors.ts';
+import { errnoText } from '../util/errno.ts';
 import { DEFAULT_PATH } from '../util/paths.ts';
 
 export const CNI_VERSION = '1.0.0';
@@ -53,7 +54,7 @@ export function findPlugin(type: string, dirs = PLUGIN_DIRS): string {
       return p;
     } catch {}
   }
-  throw new BerthError('FailedPrecondition', `CNI plugin "${type}" not found in ${dirs.join(':')}: install Debian's containernetworking-plugins (./setup.sh does)`);
+  throw new BerthError('FailedPrecondition', `CNI plugin "${type}" not found: install Debian's containernetworking-plugins (./setup.sh does)`);
 }
 
 /** The JSON a plugin reads on stdin: its own conf plus name, version, runtimeConfig and prevResult. */
@@ -89,7 +90,7 @@ function execPlugin(command: 'ADD' | 'DEL' | 'CHECK', list: NetConfList, plugin:
     child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.stdin!.on('error', () => {});
     child.stdin!.end(JSON.stringify(pluginInput(list, plugin, rt, prevResult)));
-    child.on('error', (e) => reject(new BerthError('Unavailable', `CNI plugin ${bin}: ${e.message}`)));
+    child.on('error', (e: NodeJS.ErrnoException) => reject(new BerthError('Unavailable', `CNI plugin ${plugin.type}: ${errnoText(e)}`)));
     child.on('close', (code) => {
       const text = Buffer.concat(out).toString('utf8').trim();
       let parsed: { code?: number; msg?: string; details?: string } & CniResult | undefined;

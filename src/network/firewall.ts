@@ -24,7 +24,8 @@ function iptables(args: string[], family: Family = 4): Promise<{ ok: boolean; ou
   const bin = family === 6 ? IP6TABLES : IPTABLES;
   return new Promise((resolve) => {
     execFile(bin, ['-w', '5', ...args], { env: { PATH } }, (e, out, err) => {
-      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: `${bin} is not installed (install Debian's iptables)` });
+      // The command's name, not its path (BERTH_IPTABLES may name one): API errors show no host paths.
+      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: `${family === 6 ? 'ip6tables' : 'iptables'} is not installed (install Debian's iptables)` });
       else resolve({ ok: !e, out: String(out), err: String(err) });
     });
   });

@@ -16,7 +16,7 @@ import type { StateRoot } from '../core/root.ts';
 import { claimWait } from '../kernel/claim.ts';
 import { namespaceType } from '../kernel/netns.ts';
 import { selfRef, type ProcessRef } from '../kernel/process.ts';
-import { SHIM_PATH } from '../runtime/shim.ts';
+import { SHIM_PATH, shimStartFailure } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { DEFAULT_PATH } from '../util/paths.ts';
 import { Undo } from '../util/undo.ts';
@@ -125,7 +125,7 @@ export class PodNetworks {
           // The shim's `netns add` brings lo up (as containerd's own loopback network does), so
           // the conf needs no loopback plugin.
           const made = spawnShim(['netns', 'add', netns]);
-          if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the pod's network namespace: ${(made.stderr || made.error?.message || '').trim()}`);
+          if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the pod's network namespace: ${made.stderr?.trim() || (made.error ? shimStartFailure(made.error) : '')}`);
           const along = opts.alongside && Promise.resolve(netns).then(opts.alongside);
           const [added, joined] = await Promise.allSettled([cniAdd(list, rec.rt, this.binDirs), along]);
           if (added.status === 'fulfilled') rec.result = added.value; // the undo's DEL gets it
@@ -222,7 +222,7 @@ export async function teardownRecord(rec: PodNetRecord): Promise<void> {
     if (stub) deleteNetns(stub);
   }
   const del = deleteNetns(rec.netns);
-  if (del.status !== 0) throw new BerthError('Unavailable', `removing the pod's network namespace: ${(del.stderr || del.error?.message || '').trim()}`);
+  if (del.status !== 0) throw new BerthError('Unavailable', `removing the pod's network namespace: ${del.stderr?.trim() || (del.error ? shimStartFailure(del.error) : '')}`);
   removeRecord(rec);
 }
 

@@ -17,7 +17,7 @@ import { BerthError, isCode } from '../core/errors.ts';
 import { claim, holderDead, release, selfHolder } from '../kernel/claim.ts';
 import { isAlive, selfRef, type ProcessRef } from '../kernel/process.ts';
 import type { StateRoot } from '../core/root.ts';
-import { SHIM_PATH } from '../runtime/shim.ts';
+import { SHIM_PATH, shimStartFailure } from '../runtime/shim.ts';
 import { readJsonFile, writeFileAtomic } from '../util/atomic.ts';
 import { randomHex } from '../util/random.ts';
 import { SRC } from '../util/paths.ts';
@@ -116,7 +116,7 @@ export class Sandboxes {
       mark('ports claimed');
       fs.mkdirSync(NETNS_DIR, { recursive: true });
       const made = spawnSync(SHIM_PATH, ['netns', 'add', sb.netns], { encoding: 'utf8', env: {} });
-      if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the network namespace: ${(made.stderr || made.error?.message || '').trim()}`);
+      if (made.status !== 0) throw new BerthError('Unavailable', `cannot create the network namespace: ${made.stderr?.trim() || (made.error ? shimStartFailure(made.error) : '')}`);
       mark('netns created');
       for (const [i, ep] of endpoints.entries()) await this.attach(sb, ep, `eth${i}`);
       mark('CNI ADD done');

@@ -10,6 +10,7 @@ import type { LayerMounts } from '../snapshot/layers.ts';
 import { encodePlan, encodeRecords, type Step } from './plan.ts';
 import { stepSays } from './steps.ts';
 import { shimCrashEnv } from '../util/crash.ts';
+import { errnoText } from '../util/errno.ts';
 import { REPO } from '../util/paths.ts';
 
 // node:child_process (with net and dgram) loads on first use: commands that only read state
@@ -17,6 +18,11 @@ import { REPO } from '../util/paths.ts';
 const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export const SHIM_PATH = process.env.BERTH_SHIM ?? path.join(REPO, 'native/build/berth-shim');
+
+/** Why the shim could not be run, naming it without its path (where berth is installed is the host's business). */
+export function shimStartFailure(err: NodeJS.ErrnoException): string {
+  return `cannot start the shim (${path.basename(SHIM_PATH)}): ${errnoText(err)} (run the setup to build it)`;
+}
 
 export interface ShimError {
   step: string;
@@ -122,7 +128,7 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
   let exitStatus: string | undefined;
   let sockClosed = false;
   const unreported = () => {
-    if (exitStatus !== undefined && sockClosed) fail(new BerthError('Internal', `the shim ${SHIM_PATH} ${exitStatus} without reporting the container's exit`));
+    if (exitStatus !== undefined && sockClosed) fail(new BerthError('Internal', `the shim ${exitStatus} without reporting the container's exit`));
   };
   sock.on('close', () => {
     sockClosed = true;
@@ -130,7 +136,7 @@ export function runShim(steps: Step[], stdio: ShimStdio): ShimHandle {
   });
   const gone = new Promise<number | null>((resolve) => {
     child.on('error', (err) => {
-      fail(new BerthError('Unavailable', `cannot start the shim ${SHIM_PATH}: ${err.message} (run the setup to build it)`, { cause: err }));
+      fail(new BerthError('Unavailable', shimStartFailure(err), { cause: err }));
       resolve(null);
     });
     child.on('exit', (code, signal) => {
@@ -170,7 +176,7 @@ export const shimSpecialFs: SpecialFs = {
       : ['xattr', op.path, op.name, op.value.toString('hex')]);
     child.stdin!.end(encodeRecords(records));
     return new Promise((resolve, reject) => {
-      child.on('error', reject);
+      child.on('error', (err) => reject(new BerthError('Unavailable', shimStartFailure(err), { cause: err })));
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new BerthError('InvalidArgument', `applying layer: ${stderr.trim() || `fsops exited ${code}`}`))));
     });
   },
@@ -188,7 +194,7 @@ export const shimLayerMounts: LayerMounts = {
 
 function layerOp(args: string[]): void {
   const r = childProcess().spawnSync(SHIM_PATH, ['layer', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: {}, encoding: 'utf8' });
-  if (r.status !== 0) throw new BerthError('Internal', `${args[0] === 'mount' ? 'mounting' : 'unmounting'} image layers: ${r.stderr?.trim() || r.error?.message || `exit ${r.status}`}`);
+  if (r.status !== 0) throw new BerthError('Internal', `${args[0] === 'mount' ? 'mounting' : 'unmounting'} image layers: ${r.stderr?.trim() || (r.error ? shimStartFailure(r.error) : `exit ${r.status}`)}`);
 }
 
 function modeBits(type: 'char' | 'block' | 'fifo'): number {
@@ -203,7 +209,7 @@ export function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>
   child.stdout!.on('data', (d: Buffer) => out.push(d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve, reject) => {
-    child.on('error', reject);
+    child.on('error', (err) => reject(new BerthError('Unavailable', shimStartFailure(err), { cause: err })));
     child.on('exit', (code) => {
       if (code !== 0) return reject(new BerthError('Internal', `reading extended attributes: ${stderr.trim() || `exit ${code}`}`));
       const result = new Map<string, Map<string, Buffer>>();

@@ -125,6 +125,22 @@ r.remove(force=True)
     const ok = await d.request('POST', '/containers/upd/update', JSON.stringify({ CpuShares: 256 }));
     assert.deepEqual(JSON.parse(ok.body), { Warnings: [] });
     assert.equal((await d.docker(['rm', '-f', 'upd'])).code, 0);
+    // The CPU limit as dockerd 20.10 answers (its messages, side by side): quota and period kept
+    // as given (NanoCpus 0), the two ways exclude each other, CFS bounds at create and update.
+    assert.equal((await d.docker(['create', '--name', 'cfs', '--cpu-quota', '50000', 'busybox', 'true'])).code, 0);
+    const cfs = await d.docker(['inspect', '-f', '{{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}}', 'cfs']);
+    assert.equal(cfs.stdout.trim(), '0 50000 0');
+    const nano = await d.docker(['update', '--cpus', '2', 'cfs']);
+    assert.match(nano.stderr, /Error response from daemon: Cannot update container [0-9a-f]{64}: Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set/);
+    const period = await d.docker(['update', '--cpu-period', '600', 'cfs']);
+    assert.match(period.stderr, /Error response from daemon: CPU cfs period can not be less than 1ms \(i\.e\. 1000\) or larger than 1s \(i\.e\. 1000000\)\n/);
+    const both = await d.docker(['create', '--cpus', '1', '--cpu-quota', '50000', 'busybox', 'true']);
+    assert.match(both.stderr, /Error response from daemon: Conflicting options: Nano CPUs and CPU Quota cannot both be set/);
+    const low = await d.docker(['create', '--cpu-quota', '500', 'busybox', 'true']);
+    assert.match(low.stderr, /Error response from daemon: CPU cfs quota can not be less than 1ms \(i\.e\. 1000\)/);
+    assert.equal((await d.docker(['create', '--name', 'cfsp', '--cpu-period', '50000', 'busybox', 'true'])).code, 0);
+    assert.equal((await d.docker(['inspect', '-f', '{{.HostConfig.CpuPeriod}}', 'cfsp'])).stdout.trim(), '50000');
+    assert.equal((await d.docker(['rm', 'cfs', 'cfsp'])).code, 0);
   });
 
   test('archive: HEAD gives the stat header, PUT unpacks a tar (python SDK put_archive), GET returns it', { skip: !hasPythonSdk && 'needs python3-docker' }, async () => {

@@ -295,6 +295,31 @@ describe('v2 driver on a fake tree', () => {
   });
 });
 
+describe('v1 cpuset on a fake tree', () => {
+  let t: string;
+  before(() => {
+    t = tmpTree();
+    fs.mkdirSync(`${t}/cpuset`);
+    fs.writeFileSync(`${t}/cpuset/cpuset.cpus`, '0-1\n');
+    fs.writeFileSync(`${t}/cpuset/cpuset.mems`, '0\n');
+  });
+  after(() => fs.rmSync(t, { recursive: true, force: true }));
+
+  test('a scope another process has just made, its cpus not yet copied, still gives the leaf cpus and mems', () => {
+    // The other process's mkdir of the scope, before its copy of cpus and mems (a new cpuset
+    // cgroup's files are empty): a leaf copied from that would be empty and refuse tasks (ENOSPC).
+    fs.mkdirSync(`${t}/cpuset/${SCOPE}`, { recursive: true });
+    for (const d of ['berth', SCOPE]) for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(`${t}/cpuset/${d}/${f}`, '\n');
+    const cg = detectCgroups(SCOPE, { mountinfo: mount(34, `${t}/cpuset`, 'cgroup', 'rw,cpuset') + '\n' });
+    const [leaf] = cg.create('c1', {}).dirs;
+    assert.equal(leaf, `${t}/cpuset/${SCOPE}/c1`);
+    for (const d of [`${t}/cpuset/berth`, `${t}/cpuset/${SCOPE}`, leaf]) {
+      assert.equal(read(`${d}/cpuset.cpus`).trim(), '0-1', d);
+      assert.equal(read(`${d}/cpuset.mems`).trim(), '0', d);
+    }
+  });
+});
+
 // ---- the real kernel (root only) ----
 
 const mountinfo = fs.existsSync('/proc/self/mountinfo') ? read('/proc/self/mountinfo') : '';

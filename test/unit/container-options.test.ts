@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HostConfig, MountSpec } from '../../src/core/container.ts';
 import { checkNamespaceModes, sharedNamespaces, volumesFrom } from '../../src/engine/namespaces.ts';
-import { limitsOf } from '../../src/engine/limits.ts';
+import { checkCpuLimit, limitsOf } from '../../src/engine/limits.ts';
 import { updatedHost } from '../../src/engine/update.ts';
 
 const base: HostConfig = {
@@ -59,11 +59,26 @@ test('docker update: zero leaves a field, limits are checked, CPU quota and nano
   assert.throws(() => updatedHost(base, { MemorySwap: 100 << 20 }), /set the Memory limit/);
   assert.throws(() => updatedHost(base, { NanoCpus: 1e9, CpuQuota: 50000 }), /Conflicting options/);
   assert.throws(() => updatedHost({ ...base, AutoRemove: true }, { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } }), /AutoRemove/);
+  // dockerd's CFS bounds (a kernel would refuse these only when a start writes them).
+  assert.throws(() => updatedHost(base, { CpuQuota: 999 }), /CPU cfs quota can not be less than 1ms \(i\.e\. 1000\)$/);
+  assert.throws(() => updatedHost(base, { CpuPeriod: 999 }), /CPU cfs period can not be less than 1ms \(i\.e\. 1000\) or larger than 1s \(i\.e\. 1000000\)/);
+  assert.throws(() => updatedHost(base, { CpuPeriod: 1_000_001 }), /CPU cfs period/);
+  assert.doesNotThrow(() => checkCpuLimit({ CpuQuota: -1, CpuPeriod: 0 })); // -1: no limit
+  // A quota and period are kept as given, NanoCpus stays 0 (dockerd's inspect), and once one way
+  // of limiting CPU is set the other cannot be updated (dockerd's messages, checked with 20.10).
+  assert.throws(() => updatedHost(base, { NanoCpus: 1e9, CpuPeriod: 50000 }), /^BerthError: Conflicting options: Nano CPUs and CPU Period cannot both be set$/);
   const q = updatedHost(base, { CpuQuota: 50000, CpuPeriod: 100000 });
-  assert.equal(q.NanoCpus, 5e8);
+  assert.equal(q.NanoCpus, 0);
   // The period as given (--cpu-period), not only the ratio.
   assert.deepEqual(Object.fromEntries(Object.entries(limitsOf(q)).filter(([, v]) => v !== undefined)), { cpuQuota: 50000, cpuPeriod: 100000 });
-  assert.equal(updatedHost(q, { NanoCpus: 2e9 }).CpuQuota, undefined);
+  assert.throws(() => updatedHost(q, { NanoCpus: 2e9 }), /Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set/);
+  assert.throws(() => updatedHost({ ...base, CpuQuota: 50000 }, { NanoCpus: 2e9 }), /Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set/);
+  const n = updatedHost(base, { NanoCpus: 1e9 });
+  assert.throws(() => updatedHost(n, { CpuQuota: 30000 }), /Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set/);
+  assert.throws(() => updatedHost(n, { CpuPeriod: 30000 }), /Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set/);
+  assert.equal(updatedHost(n, { NanoCpus: 2e9 }).NanoCpus, 2e9);
+  // An older berth's record: a NanoCpus worked out from its quota is no --cpus.
+  assert.equal(updatedHost({ ...base, CpuQuota: 50000, NanoCpus: 5e8 }, { CpuQuota: 20000 }).NanoCpus, 0);
 });
 
 test('legacy links: docker\'s stored form, variables (own environment wins) and hosts entries', async () => {

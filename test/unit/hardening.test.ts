@@ -11,6 +11,7 @@ import { BerthError, fromSystemError } from '../../src/core/errors.ts';
 import { checkName } from '../../src/engine/names.ts';
 import { adoptStart, claimStart } from '../../src/engine/start-claim.ts';
 import { checkCpuset, parseCpuset } from '../../src/kernel/cpuset.ts';
+import { errnoText } from '../../src/util/errno.ts';
 
 test('cpuset lists: ranges, dockerd\'s bound and messages, the host\'s online ids', () => {
   assert.deepEqual([...(parseCpuset('0-2,5') as Set<number>)], [0, 1, 2, 5]);
@@ -56,6 +57,22 @@ test('API errors: host paths replaced by what they stand for', () => {
   assert.equal(reply.status, 500);
   assert.equal((reply.body as { message: string }).message, "internal error: EACCES: permission denied, open '<state root>/names/x'");
   hostPaths([]);
+});
+
+test('a failed spawn says what went wrong, not which file (node\'s message names it)', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-spawn-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'not-executable'), '#!/bin/sh\n', { mode: 0o644 });
+    for (const [file, says] of [['missing', 'no such file or directory'], ['not-executable', 'permission denied']]) {
+      const err = await new Promise<NodeJS.ErrnoException>((resolve) => spawn(path.join(dir, file)).on('error', resolve));
+      assert.match(err.message, new RegExp(dir), 'node names the file');
+      assert.equal(errnoText(err), says);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(errnoText(Object.assign(new Error('x'), { code: 'EWHATEVER' })), 'EWHATEVER');
 });
 
 test('the berth group is read from the group file', () => {

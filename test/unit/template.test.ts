@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { checkContainerFormat, CONTAINER_LIST, containerContext, HISTORY_LIST, historyContext, NETWORK_LIST, networkContext, VOLUME_LIST, volumeContext, type ContainerRow } from '../../src/cli/contexts.ts';
-import { compile, formatInspect, formatList, renderTemplate, run, TemplateError } from '../../src/cli/template.ts';
+import { compile, formatInspect, formatList, goStruct, renderTemplate, run, TemplateError } from '../../src/cli/template.ts';
 import { formatPrec } from '../../src/cli/template/float.ts';
 import { sprintf } from '../../src/cli/template/printf.ts';
 import { tabwrite } from '../../src/cli/template/tabwriter.ts';
@@ -246,4 +246,31 @@ test('property: deep nesting and recursion fail as template errors, not as a JS 
   assert.throws(() => compile(`{{${'('.repeat(5000)}1${')'.repeat(5000)}}}`), TemplateError);
   assert.throws(() => run(compile('{{define "a"}}{{template "a" .}}{{end}}{{template "a" .}}'), null), /exceeded maximum template depth/);
   assert.throws(() => run(compile('{{range 100000000}}{{end}}'), null), /too expensive/);
+});
+
+test('a flat template (text and {{.Field}} only) prints what the full walk prints, errors included', () => {
+  // `{{if true}}{{end}}` prints nothing but makes a template not flat: the walk runs it.
+  const names = ['A', 'B', 'C'];
+  const value = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.constant(undefined), fc.array(fc.string(), { maxLength: 2 }), fc.constant(() => 'm'));
+  const render = (t: string, data: unknown) => {
+    try {
+      return run(compile(t), data);
+    } catch (err) {
+      assert.ok(err instanceof TemplateError);
+      return `error: ${err.message.replace('{{if true}}{{end}}', '')}`;
+    }
+  };
+  fc.assert(fc.property(
+    fc.array(fc.oneof(fc.constantFrom(...names).map((n) => `{{.${n}}}`), fc.string({ maxLength: 3 }).filter((s) => !s.includes('{{'))), { minLength: 1, maxLength: 6 }),
+    fc.dictionary(fc.constantFrom(...names), value),
+    (parts, fields) => {
+      const t = parts.join('');
+      for (const data of [fields, goStruct('*formatter.ContainerContext', { ...fields }), 'text', null]) {
+        const flat = render(t, data);
+        const walked = render(`{{if true}}{{end}}${t}`, data);
+        // The walk's error positions count the prefix's 18 columns.
+        assert.equal(flat, walked.replace(/:1:(\d+):/, (_, c) => `:1:${Number(c) - 18}:`));
+      }
+    },
+  ), { seed: 7, numRuns: 300 });
 });

@@ -41,7 +41,7 @@ export async function ps(ctx: Context, argv: string[]): Promise<number> {
   containers.sweepNames(list);
   const imageOf = (ref: string) => engine.images.idOf(ref);
   const everything = list;
-  list = list.filter((c) => matches(c, filters, imageOf, everything));
+  if (filters.size) list = list.filter((c) => matches(c, filters, imageOf, everything));
   if (last !== undefined) list = list.slice(0, last);
   // -q needs only the ids: no status texts, health or port files per container (a format
   // was checked above, as docker checks it).

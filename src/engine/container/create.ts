@@ -19,6 +19,7 @@ import { get } from './reconcile.ts';
 import { checkLogConfig } from './logfile.ts';
 import { checkNetwork, linkName } from './network.ts';
 import { normalizeLinks } from '../links.ts';
+import { checkCpuLimit } from '../limits.ts';
 import type { CreateOptions } from './types.ts';
 
 export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRecord> {
@@ -48,6 +49,7 @@ export async function create(ctx: Ctx, opts: CreateOptions): Promise<ContainerRe
   }
   // A device that is not there, or not a device, fails now; the nodes are read again at start.
   if (host.Devices?.length || host.DeviceCgroupRules?.length) deviceRules(hostDevices(host.Devices ?? []), host.DeviceCgroupRules ?? []);
+  checkCpuLimit(host);
   if (host.OomScoreAdj !== undefined && (host.OomScoreAdj < -1000 || host.OomScoreAdj > 1000)) throw invalid(`Invalid value ${host.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   if (typeof conf.seccomp === 'object') {
     await seccompProgram(conf, cacheDir(ctx)); // compiles: a bad profile fails now
