@@ -4,6 +4,7 @@
 import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import { inUse } from '../network/sweep.ts';
 import { parseIp6 } from '../network/cidr6.ts';
+import { checkRequestedIps } from '../network/ipam-config.ts';
 import { endpointView, type Sandboxes } from '../network/sandbox.ts';
 import { DEFAULT_NETWORK, PSEUDO_NETWORKS, type CreateNetwork, type NetworkRecord } from '../network/store.ts';
 import type { Containers } from './containers.ts';
@@ -115,6 +116,7 @@ export class NetworkAdmin {
     if (endpoints[net.Name]) throw conflict(`endpoint with name ${c.record.Name} already exists in network ${net.Name}`);
     if ((opts.ip || opts.ip6) && net.Name === DEFAULT_NETWORK) throw invalid('user specified IP address is supported on user defined networks only');
     if (opts.ip6) parseIp6(opts.ip6);
+    if (net.Name !== DEFAULT_NETWORK) checkRequestedIps(net, opts.ip, opts.ip6);
     endpoints[net.Name] = { Aliases: opts.aliases ?? [], ...(opts.ip ? { IPv4Address: opts.ip } : {}), ...(opts.ip6 ? { IPv6Address: opts.ip6 } : {}), ...(opts.links?.length ? { Links: opts.links } : {}) };
     const view = this.containers.networkView(c);
     const sb = view && this.sandboxes.get(view.SandboxID);

@@ -65,6 +65,8 @@ describe('IPv6 bridge networks', { skip: skip || noIpv6 }, () => {
     assert.equal((await d.docker(['network', 'create', '--ipv6', '--subnet', 'fd00:b17::/64', 'sixfix'])).code, 0);
     const run = await d.docker(['run', '-d', '--name', 'f1', '--network', 'sixfix', '--ip6', 'fd00:b17::f00d', 'busybox', 'sleep', '120']);
     assert.equal(run.code, 0, run.stderr);
+    const outside = await d.docker(['run', '--rm', '--network', 'sixfix', '--ip6', 'fd00:b18::5', 'busybox', 'true']);
+    assert.match(outside.stderr, /Invalid address fd00:b18::5: It does not belong to any of this network's subnets/);
     assert.equal(await inspect('f1', '{{.NetworkSettings.Networks.sixfix.IPAMConfig.IPv6Address}} {{.NetworkSettings.Networks.sixfix.GlobalIPv6Address}} {{.NetworkSettings.Networks.sixfix.IPv6Gateway}}'), 'fd00:b17::f00d fd00:b17::f00d fd00:b17::1');
     assert.equal((await d.docker(['network', 'disconnect', 'sixfix', 'f1'])).code, 0);
     const conn = await d.request('POST', '/v1.41/networks/sixfix/connect', JSON.stringify({ Container: 'f1', EndpointConfig: { IPAMConfig: { IPv6Address: 'fd00:b17::beef' } } }));

@@ -9,6 +9,7 @@ import { buildConflist, type NetworkRecord } from '../../src/network/store.ts';
 import { natRule } from '../../src/network/firewall.ts';
 import { endpointView, type Attachment } from '../../src/network/sandbox-types.ts';
 import { buildAnswer, parseQuery } from '../../src/network/dns.ts';
+import { checkRequestedIps } from '../../src/network/ipam-config.ts';
 
 test('IPv6 text: every form parses, RFC 5952 comes out (longest zero run, lower case, an IPv4 tail)', () => {
   for (const [given, shown] of [
@@ -95,4 +96,15 @@ test('DNS: an AAAA question is answered with AAAA records', () => {
   assert.equal(rr.readUInt16BE(2), 28);
   assert.equal(rr.readUInt16BE(10), 16);
   assert.deepEqual([...rr.subarray(12)], [0x20, 0x01, 0x03, 0x89, ...new Array(11).fill(0), 1]);
+});
+
+test('addresses asked for: only on a network whose pools were given, inside them (dockerd\'s words); IPv6 only kept without the IPv6 half', () => {
+  const auto = { Subnet: '10.90.0.0/16' };
+  assert.throws(() => checkRequestedIps(auto, '10.90.0.5'), /supported only when connecting to networks with user configured subnets/);
+  checkRequestedIps(auto);
+  checkRequestedIps(net, '10.90.0.5', '2001:389::5');
+  assert.throws(() => checkRequestedIps(net, '10.91.0.5'), /Invalid address 10.91.0.5: It does not belong to any of this network's subnets/);
+  assert.throws(() => checkRequestedIps(net, undefined, 'fd00::5'), /Invalid address fd00::5: It does not belong/);
+  // docker-py's test_create_with_ipv6_address: an IPv6 pool without EnableIPv6, the address only echoed.
+  checkRequestedIps({ Subnet: '10.90.0.0/16', Ipam6: [{ Subnet: '2001:389::1/64' }] }, undefined, '2001:389::f00d');
 });

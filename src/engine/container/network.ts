@@ -53,6 +53,7 @@ export async function checkNetwork(ctx: Ctx, host: HostConfig, opts: CreateOptio
     (await import('../../network/cidr6.ts')).parseIp6(ep.IPv6Address);
     if (name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
   }
+  if (net) (await import('../../network/ipam-config.ts')).checkRequestedIps(net, ep.IPv4Address, ep.IPv6Address);
   if (ep.Aliases?.length && name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
   if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw invalid(`invalid MAC address: ${ep.MacAddress}`);
   const kept = { ...(ep.DriverOpts ? { DriverOpts: ep.DriverOpts } : {}), ...(ep.LinkLocalIPs?.length ? { LinkLocalIPs: ep.LinkLocalIPs } : {}), ...(ep.Links?.length ? { Links: ep.Links } : {}) };
