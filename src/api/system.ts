@@ -8,6 +8,7 @@ import { runtimeCommand } from '../runtime/runtimes.ts';
 import { eventMatches, type EngineEvent } from '../engine/events.ts';
 import { parseTime } from '../engine/logs.ts';
 import { networkMatcher, type NetworkView } from '../engine/network-filters.ts';
+import { splitPools } from '../network/ipam-config.ts';
 import { hasLabel, pruneFilter } from '../engine/prune-filters.ts';
 import { containerSummary } from '../engine/summary.ts';
 import { API_VERSION, MIN_API_VERSION, filters, flag, readJson, streamStart, type Router } from './http.ts';
@@ -126,40 +127,51 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.on('GET', '/networks', async (call) => {
     const a = await admin();
     const keep = networkMatcher(filters(call.query));
-    const all = (await Promise.all((await a.list()).map((n) => a.inspect(n.Name)))) as NetworkView[];
+    const all = (await Promise.all((await a.list()).map((n) => a.inspect(n.Id)))) as NetworkView[];
     return { status: 200, body: all.filter(keep) };
   });
-  r.on('GET', '/networks/{id}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
+  // A network's name may hold slashes, as dockerd's routes ({id:.+}) take them.
+  r.on('GET', '/networks/{id*}', async (call) => ({ status: 200, body: await (await admin()).inspect(call.params.id) }));
   r.on('POST', '/networks/create', async (call) => {
     const body = await readJson(call.req);
     const driver = (body.Driver as string) || 'bridge';
     if (driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
     const ipamBody = body.IPAM as { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }> | null; Options?: Record<string, string> | null } | null;
     const configs = ipamBody?.Config ?? [];
-    // IPv4 only: an IPv6 network is refused whole rather than made without its IPv6 half.
-    if (body.EnableIPv6 === true || configs.some((c) => c.Subnet?.includes(':'))) throw invalid('IPv6 networks are not supported by berth: its networks are IPv4 only (EnableIPv6, an IPv6 subnet)');
-    const ipam = configs[0];
-    const net = await (await admin()).create({
+    // The IPv4 pool (one: the bridge driver's rule) and the IPv6 ones, told apart by the subnet.
+    const { v4: ipam, v6 } = splitPools(configs.map((c) => ({ ...c, AuxiliaryAddresses: c.AuxiliaryAddresses ?? undefined })));
+    const ipam6 = v6.map((c) => ({
+      Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...(c.Gateway ? { Gateway: c.Gateway } : {}),
+      ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}),
+    }));
+    // Before API 1.44 dockerd makes a second network of a name unless CheckDuplicate is true (the
+    // docker CLI sends true; docker-py and compose 1.x leave it out), and warns.
+    const duplicate = call.version < 1.44 && body.CheckDuplicate !== true;
+    const a = await admin();
+    const net = await a.create({
+      enableIPv6: body.EnableIPv6 === true, ipam6,
       name: String(body.Name ?? ''), subnet: ipam?.Subnet || undefined, gateway: ipam?.Gateway || undefined,
       ipRange: ipam?.IPRange || undefined, auxAddresses: ipam?.AuxiliaryAddresses ?? undefined, ipamOptions: ipamBody?.Options ?? null,
       internal: body.Internal === true, labels: (body.Labels as Record<string, string> | null) ?? {},
       options: (body.Options as Record<string, string> | null) ?? {},
-    });
+    }, duplicate);
     engine.events.emit('network', 'create', net.Id, { name: net.Name, type: 'bridge' });
-    return { status: 201, body: { Id: net.Id, Warning: '' } };
+    const first = duplicate ? (await a.list()).find((n) => n.Name === net.Name && n.Id !== net.Id) : undefined;
+    return { status: 201, body: { Id: net.Id, Warning: first ? `Network with name ${net.Name} (id : ${first.Id}) already exists` : '' } };
   });
-  r.on('DELETE', '/networks/{id}', async (call) => {
+  r.on('DELETE', '/networks/{id*}', async (call) => {
     const net = await (await admin()).remove(call.params.id);
     engine.events.emit('network', 'destroy', net.Id, { name: net.Name, type: 'bridge' });
     return { status: 204 };
   });
-  r.on('POST', '/networks/{id}/connect', async (call) => {
+  r.on('POST', '/networks/{id*}/connect', async (call) => {
     const body = await readJson(call.req);
-    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null };
-    await (await admin()).connect(call.params.id, String(body.Container ?? ''), { aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined, links: ep.Links ?? undefined });
+    const ep = (body.EndpointConfig ?? {}) as { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; Links?: string[] | null };
+    await (await admin()).connect(call.params.id, String(body.Container ?? ''), {
+      aliases: ep.Aliases ?? [], ip: ep.IPAMConfig?.IPv4Address || undefined, ip6: ep.IPAMConfig?.IPv6Address || undefined, links: ep.Links ?? undefined });
     return { status: 200 };
   });
-  r.on('POST', '/networks/{id}/disconnect', async (call) => {
+  r.on('POST', '/networks/{id*}/disconnect', async (call) => {
     const body = await readJson(call.req);
     await (await admin()).disconnect(call.params.id, String(body.Container ?? ''));
     return { status: 200 };

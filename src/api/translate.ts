@@ -145,7 +145,8 @@ export function createOptions(body: Json, name: string | null): CreateOptions {
   // Config.MacAddress: where clients before API 1.44 (python's SDK) put it, with or without an endpoint.
   const endpoint = ep
     ? {
-      Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined,
+      Aliases: strList(ep.Aliases, 'Aliases') ?? [], IPv4Address: str((ep.IPAMConfig as Json | null)?.IPv4Address) || undefined,
+      IPv6Address: str((ep.IPAMConfig as Json | null)?.IPv6Address) || undefined, MacAddress: str(ep.MacAddress) || str(body.MacAddress) || undefined,
       DriverOpts: ep.DriverOpts ? dict<string>(ep.DriverOpts, 'DriverOpts') : undefined,
       LinkLocalIPs: strList((ep.IPAMConfig as Json | null)?.LinkLocalIPs, 'LinkLocalIPs') ?? undefined, Links: strList(ep.Links, 'Links') ?? undefined,
     }

@@ -197,9 +197,9 @@ export const NETWORK_LIST: ListSpec = {
   raw: { format: 'network_id: {{.ID}}\\nname: {{.Name}}\\ndriver: {{.Driver}}\\nscope: {{.Scope}}\\n', quiet: 'network_id: {{.ID}}' },
 };
 
-export function networkContext(n: { Id: string; Name: string; Driver: string; Created: string; Labels: Record<string, string> | null; Internal?: boolean }, trunc: boolean): object {
+export function networkContext(n: { Id: string; Name: string; Driver: string; Created: string; Labels: Record<string, string> | null; Internal?: boolean; EnableIPv6?: boolean }, trunc: boolean): object {
   return context('*network.networkContext', {
-    ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: 'local', IPv4: String(n.Driver === 'bridge'), IPv6: 'false',
+    ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: 'local', IPv4: String(n.Driver === 'bridge'), IPv6: String(n.EnableIPv6 === true),
     Internal: String(n.Internal === true), Labels: joinLabels(n.Labels), Label: label(n.Labels), CreatedAt: goTime(n.Created, { nanos: true, utc: true }),
   });
 }

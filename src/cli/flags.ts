@@ -29,6 +29,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'dns-option', type: 'list' },
   { name: 'add-host', type: 'list' },
   { name: 'ip', type: 'string' },
+  { name: 'ip6', type: 'string' },
   { name: 'mac-address', type: 'string' },
   { name: 'network-alias', type: 'list' },
   { name: 'stop-signal', type: 'string' },

@@ -53,7 +53,7 @@ export function warnings(name: string, s: Service): string[] {
     if (v.volume?.nocopy) out.push(`service "${name}": volume ${v.target}: nocopy is ignored`);
   }
   for (const [net, n] of Object.entries(s.networks ?? {})) {
-    for (const k of ['ipv6_address', 'link_local_ips', 'interface_name', 'priority', 'gw_priority', 'driver_opts'] as const) if ((n as Record<string, unknown> | null)?.[k] !== undefined) out.push(`service "${name}": networks.${net}.${k} is ignored (not supported)`);
+    for (const k of ['link_local_ips', 'interface_name', 'priority', 'gw_priority', 'driver_opts'] as const) if ((n as Record<string, unknown> | null)?.[k] !== undefined) out.push(`service "${name}": networks.${net}.${k} is ignored (not supported)`);
   }
   const mode = s.network_mode ?? '';
   if (s.ports?.length && (mode === 'host' || mode === 'none' || mode.startsWith('service:') || mode.startsWith('container:'))) out.push(`service "${name}": ports are not published with network_mode ${mode}`);
@@ -170,7 +170,7 @@ export function createOptions(project: Project, name: string, s: Service, contai
     labels: { ...(s.labels ?? {}), ...labels },
     healthcheck,
     expose: [...Object.keys(bindings), ...(s.expose ?? []).map((e) => (e.includes('/') ? e : `${e}/tcp`))],
-    endpoint: firstNet || first ? { Aliases: [name, ...(firstNet?.aliases ?? [])], IPv4Address: firstNet?.ipv4_address, MacAddress: (firstNet?.mac_address ?? s.mac_address) as string | undefined } : undefined,
+    endpoint: firstNet || first ? { Aliases: [name, ...(firstNet?.aliases ?? [])], IPv4Address: firstNet?.ipv4_address, ...(firstNet?.ipv6_address ? { IPv6Address: firstNet.ipv6_address } : {}), MacAddress: (firstNet?.mac_address ?? s.mac_address) as string | undefined } : undefined,
     host: {
       Memory: memory,
       MemorySwap: s.memswap_limit === -1 || s.memswap_limit === '-1' ? -1 : bytesOf(s.memswap_limit, `${where}: memswap_limit`),
@@ -250,10 +250,10 @@ function engineHost(s: Service, where: string, naming: Naming): Partial<HostConf
 type Rate = { path: string; rate: number | string };
 
 /** The further networks of a service (beyond the one it is created on), for the engine's endpoints. */
-export function extraEndpoints(project: Project, name: string, s: Service): Record<string, { Aliases: string[]; IPv4Address?: string; MacAddress?: string }> {
-  const out: Record<string, { Aliases: string[]; IPv4Address?: string; MacAddress?: string }> = {};
+export function extraEndpoints(project: Project, name: string, s: Service): Record<string, { Aliases: string[]; IPv4Address?: string; IPv6Address?: string; MacAddress?: string }> {
+  const out: Record<string, { Aliases: string[]; IPv4Address?: string; IPv6Address?: string; MacAddress?: string }> = {};
   for (const [key, n] of Object.entries(s.networks ?? {}).slice(1)) {
-    out[project.networks[key].name] = { Aliases: [name, ...(n?.aliases ?? [])], ...(n?.ipv4_address ? { IPv4Address: n.ipv4_address } : {}), ...(n?.mac_address ? { MacAddress: n.mac_address } : {}) };
+    out[project.networks[key].name] = { Aliases: [name, ...(n?.aliases ?? [])], ...(n?.ipv4_address ? { IPv4Address: n.ipv4_address } : {}), ...(n?.ipv6_address ? { IPv6Address: n.ipv6_address } : {}), ...(n?.mac_address ? { MacAddress: n.mac_address } : {}) };
   }
   return out;
 }
@@ -270,9 +270,9 @@ export function resourceWarnings(p: Project, networks: string[], volumes: string
   for (const key of networks) {
     const n = p.networks[key];
     if (n.external) continue;
-    for (const k of ['driver_opts', 'enable_ipv6', 'attachable', 'enable_ipv4']) if (n[k] !== undefined) out.push(`network "${key}": ${k} is ignored (not supported)`);
+    for (const k of ['driver_opts', 'attachable', 'enable_ipv4']) if (n[k] !== undefined) out.push(`network "${key}": ${k} is ignored (not supported)`);
     if (n.ipam?.driver && n.ipam.driver !== 'default') out.push(`network "${key}": ipam driver "${n.ipam.driver}" is ignored (only the default)`);
-    if ((n.ipam?.config?.length ?? 0) > 1) out.push(`network "${key}": only the first ipam config is used`);
+    if ((n.ipam?.config ?? []).filter((c) => !c.subnet?.includes(':')).length > 1) out.push(`network "${key}": only the first IPv4 ipam config is used`);
   }
   for (const key of volumes) {
     const v = p.volumes[key];

@@ -65,10 +65,15 @@ export async function ensureNetworks(engine: Engine, p: Project, keys: string[],
       if (owner && owner !== p.name) emit({ kind: 'Network', name: def.name, status: `exists but was created for project "${owner}"`, done: true });
       continue;
     }
-    const ipam = def.ipam?.config?.[0];
+    // The first IPv4 pool, and the IPv6 ones (used with enable_ipv6), told apart by the subnet.
+    const ipam = def.ipam?.config?.find((c) => !c.subnet?.includes(':'));
+    const ipam6 = (def.ipam?.config ?? []).filter((c) => c.subnet?.includes(':')).map((c) => ({
+      Subnet: c.subnet, ...(c.gateway ? { Gateway: c.gateway } : {}), ...(c.ip_range ? { IPRange: c.ip_range } : {}), ...(c.aux_addresses ? { AuxiliaryAddresses: c.aux_addresses } : {}),
+    }));
     emit({ kind: 'Network', name: def.name, status: 'Creating' });
     await admin.create({
       name: def.name, subnet: ipam?.subnet, gateway: ipam?.gateway, ipRange: ipam?.ip_range, auxAddresses: ipam?.aux_addresses, internal: def.internal === true,
+      enableIPv6: def.enable_ipv6 === true, ipam6,
       labels: { ...(def.labels ?? {}), [LABEL.project]: p.name, [LABEL.network]: key, [LABEL.version]: COMPOSE_VERSION },
     });
     emit({ kind: 'Network', name: def.name, status: 'Created', done: true });

@@ -151,6 +151,7 @@ export interface DeviceMapping {
 export interface EndpointSpec {
   Aliases: string[];
   IPv4Address?: string;
+  IPv6Address?: string;
   MacAddress?: string;
   /** Kept as given and shown by inspect, as dockerd does (its bridge driver reads none of them). */
   DriverOpts?: Record<string, string>;

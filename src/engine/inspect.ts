@@ -15,7 +15,7 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
   const networks = Object.fromEntries(names.map((n) => {
     const live = net?.Networks[n];
     const spec = r.Endpoints?.[n];
-    const ipam = { ...(spec?.IPv4Address ? { IPv4Address: spec.IPv4Address } : {}), ...(spec?.LinkLocalIPs ? { LinkLocalIPs: spec.LinkLocalIPs } : {}) };
+    const ipam = { ...(spec?.IPv4Address ? { IPv4Address: spec.IPv4Address } : {}), ...(spec?.IPv6Address ? { IPv6Address: spec.IPv6Address } : {}), ...(spec?.LinkLocalIPs ? { LinkLocalIPs: spec.LinkLocalIPs } : {}) };
     return [n, { ...empty, ...live, IPAMConfig: Object.keys(ipam).length ? ipam : null, Aliases: live?.Aliases ?? spec?.Aliases ?? null, Links: spec?.Links ?? null, DriverOpts: spec?.DriverOpts ?? null }];
   }));
   const primary = net ? Object.values(net.Networks)[0] : undefined;
@@ -168,9 +168,9 @@ export function inspectContainer(c: Container, paths: { dir: string; log: string
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
       EndpointID: primary?.EndpointID ?? '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPv6Gateway: '',
+      GlobalIPv6Address: primary?.GlobalIPv6Address ?? '',
+      GlobalIPv6PrefixLen: primary?.GlobalIPv6PrefixLen ?? 0,
+      IPv6Gateway: primary?.IPv6Gateway ?? '',
       Gateway: primary?.Gateway ?? '',
       IPAddress: primary?.IPAddress ?? '',
       IPPrefixLen: primary?.IPPrefixLen ?? 0,

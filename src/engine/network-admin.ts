@@ -1,8 +1,10 @@
 // The network commands' engine side (docker's /networks): create, list, inspect, remove, prune,
 // connect and disconnect. Containers are asked who uses a network; the sandbox layer does the
 // CNI work. The CLI and the API both call this.
-import { conflict, invalid, notFound } from '../core/errors.ts';
+import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import { inUse } from '../network/sweep.ts';
+import { parseIp6 } from '../network/cidr6.ts';
+import { checkRequestedIps } from '../network/ipam-config.ts';
 import { endpointView, type Sandboxes } from '../network/sandbox.ts';
 import { DEFAULT_NETWORK, PSEUDO_NETWORKS, type CreateNetwork, type NetworkRecord } from '../network/store.ts';
 import type { Containers } from './containers.ts';
@@ -24,8 +26,9 @@ export class NetworkAdmin {
     return admin;
   }
 
-  create(opts: CreateNetwork): Promise<NetworkRecord> {
-    return this.sandboxes.networks.create(opts);
+  /** duplicate: the name may be another network's too (dockerd's CheckDuplicate=false before API 1.44). */
+  create(opts: CreateNetwork, duplicate = false): Promise<NetworkRecord> {
+    return this.sandboxes.networks.create(opts, false, duplicate);
   }
 
   /** The root's networks, the default bridge materialised, plus docker's host and none. */
@@ -62,12 +65,14 @@ export class NetworkAdmin {
       try {
         name = this.containers.get(id).record.Name;
       } catch {}
-      containers[id] = { Name: name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
+      containers[id] = { Name: name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '',
+        IPv6Address: ep.GlobalIPv6Address ? `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}` : '' };
     }
     return {
-      Name: net.Name, Id: net.Id, Created: net.Created, Scope: 'local', Driver: net.Driver, EnableIPv6: false,
-      // The config as given when one was (dockerd's shows no gateway it was not given), else the chosen subnet.
-      IPAM: { Driver: 'default', Options: net.IpamOptions === undefined ? {} : net.IpamOptions, Config: [net.Ipam ?? { Subnet: net.Subnet, Gateway: net.Gateway }] },
+      Name: net.Name, Id: net.Id, Created: net.Created, Scope: 'local', Driver: net.Driver, EnableIPv6: net.EnableIPv6 === true,
+      // The config as given when one was (dockerd's shows no gateway it was not given), else the
+      // chosen subnet; then the IPv6 pools as given (dockerd 20.10 shows them even when unused).
+      IPAM: { Driver: 'default', Options: net.IpamOptions === undefined ? {} : net.IpamOptions, Config: [net.Ipam ?? { Subnet: net.Subnet, Gateway: net.Gateway }, ...(net.Ipam6 ?? [])] },
       Internal: net.Internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
       // docker shows driver options only as given (the default bridge has its own), which clients
       // compare with what they asked for (docker-compose 1.29 does).
@@ -76,9 +81,11 @@ export class NetworkAdmin {
   }
 
   async remove(nameOrId: string): Promise<NetworkRecord> {
+    const predefined = (name: string) => new BerthError('PermissionDenied', `${name} is a pre-defined network and cannot be removed`);
+    if (PSEUDO_NETWORKS.includes(nameOrId)) throw predefined(nameOrId); // dockerd's 403
     const net = this.sandboxes.networks.find(nameOrId);
     if (!net) throw notFound(`network ${nameOrId} not found`);
-    if (net.Name === DEFAULT_NETWORK) throw invalid(`${DEFAULT_NETWORK} is a pre-defined network and cannot be removed`);
+    if (net.Name === DEFAULT_NETWORK) throw predefined(DEFAULT_NETWORK);
     // Releases still running after containers exited hold the network: wait for them.
     for (const sb of this.sandboxes.list()) if (sb.attachments.some((a) => a.network === net.Id) && !inUse(sb)) await this.sandboxes.release(sb.id, (now) => !inUse(now)).catch(() => undefined);
     return this.sandboxes.networks.remove(nameOrId, (id) => {
@@ -98,7 +105,7 @@ export class NetworkAdmin {
   }
 
   /** Attaches a container: now (eth1, eth2...) if it runs, at its next start otherwise. */
-  async connect(nameOrId: string, container: string, opts: { aliases?: string[]; ip?: string; links?: string[] } = {}): Promise<void> {
+  async connect(nameOrId: string, container: string, opts: { aliases?: string[]; ip?: string; ip6?: string; links?: string[] } = {}): Promise<void> {
     const net = await this.sandboxes.networks.get(nameOrId);
     const c = this.containers.get(container);
     const mode = parseNetworkMode(c.record.HostConfig.NetworkMode ?? 'none');
@@ -107,8 +114,10 @@ export class NetworkAdmin {
     if (mode.kind !== 'network') throw invalid('container sharing network namespace with another container or host cannot be connected to any other network');
     const endpoints = { ...(c.record.Endpoints ?? { [mode.name]: { Aliases: [] } }) };
     if (endpoints[net.Name]) throw conflict(`endpoint with name ${c.record.Name} already exists in network ${net.Name}`);
-    if (opts.ip && net.Name === DEFAULT_NETWORK) throw invalid('user specified IP address is supported on user defined networks only');
-    endpoints[net.Name] = { Aliases: opts.aliases ?? [], ...(opts.ip ? { IPv4Address: opts.ip } : {}), ...(opts.links?.length ? { Links: opts.links } : {}) };
+    if ((opts.ip || opts.ip6) && net.Name === DEFAULT_NETWORK) throw invalid('user specified IP address is supported on user defined networks only');
+    if (opts.ip6) parseIp6(opts.ip6);
+    if (net.Name !== DEFAULT_NETWORK) checkRequestedIps(net, opts.ip, opts.ip6);
+    endpoints[net.Name] = { Aliases: opts.aliases ?? [], ...(opts.ip ? { IPv4Address: opts.ip } : {}), ...(opts.ip6 ? { IPv6Address: opts.ip6 } : {}), ...(opts.links?.length ? { Links: opts.links } : {}) };
     const view = this.containers.networkView(c);
     const sb = view && this.sandboxes.get(view.SandboxID);
     if (sb) {
@@ -116,7 +125,7 @@ export class NetworkAdmin {
       // kept when whole (CNI's ADD done), else undone first (DEL is idempotent), so a retry converges.
       const left = sb.attachments.find((a) => a.network === net.Id);
       if (left && !left.result) await this.sandboxes.detach(sb, net.Id);
-      if (!left?.result) await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, names: this.containers.peerNames(c.record), links: networkLinks(c.record, net.Name, opts.links) }, freeIfname(sb.attachments.map((a) => a.rt.ifname)));
+      if (!left?.result) await this.sandboxes.attach(sb, { net, aliases: opts.aliases ?? [], ip: opts.ip, ip6: opts.ip6, names: this.containers.peerNames(c.record), links: networkLinks(c.record, net.Name, opts.links) }, freeIfname(sb.attachments.map((a) => a.rt.ifname)));
       crashPoint('network-connect:attached');
       this.containers.writeNetworkView(c.record, sb, this.sandboxes);
     }

@@ -36,7 +36,7 @@ export function parseExtraHost(entry: string): [string, string] {
 }
 
 /** /etc/hosts: the base (docker's localhost lines, or the host's own file), the container's own address, --add-host entries. */
-export function hostsFile(opts: { base?: string; self?: { ip: string; names: string[] }; extra?: string[] }): string {
+export function hostsFile(opts: { base?: string; self?: { ip: string; ip6?: string; names: string[] }; extra?: string[] }): string {
   let text = opts.base ?? LOCALHOST;
   if (!text.endsWith('\n')) text += '\n';
   for (const e of opts.extra ?? []) {
@@ -44,6 +44,8 @@ export function hostsFile(opts: { base?: string; self?: { ip: string; names: str
     text += `${ip}\t${name}\n`;
   }
   if (opts.self) text += `${opts.self.ip}\t${opts.self.names.join(' ')}\n`;
+  // An IPv6 address too, on a network with IPv6 (dockerd writes both).
+  if (opts.self?.ip6) text += `${opts.self.ip6}\t${opts.self.names.join(' ')}\n`;
   return text;
 }
 

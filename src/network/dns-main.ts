@@ -11,7 +11,7 @@ import { openRoot } from '../core/root.ts';
 import { isAlive, selfRef } from '../kernel/process.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { contains, parseIp, parseSubnet } from './cidr.ts';
-import { buildAnswer, nameservers, parseQuery, TYPE_A } from './dns.ts';
+import { buildAnswer, nameservers, parseQuery, TYPE_A, TYPE_AAAA } from './dns.ts';
 import type { SandboxRecord } from './sandbox.ts';
 import type { NetworkRecord } from './store.ts';
 
@@ -26,7 +26,8 @@ const subnet = parseSubnet(net.Subnet);
 const sandboxDir = path.join(root.dir, 'networks', 'sandboxes');
 const pidFile = path.join(root.dir, 'networks', 'dns', `${netId}.json`);
 
-let table = new Map<string, string[]>();
+/** Name -> its IPv4 and IPv6 addresses on this network. */
+let table = new Map<string, { v4: string[]; v6: string[] }>();
 let tableStamp = -1;
 let members = 0;
 /** Each linking container's address on this network -> its link aliases -> the linked container's name. */
@@ -40,7 +41,7 @@ function refresh(): void {
   } catch {}
   if (stamp === tableStamp) return;
   tableStamp = stamp;
-  const next = new Map<string, string[]>();
+  const next = new Map<string, { v4: string[]; v6: string[] }>();
   const nextLinks = new Map<string, Map<string, string>>();
   let live = 0;
   let files: string[] = [];
@@ -58,9 +59,16 @@ function refresh(): void {
     for (const a of sb.attachments) {
       if (a.network !== netId) continue;
       live++;
-      const ip = a.result?.ips?.[0]?.address.split('/')[0];
+      // Told apart by family (sandbox-types.ts's attachmentIp, not imported: this process stays small).
+      const ip = a.result?.ips?.find((x) => !x.address.includes(':'))?.address.split('/')[0];
       if (!ip) continue;
-      for (const n of a.names ?? []) next.set(n.toLowerCase(), [...(next.get(n.toLowerCase()) ?? []), ip]);
+      const ip6 = a.result?.ips?.find((x) => x.address.includes(':'))?.address.split('/')[0];
+      for (const n of a.names ?? []) {
+        const e = next.get(n.toLowerCase()) ?? { v4: [], v6: [] };
+        e.v4.push(ip);
+        if (ip6) e.v6.push(ip6);
+        next.set(n.toLowerCase(), e);
+      }
       if (a.links?.length) nextLinks.set(ip, new Map(a.links.map((l) => [l.alias.toLowerCase(), l.name.toLowerCase()])));
     }
   }
@@ -113,7 +121,7 @@ sock.on('message', (msg, rinfo) => {
   // A link alias of the asking container names the linked container (docker's: before other names).
   const linked = linkAliases.get(rinfo.address)?.get(q.name);
   const ips = (linked !== undefined ? table.get(linked) : undefined) ?? table.get(q.name);
-  if (ips) return reply(buildAnswer(q, q.type === TYPE_A ? ips : []));
+  if (ips) return reply(buildAnswer(q, q.type === TYPE_A ? ips.v4 : q.type === TYPE_AAAA ? ips.v6 : []));
   // A bare name that is no container's: docker answers NXDOMAIN rather than asking the world.
   if (!q.name.includes('.')) return reply(buildAnswer(q, [], 3));
   forward(msg, reply, upstreams());

@@ -1,5 +1,6 @@
 // The embedded DNS responder's wire format: just enough of RFC 1035 to read a query's question and
-// answer it with A records (or an empty answer) for container names. Pure.
+// answer it with A or AAAA records (or an empty answer) for container names. Pure.
+import { parseIp6 } from './cidr6.ts';
 
 export interface Question {
   id: number;
@@ -11,6 +12,7 @@ export interface Question {
 }
 
 export const TYPE_A = 1;
+export const TYPE_AAAA = 28;
 
 /** The first question of a standard query, or undefined for anything else (responses, other opcodes, compression in a question). */
 export function parseQuery(msg: Buffer): Question | undefined {
@@ -32,16 +34,20 @@ export function parseQuery(msg: Buffer): Question | undefined {
   return { id: msg.readUInt16BE(0), name: labels.join('.').toLowerCase(), type, raw: msg.subarray(12, off + 5), rd: (flags & 0x0100) !== 0 };
 }
 
-/** An authoritative answer: A records for `ips` (none: NOERROR with no data), or an error code. */
+/** An authoritative answer: A (or, for IPv6 addresses, AAAA) records for `ips` (none: NOERROR with no data), or an error code. */
 export function buildAnswer(q: Question, ips: string[], rcode = 0): Buffer {
   const answers = ips.map((ip) => {
-    const rr = Buffer.alloc(16);
+    const v6 = ip.includes(':');
+    const rr = Buffer.alloc(v6 ? 28 : 16);
     rr.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
-    rr.writeUInt16BE(TYPE_A, 2);
+    rr.writeUInt16BE(v6 ? TYPE_AAAA : TYPE_A, 2);
     rr.writeUInt16BE(1, 4); // IN
     rr.writeUInt32BE(600, 6); // docker's TTL for container names
-    rr.writeUInt16BE(4, 10);
-    ip.split('.').forEach((o, i) => rr.writeUInt8(Number(o), 12 + i));
+    rr.writeUInt16BE(v6 ? 16 : 4, 10);
+    if (v6) {
+      const n = parseIp6(ip);
+      for (let i = 0; i < 16; i++) rr.writeUInt8(Number((n >> BigInt(120 - 8 * i)) & 0xffn), 12 + i);
+    } else ip.split('.').forEach((o, i) => rr.writeUInt8(Number(o), 12 + i));
     return rr;
   });
   const head = Buffer.alloc(12);

@@ -3,7 +3,8 @@
 // reaches another berth network; an internal network talks only to itself (and the host).
 // Outbound NAT is one MASQUERADE rule per network too (docker's shape), not the bridge plugin's
 // ipMasq, which makes a chain and rules per container: four iptables runs on every ADD and DEL.
-// Per network, not per container, so attaching a container adds no rule here.
+// Per network, not per container, so attaching a container adds no rule here. A network with an
+// IPv6 half gets the same rules from ip6tables (its own BERTH-<root key> chain in that table).
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { BerthError } from '../core/errors.ts';
@@ -13,13 +14,18 @@ import { DEFAULT_PATH } from '../util/paths.ts';
 const PATH = DEFAULT_PATH;
 /** iptables, found on PATH; BERTH_IPTABLES names another (the tests name a missing one). */
 const IPTABLES = process.env.BERTH_IPTABLES || 'iptables';
+const IP6TABLES = process.env.BERTH_IP6TABLES || 'ip6tables';
+
+export type Family = 4 | 6;
 /** One lock file per root key (lockChain), machine-wide as the chains are. */
 const CHAIN_LOCKS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'chains') : '/run/berth/chains';
 
-function iptables(args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
+function iptables(args: string[], family: Family = 4): Promise<{ ok: boolean; out: string; err: string }> {
+  const bin = family === 6 ? IP6TABLES : IPTABLES;
   return new Promise((resolve) => {
-    execFile(IPTABLES, ['-w', '5', ...args], { env: { PATH } }, (e, out, err) => {
-      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: 'iptables is not installed (install Debian\'s iptables)' });
+    execFile(bin, ['-w', '5', ...args], { env: { PATH } }, (e, out, err) => {
+      // The command's name, not its path (BERTH_IPTABLES may name one): API errors show no host paths.
+      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: `${family === 6 ? 'ip6tables' : 'iptables'} is not installed (install Debian's iptables)` });
       else resolve({ ok: !e, out: String(out), err: String(err) });
     });
   });
@@ -48,15 +54,23 @@ export interface BridgeNet {
   Bridge: string;
   Subnet: string;
   Internal: boolean;
+  /** The IPv6 subnet, for a network with an IPv6 half: its rules go to ip6tables too. */
+  Subnet6?: string;
 }
 
 /**
  * The network's outbound NAT (nat table, POSTROUTING), or none for an internal network. Pure. The
  * comment names the network as CNI does (berth-<root key>-<network>), so it can be found again.
  */
-export function natRule(net: BridgeNet, comment: string): string[] | undefined {
-  if (net.Internal) return undefined;
-  return ['-s', net.Subnet, '!', '-o', net.Bridge, '!', '-d', '224.0.0.0/4', '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE'];
+export function natRule(net: BridgeNet, comment: string, family: Family = 4): string[] | undefined {
+  if (net.Internal || (family === 6 && !net.Subnet6)) return undefined;
+  const [subnet, multicast] = family === 6 ? [net.Subnet6!, 'ff00::/8'] : [net.Subnet, '224.0.0.0/4'];
+  return ['-s', subnet, '!', '-o', net.Bridge, '!', '-d', multicast, '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE'];
+}
+
+/** The address families a network's rules are made in. */
+function families(net: BridgeNet): Family[] {
+  return net.Subnet6 ? [4, 6] : [4];
 }
 
 /**
@@ -70,29 +84,35 @@ function lockChain(rootKey: string): Promise<() => void> {
   return claimWait(CHAIN_LOCKS, `${rootKey}.lock`, `the iptables chain ${chainName(rootKey)}`, 30_000);
 }
 
-/** Idempotent: creates the chain, then its jump, if missing, then the network's rules if missing. */
+/** Idempotent: creates the chain, then its jump, if missing, then the network's rules if missing (per family). */
 export async function addBridgeRules(rootKey: string, net: BridgeNet, comment: string): Promise<void> {
+  for (const family of families(net)) await addFamilyRules(rootKey, net, comment, family);
+}
+
+async function addFamilyRules(rootKey: string, net: BridgeNet, comment: string, family: Family): Promise<void> {
   const { Bridge: bridge, Internal: internal } = net;
-  const nat = natRule(net, comment);
-  if (nat && !(await iptables(['-t', 'nat', '-C', 'POSTROUTING', ...nat])).ok) {
+  const cmd = family === 6 ? 'ip6tables' : 'iptables';
+  const ipt = (args: string[]) => iptables(args, family);
+  const nat = natRule(net, comment, family);
+  if (nat && !(await ipt(['-t', 'nat', '-C', 'POSTROUTING', ...nat])).ok) {
     // First in the chain (as docker's): a host's own earlier RETURN or ACCEPT must not shadow it.
-    const r = await iptables(['-t', 'nat', '-I', 'POSTROUTING', '1', ...nat]);
-    if (!r.ok) throw new BerthError('Unavailable', `iptables -t nat -I POSTROUTING: ${r.err.trim()}`);
+    const r = await ipt(['-t', 'nat', '-I', 'POSTROUTING', '1', ...nat]);
+    if (!r.ok) throw new BerthError('Unavailable', `${cmd} -t nat -I POSTROUTING: ${r.err.trim()}`);
   }
   const chain = chainName(rootKey);
   const unlock = await lockChain(rootKey);
   try {
-    const made = await iptables(['-N', chain]);
-    if (!made.ok && !/exists/i.test(made.err)) throw new BerthError('Unavailable', `iptables -N ${chain}: ${made.err.trim()}`);
-    if (!(await iptables(['-C', 'FORWARD', '-j', chain])).ok) {
-      const r = await iptables(['-I', 'FORWARD', '1', '-j', chain]);
-      if (!r.ok) throw new BerthError('Unavailable', `iptables -I FORWARD: ${r.err.trim()}`);
+    const made = await ipt(['-N', chain]);
+    if (!made.ok && !/exists/i.test(made.err)) throw new BerthError('Unavailable', `${cmd} -N ${chain}: ${made.err.trim()}`);
+    if (!(await ipt(['-C', 'FORWARD', '-j', chain])).ok) {
+      const r = await ipt(['-I', 'FORWARD', '1', '-j', chain]);
+      if (!r.ok) throw new BerthError('Unavailable', `${cmd} -I FORWARD: ${r.err.trim()}`);
     }
     const rules = bridgeRules(bridge, internal);
-    if ((await iptables(['-C', chain, ...rules[0]])).ok) return;
+    if ((await ipt(['-C', chain, ...rules[0]])).ok) return;
     for (const rule of rules) {
-      const r = await iptables(['-A', chain, ...rule]);
-      if (!r.ok) throw new BerthError('Unavailable', `iptables -A ${chain} ${rule.join(' ')}: ${r.err.trim()}`);
+      const r = await ipt(['-A', chain, ...rule]);
+      if (!r.ok) throw new BerthError('Unavailable', `${cmd} -A ${chain} ${rule.join(' ')}: ${r.err.trim()}`);
     }
   } finally {
     unlock();
@@ -101,17 +121,22 @@ export async function addBridgeRules(rootKey: string, net: BridgeNet, comment: s
 
 /** Removes the network's rules; the chain and its jump go with the root's last rules (under the same lock as adds). */
 export async function removeBridgeRules(rootKey: string, net: BridgeNet, comment: string): Promise<void> {
+  for (const family of families(net)) await removeFamilyRules(rootKey, net, comment, family);
+}
+
+async function removeFamilyRules(rootKey: string, net: BridgeNet, comment: string, family: Family): Promise<void> {
   const { Bridge: bridge, Internal: internal } = net;
+  const ipt = (args: string[]) => iptables(args, family);
   const chain = chainName(rootKey);
-  const nat = natRule(net, comment);
-  if (nat) while ((await iptables(['-t', 'nat', '-D', 'POSTROUTING', ...nat])).ok) {}
+  const nat = natRule(net, comment, family);
+  if (nat) while ((await ipt(['-t', 'nat', '-D', 'POSTROUTING', ...nat])).ok) {}
   const unlock = await lockChain(rootKey);
   try {
-    for (const rule of bridgeRules(bridge, internal)) while ((await iptables(['-D', chain, ...rule])).ok) {}
-    const left = await iptables(['-S', chain]);
+    for (const rule of bridgeRules(bridge, internal)) while ((await ipt(['-D', chain, ...rule])).ok) {}
+    const left = await ipt(['-S', chain]);
     if (left.ok && left.out.trim().split('\n').filter((l) => l.startsWith('-A ')).length === 0) {
-      while ((await iptables(['-D', 'FORWARD', '-j', chain])).ok) {}
-      await iptables(['-X', chain]);
+      while ((await ipt(['-D', 'FORWARD', '-j', chain])).ok) {}
+      await ipt(['-X', chain]);
     }
   } finally {
     unlock();

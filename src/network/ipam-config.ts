@@ -1,8 +1,9 @@
 // docker's IPAM.Config extras on a network: IPRange (containers' addresses come only from it) and
 // AuxiliaryAddresses (addresses of the subnet never given out). Pure: checked against the subnet
 // and turned into host-local's range bounds; the reservations are made by the store.
-import { invalid } from '../core/errors.ts';
-import { contains, formatIp, mask, parseIp, type Subnet } from './cidr.ts';
+import { BerthError, invalid } from '../core/errors.ts';
+import { contains, formatIp, mask, parseIp, parseSubnet, type Subnet } from './cidr.ts';
+import { contains6, parseIp6, parseSubnet6 } from './cidr6.ts';
 
 /** The IPAM config as the client gave it: inspect echoes it (dockerd shows what was asked). */
 export interface IpamConfig {
@@ -10,6 +11,29 @@ export interface IpamConfig {
   IPRange?: string;
   Gateway?: string;
   AuxiliaryAddresses?: Record<string, string>;
+}
+
+/**
+ * A create's IPAM pools by family: the IPv4 one (at most one: the bridge driver's rule, in
+ * dockerd's words and status) and the IPv6 ones (ipv6.ts checks those). Pure.
+ */
+export function splitPools(configs: IpamConfig[]): { v4?: IpamConfig; v6: IpamConfig[] } {
+  const v4 = configs.filter((c) => !c.Subnet?.includes(':'));
+  if (v4.length > 1) throw new BerthError('PermissionDenied', "bridge driver doesn't support multiple subnets");
+  return { v4: v4[0], v6: configs.filter((c) => c.Subnet?.includes(':')) };
+}
+
+/**
+ * Addresses a container asks for on a network (--ip, --ip6), in dockerd's words: only on a
+ * network whose pools were given, and inside them. An IPv6 address on a network without its IPv6
+ * half is only kept (dockerd 20.10). Pure.
+ */
+export function checkRequestedIps(net: { Subnet: string; Subnet6?: string; Ipam?: IpamConfig; Ipam6?: IpamConfig[] }, ip?: string, ip6?: string): void {
+  if (!ip && !ip6) return;
+  if (!net.Ipam && !net.Ipam6?.length) throw invalid('user specified IP address is supported only when connecting to networks with user configured subnets');
+  const outside = (a: string) => invalid(`Invalid address ${a}: It does not belong to any of this network's subnets`);
+  if (ip && !contains(parseSubnet(net.Subnet), parseIp(ip))) throw outside(ip);
+  if (ip6 && net.Subnet6 && !contains6(parseSubnet6(net.Subnet6), parseIp6(ip6))) throw outside(ip6);
 }
 
 /** A sub-range may be as small as one address (/32), unlike a network's subnet. */

@@ -44,6 +44,8 @@ export interface Endpoint {
   names: string[];
   links?: LinkAlias[];
   ip?: string;
+  /** An IPv6 address asked for (--ip6): used on a network with an IPv6 half, else only shown (as dockerd 20.10). */
+  ip6?: string;
   mac?: string;
 }
 
@@ -60,12 +62,22 @@ export interface EndpointView {
   IPAddress: string;
   IPPrefixLen: number;
   Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  IPv6Gateway: string;
   MacAddress: string;
 }
 
+/** The attachment's address of one family (CIDR form) with its gateway, from the cached ADD result. */
+export function attachmentIp(a: Attachment, family: 4 | 6): { address: string; gateway?: string; interface?: number } | undefined {
+  return a.result?.ips?.find((ip) => ip.address.includes(':') === (family === 6));
+}
+
 export function endpointView(a: Attachment): EndpointView {
-  const ip = a.result?.ips?.[0];
-  const iface = ip?.interface !== undefined ? a.result?.interfaces?.[ip.interface] : a.result?.interfaces?.find((i) => i.sandbox);
+  const ip = attachmentIp(a, 4);
+  const ip6 = attachmentIp(a, 6);
+  const any = ip ?? ip6;
+  const iface = any?.interface !== undefined ? a.result?.interfaces?.[any.interface] : a.result?.interfaces?.find((i) => i.sandbox);
   return {
     NetworkID: a.network,
     EndpointID: a.rt.containerId.slice(0, 32) + a.network.slice(0, 32),
@@ -73,6 +85,9 @@ export function endpointView(a: Attachment): EndpointView {
     IPAddress: ip ? ip.address.split('/')[0] : '',
     IPPrefixLen: ip ? Number(ip.address.split('/')[1]) : 0,
     Gateway: ip?.gateway ?? '',
+    GlobalIPv6Address: ip6 ? ip6.address.split('/')[0] : '',
+    GlobalIPv6PrefixLen: ip6 ? Number(ip6.address.split('/')[1]) : 0,
+    IPv6Gateway: ip6?.gateway ?? '',
     MacAddress: iface?.mac ?? '',
   };
 }
@@ -81,7 +96,7 @@ export function endpointView(a: Attachment): EndpointView {
 export function poolable(endpoints: Endpoint[], bindings: PortBindings): boolean {
   if (!poolSize() || endpoints.length !== 1) return false;
   const [ep] = endpoints;
-  return ep.net.Name === DEFAULT_NETWORK && !ep.ip && !ep.mac && !ep.aliases.length && !Object.keys(bindings).length;
+  return ep.net.Name === DEFAULT_NETWORK && !ep.ip && !ep.ip6 && !ep.mac && !ep.aliases.length && !Object.keys(bindings).length;
 }
 
 /** Whether a sandbox is of the kind the pool prepares (so its container could have taken one). Pure. */

@@ -153,12 +153,15 @@ export class Sandboxes {
     // Ports are published on the first network only (docker publishes through one endpoint too).
     const publish = sb.attachments.length === 0 && sb.ports.length > 0 && !ep.net.Internal;
     if (publish) capabilityArgs.portMappings = sb.ports;
-    if (ep.ip) capabilityArgs.ips = [ep.ip];
+    // An IPv6 address only where the network has IPv6 (dockerd 20.10 keeps the request otherwise, unused).
+    const ip6 = ep.net.Subnet6 ? ep.ip6 : undefined;
+    const ips = [ep.ip, ip6].filter((x): x is string => x !== undefined);
+    if (ips.length) capabilityArgs.ips = ips;
     if (ep.mac) capabilityArgs.mac = ep.mac;
     const a: Attachment = {
       network: ep.net.Id, name: ep.net.Name, aliases: ep.aliases, names: ep.net.Dns ? [...new Set([...ep.names, ...ep.aliases])] : [],
       ...(ep.net.Dns && ep.links?.length ? { links: ep.links } : {}),
-      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish, fixedIp: ep.ip !== undefined }),
+      conflist: this.networks.conflist(ep.net, { mac: ep.mac !== undefined, ports: publish, fixedIp: ep.ip !== undefined, fixedIp6: ip6 !== undefined }),
       rt: { containerId: sb.id, netns: sb.netns, ifname, capabilityArgs },
     };
     sb.attachments.push(a);

@@ -2,9 +2,10 @@
 // subnets claimed machine-wide under /run/berth/subnets (two roots never pick the same one), and
 // the CNI conflist each network is. The default `bridge` network is created on first use.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, invalid, notFound } from '../core/errors.ts';
+import { BerthError, conflict, invalid, notFound } from '../core/errors.ts';
 import type { StateRoot } from '../core/root.ts';
 import { readJsonFile, sweepTemps, writeFileAtomic } from '../util/atomic.ts';
 import { claim, dropIf, holderDead, owner, release, selfHolder, sweepGuards } from '../kernel/claim.ts';
@@ -15,17 +16,21 @@ import { CNI_VERSION, type NetConfList } from './cni.ts';
 import { addBridgeRules, BRIDGE_PREFIX, removeBridgeRules } from './firewall.ts';
 import { checkDriverOptions } from './driver-options.ts';
 import { auxAddresses, rangeBounds, type IpamConfig } from './ipam-config.ts';
+import { formatSubnet6, overlaps6, parseSubnet6, type Subnet6 } from './cidr6.ts';
+import { ipv6Unavailable, planIpv6, range6 } from './ipv6.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
 /** Not networks of their own: modes docker lists among the networks. */
 export const PSEUDO_NETWORKS = ['host', 'none'];
 /**
- * dockerd takes any name it can store: here a name is a file (its claim), so one without a slash,
- * not starting with a dot (claims' temp files and guards do), within a file name's 255 bytes.
+ * dockerd takes any name (a slash, a leading dot, 300 characters). Here a name is a file, its
+ * claim: the name itself when it can be a file name (no slash, not starting with a dot as claims'
+ * temp files and guards do, within 255 bytes: every name earlier versions took), else % and the
+ * name's sha256. The record holds the name (a lookup checks it); the file is only the claim.
  */
-const NAME = /^[^./\0][^/\0]*$/;
-function storable(name: string): boolean {
-  return NAME.test(name) && Buffer.byteLength(name) <= 255;
+const PLAIN = /^[^./\0][^/\0]*$/;
+export function nameKey(name: string): string {
+  return PLAIN.test(name) && Buffer.byteLength(name) <= 255 ? name : `%${createHash('sha256').update(name).digest('hex')}`;
 }
 const CLAIMS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'subnets') : '/run/berth/subnets';
 
@@ -52,6 +57,13 @@ export interface NetworkRecord {
   Ipam?: IpamConfig;
   /** IPAM.Options as given: null when none were (dockerd's inspect shows null then). */
   IpamOptions?: Record<string, string> | null;
+  /** EnableIPv6 as asked: with it the network has Subnet6 and Gateway6 (ipv6.ts). */
+  EnableIPv6?: boolean;
+  /** The IPv6 subnet containers get addresses from (host bits dropped), claimed machine-wide. */
+  Subnet6?: string;
+  Gateway6?: string;
+  /** The IPv6 pools as given (inspect shows them after the IPv4 one, used or not). */
+  Ipam6?: IpamConfig[];
 }
 
 export interface CreateNetwork {
@@ -66,6 +78,9 @@ export interface CreateNetwork {
   ipamOptions?: Record<string, string> | null;
   internal?: boolean;
   labels?: Record<string, string>;
+  enableIPv6?: boolean;
+  /** IPAM configs with an IPv6 subnet (the IPv4 one is subnet, gateway... above). */
+  ipam6?: IpamConfig[];
 }
 
 export class Networks {
@@ -77,7 +92,7 @@ export class Networks {
   }
 
   private namePath(name: string): string {
-    return path.join(this.dir, 'names', name);
+    return path.join(this.dir, 'names', nameKey(name));
   }
 
   list(): NetworkRecord[] {
@@ -85,12 +100,31 @@ export class Networks {
     try {
       names = fs.readdirSync(path.join(this.dir, 'names')).filter((n) => !n.startsWith('.')); // not claims' temp files
     } catch {}
-    return names.map((n) => this.byName(n)).filter((n): n is NetworkRecord => n !== undefined);
+    return [...names.map((n) => this.byKey(n)), ...this.duplicates()].filter((n): n is NetworkRecord => n !== undefined);
+  }
+
+  /**
+   * Networks whose name another network had when they were made: dockerd before API 1.44 makes
+   * them when CheckDuplicate is false. The name's claim stays the first one's; each duplicate is
+   * marked by dups/<id> (written after its record), and looking the name up is then ambiguous.
+   */
+  private duplicates(name?: string): NetworkRecord[] {
+    let ids: string[] = [];
+    try {
+      ids = fs.readdirSync(path.join(this.dir, 'dups')).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch {}
+    return ids.map((id) => readJsonFile<NetworkRecord>(path.join(this.dir, `${id}.json`))).filter((n): n is NetworkRecord => n !== undefined && (name === undefined || n.Name === name));
   }
 
   private byName(name: string): NetworkRecord | undefined {
+    const rec = this.byKey(nameKey(name));
+    return rec?.Name === name ? rec : undefined;
+  }
+
+  /** The record a claim file (names/<key>) names. */
+  private byKey(key: string): NetworkRecord | undefined {
     try {
-      const id = fs.readFileSync(this.namePath(name), 'utf8');
+      const id = fs.readFileSync(path.join(this.dir, 'names', key), 'utf8');
       return readJsonFile<NetworkRecord>(path.join(this.dir, `${id}.json`));
     } catch {
       return undefined;
@@ -106,21 +140,25 @@ export class Networks {
   }
 
   find(nameOrId: string): NetworkRecord | undefined {
-    const byName = storable(nameOrId) ? this.byName(nameOrId) : undefined;
-    if (byName) return byName;
+    const named = [this.byName(nameOrId), ...this.duplicates(nameOrId)].filter((n): n is NetworkRecord => n !== undefined);
+    // A full id is never ambiguous; a name two networks share is (dockerd's words).
+    if (named.length > 1) return named.find((n) => n.Id === nameOrId) ?? ambiguousName(nameOrId, named.length);
+    if (named.length) return named[0];
     if (!/^[a-f0-9]{1,64}$/.test(nameOrId)) return undefined;
     const matches = this.list().filter((n) => n.Id.startsWith(nameOrId));
     if (matches.length > 1) throw invalid(`network ${nameOrId} is ambiguous (${matches.length} matches found based on ID prefix)`);
     return matches[0];
   }
 
-  async create(opts: CreateNetwork, isDefault = false): Promise<NetworkRecord> {
-    if (!storable(opts.name)) throw invalid(`invalid network name "${opts.name}": ${opts.name ? "berth's network names have no slash, do not start with a dot and are at most 255 bytes" : 'a name is needed'}`);
-    if (!isDefault && (opts.name === DEFAULT_NETWORK || PSEUDO_NETWORKS.includes(opts.name))) throw conflict(`network with name ${opts.name} already exists`);
-    const existing = this.byName(opts.name);
+  /** duplicate: another network may have the name (dockerd's CheckDuplicate=false before API 1.44). */
+  async create(opts: CreateNetwork, isDefault = false, duplicate = false): Promise<NetworkRecord> {
+    if (!opts.name || opts.name.includes('\0')) throw invalid(`invalid network name "${opts.name}": ${opts.name ? 'a NUL byte' : 'a name is needed'}`);
+    // dockerd's runconfig.IsPreDefinedNetwork names and its words (a 403, trailing space and all).
+    if (!isDefault && [DEFAULT_NETWORK, ...PSEUDO_NETWORKS, 'default'].includes(opts.name)) throw new BerthError('PermissionDenied', `operation is not permitted on predefined ${opts.name} network `);
+    const existing = this.byName(opts.name) ?? this.duplicates(opts.name)[0];
     // Two first uses of the default network at once: the other one made it meanwhile.
     if (existing && isDefault) return existing;
-    if (existing) throw conflict(`network with name ${opts.name} already exists`);
+    if (existing && !duplicate) throw conflict(`network with name ${opts.name} already exists`);
     checkDriverOptions(opts.options ?? {});
     const id = randomHex(32);
     const subnet = opts.subnet ? parseSubnet(opts.subnet) : undefined;
@@ -130,9 +168,20 @@ export class Networks {
     // Checked before the subnet is claimed: a refused create claims nothing.
     if (subnet && opts.ipRange) rangeBounds(subnet, opts.ipRange);
     const aux = subnet && opts.auxAddresses ? auxAddresses(subnet, opts.auxAddresses, opts.name) : [];
-    const chosen = this.claimSubnet(id, subnet);
+    const v6 = planIpv6(opts.enableIPv6 === true, opts.ipam6 ?? [], opts.name);
+    const noV6 = v6 && ipv6Unavailable();
+    if (noV6) throw new BerthError('FailedPrecondition', noV6);
+    if (v6) this.claimSubnet6(id, v6.subnet);
+    let chosen: Subnet;
+    try {
+      chosen = this.claimSubnet(id, subnet);
+    } catch (err) {
+      if (v6) this.unclaimName(claimName6(v6.subnet), id);
+      throw err;
+    }
     if (gateway !== undefined && (!contains(chosen, gateway) || gateway === chosen.base)) {
       this.unclaimSubnet(chosen, id);
+      if (v6) this.unclaimName(claimName6(v6.subnet), id);
       throw invalid(`gateway ${opts.gateway} is not a host address of ${formatSubnet(chosen)}`);
     }
     const given: IpamConfig | undefined = subnet && {
@@ -145,16 +194,24 @@ export class Networks {
       Labels: opts.labels ?? {}, Subnet: formatSubnet(chosen), Gateway: formatIp(gateway), Bridge: `${BRIDGE_PREFIX}${id.slice(0, 9)}`,
       Dns: !isDefault, Nat: true, ...(opts.options && Object.keys(opts.options).length ? { Options: opts.options } : {}),
       ...(given ? { Ipam: given } : {}), ...(opts.ipamOptions !== undefined ? { IpamOptions: opts.ipamOptions } : {}),
+      ...(opts.enableIPv6 ? { EnableIPv6: true } : {}), ...(v6 ? { Subnet6: formatSubnet6(v6.subnet), Gateway6: v6.gateway } : {}),
+      ...(opts.ipam6?.length ? { Ipam6: opts.ipam6 } : {}),
     };
-    this.reserve(rec, aux);
+    this.reserve(rec, [...aux, ...(v6?.aux ?? [])]);
     fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
     // The record first, then the name: a name always points at a record (a name whose record is
     // gone, left by a crash in the middle of a removal, is taken over).
     writeFileAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(rec), { durable: true });
-    if (!claim(path.join(this.dir, 'names'), opts.name, id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)))) {
+    const named = claim(path.join(this.dir, 'names'), nameKey(opts.name), id, (held) => !fs.existsSync(path.join(this.dir, `${held}.json`)));
+    if (!named && duplicate) {
+      fs.mkdirSync(path.join(this.dir, 'dups'), { recursive: true, mode: 0o700 });
+      writeFileAtomic(path.join(this.dir, 'dups', id), opts.name, { durable: true });
+    }
+    if (!named && !duplicate) {
       fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
       fs.rmSync(this.ipamDir(rec), { recursive: true, force: true });
       this.unclaimSubnet(chosen, id);
+      if (v6) this.unclaimName(claimName6(v6.subnet), id);
       // Two first uses of the default network at once: the other one made it.
       const other = isDefault ? this.byName(opts.name) : undefined;
       if (other) return other;
@@ -186,16 +243,31 @@ export class Networks {
       const claimed = liveClaims();
       const s = wanted ?? pickSubnet([...taken, ...claimed], routes);
       if (!s) throw conflict('no free subnet for a new network: every candidate overlaps a route or a network (choose one with --subnet)');
-      if (wanted && [...taken, ...claimed].some((t) => overlaps(t, wanted))) throw conflict(`subnet ${formatSubnet(wanted)} overlaps a subnet in use by another network`);
+      if (wanted && [...taken, ...claimed].some((t) => overlaps(t, wanted))) throw poolOverlaps();
       if (claim(CLAIMS, claimName(s), `${this.root.dir}\n${id}\n${selfHolder()}\n`, subnetClaimStale)) return s;
-      if (wanted) throw conflict(`subnet ${formatSubnet(wanted)} is in use by another network`);
+      if (wanted) throw poolOverlaps();
       // Another create took it a moment ago: the next listing has its claim.
     }
     throw conflict('no free subnet for a new network');
   }
 
+  /**
+   * An IPv6 subnet no other network of any root overlaps, claimed as IPv4 ones are (dockerd picks
+   * none by itself: the pool is always given). No host route check: dockerd makes none either.
+   */
+  private claimSubnet6(id: string, wanted: Subnet6): void {
+    fs.mkdirSync(CLAIMS, { recursive: true, mode: 0o700 });
+    const taken = [...this.list().flatMap((n) => (n.Subnet6 ? [parseSubnet6(n.Subnet6)] : [])), ...liveClaims6()];
+    if (taken.some((t) => overlaps6(t, wanted))) throw poolOverlaps();
+    if (!claim(CLAIMS, claimName6(wanted), `${this.root.dir}\n${id}\n${selfHolder()}\n`, subnetClaimStale)) throw poolOverlaps();
+  }
+
   private unclaimSubnet(s: Subnet, id: string): void {
-    dropIf(CLAIMS, claimName(s), (held) => held.split('\n')[1] === id);
+    this.unclaimName(claimName(s), id);
+  }
+
+  private unclaimName(name: string, id: string): void {
+    dropIf(CLAIMS, name, (held) => held.split('\n')[1] === id);
   }
 
   /** Removes a network no container uses: its rules, its bridge, its address allocations. */
@@ -205,7 +277,8 @@ export class Networks {
     if (!net) throw notFound(`network ${nameOrId} not found`);
     const holder = user(net.Id);
     if (holder) throw conflict(`error while removing network: network ${net.Name} id ${net.Id} has active endpoints (${holder})`);
-    release(path.join(this.dir, 'names'), net.Name, net.Id);
+    release(path.join(this.dir, 'names'), nameKey(net.Name), net.Id);
+    fs.rmSync(path.join(this.dir, 'dups', net.Id), { force: true });
     // Its DNS responder (ours: a pid with its start time) goes first: it listens on the bridge.
     const dns = readJsonFile<ProcessRef>(path.join(this.dir, 'dns', `${net.Id}.json`));
     if (dns && isAlive(dns)) process.kill(dns.pid, 'SIGTERM');
@@ -213,6 +286,7 @@ export class Networks {
     await this.releaseHost(net);
     fs.rmSync(this.ipamDir(net), { recursive: true, force: true });
     this.unclaimSubnet(parseSubnet(net.Subnet), net.Id);
+    if (net.Subnet6) this.unclaimName(claimName6(parseSubnet6(net.Subnet6)), net.Id);
     fs.rmSync(path.join(this.dir, `${net.Id}.json`), { force: true });
     return net;
   }
@@ -258,13 +332,17 @@ export class Networks {
   }
 
   /** The network as a CNI conflist: bridge with host-local IPAM, portmap for published ports, tuning for a fixed MAC. */
-  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean } = {}): NetConfList {
+  conflist(net: NetworkRecord, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean; fixedIp6?: boolean } = {}): NetConfList {
     return buildConflist(this.cniName(net), net, path.join(this.root.dir, 'networks', 'ipam'), opts);
   }
 }
 
 function claimName(s: Subnet): string {
   return formatSubnet(s).replace('/', '_');
+}
+
+function claimName6(s: Subnet6): string {
+  return formatSubnet6(s).replace('/', '_');
 }
 
 /**
@@ -278,12 +356,42 @@ function subnetClaimStale(held: string): boolean {
   if (!rootDir || !id) return true;
   const dir = path.join(rootDir, 'networks');
   const rec = readJsonFile<NetworkRecord>(path.join(dir, `${id}.json`));
-  return !rec || owner(path.join(dir, 'names'), rec.Name) !== id;
+  return !rec || (owner(path.join(dir, 'names'), nameKey(rec.Name)) !== id && !fs.existsSync(path.join(dir, 'dups', id)));
+}
+
+/** dockerd's words and status (403) for a pool that overlaps another network's (of any root here). */
+function poolOverlaps(): BerthError {
+  return new BerthError('PermissionDenied', 'Pool overlaps with other one on this address space');
+}
+
+function ambiguousName(name: string, n: number): never {
+  throw invalid(`network ${name} is ambiguous (${n} matches found based on name)`);
 }
 
 /** Subnets claimed by any root; stale claims are swept on the way. */
 function liveClaims(): Subnet[] {
-  const out: Subnet[] = [];
+  return liveClaimNames().filter((n) => !n.includes(':')).flatMap((n) => {
+    try {
+      return [parseSubnet(n.replace('_', '/'))];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function liveClaims6(): Subnet6[] {
+  return liveClaimNames().filter((n) => n.includes(':')).flatMap((n) => {
+    try {
+      return [parseSubnet6(n.replace('_', '/'))];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The names of the live subnet claims of every root (IPv4 and IPv6). */
+function liveClaimNames(): string[] {
+  const out: string[] = [];
   let names: string[] = [];
   try {
     names = fs.readdirSync(CLAIMS);
@@ -294,9 +402,7 @@ function liveClaims(): Subnet[] {
     if (n.startsWith('.')) continue;
     dropIf(CLAIMS, n, subnetClaimStale);
     if (owner(CLAIMS, n) === undefined) continue;
-    try {
-      out.push(parseSubnet(n.replace('_', '/')));
-    } catch {}
+    out.push(n);
   }
   return out;
 }
@@ -306,10 +412,11 @@ function liveClaims(): Subnet[] {
  * MAC, portmap without published ports): each is a process to start on ADD and on DEL. The
  * attachment keeps its conflist, so its DEL runs exactly the plugins its ADD ran.
  */
-export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean }): NetConfList {
+export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: string, opts: { mac?: boolean; ports?: boolean; fixedIp?: boolean; fixedIp6?: boolean }): NetConfList {
   // An address asked for (--ip) may be anywhere in the subnet, as dockerd allows, not only in
   // the IPRange dynamic ones come from: host-local takes a requested address only within its range.
   const bounds = net.Ipam?.IPRange && !opts.fixedIp ? rangeBounds(parseSubnet(net.Subnet), net.Ipam.IPRange) : {};
+  const v6 = range6(net, opts.fixedIp6 === true);
   const { mtu } = checkDriverOptions(net.Options ?? {});
   const plugins: NetConfList['plugins'] = [
     {
@@ -318,8 +425,8 @@ export function buildConflist(name: string, net: NetworkRecord, ipamDataDir: str
       capabilities: { ips: true },
       ipam: {
         type: 'host-local', dataDir: ipamDataDir,
-        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...bounds }]],
-        routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
+        ranges: [[{ subnet: net.Subnet, gateway: net.Gateway, ...bounds }], ...(v6 ? [[v6]] : [])],
+        routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }, ...(v6 ? [{ dst: '::/0' }] : [])],
       },
     },
   ];

@@ -154,16 +154,22 @@ export class TestRoot {
     try {
       for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes(`berth-${this.key}-`)) found.push(l);
     } catch {}
-    // A network's own NAT rule stays while the network does; per-container rules must all go.
+    // A network's own NAT rule stays while the network does; per-container rules must all go
+    // (ip6tables' too: a network with IPv6 has its rules there as well).
     const networkRules = this.networkIds().map((id) => `--comment berth-${this.key}-${id.slice(0, 12)} -j MASQUERADE`);
-    for (const table of ['nat', 'filter']) {
-      const rules = execFileSync('iptables-save', ['-t', table], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      found.push(...rules.split('\n').filter((l) => l.includes(`berth-${this.key}-`) && !networkRules.some((r) => l.endsWith(r))));
+    for (const save of ['iptables-save', 'ip6tables-save']) {
+      for (const table of ['nat', 'filter']) {
+        let rules = '';
+        try {
+          rules = execFileSync(save, ['-t', table], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        } catch {} // no ip6tables here: no IPv6 network could have been made either
+        found.push(...rules.split('\n').filter((l) => l.includes(`berth-${this.key}-`) && !networkRules.some((r) => l.endsWith(r))));
+      }
     }
     const ipam = path.join(this.dir, 'networks', 'ipam');
     try {
       for (const net of fs.readdirSync(ipam)) {
-        for (const f of fs.readdirSync(path.join(ipam, net))) if (/^\d+\.\d+\.\d+\.\d+$/.test(f)) found.push(path.join(ipam, net, f));
+        for (const f of fs.readdirSync(path.join(ipam, net))) if (/^\d+\.\d+\.\d+\.\d+$/.test(f) || /^[0-9a-f:]*:[0-9a-f:]*$/.test(f)) found.push(path.join(ipam, net, f));
       }
     } catch {}
     const dnsDir = path.join(this.dir, 'networks', 'dns');

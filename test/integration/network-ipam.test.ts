@@ -72,15 +72,56 @@ describe('network IPAM config and links on user networks', { skip }, () => {
     assert.equal((await d.docker(['network', 'rm', 'linked'])).code, 0);
   });
 
-  test('a network name with a space is taken, used and removed (dockerd takes any name it can store); a slash is refused', async () => {
+  test('any name dockerd takes (a space, a slash, a leading dot, 300 characters) is taken, used, listed and removed with the docker CLI', async () => {
     const made = await d.docker(['network', 'create', 'with space']);
     assert.equal(made.code, 0, made.stderr);
     const ran = await d.docker(['run', '--rm', '--network', 'with space', 'busybox', 'true']);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal((await d.docker(['network', 'inspect', '-f', '{{.Name}}', 'with space'])).stdout, 'with space\n');
     assert.equal((await d.request('DELETE', `/v1.41/networks/${encodeURIComponent('with space')}`)).status, 204);
-    const slash = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'a/b' }));
-    assert.equal(slash.status, 400, slash.body);
+    const odd = ['a/b', '.hidden', 'n'.repeat(300)];
+    for (const n of odd) {
+      const r = await d.docker(['network', 'create', n]);
+      assert.equal(r.code, 0, `${n}: ${r.stderr}`);
+      // The docker CLI puts the name in the path as it is: /networks/a/b.
+      assert.equal((await d.docker(['network', 'inspect', '-f', '{{.Name}}', n])).stdout, `${n}\n`);
+      const run = await d.docker(['run', '--rm', '--network', n, 'busybox', 'true']);
+      assert.equal(run.code, 0, `${n}: ${run.stderr}`);
+    }
+    assert.equal((await d.docker(['run', '-d', '--name', 'oddc', 'busybox', 'sleep', '60'])).code, 0);
+    assert.equal((await d.docker(['network', 'connect', 'a/b', 'oddc'])).code, 0);
+    assert.equal((await d.docker(['network', 'disconnect', 'a/b', 'oddc'])).code, 0);
+    await d.docker(['rm', '-f', 'oddc']);
+    const listed = (await d.docker(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n');
+    for (const n of odd) assert.ok(listed.includes(n), n);
+    assert.equal((await d.docker(['network', 'rm', ...odd])).code, 0);
+    assert.equal((await d.request('GET', '/v1.41/networks/a/b')).status, 404);
+    assert.equal((await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: '' }))).status, 400);
+  });
+
+  test('the predefined networks cannot be made or removed: dockerd 20.10\'s 403s and words', async () => {
+    for (const n of ['bridge', 'host', 'none', 'default']) {
+      const made = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: n }));
+      assert.equal(made.status, 403, made.body);
+      assert.equal(JSON.parse(made.body).message, `operation is not permitted on predefined ${n} network `);
+    }
+    for (const n of ['bridge', 'host', 'none']) {
+      const rm = await d.request('DELETE', `/v1.41/networks/${n}`);
+      assert.equal(rm.status, 403, rm.body);
+      assert.equal(JSON.parse(rm.body).message, `${n} is a pre-defined network and cannot be removed`);
+    }
+  });
+
+  test('an IPv4 pool overlapping another network\'s and two IPv4 pools are dockerd\'s 403s', async () => {
+    assert.equal((await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'ov1', IPAM: { Config: [{ Subnet: '10.231.0.0/16' }] } }))).status, 201);
+    const over = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'ov2', IPAM: { Config: [{ Subnet: '10.231.5.0/24' }] } }));
+    assert.equal(over.status, 403, over.body);
+    assert.equal(JSON.parse(over.body).message, 'Pool overlaps with other one on this address space');
+    const two = await d.request('POST', '/v1.41/networks/create', JSON.stringify({ Name: 'ov3', IPAM: { Config: [{ Subnet: '10.232.0.0/16' }, { Subnet: '10.233.0.0/16' }] } }));
+    assert.equal(two.status, 403, two.body);
+    assert.equal(JSON.parse(two.body).message, "bridge driver doesn't support multiple subnets");
+    assert.notEqual((await root.run(['network', 'create', '--subnet', '10.232.0.0/16', '--subnet', '10.233.0.0/16', 'ov4'])).code, 0);
+    assert.equal((await d.docker(['network', 'rm', 'ov1'])).code, 0);
   });
 
   test('berth network create --ip-range --aux-address: the same config, as the docker CLI gives it', async () => {

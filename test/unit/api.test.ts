@@ -44,12 +44,12 @@ test('a docker CLI create body becomes create options', () => {
 test('network settings of a create body reach the engine', () => {
   const o = createOptions({
     Image: 'b', ExposedPorts: { '53/udp': {} }, HostConfig: { NetworkMode: 'app', PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Dns: ['10.0.0.1'], ExtraHosts: ['h:10.0.0.2'] },
-    NetworkingConfig: { EndpointsConfig: { app: { Aliases: ['web'], IPAMConfig: { IPv4Address: '10.5.0.9' } } } },
+    NetworkingConfig: { EndpointsConfig: { app: { Aliases: ['web'], IPAMConfig: { IPv4Address: '10.5.0.9', IPv6Address: 'fd00::9' } } } },
   }, null);
   assert.equal(o.host!.NetworkMode, 'app');
   assert.deepEqual(o.host!.PortBindings, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
   assert.deepEqual(o.expose, ['53/udp']);
-  assert.deepEqual(o.endpoint, { Aliases: ['web'], IPv4Address: '10.5.0.9', MacAddress: undefined, DriverOpts: undefined, LinkLocalIPs: undefined, Links: undefined });
+  assert.deepEqual(o.endpoint, { Aliases: ['web'], IPv4Address: '10.5.0.9', IPv6Address: 'fd00::9', MacAddress: undefined, DriverOpts: undefined, LinkLocalIPs: undefined, Links: undefined });
   assert.equal(createOptions({ Image: 'b' }, null).host!.NetworkMode, 'default');
 });
 

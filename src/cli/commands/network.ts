@@ -1,6 +1,7 @@
 // berth network create|ls|inspect|rm|prune|connect|disconnect, and berth port.
 import { invalid } from '../../core/errors.ts';
 import { portLines } from '../../network/ports.ts';
+import { splitPools } from '../../network/ipam-config.ts';
 import { labels, parseArgs } from '../args.ts';
 import { NETWORK_LIST, networkContext } from '../contexts.ts';
 import type { Context } from '../context.ts';
@@ -40,20 +41,26 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
   switch (sub) {
     case 'create': {
       const { flags, positionals } = parseArgs(rest, [
-        { name: 'subnet', type: 'string' }, { name: 'gateway', type: 'string' }, { name: 'internal', type: 'bool' },
+        { name: 'subnet', type: 'list' }, { name: 'gateway', type: 'list' }, { name: 'internal', type: 'bool' },
         { name: 'label', short: 'l', type: 'list' }, { name: 'driver', short: 'd', type: 'string' }, { name: 'opt', short: 'o', type: 'list' },
-        { name: 'ipv6', type: 'bool' }, { name: 'ip-range', type: 'string' }, { name: 'aux-address', type: 'list' },
+        { name: 'ipv6', type: 'bool' }, { name: 'ip-range', type: 'list' }, { name: 'aux-address', type: 'list' },
       ]);
-      if (flags.get('ipv6')) throw invalid('IPv6 networks are not supported by berth: its networks are IPv4 only (EnableIPv6, an IPv6 subnet)');
       if (positionals.length !== 1) throw invalid('"berth network create" requires exactly 1 argument.');
       const driver = flags.get('driver') as string | undefined;
       if (driver && driver !== 'bridge') throw invalid(`network driver "${driver}" is not available: only "bridge"`);
+      // An IPv4 and an IPv6 pool at most; a gateway or range goes with the subnet of its family.
+      const v6 = (s: string) => s.includes(':');
+      const pick = (name: string, six: boolean) => ((flags.get(name) as string[] | undefined) ?? []).find((x) => v6(x) === six);
+      splitPools(((flags.get('subnet') as string[] | undefined) ?? []).map((x) => ({ Subnet: x }))); // one IPv4 pool at most
+      const subnet6 = pick('subnet', true);
       const net = await (await admin()).create({
-        name: positionals[0], subnet: flags.get('subnet') as string | undefined, gateway: flags.get('gateway') as string | undefined,
+        name: positionals[0], subnet: pick('subnet', false), gateway: pick('gateway', false),
         internal: flags.get('internal') === true, labels: labels(flags.get('label') as string[] | undefined),
         options: labels(flags.get('opt') as string[] | undefined),
-        ipRange: flags.get('ip-range') as string | undefined, auxAddresses: flags.get('aux-address') ? labels(flags.get('aux-address') as string[]) : undefined,
+        ipRange: pick('ip-range', false), auxAddresses: flags.get('aux-address') ? labels(flags.get('aux-address') as string[]) : undefined,
         ipamOptions: {}, // the docker CLI sends none: dockerd's inspect shows {}
+        enableIPv6: flags.get('ipv6') === true,
+        ipam6: subnet6 ? [{ Subnet: subnet6, ...(pick('gateway', true) ? { Gateway: pick('gateway', true) } : {}), ...(pick('ip-range', true) ? { IPRange: pick('ip-range', true) } : {}) }] : [],
       });
       ctx.out(net.Id + '\n');
       return 0;
@@ -95,9 +102,9 @@ export async function network(ctx: Context, argv: string[]): Promise<number> {
       return 0;
     }
     case 'connect': {
-      const { flags, positionals } = parseArgs(rest, [{ name: 'alias', type: 'list' }, { name: 'ip', type: 'string' }]);
+      const { flags, positionals } = parseArgs(rest, [{ name: 'alias', type: 'list' }, { name: 'ip', type: 'string' }, { name: 'ip6', type: 'string' }]);
       if (positionals.length !== 2) throw invalid('"berth network connect" requires exactly 2 arguments.');
-      await (await admin()).connect(positionals[0], positionals[1], { aliases: flags.get('alias') as string[] | undefined, ip: flags.get('ip') as string | undefined });
+      await (await admin()).connect(positionals[0], positionals[1], { aliases: flags.get('alias') as string[] | undefined, ip: flags.get('ip') as string | undefined, ip6: flags.get('ip6') as string | undefined });
       return 0;
     }
     case 'disconnect': {

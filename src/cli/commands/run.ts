@@ -174,7 +174,7 @@ export function createOptions(flags: Map<string, string | boolean | string[]>, p
     healthcheck: healthcheck(flags),
     run: verb === 'run',
     expose: Object.keys(bindings),
-    endpoint: { Aliases: list('network-alias'), IPv4Address: str('ip'), MacAddress: str('mac-address') },
+    endpoint: { Aliases: list('network-alias'), IPv4Address: str('ip'), IPv6Address: str('ip6'), MacAddress: str('mac-address') },
     labels: labels(flags.get('label') as string[] | undefined),
     host: {
       AutoRemove: flags.get('rm') === true,

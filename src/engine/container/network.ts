@@ -33,7 +33,7 @@ export async function checkNetwork(ctx: Ctx, host: HostConfig, opts: CreateOptio
   }
   if (mode.kind === 'ns') checkNetns(mode.path);
   if (mode.kind !== 'network') {
-    if (ep.Aliases?.length || ep.IPv4Address || ep.MacAddress) throw invalid(`--network-alias, --ip and --mac-address need a network, not "${host.NetworkMode}"`);
+    if (ep.Aliases?.length || ep.IPv4Address || ep.IPv6Address || ep.MacAddress) throw invalid(`--network-alias, --ip and --mac-address need a network, not "${host.NetworkMode}"`);
     if (mode.kind !== 'container' && mode.kind !== 'ns') host.NetworkMode = mode.kind;
     // docker discards published ports without a network of the container's own.
     host.PortBindings = {};
@@ -49,10 +49,15 @@ export async function checkNetwork(ctx: Ctx, host: HostConfig, opts: CreateOptio
     (await import('../../network/cidr.ts')).parseIp(ep.IPv4Address);
     if (name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
   }
+  if (ep.IPv6Address) {
+    (await import('../../network/cidr6.ts')).parseIp6(ep.IPv6Address);
+    if (name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
+  }
+  if (net) (await import('../../network/ipam-config.ts')).checkRequestedIps(net, ep.IPv4Address, ep.IPv6Address);
   if (ep.Aliases?.length && name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
   if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw invalid(`invalid MAC address: ${ep.MacAddress}`);
   const kept = { ...(ep.DriverOpts ? { DriverOpts: ep.DriverOpts } : {}), ...(ep.LinkLocalIPs?.length ? { LinkLocalIPs: ep.LinkLocalIPs } : {}), ...(ep.Links?.length ? { Links: ep.Links } : {}) };
-  return { [name]: { Aliases: ep.Aliases ?? [], ...(ep.IPv4Address ? { IPv4Address: ep.IPv4Address } : {}), ...(ep.MacAddress ? { MacAddress: ep.MacAddress.toLowerCase() } : {}), ...kept } };
+  return { [name]: { Aliases: ep.Aliases ?? [], ...(ep.IPv4Address ? { IPv4Address: ep.IPv4Address } : {}), ...(ep.IPv6Address ? { IPv6Address: ep.IPv6Address } : {}), ...(ep.MacAddress ? { MacAddress: ep.MacAddress.toLowerCase() } : {}), ...kept } };
 }
 
 /**
@@ -88,7 +93,7 @@ export async function setupNetwork(ctx: Ctx, record: ContainerRecord, undo: Undo
   const sandboxes = await ctx.host.sandboxes();
   const endpoints = [];
   for (const [name, spec] of Object.entries(record.Endpoints ?? { [mode.name]: { Aliases: [] } })) {
-    endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, names: peerNames(record), links: networkLinks(record, name, spec.Links), ip: spec.IPv4Address, mac: spec.MacAddress });
+    endpoints.push({ net: await sandboxes.networks.get(name), aliases: spec.Aliases, names: peerNames(record), links: networkLinks(record, name, spec.Links), ip: spec.IPv4Address, ip6: spec.IPv6Address, mac: spec.MacAddress });
   }
   let bindings = record.HostConfig.PortBindings ?? {};
   if (record.HostConfig.PublishAllPorts) bindings = (await import('../../network/ports.ts')).publishAll(bindings, Object.keys(record.Config.ExposedPorts ?? {}));
@@ -116,7 +121,7 @@ export function writeNetworkView(ctx: Ctx, record: ContainerRecord, sb: SandboxR
   const dir = ctx.store.cdir(record.Id);
   const views = sandboxes.views(sb);
   const first = Object.values(views)[0];
-  const self = first?.IPAddress ? { ip: first.IPAddress, names: [record.Config.Hostname] } : undefined;
+  const self = first?.IPAddress ? { ip: first.IPAddress, ip6: first.GlobalIPv6Address || undefined, names: [record.Config.Hostname] } : undefined;
   // In place: a running container has this very file (inode) bind-mounted.
   // Links whose container is gone or stopped since (a later network connect) are left out.
   const links = linkHosts(record.HostConfig.Links ?? [], (name) => {
