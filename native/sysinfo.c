@@ -18,6 +18,7 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,9 +161,14 @@ static void view_loads(const char *cpu_join, pid_t pid, unsigned long loads[3]) 
     _exit(0);
   }
   close(p[1]);
+  /* At most 200 ms, then it is killed (if not gone already): a child that joined a frozen cgroup
+   * (v2: a paused container) would wait for its thaw, one reading a stuck lxcfs for its answer,
+   * and the monitor must not. SIGKILL ends a frozen process and a FUSE request all the same. */
   ssize_t n = 0, r;
-  while (c > 0 && n < (ssize_t)sizeof buf - 1 && ((r = read(p[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR))) if (r > 0) n += r;
+  struct pollfd pf = { p[0], POLLIN, 0 };
+  while (c > 0 && n < (ssize_t)sizeof buf - 1 && poll(&pf, 1, 200) > 0 && ((r = read(p[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR))) if (r > 0) n += r;
   close(p[0]);
+  if (c > 0) kill(c, SIGKILL);
   if (c > 0) while (waitpid(c, NULL, 0) < 0 && errno == EINTR) {}
   if (n <= 0) return;
   buf[n] = '\0';
