@@ -151,7 +151,7 @@ export async function acquireViews(user: string, bind: ViewBinder, dir = lxcfsDi
     if (code === 'ENOENT') fs.mkdirSync(mine, { recursive: true, mode: 0o755 });
     else if (code !== 'EEXIST') throw err;
   }
-  holdViews(user, selfRef(), dir);
+  writeHolder(dir, user, selfRef(), '');
   const from = serving(dir) ?? await locked(dir, () => serving(dir) ?? bringUp(dir, bind));
   if (typeof from === 'string') return { from, user: mine, release: releaseArgv(dir, '') };
   fs.rmSync(mine, { recursive: true, force: true });
@@ -164,13 +164,24 @@ export async function acquireViews(user: string, bind: ViewBinder, dir = lxcfsDi
  * while that process runs. A user given back meanwhile gets no holder.
  */
 export function holdViews(user: string, holder: ProcessRef, containerDir = '', dir = lxcfsDir()): void {
-  const holders = path.join(dir, 'holders');
-  fs.mkdirSync(holders, { recursive: true, mode: 0o755 });
-  if (!fs.existsSync(path.join(dir, 'users', user))) return;
+  if (fs.existsSync(path.join(dir, 'users', user))) writeHolder(dir, user, holder, containerDir);
+}
+
+function writeHolder(dir: string, user: string, holder: ProcessRef, containerDir: string): void {
+  // A line (sh's read wants its newline); a container directory with a space is left out.
+  const file = path.join(dir, 'holders', user);
+  const line = `${holder.pid} ${holder.start}${/\s/.test(containerDir) ? '' : ` ${containerDir}`}\n`;
   try {
-    // A line (sh's read wants its newline); a container directory with a space is left out.
-    writeFileAtomic(path.join(holders, user), `${holder.pid} ${holder.start}${/\s/.test(containerDir) ? '' : ` ${containerDir}`}\n`);
-  } catch {} // swept as holderless meanwhile: the user counts while young, and the monitor ends it
+    writeFileAtomic(file, line);
+  } catch (err) {
+    // Not written (a full disk): the user counts as holderless, and its monitor ends it.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    // The first user ever (holders/ is made on demand: a start where it exists pays nothing for it).
+    fs.mkdirSync(path.join(dir, 'holders'), { recursive: true, mode: 0o755 });
+    try {
+      writeFileAtomic(file, line);
+    } catch {}
+  }
 }
 
 /**
