@@ -151,7 +151,7 @@ export async function acquireViews(user: string, bind: ViewBinder, dir = lxcfsDi
     if (code === 'ENOENT') fs.mkdirSync(mine, { recursive: true, mode: 0o755 });
     else if (code !== 'EEXIST') throw err;
   }
-  writeHolder(dir, user, selfRef(), '');
+  writeHolder(dir, user, selfRef(), '', false);
   const from = serving(dir) ?? await locked(dir, () => serving(dir) ?? bringUp(dir, bind));
   if (typeof from === 'string') return { from, user: mine, release: releaseArgv(dir, '') };
   fs.rmSync(mine, { recursive: true, force: true });
@@ -164,16 +164,24 @@ export async function acquireViews(user: string, bind: ViewBinder, dir = lxcfsDi
  * while that process runs. A user given back meanwhile gets no holder.
  */
 export function holdViews(user: string, holder: ProcessRef, containerDir = '', dir = lxcfsDir()): void {
-  if (fs.existsSync(path.join(dir, 'users', user))) writeHolder(dir, user, holder, containerDir);
+  if (fs.existsSync(path.join(dir, 'users', user))) writeHolder(dir, user, holder, containerDir, true);
 }
 
-function writeHolder(dir: string, user: string, holder: ProcessRef, containerDir: string): void {
-  // A line (sh's read wants its newline); a container directory with a space is left out.
+/**
+ * The holder's line (sh's read wants its newline; a container directory with a space is left
+ * out). A new holder (a start's) is one exclusive create and write: a reader meets no file, an
+ * empty one (holderless: it counts) or the whole line, never a part of it, and the start saves a
+ * rename; an existing one (a start's, for its monitor) is replaced atomically.
+ */
+function writeHolder(dir: string, user: string, holder: ProcessRef, containerDir: string, replace: boolean): void {
   const file = path.join(dir, 'holders', user);
   const line = `${holder.pid} ${holder.start}${/\s/.test(containerDir) ? '' : ` ${containerDir}`}\n`;
   try {
-    writeFileAtomic(file, line);
+    if (replace) writeFileAtomic(file, line);
+    else fs.writeFileSync(file, line, { flag: 'wx' });
   } catch (err) {
+    // A start's holder left by an earlier start of the same container that was killed.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return writeHolder(dir, user, holder, containerDir, true);
     // Not written (a full disk): the user counts as holderless, and its monitor ends it.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
     // The first user ever (holders/ is made on demand: a start where it exists pays nothing for it).
