@@ -150,9 +150,11 @@ static int step_mountin(char **f, int bind) {
   /* mountin SRC TARGET FSTYPE FLAGS DATA | bindin SRC TARGET FLAGS KIND | treein SRC TARGET FLAGS KIND */
   unsigned long flags = (unsigned long)num(bind ? f[3] : f[4]);
   char kind = bind ? f[4][0] : 'd';
-  /* KIND "?": like the source (an OCI bundle's mounts do not say). */
-  struct stat sst;
-  if (kind == '?') kind = stat(f[1], &sst) == 0 && !S_ISDIR(sst.st_mode) ? 'f' : 'd';
+  /* KIND "?": like the source (an OCI bundle's mounts do not say). Its type never changes, so
+   * the cached one does (AT_STATX_DONT_SYNC): no round trip to a FUSE or network filesystem's
+   * server for it (the resource views' lxcfs files would each cost one, per start). */
+  struct statx sst;
+  if (kind == '?') kind = statx(AT_FDCWD, f[1], AT_STATX_DONT_SYNC, STATX_TYPE, &sst) == 0 && !S_ISDIR(sst.stx_mode) ? 'f' : 'd';
   /* System mounts (proc, sys, dev...) must not sit on a symlink at all: an image whose /proc
    * is a symlink is refused rather than followed. */
   int fd = target_in_root(f[2], kind, bind ? 0 : RESOLVE_NO_SYMLINKS);

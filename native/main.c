@@ -7,6 +7,7 @@
  *   layer mount|umount ...   layer images mounted on their directories, or unmounted (layers.c).
  *   peerread MS   waits until the peer of the socket on fd 0 has read what we sent (peerread.c).
  *   sysinfo VERSION MEMDIR MEMROOT PIDSDIR [REAPER]   the sysinfo a container would get, as JSON (sysinfo.c).
+ *   views MNT DIR FILE...   the resource views' files of an lxcfs, prepared for containers to bind (views.c).
  * Run as docker-init (bound into a container for --init): the container's init (init.c). */
 #include "shim.h"
 #include <errno.h>
@@ -33,6 +34,7 @@ int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "layer")) return layers_main(argc - 2, argv + 2);
   if (argc >= 3 && !strcmp(argv[1], "peerread")) return peerread_main(argv[2]);
   if (argc >= 6 && !strcmp(argv[1], "sysinfo")) return sysinfo_main(argc - 2, argv + 2);
-  fprintf(stderr, "usage: berth-shim run | fsops DIR | xattrs DIR | netns add|del PATH | layer mount|umount ... | peerread MS | sysinfo ...\n");
+  if (argc >= 2 && !strcmp(argv[1], "views")) return views_main(argc - 2, argv + 2);
+  fprintf(stderr, "usage: berth-shim run | fsops DIR | xattrs DIR | netns add|del PATH | layer mount|umount ... | peerread MS | sysinfo ... | views ...\n");
   return 125;
 }

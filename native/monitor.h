@@ -48,6 +48,7 @@ struct sysinfo;
 struct sysinfo_view {
   int on, version;
   const char *mem, *memroot, *pids;
+  const char *cpu; /* the file that joins the container's cpu cgroup (loads as lxcfs keeps them); NULL: the host's loads */
   pid_t reaper;  /* whose age is the uptime: 0 our init, -1 none (the host's pid namespace) */
   int listener;  /* the seccomp listener; -1 when none */
   int opened, memfd[16], nmem, pidsfd; /* the cgroup directories, opened at the first answer */

@@ -139,6 +139,8 @@ int init_main(int argc, char **argv);
 
 /* sysinfo.c: the monitor's sysinfo answer for a cgroup, printed (tests). */
 int sysinfo_main(int argc, char **argv);
+/* views.c: the resource views' files of an lxcfs, bound once for every start to bind from. */
+int views_main(int argc, char **argv);
 
 /* peerread.c */
 int peerread_main(const char *ms);

@@ -20,6 +20,7 @@ static const struct step_def steps[] = {
   { "health", 6, 6, STEP_PARENT, NULL },
   { "handoff", 1, 1, STEP_PARENT, NULL },
   { "sysinfo", 4, 5, STEP_PARENT, NULL },
+  { "sysloads", 1, 1, STEP_PARENT, NULL },
   /* The monitor, while the container runs and after it exited. */
   { "winsize", 1, 1, STEP_MONITOR, NULL },
   { "nodetach", 1, 1, STEP_MONITOR, NULL },

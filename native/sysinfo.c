@@ -1,13 +1,16 @@
 /* sysinfo(2) as the container sees it, served by the monitor through seccomp user notification
  * (as Incus does): the init installs a filter that sends sysinfo here (`notify` step) and hands
  * us its listener; we answer with the totals of the container's cgroup, the numbers lxcfs puts
- * in its /proc/meminfo and /proc/uptime, so that `free` and `uptime` agree with those files.
+ * in its /proc/meminfo and /proc/uptime, and the load averages of its /proc/loadavg, so that
+ * `free` and `uptime` agree with those files.
  * Any doubt (the caller is gone, a file is missing, its memory cannot be written) lets the real
  * syscall run instead (SECCOMP_USER_NOTIF_FLAG_CONTINUE): the host's numbers, never an error.
  *
  * sysinfo VERSION MEMDIR MEMROOT PIDSDIR [REAPER]: the cgroup version (file names differ), the
  * container's memory cgroup and its hierarchy's root (limits are the lowest on the way up), the
- * pids cgroup ("" if none), and the process whose age is the uptime (default: our init). */
+ * pids cgroup ("" if none), and the process whose age is the uptime (default: our init).
+ * sysloads CPUJOIN: the file that joins the container's cpu cgroup (view_loads); without it,
+ * or with the host's pid namespace (REAPER -1), the loads are the host's. */
 #define _GNU_SOURCE
 #include "monitor.h"
 #include <errno.h>
@@ -15,14 +18,17 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,11 +124,71 @@ static long age_of(pid_t pid) {
   return age < 0 ? 0 : age;
 }
 
+/* "1.05" as sysinfo's fixed point (1/65536ths), rounded up so that a reader's two decimals
+ * ((x & 0xffff) * 100 >> 16, as busybox and procps print them) come out as the text's. */
+static unsigned long load_of(const char *s, char **end) {
+  unsigned long whole = strtoul(s, end, 10), hundredths = 0;
+  const char *f = *end;
+  if (*f == '.') {
+    f++;
+    for (int k = 0; k < 2; k++) hundredths = hundredths * 10 + (*f >= '0' && *f <= '9' ? (unsigned long)(*f++ - '0') : 0);
+    while (*f >= '0' && *f <= '9') f++;
+  }
+  *end = (char *)f;
+  return (whole << 16) + (hundredths * 65536 + 99) / 100;
+}
+
+/* The container's load averages as its own /proc/loadavg shows them: lxcfs (-l) keeps a load per
+ * cpu cgroup and answers a reader in the host's pid namespace with its own cgroup's (one in a
+ * container's with the container's), so a child of ours joins the container's cpu cgroup and
+ * reads that file through the container's root (`pid`'s); without lxcfs there the file is the
+ * kernel's, whose loads are the host's, as sysinfo's already are. The child, short-lived,
+ * is not dumpable (nobody attaches to a process of the host's with our privileges). Any doubt
+ * (the cgroup or the container gone) leaves `loads` as they are: the host's. */
+static void view_loads(const char *cpu_join, pid_t pid, unsigned long loads[3]) {
+  char file[64], buf[128];
+  snprintf(file, sizeof file, "/proc/%d/root/proc/loadavg", (int)pid);
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return;
+  pid_t c = fork();
+  if (c == 0) {
+    close(p[0]);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    int j = open(cpu_join, O_WRONLY | O_CLOEXEC), fd = -1;
+    ssize_t n = -1;
+    if (j >= 0 && write(j, "0", 1) == 1 && (fd = open(file, O_RDONLY | O_CLOEXEC)) >= 0) n = read(fd, buf, sizeof buf - 1);
+    if (n > 0 && write(p[1], buf, (size_t)n) < 0) {}
+    _exit(0);
+  }
+  close(p[1]);
+  /* At most 200 ms, then it is killed (if not gone already): a child that joined a frozen cgroup
+   * (v2: a paused container) would wait for its thaw, one reading a stuck lxcfs for its answer,
+   * and the monitor must not. SIGKILL ends a frozen process and a FUSE request all the same. */
+  ssize_t n = 0, r;
+  struct pollfd pf = { p[0], POLLIN, 0 };
+  while (c > 0 && n < (ssize_t)sizeof buf - 1 && poll(&pf, 1, 200) > 0 && ((r = read(p[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR))) if (r > 0) n += r;
+  close(p[0]);
+  if (c > 0) kill(c, SIGKILL);
+  if (c > 0) while (waitpid(c, NULL, 0) < 0 && errno == EINTR) {}
+  if (n <= 0) return;
+  buf[n] = '\0';
+  unsigned long l[3];
+  char *s = buf, *end;
+  for (int i = 0; i < 3; i++) {
+    while (*s == ' ') s++;
+    if (*s < '0' || *s > '9') return;
+    l[i] = load_of(s, &end);
+    s = end;
+  }
+  memcpy(loads, l, sizeof l);
+}
+
 int sysinfo_fill(struct sysinfo_view *v, pid_t init, struct sysinfo *si) {
   if (sysinfo(si) < 0) return -1;
   view_open(v);
   int mem = v->nmem ? v->memfd[0] : -1;
-  /* Loads stay the host's, as lxcfs's loadavg would need its own sampling. */
+  pid_t whose = v->reaper > 0 ? v->reaper : init;
+  if (v->cpu && v->reaper >= 0) view_loads(v->cpu, whose, si->loads);
   uint64_t unit = si->mem_unit ? si->mem_unit : 1;
   uint64_t host_ram = (uint64_t)si->totalram * unit, host_swap = (uint64_t)si->totalswap * unit;
   int v2 = v->version == 2;
@@ -152,7 +218,7 @@ int sysinfo_fill(struct sysinfo_view *v, pid_t init, struct sysinfo *si) {
   }
   uint64_t procs;
   if (read_u64(v->pidsfd, "pids.current", &procs) == 0) si->procs = (unsigned short)(procs > 65535 ? 65535 : procs);
-  long age = age_of(v->reaper > 0 ? v->reaper : init);
+  long age = age_of(whose);
   if (v->reaper >= 0 && age >= 0) si->uptime = age;
   return 0;
 }
@@ -171,6 +237,8 @@ int sysinfo_setup(struct sysinfo_view *v, struct plan *p) {
     /* REAPER: a pid, or -1 for the host's pid namespace (its uptime is the host's). */
     v->reaper = r->n > 5 ? (pid_t)num(r->f[5]) : 0;
   }
+  for (int i = 0; i < p->n; i++)
+    if (!strcmp(p->r[i].f[0], "sysloads") && p->r[i].n >= 2) v->cpu = p->r[i].f[1];
   return v->on;
 }
 

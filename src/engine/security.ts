@@ -108,6 +108,10 @@ export async function sysinfoProgram(cacheDir: string): Promise<string | undefin
   return hex || undefined;
 }
 
+// The kernel and the sources' mtimes, looked up once per process (a start reads two programs).
+let sources: string | undefined;
+const sourcesKey = () => (sources ??= [os.release(), ...SOURCES.map((s) => fs.statSync(s).mtimeMs)].join('|'));
+
 /**
  * A program compiled once and then read from the cache: loading the compiler and its syscall
  * table costs milliseconds per start, reading the file back microseconds. The key covers
@@ -115,7 +119,7 @@ export async function sysinfoProgram(cacheDir: string): Promise<string | undefin
  * or edit recompiles), the kernel, and what the caller adds (the capabilities).
  */
 async function cachedProgram(cacheDir: string, name: string, parts: string[], compile: () => Promise<string>): Promise<string> {
-  const key = [...parts, os.release(), ...SOURCES.map((s) => fs.statSync(s).mtimeMs)].join('|');
+  const key = [...parts, sourcesKey()].join('|');
   const file = path.join(cacheDir, `seccomp-${name}-${fnv64(key)}.hex`);
   try {
     return fs.readFileSync(file, 'utf8');

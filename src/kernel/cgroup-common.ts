@@ -59,13 +59,15 @@ export interface CgroupPaths {
 /**
  * Where a container's totals are read as it runs (the monitor's sysinfo answers, native/sysinfo.c):
  * its memory cgroup and the root of that hierarchy (limits up to there bind), and its pids
- * cgroup; "" where the hierarchy is missing.
+ * cgroup; "" where the hierarchy is missing. cpu: the file a process writes to join the
+ * container's cpu cgroup (the one lxcfs keys its load averages on), "" where there is none.
  */
 export interface SysinfoSource {
   version: 1 | 2;
   memory: string;
   memoryRoot: string;
   pids: string;
+  cpu: string;
 }
 
 export interface CgroupDriver {

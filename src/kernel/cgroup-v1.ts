@@ -73,8 +73,9 @@ export class CgroupV1 implements CgroupDriver {
 
   sysinfoSource(id: string): SysinfoSource {
     checkId(id);
-    const memory = this.find('memory'), pids = this.find('pids');
-    return { version: 1, memory: memory ? this.dir(memory, id) : '', memoryRoot: memory?.mount ?? '', pids: pids ? this.dir(pids, id) : '' };
+    const memory = this.find('memory'), pids = this.find('pids'), cpu = this.find('cpu');
+    // tasks, not cgroup.procs: a single thread moving itself avoids the global lock of a process move.
+    return { version: 1, memory: memory ? this.dir(memory, id) : '', memoryRoot: memory?.mount ?? '', pids: pids ? this.dir(pids, id) : '', cpu: cpu ? `${this.dir(cpu, id)}/tasks` : '' };
   }
 
   create(id: string, limits: Limits): CgroupPaths {

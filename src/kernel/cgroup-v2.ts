@@ -99,7 +99,7 @@ export class CgroupV2 implements CgroupDriver {
 
   sysinfoSource(id: string): SysinfoSource {
     const dir = this.paths(id).dirs[0];
-    return { version: 2, memory: dir, memoryRoot: this.root, pids: dir };
+    return { version: 2, memory: dir, memoryRoot: this.root, pids: dir, cpu: `${dir}/cgroup.procs` };
   }
 
   /**

@@ -3,6 +3,9 @@
 //
 // One lxcfs per machine, under the run directory (<run>/lxcfs): `mnt/` is its mount, `lxcfs.pid`
 // its pid (ours: lxcfs removes the pid file it is given when it exits, so it gets one of its own),
+// `views-<pid>-<start>/` its view files as containers bind them (native/views.c: bound once per
+// instance, so that a start asks lxcfs nothing: the kernel keeps lxcfs's lookups for 0.5 s only,
+// and binding from its mount cost a FUSE round trip per file and start),
 // `users/<root key>-<container id>/` one directory per container whose mount namespace has its
 // files bound in, `holders/<same name>` the process that keeps that user alive ("pid start": the
 // starter, then the container's monitor, with the container's directory). A start adds its container's directory and makes sure lxcfs runs; the
@@ -23,11 +26,13 @@
 // file. Whichever order they meet in, either the stopper sees the new user (and writes the pid
 // back) or the start sees `stopping` (or no file) and takes the lock, waits, and starts a new one.
 //
-// Whether lxcfs serves is read from its process (alive, the same start time), never from its
-// mount: the kernel answers stat() on a FUSE mount from cached attributes for a while after its
+// Whether lxcfs serves is read from its process (alive, the same start time) and its views' `ready`
+// file, never from its mount: the kernel answers stat() on a FUSE mount from cached attributes for a while after its
 // daemon died, so a mount that looked alive could be bound dead into a new container. A new
 // instance first ends any earlier one still exiting (which would otherwise unmount, by path, the
-// new mount at its exit) and detaches what they left mounted.
+// new mount at its exit) and detaches what they left mounted. The views of an instance that died
+// stay until the stopper detaches them all (a start that read its pid a moment before may still
+// be binding from them: its container gets dead views, as if it had started first, not an error).
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,21 +50,28 @@ export function lxcfsDir(): string {
   return path.join(process.env.BERTH_RUN_DIR ?? '/run/berth', 'lxcfs');
 }
 
-/** Pure: the read-only bind mounts of the views from an lxcfs mounted at `mnt`. */
-export function viewMounts(mnt: string): Array<{ source: string; target: string }> {
-  return VIEW_FILES.map((f) => ({ source: path.join(mnt, f), target: f }));
+/** Pure: the read-only bind mounts of the views from an instance's prepared files (`from`, its views directory). */
+export function viewMounts(from: string): Array<{ source: string; target: string }> {
+  return VIEW_FILES.map((f) => ({ source: path.join(from, f), target: f }));
 }
 
 /**
- * A container's use of the views: where lxcfs is mounted; its user directory, which its monitor
- * removes at its end (at once, so that nothing of the container is left when its end is
- * reported); then the program the monitor starts detached, which stops lxcfs if it was the last.
+ * A container's use of the views: the directory its view files are bound from; its user
+ * directory, which its monitor removes at its end (at once, so that nothing of the container is
+ * left when its end is reported); then the program the monitor starts detached, which stops
+ * lxcfs if it was the last.
  */
 export interface ViewLease {
-  mnt: string;
+  from: string;
   user: string;
   release: string[];
 }
+
+/**
+ * Binds the VIEW_FILES of the lxcfs mounted at `mnt` under `views` (a tmpfs of their own, with a
+ * `ready` file once whole: native/views.c); throws why not. The shim does it: Node cannot mount.
+ */
+export type ViewBinder = (mnt: string, views: string, files: string[]) => void;
 
 // Run by the container's monitor at its end (detached; sh, because a node start costs ~40 ms of
 // CPU per container exit): drops the user, and stops lxcfs if that was the last and none came
@@ -75,7 +87,7 @@ const RELEASE = `d=$1
 live() {
   if read hp hs hc < "$d/holders/$1" 2>/dev/null; then
     [ -z "$hc" ] || [ -d "$hc" ] || return 1
-    st=$(cat "/proc/$hp/stat" 2>/dev/null) || return 1
+    { read -r st < "/proc/$hp/stat"; } 2>/dev/null || return 1
     set -- \${st##*) }
     [ "$1" != Z ] && [ "$1" != X ] && [ "\${20}" = "$hs" ]
   fi
@@ -110,6 +122,11 @@ if read p s < "$d/lxcfs.pid" 2>/dev/null && [ "$p" != stopping ]; then
   if [ "$(cat /proc/$p/comm 2>/dev/null)" = lxcfs ] && { [ -z "$s" ] || [ "$(cut -d' ' -f22 /proc/$p/stat 2>/dev/null)" = "$s" ]; }; then kill "$p"
   else umount -l "$d/mnt" 2>/dev/null; fi
 fi
+for v in "$d"/views-*; do
+  [ -d "$v" ] || continue
+  umount -l "$v" 2>/dev/null
+  rmdir "$v" 2>/dev/null
+done
 rm -f "$d/lock"
 `;
 
@@ -124,7 +141,7 @@ export function releaseArgv(dir: string, user: string): string[] {
  * is the reason there are none (lxcfs missing, or it would not start): the user is dropped again
  * and the container starts without them.
  */
-export async function acquireViews(user: string, dir = lxcfsDir()): Promise<ViewLease | string> {
+export async function acquireViews(user: string, bind: ViewBinder, dir = lxcfsDir()): Promise<ViewLease | string> {
   const users = path.join(dir, 'users');
   const mine = path.join(users, user);
   try {
@@ -134,14 +151,12 @@ export async function acquireViews(user: string, dir = lxcfsDir()): Promise<View
     if (code === 'ENOENT') fs.mkdirSync(mine, { recursive: true, mode: 0o755 });
     else if (code !== 'EEXIST') throw err;
   }
-  holdViews(user, selfRef(), dir);
-  const lease = { mnt: path.join(dir, 'mnt'), user: mine, release: releaseArgv(dir, '') };
-  if (serving(dir)) return lease;
-  const problem = await locked(dir, () => (serving(dir) ? undefined : startLxcfs(dir)));
-  if (problem === undefined) return lease;
+  writeHolder(dir, user, selfRef(), '', false);
+  const from = serving(dir) ?? await locked(dir, () => serving(dir) ?? bringUp(dir, bind));
+  if (typeof from === 'string') return { from, user: mine, release: releaseArgv(dir, '') };
   fs.rmSync(mine, { recursive: true, force: true });
   fs.rmSync(path.join(dir, 'holders', user), { force: true });
-  return problem;
+  return from.problem;
 }
 
 /**
@@ -149,28 +164,95 @@ export async function acquireViews(user: string, dir = lxcfsDir()): Promise<View
  * while that process runs. A user given back meanwhile gets no holder.
  */
 export function holdViews(user: string, holder: ProcessRef, containerDir = '', dir = lxcfsDir()): void {
-  const holders = path.join(dir, 'holders');
-  fs.mkdirSync(holders, { recursive: true, mode: 0o755 });
-  if (!fs.existsSync(path.join(dir, 'users', user))) return;
-  try {
-    // A line (sh's read wants its newline); a container directory with a space is left out.
-    writeFileAtomic(path.join(holders, user), `${holder.pid} ${holder.start}${/\s/.test(containerDir) ? '' : ` ${containerDir}`}\n`);
-  } catch {} // swept as holderless meanwhile: the user counts while young, and the monitor ends it
+  if (fs.existsSync(path.join(dir, 'users', user))) writeHolder(dir, user, holder, containerDir, true);
 }
 
 /**
- * lxcfs is up and nobody is stopping it: the one liveness probe of the start path (two small
- * reads, none through FUSE): the recorded instance's process lives, with its recorded start time.
+ * The holder's line (sh's read wants its newline; a container directory with a space is left
+ * out). A new holder (a start's) is one exclusive create and write: a reader meets no file, an
+ * empty one (holderless: it counts) or the whole line, never a part of it, and the start saves a
+ * rename; an existing one (a start's, for its monitor) is replaced atomically.
  */
-function serving(dir: string): boolean {
+function writeHolder(dir: string, user: string, holder: ProcessRef, containerDir: string, replace: boolean): void {
+  const file = path.join(dir, 'holders', user);
+  const line = `${holder.pid} ${holder.start}${/\s/.test(containerDir) ? '' : ` ${containerDir}`}\n`;
+  try {
+    if (replace) writeFileAtomic(file, line);
+    else fs.writeFileSync(file, line, { flag: 'wx' });
+  } catch (err) {
+    // A start's holder left by an earlier start of the same container that was killed.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return writeHolder(dir, user, holder, containerDir, true);
+    // Not written (a full disk): the user counts as holderless, and its monitor ends it.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    // The first user ever (holders/ is made on demand: a start where it exists pays nothing for it).
+    fs.mkdirSync(path.join(dir, 'holders'), { recursive: true, mode: 0o755 });
+    try {
+      writeFileAtomic(file, line);
+    } catch {}
+  }
+}
+
+/**
+ * The running lxcfs recorded in `lxcfs.pid` (nobody is stopping it): its process lives, with its
+ * recorded start time.
+ */
+function instance(dir: string): ProcessRef | undefined {
   let rec: string;
   try {
     rec = fs.readFileSync(path.join(dir, 'lxcfs.pid'), 'latin1');
   } catch {
-    return false;
+    return undefined;
   }
   const [pid, start] = rec.trim().split(' ').map(Number);
-  return pid > 0 && isAlive({ pid, start });
+  return pid > 0 && isAlive({ pid, start }) ? { pid, start } : undefined;
+}
+
+function viewsDir(dir: string, lxcfs: ProcessRef): string {
+  return path.join(dir, `views-${lxcfs.pid}-${lxcfs.start}`);
+}
+
+/**
+ * lxcfs is up and its view files are ready: where they are. The one probe of the start path
+ * (three small reads and a lookup, none through FUSE).
+ */
+function serving(dir: string): string | undefined {
+  const lxcfs = instance(dir);
+  const views = lxcfs && viewsDir(dir, lxcfs);
+  return views && fs.existsSync(path.join(views, 'ready')) ? views : undefined;
+}
+
+/**
+ * Under the lock: lxcfs started if none runs, and its view files prepared if they are not (an
+ * instance started by an older berth has none). Their directory, or why there are no views.
+ */
+async function bringUp(dir: string, bind: ViewBinder): Promise<string | { problem: string }> {
+  let lxcfs = instance(dir);
+  const started = lxcfs ? undefined : await startLxcfs(dir);
+  if (typeof started === 'string') return { problem: started };
+  lxcfs ??= started!;
+  const views = viewsDir(dir, lxcfs);
+  let problem: string | undefined;
+  try {
+    detach(views); // half made by a binder killed midway
+    bind(path.join(dir, 'mnt'), views, VIEW_FILES);
+  } catch (err) {
+    problem = `the resource views could not be prepared (${(err as Error).message}): containers see the host's /proc files`;
+  }
+  // Recorded once its views are ready (or could not be): a start that reads the record without
+  // the lock finds them whole. Recorded all the same if they failed, so that a stopper ends it.
+  if (started) writeFileAtomic(path.join(dir, 'lxcfs.pid'), `${lxcfs.pid} ${lxcfs.start}\n`); // a line: sh's read wants its newline
+  return problem ? { problem } : views;
+}
+
+/** Detaches whatever is mounted on `target` (a dead FUSE mount, a half made views tree). */
+function detach(target: string): void {
+  while (mountTable().some((m) => m.mountPoint === target)) {
+    try {
+      execFileSync('umount', ['--lazy', target], { stdio: 'ignore' });
+    } catch {
+      break;
+    }
+  }
 }
 
 /** Whether mnt has a mount of its own (used only while a new lxcfs comes up: a fresh mount's attributes are its own). */
@@ -194,21 +276,15 @@ function findLxcfs(): string | undefined {
   return undefined;
 }
 
-/** Starts lxcfs on <dir>/mnt (detached, in a session of its own); a string says why it did not. */
-async function startLxcfs(dir: string): Promise<string | undefined> {
+/** Starts lxcfs on <dir>/mnt (detached, in a session of its own): it, or a string that says why it did not start. */
+async function startLxcfs(dir: string): Promise<ProcessRef | string> {
   const bin = findLxcfs();
   if (!bin) return 'lxcfs is not installed: containers see the host\'s /proc/meminfo, /proc/cpuinfo and uptime (install lxcfs, or turn the views off with --proc-views=false)';
   const mnt = path.join(dir, 'mnt');
   await endEarlier(dir);
   // What a killed or dying lxcfs left (a dead FUSE mount answers ENOTCONN): detached, so that the
   // new one mounts on the directory itself. Containers that bound it keep their (dead) views.
-  while (mountTable().some((m) => m.mountPoint === mnt)) {
-    try {
-      execFileSync('umount', ['--lazy', mnt], { stdio: 'ignore' });
-    } catch {
-      break;
-    }
-  }
+  detach(mnt);
   fs.mkdirSync(mnt, { recursive: true });
   const log = fs.openSync(path.join(dir, 'lxcfs.log'), 'w', 0o600);
   // -l: /proc/loadavg per container; --enable-cfs: CPU counts from the CFS quota (--cpus), not
@@ -227,8 +303,7 @@ async function startLxcfs(dir: string): Promise<string | undefined> {
     const why = fs.readFileSync(path.join(dir, 'lxcfs.log'), 'utf8').trim().split('\n').slice(-1)[0] ?? '';
     return `lxcfs would not start (${why || 'no mount'}): containers see the host's /proc files`;
   }
-  writeFileAtomic(path.join(dir, 'lxcfs.pid'), `${child.pid} ${refOf(child.pid).start}\n`); // a line: sh's read wants its newline
-  return undefined;
+  return refOf(child.pid);
 }
 
 /**

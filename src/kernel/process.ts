@@ -39,8 +39,11 @@ export function refOf(pid: number): ProcessRef {
   return { pid, start: processStart(pid) ?? 0 };
 }
 
+let self: ProcessRef | undefined;
+
+/** This process (read once: its start time never changes). */
 export function selfRef(): ProcessRef {
-  return refOf(process.pid);
+  return (self ??= refOf(process.pid));
 }
 
 /**

@@ -485,7 +485,7 @@ function sysinfoRecord(proc: ProcessSpec, reaper?: string): Step[] {
   if (!proc.notify || !proc.seccomp) return [];
   const s = proc.notify.source;
   const record: Step = ['sysinfo', String(s.version), s.memory, s.memoryRoot, s.pids];
-  return [reaper === undefined ? record : [...record, reaper] as Step];
+  return [reaper === undefined ? record : [...record, reaper] as Step, ...(s.cpu ? [['sysloads', s.cpu] as Step] : [])];
 }
 
 /** Identity, privileges, environment and command: the same for a container's init and an exec. */

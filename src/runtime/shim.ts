@@ -197,6 +197,12 @@ function layerOp(args: string[]): void {
   if (r.status !== 0) throw new BerthError('Internal', `${args[0] === 'mount' ? 'mounting' : 'unmounting'} image layers: ${r.stderr?.trim() || (r.error ? shimStartFailure(r.error) : `exit ${r.status}`)}`);
 }
 
+/** The resource views' files of the lxcfs at `mnt`, bound under `views` for containers to bind from (native/views.c). */
+export function bindViews(mnt: string, views: string, files: string[]): void {
+  const r = childProcess().spawnSync(SHIM_PATH, ['views', mnt, views, ...files], { stdio: ['ignore', 'ignore', 'pipe'], env: {}, encoding: 'utf8' });
+  if (r.status !== 0) throw new BerthError('Internal', r.stderr?.trim() || r.error?.message || `exit ${r.status}`);
+}
+
 function modeBits(type: 'char' | 'block' | 'fifo'): number {
   return type === 'char' ? 0o020000 : type === 'block' ? 0o060000 : 0o010000;
 }

@@ -40,6 +40,9 @@ export const STEPS = {
   handoff: { phase: 'parent', args: ['on'], says: 'handing the process to our caller' },
   // sysinfo(2) answered from the container's cgroup, for the processes of a `notify` filter.
   sysinfo: { phase: 'parent', args: ['cgroupVersion', 'memoryDir', 'memoryRoot', 'pidsDir'], optional: ['reaper'], says: 'reading the cgroup for sysinfo' },
+  // Its load averages as the container's /proc/loadavg shows them: read by a child of the monitor
+  // that joins the container's cpu cgroup through this file (native/sysinfo.c).
+  sysloads: { phase: 'parent', args: ['cpuJoinFile'], says: 'reading the load averages for sysinfo' },
   // The monitor, while the container runs and after it exited.
   winsize: { phase: 'monitor', args: ['path'], says: 'resizing the terminal' },
   nodetach: { phase: 'monitor', args: ['on'], says: 'keeping the client attached' },

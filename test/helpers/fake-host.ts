@@ -98,7 +98,7 @@ class FakeCgroups implements CgroupDriver {
     return { procs: [`/fake/${id}/cgroup.procs`], dirs: [`/fake/${id}`], oom: `/fake/${id}/memory.events` } as CgroupPaths;
   }
   sysinfoSource(id: string): SysinfoSource {
-    return { version: 2, memory: `/fake/${id}`, memoryRoot: '/fake', pids: `/fake/${id}` };
+    return { version: 2, memory: `/fake/${id}`, memoryRoot: '/fake', pids: `/fake/${id}`, cpu: `/fake/${id}/cgroup.procs` };
   }
   remove(id: string): boolean {
     this.fake.log.push(`cgroup remove ${id.slice(0, 12)}`);

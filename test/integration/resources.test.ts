@@ -62,6 +62,9 @@ describe('resource views', { skip: (!isRoot && 'needs root') || (!hasLxcfs && 'n
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^MemTotal:\s+65536 kB/);
     assert.notEqual(lxcfsPid(), first);
+    // Bound from the new instance's prepared files (the dead one's stay until lxcfs stops).
+    const views = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.endsWith('/proc/meminfo') && m.startsWith(`${lxcfsDir()}/views-${lxcfsPid()}-`));
+    assert.equal(views.length, 1);
     assert.equal((await root.run(['rm', '-f', id])).code, 0);
     assert.deepEqual(root.leftovers(), []);
   });
@@ -87,11 +90,12 @@ describe('resource views', { skip: (!isRoot && 'needs root') || (!hasLxcfs && 'n
     }
   });
 
-  test('lxcfs stops after its last container (BERTH_LXCFS_LINGER=0), its mount with it', async () => {
+  test('lxcfs stops after its last container (BERTH_LXCFS_LINGER=0), its mount and its prepared view files with it', async () => {
     berthWith({ BERTH_LXCFS_LINGER: '0' }, ['run', '--rm', 'busybox', 'true']);
-    const mnt = path.join(lxcfsDir(), 'mnt');
-    const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === mnt);
-    assert.equal(await root.until(mounted, (m) => !m, 10_000), false);
+    // Anything mounted under the lxcfs directory: its mount, the views' tmpfs and their binds.
+    const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4]?.startsWith(`${lxcfsDir()}/`));
+    const views = () => fs.readdirSync(lxcfsDir()).filter((n) => n.startsWith('views-'));
+    assert.equal(await root.until(() => mounted() || views().length > 0, (m) => !m, 10_000), false, views().join(' '));
     assert.equal(fs.existsSync(path.join(lxcfsDir(), 'lxcfs.pid')), false);
   });
 });

@@ -56,14 +56,14 @@ test('the views are bound read-only after /proc and /sys, before the user\'s mou
     rootfs: { type: 'overlay', source: 'overlay', target: '/c/rootfs', options: [] }, cgroupNamespace: true, cgroupJoin: [], hostname: 'h',
     etcFiles: { hostname: '/c/hostname', hosts: '/c/hosts', resolv: '/c/resolv.conf' },
     process: { args: ['true'], env: [], cwd: '/', uid: 0, gid: 0, groups: [], caps: 0n },
-    views: viewMounts('/run/berth/lxcfs/mnt'), mounts: [{ type: 'bind', source: '/data', target: '/data', readonly: false }], teardown: { rmdirs: [] },
+    views: viewMounts('/run/berth/lxcfs/views-1-2'), mounts: [{ type: 'bind', source: '/data', target: '/data', readonly: false }], teardown: { rmdirs: [] },
   };
   const dests = engineSpec(p).mounts!.map((m) => m.destination);
   const first = dests.indexOf('/proc/cpuinfo');
   assert.ok(first > dests.indexOf('/sys') && first > dests.indexOf('/proc'));
   assert.ok(dests.indexOf('/data') > dests.indexOf('/sys/devices/system/cpu/online'));
   const meminfo = engineSpec(p).mounts!.find((m) => m.destination === '/proc/meminfo')!;
-  assert.equal(meminfo.source, '/run/berth/lxcfs/mnt/proc/meminfo');
+  assert.equal(meminfo.source, '/run/berth/lxcfs/views-1-2/proc/meminfo');
   assert.ok(meminfo.options!.includes('ro'));
   assert.equal(engineSpec(p).mounts!.filter((m) => VIEW_FILES.includes(m.destination)).length, VIEW_FILES.length);
   assert.equal(engineSpec({ ...p, views: undefined }).mounts!.filter((m) => VIEW_FILES.includes(m.destination)).length, 0);

@@ -35,7 +35,7 @@ test('the notify filter sends sysinfo to the listener and allows everything else
   assert.throws(() => notifyProgram(['no_such_call']), { code: 'InvalidArgument' });
 });
 
-const source = { version: 1 as const, memory: '/cg/memory/berth/k/id', memoryRoot: '/cg/memory', pids: '/cg/pids/berth/k/id' };
+const source = { version: 1 as const, memory: '/cg/memory/berth/k/id', memoryRoot: '/cg/memory', pids: '/cg/pids/berth/k/id', cpu: '/cg/cpu/berth/k/id/tasks' };
 
 function input(proc: Partial<ProcessSpec>, over: Partial<PlanInput> = {}): PlanInput {
   return {
@@ -62,6 +62,7 @@ describe('plans', () => {
       assert.deepEqual(steps[at - 1], ['seccomp', seccomp]);
       assert.deepEqual(steps[at], ['notify', notify.program]);
       assert.deepEqual(steps.filter((s) => s[0] === 'sysinfo'), [['sysinfo', '1', source.memory, source.memoryRoot, source.pids]]);
+      assert.deepEqual(steps.filter((s) => s[0] === 'sysloads'), [['sysloads', source.cpu]]);
       assert.ok(steps.findIndex((s) => s[0] === 'sysinfo') < steps.findIndex((s) => s[0] === 'join'));
     }
     const host = buildPlan(input({ seccomp, notify }, { namespaces: { pid: 'host' } }));
@@ -74,6 +75,7 @@ describe('plans', () => {
     const steps = buildExecPlan({ pid: 77, cgroupJoin: [], process: input({ seccomp, notify }).process });
     assert.deepEqual(planErrors(steps), []);
     assert.deepEqual(steps.find((s) => s[0] === 'sysinfo'), ['sysinfo', '1', source.memory, source.memoryRoot, source.pids, '77']);
+    assert.deepEqual(steps.find((s) => s[0] === 'sysloads'), ['sysloads', source.cpu]);
     assert.ok(steps.some((s) => s[0] === 'notify'));
     const probe = buildExecPlan({ pid: '%PID%', cgroupJoin: [], process: input({ seccomp, notify }).process });
     assert.equal(probe.find((s) => s[0] === 'sysinfo')?.[5], '%PID%');
@@ -82,20 +84,21 @@ describe('plans', () => {
   test('none without a seccomp filter (unconfined) or without notify; none under another runtime', () => {
     for (const proc of [{ notify }, { seccomp }]) {
       const steps = buildPlan(input(proc));
-      assert.ok(!steps.some((s) => s[0] === 'sysinfo' || s[0] === 'notify'), JSON.stringify(proc));
+      assert.ok(!steps.some((s) => s[0] === 'sysinfo' || s[0] === 'sysloads' || s[0] === 'notify'), JSON.stringify(proc));
     }
     const other = buildRuntimePlan(input({ seccomp, notify }), ['runc', 'run'], '/c/pid');
     assert.ok(!other.some((s) => s[0] === 'sysinfo' || s[0] === 'notify'));
   });
 });
 
-test('the drivers: v1 reads the memory and pids hierarchies, v2 one directory', () => {
-  const v1 = new CgroupV1([{ mount: '/cg/memory', controllers: ['memory'], cpuset: false }, { mount: '/cg/pids', controllers: ['pids'], cpuset: false }], 'berth/k');
+test('the drivers: v1 reads the memory and pids hierarchies (and joins the cpu one), v2 one directory', () => {
+  const v1 = new CgroupV1([{ mount: '/cg/memory', controllers: ['memory'], cpuset: false }, { mount: '/cg/pids', controllers: ['pids'], cpuset: false }, { mount: '/cg/cpu', controllers: ['cpu'], cpuset: false }], 'berth/k');
   assert.deepEqual(v1.sysinfoSource('id'), source);
   const noPids = new CgroupV1([{ mount: '/cg/memory', controllers: ['memory'], cpuset: false }], 'berth/k');
   assert.equal(noPids.sysinfoSource('id').pids, '');
+  assert.equal(noPids.sysinfoSource('id').cpu, '');
   const v2 = new CgroupV2('/cg2', 'berth/k');
-  assert.deepEqual(v2.sysinfoSource('id'), { version: 2, memory: '/cg2/berth/k/id', memoryRoot: '/cg2', pids: '/cg2/berth/k/id' });
+  assert.deepEqual(v2.sysinfoSource('id'), { version: 2, memory: '/cg2/berth/k/id', memoryRoot: '/cg2', pids: '/cg2/berth/k/id', cpu: '/cg2/berth/k/id/cgroup.procs' });
   assert.throws(() => v1.sysinfoSource('../x'), { code: 'InvalidArgument' });
 });
 

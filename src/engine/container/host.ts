@@ -6,7 +6,7 @@ import { acquireViews, holdViews, releaseViews, type ViewLease } from '../../ker
 import { isAlive, parentPid, refOf, selfRef, type ProcessRef } from '../../kernel/process.ts';
 import type { Sandboxes } from '../../network/sandbox.ts';
 import type { Step } from '../../runtime/plan.ts';
-import { runShim, type ShimHandle, type ShimStdio } from '../../runtime/shim.ts';
+import { bindViews, runShim, type ShimHandle, type ShimStdio } from '../../runtime/shim.ts';
 
 export interface Host {
   /** The process is the one recorded (pid and start time): it has not died, its pid not reused. */
@@ -45,7 +45,7 @@ export function realHost(cgroups: (parent?: string) => CgroupDriver, sandboxes: 
     cgroups,
     sandboxes,
     now: () => new Date(),
-    acquireViews: (user) => acquireViews(user),
+    acquireViews: (user) => acquireViews(user, bindViews),
     releaseViews: (user) => releaseViews(user),
     holdViews: (user, holder, containerDir) => holdViews(user, holder, containerDir),
   };

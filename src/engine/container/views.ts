@@ -31,7 +31,7 @@ export async function acquire(ctx: Ctx, record: ContainerRecord, undo: Undo): Pr
     return {};
   }
   undo.push('views', () => ctx.host.releaseViews(user));
-  return { views: viewMounts(lease.mnt), user: lease.user, release: lease.release };
+  return { views: viewMounts(lease.from), user: lease.user, release: lease.release };
 }
 
 /**
