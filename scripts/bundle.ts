@@ -13,7 +13,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(REPO, 'dist', 'berth.cjs');
 // berth-runtime, the OCI runtime command line, the same way (bin/berth-runtime runs it).
 const RUNTIME_BUNDLE = path.join(REPO, 'dist', 'berth-runtime.cjs');
-const ENTRIES: Array<[entry: string, out: string]> = [['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE]];
+// bin/berth starts with berth-start.cjs, which runs berth.cjs with a code cache (src/cli/start.ts).
+const ENTRIES: Array<[entry: string, out: string]> = [['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE], ['src/cli/start.ts', path.join(REPO, 'dist', 'berth-start.cjs')]];
 
 /** Every file under src/. */
 function sources(dir = path.join(REPO, 'src')): string[] {
