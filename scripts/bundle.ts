@@ -69,13 +69,14 @@ async function bundleOne(entry: string, out: string): Promise<void> {
     // of the module into a new object, per importing module: ~4 ms of a `run`. berth imports no
     // builtin's default export (checked here), so the module object itself serves.
     // Builtins that Node's start-up has not loaded yet (child_process, http, zlib, crypto, ...: ~25
-    // ms of CPU together) are loaded on first use, not when the importing module initialises: most
+    // ms of CPU together; fs/promises alone ~6 M instructions of a cached `build`, which has no use
+    // for it) are loaded on first use, not when the importing module initialises: most
     // commands (ps, inspect, logs) never use them. Every use of a builtin in the bundle is a
     // property read of its module object (no default imports, checked above), which the proxy
     // forwards to the module, loaded then.
     const code = fs.readFileSync(tmp, 'utf8')
       .replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")')
-      .replace(/require\("(node:(?:child_process|crypto|http|https|net|stream|stream\/promises|tls|zlib|dns|dgram|readline|worker_threads))"\)/g, '__berth_lazy("$1")')
+      .replace(/require\("(node:(?:child_process|crypto|fs\/promises|http|https|net|stream|stream\/promises|tls|zlib|dns|dgram|readline|worker_threads))"\)/g, '__berth_lazy("$1")')
       // One non-ASCII character anywhere (esbuild leaves them in regular expressions) makes V8
       // keep the whole 1.3 MB source as two-byte characters: ~24 M instructions (a seventh) of
       // a `ps` on an empty root. \uXXXX means the same in strings, regular expressions and
