@@ -47,10 +47,14 @@ if (!cached || script.cachedDataRejected) process.on('exit', save);
 
 function save(): void {
   const tmp = `${cacheFile}.${process.pid}.tmp`;
+  let fd: number | undefined;
   try {
-    const data = script.createCachedData();
+    // The file first: where it cannot be written, the cache is not made at all (a few ms).
     fs.mkdirSync(cacheDir, { recursive: true });
-    fs.writeFileSync(tmp, data);
+    fd = fs.openSync(tmp, 'wx', 0o644);
+    fs.writeSync(fd, script.createCachedData());
+    fs.closeSync(fd);
+    fd = undefined;
     fs.renameSync(tmp, cacheFile);
     // The same command's caches of older bundles.
     for (const n of fs.readdirSync(cacheDir)) {
@@ -58,6 +62,7 @@ function save(): void {
     }
   } catch {
     try {
+      if (fd !== undefined) fs.closeSync(fd);
       fs.rmSync(tmp, { force: true });
     } catch {}
   }
