@@ -13,8 +13,14 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(REPO, 'dist', 'berth.cjs');
 // berth-runtime, the OCI runtime command line, the same way (bin/berth-runtime runs it).
 const RUNTIME_BUNDLE = path.join(REPO, 'dist', 'berth-runtime.cjs');
-// bin/berth starts with berth-start.cjs, which runs berth.cjs with a code cache (src/cli/start.ts).
-const ENTRIES: Array<[entry: string, out: string]> = [['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE], ['src/cli/start.ts', path.join(REPO, 'dist', 'berth-start.cjs')]];
+// bin/berth starts with berth-start.cjs, which runs berth.cjs with a code cache (src/cli/start.ts),
+// or berth-build.cjs for `build`: the same CLI without the other commands' modules (the API
+// server, the CRI, compose, the templates...), a third smaller, so a cached rebuild, which is
+// mostly start-up, deserializes a smaller code cache.
+const ENTRIES: Array<[entry: string, out: string, only?: string]> = [
+  ['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE], ['src/cli/start.ts', path.join(REPO, 'dist', 'berth-start.cjs')],
+  ['src/cli/berth.ts', path.join(REPO, 'dist', 'berth-build.cjs'), 'build'],
+];
 
 /** Every file under src/. */
 function sources(dir = path.join(REPO, 'src')): string[] {
@@ -36,10 +42,24 @@ export async function bundle(): Promise<void> {
   // builtin's default export.
   const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
   if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
-  for (const [entry, out] of ENTRIES) await bundleOne(entry, out);
+  for (const [entry, out, only] of ENTRIES) await bundleOne(entry, out, only);
 }
 
-async function bundleOne(entry: string, out: string): Promise<void> {
+/**
+ * Leaves out of a bundle the command modules (src/cli/commands/) other than `only`'s: their
+ * import resolves to a module that throws (berth-start.cjs runs such a bundle for that command only).
+ */
+function onlyCommand(only: string): import('esbuild').Plugin {
+  return {
+    name: 'only-command',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.ts$/ }, (a) => (a.path === `./commands/${only}.ts` ? undefined : { path: a.path, namespace: 'left-out' }));
+      b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => ({ contents: `throw new Error(${JSON.stringify(`${a.path} is not in the bundle for "${only}"`)});`, loader: 'js' }));
+    },
+  };
+}
+
+async function bundleOne(entry: string, out: string, only?: string): Promise<void> {
   const { build } = await import('esbuild');
   const tmp = `${out}.${process.pid}.tmp`;
   fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -52,6 +72,7 @@ async function bundleOne(entry: string, out: string): Promise<void> {
       format: 'cjs',
       target: 'node24',
       logLevel: 'error',
+      plugins: only ? [onlyCommand(only)] : [],
       // gRPC (~1 MB) only serves `daemon --cri`, yaml and ajv (~470 KB, a quarter of the bundle)
       // only compose: required from node_modules then. In the bundle, every command paid to load
       // them with the rest (~15 M instructions of a `ps`, for the code cache of their functions).

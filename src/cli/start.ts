@@ -1,15 +1,15 @@
 // The CLI's first file when bundled (bin/berth runs dist/berth-start.cjs, built from this): it
-// compiles dist/berth.cjs with a V8 code cache made at the end of an earlier run of the same
-// command, then runs it as Node would run it. Node's own compile cache (NODE_COMPILE_CACHE) is
-// made when a file is compiled, so it holds the bundle's top level only: every function a command
-// calls was compiled again from source on every run, a third of a cached `build`'s CPU (61 -> 41
-// ms of task-clock with this cache). A cache made after a run holds the functions that run
-// compiled, so there is one per command (`build`, `ps`, ...). It is keyed by the bundle's inode,
-// size and times, because V8 checks only the source's length before it trusts a cache, and a
-// rebuilt bundle is a new file (scripts/bundle.ts renames it into place). A missing, stale or
-// rejected cache (another Node, other V8 flags) is written anew at exit; a cache that cannot be
-// written (a read-only tree) is simply not kept. No berth module is imported here: this file
-// stays small and its work is a stat, a read and a compile.
+// compiles dist/berth.cjs (dist/berth-build.cjs for `build`) with a V8 code cache made at the
+// end of an earlier run of the same command, then runs it as Node would run it. Node's own
+// compile cache (NODE_COMPILE_CACHE) is made when a file is compiled, so it holds the bundle's
+// top level only: every function a command calls was compiled again from source on every run, a
+// third of a cached `build`'s CPU (61 -> 41 ms of task-clock with this cache). A cache made after
+// a run holds the functions that run compiled, so there is one per command (`build`, `ps`, ...).
+// It is keyed by the bundle's inode, size and times, because V8 checks only the source's length
+// before it trusts a cache, and a rebuilt bundle is a new file (scripts/bundle.ts renames it into
+// place). A missing, stale or rejected cache (another Node, other V8 flags) is written anew at
+// exit; a cache that cannot be written (a read-only tree) is simply not kept. No berth module is
+// imported here: this file stays small and its work is a stat, a read and a compile.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
@@ -17,21 +17,25 @@ import { createRequire, Module } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const file = path.join(dir, 'berth.cjs');
 const cacheDir = path.join(dir, '..', '.cache', 'code');
 
-/** The command word: the first argument that is neither a global option nor its value. */
+/** The command word as main.ts reads it: the first argument that is neither a global option nor its value. */
 function verb(argv: string[]): string {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--root' || a === '-H' || a === '--host') i++;
+    else if (['-h', '--help', '-v', '--version'].includes(a)) return 'none'; // main stops there
     else if (!a.startsWith('-')) return /^[a-z]{2,12}$/.test(a) ? a : 'other';
   }
   return 'none';
 }
 
+const command = verb(process.argv.slice(2));
+// `build` has a bundle of its own without the other commands (scripts/bundle.ts).
+const own = path.join(dir, `berth-${command}.cjs`);
+const file = command === 'build' && fs.existsSync(own) ? own : path.join(dir, 'berth.cjs');
 const st = fs.statSync(file, { bigint: true });
-const prefix = `${verb(process.argv.slice(2))}-`;
+const prefix = `${command}-`;
 const cacheFile = path.join(cacheDir, `${prefix}${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}.bin`);
 let cached: Buffer | undefined;
 try {

@@ -10,11 +10,11 @@ import { REPO } from '../helpers/berth.ts';
 
 const NODE = path.join(REPO, 'node_modules/node/bin/node');
 
-/** A copy of the two bundle files in a tree of its own, so the test owns its .cache/code. */
+/** A copy of the bundle files in a tree of its own, so the test owns its .cache/code. */
 function tree(): { dir: string; berth: (args: string[]) => string; caches: () => string[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-code-cache-'));
   fs.mkdirSync(path.join(dir, 'dist'));
-  for (const f of ['berth-start.cjs', 'berth.cjs']) fs.copyFileSync(path.join(REPO, 'dist', f), path.join(dir, 'dist', f));
+  for (const f of ['berth-start.cjs', 'berth.cjs', 'berth-build.cjs']) fs.copyFileSync(path.join(REPO, 'dist', f), path.join(dir, 'dist', f));
   const berth = (args: string[]) => execFileSync(NODE, [path.join(dir, 'dist/berth-start.cjs'), ...args], { encoding: 'utf8', env: { ...process.env, BERTH_ROOT: path.join(dir, 'root') } });
   const caches = () => {
     try {
@@ -41,6 +41,11 @@ test('a command writes its code cache once, and runs the same with it', (t) => {
   berth(['--root', path.join(dir, 'root'), 'version']);
   berth(['images', '-q']);
   assert.deepEqual(caches().map((n) => n.split('-')[0]), ['images', 'version']);
+  // build runs its own bundle (without the other commands); -v before it still means version.
+  assert.match(berth(['build', '--help']), /^Usage: +berth build/);
+  const ino = fs.statSync(path.join(dir, 'dist/berth-build.cjs')).ino;
+  assert.ok(caches().some((n) => n.startsWith(`build-${ino}-`)), caches().join(' '));
+  assert.equal(berth(['-v', 'build']), first);
 });
 
 test('a rebuilt bundle of the same length does not run the old bundle\'s cache; a corrupt cache is replaced', (t) => {
