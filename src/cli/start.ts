@@ -35,7 +35,11 @@ const command = verb(process.argv.slice(2));
 const own = path.join(dir, `berth-${command}.cjs`);
 const file = command === 'build' && fs.existsSync(own) ? own : path.join(dir, 'berth.cjs');
 const st = fs.statSync(file, { bigint: true });
-const prefix = `${command}-`;
+// V8 rejects a cache made under other flags (bin/berth gives `ps` its own), so each set of flags
+// has its caches: a `run ... ps` between two other runs does not make the next one rewrite it.
+let flags = 5381;
+for (const c of process.execArgv.join(' ')) flags = (flags * 33 + c.charCodeAt(0)) >>> 0;
+const prefix = `${command}-${flags.toString(16)}-`;
 const cacheFile = path.join(cacheDir, `${prefix}${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}.bin`);
 let cached: Buffer | undefined;
 try {

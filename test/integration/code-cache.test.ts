@@ -32,7 +32,7 @@ test('a command writes its code cache once, and runs the same with it', (t) => {
   const first = berth(['version']);
   assert.match(first, /^berth version \d/m);
   const [made] = caches();
-  assert.match(made, /^version-\d+-\d+-\d+-\d+\.bin$/);
+  assert.match(made, /^version-[0-9a-f]+-\d+-\d+-\d+-\d+\.bin$/);
   const file = path.join(dir, '.cache/code', made);
   const { mtimeMs } = fs.statSync(file);
   assert.equal(berth(['version']), first);
@@ -44,8 +44,13 @@ test('a command writes its code cache once, and runs the same with it', (t) => {
   // build runs its own bundle (without the other commands); -v before it still means version.
   assert.match(berth(['build', '--help']), /^Usage: +berth build/);
   const ino = fs.statSync(path.join(dir, 'dist/berth-build.cjs')).ino;
-  assert.ok(caches().some((n) => n.startsWith(`build-${ino}-`)), caches().join(' '));
+  assert.ok(caches().some((n) => new RegExp(`^build-[0-9a-f]+-${ino}-`).test(n)), caches().join(' '));
   assert.equal(berth(['-v', 'build']), first);
+  // Other V8 flags (bin/berth's for ps) make a cache of their own, and leave the first one be.
+  const before = caches();
+  execFileSync(NODE, ['--invocation-count-for-maglev=4000', path.join(dir, 'dist/berth-start.cjs'), 'version'], { env: { ...process.env, BERTH_ROOT: path.join(dir, 'root') } });
+  assert.equal(caches().filter((n) => n.startsWith('version-')).length, 2);
+  assert.ok(before.every((n) => caches().includes(n)));
 });
 
 test('a rebuilt bundle of the same length does not run the old bundle\'s cache; a corrupt cache is replaced', (t) => {
