@@ -39,8 +39,8 @@ const st = fs.statSync(file, { bigint: true });
 // has its caches: a `run ... ps` between two other runs does not make the next one rewrite it.
 let flags = 5381;
 for (const c of process.execArgv.join(' ')) flags = (flags * 33 + c.charCodeAt(0)) >>> 0;
-const prefix = `${command}-${flags.toString(16)}-`;
-const cacheFile = path.join(cacheDir, `${prefix}${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}.bin`);
+const identity = `-${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}.bin`;
+const cacheFile = path.join(cacheDir, `${command}-${flags.toString(16)}${identity}`);
 let cached: Buffer | undefined;
 try {
   cached = fs.readFileSync(cacheFile);
@@ -64,9 +64,9 @@ function save(): void {
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(tmp, cacheFile);
-    // The same command's caches of older bundles.
+    // The same command's caches of older bundles (under any flags).
     for (const n of fs.readdirSync(cacheDir)) {
-      if (n.startsWith(prefix) && n.endsWith('.bin') && n !== path.basename(cacheFile)) fs.rmSync(path.join(cacheDir, n), { force: true });
+      if (n.startsWith(`${command}-`) && n.endsWith('.bin') && !n.endsWith(identity)) fs.rmSync(path.join(cacheDir, n), { force: true });
     }
   } catch {
     try {
