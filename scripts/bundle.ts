@@ -13,7 +13,14 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(REPO, 'dist', 'berth.cjs');
 // berth-runtime, the OCI runtime command line, the same way (bin/berth-runtime runs it).
 const RUNTIME_BUNDLE = path.join(REPO, 'dist', 'berth-runtime.cjs');
-const ENTRIES: Array<[entry: string, out: string]> = [['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE]];
+// bin/berth starts with berth-start.cjs, which runs berth.cjs with a code cache (src/cli/start.ts),
+// or berth-build.cjs for `build`: the same CLI without the other commands' modules (the API
+// server, the CRI, compose, the templates...), a third smaller, so a cached rebuild, which is
+// mostly start-up, deserializes a smaller code cache.
+const ENTRIES: Array<[entry: string, out: string, only?: string]> = [
+  ['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE], ['src/cli/start.ts', path.join(REPO, 'dist', 'berth-start.cjs')],
+  ['src/cli/berth.ts', path.join(REPO, 'dist', 'berth-build.cjs'), 'build'],
+];
 
 /** Every file under src/. */
 function sources(dir = path.join(REPO, 'src')): string[] {
@@ -35,10 +42,24 @@ export async function bundle(): Promise<void> {
   // builtin's default export.
   const defaults = sources().filter((f) => /^import\s+\w+\s*(,|from)\s*.*'node:/m.test(fs.readFileSync(f, 'utf8')));
   if (defaults.length) throw new Error(`bundle: ${defaults.join(', ')} import a builtin's default export; use import * as`);
-  for (const [entry, out] of ENTRIES) await bundleOne(entry, out);
+  for (const [entry, out, only] of ENTRIES) await bundleOne(entry, out, only);
 }
 
-async function bundleOne(entry: string, out: string): Promise<void> {
+/**
+ * Leaves out of a bundle the command modules (src/cli/commands/) other than `only`'s: their
+ * import resolves to a module that throws (berth-start.cjs runs such a bundle for that command only).
+ */
+function onlyCommand(only: string): import('esbuild').Plugin {
+  return {
+    name: 'only-command',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.ts$/ }, (a) => (a.path === `./commands/${only}.ts` ? undefined : { path: a.path, namespace: 'left-out' }));
+      b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => ({ contents: `throw new Error(${JSON.stringify(`${a.path} is not in the bundle for "${only}"`)});`, loader: 'js' }));
+    },
+  };
+}
+
+async function bundleOne(entry: string, out: string, only?: string): Promise<void> {
   const { build } = await import('esbuild');
   const tmp = `${out}.${process.pid}.tmp`;
   fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -51,6 +72,7 @@ async function bundleOne(entry: string, out: string): Promise<void> {
       format: 'cjs',
       target: 'node24',
       logLevel: 'error',
+      plugins: only ? [onlyCommand(only)] : [],
       // gRPC (~1 MB) only serves `daemon --cri`, yaml and ajv (~470 KB, a quarter of the bundle)
       // only compose: required from node_modules then. In the bundle, every command paid to load
       // them with the rest (~15 M instructions of a `ps`, for the code cache of their functions).
@@ -68,13 +90,14 @@ async function bundleOne(entry: string, out: string): Promise<void> {
     // of the module into a new object, per importing module: ~4 ms of a `run`. berth imports no
     // builtin's default export (checked here), so the module object itself serves.
     // Builtins that Node's start-up has not loaded yet (child_process, http, zlib, crypto, ...: ~25
-    // ms of CPU together) are loaded on first use, not when the importing module initialises: most
+    // ms of CPU together; fs/promises alone ~6 M instructions of a cached `build`, which has no use
+    // for it) are loaded on first use, not when the importing module initialises: most
     // commands (ps, inspect, logs) never use them. Every use of a builtin in the bundle is a
     // property read of its module object (no default imports, checked above), which the proxy
     // forwards to the module, loaded then.
     const code = fs.readFileSync(tmp, 'utf8')
       .replace(/__toESM\(require\("(node:[a-z_/]+)"\)(?:, 1)?\)/g, 'require("$1")')
-      .replace(/require\("(node:(?:child_process|crypto|http|https|net|stream|stream\/promises|tls|zlib|dns|dgram|readline|worker_threads))"\)/g, '__berth_lazy("$1")')
+      .replace(/require\("(node:(?:child_process|crypto|fs\/promises|http|https|net|stream|stream\/promises|tls|zlib|dns|dgram|readline|worker_threads))"\)/g, '__berth_lazy("$1")')
       // One non-ASCII character anywhere (esbuild leaves them in regular expressions) makes V8
       // keep the whole 1.3 MB source as two-byte characters: ~24 M instructions (a seventh) of
       // a `ps` on an empty root. \uXXXX means the same in strings, regular expressions and

@@ -14,7 +14,7 @@ import { readImageFile } from '../snapshot/layers.ts';
 import { layerTar } from '../snapshot/diff.ts';
 import { isArchive, uncompressed } from './archive.ts';
 import { fetchToFile } from './fetch-file.ts';
-import { gitCheckout, isGitUrl } from './remote.ts';
+import { gitCheckout, isGitUrl, resolveGitCommit } from './remote.ts';
 import { excludeFrom, excludeMatcher, matchParents } from './copy-select.ts';
 import { hashSources, matchSource, type FileHashes, type Matched } from './context.ts';
 import type { IgnoreMatcher } from './ignore.ts';
@@ -37,7 +37,11 @@ type Piece =
   | { kind: 'tree'; m: Matched }
   | { kind: 'archive'; m: Matched }
   | { kind: 'data'; name: string; data: Buffer; mode: number }
-  | { kind: 'file'; name: string; file: string; mode: number };
+  | { kind: 'file'; name: string; file: string; mode: number }
+  /** ADD <git URL> keyed by its commit: fetched only when the step runs. */
+  | { kind: 'git'; url: string; commit: string };
+/** A piece as it is laid out (a Git source checked out by then). */
+type Fetched = Exclude<Piece, { kind: 'git' }>;
 
 export interface CopyPlan {
   /** What the cache key adds for this step: the sources' content hash. */
@@ -78,6 +82,12 @@ function urlName(url: string): string {
   return base && base !== '.' && base !== '..' ? base : 'index.html';
 }
 
+/** A Git URL's tree checked out into scratch, as one match (--exclude applied). */
+async function gitTree(url: string, scratch: string, opts: { signal?: AbortSignal; keepGitDir: boolean; commit?: string }, exclude: IgnoreMatcher | undefined): Promise<Matched[]> {
+  const dir = await gitCheckout(url, scratch, opts);
+  return excludeFrom(matchSource(new LayeredFs([dir]), '/', { where: 'Git repository' }), exclude, false);
+}
+
 export async function planCopy(p: {
   ins: CopyIns;
   x: Expand;
@@ -106,8 +116,17 @@ export async function planCopy(p: {
     if (ins.kind === 'ADD' && isGitSource(s)) {
       // ADD <git URL>: the tree at the ref (its subdir), without .git unless --keep-git-dir.
       if (ins.checksum) throw invalid(`ADD --checksum is not supported for a Git source: ${s}`);
-      const dir = await gitCheckout(s, p.scratch(), { signal: p.signal, keepGitDir: ins.keepGitDir === true });
-      for (const m of excludeFrom(matchSource(new LayeredFs([dir]), '/', { where: 'Git repository' }), exclude, false)) {
+      const keep = ins.keepGitDir === true;
+      // Keyed by the commit the ref names now, as BuildKit keys it: the tree is fetched only if
+      // the step runs. (The subdirectory is in the URL; --exclude is in the key below.)
+      const commit = await resolveGitCommit(s, p.scratch(), { signal: p.signal });
+      if (commit) {
+        pieces.push({ kind: 'git', url: s, commit });
+        h.update(`git ${s} commit ${commit} keep-git-dir=${keep}\n`);
+        continue;
+      }
+      // An abbreviated commit id: only the checkout tells which commit it is; its files are the key.
+      for (const m of await gitTree(s, p.scratch(), { signal: p.signal, keepGitDir: keep }, exclude)) {
         pieces.push({ kind: 'tree', m });
         h.update(`git ${s} ${hashSources([m], false)}\n`);
       }
@@ -138,7 +157,14 @@ export async function planCopy(p: {
   return {
     hash: h.digest('hex'),
     createdBy: `${ins.kind} ${shown} # buildkit`,
-    apply: () => layOut({ ...p, pieces, dest, destIsDir }),
+    apply: async () => {
+      const fetched: Fetched[] = [];
+      for (const piece of pieces) {
+        if (piece.kind !== 'git') fetched.push(piece);
+        else for (const m of await gitTree(piece.url, p.scratch(), { signal: p.signal, keepGitDir: ins.keepGitDir === true, commit: piece.commit }, exclude)) fetched.push({ kind: 'tree', m });
+      }
+      return layOut({ ...p, pieces: fetched, dest, destIsDir });
+    },
   };
 }
 
@@ -149,7 +175,7 @@ async function layOut(p: {
   src: CopySource;
   images: ImageStore;
   scratch: () => string;
-  pieces: Piece[];
+  pieces: Fetched[];
   dest: string;
   destIsDir: boolean;
 }): Promise<{ diffId: string; size: number }> {

@@ -76,11 +76,45 @@ export async function fetchRemote(remote: string, scratch: string, opts: { signa
 
 /**
  * A Git URL's tree (its #ref:subdir) checked out below `scratch`; its path. Without the .git
- * directory unless `keepGitDir` (ADD --keep-git-dir).
+ * directory unless `keepGitDir` (ADD --keep-git-dir). With `commit` (what resolveGitCommit
+ * answered), that commit's tree, even if the ref has moved on since.
  */
-export function gitCheckout(url: string, scratch: string, opts: { signal?: AbortSignal; timeoutMs?: number; keepGitDir?: boolean } = {}): Promise<string> {
+export function gitCheckout(url: string, scratch: string, opts: { signal?: AbortSignal; timeoutMs?: number; keepGitDir?: boolean; commit?: string } = {}): Promise<string> {
   const src = parseGitUrl(url);
-  return withDeadline(url, opts, (signal) => checkout(src, scratch, signal, opts.keepGitDir === true));
+  return withDeadline(url, opts, (signal) => checkout(src, scratch, signal, opts.keepGitDir === true, opts.commit));
+}
+
+/** A full commit id (SHA-1, or SHA-256 for a repository in that format). */
+const FULL_COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * The commit a Git URL's ref names now, asked of the remote without fetching any object (`git
+ * ls-remote`), so a build can key an ADD of it by the commit as BuildKit does, and fetch nothing
+ * on a cache hit. A ref is looked up in git's own order (as given, refs/, refs/tags/,
+ * refs/heads/, ...), a tag peeled to its commit; no ref: the remote's HEAD. A full commit id is
+ * its own answer; an abbreviated one only a fetch can tell (undefined). A ref the remote does not
+ * have fails as the fetch would.
+ */
+export function resolveGitCommit(url: string, scratch: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string | undefined> {
+  const src = parseGitUrl(url);
+  const ref = src.ref ?? 'HEAD';
+  if (FULL_COMMIT.test(ref)) return Promise.resolve(ref.toLowerCase());
+  return withDeadline(url, opts, async (signal) => {
+    const home = path.join(scratch, 'home');
+    fs.mkdirSync(home, { recursive: true });
+    let out: string;
+    try {
+      // The ref as a pattern: the remote lists only the refs ending in it; an annotated tag's
+      // commit (its peeled line, `<tag>^{}`) only when asked for by a pattern of its own.
+      out = await git(['ls-remote', '--', src.remote, ref, `${ref}^{}`], scratch, home, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw invalid(`error fetching ${ref === 'HEAD' ? '' : `${ref} from `}${redact(src.remote)}: ${(err as Error).message}`, err);
+    }
+    const id = refCommit(out, ref);
+    if (id || /^[0-9a-f]{4,}$/i.test(ref)) return id;
+    throw invalid(`error fetching ${ref === 'HEAD' ? '' : `${ref} from `}${redact(src.remote)}: couldn't find remote ref ${ref}`);
+  });
 }
 
 async function withDeadline<T>(what: string, opts: { signal?: AbortSignal; timeoutMs?: number }, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -176,17 +210,62 @@ function git(args: string[], cwd: string, home: string, signal: AbortSignal): Pr
   });
 }
 
-async function checkout(src: GitSource, scratch: string, signal: AbortSignal, keepGitDir: boolean): Promise<string> {
+async function checkout(src: GitSource, scratch: string, signal: AbortSignal, keepGitDir: boolean, commit?: string): Promise<string> {
   const home = path.join(scratch, 'home');
   const repo = path.join(scratch, 'git');
-  fs.mkdirSync(home);
+  fs.mkdirSync(home, { recursive: true });
   fs.mkdirSync(repo);
   const run = (args: string[]) => git(args, repo, home, signal);
   const shown = redact(src.remote);
   // No templates: nothing from the machine's template directory (hooks) lands in the repository.
   await run(['init', '-q', '--template=']);
   await run(['remote', 'add', 'origin', '--', src.remote]);
-  const ref = src.ref ?? 'HEAD';
+  await fetchRef(run, src.ref ?? 'HEAD', src.ref !== undefined, shown, signal);
+  // The ref moved after it was resolved: the commit the build's cache key names is the one built.
+  // (A server that did not peel a tag gave the tag's id: its commit counts.)
+  const at = async (id: string) => {
+    const head = (await run(['rev-parse', 'HEAD'])).trim();
+    return head === id || head === (await run(['rev-parse', '-q', '--verify', `${id}^{commit}`]).catch(() => '')).trim();
+  };
+  if (commit && !(await at(commit))) {
+    await fetchRef(run, commit, true, shown, signal);
+    if (!(await at(commit))) throw invalid(`error checking out ${commit} of ${shown}: the remote gave another commit`);
+  }
+  await run(['submodule', 'update', '-q', '--init', '--recursive', '--depth=1']).catch((err) => {
+    if (signal.aborted) throw err;
+    throw invalid(`error initializing submodules of ${shown}: ${(err as Error).message}`, err);
+  });
+  if (!keepGitDir) fs.rmSync(path.join(repo, '.git'), { recursive: true, force: true });
+  if (!src.subdir) return repo;
+  // The subdirectory is resolved with the checkout as "/": a symlink in the repository never leads out.
+  const view = new LayeredFs([repo]);
+  const rel = view.resolve(src.subdir).join('/');
+  const e = view.lstat(rel);
+  if (!e) throw invalid(`error setting git context, ${JSON.stringify(src.subdir)} not found in ${shown}`);
+  if (!e.st.isDirectory()) throw invalid(`error setting git context, not a directory: ${src.subdir}`);
+  return e.abs;
+}
+
+/**
+ * The commit `git ls-remote` lists for a ref, looked up as git's fetch does (the name as given,
+ * then refs/, refs/tags/, refs/heads/, refs/remotes/, refs/remotes/<name>/HEAD: a tag wins over a
+ * branch of the same name), an annotated tag's peeled line first.
+ */
+export function refCommit(listing: string, ref: string): string | undefined {
+  const refs = new Map<string, string>();
+  for (const line of listing.split('\n')) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64})\t(\S+)$/.exec(line);
+    if (m) refs.set(m[2], m[1]);
+  }
+  for (const name of [ref, `refs/${ref}`, `refs/tags/${ref}`, `refs/heads/${ref}`, `refs/remotes/${ref}`, `refs/remotes/${ref}/HEAD`]) {
+    const id = refs.get(`${name}^{}`) ?? refs.get(name);
+    if (id) return id;
+  }
+  return undefined;
+}
+
+/** Fetches `ref` (shallow when the server can) into the repository and checks it out, detached. */
+async function fetchRef(run: (args: string[]) => Promise<string>, ref: string, named: boolean, shown: string, signal: AbortSignal): Promise<void> {
   let candidates = ['FETCH_HEAD'];
   try {
     await run(['fetch', '-q', '--depth=1', '--no-tags', 'origin', '--', ref]);
@@ -202,29 +281,16 @@ async function checkout(src: GitSource, scratch: string, signal: AbortSignal, ke
       if (signal.aborted) throw err;
       throw invalid(`error fetching ${shown}: ${(err as Error).message}`, err);
     }
-    if (src.ref) candidates = [src.ref, `origin/${src.ref}`];
+    if (named) candidates = [ref, `origin/${ref}`];
   }
   for (let i = 0; ; i++) {
     try {
       await run(['checkout', '-q', '--detach', candidates[i]]);
-      break;
+      return;
     } catch (err) {
       if (signal.aborted) throw err;
       if (i + 1 < candidates.length) continue;
       throw invalid(`error checking out ${ref} of ${shown}: ${(err as Error).message}`, err);
     }
   }
-  await run(['submodule', 'update', '-q', '--init', '--recursive', '--depth=1']).catch((err) => {
-    if (signal.aborted) throw err;
-    throw invalid(`error initializing submodules of ${shown}: ${(err as Error).message}`, err);
-  });
-  if (!keepGitDir) fs.rmSync(path.join(repo, '.git'), { recursive: true, force: true });
-  if (!src.subdir) return repo;
-  // The subdirectory is resolved with the checkout as "/": a symlink in the repository never leads out.
-  const view = new LayeredFs([repo]);
-  const rel = view.resolve(src.subdir).join('/');
-  const e = view.lstat(rel);
-  if (!e) throw invalid(`error setting git context, ${JSON.stringify(src.subdir)} not found in ${shown}`);
-  if (!e.st.isDirectory()) throw invalid(`error setting git context, not a directory: ${src.subdir}`);
-  return e.abs;
 }

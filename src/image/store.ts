@@ -153,6 +153,10 @@ export class ImageStore {
   private writeTag(id: string, name: string): void {
     const ref = parseReference(name);
     if (ref.digest) throw new BerthError('InvalidArgument', `refusing to create a tag with a digest reference: ${name}`);
+    // A name already on this image stays as it is: a rebuild that changed nothing writes nothing.
+    try {
+      if (fs.readFileSync(this.refPath(ref), 'utf8') === id) return;
+    } catch {}
     fs.mkdirSync(this.refsDir, { recursive: true });
     writeFileAtomic(this.refPath(ref), id, { durable: true });
   }

@@ -31,6 +31,8 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
   let webUrl = '';
   let mainSha = '';
   const hung: http.ServerResponse[] = [];
+  /** The paths the web server was asked for, in order. */
+  const requests: string[] = [];
 
   const { build, out, scratchLeft } = builder(() => root);
 
@@ -62,6 +64,7 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
     sh(work, 'tar -C ctx -cf ctx.tar . && gzip -kc ctx.tar > ctx.tgz && bzip2 -kc ctx.tar > ctx.tbz && xz -kc ctx.tar > ctx.txz && zstd -qc ctx.tar > ctx.tzst');
     web = http.createServer((req, res) => {
       const url = req.url ?? '/';
+      requests.push(url);
       if (url === '/hang') return void hung.push(res); // never answers
       if (url === '/Dockerfile') return void res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('FROM busybox\nRUN echo from-url > /u\n');
       if (url === '/binary') return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0, 1, 2, 3, 255, 0]));
@@ -132,6 +135,52 @@ describe('build: remote contexts', { skip: (!isRoot && 'needs root') || (!hasGit
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nADD ${base}#no-such-ref /x/\n`);
     const bad = await build([ctx]);
     assert.match(bad.stderr, /error fetching no-such-ref from .*couldn't find remote ref/s);
+    assert.deepEqual(scratchLeft(), []);
+  });
+
+  test('ADD <git URL> is keyed by the commit its ref names: a rebuild asks only for the refs (no clone), a new commit or another tag rebuilds', async () => {
+    // A repository of this test's own (it moves a branch), served over dumb HTTP, where a clone
+    // shows as requests for objects.
+    const src = path.join(work, 'moving');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'which'), 'one\n');
+    sh(src, 'git init -q -b main . && git add -A && git commit -qm one && git tag -a v1 -m v1');
+    sh(work, 'git clone -q --bare moving served/moving.git && git -C served/moving.git update-server-info');
+    const ctx = path.join(work, 'addgit-cache');
+    fs.mkdirSync(ctx);
+    const dockerfile = (ref: string) => fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nADD ${webUrl}/git/moving.git#${ref} /src/\nRUN cat /src/which > /seen\n`);
+    const objects = () => requests.filter((u) => u.startsWith('/git/moving.git/objects/'));
+    dockerfile('main');
+    const first = await build(['-t', 'addgit:c', ctx]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(await out('addgit:c', 'cat', '/seen'), 'one\n');
+    assert.ok(objects().length > 0, 'the first build fetched the repository');
+
+    requests.length = 0;
+    const again = await build(['-t', 'addgit:c', ctx]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /ADD http\S+#main \/src\/\n#\d+ CACHED/);
+    assert.match(again.stderr, /RUN cat \/src\/which > \/seen\n#\d+ CACHED/);
+    assert.ok(requests.some((u) => u.startsWith('/git/moving.git/info/refs')), 'the rebuild asked for the refs');
+    assert.deepEqual(objects(), [], 'the rebuild fetched no objects');
+
+    // The branch moves: the ADD (and what follows it) runs again, with the new commit's files.
+    fs.writeFileSync(path.join(src, 'which'), 'two\n');
+    sh(src, `git commit -qam two && git push -q ${path.join(work, 'served/moving.git')} main && git -C ${path.join(work, 'served/moving.git')} update-server-info`);
+    const moved = await build(['-t', 'addgit:c', ctx]);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.doesNotMatch(moved.stderr, /ADD http\S+#main \/src\/\n#\d+ CACHED/);
+    assert.equal(await out('addgit:c', 'cat', '/seen'), 'two\n');
+    // An annotated tag: its commit (not the tag object) is what is checked out, and a rebuild is a hit.
+    dockerfile('v1');
+    const tag = await build(['-t', 'addgit:t', ctx]);
+    assert.equal(tag.code, 0, tag.stderr);
+    assert.equal(await out('addgit:t', 'cat', '/seen'), 'one\n');
+    requests.length = 0;
+    const tagAgain = await build(['-t', 'addgit:t', ctx]);
+    assert.equal(tagAgain.code, 0, tagAgain.stderr);
+    assert.match(tagAgain.stderr, /ADD http\S+#v1 \/src\/\n#\d+ CACHED/);
+    assert.deepEqual(objects(), []);
     assert.deepEqual(scratchLeft(), []);
   });
 

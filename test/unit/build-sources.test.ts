@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isGitUrl, isRemoteContext, parseGitUrl } from '../../src/build/remote.ts';
+import { isGitUrl, isRemoteContext, parseGitUrl, refCommit } from '../../src/build/remote.ts';
 import { parseSshSpec } from '../../src/build/ssh.ts';
 import { excludeFrom, excludeMatcher, prune } from '../../src/build/copy-select.ts';
 import type { Item, Matched } from '../../src/build/context.ts';
@@ -24,6 +24,19 @@ test('Git URLs as docker tells them apart, and their #ref:subdir', () => {
   assert.deepEqual(parseGitUrl('github.com/o/r#v1'), { remote: 'https://github.com/o/r', ref: 'v1' });
   assert.deepEqual(parseGitUrl('git@github.com:o/r.git#dev:x'), { remote: 'git@github.com:o/r.git', ref: 'dev', subdir: 'x' });
   assert.throws(() => parseGitUrl('git://h/r#--upload-pack=touch /tmp/x'), /invalid refspec/);
+});
+
+test('the commit of a ref in git ls-remote\'s listing: git\'s lookup order, an annotated tag peeled', () => {
+  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((x) => x.repeat(40));
+  const listing = `warning: redirecting to https://h/r.git/\n${a}\tHEAD\n${b}\trefs/heads/v1\n${c}\trefs/tags/v1\n${d}\trefs/tags/v1^{}\n${e}\trefs/heads/feature/main\n${a}\trefs/heads/main\n`;
+  assert.equal(refCommit(listing, 'HEAD'), a);
+  assert.equal(refCommit(listing, 'v1'), d, 'a tag before a branch of the same name, peeled to its commit');
+  assert.equal(refCommit(listing, 'refs/heads/v1'), b);
+  assert.equal(refCommit(listing, 'heads/v1'), b);
+  assert.equal(refCommit(listing, 'main'), a, 'not a longer ref that ends in the name');
+  assert.equal(refCommit(listing, 'feature/main'), e);
+  assert.equal(refCommit(listing, 'nope'), undefined);
+  assert.equal(refCommit(`${'f'.repeat(64)}\trefs/heads/sha256\n`, 'sha256'), 'f'.repeat(64));
 });
 
 test('--ssh specs: default from SSH_AUTH_SOCK, <id>=<socket>, <id>=<key files>; mixed or missing refused', async () => {
