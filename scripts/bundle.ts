@@ -14,12 +14,13 @@ export const BUNDLE = path.join(REPO, 'dist', 'berth.cjs');
 // berth-runtime, the OCI runtime command line, the same way (bin/berth-runtime runs it).
 const RUNTIME_BUNDLE = path.join(REPO, 'dist', 'berth-runtime.cjs');
 // bin/berth starts with berth-start.cjs, which runs berth.cjs with a code cache (src/cli/start.ts),
-// or berth-build.cjs for `build`: the same CLI without the other commands' modules (the API
-// server, the CRI, compose, the templates...), a third smaller, so a cached rebuild, which is
-// mostly start-up, deserializes a smaller code cache.
+// or berth-build.cjs for `build` and berth-ps.cjs for `ps`: the same CLI without the other
+// commands' modules (the API server, the CRI, compose, ...), so a cached rebuild and a listing,
+// which are mostly start-up, read and deserialize less. `only` names the command module kept.
 const ENTRIES: Array<[entry: string, out: string, only?: string]> = [
   ['src/cli/berth.ts', BUNDLE], ['src/cli/runtime.ts', RUNTIME_BUNDLE], ['src/cli/start.ts', path.join(REPO, 'dist', 'berth-start.cjs')],
   ['src/cli/berth.ts', path.join(REPO, 'dist', 'berth-build.cjs'), 'build'],
+  ['src/cli/berth.ts', path.join(REPO, 'dist', 'berth-ps.cjs'), 'containers'],
 ];
 
 /** Every file under src/. */

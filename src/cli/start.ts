@@ -1,5 +1,5 @@
 // The CLI's first file when bundled (bin/berth runs dist/berth-start.cjs, built from this): it
-// compiles dist/berth.cjs (dist/berth-build.cjs for `build`) with a V8 code cache made at the
+// compiles dist/berth.cjs (dist/berth-build.cjs for `build`, berth-ps.cjs for `ps`) with a V8 code cache made at the
 // end of an earlier run of the same command, then runs it as Node would run it. Node's own
 // compile cache (NODE_COMPILE_CACHE) is made when a file is compiled, so it holds the bundle's
 // top level only: every function a command calls was compiled again from source on every run, a
@@ -31,9 +31,9 @@ function verb(argv: string[]): string {
 }
 
 const command = verb(process.argv.slice(2));
-// `build` has a bundle of its own without the other commands (scripts/bundle.ts).
+// `build` and `ps` have bundles of their own without the other commands (scripts/bundle.ts).
 const own = path.join(dir, `berth-${command}.cjs`);
-const file = command === 'build' && fs.existsSync(own) ? own : path.join(dir, 'berth.cjs');
+const file = (command === 'build' || command === 'ps') && fs.existsSync(own) ? own : path.join(dir, 'berth.cjs');
 const st = fs.statSync(file, { bigint: true });
 // V8 rejects a cache made under other flags (bin/berth gives `ps` its own), so each set of flags
 // has its caches: a `run ... ps` between two other runs does not make the next one rewrite it.
