@@ -79,6 +79,12 @@ function readFile(file: string, baseDir: string, ctx: FileCtx): Json {
   delete model.version;
   const inner = { ...ctx, stack: [...ctx.stack, file] };
 
+  // A top-level key tagged `!reset` is dropped, `!override` is its value (in one file, both are
+  // what the value says); the rest of this function reads plain values.
+  for (const key of ['services', 'include'] as const) {
+    const v = model[key];
+    if (v instanceof Tagged) model[key] = v.tag === 'reset' ? undefined : v.value as Json;
+  }
   const services: Record<string, Service> = {};
   for (const [name, raw] of Object.entries((model.services as Record<string, Json | Tagged | null>) ?? {})) {
     // A whole service may be tagged too: `!reset` drops it, `!override` replaces it.
@@ -95,7 +101,15 @@ function readFile(file: string, baseDir: string, ctx: FileCtx): Json {
     let lookup = ctx.lookup;
     if (e.env_file !== undefined) {
       const vars: Record<string, string> = {};
-      for (const f of ([] as string[]).concat(e.env_file as string | string[])) Object.assign(vars, parseDotenv(fs.readFileSync(path.resolve(path.dirname(file), f), 'utf8'), f, ctx.lookup));
+      for (const f of ([] as string[]).concat(e.env_file as string | string[])) {
+        let text: string;
+        try {
+          text = fs.readFileSync(path.resolve(path.dirname(file), f), 'utf8');
+        } catch (err) {
+          throw invalid(`${shown}: include: couldn't read env file ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+        Object.assign(vars, parseDotenv(text, f, ctx.lookup));
+      }
       lookup = (n) => ctx.lookup(n) ?? vars[n];
     }
     let included: Json = {};

@@ -102,3 +102,23 @@ test('fuzz regression: API filters with an object inside a value list are a 400,
   refused(() => apiFilters(new URLSearchParams({ filters: '{"label":[["a"]]}' })), /must be strings/);
   assert.deepEqual(apiFilters(new URLSearchParams({ filters: '{"exited":[0],"label":{"a=b":true,"c":false}}' })), new Map([['exited', ['0']], ['label', ['a=b']]]));
 });
+
+test('fuzz regression: a compose file whose top-level include or services is tagged !reset or !override is read, not iterated as an object', async () => {
+  const { loadProject } = await import('../../src/compose/load.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-fuzz-compose-'));
+  try {
+    const load = (text: string) => {
+      fs.writeFileSync(path.join(dir, 'compose.yaml'), text);
+      return loadProject({ files: [path.join(dir, 'compose.yaml')], cwd: dir, env: {}, envFiles: [], projectName: 'p' });
+    };
+    // The fuzzer's input: `include: !reset` threw "object is not iterable".
+    assert.deepEqual(Object.keys(load('include:\n  !reset\n\n').services), []);
+    assert.deepEqual(Object.keys(load('services: !override\n  web:\n    image: busybox\n').services), ['web']);
+    assert.deepEqual(Object.keys(load('services: !reset\n').services), []);
+    // An include's env_file that is not there is a clean refusal.
+    fs.writeFileSync(path.join(dir, 'other.yaml'), 'services:\n  db:\n    image: busybox\n');
+    refused(() => load('include:\n  - path: other.yaml\n    env_file: missing.env\n'), /couldn't read env file missing\.env: ENOENT/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
