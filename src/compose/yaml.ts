@@ -36,15 +36,36 @@ export function parseYaml(text: string, file: string): unknown {
     throw invalid(`${file}: yaml: ${e.message.split('\n')[0]}${at}`);
   }
   let aliases = 0;
+  // The collections being converted: an alias to one of them (`a: &x {b: *x}`) would expand
+  // without end, so it is refused (docker compose's YAML library refuses it too).
+  const open = new Set<unknown>();
   const convert = (node: unknown): unknown => {
     if (YAML.isAlias(node)) {
       if (++aliases > MAX_ALIASES) throw invalid(`${file}: yaml: too many alias expansions`);
-      return convert(node.resolve(doc));
+      const target = node.resolve(doc);
+      if (open.has(target)) throw invalid(`${file}: yaml: the alias *${node.source} refers to a node that contains it`);
+      return convert(target);
     }
+    if (YAML.isCollection(node)) {
+      open.add(node);
+      try {
+        return tagged(node, collection(node));
+      } finally {
+        open.delete(node);
+      }
+    }
+    return tagged(node, YAML.isScalar(node) ? node.value : node === null || node === undefined ? null : node);
+  };
+  const tagged = (node: unknown, out: unknown): unknown => {
+    const tag = (node as { tag?: string } | null)?.tag;
+    if (tag === '!reset') return new Tagged('reset', out);
+    if (tag === '!override') return new Tagged('override', out);
+    return out;
+  };
+  const collection = (node: YAML.YAMLMap | YAML.YAMLSeq): unknown => {
     let out: unknown;
-    if (YAML.isScalar(node)) out = node.value;
-    else if (YAML.isSeq(node)) out = node.items.map(convert);
-    else if (YAML.isMap(node)) {
+    if (YAML.isSeq(node)) out = node.items.map(convert);
+    else {
       const map: Record<string, unknown> = {};
       const merged: Record<string, unknown> = {};
       for (const pair of node.items) {
@@ -63,11 +84,7 @@ export function parseYaml(text: string, file: string): unknown {
         map[String(key)] = convert(pair.value);
       }
       out = { ...merged, ...map };
-    } else if (node === null || node === undefined) out = null;
-    else out = node;
-    const tag = (node as { tag?: string } | null)?.tag;
-    if (tag === '!reset') return new Tagged('reset', out);
-    if (tag === '!override') return new Tagged('override', out);
+    }
     return out;
   };
   return convert(doc.contents);

@@ -103,7 +103,7 @@ test('fuzz regression: API filters with an object inside a value list are a 400,
   assert.deepEqual(apiFilters(new URLSearchParams({ filters: '{"exited":[0],"label":{"a=b":true,"c":false}}' })), new Map([['exited', ['0']], ['label', ['a=b']]]));
 });
 
-test('fuzz regression: a compose file whose top-level include or services is tagged !reset or !override is read, not iterated as an object', async () => {
+test('fuzz regression: compose files: a tagged top-level include or services is read, not iterated as an object; an alias inside its own node is refused', async () => {
   const { loadProject } = await import('../../src/compose/load.ts');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-fuzz-compose-'));
   try {
@@ -115,6 +115,9 @@ test('fuzz regression: a compose file whose top-level include or services is tag
     assert.deepEqual(Object.keys(load('include:\n  !reset\n\n').services), []);
     assert.deepEqual(Object.keys(load('services: !override\n  web:\n    image: busybox\n').services), ['web']);
     assert.deepEqual(Object.keys(load('services: !reset\n').services), []);
+    // The fuzzer's second input: an alias inside the node it names expanded until the stack ran out.
+    refused(() => load('!resetx-common: &c\n<<: *c'), /yaml: the alias \*c refers to a node that contains it/);
+    refused(() => load('x-a: &x\n  b: [1, *x]\nservices: {}\n'), /the alias \*x refers to a node that contains it/);
     // An include's env_file that is not there is a clean refusal.
     fs.writeFileSync(path.join(dir, 'other.yaml'), 'services:\n  db:\n    image: busybox\n');
     refused(() => load('include:\n  - path: other.yaml\n    env_file: missing.env\n'), /couldn't read env file missing\.env: ENOENT/);
