@@ -106,7 +106,7 @@ export interface HostConfig {
   ShmSize?: number;
   /** berth's own: false turns the resource views (LXCFS's /proc/meminfo...) off for this container. */
   ProcViews?: boolean;
-  /** docker's CPU fields as given (NanoCpus holds the limit berth applies; these are shown by inspect). */
+  /** docker's CPU fields as given, shown by inspect (with NanoCpus, --cpus: one or the other, engine/limits.ts). */
   CpuQuota?: number;
   CpuPeriod?: number;
   CpusetCpus?: string;

@@ -290,12 +290,14 @@ describe('hostile API requests get dockerd\'s 400, never a host path', { skip },
   });
 
   test('nor the container\'s cgroup directory', async () => {
-    // A quota the kernel refuses (under 1 ms): the error names the file by container.
-    const id = JSON.parse((await create({ HostConfig: { NetworkMode: 'none', CpuQuota: 500 } })).body).Id as string;
+    // A quota the kernel refuses (over its 2^44 us maximum, which dockerd does not check at
+    // create either): the error names the file by container.
+    const quota = 2 ** 50;
+    const id = JSON.parse((await create({ HostConfig: { NetworkMode: 'none', CpuQuota: quota } })).body).Id as string;
     const r = await d.request('POST', `/containers/${id}/start`);
     assert.equal(r.status, 400, r.body);
     const file = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'cpu.max' : 'cpu.cfs_quota_us'; // v2, v1
-    assert.equal(JSON.parse(r.body).message, `the kernel rejected 500${file === 'cpu.max' ? ' 100000' : ''} for <cgroup>/${id}/${file} (EINVAL)`);
+    assert.equal(JSON.parse(r.body).message, `the kernel rejected ${quota}${file === 'cpu.max' ? ' 100000' : ''} for <cgroup>/${id}/${file} (EINVAL)`);
     assert.equal((await d.request('DELETE', `/containers/${id}`)).status, 204);
   });
 });

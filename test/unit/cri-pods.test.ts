@@ -107,7 +107,8 @@ test('a container config becomes create options joining its pod', () => {
   assert.deepEqual(h.MaskedPaths, ['/proc/kcore']);
   assert.deepEqual(h.ReadonlyPaths, ['/proc/sys']);
   assert.deepEqual(h.Devices, [{ PathOnHost: '/dev/null', PathInContainer: '/dev/xnull', CgroupPermissions: 'rw' }]);
-  assert.deepEqual([h.CpuQuota, h.CpuPeriod, h.NanoCpus, h.CpuShares, h.Memory, h.OomScoreAdj, h.CpusetCpus, h.CpusetMems], [50000, 100000, 5e8, 512, 64 << 20, -998, '0', '0']);
+  // The quota and period as given, no NanoCpus beside them (the engine refuses both at once, as dockerd).
+  assert.deepEqual([h.CpuQuota, h.CpuPeriod, h.NanoCpus, h.CpuShares, h.Memory, h.OomScoreAdj, h.CpusetCpus, h.CpusetMems], [50000, 100000, undefined, 512, 64 << 20, -998, '0', '0']);
   // The given labels are kept apart from the image's (which the engine merges into the record's).
   assert.equal(o.labels!['io.berth.cri.sandbox'], 'sb1');
   assert.equal(o.labels!['io.kubernetes.container.name'], 'app');

@@ -41,7 +41,6 @@ export function resourcesOf(r: LinuxContainerResources | null | undefined): CriH
   if (quota > 0) {
     out.CpuQuota = quota;
     out.CpuPeriod = period || 100_000;
-    out.NanoCpus = Math.round((quota / out.CpuPeriod) * 1e9);
   } else if (period > 0) out.CpuPeriod = period;
   if (int(r.cpu_shares) > 0) out.CpuShares = int(r.cpu_shares);
   if (int(r.memory_limit_in_bytes) > 0) out.Memory = int(r.memory_limit_in_bytes);
