@@ -17,6 +17,8 @@ const IPTABLES = process.env.BERTH_IPTABLES || 'iptables';
 const IP6TABLES = process.env.BERTH_IP6TABLES || 'ip6tables';
 
 export type Family = 4 | 6;
+/** Each family's command, as errors name it (never its path: API errors show no host paths). */
+const COMMAND: Record<Family, string> = { 4: 'iptables', 6: 'ip6tables' };
 /** One lock file per root key (lockChain), machine-wide as the chains are. */
 const CHAIN_LOCKS = process.env.BERTH_RUN_DIR ? path.join(process.env.BERTH_RUN_DIR, 'chains') : '/run/berth/chains';
 
@@ -24,8 +26,8 @@ function iptables(args: string[], family: Family = 4): Promise<{ ok: boolean; ou
   const bin = family === 6 ? IP6TABLES : IPTABLES;
   return new Promise((resolve) => {
     execFile(bin, ['-w', '5', ...args], { env: { PATH } }, (e, out, err) => {
-      // The command's name, not its path (BERTH_IPTABLES may name one): API errors show no host paths.
-      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: `${family === 6 ? 'ip6tables' : 'iptables'} is not installed (install Debian's iptables)` });
+      // The command's name, not its path (BERTH_IPTABLES may name one).
+      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') resolve({ ok: false, out: '', err: `${COMMAND[family]} is not installed (install Debian's iptables)` });
       else resolve({ ok: !e, out: String(out), err: String(err) });
     });
   });
@@ -91,7 +93,7 @@ export async function addBridgeRules(rootKey: string, net: BridgeNet, comment: s
 
 async function addFamilyRules(rootKey: string, net: BridgeNet, comment: string, family: Family): Promise<void> {
   const { Bridge: bridge, Internal: internal } = net;
-  const cmd = family === 6 ? 'ip6tables' : 'iptables';
+  const cmd = COMMAND[family];
   const ipt = (args: string[]) => iptables(args, family);
   const nat = natRule(net, comment, family);
   if (nat && !(await ipt(['-t', 'nat', '-C', 'POSTROUTING', ...nat])).ok) {
